@@ -1,0 +1,167 @@
+# haze - one non-recursive Makefile (STYLE.md "Makefile and flags").
+#
+#   make            bin/haze-*          make check   every test (README's command)
+#   make asan       check under ASan+UBSan, fails on any sanitizer report
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+#   make bench      benchmarks (not part of check)      make deps   install packages
+#
+# Variants build into their own folder: BUILD=build/asan never mixes with build/release.
+
+SHELL    := /bin/bash
+PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
+BUILD    ?= build/release
+BIN      ?= bin
+CC       ?= cc
+CSTD     := -std=c11 -D_DEFAULT_SOURCE
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wwrite-strings -Wcast-align -Wundef -Wvla \
+            -Wno-format-nonliteral
+WERROR   ?= -Werror
+OPT      ?= -O2 -g
+HARDEN   ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
+SAN      ?=
+CFLAGS   := $(CSTD) $(WARN) $(WERROR) $(OPT) $(HARDEN) $(SAN) -fPIE -MMD -MP -pthread
+CPPFLAGS := -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  := $(SAN) -pie -Wl,-z,relro,-z,now -pthread
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TESTLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+# Program entry points: main.c per folder, plus the small operator tools.
+MAINS    := collector/main.c collector/ua_main.c geo/main.c aggregator/main.c \
+            dashboard/main.c tests/loadgen/main.c
+libsrc    = $(filter-out $(MAINS) common/bin2c.c,$(wildcard $(1)/*.c))
+objs      = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+FOLDERS  := dashboard aggregator collector geo common
+LIBS     := $(foreach f,$(FOLDERS),$(if $(call libsrc,$(f)),$(BUILD)/libhz$(f).a))
+
+# Embedded assets (bin2c): collector/assets/*, dashboard/assets/*.
+COLLECTOR_ASSETS := $(wildcard collector/assets/*.js)
+DASHBOARD_ASSETS := $(wildcard dashboard/assets/*.html dashboard/assets/*.js \
+                      dashboard/assets/*.css dashboard/assets/vendor/*.js dashboard/assets/vendor/*.css)
+ASSET_SRC := $(if $(COLLECTOR_ASSETS),$(BUILD)/gen/collector_assets.c) \
+             $(if $(DASHBOARD_ASSETS),$(BUILD)/gen/dashboard_assets.c)
+
+main_src = $(if $(filter collector,$(1)),collector/main.c,$(if $(filter ua,$(1)),collector/ua_main.c,$(if $(filter loadgen,$(1)),tests/loadgen/main.c,$(1)/main.c)))
+PROGS := $(foreach p,collector ua geo aggregator dashboard loadgen,$(if $(wildcard $(call main_src,$(p))),$(BIN)/haze-$(p)))
+
+.PHONY: all check test asan fuzz bench clean deps lint format format-check run unit integration fuzz-replay e2e testdata
+.DEFAULT_GOAL := all
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(foreach f,$(FOLDERS),$(eval $(BUILD)/libhz$(f).a: $(call objs,$(call libsrc,$(f))) $(if $(filter collector,$(f)),$(if $(COLLECTOR_ASSETS),$(BUILD)/gen/collector_assets.o)) $(if $(filter dashboard,$(f)),$(if $(DASHBOARD_ASSETS),$(BUILD)/gen/dashboard_assets.o)) ; @rm -f $$@ && ar rcs $$@ $$^))
+
+# bin2c is a host tool, built without sanitizers.
+$(BUILD)/tools/bin2c: common/bin2c.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -o $@ $<
+
+$(BUILD)/gen/collector_assets.c: $(COLLECTOR_ASSETS) $(BUILD)/tools/bin2c
+	@mkdir -p $(@D)
+	$(BUILD)/tools/bin2c collector $(COLLECTOR_ASSETS) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/dashboard_assets.c: $(DASHBOARD_ASSETS) $(BUILD)/tools/bin2c
+	@mkdir -p $(@D)
+	$(BUILD)/tools/bin2c dashboard $(DASHBOARD_ASSETS) > $@.tmp && mv $@.tmp $@
+
+define prog_rule
+$(BIN)/haze-$(1): $(call objs,$(call main_src,$(1))) $(LIBS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(LIBS) $$(LDLIBS)
+endef
+$(foreach p,collector ua geo aggregator dashboard loadgen,$(eval $(call prog_rule,$(p))))
+
+# ---------------------------------------------------------------- tests
+UNIT_DIRS  := $(sort $(dir $(wildcard tests/unit/*/*_test.c)))
+UNIT_BINS  := $(foreach d,$(UNIT_DIRS),$(BUILD)/tests/unit_$(notdir $(d:/=)))
+INTEG_SRC  := $(wildcard tests/integration/*.c)
+INTEG_BIN  := $(if $(INTEG_SRC),$(BUILD)/tests/integration)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+REPLAY_BINS:= $(foreach n,$(FUZZ_NAMES),$(BUILD)/tests/replay_$(n))
+
+define unit_rule
+$(BUILD)/tests/unit_$(1): $(call objs,$(wildcard tests/unit/$(1)/*.c)) $(LIBS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $(call objs,$(wildcard tests/unit/$(1)/*.c)) $(LIBS) $$(LDLIBS) $$(TESTLIBS)
+endef
+$(foreach d,$(UNIT_DIRS),$(eval $(call unit_rule,$(notdir $(d:/=)))))
+
+$(BUILD)/tests/integration: $(call objs,$(INTEG_SRC)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(call objs,$(INTEG_SRC)) $(LIBS) $(LDLIBS) $(TESTLIBS)
+
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(LIBS) $(LDLIBS)
+
+# Geo fixtures are generated by our own script with Debian's MaxMind DB writer.
+TESTDATA := $(BUILD)/testdata/haze-test-city.mmdb
+testdata: $(TESTDATA)
+$(BUILD)/testdata/haze-test-city.mmdb: tests/data/make-mmdb.pl tests/data/geo-fixture.tsv
+	@mkdir -p $(@D)
+	perl tests/data/make-mmdb.pl tests/data/geo-fixture.tsv $@
+
+CRITERION_FLAGS ?= --jobs 2
+export HZ_BUILD := $(BUILD)
+export HZ_BIN := $(BIN)
+
+check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t $(CRITERION_FLAGS); done
+	@if [ -n "$(REPLAY_BINS)" ]; then sh tests/fuzz/replay.sh $(BUILD) $(FUZZ_NAMES); fi
+	@if [ -n "$(INTEG_BIN)" ]; then sh tests/integration/run.sh $(INTEG_BIN) $(CRITERION_FLAGS); fi
+	@if [ -f tests/e2e/run.sh ]; then sh tests/e2e/run.sh; fi
+test: check
+
+# ASan+UBSan: Criterion passes a test that leaks, so the log is read (STYLE.md).
+asan:
+	@mkdir -p build
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT='-O1 -g' HARDEN= \
+	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	  check 2>&1 | tee build/asan.log; test $${PIPESTATUS[0]:-0} = 0
+	@if grep -Eq 'ERROR: (Leak|Address)Sanitizer|runtime error:' build/asan.log; then \
+	  echo "asan: sanitizer reports in build/asan.log"; exit 1; fi
+	@echo "asan: clean"
+
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -pthread
+fuzz: $(TESTDATA)
+	@mkdir -p build/fuzz
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  clang $(FUZZ_CFLAGS) $(CPPFLAGS) -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c \
+	    $(filter-out %main.c %ua_main.c common/bin2c.c,$(wildcard common/*.c collector/*.c geo/*.c aggregator/*.c dashboard/*.c)) \
+	    $(LDLIBS) 2>/dev/null || { echo "fuzz: build of $$n failed"; exit 1; }; \
+	  mkdir -p build/fuzz/corpus_$$n; \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+	    $$( [ -f tests/fuzz/dict/$$n.dict ] && echo -dict=tests/fuzz/dict/$$n.dict ) \
+	    build/fuzz/corpus_$$n tests/fuzz/corpus/$$n; \
+	done
+
+bench: all
+	sh tests/bench/run.sh
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps all
+	sh scripts/run.sh
+
+lint:
+	@sh scripts/lint.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

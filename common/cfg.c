@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfg.c - the INI schema table and the inih handler.
+ *
+ * inih (Debian 55) gives the handler no line number, so the handler records
+ * its first error message and ini_parse's return value supplies the line.
+ */
+#include "common/cfg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "common/str.h"
+
+enum cfg_type { CFG_STR, CFG_PATH, CFG_INT, CFG_BOOL, CFG_ADDR, CFG_CIDRS };
+
+struct cfg_key {
+    const char *section;
+    const char *key;
+    enum cfg_type type;
+    long min, max;
+    const char *def;
+    size_t off;
+    size_t size; /* for strings */
+};
+
+#define F(field) offsetof(struct hz_config, field), sizeof(((struct hz_config *)0)->field)
+
+/* clang-format off */
+static const struct cfg_key cfg_schema[] = {
+    { "redis", "address", CFG_ADDR, 0, 0, "127.0.0.1:6379", F(redis_address) },
+    { "redis", "stream", CFG_STR, 1, 63, "haze:events", F(redis_stream) },
+    { "redis", "maxlen", CFG_INT, 1000, 1000000000, "10000000", F(redis_maxlen) },
+
+    { "collector", "listen", CFG_ADDR, 0, 0, "0.0.0.0:8080", F(collector_listen) },
+    { "collector", "trusted_proxies", CFG_CIDRS, 0, 0, "127.0.0.1/8 ::1", F(trusted_proxies) },
+    { "collector", "honor_dnt", CFG_BOOL, 0, 1, "yes", F(honor_dnt) },
+    { "collector", "threads", CFG_INT, 0, 64, "0", F(collector_threads) },
+    { "collector", "max_body", CFG_INT, 256, 1048576, "8192", F(max_body) },
+    { "collector", "max_url", CFG_INT, 256, 65536, "4096", F(max_url) },
+    { "collector", "max_headers", CFG_INT, 1024, 65536, "8192", F(max_headers) },
+    { "collector", "timeout_ms", CFG_INT, 100, 600000, "10000", F(timeout_ms) },
+    { "collector", "spool_dir", CFG_PATH, 0, 0, "/var/lib/haze/spool", F(spool_dir) },
+    { "collector", "spool_max_mb", CFG_INT, 1, 1048576, "256", F(spool_max_mb) },
+    { "collector", "redis_timeout_ms", CFG_INT, 10, 60000, "500", F(xadd_timeout_ms) },
+
+    { "geo", "database", CFG_PATH, 0, 0, "", F(geo_database) },
+
+    { "aggregator", "lmdb", CFG_PATH, 0, 0, "/var/lib/haze/db", F(lmdb) },
+    { "aggregator", "retention_days", CFG_INT, 1, 3650, "400", F(retention_days) },
+    { "aggregator", "session_minutes", CFG_INT, 1, 1440, "30", F(session_minutes) },
+    { "aggregator", "map_size_mb", CFG_INT, 1, 1048576, "1024", F(map_size_mb) },
+    { "aggregator", "max_values", CFG_INT, 10, 10000000, "10000", F(max_values) },
+    { "aggregator", "batch", CFG_INT, 1, 100000, "5000", F(batch) },
+    { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
+
+    { "dashboard", "listen", CFG_ADDR, 0, 0, "127.0.0.1:8081", F(dashboard_listen) },
+    { "dashboard", "token", CFG_STR, 0, 127, "", F(token) },
+    { "dashboard", "min_visitors", CFG_INT, 1, 1000000, "5", F(min_visitors) },
+};
+/* clang-format on */
+
+#define CFG_NKEYS (sizeof(cfg_schema) / sizeof(cfg_schema[0]))
+
+struct cfg_state {
+    struct hz_config *c;
+    const char *name;
+    int failed;
+    char msg[HZ_ERR_MSG];
+    unsigned char seen[CFG_NKEYS];
+    struct hz_site *site; /* current [site NAME], or NULL */
+    int site_seen_tz;
+};
+
+/* Sets one typed value; returns NULL or a static reason. */
+static const char *
+cfg_set(struct hz_config *c, const struct cfg_key *k, const char *value, char *why, size_t whylen)
+{
+    char *dst = (char *)c + k->off;
+    size_t len = strlen(value);
+    const char *errstr;
+    struct hz_err e;
+
+    switch (k->type) {
+    case CFG_STR:
+    case CFG_PATH:
+        if (len >= k->size || (k->type == CFG_STR && (long)len > k->max))
+            return "value too long";
+        if (k->type == CFG_STR && len < (size_t)k->min)
+            return "must not be empty";
+        if (!hz_text_valid(value, len))
+            return "invalid characters";
+        memcpy(dst, value, len + 1);
+        return NULL;
+    case CFG_INT: {
+        long long v = hz_strtonum(value, k->min, k->max, &errstr);
+        if (errstr != NULL) {
+            (void)snprintf(why, whylen, "expected an integer %ld..%ld (%s)", k->min, k->max,
+                           errstr);
+            return why;
+        }
+        if (k->size == sizeof(int))
+            *(int *)(void *)dst = (int)v;
+        else
+            *(long *)(void *)dst = (long)v;
+        return NULL;
+    }
+    case CFG_BOOL:
+        if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+            strcmp(value, "on") == 0)
+            *(int *)(void *)dst = 1;
+        else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+                 strcmp(value, "0") == 0 || strcmp(value, "off") == 0)
+            *(int *)(void *)dst = 0;
+        else
+            return "expected yes or no";
+        return NULL;
+    case CFG_ADDR:
+        if (hz_addr_parse(value, len, (struct hz_addr *)(void *)dst, &e) != 0) {
+            (void)hz_strlcpy(why, e.msg, whylen);
+            return why;
+        }
+        return NULL;
+    case CFG_CIDRS:
+        if (hz_cidrset_parse(value, len, (struct hz_cidrset *)(void *)dst, &e) != 0) {
+            (void)hz_strlcpy(why, e.msg, whylen);
+            return why;
+        }
+        return NULL;
+    }
+    return "unknown type";
+}
+
+static int
+cfg_fail(struct cfg_state *st, const char *section, const char *key, const char *reason)
+{
+    if (!st->failed) {
+        (void)snprintf(st->msg, sizeof(st->msg), "[%.60s] %.40s: %.80s", section, key, reason);
+        st->failed = 1;
+    }
+    return 0;
+}
+
+/* A host name as a site: lowercase letters, digits, '-', '.', and ':' for a port. */
+static int
+cfg_host_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= HZ_SITE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+              ch == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+/* An IANA zone name that exists in the system's zoneinfo. */
+static int
+cfg_tz_valid(const char *tz)
+{
+    char path[160];
+    struct stat sb;
+
+    if (strcmp(tz, "UTC") == 0)
+        return 1;
+    if (tz[0] == '\0' || tz[0] == '/' || strstr(tz, "..") != NULL || strlen(tz) > 60)
+        return 0;
+    for (const char *p = tz; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '/' || *p == '_' || *p == '-' || *p == '+'))
+            return 0;
+    (void)snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int
+cfg_site_key(struct cfg_state *st, const char *section, const char *name, const char *value)
+{
+    struct hz_site *s = st->site;
+    struct hz_err e;
+
+    if (strcmp(name, "timezone") == 0) {
+        if (st->site_seen_tz)
+            return cfg_fail(st, section, name, "duplicate key");
+        if (!cfg_tz_valid(value))
+            return cfg_fail(st, section, name, "unknown time zone");
+        (void)hz_strlcpy(s->timezone, value, sizeof(s->timezone));
+        st->site_seen_tz = 1;
+        return 1;
+    }
+    if (strcmp(name, "funnel") == 0) {
+        if (s->nfunnels >= HZ_FUNNELS_MAX)
+            return cfg_fail(st, section, name, "too many funnels (16 at most)");
+        if (hz_funnel_parse(value, strlen(value), &s->funnels[s->nfunnels], &e) != 0)
+            return cfg_fail(st, section, name, e.msg);
+        for (int i = 0; i < s->nfunnels; i++)
+            if (strcmp(s->funnels[i].name, s->funnels[s->nfunnels].name) == 0)
+                return cfg_fail(st, section, name, "duplicate funnel name");
+        s->nfunnels++;
+        return 1;
+    }
+    if (strcmp(name, "aliases") == 0) {
+        const char *p = value;
+        while (*p) {
+            size_t n;
+            while (*p == ' ' || *p == ',')
+                p++;
+            n = strcspn(p, " ,");
+            if (n == 0)
+                break;
+            if (s->naliases >= HZ_ALIASES_MAX)
+                return cfg_fail(st, section, name, "too many aliases (8 at most)");
+            if (n >= HZ_SITE_MAX)
+                return cfg_fail(st, section, name, "alias too long");
+            memcpy(s->aliases[s->naliases], p, n);
+            s->aliases[s->naliases][n] = '\0';
+            if (!cfg_host_valid(s->aliases[s->naliases]))
+                return cfg_fail(st, section, name, "aliases must be lowercase host names");
+            s->naliases++;
+            p += n;
+        }
+        return 1;
+    }
+    return cfg_fail(st, section, name, "unknown key");
+}
+
+static int
+cfg_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct cfg_state *st = user;
+    struct hz_config *c = st->c;
+    char why[HZ_ERR_MSG];
+    const char *reason;
+
+    if (st->failed)
+        return 0;
+    if (strncmp(section, "site ", 5) == 0 || strcmp(section, "site") == 0) {
+        const char *host = section[4] == ' ' ? section + 5 : "";
+        while (*host == ' ')
+            host++;
+        if (st->site == NULL || strcmp(st->site->name, host) != 0) {
+            if (!cfg_host_valid(host))
+                return cfg_fail(st, section, name, "site name must be a lowercase host name");
+            for (int i = 0; i < c->nsites; i++)
+                if (strcmp(c->sites[i].name, host) == 0)
+                    return cfg_fail(st, section, name, "duplicate site section");
+            if (c->nsites >= HZ_SITES_MAX)
+                return cfg_fail(st, section, name, "too many sites (32 at most)");
+            st->site = &c->sites[c->nsites++];
+            memset(st->site, 0, sizeof(*st->site));
+            (void)hz_strlcpy(st->site->name, host, sizeof(st->site->name));
+            (void)hz_strlcpy(st->site->timezone, "UTC", sizeof(st->site->timezone));
+            st->site_seen_tz = 0;
+        }
+        if (name == NULL)
+            return 1;
+        return cfg_site_key(st, section, name, value);
+    }
+    st->site = NULL;
+    if (name == NULL) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+        return 1;
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        const struct cfg_key *k = &cfg_schema[i];
+        if (strcmp(k->section, section) != 0 || strcmp(k->key, name) != 0)
+            continue;
+        if (st->seen[i])
+            return cfg_fail(st, section, name, "duplicate key");
+        st->seen[i] = 1;
+        reason = cfg_set(c, k, value, why, sizeof(why));
+        if (reason != NULL)
+            return cfg_fail(st, section, name, reason);
+        return 1;
+    }
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+        if (strcmp(cfg_schema[i].section, section) == 0)
+            return cfg_fail(st, section, name, "unknown key");
+    return cfg_fail(st, section, name, "unknown section");
+}
+
+static void
+cfg_defaults(struct hz_config *c)
+{
+    char why[HZ_ERR_MSG];
+
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+        if (cfg_set(c, &cfg_schema[i], cfg_schema[i].def, why, sizeof(why)) != NULL &&
+            cfg_schema[i].def[0] != '\0')
+            abort(); /* a bad default is a programmer error */
+}
+
+/* Fails on a line longer than inih's buffer, naming the line. */
+static int
+cfg_prescan(const char *text, const char *name, struct hz_err *err)
+{
+    int line = 1;
+    size_t col = 0;
+
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 0;
+            continue;
+        }
+        if (++col > HZ_CFG_LINE_MAX)
+            return hz_err_set(err, HZ_ECONFIG, "%s:%d: line longer than %d bytes", name, line,
+                              HZ_CFG_LINE_MAX);
+    }
+    return 0;
+}
+
+int
+hz_cfg_parse_string(struct hz_config *c, const char *text, const char *name, struct hz_err *err)
+{
+    struct cfg_state *st;
+    int rc, ret = 0;
+
+    cfg_defaults(c);
+    (void)hz_strlcpy(c->path, name, sizeof(c->path));
+    if ((rc = cfg_prescan(text, name, err)) != 0)
+        return rc;
+    st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return hz_err_set(err, HZ_ECONFIG, "%s: out of memory", name);
+    st->c = c;
+    st->name = name;
+    rc = ini_parse_string(text, cfg_handler, st);
+    if (rc != 0) {
+        if (st->failed)
+            ret = hz_err_set(err, HZ_ECONFIG, "%s:%d: %s", name, rc, st->msg);
+        else
+            ret = hz_err_set(err, HZ_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)",
+                             name, rc);
+    }
+    free(st);
+    return ret;
+}
+
+int
+hz_cfg_load(struct hz_config *c, const char *path, struct hz_err *err)
+{
+    FILE *f;
+    char *buf;
+    size_t n;
+    long sz;
+    int rc;
+
+    f = fopen(path, "r");
+    if (f == NULL)
+        return hz_err_set(err, HZ_ECONFIG, "%s: cannot open: %s", path, hz_strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || sz > 1 << 20 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        (void)fclose(f);
+        return hz_err_set(err, HZ_ECONFIG, "%s: unreadable or larger than 1 MiB", path);
+    }
+    buf = malloc((size_t)sz + 1);
+    if (buf == NULL) {
+        (void)fclose(f);
+        return hz_err_set(err, HZ_ECONFIG, "%s: out of memory", path);
+    }
+    n = fread(buf, 1, (size_t)sz, f);
+    (void)fclose(f);
+    buf[n] = '\0';
+    if (memchr(buf, '\0', n) != NULL) {
+        free(buf);
+        return hz_err_set(err, HZ_ECONFIG, "%s: contains a NUL byte", path);
+    }
+    rc = hz_cfg_parse_string(c, buf, path, err);
+    explicit_bzero(buf, n);
+    free(buf);
+    return rc;
+}
+
+int
+hz_cfg_require_collector(const struct hz_config *c, struct hz_err *err)
+{
+    if (c->geo_database[0] == '\0')
+        return hz_err_set(err, HZ_ECONFIG, "%s: [geo] database: required", c->path);
+    if (c->nsites == 0)
+        return hz_err_set(err, HZ_ECONFIG, "%s: [site NAME]: at least one site is required",
+                          c->path);
+    return 0;
+}
+
+int
+hz_cfg_require_aggregator(const struct hz_config *c, struct hz_err *err)
+{
+    if (c->lmdb[0] == '\0')
+        return hz_err_set(err, HZ_ECONFIG, "%s: [aggregator] lmdb: required", c->path);
+    return 0;
+}
+
+int
+hz_cfg_require_dashboard(const struct hz_config *c, struct hz_err *err)
+{
+    if (c->lmdb[0] == '\0')
+        return hz_err_set(err, HZ_ECONFIG, "%s: [aggregator] lmdb: required", c->path);
+    if (strlen(c->token) < 8)
+        return hz_err_set(err, HZ_ECONFIG,
+                          "%s: [dashboard] token: required, at least 8 characters", c->path);
+    return 0;
+}
+
+const struct hz_site *
+hz_cfg_site(const struct hz_config *c, const char *host, size_t len)
+{
+    for (int i = 0; i < c->nsites; i++) {
+        const struct hz_site *s = &c->sites[i];
+        if (hz_memieq(host, len, s->name))
+            return s;
+        for (int j = 0; j < s->naliases; j++)
+            if (hz_memieq(host, len, s->aliases[j]))
+                return s;
+    }
+    return NULL;
+}
+
+void
+hz_cfg_free(struct hz_config *c)
+{
+    explicit_bzero(c->token, sizeof(c->token));
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfg.h - haze.ini: one schema table (section, key, type, bounds, default,
+ * offset into struct hz_config), parsed with inih.
+ *
+ * Every binary loads the whole file and rejects unknown keys; each then
+ * checks that the keys it needs are set (hz_cfg_require_*). Errors have the
+ * yyerror shape: "haze.ini:14: [collector] listen: expected host:port".
+ * Debian's inih cuts lines at 200 bytes, so the file is pre-scanned and a
+ * longer line is an error naming its line, never a silent cut.
+ *
+ * The dashboard token is wiped with hz_cfg_free (explicit_bzero).
+ */
+#ifndef HZ_COMMON_CFG_H
+#define HZ_COMMON_CFG_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/funnel.h"
+#include "common/net.h"
+
+#define HZ_SITE_MAX 128     /* a host name */
+#define HZ_SITES_MAX 32
+#define HZ_FUNNELS_MAX 16
+#define HZ_ALIASES_MAX 8
+#define HZ_CFG_PATH_MAX 256
+#define HZ_CFG_LINE_MAX 199 /* Debian inih: INI_MAX_LINE 200 */
+
+struct hz_site {
+    char name[HZ_SITE_MAX];      /* the [site NAME], lowercase host */
+    char timezone[64];           /* IANA name; default "UTC" */
+    int naliases;
+    char aliases[HZ_ALIASES_MAX][HZ_SITE_MAX]; /* other hosts of the same site */
+    int nfunnels;
+    struct hz_funnel funnels[HZ_FUNNELS_MAX];
+};
+
+struct hz_config {
+    char path[HZ_CFG_PATH_MAX];
+
+    /* [redis] */
+    struct hz_addr redis_address;
+    char redis_stream[64];
+    long redis_maxlen; /* approximate MAXLEN cap on XADD */
+
+    /* [collector] */
+    struct hz_addr collector_listen;
+    struct hz_cidrset trusted_proxies;
+    int honor_dnt;
+    int collector_threads;     /* 0 = one per core */
+    long max_body;             /* bytes */
+    long max_url;              /* bytes of request URI */
+    long max_headers;          /* bytes of all headers */
+    long timeout_ms;           /* read/write timeout per connection */
+    char spool_dir[HZ_CFG_PATH_MAX];
+    long spool_max_mb;
+    long xadd_timeout_ms;      /* wait for Redis before spooling */
+
+    /* [geo] */
+    char geo_database[HZ_CFG_PATH_MAX];
+
+    /* [aggregator] */
+    char lmdb[HZ_CFG_PATH_MAX];
+    long retention_days;
+    long session_minutes;
+    long map_size_mb;
+    long max_values;
+    long batch;                /* stream entries per transaction */
+    char group[64];            /* consumer group */
+
+    /* [dashboard] */
+    struct hz_addr dashboard_listen;
+    char token[128];
+    long min_visitors;
+
+    /* [site NAME] */
+    int nsites;
+    struct hz_site sites[HZ_SITES_MAX];
+};
+
+/* Loads and validates path into *c (all defaults applied first).
+ * 0, or HZ_ECONFIG with err->msg "FILE:LINE: [section] key: reason". */
+int hz_cfg_load(struct hz_config *c, const char *path, struct hz_err *err);
+
+/* The same over a string; name is used in messages (tests, fuzzing). */
+int hz_cfg_parse_string(struct hz_config *c, const char *text, const char *name,
+                        struct hz_err *err);
+
+/* Per-binary requirements; 0 or HZ_ECONFIG "FILE: [section] key: required". */
+int hz_cfg_require_collector(const struct hz_config *c, struct hz_err *err);
+int hz_cfg_require_aggregator(const struct hz_config *c, struct hz_err *err);
+int hz_cfg_require_dashboard(const struct hz_config *c, struct hz_err *err);
+
+/* Finds a site by host (exact name or alias, ASCII case-insensitive).
+ * Returns a pointer into c, or NULL. */
+const struct hz_site *hz_cfg_site(const struct hz_config *c, const char *host, size_t len);
+
+/* Wipes secrets (the token). The struct holds no heap memory. */
+void hz_cfg_free(struct hz_config *c);
+
+#endif

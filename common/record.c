@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* record.c - stream record layout and strict decoding. No I/O. */
+#include "common/record.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/str.h"
+
+static const char *const kind_names[] = {NULL, "pv", "en", "ev", "dr"};
+
+const char *
+hz_kind_name(enum hz_kind k)
+{
+    if (k < HZ_KIND_PAGEVIEW || k > HZ_KIND_DROPS)
+        return "?";
+    return kind_names[k];
+}
+
+static void
+rec_add(struct hz_field *out, int *n, const char *name, const char *val, size_t len)
+{
+    out[*n].name = name;
+    out[*n].val = val;
+    out[*n].vlen = len;
+    (*n)++;
+}
+
+int
+hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64])
+{
+    int n = 0, a, b;
+
+    a = snprintf(numbuf, 32, "%llu", (unsigned long long)r->t_ms);
+    b = snprintf(numbuf + 32, 32, "%llu", (unsigned long long)r->ms);
+    rec_add(out, &n, "v", "1", 1);
+    rec_add(out, &n, "t", numbuf, (size_t)a);
+    rec_add(out, &n, "k", hz_kind_name(r->kind), 2);
+    rec_add(out, &n, "s", r->site, strlen(r->site));
+    rec_add(out, &n, "p", r->page, strlen(r->page));
+#define OPT(nm, f)                                                                                 \
+    if (r->f[0] != '\0')                                                                           \
+    rec_add(out, &n, nm, r->f, strlen(r->f))
+    OPT("n", name);
+    OPT("src", source);
+    OPT("um", utm_medium);
+    OPT("uc", utm_campaign);
+    OPT("rg", region);
+    OPT("b", browser);
+    OPT("o", os);
+    OPT("dv", device);
+    if (r->kind == HZ_KIND_ENGAGEMENT || r->kind == HZ_KIND_DROPS)
+        rec_add(out, &n, "ms", numbuf + 32, (size_t)b);
+    if (r->pixel)
+        rec_add(out, &n, "px", "1", 1);
+    OPT("vh", vh);
+    OPT("vp", vp);
+#undef OPT
+    return n;
+}
+
+/* Copies a text value after checking length and content. */
+static int
+rec_text(char *dst, size_t cap, const char *v, size_t len)
+{
+    if (len >= cap || !hz_text_valid(v, len))
+        return HZ_EINVAL;
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+static int
+rec_vhash(char *dst, const char *v, size_t len)
+{
+    if (len != HZ_VHASH_LEN)
+        return HZ_EINVAL;
+    for (size_t i = 0; i < len; i++)
+        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+            return HZ_EINVAL;
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+static int
+rec_eq(const char *a, size_t alen, const char *b)
+{
+    return strlen(b) == alen && memcmp(a, b, alen) == 0;
+}
+
+int
+hz_record_decode(const char *const *names, const size_t *nlens, const char *const *vals,
+                 const size_t *vlens, int nfields, struct hz_record *out, struct hz_err *err)
+{
+    struct hz_record r;
+    unsigned seen = 0;
+    int rc = 0;
+
+    memset(&r, 0, sizeof(r));
+    if (nfields < 0 || nfields > HZ_RECORD_FIELDS)
+        return hz_err_set(err, HZ_EINVAL, "field count");
+    for (int i = 0; i < nfields; i++) {
+        const char *nm = names[i], *v = vals[i];
+        size_t nl = nlens[i], vl = vlens[i];
+        unsigned bit;
+        uint64_t num;
+
+        if (rec_eq(nm, nl, "v")) {
+            bit = 1u << 0;
+            rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
+        } else if (rec_eq(nm, nl, "t")) {
+            bit = 1u << 1;
+            /* 2001-09-09 .. 2286: catches seconds-for-ms and garbage. */
+            rc = hz_parse_u64(v, vl, 9999999999999ULL, &num);
+            if (rc == 0 && num < 1000000000000ULL)
+                rc = HZ_EINVAL;
+            r.t_ms = num;
+        } else if (rec_eq(nm, nl, "k")) {
+            bit = 1u << 2;
+            rc = HZ_EINVAL;
+            for (int k = HZ_KIND_PAGEVIEW; k <= HZ_KIND_DROPS; k++)
+                if (rec_eq(v, vl, kind_names[k])) {
+                    r.kind = (enum hz_kind)k;
+                    rc = 0;
+                }
+        } else if (rec_eq(nm, nl, "s")) {
+            bit = 1u << 3;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.site, sizeof(r.site), v, vl);
+        } else if (rec_eq(nm, nl, "p")) {
+            bit = 1u << 4;
+            rc = (vl == 0 || v[0] != '/') ? HZ_EINVAL : rec_text(r.page, sizeof(r.page), v, vl);
+        } else if (rec_eq(nm, nl, "n")) {
+            bit = 1u << 5;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.name, sizeof(r.name), v, vl);
+        } else if (rec_eq(nm, nl, "src")) {
+            bit = 1u << 6;
+            rc = rec_text(r.source, sizeof(r.source), v, vl);
+        } else if (rec_eq(nm, nl, "um")) {
+            bit = 1u << 7;
+            rc = rec_text(r.utm_medium, sizeof(r.utm_medium), v, vl);
+        } else if (rec_eq(nm, nl, "uc")) {
+            bit = 1u << 8;
+            rc = rec_text(r.utm_campaign, sizeof(r.utm_campaign), v, vl);
+        } else if (rec_eq(nm, nl, "rg")) {
+            bit = 1u << 9;
+            rc = rec_text(r.region, sizeof(r.region), v, vl);
+            for (size_t k = 0; rc == 0 && k < vl; k++)
+                if (!((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= '0' && v[k] <= '9') ||
+                      (k == 2 && v[k] == '-')))
+                    rc = HZ_EINVAL;
+            if (rc == 0 && vl != 2 && (vl < 4 || v[2] != '-'))
+                rc = HZ_EINVAL;
+        } else if (rec_eq(nm, nl, "b")) {
+            bit = 1u << 10;
+            rc = rec_text(r.browser, sizeof(r.browser), v, vl);
+        } else if (rec_eq(nm, nl, "o")) {
+            bit = 1u << 11;
+            rc = rec_text(r.os, sizeof(r.os), v, vl);
+        } else if (rec_eq(nm, nl, "dv")) {
+            bit = 1u << 12;
+            rc = rec_text(r.device, sizeof(r.device), v, vl);
+        } else if (rec_eq(nm, nl, "ms")) {
+            bit = 1u << 13;
+            rc = hz_parse_u64(v, vl, 1000000000ULL, &r.ms);
+        } else if (rec_eq(nm, nl, "px")) {
+            bit = 1u << 14;
+            rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
+            r.pixel = 1;
+        } else if (rec_eq(nm, nl, "vh")) {
+            bit = 1u << 15;
+            rc = rec_vhash(r.vh, v, vl);
+        } else if (rec_eq(nm, nl, "vp")) {
+            bit = 1u << 16;
+            rc = rec_vhash(r.vp, v, vl);
+        } else {
+            return hz_err_set(err, HZ_EINVAL, "unknown field");
+        }
+        if (seen & bit)
+            return hz_err_set(err, HZ_EINVAL, "duplicate field");
+        seen |= bit;
+        if (rc != 0)
+            return hz_err_set(err, HZ_EINVAL, "bad field '%.*s'", (int)(nl > 8 ? 8 : nl), nm);
+    }
+    /* v, t, k, s, p always; vh except for drop summaries. */
+    if ((seen & 0x1f) != 0x1f)
+        return hz_err_set(err, HZ_EINVAL, "missing required field");
+    switch (r.kind) {
+    case HZ_KIND_EVENT:
+        if (!(seen & (1u << 5)) || !(seen & (1u << 15)))
+            return hz_err_set(err, HZ_EINVAL, "event without name or visitor");
+        break;
+    case HZ_KIND_ENGAGEMENT:
+        if (!(seen & (1u << 13)) || !(seen & (1u << 15)))
+            return hz_err_set(err, HZ_EINVAL, "engagement without ms or visitor");
+        break;
+    case HZ_KIND_PAGEVIEW:
+        if (!(seen & (1u << 15)))
+            return hz_err_set(err, HZ_EINVAL, "pageview without visitor");
+        break;
+    case HZ_KIND_DROPS:
+        if (!(seen & (1u << 5)) || !(seen & (1u << 13)))
+            return hz_err_set(err, HZ_EINVAL, "drops without reason or count");
+        break;
+    }
+    *out = r;
+    return 0;
+}

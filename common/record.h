@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - the stream record: one accepted hit as the collector XADDs it
+ * and the aggregator reads it back. The only definition of the field names.
+ *
+ * Privacy: a record holds no IP address and no user agent, only what
+ * DESIGN.md allows (region, families, scrubbed page, source) and the daily
+ * visitor hash, which lives in Redis alone and never reaches LMDB.
+ *
+ * Wire form: the fields of one XADD entry, in this order, as name/value
+ * pairs (absent optional values are omitted):
+ *
+ *   v   "1"                        format version
+ *   t   ms since the epoch (UTC)   time of the hit at the collector
+ *   k   kind: "pv" pageview | "en" engagement | "ev" custom event | "dr" drops
+ *   s   site (config name)
+ *   p   scrubbed page path ("/products/:id"), starts with '/'
+ *   n   custom event name (k=ev), or drop reason (k=dr)
+ *   src source (referrer host or utm_source/ref), optional
+ *   um  utm_medium, optional      uc  utm_campaign, optional
+ *   rg  region "CC-SUB" / "CC", optional
+ *   b   browser family    o  os family    dv  device class
+ *   ms  engaged milliseconds (k=en); drop count (k=dr)
+ *   px  "1" when the hit came from the pixel (no engagement will follow)
+ *   vh  visitor hash, 16 lowercase hex (today's salt)
+ *   vp  visitor hash with yesterday's salt (only around UTC midnight)
+ *
+ * Data read from Redis is input: hz_record_decode validates every field.
+ */
+#ifndef HZ_COMMON_RECORD_H
+#define HZ_COMMON_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define HZ_PAGE_MAX 256    /* scrubbed path, with NUL */
+#define HZ_VALUE_MAX 128   /* source, utm values, event names */
+#define HZ_HOST_MAX 128
+#define HZ_REGION_MAX 8    /* "CC-SSS" + NUL */
+#define HZ_FAMILY_MAX 24   /* "Samsung Internet" */
+#define HZ_VHASH_LEN 16    /* hex digits */
+#define HZ_RECORD_FIELDS 17
+
+enum hz_kind { HZ_KIND_PAGEVIEW = 1, HZ_KIND_ENGAGEMENT, HZ_KIND_EVENT, HZ_KIND_DROPS };
+
+struct hz_record {
+    uint64_t t_ms;
+    enum hz_kind kind;
+    char site[HZ_HOST_MAX];
+    char page[HZ_PAGE_MAX];
+    char name[HZ_VALUE_MAX];     /* event name or drop reason */
+    char source[HZ_VALUE_MAX];
+    char utm_medium[HZ_VALUE_MAX];
+    char utm_campaign[HZ_VALUE_MAX];
+    char region[HZ_REGION_MAX];
+    char browser[HZ_FAMILY_MAX];
+    char os[HZ_FAMILY_MAX];
+    char device[HZ_FAMILY_MAX];
+    uint64_t ms;                 /* engaged ms, or drop count */
+    int pixel;
+    char vh[HZ_VHASH_LEN + 1];
+    char vp[HZ_VHASH_LEN + 1];   /* "" when absent */
+};
+
+/* One field as a (pointer, length) pair; pointers borrow the record. */
+struct hz_field {
+    const char *name;
+    const char *val;
+    size_t vlen;
+};
+
+/* Lays out r as XADD field/value pairs into out (HZ_RECORD_FIELDS at most),
+ * numbers formatted into numbuf (64 bytes). Returns the number of pairs.
+ * Pointers borrow r and numbuf. */
+int hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64]);
+
+/* Validates and decodes nfields name/value pairs (names[i], vals[i] with
+ * lengths). 0 or HZ_EINVAL with a short reason (the field name) in err;
+ * on error *out is left untouched. */
+int hz_record_decode(const char *const *names, const size_t *nlens, const char *const *vals,
+                     const size_t *vlens, int nfields, struct hz_record *out, struct hz_err *err);
+
+const char *hz_kind_name(enum hz_kind k);
+
+#endif
