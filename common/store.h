@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h - haze's LMDB store of aggregates: the only code that knows the
+ * key layout. The aggregator writes through it; the dashboard opens it
+ * read-only (MDB_RDONLY) and reads through it. Nothing here describes one
+ * visit or one visitor (DESIGN.md privacy rule 4): every row is a sum over
+ * (site, period, dimension, value).
+ *
+ * Key layout (implemented in store.c; documented here as the contract):
+ *
+ *   Named databases in one environment:
+ *     "meta"   "pos"                               -> stream ID last applied ("ms-seq")
+ *              "ver"                               -> u32 layout version (1)
+ *              "card" site\0 gran period dim       -> u64 distinct values so far
+ *              "ret"                               -> day number of the last retention run
+ *     "rows"   site\0 gran period dim value        -> struct hz_counts (8 x u64 LE)
+ *     "hist"   site\0 gran period page             -> u64[HZ_HIST_BUCKETS] engaged time
+ *     "fun"    site\0 gran period funnel\0 step    -> struct hz_funnel_step_counts
+ *     "trans"  site\0 gran period from\0 to        -> u64 count (page-to-page)
+ *
+ *   gran is one byte: 'd' day, 'm' month, 'h' hour. period is a u32
+ *   big-endian: a local day number ('d'), year*12 + month-1 ('m'), or a
+ *   local hour number ('h', dim HZ_DIM_TOTAL only). Big-endian periods make
+ *   a site's rows sort by time within a granularity. Every day row is also
+ *   added to its month row, so a long range reads whole months plus edge
+ *   days. Counters only ever add, so aggregator shards merge by addition.
+ *
+ *   "Visitors" over several days is the sum of daily unique visitors: the
+ *   visitor hash changes every day by design (privacy rule 3), so visitors
+ *   cannot be linked across days.
+ */
+#ifndef HZ_COMMON_STORE_H
+#define HZ_COMMON_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+typedef struct hz_store hz_store;   /* one environment; thread-safe for readers */
+typedef struct hz_rtxn hz_rtxn;     /* a read snapshot; one thread at a time */
+typedef struct hz_wtxn hz_wtxn;     /* the single writer's transaction */
+
+enum hz_dim {
+    HZ_DIM_TOTAL = 0,   /* value "": the site's totals */
+    HZ_DIM_PAGE,        /* event:page */
+    HZ_DIM_ENTRY,       /* visit:entry_page (visit-level metrics) */
+    HZ_DIM_SOURCE,      /* visit:source */
+    HZ_DIM_UTM_SOURCE,
+    HZ_DIM_UTM_MEDIUM,
+    HZ_DIM_UTM_CAMPAIGN,
+    HZ_DIM_COUNTRY,     /* "DE" */
+    HZ_DIM_REGION,      /* "DE-BY" */
+    HZ_DIM_BROWSER,
+    HZ_DIM_OS,
+    HZ_DIM_DEVICE,
+    HZ_DIM_EVENT,       /* event:name (custom events) */
+    HZ_DIM_DROP,        /* filtered traffic by reason; events = count */
+    HZ_DIM_COUNT
+};
+
+/* Exit pages are derived, not stored: exits(page) = pageviews - outs. */
+
+/* One row. Which fields a dimension fills:
+ *   TOTAL and visit-level dims (ENTRY, SOURCE, UTM_*, COUNTRY, REGION,
+ *   BROWSER, OS, DEVICE): visitors, visits, pageviews, nonbounce,
+ *   duration_ms (sum of visit durations).
+ *   PAGE: visitors, visits (visits that viewed the page), pageviews, outs
+ *   (pageviews followed by another pageview in the same visit),
+ *   engaged_ms (sum), and events = number of engaged-time samples.
+ *   EVENT: visitors, visits, events.  DROP: events.
+ * bounces = visits - nonbounce. */
+struct hz_counts {
+    uint64_t visitors;
+    uint64_t visits;
+    uint64_t pageviews;
+    uint64_t nonbounce;
+    uint64_t duration_ms;
+    uint64_t outs;
+    uint64_t events;
+    uint64_t engaged_ms;
+};
+
+/* Engaged time histogram: bucket 0 is [0, 1 s), bucket i (1..12) is
+ * [2^(i-1), 2^i) seconds, bucket 13 is >= 4096 s (over an hour). */
+#define HZ_HIST_BUCKETS 14
+int hz_hist_bucket(uint64_t ms);
+/* Lower and upper bound of bucket b in ms (upper of the last is 2 h). */
+void hz_hist_bounds(int b, uint64_t *lo, uint64_t *hi);
+/* q-quantile (0..1) in ms, interpolated geometrically inside its bucket;
+ * 0 when the histogram is empty. */
+uint64_t hz_hist_quantile(const uint64_t h[HZ_HIST_BUCKETS], double q);
+
+struct hz_funnel_step_counts {
+    uint64_t visitors;                 /* visits that reached this step */
+    uint64_t hist[HZ_HIST_BUCKETS];    /* time from the previous step */
+};
+
+/* ------------------------------------------------------------ open/close */
+
+/* Opens (creating when !readonly) the environment in folder path.
+ * map_size in bytes (0 = keep the file's). Read-only opens MDB_RDONLY and
+ * never writes. 0, or HZ_ESTORE with err->msg naming the path. */
+int hz_store_open(hz_store **out, const char *path, int readonly, size_t map_size,
+                  struct hz_err *err);
+void hz_store_close(hz_store *s); /* NULL is a no-op */
+
+/* ------------------------------------------------------------ reading */
+
+int hz_store_rbegin(hz_store *s, hz_rtxn **out, struct hz_err *err);
+void hz_store_rend(hz_rtxn *t); /* NULL is a no-op */
+
+/* Callback for rows: value is borrowed, valid during the call only. */
+typedef void (*hz_row_cb)(const char *value, size_t vlen, const struct hz_counts *c, void *arg);
+
+/* Sums dim over local days [from, to] (inclusive) and calls cb once per
+ * distinct value, in no particular order. Uses month rows for whole months. */
+int hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                 hz_row_cb cb, void *arg);
+
+/* Site totals summed over [from, to]. */
+int hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to,
+                    struct hz_counts *out);
+
+/* Per-day totals: cb(day, counts) for each day in [from, to] with data. */
+typedef void (*hz_period_cb)(int32_t period, const struct hz_counts *c, void *arg);
+int hz_store_days(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb,
+                  void *arg);
+/* Per-hour totals over local hour numbers [from, to]. */
+int hz_store_hours(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb,
+                   void *arg);
+
+/* Engaged-time histogram of page ("" = all pages of the site) over [from, to]. */
+int hz_store_hist(hz_rtxn *t, const char *site, const char *page, int32_t from, int32_t to,
+                  uint64_t out[HZ_HIST_BUCKETS]);
+/* Every page's histogram over [from, to]: cb once per page. */
+typedef void (*hz_hist_cb)(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS],
+                           void *arg);
+int hz_store_hists(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_hist_cb cb,
+                   void *arg);
+
+/* Funnel steps (nsteps from the config) over [from, to]. */
+int hz_store_funnel(hz_rtxn *t, const char *site, const char *funnel, int nsteps, int32_t from,
+                    int32_t to, struct hz_funnel_step_counts *out);
+
+/* Page-to-page transitions over [from, to]; cb once per distinct pair. */
+typedef void (*hz_trans_cb)(const char *from_page, size_t flen, const char *to_page, size_t tlen,
+                            uint64_t n, void *arg);
+int hz_store_transitions(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_trans_cb cb,
+                         void *arg);
+
+/* The stream ID last applied ("" if none), into out (64 bytes). */
+int hz_store_position(hz_rtxn *t, char out[64]);
+
+/* Lists days with data for site: first and last day, or HZ_ENOTFOUND. */
+int hz_store_span(hz_rtxn *t, const char *site, int32_t *first, int32_t *last);
+
+/* ------------------------------------------------------------ writing */
+
+/* Begins the single write transaction. max_values caps the distinct values
+ * per (site, day, dim); past it new values fold into "(other)". */
+int hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *err);
+
+/* Adds c to (site, day, dim, value) and to its month row. */
+int hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const char *value,
+                 size_t vlen, const struct hz_counts *c);
+/* Adds c to (site, hour) totals (visitors, visits, pageviews). */
+int hz_store_add_hour(hz_wtxn *t, const char *site, int32_t hour, const struct hz_counts *c);
+/* Adds one sample of ms to page's histogram and to the site's ("") one. */
+int hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page,
+                         uint64_t ms);
+/* Adds visitors and a time sample to a funnel step (time ignored for step 0). */
+int hz_store_add_funnel(hz_wtxn *t, const char *site, int32_t day, const char *funnel, int step,
+                        uint64_t visitors, int has_time, uint64_t ms);
+int hz_store_add_transition(hz_wtxn *t, const char *site, int32_t day, const char *from_page,
+                            const char *to_page, uint64_t n);
+/* Records the last applied stream ID in the same transaction. */
+int hz_store_set_position(hz_wtxn *t, const char *id);
+
+/* Commits (0) or aborts. MDB_MAP_FULL grows the map and is reported as
+ * HZ_ESTORE only when growing fails: never a silent drop. */
+int hz_store_commit(hz_wtxn *t, struct hz_err *err);
+void hz_store_abort(hz_wtxn *t);
+
+/* Deletes every row of days before cutoff (and months wholly before it),
+ * then compacts the environment (compacting copy swapped in atomically)
+ * so deleted pages do not linger in the file. Writer only. */
+int hz_store_retain(hz_store *s, int32_t cutoff_day, struct hz_err *err);
+
+#endif
