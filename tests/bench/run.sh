@@ -1,0 +1,829 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# run.sh - `make bench`: haze measured side by side with nginx and GoAccess,
+# in one run, on this machine, everything on loopback. Prints one Markdown
+# table and writes it, with the detailed figures and the profiles of any
+# missed target, to build/bench/results.md.
+#
+#   1. collector ingest: wrk against haze-collector and nginx (empty_gif and
+#      `return 202`, combined access log), keep-alive and Connection: close
+#   2. aggregation: tests/bench/agg.sh (the aggregator's own benchmark)
+#   3. end to end: the same hits (haze-loadgen, fixed seed) through haze
+#      (collector -> Redis -> aggregator -> LMDB) and through nginx's access
+#      log analysed by GoAccess
+#   4. queries: tests/bench/dash.sh (the dashboard's own benchmark)
+#   5. scaling: 1 and 2 at two sizes
+#   6. user-agent classifier: tests/bench/ua.sh
+#
+# Each figure is the median of BENCH_REPS runs; ratios are taken within one
+# run (haze and its baseline back to back) and their median quoted. Every
+# process is started here, recorded by pid and stopped by pid on exit.
+#
+# Environment (sizes; defaults in brackets, BENCH_QUICK=1 values second):
+#   BENCH_QUICK=1             a ~2 minute run with the small sizes below
+#   BENCH_REPS                runs per figure [3]
+#   BENCH_WRK_SECONDS         wrk duration [10 | 2]
+#   BENCH_WRK_SECONDS_SMALL   the smaller wrk size for scaling [5 | 1]
+#   BENCH_CONNS               wrk connections [100]
+#   BENCH_AGG_ENTRIES         aggregation stream size [1000000 | 100000]
+#   BENCH_AGG_ENTRIES_SMALL   the smaller one for scaling [250000 | 25000]
+#   BENCH_E2E_HITS            end-to-end hits [1000000 | 50000]
+#   BENCH_E2E_REPS            end-to-end runs [BENCH_REPS]
+#   BENCH_SEED                haze-loadgen seed [42]
+#   BENCH_PROFILE=0           do not profile missed targets
+#   BENCH_ONLY="ua ingest agg e2e dash"   run only these sections
+#   BENCH_OUT                 output folder [build/bench]
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/bench/lib.sh
+
+BIN=${HZ_BIN:-bin}
+OUT=${BENCH_OUT:-build/bench}
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+    d_wrk=2 d_wrk_small=1 d_agg=100000 d_agg_small=25000 d_e2e=50000
+else
+    d_wrk=10 d_wrk_small=5 d_agg=1000000 d_agg_small=250000 d_e2e=1000000
+fi
+REPS=${BENCH_REPS:-3}
+WRK_D=${BENCH_WRK_SECONDS:-$d_wrk}
+WRK_D_SMALL=${BENCH_WRK_SECONDS_SMALL:-$d_wrk_small}
+CONNS=${BENCH_CONNS:-100}
+AGG_N=${BENCH_AGG_ENTRIES:-$d_agg}
+AGG_N_SMALL=${BENCH_AGG_ENTRIES_SMALL:-$d_agg_small}
+E2E_HITS=${BENCH_E2E_HITS:-$d_e2e}
+E2E_REPS=${BENCH_E2E_REPS:-$REPS}
+SEED=${BENCH_SEED:-42}
+PROFILE=${BENCH_PROFILE:-1}
+ONLY=${BENCH_ONLY:-ua ingest agg e2e dash}
+
+SITE=shop.example
+STREAM=haze:events
+GROUP=haze-aggregator
+TOKEN=bench-token-0123456789abcdef
+# A current Chrome on Windows, and a client address in the geo fixture (the
+# collector trusts X-Forwarded-For from 127.0.0.1), so every hit runs the
+# whole pipeline: UA families, region lookup, visitor hash, XADD.
+UA='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36'
+XFF=192.0.2.44
+PIXEL_PATH='/p.gif?d=shop.example&u=https%3A%2F%2Fshop.example%2Fproducts%2Fbusiness-cards%3Futm_source%3Dnewsletter&r=https%3A%2F%2Fwww.google.com%2F'
+LG_CONNS=64
+
+RAW=$OUT/raw
+ROWS=$OUT/.rows
+DETAIL=$OUT/.detail
+PROF=$OUT/.profiles
+MISSES=""
+
+# ------------------------------------------------------------------ set-up
+
+want() {
+    case " $ONLY " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+
+# row ID MEASURE HAZE BASELINE RATIO TARGET RESULT: one line of the table.
+row() {
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$ROWS"
+}
+
+# detail TEXT...: lines for the detailed figures.
+detail() {
+    printf '%s\n' "$@" >>"$DETAIL"
+}
+
+miss() {
+    MISSES="$MISSES $1"
+}
+
+cleanup() {
+    trap - EXIT INT TERM
+    bench_stop_all
+    [ -n "${TMP:-}" ] && [ -d "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+HAZE_DEPS_EXTRA=bench sh scripts/deps.sh || bench_die "missing packages (see above)"
+for c in nginx wrk goaccess redis-server redis-cli perl curl ss /usr/bin/time timeout; do
+    command -v "$c" >/dev/null 2>&1 || bench_die "$c not found"
+done
+for b in haze-collector haze-aggregator haze-loadgen; do
+    [ -x "$BIN/$b" ] || bench_log "$BIN/$b not built: the sections that need it are skipped"
+done
+
+mkdir -p "$OUT" "$RAW" || exit 1
+rm -f "$ROWS" "$DETAIL" "$PROF" "$RAW"/*
+TMP=$(mktemp -d /tmp/haze-bench.XXXXXX) || exit 1
+perl tests/data/make-mmdb.pl tests/data/geo-fixture.tsv "$TMP/geo.mmdb" >/dev/null ||
+    bench_die "cannot build the geo fixture"
+BENCH_T0=$(bench_now)
+
+# ------------------------------------------------------------------ processes
+
+rcli() {
+    local dir=$1
+    shift
+    redis-cli -s "$dir/redis.sock" "$@"
+}
+
+# start_redis DIR: a private redis-server on DIR/redis.sock (no TCP, no
+# persistence while measuring; the RDB at rest is written on request).
+start_redis() {
+    bench_spawn "$1/redis.log" redis-server --port 0 --unixsocket "$1/redis.sock" \
+        --unixsocketperm 700 --dir "$1" --save '' --appendonly no --daemonize no
+    REDIS_PID=$BENCH_LAST_PID
+    bench_wait_file "$1/redis.sock" 100 || { cat "$1/redis.log"; bench_die "redis-server did not start"; }
+}
+
+# write_ini DIR COLLECTOR_PORT DASHBOARD_PORT: DIR/haze.ini for all three daemons.
+write_ini() {
+    mkdir -p "$1/spool" "$1/db"
+    cat >"$1/haze.ini" <<EOF
+; haze.ini written by tests/bench/run.sh
+[redis]
+address = unix:$1/redis.sock
+stream = $STREAM
+
+[collector]
+listen = 127.0.0.1:$2
+threads = 2
+trusted_proxies = 127.0.0.1/8 ::1
+spool_dir = $1/spool
+
+[geo]
+database = $TMP/geo.mmdb
+
+[aggregator]
+lmdb = $1/db
+
+[dashboard]
+listen = 127.0.0.1:$3
+token = $TOKEN
+
+[site $SITE]
+timezone = UTC
+funnel = checkout: /products/* > /cart > /checkout > /thanks
+EOF
+}
+
+# start_daemon NAME DIR [PORT]: bin/haze-NAME -c DIR/haze.ini; waits for PORT.
+start_daemon() {
+    bench_spawn "$2/$1.log" "$BIN/haze-$1" -c "$2/haze.ini"
+    DAEMON_PID=$BENCH_LAST_PID
+    if [ $# -ge 3 ]; then
+        bench_wait_port "$3" 100 || { cat "$2/$1.log"; bench_die "haze-$1 did not listen on $3"; }
+    else
+        sleep 0.3
+        bench_alive "$DAEMON_PID" || { cat "$2/$1.log"; bench_die "haze-$1 exited"; }
+    fi
+}
+
+# start_nginx DIR PORT: nginx with its own configuration in DIR, run as the
+# current user: empty_gif at /p.gif, `return 202` for POST /api/event, and
+# the combined access log (unbuffered: the default) in DIR/access.log.
+start_nginx() {
+    local user=""
+    [ "$(id -u)" = 0 ] && user="user $(id -un) $(id -gn);"
+    mkdir -p "$1/tmp"
+    cat >"$1/nginx.conf" <<EOF
+# nginx.conf written by tests/bench/run.sh: the cheapest thing that records a hit
+$user
+worker_processes 2;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log $1/access.log combined;
+    client_body_temp_path $1/tmp/body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$2;
+        location = /p.gif { empty_gif; add_header Cache-Control no-store; }
+        location = /api/event {
+            if (\$request_method = POST) { return 202; }
+            return 405;
+        }
+    }
+}
+EOF
+    bench_spawn "$1/nginx.out" nginx -c "$1/nginx.conf" -p "$1" -g 'daemon off;'
+    NGX_PID=$BENCH_LAST_PID
+    bench_wait_port "$2" 100 || { cat "$1/nginx.out" "$1/error.log"; bench_die "nginx did not listen"; }
+    sleep 0.2
+    NGX_WORKERS=$(bench_children "$NGX_PID")
+}
+
+# ------------------------------------------------------------------ profiles
+
+# profile_start NAME SECONDS PID...: perf record -g on the pids, in the background.
+profile_start() {
+    local name=$1 secs=$2 pids
+    shift 2
+    PERF_PID=""
+    command -v perf >/dev/null 2>&1 || return 0
+    pids=$(echo "$@" | tr ' ' ',')
+    bench_spawn "$RAW/perf-$name.log" perf record -g -F 499 -o "$RAW/perf-$name.data" \
+        -p "$pids" -- sleep "$secs"
+    PERF_PID=$BENCH_LAST_PID
+}
+
+# profile_end NAME TITLE: waits for perf, adds its hottest symbols to the results.
+profile_end() {
+    [ -n "$PERF_PID" ] || { printf '\n### %s\n\nperf is not installed.\n' "$2" >>"$PROF"; return; }
+    while bench_alive "$PERF_PID"; do sleep 0.2; done
+    bench_stop "$PERF_PID"
+    {
+        printf '\n### %s\n\n```\n' "$2"
+        perf report -i "$RAW/perf-$1.data" --stdio --no-children --sort comm,dso,symbol \
+            --percent-limit 1 -g none 2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -30
+        printf '```\n'
+    } >>"$PROF"
+}
+
+# ------------------------------------------------------------------ 1. ingest
+
+ING=$RAW/ingest.tsv
+
+# ingest_run TARGET VARIANT SECONDS REP: one wrk run; appends a line to $ING:
+# target variant seconds rep rps p50 p99 requests bad cpu_ticks rss_kb stream
+ingest_run() {
+    local target=$1 variant=$2 secs=$3 rep=$4 url pids cpupids f t0 t1 sp rss xlen=0
+    f=$RAW/wrk-$target-$variant-${secs}s-$rep.txt
+    case $target in
+    haze)
+        url=http://127.0.0.1:$CPORT pids=$COL_PID cpupids="$COL_PID $REDIS_PID"
+        rcli "$IDIR" DEL "$STREAM" >/dev/null
+        ;;
+    *)
+        url=http://127.0.0.1:$NPORT pids="$NGX_PID $NGX_WORKERS" cpupids="$NGX_PID $NGX_WORKERS"
+        ;;
+    esac
+    set -- -t 2 -c "$CONNS" -d "${secs}s" --timeout 5s --latency \
+        -H "User-Agent: $UA" -H "X-Forwarded-For: $XFF"
+    case $variant in *-close) set -- "$@" -H "Connection: close" ;; esac
+    case $variant in
+    pixel-*) url=$url$PIXEL_PATH ;;
+    event-*) url=$url/api/event; set -- "$@" -s tests/bench/event.lua ;;
+    esac
+    # shellcheck disable=SC2086
+    t0=$(bench_ticks $cpupids)
+    # shellcheck disable=SC2086
+    bench_sampler "$RAW/rss.now" $pids
+    sp=$BENCH_LAST_PID
+    timeout $((secs + 60)) wrk "$@" "$url" >"$f" 2>&1 || bench_log "wrk failed: $f"
+    # shellcheck disable=SC2086
+    t1=$(bench_ticks $cpupids)
+    bench_stop "$sp"
+    rss=$(cat "$RAW/rss.now")
+    [ "$target" = haze ] && xlen=$(rcli "$IDIR" XLEN "$STREAM")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$variant" "$secs" "$rep" \
+        "$(bench_wrk_field "$f" rps)" "$(bench_wrk_field "$f" p50)" "$(bench_wrk_field "$f" p99)" \
+        "$(bench_wrk_field "$f" requests)" \
+        "$(($(bench_wrk_field "$f" non2xx) + $(bench_wrk_field "$f" errors)))" \
+        "$((t1 - t0))" "$rss" "$xlen" >>"$ING"
+    sleep 1 # let TIME_WAIT sockets and the stream deletion settle
+}
+
+# ing_vals TARGET VARIANT SECONDS COLUMN: the column over all reps.
+ing_vals() {
+    awk -F '\t' -v t="$1" -v v="$2" -v s="$3" -v c="$4" \
+        '$1 == t && $2 == v && $3 == s { print $c }' "$ING"
+}
+
+# ing_med TARGET VARIANT SECONDS COLUMN: median over reps.
+ing_med() {
+    # shellcheck disable=SC2046
+    bench_median $(ing_vals "$@")
+}
+
+# ing_ratio VARIANT SECONDS COLUMN: median over reps of haze/nginx (same rep).
+ing_ratio() {
+    # shellcheck disable=SC2046
+    bench_median $(awk -F '\t' -v v="$1" -v s="$2" -v c="$3" '
+        $2 == v && $3 == s { x[$1, $4] = $c; r[$4] = 1 }
+        END { for (k in r) if (x["nginx", k] > 0) printf "%.4f\n", x["haze", k] / x["nginx", k] }' "$ING")
+}
+
+# ing_cpu_us TARGET VARIANT SECONDS: median CPU microseconds per request.
+ing_cpu_us() {
+    # shellcheck disable=SC2046
+    bench_median $(awk -F '\t' -v t="$1" -v v="$2" -v s="$3" -v hz="$BENCH_TICK" '
+        $1 == t && $2 == v && $3 == s && $8 > 0 { printf "%.3f\n", $10 / hz * 1e6 / $8 }' "$ING")
+}
+
+ingest_summary() {
+    local v label id hr nr ratio hp50 hp99 np50 np99 res target bad xl secs t
+    id=0
+    for v in pixel-ka event-ka pixel-close event-close; do
+        id=$((id + 1))
+        case $v in
+        pixel-ka) label="Ingest \`GET /p.gif\`, keep-alive" ;;
+        event-ka) label="Ingest \`POST /api/event\`, keep-alive" ;;
+        pixel-close) label="Ingest \`GET /p.gif\`, \`Connection: close\`" ;;
+        event-close) label="Ingest \`POST /api/event\`, \`Connection: close\`" ;;
+        esac
+        hr=$(ing_med haze "$v" "$WRK_D" 5)
+        nr=$(ing_med nginx "$v" "$WRK_D" 5)
+        ratio=$(ing_ratio "$v" "$WRK_D" 5)
+        hp50=$(ing_med haze "$v" "$WRK_D" 6)
+        hp99=$(ing_med haze "$v" "$WRK_D" 7)
+        np50=$(ing_med nginx "$v" "$WRK_D" 6)
+        np99=$(ing_med nginx "$v" "$WRK_D" 7)
+        res=PASS
+        bench_ge "$ratio" 0.8 || res="MISS (throughput)"
+        case $v in
+        *-ka)
+            target="≥ 0.8 × nginx, p99 ≤ 5 ms"
+            if ! awk -v p="$hp99" 'BEGIN { exit !(p <= 5) }'; then
+                [ "$res" = PASS ] && res="MISS (p99)" || res="MISS (throughput, p99)"
+            fi
+            ;;
+        *) target="≥ 0.8 × nginx" ;;
+        esac
+        bad=$(awk -F '\t' -v v="$v" '$1 == "haze" && $2 == v { s += $9 } END { print s + 0 }' "$ING")
+        [ "$bad" -gt 0 ] && res="$res; $bad errors"
+        [ "$res" = PASS ] || miss ingest
+        row "1.$id" "$label: req/s (p50 / p99 ms)" \
+            "$(bench_fmt "$hr") ($hp50 / $hp99)" "nginx $(bench_fmt "$nr") ($np50 / $np99)" \
+            "$(bench_div "$ratio" 1)" "$target" "$res"
+    done
+    id=$((id + 1))
+    hr=$(ing_med haze pixel-ka "$WRK_D" 11)
+    for v in event-ka pixel-close event-close; do
+        hr="$hr $(ing_med haze "$v" "$WRK_D" 11)"
+    done
+    # shellcheck disable=SC2086
+    hr=$(printf '%s\n' $hr | sort -g | tail -1)
+    nr=$(ing_med nginx pixel-ka "$WRK_D" 11)
+    res=PASS
+    awk -v k="$hr" -v h="$COL_HWM" 'BEGIN { exit !(k <= 32768 && h <= 32768) }' || { res=MISS; miss ingest; }
+    row "1.$id" "Collector RSS under load (largest VmRSS; VmHWM)" \
+        "$(bench_mb "$hr") MB; $(bench_mb "$COL_HWM") MB" \
+        "nginx master + 2 workers $(bench_mb "$nr") MB" "-" "≤ 32 MB" "$res"
+    id=$((id + 1))
+    hr=$(ing_cpu_us haze pixel-ka "$WRK_D")
+    nr=$(ing_cpu_us nginx pixel-ka "$WRK_D")
+    row "1.$id" "CPU per \`/p.gif\` hit, keep-alive (µs; haze: collector + Redis)" \
+        "$hr" "nginx $nr" "$(bench_div "$hr" "$nr")" "-" "info"
+
+    detail "" "### 1. Collector ingest" "" \
+        "wrk $WRK_D s, 2 threads, $CONNS connections, median of $REPS runs; haze and nginx back to back" \
+        "in each run. The collector runs 2 threads; nginx 2 workers; wrk, the server and (for haze)" \
+        "redis-server share the machine's $(nproc) cores. Request: \`GET $PIXEL_PATH\`" \
+        "or \`POST /api/event\` (tests/bench/event.lua), \`User-Agent:\` Chrome 142 on Windows," \
+        "\`X-Forwarded-For: $XFF\` (a fixture region). \"stream\" is the entries XADDed per 2xx answer." "" \
+        "| workload | target | wrk s | req/s | p50 ms | p99 ms | errors | CPU µs/req | RSS MB | stream/2xx |" \
+        "|---|---|---|---|---|---|---|---|---|---|"
+    for v in pixel-ka event-ka pixel-close event-close; do
+        for secs in "$WRK_D" "$WRK_D_SMALL"; do
+            for t in haze nginx; do
+                [ -n "$(ing_vals "$t" "$v" "$secs" 5)" ] || continue
+                xl="-"
+                if [ "$t" = haze ]; then
+                    # shellcheck disable=SC2046
+                    xl=$(bench_median $(awk -F '\t' -v v="$v" -v s="$secs" \
+                        '$1 == "haze" && $2 == v && $3 == s && $8 - $9 > 0 { printf "%.4f\n", $12 / ($8 - $9) }' "$ING"))
+                fi
+                bad=$(awk -F '\t' -v t="$t" -v v="$v" -v s="$secs" '$1 == t && $2 == v && $3 == s { n += $9 } END { print n + 0 }' "$ING")
+                detail "| $v | $t | $secs | $(bench_fmt "$(ing_med "$t" "$v" "$secs" 5)") | $(ing_med "$t" "$v" "$secs" 6) | $(ing_med "$t" "$v" "$secs" 7) | $bad | $(ing_cpu_us "$t" "$v" "$secs") | $(bench_mb "$(ing_med "$t" "$v" "$secs" 11)") | $xl |"
+            done
+        done
+    done
+    detail "" "Raw runs (target, workload, seconds, run, req/s, p50, p99, requests, errors, CPU ticks, RSS kB, stream entries):" "" '```'
+    cat "$ING" >>"$DETAIL"
+    detail '```'
+}
+
+ingest_scaling() {
+    local v big small res hb hs cb cs
+    for v in pixel-ka event-ka; do
+        hb=$(ing_med haze "$v" "$WRK_D" 5)
+        hs=$(ing_med haze "$v" "$WRK_D_SMALL" 5)
+        cb=$(ing_cpu_us haze "$v" "$WRK_D")
+        cs=$(ing_cpu_us haze "$v" "$WRK_D_SMALL")
+        big=$(ing_med haze "$v" "$WRK_D" 8)
+        small=$(ing_med haze "$v" "$WRK_D_SMALL" 8)
+        # Linear: the same cost per request (CPU and rate) within 15 % at both sizes.
+        if awk -v a="$cb" -v b="$cs" -v x="$hb" -v y="$hs" 'BEGIN {
+            exit !(b > 0 && y > 0 && a / b > 0.85 && a / b < 1.15 && x / y > 0.85 && x / y < 1.15) }'; then
+            res=linear
+        else
+            res="not linear"
+        fi
+        row "5.${v%-ka}" "Scaling ingest \`$v\`: $WRK_D_SMALL s → $WRK_D s of wrk (requests; req/s; CPU µs/req)" \
+            "$(bench_fmt "$small") → $(bench_fmt "$big"); $(bench_fmt "$hs") → $(bench_fmt "$hb"); $cs → $cb" \
+            "nginx $(bench_fmt "$(ing_med nginx "$v" "$WRK_D_SMALL" 5)") → $(bench_fmt "$(ing_med nginx "$v" "$WRK_D" 5)") req/s" \
+            "$(bench_div "$big" "$small") × requests" "cost per request constant" "$res"
+    done
+}
+
+sec_ingest() {
+    local rep v t code
+    IDIR=$TMP/ingest
+    mkdir -p "$IDIR/nginx"
+    CPORT=$(bench_port)
+    NPORT=$(bench_port)
+    [ "$NPORT" = "$CPORT" ] && NPORT=$(bench_port)
+    start_redis "$IDIR"
+    write_ini "$IDIR" "$CPORT" "$(bench_port)"
+    start_daemon collector "$IDIR" "$CPORT"
+    COL_PID=$DAEMON_PID
+    start_nginx "$IDIR/nginx" "$NPORT"
+
+    # The bench hits must be ones the collector accepts and XADDs.
+    code=$(curl -s -o /dev/null -w '%{http_code}' -A "$UA" -H "X-Forwarded-For: $XFF" \
+        "http://127.0.0.1:$CPORT$PIXEL_PATH")
+    [ "$code" = 200 ] || bench_die "the collector answers $code to the bench pixel"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -A "$UA" -H "X-Forwarded-For: $XFF" \
+        -H 'Content-Type: text/plain' --data-binary \
+        '{"n":"pageview","u":"https://shop.example/products/business-cards?utm_source=newsletter","d":"shop.example","r":"https://www.google.com/","w":1920}' \
+        "http://127.0.0.1:$CPORT/api/event")
+    [ "$code" = 202 ] || bench_die "the collector answers $code to the bench event"
+    [ "$(rcli "$IDIR" XLEN "$STREAM")" -ge 2 ] || bench_die "the bench hits did not reach the stream"
+
+    : >"$ING"
+    rep=1
+    while [ $rep -le "$REPS" ]; do
+        for v in pixel-ka event-ka pixel-close event-close; do
+            bench_log "ingest run $rep/$REPS: $v, $WRK_D s"
+            for t in haze nginx; do
+                ingest_run "$t" "$v" "$WRK_D" "$rep"
+            done
+        done
+        for v in pixel-ka event-ka; do
+            bench_log "ingest run $rep/$REPS: $v, $WRK_D_SMALL s (scaling)"
+            for t in haze nginx; do
+                ingest_run "$t" "$v" "$WRK_D_SMALL" "$rep"
+            done
+        done
+        rep=$((rep + 1))
+    done
+    COL_HWM=$(bench_status_kb VmHWM "$COL_PID")
+    ingest_summary
+    ingest_scaling
+
+    case " $MISSES " in
+    *" ingest "*)
+        if [ "$PROFILE" = 1 ]; then
+            bench_log "ingest: a target was missed; profiling the collector under wrk"
+            rcli "$IDIR" DEL "$STREAM" >/dev/null
+            profile_start collector "$WRK_D" "$COL_PID" "$REDIS_PID"
+            timeout $((WRK_D + 60)) wrk -t 2 -c "$CONNS" -d "${WRK_D}s" --latency -H "User-Agent: $UA" \
+                -H "X-Forwarded-For: $XFF" "http://127.0.0.1:$CPORT$PIXEL_PATH" >"$RAW/wrk-profile.txt" 2>&1
+            profile_end collector "Collector under wrk (\`GET /p.gif\`, keep-alive): perf, hottest symbols (haze-collector + redis-server)"
+        fi
+        ;;
+    esac
+    curl -s "http://127.0.0.1:$CPORT/metrics" >"$RAW/collector-metrics.txt"
+    bench_stop "$NGX_PID"
+    bench_stop "$COL_PID"
+    bench_stop "$REDIS_PID"
+}
+
+# ------------------------------------------------------------------ 3. end to end
+
+E2E=$RAW/e2e.tsv
+
+# stream_done DIR: the aggregator has applied and acknowledged everything.
+stream_done() {
+    local last info
+    last=$(rcli "$1" XINFO STREAM "$STREAM" 2>/dev/null | awk 'p == "last-generated-id" { print; exit } { p = $0 }')
+    [ -n "$last" ] || return 1
+    info=$(rcli "$1" XINFO GROUPS "$STREAM" 2>/dev/null | awk -v g="$GROUP" '
+        p == "name" { cur = $0 }
+        p == "pending" && cur == g { pend = $0 }
+        p == "last-delivered-id" && cur == g { ldi = $0 }
+        { p = $0 }
+        END { print pend " " ldi }')
+    [ "$info" = "0 $last" ]
+}
+
+# lg_time FILE: "wall user sys maxrss_kb" written by /usr/bin/time -f.
+TIMEFMT='%e %U %S %M'
+time_field() {
+    tail -1 "$1" | awk -v i="$2" '{ print $i }'
+}
+
+# e2e_visits HITS: the number of visits whose hits add up to about HITS
+# (haze-loadgen counts visits; the same seed always draws the same visits).
+e2e_visits() {
+    local n=20000 lines
+    "$BIN/haze-loadgen" -q -n $n -s "$SEED" -S "$SITE" --access-log "$TMP/calib.log" ||
+        bench_die "haze-loadgen --access-log failed"
+    lines=$(wc -l <"$TMP/calib.log")
+    rm -f "$TMP/calib.log"
+    awk -v h="$1" -v n=$n -v l="$lines" 'BEGIN { v = int(h * n / l + 0.5); print (v < 1 ? 1 : v) }'
+}
+
+# e2e_haze REP: haze-loadgen -> collector -> Redis -> aggregator, until the
+# consumer group has acknowledged the last entry. Appends to $E2E.
+e2e_haze() {
+    local rep=$1 d cport t0 t1 c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent
+    d=$TMP/e2e-haze-$rep
+    mkdir -p "$d"
+    cport=$(bench_port)
+    start_redis "$d"
+    write_ini "$d" "$cport" "$(bench_port)"
+    start_daemon aggregator "$d"
+    AGG_PID=$DAEMON_PID
+    start_daemon collector "$d" "$cport"
+    COL_PID=$DAEMON_PID
+    i=0
+    while ! rcli "$d" XINFO GROUPS "$STREAM" 2>/dev/null | grep -qx "$GROUP" && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    c0=$(bench_ticks "$COL_PID" "$REDIS_PID" "$AGG_PID")
+    t0=$(bench_now)
+    [ "$PROFILE_E2E" = 1 ] && profile_start e2e "$PERF_E2E_S" "$COL_PID" "$REDIS_PID" "$AGG_PID"
+    timeout 1800 /usr/bin/time -f "$TIMEFMT" -o "$d/loadgen.time" "$BIN/haze-loadgen" -q \
+        -u "http://127.0.0.1:$cport" -n "$E2E_VISITS" -s "$SEED" -S "$SITE" -c "$LG_CONNS" \
+        --totals >"$RAW/e2e-totals-$rep.json" 2>"$d/loadgen.err" ||
+        { cat "$d/loadgen.err"; bench_die "haze-loadgen against the collector failed"; }
+    i=0
+    while ! stream_done "$d"; do
+        sleep 0.05
+        i=$((i + 1))
+        [ $i -lt 36000 ] || bench_die "the aggregator did not catch up within 30 minutes"
+        bench_alive "$AGG_PID" || { cat "$d/aggregator.log"; bench_die "haze-aggregator exited"; }
+    done
+    t1=$(bench_now)
+    c1=$(bench_ticks "$COL_PID" "$REDIS_PID" "$AGG_PID")
+    [ "$PROFILE_E2E" = 1 ] && profile_end e2e "End to end, haze side: perf over collector + redis-server + aggregator (the first $PERF_E2E_S s)"
+    hwm="$(bench_status_kb VmHWM "$COL_PID") $(bench_status_kb VmHWM "$REDIS_PID") $(bench_status_kb VmHWM "$AGG_PID")"
+    sleep 1 # let the aggregator trim what it acknowledged
+    xlen=$(rcli "$d" XLEN "$STREAM")
+    mem=$(rcli "$d" INFO memory | awk -F: '$1 == "used_memory" { print $2 + 0 }')
+    rcli "$d" SAVE >/dev/null
+    rdb=$(stat -c %s "$d/dump.rdb" 2>/dev/null || echo 0)
+    bench_stop "$COL_PID"
+    bench_stop "$AGG_PID"
+    lmdb=$(stat -c %s "$d/db/data.mdb" 2>/dev/null || echo 0)
+    pv=$(awk '/"pageviews":/ { gsub(/[^0-9]/, ""); print; exit }' "$RAW/e2e-totals-$rep.json")
+    sent=$(awk '/"total":/ { gsub(/[^0-9]/, ""); print; exit }' "$RAW/e2e-totals-$rep.json")
+    lgcpu=$(awk '{ printf "%.2f", $2 + $3 }' "$d/loadgen.time")
+    # shellcheck disable=SC2086
+    printf 'haze\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(bench_sub "$t1" "$t0")" \
+        "$(bench_ticks_s $((c1 - c0)))" "$(echo $hwm | awk '{ print $1 + $2 + $3 }')" \
+        "$lmdb" "$rdb" "$mem" "$xlen" "$sent" "$pv" "$lgcpu" "$(echo $hwm | tr ' ' '/')" >>"$E2E"
+    e2e_check "$d" "$rep" "$pv"
+    bench_stop "$REDIS_PID"
+}
+
+# e2e_check DIR REP PAGEVIEWS: reads the pageviews back through the dashboard
+# API (when it is built) and records whether haze counted every one.
+e2e_check() {
+    local dport out got
+    [ -x "$BIN/haze-dashboard" ] || return 0
+    dport=$(sed -n 's/^listen = 127.0.0.1:\([0-9]*\)$/\1/p' "$1/haze.ini" | tail -1)
+    start_daemon dashboard "$1" "$dport"
+    out=$(curl -s -H "Authorization: Bearer $TOKEN" \
+        "http://127.0.0.1:$dport/api/v1/stats/aggregate?site_id=$SITE&period=day&metrics=pageviews,visitors")
+    bench_stop "$DAEMON_PID"
+    got=$(printf '%s' "$out" | tr -d ' \n' | sed -n 's/.*"pageviews":{"value":\([0-9]*\).*/\1/p')
+    printf '%s\t%s\t%s\n' "$2" "$3" "${got:-?}" >>"$RAW/e2e-check.tsv"
+    printf '%s\n' "$out" >"$RAW/e2e-aggregate-$2.json"
+}
+
+# e2e_nginx REP: the same hits sent to nginx (its access log records them),
+# then GoAccess analyses the same hits as the site's combined log.
+e2e_nginx() {
+    local rep=$1 d nport t0 t1 c0 c1 hwm ng_wall ng_cpu ga_wall ga_cpu ga_rss lgcpu
+    d=$TMP/e2e-nginx-$rep
+    mkdir -p "$d"
+    nport=$(bench_port)
+    start_nginx "$d" "$nport"
+    # shellcheck disable=SC2086
+    c0=$(bench_ticks "$NGX_PID" $NGX_WORKERS)
+    t0=$(bench_now)
+    timeout 1800 /usr/bin/time -f "$TIMEFMT" -o "$d/loadgen.time" "$BIN/haze-loadgen" -q \
+        -u "http://127.0.0.1:$nport" -n "$E2E_VISITS" -s "$SEED" -S "$SITE" -c "$LG_CONNS" \
+        >/dev/null 2>"$d/loadgen.err" ||
+        { cat "$d/loadgen.err"; bench_die "haze-loadgen against nginx failed"; }
+    t1=$(bench_now)
+    # shellcheck disable=SC2086
+    c1=$(bench_ticks "$NGX_PID" $NGX_WORKERS)
+    # shellcheck disable=SC2086
+    hwm=$(bench_status_kb VmHWM "$NGX_PID" $NGX_WORKERS)
+    bench_stop "$NGX_PID"
+    ng_wall=$(bench_sub "$t1" "$t0")
+    ng_cpu=$(bench_ticks_s $((c1 - c0)))
+    lgcpu=$(awk '{ printf "%.2f", $2 + $3 }' "$d/loadgen.time")
+
+    "$BIN/haze-loadgen" -q -n "$E2E_VISITS" -s "$SEED" -S "$SITE" --access-log "$d/site.log" ||
+        bench_die "haze-loadgen --access-log failed"
+    timeout 1800 /usr/bin/time -f "$TIMEFMT" -o "$d/goaccess.time" goaccess "$d/site.log" \
+        --log-format=COMBINED --no-global-config -o "$d/report.json" >"$d/goaccess.out" 2>&1 ||
+        { cat "$d/goaccess.out"; bench_die "goaccess failed"; }
+    ga_wall=$(time_field "$d/goaccess.time" 1)
+    ga_cpu=$(awk '{ printf "%.2f", $2 + $3 }' "$d/goaccess.time")
+    ga_rss=$(time_field "$d/goaccess.time" 4)
+    printf 'nginx\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" \
+        "$(awk -v a="$ng_wall" -v b="$ga_wall" 'BEGIN { printf "%.3f", a + b }')" \
+        "$(awk -v a="$ng_cpu" -v b="$ga_cpu" 'BEGIN { printf "%.2f", a + b }')" \
+        "$((hwm + ga_rss))" "$(stat -c %s "$d/access.log")" "$(stat -c %s "$d/site.log")" \
+        "$(stat -c %s "$d/report.json")" "$(wc -l <"$d/site.log")" "$(wc -l <"$d/access.log")" \
+        "$ng_wall" "$ng_cpu" "$hwm" "$ga_wall" "$ga_cpu" "$ga_rss" "$lgcpu" >>"$E2E"
+    rm -f "$d/site.log" "$d/access.log"
+}
+
+e2e_col() {
+    awk -F '\t' -v t="$1" -v c="$2" '$1 == t { print $c }' "$E2E"
+}
+
+e2e_med() {
+    # shellcheck disable=SC2046
+    bench_median $(e2e_col "$@")
+}
+
+# e2e_ratio COL_HAZE COL_NGINX: median over runs of haze/nginx in the same run.
+e2e_ratio() {
+    # shellcheck disable=SC2046
+    bench_median $(awk -F '\t' -v a="$1" -v b="$2" '
+        $1 == "haze" { h[$2] = $a } $1 == "nginx" { n[$2] = $b }
+        END { for (r in h) if (n[r] > 0) printf "%.4f\n", h[r] / n[r] }' "$E2E")
+}
+
+sec_e2e() {
+    local rep hw nw hc nc res
+    if [ ! -x "$BIN/haze-loadgen" ] || [ ! -x "$BIN/haze-aggregator" ] || [ ! -x "$BIN/haze-collector" ]; then
+        row 3 "End to end vs nginx + GoAccess" "-" "-" "-" "faster, less CPU" "SKIPPED (not built)"
+        return
+    fi
+    E2E_VISITS=$(e2e_visits "$E2E_HITS")
+    bench_log "end to end: $E2E_VISITS visits (about $E2E_HITS hits), seed $SEED"
+    : >"$E2E"
+    : >"$RAW/e2e-check.tsv"
+    PROFILE_E2E=0
+    rep=1
+    while [ $rep -le "$E2E_REPS" ]; do
+        bench_log "end to end run $rep/$E2E_REPS: haze"
+        e2e_haze "$rep"
+        bench_log "end to end run $rep/$E2E_REPS: nginx + GoAccess"
+        e2e_nginx "$rep"
+        rep=$((rep + 1))
+    done
+    e2e_summary
+    case " $MISSES " in
+    *" e2e "*)
+        if [ "$PROFILE" = 1 ]; then
+            bench_log "end to end: a target was missed; profiling the haze side"
+            PROFILE_E2E=1
+            PERF_E2E_S=$(awk -v w="$(e2e_med haze 3)" 'BEGIN { s = int(w) + 1; print (s > 30 ? 30 : s) }')
+            E2E_SAVE=$E2E
+            E2E=$RAW/e2e-profile.tsv
+            e2e_haze profile
+            E2E=$E2E_SAVE
+            PROFILE_E2E=0
+        fi
+        ;;
+    esac
+}
+
+e2e_summary() {
+    local hits hw nw hc nc wr cr res
+    hits=$(e2e_med nginx 9)
+    hw=$(e2e_med haze 3)
+    nw=$(e2e_med nginx 3)
+    hc=$(e2e_med haze 4)
+    nc=$(e2e_med nginx 4)
+    wr=$(e2e_ratio 3 3)
+    cr=$(e2e_ratio 4 4)
+    res=PASS
+    awk -v r="$wr" 'BEGIN { exit !(r < 1) }' || { res=MISS; miss e2e; }
+    row 3.1 "End to end, $(bench_fmt "$hits") hits: wall s" "$hw" "nginx + GoAccess $nw" \
+        "$(bench_div "$wr" 1)" "faster (< 1)" "$res"
+    res=PASS
+    awk -v r="$cr" 'BEGIN { exit !(r < 1) }' || { res=MISS; miss e2e; }
+    row 3.2 "End to end: CPU s (user + sys)" "$hc" "nginx + GoAccess $nc" \
+        "$(bench_div "$cr" 1)" "less CPU (< 1)" "$res"
+    row 3.3 "End to end: peak RSS MB (sum of the processes)" "$(bench_mb "$(e2e_med haze 5)")" \
+        "nginx + GoAccess $(bench_mb "$(e2e_med nginx 5)")" \
+        "$(bench_div "$(e2e_med haze 5)" "$(e2e_med nginx 5)")" "-" "info"
+    row 3.4 "End to end: bytes at rest MB (haze: LMDB + Redis RDB; nginx: the log)" \
+        "$(bench_mbb "$(e2e_med haze 6)" "$(e2e_med haze 7)")" "log $(bench_mbb "$(e2e_med nginx 7)")" \
+        "$(bench_div "$(awk -v a="$(e2e_med haze 6)" -v b="$(e2e_med haze 7)" 'BEGIN { print a + b }')" "$(e2e_med nginx 7)")" \
+        "-" "info"
+
+    detail "" "### 3. End to end" "" \
+        "The same $(bench_fmt "$hits") hits ($E2E_VISITS visits, \`haze-loadgen -s $SEED -c $LG_CONNS\`), median of $E2E_REPS runs." \
+        "haze: haze-loadgen → haze-collector (2 threads) → Redis stream → haze-aggregator → LMDB, timed" \
+        "until the consumer group has acknowledged the stream's last entry; CPU and peak RSS (VmHWM)" \
+        "of collector + redis-server + aggregator, each started fresh. nginx + GoAccess: haze-loadgen" \
+        "sends the same hits to nginx (combined access log, 2 workers), then \`goaccess LOG" \
+        "--log-format=COMBINED -o report.json\` analyses the same hits as the site's own combined log" \
+        "(\`haze-loadgen --access-log\`: each pageview as the page's GET); wall and CPU are the sums of" \
+        "the two steps, peak RSS nginx's (master + workers) plus GoAccess's. The load generator's own" \
+        "CPU is not counted on either side." "" \
+        "| | wall s | CPU s | peak RSS MB | at rest |" "|---|---|---|---|---|" \
+        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") (collector/redis/aggregator kB: $(e2e_col haze 13 | head -1)) | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB, stream length $(e2e_med haze 9)) |" \
+        "| nginx (receiving + logging) | $(e2e_med nginx 11) | $(e2e_med nginx 12) | $(bench_mb "$(e2e_med nginx 13)") | its access log $(bench_mbb "$(e2e_med nginx 6)") MB |" \
+        "| GoAccess | $(e2e_med nginx 14) | $(e2e_med nginx 15) | $(bench_mb "$(e2e_med nginx 16)") | site log $(bench_mbb "$(e2e_med nginx 7)") MB, report.json $(bench_mbb "$(e2e_med nginx 8)") MB |" \
+        "| haze-loadgen CPU s (not counted) | | haze run $(e2e_med haze 12), nginx run $(e2e_med nginx 17) | | |" ""
+    if [ -s "$RAW/e2e-check.tsv" ]; then
+        detail "Counted: pageviews sent (haze-loadgen --totals) vs the dashboard API's aggregate for the day:" ""
+        awk -F '\t' '{ printf "- run %s: sent %s, counted %s%s\n", $1, $2, $3, ($2 == $3 ? " (exact)" : " (MISMATCH)") }' \
+            "$RAW/e2e-check.tsv" >>"$DETAIL"
+    fi
+    detail "" "Raw runs:" "" '```'
+    cat "$E2E" >>"$DETAIL"
+    detail '```'
+}
+
+# ------------------------------------------------------------------ 2, 4, 6: the parts' own benchmarks
+
+# helper_bench NAME SCRIPT OUTFILE [VAR=VALUE...]: runs another part's
+# benchmark script (bounded to 15 minutes) with our sizes in its environment.
+helper_bench() {
+    local name=$1 script=$2 out=$3
+    shift 3
+    bench_log "$name: sh $script $*"
+    env HZ_BIN="$BIN" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" "$@" \
+        timeout 900 sh "$script" >"$out" 2>"$out.err"
+}
+
+sec_agg() {
+    if [ ! -f tests/bench/agg.sh ]; then
+        row 2 "Aggregation: events/s folded into LMDB" "-" "-" "-" "≥ 150,000/s" "SKIPPED (no tests/bench/agg.sh)"
+        return
+    fi
+    agg_run
+}
+
+sec_dash() {
+    if [ ! -f tests/bench/dash.sh ]; then
+        row 4 "Queries: 365-day breakdown, 10,000 pages" "-" "-" "-" "≤ 20 ms" "SKIPPED (no tests/bench/dash.sh)"
+        return
+    fi
+    dash_run
+}
+
+sec_ua() {
+    if [ ! -f tests/bench/ua.sh ]; then
+        row 6 "User-agent classifier" "-" "-" "-" "-" "SKIPPED (no tests/bench/ua.sh)"
+        return
+    fi
+    ua_run
+}
+
+# ------------------------------------------------------------------ results
+
+write_results() {
+    local f=$OUT/results.md cpu mem
+    cpu=$(awk -F: '/^model name/ { sub(/^ +/, "", $2); print $2; exit }' /proc/cpuinfo)
+    mem=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
+    {
+        echo "# haze benchmark results"
+        echo
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu), $mem RAM, Linux $(uname -r)," \
+            "Debian $(cat /etc/debian_version 2>/dev/null)."
+        echo "haze $(git describe --always --dirty 2>/dev/null), $(nginx -v 2>&1 | sed 's/.*version: //')," \
+            "$(wrk -v 2>&1 | head -1 | awk '{ print "wrk " $2 }'), $(goaccess --version | head -1 | sed 's/ - / /; s/\.$//')," \
+            "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')."
+        echo
+        echo "Command: \`make bench\`$([ "$QUICK" = 1 ] && echo ' with BENCH_QUICK=1') ($(bench_sub "$(bench_now)" "$BENCH_T0" | cut -d. -f1) s)." \
+            "Each figure is the median of $REPS runs; ratios are haze / baseline measured in the same run."
+        echo
+        echo "| # | measure | haze | baseline | ratio | target | result |"
+        echo "|---|---|---|---|---|---|---|"
+        cat "$ROWS"
+        echo
+        echo "## Details"
+        [ -f "$DETAIL" ] && cat "$DETAIL"
+        if [ -s "$PROF" ]; then
+            echo
+            echo "## Profiles of missed targets"
+            cat "$PROF"
+        fi
+        if [ -f "$OUT/limits.md" ]; then
+            echo
+            echo "## What limits the missed figures"
+            echo
+            cat "$OUT/limits.md"
+        fi
+    } >"$f"
+    echo
+    sed -n '/^| # |/,/^$/p' "$f"
+    echo "bench: results in $f"
+}
+
+# ------------------------------------------------------------------ main
+
+want ua && sec_ua
+if want ingest; then
+    if [ -x "$BIN/haze-collector" ]; then
+        sec_ingest
+    else
+        row 1 "Collector ingest vs nginx" "-" "-" "-" "≥ 0.8 × nginx" "SKIPPED (haze-collector not built)"
+    fi
+fi
+want agg && sec_agg
+want e2e && sec_e2e
+want dash && sec_dash
+write_results
