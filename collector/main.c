@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <event2/thread.h>
+#include <jansson.h>
 
 #include "collector/http.h"
 #include "common/cfg.h"
@@ -102,6 +103,9 @@ main(int argc, char **argv)
         if (hz_worker_new(&workers[i], &cfg, geo, fds[i], i, n, 5000, &err) != 0)
             hz_fatalx("%s", err.msg);
     }
+    /* jansson seeds its hash from /dev/urandom on first use: do it now,
+     * before the sandbox. */
+    json_object_seed(0);
     hz_sandbox_collector();
     for (int i = 0; i < n; i++)
         if (pthread_create(&tids[i], NULL, hz_worker_run, workers[i]) != 0)
