@@ -82,14 +82,19 @@ bench_stop_all() {
     done
 }
 
-# bench_port: a loopback TCP port nobody listens on, below the ephemeral
-# range so that wrk's own connections never collide with it.
+# bench_port: sets BENCH_PORT to a loopback TCP port nobody listens on and
+# that this run has not handed out before, below the ephemeral range so that
+# wrk's own connections never collide with it. (Not in $(...): the list of
+# ports handed out must survive.)
+BENCH_PORTS=""
 bench_port() {
     local p i=0
-    while [ $i -lt 200 ]; do
-        p=$(awk -v s="$$$i" 'BEGIN { srand(s + systime()); printf "%d", 11000 + int(rand() * 20000) }')
+    while [ $i -lt 500 ]; do
+        p=$(od -An -N2 -tu2 /dev/urandom | awk '{ printf "%d", 11000 + $1 % 20000 }')
+        case " $BENCH_PORTS " in *" $p "*) i=$((i + 1)); continue ;; esac
         if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
-            echo "$p"
+            BENCH_PORTS="$BENCH_PORTS $p"
+            BENCH_PORT=$p
             return 0
         fi
         i=$((i + 1))
@@ -97,11 +102,14 @@ bench_port() {
     bench_die "no free port"
 }
 
-# bench_wait_port PORT [TENTHS]: waits until something listens on PORT.
-bench_wait_port() {
-    local i=0 max=${2:-100}
+# bench_wait_listen PORT PID [TENTHS]: waits until process PID itself
+# listens on PORT (not some other program that took the port meanwhile);
+# fails at once if PID exits.
+bench_wait_listen() {
+    local i=0 max=${3:-100}
     while [ $i -lt "$max" ]; do
-        [ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ] && return 0
+        bench_alive "$2" || return 1
+        ss -Htlnp "sport = :$1" 2>/dev/null | grep -q "pid=$2," && return 0
         sleep 0.1
         i=$((i + 1))
     done
