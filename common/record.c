@@ -55,6 +55,7 @@ hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64
         rec_add(out, &n, "px", "1", 1);
     OPT("vh", vh);
     OPT("vp", vp);
+    OPT("u", id);
 #undef OPT
     return n;
 }
@@ -173,6 +174,9 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
         } else if (rec_eq(nm, nl, "vp")) {
             bit = 1u << 16;
             rc = rec_vhash(r.vp, v, vl);
+        } else if (rec_eq(nm, nl, "u")) {
+            bit = 1u << 17;
+            rc = rec_vhash(r.id, v, vl);
         } else {
             return hz_err_set(err, HZ_EINVAL, "unknown field");
         }
