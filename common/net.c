@@ -64,7 +64,7 @@ hz_ip_parse(const char *s, size_t len, struct sockaddr_storage *out)
 {
     char buf[INET6_ADDRSTRLEN + 1];
 
-    if (len == 0 || len >= sizeof(buf))
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
         return HZ_EINVAL;
     memcpy(buf, s, len);
     buf[len] = '\0';
