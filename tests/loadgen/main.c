@@ -86,9 +86,9 @@ static const char *const base_pages[] = {
 /* Words for generated blog paths (-P above the base list): letters only, so
  * the collector's scrubber never mistakes them for ids or tokens. */
 static const char *const blog_words[] = {
-    "paper", "matte", "gloss", "ink",    "color", "fold",   "print", "proof",
-    "trim",  "bleed", "font",  "logo",   "card",  "poster", "label", "vinyl",
-    "offset", "digital", "spot", "coat",  "linen", "kraft",  "foil",  "emboss",
+    "paper",  "matte",   "gloss", "ink",  "color", "fold",   "print", "proof",
+    "trim",   "bleed",   "font",  "logo", "card",  "poster", "label", "vinyl",
+    "offset", "digital", "spot",  "coat", "linen", "kraft",  "foil",  "emboss",
 };
 #define BLOG_WORDS (sizeof(blog_words) / sizeof(blog_words[0]))
 
@@ -168,12 +168,12 @@ static const struct {
 /* clang-format on */
 #define DEFAULT_REGION_WEIGHT 2
 
-#define UTM_QUERY "?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale"
-#define UTM_MEDIUM "email"
-#define UTM_CAMPAIGN "spring-sale"
+#define UTM_QUERY      "?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale"
+#define UTM_MEDIUM     "email"
+#define UTM_CAMPAIGN   "spring-sale"
 #define DEFAULT_FUNNEL "checkout: /products/* > /cart > /checkout > /thanks"
 
-static const char *const event_names[] = { "Signup", "Download" };
+static const char *const event_names[] = {"Signup", "Download"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -351,27 +351,27 @@ enum hit_kind { HIT_PAGEVIEW, HIT_PIXEL, HIT_ENGAGEMENT, HIT_EVENT };
 
 enum visit_type { VISIT_BROWSE, VISIT_FUNNEL, VISIT_PIXEL, VISIT_BOT, VISIT_DNT };
 
-#define HITS_MAX 40
-#define NETS_MAX 256 /* networks read from the geo fixture */
+#define HITS_MAX      40
+#define NETS_MAX      256 /* networks read from the geo fixture */
 #define PAGEVIEWS_MAX 12
 
 struct hit {
     uint8_t kind;
-    uint8_t utm;        /* the page URL carries UTM_QUERY (landing page of a newsletter visit) */
-    uint8_t ev;         /* event_names index (HIT_EVENT) */
-    int32_t page;       /* index into lg.pages */
-    int32_t prev;       /* referring page of this site, or -1 (then the visit's referrer) */
-    uint32_t ms;        /* engaged ms (HIT_ENGAGEMENT) */
-    uint32_t think;     /* ms to wait before sending (the visitor reading) */
+    uint8_t utm;    /* the page URL carries UTM_QUERY (landing page of a newsletter visit) */
+    uint8_t ev;     /* event_names index (HIT_EVENT) */
+    int32_t page;   /* index into lg.pages */
+    int32_t prev;   /* referring page of this site, or -1 (then the visit's referrer) */
+    uint32_t ms;    /* engaged ms (HIT_ENGAGEMENT) */
+    uint32_t think; /* ms to wait before sending (the visitor reading) */
 };
 
 struct visit {
     uint64_t index;
     enum visit_type type;
-    int ua;             /* ua_kinds index, or bot_uas index for bots */
-    int ref;            /* ref_kinds index */
-    int net;            /* lg.nets index */
-    int privacy;        /* 0, 1 = "DNT: 1", 2 = "Sec-GPC: 1" */
+    int ua;      /* ua_kinds index, or bot_uas index for bots */
+    int ref;     /* ref_kinds index */
+    int net;     /* lg.nets index */
+    int privacy; /* 0, 1 = "DNT: 1", 2 = "Sec-GPC: 1" */
     char ip[INET6_ADDRSTRLEN];
     char ua_str[384];
     int nhits;
@@ -380,10 +380,10 @@ struct visit {
 
 struct net {
     struct hz_cidr cidr;
-    char region[HZ_FUNNEL_NAME_MAX];   /* "DE-BY", "NL", "" */
+    char region[16]; /* "DE-BY", "NL", "" */
     char country[4];
     int weight;
-    uint64_t used;                     /* identities handed out */
+    uint64_t used; /* identities handed out */
 };
 
 struct totals {
@@ -396,7 +396,7 @@ struct totals {
 
 struct status_count {
     uint64_t ok, errors;
-    uint64_t by_code[600];  /* non-2xx responses by status */
+    uint64_t by_code[600]; /* non-2xx responses by status */
 };
 
 struct lg;
@@ -405,10 +405,10 @@ struct slot {
     struct lg *lg;
     struct evhttp_connection *conn;
     struct event *timer;
-    int busy;               /* a visit is in progress */
-    int paced;              /* the timer is the rate limiter's, not think time */
+    int busy;  /* a visit is in progress */
+    int paced; /* the timer is the rate limiter's, not think time */
     struct visit v;
-    int next;               /* index of the hit to send next */
+    int next; /* index of the hit to send next */
 };
 
 struct lg {
@@ -426,9 +426,9 @@ struct lg {
     int port;
 
     /* model */
-    const char **pages;     /* content pages, then /cart, /checkout, /thanks */
+    const char **pages; /* content pages, then /cart, /checkout, /thanks */
     int ncontent, cart, checkout, thanks;
-    int *products;          /* content page indexes under /products/ */
+    int *products; /* content page indexes under /products/ */
     int nproducts;
     double *zipf_cdf, *product_cdf;
     struct net *nets;
@@ -438,11 +438,11 @@ struct lg {
     /* run */
     struct event_base *base;
     struct slot *slots;
-    uint64_t started;       /* visits handed out */
+    uint64_t started; /* visits handed out */
     int active;
     int stopping;
-    int warned;             /* the first failure was logged */
-    double t0, next_at;     /* monotonic seconds; the pacer's next free send time */
+    int warned;         /* the first failure was logged */
+    double t0, next_at; /* monotonic seconds; the pacer's next free send time */
     struct event *sigint, *sigterm, *progress;
     struct totals tot;
     struct status_count counted, filtered;
@@ -560,10 +560,9 @@ model_nets(struct lg *lg)
         cc = strtok_r(NULL, "\t", &save);
         sub = strtok_r(NULL, "\t", &save);
         if (cidr == NULL || cc == NULL || sub == NULL ||
-            hz_cidrset_parse(cidr, strlen(cidr), &set, NULL) != 0 || set.n != 1 ||
-            strlen(cc) > 2 || strlen(sub) > 3)
-            hz_fatalx("%s:%d: expected network<TAB>country<TAB>subdivision", lg->geo_path,
-                      lineno);
+            hz_cidrset_parse(cidr, strlen(cidr), &set, NULL) != 0 || set.n != 1 || strlen(cc) > 2 ||
+            strlen(sub) > 3)
+            hz_fatalx("%s:%d: expected network<TAB>country<TAB>subdivision", lg->geo_path, lineno);
         if (lg->nnets == NETS_MAX)
             hz_fatalx("%s:%d: more than %d networks", lg->geo_path, lineno, NETS_MAX);
         if (lg->nnets == cap) {
@@ -788,8 +787,7 @@ visit_draw(struct lg *lg, uint64_t index, struct visit *v)
     }
     /* The newsletter's landing page keeps its utm_* query for all its hits. */
     if (ref_kinds[v->ref].utm)
-        for (int i = 0; i < v->nhits && v->hits[i].page == pages[0] && v->hits[i].prev == -1;
-             i++)
+        for (int i = 0; i < v->nhits && v->hits[i].page == pages[0] && v->hits[i].prev == -1; i++)
             v->hits[i].utm = 1;
 }
 
@@ -954,10 +952,10 @@ totals_print(struct lg *lg)
 static void
 totals_free(struct totals *t)
 {
-    struct cmap *maps[] = { &t->pages,   &t->entry,     &t->exit,     &t->sources,
-                            &t->utm_source, &t->utm_medium, &t->utm_campaign, &t->regions,
-                            &t->countries, &t->browsers, &t->oses,  &t->devices,
-                            &t->event_names, &t->engaged };
+    struct cmap *maps[] = {&t->pages,       &t->entry,      &t->exit,         &t->sources,
+                           &t->utm_source,  &t->utm_medium, &t->utm_campaign, &t->regions,
+                           &t->countries,   &t->browsers,   &t->oses,         &t->devices,
+                           &t->event_names, &t->engaged};
 
     for (size_t i = 0; i < NELEM(maps); i++)
         cmap_free(maps[i]);
@@ -976,8 +974,7 @@ req_page_url(const struct lg *lg, const struct hit *h, char *out, size_t len)
 /* The referrer of hit h: the previous page, or the visit's referrer for
  * its first page. "" means none. */
 static void
-req_referrer(const struct lg *lg, const struct visit *v, const struct hit *h, char *out,
-             size_t len)
+req_referrer(const struct lg *lg, const struct visit *v, const struct hit *h, char *out, size_t len)
 {
     if (h->prev >= 0)
         (void)snprintf(out, len, "http://%s%s", lg->site, lg->pages[h->prev]);
@@ -1109,7 +1106,7 @@ slot_done(struct evhttp_request *req, void *arg)
      * loop, after the visitor's reading time. */
     {
         uint32_t think = lg_draining(lg) ? 0 : s->v.hits[s->next].think;
-        struct timeval tv = { think / 1000, (suseconds_t)(think % 1000) * 1000 };
+        struct timeval tv = {think / 1000, (suseconds_t)(think % 1000) * 1000};
 
         s->paced = 0;
         evtimer_add(s->timer, &tv);
@@ -1176,7 +1173,7 @@ slot_step(struct slot *s)
         lg->next_at += 1.0 / lg->rate;
         if (at > t + 0.0005) {
             double d = at - t;
-            struct timeval tv = { (time_t)d, (suseconds_t)((d - (double)(time_t)d) * 1e6) };
+            struct timeval tv = {(time_t)d, (suseconds_t)((d - (double)(time_t)d) * 1e6)};
 
             s->paced = 1;
             evtimer_add(s->timer, &tv);
@@ -1305,7 +1302,7 @@ lg_run_http(struct lg *lg)
     (void)evsignal_add(lg->sigint, NULL);
     (void)evsignal_add(lg->sigterm, NULL);
     if (lg->duration >= 20 && lg->verbose >= 1) {
-        struct timeval tv = { 10, 0 };
+        struct timeval tv = {10, 0};
         lg->progress = event_new(lg->base, -1, EV_PERSIST, lg_progress, lg);
         (void)event_add(lg->progress, &tv);
     }
@@ -1325,8 +1322,8 @@ lg_run_http(struct lg *lg)
     filtered_bad += lg->filtered.errors;
     hz_log_info("%llu visits, %llu requests in %.2f s (%.0f/s): %llu answered 2xx, %llu failed",
                 (unsigned long long)lg->started,
-                (unsigned long long)(lg->counted.ok + lg->filtered.ok + bad + filtered_bad),
-                el, el > 0 ? (double)(lg->counted.ok + lg->filtered.ok) / el : 0.0,
+                (unsigned long long)(lg->counted.ok + lg->filtered.ok + bad + filtered_bad), el,
+                el > 0 ? (double)(lg->counted.ok + lg->filtered.ok) / el : 0.0,
                 (unsigned long long)(lg->counted.ok + lg->filtered.ok),
                 (unsigned long long)(bad + filtered_bad));
     for (int c = 0; c < 600; c++) {
@@ -1392,12 +1389,12 @@ lg_run_log(struct lg *lg)
                 req_referrer(lg, v, h, ref, sizeof(ref));
                 if (fprintf(lg->log, "%s - - [%s] \"GET %s%s HTTP/1.1\" 200 %d \"%s\" \"%s\"\n",
                             v->ip, ts, lg->pages[h->page], h->utm ? UTM_QUERY : "",
-                            2048 + (int)(h->page % 7) * 512, ref[0] ? ref : "-",
-                            v->ua_str) < 0)
+                            2048 + (int)(h->page % 7) * 512, ref[0] ? ref : "-", v->ua_str) < 0)
                     goto fail;
             } else {
-                if (fprintf(lg->log, "%s - - [%s] \"POST /api/event HTTP/1.1\" 202 0 \"%s\" \"%s\"\n",
-                            v->ip, ts, url, v->ua_str) < 0)
+                if (fprintf(lg->log,
+                            "%s - - [%s] \"POST /api/event HTTP/1.1\" 202 0 \"%s\" \"%s\"\n", v->ip,
+                            ts, url, v->ua_str) < 0)
                     goto fail;
             }
         }
@@ -1486,10 +1483,10 @@ int
 main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "totals", no_argument, NULL, 'T' },
-        { "access-log", required_argument, NULL, 'L' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"totals", no_argument, NULL, 'T'},
+        {"access-log", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct lg lg;
     const char *funnel = DEFAULT_FUNNEL;
