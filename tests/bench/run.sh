@@ -223,41 +223,47 @@ EOF
 
 # ------------------------------------------------------------------ profiles
 
-# profile_start NAME SECONDS PID...: perf record -g on the pids, in the background.
+# profile_start NAME SECONDS PID...: perf record -g on the pids, in the
+# background, for SECONDS (0: until profile_end).
 profile_start() {
     local name=$1 secs=$2 pids
     shift 2
     PERF_PID=""
+    PERF_SECS=$secs
     command -v perf >/dev/null 2>&1 || return 0
     pids=$(echo "$@" | tr ' ' ',')
+    [ "$secs" = 0 ] && secs=3600
     bench_spawn "$RAW/perf-$name.log" perf record -g -F 499 -o "$RAW/perf-$name.data" \
         -p "$pids" -- sleep "$secs"
     PERF_PID=$BENCH_LAST_PID
 }
 
-# profile_end NAME TITLE [COMM]: waits for perf and adds to the results
-# where the time goes: by process and object, the hottest symbols (self),
-# and, for COMM, the functions with the most time below them (children).
+# profile_end NAME TITLE COMM...: stops perf (SIGINT, which makes it write
+# its data) unless it is done, and adds to the results where the time went:
+# by process and object, then each COMM's hottest symbols (self time; the
+# binaries keep no frame pointers, so callers are not reliable).
 profile_end() {
-    local data=$RAW/perf-$1.data
-    [ -n "$PERF_PID" ] || { printf '\n### %s\n\nperf is not installed.\n' "$2" >>"$PROF"; return; }
-    while bench_alive "$PERF_PID"; do sleep 0.2; done
+    local data=$RAW/perf-$1.data title=$2 i=0 c
+    shift 2
+    [ -n "$PERF_PID" ] || { printf '\n### %s\n\nperf is not installed.\n' "$title" >>"$PROF"; return; }
+    [ "$PERF_SECS" = 0 ] && kill -INT "$PERF_PID" 2>/dev/null
+    while bench_alive "$PERF_PID" && [ $i -lt 600 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
     bench_stop "$PERF_PID"
     # shellcheck disable=SC2016
     {
-        printf '\n### %s\n\nBy process and object:\n\n```\n' "$2"
-        perf report -i "$data" --stdio --no-children --sort comm,dso --percent-limit 2 -g none \
-            2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -12
-        printf '```\n\nHottest symbols (self time):\n\n```\n'
-        perf report -i "$data" --stdio --no-children --sort comm,sym --percent-limit 0.8 -g none \
-            2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -30
+        printf '\n### %s\n\nBy process and object (share of all samples):\n\n```\n' "$title"
+        perf report -i "$data" --stdio --no-children --sort comm,dso --percent-limit 1.5 -g none \
+            2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -14
         printf '```\n'
-        if [ $# -ge 3 ]; then
-            printf '\n%s, time including callees (children):\n\n```\n' "$3"
-            perf report -i "$data" --stdio --children --comms "$3" --sort sym --percent-limit 4 \
-                -g none 2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -30
+        for c in "$@"; do
+            printf '\n%s: hottest symbols (self time, share of all samples):\n\n```\n' "$c"
+            perf report -i "$data" --stdio --no-children --comms "$c" --sort sym \
+                --percent-limit 0.5 -g none 2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -20
             printf '```\n'
-        fi
+        done
     } >>"$PROF"
 }
 
@@ -517,7 +523,8 @@ ingest_profile() {
     rcli "$IDIR" DEL "$STREAM" >/dev/null
     profile_start collector "$WRK_D" "$COL_PID" "$REDIS_PID"
     ingest_wrk "$RAW/wrk-profile.txt" "http://127.0.0.1:$CPORT"
-    profile_end collector "Collector under wrk (\`GET /p.gif\`, keep-alive): perf record -g over haze-collector and redis-server" haze-collector
+    profile_end collector "Collector under wrk (\`GET /p.gif\`, keep-alive): perf record -g over haze-collector and redis-server" \
+        haze-collector redis-server
 }
 
 sec_ingest() {
@@ -614,7 +621,7 @@ e2e_visits() {
 # e2e_haze REP: haze-loadgen -> collector -> Redis -> aggregator, until the
 # consumer group has acknowledged the last entry. Appends to $E2E.
 e2e_haze() {
-    local rep=$1 d cport t0 t1 c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent
+    local rep=$1 d cport t0 t1 c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent cc cr ca
     d=$TMP/e2e-haze-$rep
     mkdir -p "$d"
     bench_port
@@ -631,9 +638,12 @@ e2e_haze() {
         sleep 0.1
         i=$((i + 1))
     done
-    c0=$(bench_ticks "$COL_PID" "$REDIS_PID" "$AGG_PID")
+    cc=$(bench_ticks "$COL_PID")
+    cr=$(bench_ticks "$REDIS_PID")
+    ca=$(bench_ticks "$AGG_PID")
+    c0=$((cc + cr + ca))
     t0=$(bench_now)
-    [ "$PROFILE_E2E" = 1 ] && profile_start e2e "$PERF_E2E_S" "$COL_PID" "$REDIS_PID" "$AGG_PID"
+    [ "$PROFILE_E2E" = 1 ] && profile_start e2e 0 "$COL_PID" "$REDIS_PID" "$AGG_PID"
     timeout 1800 /usr/bin/time -f "$TIMEFMT" -o "$d/loadgen.time" "$BIN/haze-loadgen" -q \
         -u "http://127.0.0.1:$cport" -n "$E2E_VISITS" -s "$SEED" -S "$SITE" -c "$LG_CONNS" \
         --totals >"$RAW/e2e-totals-$rep.json" 2>"$d/loadgen.err" ||
@@ -647,7 +657,11 @@ e2e_haze() {
     done
     t1=$(bench_now)
     c1=$(bench_ticks "$COL_PID" "$REDIS_PID" "$AGG_PID")
-    [ "$PROFILE_E2E" = 1 ] && profile_end e2e "End to end, haze side: perf over collector + redis-server + aggregator (the first $PERF_E2E_S s)"
+    cc=$(bench_ticks_s $(($(bench_ticks "$COL_PID") - cc)))
+    cr=$(bench_ticks_s $(($(bench_ticks "$REDIS_PID") - cr)))
+    ca=$(bench_ticks_s $(($(bench_ticks "$AGG_PID") - ca)))
+    [ "$PROFILE_E2E" = 1 ] && profile_end e2e "End to end, haze side ($E2E_VISITS visits): perf record -g over collector + redis-server + aggregator, from the first hit until the aggregator caught up" \
+        haze-collector redis-server haze-aggregator
     hwm="$(bench_status_kb VmHWM "$COL_PID") $(bench_status_kb VmHWM "$REDIS_PID") $(bench_status_kb VmHWM "$AGG_PID")"
     sleep 1 # let the aggregator trim what it acknowledged
     xlen=$(rcli "$d" XLEN "$STREAM")
@@ -661,9 +675,10 @@ e2e_haze() {
     sent=$(awk '/"total":/ { gsub(/[^0-9]/, ""); print; exit }' "$RAW/e2e-totals-$rep.json")
     lgcpu=$(awk '{ printf "%.2f", $2 + $3 }' "$d/loadgen.time")
     # shellcheck disable=SC2086
-    printf 'haze\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(bench_sub "$t1" "$t0")" \
+    printf 'haze\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(bench_sub "$t1" "$t0")" \
         "$(bench_ticks_s $((c1 - c0)))" "$(echo $hwm | awk '{ print $1 + $2 + $3 }')" \
-        "$lmdb" "$rdb" "$mem" "$xlen" "$sent" "$pv" "$lgcpu" "$(echo $hwm | tr ' ' '/')" >>"$E2E"
+        "$lmdb" "$rdb" "$mem" "$xlen" "$sent" "$pv" "$lgcpu" "$(echo $hwm | tr ' ' '/')" \
+        "$cc/$cr/$ca" >>"$E2E"
     e2e_check "$d" "$rep" "$pv"
     bench_stop "$REDIS_PID"
 }
@@ -767,12 +782,12 @@ sec_e2e() {
     *" e2e "*)
         if [ "$PROFILE" = 1 ]; then
             bench_log "end to end: a target was missed; profiling the haze side"
+            # A third of the size is enough to see where the time goes.
             PROFILE_E2E=1
-            PERF_E2E_S=$(awk -v w="$(e2e_med haze 3)" 'BEGIN { s = int(w) + 1; print (s > 30 ? 30 : s) }')
-            E2E_SAVE=$E2E
-            E2E=$RAW/e2e-profile.tsv
+            E2E_SAVE=$E2E E2E_VISITS_SAVE=$E2E_VISITS
+            E2E=$RAW/e2e-profile.tsv E2E_VISITS=$((E2E_VISITS / 3 + 1))
             e2e_haze profile
-            E2E=$E2E_SAVE
+            E2E=$E2E_SAVE E2E_VISITS=$E2E_VISITS_SAVE
             PROFILE_E2E=0
         fi
         ;;
@@ -815,7 +830,8 @@ e2e_summary() {
         "the two steps, peak RSS nginx's (master + workers) plus GoAccess's. The load generator's own" \
         "CPU is not counted on either side." "" \
         "| | wall s | CPU s | peak RSS MB | at rest |" "|---|---|---|---|---|" \
-        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") (collector/redis/aggregator kB: $(e2e_col haze 13 | head -1)) | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB, stream length $(e2e_med haze 9)) |" \
+        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB, stream length $(e2e_med haze 9)) |" \
+        "| haze by process: collector / redis-server / aggregator (run 1) | | $(e2e_col haze 14 | head -1) | $(e2e_col haze 13 | head -1) kB | |" \
         "| nginx (receiving + logging) | $(e2e_med nginx 11) | $(e2e_med nginx 12) | $(bench_mb "$(e2e_med nginx 13)") | its access log $(bench_mbb "$(e2e_med nginx 6)") MB |" \
         "| GoAccess | $(e2e_med nginx 14) | $(e2e_med nginx 15) | $(bench_mb "$(e2e_med nginx 16)") | site log $(bench_mbb "$(e2e_med nginx 7)") MB, report.json $(bench_mbb "$(e2e_med nginx 8)") MB |" \
         "| haze-loadgen CPU s (not counted) | | haze run $(e2e_med haze 12), nginx run $(e2e_med nginx 17) | | |" ""
