@@ -509,7 +509,7 @@ Test(dash, breakdown_pages_folds_small_rows)
         "\"time_on_page\":91,\"exit_rate\":77.8},"
         "{\"page\":\"" XSS "\",\"visitors\":5,\"pageviews\":5,\"bounce_rate\":100,"
         "\"time_on_page\":null,\"exit_rate\":100.0},"
-        "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":0,"
+        "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":null,"
         "\"time_on_page\":null,\"exit_rate\":83.3}],\"folded\":3}");
     /* Pagination: 2 rows a page, page 2. */
     expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
