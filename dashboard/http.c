@@ -28,6 +28,41 @@
 #include "dashboard/jsonw.h"
 #include "dashboard/query.h"
 
+/*
+ * Answer cache. The same question over the same data has the same answer,
+ * and a dashboard page asks a dozen questions each time it is opened, so
+ * 200 answers of the stats routes are kept (LRU, bounded in entries and
+ * bytes) under the exact request (route, query string, body). The whole
+ * cache is dropped when the data may have changed: another stream position
+ * in the store (the aggregator committed), a reopened store, or another
+ * minute (periods are relative to "today"). Realtime is never cached.
+ */
+#define DASH_CACHE_SLOTS 64
+#define DASH_CACHE_BYTES (8u << 20)
+#define DASH_CACHE_ENTRY_MAX (1u << 20)
+
+struct dash_centry {
+    char *key;          /* route \n query \n body; NULL = free slot */
+    size_t klen;
+    char *body;
+    size_t blen;
+    const char *ctype;  /* static string */
+    char *disposition;  /* Content-Disposition, or NULL */
+    uint64_t used;      /* LRU clock */
+};
+
+struct dash_cache {
+    struct dash_centry e[DASH_CACHE_SLOTS];
+    size_t bytes;
+    uint64_t clock;
+    char pos[64];       /* store position the entries belong to */
+    int64_t minute;
+    const void *store;
+    /* The request being answered, while its answer may be kept. */
+    char *want;
+    size_t wantlen;
+};
+
 struct hz_dash {
     struct event_base *base;
     struct evhttp *http;
@@ -39,6 +74,7 @@ struct hz_dash {
     unsigned char key[32];               /* session key, random per process */
     char session[HZ_DASH_SESSION_HEX];   /* the cookie value of the valid token */
     struct hz_qopts qopts;
+    struct dash_cache cache;
 };
 
 /* clang-format off */
@@ -121,6 +157,93 @@ hz_dash_form_field(const char *body, size_t len, const char *name, char *out, si
     return -1;
 }
 
+/* ================================================================ cache */
+
+static void
+cache_drop(struct dash_cache *c, struct dash_centry *e)
+{
+    if (e->key == NULL)
+        return;
+    c->bytes -= e->klen + e->blen;
+    free(e->key);
+    free(e->body);
+    free(e->disposition);
+    memset(e, 0, sizeof(*e));
+}
+
+static void
+cache_flush(struct dash_cache *c)
+{
+    for (int i = 0; i < DASH_CACHE_SLOTS; i++)
+        cache_drop(c, &c->e[i]);
+}
+
+/* Drops everything when the data or the day may have changed. */
+static void
+cache_validate(struct dash_cache *c, const void *store, const char *pos, int64_t now)
+{
+    if (c->store == store && c->minute == now / 60 && strcmp(c->pos, pos) == 0)
+        return;
+    cache_flush(c);
+    c->store = store;
+    c->minute = now / 60;
+    (void)hz_strlcpy(c->pos, pos, sizeof(c->pos));
+}
+
+static struct dash_centry *
+cache_find(struct dash_cache *c, const char *key, size_t klen)
+{
+    for (int i = 0; i < DASH_CACHE_SLOTS; i++) {
+        struct dash_centry *e = &c->e[i];
+        if (e->key != NULL && e->klen == klen && memcmp(e->key, key, klen) == 0) {
+            e->used = ++c->clock;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a copy of an answer under c->want (then cleared). */
+static void
+cache_put(struct dash_cache *c, const char *ctype, const char *disposition, const char *body,
+          size_t blen)
+{
+    struct dash_centry *slot = NULL;
+
+    if (c->want == NULL || blen > DASH_CACHE_ENTRY_MAX)
+        goto done;
+    for (;;) {
+        struct dash_centry *lru = NULL;
+        slot = NULL;
+        for (int i = 0; i < DASH_CACHE_SLOTS; i++) {
+            struct dash_centry *e = &c->e[i];
+            if (e->key == NULL && slot == NULL)
+                slot = e;
+            if (e->key != NULL && (lru == NULL || e->used < lru->used))
+                lru = e;
+        }
+        if (slot != NULL && c->bytes + c->wantlen + blen <= DASH_CACHE_BYTES)
+            break;
+        if (lru == NULL)
+            goto done; /* empty and still too big */
+        cache_drop(c, lru);
+    }
+    slot->key = c->want;
+    slot->klen = c->wantlen;
+    slot->body = hz_xmalloc(blen + 1);
+    memcpy(slot->body, body, blen);
+    slot->blen = blen;
+    slot->ctype = ctype;
+    slot->disposition = disposition ? hz_xstrdup(disposition) : NULL;
+    slot->used = ++c->clock;
+    c->bytes += slot->klen + blen;
+    c->want = NULL; /* owned by the slot now */
+done:
+    free(c->want);
+    c->want = NULL;
+    c->wantlen = 0;
+}
+
 /* ================================================================ replies */
 
 static time_t
@@ -158,12 +281,18 @@ dash_headers(struct evhttp_request *req, const char *ctype)
  * the Content-Length of the body it would have had, and no body.
  */
 static void
-dash_send(struct evhttp_request *req, int status, const char *reason, const char *ctype,
-          char *body, size_t len)
+dash_send(hz_dash *d, struct evhttp_request *req, int status, const char *reason,
+          const char *ctype, char *body, size_t len)
 {
     struct evbuffer *out = evbuffer_new();
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
+    if (d != NULL && d->cache.want != NULL) {
+        if (status == 200)
+            cache_put(&d->cache, ctype, evhttp_find_header(h, "Content-Disposition"), body, len);
+        else
+            cache_put(&d->cache, NULL, NULL, NULL, DASH_CACHE_ENTRY_MAX + 1); /* forget */
+    }
     dash_headers(req, ctype);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char cl[24];
@@ -182,7 +311,8 @@ dash_send(struct evhttp_request *req, int status, const char *reason, const char
 }
 
 static void
-dash_json(struct evhttp_request *req, int status, const char *reason, struct hz_jsonw *w)
+dash_json(hz_dash *d, struct evhttp_request *req, int status, const char *reason,
+          struct hz_jsonw *w)
 {
     size_t len;
     char *body;
@@ -197,7 +327,7 @@ dash_json(struct evhttp_request *req, int status, const char *reason, struct hz_
     }
     body = hz_jsonw_take(w, &len);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    dash_send(req, status, reason, "application/json; charset=utf-8", body, len);
+    dash_send(d, req, status, reason, "application/json; charset=utf-8", body, len);
 }
 
 static void
@@ -207,7 +337,7 @@ dash_error(struct evhttp_request *req, int status, const char *reason, const cha
 
     hz_jsonw_init(&w);
     hz_api_error(&w, msg);
-    dash_json(req, status, reason, &w);
+    dash_json(NULL, req, status, reason, &w);
 }
 
 static void
@@ -298,7 +428,7 @@ dash_redirect(struct evhttp_request *req, const char *to)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Location", to);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    dash_send(req, 303, "See Other", "text/plain; charset=utf-8", NULL, 0);
+    dash_send(NULL, req, 303, "See Other", "text/plain; charset=utf-8", NULL, 0);
 }
 
 /* POST /login: the form's token; on success the session cookie. */
@@ -406,14 +536,14 @@ dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
         (void)snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Disposition", disp);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-        dash_send(req, 200, "OK", "text/csv; charset=utf-8", body, len);
+        dash_send(d, req, 200, "OK", "text/csv; charset=utf-8", body, len);
     } else {
         hz_jsonw_init(&w);
         if (v2)
             hz_api_v2(&w, q, &r, d->qopts.min_visitors);
         else
             hz_api_v1(&w, q, &r);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
     }
     hz_qres_free(&r);
 }
@@ -441,7 +571,7 @@ dash_funnels(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz
     hz_jsonw_init(&w);
     hz_api_funnels(&w, q, s, steps);
     free(steps);
-    dash_json(req, 200, "OK", &w);
+    dash_json(d, req, 200, "OK", &w);
     return 0;
 }
 
@@ -456,14 +586,14 @@ dash_paths(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
     if (rc == 0) {
         hz_jsonw_init(&w);
         hz_api_paths(&w, q, &p);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
     }
     hz_paths_free(&p);
     return rc;
 }
 
 static int
-dash_filtered(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
+dash_filtered(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
               struct hz_err *err)
 {
     struct hz_qres site, unknown;
@@ -487,7 +617,7 @@ dash_filtered(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
         hz_query_order(&site, &byn);
         hz_jsonw_init(&w);
         hz_api_filtered(&w, q, &site, &unknown);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
     } else {
         hz_err_set(err, HZ_ESTORE, "filtered: %s", hz_strerror(rc));
     }
@@ -510,7 +640,7 @@ dash_realtime(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, 
         return hz_err_set(err, HZ_ESTORE, "realtime: %s", hz_strerror(rc));
     hz_jsonw_init(&w);
     hz_api_realtime(&w, v);
-    dash_json(req, 200, "OK", &w);
+    dash_json(NULL, req, 200, "OK", &w); /* never cached */
     return 0;
 }
 
@@ -528,6 +658,50 @@ static const struct {
     { "/api/v1/sites", HZ_API_SITES },
     { "/api/v2/query", HZ_API_V2 },
 };
+
+/*
+ * Answers from the cache when it can (1); otherwise arms it so that the
+ * answer about to be sent is kept (0).
+ */
+static int
+dash_cached(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const char *path,
+            const char *query, const char *body, size_t blen, int64_t now)
+{
+    size_t plen = strlen(path), qlen = query ? strlen(query) : 0;
+    char pos[64];
+    struct dash_centry *e;
+    char *key;
+
+    if (hz_store_position(t, pos) != 0)
+        return 0;
+    cache_validate(&d->cache, d->store, pos, now);
+    key = hz_xmalloc(plen + qlen + blen + 3);
+    memcpy(key, path, plen);
+    key[plen] = '\n';
+    if (qlen > 0)
+        memcpy(key + plen + 1, query, qlen);
+    key[plen + 1 + qlen] = '\n';
+    if (blen > 0)
+        memcpy(key + plen + qlen + 2, body, blen);
+    key[plen + qlen + blen + 2] = '\0';
+    e = cache_find(&d->cache, key, plen + qlen + blen + 2);
+    if (e == NULL) {
+        d->cache.want = key;
+        d->cache.wantlen = plen + qlen + blen + 2;
+        return 0;
+    }
+    free(key);
+    if (e->disposition != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Disposition",
+                          e->disposition);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    {
+        char *copy = hz_xmalloc(e->blen + 1);
+        memcpy(copy, e->body, e->blen);
+        dash_send(NULL, req, 200, "OK", e->ctype, copy, e->blen);
+    }
+    return 1;
+}
 
 /* An authenticated /api/ request. */
 static void
@@ -563,7 +737,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     if (route == HZ_API_SITES) {
         hz_jsonw_init(&w);
         hz_api_sites(&w, d->cfg, now);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
         return;
     }
     q = hz_xmalloc(sizeof(*q));
@@ -587,6 +761,8 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_error(req, 500, "Internal Server Error", "internal error");
         goto done;
     }
+    if (route != HZ_API_REALTIME && dash_cached(d, req, t, path, query, body, blen, now))
+        goto done;
     rc = 0;
     switch (route) {
     case HZ_API_REALTIME:
@@ -599,7 +775,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         rc = dash_paths(d, req, t, q, &err);
         break;
     case HZ_API_FILTERED:
-        rc = dash_filtered(req, t, q, &err);
+        rc = dash_filtered(d, req, t, q, &err);
         break;
     default:
         dash_stats(d, req, t, q, route == HZ_API_V2);
@@ -610,6 +786,8 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_error(req, 500, "Internal Server Error", "internal error");
     }
 done:
+    free(d->cache.want); /* an answer that was not kept */
+    d->cache.want = NULL;
     hz_store_rend(t);
     free(body);
     free(q);
@@ -665,7 +843,7 @@ dash_request(struct evhttp_request *req, void *arg)
         struct hz_jsonw w;
         hz_jsonw_init(&w);
         hz_api_privacy(&w, d->cfg);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
         return;
     }
     dash_asset(d, req, path);
@@ -733,6 +911,8 @@ hz_dash_free(hz_dash *d)
         return;
     if (d->http != NULL)
         evhttp_free(d->http);
+    cache_flush(&d->cache);
+    free(d->cache.want);
     hz_store_close(d->store);
     explicit_bzero(d->key, sizeof(d->key));
     explicit_bzero(d->session, sizeof(d->session));

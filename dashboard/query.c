@@ -437,12 +437,20 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
         out->v = (double)c->pageviews;
         break;
     case HZ_M_BOUNCE_RATE:
+        if (p == HZ_P_PAGE && vc->visits == 0) {
+            out->null = 1; /* no visit started on this page: no bounce rate */
+            break;
+        }
         if (vc->visits > 0) {
             uint64_t nb = vc->nonbounce < vc->visits ? vc->nonbounce : vc->visits;
             out->v = round(100.0 * (double)(vc->visits - nb) / (double)vc->visits);
         }
         break;
     case HZ_M_VISIT_DURATION:
+        if (p == HZ_P_PAGE && vc->visits == 0) {
+            out->null = 1;
+            break;
+        }
         if (vc->visits > 0)
             out->v = round((double)vc->duration_ms / (double)vc->visits / 1000.0);
         break;

@@ -509,7 +509,7 @@ Test(dash, breakdown_pages_folds_small_rows)
         "\"time_on_page\":91,\"exit_rate\":77.8},"
         "{\"page\":\"" XSS "\",\"visitors\":5,\"pageviews\":5,\"bounce_rate\":100,"
         "\"time_on_page\":null,\"exit_rate\":100.0},"
-        "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":0,"
+        "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":null,"
         "\"time_on_page\":null,\"exit_rate\":83.3}],\"folded\":3}");
     /* Pagination: 2 rows a page, page 2. */
     expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
@@ -1040,4 +1040,27 @@ Test(dash, reopens_the_store_after_compaction)
                 "{\"results\":{\"visitors\":{\"value\":0}}}");
     expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s", E.d0),
                 "{\"results\":{\"visitors\":{\"value\":20}}}");
+}
+
+Test(dash, answers_follow_new_data)
+{
+    struct hz_err err = { 0 };
+    hz_store *s;
+    hz_wtxn *t;
+    struct hz_counts more = { 5, 5, 5, 5, 0, 0, 0, 0 };
+
+    /* Twice the same question: the second answer may come from the cache. */
+    for (int i = 0; i < 2; i++)
+        expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s",
+                        E.d0),
+                    "{\"results\":{\"visitors\":{\"value\":20}}}");
+    /* The aggregator commits more (a new stream position): the answer follows. */
+    cr_assert_eq(hz_store_open(&s, E.lmdb, 0, 0, &err), 0, "%s", err.msg);
+    cr_assert_eq(hz_store_wbegin(s, &t, 10000, &err), 0, "%s", err.msg);
+    cr_assert_eq(hz_store_add(t, SITE, E.R, HZ_DIM_TOTAL, "", 0, &more), 0);
+    cr_assert_eq(hz_store_set_position(t, "2-1"), 0);
+    cr_assert_eq(hz_store_commit(t, &err), 0, "%s", err.msg);
+    hz_store_close(s);
+    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s", E.d0),
+                "{\"results\":{\"visitors\":{\"value\":25}}}");
 }

@@ -290,6 +290,11 @@ Test(values, rates_durations_and_rounding)
     cr_assert_eq(v.v, 0);
     hz_query_value(HZ_P_PAGE, HZ_M_EXIT_RATE, &row0, &v);
     cr_assert_eq(v.v, 0);
+    /* A page no visit started on has no bounce rate or visit duration. */
+    hz_query_value(HZ_P_PAGE, HZ_M_BOUNCE_RATE, &row0, &v);
+    cr_assert(v.null);
+    hz_query_value(HZ_P_PAGE, HZ_M_VISIT_DURATION, &row0, &v);
+    cr_assert(v.null);
 }
 
 Test(values, time_on_page_from_histogram)
