@@ -12,7 +12,7 @@ PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc
-CSTD     := -std=c11 -D_DEFAULT_SOURCE
+CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wwrite-strings -Wcast-align -Wundef -Wvla \
             -Wno-format-nonliteral
@@ -86,7 +86,7 @@ $(foreach p,collector ua geo aggregator dashboard loadgen,$(eval $(call prog_rul
 UNIT_DIRS  := $(sort $(dir $(wildcard tests/unit/*/*_test.c)))
 UNIT_BINS  := $(foreach d,$(UNIT_DIRS),$(BUILD)/tests/unit_$(notdir $(d:/=)))
 INTEG_SRC  := $(wildcard tests/integration/*.c)
-INTEG_BIN  := $(if $(INTEG_SRC),$(BUILD)/tests/integration)
+INTEG_BIN  := $(if $(INTEG_SRC),$(BUILD)/tests/integration_tests)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS:= $(foreach n,$(FUZZ_NAMES),$(BUILD)/tests/replay_$(n))
@@ -98,7 +98,7 @@ $(BUILD)/tests/unit_$(1): $(call objs,$(wildcard tests/unit/$(1)/*.c)) $(LIBS)
 endef
 $(foreach d,$(UNIT_DIRS),$(eval $(call unit_rule,$(notdir $(d:/=)))))
 
-$(BUILD)/tests/integration: $(call objs,$(INTEG_SRC)) $(LIBS)
+$(BUILD)/tests/integration_tests: $(call objs,$(INTEG_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(call objs,$(INTEG_SRC)) $(LIBS) $(LDLIBS) $(TESTLIBS)
 

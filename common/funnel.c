@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "common/str.h"
+
 static int
 funnel_is_space(char c)
 {
@@ -51,8 +53,7 @@ hz_funnel_parse(const char *s, size_t len, struct hz_funnel *out, struct hz_err 
         if (b == a)
             return hz_err_set(err, HZ_EINVAL, "empty funnel step %d", f.nsteps + 1);
         if (f.nsteps >= HZ_FUNNEL_STEPS_MAX)
-            return hz_err_set(err, HZ_EINVAL, "a funnel has at most %d steps",
-                              HZ_FUNNEL_STEPS_MAX);
+            return hz_err_set(err, HZ_EINVAL, "a funnel has at most %d steps", HZ_FUNNEL_STEPS_MAX);
         if (b - a >= HZ_FUNNEL_STEP_MAX)
             return hz_err_set(err, HZ_EINVAL, "funnel step %d is too long", f.nsteps + 1);
         for (size_t k = a; k < b; k++) {
@@ -61,6 +62,10 @@ hz_funnel_parse(const char *s, size_t len, struct hz_funnel *out, struct hz_err 
                 return hz_err_set(err, HZ_EINVAL, "funnel step %d has a space or control",
                                   f.nsteps + 1);
         }
+        /* Steps are shown on the dashboard: text only, like every value. */
+        if (!hz_text_valid(s + a, b - a))
+            return hz_err_set(err, HZ_EINVAL, "funnel step %d is not valid UTF-8 text",
+                              f.nsteps + 1);
         memcpy(f.steps[f.nsteps], s + a, b - a);
         f.nsteps++;
         if (i >= len)

@@ -119,7 +119,7 @@ write_ini(const char *text)
     cr_assert_eq(fclose(f), 0);
 }
 
-TestSuite(haze_geo, .init = cli_setup, .fini = cli_teardown, .timeout = 30);
+TestSuite(haze_geo, .init = cli_setup, .fini = cli_teardown);
 
 Test(haze_geo, prints_one_line_per_address)
 {
