@@ -1227,7 +1227,8 @@ hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qr
     hz_jsonw_obj_begin(w);
     hz_jsonw_key(w, "results");
     hz_jsonw_arr_begin(w);
-    for (size_t i = 0; i < site->n; i++) {
+    for (size_t k = 0; k < site->norder; k++) {
+        size_t i = site->order[k];
         hz_jsonw_obj_begin(w);
         hz_jsonw_key(w, "reason");
         api_row_value(w, site, i);

@@ -76,7 +76,8 @@ void hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qre
 void hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
                     struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX]);
 void hz_api_paths(struct hz_jsonw *w, const struct hz_query *q, const struct hz_paths *p);
-/* Filtered traffic: the site's drop rows and the unknown-site ("*") rows. */
+/* Filtered traffic: the site's drop rows (in site->order, see
+ * hz_query_order) and the unknown-site ("*") rows, summed. */
 void hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *site,
                      const struct hz_qres *unknown);
 void hz_api_realtime(struct hz_jsonw *w, uint64_t visitors);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -36,10 +35,7 @@ struct hz_dash {
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
-    char datafile[HZ_CFG_PATH_MAX + 16]; /* <lmdb>/data.mdb */
-    dev_t dev;
-    ino_t ino;
-    time_t checked;                      /* last inode check (monotonic seconds) */
+    time_t checked;                      /* last swap check (monotonic seconds) */
     unsigned char key[32];               /* session key, random per process */
     char session[HZ_DASH_SESSION_HEX];   /* the cookie value of the valid token */
     struct hz_qopts qopts;
@@ -231,19 +227,19 @@ dash_401(struct evhttp_request *req)
 
 /* ================================================================ store */
 
-/* Reopens the store when the aggregator swapped data.mdb (compaction). */
+/* Reopens the store when the aggregator swapped data.mdb (compaction);
+ * checked at most once a second (hz_store_replaced compares inodes). */
 static void
 dash_store_check(hz_dash *d)
 {
-    struct stat st;
     time_t now = dash_monotonic();
     hz_store *s;
-    struct hz_err err;
+    struct hz_err err = { 0 };
 
     if (now == d->checked)
         return;
     d->checked = now;
-    if (stat(d->datafile, &st) != 0 || (st.st_ino == d->ino && st.st_dev == d->dev))
+    if (!hz_store_replaced(d->store))
         return;
     if (hz_store_open(&s, d->cfg->lmdb, 1, 0, &err) != 0) {
         hz_log_warnx("%s: reopen after compaction failed: %s", __func__, err.msg);
@@ -251,8 +247,6 @@ dash_store_check(hz_dash *d)
     }
     hz_store_close(d->store);
     d->store = s;
-    d->ino = st.st_ino;
-    d->dev = st.st_dev;
     hz_log_info("%s: store reopened (data.mdb was replaced)", __func__);
 }
 
@@ -482,6 +476,15 @@ dash_filtered(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
     if (rc == 0)
         rc = hz_query_collect(t, "*", HZ_DIM_DROP, q->from, q->to, &unknown);
     if (rc == 0) {
+        struct hz_query byn = *q;
+        /* Reasons by count, largest first; drop rows hold no visitors, so
+         * there is nothing to fold. */
+        byn.prop = HZ_P_NONE;
+        byn.order_metric = HZ_M_EVENTS;
+        byn.order_desc = 1;
+        byn.limit = 0;
+        byn.offset = 0;
+        hz_query_order(&site, &byn);
         hz_jsonw_init(&w);
         hz_api_filtered(&w, q, &site, &unknown);
         dash_json(req, 200, "OK", &w);
@@ -675,7 +678,6 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
             const struct hz_asset *assets, hz_store *store, struct hz_err *err)
 {
     hz_dash *d = hz_xcalloc(1, sizeof(*d));
-    struct stat st;
 
     d->base = base;
     d->cfg = cfg;
@@ -683,11 +685,6 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     d->store = store;
     d->qopts.min_visitors = (uint64_t)cfg->min_visitors;
     d->qopts.retention_days = cfg->retention_days;
-    (void)snprintf(d->datafile, sizeof(d->datafile), "%s/data.mdb", cfg->lmdb);
-    if (stat(d->datafile, &st) == 0) {
-        d->ino = st.st_ino;
-        d->dev = st.st_dev;
-    }
     d->checked = dash_monotonic();
     arc4random_buf(d->key, sizeof(d->key));
     hz_dash_session(d->key, cfg->token, d->session);

@@ -723,7 +723,9 @@ q_collect_cb(const char *value, size_t vlen, const struct hz_counts *c, void *ar
     long i;
 
     if (qc->into == Q_INTO_C) {
-        q_counts_add(&qc->r->rows[hz_qres_row(qc->r, value, vlen)].c, c);
+        /* The index first: hz_qres_row may move the rows array. */
+        size_t k = hz_qres_row(qc->r, value, vlen);
+        q_counts_add(&qc->r->rows[k].c, c);
         return;
     }
     if ((i = hz_qres_find(qc->r, value, vlen)) < 0)

@@ -250,7 +250,8 @@ uint64_t hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
 int hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen);
 
 /* Sorts the visible, matching rows (by q->order_metric, visitors, value;
- * "(other)" last) into r->order and applies q->limit / q->offset. */
+ * "(other)" last) into r->order and applies q->limit (0: no limit) and
+ * q->offset. */
 void hz_query_order(struct hz_qres *r, const struct hz_query *q);
 
 /*

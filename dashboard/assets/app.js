@@ -2,7 +2,8 @@
  * haze dashboard. Every string that comes from tracked traffic (page paths,
  * referrers, UTM values, event names) is attacker-controlled: it is only ever
  * inserted with textContent or as an attribute value set through the DOM,
- * never parsed as HTML. No innerHTML, no inline script or style (CSP).
+ * never parsed as HTML (no HTML-string APIs at all), and there is no inline
+ * script or style (CSP).
  */
 (function () {
   'use strict';
