@@ -13,9 +13,13 @@
 //    of what the browser spent visible there.
 // 2. Without JavaScript: a second visitor opens the pixel page (counted)
 //    and a script page (not counted: no script runs).
+// 3. haze-loadgen plays 2000 visits to a second site; every number it says
+//    it sent (pages, entry and exit pages, sources, regions, browsers,
+//    funnel, events, filtered bots and DNT) must be what the API reports.
 // Both fail if anything set a cookie or wrote web storage or IndexedDB.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -179,10 +183,10 @@ function range() {
     return `period=custom&date=${day(now - 86400e3)},${day(now)}`;
 }
 
-const base = () => `site_id=${encodeURIComponent(SITE)}&${range()}`;
+const base = (site = SITE) => `site_id=${encodeURIComponent(site)}&${range()}`;
 
-async function aggregate() {
-    const r = await api(`/api/v1/stats/aggregate?${base()}` +
+async function aggregate(site = SITE) {
+    const r = await api(`/api/v1/stats/aggregate?${base(site)}` +
         '&metrics=visitors,visits,pageviews,bounce_rate');
     const out = {};
     for (const [k, v] of Object.entries(r.results)) out[k] = v.value;
@@ -190,8 +194,8 @@ async function aggregate() {
 }
 
 // {value: {metric: n}} for a breakdown by property.
-async function breakdown(property, metrics) {
-    const r = await api(`/api/v1/stats/breakdown?${base()}&property=${property}` +
+async function breakdown(property, metrics, site = SITE) {
+    const r = await api(`/api/v1/stats/breakdown?${base(site)}&property=${property}` +
         `&metrics=${metrics}&limit=1000`);
     const key = property.split(':')[1];
     const out = {};
@@ -204,18 +208,21 @@ async function breakdown(property, metrics) {
 
 const column = (rows, metric) =>
     Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, v[metric]]).sort());
+// The dashboard lists pages that were never an exit page as an "(other)"
+// row of 0 exits; only pages where visits ended are compared.
+const nonzero = (col) => Object.fromEntries(Object.entries(col).filter(([, v]) => v !== 0));
 
 // Polls until the aggregator has folded what the browser sent: pageviews
 // reach the expected count, and then hold still for a moment (nothing
 // extra arrives late).
-async function settle(pageviews, extra) {
+async function settle(pageviews, extra, site = SITE) {
     const deadline = Date.now() + 20000;
     let agg = null;
     while (Date.now() < deadline) {
-        agg = await aggregate().catch(() => null);
+        agg = await aggregate(site).catch(() => null);
         if (agg && agg.pageviews >= pageviews && (!extra || (await extra()))) {
             await sleep(1500);
-            return aggregate();
+            return aggregate(site);
         }
         await sleep(250);
     }
@@ -261,6 +268,7 @@ async function withJavaScript() {
         arrived(p);
     };
 
+    const start = Date.now();
     await page.goto(DEMO + '/', { waitUntil: 'load' });
     arrived('/');
     await page.click('button[data-event="Signup"]');
@@ -311,9 +319,17 @@ async function withJavaScript() {
         '/products': 1, '/products/business-cards': 1,
     });
     same('entry page', column(await breakdown('visit:entry_page', 'visits'), 'visits'), { '/': 1 });
-    same('exit page', column(await breakdown('visit:exit_page', 'visits'), 'visits'),
+    same('exit page', nonzero(column(await breakdown('visit:exit_page', 'visits'), 'visits')),
         { '/about': 1 });
+    const dur = await api(`/api/v1/stats/aggregate?${base()}&metrics=visit_duration`);
+    const walked = hidden.t - start;
+    console.log(`     visit_duration ${dur.results.visit_duration.value} s, walk ${walked} ms`);
+    check('visit duration within a second of the walk (first page to hide)',
+        Math.abs(dur.results.visit_duration.value * 1000 - walked) <= 1000,
+        `visit_duration ${dur.results.visit_duration.value} s, walk ${walked} ms`);
     const tp = pages['/about'] ? pages['/about'].time_on_page : null;
+    console.log(`     time_on_page(/about) ${tp} s (median of a log-scale histogram), ` +
+        `visible ${aboutVisible} ms`);
     check('engaged time on /about within a second of the time it was visible',
         tp != null && Math.abs(tp * 1000 - aboutVisible) <= 1000,
         `time_on_page ${tp} s, visible ${aboutVisible} ms`);
@@ -357,11 +373,64 @@ async function withoutJavaScript() {
     same('the script page was not counted without JavaScript', pages['/products'], 1);
 }
 
+// ------------------------------------------------------------------ 3: load generator totals
+
+// haze-loadgen plays a few thousand visits to a second site and prints
+// what it sent; the dashboard must report exactly that.
+async function loadgenTotals(bin, site) {
+    const out = await new Promise((resolve, reject) => {
+        execFile(bin, ['-u', COLLECTOR, '-S', site, '-n', '2000', '-c', '16', '-s', '7', '--totals'],
+            { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+                if (err) reject(new Error(`haze-loadgen: ${err.message}: ${stderr}`));
+                else resolve(stdout);
+            });
+    });
+    const t = JSON.parse(out);
+    const agg = await settle(t.pageviews, null, site);
+    same(`loadgen: ${t.visits} visits counted exactly`, agg, {
+        visitors: t.visitors, visits: t.visits, pageviews: t.pageviews,
+        bounce_rate: Math.round((100 * t.bounces) / t.visits),
+    });
+    const col = async (prop, metric) => nonzero(column(await breakdown(prop, metric, site), metric));
+    const sorted = (o) => Object.fromEntries(Object.entries(o).sort());
+    same('loadgen: pageviews per page', await col('event:page', 'pageviews'), sorted(t.pages));
+    same('loadgen: entry pages', await col('visit:entry_page', 'visits'), sorted(t.entry_pages));
+    same('loadgen: exit pages', await col('visit:exit_page', 'visits'), sorted(t.exit_pages));
+    // The dashboard names the empty source (no referrer) as Plausible does.
+    const sources = Object.fromEntries(Object.entries(t.sources)
+        .map(([k, v]) => [k === '' ? 'Direct / None' : k, v]));
+    same('loadgen: sources', await col('visit:source', 'visits'), sorted(sources));
+    same('loadgen: utm campaigns', await col('visit:utm_campaign', 'visits'),
+        sorted(t.utm_campaign));
+    same('loadgen: regions', await col('visit:region', 'visitors'), sorted(t.regions));
+    same('loadgen: countries', await col('visit:country', 'visitors'), sorted(t.countries));
+    same('loadgen: browsers', await col('visit:browser', 'visitors'), sorted(t.browsers));
+    same('loadgen: operating systems', await col('visit:os', 'visitors'), sorted(t.os));
+    same('loadgen: devices', await col('visit:device', 'visitors'), sorted(t.devices));
+    same('loadgen: custom events', await col('event:name', 'events'), sorted(t.events));
+    const f = await api(`/api/v1/funnels?${base(site)}&funnel=checkout`);
+    const fun = (f.results || []).find((x) => x.funnel === 'checkout');
+    same('loadgen: funnel steps reached', fun ? fun.steps.map((s) => s.visitors) : null,
+        t.funnel.reached);
+    // The collector reports drops in batches, a little later than the hits.
+    let drops = {};
+    for (const deadline = Date.now() + 20000; Date.now() < deadline; await sleep(250)) {
+        const filtered = await api(`/api/v1/filtered?${base(site)}`);
+        drops = Object.fromEntries((filtered.results || []).map((r) => [r.reason, r.events]));
+        if (drops.bot >= t.bots_sent && drops.dnt >= t.dnt_sent) break;
+    }
+    same('loadgen: bots and DNT/GPC hits filtered, each counted as a drop',
+        { bot: drops.bot, dnt: drops.dnt }, { bot: t.bots_sent, dnt: t.dnt_sent });
+}
+
 // ------------------------------------------------------------------ main
 
 try {
     await withJavaScript();
     await withoutJavaScript();
+    if (process.env.HZ_E2E_LOADGEN) {
+        await loadgenTotals(process.env.HZ_E2E_LOADGEN, env('HZ_E2E_LOADGEN_SITE'));
+    }
 } catch (e) {
     check('the test ran to the end', false, e && e.stack ? e.stack : String(e));
 }

@@ -6,7 +6,8 @@
 # never a browser download) into build/e2e, starts a private redis-server on
 # a unix socket in a temporary folder, then haze-aggregator, haze-collector,
 # haze-dashboard and the demo shop on free loopback ports with a temporary
-# haze.ini, and runs tests/e2e/e2e.mjs in Debian's headless Chromium. Every
+# haze.ini, and runs tests/e2e/e2e.mjs in Debian's headless Chromium (and
+# haze-loadgen against a second site, whose totals the API must match). Every
 # process it starts is stopped by pid on exit, whatever happens.
 #
 # Environment: HZ_BIN (binaries, default bin; the Makefile exports it),
@@ -30,9 +31,10 @@ fail() { echo "e2e: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 # ------------------------------------------------------------ prerequisites
 
-for b in haze-collector haze-aggregator haze-dashboard; do
+for b in haze-collector haze-aggregator haze-dashboard haze-loadgen; do
     [ -x "$BIN/$b" ] || fail "$BIN/$b is missing (not built, or its part is not merged yet)"
 done
+LOADGEN=$BIN/haze-loadgen
 for c in node npm redis-server redis-cli python3 perl; do
     command -v "$c" >/dev/null 2>&1 || fail "$c is not installed: run \`make deps\` (as root)"
 done
@@ -123,6 +125,9 @@ min_visitors = 1
 [site $SITE]
 aliases = 127.0.0.1
 funnel = checkout: /products/* > /cart > /checkout > /thanks
+
+[site printshop.example]
+funnel = checkout: /products/* > /cart > /checkout > /thanks
 EOF
 
 # The demo shop with this run's ports in place of make run's.
@@ -175,6 +180,7 @@ kill -0 "$AGG_PID" 2>/dev/null || { tail -n 20 "$TMP/aggregator.log" >&2; fail "
 HZ_E2E_MODULES=$E2E/node_modules HZ_E2E_CHROMIUM=$CHROMIUM HZ_E2E_TMP=$TMP \
 HZ_E2E_DEMO=http://localhost:$WPORT HZ_E2E_COLLECTOR=http://127.0.0.1:$CPORT \
 HZ_E2E_DASHBOARD=http://127.0.0.1:$DPORT HZ_E2E_TOKEN=$TOKEN HZ_E2E_SITE=$SITE \
+HZ_E2E_LOADGEN=$LOADGEN HZ_E2E_LOADGEN_SITE=printshop.example \
     node tests/e2e/e2e.mjs
 rc=$?
 if [ $rc -ne 0 ]; then

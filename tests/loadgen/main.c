@@ -861,8 +861,13 @@ totals_add(struct lg *lg, const struct visit *v)
         cmap_add(&t->utm_medium, UTM_MEDIUM, 1, 0);
         cmap_add(&t->utm_campaign, UTM_CAMPAIGN, 1, 0);
     }
-    cmap_add(&t->regions, n->region, 1, 0);
-    cmap_add(&t->countries, n->country, 1, 0);
+    /* As the dashboard keeps them: a region is "CC-SUB" only (a network
+     * without a subdivision counts under its country alone), and an
+     * unknown network under neither. */
+    if (strchr(n->region, '-') != NULL)
+        cmap_add(&t->regions, n->region, 1, 0);
+    if (n->country[0] != '\0')
+        cmap_add(&t->countries, n->country, 1, 0);
     cmap_add(&t->browsers, ua_kinds[v->ua].browser, 1, 0);
     cmap_add(&t->oses, ua_kinds[v->ua].os, 1, 0);
     cmap_add(&t->devices, ua_kinds[v->ua].device, 1, 0);
