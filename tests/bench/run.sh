@@ -439,17 +439,16 @@ ingest_scaling() {
         cs=$(ing_cpu_us haze "$v" "$WRK_D_SMALL")
         big=$(ing_med haze "$v" "$WRK_D" 8)
         small=$(ing_med haze "$v" "$WRK_D_SMALL" 8)
-        # Linear: the same cost per request (CPU and rate) within 15 % at both sizes.
-        if awk -v a="$cb" -v b="$cs" -v x="$hb" -v y="$hs" 'BEGIN {
-            exit !(b > 0 && y > 0 && a / b > 0.85 && a / b < 1.15 && x / y > 0.85 && x / y < 1.15) }'; then
+        # Linear: the same CPU cost per request (within 15 %) at both sizes.
+        if awk -v a="$cb" -v b="$cs" 'BEGIN { exit !(b > 0 && a / b > 0.85 && a / b < 1.15) }'; then
             res=linear
         else
             res="not linear"
         fi
-        row "5.${v%-ka}" "Scaling ingest \`$v\`: $WRK_D_SMALL s → $WRK_D s of wrk (requests; req/s; CPU µs/req)" \
+        row "5.${v%-ka}" "Scaling ingest \`$v\`: $WRK_D_SMALL s → $WRK_D s of wrk (requests; req/s; CPU µs per request)" \
             "$(bench_fmt "$small") → $(bench_fmt "$big"); $(bench_fmt "$hs") → $(bench_fmt "$hb"); $cs → $cb" \
             "nginx $(bench_fmt "$(ing_med nginx "$v" "$WRK_D_SMALL" 5)") → $(bench_fmt "$(ing_med nginx "$v" "$WRK_D" 5)") req/s" \
-            "$(bench_div "$big" "$small") × requests" "cost per request constant" "$res"
+            "$(bench_div "$big" "$small") × requests" "CPU per request constant (±15 %)" "$res"
     done
 }
 
@@ -887,6 +886,7 @@ dash_run() {
     while IFS='|' read -r name p50 p99; do
         id=$((id + 1))
         case $name in
+        *breakdown*warm* | *warm*breakdown*) target="- (answer cache)" res=info ;;
         *breakdown*)
             target="≤ 20 ms"
             res=PASS
