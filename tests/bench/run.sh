@@ -119,6 +119,7 @@ TMP=$(mktemp -d /tmp/haze-bench.XXXXXX) || exit 1
 perl tests/data/make-mmdb.pl tests/data/geo-fixture.tsv "$TMP/geo.mmdb" >/dev/null ||
     bench_die "cannot build the geo fixture"
 BENCH_T0=$(bench_now)
+BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ processes
 
@@ -262,8 +263,9 @@ profile_report() {
     # shellcheck disable=SC2016
     {
         printf '\n### %s\n\nBy process and object (share of all samples):\n\n```\n' "$title"
+        # Debian's redis-server binary is named redis-check-rdb.
         perf report -i "$data" --stdio --no-children --sort comm,dso --percent-limit 1.5 -g none \
-            2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -14
+            2>/dev/null | grep -v '^#' | grep -v '^ *$' | sed 's/redis-check-rdb/redis-server   /' | head -14
         printf '```\n'
         for c in "$@"; do
             printf '\n%s: hottest symbols (self time, share of all samples):\n\n```\n' "$c"
@@ -846,7 +848,10 @@ e2e_summary() {
         awk -F '\t' '{ printf "- run %s: sent %s, counted %s%s\n", $1, $2, $3, ($2 == $3 ? " (exact)" : " (MISMATCH)") }' \
             "$RAW/e2e-check.tsv" >>"$DETAIL"
     fi
-    detail "" "Raw runs:" "" '```'
+    detail "" "Raw runs (haze: side, run, wall s, CPU s, peak RSS kB, data.mdb B, dump.rdb B, used_memory B," \
+        "stream length, hits sent, pageviews sent, loadgen CPU s, VmHWM kB and CPU s of collector/redis/aggregator;" \
+        "nginx: side, run, wall s, CPU s, peak RSS kB, access.log B, site log B, report.json B, site log lines," \
+        "access.log lines, nginx wall s, CPU s, VmHWM kB, GoAccess wall s, CPU s, max RSS kB, loadgen CPU s):" "" '```'
     cat "$E2E" >>"$DETAIL"
     detail '```'
 }
@@ -957,6 +962,7 @@ write_results() {
         echo
         echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu), $mem RAM, Linux $(uname -r)," \
             "Debian $(cat /etc/debian_version 2>/dev/null)."
+        echo "Load average before the run: $BENCH_LOAD0; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)."
         echo "haze $(git describe --always --dirty 2>/dev/null), $(nginx -v 2>&1 | sed 's/.*version: //')," \
             "$(wrk -v 2>&1 | head -1 | awk '{ print "wrk " $2 }'), $(goaccess --version | head -1 | sed 's/ - / /; s/\.$//')," \
             "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')."
