@@ -868,6 +868,67 @@ helper_bench() {
         timeout 900 sh "$script" >"$out" 2>"$out.err"
 }
 
+# agg_run: tests/bench/agg.sh (pre-fills a stream with N realistic entries,
+# times haze-aggregator draining it, then the raw LMDB increment rate on
+# the same disk) at both sizes, REPS times; profiled (its PERF=1) on a miss.
+AGG=$RAW/agg.tsv
+agg_run() {
+    local rep=1 n f rate lmdb res big small lb
+    : >"$AGG"
+    while [ $rep -le "$REPS" ]; do
+        for n in "$AGG_N_SMALL" "$AGG_N"; do
+            f=$RAW/agg-$n-$rep.txt
+            if ! helper_bench "aggregation run $rep/$REPS, $n entries" tests/bench/agg.sh "$f" \
+                HZ_BUILD="${HZ_BUILD:-build/release}" N="$n"; then
+                cat "$f" "$f.err" >&2
+                row 2 "Aggregation (tests/bench/agg.sh)" "-" "-" "-" "≥ 150,000/s" "ERROR (see raw/$(basename "$f"))"
+                return
+            fi
+            rate=$(sed -n 's/^aggregator: .* = \([0-9.]*\) events\/s.*/\1/p' "$f")
+            lmdb=$(sed -n 's/^lmdb: \([0-9.]*\) increments\/s.*/\1/p' "$f")
+            printf '%s\t%s\t%s\t%s\n' "$n" "$rep" "${rate:-0}" "${lmdb:-0}" >>"$AGG"
+        done
+        rep=$((rep + 1))
+    done
+    # shellcheck disable=SC2046
+    big=$(bench_median $(awk -F '\t' -v n="$AGG_N" '$1 == n { print $3 }' "$AGG"))
+    # shellcheck disable=SC2046
+    small=$(bench_median $(awk -F '\t' -v n="$AGG_N_SMALL" '$1 == n { print $3 }' "$AGG"))
+    # shellcheck disable=SC2046
+    lb=$(bench_median $(awk -F '\t' -v n="$AGG_N" '$1 == n { print $4 }' "$AGG"))
+    res=PASS
+    bench_ge "$big" 150000 || { res=MISS; miss agg; }
+    # shellcheck disable=SC2046
+    row 2 "Aggregation: events/s folded into LMDB from a pre-filled stream of $(bench_fmt "$AGG_N")" \
+        "$(bench_fmt "$big")" "raw LMDB increments/s $(bench_fmt "$lb")" \
+        "$(bench_median $(awk -F '\t' -v n="$AGG_N" '$1 == n && $4 > 0 { printf "%.4f\n", $3 / $4 }' "$AGG"))" \
+        "≥ 150,000/s" "$res"
+    res="not linear"
+    awk -v a="$big" -v b="$small" 'BEGIN { exit !(b > 0 && a / b > 0.85 && a / b < 1.15) }' && res=linear
+    row 5.agg "Scaling aggregation: $(bench_fmt "$AGG_N_SMALL") → $(bench_fmt "$AGG_N") entries (events/s)" \
+        "$(bench_fmt "$small") → $(bench_fmt "$big")" "-" "$(bench_div "$big" "$small")" \
+        "events/s constant (±15 %)" "$res"
+    detail "" "### 2. Aggregation" "" "\`sh tests/bench/agg.sh\` (the aggregator's own benchmark), N = $(bench_fmt "$AGG_N_SMALL")" \
+        "and $(bench_fmt "$AGG_N"), $REPS runs each; the first run's output at the larger size:" "" '```'
+    cat "$RAW/agg-$AGG_N-1.txt" >>"$DETAIL"
+    detail '```' "" "Runs (entries, run, events/s, LMDB increments/s):" "" '```'
+    cat "$AGG" >>"$DETAIL"
+    detail '```'
+    case " $MISSES " in
+    *" agg "*)
+        if [ "$PROFILE" = 1 ] && command -v perf >/dev/null 2>&1; then
+            helper_bench "aggregation: a target was missed; profile" tests/bench/agg.sh \
+                "$RAW/agg-profile.txt" HZ_BUILD="${HZ_BUILD:-build/release}" N="$AGG_N_SMALL" PERF=1
+            {
+                printf '\n### Aggregator draining %s entries: perf (tests/bench/agg.sh PERF=1)\n\n```\n' "$(bench_fmt "$AGG_N_SMALL")"
+                grep '%' "$RAW/agg-profile.txt" | head -30
+                printf '```\n'
+            } >>"$PROF"
+        fi
+        ;;
+    esac
+}
+
 sec_agg() {
     if [ ! -f tests/bench/agg.sh ]; then
         row 2 "Aggregation: events/s folded into LMDB" "-" "-" "-" "≥ 150,000/s" "SKIPPED (no tests/bench/agg.sh)"
