@@ -901,7 +901,7 @@ agg_run() {
     # shellcheck disable=SC2046
     row 2 "Aggregation: events/s folded into LMDB from a pre-filled stream of $(bench_fmt "$AGG_N")" \
         "$(bench_fmt "$big")" "raw LMDB increments/s $(bench_fmt "$lb")" \
-        "$(bench_median $(awk -F '\t' -v n="$AGG_N" '$1 == n && $4 > 0 { printf "%.4f\n", $3 / $4 }' "$AGG"))" \
+        "$(bench_div "$(bench_median $(awk -F '\t' -v n="$AGG_N" '$1 == n && $4 > 0 { printf "%.4f\n", $3 / $4 }' "$AGG"))" 1)" \
         "≥ 150,000/s" "$res"
     res="not linear"
     awk -v a="$big" -v b="$small" 'BEGIN { exit !(b > 0 && a / b > 0.85 && a / b < 1.15) }' && res=linear
@@ -921,7 +921,7 @@ agg_run() {
                 "$RAW/agg-profile.txt" HZ_BUILD="${HZ_BUILD:-build/release}" N="$AGG_N_SMALL" PERF=1
             {
                 printf '\n### Aggregator draining %s entries: perf (tests/bench/agg.sh PERF=1)\n\n```\n' "$(bench_fmt "$AGG_N_SMALL")"
-                grep '%' "$RAW/agg-profile.txt" | head -30
+                grep -E '^ +[0-9.]+%' "$RAW/agg-profile.txt" | head -30
                 printf '```\n'
             } >>"$PROF"
         fi
