@@ -31,6 +31,7 @@
 
 #define HZ_DASH_WAIT_S 10 /* seconds to wait for the aggregator's LMDB folder */
 
+/* Prints the usage line and exits 2 (a usage error, not a runtime one). */
 static void
 usage(void)
 {
@@ -46,8 +47,8 @@ usage(void)
 static hz_store *
 open_store(const char *path)
 {
-    struct timespec pause = { 0, 250 * 1000 * 1000 };
-    struct hz_err err = { 0 };
+    struct timespec pause = {0, 250 * 1000 * 1000};
+    struct hz_err err = {0};
     hz_store *s = NULL;
     char data[HZ_CFG_PATH_MAX + 16];
     struct stat st;
@@ -62,8 +63,7 @@ open_store(const char *path)
     }
     if (err.msg[0] != '\0')
         hz_fatalx("lmdb %s: cannot open read-only: %s", path, err.msg);
-    hz_fatalx("lmdb %s: no data.mdb after %d s; start haze-aggregator first", path,
-              HZ_DASH_WAIT_S);
+    hz_fatalx("lmdb %s: no data.mdb after %d s; start haze-aggregator first", path, HZ_DASH_WAIT_S);
 }
 
 /*
@@ -74,7 +74,7 @@ open_store(const char *path)
 static void
 sandbox(void)
 {
-    struct rlimit core = { 0, 0 };
+    struct rlimit core = {0, 0};
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         hz_fatal("prctl(PR_SET_NO_NEW_PRIVS)");
@@ -89,11 +89,15 @@ struct stop_ctx {
     hz_dash *dash;
 };
 
+/*
+ * SIGTERM/SIGINT: stop accepting and leave the loop after a grace second,
+ * so answers being written still go out; main then exits 0.
+ */
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct stop_ctx *sc = arg;
-    struct timeval grace = { 1, 0 };
+    struct timeval grace = {1, 0};
 
     (void)what;
     hz_log_info("%s: signal %d, finishing requests", __func__, (int)sig);
@@ -105,7 +109,7 @@ int
 main(int argc, char **argv)
 {
     static struct hz_config cfg;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     const char *path = NULL;
     int check = 0, verbose = 1, ch;
     struct event_base *base;
