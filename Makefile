@@ -50,9 +50,13 @@ PROGS := $(foreach p,collector ua geo aggregator dashboard loadgen,$(if $(wildca
 
 all: $(PROGS)
 
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -116,6 +120,7 @@ export HZ_BIN := $(BIN)
 check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t $(CRITERION_FLAGS); done
 	@if [ -n "$(REPLAY_BINS)" ]; then sh tests/fuzz/replay.sh $(BUILD) $(FUZZ_NAMES); fi
+	@if [ -f tests/js/haze-smoke.mjs ]; then echo "== tracker smoke test"; node tests/js/haze-smoke.mjs; fi
 	@if [ -n "$(INTEG_BIN)" ]; then sh tests/integration/run.sh $(INTEG_BIN) $(CRITERION_FLAGS); fi
 	@if [ -f tests/e2e/run.sh ]; then sh tests/e2e/run.sh; fi
 test: check

@@ -29,9 +29,21 @@
 #include "common/err.h"
 #include "common/mem.h"
 
-#define HZ_BEACON_URL_MAX 2048
-#define HZ_BEACON_NAME_MAX 120
-#define HZ_BEACON_DOMAIN_MAX 255
+/* Byte caps on the decoded strings; a longer field is HZ_ETOOBIG. */
+#define HZ_BEACON_URL_MAX      2048     /* u, and the whole of d */
+#define HZ_BEACON_NAME_MAX     120      /* n */
+#define HZ_BEACON_DOMAIN_MAX   255      /* the first domain of d */
+#define HZ_BEACON_REFERRER_MAX 2048     /* r */
+#define HZ_BEACON_WIDTH_MAX    100000   /* w: 0..this */
+#define HZ_BEACON_ENGAGED_MAX  86400000 /* e: 0..this (one day in ms) */
+
+#define HZ_BEACON_BODY_MAX  65536 /* JSON body, whatever the caller allows */
+#define HZ_BEACON_DEPTH_MAX 16    /* JSON nesting (the top-level object is 1) */
+#define HZ_BEACON_QUERY_MAX 16384 /* pixel query: longer is HZ_ETOOLONGURL */
+
+/* An arena with at least this much free space always holds one beacon's
+ * strings (each cap plus a NUL and alignment). */
+#define HZ_BEACON_ARENA_MIN 4608
 
 struct hz_beacon {
     const char *name;     /* never NULL after success */
@@ -39,16 +51,52 @@ struct hz_beacon {
     const char *domain;   /* the first domain of d */
     const char *referrer; /* NULL when absent or null */
     int width;            /* -1 when absent */
-    int has_engaged;
-    uint64_t engaged_ms;
-    int hash_mode;
+    int has_engaged;      /* 1 when e was given */
+    uint64_t engaged_ms;  /* e, or 0 */
+    int hash_mode;        /* h: 1 or true; else 0 */
 };
 
-/* 0, or HZ_EINVAL / HZ_ETOOBIG with a one-line reason naming the field.
- * On error *out is untouched. */
+/*
+ * Both parsers return 0, or a code with a one-line reason in err (if not
+ * NULL) that names the field or the part ("u: not a string", "body:
+ * duplicate key") and never echoes the client's bytes:
+ *   HZ_EINVAL       malformed: bad JSON (syntax, invalid UTF-8, \u0000,
+ *                   duplicate key, trailing data, nesting over
+ *                   HZ_BEACON_DEPTH_MAX), wrong type, missing or empty
+ *                   field, number out of range, invalid text, bad escape,
+ *                   "engagement" without e
+ *   HZ_ETOOBIG      a field over its cap, or a body over HZ_BEACON_BODY_MAX
+ *   HZ_ETOOLONGURL  a query over HZ_BEACON_QUERY_MAX (parse_query only)
+ *   ENOMEM          the arena is full (see HZ_BEACON_ARENA_MIN), or jansson
+ *                   could not allocate: the server's fault, not the client's
+ * On error *out and the arena are untouched (a->used is restored). On
+ * success the strings in *out live in a and are valid until it is reset.
+ *
+ * Strings are checked with hz_text_valid (UTF-8, no NUL, no control
+ * characters). r "" means the same as null. d is a comma-separated list:
+ * domain is its first entry with surrounding spaces removed. e, when
+ * present, sets has_engaged and engaged_ms whatever n is. p, i and sd are
+ * type-checked (p object or null, i boolean, sd integer or null, since
+ * JSON.stringify turns a NaN depth into null) and dropped; unknown keys
+ * (Plausible's v, m, $) are ignored.
+ * Reentrant. jansson mallocs while parsing and frees before returning; it
+ * seeds its hash function from /dev/urandom on first use, so a sandboxed
+ * caller calls json_object_seed(0) before it restricts itself.
+ */
 int hz_beacon_parse_json(const char *body, size_t len, struct hz_arena *a, struct hz_beacon *out,
                          struct hz_err *err);
-int hz_beacon_parse_query(const char *query, size_t len, struct hz_arena *a,
-                          struct hz_beacon *out, struct hz_err *err);
+
+/*
+ * The query of GET /p.gif (without the '?'): pairs split on '&', key and
+ * value split on the first '=', both percent-decoded strictly ('+' is a
+ * space; a '%' without two hex digits anywhere in the query is HZ_EINVAL).
+ * Known keys d, u, r, n, w: each at most once (a repeat is HZ_EINVAL);
+ * unknown keys and empty pairs are ignored. d is required; n defaults to
+ * "pageview" (and may not be "engagement": the pixel carries no time); u
+ * may be absent (url NULL); w is decimal digits in 0..HZ_BEACON_WIDTH_MAX.
+ * Same caps, text rules and error contract as hz_beacon_parse_json.
+ */
+int hz_beacon_parse_query(const char *query, size_t len, struct hz_arena *a, struct hz_beacon *out,
+                          struct hz_err *err);
 
 #endif

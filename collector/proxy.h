@@ -7,6 +7,26 @@
  * leftmost is. Forwarded wins when both headers are present.
  *
  * Pure; the address is returned to the caller's stack and never kept.
+ *
+ * Details (README documents them for operators):
+ * - An untrusted peer's headers are not read at all, even when malformed.
+ * - X-Forwarded-For: comma-separated, optional spaces/tabs, empty elements
+ *   skipped. An element is "1.2.3.4", "1.2.3.4:port", "2001:db8::1",
+ *   "[2001:db8::1]" or "[2001:db8::1]:port".
+ * - Forwarded: RFC 7239 elements (",") of pairs (";"), names any case,
+ *   values tokens or quoted strings, spaces tolerated around ';' and ','.
+ *   The node of "for" is one of the forms above, or "unknown"/"_obf",
+ *   which are refused. Elements without "for" name no hop and are
+ *   skipped; a Forwarded header with no "for" at all counts as absent,
+ *   and an empty or all-blank header too.
+ * - The syntax of a used header is checked as a whole (size, hop count,
+ *   list and quoting), but addresses are checked only as far as the walk
+ *   reads them: text left of the client's hop was written by the client
+ *   and is never used, so "unknown, 203.0.113.9" from a trusted proxy
+ *   gives 203.0.113.9.
+ * - The result is the address only (port 0, no scope id); an IPv4-mapped
+ *   IPv6 address ("::ffff:192.0.2.1", from a peer or a header) is returned
+ *   as AF_INET, so one client has one address however it connected.
  */
 #ifndef HZ_COLLECTOR_PROXY_H
 #define HZ_COLLECTOR_PROXY_H
@@ -17,11 +37,16 @@
 #include "common/err.h"
 #include "common/net.h"
 
-/* xff / fwd may be NULL (header absent). 0, or HZ_EINVAL when the peer is
- * trusted and a present header is malformed (garbage, a host name, an
- * "unknown" or obfuscated node, over 64 hops, over 8 KiB). */
-int hz_proxy_client(const struct sockaddr *peer, const struct hz_cidrset *trusted,
-                    const char *xff, size_t xfflen, const char *fwd, size_t fwdlen,
-                    struct sockaddr_storage *out, struct hz_err *err);
+#define HZ_PROXY_HOPS_MAX   64   /* elements in one header */
+#define HZ_PROXY_HEADER_MAX 8192 /* bytes in one header */
+
+/* xff / fwd may be NULL (header absent); trusted may be NULL (none). 0, or
+ * HZ_EINVAL when the peer is not AF_INET/AF_INET6, or when the peer is
+ * trusted and a header it sent is malformed (garbage, a host name, an
+ * "unknown" or obfuscated node, over 64 hops, over 8 KiB). The reason in
+ * err never quotes the header. On error *out is untouched. */
+int hz_proxy_client(const struct sockaddr *peer, const struct hz_cidrset *trusted, const char *xff,
+                    size_t xfflen, const char *fwd, size_t fwdlen, struct sockaddr_storage *out,
+                    struct hz_err *err);
 
 #endif

@@ -2,11 +2,15 @@
 /*
  * cfg.c - the INI schema table and the inih handler.
  *
- * inih (Debian 55) gives the handler no line number, so the handler records
- * its first error message and ini_parse's return value supplies the line.
+ * inih (Debian 55) gives the handler no line number and never reports a
+ * section without keys, so cfg.c feeds inih through its own line reader:
+ * the reader counts lines (the handler's errors carry the true line) and
+ * hands each "[section]" header to the handler itself, so an empty
+ * "[site NAME]" still declares the site.
  */
 #include "common/cfg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +71,18 @@ static const struct cfg_key cfg_schema[] = {
 
 #define CFG_NKEYS (sizeof(cfg_schema) / sizeof(cfg_schema[0]))
 
+/* Debian's inih keeps 49 bytes of a section name (MAX_SECTION 50) and
+ * silently drops the rest; a longer name is refused instead. */
+#define CFG_SECTION_MAX 49
+
 struct cfg_state {
     struct hz_config *c;
     const char *name;
+    const char *next; /* reader: the rest of the text */
+    int line;         /* reader: number of the line inih is parsing */
+    int prev_key;     /* reader: inih would take an indented line as a continuation */
     int failed;
+    int fail_line;
     char msg[HZ_ERR_MSG];
     unsigned char seen[CFG_NKEYS];
     struct hz_site *site; /* current [site NAME], or NULL */
@@ -136,12 +148,18 @@ cfg_set(struct hz_config *c, const struct cfg_key *k, const char *value, char *w
     return "unknown type";
 }
 
+/* Records the first error with its line; key is NULL for a section
+ * header. Returns 0, inih's "error" from a handler. */
 static int
 cfg_fail(struct cfg_state *st, const char *section, const char *key, const char *reason)
 {
     if (!st->failed) {
-        (void)snprintf(st->msg, sizeof(st->msg), "[%.60s] %.40s: %.80s", section, key, reason);
+        if (key != NULL)
+            (void)snprintf(st->msg, sizeof(st->msg), "[%.60s] %.40s: %.80s", section, key, reason);
+        else
+            (void)snprintf(st->msg, sizeof(st->msg), "[%.60s]: %.80s", section, reason);
         st->failed = 1;
+        st->fail_line = st->line;
     }
     return 0;
 }
@@ -179,6 +197,13 @@ cfg_tz_valid(const char *tz)
             return 0;
     (void)snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The site whose name or alias is host, or NULL. */
+static const struct hz_site *
+cfg_host_owner(const struct hz_config *c, const char *host)
+{
+    return hz_cfg_site(c, host, strlen(host));
 }
 
 static int
@@ -224,6 +249,15 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
             s->aliases[s->naliases][n] = '\0';
             if (!cfg_host_valid(s->aliases[s->naliases]))
                 return cfg_fail(st, section, name, "aliases must be lowercase host names");
+            /* A host in two sites would count for whichever comes first. */
+            const struct hz_site *owner = cfg_host_owner(st->c, s->aliases[s->naliases]);
+            if (owner != NULL) {
+                char why[HZ_ERR_MSG];
+                (void)snprintf(why, sizeof(why), "%.60s is already used by site %.60s",
+                               s->aliases[s->naliases], owner->name);
+                s->aliases[s->naliases][0] = '\0';
+                return cfg_fail(st, section, name, why);
+            }
             s->naliases++;
             p += n;
         }
@@ -246,12 +280,20 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
         const char *host = section[4] == ' ' ? section + 5 : "";
         while (*host == ' ')
             host++;
-        if (st->site == NULL || strcmp(st->site->name, host) != 0) {
+        /* name == NULL is the header itself (from cfg_read): always a new
+         * section, so "[site a]" twice in a row is a duplicate. */
+        if (name == NULL || st->site == NULL || strcmp(st->site->name, host) != 0) {
+            const struct hz_site *owner;
+            st->site = NULL;
             if (!cfg_host_valid(host))
                 return cfg_fail(st, section, name, "site name must be a lowercase host name");
             for (int i = 0; i < c->nsites; i++)
                 if (strcmp(c->sites[i].name, host) == 0)
                     return cfg_fail(st, section, name, "duplicate site section");
+            if ((owner = cfg_host_owner(c, host)) != NULL) {
+                (void)snprintf(why, sizeof(why), "already an alias of site %.60s", owner->name);
+                return cfg_fail(st, section, name, why);
+            }
             if (c->nsites >= HZ_SITES_MAX)
                 return cfg_fail(st, section, name, "too many sites (32 at most)");
             st->site = &c->sites[c->nsites++];
@@ -265,7 +307,7 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
         return cfg_site_key(st, section, name, value);
     }
     st->site = NULL;
-    if (name == NULL) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+    if (name == NULL) /* a section header (from cfg_read) */
         return 1;
     for (size_t i = 0; i < CFG_NKEYS; i++) {
         const struct cfg_key *k = &cfg_schema[i];
@@ -297,7 +339,8 @@ cfg_defaults(struct hz_config *c)
             abort(); /* a bad default is a programmer error */
 }
 
-/* Fails on a line longer than inih's buffer, naming the line. */
+/* Fails on a line longer than inih's buffer, naming the line. The '\r'
+ * of a "\r\n" ending does not count: cfg_read drops it. */
 static int
 cfg_prescan(const char *text, const char *name, struct hz_err *err)
 {
@@ -310,11 +353,88 @@ cfg_prescan(const char *text, const char *name, struct hz_err *err)
             col = 0;
             continue;
         }
+        if (*p == '\r' && p[1] == '\n')
+            continue;
         if (++col > HZ_CFG_LINE_MAX)
             return hz_err_set(err, HZ_ECONFIG, "%s:%d: line longer than %d bytes", name, line,
                               HZ_CFG_LINE_MAX);
     }
     return 0;
+}
+
+/* inih's find_chars_or_comment: the first of chars, or of an inline ';'
+ * comment that follows whitespace, or the end of s. */
+static const char *
+cfg_find(const char *s, const char *chars)
+{
+    int was_space = 0;
+
+    while (*s != '\0' && strchr(chars, *s) == NULL && !(was_space && *s == ';')) {
+        was_space = isspace((unsigned char)*s);
+        s++;
+    }
+    return s;
+}
+
+/* Seen by the reader before inih parses the line: a "[section]" header
+ * is passed to the handler with a NULL key. It follows inih's own rules
+ * (comments, BOM, an indented line after a key continues that key). */
+static void
+cfg_header(struct cfg_state *st, const char *line)
+{
+    const char *p = line, *end;
+    char section[64];
+    int indented;
+
+    if (st->line == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+    while (isspace((unsigned char)*p))
+        p++;
+    indented = p > line;
+    if (*p == '\0' || *p == ';' || *p == '#' || (indented && st->prev_key))
+        return;
+    if (*p != '[') {
+        end = cfg_find(p, "=:");
+        st->prev_key |= *end != '\0' && *end != ';'; /* else inih's syntax error */
+        return;
+    }
+    end = cfg_find(p + 1, "]");
+    if (*end != ']') /* inih reports the syntax error */
+        return;
+    st->prev_key = 0;
+    (void)snprintf(section, sizeof(section), "%.*s", (int)(end - p - 1), p + 1);
+    if (end - p - 1 > CFG_SECTION_MAX)
+        (void)cfg_fail(st, section, NULL, "section name longer than 49 bytes");
+    else
+        (void)cfg_handler(st, section, NULL, NULL);
+}
+
+/* inih's ini_reader over the text: one line per call, without its
+ * "\n" or "\r\n" (inih strips trailing space anyway), so a line of exactly
+ * HZ_CFG_LINE_MAX bytes fits inih's buffer whole and inih's line count
+ * stays the file's. */
+static char *
+cfg_read(char *buf, int size, void *stream)
+{
+    struct cfg_state *st = stream;
+    const char *p = st->next, *nl;
+    size_t n;
+
+    if (*p == '\0')
+        return NULL;
+    nl = strchr(p, '\n');
+    n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+    st->next = p + n + (nl != NULL);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (n > (size_t)size - 1) /* cannot happen after cfg_prescan */
+        n = (size_t)size - 1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    st->line++;
+    if (!st->failed)
+        cfg_header(st, buf);
+    return buf;
 }
 
 int
@@ -332,14 +452,15 @@ hz_cfg_parse_string(struct hz_config *c, const char *text, const char *name, str
         return hz_err_set(err, HZ_ECONFIG, "%s: out of memory", name);
     st->c = c;
     st->name = name;
-    rc = ini_parse_string(text, cfg_handler, st);
-    if (rc != 0) {
-        if (st->failed)
-            ret = hz_err_set(err, HZ_ECONFIG, "%s:%d: %s", name, rc, st->msg);
-        else
-            ret = hz_err_set(err, HZ_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)",
-                             name, rc);
-    }
+    st->next = text;
+    rc = ini_parse_stream(cfg_read, st, cfg_handler, st);
+    /* The first error wins: ours (possibly from a header, which inih does
+     * not see) or inih's syntax error on an earlier line. */
+    if (st->failed && (rc == 0 || st->fail_line <= rc))
+        ret = hz_err_set(err, HZ_ECONFIG, "%s:%d: %s", name, st->fail_line, st->msg);
+    else if (rc != 0)
+        ret = hz_err_set(err, HZ_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)",
+                         name, rc);
     free(st);
     return ret;
 }

@@ -7,7 +7,9 @@
  * checks that the keys it needs are set (hz_cfg_require_*). Errors have the
  * yyerror shape: "haze.ini:14: [collector] listen: expected host:port".
  * Debian's inih cuts lines at 200 bytes, so the file is pre-scanned and a
- * longer line is an error naming its line, never a silent cut.
+ * longer line is an error naming its line, never a silent cut. It also
+ * keeps only 49 bytes of a section name, so "[site NAME]" takes a host of
+ * at most 44 bytes; a longer section name is an error as well.
  *
  * The dashboard token is wiped with hz_cfg_free (explicit_bzero).
  */

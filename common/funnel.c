@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "common/str.h"
+
 static int
 funnel_is_space(char c)
 {
@@ -61,6 +63,10 @@ hz_funnel_parse(const char *s, size_t len, struct hz_funnel *out, struct hz_err 
                 return hz_err_set(err, HZ_EINVAL, "funnel step %d has a space or control",
                                   f.nsteps + 1);
         }
+        /* Steps are shown on the dashboard: text only, like every value. */
+        if (!hz_text_valid(s + a, b - a))
+            return hz_err_set(err, HZ_EINVAL, "funnel step %d is not valid UTF-8 text",
+                              f.nsteps + 1);
         memcpy(f.steps[f.nsteps], s + a, b - a);
         f.nsteps++;
         if (i >= len)

@@ -24,7 +24,8 @@ struct hz_funnel {
 };
 
 /* Parses "name: step > step [> step...]". 0, or HZ_EINVAL with a reason.
- * Names are [A-Za-z0-9_-]; 2..8 steps; steps have no spaces or controls. */
+ * Names are [A-Za-z0-9_-]; 2..8 steps; steps are valid UTF-8 with no
+ * spaces or controls. */
 int hz_funnel_parse(const char *s, size_t len, struct hz_funnel *out, struct hz_err *err);
 
 /* 1 if step i of f matches: a pageview of path (when is_pageview) or a

@@ -44,6 +44,9 @@ hz_addr_parse(const char *s, size_t len, struct hz_addr *out, struct hz_err *err
             return hz_err_set(err, HZ_EINVAL, "expected host:port or unix:/path");
         hs = s;
         he = colon;
+        /* "::1:80" could be ::1 port 80 or ::1:80 with no port. */
+        if (memchr(hs, ':', (size_t)(he - hs)) != NULL)
+            return hz_err_set(err, HZ_EINVAL, "an IPv6 address needs brackets: [v6addr]:port");
     }
     if (he == hs || (size_t)(he - hs) >= sizeof(a.host))
         return hz_err_set(err, HZ_EINVAL, "expected host:port or unix:/path");
@@ -64,7 +67,8 @@ hz_ip_parse(const char *s, size_t len, struct sockaddr_storage *out)
 {
     char buf[INET6_ADDRSTRLEN + 1];
 
-    if (len == 0 || len >= sizeof(buf))
+    /* inet_pton would stop at a NUL and accept "1.2.3.4\0junk". */
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
         return HZ_EINVAL;
     memcpy(buf, s, len);
     buf[len] = '\0';

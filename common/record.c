@@ -35,7 +35,7 @@ hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64
     b = snprintf(numbuf + 32, 32, "%llu", (unsigned long long)r->ms);
     rec_add(out, &n, "v", "1", 1);
     rec_add(out, &n, "t", numbuf, (size_t)a);
-    rec_add(out, &n, "k", hz_kind_name(r->kind), 2);
+    rec_add(out, &n, "k", hz_kind_name(r->kind), strlen(hz_kind_name(r->kind)));
     rec_add(out, &n, "s", r->site, strlen(r->site));
     rec_add(out, &n, "p", r->page, strlen(r->page));
 #define OPT(nm, f)                                                                                 \
@@ -55,6 +55,7 @@ hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64
         rec_add(out, &n, "px", "1", 1);
     OPT("vh", vh);
     OPT("vp", vp);
+    OPT("u", id);
 #undef OPT
     return n;
 }
@@ -83,6 +84,23 @@ rec_vhash(char *dst, const char *v, size_t len)
     return 0;
 }
 
+/* A region as geo makes it: "CC" or "CC-SUB", CC two letters A-Z and
+ * SUB 1-3 of A-Z 0-9. */
+static int
+rec_region(char *dst, const char *v, size_t len)
+{
+    if (len != 2 && (len < 4 || len > 6 || v[2] != '-'))
+        return HZ_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        int upper = v[i] >= 'A' && v[i] <= 'Z', digit = v[i] >= '0' && v[i] <= '9';
+        if (i < 2 ? !upper : (i > 2 && !upper && !digit))
+            return HZ_EINVAL;
+    }
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+    return 0;
+}
+
 static int
 rec_eq(const char *a, size_t alen, const char *b)
 {
@@ -104,7 +122,7 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
         const char *nm = names[i], *v = vals[i];
         size_t nl = nlens[i], vl = vlens[i];
         unsigned bit;
-        uint64_t num;
+        uint64_t num = 0;
 
         if (rec_eq(nm, nl, "v")) {
             bit = 1u << 0;
@@ -144,13 +162,7 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
             rc = rec_text(r.utm_campaign, sizeof(r.utm_campaign), v, vl);
         } else if (rec_eq(nm, nl, "rg")) {
             bit = 1u << 9;
-            rc = rec_text(r.region, sizeof(r.region), v, vl);
-            for (size_t k = 0; rc == 0 && k < vl; k++)
-                if (!((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= '0' && v[k] <= '9') ||
-                      (k == 2 && v[k] == '-')))
-                    rc = HZ_EINVAL;
-            if (rc == 0 && vl != 2 && (vl < 4 || v[2] != '-'))
-                rc = HZ_EINVAL;
+            rc = rec_region(r.region, v, vl);
         } else if (rec_eq(nm, nl, "b")) {
             bit = 1u << 10;
             rc = rec_text(r.browser, sizeof(r.browser), v, vl);
@@ -173,6 +185,9 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
         } else if (rec_eq(nm, nl, "vp")) {
             bit = 1u << 16;
             rc = rec_vhash(r.vp, v, vl);
+        } else if (rec_eq(nm, nl, "u")) {
+            bit = 1u << 17;
+            rc = rec_vhash(r.id, v, vl);
         } else {
             return hz_err_set(err, HZ_EINVAL, "unknown field");
         }
@@ -185,6 +200,10 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
     /* v, t, k, s, p always; vh except for drop summaries. */
     if ((seen & 0x1f) != 0x1f)
         return hz_err_set(err, HZ_EINVAL, "missing required field");
+    /* hz_record_fields writes ms only for these kinds: accepting it
+     * elsewhere would decode to a record that does not encode back. */
+    if ((seen & (1u << 13)) && r.kind != HZ_KIND_ENGAGEMENT && r.kind != HZ_KIND_DROPS)
+        return hz_err_set(err, HZ_EINVAL, "ms not allowed for this kind");
     switch (r.kind) {
     case HZ_KIND_EVENT:
         if (!(seen & (1u << 5)) || !(seen & (1u << 15)))

@@ -24,6 +24,9 @@
  *   px  "1" when the hit came from the pixel (no engagement will follow)
  *   vh  visitor hash, 16 lowercase hex (today's salt)
  *   vp  visitor hash with yesterday's salt (only around UTC midnight)
+ *   u   hit id, 16 lowercase hex, random per hit (not per visitor): lets a
+ *       collector tell after a Redis outage whether an entry whose XADD
+ *       got no reply reached the stream, so replay adds it exactly once
  *
  * Data read from Redis is input: hz_record_decode validates every field.
  */
@@ -41,7 +44,7 @@
 #define HZ_REGION_MAX 8    /* "CC-SSS" + NUL */
 #define HZ_FAMILY_MAX 24   /* "Samsung Internet" */
 #define HZ_VHASH_LEN 16    /* hex digits */
-#define HZ_RECORD_FIELDS 17
+#define HZ_RECORD_FIELDS 18
 
 enum hz_kind { HZ_KIND_PAGEVIEW = 1, HZ_KIND_ENGAGEMENT, HZ_KIND_EVENT, HZ_KIND_DROPS };
 
@@ -62,6 +65,7 @@ struct hz_record {
     int pixel;
     char vh[HZ_VHASH_LEN + 1];
     char vp[HZ_VHASH_LEN + 1];   /* "" when absent */
+    char id[HZ_VHASH_LEN + 1];   /* hit id; "" when absent */
 };
 
 /* One field as a (pointer, length) pair; pointers borrow the record. */

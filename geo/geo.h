@@ -22,8 +22,18 @@ struct hz_region {
 
 /* Opens path with MMDB_MODE_MMAP and checks it is a usable City/Country
  * database. 0, or HZ_EINVAL/errno with err->msg naming the file and why
- * (missing, truncated, corrupt, not a GeoIP2 database). */
+ * (missing, truncated, corrupt, not a GeoIP2 database). On error *out is
+ * left untouched. The database_type must contain "City" or "Country"
+ * (GeoIP2-City, GeoLite2-Country, haze's own Haze-Test-City, ...). */
 int hz_geo_open(hz_geo **out, const char *path, struct hz_err *err);
+
+/* Flags for hz_geo_open_flags. */
+#define HZ_GEO_ANYTYPE 0x1 /* skip the database_type check (tests, foreign DBs) */
+
+/* hz_geo_open with flags (0 or HZ_GEO_ANYTYPE). With HZ_GEO_ANYTYPE any
+ * MaxMind DB opens; lookups in a database without the GeoIP2 schema
+ * simply yield "". */
+int hz_geo_open_flags(hz_geo **out, const char *path, unsigned flags, struct hz_err *err);
 /* NULL is a no-op. */
 void hz_geo_close(hz_geo *g);
 /* Never fails on odd input: an unknown or reserved address, or a lookup

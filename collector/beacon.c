@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * beacon.c - the two beacon parsers: POST /api/event JSON (with jansson)
+ * and the GET /p.gif query string. Pure: no I/O, no globals, no logging.
+ *
+ * Both front ends feed the same field setters, so a field obeys the same
+ * caps and text rules whichever way it arrived. Everything is built in a
+ * local struct hz_beacon and copied to *out only when the whole beacon is
+ * good; on any error the arena's fill level is rolled back, so a rejected
+ * beacon leaves no trace. Reasons name the field, never its content: the
+ * content is the visitor's data and may end up in a log.
+ *
+ * Types are strict on purpose (reject, don't repair): the senders are our
+ * haze.js and Plausible-compatible trackers, which always send integers as
+ * integers and strings as strings, so anything else is a broken or hostile
+ * client, and coercing it would only hide that. The one tolerance is for
+ * what real trackers do send: r "" or null, sd null, h as 1 or true.
+ *
+ * Running out of arena is ENOMEM, not a client error: the caller sizes the
+ * arena (HZ_BEACON_ARENA_MIN holds the largest legal beacon), so a full
+ * arena is a server bug and should surface as a 500.
+ */
+#include "collector/beacon.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/str.h"
+
+/* The fields that carry text, in the order they are checked (so that the
+ * first problem reported is always the same one for the same body). */
+enum beacon_field { BEACON_N, BEACON_U, BEACON_D, BEACON_R, BEACON_NFIELDS };
+
+static const char *const beacon_key[BEACON_NFIELDS] = {"n", "u", "d", "r"};
+
+_Static_assert(HZ_BEACON_WIDTH_MAX == 100000, "query_value caps w at six digits");
+
+/* Byte caps of the decoded values, indexed by enum beacon_field. */
+static const size_t beacon_cap[BEACON_NFIELDS] = {
+    HZ_BEACON_NAME_MAX,
+    HZ_BEACON_URL_MAX,
+    HZ_BEACON_URL_MAX, /* the whole list; the first domain has its own cap */
+    HZ_BEACON_REFERRER_MAX,
+};
+
+/* ------------------------------------------------------------ common */
+
+/*
+ * Validates one text field (cap, then UTF-8/NUL/control characters) and
+ * stores an arena copy in the right member of b. For d only the first
+ * entry of the comma-separated list is kept, trimmed of spaces. An empty
+ * r means "no referrer" and leaves b->referrer NULL.
+ */
+static int
+beacon_set_text(struct hz_beacon *b, enum beacon_field f, const char *p, size_t len,
+                struct hz_arena *a, struct hz_err *err)
+{
+    const char *key = beacon_key[f];
+    char *copy;
+
+    /* The cap first: it is cheap, and an oversize field is "too big"
+     * whatever its bytes are. */
+    if (len > beacon_cap[f])
+        return hz_err_set(err, HZ_ETOOBIG, "%s: over %zu bytes", key, beacon_cap[f]);
+    if (!hz_text_valid(p, len))
+        return hz_err_set(err, HZ_EINVAL, "%s: invalid UTF-8 or control character", key);
+    /* Plausible's script sends `document.referrer || null`, other clients
+     * send ""; both mean "no referrer" (a direct visit). */
+    if (f == BEACON_R && len == 0)
+        return 0;
+    /* data-domain="a.com,b.com" reports one page view to several sites;
+     * haze counts it once, for the first. Only spaces need trimming: tabs
+     * and newlines are control characters, already rejected above. */
+    if (f == BEACON_D) {
+        const char *comma = memchr(p, ',', len);
+        if (comma != NULL)
+            len = (size_t)(comma - p);
+        while (len > 0 && p[0] == ' ') {
+            p++;
+            len--;
+        }
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len > HZ_BEACON_DOMAIN_MAX)
+            return hz_err_set(err, HZ_ETOOBIG, "d: first domain over %d bytes",
+                              HZ_BEACON_DOMAIN_MAX);
+    }
+    if (len == 0)
+        return hz_err_set(err, HZ_EINVAL, "%s: empty", key);
+    if ((copy = hz_arena_strndup(a, p, len)) == NULL)
+        return hz_err_set(err, ENOMEM, "arena: out of space");
+    switch (f) {
+    case BEACON_N:
+        b->name = copy;
+        break;
+    case BEACON_U:
+        b->url = copy;
+        break;
+    case BEACON_D:
+        b->domain = copy;
+        break;
+    default:
+        b->referrer = copy;
+        break;
+    }
+    return 0;
+}
+
+/* An empty beacon: no strings, no engaged time, width -1 for "absent"
+ * (0 is a width some embedded web views do report). */
+static void
+beacon_init(struct hz_beacon *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->width = -1;
+}
+
+/* The rules that span fields, checked once every field is in. An
+ * engagement without its time would add a made-up zero to the page's
+ * time-on-page histogram, so it is refused rather than defaulted. */
+static int
+beacon_finish(const struct hz_beacon *b, struct hz_err *err)
+{
+    if (b->name == NULL)
+        return hz_err_set(err, HZ_EINVAL, "n: missing");
+    if (b->domain == NULL)
+        return hz_err_set(err, HZ_EINVAL, "d: missing");
+    if (strcmp(b->name, "engagement") == 0 && !b->has_engaged)
+        return hz_err_set(err, HZ_EINVAL, "e: missing (required for engagement)");
+    return 0;
+}
+
+/* -------------------------------------------------------------- JSON */
+
+/*
+ * Nesting depth of a JSON text, counting brackets outside strings. jansson
+ * only limits depth at build time (JSON_PARSER_MAX_DEPTH, 2048 here), so
+ * this runs first. On malformed text the count may be off, but jansson
+ * rejects such text anyway: the scan only has to be exact for valid JSON.
+ * Stops counting once past limit.
+ */
+static int
+json_depth_over(const char *p, size_t len, int limit)
+{
+    int depth = 0, in_str = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++; /* the escaped character cannot end the string */
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit)
+                return 1;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* jansson's error text quotes the input ("near '...'"), so only its code
+ * is used, mapped to a fixed reason. */
+static int
+json_load_error(const json_error_t *je, struct hz_err *err)
+{
+    switch (json_error_code(je)) {
+    case json_error_out_of_memory:
+        return hz_err_set(err, ENOMEM, "body: out of memory");
+    case json_error_invalid_utf8:
+        return hz_err_set(err, HZ_EINVAL, "body: invalid UTF-8");
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        return hz_err_set(err, HZ_EINVAL, "body: NUL character in a string");
+    case json_error_duplicate_key:
+        return hz_err_set(err, HZ_EINVAL, "body: duplicate key");
+    case json_error_end_of_input_expected:
+        return hz_err_set(err, HZ_EINVAL, "body: data after the JSON value");
+    case json_error_premature_end_of_input:
+        return hz_err_set(err, HZ_EINVAL, "body: truncated JSON");
+    case json_error_numeric_overflow:
+        return hz_err_set(err, HZ_EINVAL, "body: number out of range");
+    case json_error_stack_overflow:
+        return hz_err_set(err, HZ_EINVAL, "body: nested too deep");
+    default:
+        return hz_err_set(err, HZ_EINVAL, "body: malformed JSON (line %d, column %d)", je->line,
+                          je->column);
+    }
+}
+
+/* An integer member in [0, max]; absent leaves *present 0. A real (1280.0,
+ * 1e3) is not an integer here, although JavaScript would not tell them
+ * apart: JSON.stringify of an integer-valued number never writes either. */
+static int
+json_get_uint(const json_t *obj, const char *key, json_int_t max, int *present, json_int_t *v,
+              struct hz_err *err)
+{
+    const json_t *j = json_object_get(obj, key);
+
+    *present = 0;
+    if (j == NULL)
+        return 0;
+    if (!json_is_integer(j))
+        return hz_err_set(err, HZ_EINVAL, "%s: not an integer", key);
+    *v = json_integer_value(j);
+    if (*v < 0 || *v > max)
+        return hz_err_set(err, HZ_EINVAL, "%s: out of range 0..%lld", key, (long long)max);
+    *present = 1;
+    return 0;
+}
+
+/* The text members n, u, d (required strings) and r (string or null). */
+static int
+json_get_texts(const json_t *obj, struct hz_beacon *b, struct hz_arena *a, struct hz_err *err)
+{
+    for (int f = 0; f < BEACON_NFIELDS; f++) {
+        const char *key = beacon_key[f];
+        const json_t *j = json_object_get(obj, key);
+        int rc;
+
+        if (f == BEACON_R && (j == NULL || json_is_null(j)))
+            continue;
+        if (j == NULL)
+            return hz_err_set(err, HZ_EINVAL, "%s: missing", key);
+        if (!json_is_string(j))
+            return hz_err_set(err, HZ_EINVAL,
+                              f == BEACON_R ? "%s: not a string or null" : "%s: not a string", key);
+        /* json_string_length, not strlen: a NUL inside must be seen. */
+        rc = beacon_set_text(b, (enum beacon_field)f, json_string_value(j), json_string_length(j),
+                             a, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Numbers, flags and the members that are only type-checked. */
+static int
+json_get_rest(const json_t *obj, struct hz_beacon *b, struct hz_err *err)
+{
+    const json_t *j;
+    json_int_t v = 0;
+    int present, rc;
+
+    if ((rc = json_get_uint(obj, "w", HZ_BEACON_WIDTH_MAX, &present, &v, err)) != 0)
+        return rc;
+    if (present)
+        b->width = (int)v;
+    if ((rc = json_get_uint(obj, "e", HZ_BEACON_ENGAGED_MAX, &present, &v, err)) != 0)
+        return rc;
+    if (present) {
+        b->has_engaged = 1;
+        b->engaged_ms = (uint64_t)v;
+    }
+    /* Plausible's hash build sends h:1; a boolean means the same. */
+    if ((j = json_object_get(obj, "h")) != NULL) {
+        if (json_is_boolean(j))
+            b->hash_mode = json_is_true(j);
+        else if (json_is_integer(j) && (json_integer_value(j) & ~(json_int_t)1) == 0)
+            b->hash_mode = (int)json_integer_value(j);
+        else
+            return hz_err_set(err, HZ_EINVAL, "h: not 0, 1 or a boolean");
+    }
+    /* Custom properties are never kept (haze stores no per-event data). */
+    if ((j = json_object_get(obj, "p")) != NULL && !json_is_object(j) && !json_is_null(j))
+        return hz_err_set(err, HZ_EINVAL, "p: not an object or null");
+    if ((j = json_object_get(obj, "i")) != NULL && !json_is_boolean(j))
+        return hz_err_set(err, HZ_EINVAL, "i: not a boolean");
+    if ((j = json_object_get(obj, "sd")) != NULL && !json_is_integer(j) && !json_is_null(j))
+        return hz_err_set(err, HZ_EINVAL, "sd: not an integer or null");
+    return 0;
+}
+
+int
+hz_beacon_parse_json(const char *body, size_t len, struct hz_arena *a, struct hz_beacon *out,
+                     struct hz_err *err)
+{
+    struct hz_beacon b;
+    size_t mark;
+    json_error_t je;
+    json_t *root = NULL;
+    int rc;
+
+    assert(a != NULL && out != NULL && (body != NULL || len == 0));
+    mark = a->used;
+    beacon_init(&b);
+
+    /* Cap before parsing: size, then depth (jansson recurses per level). */
+    if (len > HZ_BEACON_BODY_MAX) {
+        rc = hz_err_set(err, HZ_ETOOBIG, "body: over %d bytes", HZ_BEACON_BODY_MAX);
+        goto reject;
+    }
+    if (len == 0) {
+        rc = hz_err_set(err, HZ_EINVAL, "body: empty");
+        goto reject;
+    }
+    if (json_depth_over(body, len, HZ_BEACON_DEPTH_MAX)) {
+        rc = hz_err_set(err, HZ_EINVAL, "body: nested deeper than %d", HZ_BEACON_DEPTH_MAX);
+        goto reject;
+    }
+    /* No JSON_DECODE_ANY: a bare scalar is rejected by jansson; no
+     * JSON_ALLOW_NUL: "\u0000" is too; the EOF check catches trailing data. */
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        rc = json_load_error(&je, err);
+        goto reject;
+    }
+    if (!json_is_object(root)) {
+        rc = hz_err_set(err, HZ_EINVAL, "body: not a JSON object");
+        goto reject;
+    }
+    /* The setters copy strings out of jansson's tree into the arena, so
+     * nothing in *out points into the tree freed below. */
+    if ((rc = json_get_texts(root, &b, a, err)) != 0 || (rc = json_get_rest(root, &b, err)) != 0 ||
+        (rc = beacon_finish(&b, err)) != 0)
+        goto reject;
+    json_decref(root);
+    *out = b;
+    return 0;
+
+reject:
+    json_decref(root);
+    a->used = mark;
+    return rc;
+}
+
+/* ------------------------------------------------------------- query */
+
+/* 1 for an ASCII hex digit, either case ("%2f" and "%2F" are the same). */
+static int
+query_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/*
+ * Checks every '%' in (p, len) is followed by two hex digits and returns
+ * the decoded length in *dlen. Separate from hz_pct_decode so that "bad
+ * escape" (HZ_EINVAL) and "too long" (HZ_ETOOBIG) are told apart.
+ */
+static int
+query_scan(const char *p, size_t len, size_t *dlen)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++, n++) {
+        if (p[i] != '%')
+            continue;
+        if (len - i < 3 || !query_hex((unsigned char)p[i + 1]) ||
+            !query_hex((unsigned char)p[i + 2]))
+            return HZ_EINVAL;
+        i += 2;
+    }
+    *dlen = n;
+    return 0;
+}
+
+/* What query_key finds besides the text fields' enum beacon_field. */
+enum {
+    QUERY_W = BEACON_NFIELDS, /* w, the only number */
+    QUERY_UNKNOWN = -1,
+    QUERY_BADKEY = -2, /* a bad percent escape in the key */
+};
+
+/* Which known key (k, klen) is, once decoded. Keys are percent-decoded like
+ * values (form encoding allows "%64=" for "d="), so that an encoded key
+ * cannot slip past the duplicate check. */
+static int
+query_key(const char *k, size_t klen)
+{
+    char key[4];
+    size_t dlen;
+    long n;
+
+    if (query_scan(k, klen, &dlen) != 0)
+        return QUERY_BADKEY;
+    if (dlen == 0 || dlen >= sizeof(key))
+        return QUERY_UNKNOWN;
+    n = hz_pct_decode(key, sizeof(key) - 1, k, klen, 1);
+    if (n < 0)
+        return QUERY_BADKEY;
+    key[n] = '\0';
+    for (int f = 0; f < BEACON_NFIELDS; f++)
+        if (strcmp(key, beacon_key[f]) == 0)
+            return f;
+    if (strcmp(key, "w") == 0)
+        return QUERY_W;
+    return QUERY_UNKNOWN;
+}
+
+/* One known pair: decodes v into scratch and hands it to the setter. */
+static int
+query_value(struct hz_beacon *b, int f, const char *v, size_t vlen, struct hz_arena *a,
+            struct hz_err *err)
+{
+    const char *key = f == QUERY_W ? "w" : beacon_key[f];
+    size_t cap = f == QUERY_W ? sizeof("100000") - 1 : beacon_cap[f];
+    char scratch[HZ_BEACON_URL_MAX + 1];
+    size_t dlen;
+    long n;
+
+    if (query_scan(v, vlen, &dlen) != 0)
+        return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
+    if (f == QUERY_W && dlen > cap)
+        return hz_err_set(err, HZ_EINVAL, "w: not an integer in 0..%d", HZ_BEACON_WIDTH_MAX);
+    if (dlen > cap)
+        return hz_err_set(err, HZ_ETOOBIG, "%s: over %zu bytes", key, cap);
+    /* query_scan already vouched for the escapes and the length. */
+    n = hz_pct_decode(scratch, sizeof(scratch), v, vlen, 1);
+    if (n < 0 || (size_t)n != dlen)
+        return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
+    if (f == QUERY_W) {
+        uint64_t w;
+        if (hz_parse_u64(scratch, dlen, HZ_BEACON_WIDTH_MAX, &w) != 0)
+            return hz_err_set(err, HZ_EINVAL, "w: not an integer in 0..%d", HZ_BEACON_WIDTH_MAX);
+        b->width = (int)w;
+        return 0;
+    }
+    return beacon_set_text(b, (enum beacon_field)f, scratch, dlen, a, err);
+}
+
+int
+hz_beacon_parse_query(const char *query, size_t len, struct hz_arena *a, struct hz_beacon *out,
+                      struct hz_err *err)
+{
+    struct hz_beacon b;
+    unsigned seen = 0;
+    size_t mark, i = 0;
+    int rc;
+
+    assert(a != NULL && out != NULL && (query != NULL || len == 0));
+    mark = a->used;
+    beacon_init(&b);
+
+    /* The query is part of the request line: too long is a 414. */
+    if (len > HZ_BEACON_QUERY_MAX) {
+        rc = hz_err_set(err, HZ_ETOOLONGURL, "query: over %d bytes", HZ_BEACON_QUERY_MAX);
+        goto reject;
+    }
+    /* WHATWG form-urlencoded: split on '&', then on the first '='; a pair
+     * without '=' is a key with an empty value. */
+    while (i < len) {
+        const char *pair = query + i, *amp = memchr(pair, '&', len - i), *eq;
+        size_t plen = amp ? (size_t)(amp - pair) : len - i, klen, vlen, dlen;
+        int f;
+
+        i += plen + 1;
+        if (plen == 0)
+            continue; /* "a=1&&b=2", a trailing '&' */
+        eq = memchr(pair, '=', plen);
+        klen = eq ? (size_t)(eq - pair) : plen;
+        vlen = eq ? plen - klen - 1 : 0;
+        if ((f = query_key(pair, klen)) == QUERY_BADKEY) {
+            rc = hz_err_set(err, HZ_EINVAL, "query: bad percent escape in a key");
+            goto reject;
+        }
+        if (f == QUERY_UNKNOWN) {
+            /* Unknown: ignored, but the query as a whole decodes strictly. */
+            if (eq != NULL && query_scan(eq + 1, vlen, &dlen) != 0) {
+                rc = hz_err_set(err, HZ_EINVAL, "query: bad percent escape in a value");
+                goto reject;
+            }
+            continue;
+        }
+        /* A repeated key is ambiguous (which d counts?): refuse it. */
+        if (seen & (1u << f)) {
+            rc = hz_err_set(err, HZ_EINVAL, "%s: given twice", f == QUERY_W ? "w" : beacon_key[f]);
+            goto reject;
+        }
+        seen |= 1u << f;
+        if ((rc = query_value(&b, f, eq ? eq + 1 : pair + plen, vlen, a, err)) != 0)
+            goto reject;
+    }
+    /* n is optional in the pixel: a plain <img> is a page view. */
+    if (!(seen & (1u << BEACON_N)) && (b.name = hz_arena_strndup(a, "pageview", 8)) == NULL) {
+        rc = hz_err_set(err, ENOMEM, "arena: out of space");
+        goto reject;
+    }
+    if ((rc = beacon_finish(&b, err)) != 0)
+        goto reject;
+    *out = b;
+    return 0;
+
+reject:
+    a->used = mark;
+    return rc;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - haze-collector: parse args -> load config -> acquire (listeners,
+ * the geo database, Redis) -> sandbox -> one event loop per thread.
+ *
+ *   haze-collector -c haze.ini [-t] [-v]
+ *
+ * SIGTERM / SIGINT: stop accepting, answer what is in flight, sync the
+ * spools, exit 0.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+#include <jansson.h>
+
+#include "collector/http.h"
+#include "common/cfg.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/sandbox.h"
+#include "geo/geo.h"
+
+#define MAIN_THREADS_MAX 64
+
+static struct hz_config cfg; /* large: static, not on the stack */
+
+static void
+usage(void)
+{
+    hz_errx("usage: haze-collector -c FILE [-t] [-v]");
+    exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+    hz_worker *workers[MAIN_THREADS_MAX];
+    pthread_t tids[MAIN_THREADS_MAX];
+    evutil_socket_t fds[MAIN_THREADS_MAX];
+    const char *path = NULL;
+    struct hz_err err = {0, ""};
+    hz_geo *geo = NULL;
+    int ch, check = 0, verbose = 1, n, sig;
+    sigset_t set;
+
+    while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
+        switch (ch) {
+        case 'c':
+            path = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (path == NULL || optind != argc)
+        usage();
+    hz_log_init("haze-collector", verbose);
+
+    if (hz_cfg_load(&cfg, path, &err) != 0 || hz_cfg_require_collector(&cfg, &err) != 0)
+        hz_fatalx("%s", err.msg);
+    if (hz_geo_open(&geo, cfg.geo_database, &err) != 0)
+        hz_fatalx("%s", err.msg);
+    if (check) {
+        hz_out("%s: configuration OK", path);
+        return 0;
+    }
+
+    n = cfg.collector_threads;
+    if (n == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (int)c : 1;
+    }
+    if (n > MAIN_THREADS_MAX)
+        n = MAIN_THREADS_MAX;
+
+    if (evthread_use_pthreads() != 0)
+        hz_fatalx("main: libevent threads unavailable");
+    /* Signals are taken by sigwait in this thread only. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        hz_fatalx("main: pthread_sigmask");
+    (void)signal(SIGPIPE, SIG_IGN);
+
+    for (int i = 0; i < n; i++) {
+        fds[i] = hz_http_listen(&cfg, &err);
+        if (fds[i] < 0)
+            hz_fatalx("%s", err.msg);
+        if (hz_worker_new(&workers[i], &cfg, geo, fds[i], i, n, 5000, &err) != 0)
+            hz_fatalx("%s", err.msg);
+    }
+    /* jansson seeds its hash from /dev/urandom on first use: do it now,
+     * before the sandbox. */
+    json_object_seed(0);
+    hz_sandbox_collector();
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&tids[i], NULL, hz_worker_run, workers[i]) != 0)
+            hz_fatalx("main: cannot start thread %d", i);
+    hz_log_info("main: listening on %s:%d with %d threads", cfg.collector_listen.host,
+                cfg.collector_listen.port, n);
+
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+    }
+    hz_log_info("main: signal %d, finishing requests in flight", sig);
+    for (int i = 0; i < n; i++)
+        hz_worker_stop(workers[i]);
+    for (int i = 0; i < n; i++) {
+        (void)pthread_join(tids[i], NULL);
+        hz_worker_free(workers[i]);
+        (void)close(fds[i]);
+    }
+    hz_geo_close(geo);
+    hz_cfg_free(&cfg);
+    hz_log_info("main: stopped");
+    return 0;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipeline.c - the collector's steps from request facts to a stream record.
+ * The client address lives in `client` on this stack frame and is wiped
+ * with explicit_bzero on every return path.
+ */
+#include "collector/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/proxy.h"
+#include "collector/url.h"
+#include "common/str.h"
+
+/* clang-format off */
+static const char *const drop_names[HZ_DROP_COUNT] = {
+    [HZ_DROP_NONE] = "none",
+    [HZ_DROP_INVALID] = "invalid",
+    [HZ_DROP_TOO_BIG] = "too_big",
+    [HZ_DROP_UNKNOWN_SITE] = "unknown_site",
+    [HZ_DROP_HOST] = "host_mismatch",
+    [HZ_DROP_DNT] = "dnt",
+    [HZ_DROP_BOT] = "bot",
+    [HZ_DROP_SPOOL_FULL] = "spool_full",
+};
+/* clang-format on */
+
+const char *
+hz_drop_name(enum hz_drop d)
+{
+    if ((int)d < 0 || d >= HZ_DROP_COUNT)
+        return "unknown";
+    return drop_names[d];
+}
+
+/* The first entry of a comma-separated d ("a.com,b.com"). */
+static size_t
+pipeline_first_domain(const char *d)
+{
+    size_t n = strcspn(d, ",");
+    while (n > 0 && d[n - 1] == ' ')
+        n--;
+    return n;
+}
+
+/* Is host the site or one of its aliases, ignoring a leading "www."? */
+static int
+pipeline_host_ok(const struct hz_site *site, const char *host)
+{
+    size_t n = strlen(host);
+
+    if (n > 4 && memcmp(host, "www.", 4) == 0 && hz_memieq(host + 4, n - 4, site->name))
+        return 1;
+    if (hz_memieq(host, n, site->name))
+        return 1;
+    for (int i = 0; i < site->naliases; i++)
+        if (hz_memieq(host, n, site->aliases[i]))
+            return 1;
+    return 0;
+}
+
+static void
+pipeline_random_id(char out[HZ_VHASH_LEN + 1])
+{
+    unsigned char b[8];
+
+    arc4random_buf(b, sizeof(b));
+    hz_hex(out, b, sizeof(b));
+}
+
+int
+hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
+                struct hz_record *out, enum hz_drop *drop, struct hz_err *err)
+{
+    const struct hz_beacon *b = in->b;
+    const struct hz_site *site;
+    struct sockaddr_storage client;
+    struct hz_region region;
+    struct hz_ua ua;
+    struct hz_url url;
+    struct hz_record rec, *r = &rec;
+    const char *page_url;
+    size_t page_len;
+    int rc;
+
+    memset(&client, 0, sizeof(client));
+    memset(&rec, 0, sizeof(rec));
+
+    /* known site */
+    site = hz_cfg_site(p->cfg, b->domain, pipeline_first_domain(b->domain));
+    if (site == NULL) {
+        *drop = HZ_DROP_UNKNOWN_SITE;
+        rc = hz_err_set(err, HZ_ENOSITE, "unknown site");
+        goto done;
+    }
+
+    /* DNT / GPC */
+    if (p->cfg->honor_dnt && (in->dnt || in->gpc)) {
+        *drop = HZ_DROP_DNT;
+        rc = HZ_EFILTERED;
+        goto done;
+    }
+
+    /* bot */
+    if (p->ua_cache != NULL)
+        hz_ua_classify_cached(p->ua_cache, in->raw_ua, in->ua_len, &ua);
+    else
+        hz_ua_classify(in->raw_ua, in->ua_len, &ua);
+    if (ua.bot) {
+        *drop = HZ_DROP_BOT;
+        rc = HZ_EFILTERED;
+        goto done;
+    }
+
+    /* client address */
+    rc = hz_proxy_client(in->peer, &p->cfg->trusted_proxies, in->xff, in->xff_len, in->fwd,
+                         in->fwd_len, &client, err);
+    if (rc != 0) {
+        *drop = HZ_DROP_INVALID;
+        rc = HZ_EINVAL;
+        goto done;
+    }
+
+    /* URL scrubbing: the page, or the pixel's Referer */
+    page_url = b->url;
+    page_len = page_url ? strlen(page_url) : 0;
+    if (page_url == NULL && in->pixel && in->referer != NULL) {
+        page_url = in->referer;
+        page_len = in->referer_len;
+    }
+    if (page_url == NULL) {
+        *drop = HZ_DROP_INVALID;
+        rc = hz_err_set(err, HZ_EINVAL, "u: missing page URL (and no Referer)");
+        goto done;
+    }
+    rc = hz_url_scrub(page_url, page_len, &url, err);
+    if (rc != 0) {
+        *drop = rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID;
+        goto done;
+    }
+    if (!pipeline_host_ok(site, url.host)) {
+        *drop = HZ_DROP_HOST;
+        rc = hz_err_set(err, HZ_EINVAL, "u: host is not the site");
+        goto done;
+    }
+
+    r->t_ms = in->now_ms;
+    (void)hz_strlcpy(r->site, site->name, sizeof(r->site));
+    (void)hz_strlcpy(r->page, url.path, sizeof(r->page));
+    if (strcmp(b->name, "pageview") == 0) {
+        r->kind = HZ_KIND_PAGEVIEW;
+    } else if (strcmp(b->name, "engagement") == 0) {
+        r->kind = HZ_KIND_ENGAGEMENT;
+        r->ms = b->engaged_ms;
+    } else {
+        r->kind = HZ_KIND_EVENT;
+        if (hz_strlcpy(r->name, b->name, sizeof(r->name)) >= sizeof(r->name)) {
+            *drop = HZ_DROP_TOO_BIG;
+            rc = hz_err_set(err, HZ_ETOOBIG, "n: event name too long");
+            goto done;
+        }
+    }
+    r->pixel = in->pixel;
+
+    /* source and campaign: only for pageviews (a visit's first one counts) */
+    if (r->kind == HZ_KIND_PAGEVIEW) {
+        hz_url_source(&url, b->referrer, b->referrer ? strlen(b->referrer) : 0, site->name,
+                      r->source);
+        (void)hz_strlcpy(r->utm_medium, url.utm_medium, sizeof(r->utm_medium));
+        (void)hz_strlcpy(r->utm_campaign, url.utm_campaign, sizeof(r->utm_campaign));
+    }
+
+    /* region, then families */
+    if (p->geo != NULL && hz_geo_lookup(p->geo, (struct sockaddr *)&client, &region) == 0)
+        (void)hz_strlcpy(r->region, region.code, sizeof(r->region));
+    (void)hz_strlcpy(r->browser, hz_ua_browser_name(ua.browser), sizeof(r->browser));
+    (void)hz_strlcpy(r->os, hz_ua_os_name(ua.os), sizeof(r->os));
+    (void)hz_strlcpy(r->device, hz_ua_device_name(ua.device), sizeof(r->device));
+
+    /* visitor hash: today's salt, and yesterday's just after UTC midnight */
+    hz_visitor_hash(p->salts->today, site->name, (struct sockaddr *)&client, in->raw_ua,
+                    in->ua_len, r->vh);
+    if (p->salts->prev_day != 0 &&
+        (int64_t)(in->now_ms % 86400000ULL) < (int64_t)p->session_ms)
+        hz_visitor_hash(p->salts->prev, site->name, (struct sockaddr *)&client, in->raw_ua,
+                        in->ua_len, r->vp);
+    pipeline_random_id(r->id);
+
+    *out = *r;
+    *drop = HZ_DROP_NONE;
+    rc = 0;
+done:
+    explicit_bzero(&rec, sizeof(rec));
+    explicit_bzero(&client, sizeof(client));
+    return rc;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * publish.h - hands accepted records to the Redis stream, one publisher per
+ * collector thread, on that thread's libevent loop.
+ *
+ * Records are sent with XADD (approximate MAXLEN cap) over hiredis's async
+ * API, pipelined; the caller's callback runs once the entry is in Redis or,
+ * when Redis is unreachable, slow past redis_timeout_ms, or answers with an
+ * error, once it is in the thread's on-disk spool. While the spool holds
+ * anything, new records are appended to it, so the stream keeps their
+ * order; the spool is replayed when Redis is back. A record whose XADD got
+ * no answer is spooled as ambiguous, and before replay the stream is
+ * searched for its hit id, so it is added exactly once.
+ *
+ * It also shares the daily visitor salt through Redis ("haze:salt:DATE",
+ * SET NX with a 48-hour expiry) and sends per-site summaries of dropped
+ * hits (kind "dr") every few seconds, for the dashboard's filtered traffic.
+ *
+ * Together with common/rstream.c, this is the only file that includes
+ * hiredis. Not thread-safe: one publisher per thread.
+ */
+#ifndef HZ_COLLECTOR_PUBLISH_H
+#define HZ_COLLECTOR_PUBLISH_H
+
+#include <event2/event.h>
+
+#include "collector/pipeline.h"
+#include "collector/visitor.h"
+#include "common/cfg.h"
+#include "common/err.h"
+#include "common/record.h"
+
+typedef struct hz_pub hz_pub;
+
+/* rc is 0 when the record is in the stream or the spool, HZ_EFULL when
+ * the spool is full (answer 503). */
+typedef void (*hz_pub_done)(void *arg, int rc);
+
+/* Opens the thread's spool and connects (synchronously first, so that a
+ * Redis that is down at start is reported: retries for up to retry_ms).
+ * Fetches the salts. 0, or HZ_EUNAVAIL / errno with err->msg. */
+int hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, int thread,
+                long retry_ms, struct hz_err *err);
+/* Waits (bounded) for commands in flight, syncs the spool, disconnects. */
+void hz_pub_close(hz_pub *p);
+
+/* Sends r; cb(arg, rc) is called exactly once, possibly before this
+ * returns (when the record goes straight to the spool). */
+void hz_pub_send(hz_pub *p, const struct hz_record *r, hz_pub_done cb, void *arg);
+
+/* The current salts (refreshed at each UTC day change). */
+const struct hz_salts *hz_pub_salts(hz_pub *p);
+
+/* Counts a dropped hit for site's filtered-traffic summary (site NULL
+ * when unknown). */
+void hz_pub_count_drop(hz_pub *p, const struct hz_site *site, const struct hz_config *cfg,
+                       enum hz_drop reason);
+
+/* Commands in flight (for a clean shutdown). */
+int hz_pub_inflight(const hz_pub *p);
+
+#endif

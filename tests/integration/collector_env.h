@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector_env.h - one collector test environment: a temporary folder, a
+ * private redis-server, a haze.ini, and the real bin/haze-collector on a
+ * free loopback port. Each test gets its own, so tests run in parallel.
+ */
+#ifndef HZ_TESTS_COLLECTOR_ENV_H
+#define HZ_TESTS_COLLECTOR_ENV_H
+
+#include "tests/integration/harness.h"
+
+struct ce {
+    char dir[64];
+    char ini[256];
+    int port;
+    struct ht_redis redis;
+    struct ht_proc collector;
+};
+
+#define CE_STREAM "haze:test"
+#define CE_CHROME                                                                                  \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "           \
+    "Chrome/131.0.0.0 Safari/537.36"
+
+/* Starts redis (aof: durable) and the collector; extra is appended to the
+ * [collector] section ("key = value\n" lines) and may be NULL. */
+void ce_start(struct ce *e, int aof, const char *extra);
+/* Stops the collector (SIGTERM, expects exit 0) and redis; removes dir. */
+void ce_stop(struct ce *e);
+/* POSTs body to /api/event as text/plain from "ua" (NULL: CE_CHROME) with
+ * extra headers; returns the status. */
+int ce_event(struct ce *e, const char *body, const char *extra_headers);
+/* The stream's entries as redis-cli --raw prints XRANGE - + (malloc'd). */
+char *ce_xrange(struct ce *e);
+
+
+/* One stream entry, parsed from redis-cli output. */
+struct ce_entry {
+    char id[48];
+    int n;
+    char name[20][8];
+    char val[20][300];
+};
+/* Fills up to max entries; returns the count (all kinds), or -1. With
+ * hits_only, drop summaries (k=dr) are left out. */
+int ce_entries(struct ce *e, struct ce_entry *out, int max, int hits_only);
+/* The value of field name in entry, or NULL. */
+const char *ce_field(const struct ce_entry *en, const char *name);
+
+#endif

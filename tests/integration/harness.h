@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness.h - real parts for integration tests, started by the tests
+ * themselves: a temporary folder, a private redis-server on a unix socket,
+ * haze's own binaries as child processes (stopped by pid), and a small
+ * blocking HTTP/1.1 client for loopback.
+ */
+#ifndef HZ_TESTS_HARNESS_H
+#define HZ_TESTS_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdtemp under /tmp; aborts the test on failure. out has 64 bytes. */
+void ht_tmpdir(char out[64]);
+/* rm -rf dir (only paths under /tmp/haze-). */
+void ht_rmdir(const char *dir);
+
+struct ht_redis {
+    pid_t pid;
+    char dir[64];
+    char sock[128];
+    char addr[140]; /* "unix:/tmp/.../redis.sock" for haze.ini */
+};
+
+/* Starts redis-server in dir (persistence per `aof`: appendonly with
+ * appendfsync always, so a restart keeps everything acknowledged).
+ * Waits until it answers PING. Returns 0 or -1. */
+int ht_redis_start(struct ht_redis *r, const char *dir, int aof);
+/* Stops it by pid: SIGTERM (or SIGKILL when hard) and waitpid. */
+void ht_redis_stop(struct ht_redis *r, int hard);
+/* Runs a redis-cli command line against r; returns its stdout (malloc'd,
+ * caller frees) or NULL. Arguments are passed as argv (no shell). */
+char *ht_redis_cli(const struct ht_redis *r, const char *const *args);
+/* XLEN of stream, or -1. */
+long ht_redis_xlen(const struct ht_redis *r, const char *stream);
+
+/* A child process of ours. stdout+stderr go to DIR/NAME.log. */
+struct ht_proc {
+    pid_t pid;
+    char log[128];
+};
+/* argv[0] is a path; returns 0 or -1. */
+int ht_spawn(struct ht_proc *p, const char *dir, const char *name, const char *const *argv);
+/* SIGTERM (or sig), wait up to ms; returns the exit status (WEXITSTATUS)
+ * or -1 if it had to be killed. */
+int ht_stop(struct ht_proc *p, int sig, int ms);
+/* Waits for the process to exit by itself; exit status or -1 on timeout. */
+int ht_wait(struct ht_proc *p, int ms);
+/* The log's contents (malloc'd), or NULL. */
+char *ht_slurp(const char *path, size_t *len);
+
+/* A free loopback TCP port (bind 0, read, close). */
+int ht_free_port(void);
+/* Waits until 127.0.0.1:port accepts; 0 or -1 after ms. */
+int ht_wait_port(int port, int ms);
+
+/* Path of a built binary: $HZ_BIN/NAME (default bin/NAME). out 256 bytes. */
+void ht_bin(char out[256], const char *name);
+/* Path of the geo fixture: $HZ_BUILD/testdata/haze-test-city.mmdb. */
+void ht_geo_fixture(char out[256]);
+
+/* Writes text to dir/name; returns the path in out (256 bytes). */
+void ht_write_file(char out[256], const char *dir, const char *name, const char *text);
+
+struct ht_response {
+    int status;
+    char headers[4096];
+    char *body; /* malloc'd, NUL-terminated */
+    size_t body_len;
+};
+/* One request on a fresh connection to 127.0.0.1:port (Connection: close).
+ * extra_headers: "Name: value\r\n" lines or NULL. raw_target is sent as is.
+ * Returns 0 or -1 (connect/IO failure). */
+int ht_http(int port, const char *method, const char *target, const char *extra_headers,
+            const char *body, size_t body_len, struct ht_response *out);
+/* Sends raw bytes and reads the status of the reply (for malformed
+ * requests the client above cannot produce). Returns the status or -1. */
+int ht_http_raw(int port, const char *raw, size_t len);
+void ht_response_free(struct ht_response *r);
+/* Case-insensitive header lookup in r->headers; copies the value into out. */
+int ht_header(const struct ht_response *r, const char *name, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record_test.c - the stream record: hz_record_fields then
+ * hz_record_decode round-trips every kind, and decode rejects malformed
+ * field sets (data read back from Redis is input).
+ */
+#include "common/record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+/* A field set as decode takes it; the values live in store. */
+struct fset {
+    int n;
+    const char *names[HZ_RECORD_FIELDS + 4];
+    size_t nlens[HZ_RECORD_FIELDS + 4];
+    const char *vals[HZ_RECORD_FIELDS + 4];
+    size_t vlens[HZ_RECORD_FIELDS + 4];
+    char nstore[HZ_RECORD_FIELDS + 4][8];
+    char vstore[HZ_RECORD_FIELDS + 4][400];
+};
+
+static void
+fset_put(struct fset *f, int i, const char *name, const char *val, size_t vlen)
+{
+    cr_assert_lt(vlen, sizeof(f->vstore[i]));
+    (void)snprintf(f->nstore[i], sizeof(f->nstore[i]), "%s", name);
+    memcpy(f->vstore[i], val, vlen);
+    f->names[i] = f->nstore[i];
+    f->nlens[i] = strlen(f->nstore[i]);
+    f->vals[i] = f->vstore[i];
+    f->vlens[i] = vlen;
+}
+
+static void
+fset_add(struct fset *f, const char *name, const char *val, size_t vlen)
+{
+    cr_assert_lt(f->n, HZ_RECORD_FIELDS + 4);
+    fset_put(f, f->n++, name, val, vlen);
+}
+
+static int
+fset_find(const struct fset *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->nstore[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void
+fset_drop(struct fset *f, const char *name)
+{
+    int i = fset_find(f, name);
+
+    cr_assert_geq(i, 0, "no field %s", name);
+    for (; i + 1 < f->n; i++) {
+        fset_put(f, i, f->nstore[i + 1], f->vstore[i + 1], f->vlens[i + 1]);
+    }
+    f->n--;
+}
+
+static void
+fset_set(struct fset *f, const char *name, const char *val, size_t vlen)
+{
+    int i = fset_find(f, name);
+
+    if (i < 0)
+        fset_add(f, name, val, vlen);
+    else
+        fset_put(f, i, name, val, vlen);
+}
+
+static int
+fset_decode(const struct fset *f, struct hz_record *out, struct hz_err *err)
+{
+    return hz_record_decode(f->names, f->nlens, f->vals, f->vlens, f->n, out, err);
+}
+
+/* Copies what hz_record_fields laid out into a field set. */
+static void
+fset_from_record(struct fset *f, const struct hz_record *r)
+{
+    struct hz_field fl[HZ_RECORD_FIELDS];
+    char numbuf[64];
+    int n = hz_record_fields(r, fl, numbuf);
+
+    cr_assert_leq(n, HZ_RECORD_FIELDS);
+    memset(f, 0, sizeof(*f));
+    for (int i = 0; i < n; i++)
+        fset_add(f, fl[i].name, fl[i].val, fl[i].vlen);
+}
+
+static void
+assert_record_eq(const struct hz_record *a, const struct hz_record *b)
+{
+    cr_assert_eq(a->t_ms, b->t_ms);
+    cr_assert_eq(a->kind, b->kind);
+    cr_assert_str_eq(a->site, b->site);
+    cr_assert_str_eq(a->page, b->page);
+    cr_assert_str_eq(a->name, b->name);
+    cr_assert_str_eq(a->source, b->source);
+    cr_assert_str_eq(a->utm_medium, b->utm_medium);
+    cr_assert_str_eq(a->utm_campaign, b->utm_campaign);
+    cr_assert_str_eq(a->region, b->region);
+    cr_assert_str_eq(a->browser, b->browser);
+    cr_assert_str_eq(a->os, b->os);
+    cr_assert_str_eq(a->device, b->device);
+    cr_assert_eq(a->ms, b->ms);
+    cr_assert_eq(a->pixel, b->pixel);
+    cr_assert_str_eq(a->vh, b->vh);
+    cr_assert_str_eq(a->vp, b->vp);
+    cr_assert_str_eq(a->id, b->id);
+}
+
+/* ------------------------------------------------------------ round trips */
+
+static void
+round_trip(const struct hz_record *r)
+{
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_record back;
+    struct hz_err err;
+
+    cr_assert_not_null(f);
+    fset_from_record(f, r);
+    memset(&back, 0x77, sizeof(back));
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    assert_record_eq(&back, r);
+    free(f);
+}
+
+static void
+base_record(struct hz_record *r, enum hz_kind kind)
+{
+    memset(r, 0, sizeof(*r));
+    r->t_ms = 1767225600123ULL;
+    r->kind = kind;
+    (void)snprintf(r->site, sizeof(r->site), "example.com");
+    (void)snprintf(r->page, sizeof(r->page), "/products/:id");
+    (void)snprintf(r->vh, sizeof(r->vh), "0123456789abcdef");
+}
+
+Test(record, pageview_with_every_field)
+{
+    struct hz_record r;
+    struct fset *f = calloc(1, sizeof(*f));
+    static const char *const order[] = {"v",  "t", "k", "s",  "p",  "src", "um", "uc",
+                                        "rg", "b", "o", "dv", "px", "vh",  "vp", "u"};
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    (void)snprintf(r.source, sizeof(r.source), "news.example.org");
+    (void)snprintf(r.utm_medium, sizeof(r.utm_medium), "email");
+    (void)snprintf(r.utm_campaign, sizeof(r.utm_campaign), "spring \xe2\x80\x93 sale");
+    (void)snprintf(r.region, sizeof(r.region), "DE-BY");
+    (void)snprintf(r.browser, sizeof(r.browser), "Samsung Internet");
+    (void)snprintf(r.os, sizeof(r.os), "Android");
+    (void)snprintf(r.device, sizeof(r.device), "mobile");
+    r.pixel = 1;
+    (void)snprintf(r.vp, sizeof(r.vp), "fedcba9876543210");
+    (void)snprintf(r.id, sizeof(r.id), "00ff00ff00ff00ff");
+    round_trip(&r);
+
+    /* the wire order is the documented one */
+    cr_assert_not_null(f);
+    fset_from_record(f, &r);
+    cr_assert_eq(f->n, (int)(sizeof(order) / sizeof(order[0])));
+    for (int i = 0; i < f->n; i++)
+        cr_assert_str_eq(f->nstore[i], order[i]);
+    cr_assert_eq(memcmp(f->vstore[1], "1767225600123", 13), 0);
+    cr_assert_eq(memcmp(f->vstore[2], "pv", 2), 0);
+    free(f);
+}
+
+Test(record, minimal_pageview)
+{
+    struct hz_record r;
+    struct fset *f = calloc(1, sizeof(*f));
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    round_trip(&r);
+    fset_from_record(f, &r);
+    cr_assert_eq(f->n, 6); /* v t k s p vh */
+    free(f);
+}
+
+Test(record, engagement)
+{
+    struct hz_record r;
+
+    base_record(&r, HZ_KIND_ENGAGEMENT);
+    r.ms = 45250;
+    round_trip(&r);
+    r.ms = 0; /* zero engaged ms is still a number on the wire */
+    round_trip(&r);
+    r.ms = 1000000000ULL;
+    round_trip(&r);
+}
+
+Test(record, custom_event)
+{
+    struct hz_record r;
+
+    base_record(&r, HZ_KIND_EVENT);
+    (void)snprintf(r.name, sizeof(r.name), "Signup");
+    (void)snprintf(r.region, sizeof(r.region), "US");
+    round_trip(&r);
+}
+
+Test(record, drops_summary_needs_no_visitor)
+{
+    struct hz_record r;
+
+    base_record(&r, HZ_KIND_DROPS);
+    r.vh[0] = '\0';
+    (void)snprintf(r.name, sizeof(r.name), "bot");
+    r.ms = 17;
+    round_trip(&r);
+}
+
+Test(record, longest_values_fit)
+{
+    struct hz_record r;
+
+    base_record(&r, HZ_KIND_EVENT);
+    r.page[0] = '/';
+    memset(r.page + 1, 'p', HZ_PAGE_MAX - 2);
+    memset(r.name, 'n', HZ_VALUE_MAX - 1);
+    memset(r.source, 's', HZ_VALUE_MAX - 1);
+    memset(r.site, 'h', HZ_HOST_MAX - 1);
+    (void)snprintf(r.region, sizeof(r.region), "FR-IDF");
+    r.t_ms = 9999999999999ULL;
+    round_trip(&r);
+}
+
+Test(record, kind_names)
+{
+    cr_assert_str_eq(hz_kind_name(HZ_KIND_PAGEVIEW), "pv");
+    cr_assert_str_eq(hz_kind_name(HZ_KIND_ENGAGEMENT), "en");
+    cr_assert_str_eq(hz_kind_name(HZ_KIND_EVENT), "ev");
+    cr_assert_str_eq(hz_kind_name(HZ_KIND_DROPS), "dr");
+    cr_assert_str_eq(hz_kind_name((enum hz_kind)0), "?");
+    cr_assert_str_eq(hz_kind_name((enum hz_kind)9), "?");
+}
+
+/* ------------------------------------------------------------- rejected */
+
+/* One or two edits to a valid pageview. op: 'd' drop field, 's' set (or
+ * add) field, 'a' add (even if present), 'L' set to "/aaa..." of vlen
+ * bytes. vlen -1 means strlen(val). */
+struct rec_edit {
+    char op;
+    char name[8];
+    char val[40];
+    int vlen;
+};
+
+struct bad_rec {
+    char label[48];
+    struct rec_edit e1, e2;
+    char msg[48];
+};
+
+/* clang-format off */
+static struct bad_rec bad_recs[] = {
+    {"missing v", {'d', "v", "", -1}, {0}, "missing required field"},
+    {"missing t", {'d', "t", "", -1}, {0}, "missing required field"},
+    {"missing k", {'d', "k", "", -1}, {0}, "missing required field"},
+    {"missing s", {'d', "s", "", -1}, {0}, "missing required field"},
+    {"missing p", {'d', "p", "", -1}, {0}, "missing required field"},
+    {"pageview without vh", {'d', "vh", "", -1}, {0}, "pageview without visitor"},
+    {"version 2", {'s', "v", "2", -1}, {0}, "bad field 'v'"},
+    {"empty version", {'s', "v", "", -1}, {0}, "bad field 'v'"},
+    {"bad kind", {'s', "k", "xx", -1}, {0}, "bad field 'k'"},
+    {"uppercase kind", {'s', "k", "PV", -1}, {0}, "bad field 'k'"},
+    {"kind with NUL", {'s', "k", "pv\0", 3}, {0}, "bad field 'k'"},
+    {"seconds, not ms", {'s', "t", "1767225600", -1}, {0}, "bad field 't'"},
+    {"t in the far future", {'s', "t", "99999999999999", -1}, {0}, "bad field 't'"},
+    {"t not a number", {'s', "t", "17672256001x3", -1}, {0}, "bad field 't'"},
+    {"t negative", {'s', "t", "-1767225600123", -1}, {0}, "bad field 't'"},
+    {"t empty", {'s', "t", "", -1}, {0}, "bad field 't'"},
+    {"vh not hex", {'s', "vh", "0123456789abcdeg", -1}, {0}, "bad field 'vh'"},
+    {"vh uppercase", {'s', "vh", "0123456789ABCDEF", -1}, {0}, "bad field 'vh'"},
+    {"vh 15 digits", {'s', "vh", "0123456789abcde", -1}, {0}, "bad field 'vh'"},
+    {"vh 17 digits", {'s', "vh", "0123456789abcdef0", -1}, {0}, "bad field 'vh'"},
+    {"vp wrong length", {'s', "vp", "01234567", -1}, {0}, "bad field 'vp'"},
+    {"hit id not hex", {'s', "u", "hello-world-1234", -1}, {0}, "bad field 'u'"},
+    {"region lowercase", {'s', "rg", "de-BY", -1}, {0}, "bad field 'rg'"},
+    {"region dash only", {'s', "rg", "DE-", -1}, {0}, "bad field 'rg'"},
+    {"region alpha-3", {'s', "rg", "DEU", -1}, {0}, "bad field 'rg'"},
+    {"region underscore", {'s', "rg", "DE_BY", -1}, {0}, "bad field 'rg'"},
+    {"region digit country", {'s', "rg", "D1", -1}, {0}, "bad field 'rg'"},
+    {"region 4-char sub", {'s', "rg", "DE-BAYE", -1}, {0}, "bad field 'rg'"},
+    {"region one letter", {'s', "rg", "D", -1}, {0}, "bad field 'rg'"},
+    {"region too long", {'s', "rg", "DE-BY-X", -1}, {0}, "bad field 'rg'"},
+    {"duplicate field", {'a', "s", "example.com", -1}, {0}, "duplicate field"},
+    {"duplicate vh", {'a', "vh", "0123456789abcdef", -1}, {0}, "duplicate field"},
+    {"unknown field", {'a', "zz", "1", -1}, {0}, "unknown field"},
+    {"invalid UTF-8 in page", {'s', "p", "/caf\xc3", -1}, {0}, "bad field 'p'"},
+    {"overlong UTF-8 in page", {'s', "p", "/\xc0\xaf", -1}, {0}, "bad field 'p'"},
+    {"surrogate in source", {'a', "src", "\xed\xa0\x80", -1}, {0}, "bad field 'src'"},
+    {"control byte in page", {'s', "p", "/a\x01" "b", -1}, {0}, "bad field 'p'"},
+    {"newline in browser", {'a', "b", "Chrome\n", -1}, {0}, "bad field 'b'"},
+    {"C1 control in os", {'a', "o", "Linux\xc2\x85", -1}, {0}, "bad field 'o'"},
+    {"NUL in page", {'s', "p", "/a\0b", 4}, {0}, "bad field 'p'"},
+    {"page without slash", {'s', "p", "products", -1}, {0}, "bad field 'p'"},
+    {"empty page", {'s', "p", "", -1}, {0}, "bad field 'p'"},
+    {"empty site", {'s', "s", "", -1}, {0}, "bad field 's'"},
+    {"oversize page", {'L', "p", "", HZ_PAGE_MAX}, {0}, "bad field 'p'"},
+    {"oversize source", {'L', "src", "", HZ_VALUE_MAX}, {0}, "bad field 'src'"},
+    {"oversize site", {'L', "s", "", HZ_HOST_MAX}, {0}, "bad field 's'"},
+    {"oversize device", {'L', "dv", "", HZ_FAMILY_MAX}, {0}, "bad field 'dv'"},
+    {"engagement without ms", {'s', "k", "en", -1}, {0}, "engagement without ms or visitor"},
+    {"engagement without vh", {'s', "k", "en", -1}, {'d', "vh", "", -1},
+     "engagement without ms or visitor"},
+    {"event without name", {'s', "k", "ev", -1}, {0}, "event without name or visitor"},
+    {"event with empty name", {'s', "k", "ev", -1}, {'a', "n", "", -1}, "bad field 'n'"},
+    {"drops without count", {'s', "k", "dr", -1}, {'a', "n", "bot", -1},
+     "drops without reason or count"},
+    {"drops without reason", {'s', "k", "dr", -1}, {'a', "ms", "3", -1},
+     "drops without reason or count"},
+    {"ms on a pageview", {'a', "ms", "1200", -1}, {0}, "ms not allowed for this kind"},
+    {"ms too large", {'s', "k", "en", -1}, {'a', "ms", "1000000001", -1}, "bad field 'ms'"},
+    {"ms negative", {'s', "k", "en", -1}, {'a', "ms", "-5", -1}, "bad field 'ms'"},
+    {"ms in seconds", {'s', "k", "en", -1}, {'a', "ms", "1.5", -1}, "bad field 'ms'"},
+    {"pixel flag 2", {'a', "px", "2", -1}, {0}, "bad field 'px'"},
+    {"pixel flag empty", {'a', "px", "", -1}, {0}, "bad field 'px'"},
+};
+/* clang-format on */
+
+static void
+apply_edit(struct fset *f, const struct rec_edit *e)
+{
+    char big[400];
+    size_t vlen = e->vlen < 0 ? strlen(e->val) : (size_t)e->vlen;
+
+    switch (e->op) {
+    case 0:
+        return;
+    case 'd':
+        fset_drop(f, e->name);
+        return;
+    case 's':
+        fset_set(f, e->name, e->val, vlen);
+        return;
+    case 'a':
+        fset_add(f, e->name, e->val, vlen);
+        return;
+    case 'L':
+        cr_assert_lt(vlen, sizeof(big));
+        big[0] = '/';
+        memset(big + 1, 'a', vlen - 1);
+        fset_set(f, e->name, big, vlen);
+        return;
+    default:
+        cr_assert_fail("bad op %c", e->op);
+    }
+}
+
+ParameterizedTestParameters(record_decode, rejects)
+{
+    return cr_make_param_array(struct bad_rec, bad_recs, sizeof(bad_recs) / sizeof(bad_recs[0]));
+}
+
+ParameterizedTest(struct bad_rec *c, record_decode, rejects)
+{
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_record r, out, before;
+    struct hz_err err;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    fset_from_record(f, &r);
+    cr_assert_eq(fset_decode(f, &out, &err), 0, "base must decode: %s", err.msg);
+    apply_edit(f, &c->e1);
+    apply_edit(f, &c->e2);
+    memset(&out, 0x5c, sizeof(out));
+    before = out;
+    memset(&err, 0, sizeof(err));
+    cr_assert_eq(fset_decode(f, &out, &err), HZ_EINVAL, "%s: accepted", c->label);
+    cr_expect_str_eq(err.msg, c->msg, "%s", c->label);
+    cr_assert_eq(memcmp(&out, &before, sizeof(out)), 0, "%s: out changed on error", c->label);
+    free(f);
+}
+
+Test(record_decode, too_many_fields)
+{
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_record r, out;
+    struct hz_err err;
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    fset_from_record(f, &r);
+    while (f->n <= HZ_RECORD_FIELDS)
+        fset_add(f, "zz", "", 0);
+    cr_assert_eq(fset_decode(f, &out, &err), HZ_EINVAL);
+    cr_assert_str_eq(err.msg, "field count");
+    cr_assert_eq(hz_record_decode(f->names, f->nlens, f->vals, f->vlens, -1, &out, &err),
+                 HZ_EINVAL);
+    free(f);
+}
+
+Test(record_decode, names_are_compared_with_their_length)
+{
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_record r, out;
+    struct hz_err err;
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    fset_from_record(f, &r);
+    /* "s\0": the same bytes as "s" and a NUL, not the field s */
+    fset_add(f, "s", "x", 1);
+    f->nlens[f->n - 1] = 2;
+    cr_assert_eq(fset_decode(f, &out, &err), HZ_EINVAL);
+    cr_assert_str_eq(err.msg, "unknown field");
+    /* and a name cut short is not "src" */
+    f->n--;
+    fset_add(f, "src", "x", 1);
+    f->nlens[f->n - 1] = 2;
+    cr_assert_eq(fset_decode(f, &out, &err), HZ_EINVAL);
+    cr_assert_str_eq(err.msg, "unknown field");
+    free(f);
+}
+
+Test(record_decode, field_order_is_free)
+{
+    struct fset *f = calloc(1, sizeof(*f));
+    struct fset *g = calloc(1, sizeof(*g));
+    struct hz_record r, out;
+    struct hz_err err;
+
+    base_record(&r, HZ_KIND_EVENT);
+    (void)snprintf(r.name, sizeof(r.name), "Download");
+    fset_from_record(f, &r);
+    for (int i = f->n - 1; i >= 0; i--)
+        fset_add(g, f->nstore[i], f->vstore[i], f->vlens[i]);
+    cr_assert_eq(fset_decode(g, &out, &err), 0, "%s", err.msg);
+    assert_record_eq(&out, &r);
+    free(f);
+    free(g);
+}
+
+Test(record_decode, null_err_is_allowed)
+{
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_record r, out;
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    fset_from_record(f, &r);
+    fset_drop(f, "v");
+    cr_assert_eq(fset_decode(f, &out, NULL), HZ_EINVAL);
+    free(f);
+}
