@@ -26,6 +26,7 @@
 #include "common/asset.h"
 #include "common/cfg.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/store.h"
 #include "dashboard/http.h"
 
@@ -67,17 +68,16 @@ open_store(const char *path)
 }
 
 /*
- * The sandbox step: no privilege gain through exec, no core files (the
- * token is in memory), not ptrace-attachable by other processes of the
- * same user.
+ * The sandbox step: the shared one (drop root to the haze user, no new
+ * privileges), then no core files and no ptrace by other processes of the
+ * same user, because the token and the session key are in memory.
  */
 static void
 sandbox(void)
 {
-    struct rlimit core = {0, 0};
+    struct rlimit core = { 0, 0 };
 
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        hz_fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+    hz_sandbox_dashboard();
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         hz_fatal("prctl(PR_SET_DUMPABLE)");
     if (setrlimit(RLIMIT_CORE, &core) != 0)
