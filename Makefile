@@ -12,7 +12,7 @@ PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc
-CSTD     := -std=c11 -D_DEFAULT_SOURCE
+CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wwrite-strings -Wcast-align -Wundef -Wvla \
             -Wno-format-nonliteral

@@ -525,8 +525,8 @@ hz_cfg_require_dashboard(const struct hz_config *c, struct hz_err *err)
     if (c->lmdb[0] == '\0')
         return hz_err_set(err, HZ_ECONFIG, "%s: [aggregator] lmdb: required", c->path);
     if (strlen(c->token) < 8)
-        return hz_err_set(err, HZ_ECONFIG,
-                          "%s: [dashboard] token: required, at least 8 characters", c->path);
+        return hz_err_set(err, HZ_ECONFIG, "%s: [dashboard] token: required, at least 8 characters",
+                          c->path);
     return 0;
 }
 
