@@ -6,28 +6,49 @@
  * visit or one visitor (DESIGN.md privacy rule 4): every row is a sum over
  * (site, period, dimension, value).
  *
- * Key layout (implemented in store.c; documented here as the contract):
+ * Key layout (implemented in store.c; documented here as the contract).
+ * Layout version 2 (meta "ver"); a file of another version is refused.
  *
- *   Named databases in one environment:
+ *   Named databases in one environment (MDB_maxdbs 8):
  *     "meta"   "pos"                               -> stream ID last applied ("ms-seq")
- *              "ver"                               -> u32 layout version (1)
- *              "card" site\0 gran period dim       -> u64 distinct values so far
- *              "ret"                               -> day number of the last retention run
- *     "rows"   site\0 gran period dim value        -> struct hz_counts (8 x u64 LE)
- *     "hist"   site\0 gran period page             -> u64[HZ_HIST_BUCKETS] engaged time
- *     "fun"    site\0 gran period funnel\0 step    -> struct hz_funnel_step_counts
- *     "trans"  site\0 gran period from\0 to        -> u64 count (page-to-page)
+ *              "ver"                               -> u32 LE layout version (2)
+ *              "ret"                               -> i32 LE cutoff day of the last retention
+ *              'c' site\0 day class               -> u64 LE distinct values so far
+ *     "rows"   site\0 gran dim period value        -> struct hz_counts (8 x u64 LE)
+ *     "hist"   site\0 gran period page             -> u64 LE [HZ_HIST_BUCKETS] engaged time
+ *     "fun"    site\0 gran period funnel\0 step    -> u64 LE [1 + HZ_HIST_BUCKETS]:
+ *                                                     visitors, then the time histogram
+ *     "trans"  site\0 gran period from\0 to        -> u64 LE count (page-to-page)
  *
- *   gran is one byte: 'd' day, 'm' month, 'h' hour. period is a u32
- *   big-endian: a local day number ('d'), year*12 + month-1 ('m'), or a
- *   local hour number ('h', dim HZ_DIM_TOTAL only). Big-endian periods make
- *   a site's rows sort by time within a granularity. Every day row is also
- *   added to its month row, so a long range reads whole months plus edge
- *   days. Counters only ever add, so aggregator shards merge by addition.
+ *   gran is one byte: 'd' day, 'm' month, 'h' hour. dim is one byte (enum
+ *   hz_dim). period is a u32 big-endian: a local day number ('d'),
+ *   year*12 + month-1 ('m'), or a local hour number ('h', rows of dim
+ *   HZ_DIM_TOTAL only). Big-endian periods after the dim byte make one
+ *   dimension of one site a contiguous, time-ordered key range, so a range
+ *   query is one cursor scan per granularity. Every day row ('d') is also
+ *   added to its month row ('m'), so a long range reads whole months plus
+ *   the edge days. Counters only ever add, so aggregator shards merge by
+ *   addition. The hist page "" holds the whole site's engaged time.
+ *
+ *   Cardinality: per (site, day, dim) at most max_values distinct values;
+ *   past it a new value is written as "(other)" (which is never refused).
+ *   The count lives in meta under class = dim; engaged-time pages use class
+ *   0x80 and transition pairs class 0x81 (a pair past the cap, or too long
+ *   for an LMDB key, becomes "(other)" -> "(other)"). A month row takes the
+ *   value its day row was written under, so months equal the sum of days.
  *
  *   "Visitors" over several days is the sum of daily unique visitors: the
  *   visitor hash changes every day by design (privacy rule 3), so visitors
  *   cannot be linked across days.
+ *
+ * Retention and compaction (hz_store_retain) replace data.mdb by a
+ * compacted copy (rename over the old file). A reader that keeps the
+ * environment open must reopen it when the file was replaced:
+ * hz_store_replaced() says so (the dashboard checks it before each request).
+ * Until it reopens, a reader sees a consistent but frozen snapshot.
+ *
+ * Opening the same environment twice in one process is not supported
+ * (LMDB's rule: POSIX locks are per process).
  */
 #ifndef HZ_COMMON_STORE_H
 #define HZ_COMMON_STORE_H
@@ -100,7 +121,9 @@ struct hz_funnel_step_counts {
 
 /* Opens (creating when !readonly) the environment in folder path.
  * map_size in bytes (0 = keep the file's). Read-only opens MDB_RDONLY and
- * never writes. 0, or HZ_ESTORE with err->msg naming the path. */
+ * MDB_NOTLS (read snapshots may move between threads) and never writes;
+ * it handles MDB_MAP_RESIZED from a growing writer by adopting the new
+ * size. 0, or HZ_ESTORE with err->msg naming the path. */
 int hz_store_open(hz_store **out, const char *path, int readonly, size_t map_size,
                   struct hz_err *err);
 void hz_store_close(hz_store *s); /* NULL is a no-op */
@@ -155,10 +178,26 @@ int hz_store_position(hz_rtxn *t, char out[64]);
 /* Lists days with data for site: first and last day, or HZ_ENOTFOUND. */
 int hz_store_span(hz_rtxn *t, const char *site, int32_t *first, int32_t *last);
 
+/* The cutoff day of the last hz_store_retain, or HZ_ENOTFOUND if none ran. */
+int hz_store_retained(hz_rtxn *t, int32_t *cutoff);
+
+/* 1 when data.mdb in the store's folder is no longer the file this handle
+ * opened (hz_store_retain swapped in a compacted copy): close and reopen. */
+int hz_store_replaced(const hz_store *s);
+
+/* Current map size in bytes (grows on MDB_MAP_FULL). */
+size_t hz_store_map_size(const hz_store *s);
+
 /* ------------------------------------------------------------ writing */
 
 /* Begins the single write transaction. max_values caps the distinct values
- * per (site, day, dim); past it new values fold into "(other)". */
+ * per (site, day, dim); past it new values fold into "(other)".
+ * The hz_store_add* calls only add to an in-memory map of deltas (one entry
+ * per key, however often it is added to); hz_store_commit writes them in key
+ * order in one LMDB write transaction, together with the position. So the
+ * add calls never fail on LMDB, and a map-full retry redoes the whole batch.
+ * Values longer than the record limits (HZ_PAGE_MAX, HZ_HOST_MAX) are
+ * HZ_EINVAL. */
 int hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *err);
 
 /* Adds c to (site, day, dim, value) and to its month row. */

@@ -1,0 +1,885 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * consume.c - batches from the stream into LMDB, exactly once (the protocol
+ * is described in consume.h). Visitor states live in Redis; this process
+ * keeps a cache of them for the run, which always equals what Redis holds
+ * after the last committed batch: on any failure the cache is dropped and
+ * recovery rebuilds the truth from Redis and the undo record.
+ *
+ * Privacy: visitor hashes appear only in Redis keys; they are never logged
+ * and never passed to the store.
+ */
+#include "aggregator/consume.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aggregator/fold.h"
+#include "aggregator/session.h"
+#include "common/kmap.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/record.h"
+#include "common/rstream.h"
+#include "common/str.h"
+
+#define AGG_KEY_MAX 256
+#define AGG_CACHE_MAX 200000 /* states kept in process; past it the cache restarts */
+#define AGG_RESTORE_TTL_MS (86400000ULL)
+#define AGG_SITE_ANY "*"
+
+/* What to do with one entry of a batch. */
+enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
+
+struct agg_item {
+    enum agg_what what;
+    int site;                 /* index into cfg->sites, or -1 for "*" */
+    char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
+    struct hz_record rec;
+};
+
+/* A cached visitor state. */
+struct agg_cached {
+    int present;
+    struct hz_session st;
+};
+
+/* A state changed by the current batch: where it is, and what it was. */
+struct agg_touch {
+    struct agg_cached *c;
+    int site;
+    int prev_present;
+    size_t prev_off, prev_len; /* into agg->prevbuf */
+};
+
+struct hz_agg {
+    const struct hz_config *cfg;
+    hz_store *store;
+    hz_rs *rs;
+    char consumer[96];
+    char undo_key[AGG_KEY_MAX];
+    uint64_t session_ms;
+    struct hz_fold_site sites[HZ_SITES_MAX];
+    struct hz_rs_id pos;
+    int have_pos;
+    hz_kmap *cache;   /* state key -> struct agg_cached */
+    hz_kmap *touched; /* state key -> struct agg_touch (this batch) */
+    hz_kmap *reasons; /* malformed reason -> u64 (this batch, for the log line) */
+    unsigned char *prevbuf;
+    size_t prevlen, prevcap;
+    struct agg_item *items;
+    int nitems_cap;
+    int32_t retain_checked; /* UTC day of the last retention check */
+    int need_recover;       /* a batch failed: reconnect and recover first */
+    struct hz_agg_stats stats;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int32_t
+agg_utc_day(uint64_t ms)
+{
+    return (int32_t)(ms / 86400000ULL);
+}
+
+static uint64_t
+agg_now_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t
+agg_state_key(const hz_agg *a, char *out, int site, const char *vh)
+{
+    return hz_session_key(out, AGG_KEY_MAX, a->cfg->redis_stream, a->cfg->sites[site].name, vh);
+}
+
+/* Reads the LMDB position into a->pos. */
+static int
+agg_load_pos(hz_agg *a, struct hz_err *err)
+{
+    hz_rtxn *t;
+    char pos[64];
+    int rc;
+
+    if ((rc = hz_store_rbegin(a->store, &t, err)) != 0)
+        return rc;
+    rc = hz_store_position(t, pos);
+    hz_store_rend(t);
+    if (rc != 0)
+        return hz_err_set(err, HZ_ESTORE, "%s: cannot read the stream position", a->cfg->lmdb);
+    a->have_pos = pos[0] != '\0';
+    a->pos.ms = a->pos.seq = 0;
+    if (a->have_pos && hz_rs_id_parse(pos, strlen(pos), &a->pos) != 0)
+        return hz_err_set(err, HZ_ESTORE, "%s: stored position is not a stream ID",
+                          a->cfg->lmdb);
+    return 0;
+}
+
+static void
+agg_reset_cache(hz_agg *a)
+{
+    hz_kmap_clear(a->cache);
+    hz_kmap_clear(a->touched);
+}
+
+/* ------------------------------------------------------------ decoding */
+
+static void
+agg_malformed(struct agg_item *it, const char *why)
+{
+    it->what = AGG_MALFORMED;
+    (void)snprintf(it->reason, sizeof(it->reason), "invalid: %.100s", why);
+}
+
+static void
+agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
+{
+    struct hz_err de = {0};
+    const struct hz_site *site;
+
+    it->site = -1;
+    if (a->have_pos && hz_rs_id_cmp(e->id, a->pos) <= 0) {
+        it->what = AGG_SKIP;
+        return;
+    }
+    if (e->malformed) {
+        agg_malformed(it, "field list");
+        return;
+    }
+    if (e->nfields == 0) {
+        agg_malformed(it, "empty entry");
+        return;
+    }
+    if (hz_record_decode(e->names, e->nlens, e->vals, e->vlens, e->nfields, &it->rec, &de) != 0) {
+        agg_malformed(it, de.msg);
+        return;
+    }
+    if (it->rec.kind == HZ_KIND_DROPS && strcmp(it->rec.site, AGG_SITE_ANY) == 0) {
+        it->what = AGG_DROP;
+        return;
+    }
+    site = hz_cfg_site(a->cfg, it->rec.site, strlen(it->rec.site));
+    if (site == NULL) {
+        it->what = AGG_UNKNOWN;
+        return;
+    }
+    it->site = (int)(site - a->cfg->sites);
+    it->what = it->rec.kind == HZ_KIND_DROPS ? AGG_DROP : AGG_FOLD;
+}
+
+/* ------------------------------------------------------------ states */
+
+/* Loads every state the batch needs and the cache lacks, with one MGET. */
+static int
+agg_load_states(hz_agg *a, int n, struct hz_err *err)
+{
+    hz_kmap *want = hz_kmap_new(1);
+    const char **argv = NULL;
+    size_t *lens = NULL, nk = 0;
+    hz_rs_reply *rep = NULL;
+    int rc = 0;
+
+    for (int i = 0; i < n; i++) {
+        struct agg_item *it = &a->items[i];
+        char key[AGG_KEY_MAX];
+        size_t kl;
+        if (it->what != AGG_FOLD)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            const char *vh = k == 0 ? it->rec.vh : it->rec.vp;
+            if (vh[0] == '\0')
+                continue;
+            kl = agg_state_key(a, key, it->site, vh);
+            if (kl == 0 || hz_kmap_find(a->cache, key, kl) != NULL)
+                continue;
+            (void)hz_kmap_put(want, key, kl, NULL);
+        }
+    }
+    nk = hz_kmap_count(want);
+    if (nk == 0)
+        goto done;
+    argv = hz_xreallocarray(NULL, nk + 1, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, nk + 1, sizeof(*lens));
+    argv[0] = "MGET";
+    lens[0] = 4;
+    for (size_t i = 0; i < nk; i++) {
+        const void *k;
+        (void)hz_kmap_at(want, i, &k, &lens[i + 1]);
+        argv[i + 1] = k;
+    }
+    if ((rc = hz_rs_command(a->rs, (int)nk + 1, argv, lens, &rep, err)) != 0)
+        goto done;
+    if (hz_rs_reply_type(rep) != HZ_RS_ARRAY || hz_rs_reply_count(rep) != nk) {
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis MGET: unexpected reply");
+        goto done;
+    }
+    for (size_t i = 0; i < nk; i++) {
+        const hz_rs_reply *el = hz_rs_reply_elem(rep, i);
+        struct agg_cached *c = hz_kmap_put(a->cache, argv[i + 1], lens[i + 1], NULL);
+        size_t vl;
+        const char *v = hz_rs_reply_type(el) == HZ_RS_STRING ? hz_rs_reply_str(el, &vl) : NULL;
+        c->present = 0;
+        if (v == NULL)
+            continue;
+        if (hz_session_decode((const unsigned char *)v, vl, &c->st) == 0) {
+            c->present = 1;
+        } else {
+            /* Not ours or damaged: start afresh (and overwrite it). */
+            memset(&c->st, 0, sizeof(c->st));
+            a->stats.bad_state++;
+        }
+    }
+done:
+    hz_rs_reply_free(rep);
+    free(argv);
+    free(lens);
+    hz_kmap_free(want);
+    return rc;
+}
+
+/* Remembers a state's value from before this batch, the first time the
+ * batch touches it. */
+static struct agg_cached *
+agg_touch(hz_agg *a, const char *key, size_t kl, int site)
+{
+    int created;
+    struct agg_cached *c = hz_kmap_put(a->cache, key, kl, &created);
+    struct agg_touch *t = hz_kmap_put(a->touched, key, kl, &created);
+
+    if (!created)
+        return c;
+    t->c = c;
+    t->site = site;
+    t->prev_present = c->present;
+    t->prev_off = a->prevlen;
+    t->prev_len = 0;
+    if (c->present) {
+        if (a->prevcap - a->prevlen < HZ_SESSION_SER_MAX) {
+            a->prevcap = a->prevcap * 2 + HZ_SESSION_SER_MAX * 64;
+            a->prevbuf = hz_xreallocarray(a->prevbuf, a->prevcap, 1);
+        }
+        t->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
+        a->prevlen += t->prev_len;
+    }
+    return c;
+}
+
+/* Folds one record: finds its state (continuing yesterday's hash around
+ * midnight), records the undo value, applies the rules. */
+static int
+agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
+{
+    char key[AGG_KEY_MAX], pkey[AGG_KEY_MAX];
+    size_t kl = agg_state_key(a, key, it->site, it->rec.vh), pl;
+    struct agg_cached *c, *p;
+
+    if (kl == 0)
+        return HZ_EINVAL;
+    c = hz_kmap_find(a->cache, key, kl);
+    if ((c == NULL || !c->present) && it->rec.vp[0] != '\0' &&
+        (pl = agg_state_key(a, pkey, it->site, it->rec.vp)) != 0 &&
+        (p = hz_kmap_find(a->cache, pkey, pl)) != NULL && p->present) {
+        /* The same visitor under yesterday's salt: carry the state over. */
+        struct hz_session st = p->st;
+        c = agg_touch(a, key, kl, it->site);
+        c->st = st;
+        c->present = 1;
+    } else {
+        c = agg_touch(a, key, kl, it->site);
+        if (!c->present) {
+            memset(&c->st, 0, sizeof(c->st));
+            c->present = 1;
+        }
+    }
+    return hz_fold_record(w, &a->sites[it->site], a->session_ms, &it->rec, &c->st);
+}
+
+/* ------------------------------------------------------------ Redis writes */
+
+/* Pipelined commands and their replies; every reply must be non-error. */
+static int
+agg_drain_replies(hz_agg *a, int n, const char *what, struct hz_err *err)
+{
+    int rc = 0;
+
+    for (int i = 0; i < n; i++) {
+        hz_rs_reply *rep;
+        int r = hz_rs_get(a->rs, &rep, err);
+        if (r != 0)
+            return r;
+        if (rc == 0 && hz_rs_reply_type(rep) == HZ_RS_ERROR) {
+            size_t l;
+            const char *s = hz_rs_reply_str(rep, &l);
+            rc = hz_err_set(err, HZ_EUNAVAIL, "redis %s: %.*s", what, (int)(l > 100 ? 100 : l),
+                            s);
+        }
+        /* EXEC: an aborted transaction is nil, a failed command an error. */
+        if (rc == 0 && i == n - 1 && strcmp(what, "EXEC") == 0) {
+            if (hz_rs_reply_type(rep) != HZ_RS_ARRAY)
+                rc = hz_err_set(err, HZ_EUNAVAIL, "redis EXEC: transaction aborted");
+            for (size_t k = 0; rc == 0 && k < hz_rs_reply_count(rep); k++)
+                if (hz_rs_reply_type(hz_rs_reply_elem(rep, k)) == HZ_RS_ERROR)
+                    rc = hz_err_set(err, HZ_EUNAVAIL, "redis EXEC: a command failed");
+        }
+        hz_rs_reply_free(rep);
+    }
+    return rc;
+}
+
+static int
+agg_append(hz_agg *a, int argc, const char **argv, const size_t *lens, struct hz_err *err)
+{
+    if (hz_rs_append(a->rs, argc, argv, lens) != 0)
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue %s", argv[0]);
+    return 0;
+}
+
+static int
+agg_append_str(hz_agg *a, int argc, const char **argv, struct hz_err *err)
+{
+    size_t lens[8];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    return agg_append(a, argc, argv, lens, err);
+}
+
+/* Step 4: new states and the undo record, in one MULTI/EXEC. */
+static int
+agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
+{
+    size_t nt = hz_kmap_count(a->touched), argc = 0;
+    char pos[HZ_RS_ID_MAX];
+    const char **argv;
+    size_t *lens;
+    unsigned char *ser;
+    int rc, ncmd = 0;
+
+    if (nt == 0)
+        return 0;
+    if (a->have_pos)
+        hz_rs_id_format(a->pos, pos);
+    else
+        pos[0] = '\0';
+    argv = hz_xreallocarray(NULL, 2 * nt + 6, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, 2 * nt + 6, sizeof(*lens));
+    ser = hz_xreallocarray(NULL, nt, HZ_SESSION_SER_MAX);
+
+    const char *multi[] = {"MULTI"}, *del[] = {"DEL", a->undo_key}, *exec[] = {"EXEC"};
+    if ((rc = agg_append_str(a, 1, multi, err)) != 0 || (rc = agg_append_str(a, 2, del, err)) != 0)
+        goto done;
+    ncmd = 2;
+    argv[argc] = "HSET";
+    lens[argc++] = 4;
+    argv[argc] = a->undo_key;
+    lens[argc++] = strlen(a->undo_key);
+    argv[argc] = "_pos";
+    lens[argc++] = 4;
+    argv[argc] = pos;
+    lens[argc++] = strlen(pos);
+    argv[argc] = "_to";
+    lens[argc++] = 3;
+    argv[argc] = to_id;
+    lens[argc++] = strlen(to_id);
+    for (size_t i = 0; i < nt; i++) {
+        const void *k;
+        size_t kl;
+        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
+        argv[argc] = k;
+        lens[argc++] = kl;
+        argv[argc] = t->prev_present ? (const char *)a->prevbuf + t->prev_off : "";
+        lens[argc++] = t->prev_present ? t->prev_len : 0;
+    }
+    if ((rc = agg_append(a, (int)argc, argv, lens, err)) != 0)
+        goto done;
+    ncmd++;
+    for (size_t i = 0; i < nt; i++) {
+        const void *k;
+        size_t kl;
+        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
+        unsigned char *s = ser + i * HZ_SESSION_SER_MAX;
+        char ttl[24];
+        const char *sv[5];
+        size_t sl[5];
+        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->c->st);
+        (void)snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ms);
+        sv[0] = "SET";
+        sl[0] = 3;
+        sv[1] = k;
+        sl[1] = kl;
+        sv[2] = (const char *)s;
+        sl[2] = hz_session_encode(&t->c->st, s);
+        sv[3] = "PX";
+        sl[3] = 2;
+        sv[4] = ttl;
+        sl[4] = strlen(ttl);
+        if ((rc = agg_append(a, 5, sv, sl, err)) != 0)
+            goto done;
+        ncmd++;
+    }
+    if ((rc = agg_append_str(a, 1, exec, err)) != 0)
+        goto done;
+    ncmd++;
+    /* On any failure the connection is dropped and recovery runs, so
+     * nothing half-sent is ever read back on this connection. */
+    rc = agg_drain_replies(a, ncmd, "EXEC", err);
+done:
+    free(argv);
+    free(lens);
+    free(ser);
+    return rc;
+}
+
+/* Step 6: acknowledge the batch, trim what it covered, drop the undo. */
+static int
+agg_ack(hz_agg *a, const struct hz_rs_batch *b, struct hz_err *err)
+{
+    const char **argv;
+    size_t *lens, argc = 0;
+    char minid[HZ_RS_ID_MAX];
+    int rc;
+
+    if (b->n == 0)
+        return 0;
+    argv = hz_xreallocarray(NULL, (size_t)b->n + 3, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, (size_t)b->n + 3, sizeof(*lens));
+    argv[argc++] = "XACK";
+    argv[argc++] = a->cfg->redis_stream;
+    argv[argc++] = a->cfg->group;
+    for (int i = 0; i < b->n; i++)
+        argv[argc++] = b->e[i].id_str;
+    for (size_t i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    rc = agg_append(a, (int)argc, argv, lens, err);
+    free(argv);
+    free(lens);
+    if (rc != 0)
+        return rc;
+    /* Everything up to the position is applied: trim it (exclusive MINID). */
+    struct hz_rs_id next = a->pos;
+    if (next.seq == UINT64_MAX) {
+        next.ms++;
+        next.seq = 0;
+    } else {
+        next.seq++;
+    }
+    hz_rs_id_format(next, minid);
+    const char *trim[] = {"XTRIM", a->cfg->redis_stream, "MINID", minid};
+    const char *del[] = {"DEL", a->undo_key};
+    if ((rc = agg_append_str(a, 4, trim, err)) != 0 || (rc = agg_append_str(a, 2, del, err)) != 0)
+        return rc;
+    return agg_drain_replies(a, 3, "XACK", err);
+}
+
+/* ------------------------------------------------------------ one batch */
+
+static void
+agg_log_reasons(hz_agg *a, int n)
+{
+    char line[512];
+    size_t off = 0;
+
+    if (hz_kmap_count(a->reasons) == 0)
+        return;
+    for (size_t i = 0; i < hz_kmap_count(a->reasons) && off < sizeof(line) - 64; i++) {
+        const void *k;
+        size_t kl;
+        const uint64_t *c = hz_kmap_at(a->reasons, i, &k, &kl);
+        int w = snprintf(line + off, sizeof(line) - off, "%s%.*s: %llu", i ? ", " : "",
+                         (int)(kl > 64 ? 64 : kl), (const char *)k, (unsigned long long)*c);
+        if (w > 0)
+            off += (size_t)w;
+    }
+    hz_log_warnx("consume: skipped malformed entries in a batch of %d (%s)", n, line);
+    hz_kmap_clear(a->reasons);
+}
+
+/* Handles a batch that was read (or claimed): steps 1 to 6. On failure the
+ * cache is dropped; the caller recovers. */
+static int
+agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
+{
+    hz_wtxn *w = NULL;
+    struct hz_rs_id last = a->pos;
+    char to_id[HZ_RS_ID_MAX];
+    int rc = 0, nnew = 0;
+    uint64_t now = agg_now_ms();
+
+    if (b->n == 0)
+        return 0;
+    if (b->n > a->nitems_cap) {
+        a->nitems_cap = b->n;
+        a->items = hz_xreallocarray(a->items, (size_t)b->n, sizeof(*a->items));
+    }
+    a->stats.entries += (uint64_t)b->n;
+    for (int i = 0; i < b->n; i++) {
+        agg_classify(a, &b->e[i], &a->items[i]);
+        if (a->items[i].what == AGG_SKIP) {
+            a->stats.skipped++;
+            continue;
+        }
+        nnew++;
+        if (hz_rs_id_cmp(b->e[i].id, last) > 0 || !a->have_pos)
+            last = b->e[i].id;
+    }
+    if (nnew == 0)
+        return agg_ack(a, b, err);
+
+    if ((rc = agg_load_states(a, b->n, err)) != 0)
+        goto fail;
+    if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
+        goto fail;
+    hz_kmap_clear(a->touched);
+    a->prevlen = 0;
+    for (int i = 0; i < b->n; i++) {
+        struct agg_item *it = &a->items[i];
+        const char *site;
+        int32_t day;
+        switch (it->what) {
+        case AGG_SKIP:
+            continue;
+        case AGG_MALFORMED:
+        case AGG_UNKNOWN: {
+            const char *why = it->what == AGG_UNKNOWN ? "unknown_site" : it->reason;
+            if (it->what == AGG_UNKNOWN)
+                a->stats.unknown_site++;
+            else
+                a->stats.malformed++;
+            uint64_t *n = hz_kmap_put(a->reasons, why, strlen(why), NULL);
+            (*n)++;
+            rc = hz_fold_drop(w, AGG_SITE_ANY, agg_utc_day(now), why, 1);
+            break;
+        }
+        case AGG_DROP:
+            if (it->site < 0) {
+                site = AGG_SITE_ANY;
+                day = agg_utc_day(it->rec.t_ms);
+            } else {
+                site = a->cfg->sites[it->site].name;
+                day = hz_tz_day(&a->sites[it->site].tz, (int64_t)(it->rec.t_ms / 1000));
+            }
+            rc = hz_fold_drop(w, site, day, it->rec.name, it->rec.ms);
+            a->stats.applied++;
+            break;
+        case AGG_FOLD:
+            rc = agg_fold_one(a, w, it);
+            a->stats.applied++;
+            break;
+        }
+        if (rc != 0) {
+            /* Values from a decoded record always fit the store. */
+            rc = hz_err_set(err, HZ_ESTORE, "consume: fold failed: %s", hz_strerror(rc));
+            goto fail;
+        }
+    }
+    /* unknown_site is counted, not logged per batch. */
+    (void)hz_kmap_del(a->reasons, "unknown_site", strlen("unknown_site"));
+    agg_log_reasons(a, b->n);
+
+    hz_rs_id_format(last, to_id);
+    if ((rc = hz_store_set_position(w, to_id)) != 0)
+        goto fail;
+    if ((rc = agg_write_states(a, to_id, err)) != 0)
+        goto fail;
+    rc = hz_store_commit(w, err);
+    w = NULL;
+    if (rc != 0) {
+        rc = HZ_ESTORE;
+        goto fail;
+    }
+    a->pos = last;
+    a->have_pos = 1;
+    a->stats.batches++;
+    hz_kmap_clear(a->touched);
+    if ((rc = agg_ack(a, b, err)) != 0) {
+        /* LMDB and Redis agree; the entries stay pending until recovery. */
+        a->need_recover = 1;
+        return rc;
+    }
+    if (hz_kmap_count(a->cache) > AGG_CACHE_MAX)
+        hz_kmap_clear(a->cache);
+    return 0;
+fail:
+    hz_store_abort(w);
+    hz_kmap_clear(a->reasons);
+    agg_reset_cache(a);
+    a->need_recover = 1;
+    return rc;
+}
+
+/* ------------------------------------------------------------ recovery */
+
+/* Puts back the states of a batch whose LMDB commit did not happen. */
+static int
+agg_undo(hz_agg *a, struct hz_err *err)
+{
+    const char *argv[] = {"HGETALL", a->undo_key};
+    size_t lens[] = {7, strlen(a->undo_key)};
+    hz_rs_reply *rep = NULL;
+    struct hz_rs_id to = {0, 0};
+    int rc, have_to = 0, restore, ncmd = 0;
+
+    if ((rc = hz_rs_command(a->rs, 2, argv, lens, &rep, err)) != 0)
+        return rc;
+    size_t n = hz_rs_reply_count(rep);
+    if (hz_rs_reply_type(rep) != HZ_RS_ARRAY || n % 2 != 0) {
+        hz_rs_reply_free(rep);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis HGETALL: unexpected reply");
+    }
+    if (n == 0) {
+        hz_rs_reply_free(rep);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i += 2) {
+        size_t kl, vl;
+        const char *k = hz_rs_reply_str(hz_rs_reply_elem(rep, i), &kl);
+        const char *v = hz_rs_reply_str(hz_rs_reply_elem(rep, i + 1), &vl);
+        if (k != NULL && v != NULL && kl == 3 && memcmp(k, "_to", 3) == 0)
+            have_to = hz_rs_id_parse(v, vl, &to) == 0;
+    }
+    /* Without a readable "_to" nothing can be decided safely but "the
+     * commit did not happen" is only true when the position is behind. */
+    restore = have_to && (!a->have_pos || hz_rs_id_cmp(to, a->pos) > 0);
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *del[] = {"DEL", a->undo_key};
+    if ((rc = agg_append_str(a, 1, multi, err)) != 0)
+        goto done;
+    ncmd++;
+    for (size_t i = 0; restore && i < n; i += 2) {
+        size_t kl, vl;
+        const char *k = hz_rs_reply_str(hz_rs_reply_elem(rep, i), &kl);
+        const char *v = hz_rs_reply_str(hz_rs_reply_elem(rep, i + 1), &vl);
+        char ttl[24];
+        if (k == NULL || v == NULL || kl == 0 || k[0] == '_')
+            continue;
+        if (vl == 0) {
+            const char *dv[] = {"DEL", k};
+            size_t dl[] = {3, kl};
+            rc = agg_append(a, 2, dv, dl, err);
+        } else {
+            (void)snprintf(ttl, sizeof(ttl), "%llu",
+                           (unsigned long long)(AGG_RESTORE_TTL_MS + a->session_ms));
+            const char *sv[] = {"SET", k, v, "PX", ttl};
+            size_t sl[] = {3, kl, vl, 2, strlen(ttl)};
+            rc = agg_append(a, 5, sv, sl, err);
+        }
+        if (rc != 0)
+            goto done;
+        ncmd++;
+    }
+    if ((rc = agg_append_str(a, 2, del, err)) != 0 || (rc = agg_append_str(a, 1, exec, err)) != 0)
+        goto done;
+    ncmd += 2;
+    rc = agg_drain_replies(a, ncmd, "EXEC", err);
+    if (rc == 0 && restore) {
+        a->stats.restored++;
+        hz_log_info("consume: restored visitor states of an uncommitted batch");
+    }
+done:
+    hz_rs_reply_free(rep);
+    return rc;
+}
+
+/* Recovery: position, undo, then every pending entry of the group. */
+static int
+agg_recover(hz_agg *a, struct hz_err *err)
+{
+    char cursor[HZ_RS_ID_MAX] = "0-0";
+    int rc;
+
+    agg_reset_cache(a);
+    if ((rc = agg_load_pos(a, err)) != 0)
+        return rc;
+    if ((rc = agg_undo(a, err)) != 0)
+        return rc;
+    do {
+        struct hz_rs_batch b;
+        rc = hz_rs_autoclaim(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer, 0, cursor,
+                             (int)a->cfg->batch, &b, err);
+        if (rc != 0)
+            return rc;
+        (void)hz_strlcpy(cursor, b.cursor, sizeof(cursor));
+        rc = agg_batch(a, &b, err);
+        hz_rs_batch_free(&b);
+        if (rc != 0)
+            return rc;
+    } while (strcmp(cursor, "0-0") != 0);
+    return 0;
+}
+
+/* ------------------------------------------------------------ public */
+
+static int
+agg_connect(hz_agg *a, int tries, struct hz_err *err)
+{
+    int rc;
+
+    hz_rs_close(a->rs);
+    a->rs = NULL;
+    if ((rc = hz_rs_connect(&a->rs, &a->cfg->redis_address, 2000, tries, err)) != 0)
+        return rc;
+    if ((rc = hz_rs_group_create(a->rs, a->cfg->redis_stream, a->cfg->group, err)) != 0)
+        return rc;
+    a->need_recover = 0;
+    if ((rc = agg_recover(a, err)) != 0)
+        a->need_recover = 1;
+    return rc;
+}
+
+int
+hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
+{
+    hz_agg *a = hz_xcalloc(1, sizeof(*a));
+    char host[64];
+    int rc;
+
+    a->cfg = cfg;
+    a->session_ms = (uint64_t)cfg->session_minutes * 60000ULL;
+    for (int i = 0; i < cfg->nsites; i++) {
+        a->sites[i].site = &cfg->sites[i];
+        hz_tz_init(&a->sites[i].tz, cfg->sites[i].timezone);
+    }
+    if (gethostname(host, sizeof(host)) != 0)
+        (void)hz_strlcpy(host, "localhost", sizeof(host));
+    host[sizeof(host) - 1] = '\0';
+    (void)snprintf(a->consumer, sizeof(a->consumer), "aggregator@%s", host);
+    (void)snprintf(a->undo_key, sizeof(a->undo_key), "haze:agg:undo:%s", cfg->redis_stream);
+    a->cache = hz_kmap_new(sizeof(struct agg_cached));
+    a->touched = hz_kmap_new(sizeof(struct agg_touch));
+    a->reasons = hz_kmap_new(sizeof(uint64_t));
+    a->retain_checked = -1;
+    rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
+    if (rc == 0)
+        rc = agg_connect(a, 8, err);
+    if (rc != 0) {
+        hz_agg_close(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+void
+hz_agg_close(hz_agg *a)
+{
+    if (a == NULL)
+        return;
+    hz_rs_close(a->rs);
+    hz_store_close(a->store);
+    hz_kmap_free(a->cache);
+    hz_kmap_free(a->touched);
+    hz_kmap_free(a->reasons);
+    free(a->prevbuf);
+    free(a->items);
+    free(a);
+}
+
+int
+hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
+{
+    struct hz_rs_batch b;
+    int rc, n;
+
+    if (a->rs == NULL || hz_rs_broken(a->rs) || a->need_recover)
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: not connected or recovery pending");
+    rc = hz_rs_read(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer, (int)a->cfg->batch,
+                    block_ms, &b, err);
+    if (rc != 0)
+        return rc;
+    n = b.n;
+    rc = agg_batch(a, &b, err);
+    hz_rs_batch_free(&b);
+    return rc != 0 ? rc : n;
+}
+
+int
+hz_agg_drain(hz_agg *a, struct hz_err *err)
+{
+    int rc;
+
+    while ((rc = hz_agg_step(a, -1, err)) > 0)
+        ;
+    return rc;
+}
+
+int
+hz_agg_reconnect(hz_agg *a, struct hz_err *err)
+{
+    return agg_connect(a, 1, err);
+}
+
+int
+hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err)
+{
+    int32_t today = (int32_t)(now_s / 86400), cutoff, done = 0;
+    hz_rtxn *t;
+    int rc;
+
+    if (today == a->retain_checked)
+        return 0;
+    cutoff = today - (int32_t)a->cfg->retention_days;
+    if ((rc = hz_store_rbegin(a->store, &t, err)) != 0)
+        return rc;
+    rc = hz_store_retained(t, &done);
+    hz_store_rend(t);
+    a->retain_checked = today;
+    if (rc == 0 && done >= cutoff)
+        return 0;
+    if ((rc = hz_store_retain(a->store, cutoff, err)) != 0)
+        return rc;
+    a->stats.retained++;
+    hz_log_info("retention: deleted days before %d days ago and compacted",
+                (int)a->cfg->retention_days);
+    return 1;
+}
+
+int
+hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err)
+{
+    long pause_ms = 100;
+    int down = 0, rc;
+
+    while (!*stop) {
+        if ((rc = hz_agg_retain(a, (int64_t)(agg_now_ms() / 1000), err)) < 0)
+            return rc;
+        if (!down) {
+            rc = hz_agg_step(a, 100, err);
+            if (rc >= 0)
+                continue;
+            if (rc != HZ_EUNAVAIL)
+                return rc;
+            hz_log_warnx("consume: %s; retrying", err != NULL ? err->msg : "redis unavailable");
+            down = 1;
+        }
+        struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+        (void)nanosleep(&ts, NULL);
+        rc = hz_agg_reconnect(a, err);
+        if (rc == 0) {
+            hz_log_info("consume: redis is back");
+            down = 0;
+            pause_ms = 100;
+        } else if (rc != HZ_EUNAVAIL) {
+            return rc;
+        } else if (pause_ms < 5000) {
+            pause_ms *= 2;
+        }
+    }
+    return 0;
+}
+
+const struct hz_agg_stats *
+hz_agg_stats(const hz_agg *a)
+{
+    return &a->stats;
+}
+
+hz_store *
+hz_agg_store(hz_agg *a)
+{
+    return a->store;
+}

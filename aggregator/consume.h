@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * consume.h - the aggregator's loop: read the stream through a consumer
+ * group in batches, fold each batch into LMDB exactly once, keep visitor
+ * state in Redis.
+ *
+ * Exactly once, step by step, for each batch (XREADGROUP COUNT batch):
+ *  1. Entries whose ID is <= the position stored in LMDB were applied
+ *     before a crash: they are only acknowledged.
+ *  2. Every other entry is decoded (hz_record_decode); a malformed one is
+ *     counted under its reason (site "*", dim DROP, "invalid: REASON") and
+ *     acknowledged, never half-applied.
+ *  3. The visitor states the batch needs are read with one MGET (an
+ *     in-process cache holds those already known), the batch is folded in
+ *     memory (fold.h), giving new states and store deltas.
+ *  4. One MULTI/EXEC writes the new states (SET ... PX ttl) and an undo
+ *     record "haze:agg:undo:STREAM" (hash: state key -> previous value, ""
+ *     when absent; "_pos" = position before the batch; "_to" = its last ID).
+ *  5. One LMDB write transaction adds the deltas and stores the batch's last
+ *     ID as the position.
+ *  6. XACK, XTRIM MINID (past the batch), DEL of the undo record.
+ * Recovery (at start, and after any Redis error): if an undo record exists
+ * and its "_to" is past the LMDB position, step 5 never happened: the
+ * previous states are put back (absent ones deleted) in one MULTI/EXEC.
+ * Otherwise the undo record is just deleted. Then pending entries are taken
+ * over with XAUTOCLAIM (min-idle 0) and replayed by the rules above. So a
+ * kill -9 at any moment neither loses nor double-counts an entry.
+ *
+ * One aggregator per stream: XTRIM MINID assumes no other consumer of the
+ * group still needs older entries.
+ */
+#ifndef HZ_AGGREGATOR_CONSUME_H
+#define HZ_AGGREGATOR_CONSUME_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "common/err.h"
+#include "common/store.h"
+
+typedef struct hz_agg hz_agg;
+
+struct hz_agg_stats {
+    uint64_t batches;      /* LMDB transactions committed */
+    uint64_t entries;      /* stream entries read (including replays) */
+    uint64_t applied;      /* records folded (pageview, event, engagement, drops) */
+    uint64_t skipped;      /* entries already applied before a restart */
+    uint64_t malformed;    /* invalid entries (counted under their reason) */
+    uint64_t unknown_site; /* valid entries for a site not in the config */
+    uint64_t bad_state;    /* visitor states in Redis that failed to decode */
+    uint64_t restored;     /* undo records applied at recovery */
+    uint64_t retained;     /* retention runs */
+};
+
+/* Opens the store (cfg->lmdb, cfg->map_size_mb), connects to Redis with a
+ * bounded retry, creates the consumer group, and recovers (see above).
+ * cfg is borrowed and must outlive the handle. 0, or HZ_ESTORE/HZ_EUNAVAIL
+ * with a one-line reason. */
+int hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err);
+void hz_agg_close(hz_agg *a); /* NULL is a no-op */
+
+/* Reads and folds one batch, waiting up to block_ms for entries (< 0: do
+ * not wait). Returns the number of entries handled (0: none arrived), or
+ * HZ_EUNAVAIL (Redis; recover with hz_agg_reconnect) or HZ_ESTORE (LMDB;
+ * fatal). */
+int hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err);
+
+/* Steps until the stream has nothing new. 0 or an error of hz_agg_step. */
+int hz_agg_drain(hz_agg *a, struct hz_err *err);
+
+/* Reconnects (one attempt) and recovers. 0 or HZ_EUNAVAIL/HZ_ESTORE. */
+int hz_agg_reconnect(hz_agg *a, struct hz_err *err);
+
+/* Runs retention when due: once per UTC day, deleting days older than
+ * retention_days before now_s (unix seconds) and compacting. 1 if it ran,
+ * 0 if not due, or HZ_ESTORE. */
+int hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err);
+
+/* The main loop: steps (BLOCK 100 ms) until *stop is set, then returns 0
+ * after the batch in flight; retention when due; Redis outages are retried
+ * with backoff. Returns HZ_ESTORE when LMDB fails (the caller exits 1). */
+int hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err);
+
+const struct hz_agg_stats *hz_agg_stats(const hz_agg *a);
+/* The store, for reads by tests and tools (the aggregator's own handle). */
+hz_store *hz_agg_store(hz_agg *a);
+
+#endif

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fold.c - the counting rules of fold.h. Each record's deltas are gathered
+ * into a few struct hz_counts first (one for the hit's day, one for the
+ * visit's start day, one per visit-level dimension) and added with one
+ * hz_store_add per row, so a pageview costs about a dozen map updates.
+ *
+ * Every value handed to the store comes from a record that hz_record_decode
+ * accepted (or from a state hz_session_decode accepted), so its length is
+ * within the store's limits and hz_store_add* cannot refuse it.
+ */
+#include "aggregator/fold.h"
+
+#include <string.h>
+
+#include "common/funnel.h"
+
+/* A visit-level dimension of the current visit. */
+struct fold_dim {
+    enum hz_dim dim;
+    const char *v;
+    size_t len;
+};
+
+/* The visit-level dimensions with a value (ENTRY first). */
+static int
+fold_visit_dims(const struct hz_session *s, struct fold_dim out[10])
+{
+    int n = 0;
+    size_t rl = strlen(s->region);
+
+#define FD(d, val, l) out[n++] = (struct fold_dim){(d), (val), (l)}
+    if (s->entry[0] != '\0')
+        FD(HZ_DIM_ENTRY, s->entry, strlen(s->entry));
+    if (s->source[0] != '\0')
+        FD(HZ_DIM_SOURCE, s->source, strlen(s->source));
+    else
+        FD(HZ_DIM_SOURCE, HZ_FOLD_DIRECT, strlen(HZ_FOLD_DIRECT));
+    /* The record carries utm_source in src (with medium/campaign beside it):
+     * a source is a campaign source when the visit has a medium or campaign. */
+    if (s->source[0] != '\0' && (s->utm_medium[0] != '\0' || s->utm_campaign[0] != '\0'))
+        FD(HZ_DIM_UTM_SOURCE, s->source, strlen(s->source));
+    if (s->utm_medium[0] != '\0')
+        FD(HZ_DIM_UTM_MEDIUM, s->utm_medium, strlen(s->utm_medium));
+    if (s->utm_campaign[0] != '\0')
+        FD(HZ_DIM_UTM_CAMPAIGN, s->utm_campaign, strlen(s->utm_campaign));
+    if (rl >= 2)
+        FD(HZ_DIM_COUNTRY, s->region, 2);
+    if (rl > 2)
+        FD(HZ_DIM_REGION, s->region, rl);
+    if (s->browser[0] != '\0')
+        FD(HZ_DIM_BROWSER, s->browser, strlen(s->browser));
+    if (s->os[0] != '\0')
+        FD(HZ_DIM_OS, s->os, strlen(s->os));
+    if (s->device[0] != '\0')
+        FD(HZ_DIM_DEVICE, s->device, strlen(s->device));
+#undef FD
+    return n;
+}
+
+/* First time today for (dim, value)? Only on the seen set's own day: a late
+ * hit from an earlier day never counts a unique (its set is gone). */
+static int
+fold_unique(struct hz_session *s, int today, enum hz_dim dim, const char *v, size_t len)
+{
+    if (!today)
+        return 0;
+    return !hz_session_seen(s, hz_session_hash((int)dim, v, len));
+}
+
+/* Rolls the day-seen set forward; 1 if the hit belongs to its day. */
+static int
+fold_day(struct hz_session *s, int32_t day)
+{
+    if (day > s->seen_day) {
+        s->seen_day = day;
+        s->nseen = 0;
+        s->seen_ring = 0;
+    }
+    return day == s->seen_day;
+}
+
+static int
+fold_add(hz_wtxn *w, const char *site, int32_t day, enum hz_dim dim, const char *v, size_t len,
+         const struct hz_counts *c)
+{
+    static const struct hz_counts zero;
+
+    if (memcmp(c, &zero, sizeof(zero)) == 0)
+        return 0;
+    return hz_store_add(w, site, day, dim, v, len, c);
+}
+
+/* Adds vc (visit-level deltas) to TOTAL and every visit dim of the start
+ * day; uniq[i] adds a visitor to dim i (at a visit's start). */
+static int
+fold_visit_rows(hz_wtxn *w, const char *site, const struct hz_session *s,
+                const struct hz_counts *vc, const int *uniq)
+{
+    struct fold_dim d[10];
+    int n = fold_visit_dims(s, d), rc;
+
+    for (int i = 0; i < n; i++) {
+        struct hz_counts c = *vc;
+        c.visitors = uniq != NULL ? (uint64_t)uniq[i] : 0;
+        if ((rc = fold_add(w, site, s->start_day, d[i].dim, d[i].v, d[i].len, &c)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Adds the gap since the visit's last hit to its duration. */
+static int
+fold_extend(hz_wtxn *w, const char *site, struct hz_session *s, uint64_t t,
+            struct hz_counts *start_total)
+{
+    struct hz_counts vc;
+
+    if (t <= s->last_ms)
+        return 0;
+    memset(&vc, 0, sizeof(vc));
+    vc.duration_ms = t - s->last_ms;
+    start_total->duration_ms += vc.duration_ms;
+    s->last_ms = t;
+    return fold_visit_rows(w, site, s, &vc, NULL);
+}
+
+static int
+fold_funnels(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s, int is_pv,
+             const char *value, uint64_t t)
+{
+    const struct hz_site *site = fs->site;
+    int n = site->nfunnels < s->nfunnels ? site->nfunnels : s->nfunnels, rc;
+
+    for (int i = 0; i < n; i++) {
+        const struct hz_funnel *f = &site->funnels[i];
+        int p = s->fstep[i];
+        if (p >= f->nsteps || !hz_funnel_step_match(f, p, is_pv, value, strlen(value)))
+            continue;
+        uint64_t dt = t > s->ftime[i] ? t - s->ftime[i] : 0;
+        if ((rc = hz_store_add_funnel(w, site->name, s->start_day, f->name, p, 1, p > 0, dt)) != 0)
+            return rc;
+        s->fstep[i] = (uint8_t)(p + 1);
+        s->ftime[i] = t;
+    }
+    return 0;
+}
+
+static int
+fold_active(const struct hz_session *s, uint64_t t, uint64_t session_ms)
+{
+    return s->start_ms != 0 && t <= s->last_ms + session_ms;
+}
+
+static void
+fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_record *r,
+               int32_t day)
+{
+    s->start_ms = r->t_ms;
+    s->last_ms = r->t_ms;
+    s->start_day = day;
+    s->pageviews = 0;
+    s->last_pixel = 0;
+    s->last_page[0] = '\0';
+    s->nvpages = 0;
+    s->vpages_ring = 0;
+    s->nfunnels = fs->site->nfunnels;
+    memset(s->fstep, 0, sizeof(s->fstep));
+    memset(s->ftime, 0, sizeof(s->ftime));
+    memcpy(s->entry, r->page, sizeof(s->entry));
+    memcpy(s->source, r->source, sizeof(s->source));
+    memcpy(s->utm_medium, r->utm_medium, sizeof(s->utm_medium));
+    memcpy(s->utm_campaign, r->utm_campaign, sizeof(s->utm_campaign));
+    memcpy(s->region, r->region, sizeof(s->region));
+    memcpy(s->browser, r->browser, sizeof(s->browser));
+    memcpy(s->os, r->os, sizeof(s->os));
+    memcpy(s->device, r->device, sizeof(s->device));
+}
+
+static int
+fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
+              const struct hz_record *r, struct hz_session *s, int32_t day, int32_t hour,
+              int today)
+{
+    const char *site = fs->site->name;
+    uint64_t t = r->t_ms;
+    size_t plen = strlen(r->page);
+    struct hz_counts day_total, start_total, hr, vc, page;
+    int new_visit = !fold_active(s, t, session_ms);
+    int rc;
+
+    memset(&day_total, 0, sizeof(day_total));
+    memset(&start_total, 0, sizeof(start_total));
+    memset(&hr, 0, sizeof(hr));
+    memset(&vc, 0, sizeof(vc));
+    memset(&page, 0, sizeof(page));
+
+    day_total.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_TOTAL, "", 0);
+    day_total.pageviews = 1;
+    if (hour > s->last_hour) {
+        hr.visitors = 1;
+        s->last_hour = hour;
+    }
+    hr.pageviews = 1;
+
+    if (new_visit) {
+        struct fold_dim d[10];
+        int uniq[10], n;
+
+        fold_new_visit(fs, s, r, day);
+        hr.visits = 1;
+        start_total.visits = 1;
+        n = fold_visit_dims(s, d);
+        for (int i = 0; i < n; i++)
+            uniq[i] = fold_unique(s, today, d[i].dim, d[i].v, d[i].len);
+        vc.visits = 1;
+        vc.pageviews = 1;
+        if ((rc = fold_visit_rows(w, site, s, &vc, uniq)) != 0)
+            return rc;
+    } else {
+        if ((rc = fold_extend(w, site, s, t, &start_total)) != 0)
+            return rc;
+        if (s->last_page[0] != '\0') {
+            struct hz_counts prev;
+            memset(&prev, 0, sizeof(prev));
+            prev.outs = 1;
+            if (s->last_pixel) {
+                /* The pixel page's time is the gap to this pageview. */
+                uint64_t gap = t > s->last_pv_ms ? t - s->last_pv_ms : 0;
+                if (gap > HZ_FOLD_PIXEL_CAP_MS)
+                    gap = HZ_FOLD_PIXEL_CAP_MS;
+                prev.engaged_ms = gap;
+                prev.events = 1;
+                if ((rc = hz_store_add_engaged(w, site, s->last_pv_day, s->last_page, gap)) != 0)
+                    return rc;
+            }
+            if ((rc = hz_store_add(w, site, s->last_pv_day, HZ_DIM_PAGE, s->last_page,
+                                   strlen(s->last_page), &prev)) != 0)
+                return rc;
+            if ((rc = hz_store_add_transition(w, site, day, s->last_page, r->page, 1)) != 0)
+                return rc;
+        }
+        vc.pageviews = 1;
+        if (s->pageviews + 1 == 2) {
+            /* The visit's 2nd pageview: it is no longer a bounce. */
+            vc.nonbounce = 1;
+            start_total.nonbounce = 1;
+        }
+        if ((rc = fold_visit_rows(w, site, s, &vc, NULL)) != 0)
+            return rc;
+    }
+    s->pageviews++;
+
+    page.pageviews = 1;
+    page.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_PAGE, r->page, plen);
+    page.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash(HZ_DIM_PAGE, r->page, plen));
+    if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, plen, &page)) != 0)
+        return rc;
+
+    /* TOTAL: the hit's day and the visit's start day, one add when equal. */
+    if (s->start_day == day) {
+        start_total.visitors += day_total.visitors;
+        start_total.pageviews += day_total.pageviews;
+    } else if ((rc = fold_add(w, site, day, HZ_DIM_TOTAL, "", 0, &day_total)) != 0) {
+        return rc;
+    }
+    if ((rc = fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total)) != 0)
+        return rc;
+    if ((rc = hz_store_add_hour(w, site, hour, &hr)) != 0)
+        return rc;
+
+    memcpy(s->last_page, r->page, plen + 1);
+    s->last_pv_ms = t;
+    s->last_pv_day = day;
+    s->last_pixel = r->pixel;
+    if (t > s->last_ms)
+        s->last_ms = t;
+    return fold_funnels(w, fs, s, 1, r->page, t);
+}
+
+static int
+fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struct hz_record *r,
+           struct hz_session *s, int32_t day, int32_t hour, int today)
+{
+    const char *site = fs->site->name;
+    uint64_t t = r->t_ms;
+    size_t nlen = strlen(r->name);
+    int active = fold_active(s, t, session_ms);
+    struct hz_counts ev, day_total, start_total, hr;
+    int rc;
+
+    memset(&ev, 0, sizeof(ev));
+    memset(&day_total, 0, sizeof(day_total));
+    memset(&start_total, 0, sizeof(start_total));
+    memset(&hr, 0, sizeof(hr));
+    ev.events = 1;
+    ev.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_EVENT, r->name, nlen);
+    if (active)
+        ev.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash(HZ_DIM_EVENT, r->name, nlen));
+    if ((rc = hz_store_add(w, site, day, HZ_DIM_EVENT, r->name, nlen, &ev)) != 0)
+        return rc;
+    day_total.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_TOTAL, "", 0);
+    if ((rc = fold_add(w, site, day, HZ_DIM_TOTAL, "", 0, &day_total)) != 0)
+        return rc;
+    if (hour > s->last_hour) {
+        hr.visitors = 1;
+        s->last_hour = hour;
+        if ((rc = hz_store_add_hour(w, site, hour, &hr)) != 0)
+            return rc;
+    }
+    if (!active)
+        return 0;
+    if ((rc = fold_extend(w, site, s, t, &start_total)) != 0)
+        return rc;
+    if ((rc = fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total)) != 0)
+        return rc;
+    return fold_funnels(w, fs, s, 0, r->name, t);
+}
+
+static int
+fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
+                const struct hz_record *r, struct hz_session *s, int32_t day)
+{
+    const char *site = fs->site->name;
+    struct hz_counts pg, start_total;
+    int rc;
+
+    memset(&pg, 0, sizeof(pg));
+    memset(&start_total, 0, sizeof(start_total));
+    pg.engaged_ms = r->ms;
+    pg.events = 1;
+    if ((rc = hz_store_add_engaged(w, site, day, r->page, r->ms)) != 0)
+        return rc;
+    if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, strlen(r->page), &pg)) != 0)
+        return rc;
+    /* The page was visible until now: the visit lasted at least this long. */
+    if (!fold_active(s, r->t_ms, session_ms))
+        return 0;
+    if ((rc = fold_extend(w, site, s, r->t_ms, &start_total)) != 0)
+        return rc;
+    return fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total);
+}
+
+int
+hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
+               const struct hz_record *r, struct hz_session *s)
+{
+    int64_t sec = (int64_t)(r->t_ms / 1000);
+    int32_t day = hz_tz_day(&fs->tz, sec);
+    int32_t hour = hz_tz_hour(&fs->tz, sec);
+    int today = fold_day(s, day);
+
+    switch (r->kind) {
+    case HZ_KIND_PAGEVIEW:
+        return fold_pageview(w, fs, session_ms, r, s, day, hour, today);
+    case HZ_KIND_EVENT:
+        return fold_event(w, fs, session_ms, r, s, day, hour, today);
+    case HZ_KIND_ENGAGEMENT:
+        return fold_engagement(w, fs, session_ms, r, s, day);
+    default:
+        return HZ_EINVAL;
+    }
+}
+
+int
+hz_fold_drop(hz_wtxn *w, const char *site, int32_t day, const char *reason, uint64_t count)
+{
+    struct hz_counts c;
+
+    memset(&c, 0, sizeof(c));
+    c.events = count;
+    return hz_store_add(w, site, day, HZ_DIM_DROP, reason, strlen(reason), &c);
+}
+
+uint64_t
+hz_fold_ttl_ms(struct hz_fold_site *fs, uint64_t session_ms, const struct hz_session *s)
+{
+    int64_t sec = (int64_t)(s->last_ms / 1000);
+    int32_t day = hz_tz_day(&fs->tz, sec);
+    int64_t end_ms = ((int64_t)(day + 1) * 86400 - hz_tz_offset(&fs->tz, sec)) * 1000;
+    uint64_t rest = end_ms > (int64_t)s->last_ms ? (uint64_t)end_ms - s->last_ms : 0;
+
+    return rest + session_ms > session_ms ? rest + session_ms : session_ms;
+}

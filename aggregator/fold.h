@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fold.h - turns one validated record plus its visitor's state into store
+ * deltas (hz_store_add*) and the visitor's next state. No I/O of its own:
+ * consume.c loads and saves the states and owns the write transaction, so
+ * this is where the counting rules live and can be read in one place.
+ *
+ * The rules (README "aggregator" section has the user-facing version):
+ *  - A pageview continues the visit when it comes at most session_minutes
+ *    after the visit's last hit (pageview, custom event or engagement),
+ *    otherwise it starts a new visit. Only pageviews start visits.
+ *  - Visit-level counts (visits, nonbounce, duration, and the pageviews of
+ *    the visit-level dimensions ENTRY, SOURCE, UTM_*, COUNTRY, REGION,
+ *    BROWSER, OS, DEVICE) go to the visit's start day, in the site's time
+ *    zone: a visit across local midnight is one visit of its first day.
+ *    Pageviews of TOTAL and PAGE, events, engaged time and transitions go
+ *    to the day of the hit itself.
+ *  - nonbounce +1 when a visit gets its 2nd pageview (bounces = visits -
+ *    nonbounce). Duration: each hit adds its gap to the previous hit of the
+ *    visit. PAGE outs +1 (on the earlier pageview's day) when a pageview is
+ *    followed by another in the same visit (exits = pageviews - outs), and a
+ *    transition from -> to is counted on the later pageview's day.
+ *  - Unique visitors: +1 for (dim, value) the first time the visitor is seen
+ *    with it on that local day (the day-seen set). Visit-level dims count
+ *    the visitor when a visit starts; TOTAL, PAGE and EVENT on every hit.
+ *    Hours: visitors (first hit in that local hour), visits (started in
+ *    it), pageviews.
+ *  - Engagement events add one engaged-time sample to the page's histogram
+ *    and engaged_ms/events to its PAGE row. A pixel pageview gets the gap to
+ *    the next pageview of the visit (capped at HZ_FOLD_PIXEL_CAP_MS) as its
+ *    sample; if the visit ends there, it gets none.
+ *  - Funnels advance per visit: a hit matching the next step (pageview ->
+ *    path, custom event -> name) reaches it; counted on the visit's start
+ *    day with the time since the previous step.
+ */
+#ifndef HZ_AGGREGATOR_FOLD_H
+#define HZ_AGGREGATOR_FOLD_H
+
+#include <stdint.h>
+
+#include "aggregator/session.h"
+#include "common/cfg.h"
+#include "common/record.h"
+#include "common/store.h"
+#include "common/tz.h"
+
+#define HZ_FOLD_PIXEL_CAP_MS (30ULL * 60 * 1000)
+#define HZ_FOLD_DIRECT "Direct / None" /* SOURCE of a visit without one */
+
+/* A configured site and its time zone cache. */
+struct hz_fold_site {
+    const struct hz_site *site;
+    struct hz_tz tz;
+};
+
+/* Folds a pageview, custom event or engagement record r of site fs for the
+ * visitor whose state is s (all zero for a visitor without state) into w,
+ * and updates s. 0, or an error of hz_store_add* (HZ_EINVAL: a value the
+ * store refuses; the caller counts the entry as malformed). */
+int hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
+                   const struct hz_record *r, struct hz_session *s);
+
+/* Folds a drop summary: count into DROP (site, day, reason). */
+int hz_fold_drop(hz_wtxn *w, const char *site, int32_t day, const char *reason, uint64_t count);
+
+/* Milliseconds the state must live in Redis after its last hit:
+ * max(session, rest of the local day of the last hit + session). */
+uint64_t hz_fold_ttl_ms(struct hz_fold_site *fs, uint64_t session_ms, const struct hz_session *s);
+
+#endif

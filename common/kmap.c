@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmap.c - open addressing with linear probing over entry pointers; the
+ * entries live in a bump arena of 64 KiB blocks and in a vector that gives
+ * insertion (or sorted) order. Deletion uses backward shifting, so there
+ * are no tombstones and probe sequences stay short.
+ */
+#include "common/kmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/siphash.h"
+
+struct kmap_ent {
+    uint64_t hash;
+    uint32_t klen;
+    uint32_t idx; /* position in the entry vector */
+    /* key bytes, then the value at an 8-byte aligned offset */
+};
+
+struct kmap_block {
+    struct kmap_block *next;
+    size_t used, cap;
+    /* data follows, 16-byte aligned */
+};
+
+struct hz_kmap {
+    size_t vsize;
+    unsigned char key[HZ_SIPHASH_KEY];
+    struct kmap_ent **slots; /* power-of-two table of entry pointers */
+    size_t nslots;
+    struct kmap_ent **ents; /* entry vector */
+    size_t n, cap;
+    struct kmap_block *blocks;
+};
+
+#define KMAP_BLOCK (64 * 1024)
+#define KMAP_HDR ((sizeof(struct kmap_block) + 15) & ~(size_t)15)
+
+static size_t
+kmap_align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static unsigned char *
+kmap_key(struct kmap_ent *e)
+{
+    return (unsigned char *)(e + 1);
+}
+
+static void *
+kmap_val(const hz_kmap *m, struct kmap_ent *e)
+{
+    (void)m;
+    return (unsigned char *)(e + 1) + kmap_align8(e->klen);
+}
+
+/* Bump allocation; a request larger than a block gets a block of its own. */
+static void *
+kmap_alloc(hz_kmap *m, size_t n)
+{
+    struct kmap_block *b = m->blocks;
+
+    n = (n + 15) & ~(size_t)15;
+    if (b == NULL || b->cap - b->used < n) {
+        size_t cap = n > KMAP_BLOCK - KMAP_HDR ? n : KMAP_BLOCK - KMAP_HDR;
+        b = hz_xmalloc(KMAP_HDR + cap);
+        b->used = 0;
+        b->cap = cap;
+        b->next = m->blocks;
+        m->blocks = b;
+    }
+    void *p = (char *)b + KMAP_HDR + b->used;
+    b->used += n;
+    return p;
+}
+
+hz_kmap *
+hz_kmap_new(size_t vsize)
+{
+    hz_kmap *m = hz_xcalloc(1, sizeof(*m));
+
+    m->vsize = kmap_align8(vsize);
+    arc4random_buf(m->key, sizeof(m->key));
+    m->nslots = 64;
+    m->slots = hz_xcalloc(m->nslots, sizeof(*m->slots));
+    return m;
+}
+
+static void
+kmap_free_blocks(hz_kmap *m)
+{
+    struct kmap_block *b = m->blocks, *next;
+
+    for (; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
+    m->blocks = NULL;
+}
+
+void
+hz_kmap_free(hz_kmap *m)
+{
+    if (m == NULL)
+        return;
+    kmap_free_blocks(m);
+    free(m->slots);
+    free(m->ents);
+    free(m);
+}
+
+void
+hz_kmap_clear(hz_kmap *m)
+{
+    /* Keep one block to avoid a malloc per batch. */
+    struct kmap_block *keep = NULL;
+
+    if (m->blocks != NULL && m->blocks->cap == KMAP_BLOCK - KMAP_HDR) {
+        keep = m->blocks;
+        m->blocks = keep->next;
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    kmap_free_blocks(m);
+    m->blocks = keep;
+    memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+    m->n = 0;
+}
+
+size_t
+hz_kmap_count(const hz_kmap *m)
+{
+    return m->n;
+}
+
+static uint64_t
+kmap_hash(const hz_kmap *m, const void *key, size_t klen)
+{
+    return hz_siphash(m->key, key, klen);
+}
+
+static void
+kmap_grow(hz_kmap *m)
+{
+    size_t nslots = m->nslots * 2;
+    struct kmap_ent **slots = hz_xcalloc(nslots, sizeof(*slots));
+
+    for (size_t i = 0; i < m->n; i++) {
+        size_t j = (size_t)m->ents[i]->hash & (nslots - 1);
+        while (slots[j] != NULL)
+            j = (j + 1) & (nslots - 1);
+        slots[j] = m->ents[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = nslots;
+}
+
+/* The slot holding (key, klen), or the empty slot where it would go. */
+static size_t
+kmap_slot(const hz_kmap *m, uint64_t h, const void *key, size_t klen)
+{
+    size_t j = (size_t)h & (m->nslots - 1);
+
+    for (;;) {
+        struct kmap_ent *e = m->slots[j];
+        if (e == NULL)
+            return j;
+        if (e->hash == h && e->klen == klen && memcmp(kmap_key(e), key, klen) == 0)
+            return j;
+        j = (j + 1) & (m->nslots - 1);
+    }
+}
+
+void *
+hz_kmap_find(const hz_kmap *m, const void *key, size_t klen)
+{
+    uint64_t h = kmap_hash(m, key, klen);
+    struct kmap_ent *e = m->slots[kmap_slot(m, h, key, klen)];
+
+    return e != NULL ? kmap_val(m, e) : NULL;
+}
+
+void *
+hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created)
+{
+    uint64_t h = kmap_hash(m, key, klen);
+    size_t j = kmap_slot(m, h, key, klen);
+    struct kmap_ent *e = m->slots[j];
+
+    if (e != NULL) {
+        if (created != NULL)
+            *created = 0;
+        return kmap_val(m, e);
+    }
+    /* Keep the load factor under 1/2. */
+    if ((m->n + 1) * 2 > m->nslots) {
+        kmap_grow(m);
+        j = kmap_slot(m, h, key, klen);
+    }
+    e = kmap_alloc(m, sizeof(*e) + kmap_align8(klen) + m->vsize);
+    e->hash = h;
+    e->klen = (uint32_t)klen;
+    memcpy(kmap_key(e), key, klen);
+    memset(kmap_val(m, e), 0, m->vsize);
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->ents = hz_xreallocarray(m->ents, m->cap, sizeof(*m->ents));
+    }
+    e->idx = (uint32_t)m->n;
+    m->ents[m->n++] = e;
+    m->slots[j] = e;
+    if (created != NULL)
+        *created = 1;
+    return kmap_val(m, e);
+}
+
+int
+hz_kmap_del(hz_kmap *m, const void *key, size_t klen)
+{
+    uint64_t h = kmap_hash(m, key, klen);
+    size_t j = kmap_slot(m, h, key, klen), k;
+    struct kmap_ent *e = m->slots[j];
+
+    if (e == NULL)
+        return 0;
+    /* Swap-remove from the vector. */
+    m->ents[e->idx] = m->ents[m->n - 1];
+    m->ents[e->idx]->idx = e->idx;
+    m->n--;
+    /* Backward shift: move later members of the cluster into the hole
+     * when their home slot does not lie cyclically in (hole, k]. */
+    m->slots[j] = NULL;
+    k = j;
+    for (;;) {
+        k = (k + 1) & (m->nslots - 1);
+        struct kmap_ent *x = m->slots[k];
+        if (x == NULL)
+            break;
+        size_t home = (size_t)x->hash & (m->nslots - 1);
+        int stays = (j <= k) ? (j < home && home <= k) : (j < home || home <= k);
+        if (!stays) {
+            m->slots[j] = x;
+            m->slots[k] = NULL;
+            j = k;
+        }
+    }
+    return 1;
+}
+
+void *
+hz_kmap_at(const hz_kmap *m, size_t i, const void **key, size_t *klen)
+{
+    struct kmap_ent *e = m->ents[i];
+
+    if (key != NULL)
+        *key = kmap_key(e);
+    if (klen != NULL)
+        *klen = e->klen;
+    return kmap_val(m, e);
+}
+
+static int
+kmap_cmp(const void *a, const void *b)
+{
+    struct kmap_ent *x = *(struct kmap_ent *const *)a, *y = *(struct kmap_ent *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(kmap_key(x), kmap_key(y), n);
+
+    if (c != 0)
+        return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+void
+hz_kmap_sort(hz_kmap *m)
+{
+    if (m->n > 1)
+        qsort(m->ents, m->n, sizeof(*m->ents), kmap_cmp);
+    for (size_t i = 0; i < m->n; i++)
+        m->ents[i]->idx = (uint32_t)i;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmap.h - a hash map from byte strings to fixed-size values, for batch
+ * folding (the store's deltas, the aggregator's session cache) and for
+ * summing rows on the read side.
+ *
+ * Keys are often attacker-controlled (page paths, event names), so the hash
+ * is SipHash keyed per map with random bytes: a crafted set of paths cannot
+ * turn a batch into a quadratic probe sequence. Values are zeroed on
+ * creation, 8-byte aligned, and never move while the entry lives (entries
+ * sit in a bump arena; the table holds pointers), so callers may keep a
+ * value pointer until the next hz_kmap_clear or hz_kmap_free. Not
+ * thread-safe: one map belongs to one thread at a time.
+ */
+#ifndef HZ_COMMON_KMAP_H
+#define HZ_COMMON_KMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hz_kmap hz_kmap;
+
+/* A new empty map whose values are vsize bytes. Aborts on out-of-memory
+ * (hz_xmalloc): maps are bounded by the batch size of their caller. */
+hz_kmap *hz_kmap_new(size_t vsize);
+/* NULL is a no-op. */
+void hz_kmap_free(hz_kmap *m);
+/* Drops every entry; keeps the table's capacity for reuse. */
+void hz_kmap_clear(hz_kmap *m);
+size_t hz_kmap_count(const hz_kmap *m);
+
+/* The value for (key, klen), or NULL when absent. */
+void *hz_kmap_find(const hz_kmap *m, const void *key, size_t klen);
+/* The value for (key, klen), created zeroed when absent; *created (may be
+ * NULL) says which. */
+void *hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created);
+/* Removes (key, klen) from lookups; its memory is reclaimed at the next
+ * clear. Returns 1 if it was present. */
+int hz_kmap_del(hz_kmap *m, const void *key, size_t klen);
+
+/* Entry i (0 <= i < hz_kmap_count) in insertion order, or in key order
+ * after hz_kmap_sort. *key points into the map (valid as the value is). */
+void *hz_kmap_at(const hz_kmap *m, size_t i, const void **key, size_t *klen);
+/* Orders the entries by key bytes (memcmp, a shorter prefix first), which
+ * is LMDB's default key order: writes in that order touch each B-tree page
+ * once. Lookups keep working. */
+void hz_kmap_sort(hz_kmap *m);
+
+#endif

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rstream.c - hiredis (0.14.1, synchronous) under the hz_rs_* names. Replies
+ * are checked for their shape before use: a stream entry whose field list
+ * is odd or holds a non-string is marked malformed, never dereferenced
+ * blindly. Connection errors become HZ_EUNAVAIL with hiredis's errstr.
+ */
+#include "common/rstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "common/str.h"
+
+struct hz_rs {
+    redisContext *c;
+    int broken;
+};
+
+/* ------------------------------------------------------------ stream IDs */
+
+int
+hz_rs_id_parse(const char *s, size_t len, struct hz_rs_id *out)
+{
+    const char *dash = memchr(s, '-', len);
+    struct hz_rs_id id = {0, 0};
+
+    if (dash == NULL)
+        return hz_parse_u64(s, len, UINT64_MAX, &id.ms) == 0 ? (*out = id, 0) : HZ_EINVAL;
+    if (hz_parse_u64(s, (size_t)(dash - s), UINT64_MAX, &id.ms) != 0 ||
+        hz_parse_u64(dash + 1, len - (size_t)(dash - s) - 1, UINT64_MAX, &id.seq) != 0)
+        return HZ_EINVAL;
+    *out = id;
+    return 0;
+}
+
+int
+hz_rs_id_cmp(struct hz_rs_id a, struct hz_rs_id b)
+{
+    if (a.ms != b.ms)
+        return a.ms < b.ms ? -1 : 1;
+    if (a.seq != b.seq)
+        return a.seq < b.seq ? -1 : 1;
+    return 0;
+}
+
+void
+hz_rs_id_format(struct hz_rs_id id, char out[HZ_RS_ID_MAX])
+{
+    (void)snprintf(out, HZ_RS_ID_MAX, "%llu-%llu", (unsigned long long)id.ms,
+                   (unsigned long long)id.seq);
+}
+
+/* ------------------------------------------------------------ connection */
+
+static struct timeval
+rs_tv(int ms)
+{
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    return tv;
+}
+
+int
+hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries,
+              struct hz_err *err)
+{
+    struct timeval tv = rs_tv(timeout_ms > 0 ? timeout_ms : 2000);
+    long pause_ms = 100;
+    redisContext *c = NULL;
+    char why[128] = "no attempt";
+
+    for (int i = 0; i < (tries > 0 ? tries : 1); i++) {
+        if (i > 0) {
+            struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+            (void)nanosleep(&ts, NULL);
+            if (pause_ms < 2000)
+                pause_ms *= 2;
+        }
+        c = a->is_unix ? redisConnectUnixWithTimeout(a->path, tv)
+                       : redisConnectWithTimeout(a->host, a->port, tv);
+        if (c != NULL && c->err == 0)
+            break;
+        (void)hz_strlcpy(why, c != NULL ? c->errstr : "out of memory", sizeof(why));
+        if (c != NULL)
+            redisFree(c);
+        c = NULL;
+    }
+    if (c == NULL) {
+        if (a->is_unix)
+            return hz_err_set(err, HZ_EUNAVAIL, "redis unix:%s: %s", a->path, why);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis %s:%d: %s", a->host, a->port, why);
+    }
+    if (redisSetTimeout(c, tv) != REDIS_OK) {
+        redisFree(c);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: cannot set timeout");
+    }
+    if (!a->is_unix)
+        (void)redisEnableKeepAlive(c);
+    hz_rs *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        redisFree(c);
+        return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
+    }
+    r->c = c;
+    *out = r;
+    return 0;
+}
+
+void
+hz_rs_close(hz_rs *r)
+{
+    if (r == NULL)
+        return;
+    if (r->c != NULL)
+        redisFree(r->c);
+    free(r);
+}
+
+int
+hz_rs_broken(const hz_rs *r)
+{
+    return r->broken || r->c->err != 0;
+}
+
+static int
+rs_fail(hz_rs *r, struct hz_err *err, const char *what)
+{
+    r->broken = 1;
+    return hz_err_set(err, HZ_EUNAVAIL, "redis %s: %s", what,
+                      r->c->errstr[0] ? r->c->errstr : "connection lost");
+}
+
+/* ------------------------------------------------------------ pipelining */
+
+int
+hz_rs_append(hz_rs *r, int argc, const char **argv, const size_t *lens)
+{
+    if (r->broken)
+        return HZ_EUNAVAIL;
+    if (redisAppendCommandArgv(r->c, argc, argv, lens) != REDIS_OK) {
+        r->broken = 1;
+        return HZ_EUNAVAIL;
+    }
+    return 0;
+}
+
+int
+hz_rs_get(hz_rs *r, hz_rs_reply **out, struct hz_err *err)
+{
+    void *rep = NULL;
+
+    if (r->broken)
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
+    if (redisGetReply(r->c, &rep) != REDIS_OK || rep == NULL)
+        return rs_fail(r, err, "reply");
+    *out = rep;
+    return 0;
+}
+
+int
+hz_rs_command(hz_rs *r, int argc, const char **argv, const size_t *lens, hz_rs_reply **out,
+              struct hz_err *err)
+{
+    if (hz_rs_append(r, argc, argv, lens) != 0)
+        return rs_fail(r, err, argv[0]);
+    return hz_rs_get(r, out, err);
+}
+
+void
+hz_rs_reply_free(hz_rs_reply *rep)
+{
+    if (rep != NULL)
+        freeReplyObject(rep);
+}
+
+int
+hz_rs_reply_type(const hz_rs_reply *rep)
+{
+    const redisReply *x = (const redisReply *)rep;
+
+    switch (x->type) {
+    case REDIS_REPLY_STRING:
+        return HZ_RS_STRING;
+    case REDIS_REPLY_INTEGER:
+        return HZ_RS_INTEGER;
+    case REDIS_REPLY_STATUS:
+        return HZ_RS_STATUS;
+    case REDIS_REPLY_ARRAY:
+        return HZ_RS_ARRAY;
+    case REDIS_REPLY_ERROR:
+        return HZ_RS_ERROR;
+    default:
+        return HZ_RS_NIL;
+    }
+}
+
+const char *
+hz_rs_reply_str(const hz_rs_reply *rep, size_t *len)
+{
+    const redisReply *x = (const redisReply *)rep;
+
+    if (x->type != REDIS_REPLY_STRING && x->type != REDIS_REPLY_STATUS &&
+        x->type != REDIS_REPLY_ERROR)
+        return NULL;
+    if (len != NULL)
+        *len = x->len;
+    return x->str;
+}
+
+long long
+hz_rs_reply_int(const hz_rs_reply *rep)
+{
+    const redisReply *x = (const redisReply *)rep;
+    return x->type == REDIS_REPLY_INTEGER ? x->integer : 0;
+}
+
+size_t
+hz_rs_reply_count(const hz_rs_reply *rep)
+{
+    const redisReply *x = (const redisReply *)rep;
+    return x->type == REDIS_REPLY_ARRAY ? x->elements : 0;
+}
+
+const hz_rs_reply *
+hz_rs_reply_elem(const hz_rs_reply *rep, size_t i)
+{
+    const redisReply *x = (const redisReply *)rep;
+    return (const hz_rs_reply *)x->element[i];
+}
+
+/* ------------------------------------------------------------ streams */
+
+/* Runs argv, expecting a status/OK-ish reply; an error reply is a failure
+ * unless its text starts with ok_err (e.g. "BUSYGROUP"). */
+static int
+rs_simple(hz_rs *r, int argc, const char **argv, const char *ok_err, struct hz_err *err)
+{
+    size_t lens[16];
+    redisReply *x;
+    int rc;
+
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if ((rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)&x, err)) != 0)
+        return rc;
+    rc = 0;
+    if (x->type == REDIS_REPLY_ERROR &&
+        (ok_err == NULL || strncmp(x->str, ok_err, strlen(ok_err)) != 0))
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis %s: %.100s", argv[0], x->str);
+    freeReplyObject(x);
+    return rc;
+}
+
+int
+hz_rs_group_create(hz_rs *r, const char *stream, const char *group, struct hz_err *err)
+{
+    const char *argv[] = {"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"};
+    return rs_simple(r, 6, argv, "BUSYGROUP", err);
+}
+
+void
+hz_rs_batch_free(struct hz_rs_batch *b)
+{
+    if (b->priv_ != NULL)
+        freeReplyObject(b->priv_);
+    free(b->e);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Fills b from an array of [id, [f, v, ...] | nil] entries. The pointer
+ * arrays live in one allocation after the entry structs. */
+static int
+rs_entries(const redisReply *list, struct hz_rs_batch *b, struct hz_err *err)
+{
+    size_t n = list->elements, nptr = 0;
+    char *mem;
+
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = list->element[i];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+            e->element[1]->type == REDIS_REPLY_ARRAY)
+            nptr += e->element[1]->elements / 2;
+    }
+    mem = calloc(1, n * sizeof(struct hz_rs_entry) + nptr * 2 * (sizeof(char *) + sizeof(size_t)) + 1);
+    if (mem == NULL)
+        return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
+    b->e = (struct hz_rs_entry *)(void *)mem;
+    const char **ptrs = (const char **)(void *)(mem + n * sizeof(struct hz_rs_entry));
+    size_t *lens = (size_t *)(void *)(ptrs + 2 * nptr);
+    b->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = list->element[i];
+        struct hz_rs_entry *x = &b->e[b->n];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+            e->element[0]->type != REDIS_REPLY_STRING || e->element[0]->len >= HZ_RS_ID_MAX ||
+            hz_rs_id_parse(e->element[0]->str, e->element[0]->len, &x->id) != 0)
+            continue; /* not an entry at all: Redis would never send this */
+        memcpy(x->id_str, e->element[0]->str, e->element[0]->len);
+        x->id_str[e->element[0]->len] = '\0';
+        b->n++;
+        const redisReply *f = e->element[1];
+        if (f->type != REDIS_REPLY_ARRAY)
+            continue; /* a deleted entry: no fields */
+        if (f->elements % 2 != 0)
+            x->malformed = 1;
+        x->nfields = (int)(f->elements / 2);
+        x->names = ptrs;
+        x->vals = ptrs + x->nfields;
+        size_t *nl = lens, *vl = lens + x->nfields;
+        x->nlens = nl;
+        x->vlens = vl;
+        ptrs += 2 * x->nfields;
+        lens += 2 * x->nfields;
+        for (int k = 0; k < x->nfields; k++) {
+            const redisReply *nm = f->element[2 * k], *v = f->element[2 * k + 1];
+            if (nm->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+                x->malformed = 1;
+                x->nfields = k;
+                break;
+            }
+            x->names[k] = nm->str;
+            nl[k] = nm->len;
+            x->vals[k] = v->str;
+            vl[k] = v->len;
+        }
+    }
+    return 0;
+}
+
+int
+hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
+           int block_ms, struct hz_rs_batch *b, struct hz_err *err)
+{
+    char cnt[24], blk[24];
+    const char *argv[12];
+    size_t lens[12];
+    redisReply *x;
+    int argc = 0, rc;
+
+    memset(b, 0, sizeof(*b));
+    (void)snprintf(cnt, sizeof(cnt), "%d", count);
+    (void)snprintf(blk, sizeof(blk), "%d", block_ms);
+    argv[argc++] = "XREADGROUP";
+    argv[argc++] = "GROUP";
+    argv[argc++] = group;
+    argv[argc++] = consumer;
+    argv[argc++] = "COUNT";
+    argv[argc++] = cnt;
+    if (block_ms >= 0) {
+        argv[argc++] = "BLOCK";
+        argv[argc++] = blk;
+    }
+    argv[argc++] = "STREAMS";
+    argv[argc++] = stream;
+    argv[argc++] = ">";
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if ((rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)&x, err)) != 0)
+        return rc;
+    if (x->type == REDIS_REPLY_NIL) {
+        freeReplyObject(x);
+        return 0;
+    }
+    if (x->type == REDIS_REPLY_ERROR) {
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: %.100s", x->str);
+        freeReplyObject(x);
+        return rc;
+    }
+    /* [[stream, [entries]]] */
+    if (x->type != REDIS_REPLY_ARRAY || x->elements != 1 ||
+        x->element[0]->type != REDIS_REPLY_ARRAY || x->element[0]->elements != 2 ||
+        x->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(x);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: unexpected reply");
+    }
+    b->priv_ = x;
+    if ((rc = rs_entries(x->element[0]->element[1], b, err)) != 0)
+        hz_rs_batch_free(b);
+    return rc;
+}
+
+int
+hz_rs_autoclaim(hz_rs *r, const char *stream, const char *group, const char *consumer,
+                long long min_idle_ms, const char *start, int count, struct hz_rs_batch *b,
+                struct hz_err *err)
+{
+    char idle[24], cnt[24];
+    const char *argv[8];
+    size_t lens[8];
+    redisReply *x;
+    int rc;
+
+    memset(b, 0, sizeof(*b));
+    (void)snprintf(idle, sizeof(idle), "%lld", min_idle_ms);
+    (void)snprintf(cnt, sizeof(cnt), "%d", count);
+    argv[0] = "XAUTOCLAIM";
+    argv[1] = stream;
+    argv[2] = group;
+    argv[3] = consumer;
+    argv[4] = idle;
+    argv[5] = start;
+    argv[6] = "COUNT";
+    argv[7] = cnt;
+    for (int i = 0; i < 8; i++)
+        lens[i] = strlen(argv[i]);
+    if ((rc = hz_rs_command(r, 8, argv, lens, (hz_rs_reply **)(void *)&x, err)) != 0)
+        return rc;
+    if (x->type == REDIS_REPLY_ERROR) {
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: %.100s", x->str);
+        freeReplyObject(x);
+        return rc;
+    }
+    /* [cursor, [entries], [deleted ids]] (Redis 7) */
+    if (x->type != REDIS_REPLY_ARRAY || x->elements < 2 ||
+        x->element[0]->type != REDIS_REPLY_STRING || x->element[0]->len >= HZ_RS_ID_MAX ||
+        x->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(x);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: unexpected reply");
+    }
+    memcpy(b->cursor, x->element[0]->str, x->element[0]->len);
+    b->cursor[x->element[0]->len] = '\0';
+    b->priv_ = x;
+    if ((rc = rs_entries(x->element[1], b, err)) != 0)
+        hz_rs_batch_free(b);
+    return rc;
+}

@@ -1,0 +1,1573 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c - the LMDB store of aggregates: key encoding, the batched writer
+ * (deltas folded in memory, written in key order in one transaction with the
+ * stream position), the read API used by the dashboard, retention and
+ * compaction. The key layout is documented in store.h and nowhere else.
+ *
+ * Privacy: only sums over (site, period, dimension, value) are written; no
+ * visitor hash or anything per visit reaches this file (DESIGN.md rule 4).
+ * Retention swaps in a compacted copy, so deleted rows do not survive in
+ * free pages of the file (rule 8).
+ */
+#include "common/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "common/kmap.h"
+#include "common/log.h"
+#include "common/record.h"
+#include "common/str.h"
+#include "common/tz.h"
+
+#define ST_VERSION 2
+#define ST_KEY_MAX 511 /* LMDB's default maximum key size */
+#define ST_VMAX (1 + HZ_HIST_BUCKETS)
+#define ST_OTHER "(other)"
+#define ST_CLASS_HIST 0x80
+#define ST_CLASS_TRANS 0x81
+#define ST_RETAIN_CHUNK 20000 /* deletions per write transaction */
+
+enum st_db { DB_META, DB_ROWS, DB_HIST, DB_FUN, DB_TRANS, DB_N };
+
+static const char *const st_dbnames[DB_N] = {"meta", "rows", "hist", "fun", "trans"};
+/* Width of a value in u64 words, per database. */
+static const int st_width[DB_N] = {1, 8, HZ_HIST_BUCKETS, ST_VMAX, 1};
+
+struct hz_store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_N];
+    int have_dbs; /* read-only: the writer has created the databases */
+    int readonly;
+    size_t map_size;
+    char path[PATH_MAX];
+    dev_t dev;
+    ino_t ino;
+    hz_kmap *spare; /* a delta map kept between write transactions */
+};
+
+struct hz_rtxn {
+    hz_store *s;
+    MDB_txn *txn;
+};
+
+struct st_delta {
+    uint64_t v[ST_VMAX];
+};
+
+struct hz_wtxn {
+    hz_store *s;
+    hz_kmap *delta; /* db byte + LMDB key -> struct st_delta */
+    uint64_t max_values;
+    char pos[64];
+    int has_pos;
+};
+
+/* ------------------------------------------------------------ histograms */
+
+int
+hz_hist_bucket(uint64_t ms)
+{
+    int b = 1;
+
+    if (ms < 1000)
+        return 0;
+    for (uint64_t s = ms / 1000; s >= 2 && b < HZ_HIST_BUCKETS - 1; s >>= 1)
+        b++;
+    return b;
+}
+
+void
+hz_hist_bounds(int b, uint64_t *lo, uint64_t *hi)
+{
+    if (b <= 0) {
+        *lo = 0;
+        *hi = 1000;
+    } else if (b >= HZ_HIST_BUCKETS - 1) {
+        *lo = 1000ULL << (HZ_HIST_BUCKETS - 2);
+        *hi = 7200000;
+    } else {
+        *lo = 1000ULL << (b - 1);
+        *hi = 1000ULL << b;
+    }
+}
+
+uint64_t
+hz_hist_quantile(const uint64_t h[HZ_HIST_BUCKETS], double q)
+{
+    uint64_t total = 0, cum = 0, lo, hi;
+    double rank;
+
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        total += h[b];
+    if (total == 0)
+        return 0;
+    if (q < 0)
+        q = 0;
+    if (q > 1)
+        q = 1;
+    rank = q * (double)total;
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++) {
+        if (h[b] == 0)
+            continue;
+        if ((double)(cum + h[b]) >= rank) {
+            double frac = (rank - (double)cum) / (double)h[b];
+            hz_hist_bounds(b, &lo, &hi);
+            if (frac < 0)
+                frac = 0;
+            /* Bucket 0 starts at 0: interpolate linearly there; elsewhere
+             * geometrically, matching the log-scale buckets. */
+            if (lo == 0)
+                return (uint64_t)(frac * (double)hi);
+            return (uint64_t)((double)lo * pow((double)hi / (double)lo, frac));
+        }
+        cum += h[b];
+    }
+    hz_hist_bounds(HZ_HIST_BUCKETS - 1, &lo, &hi);
+    return hi;
+}
+
+/* ------------------------------------------------------------ encoding */
+
+static void
+st_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static uint32_t
+st_rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+st_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void
+st_put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t
+st_month_of(int32_t day)
+{
+    int y, m, d;
+
+    hz_civil_from_days(day, &y, &m, &d);
+    return (uint32_t)(y * 12 + m - 1);
+}
+
+static int32_t
+st_month_first(uint32_t month)
+{
+    return hz_days_from_civil((int)(month / 12), (int)(month % 12) + 1, 1);
+}
+
+/* A key under construction: bytes and length, bounded by ST_KEY_MAX + 1
+ * (the delta map's keys carry a leading db byte). */
+struct st_key {
+    unsigned char b[ST_KEY_MAX + 8];
+    size_t n;
+    int over; /* too long for LMDB */
+};
+
+static void
+st_kinit(struct st_key *k)
+{
+    k->n = 0;
+    k->over = 0;
+}
+
+static void
+st_kput(struct st_key *k, const void *p, size_t n)
+{
+    if (k->over || k->n + n > sizeof(k->b)) {
+        k->over = 1;
+        return;
+    }
+    memcpy(k->b + k->n, p, n);
+    k->n += n;
+}
+
+static void
+st_kbyte(struct st_key *k, unsigned char c)
+{
+    st_kput(k, &c, 1);
+}
+
+static void
+st_kperiod(struct st_key *k, uint32_t period)
+{
+    unsigned char p[4];
+    st_be32(p, period);
+    st_kput(k, p, 4);
+}
+
+/* site\0 gran */
+static void
+st_ksite(struct st_key *k, const char *site, size_t slen, char gran)
+{
+    st_kput(k, site, slen);
+    st_kbyte(k, 0);
+    st_kbyte(k, (unsigned char)gran);
+}
+
+static int
+st_err(struct hz_err *err, int rc, const char *what, const hz_store *s)
+{
+    return hz_err_set(err, HZ_ESTORE, "%s: %s: %s", s != NULL ? s->path : "store", what,
+                      mdb_strerror(rc));
+}
+
+/* ------------------------------------------------------------ open/close */
+
+static int
+st_stat_data(const char *path, dev_t *dev, ino_t *ino)
+{
+    char p[PATH_MAX + 16];
+    struct stat st;
+
+    (void)snprintf(p, sizeof(p), "%s/data.mdb", path);
+    if (stat(p, &st) != 0)
+        return errno;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return 0;
+}
+
+/* Opens the databases; the writer creates them and checks the version. */
+static int
+st_open_dbs(hz_store *s, struct hz_err *err)
+{
+    MDB_txn *txn;
+    int rc;
+
+    rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn);
+    if (rc != 0)
+        return st_err(err, rc, "begin", s);
+    s->have_dbs = 1;
+    for (int i = 0; i < DB_N; i++) {
+        rc = mdb_dbi_open(txn, st_dbnames[i], s->readonly ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->readonly) {
+            s->have_dbs = 0;
+            break;
+        }
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            return st_err(err, rc, "open databases", s);
+        }
+    }
+    if (s->have_dbs) {
+        MDB_val k = {3, (void *)"ver"}, v;
+        unsigned char ver[4] = {ST_VERSION, 0, 0, 0};
+        rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+        if (rc == MDB_NOTFOUND && !s->readonly) {
+            v.mv_size = 4;
+            v.mv_data = ver;
+            rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+        } else if (rc == 0 && (v.mv_size != 4 || memcmp(v.mv_data, ver, 4) != 0)) {
+            mdb_txn_abort(txn);
+            return hz_err_set(err, HZ_ESTORE, "%s: layout version is not %d", s->path,
+                              ST_VERSION);
+        } else if (rc == MDB_NOTFOUND) {
+            rc = 0;
+        }
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            return st_err(err, rc, "version", s);
+        }
+    }
+    /* Commit even when read-only: it publishes the dbi handles. */
+    rc = mdb_txn_commit(txn);
+    if (rc != 0)
+        return st_err(err, rc, "commit", s);
+    return 0;
+}
+
+static int
+st_env_open(hz_store *s, struct hz_err *err)
+{
+    unsigned flags = 0;
+    int rc;
+
+    rc = mdb_env_create(&s->env);
+    if (rc != 0)
+        return st_err(err, rc, "create", s);
+    (void)mdb_env_set_maxdbs(s->env, 8);
+    if (s->map_size > 0)
+        (void)mdb_env_set_mapsize(s->env, s->map_size);
+    if (s->readonly)
+        flags |= MDB_RDONLY | MDB_NOTLS;
+    rc = mdb_env_open(s->env, s->path, flags, 0600);
+    if (rc != 0) {
+        mdb_env_close(s->env);
+        s->env = NULL;
+        return st_err(err, rc, "open", s);
+    }
+    if ((rc = st_open_dbs(s, err)) != 0) {
+        mdb_env_close(s->env);
+        s->env = NULL;
+        return rc;
+    }
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0)
+        s->map_size = info.me_mapsize;
+    (void)st_stat_data(s->path, &s->dev, &s->ino);
+    return 0;
+}
+
+int
+hz_store_open(hz_store **out, const char *path, int readonly, size_t map_size,
+              struct hz_err *err)
+{
+    hz_store *s;
+    int rc;
+
+    if (strlen(path) >= sizeof(s->path) - 32)
+        return hz_err_set(err, HZ_ESTORE, "store path too long");
+    if (!readonly && mkdir(path, 0700) != 0 && errno != EEXIST)
+        return hz_err_set(err, HZ_ESTORE, "%s: mkdir: %s", path, strerror(errno));
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return hz_err_set(err, HZ_ESTORE, "%s: out of memory", path);
+    (void)hz_strlcpy(s->path, path, sizeof(s->path));
+    s->readonly = readonly;
+    s->map_size = map_size;
+    if ((rc = st_env_open(s, err)) != 0) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void
+hz_store_close(hz_store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->env != NULL)
+        mdb_env_close(s->env);
+    hz_kmap_free(s->spare);
+    free(s);
+}
+
+int
+hz_store_replaced(const hz_store *s)
+{
+    dev_t dev;
+    ino_t ino;
+
+    if (st_stat_data(s->path, &dev, &ino) != 0)
+        return 1;
+    return dev != s->dev || ino != s->ino;
+}
+
+size_t
+hz_store_map_size(const hz_store *s)
+{
+    return s->map_size;
+}
+
+/* ------------------------------------------------------------ reading */
+
+int
+hz_store_rbegin(hz_store *s, hz_rtxn **out, struct hz_err *err)
+{
+    MDB_txn *txn;
+    int rc;
+
+    rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* The writer grew the map: adopt its size and retry once. */
+        (void)mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc != 0)
+        return st_err(err, rc, "read txn", s);
+    if (!s->have_dbs) {
+        /* A reader opened before the writer ever ran: look again. */
+        int ok = 1;
+        for (int i = 0; i < DB_N && ok; i++)
+            ok = mdb_dbi_open(txn, st_dbnames[i], 0, &s->dbi[i]) == 0;
+        if (ok) {
+            mdb_txn_abort(txn);
+            if ((rc = st_open_dbs(s, err)) != 0)
+                return rc;
+            if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+                return st_err(err, rc, "read txn", s);
+        }
+    }
+    struct hz_rtxn *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        mdb_txn_abort(txn);
+        return hz_err_set(err, HZ_ESTORE, "out of memory");
+    }
+    t->s = s;
+    t->txn = txn;
+    *out = t;
+    return 0;
+}
+
+void
+hz_store_rend(hz_rtxn *t)
+{
+    if (t == NULL)
+        return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+/* A range of periods at one granularity. */
+struct st_span {
+    char gran;
+    uint32_t lo, hi;
+};
+
+/* Splits days [from, to] into at most three spans: edge days before the
+ * first whole month, the whole months, edge days after the last one. */
+static int
+st_spans(int32_t from, int32_t to, struct st_span out[3])
+{
+    int n = 0;
+
+    if (from > to || from < 0)
+        return 0;
+    uint32_t mf = st_month_of(from), mt = st_month_of(to);
+    int32_t ms = st_month_first(mf) == from ? from : st_month_first(mf + 1);
+    int32_t me = st_month_first(mt + 1) - 1 == to ? to : st_month_first(mt) - 1;
+    if (ms > me) {
+        out[n++] = (struct st_span){'d', (uint32_t)from, (uint32_t)to};
+        return n;
+    }
+    if (from < ms)
+        out[n++] = (struct st_span){'d', (uint32_t)from, (uint32_t)(ms - 1)};
+    out[n++] = (struct st_span){'m', st_month_of(ms), st_month_of(me)};
+    if (me < to)
+        out[n++] = (struct st_span){'d', (uint32_t)(me + 1), (uint32_t)to};
+    return n;
+}
+
+typedef void (*st_scan_cb)(uint32_t period, const unsigned char *rest, size_t rlen,
+                           const unsigned char *val, size_t vlen, void *arg);
+
+/* Calls cb for every key prefix + period + rest with lo <= period <= hi. */
+static int
+st_scan(hz_rtxn *t, enum st_db db, const struct st_key *prefix, uint32_t lo, uint32_t hi,
+        st_scan_cb cb, void *arg)
+{
+    struct st_key seek = *prefix;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    if (!t->s->have_dbs)
+        return 0;
+    st_kperiod(&seek, lo);
+    if (seek.over)
+        return 0;
+    rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
+    if (rc != 0)
+        return HZ_ESTORE;
+    k.mv_size = seek.n;
+    k.mv_data = seek.b;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0) {
+        const unsigned char *kb = k.mv_data;
+        if (k.mv_size < prefix->n + 4 || memcmp(kb, prefix->b, prefix->n) != 0)
+            break;
+        uint32_t p = st_rd32(kb + prefix->n);
+        if (p > hi)
+            break;
+        cb(p, kb + prefix->n + 4, k.mv_size - prefix->n - 4, v.mv_data, v.mv_size, arg);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : HZ_ESTORE;
+}
+
+static void
+st_counts_add(struct hz_counts *c, const unsigned char *val, size_t vlen)
+{
+    uint64_t *f = &c->visitors;
+
+    if (vlen != 8 * sizeof(uint64_t))
+        return;
+    for (int i = 0; i < 8; i++)
+        f[i] += st_le64(val + 8 * i);
+}
+
+static void
+st_vec_add(uint64_t *dst, int n, const unsigned char *val, size_t vlen)
+{
+    if (vlen != (size_t)n * 8)
+        return;
+    for (int i = 0; i < n; i++)
+        dst[i] += st_le64(val + 8 * i);
+}
+
+/* Row callback: sum into a map keyed by value + NUL. */
+static void
+st_dim_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+          size_t vlen, void *arg)
+{
+    unsigned char key[HZ_PAGE_MAX + 2];
+    (void)period;
+
+    if (rlen >= sizeof(key))
+        return;
+    memcpy(key, rest, rlen);
+    key[rlen] = 0;
+    st_counts_add(hz_kmap_put(arg, key, rlen + 1, NULL), val, vlen);
+}
+
+static void
+st_rows_prefix(struct st_key *k, const char *site, char gran, enum hz_dim dim)
+{
+    st_kinit(k);
+    st_ksite(k, site, strlen(site), gran);
+    st_kbyte(k, (unsigned char)dim);
+}
+
+int
+hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+             hz_row_cb cb, void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    int n = st_spans(from, to, sp), rc = 0;
+    hz_kmap *m;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT)
+        return HZ_EINVAL;
+    m = hz_kmap_new(sizeof(struct hz_counts));
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_rows_prefix(&pre, site, sp[i].gran, dim);
+        rc = st_scan(t, DB_ROWS, &pre, sp[i].lo, sp[i].hi, st_dim_cb, m);
+    }
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(m); i++) {
+        const void *k;
+        size_t kl;
+        const struct hz_counts *c = hz_kmap_at(m, i, &k, &kl);
+        cb(k, kl - 1, c, arg);
+    }
+    hz_kmap_free(m);
+    return rc;
+}
+
+static void
+st_sum_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+          size_t vlen, void *arg)
+{
+    (void)period;
+    (void)rest;
+    if (rlen == 0)
+        st_counts_add(arg, val, vlen);
+}
+
+int
+hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to, struct hz_counts *out)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    int n = st_spans(from, to, sp), rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_rows_prefix(&pre, site, sp[i].gran, HZ_DIM_TOTAL);
+        rc = st_scan(t, DB_ROWS, &pre, sp[i].lo, sp[i].hi, st_sum_cb, out);
+    }
+    return rc;
+}
+
+struct st_period_arg {
+    hz_period_cb cb;
+    void *arg;
+};
+
+static void
+st_period_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+             size_t vlen, void *arg)
+{
+    struct st_period_arg *a = arg;
+    struct hz_counts c;
+
+    (void)rest;
+    if (rlen != 0)
+        return;
+    memset(&c, 0, sizeof(c));
+    st_counts_add(&c, val, vlen);
+    a->cb((int32_t)period, &c, a->arg);
+}
+
+static int
+st_periods(hz_rtxn *t, const char *site, char gran, int32_t from, int32_t to, hz_period_cb cb,
+           void *arg)
+{
+    struct st_period_arg a = {cb, arg};
+    struct st_key pre;
+
+    if (from > to || from < 0)
+        return 0;
+    st_rows_prefix(&pre, site, gran, HZ_DIM_TOTAL);
+    return st_scan(t, DB_ROWS, &pre, (uint32_t)from, (uint32_t)to, st_period_cb, &a);
+}
+
+int
+hz_store_days(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb,
+              void *arg)
+{
+    return st_periods(t, site, 'd', from, to, cb, arg);
+}
+
+int
+hz_store_hours(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb,
+               void *arg)
+{
+    return st_periods(t, site, 'h', from, to, cb, arg);
+}
+
+int
+hz_store_hist(hz_rtxn *t, const char *site, const char *page, int32_t from, int32_t to,
+              uint64_t out[HZ_HIST_BUCKETS])
+{
+    size_t plen = strlen(page);
+    struct st_span sp[3];
+    struct st_key pre, k;
+    int n = st_spans(from, to, sp);
+
+    memset(out, 0, HZ_HIST_BUCKETS * sizeof(uint64_t));
+    if (!t->s->have_dbs)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        st_kinit(&pre);
+        st_ksite(&pre, site, strlen(site), sp[i].gran);
+        /* Point lookups: one key per period. */
+        for (uint64_t p = sp[i].lo; p <= sp[i].hi; p++) {
+            MDB_val kv, v;
+            k = pre;
+            st_kperiod(&k, (uint32_t)p);
+            st_kput(&k, page, plen);
+            if (k.over)
+                return 0;
+            kv.mv_size = k.n;
+            kv.mv_data = k.b;
+            int rc = mdb_get(t->txn, t->s->dbi[DB_HIST], &kv, &v);
+            if (rc == 0)
+                st_vec_add(out, HZ_HIST_BUCKETS, v.mv_data, v.mv_size);
+            else if (rc != MDB_NOTFOUND)
+                return HZ_ESTORE;
+        }
+    }
+    return 0;
+}
+
+static void
+st_hists_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+            size_t vlen, void *arg)
+{
+    unsigned char key[HZ_PAGE_MAX + 2];
+    (void)period;
+
+    if (rlen >= sizeof(key))
+        return;
+    memcpy(key, rest, rlen);
+    key[rlen] = 0;
+    st_vec_add(hz_kmap_put(arg, key, rlen + 1, NULL), HZ_HIST_BUCKETS, val, vlen);
+}
+
+int
+hz_store_hists(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_hist_cb cb, void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    int n = st_spans(from, to, sp), rc = 0;
+    hz_kmap *m = hz_kmap_new(HZ_HIST_BUCKETS * sizeof(uint64_t));
+
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_kinit(&pre);
+        st_ksite(&pre, site, strlen(site), sp[i].gran);
+        rc = st_scan(t, DB_HIST, &pre, sp[i].lo, sp[i].hi, st_hists_cb, m);
+    }
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(m); i++) {
+        const void *k;
+        size_t kl;
+        const uint64_t *h = hz_kmap_at(m, i, &k, &kl);
+        cb(k, kl - 1, h, arg);
+    }
+    hz_kmap_free(m);
+    return rc;
+}
+
+struct st_fun_arg {
+    const char *funnel;
+    size_t flen;
+    int nsteps;
+    struct hz_funnel_step_counts *out;
+};
+
+static void
+st_fun_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+          size_t vlen, void *arg)
+{
+    struct st_fun_arg *a = arg;
+    uint64_t v[ST_VMAX] = {0};
+    (void)period;
+
+    /* rest = funnel \0 step */
+    if (rlen != a->flen + 2 || memcmp(rest, a->funnel, a->flen) != 0 || rest[a->flen] != 0)
+        return;
+    int step = rest[a->flen + 1];
+    if (step >= a->nsteps)
+        return;
+    st_vec_add(v, ST_VMAX, val, vlen);
+    a->out[step].visitors += v[0];
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        a->out[step].hist[b] += v[1 + b];
+}
+
+int
+hz_store_funnel(hz_rtxn *t, const char *site, const char *funnel, int nsteps, int32_t from,
+                int32_t to, struct hz_funnel_step_counts *out)
+{
+    struct st_fun_arg a = {funnel, strlen(funnel), nsteps, out};
+    struct st_span sp[3];
+    struct st_key pre;
+    int n = st_spans(from, to, sp), rc = 0;
+
+    if (nsteps < 0 || nsteps > 255)
+        return HZ_EINVAL;
+    memset(out, 0, (size_t)nsteps * sizeof(*out));
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_kinit(&pre);
+        st_ksite(&pre, site, strlen(site), sp[i].gran);
+        rc = st_scan(t, DB_FUN, &pre, sp[i].lo, sp[i].hi, st_fun_cb, &a);
+    }
+    return rc;
+}
+
+static void
+st_trans_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+            size_t vlen, void *arg)
+{
+    unsigned char key[2 * HZ_PAGE_MAX + 2];
+    uint64_t *n;
+    (void)period;
+
+    if (rlen + 1 > sizeof(key) || memchr(rest, 0, rlen) == NULL)
+        return;
+    memcpy(key, rest, rlen);
+    key[rlen] = 0;
+    n = hz_kmap_put(arg, key, rlen + 1, NULL);
+    st_vec_add(n, 1, val, vlen);
+}
+
+int
+hz_store_transitions(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_trans_cb cb,
+                     void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    int n = st_spans(from, to, sp), rc = 0;
+    hz_kmap *m = hz_kmap_new(sizeof(uint64_t));
+
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_kinit(&pre);
+        st_ksite(&pre, site, strlen(site), sp[i].gran);
+        rc = st_scan(t, DB_TRANS, &pre, sp[i].lo, sp[i].hi, st_trans_cb, m);
+    }
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(m); i++) {
+        const void *k;
+        size_t kl;
+        const uint64_t *c = hz_kmap_at(m, i, &k, &kl);
+        const char *f = k;
+        size_t fl = strlen(f);
+        cb(f, fl, f + fl + 1, kl - fl - 2, *c, arg);
+    }
+    hz_kmap_free(m);
+    return rc;
+}
+
+static int
+st_meta_get(hz_rtxn *t, const void *key, size_t klen, MDB_val *v)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc;
+
+    if (!t->s->have_dbs)
+        return HZ_ENOTFOUND;
+    rc = mdb_get(t->txn, t->s->dbi[DB_META], &k, v);
+    if (rc == MDB_NOTFOUND)
+        return HZ_ENOTFOUND;
+    return rc == 0 ? 0 : HZ_ESTORE;
+}
+
+int
+hz_store_position(hz_rtxn *t, char out[64])
+{
+    MDB_val v;
+    int rc = st_meta_get(t, "pos", 3, &v);
+
+    out[0] = '\0';
+    if (rc == HZ_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (v.mv_size >= 64)
+        return HZ_ESTORE;
+    memcpy(out, v.mv_data, v.mv_size);
+    out[v.mv_size] = '\0';
+    return 0;
+}
+
+int
+hz_store_retained(hz_rtxn *t, int32_t *cutoff)
+{
+    MDB_val v;
+    int rc = st_meta_get(t, "ret", 3, &v);
+
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != 4)
+        return HZ_ESTORE;
+    const unsigned char *p = v.mv_data;
+    *cutoff = (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 24);
+    return 0;
+}
+
+int
+hz_store_span(hz_rtxn *t, const char *site, int32_t *first, int32_t *last)
+{
+    struct st_key pre, seek;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, found = 0;
+
+    if (!t->s->have_dbs)
+        return HZ_ENOTFOUND;
+    st_rows_prefix(&pre, site, 'd', HZ_DIM_TOTAL);
+    if (pre.over)
+        return HZ_ENOTFOUND;
+    if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
+        return HZ_ESTORE;
+    k.mv_size = pre.n;
+    k.mv_data = pre.b;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && k.mv_size >= pre.n + 4 && memcmp(k.mv_data, pre.b, pre.n) == 0) {
+        *first = (int32_t)st_rd32((const unsigned char *)k.mv_data + pre.n);
+        found = 1;
+    }
+    if (found) {
+        seek = pre;
+        st_kperiod(&seek, UINT32_MAX);
+        st_kbyte(&seek, 0xff);
+        k.mv_size = seek.n;
+        k.mv_data = seek.b;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+        if (rc == 0 && k.mv_size >= pre.n + 4 && memcmp(k.mv_data, pre.b, pre.n) == 0)
+            *last = (int32_t)st_rd32((const unsigned char *)k.mv_data + pre.n);
+        else
+            *last = *first;
+    }
+    mdb_cursor_close(cur);
+    return found ? 0 : HZ_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------ writing */
+
+int
+hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *err)
+{
+    hz_wtxn *t;
+
+    if (s->readonly)
+        return hz_err_set(err, HZ_ESTORE, "%s: opened read-only", s->path);
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return hz_err_set(err, HZ_ESTORE, "out of memory");
+    t->s = s;
+    t->max_values = max_values ? max_values : 10000;
+    if (s->spare != NULL) {
+        t->delta = s->spare;
+        s->spare = NULL;
+    } else {
+        t->delta = hz_kmap_new(sizeof(struct st_delta));
+    }
+    *out = t;
+    return 0;
+}
+
+static void
+st_wfree(hz_wtxn *t)
+{
+    hz_kmap_clear(t->delta);
+    if (t->s->spare == NULL)
+        t->s->spare = t->delta;
+    else
+        hz_kmap_free(t->delta);
+    free(t);
+}
+
+void
+hz_store_abort(hz_wtxn *t)
+{
+    if (t != NULL)
+        st_wfree(t);
+}
+
+static uint64_t *
+st_delta(hz_wtxn *t, const struct st_key *k)
+{
+    struct st_delta *d = hz_kmap_put(t->delta, k->b, k->n, NULL);
+    return d->v;
+}
+
+/* Starts a delta key: db byte, site\0 gran. */
+static int
+st_dkey(struct st_key *k, enum st_db db, const char *site, char gran)
+{
+    size_t slen = strlen(site);
+
+    if (slen == 0 || slen >= HZ_HOST_MAX)
+        return HZ_EINVAL;
+    st_kinit(k);
+    st_kbyte(k, (unsigned char)db);
+    st_ksite(k, site, slen, gran);
+    return 0;
+}
+
+int
+hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const char *value,
+             size_t vlen, const struct hz_counts *c)
+{
+    struct st_key k;
+    const uint64_t *f = &c->visitors;
+    uint64_t *d;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT || vlen >= HZ_PAGE_MAX || day < 0 ||
+        memchr(value, 0, vlen) != NULL || st_dkey(&k, DB_ROWS, site, 'd') != 0)
+        return HZ_EINVAL;
+    st_kbyte(&k, (unsigned char)dim);
+    st_kperiod(&k, (uint32_t)day);
+    st_kput(&k, value, vlen);
+    d = st_delta(t, &k);
+    for (int i = 0; i < 8; i++)
+        d[i] += f[i];
+    return 0;
+}
+
+int
+hz_store_add_hour(hz_wtxn *t, const char *site, int32_t hour, const struct hz_counts *c)
+{
+    struct st_key k;
+    const uint64_t *f = &c->visitors;
+    uint64_t *d;
+
+    if (hour < 0 || st_dkey(&k, DB_ROWS, site, 'h') != 0)
+        return HZ_EINVAL;
+    st_kbyte(&k, HZ_DIM_TOTAL);
+    st_kperiod(&k, (uint32_t)hour);
+    d = st_delta(t, &k);
+    for (int i = 0; i < 8; i++)
+        d[i] += f[i];
+    return 0;
+}
+
+int
+hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page, uint64_t ms)
+{
+    struct st_key k, all;
+    size_t plen = strlen(page);
+    int b = hz_hist_bucket(ms);
+
+    if (plen >= HZ_PAGE_MAX || day < 0 || st_dkey(&k, DB_HIST, site, 'd') != 0)
+        return HZ_EINVAL;
+    st_kperiod(&k, (uint32_t)day);
+    all = k;
+    st_kput(&k, page, plen);
+    st_delta(t, &k)[b] += 1;
+    if (plen > 0)
+        st_delta(t, &all)[b] += 1;
+    return 0;
+}
+
+int
+hz_store_add_funnel(hz_wtxn *t, const char *site, int32_t day, const char *funnel, int step,
+                    uint64_t visitors, int has_time, uint64_t ms)
+{
+    struct st_key k;
+    size_t flen = strlen(funnel);
+    uint64_t *d;
+
+    if (flen == 0 || flen >= 64 || step < 0 || step > 255 || day < 0 ||
+        st_dkey(&k, DB_FUN, site, 'd') != 0)
+        return HZ_EINVAL;
+    st_kperiod(&k, (uint32_t)day);
+    st_kput(&k, funnel, flen);
+    st_kbyte(&k, 0);
+    st_kbyte(&k, (unsigned char)step);
+    d = st_delta(t, &k);
+    d[0] += visitors;
+    if (has_time && step > 0)
+        d[1 + hz_hist_bucket(ms)] += 1;
+    return 0;
+}
+
+int
+hz_store_add_transition(hz_wtxn *t, const char *site, int32_t day, const char *from_page,
+                        const char *to_page, uint64_t n)
+{
+    struct st_key k, base;
+    size_t fl = strlen(from_page), tl = strlen(to_page);
+
+    if (fl >= HZ_PAGE_MAX || tl >= HZ_PAGE_MAX || day < 0 ||
+        st_dkey(&k, DB_TRANS, site, 'd') != 0)
+        return HZ_EINVAL;
+    st_kperiod(&k, (uint32_t)day);
+    base = k;
+    st_kput(&k, from_page, fl);
+    st_kbyte(&k, 0);
+    st_kput(&k, to_page, tl);
+    /* The delta key has one extra leading byte: LMDB's limit is on the rest. */
+    if (k.over || k.n - 1 > ST_KEY_MAX) {
+        k = base;
+        st_kput(&k, ST_OTHER, strlen(ST_OTHER));
+        st_kbyte(&k, 0);
+        st_kput(&k, ST_OTHER, strlen(ST_OTHER));
+    }
+    st_delta(t, &k)[0] += n;
+    return 0;
+}
+
+int
+hz_store_set_position(hz_wtxn *t, const char *id)
+{
+    size_t n = strlen(id);
+
+    if (n == 0 || n >= sizeof(t->pos))
+        return HZ_EINVAL;
+    memcpy(t->pos, id, n + 1);
+    t->has_pos = 1;
+    return 0;
+}
+
+/* ---------------------------------------------------- writing: the flush */
+
+struct st_card {
+    uint64_t n;
+    int loaded, dirty;
+};
+
+struct st_flush {
+    hz_wtxn *t;
+    MDB_txn *txn;
+    MDB_cursor *cur[DB_N];
+    hz_kmap *cards; /* meta card key -> struct st_card */
+    hz_kmap *months; /* delta key of a month row -> struct st_delta */
+};
+
+/* Adds n words of v to the row at key (creating it), through a cursor:
+ * one B-tree descent for the lookup, an in-place overwrite for the update. */
+static int
+st_apply(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen,
+         const uint64_t *v, int n)
+{
+    unsigned char buf[ST_VMAX * 8];
+    MDB_val k = {klen, (void *)key}, d;
+    int rc, found;
+
+    rc = mdb_cursor_get(f->cur[db], &k, &d, MDB_SET_KEY);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    found = rc == 0;
+    if (found && d.mv_size != (size_t)n * 8)
+        return MDB_CORRUPTED;
+    for (int i = 0; i < n; i++) {
+        uint64_t x = found ? st_le64((const unsigned char *)d.mv_data + 8 * i) : 0;
+        st_put64(buf + 8 * i, x + v[i]);
+    }
+    d.mv_size = (size_t)n * 8;
+    d.mv_data = buf;
+    if (found)
+        return mdb_cursor_put(f->cur[db], &k, &d, MDB_CURRENT);
+    k.mv_size = klen;
+    k.mv_data = (void *)key;
+    return mdb_cursor_put(f->cur[db], &k, &d, 0);
+}
+
+static int
+st_exists(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen, int *found)
+{
+    MDB_val k = {klen, (void *)key}, d;
+    int rc = mdb_cursor_get(f->cur[db], &k, &d, MDB_SET_KEY);
+
+    *found = rc == 0;
+    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+/* May a new value be created in (site, day, class)? Counts it if so. */
+static int
+st_admit(struct st_flush *f, const unsigned char *site, size_t slen, uint32_t day, int cls,
+         int *ok)
+{
+    struct st_key ck;
+    struct st_card *c;
+
+    st_kinit(&ck);
+    st_kbyte(&ck, 'c');
+    st_kput(&ck, site, slen);
+    st_kbyte(&ck, 0);
+    st_kperiod(&ck, day);
+    st_kbyte(&ck, (unsigned char)cls);
+    c = hz_kmap_put(f->cards, ck.b, ck.n, NULL);
+    if (!c->loaded) {
+        MDB_val k = {ck.n, ck.b}, v;
+        int rc = mdb_get(f->txn, f->t->s->dbi[DB_META], &k, &v);
+        if (rc == 0 && v.mv_size == 8)
+            c->n = st_le64(v.mv_data);
+        else if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        c->loaded = 1;
+    }
+    *ok = c->n < f->t->max_values;
+    if (*ok) {
+        c->n++;
+        c->dirty = 1;
+    }
+    return 0;
+}
+
+static void
+st_month_delta(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen,
+               size_t period_off, const uint64_t *v, int n)
+{
+    unsigned char mk[ST_KEY_MAX + 8];
+    struct st_delta *d;
+    size_t slen = strlen((const char *)key);
+
+    /* Month key: db byte, then the day key with gran 'm' and the month. */
+    mk[0] = (unsigned char)db;
+    memcpy(mk + 1, key, klen);
+    mk[1 + slen + 1] = 'm';
+    st_be32(mk + 1 + period_off, st_month_of((int32_t)st_rd32(key + period_off)));
+    d = hz_kmap_put(f->months, mk, klen + 1, NULL);
+    for (int i = 0; i < n; i++)
+        d->v[i] += v[i];
+}
+
+/* Writes one day-level delta: capped when the value is new, then mirrored
+ * into its month delta under the value it was written as. */
+static int
+st_flush_one(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen,
+             const uint64_t *v)
+{
+    unsigned char other[ST_KEY_MAX + 8];
+    size_t slen = strlen((const char *)key);
+    size_t poff = slen + 2 + (db == DB_ROWS ? 1 : 0); /* site\0 gran [dim] */
+    size_t vstart = poff + 4;
+    int n = st_width[db], cls = -1, rc, found, ok;
+    char gran = (char)key[slen + 1];
+
+    if (gran == 'h')
+        return st_apply(f, db, key, klen, v, n);
+    if (db == DB_ROWS && key[slen + 2] != HZ_DIM_TOTAL)
+        cls = key[slen + 2];
+    else if (db == DB_HIST && klen > vstart)
+        cls = ST_CLASS_HIST;
+    else if (db == DB_TRANS)
+        cls = ST_CLASS_TRANS;
+    if (cls >= 0) {
+        size_t ol = strlen(ST_OTHER);
+        int is_other = klen - vstart == ol && memcmp(key + vstart, ST_OTHER, ol) == 0;
+        if (db == DB_TRANS)
+            is_other = klen - vstart == 2 * ol + 1 &&
+                       memcmp(key + vstart, ST_OTHER "\0" ST_OTHER, 2 * ol + 1) == 0;
+        if (!is_other) {
+            if ((rc = st_exists(f, db, key, klen, &found)) != 0)
+                return rc;
+            ok = 1;
+            if (!found &&
+                (rc = st_admit(f, key, slen, st_rd32(key + poff), cls, &ok)) != 0)
+                return rc;
+            if (!ok) {
+                memcpy(other, key, vstart);
+                memcpy(other + vstart, ST_OTHER, ol);
+                klen = vstart + ol;
+                if (db == DB_TRANS) {
+                    other[klen++] = 0;
+                    memcpy(other + klen, ST_OTHER, ol);
+                    klen += ol;
+                }
+                key = other;
+            }
+        }
+    }
+    if ((rc = st_apply(f, db, key, klen, v, n)) != 0)
+        return rc;
+    st_month_delta(f, db, key, klen, poff, v, n);
+    return 0;
+}
+
+static int
+st_flush(struct st_flush *f)
+{
+    hz_wtxn *t = f->t;
+    int rc = 0;
+
+    for (int i = 1; i < DB_N; i++)
+        if ((rc = mdb_cursor_open(f->txn, t->s->dbi[i], &f->cur[i])) != 0)
+            return rc;
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(t->delta); i++) {
+        const void *kp;
+        size_t kl;
+        const struct st_delta *d = hz_kmap_at(t->delta, i, &kp, &kl);
+        const unsigned char *k = kp;
+        rc = st_flush_one(f, (enum st_db)k[0], k + 1, kl - 1, d->v);
+    }
+    /* Month rows, in key order too. */
+    hz_kmap_sort(f->months);
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(f->months); i++) {
+        const void *kp;
+        size_t kl;
+        const struct st_delta *d = hz_kmap_at(f->months, i, &kp, &kl);
+        const unsigned char *k = kp;
+        rc = st_apply(f, (enum st_db)k[0], k + 1, kl - 1, d->v, st_width[k[0]]);
+    }
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(f->cards); i++) {
+        const void *kp;
+        size_t kl;
+        const struct st_card *c = hz_kmap_at(f->cards, i, &kp, &kl);
+        unsigned char b[8];
+        MDB_val k = {kl, (void *)kp}, v = {8, b};
+        if (!c->dirty)
+            continue;
+        st_put64(b, c->n);
+        rc = mdb_put(f->txn, t->s->dbi[DB_META], &k, &v, 0);
+    }
+    if (rc == 0 && t->has_pos) {
+        MDB_val k = {3, (void *)"pos"}, v = {strlen(t->pos), t->pos};
+        rc = mdb_put(f->txn, t->s->dbi[DB_META], &k, &v, 0);
+    }
+    for (int i = 1; i < DB_N; i++) {
+        if (f->cur[i] != NULL)
+            mdb_cursor_close(f->cur[i]);
+        f->cur[i] = NULL;
+    }
+    return rc;
+}
+
+/* Doubles the map after MDB_MAP_FULL (no transaction may be open). */
+static int
+st_grow(hz_store *s, struct hz_err *err)
+{
+    MDB_envinfo info;
+    size_t next;
+    int rc;
+
+    if ((rc = mdb_env_info(s->env, &info)) != 0)
+        return st_err(err, rc, "env info", s);
+    if (info.me_mapsize > SIZE_MAX / 2)
+        return hz_err_set(err, HZ_ESTORE, "%s: map full and cannot grow", s->path);
+    next = info.me_mapsize * 2;
+    if ((rc = mdb_env_set_mapsize(s->env, next)) != 0)
+        return st_err(err, rc, "map full; growing the map failed", s);
+    s->map_size = next;
+    hz_log_info("hz_store_commit: map full, grew to %zu KiB", next >> 10);
+    return 0;
+}
+
+int
+hz_store_commit(hz_wtxn *t, struct hz_err *err)
+{
+    hz_store *s = t->s;
+    struct st_flush f;
+    int rc;
+
+    hz_kmap_sort(t->delta);
+    memset(&f, 0, sizeof(f));
+    f.t = t;
+    f.cards = hz_kmap_new(sizeof(struct st_card));
+    f.months = hz_kmap_new(sizeof(struct st_delta));
+    for (;;) {
+        rc = mdb_txn_begin(s->env, NULL, 0, &f.txn);
+        if (rc != 0)
+            break;
+        rc = st_flush(&f);
+        if (rc == 0) {
+            rc = mdb_txn_commit(f.txn);
+        } else {
+            mdb_txn_abort(f.txn);
+        }
+        f.txn = NULL;
+        if (rc != MDB_MAP_FULL)
+            break;
+        /* Redo the whole batch in a bigger map: the deltas are untouched. */
+        hz_kmap_clear(f.cards);
+        hz_kmap_clear(f.months);
+        if ((rc = st_grow(s, err)) != 0) {
+            hz_kmap_free(f.cards);
+            hz_kmap_free(f.months);
+            st_wfree(t);
+            return rc;
+        }
+    }
+    hz_kmap_free(f.cards);
+    hz_kmap_free(f.months);
+    st_wfree(t);
+    if (rc != 0)
+        return st_err(err, rc, "commit", s);
+    return 0;
+}
+
+/* ------------------------------------------------------------ retention */
+
+/* 1 if the key (of db) lies wholly before cutoff_day. */
+static int
+st_is_old(enum st_db db, const unsigned char *k, size_t klen, int32_t cutoff)
+{
+    const unsigned char *z = memchr(k, 0, klen);
+    size_t off;
+
+    if (db == DB_META) {
+        /* 'c' site\0 day class */
+        if (klen < 1 || k[0] != 'c' || z == NULL || (size_t)(z - k) + 6 != klen)
+            return 0;
+        return (int32_t)st_rd32(z + 1) < cutoff;
+    }
+    if (z == NULL)
+        return 0;
+    off = (size_t)(z - k) + 2 + (db == DB_ROWS ? 1 : 0);
+    if (off + 4 > klen)
+        return 0;
+    uint32_t p = st_rd32(k + off);
+    switch (z[1]) {
+    case 'd':
+        return (int64_t)p < cutoff;
+    case 'h':
+        return (int64_t)p < (int64_t)cutoff * 24;
+    case 'm':
+        return st_month_first(p + 1) <= cutoff;
+    default:
+        return 0;
+    }
+}
+
+static int
+st_put_ret(hz_store *s, MDB_txn *txn, int32_t cutoff)
+{
+    unsigned char b[4];
+    uint32_t c = (uint32_t)cutoff;
+    MDB_val k = {3, (void *)"ret"}, v = {4, b};
+
+    b[0] = (unsigned char)c;
+    b[1] = (unsigned char)(c >> 8);
+    b[2] = (unsigned char)(c >> 16);
+    b[3] = (unsigned char)(c >> 24);
+    return mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+}
+
+/* Deletes old keys of one database in chunks of ST_RETAIN_CHUNK per
+ * transaction (a huge delete would overflow one transaction's dirty list),
+ * resuming each chunk at the key where the last one stopped. */
+static int
+st_delete_db(hz_store *s, enum st_db db, int32_t cutoff, struct hz_err *err)
+{
+    unsigned char resume[ST_KEY_MAX + 1];
+    size_t rlen = 0;
+    int more = 1, started = 0;
+
+    while (more) {
+        MDB_txn *txn;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc, n = 0;
+
+        more = 0;
+        if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+            return st_err(err, rc, "retention txn", s);
+        if ((rc = mdb_cursor_open(txn, s->dbi[db], &cur)) != 0) {
+            mdb_txn_abort(txn);
+            return st_err(err, rc, "retention cursor", s);
+        }
+        if (started) {
+            k.mv_size = rlen;
+            k.mv_data = resume;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        } else {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        }
+        started = 1;
+        while (rc == 0) {
+            if (st_is_old(db, k.mv_data, k.mv_size, cutoff)) {
+                if (n >= ST_RETAIN_CHUNK) {
+                    /* Stop before this key; the next chunk starts here. */
+                    memcpy(resume, k.mv_data, k.mv_size);
+                    rlen = k.mv_size;
+                    more = 1;
+                    break;
+                }
+                if ((rc = mdb_cursor_del(cur, 0)) != 0)
+                    break;
+                n++;
+            }
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        if (rc == MDB_MAP_FULL) {
+            /* Deleting copies pages too: grow and redo this chunk. */
+            mdb_txn_abort(txn);
+            if ((rc = st_grow(s, err)) != 0)
+                return rc;
+            more = 1;
+            continue;
+        }
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+        if (rc != 0)
+            return st_err(err, rc, "retention delete", s);
+    }
+    return 0;
+}
+
+static int
+st_delete_old(hz_store *s, int32_t cutoff, struct hz_err *err)
+{
+    MDB_txn *txn;
+    int rc;
+
+    for (int db = 0; db < DB_N; db++)
+        if ((rc = st_delete_db(s, (enum st_db)db, cutoff, err)) != 0)
+            return rc;
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return st_err(err, rc, "retention txn", s);
+    if ((rc = st_put_ret(s, txn, cutoff)) != 0) {
+        mdb_txn_abort(txn);
+        return st_err(err, rc, "retention mark", s);
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return st_err(err, rc, "retention commit", s);
+    return 0;
+}
+
+static int
+st_fsync_path(const char *p, int dir)
+{
+    int fd = open(p, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    int rc = 0;
+
+    if (fd < 0)
+        return errno;
+    if (fsync(fd) != 0)
+        rc = errno;
+    (void)close(fd);
+    return rc;
+}
+
+/* Compacting copy into path/compact.tmp, then one write transaction there so
+ * that both meta pages of the new file describe the full data (the copy
+ * leaves meta page 0 empty, and a writer that shares a stale lock file with
+ * a reader picks the meta page by the lock's txnid parity), then rename
+ * over data.mdb and reopen. */
+static int
+st_compact(hz_store *s, struct hz_err *err)
+{
+    char tmp[PATH_MAX + 32], tdata[PATH_MAX + 48], tlock[PATH_MAX + 48], data[PATH_MAX + 16];
+    hz_store t;
+    int rc;
+
+    (void)snprintf(tmp, sizeof(tmp), "%s/compact.tmp", s->path);
+    (void)snprintf(tdata, sizeof(tdata), "%s/data.mdb", tmp);
+    (void)snprintf(tlock, sizeof(tlock), "%s/lock.mdb", tmp);
+    (void)snprintf(data, sizeof(data), "%s/data.mdb", s->path);
+    (void)unlink(tdata);
+    (void)unlink(tlock);
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return hz_err_set(err, HZ_ESTORE, "%s: mkdir: %s", tmp, strerror(errno));
+    if ((rc = mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT)) != 0) {
+        (void)unlink(tdata);
+        (void)rmdir(tmp);
+        return st_err(err, rc, "compacting copy", s);
+    }
+    memset(&t, 0, sizeof(t));
+    (void)hz_strlcpy(t.path, tmp, sizeof(t.path));
+    t.map_size = s->map_size;
+    if ((rc = st_env_open(&t, err)) != 0)
+        goto fail;
+    {
+        MDB_txn *txn;
+        unsigned char ver[4] = {ST_VERSION, 0, 0, 0};
+        MDB_val k = {3, (void *)"ver"}, v = {4, ver};
+        rc = mdb_txn_begin(t.env, NULL, 0, &txn);
+        if (rc == 0 && (rc = mdb_put(txn, t.dbi[DB_META], &k, &v, 0)) != 0)
+            mdb_txn_abort(txn);
+        else if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        if (rc == 0)
+            rc = mdb_env_sync(t.env, 1);
+        mdb_env_close(t.env);
+        if (rc != 0) {
+            st_err(err, rc, "compacted copy", s);
+            goto fail;
+        }
+    }
+    if ((rc = st_fsync_path(tdata, 0)) != 0) {
+        hz_err_set(err, HZ_ESTORE, "%s: fsync: %s", tdata, strerror(rc));
+        goto fail;
+    }
+    mdb_env_close(s->env);
+    s->env = NULL;
+    if (rename(tdata, data) != 0) {
+        hz_err_set(err, HZ_ESTORE, "%s: rename: %s", data, strerror(errno));
+        (void)st_env_open(s, NULL);
+        goto fail;
+    }
+    (void)st_fsync_path(s->path, 1);
+    (void)unlink(tlock);
+    (void)rmdir(tmp);
+    return st_env_open(s, err);
+fail:
+    (void)unlink(tdata);
+    (void)unlink(tlock);
+    (void)rmdir(tmp);
+    return HZ_ESTORE;
+}
+
+int
+hz_store_retain(hz_store *s, int32_t cutoff_day, struct hz_err *err)
+{
+    int rc;
+
+    if (s->readonly)
+        return hz_err_set(err, HZ_ESTORE, "%s: opened read-only", s->path);
+    if ((rc = st_delete_old(s, cutoff_day, err)) != 0)
+        return rc;
+    return st_compact(s, err);
+}
