@@ -28,6 +28,41 @@
 #include "dashboard/jsonw.h"
 #include "dashboard/query.h"
 
+/*
+ * Answer cache. The same question over the same data has the same answer,
+ * and a dashboard page asks a dozen questions each time it is opened, so
+ * 200 answers of the stats routes are kept (LRU, bounded in entries and
+ * bytes) under the exact request (route, query string, body). The whole
+ * cache is dropped when the data may have changed: another stream position
+ * in the store (the aggregator committed), a reopened store, or another
+ * minute (periods are relative to "today"). Realtime is never cached.
+ */
+#define DASH_CACHE_SLOTS     64
+#define DASH_CACHE_BYTES     (8u << 20)
+#define DASH_CACHE_ENTRY_MAX (1u << 20)
+
+struct dash_centry {
+    char *key; /* route \n query \n body; NULL = free slot */
+    size_t klen;
+    char *body;
+    size_t blen;
+    const char *ctype; /* static string */
+    char *disposition; /* Content-Disposition, or NULL */
+    uint64_t used;     /* LRU clock */
+};
+
+struct dash_cache {
+    struct dash_centry e[DASH_CACHE_SLOTS];
+    size_t bytes;
+    uint64_t clock;
+    char pos[64]; /* store position the entries belong to */
+    int64_t minute;
+    const void *store;
+    /* The request being answered, while its answer may be kept. */
+    char *want;
+    size_t wantlen;
+};
+
 struct hz_dash {
     struct event_base *base;
     struct evhttp *http;
@@ -35,10 +70,11 @@ struct hz_dash {
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
-    time_t checked;                      /* last swap check (monotonic seconds) */
-    unsigned char key[32];               /* session key, random per process */
-    char session[HZ_DASH_SESSION_HEX];   /* the cookie value of the valid token */
+    time_t checked;                    /* last swap check (monotonic seconds) */
+    unsigned char key[32];             /* session key, random per process */
+    char session[HZ_DASH_SESSION_HEX]; /* the cookie value of the valid token */
     struct hz_qopts qopts;
+    struct dash_cache cache;
 };
 
 /* clang-format off */
@@ -49,6 +85,10 @@ static const char csp[] =
 
 /* ================================================================ pure helpers */
 
+/*
+ * Constant time in the secret's length: every byte of b is visited and
+ * differences are OR-ed, never returned early.
+ */
 int
 hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -62,6 +102,10 @@ hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
     return diff == 0;
 }
 
+/*
+ * Two SipHash-2-4 outputs under the two halves of the process key: 128 bits
+ * that prove knowledge of the token without containing it.
+ */
 void
 hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX])
 {
@@ -77,6 +121,10 @@ hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH
     explicit_bzero(mac, sizeof(mac));
 }
 
+/*
+ * Cookie header parsing: "a=1; b=2", names matched exactly (a prefix or
+ * suffix of the name is another cookie).
+ */
 int
 hz_dash_cookie(const char *header, const char *name, const char **val, size_t *len)
 {
@@ -100,6 +148,7 @@ hz_dash_cookie(const char *header, const char *name, const char **val, size_t *l
     return 0;
 }
 
+/* Percent-decoding with '+' as space (form encoding), strict escapes. */
 long
 hz_dash_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
@@ -109,8 +158,8 @@ hz_dash_form_field(const char *body, size_t len, const char *name, char *out, si
         const char *pair = body + i, *amp = memchr(pair, '&', len - i);
         size_t plen = amp ? (size_t)(amp - pair) : len - i;
         if (plen > nlen && memcmp(pair, name, nlen) == 0 && pair[nlen] == '=') {
-            long n = cap > 0 ? hz_pct_decode(out, cap - 1, pair + nlen + 1, plen - nlen - 1, 1)
-                             : -1;
+            long n =
+                cap > 0 ? hz_pct_decode(out, cap - 1, pair + nlen + 1, plen - nlen - 1, 1) : -1;
             if (n < 0)
                 return -1;
             out[n] = '\0';
@@ -121,8 +170,99 @@ hz_dash_form_field(const char *body, size_t len, const char *name, char *out, si
     return -1;
 }
 
+/* ================================================================ cache */
+
+/* Frees one entry and its share of the byte count. */
+static void
+cache_drop(struct dash_cache *c, struct dash_centry *e)
+{
+    if (e->key == NULL)
+        return;
+    c->bytes -= e->klen + e->blen;
+    free(e->key);
+    free(e->body);
+    free(e->disposition);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Empties the cache (new data, a reopened store, a new minute, exit). */
+static void
+cache_flush(struct dash_cache *c)
+{
+    for (int i = 0; i < DASH_CACHE_SLOTS; i++)
+        cache_drop(c, &c->e[i]);
+}
+
+/* Drops everything when the data or the day may have changed. */
+static void
+cache_validate(struct dash_cache *c, const void *store, const char *pos, int64_t now)
+{
+    if (c->store == store && c->minute == now / 60 && strcmp(c->pos, pos) == 0)
+        return;
+    cache_flush(c);
+    c->store = store;
+    c->minute = now / 60;
+    (void)hz_strlcpy(c->pos, pos, sizeof(c->pos));
+}
+
+/* The entry for exactly this request, refreshed in the LRU order, or NULL. */
+static struct dash_centry *
+cache_find(struct dash_cache *c, const char *key, size_t klen)
+{
+    for (int i = 0; i < DASH_CACHE_SLOTS; i++) {
+        struct dash_centry *e = &c->e[i];
+        if (e->key != NULL && e->klen == klen && memcmp(e->key, key, klen) == 0) {
+            e->used = ++c->clock;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a copy of an answer under c->want (then cleared). */
+static void
+cache_put(struct dash_cache *c, const char *ctype, const char *disposition, const char *body,
+          size_t blen)
+{
+    struct dash_centry *slot = NULL;
+
+    if (c->want == NULL || blen > DASH_CACHE_ENTRY_MAX)
+        goto done;
+    for (;;) {
+        struct dash_centry *lru = NULL;
+        slot = NULL;
+        for (int i = 0; i < DASH_CACHE_SLOTS; i++) {
+            struct dash_centry *e = &c->e[i];
+            if (e->key == NULL && slot == NULL)
+                slot = e;
+            if (e->key != NULL && (lru == NULL || e->used < lru->used))
+                lru = e;
+        }
+        if (slot != NULL && c->bytes + c->wantlen + blen <= DASH_CACHE_BYTES)
+            break;
+        if (lru == NULL)
+            goto done; /* empty and still too big */
+        cache_drop(c, lru);
+    }
+    slot->key = c->want;
+    slot->klen = c->wantlen;
+    slot->body = hz_xmalloc(blen + 1);
+    memcpy(slot->body, body, blen);
+    slot->blen = blen;
+    slot->ctype = ctype;
+    slot->disposition = disposition ? hz_xstrdup(disposition) : NULL;
+    slot->used = ++c->clock;
+    c->bytes += slot->klen + blen;
+    c->want = NULL; /* owned by the slot now */
+done:
+    free(c->want);
+    c->want = NULL;
+    c->wantlen = 0;
+}
+
 /* ================================================================ replies */
 
+/* Seconds of a clock that never jumps (for "at most once a second"). */
 static time_t
 dash_monotonic(void)
 {
@@ -132,6 +272,7 @@ dash_monotonic(void)
     return ts.tv_sec;
 }
 
+/* evbuffer cleanup: frees a body handed over with evbuffer_add_reference. */
 static void
 dash_free_cb(const void *data, size_t len, void *arg)
 {
@@ -158,12 +299,18 @@ dash_headers(struct evhttp_request *req, const char *ctype)
  * the Content-Length of the body it would have had, and no body.
  */
 static void
-dash_send(struct evhttp_request *req, int status, const char *reason, const char *ctype,
+dash_send(hz_dash *d, struct evhttp_request *req, int status, const char *reason, const char *ctype,
           char *body, size_t len)
 {
     struct evbuffer *out = evbuffer_new();
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
+    if (d != NULL && d->cache.want != NULL) {
+        if (status == 200)
+            cache_put(&d->cache, ctype, evhttp_find_header(h, "Content-Disposition"), body, len);
+        else
+            cache_put(&d->cache, NULL, NULL, NULL, DASH_CACHE_ENTRY_MAX + 1); /* forget */
+    }
     dash_headers(req, ctype);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char cl[24];
@@ -181,8 +328,13 @@ dash_send(struct evhttp_request *req, int status, const char *reason, const char
         evbuffer_free(out);
 }
 
+/*
+ * Sends a JSON answer from w (taken over) with Cache-Control: no-store.
+ * d (may be NULL) lets the answer be kept in the cache.
+ */
 static void
-dash_json(struct evhttp_request *req, int status, const char *reason, struct hz_jsonw *w)
+dash_json(hz_dash *d, struct evhttp_request *req, int status, const char *reason,
+          struct hz_jsonw *w)
 {
     size_t len;
     char *body;
@@ -197,9 +349,10 @@ dash_json(struct evhttp_request *req, int status, const char *reason, struct hz_
     }
     body = hz_jsonw_take(w, &len);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    dash_send(req, status, reason, "application/json; charset=utf-8", body, len);
+    dash_send(d, req, status, reason, "application/json; charset=utf-8", body, len);
 }
 
+/* An error answer: {"error":msg}, never cached, never with data. */
 static void
 dash_error(struct evhttp_request *req, int status, const char *reason, const char *msg)
 {
@@ -207,9 +360,10 @@ dash_error(struct evhttp_request *req, int status, const char *reason, const cha
 
     hz_jsonw_init(&w);
     hz_api_error(&w, msg);
-    dash_json(req, status, reason, &w);
+    dash_json(NULL, req, status, reason, &w);
 }
 
+/* A known path asked with the wrong method: 405 with the methods it takes. */
 static void
 dash_405(struct evhttp_request *req, const char *allow)
 {
@@ -217,6 +371,7 @@ dash_405(struct evhttp_request *req, const char *allow)
     dash_error(req, 405, "Method Not Allowed", "method not allowed");
 }
 
+/* No valid token or cookie: 401 with a Bearer challenge and no data. */
 static void
 dash_401(struct evhttp_request *req)
 {
@@ -234,7 +389,7 @@ dash_store_check(hz_dash *d)
 {
     time_t now = dash_monotonic();
     hz_store *s;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     if (now == d->checked)
         return;
@@ -293,12 +448,13 @@ dash_body(struct evhttp_request *req, size_t max, size_t *len)
     return b;
 }
 
+/* 303 See Other to a local path (after the login and logout forms). */
 static void
 dash_redirect(struct evhttp_request *req, const char *to)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Location", to);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-    dash_send(req, 303, "See Other", "text/plain; charset=utf-8", NULL, 0);
+    dash_send(NULL, req, 303, "See Other", "text/plain; charset=utf-8", NULL, 0);
 }
 
 /* POST /login: the form's token; on success the session cookie. */
@@ -331,6 +487,7 @@ dash_login(hz_dash *d, struct evhttp_request *req)
     dash_redirect(req, "/");
 }
 
+/* POST /logout: expires the session cookie. */
 static void
 dash_logout(struct evhttp_request *req)
 {
@@ -341,11 +498,15 @@ dash_logout(struct evhttp_request *req)
 
 /* ================================================================ assets */
 
+/*
+ * An embedded asset ("/" is index.html): ETag and 304, HEAD, no copy of
+ * the bytes (they are static), the security headers on every answer.
+ */
 static void
 dash_asset(hz_dash *d, struct evhttp_request *req, const char *path)
 {
-    const struct hz_asset *a = hz_asset_find(d->assets, strcmp(path, "/") == 0 ? "/index.html"
-                                                                               : path);
+    const struct hz_asset *a =
+        hz_asset_find(d->assets, strcmp(path, "/") == 0 ? "/index.html" : path);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
     struct evbuffer *out;
@@ -380,11 +541,10 @@ dash_asset(hz_dash *d, struct evhttp_request *req, const char *path)
 
 /* Runs q and replies in its shape (v1 JSON, CSV, v2 JSON). */
 static void
-dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
-           int v2)
+dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, int v2)
 {
     struct hz_qres r;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     struct hz_jsonw w;
 
     hz_qres_init(&r);
@@ -406,18 +566,22 @@ dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
         (void)snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Disposition", disp);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-        dash_send(req, 200, "OK", "text/csv; charset=utf-8", body, len);
+        dash_send(d, req, 200, "OK", "text/csv; charset=utf-8", body, len);
     } else {
         hz_jsonw_init(&w);
         if (v2)
             hz_api_v2(&w, q, &r, d->qopts.min_visitors);
         else
             hz_api_v1(&w, q, &r);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
     }
     hz_qres_free(&r);
 }
 
+/*
+ * GET /api/v1/funnels: the store's step counts for the site's funnels
+ * (the asked one, or all), rendered with conversions and times.
+ */
 static int
 dash_funnels(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
              struct hz_err *err)
@@ -441,10 +605,11 @@ dash_funnels(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz
     hz_jsonw_init(&w);
     hz_api_funnels(&w, q, s, steps);
     free(steps);
-    dash_json(req, 200, "OK", &w);
+    dash_json(d, req, 200, "OK", &w);
     return 0;
 }
 
+/* GET /api/v1/paths: transitions into and out of one page. */
 static int
 dash_paths(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
            struct hz_err *err)
@@ -456,14 +621,15 @@ dash_paths(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
     if (rc == 0) {
         hz_jsonw_init(&w);
         hz_api_paths(&w, q, &p);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
     }
     hz_paths_free(&p);
     return rc;
 }
 
+/* GET /api/v1/filtered: the site's drop rows and the unknown-site rows. */
 static int
-dash_filtered(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
+dash_filtered(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
               struct hz_err *err)
 {
     struct hz_qres site, unknown;
@@ -487,7 +653,7 @@ dash_filtered(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
         hz_query_order(&site, &byn);
         hz_jsonw_init(&w);
         hz_api_filtered(&w, q, &site, &unknown);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
     } else {
         hz_err_set(err, HZ_ESTORE, "filtered: %s", hz_strerror(rc));
     }
@@ -496,6 +662,10 @@ dash_filtered(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
     return rc;
 }
 
+/*
+ * GET /api/v1/stats/realtime/visitors: the current local hour's visitors.
+ * Never cached: the hour row grows all the time.
+ */
 static int
 dash_realtime(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, int64_t now,
               struct hz_err *err)
@@ -510,7 +680,7 @@ dash_realtime(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, 
         return hz_err_set(err, HZ_ESTORE, "realtime: %s", hz_strerror(rc));
     hz_jsonw_init(&w);
     hz_api_realtime(&w, v);
-    dash_json(req, 200, "OK", &w);
+    dash_json(NULL, req, 200, "OK", &w); /* never cached */
     return 0;
 }
 
@@ -518,16 +688,60 @@ static const struct {
     const char *path;
     enum hz_api_route route;
 } api_routes[] = {
-    { "/api/v1/stats/aggregate", HZ_API_AGGREGATE },
-    { "/api/v1/stats/timeseries", HZ_API_TIMESERIES },
-    { "/api/v1/stats/breakdown", HZ_API_BREAKDOWN },
-    { "/api/v1/stats/realtime/visitors", HZ_API_REALTIME },
-    { "/api/v1/funnels", HZ_API_FUNNELS },
-    { "/api/v1/paths", HZ_API_PATHS },
-    { "/api/v1/filtered", HZ_API_FILTERED },
-    { "/api/v1/sites", HZ_API_SITES },
-    { "/api/v2/query", HZ_API_V2 },
+    {"/api/v1/stats/aggregate", HZ_API_AGGREGATE},
+    {"/api/v1/stats/timeseries", HZ_API_TIMESERIES},
+    {"/api/v1/stats/breakdown", HZ_API_BREAKDOWN},
+    {"/api/v1/stats/realtime/visitors", HZ_API_REALTIME},
+    {"/api/v1/funnels", HZ_API_FUNNELS},
+    {"/api/v1/paths", HZ_API_PATHS},
+    {"/api/v1/filtered", HZ_API_FILTERED},
+    {"/api/v1/sites", HZ_API_SITES},
+    {"/api/v2/query", HZ_API_V2},
 };
+
+/*
+ * Answers from the cache when it can (1); otherwise arms it so that the
+ * answer about to be sent is kept (0).
+ */
+static int
+dash_cached(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const char *path, const char *query,
+            const char *body, size_t blen, int64_t now)
+{
+    size_t plen = strlen(path), qlen = query ? strlen(query) : 0;
+    char pos[64];
+    struct dash_centry *e;
+    char *key;
+
+    if (hz_store_position(t, pos) != 0)
+        return 0;
+    cache_validate(&d->cache, d->store, pos, now);
+    key = hz_xmalloc(plen + qlen + blen + 3);
+    memcpy(key, path, plen);
+    key[plen] = '\n';
+    if (qlen > 0)
+        memcpy(key + plen + 1, query, qlen);
+    key[plen + 1 + qlen] = '\n';
+    if (blen > 0)
+        memcpy(key + plen + qlen + 2, body, blen);
+    key[plen + qlen + blen + 2] = '\0';
+    e = cache_find(&d->cache, key, plen + qlen + blen + 2);
+    if (e == NULL) {
+        d->cache.want = key;
+        d->cache.wantlen = plen + qlen + blen + 2;
+        return 0;
+    }
+    free(key);
+    if (e->disposition != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Disposition",
+                          e->disposition);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    {
+        char *copy = hz_xmalloc(e->blen + 1);
+        memcpy(copy, e->body, e->blen);
+        dash_send(NULL, req, 200, "OK", e->ctype, copy, e->blen);
+    }
+    return 1;
+}
 
 /* An authenticated /api/ request. */
 static void
@@ -536,7 +750,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     int64_t now = (int64_t)time(NULL);
     struct hz_query *q = NULL;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     struct hz_jsonw w;
     hz_rtxn *t = NULL;
     char *body = NULL;
@@ -563,7 +777,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     if (route == HZ_API_SITES) {
         hz_jsonw_init(&w);
         hz_api_sites(&w, d->cfg, now);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
         return;
     }
     q = hz_xmalloc(sizeof(*q));
@@ -574,8 +788,8 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         }
         rc = hz_api_parse_v2(body, blen, d->cfg, now, q, &err);
     } else {
-        rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now,
-                             q, &err);
+        rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now, q,
+                             &err);
     }
     if (rc != 0) {
         dash_error(req, 400, "Bad Request", err.msg);
@@ -587,6 +801,8 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_error(req, 500, "Internal Server Error", "internal error");
         goto done;
     }
+    if (route != HZ_API_REALTIME && dash_cached(d, req, t, path, query, body, blen, now))
+        goto done;
     rc = 0;
     switch (route) {
     case HZ_API_REALTIME:
@@ -599,7 +815,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         rc = dash_paths(d, req, t, q, &err);
         break;
     case HZ_API_FILTERED:
-        rc = dash_filtered(req, t, q, &err);
+        rc = dash_filtered(d, req, t, q, &err);
         break;
     default:
         dash_stats(d, req, t, q, route == HZ_API_V2);
@@ -610,6 +826,8 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_error(req, 500, "Internal Server Error", "internal error");
     }
 done:
+    free(d->cache.want); /* an answer that was not kept */
+    d->cache.want = NULL;
     hz_store_rend(t);
     free(body);
     free(q);
@@ -617,6 +835,10 @@ done:
 
 /* ================================================================ routing */
 
+/*
+ * Every request: limits before authentication, then /api/ (token or
+ * cookie required), the login and logout forms, privacy.json, the assets.
+ */
 static void
 dash_request(struct evhttp_request *req, void *arg)
 {
@@ -665,7 +887,7 @@ dash_request(struct evhttp_request *req, void *arg)
         struct hz_jsonw w;
         hz_jsonw_init(&w);
         hz_api_privacy(&w, d->cfg);
-        dash_json(req, 200, "OK", &w);
+        dash_json(d, req, 200, "OK", &w);
         return;
     }
     dash_asset(d, req, path);
@@ -673,6 +895,11 @@ dash_request(struct evhttp_request *req, void *arg)
 
 /* ================================================================ life cycle */
 
+/*
+ * Limits are set explicitly; libevent 2.1's defaults are unlimited.
+ * The session value is computed once: checking a cookie is then one
+ * constant-time comparison.
+ */
 int
 hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
             const struct hz_asset *assets, hz_store *store, struct hz_err *err)
@@ -703,6 +930,7 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     return 0;
 }
 
+/* IPv4/IPv6 host:port from [dashboard] listen (unix sockets: not here). */
 int
 hz_dash_bind(hz_dash *d, struct hz_err *err)
 {
@@ -717,6 +945,7 @@ hz_dash_bind(hz_dash *d, struct hz_err *err)
     return 0;
 }
 
+/* Removing the listener lets established connections finish. */
 void
 hz_dash_stop(hz_dash *d)
 {
@@ -726,6 +955,7 @@ hz_dash_stop(hz_dash *d)
     }
 }
 
+/* Connections go with evhttp_free; secrets are wiped. */
 void
 hz_dash_free(hz_dash *d)
 {
@@ -733,6 +963,8 @@ hz_dash_free(hz_dash *d)
         return;
     if (d->http != NULL)
         evhttp_free(d->http);
+    cache_flush(&d->cache);
+    free(d->cache.want);
     hz_store_close(d->store);
     explicit_bzero(d->key, sizeof(d->key));
     explicit_bzero(d->session, sizeof(d->session));

@@ -337,6 +337,8 @@
       card.node = { body: body, csv: csv, note: note };
       grid.appendChild(sec);
     });
+    /* Filtered traffic pairs with the last table in the grid. */
+    grid.appendChild($('filtered-card'));
   }
 
   function loadTable(card) {
