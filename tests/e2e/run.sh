@@ -201,4 +201,11 @@ if [ $rc -ne 0 ]; then
         tail -n 15 "$TMP/$l.log"
     done
 fi
+
+# The dashboard's own browser test (layout, XSS, CSP), with the same
+# playwright-core; `make check` reaches tests/e2e only through this script.
+if [ -f tests/e2e/dash.sh ]; then
+    echo "== dashboard browser test (tests/e2e/dash.sh)"
+    HZ_PLAYWRIGHT_DIR=$E2E sh tests/e2e/dash.sh || rc=1
+fi
 exit $rc
