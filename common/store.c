@@ -68,6 +68,9 @@ struct st_delta {
 struct hz_wtxn {
     hz_store *s;
     hz_kmap *delta; /* db byte + LMDB key -> struct st_delta */
+    hz_kmap *cards; /* meta card key -> struct st_card */
+    MDB_txn *snap;  /* read snapshot for cap decisions, or NULL */
+    int snap_rc;    /* a failed snapshot: the commit reports it */
     uint64_t max_values;
     char pos[64];
     int has_pos;
@@ -318,8 +321,11 @@ st_env_open(hz_store *s, struct hz_err *err)
     (void)mdb_env_set_maxdbs(s->env, 8);
     if (s->map_size > 0)
         (void)mdb_env_set_mapsize(s->env, s->map_size);
+    /* NOTLS: read snapshots are tied to their txn, not the thread, so a
+     * writer's cap snapshot and a reader can coexist in one thread. */
+    flags |= MDB_NOTLS;
     if (s->readonly)
-        flags |= MDB_RDONLY | MDB_NOTLS;
+        flags |= MDB_RDONLY;
     rc = mdb_env_open(s->env, s->path, flags, 0600);
     if (rc != 0) {
         mdb_env_close(s->env);
@@ -899,6 +905,13 @@ hz_store_span(hz_rtxn *t, const char *site, int32_t *first, int32_t *last)
 
 /* ------------------------------------------------------------ writing */
 
+/* A distinct-value counter of (site, day, class), as loaded plus this
+ * batch's admissions. */
+struct st_card {
+    uint64_t n;
+    int dirty;
+};
+
 int
 hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *err)
 {
@@ -917,6 +930,7 @@ hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *
     } else {
         t->delta = hz_kmap_new(sizeof(struct st_delta));
     }
+    t->cards = hz_kmap_new(sizeof(struct st_card));
     *out = t;
     return 0;
 }
@@ -924,11 +938,14 @@ hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *
 static void
 st_wfree(hz_wtxn *t)
 {
+    if (t->snap != NULL)
+        mdb_txn_abort(t->snap);
     hz_kmap_clear(t->delta);
     if (t->s->spare == NULL)
         t->s->spare = t->delta;
     else
         hz_kmap_free(t->delta);
+    hz_kmap_free(t->cards);
     free(t);
 }
 
@@ -944,6 +961,77 @@ st_delta(hz_wtxn *t, const struct st_key *k)
 {
     struct st_delta *d = hz_kmap_put(t->delta, k->b, k->n, NULL);
     return d->v;
+}
+
+/* A read snapshot for the cap decisions, begun on first use. The writer is
+ * the only writer, so the snapshot is the current state. */
+static MDB_txn *
+st_snap(hz_wtxn *t)
+{
+    if (t->snap == NULL && t->snap_rc == 0)
+        t->snap_rc = mdb_txn_begin(t->s->env, NULL, MDB_RDONLY, &t->snap);
+    return t->snap;
+}
+
+/* May a new value be created in (site, day, class)? Counts it if so. */
+static int
+st_admit(hz_wtxn *t, const char *site, size_t slen, uint32_t day, int cls)
+{
+    struct st_key ck;
+    struct st_card *c;
+    int created;
+
+    st_kinit(&ck);
+    st_kbyte(&ck, 'c');
+    st_kput(&ck, site, slen);
+    st_kbyte(&ck, 0);
+    st_kperiod(&ck, day);
+    st_kbyte(&ck, (unsigned char)cls);
+    c = hz_kmap_put(t->cards, ck.b, ck.n, &created);
+    if (created) {
+        MDB_val k = {ck.n, ck.b}, v;
+        MDB_txn *snap = st_snap(t);
+        if (snap != NULL && mdb_get(snap, t->s->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
+            c->n = st_le64(v.mv_data);
+    }
+    if (c->n >= t->max_values)
+        return 0;
+    c->n++;
+    c->dirty = 1;
+    return 1;
+}
+
+/* The delta of key k (db byte + LMDB key; the value starts at vstart),
+ * deciding the cardinality cap in stream order: a value already in this
+ * batch or in the store counts as before; a new one is admitted while
+ * (site, day, cls) has room, else the delta goes to "(other)" (a pair:
+ * "(other)" -> "(other)"). Deciding here, not at commit, makes the outcome
+ * independent of batch boundaries, so a replay after a crash folds exactly
+ * as an uninterrupted run. */
+static uint64_t *
+st_delta_cap(hz_wtxn *t, struct st_key *k, size_t vstart, const char *site, size_t slen,
+             uint32_t day, int cls, int pair)
+{
+    static const char other[] = ST_OTHER "\0" ST_OTHER;
+    size_t ol = pair ? sizeof(other) - 1 : strlen(ST_OTHER);
+    struct st_delta *d = hz_kmap_find(t->delta, k->b, k->n);
+    MDB_val kv, v;
+    MDB_txn *snap;
+
+    if (d != NULL)
+        return d->v;
+    if (k->n - vstart == ol && memcmp(k->b + vstart, other, ol) == 0)
+        return st_delta(t, k);
+    kv.mv_size = k->n - 1;
+    kv.mv_data = k->b + 1;
+    snap = st_snap(t);
+    if (snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0)
+        return st_delta(t, k);
+    if (st_admit(t, site, slen, day, cls))
+        return st_delta(t, k);
+    k->n = vstart;
+    st_kput(k, other, ol);
+    return st_delta(t, k);
 }
 
 /* Starts a delta key: db byte, site\0 gran. */
@@ -973,8 +1061,12 @@ hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const c
         return HZ_EINVAL;
     st_kbyte(&k, (unsigned char)dim);
     st_kperiod(&k, (uint32_t)day);
+    size_t vstart = k.n;
     st_kput(&k, value, vlen);
-    d = st_delta(t, &k);
+    if (dim == HZ_DIM_TOTAL)
+        d = st_delta(t, &k);
+    else
+        d = st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, dim, 0);
     for (int i = 0; i < 8; i++)
         d[i] += f[i];
     return 0;
@@ -1008,10 +1100,13 @@ hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page
         return HZ_EINVAL;
     st_kperiod(&k, (uint32_t)day);
     all = k;
-    st_kput(&k, page, plen);
-    st_delta(t, &k)[b] += 1;
-    if (plen > 0)
-        st_delta(t, &all)[b] += 1;
+    if (plen > 0) {
+        size_t vstart = k.n;
+        st_kput(&k, page, plen);
+        st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, ST_CLASS_HIST, 0)[b] +=
+            1;
+    }
+    st_delta(t, &all)[b] += 1;
     return 0;
 }
 
@@ -1041,25 +1136,26 @@ int
 hz_store_add_transition(hz_wtxn *t, const char *site, int32_t day, const char *from_page,
                         const char *to_page, uint64_t n)
 {
-    struct st_key k, base;
-    size_t fl = strlen(from_page), tl = strlen(to_page);
+    struct st_key k;
+    size_t fl = strlen(from_page), tl = strlen(to_page), vstart;
 
     if (fl >= HZ_PAGE_MAX || tl >= HZ_PAGE_MAX || day < 0 ||
         st_dkey(&k, DB_TRANS, site, 'd') != 0)
         return HZ_EINVAL;
     st_kperiod(&k, (uint32_t)day);
-    base = k;
+    vstart = k.n;
     st_kput(&k, from_page, fl);
     st_kbyte(&k, 0);
     st_kput(&k, to_page, tl);
     /* The delta key has one extra leading byte: LMDB's limit is on the rest. */
     if (k.over || k.n - 1 > ST_KEY_MAX) {
-        k = base;
+        k.over = 0;
+        k.n = vstart;
         st_kput(&k, ST_OTHER, strlen(ST_OTHER));
         st_kbyte(&k, 0);
         st_kput(&k, ST_OTHER, strlen(ST_OTHER));
     }
-    st_delta(t, &k)[0] += n;
+    st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, ST_CLASS_TRANS, 1)[0] += n;
     return 0;
 }
 
@@ -1077,16 +1173,10 @@ hz_store_set_position(hz_wtxn *t, const char *id)
 
 /* ---------------------------------------------------- writing: the flush */
 
-struct st_card {
-    uint64_t n;
-    int loaded, dirty;
-};
-
 struct st_flush {
     hz_wtxn *t;
     MDB_txn *txn;
     MDB_cursor *cur[DB_N];
-    hz_kmap *cards; /* meta card key -> struct st_card */
     hz_kmap *months; /* delta key of a month row -> struct st_delta */
 };
 
@@ -1119,117 +1209,24 @@ st_apply(struct st_flush *f, enum st_db db, const unsigned char *key, size_t kle
     return mdb_cursor_put(f->cur[db], &k, &d, 0);
 }
 
-static int
-st_exists(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen, int *found)
-{
-    MDB_val k = {klen, (void *)key}, d;
-    int rc = mdb_cursor_get(f->cur[db], &k, &d, MDB_SET_KEY);
-
-    *found = rc == 0;
-    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : rc;
-}
-
-/* May a new value be created in (site, day, class)? Counts it if so. */
-static int
-st_admit(struct st_flush *f, const unsigned char *site, size_t slen, uint32_t day, int cls,
-         int *ok)
-{
-    struct st_key ck;
-    struct st_card *c;
-
-    st_kinit(&ck);
-    st_kbyte(&ck, 'c');
-    st_kput(&ck, site, slen);
-    st_kbyte(&ck, 0);
-    st_kperiod(&ck, day);
-    st_kbyte(&ck, (unsigned char)cls);
-    c = hz_kmap_put(f->cards, ck.b, ck.n, NULL);
-    if (!c->loaded) {
-        MDB_val k = {ck.n, ck.b}, v;
-        int rc = mdb_get(f->txn, f->t->s->dbi[DB_META], &k, &v);
-        if (rc == 0 && v.mv_size == 8)
-            c->n = st_le64(v.mv_data);
-        else if (rc != 0 && rc != MDB_NOTFOUND)
-            return rc;
-        c->loaded = 1;
-    }
-    *ok = c->n < f->t->max_values;
-    if (*ok) {
-        c->n++;
-        c->dirty = 1;
-    }
-    return 0;
-}
-
+/* Adds a day row's delta to its month row's delta. */
 static void
 st_month_delta(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen,
-               size_t period_off, const uint64_t *v, int n)
+               const uint64_t *v, int n)
 {
     unsigned char mk[ST_KEY_MAX + 8];
     struct st_delta *d;
     size_t slen = strlen((const char *)key);
+    size_t poff = slen + 2 + (db == DB_ROWS ? 1 : 0); /* site\0 gran [dim] */
 
     /* Month key: db byte, then the day key with gran 'm' and the month. */
     mk[0] = (unsigned char)db;
     memcpy(mk + 1, key, klen);
     mk[1 + slen + 1] = 'm';
-    st_be32(mk + 1 + period_off, st_month_of((int32_t)st_rd32(key + period_off)));
+    st_be32(mk + 1 + poff, st_month_of((int32_t)st_rd32(key + poff)));
     d = hz_kmap_put(f->months, mk, klen + 1, NULL);
     for (int i = 0; i < n; i++)
         d->v[i] += v[i];
-}
-
-/* Writes one day-level delta: capped when the value is new, then mirrored
- * into its month delta under the value it was written as. */
-static int
-st_flush_one(struct st_flush *f, enum st_db db, const unsigned char *key, size_t klen,
-             const uint64_t *v)
-{
-    unsigned char other[ST_KEY_MAX + 8];
-    size_t slen = strlen((const char *)key);
-    size_t poff = slen + 2 + (db == DB_ROWS ? 1 : 0); /* site\0 gran [dim] */
-    size_t vstart = poff + 4;
-    int n = st_width[db], cls = -1, rc, found, ok;
-    char gran = (char)key[slen + 1];
-
-    if (gran == 'h')
-        return st_apply(f, db, key, klen, v, n);
-    if (db == DB_ROWS && key[slen + 2] != HZ_DIM_TOTAL)
-        cls = key[slen + 2];
-    else if (db == DB_HIST && klen > vstart)
-        cls = ST_CLASS_HIST;
-    else if (db == DB_TRANS)
-        cls = ST_CLASS_TRANS;
-    if (cls >= 0) {
-        size_t ol = strlen(ST_OTHER);
-        int is_other = klen - vstart == ol && memcmp(key + vstart, ST_OTHER, ol) == 0;
-        if (db == DB_TRANS)
-            is_other = klen - vstart == 2 * ol + 1 &&
-                       memcmp(key + vstart, ST_OTHER "\0" ST_OTHER, 2 * ol + 1) == 0;
-        if (!is_other) {
-            if ((rc = st_exists(f, db, key, klen, &found)) != 0)
-                return rc;
-            ok = 1;
-            if (!found &&
-                (rc = st_admit(f, key, slen, st_rd32(key + poff), cls, &ok)) != 0)
-                return rc;
-            if (!ok) {
-                memcpy(other, key, vstart);
-                memcpy(other + vstart, ST_OTHER, ol);
-                klen = vstart + ol;
-                if (db == DB_TRANS) {
-                    other[klen++] = 0;
-                    memcpy(other + klen, ST_OTHER, ol);
-                    klen += ol;
-                }
-                key = other;
-            }
-        }
-    }
-    if ((rc = st_apply(f, db, key, klen, v, n)) != 0)
-        return rc;
-    st_month_delta(f, db, key, klen, poff, v, n);
-    return 0;
 }
 
 static int
@@ -1240,13 +1237,16 @@ st_flush(struct st_flush *f)
 
     for (int i = 1; i < DB_N; i++)
         if ((rc = mdb_cursor_open(f->txn, t->s->dbi[i], &f->cur[i])) != 0)
-            return rc;
+            goto done;
     for (size_t i = 0; rc == 0 && i < hz_kmap_count(t->delta); i++) {
         const void *kp;
         size_t kl;
         const struct st_delta *d = hz_kmap_at(t->delta, i, &kp, &kl);
         const unsigned char *k = kp;
-        rc = st_flush_one(f, (enum st_db)k[0], k + 1, kl - 1, d->v);
+        enum st_db db = (enum st_db)k[0];
+        rc = st_apply(f, db, k + 1, kl - 1, d->v, st_width[db]);
+        if (rc == 0 && k[1 + strlen((const char *)k + 1) + 1] == 'd')
+            st_month_delta(f, db, k + 1, kl - 1, d->v, st_width[db]);
     }
     /* Month rows, in key order too. */
     hz_kmap_sort(f->months);
@@ -1257,10 +1257,10 @@ st_flush(struct st_flush *f)
         const unsigned char *k = kp;
         rc = st_apply(f, (enum st_db)k[0], k + 1, kl - 1, d->v, st_width[k[0]]);
     }
-    for (size_t i = 0; rc == 0 && i < hz_kmap_count(f->cards); i++) {
+    for (size_t i = 0; rc == 0 && i < hz_kmap_count(t->cards); i++) {
         const void *kp;
         size_t kl;
-        const struct st_card *c = hz_kmap_at(f->cards, i, &kp, &kl);
+        const struct st_card *c = hz_kmap_at(t->cards, i, &kp, &kl);
         unsigned char b[8];
         MDB_val k = {kl, (void *)kp}, v = {8, b};
         if (!c->dirty)
@@ -1272,6 +1272,7 @@ st_flush(struct st_flush *f)
         MDB_val k = {3, (void *)"pos"}, v = {strlen(t->pos), t->pos};
         rc = mdb_put(f->txn, t->s->dbi[DB_META], &k, &v, 0);
     }
+done:
     for (int i = 1; i < DB_N; i++) {
         if (f->cur[i] != NULL)
             mdb_cursor_close(f->cur[i]);
@@ -1307,10 +1308,19 @@ hz_store_commit(hz_wtxn *t, struct hz_err *err)
     struct st_flush f;
     int rc;
 
+    if (t->snap != NULL) {
+        /* One transaction per thread: the snapshot ends before the write. */
+        mdb_txn_abort(t->snap);
+        t->snap = NULL;
+    }
+    if (t->snap_rc != 0) {
+        rc = t->snap_rc;
+        st_wfree(t);
+        return st_err(err, rc, "read snapshot", s);
+    }
     hz_kmap_sort(t->delta);
     memset(&f, 0, sizeof(f));
     f.t = t;
-    f.cards = hz_kmap_new(sizeof(struct st_card));
     f.months = hz_kmap_new(sizeof(struct st_delta));
     for (;;) {
         rc = mdb_txn_begin(s->env, NULL, 0, &f.txn);
@@ -1326,16 +1336,13 @@ hz_store_commit(hz_wtxn *t, struct hz_err *err)
         if (rc != MDB_MAP_FULL)
             break;
         /* Redo the whole batch in a bigger map: the deltas are untouched. */
-        hz_kmap_clear(f.cards);
         hz_kmap_clear(f.months);
         if ((rc = st_grow(s, err)) != 0) {
-            hz_kmap_free(f.cards);
             hz_kmap_free(f.months);
             st_wfree(t);
             return rc;
         }
     }
-    hz_kmap_free(f.cards);
     hz_kmap_free(f.months);
     st_wfree(t);
     if (rc != 0)
@@ -1390,6 +1397,67 @@ st_put_ret(hz_store *s, MDB_txn *txn, int32_t cutoff)
     return mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
 }
 
+/* A day row about to be deleted also lives in its month row, which stays
+ * while part of the month is retained: subtract the day from the month
+ * (values are arrays of u64 LE, month = sum of its days), and delete the
+ * month row when nothing is left, so an expired day leaves no trace, not
+ * even its value's name in a month key. Leaves cur on the same day key. */
+static int
+st_unmonth(hz_store *s, MDB_txn *txn, enum st_db db, MDB_cursor *cur, MDB_val *k, MDB_val *v,
+           int32_t cutoff)
+{
+    unsigned char day[ST_KEY_MAX + 1], mkey[ST_KEY_MAX + 1], val[1024];
+    const unsigned char *kb = k->mv_data, *z = memchr(kb, 0, k->mv_size);
+    size_t off, klen = k->mv_size, vlen = v->mv_size;
+    MDB_val mk, mv, dk;
+    uint32_t month;
+    int rc, nonzero = 0;
+
+    if (z == NULL || (size_t)(z - kb) + 2 > klen || z[1] != 'd' || klen > ST_KEY_MAX ||
+        vlen > sizeof(val) || vlen % 8 != 0)
+        return 0;
+    off = (size_t)(z - kb) + 2 + (db == DB_ROWS ? 1 : 0);
+    if (off + 4 > klen)
+        return 0;
+    month = st_month_of((int32_t)st_rd32(kb + off));
+    if (st_month_first(month + 1) <= cutoff)
+        return 0; /* the whole month goes: its row is deleted on its own */
+    memcpy(day, kb, klen);
+    memcpy(val, v->mv_data, vlen);
+    memcpy(mkey, kb, klen);
+    mkey[z - kb + 1] = 'm';
+    mkey[off] = (unsigned char)(month >> 24);
+    mkey[off + 1] = (unsigned char)(month >> 16);
+    mkey[off + 2] = (unsigned char)(month >> 8);
+    mkey[off + 3] = (unsigned char)month;
+    mk.mv_size = klen;
+    mk.mv_data = mkey;
+    rc = mdb_get(txn, s->dbi[db], &mk, &mv);
+    if (rc == 0 && mv.mv_size == vlen) {
+        unsigned char out[1024];
+        for (size_t i = 0; i < vlen; i += 8) {
+            uint64_t a = st_le64((const unsigned char *)mv.mv_data + i), b = st_le64(val + i);
+            uint64_t d = a > b ? a - b : 0;
+            st_put64(out + i, d);
+            nonzero |= d != 0;
+        }
+        if (nonzero) {
+            MDB_val ov = {vlen, out};
+            rc = mdb_put(txn, s->dbi[db], &mk, &ov, 0);
+        } else {
+            rc = mdb_del(txn, s->dbi[db], &mk, NULL);
+        }
+        if (rc != 0)
+            return rc;
+    } else if (rc != MDB_NOTFOUND && rc != 0) {
+        return rc;
+    }
+    /* Back onto the day key (the writes above may have moved pages). */
+    dk.mv_size = klen;
+    dk.mv_data = day;
+    return mdb_cursor_get(cur, &dk, v, MDB_SET);
+}
+
 /* Deletes old keys of one database in chunks of ST_RETAIN_CHUNK per
  * transaction (a huge delete would overflow one transaction's dirty list),
  * resuming each chunk at the key where the last one stopped. */
@@ -1430,6 +1498,8 @@ st_delete_db(hz_store *s, enum st_db db, int32_t cutoff, struct hz_err *err)
                     more = 1;
                     break;
                 }
+                if (db != DB_META && (rc = st_unmonth(s, txn, db, cur, &k, &v, cutoff)) != 0)
+                    break;
                 if ((rc = mdb_cursor_del(cur, 0)) != 0)
                     break;
                 n++;

@@ -32,6 +32,9 @@
  *
  *   Cardinality: per (site, day, dim) at most max_values distinct values;
  *   past it a new value is written as "(other)" (which is never refused).
+ *   The decision is taken when the value is added, in the order of the
+ *   adds (the stream's order), against the store as committed plus the
+ *   batch so far: so it does not depend on where batches begin and end.
  *   The count lives in meta under class = dim; engaged-time pages use class
  *   0x80 and transition pairs class 0x81 (a pair past the cap, or too long
  *   for an LMDB key, becomes "(other)" -> "(other)"). A month row takes the

@@ -20,6 +20,7 @@
 
 /* ================================================================ shared checks */
 
+/* Local day number of now in tz (see tz.h; the zone switch is cached). */
 int32_t
 hz_api_today(const char *tz, int64_t now)
 {
@@ -31,8 +32,8 @@ hz_api_today(const char *tz, int64_t now)
 
 /* Fills the site part of q from its id. */
 static int
-api_site(const struct hz_config *cfg, const char *id, size_t len, int64_t now,
-         struct hz_query *q, struct hz_err *err)
+api_site(const struct hz_config *cfg, const char *id, size_t len, int64_t now, struct hz_query *q,
+         struct hz_err *err)
 {
     const struct hz_site *s = hz_cfg_site(cfg, id, len);
 
@@ -44,6 +45,10 @@ api_site(const struct hz_config *cfg, const char *id, size_t len, int64_t now,
     return 0;
 }
 
+/*
+ * Defaults before any parameter is read: order not chosen yet (-2, settled
+ * by api_finish), the default limit, every funnel.
+ */
 static void
 api_query_init(struct hz_query *q)
 {
@@ -86,8 +91,7 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: a filter on %s with a breakdown by %s is a cross-tab; "
                               "haze keeps marginals only (one dimension at a time)",
-                              hz_query_prop_name(q->filters[i].prop),
-                              hz_query_prop_name(q->prop));
+                              hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
     }
     vp = hz_query_value_prop(q);
     for (int i = 0; i < q->nmetrics; i++) {
@@ -95,17 +99,16 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
         if (!hz_query_metric_ok(vp, m))
             return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
                               hz_query_metric_name(m), api_prop_label(vp));
-        if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR &&
-            !hz_query_metric_hourly(m))
+        if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR && !hz_query_metric_hourly(m))
             return hz_err_set(err, HZ_EINVAL,
                               "metrics: %s is not kept per hour (visitors, visits and "
                               "pageviews are)",
                               hz_query_metric_name(m));
     }
     if (!q->all && hz_query_check_range(q->from, q->to, q->today, cfg->retention_days,
-                                        q->v2                                ? "date_range"
+                                        q->v2                              ? "date_range"
                                         : strcmp(q->period, "custom") == 0 ? "date"
-                                                                             : "period",
+                                                                           : "period",
                                         err) != 0)
         return HZ_EINVAL;
     if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR) {
@@ -174,8 +177,20 @@ enum {
 };
 
 enum {
-    P_SITE, P_PERIOD, P_DATE, P_METRICS, P_PROPERTY, P_FILTERS, P_INTERVAL, P_LIMIT,
-    P_PAGE, P_COMPARE, P_FORMAT, P_IMPORTED, P_FUNNEL, P_COUNT
+    P_SITE,
+    P_PERIOD,
+    P_DATE,
+    P_METRICS,
+    P_PROPERTY,
+    P_FILTERS,
+    P_INTERVAL,
+    P_LIMIT,
+    P_PAGE,
+    P_COMPARE,
+    P_FORMAT,
+    P_IMPORTED,
+    P_FUNNEL,
+    P_COUNT
 };
 
 /* clang-format off */
@@ -229,6 +244,8 @@ v1_split(enum hz_api_route route, const char *qs, size_t len, struct v1_vals *vv
     vv->used = 0;
     if (len > HZ_API_QUERY_MAX)
         return hz_err_set(err, HZ_EINVAL, "query: longer than %d bytes", HZ_API_QUERY_MAX);
+    /* Pairs are split on the raw bytes, before decoding, so an encoded
+     * "%26" or "%3D" inside a value stays part of that value. */
     while (i < len) {
         const char *pair = qs + i, *amp = memchr(pair, '&', len - i);
         size_t plen = amp ? (size_t)(amp - pair) : len - i;
@@ -255,6 +272,8 @@ v1_split(enum hz_api_route route, const char *qs, size_t len, struct v1_vals *vv
         }
         if (vv->val[p] != NULL)
             return hz_err_set(err, HZ_EINVAL, "%s: given more than once", key);
+        /* Decoded values are never longer than encoded ones, and the whole
+         * query is capped, so the pool always has room. */
         char *out = vv->pool + vv->used;
         size_t cap = sizeof(vv->pool) - vv->used - 1;
         vl = eq ? hz_pct_decode(out, cap, eq + 1, plen - klen - 1, 1) : 0;
@@ -288,6 +307,7 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
             continue;
         if (q->nfilters >= HZ_FILTERS_MAX)
             return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FILTERS_MAX);
+        /* The property name runs up to the operator. */
         while (k < flen && (islower((unsigned char)f[k]) || f[k] == ':' || f[k] == '_'))
             k++;
         if ((prop = hz_query_prop_find(f, k)) < 0)
@@ -317,6 +337,8 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
                 return HZ_EINVAL;
             k += vlen + 1;
         }
+        /* Plausible's v1 wildcards: any '*' in a value turns the filter into
+         * a glob, where '*' matches any run of characters, slashes included. */
         if (glob && fl->op != HZ_FOP_CONTAINS)
             fl->op = fl->op == HZ_FOP_IS ? HZ_FOP_GLOB : HZ_FOP_NOT_GLOB;
         q->nfilters++;
@@ -324,6 +346,7 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
     return 0;
 }
 
+/* v1 "metrics=a,b,c": each name must be known and listed once. */
 static int
 v1_metrics(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
 {
@@ -354,10 +377,15 @@ v1_number(const char *v, const char *name, long long min, long long max, uint64_
     return 0;
 }
 
+/*
+ * v1: split and decode the query string, then read the parameters in a
+ * fixed order (site, period and date, metrics, property, filters, interval,
+ * compare, format, limit and page, route extras) so that the first error
+ * reported is the most basic one. api_finish then checks the combination.
+ */
 int
-hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
-                const struct hz_config *cfg, int64_t now, struct hz_query *q,
-                struct hz_err *err)
+hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struct hz_config *cfg,
+                int64_t now, struct hz_query *q, struct hz_err *err)
 {
     struct v1_vals *vv = calloc(1, sizeof(*vv));
     const char *const *v;
@@ -381,7 +409,7 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
     if (api_site(cfg, v[P_SITE], vv->len[P_SITE], now, q, err) != 0)
         goto done;
     if (route == HZ_API_REALTIME) {
-        rc = 0;
+        rc = 0; /* the site is all realtime takes */
         goto done;
     }
     switch (route) {
@@ -395,7 +423,8 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
         q->kind = HZ_Q_AGGREGATE;
         break;
     }
-    /* Period and range. */
+    /* Period and range. A period name longer than any known one is refused
+     * before it is copied. */
     if (v[P_PERIOD] != NULL && vv->len[P_PERIOD] >= sizeof(q->period)) {
         hz_err_set(err, HZ_EINVAL,
                    "period: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year or custom");
@@ -433,7 +462,9 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
             goto done;
         }
     } else {
-        q->interval = q->from == q->to ? HZ_IV_HOUR : HZ_IV_DATE; /* hourly for one day */
+        /* Hourly for one day, as Plausible; but hour rows are site totals,
+         * so a filtered day stays a single daily bucket. */
+        q->interval = q->from == q->to ? HZ_IV_HOUR : HZ_IV_DATE;
         if (q->interval == HZ_IV_HOUR && q->nfilters > 0)
             q->interval = HZ_IV_DATE;
     }
@@ -461,7 +492,8 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
         v1_number(v[P_LIMIT], "limit", 1, HZ_QUERY_LIMIT_MAX, &q->limit, err) != 0)
         goto done;
     if (route == HZ_API_PATHS) {
-        if (route == HZ_API_PATHS && v[P_LIMIT] == NULL)
+        /* On paths, "page" is the page path, not a page number. */
+        if (v[P_LIMIT] == NULL)
             q->limit = 10;
         if (v[P_PAGE] == NULL) {
             hz_err_set(err, HZ_EINVAL, "page: required");
@@ -474,6 +506,7 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
         }
         memcpy(q->page, v[P_PAGE], vv->len[P_PAGE] + 1);
     } else if (v[P_PAGE] != NULL) {
+        /* 1-based pages of `limit` rows; both are bounded, so no overflow. */
         if (v1_number(v[P_PAGE], "page", 1, 1000000, &page, err) != 0)
             goto done;
         q->offset = (page - 1) * q->limit;
@@ -497,10 +530,15 @@ done:
 /* ================================================================ v2 */
 
 static const char *const v2_ops[] = {
-    [HZ_FOP_IS] = "is", [HZ_FOP_IS_NOT] = "is_not", [HZ_FOP_CONTAINS] = "contains",
+    [HZ_FOP_IS] = "is",   [HZ_FOP_IS_NOT] = "is_not", [HZ_FOP_CONTAINS] = "contains",
     [HZ_FOP_GLOB] = NULL, [HZ_FOP_NOT_GLOB] = NULL,
 };
 
+/*
+ * v2 date_range: a period name (relative to date or today), "all" (resolved
+ * by the engine against the first day with data), or [from, to] dates.
+ * The messages name date_range, not period/date, because that is the v2 field.
+ */
 static int
 v2_date_range(json_t *dr, struct hz_query *q, const char *date, struct hz_err *err)
 {
@@ -532,13 +570,15 @@ v2_date_range(json_t *dr, struct hz_query *q, const char *date, struct hz_err *e
         const char *a = json_string_value(json_array_get(dr, 0));
         const char *b = json_string_value(json_array_get(dr, 1));
         if (strlen(a) != 10 || strlen(b) != 10)
-            return hz_err_set(err, HZ_EINVAL, "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+            return hz_err_set(err, HZ_EINVAL,
+                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
         (void)snprintf(both, sizeof(both), "%s,%s", a, b);
         (void)hz_strlcpy(q->period, "custom", sizeof(q->period));
         if (hz_query_period("custom", both, q->today, &q->from, &q->to, err) != 0) {
             if (strstr(err ? err->msg : "", "after") != NULL)
                 return hz_err_set(err, HZ_EINVAL, "date_range: the start is after the end");
-            return hz_err_set(err, HZ_EINVAL, "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+            return hz_err_set(err, HZ_EINVAL,
+                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
         }
         return 0;
     }
@@ -546,6 +586,11 @@ v2_date_range(json_t *dr, struct hz_query *q, const char *date, struct hz_err *e
                       "date_range: expected a period name or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
 }
 
+/*
+ * v2 dimensions: none (aggregate), one time dimension (timeseries) or one
+ * property (breakdown). Two are a cross-tab and refused. *auto_iv is set for
+ * "time", whose interval the range decides (hours for one day).
+ */
 static int
 v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err)
 {
@@ -568,8 +613,8 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
     if (strcmp(d, "time") == 0 || strcmp(d, "time:day") == 0) {
         q->kind = HZ_Q_TIMESERIES;
         *auto_iv = d[4] == '\0';
-        q->interval = strcmp(d, "time") == 0 && q->from == q->to && !q->all ? HZ_IV_HOUR
-                                                                             : HZ_IV_DATE;
+        q->interval =
+            strcmp(d, "time") == 0 && q->from == q->to && !q->all ? HZ_IV_HOUR : HZ_IV_DATE;
         return 0;
     }
     if (strcmp(d, "time:hour") == 0 || strcmp(d, "time:month") == 0) {
@@ -584,6 +629,11 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
     return 0;
 }
 
+/*
+ * v2 filters: a list of [operator, dimension, [values]]. Only simple
+ * filters: logical and/or/not would combine dimensions, which haze cannot
+ * answer from marginals without risking a cross-tab.
+ */
 static int
 v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
 {
@@ -592,8 +642,7 @@ v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
 
     if (!json_is_array(fs))
         return hz_err_set(err, HZ_EINVAL, "filters: expected an array");
-    json_array_foreach(fs, i, f)
-    {
+    json_array_foreach (fs, i, f) {
         struct hz_filter *fl;
         const char *op, *dim;
         json_t *vals, *v;
@@ -612,8 +661,9 @@ v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
             if (v2_ops[k] != NULL && strcmp(v2_ops[k], op) == 0)
                 o = k;
         if (o < 0)
-            return hz_err_set(err, HZ_EINVAL, "filters: operator not supported (is, is_not, "
-                                              "contains)");
+            return hz_err_set(err, HZ_EINVAL,
+                              "filters: operator not supported (is, is_not, "
+                              "contains)");
         if (json_array_size(f) != 3 || !json_is_string(json_array_get(f, 1)) ||
             !json_is_array(json_array_get(f, 2)))
             return hz_err_set(err, HZ_EINVAL, "filters: expected [operator, dimension, [values]]");
@@ -627,8 +677,7 @@ v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
         vals = json_array_get(f, 2);
         if (json_array_size(vals) == 0)
             return hz_err_set(err, HZ_EINVAL, "filters: expected at least one value");
-        json_array_foreach(vals, j, v)
-        {
+        json_array_foreach (vals, j, v) {
             if (!json_is_string(v))
                 return hz_err_set(err, HZ_EINVAL, "filters: values must be strings");
             if (api_filter_value(fl, json_string_value(v), json_string_length(v), err) != 0)
@@ -639,6 +688,10 @@ v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
     return 0;
 }
 
+/*
+ * v2 order_by: one [name, direction] entry naming a metric of the query
+ * or the breakdown's dimension (Plausible's rule: order by what is asked).
+ */
 static int
 v2_order_by(json_t *ob, struct hz_query *q, struct hz_err *err)
 {
@@ -667,10 +720,10 @@ v2_order_by(json_t *ob, struct hz_query *q, struct hz_err *err)
             q->order_metric = m;
             return 0;
         }
-    return hz_err_set(err, HZ_EINVAL,
-                      "order_by: must name a metric of the query or its dimension");
+    return hz_err_set(err, HZ_EINVAL, "order_by: must name a metric of the query or its dimension");
 }
 
+/* v2 pagination: limit 1..1000 and offset, integers only. */
 static int
 v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
 {
@@ -679,8 +732,7 @@ v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
 
     if (!json_is_object(pg))
         return hz_err_set(err, HZ_EINVAL, "pagination: expected {\"limit\": N, \"offset\": N}");
-    json_object_foreach(pg, k, v)
-    {
+    json_object_foreach (pg, k, v) {
         json_int_t n;
         if (strcmp(k, "limit") != 0 && strcmp(k, "offset") != 0)
             return hz_err_set(err, HZ_EINVAL, "pagination: unknown field");
@@ -701,6 +753,10 @@ v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
     return 0;
 }
 
+/*
+ * v2 include: known booleans only; total_rows adds meta.total_rows, the
+ * others (imports, time_labels) have nothing to change in haze.
+ */
 static int
 v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
 {
@@ -709,8 +765,7 @@ v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
 
     if (!json_is_object(inc))
         return hz_err_set(err, HZ_EINVAL, "include: expected an object");
-    json_object_foreach(inc, k, v)
-    {
+    json_object_foreach (inc, k, v) {
         if (strcmp(k, "total_rows") != 0 && strcmp(k, "imports") != 0 &&
             strcmp(k, "time_labels") != 0)
             return hz_err_set(err, HZ_EINVAL, "include: unknown field");
@@ -722,13 +777,17 @@ v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
     return 0;
 }
 
+/*
+ * v2: jansson parses the body (duplicate keys and NUL escapes refused, so
+ * no field can be read two ways); every top-level field must be known.
+ * Fields are then read in the same order as v1 and end in api_finish.
+ */
 int
 hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64_t now,
                 struct hz_query *q, struct hz_err *err)
 {
-    static const char *const known[] = { "site_id", "metrics", "date_range", "date",
-                                         "dimensions", "filters", "order_by", "pagination",
-                                         "include" };
+    static const char *const known[] = {"site_id", "metrics",  "date_range", "date",   "dimensions",
+                                        "filters", "order_by", "pagination", "include"};
     json_error_t je;
     json_t *root, *v;
     const char *k, *date = NULL;
@@ -738,6 +797,7 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
     q->v2 = 1;
     if (len > HZ_API_BODY_MAX)
         return hz_err_set(err, HZ_EINVAL, "body: longer than %d bytes", HZ_API_BODY_MAX);
+    /* The position is safe to echo; jansson's text may quote the input. */
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL)
         return hz_err_set(err, HZ_EINVAL, "body: invalid JSON at line %d, column %d", je.line,
@@ -746,8 +806,7 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
         hz_err_set(err, HZ_EINVAL, "body: expected a JSON object");
         goto done;
     }
-    json_object_foreach(root, k, v)
-    {
+    json_object_foreach (root, k, v) {
         size_t i;
         for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             if (strcmp(k, known[i]) == 0)
@@ -782,8 +841,7 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
     {
         size_t i;
         json_t *m;
-        json_array_foreach(v, i, m)
-        {
+        json_array_foreach (v, i, m) {
             if (!json_is_string(m)) {
                 hz_err_set(err, HZ_EINVAL, "metrics: expected names");
                 goto done;
@@ -821,6 +879,7 @@ done:
 
 /* ================================================================ rendering */
 
+/* {"error":msg}: the only body of a 4xx/5xx answer. */
 void
 hz_api_error(struct hz_jsonw *w, const char *msg)
 {
@@ -830,6 +889,7 @@ hz_api_error(struct hz_jsonw *w, const char *msg)
     hz_jsonw_obj_end(w);
 }
 
+/* Writes a metric value: null, an integer, or fixed decimals. */
 static void
 api_mval(struct hz_jsonw *w, const struct hz_mval *v)
 {
@@ -851,6 +911,7 @@ api_row_value(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
     hz_jsonw_str(w, v, len);
 }
 
+/* v1 aggregate body: {"metric":{"value":v[,"change":c]}} per metric. */
 static void
 api_v1_aggregate(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
 {
@@ -880,6 +941,14 @@ api_v1_aggregate(struct hz_jsonw *w, const struct hz_query *q, const struct hz_q
     hz_jsonw_obj_end(w);
 }
 
+/*
+ * v1 shapes (Plausible's):
+ *   aggregate   {"results":{"visitors":{"value":30,"change":275}},["folded":n]}
+ *   timeseries  {"results":[{"date":"2026-11-25","visitors":20}],["folded":n]}
+ *   breakdown   {"results":[{"page":"/x","visitors":7}],"folded":n}
+ * "folded" is there whenever rows could have been folded (breakdowns and
+ * filtered questions).
+ */
 void
 hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
 {
@@ -913,6 +982,10 @@ hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
     hz_jsonw_obj_end(w);
 }
 
+/*
+ * CSV: a header row (the property's short name, then the metrics) and one
+ * line per row of the requested page; null metrics are empty cells.
+ */
 void
 hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
 {
@@ -962,6 +1035,7 @@ api_v2_filters(struct hz_jsonw *w, const struct hz_query *q)
     hz_jsonw_arr_end(w);
 }
 
+/* "metrics":[...] of one v2 result row, in the query's order. */
 static void
 api_v2_metrics(struct hz_jsonw *w, const struct hz_query *q, enum hz_prop vp,
                const struct hz_qrow *row)
@@ -976,6 +1050,10 @@ api_v2_metrics(struct hz_jsonw *w, const struct hz_query *q, enum hz_prop vp,
     hz_jsonw_arr_end(w);
 }
 
+/*
+ * v2 shape (Plausible's): results[{dimensions, metrics}], meta, query.
+ * The query echo carries the resolved date range as dates.
+ */
 void
 hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
           uint64_t min_visitors)
@@ -1075,6 +1153,7 @@ api_pct1(uint64_t a, uint64_t b)
     return b == 0 ? 0 : (double)a * 100.0 / (double)b;
 }
 
+/* Seconds (rounded) of the q-quantile of a histogram, or null when empty. */
 static void
 api_seconds(struct hz_jsonw *w, const uint64_t hist[HZ_HIST_BUCKETS], double q)
 {
@@ -1088,6 +1167,12 @@ api_seconds(struct hz_jsonw *w, const uint64_t hist[HZ_HIST_BUCKETS], double q)
         hz_jsonw_int(w, (int64_t)((hz_hist_quantile(hist, q) + 500) / 1000));
 }
 
+/*
+ * Funnel steps with conversions from the previous and the first step, the
+ * drop-off (how many of the previous step did not get here), its rate, and
+ * the median / p75 time from the previous step. biggest_dropoff_step names
+ * the step that lost the most people, so the page can highlight it.
+ */
 void
 hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
                struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX])
@@ -1163,6 +1248,7 @@ hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_sit
     hz_jsonw_obj_end(w);
 }
 
+/* One side of a paths answer: [{"page":..,"count":n}] in r->order. */
 static void
 api_path_list(struct hz_jsonw *w, const char *key, const struct hz_qres *r)
 {
@@ -1180,6 +1266,7 @@ api_path_list(struct hz_jsonw *w, const char *key, const struct hz_qres *r)
     hz_jsonw_arr_end(w);
 }
 
+/* A page's paths; every figure of a withheld page is null. */
 void
 hz_api_paths(struct hz_jsonw *w, const struct hz_query *q, const struct hz_paths *p)
 {
@@ -1217,6 +1304,7 @@ hz_api_paths(struct hz_jsonw *w, const struct hz_query *q, const struct hz_paths
     hz_jsonw_obj_end(w);
 }
 
+/* Filtered traffic: the site's reasons by count, and the unknown-site total. */
 void
 hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *site,
                 const struct hz_qres *unknown)
@@ -1244,12 +1332,17 @@ hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qr
     hz_jsonw_obj_end(w);
 }
 
+/* A bare number, as Plausible's realtime endpoint. */
 void
 hz_api_realtime(struct hz_jsonw *w, uint64_t visitors)
 {
     hz_jsonw_uint(w, visitors);
 }
 
+/*
+ * The configured sites with their zone, today's local date and funnels:
+ * what the page needs to build its pickers.
+ */
 void
 hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
 {
@@ -1292,6 +1385,10 @@ hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
     hz_jsonw_obj_end(w);
 }
 
+/*
+ * A download name made only of [A-Za-z0-9.-] so that it can sit inside a
+ * quoted Content-Disposition value as is.
+ */
 void
 hz_api_csv_filename(char *out, size_t cap, const struct hz_query *q)
 {
@@ -1300,8 +1397,7 @@ hz_api_csv_filename(char *out, size_t cap, const struct hz_query *q)
 
     hz_date_format(q->from, from);
     hz_date_format(q->to, to);
-    (void)snprintf(out, cap, "haze-%s-%s-%s-%s.csv", q->site, prop[0] ? prop : "totals", from,
-                   to);
+    (void)snprintf(out, cap, "haze-%s-%s-%s-%s.csv", q->site, prop[0] ? prop : "totals", from, to);
     for (char *p = out; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-'))
             *p = '_';
@@ -1352,6 +1448,7 @@ static const char *const privacy_never[][2] = {
 };
 /* clang-format on */
 
+/* A list of {k1: pair[0], k2: pair[1]} objects (privacy.json tables). */
 static void
 privacy_pairs(struct hz_jsonw *w, const char *const (*pairs)[2], size_t n, const char *k1,
               const char *k2)
@@ -1393,28 +1490,33 @@ privacy_table(struct hz_jsonw *w, const char *name, const char *const *key, size
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * GET /privacy.json: a machine-readable statement of what is stored (tables,
+ * their granularity and fields), what each field means, how each dimension
+ * value is reduced before it is stored, what is never stored, the retention
+ * and the minimum crowd size.
+ */
 void
 hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
 {
-    static const char *const k_rows[] = { "site", "local day (and its month)", "dimension",
-                                          "value" };
-    static const char *const f_rows[] = { "visitors", "visits", "pageviews", "nonbounce",
-                                          "duration_ms", "outs", "events", "engaged_ms" };
-    static const char *const k_hours[] = { "site", "local hour" };
-    static const char *const f_hours[] = { "visitors", "visits", "pageviews" };
-    static const char *const k_hist[] = { "site", "local day (and its month)", "page" };
-    static const char *const f_hist[] = { "engaged time histogram: 14 buckets, [0,1) s then "
-                                          "powers of two up to 4096 s and over" };
-    static const char *const k_fun[] = { "site", "local day (and its month)", "funnel", "step" };
-    static const char *const f_fun[] = { "visits that reached the step",
-                                         "time from the previous step, histogram" };
-    static const char *const k_trans[] = { "site", "local day (and its month)", "from page",
-                                           "to page" };
-    static const char *const f_trans[] = { "count of moves from one page to the next" };
-    static const char *const k_meta[] = { "site", "local day", "dimension" };
-    static const char *const f_meta[] = { "stream position applied",
-                                          "number of distinct values per dimension",
-                                          "day of the last retention run" };
+    static const char *const k_rows[] = {"site", "local day (and its month)", "dimension", "value"};
+    static const char *const f_rows[] = {"visitors",    "visits", "pageviews", "nonbounce",
+                                         "duration_ms", "outs",   "events",    "engaged_ms"};
+    static const char *const k_hours[] = {"site", "local hour"};
+    static const char *const f_hours[] = {"visitors", "visits", "pageviews"};
+    static const char *const k_hist[] = {"site", "local day (and its month)", "page"};
+    static const char *const f_hist[] = {"engaged time histogram: 14 buckets, [0,1) s then "
+                                         "powers of two up to 4096 s and over"};
+    static const char *const k_fun[] = {"site", "local day (and its month)", "funnel", "step"};
+    static const char *const f_fun[] = {"visits that reached the step",
+                                        "time from the previous step, histogram"};
+    static const char *const k_trans[] = {"site", "local day (and its month)", "from page",
+                                          "to page"};
+    static const char *const f_trans[] = {"count of moves from one page to the next"};
+    static const char *const k_meta[] = {"site", "local day", "dimension"};
+    static const char *const f_meta[] = {"stream position applied",
+                                         "number of distinct values per dimension",
+                                         "day of the last retention run"};
 
     hz_jsonw_obj_begin(w);
     hz_jsonw_key(w, "service");

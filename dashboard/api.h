@@ -35,8 +35,8 @@ enum hz_api_route {
 };
 
 /* Caps on what is parsed at all (before any other check). */
-#define HZ_API_QUERY_MAX 4096 /* bytes of a query string */
-#define HZ_API_BODY_MAX 16384 /* bytes of a v2 body */
+#define HZ_API_QUERY_MAX 4096  /* bytes of a query string */
+#define HZ_API_BODY_MAX  16384 /* bytes of a v2 body */
 
 /*
  * Parses the query string (qs, len) (without '?') of a v1 route. cfg gives

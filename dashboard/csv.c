@@ -39,6 +39,7 @@ hz_csv_take(struct hz_csv *c, size_t *len)
     return b;
 }
 
+/* Appends n bytes, doubling the buffer; keeps it NUL-terminated. */
 static void
 csv_put(struct hz_csv *c, const char *s, size_t n)
 {
@@ -54,6 +55,7 @@ csv_put(struct hz_csv *c, const char *s, size_t n)
     c->buf[c->len] = '\0';
 }
 
+/* The comma before every cell but the first of a line. */
 static void
 csv_sep(struct hz_csv *c)
 {
@@ -61,6 +63,10 @@ csv_sep(struct hz_csv *c)
         csv_put(c, ",", 1);
 }
 
+/*
+ * The characters spreadsheets treat as the start of a formula (OWASP CSV
+ * injection), plus TAB and CR which some strip before looking.
+ */
 int
 hz_csv_dangerous(unsigned char ch)
 {
@@ -90,12 +96,17 @@ csv_utf8_len(const unsigned char *p, size_t n)
         if ((p[i] & 0xc0) != 0x80)
             return 0;
     /* Overlongs and surrogates: the second byte's range decides. */
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-        (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] > 0x8f))
         return 0;
     return len;
 }
 
+/*
+ * Quoting is decided on the raw bytes first (comma, quote, CR, LF); the
+ * neutralizing quote goes inside the quotes, so the cell still starts with
+ * ' for the spreadsheet. NULs are dropped: many readers end a cell there.
+ */
 void
 hz_csv_text(struct hz_csv *c, const char *s, size_t len)
 {
@@ -139,6 +150,7 @@ hz_csv_uint(struct hz_csv *c, uint64_t v)
     csv_put(c, num, (size_t)n);
 }
 
+/* Same rounding as hz_jsonw_fixed, so CSV and JSON agree digit for digit. */
 void
 hz_csv_fixed(struct hz_csv *c, double v, int decimals)
 {

@@ -17,10 +17,10 @@
 #include <stdint.h>
 
 struct hz_csv {
-    char *buf;  /* malloc'd, NUL-terminated; owned by the writer */
+    char *buf; /* malloc'd, NUL-terminated; owned by the writer */
     size_t len;
     size_t cap;
-    int col;    /* cells written on the current line */
+    int col; /* cells written on the current line */
 };
 
 void hz_csv_init(struct hz_csv *c);

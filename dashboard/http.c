@@ -37,25 +37,25 @@
  * in the store (the aggregator committed), a reopened store, or another
  * minute (periods are relative to "today"). Realtime is never cached.
  */
-#define DASH_CACHE_SLOTS 64
-#define DASH_CACHE_BYTES (8u << 20)
+#define DASH_CACHE_SLOTS     64
+#define DASH_CACHE_BYTES     (8u << 20)
 #define DASH_CACHE_ENTRY_MAX (1u << 20)
 
 struct dash_centry {
-    char *key;          /* route \n query \n body; NULL = free slot */
+    char *key; /* route \n query \n body; NULL = free slot */
     size_t klen;
     char *body;
     size_t blen;
-    const char *ctype;  /* static string */
-    char *disposition;  /* Content-Disposition, or NULL */
-    uint64_t used;      /* LRU clock */
+    const char *ctype; /* static string */
+    char *disposition; /* Content-Disposition, or NULL */
+    uint64_t used;     /* LRU clock */
 };
 
 struct dash_cache {
     struct dash_centry e[DASH_CACHE_SLOTS];
     size_t bytes;
     uint64_t clock;
-    char pos[64];       /* store position the entries belong to */
+    char pos[64]; /* store position the entries belong to */
     int64_t minute;
     const void *store;
     /* The request being answered, while its answer may be kept. */
@@ -70,9 +70,9 @@ struct hz_dash {
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
-    time_t checked;                      /* last swap check (monotonic seconds) */
-    unsigned char key[32];               /* session key, random per process */
-    char session[HZ_DASH_SESSION_HEX];   /* the cookie value of the valid token */
+    time_t checked;                    /* last swap check (monotonic seconds) */
+    unsigned char key[32];             /* session key, random per process */
+    char session[HZ_DASH_SESSION_HEX]; /* the cookie value of the valid token */
     struct hz_qopts qopts;
     struct dash_cache cache;
 };
@@ -85,6 +85,10 @@ static const char csp[] =
 
 /* ================================================================ pure helpers */
 
+/*
+ * Constant time in the secret's length: every byte of b is visited and
+ * differences are OR-ed, never returned early.
+ */
 int
 hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -98,6 +102,10 @@ hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
     return diff == 0;
 }
 
+/*
+ * Two SipHash-2-4 outputs under the two halves of the process key: 128 bits
+ * that prove knowledge of the token without containing it.
+ */
 void
 hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX])
 {
@@ -113,6 +121,10 @@ hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH
     explicit_bzero(mac, sizeof(mac));
 }
 
+/*
+ * Cookie header parsing: "a=1; b=2", names matched exactly (a prefix or
+ * suffix of the name is another cookie).
+ */
 int
 hz_dash_cookie(const char *header, const char *name, const char **val, size_t *len)
 {
@@ -136,6 +148,7 @@ hz_dash_cookie(const char *header, const char *name, const char **val, size_t *l
     return 0;
 }
 
+/* Percent-decoding with '+' as space (form encoding), strict escapes. */
 long
 hz_dash_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
@@ -145,8 +158,8 @@ hz_dash_form_field(const char *body, size_t len, const char *name, char *out, si
         const char *pair = body + i, *amp = memchr(pair, '&', len - i);
         size_t plen = amp ? (size_t)(amp - pair) : len - i;
         if (plen > nlen && memcmp(pair, name, nlen) == 0 && pair[nlen] == '=') {
-            long n = cap > 0 ? hz_pct_decode(out, cap - 1, pair + nlen + 1, plen - nlen - 1, 1)
-                             : -1;
+            long n =
+                cap > 0 ? hz_pct_decode(out, cap - 1, pair + nlen + 1, plen - nlen - 1, 1) : -1;
             if (n < 0)
                 return -1;
             out[n] = '\0';
@@ -159,6 +172,7 @@ hz_dash_form_field(const char *body, size_t len, const char *name, char *out, si
 
 /* ================================================================ cache */
 
+/* Frees one entry and its share of the byte count. */
 static void
 cache_drop(struct dash_cache *c, struct dash_centry *e)
 {
@@ -171,6 +185,7 @@ cache_drop(struct dash_cache *c, struct dash_centry *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* Empties the cache (new data, a reopened store, a new minute, exit). */
 static void
 cache_flush(struct dash_cache *c)
 {
@@ -190,6 +205,7 @@ cache_validate(struct dash_cache *c, const void *store, const char *pos, int64_t
     (void)hz_strlcpy(c->pos, pos, sizeof(c->pos));
 }
 
+/* The entry for exactly this request, refreshed in the LRU order, or NULL. */
 static struct dash_centry *
 cache_find(struct dash_cache *c, const char *key, size_t klen)
 {
@@ -246,6 +262,7 @@ done:
 
 /* ================================================================ replies */
 
+/* Seconds of a clock that never jumps (for "at most once a second"). */
 static time_t
 dash_monotonic(void)
 {
@@ -255,6 +272,7 @@ dash_monotonic(void)
     return ts.tv_sec;
 }
 
+/* evbuffer cleanup: frees a body handed over with evbuffer_add_reference. */
 static void
 dash_free_cb(const void *data, size_t len, void *arg)
 {
@@ -281,8 +299,8 @@ dash_headers(struct evhttp_request *req, const char *ctype)
  * the Content-Length of the body it would have had, and no body.
  */
 static void
-dash_send(hz_dash *d, struct evhttp_request *req, int status, const char *reason,
-          const char *ctype, char *body, size_t len)
+dash_send(hz_dash *d, struct evhttp_request *req, int status, const char *reason, const char *ctype,
+          char *body, size_t len)
 {
     struct evbuffer *out = evbuffer_new();
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -310,6 +328,10 @@ dash_send(hz_dash *d, struct evhttp_request *req, int status, const char *reason
         evbuffer_free(out);
 }
 
+/*
+ * Sends a JSON answer from w (taken over) with Cache-Control: no-store.
+ * d (may be NULL) lets the answer be kept in the cache.
+ */
 static void
 dash_json(hz_dash *d, struct evhttp_request *req, int status, const char *reason,
           struct hz_jsonw *w)
@@ -330,6 +352,7 @@ dash_json(hz_dash *d, struct evhttp_request *req, int status, const char *reason
     dash_send(d, req, status, reason, "application/json; charset=utf-8", body, len);
 }
 
+/* An error answer: {"error":msg}, never cached, never with data. */
 static void
 dash_error(struct evhttp_request *req, int status, const char *reason, const char *msg)
 {
@@ -340,6 +363,7 @@ dash_error(struct evhttp_request *req, int status, const char *reason, const cha
     dash_json(NULL, req, status, reason, &w);
 }
 
+/* A known path asked with the wrong method: 405 with the methods it takes. */
 static void
 dash_405(struct evhttp_request *req, const char *allow)
 {
@@ -347,6 +371,7 @@ dash_405(struct evhttp_request *req, const char *allow)
     dash_error(req, 405, "Method Not Allowed", "method not allowed");
 }
 
+/* No valid token or cookie: 401 with a Bearer challenge and no data. */
 static void
 dash_401(struct evhttp_request *req)
 {
@@ -364,7 +389,7 @@ dash_store_check(hz_dash *d)
 {
     time_t now = dash_monotonic();
     hz_store *s;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     if (now == d->checked)
         return;
@@ -423,6 +448,7 @@ dash_body(struct evhttp_request *req, size_t max, size_t *len)
     return b;
 }
 
+/* 303 See Other to a local path (after the login and logout forms). */
 static void
 dash_redirect(struct evhttp_request *req, const char *to)
 {
@@ -461,6 +487,7 @@ dash_login(hz_dash *d, struct evhttp_request *req)
     dash_redirect(req, "/");
 }
 
+/* POST /logout: expires the session cookie. */
 static void
 dash_logout(struct evhttp_request *req)
 {
@@ -471,11 +498,15 @@ dash_logout(struct evhttp_request *req)
 
 /* ================================================================ assets */
 
+/*
+ * An embedded asset ("/" is index.html): ETag and 304, HEAD, no copy of
+ * the bytes (they are static), the security headers on every answer.
+ */
 static void
 dash_asset(hz_dash *d, struct evhttp_request *req, const char *path)
 {
-    const struct hz_asset *a = hz_asset_find(d->assets, strcmp(path, "/") == 0 ? "/index.html"
-                                                                               : path);
+    const struct hz_asset *a =
+        hz_asset_find(d->assets, strcmp(path, "/") == 0 ? "/index.html" : path);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
     struct evbuffer *out;
@@ -510,11 +541,10 @@ dash_asset(hz_dash *d, struct evhttp_request *req, const char *path)
 
 /* Runs q and replies in its shape (v1 JSON, CSV, v2 JSON). */
 static void
-dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
-           int v2)
+dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, int v2)
 {
     struct hz_qres r;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     struct hz_jsonw w;
 
     hz_qres_init(&r);
@@ -548,6 +578,10 @@ dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
     hz_qres_free(&r);
 }
 
+/*
+ * GET /api/v1/funnels: the store's step counts for the site's funnels
+ * (the asked one, or all), rendered with conversions and times.
+ */
 static int
 dash_funnels(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
              struct hz_err *err)
@@ -575,6 +609,7 @@ dash_funnels(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz
     return 0;
 }
 
+/* GET /api/v1/paths: transitions into and out of one page. */
 static int
 dash_paths(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
            struct hz_err *err)
@@ -592,6 +627,7 @@ dash_paths(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
     return rc;
 }
 
+/* GET /api/v1/filtered: the site's drop rows and the unknown-site rows. */
 static int
 dash_filtered(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q,
               struct hz_err *err)
@@ -626,6 +662,10 @@ dash_filtered(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct h
     return rc;
 }
 
+/*
+ * GET /api/v1/stats/realtime/visitors: the current local hour's visitors.
+ * Never cached: the hour row grows all the time.
+ */
 static int
 dash_realtime(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, int64_t now,
               struct hz_err *err)
@@ -648,15 +688,15 @@ static const struct {
     const char *path;
     enum hz_api_route route;
 } api_routes[] = {
-    { "/api/v1/stats/aggregate", HZ_API_AGGREGATE },
-    { "/api/v1/stats/timeseries", HZ_API_TIMESERIES },
-    { "/api/v1/stats/breakdown", HZ_API_BREAKDOWN },
-    { "/api/v1/stats/realtime/visitors", HZ_API_REALTIME },
-    { "/api/v1/funnels", HZ_API_FUNNELS },
-    { "/api/v1/paths", HZ_API_PATHS },
-    { "/api/v1/filtered", HZ_API_FILTERED },
-    { "/api/v1/sites", HZ_API_SITES },
-    { "/api/v2/query", HZ_API_V2 },
+    {"/api/v1/stats/aggregate", HZ_API_AGGREGATE},
+    {"/api/v1/stats/timeseries", HZ_API_TIMESERIES},
+    {"/api/v1/stats/breakdown", HZ_API_BREAKDOWN},
+    {"/api/v1/stats/realtime/visitors", HZ_API_REALTIME},
+    {"/api/v1/funnels", HZ_API_FUNNELS},
+    {"/api/v1/paths", HZ_API_PATHS},
+    {"/api/v1/filtered", HZ_API_FILTERED},
+    {"/api/v1/sites", HZ_API_SITES},
+    {"/api/v2/query", HZ_API_V2},
 };
 
 /*
@@ -664,8 +704,8 @@ static const struct {
  * answer about to be sent is kept (0).
  */
 static int
-dash_cached(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const char *path,
-            const char *query, const char *body, size_t blen, int64_t now)
+dash_cached(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const char *path, const char *query,
+            const char *body, size_t blen, int64_t now)
 {
     size_t plen = strlen(path), qlen = query ? strlen(query) : 0;
     char pos[64];
@@ -710,7 +750,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     int64_t now = (int64_t)time(NULL);
     struct hz_query *q = NULL;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     struct hz_jsonw w;
     hz_rtxn *t = NULL;
     char *body = NULL;
@@ -748,8 +788,8 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         }
         rc = hz_api_parse_v2(body, blen, d->cfg, now, q, &err);
     } else {
-        rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now,
-                             q, &err);
+        rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now, q,
+                             &err);
     }
     if (rc != 0) {
         dash_error(req, 400, "Bad Request", err.msg);
@@ -795,6 +835,10 @@ done:
 
 /* ================================================================ routing */
 
+/*
+ * Every request: limits before authentication, then /api/ (token or
+ * cookie required), the login and logout forms, privacy.json, the assets.
+ */
 static void
 dash_request(struct evhttp_request *req, void *arg)
 {
@@ -851,6 +895,11 @@ dash_request(struct evhttp_request *req, void *arg)
 
 /* ================================================================ life cycle */
 
+/*
+ * Limits are set explicitly; libevent 2.1's defaults are unlimited.
+ * The session value is computed once: checking a cookie is then one
+ * constant-time comparison.
+ */
 int
 hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
             const struct hz_asset *assets, hz_store *store, struct hz_err *err)
@@ -881,6 +930,7 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     return 0;
 }
 
+/* IPv4/IPv6 host:port from [dashboard] listen (unix sockets: not here). */
 int
 hz_dash_bind(hz_dash *d, struct hz_err *err)
 {
@@ -895,6 +945,7 @@ hz_dash_bind(hz_dash *d, struct hz_err *err)
     return 0;
 }
 
+/* Removing the listener lets established connections finish. */
 void
 hz_dash_stop(hz_dash *d)
 {
@@ -904,6 +955,7 @@ hz_dash_stop(hz_dash *d)
     }
 }
 
+/* Connections go with evhttp_free; secrets are wiped. */
 void
 hz_dash_free(hz_dash *d)
 {

@@ -40,13 +40,13 @@ struct event_base;
 
 typedef struct hz_dash hz_dash;
 
-#define HZ_DASH_HEADERS_MAX 8192
-#define HZ_DASH_BODY_MAX 16384
-#define HZ_DASH_TIMEOUT_S 10
+#define HZ_DASH_HEADERS_MAX     8192
+#define HZ_DASH_BODY_MAX        16384
+#define HZ_DASH_TIMEOUT_S       10
 #define HZ_DASH_PREAUTH_URI_MAX 1024
-#define HZ_DASH_LOGIN_BODY_MAX 512
-#define HZ_DASH_SESSION_HEX 33   /* 32 hex digits + NUL */
-#define HZ_DASH_COOKIE "haze_session"
+#define HZ_DASH_LOGIN_BODY_MAX  512
+#define HZ_DASH_SESSION_HEX     33 /* 32 hex digits + NUL */
+#define HZ_DASH_COOKIE          "haze_session"
 
 /*
  * Creates the server on base. cfg and assets are borrowed and must outlive
@@ -69,8 +69,7 @@ void hz_dash_free(hz_dash *d);
 int hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 /* The session cookie value for token under key (32 bytes): 32 hex digits. */
-void hz_dash_session(const unsigned char key[32], const char *token,
-                     char out[HZ_DASH_SESSION_HEX]);
+void hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX]);
 
 /* Finds cookie name in a Cookie header value; points (*val, *len) into it.
  * 1 if found, 0 otherwise. */

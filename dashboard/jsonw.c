@@ -15,6 +15,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 
+/* first[0] = 1: no top-level value written yet. */
 void
 hz_jsonw_init(struct hz_jsonw *w)
 {
@@ -31,6 +32,7 @@ hz_jsonw_free(struct hz_jsonw *w)
     hz_jsonw_init(w);
 }
 
+/* An empty writer still hands out a valid (empty) string. */
 char *
 hz_jsonw_take(struct hz_jsonw *w, size_t *len)
 {
@@ -59,6 +61,7 @@ jsonw_reserve(struct hz_jsonw *w, size_t n)
     w->cap = cap;
 }
 
+/* Appends n bytes, keeping the buffer NUL-terminated. */
 static void
 jsonw_put(struct hz_jsonw *w, const char *s, size_t n)
 {
@@ -96,6 +99,7 @@ jsonw_sep(struct hz_jsonw *w, int is_key)
     w->first[d] = 0;
 }
 
+/* Opens an object or array as a value at the current position. */
 static void
 jsonw_open(struct hz_jsonw *w, int obj)
 {
@@ -110,6 +114,10 @@ jsonw_open(struct hz_jsonw *w, int obj)
     jsonw_put(w, obj ? "{" : "[", 1);
 }
 
+/*
+ * Closes the innermost container; it must be of the same kind and not be
+ * waiting for a value after a key.
+ */
 static void
 jsonw_close(struct hz_jsonw *w, int obj)
 {
@@ -190,6 +198,11 @@ jsonw_utf8(const unsigned char *p, size_t n, uint32_t *cp)
     return len;
 }
 
+/*
+ * One pass: runs of plain bytes are copied at once; each escape or
+ * replacement flushes the run first. The caller's comma logic is not
+ * touched, so keys and values share this.
+ */
 void
 hz_jsonw_escape(struct hz_jsonw *w, const char *s, size_t len)
 {
@@ -242,6 +255,7 @@ hz_jsonw_escape(struct hz_jsonw *w, const char *s, size_t len)
     jsonw_put(w, "\"", 1);
 }
 
+/* A key is only valid directly inside an object; the value must follow. */
 void
 hz_jsonw_key(struct hz_jsonw *w, const char *k)
 {
@@ -288,6 +302,10 @@ hz_jsonw_uint(struct hz_jsonw *w, uint64_t v)
     jsonw_put(w, num, (size_t)n);
 }
 
+/*
+ * snprintf would round half to even and may print "-0.00": rounding is done
+ * here first, and a negative zero is normalised.
+ */
 void
 hz_jsonw_fixed(struct hz_jsonw *w, double v, int decimals)
 {

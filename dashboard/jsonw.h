@@ -25,14 +25,14 @@
 #define HZ_JSONW_DEPTH 16
 
 struct hz_jsonw {
-    char *buf;      /* malloc'd, NUL-terminated; owned by the writer */
+    char *buf; /* malloc'd, NUL-terminated; owned by the writer */
     size_t len;
     size_t cap;
     int depth;
-    int err;        /* 0, or HZ_EINVAL after a misuse */
+    int err;                             /* 0, or HZ_EINVAL after a misuse */
     unsigned char first[HZ_JSONW_DEPTH]; /* 1 until the first member/element */
     unsigned char isobj[HZ_JSONW_DEPTH];
-    unsigned char want_value;            /* a key was written, its value is due */
+    unsigned char want_value; /* a key was written, its value is due */
 };
 
 void hz_jsonw_init(struct hz_jsonw *w);

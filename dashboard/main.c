@@ -26,11 +26,13 @@
 #include "common/asset.h"
 #include "common/cfg.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/store.h"
 #include "dashboard/http.h"
 
 #define HZ_DASH_WAIT_S 10 /* seconds to wait for the aggregator's LMDB folder */
 
+/* Prints the usage line and exits 2 (a usage error, not a runtime one). */
 static void
 usage(void)
 {
@@ -46,8 +48,8 @@ usage(void)
 static hz_store *
 open_store(const char *path)
 {
-    struct timespec pause = { 0, 250 * 1000 * 1000 };
-    struct hz_err err = { 0 };
+    struct timespec pause = {0, 250 * 1000 * 1000};
+    struct hz_err err = {0};
     hz_store *s = NULL;
     char data[HZ_CFG_PATH_MAX + 16];
     struct stat st;
@@ -62,22 +64,20 @@ open_store(const char *path)
     }
     if (err.msg[0] != '\0')
         hz_fatalx("lmdb %s: cannot open read-only: %s", path, err.msg);
-    hz_fatalx("lmdb %s: no data.mdb after %d s; start haze-aggregator first", path,
-              HZ_DASH_WAIT_S);
+    hz_fatalx("lmdb %s: no data.mdb after %d s; start haze-aggregator first", path, HZ_DASH_WAIT_S);
 }
 
 /*
- * The sandbox step: no privilege gain through exec, no core files (the
- * token is in memory), not ptrace-attachable by other processes of the
- * same user.
+ * The sandbox step: the shared one (drop root to the haze user, no new
+ * privileges), then no core files and no ptrace by other processes of the
+ * same user, because the token and the session key are in memory.
  */
 static void
 sandbox(void)
 {
     struct rlimit core = { 0, 0 };
 
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        hz_fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+    hz_sandbox_dashboard();
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         hz_fatal("prctl(PR_SET_DUMPABLE)");
     if (setrlimit(RLIMIT_CORE, &core) != 0)
@@ -89,11 +89,15 @@ struct stop_ctx {
     hz_dash *dash;
 };
 
+/*
+ * SIGTERM/SIGINT: stop accepting and leave the loop after a grace second,
+ * so answers being written still go out; main then exits 0.
+ */
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct stop_ctx *sc = arg;
-    struct timeval grace = { 1, 0 };
+    struct timeval grace = {1, 0};
 
     (void)what;
     hz_log_info("%s: signal %d, finishing requests", __func__, (int)sig);
@@ -105,7 +109,7 @@ int
 main(int argc, char **argv)
 {
     static struct hz_config cfg;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     const char *path = NULL;
     int check = 0, verbose = 1, ch;
     struct event_base *base;

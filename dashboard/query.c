@@ -79,6 +79,7 @@ hz_query_metric_name(enum hz_metric m)
     return (unsigned)m < HZ_M_COUNT ? metric_names[m] : NULL;
 }
 
+/* Exact, case-sensitive names, as Plausible's. */
 int
 hz_query_metric_find(const char *s, size_t len)
 {
@@ -100,6 +101,7 @@ hz_query_prop_short(enum hz_prop p)
     return (unsigned)p < HZ_P_COUNT ? props[p].shortname : NULL;
 }
 
+/* HZ_P_NONE ("") is not a name a request may use. */
 int
 hz_query_prop_find(const char *s, size_t len)
 {
@@ -154,9 +156,13 @@ q_date(const char *s, size_t len, int32_t *day)
     return hz_date_parse(buf, day);
 }
 
+/*
+ * Day arithmetic on local day numbers; months through q_month_start so
+ * that "6mo" in February reaches back into the previous year.
+ */
 int
-hz_query_period(const char *period, const char *date, int32_t today, int32_t *from,
-                int32_t *to, struct hz_err *err)
+hz_query_period(const char *period, const char *date, int32_t today, int32_t *from, int32_t *to,
+                struct hz_err *err)
 {
     int32_t ref = today;
     int y, m, d;
@@ -200,8 +206,9 @@ hz_query_period(const char *period, const char *date, int32_t today, int32_t *fr
         *from = q_month_start(y, 1);
         *to = q_month_start(y + 1, 1) - 1;
     } else {
-        return hz_err_set(err, HZ_EINVAL,
-                          "period: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year or custom");
+        return hz_err_set(
+            err, HZ_EINVAL,
+            "period: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year or custom");
     }
     return 0;
 }
@@ -212,6 +219,10 @@ hz_query_window_start(int32_t today, long retention_days)
     return today - (int32_t)retention_days + 1;
 }
 
+/*
+ * The window is the retention_days days ending today: older days may
+ * already be deleted, and answering them as zeros would be a lie.
+ */
 int
 hz_query_check_range(int32_t from, int32_t to, int32_t today, long retention_days,
                      const char *param, struct hz_err *err)
@@ -229,21 +240,25 @@ hz_query_check_range(int32_t from, int32_t to, int32_t today, long retention_day
                           param, retention_days, d);
     }
     if (to > today + HZ_QUERY_FUTURE_MAX)
-        return hz_err_set(err, HZ_EINVAL, "%s: the range ends more than a year from today",
-                          param);
+        return hz_err_set(err, HZ_EINVAL, "%s: the range ends more than a year from today", param);
     return 0;
 }
 
 /* ================================================================ rows */
 
 struct q_index {
-    size_t cap;         /* power of two */
-    uint32_t *slot;     /* row index + 1, 0 = empty */
+    size_t cap;     /* power of two */
+    uint32_t *slot; /* row index + 1, 0 = empty */
 };
 
 static unsigned char q_key[HZ_SIPHASH_KEY];
 static int q_key_set;
 
+/*
+ * SipHash of a value under a key drawn once per process: the values are
+ * chosen by strangers (paths, referrers), so bucket collisions must not be
+ * predictable.
+ */
 static uint64_t
 q_hash(const char *v, size_t len)
 {
@@ -254,6 +269,7 @@ q_hash(const char *v, size_t len)
     return hz_siphash(q_key, v, len);
 }
 
+/* An empty answer; rows, pool and index grow on demand. */
 void
 hz_qres_init(struct hz_qres *r)
 {
@@ -277,6 +293,10 @@ hz_qres_free(struct hz_qres *r)
     hz_qres_init(r);
 }
 
+/*
+ * Values are NUL-terminated in the pool, so callers may also use them as C
+ * strings (the length is still authoritative: values may hold NULs).
+ */
 const char *
 hz_qres_value(const struct hz_qres *r, size_t i, size_t *len)
 {
@@ -304,6 +324,10 @@ q_index_grow(struct hz_qres *r)
     }
 }
 
+/*
+ * Linear probing; the table is at most half full, so an empty slot ends
+ * every search.
+ */
 long
 hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
 {
@@ -320,6 +344,10 @@ hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
     }
 }
 
+/*
+ * Rows and the pool grow by doubling; the index is rebuilt at half load.
+ * voff is an offset, not a pointer, so growing the pool moves nothing.
+ */
 size_t
 hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
 {
@@ -365,6 +393,7 @@ hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
     return r->n - 1;
 }
 
+/* d += s, field by field. */
 static void
 q_counts_add(struct hz_counts *d, const struct hz_counts *s)
 {
@@ -390,6 +419,7 @@ q_row_add(struct hz_qrow *d, const struct hz_qrow *s)
 
 /* ================================================================ values */
 
+/* Exits of a page: pageviews not followed by another pageview. */
 static uint64_t
 q_exits(const struct hz_counts *c)
 {
@@ -408,6 +438,7 @@ hz_query_visitors(enum hz_prop p, const struct hz_qrow *row)
     return row->c.visitors;
 }
 
+/* 1 if the histogram holds no sample. */
 static int
 q_hist_empty(const uint64_t h[HZ_HIST_BUCKETS])
 {
@@ -417,6 +448,11 @@ q_hist_empty(const uint64_t h[HZ_HIST_BUCKETS])
     return 1;
 }
 
+/*
+ * Every metric from the counters of one row (store.h says which fields
+ * each dimension fills). Rates round like Plausible: integer percent,
+ * exit rate to one decimal, views per visit to two.
+ */
 void
 hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, struct hz_mval *out)
 {
@@ -482,6 +518,10 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
     }
 }
 
+/*
+ * Changes are computed from the displayed (rounded) values, so they agree
+ * with the numbers next to them.
+ */
 double
 hz_query_change(enum hz_metric m, const struct hz_mval *cur, const struct hz_mval *prev)
 {
@@ -514,6 +554,11 @@ q_fold_into(struct hz_qres *r, size_t i, size_t d)
     r->rows[i].dest = (int32_t)d;
 }
 
+/*
+ * Three passes: region fallback (regions only), the fold into "(other)",
+ * then every dest is resolved to the row that finally holds it (a region
+ * moved into a country row that itself folded ends in "(other)").
+ */
 uint64_t
 hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
 {
@@ -602,6 +647,7 @@ hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
 
 /* ================================================================ filters, order */
 
+/* 1 if the NUL-terminated needle occurs in (h, hlen). */
 static int
 q_contains(const char *h, size_t hlen, const char *needle)
 {
@@ -615,6 +661,10 @@ q_contains(const char *h, size_t hlen, const char *needle)
     return 0;
 }
 
+/*
+ * A filter with several values matches when any value does (v1 "a|b",
+ * v2 ["a","b"]); the negated operators then invert the answer.
+ */
 int
 hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen)
 {
@@ -642,8 +692,8 @@ hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen)
 }
 
 struct q_sortkey {
-    double key;         /* already negated for descending order */
-    double visitors;    /* tie-break: more visitors first */
+    double key;      /* already negated for descending order */
+    double visitors; /* tie-break: more visitors first */
     const char *v;
     size_t vlen;
     size_t idx;
@@ -651,6 +701,10 @@ struct q_sortkey {
     int desc;
 };
 
+/*
+ * qsort order: by key (already negated for descending), then more visitors
+ * first, then by value bytes; by value only when ordering by the dimension.
+ */
 static int
 q_sortkey_cmp(const void *a, const void *b)
 {
@@ -670,6 +724,10 @@ q_sortkey_cmp(const void *a, const void *b)
     return x->by_value && x->desc ? -c : c;
 }
 
+/*
+ * Only visible, matching rows are ordered; "(other)" goes last whatever
+ * the order, so that pages of a paginated answer never move it around.
+ */
 void
 hz_query_order(struct hz_qres *r, const struct hz_query *q)
 {
@@ -724,6 +782,10 @@ struct q_collect {
     int into;
 };
 
+/*
+ * Store row callback: adds a row's counters to the row with its value
+ * (Q_INTO_C), or joins them to an existing row (entry rows of pages).
+ */
 static void
 q_collect_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
 {
@@ -744,6 +806,7 @@ q_collect_cb(const char *value, size_t vlen, const struct hz_counts *c, void *ar
         q_counts_add(&qc->r->rows[i].c, c);
 }
 
+/* Store histogram callback: joins a page's histogram to its row. */
 static void
 q_hist_cb(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void *arg)
 {
@@ -756,17 +819,22 @@ q_hist_cb(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void
         r->rows[i].hist[b] += h[b];
 }
 
+/*
+ * A store failure as HZ_ESTORE with a line for the log (the client gets
+ * "internal error").
+ */
 static int
 q_store_err(int rc, const char *what, struct hz_err *err)
 {
     return hz_err_set(err, HZ_ESTORE, "store: %s: %s", what, hz_strerror(rc));
 }
 
+/* Raw rows of one dimension, no joins, no folding (drop reasons). */
 int
 hz_query_collect(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
                  struct hz_qres *r)
 {
-    struct q_collect qc = { r, Q_INTO_C };
+    struct q_collect qc = {r, Q_INTO_C};
 
     return hz_store_dim(t, site, dim, from, to, q_collect_cb, &qc);
 }
@@ -792,7 +860,7 @@ static int
 q_rows(hz_rtxn *t, const struct hz_query *q, enum hz_prop p, int32_t a, int32_t b,
        struct hz_qres *r, struct hz_err *err)
 {
-    struct q_collect qc = { r, Q_INTO_C };
+    struct q_collect qc = {r, Q_INTO_C};
     int need_entry, need_hist, need_events, rc;
 
     q_needs(q, p, &need_entry, &need_hist, &need_events);
@@ -817,6 +885,7 @@ q_filter_prop(const struct hz_query *q)
     return q->nfilters > 0 ? q->filters[0].prop : HZ_P_NONE;
 }
 
+/* Which property's semantics apply to an answer's numbers. */
 enum hz_prop
 hz_query_value_prop(const struct hz_query *q)
 {
@@ -882,8 +951,8 @@ q_totals(hz_rtxn *t, const struct hz_query *q, int32_t a, int32_t b, struct hz_q
 
 /* Aggregate of [a, b]: site totals, or the sum of the matching marginal rows. */
 static int
-q_aggregate(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, int32_t a,
-            int32_t b, struct hz_qrow *out, uint64_t *folded, struct hz_err *err)
+q_aggregate(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, int32_t a, int32_t b,
+            struct hz_qrow *out, uint64_t *folded, struct hz_err *err)
 {
     struct hz_qres r;
     int rc;
@@ -909,6 +978,7 @@ struct q_hours {
     int32_t first;
 };
 
+/* Store hour callback: adds an hour's totals to its bucket. */
 static void
 q_hours_cb(int32_t period, const struct hz_counts *c, void *arg)
 {
@@ -929,12 +999,15 @@ q_bucket(struct hz_qres *r, const char *label, int32_t period)
     return i;
 }
 
+/*
+ * An hourly series: one bucket per local hour of [from, to], labelled
+ * "YYYY-MM-DD HH:00:00", read in one scan of the hour rows.
+ */
 static int
-q_timeseries_hours(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
-                   struct hz_err *err)
+q_timeseries_hours(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err)
 {
     int32_t h0 = q->from * 24, h1 = q->to * 24 + 23;
-    struct q_hours qh = { r, h0 };
+    struct q_hours qh = {r, h0};
     int rc;
 
     for (int32_t h = h0; h <= h1; h++) {
@@ -976,6 +1049,12 @@ q_bucket_filtered(hz_rtxn *t, const struct hz_query *q, const struct hz_qres *ra
     return rc;
 }
 
+/*
+ * A daily or monthly series: one bucket per day or month (clipped to the
+ * range). Without filters each bucket is the site totals; with filters the
+ * range is folded once and each bucket sums the rows whose folded row
+ * matches, so a bucket never shows a value the breakdown would hide.
+ */
 static int
 q_timeseries(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
              struct hz_err *err)
@@ -1023,9 +1102,13 @@ done:
 
 /* ================================================================ run */
 
+/*
+ * "all" becomes [first day with data (not before the retention window),
+ * today] here, where the store is at hand; then one of the three shapes.
+ */
 int
-hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
-             struct hz_qres *r, struct hz_err *err)
+hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+             struct hz_err *err)
 {
     struct hz_query qq = *q;
     int rc;
@@ -1078,11 +1161,12 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
     return hz_err_set(err, HZ_EINVAL, "query: unknown kind");
 }
 
+/* One bucket, one hour: the hour row's visitors. */
 int
 hz_query_realtime(hz_rtxn *t, const char *site, int32_t hour, uint64_t *visitors)
 {
     struct hz_qres r;
-    struct q_hours qh = { &r, hour };
+    struct q_hours qh = {&r, hour};
     int rc;
 
     hz_qres_init(&r);
@@ -1101,6 +1185,7 @@ struct q_trans {
     size_t plen;
 };
 
+/* Store transition callback: keeps the moves into and out of the page. */
 static void
 q_trans_cb(const char *from_page, size_t flen, const char *to_page, size_t tlen, uint64_t n,
            void *arg)
@@ -1122,6 +1207,7 @@ q_trans_cb(const char *from_page, size_t flen, const char *to_page, size_t tlen,
     }
 }
 
+/* Frees both lists; the page row holds no memory. */
 void
 hz_paths_free(struct hz_paths *p)
 {
@@ -1131,13 +1217,17 @@ hz_paths_free(struct hz_paths *p)
     hz_qres_free(&p->to);
 }
 
+/*
+ * The page's own row comes from the same page/entry read as a breakdown, so
+ * "withheld" here means exactly "folded" there.
+ */
 int
-hz_query_paths(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
-               struct hz_paths *out, struct hz_err *err)
+hz_query_paths(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_paths *out,
+               struct hz_err *err)
 {
     struct hz_query qq = *q;
     struct hz_qres pages;
-    struct q_trans qt = { out, q->page, strlen(q->page) };
+    struct q_trans qt = {out, q->page, strlen(q->page)};
     long i;
     int rc;
 

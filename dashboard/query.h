@@ -41,7 +41,7 @@ enum hz_metric {
     HZ_M_TIME_ON_PAGE,     /* median engaged seconds (histogram) */
     HZ_M_TIME_ON_PAGE_P75, /* 75th percentile engaged seconds */
     HZ_M_EVENTS,
-    HZ_M_EXIT_RATE,        /* percent, 1 decimal: exits / pageviews */
+    HZ_M_EXIT_RATE, /* percent, 1 decimal: exits / pageviews */
     HZ_M_COUNT
 };
 
@@ -59,7 +59,7 @@ enum hz_prop {
     HZ_P_BROWSER,
     HZ_P_OS,
     HZ_P_DEVICE,
-    HZ_P_NAME,     /* event:name */
+    HZ_P_NAME, /* event:name */
     HZ_P_COUNT
 };
 
@@ -94,20 +94,20 @@ enum hz_interval {
 };
 
 enum hz_fop {
-    HZ_FOP_IS = 0,     /* exact match of one of the values */
+    HZ_FOP_IS = 0, /* exact match of one of the values */
     HZ_FOP_IS_NOT,
-    HZ_FOP_CONTAINS,   /* substring of one of the values */
-    HZ_FOP_GLOB,       /* v1 "==" with '*' wildcards */
-    HZ_FOP_NOT_GLOB,   /* v1 "!=" with '*' wildcards */
+    HZ_FOP_CONTAINS, /* substring of one of the values */
+    HZ_FOP_GLOB,     /* v1 "==" with '*' wildcards */
+    HZ_FOP_NOT_GLOB, /* v1 "!=" with '*' wildcards */
 };
 
-#define HZ_FILTERS_MAX 4
-#define HZ_FILTER_VALUES_MAX 8
-#define HZ_FILTER_VALUE_MAX 256 /* a scrubbed page path fits (record.h HZ_PAGE_MAX) */
-#define HZ_QUERY_LIMIT_MAX 1000
+#define HZ_FILTERS_MAX         4
+#define HZ_FILTER_VALUES_MAX   8
+#define HZ_FILTER_VALUE_MAX    256 /* a scrubbed page path fits (record.h HZ_PAGE_MAX) */
+#define HZ_QUERY_LIMIT_MAX     1000
 #define HZ_QUERY_LIMIT_DEFAULT 100
-#define HZ_QUERY_HOURS_MAX 31   /* days an hourly series may span */
-#define HZ_QUERY_FUTURE_MAX 366 /* days past today a range may end */
+#define HZ_QUERY_HOURS_MAX     31  /* days an hourly series may span */
+#define HZ_QUERY_FUTURE_MAX    366 /* days past today a range may end */
 
 struct hz_filter {
     enum hz_prop prop;
@@ -118,28 +118,28 @@ struct hz_filter {
 
 struct hz_query {
     enum hz_qkind kind;
-    char site[HZ_SITE_MAX];  /* the config's site name */
-    char tz[64];             /* its time zone */
-    char period[8];          /* "day", "7d", "30d", "month", "6mo", "12mo", "year",
-                              * "custom", "all" */
-    int32_t today;           /* local day number of "now" in tz */
-    int32_t from, to;        /* inclusive local days; for "all" set by the engine */
-    int all;                 /* range "all": from the first day with data */
-    int compare;             /* previous period of the same length */
+    char site[HZ_SITE_MAX]; /* the config's site name */
+    char tz[64];            /* its time zone */
+    char period[8];         /* "day", "7d", "30d", "month", "6mo", "12mo", "year",
+                             * "custom", "all" */
+    int32_t today;          /* local day number of "now" in tz */
+    int32_t from, to;       /* inclusive local days; for "all" set by the engine */
+    int all;                /* range "all": from the first day with data */
+    int compare;            /* previous period of the same length */
     int nmetrics;
     enum hz_metric metrics[HZ_M_COUNT];
-    enum hz_prop prop;       /* breakdown property, HZ_P_NONE otherwise */
+    enum hz_prop prop; /* breakdown property, HZ_P_NONE otherwise */
     enum hz_interval interval;
     int nfilters;
     struct hz_filter filters[HZ_FILTERS_MAX];
-    int order_metric;        /* metric to sort rows by, -1: by the value */
+    int order_metric; /* metric to sort rows by, -1: by the value */
     int order_desc;
     uint64_t limit, offset;
-    int csv;                 /* breakdown as CSV */
-    int total_rows;          /* v2 include.total_rows */
-    int v2;                  /* parsed from a v2 body (names date_range in errors) */
+    int csv;        /* breakdown as CSV */
+    int total_rows; /* v2 include.total_rows */
+    int v2;         /* parsed from a v2 body (names date_range in errors) */
     /* funnels and paths */
-    int funnel;              /* index into the site's funnels, -1: all */
+    int funnel; /* index into the site's funnels, -1: all */
     char page[HZ_FILTER_VALUE_MAX];
 };
 
@@ -160,8 +160,8 @@ struct hz_qopts {
  * is required. "all" is not resolved here (it needs the data). 0, or
  * HZ_EINVAL with a message naming "period" or "date".
  */
-int hz_query_period(const char *period, const char *date, int32_t today, int32_t *from,
-                    int32_t *to, struct hz_err *err);
+int hz_query_period(const char *period, const char *date, int32_t today, int32_t *from, int32_t *to,
+                    struct hz_err *err);
 
 /* Checks [from, to]: from <= to, from inside the retention window (the
  * retention_days days ending today), to at most HZ_QUERY_FUTURE_MAX days
@@ -177,32 +177,32 @@ int32_t hz_query_window_start(int32_t today, long retention_days);
 #define HZ_OTHER_VALUE "(other)"
 
 struct hz_qrow {
-    uint32_t voff, vlen;    /* value: the result's pool + voff */
-    int32_t period;         /* timeseries: first day, or hour number */
-    int other;              /* 1 for the "(other)" row */
-    int hidden;             /* folded into another row */
-    int matched;            /* passes the filters */
-    int32_t dest;           /* index of the row it was folded into, or itself */
-    struct hz_counts c;     /* the property's counters (site totals: events summed) */
-    struct hz_counts entry; /* event:page: the same page's entry row */
+    uint32_t voff, vlen;            /* value: the result's pool + voff */
+    int32_t period;                 /* timeseries: first day, or hour number */
+    int other;                      /* 1 for the "(other)" row */
+    int hidden;                     /* folded into another row */
+    int matched;                    /* passes the filters */
+    int32_t dest;                   /* index of the row it was folded into, or itself */
+    struct hz_counts c;             /* the property's counters (site totals: events summed) */
+    struct hz_counts entry;         /* event:page: the same page's entry row */
     uint64_t hist[HZ_HIST_BUCKETS]; /* engaged time (pages; site totals) */
 };
 
 struct hz_qres {
-    struct hz_qrow *rows;   /* malloc'd */
+    struct hz_qrow *rows; /* malloc'd */
     size_t n, cap;
-    char *pool;             /* values, malloc'd */
+    char *pool; /* values, malloc'd */
     size_t plen, pcap;
-    void *index;            /* value -> row hash index (engine private) */
-    size_t *order;          /* visible rows in output order, malloc'd */
+    void *index;   /* value -> row hash index (engine private) */
+    size_t *order; /* visible rows in output order, malloc'd */
     size_t norder;
-    struct hz_qrow total;   /* aggregate answer */
-    struct hz_qrow prev;    /* previous period, when has_prev */
+    struct hz_qrow total; /* aggregate answer */
+    struct hz_qrow prev;  /* previous period, when has_prev */
     int has_prev;
-    uint64_t folded;        /* rows folded by the crowd-size rule */
-    uint64_t total_rows;    /* rows matching, before pagination */
-    size_t first, count;    /* order[first .. first+count) is the requested page */
-    int32_t from, to;       /* the range answered */
+    uint64_t folded;     /* rows folded by the crowd-size rule */
+    uint64_t total_rows; /* rows matching, before pagination */
+    size_t first, count; /* order[first .. first+count) is the requested page */
+    int32_t from, to;    /* the range answered */
 };
 
 void hz_qres_init(struct hz_qres *r);
@@ -259,8 +259,8 @@ void hz_query_order(struct hz_qres *r, const struct hz_query *q);
  * (r->rows, one per bucket, period set) or breakdown (r->rows, ordered and
  * paged in r->order). 0, or HZ_ESTORE with err->msg (a 500).
  */
-int hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
-                 struct hz_qres *r, struct hz_err *err);
+int hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+                 struct hz_err *err);
 
 /* Visitors in local hour `hour` (the realtime figure). */
 int hz_query_realtime(hz_rtxn *t, const char *site, int32_t hour, uint64_t *visitors);
@@ -272,11 +272,11 @@ int hz_query_collect(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from
 /* ------------------------------------------------------------ paths */
 
 struct hz_paths {
-    struct hz_qres from;    /* pages visitors came from: c.visits = transitions */
-    struct hz_qres to;      /* pages visitors went to next */
-    struct hz_qrow page;    /* the page's own row (page + entry counters) */
-    int withheld;           /* the page has fewer than min_visitors visitors */
-    uint64_t folded;        /* transitions folded into "(other)" */
+    struct hz_qres from; /* pages visitors came from: c.visits = transitions */
+    struct hz_qres to;   /* pages visitors went to next */
+    struct hz_qrow page; /* the page's own row (page + entry counters) */
+    int withheld;        /* the page has fewer than min_visitors visitors */
+    uint64_t folded;     /* transitions folded into "(other)" */
 };
 
 void hz_paths_free(struct hz_paths *p); /* NULL-safe */

@@ -9,7 +9,8 @@
 # port), haze-aggregator, haze-collector (127.0.0.1:8080), haze-dashboard
 # (127.0.0.1:8081), the demo shop (127.0.0.1:8000), and haze-loadgen, which
 # plays a burst of visits and then a few minutes of steady traffic.
-# Ctrl-C (or SIGTERM) stops everything it started, by pid, in order.
+# Ctrl-C (or SIGTERM) stops everything it started, by pid, in order, and
+# exits 0: that is how a run ends.
 #
 # Knobs (environment): HAZE_RUN_MINUTES (steady traffic, default 3; 0 = none),
 # HAZE_RUN_RATE (hits/s, default 8), HAZE_RUN_BURST (visits, default 400),
@@ -249,8 +250,8 @@ stop_all() {
     wait 2>/dev/null
     say "stopped. Data stays in run/ (delete it to start over)."
 }
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 0' INT
+trap 'stop_all; exit 0' TERM
 trap 'stop_all' EXIT
 
 # wait_ready NAME CHECK...: retries CHECK for up to 15 s while NAME lives.

@@ -29,7 +29,7 @@ die(const char *what, const struct hz_err *err)
 int
 main(int argc, char **argv)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     hz_store *s;
     const char *site;
     long today, pages, rows, head = 300;
@@ -48,7 +48,7 @@ main(int argc, char **argv)
         die("open", &err);
     for (long d = today - 364; d <= today; d++) {
         hz_wtxn *t;
-        struct hz_counts tot = { 0 };
+        struct hz_counts tot = {0};
         long tail = rows - head, start = head + ((d - (today - 364)) * tail) % (pages - head);
         char page[64];
 
@@ -57,12 +57,12 @@ main(int argc, char **argv)
         for (long k = 0; k < rows; k++) {
             long p = k < head ? k : head + (start - head + (k - head)) % (pages - head);
             uint64_t v = 1 + (uint64_t)(2000 / (p + 1));
-            struct hz_counts c = { v, v + v / 5, 2 * v, v / 2, 0, v, v / 2, v * 15000 };
+            struct hz_counts c = {v, v + v / 5, 2 * v, v / 2, 0, v, v / 2, v * 15000};
             int n = snprintf(page, sizeof(page), "/articles/%ld/some-readable-slug", p);
             if (hz_store_add(t, site, (int32_t)d, HZ_DIM_PAGE, page, (size_t)n, &c) != 0)
                 die("add page", NULL);
             if (k < head) {
-                struct hz_counts e = { v / 2 + 1, v / 2 + 1, v, v / 4, v * 60000, 0, 0, 0 };
+                struct hz_counts e = {v / 2 + 1, v / 2 + 1, v, v / 4, v * 60000, 0, 0, 0};
                 if (hz_store_add(t, site, (int32_t)d, HZ_DIM_ENTRY, page, (size_t)n, &e) != 0)
                     die("add entry", NULL);
                 if (k < 50 && hz_store_add_engaged(t, site, (int32_t)d, page,
@@ -78,7 +78,7 @@ main(int argc, char **argv)
         if (hz_store_add(t, site, (int32_t)d, HZ_DIM_TOTAL, "", 0, &tot) != 0)
             die("add totals", NULL);
         for (int h = 0; h < 24; h++) {
-            struct hz_counts hc = { tot.visitors / 24, tot.visits / 24, tot.pageviews / 24 };
+            struct hz_counts hc = {tot.visitors / 24, tot.visits / 24, tot.pageviews / 24};
             if (hz_store_add_hour(t, site, (int32_t)(d * 24 + h), &hc) != 0)
                 die("add hour", NULL);
         }

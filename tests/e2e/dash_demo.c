@@ -29,7 +29,7 @@ static void
 demo_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const char *v,
          uint64_t visitors, uint64_t pv_per, uint64_t outs_pct, uint64_t bounce_pct)
 {
-    struct hz_counts c = { 0 };
+    struct hz_counts c = {0};
 
     c.visitors = visitors;
     c.visits = visitors + visitors / 6;
@@ -101,7 +101,7 @@ demo_dim(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const struc
 int
 main(int argc, char **argv)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     const char *site;
     hz_store *s;
     int32_t today;
@@ -126,7 +126,7 @@ main(int argc, char **argv)
             break;
         for (size_t i = 0; i < NELEM(pages); i++) {
             uint64_t v = pages[i].weight * scale / 100 + demo_rand(pages[i].weight / 4 + 2);
-            struct hz_counts c = { v, v + v / 8, v + v / 3 + demo_rand(5), 0, 0, 0, 0, 0 };
+            struct hz_counts c = {v, v + v / 8, v + v / 3 + demo_rand(5), 0, 0, 0, 0, 0};
             c.outs = c.pageviews * (45 + demo_rand(35)) / 100;
             (void)hz_store_add(t, site, d, HZ_DIM_PAGE, pages[i].v, strlen(pages[i].v), &c);
             visitors += v;
@@ -138,7 +138,7 @@ main(int argc, char **argv)
                                            (uint64_t)(2000 + demo_rand(90000) * (i % 3 + 1)));
         }
         {
-            struct hz_counts tot = { 0 };
+            struct hz_counts tot = {0};
             tot.visitors = visitors * 55 / 100;
             tot.visits = tot.visitors + tot.visitors / 7;
             tot.pageviews = visitors + visitors / 3;
@@ -147,10 +147,14 @@ main(int argc, char **argv)
             (void)hz_store_add(t, site, d, HZ_DIM_TOTAL, "", 0, &tot);
             for (int h = 0; h < 24; h++) {
                 unsigned w = h < 7 ? 1 : h < 9 ? 4 : h < 18 ? 8 : h < 22 ? 5 : 2;
-                struct hz_counts hc = { tot.visitors * w / 110 + demo_rand(3),
-                                        tot.visits * w / 110 + demo_rand(3),
-                                        tot.pageviews * w / 110 + demo_rand(5), 0, 0, 0, 0,
-                                        0 };
+                struct hz_counts hc = {tot.visitors * w / 110 + demo_rand(3),
+                                       tot.visits * w / 110 + demo_rand(3),
+                                       tot.pageviews * w / 110 + demo_rand(5),
+                                       0,
+                                       0,
+                                       0,
+                                       0,
+                                       0};
                 (void)hz_store_add_hour(t, site, d * 24 + h, &hc);
             }
         }
@@ -164,26 +168,31 @@ main(int argc, char **argv)
         demo_dim(t, site, d, HZ_DIM_OS, oses, NELEM(oses), scale);
         demo_dim(t, site, d, HZ_DIM_DEVICE, devices, NELEM(devices), scale);
         for (size_t i = 0; i < NELEM(events); i++) {
-            struct hz_counts c = { events[i].weight * scale / 100 + 1,
-                                   events[i].weight * scale / 100 + 1, 0, 0, 0, 0,
-                                   events[i].weight * scale / 80 + 1, 0 };
+            struct hz_counts c = {events[i].weight * scale / 100 + 1,
+                                  events[i].weight * scale / 100 + 1,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  events[i].weight * scale / 80 + 1,
+                                  0};
             (void)hz_store_add(t, site, d, HZ_DIM_EVENT, events[i].v, strlen(events[i].v), &c);
         }
         {
-            static const char *const reasons[] = { "bot", "dnt", "invalid" };
+            static const char *const reasons[] = {"bot", "dnt", "invalid"};
             for (int i = 0; i < 3; i++) {
-                struct hz_counts c = { 0, 0, 0, 0, 0, 0, 40 / (i + 1) + demo_rand(20), 0 };
+                struct hz_counts c = {0, 0, 0, 0, 0, 0, 40 / (i + 1) + demo_rand(20), 0};
                 (void)hz_store_add(t, site, d, HZ_DIM_DROP, reasons[i], strlen(reasons[i]), &c);
             }
-            struct hz_counts u = { 0, 0, 0, 0, 0, 0, 3 + demo_rand(5), 0 };
+            struct hz_counts u = {0, 0, 0, 0, 0, 0, 3 + demo_rand(5), 0};
             (void)hz_store_add(t, "*", d, HZ_DIM_DROP, "unknown_site", 12, &u);
         }
         {
             /* Funnel: products -> cart -> checkout -> thanks; the cart loses most. */
-            uint64_t n0 = 60 * scale / 100 + demo_rand(10), n1 = n0 * 45 / 100,
-                     n2 = n1 * 70 / 100, n3 = n2 * 55 / 100;
-            uint64_t n[4] = { n0, n1, n2, n3 };
-            uint64_t secs[4] = { 0, 40, 150, 25 };
+            uint64_t n0 = 60 * scale / 100 + demo_rand(10), n1 = n0 * 45 / 100, n2 = n1 * 70 / 100,
+                     n3 = n2 * 55 / 100;
+            uint64_t n[4] = {n0, n1, n2, n3};
+            uint64_t secs[4] = {0, 40, 150, 25};
             (void)hz_store_add_funnel(t, site, d, "checkout", 0, n0, 0, 0);
             for (int st = 1; st < 4; st++)
                 for (uint64_t k = 0; k < n[st]; k++)
@@ -192,12 +201,18 @@ main(int argc, char **argv)
         }
         {
             static const char *const tr[][2] = {
-                { "/", "/products/business-cards" }, { "/", "/products/flyers" },
-                { "/", "/blog/choosing-paper-weight" }, { "/products/business-cards", "/cart" },
-                { "/products/flyers", "/cart" }, { "/cart", "/checkout" },
-                { "/checkout", "/thanks" }, { "/blog/choosing-paper-weight", "/products/posters" },
-                { "/products/posters", "/cart" }, { "/about", "/contact" },
-                { "/products/business-cards", "/" }, { "/faq", "/cart" },
+                {"/", "/products/business-cards"},
+                {"/", "/products/flyers"},
+                {"/", "/blog/choosing-paper-weight"},
+                {"/products/business-cards", "/cart"},
+                {"/products/flyers", "/cart"},
+                {"/cart", "/checkout"},
+                {"/checkout", "/thanks"},
+                {"/blog/choosing-paper-weight", "/products/posters"},
+                {"/products/posters", "/cart"},
+                {"/about", "/contact"},
+                {"/products/business-cards", "/"},
+                {"/faq", "/cart"},
             };
             for (size_t i = 0; i < NELEM(tr); i++)
                 (void)hz_store_add_transition(t, site, d, tr[i][0], tr[i][1],

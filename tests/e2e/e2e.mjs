@@ -381,7 +381,8 @@ async function loadgenTotals(bin, site) {
     const out = await new Promise((resolve, reject) => {
         execFile(bin, ['-u', COLLECTOR, '-S', site, '-n', '2000', '-c', '16', '-s', '7', '--totals'],
             { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-                if (err) reject(new Error(`haze-loadgen: ${err.message}: ${stderr}`));
+                process.stderr.write(stderr);
+                if (err) reject(new Error(`haze-loadgen: ${err.message}`));
                 else resolve(stdout);
             });
     });

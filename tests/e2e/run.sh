@@ -70,13 +70,25 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
+    # Sanitizer builds (make asan) report at exit, into the daemons' logs:
+    # bring any report to the test's output and fail.
+    if grep -lE 'ERROR: (Leak|Address)Sanitizer|runtime error:' "$TMP"/*.log >/dev/null 2>&1; then
+        for l in "$TMP"/*.log; do
+            grep -qE 'ERROR: (Leak|Address)Sanitizer|runtime error:' "$l" || continue
+            echo "e2e: sanitizer report in $(basename "$l"):"
+            cat "$l"
+        done
+        echo "e2e: FAIL: sanitizer reports from the daemons"
+        SAN_FAIL=1
+    fi
     if [ "${HAZE_E2E_KEEP:-0}" = 1 ]; then
         echo "e2e: kept $TMP"
     else
         rm -rf "$TMP"
     fi
 }
-trap cleanup EXIT
+SAN_FAIL=0
+trap 'st=$?; cleanup; [ "$SAN_FAIL" = 1 ] && st=1; exit $st' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -188,5 +200,12 @@ if [ $rc -ne 0 ]; then
         echo "---- last lines of $l's log"
         tail -n 15 "$TMP/$l.log"
     done
+fi
+
+# The dashboard's own browser test (layout, XSS, CSP), with the same
+# playwright-core; `make check` reaches tests/e2e only through this script.
+if [ -f tests/e2e/dash.sh ]; then
+    echo "== dashboard browser test (tests/e2e/dash.sh)"
+    HZ_PLAYWRIGHT_DIR=$E2E sh tests/e2e/dash.sh || rc=1
 fi
 exit $rc

@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct hz_config cfg;
     static int ready;
     struct hz_query *q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     const int64_t now = 1795608000; /* 2026-11-25 12:00 UTC */
     int rc;
 

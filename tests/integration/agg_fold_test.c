@@ -34,6 +34,8 @@
 #include "common/tz.h"
 #include "tests/integration/redis_harness.h"
 
+TestSuite(agg_fold, .fini = rh_cleanup);
+
 #define VA "aaaaaaaaaaaaaaaa"
 #define VB "bbbbbbbbbbbbbbbb"
 #define VC "cccccccccccccccc"

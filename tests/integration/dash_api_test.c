@@ -44,9 +44,9 @@
 #include "dashboard/api.h"
 #include "tests/integration/http_client.h"
 
-#define SITE "example.com"
+#define SITE  "example.com"
 #define TOKEN "integration-token-42"
-#define XSS "/<img src=x onerror=alert(1)>"
+#define XSS   "/<img src=x onerror=alert(1)>"
 
 static struct {
     char dir[64];
@@ -56,8 +56,8 @@ static struct {
     pid_t pid;
     int32_t today, R;
     char d0[11], d1[11], d6[11], d7[11], dt[11]; /* R, R-1, R-6, R-7, today */
-    struct stat before;                         /* data.mdb before the run */
-    uint64_t digest;                            /* its bytes */
+    struct stat before;                          /* data.mdb before the run */
+    uint64_t digest;                             /* its bytes */
 } E;
 
 /* ================================================================ helpers */
@@ -66,7 +66,7 @@ static struct {
 static uint64_t
 file_digest(const char *path)
 {
-    static const unsigned char key[HZ_SIPHASH_KEY] = { 1, 2, 3 };
+    static const unsigned char key[HZ_SIPHASH_KEY] = {1, 2, 3};
     struct hz_siphash_ctx c;
     char buf[65536];
     int fd = open(path, O_RDONLY);
@@ -90,7 +90,7 @@ add(hz_wtxn *t, int32_t day, enum hz_dim dim, const char *v, struct hz_counts c)
 static void
 build_store(void)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     hz_store *s;
     hz_wtxn *t;
     int32_t R = E.R;
@@ -100,54 +100,55 @@ build_store(void)
     cr_assert_eq(hz_store_wbegin(s, &t, 10000, &err), 0, "%s", err.msg);
 
     /* visitors, visits, pageviews, nonbounce, duration_ms, outs, events, engaged_ms */
-    add(t, R, HZ_DIM_TOTAL, "", (struct hz_counts){ 20, 25, 60, 15, 2250000, 0, 0, 0 });
-    add(t, R - 1, HZ_DIM_TOTAL, "", (struct hz_counts){ 10, 12, 30, 6, 720000, 0, 0, 0 });
-    add(t, R - 7, HZ_DIM_TOTAL, "", (struct hz_counts){ 8, 10, 20, 5, 300000, 0, 0, 0 });
+    add(t, R, HZ_DIM_TOTAL, "", (struct hz_counts){20, 25, 60, 15, 2250000, 0, 0, 0});
+    add(t, R - 1, HZ_DIM_TOTAL, "", (struct hz_counts){10, 12, 30, 6, 720000, 0, 0, 0});
+    add(t, R - 7, HZ_DIM_TOTAL, "", (struct hz_counts){8, 10, 20, 5, 300000, 0, 0, 0});
 
-    add(t, R, HZ_DIM_PAGE, "/", (struct hz_counts){ 12, 14, 20, 0, 0, 15, 10, 200000 });
-    add(t, R, HZ_DIM_PAGE, "/pricing", (struct hz_counts){ 6, 6, 8, 0, 0, 2, 4, 400000 });
-    add(t, R, HZ_DIM_PAGE, "/blog/a", (struct hz_counts){ 3, 3, 3, 0, 0, 1, 0, 0 });
-    add(t, R, HZ_DIM_PAGE, XSS, (struct hz_counts){ 5, 5, 5, 0, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_PAGE, "/rare", (struct hz_counts){ 1, 1, 1, 0, 0, 0, 0, 0 });
-    add(t, R - 1, HZ_DIM_PAGE, "/", (struct hz_counts){ 6, 6, 10, 0, 0, 6, 0, 0 });
-    add(t, R - 1, HZ_DIM_PAGE, "/pricing", (struct hz_counts){ 1, 1, 1, 0, 0, 0, 0, 0 });
-    add(t, R - 1, HZ_DIM_PAGE, "/blog/b", (struct hz_counts){ 2, 2, 2, 0, 0, 0, 0, 0 });
-    add(t, R - 7, HZ_DIM_PAGE, "/", (struct hz_counts){ 8, 10, 20, 0, 0, 10, 0, 0 });
+    add(t, R, HZ_DIM_PAGE, "/", (struct hz_counts){12, 14, 20, 0, 0, 15, 10, 200000});
+    add(t, R, HZ_DIM_PAGE, "/pricing", (struct hz_counts){6, 6, 8, 0, 0, 2, 4, 400000});
+    add(t, R, HZ_DIM_PAGE, "/blog/a", (struct hz_counts){3, 3, 3, 0, 0, 1, 0, 0});
+    add(t, R, HZ_DIM_PAGE, XSS, (struct hz_counts){5, 5, 5, 0, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_PAGE, "/rare", (struct hz_counts){1, 1, 1, 0, 0, 0, 0, 0});
+    add(t, R - 1, HZ_DIM_PAGE, "/", (struct hz_counts){6, 6, 10, 0, 0, 6, 0, 0});
+    add(t, R - 1, HZ_DIM_PAGE, "/pricing", (struct hz_counts){1, 1, 1, 0, 0, 0, 0, 0});
+    add(t, R - 1, HZ_DIM_PAGE, "/blog/b", (struct hz_counts){2, 2, 2, 0, 0, 0, 0, 0});
+    add(t, R - 7, HZ_DIM_PAGE, "/", (struct hz_counts){8, 10, 20, 0, 0, 10, 0, 0});
 
-    add(t, R, HZ_DIM_ENTRY, "/", (struct hz_counts){ 9, 10, 30, 6, 1000000, 0, 0, 0 });
-    add(t, R, HZ_DIM_ENTRY, "/pricing", (struct hz_counts){ 4, 4, 6, 2, 200000, 0, 0, 0 });
-    add(t, R, HZ_DIM_ENTRY, XSS, (struct hz_counts){ 5, 5, 5, 0, 0, 0, 0, 0 });
-    add(t, R - 1, HZ_DIM_ENTRY, "/", (struct hz_counts){ 7, 8, 16, 3, 320000, 0, 0, 0 });
+    add(t, R, HZ_DIM_ENTRY, "/", (struct hz_counts){9, 10, 30, 6, 1000000, 0, 0, 0});
+    add(t, R, HZ_DIM_ENTRY, "/pricing", (struct hz_counts){4, 4, 6, 2, 200000, 0, 0, 0});
+    add(t, R, HZ_DIM_ENTRY, XSS, (struct hz_counts){5, 5, 5, 0, 0, 0, 0, 0});
+    add(t, R - 1, HZ_DIM_ENTRY, "/", (struct hz_counts){7, 8, 16, 3, 320000, 0, 0, 0});
 
     for (int i = 0; i < 10; i++)
         cr_assert_eq(hz_store_add_engaged(t, SITE, R, "/", 20000), 0);
     for (int i = 0; i < 4; i++)
         cr_assert_eq(hz_store_add_engaged(t, SITE, R, "/pricing", 100000), 0);
 
-    add(t, R, HZ_DIM_REGION, "DE-BY", (struct hz_counts){ 3, 3, 6, 2, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_REGION, "DE-BE", (struct hz_counts){ 2, 2, 4, 1, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_REGION, "FR-IDF", (struct hz_counts){ 7, 8, 20, 6, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_REGION, "IT-21", (struct hz_counts){ 2, 2, 4, 1, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_REGION, "US-CA", (struct hz_counts){ 6, 7, 16, 5, 0, 0, 0, 0 });
+    add(t, R, HZ_DIM_REGION, "DE-BY", (struct hz_counts){3, 3, 6, 2, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_REGION, "DE-BE", (struct hz_counts){2, 2, 4, 1, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_REGION, "FR-IDF", (struct hz_counts){7, 8, 20, 6, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_REGION, "IT-21", (struct hz_counts){2, 2, 4, 1, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_REGION, "US-CA", (struct hz_counts){6, 7, 16, 5, 0, 0, 0, 0});
 
-    add(t, R, HZ_DIM_BROWSER, "Chrome", (struct hz_counts){ 12, 14, 30, 7, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_BROWSER, "Firefox", (struct hz_counts){ 6, 8, 20, 6, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_BROWSER, "Safari", (struct hz_counts){ 2, 3, 10, 0, 0, 0, 0, 0 });
+    add(t, R, HZ_DIM_BROWSER, "Chrome", (struct hz_counts){12, 14, 30, 7, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_BROWSER, "Firefox", (struct hz_counts){6, 8, 20, 6, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_BROWSER, "Safari", (struct hz_counts){2, 3, 10, 0, 0, 0, 0, 0});
 
-    add(t, R, HZ_DIM_SOURCE, "", (struct hz_counts){ 10, 12, 30, 8, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_SOURCE, "google.com", (struct hz_counts){ 8, 9, 20, 5, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_SOURCE, "evil.example", (struct hz_counts){ 2, 2, 2, 0, 0, 0, 0, 0 });
+    add(t, R, HZ_DIM_SOURCE, "", (struct hz_counts){10, 12, 30, 8, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_SOURCE, "google.com", (struct hz_counts){8, 9, 20, 5, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_SOURCE, "evil.example", (struct hz_counts){2, 2, 2, 0, 0, 0, 0, 0});
 
-    add(t, R, HZ_DIM_UTM_CAMPAIGN, "=cmd|' /C calc'!A0", (struct hz_counts){ 6, 6, 6, 0, 0, 0, 0, 0 });
-    add(t, R, HZ_DIM_UTM_CAMPAIGN, "spring", (struct hz_counts){ 5, 5, 5, 0, 0, 0, 0, 0 });
+    add(t, R, HZ_DIM_UTM_CAMPAIGN, "=cmd|' /C calc'!A0",
+        (struct hz_counts){6, 6, 6, 0, 0, 0, 0, 0});
+    add(t, R, HZ_DIM_UTM_CAMPAIGN, "spring", (struct hz_counts){5, 5, 5, 0, 0, 0, 0, 0});
 
-    add(t, R, HZ_DIM_EVENT, "Signup", (struct hz_counts){ 5, 5, 0, 0, 0, 0, 7, 0 });
-    add(t, R, HZ_DIM_EVENT, "Download", (struct hz_counts){ 2, 2, 0, 0, 0, 0, 2, 0 });
+    add(t, R, HZ_DIM_EVENT, "Signup", (struct hz_counts){5, 5, 0, 0, 0, 0, 7, 0});
+    add(t, R, HZ_DIM_EVENT, "Download", (struct hz_counts){2, 2, 0, 0, 0, 0, 2, 0});
 
-    add(t, R, HZ_DIM_DROP, "dnt", (struct hz_counts){ 0, 0, 0, 0, 0, 0, 3, 0 });
-    add(t, R, HZ_DIM_DROP, "bot", (struct hz_counts){ 0, 0, 0, 0, 0, 0, 4, 0 });
+    add(t, R, HZ_DIM_DROP, "dnt", (struct hz_counts){0, 0, 0, 0, 0, 0, 3, 0});
+    add(t, R, HZ_DIM_DROP, "bot", (struct hz_counts){0, 0, 0, 0, 0, 0, 4, 0});
     {
-        struct hz_counts u = { 0, 0, 0, 0, 0, 0, 9, 0 };
+        struct hz_counts u = {0, 0, 0, 0, 0, 0, 9, 0};
         cr_assert_eq(hz_store_add(t, "*", R, HZ_DIM_DROP, "unknown_site", 12, &u), 0);
     }
 
@@ -165,8 +166,8 @@ build_store(void)
     cr_assert_eq(hz_store_add_transition(t, SITE, R, "/blog/a", "/", 5), 0);
 
     {
-        struct hz_counts h9 = { 8, 9, 20, 0, 0, 0, 0, 0 }, h14 = { 12, 16, 40, 0, 0, 0, 0, 0 };
-        struct hz_counts now = { 3, 3, 4, 0, 0, 0, 0, 0 };
+        struct hz_counts h9 = {8, 9, 20, 0, 0, 0, 0, 0}, h14 = {12, 16, 40, 0, 0, 0, 0, 0};
+        struct hz_counts now = {3, 3, 4, 0, 0, 0, 0, 0};
         cr_assert_eq(hz_store_add_hour(t, SITE, R * 24 + 9, &h9), 0);
         cr_assert_eq(hz_store_add_hour(t, SITE, R * 24 + 14, &h14), 0);
         hz_tz_init(&tz, "Europe/Berlin");
@@ -216,7 +217,7 @@ start_dashboard(void)
             _exit(127);
         }
         for (int i = 0; i < 250; i++) {
-            struct timespec ms20 = { 0, 20 * 1000 * 1000 };
+            struct timespec ms20 = {0, 20 * 1000 * 1000};
             if (waitpid(E.pid, &status, WNOHANG) == E.pid) {
                 E.pid = 0; /* exited: the port was taken, try another */
                 break;
@@ -321,8 +322,7 @@ js(const char *s)
 }
 
 /* GET with the bearer token; checks the status; returns the body (malloc'd). */
-static char *
-get(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *get(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static char *
 get(int status, const char *fmt, ...)
@@ -378,9 +378,10 @@ expect_json(char *body, const char *want)
 
 Test(dash, aggregate_7d_with_comparison)
 {
-    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=7d&date=%s"
-                         "&metrics=visitors,visits,pageviews,bounce_rate,visit_duration,"
-                         "time_on_page&compare=previous_period",
+    expect_json(get(200,
+                    "/api/v1/stats/aggregate?site_id=" SITE "&period=7d&date=%s"
+                    "&metrics=visitors,visits,pageviews,bounce_rate,visit_duration,"
+                    "time_on_page&compare=previous_period",
                     E.d0),
                 "{\"results\":{\"visitors\":{\"value\":30,\"change\":275},"
                 "\"visits\":{\"value\":37,\"change\":270},"
@@ -398,8 +399,8 @@ Test(dash, aggregate_each_period)
         int use_r;
         int visitors;
     } cases[] = {
-        { "day", 1, 20 }, { "7d", 1, 30 }, { "30d", 1, 38 }, { "month", 1, 38 },
-        { "6mo", 1, 38 }, { "12mo", 0, 38 },
+        {"day", 1, 20},   {"7d", 1, 30},  {"30d", 1, 38},
+        {"month", 1, 38}, {"6mo", 1, 38}, {"12mo", 0, 38},
     };
     char want[128];
 
@@ -410,16 +411,18 @@ Test(dash, aggregate_each_period)
                         cases[i].period, cases[i].use_r ? E.d0 : E.dt),
                     want);
     }
-    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s",
-                    E.d1, E.d0),
-                "{\"results\":{\"visitors\":{\"value\":30}}}");
-    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&metrics=views_per_visit,events",
+    expect_json(
+        get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s", E.d1, E.d0),
+        "{\"results\":{\"visitors\":{\"value\":30}}}");
+    expect_json(get(200,
+                    "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&metrics=views_per_visit,events",
                     E.d1, E.d0),
                 "{\"results\":{\"views_per_visit\":{\"value\":2.43},\"events\":{\"value\":9}}}");
     /* No data on R-3 (and the default 30 days ending today may have none). */
-    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s"
-                         "&metrics=visitors,bounce_rate,time_on_page",
+    expect_json(get(200,
+                    "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s"
+                    "&metrics=visitors,bounce_rate,time_on_page",
                     E.d6),
                 "{\"results\":{\"visitors\":{\"value\":0},\"bounce_rate\":{\"value\":0},"
                 "\"time_on_page\":{\"value\":null}}}");
@@ -427,14 +430,16 @@ Test(dash, aggregate_each_period)
 
 Test(dash, aggregate_with_a_filter_keeps_the_threshold)
 {
-    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&metrics=visitors,pageviews&filters=event:page%%3D%%3D/pricing",
+    expect_json(get(200,
+                    "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&metrics=visitors,pageviews&filters=event:page%%3D%%3D/pricing",
                     E.d1, E.d0),
                 "{\"results\":{\"visitors\":{\"value\":7},\"pageviews\":{\"value\":9}},"
                 "\"folded\":3}");
     /* /rare has one visitor: a filter cannot single it out. */
-    expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&metrics=visitors,pageviews&filters=event:page%%3D%%3D/rare",
+    expect_json(get(200,
+                    "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&metrics=visitors,pageviews&filters=event:page%%3D%%3D/rare",
                     E.d1, E.d0),
                 "{\"results\":{\"visitors\":{\"value\":0},\"pageviews\":{\"value\":0}},"
                 "\"folded\":3}");
@@ -454,8 +459,9 @@ Test(dash, timeseries_days_and_hours)
                               day == E.R - 6 ? "" : ",", d, v, v * 3);
     }
     (void)snprintf(want + n, sizeof(want) - n, "]}");
-    expect_json(get(200, "/api/v1/stats/timeseries?site_id=" SITE "&period=7d&date=%s"
-                         "&metrics=visitors,pageviews",
+    expect_json(get(200,
+                    "/api/v1/stats/timeseries?site_id=" SITE "&period=7d&date=%s"
+                    "&metrics=visitors,pageviews",
                     E.d0),
                 want);
 
@@ -467,8 +473,9 @@ Test(dash, timeseries_days_and_hours)
                               h ? "," : "", E.d0, h, v, vs);
     }
     (void)snprintf(want + n, sizeof(want) - n, "]}");
-    expect_json(get(200, "/api/v1/stats/timeseries?site_id=" SITE "&period=day&date=%s"
-                         "&metrics=visitors,visits",
+    expect_json(get(200,
+                    "/api/v1/stats/timeseries?site_id=" SITE "&period=day&date=%s"
+                    "&metrics=visitors,visits",
                     E.d0),
                 want);
 }
@@ -481,39 +488,42 @@ Test(dash, timeseries_by_month_and_filtered)
     hz_civil_from_days(E.R, &y, &m, &d);
     hz_date_format(hz_days_from_civil(y, m, 1), m1);
     (void)snprintf(want, sizeof(want), "{\"results\":[{\"date\":\"%s\",\"visitors\":38}]}", m1);
-    expect_json(get(200, "/api/v1/stats/timeseries?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&interval=month",
+    expect_json(get(200,
+                    "/api/v1/stats/timeseries?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&interval=month",
                     E.d7, E.d0),
                 want);
     (void)snprintf(want, sizeof(want),
                    "{\"results\":[{\"date\":\"%s\",\"visitors\":1},{\"date\":\"%s\","
                    "\"visitors\":6}],\"folded\":3}",
                    E.d1, E.d0);
-    expect_json(get(200, "/api/v1/stats/timeseries?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&filters=event:page%%3D%%3D/pricing",
+    expect_json(get(200,
+                    "/api/v1/stats/timeseries?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&filters=event:page%%3D%%3D/pricing",
                     E.d1, E.d0),
                 want);
 }
 
 Test(dash, breakdown_pages_folds_small_rows)
 {
-    expect_json(
-        get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
-                 "&property=event:page&metrics=visitors,pageviews,bounce_rate,time_on_page,"
-                 "exit_rate",
-            E.d1, E.d0),
-        "{\"results\":["
-        "{\"page\":\"/\",\"visitors\":18,\"pageviews\":30,\"bounce_rate\":50,"
-        "\"time_on_page\":23,\"exit_rate\":30.0},"
-        "{\"page\":\"/pricing\",\"visitors\":7,\"pageviews\":9,\"bounce_rate\":50,"
-        "\"time_on_page\":91,\"exit_rate\":77.8},"
-        "{\"page\":\"" XSS "\",\"visitors\":5,\"pageviews\":5,\"bounce_rate\":100,"
-        "\"time_on_page\":null,\"exit_rate\":100.0},"
-        "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":null,"
-        "\"time_on_page\":null,\"exit_rate\":83.3}],\"folded\":3}");
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&property=event:page&metrics=visitors,pageviews,bounce_rate,time_on_page,"
+                    "exit_rate",
+                    E.d1, E.d0),
+                "{\"results\":["
+                "{\"page\":\"/\",\"visitors\":18,\"pageviews\":30,\"bounce_rate\":50,"
+                "\"time_on_page\":23,\"exit_rate\":30.0},"
+                "{\"page\":\"/pricing\",\"visitors\":7,\"pageviews\":9,\"bounce_rate\":50,"
+                "\"time_on_page\":91,\"exit_rate\":77.8},"
+                "{\"page\":\"" XSS "\",\"visitors\":5,\"pageviews\":5,\"bounce_rate\":100,"
+                "\"time_on_page\":null,\"exit_rate\":100.0},"
+                "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":null,"
+                "\"time_on_page\":null,\"exit_rate\":83.3}],\"folded\":3}");
     /* Pagination: 2 rows a page, page 2. */
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&property=event:page&limit=2&page=2",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&property=event:page&limit=2&page=2",
                     E.d1, E.d0),
                 "{\"results\":[{\"page\":\"" XSS "\",\"visitors\":5},"
                 "{\"page\":\"(other)\",\"visitors\":6}],\"folded\":3}");
@@ -521,9 +531,10 @@ Test(dash, breakdown_pages_folds_small_rows)
 
 Test(dash, breakdown_entry_and_exit_pages)
 {
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&property=visit:entry_page&metrics=visitors,visits,bounce_rate,"
-                         "visit_duration",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&property=visit:entry_page&metrics=visitors,visits,bounce_rate,"
+                    "visit_duration",
                     E.d1, E.d0),
                 "{\"results\":["
                 "{\"entry_page\":\"/\",\"visitors\":16,\"visits\":18,\"bounce_rate\":50,"
@@ -532,8 +543,9 @@ Test(dash, breakdown_entry_and_exit_pages)
                 "\"visit_duration\":0},"
                 "{\"entry_page\":\"(other)\",\"visitors\":4,\"visits\":4,\"bounce_rate\":50,"
                 "\"visit_duration\":50}],\"folded\":1}");
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
-                         "&property=visit:exit_page&metrics=visitors,visits,exit_rate",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
+                    "&property=visit:exit_page&metrics=visitors,visits,exit_rate",
                     E.d1, E.d0),
                 "{\"results\":["
                 "{\"exit_page\":\"/\",\"visitors\":9,\"visits\":9,\"exit_rate\":30.0},"
@@ -545,8 +557,9 @@ Test(dash, breakdown_entry_and_exit_pages)
 
 Test(dash, breakdown_regions_fall_back_to_country)
 {
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
-                         "&property=visit:region&metrics=visitors,visits",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=visit:region&metrics=visitors,visits",
                     E.d0),
                 "{\"results\":[{\"region\":\"FR-IDF\",\"visitors\":7,\"visits\":8},"
                 "{\"region\":\"US-CA\",\"visitors\":6,\"visits\":7},"
@@ -556,26 +569,30 @@ Test(dash, breakdown_regions_fall_back_to_country)
 
 Test(dash, breakdown_browsers_sources_events)
 {
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
-                         "&property=visit:browser&metrics=visitors,bounce_rate",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=visit:browser&metrics=visitors,bounce_rate",
                     E.d0),
                 "{\"results\":[{\"browser\":\"Chrome\",\"visitors\":12,\"bounce_rate\":50},"
                 "{\"browser\":\"Firefox\",\"visitors\":6,\"bounce_rate\":25},"
                 "{\"browser\":\"(other)\",\"visitors\":2,\"bounce_rate\":100}],\"folded\":1}");
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
-                         "&property=visit:source",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=visit:source",
                     E.d0),
                 "{\"results\":[{\"source\":\"\",\"visitors\":10},"
                 "{\"source\":\"google.com\",\"visitors\":8},"
                 "{\"source\":\"(other)\",\"visitors\":2}],\"folded\":1}");
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
-                         "&property=event:name&metrics=visitors,events",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=event:name&metrics=visitors,events",
                     E.d0),
                 "{\"results\":[{\"name\":\"Signup\",\"visitors\":5,\"events\":7},"
                 "{\"name\":\"(other)\",\"visitors\":2,\"events\":2}],\"folded\":1}");
     /* Nothing on R-6. */
-    expect_json(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
-                         "&property=visit:os",
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=visit:os",
                     E.d6),
                 "{\"results\":[],\"folded\":0}");
 }
@@ -641,9 +658,9 @@ Test(dash, funnel_steps)
         "\"median_seconds_from_previous\":11,\"p75_seconds_from_previous\":13}],"
         "\"biggest_dropoff_step\":2}],\"date_range\":[\"%s\",\"%s\"]}",
         E.d0, E.d0);
-    expect_json(get(200, "/api/v1/funnels?site_id=" SITE "&funnel=checkout&period=day&date=%s",
-                    E.d0),
-                want);
+    expect_json(
+        get(200, "/api/v1/funnels?site_id=" SITE "&funnel=checkout&period=day&date=%s", E.d0),
+        want);
     /* Without funnel=: every funnel of the site (here the same one). */
     expect_json(get(200, "/api/v1/funnels?site_id=" SITE "&period=day&date=%s", E.d0), want);
 }
@@ -748,9 +765,9 @@ Test(dash, bad_requests_are_400_naming_the_parameter)
                 "{\"error\":\"property: unknown property\"}");
     expect_json(get(400, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=2026-02-30"),
                 "{\"error\":\"date: expected YYYY-MM-DD\"}");
-    expect_json(get(400, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s",
-                    E.d0, E.d1),
-                "{\"error\":\"date: the start is after the end\"}");
+    expect_json(
+        get(400, "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s", E.d0, E.d1),
+        "{\"error\":\"date: the start is after the end\"}");
     hz_date_format(E.today - 399, first);
     (void)snprintf(want, sizeof(want),
                    "{\"error\":\"date: the range starts before the retention window (400 days, "
@@ -827,8 +844,7 @@ Test(dash, oversized_requests)
 /* ================================================================ access */
 
 static int
-status_of(const char *method, const char *path, const char *headers, const char *body,
-          char **out)
+status_of(const char *method, const char *path, const char *headers, const char *body, char **out)
 {
     struct hz_httpc_resp r;
     int st;
@@ -849,22 +865,22 @@ Test(dash, api_needs_the_token)
 {
     char *b = NULL;
     static const char *paths[] = {
-        "/api/v1/stats/aggregate?site_id=" SITE, "/api/v1/stats/breakdown?site_id=" SITE
-                                                 "&property=event:page",
-        "/api/v1/sites", "/api/v1/funnels?site_id=" SITE, "/api/v1/nothing",
+        "/api/v1/stats/aggregate?site_id=" SITE,
+        "/api/v1/stats/breakdown?site_id=" SITE "&property=event:page",
+        "/api/v1/sites",
+        "/api/v1/funnels?site_id=" SITE,
+        "/api/v1/nothing",
     };
 
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         cr_assert_eq(status_of("GET", paths[i], NULL, NULL, &b), 401, "%s", paths[i]);
         cr_assert_str_eq(b, "{\"error\":\"missing or wrong token\"}");
         free(b);
-        cr_assert_eq(status_of("GET", paths[i], "Authorization: Bearer wrong-token-42\r\n", NULL,
-                               &b),
-                     401);
+        cr_assert_eq(
+            status_of("GET", paths[i], "Authorization: Bearer wrong-token-42\r\n", NULL, &b), 401);
         cr_assert_str_eq(b, "{\"error\":\"missing or wrong token\"}");
         free(b);
-        cr_assert_eq(status_of("GET", paths[i], "Authorization: Bearer " TOKEN "x\r\n", NULL,
-                               NULL),
+        cr_assert_eq(status_of("GET", paths[i], "Authorization: Bearer " TOKEN "x\r\n", NULL, NULL),
                      401);
         cr_assert_eq(status_of("GET", paths[i], "Authorization: Basic " TOKEN "\r\n", NULL, NULL),
                      401);
@@ -931,7 +947,7 @@ Test(dash, privacy_json_is_public_and_complete)
     char *b = NULL;
     json_error_t je;
     json_t *j, *never, *stored;
-    const char *want_never[] = { "ip_address", "user_agent", "cookies", "visitor_hash" };
+    const char *want_never[] = {"ip_address", "user_agent", "cookies", "visitor_hash"};
 
     cr_assert_eq(status_of("GET", "/privacy.json", NULL, NULL, &b), 200);
     j = json_loads(b, 0, &je);
@@ -1004,8 +1020,9 @@ Test(dash, the_dashboard_never_writes_the_store)
     /* Exercise every reader. */
     free(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=12mo&metrics=visitors,"
                   "time_on_page,events"));
-    free(get(200, "/api/v1/stats/breakdown?site_id=" SITE "&property=event:page&period=6mo&"
-                  "date=%s&metrics=visitors,bounce_rate,time_on_page",
+    free(get(200,
+             "/api/v1/stats/breakdown?site_id=" SITE "&property=event:page&period=6mo&"
+             "date=%s&metrics=visitors,bounce_rate,time_on_page",
              E.d0));
     free(get(200, "/api/v1/paths?site_id=" SITE "&page=/&period=day&date=%s", E.d0));
     free(get(200, "/api/v1/funnels?site_id=" SITE "&period=30d&date=%s", E.d0));
@@ -1025,9 +1042,9 @@ Test(dash, the_dashboard_never_writes_the_store)
 
 Test(dash, reopens_the_store_after_compaction)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     hz_store *s;
-    struct timespec pause = { 1, 100 * 1000 * 1000 };
+    struct timespec pause = {1, 100 * 1000 * 1000};
 
     expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s", E.d7),
                 "{\"results\":{\"visitors\":{\"value\":8}}}");
@@ -1044,15 +1061,14 @@ Test(dash, reopens_the_store_after_compaction)
 
 Test(dash, answers_follow_new_data)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     hz_store *s;
     hz_wtxn *t;
-    struct hz_counts more = { 5, 5, 5, 5, 0, 0, 0, 0 };
+    struct hz_counts more = {5, 5, 5, 5, 0, 0, 0, 0};
 
     /* Twice the same question: the second answer may come from the cache. */
     for (int i = 0; i < 2; i++)
-        expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s",
-                        E.d0),
+        expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s", E.d0),
                     "{\"results\":{\"visitors\":{\"value\":20}}}");
     /* The aggregator commits more (a new stream position): the answer follows. */
     cr_assert_eq(hz_store_open(&s, E.lmdb, 0, 0, &err), 0, "%s", err.msg);

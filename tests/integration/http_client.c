@@ -20,7 +20,7 @@ static int
 httpc_connect(const char *host, int port)
 {
     struct sockaddr_in sa;
-    struct timeval tv = { HZ_HTTPC_TIMEOUT_MS / 1000, 0 };
+    struct timeval tv = {HZ_HTTPC_TIMEOUT_MS / 1000, 0};
     int fd;
 
     memset(&sa, 0, sizeof(sa));
@@ -43,7 +43,8 @@ static int
 httpc_write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* a server that closed early must not kill the test */
+        ssize_t w =
+            send(fd, p, n, MSG_NOSIGNAL); /* a server that closed early must not kill the test */
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -191,19 +192,18 @@ hz_httpc_raw(const char *host, int port, const char *raw, size_t len, int is_hea
 
 int
 hz_httpc_request(const char *host, int port, const char *method, const char *path,
-                 const char *headers, const char *body, size_t body_len,
-                 struct hz_httpc_resp *out)
+                 const char *headers, const char *body, size_t body_len, struct hz_httpc_resp *out)
 {
-    size_t hl = strlen(method) + strlen(path) + strlen(host) + (headers ? strlen(headers) : 0) +
-                128;
+    size_t hl =
+        strlen(method) + strlen(path) + strlen(host) + (headers ? strlen(headers) : 0) + 128;
     char *req = malloc(hl + body_len);
     int n, rc;
 
     memset(out, 0, sizeof(*out));
     if (req == NULL)
         return -1;
-    n = snprintf(req, hl, "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n%s", method,
-                 path, host, port, headers ? headers : "");
+    n = snprintf(req, hl, "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n%s", method, path,
+                 host, port, headers ? headers : "");
     if (body != NULL)
         n += snprintf(req + n, hl - (size_t)n, "Content-Length: %zu\r\n", body_len);
     n += snprintf(req + n, hl - (size_t)n, "\r\n");
@@ -255,7 +255,7 @@ hz_httpc_free(struct hz_httpc_resp *r)
 int
 hz_httpc_wait(const char *host, int port, int timeout_ms)
 {
-    struct timespec pause = { 0, 20 * 1000 * 1000 };
+    struct timespec pause = {0, 20 * 1000 * 1000};
 
     for (int waited = 0; waited < timeout_ms; waited += 20) {
         int fd = httpc_connect(host, port);

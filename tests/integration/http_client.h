@@ -14,9 +14,9 @@
 #include <stddef.h>
 
 struct hz_httpc_resp {
-    int status;         /* 200, 404, ...; 0 if the status line was unreadable */
-    char *headers;      /* the header lines after the status line, "Name: value\r\n"... */
-    char *body;         /* decoded body, NUL-terminated (may hold NULs) */
+    int status;    /* 200, 404, ...; 0 if the status line was unreadable */
+    char *headers; /* the header lines after the status line, "Name: value\r\n"... */
+    char *body;    /* decoded body, NUL-terminated (may hold NULs) */
     size_t body_len;
 };
 

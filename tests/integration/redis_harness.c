@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +23,82 @@
 #include "common/net.h"
 #include "common/str.h"
 
-extern char **environ;
+
+/* What this test process started, so rh_cleanup can undo it even after a
+ * failed assertion (Criterion runs .fini then). */
+static struct rh_redis *rh_reg_redis[8];
+static char rh_reg_dirs[16][64];
+static pid_t rh_reg_pids[64];
+
+static void
+rh_reg_pid(pid_t pid, int add)
+{
+    for (size_t i = 0; i < sizeof(rh_reg_pids) / sizeof(rh_reg_pids[0]); i++) {
+        if (add && rh_reg_pids[i] == 0) {
+            rh_reg_pids[i] = pid;
+            return;
+        }
+        if (!add && rh_reg_pids[i] == pid) {
+            rh_reg_pids[i] = 0;
+            return;
+        }
+    }
+}
+
+/* fork + exec with PR_SET_PDEATHSIG, so a child never outlives a test
+ * process that died (timeout, crash); stdout/stderr to log (or /dev/null). */
+static pid_t
+rh_fork_exec(const char *const *argv, const char *log, int use_path)
+{
+    pid_t parent = getpid(), pid = fork();
+
+    if (pid != 0)
+        return pid;
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    int fd = open(log != NULL ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+        (void)dup2(fd, 1);
+        (void)dup2(fd, 2);
+        if (fd > 2)
+            (void)close(fd);
+    }
+    if (use_path)
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+    else
+        execv(argv[0], (char *const *)(uintptr_t)argv);
+    _exit(127);
+}
+
+void
+rh_cleanup(void)
+{
+    for (size_t i = 0; i < sizeof(rh_reg_pids) / sizeof(rh_reg_pids[0]); i++) {
+        if (rh_reg_pids[i] > 0) {
+            (void)kill(rh_reg_pids[i], SIGKILL);
+            (void)waitpid(rh_reg_pids[i], NULL, 0);
+            rh_reg_pids[i] = 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof(rh_reg_redis) / sizeof(rh_reg_redis[0]); i++)
+        if (rh_reg_redis[i] != NULL)
+            rh_redis_stop(rh_reg_redis[i]);
+    for (size_t i = 0; i < sizeof(rh_reg_dirs) / sizeof(rh_reg_dirs[0]); i++)
+        if (rh_reg_dirs[i][0] != '\0')
+            rh_rmtree(rh_reg_dirs[i]);
+}
 
 void
 rh_tmpdir(char out[64])
 {
     (void)snprintf(out, 64, "/tmp/haze-agg.XXXXXX");
     cr_assert_not_null(mkdtemp(out), "mkdtemp: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof(rh_reg_dirs) / sizeof(rh_reg_dirs[0]); i++)
+        if (rh_reg_dirs[i][0] == '\0') {
+            memcpy(rh_reg_dirs[i], out, 64);
+            break;
+        }
 }
 
 static void
@@ -56,8 +125,15 @@ rh_rm(const char *path)
 void
 rh_rmtree(const char *dir)
 {
-    if (strncmp(dir, "/tmp/haze-agg.", 14) == 0)
-        rh_rm(dir);
+    char copy[64];
+
+    if (strncmp(dir, "/tmp/haze-agg.", 14) != 0)
+        return;
+    (void)hz_strlcpy(copy, dir, sizeof(copy));
+    for (size_t i = 0; i < sizeof(rh_reg_dirs) / sizeof(rh_reg_dirs[0]); i++)
+        if (strcmp(rh_reg_dirs[i], copy) == 0)
+            rh_reg_dirs[i][0] = '\0';
+    rh_rm(copy);
 }
 
 static void
@@ -80,9 +156,14 @@ rh_redis_start(struct rh_redis *r)
     const char *argv[] = {"redis-server", "--port", "0", "--unixsocket", r->sock,
                           "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
                           "--appendonly", "no", "--daemonize", "no", "--logfile", log, NULL};
-    if (posix_spawnp(&r->pid, "redis-server", NULL, NULL, (char *const *)(void *)argv,
-                     environ) != 0)
+    r->pid = rh_fork_exec(argv, NULL, 1);
+    if (r->pid < 0)
         return -1;
+    for (size_t i = 0; i < sizeof(rh_reg_redis) / sizeof(rh_reg_redis[0]); i++)
+        if (rh_reg_redis[i] == NULL) {
+            rh_reg_redis[i] = r;
+            break;
+        }
     for (int i = 0; i < 200; i++) {
         struct hz_addr a;
         hz_rs *rs;
@@ -103,6 +184,9 @@ rh_redis_start(struct rh_redis *r)
 void
 rh_redis_stop(struct rh_redis *r)
 {
+    for (size_t i = 0; i < sizeof(rh_reg_redis) / sizeof(rh_reg_redis[0]); i++)
+        if (rh_reg_redis[i] == r)
+            rh_reg_redis[i] = NULL;
     if (r->pid > 0) {
         (void)kill(r->pid, SIGTERM);
         if (rh_wait(r->pid, 5000) < 0) {
@@ -221,7 +305,8 @@ rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *
     cr_assert_not_null(f);
     fprintf(f,
             "[redis]\naddress = %s\nstream = %s\n\n"
-            "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n\n"
+            "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n"
+            "retention_days = 3650\n\n"
             "%s",
             r->addr, stream, dir, batch, extra != NULL ? extra : "");
     cr_assert_eq(fclose(f), 0);
@@ -230,17 +315,10 @@ rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *
 pid_t
 rh_spawn(const char *const *argv, const char *log)
 {
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
+    pid_t pid = rh_fork_exec(argv, log, 0);
 
-    cr_assert_eq(posix_spawn_file_actions_init(&fa), 0);
-    cr_assert_eq(posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND,
-                                                  0600),
-                 0);
-    cr_assert_eq(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
-    cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)(uintptr_t)argv, environ),
-                 0, "spawn %s", argv[0]);
-    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_gt(pid, 0, "spawn %s", argv[0]);
+    rh_reg_pid(pid, 1);
     return pid;
 }
 
@@ -251,8 +329,10 @@ rh_wait(pid_t pid, int ms)
 
     for (int i = 0; i <= ms / 5; i++) {
         pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
+        if (w == pid) {
+            rh_reg_pid(pid, 0);
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
         if (w < 0)
             return -1;
         rh_sleep_ms(5);

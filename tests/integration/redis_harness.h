@@ -4,7 +4,8 @@
  * start themselves: a private redis-server per test (posix_spawn, unix
  * socket in a mkdtemp folder, no persistence), the real haze-aggregator as
  * a child process, a haze.ini, and XADD helpers. Everything is stopped by
- * pid; nothing is left running.
+ * pid; nothing is left running: children get PR_SET_PDEATHSIG, and
+ * rh_cleanup (a suite's .fini) stops whatever a failed test left behind.
  */
 #ifndef HZ_TESTS_REDIS_HARNESS_H
 #define HZ_TESTS_REDIS_HARNESS_H
@@ -27,6 +28,10 @@ struct rh_redis {
 void rh_tmpdir(char out[64]);
 /* Removes a folder tree under /tmp/haze-agg. */
 void rh_rmtree(const char *dir);
+
+/* Kills the children, stops the redis-servers and removes the folders this
+ * test process started and did not stop itself. For TestSuite(.fini). */
+void rh_cleanup(void);
 
 /* Starts `redis-server --port 0 --unixsocket DIR/redis.sock --save ''
  * --appendonly no --daemonize no` in a new temporary folder and waits for
@@ -55,7 +60,7 @@ long long rh_cmd(hz_rs *rs, int argc, const char *const *argv);
 void rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *stream,
                int batch, const char *extra);
 
-/* posix_spawn argv (argv[0] a path) with stdout+stderr appended to log.
+/* fork+exec argv (argv[0] a path) with stdout+stderr appended to log.
  * Returns the pid (aborts the test on failure). */
 pid_t rh_spawn(const char *const *argv, const char *log);
 /* waitpid with a deadline: exit status, 128+signal, or -1 on timeout. */

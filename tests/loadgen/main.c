@@ -355,6 +355,14 @@ enum visit_type { VISIT_BROWSE, VISIT_FUNNEL, VISIT_PIXEL, VISIT_BOT, VISIT_DNT 
 #define NETS_MAX      256 /* networks read from the geo fixture */
 #define PAGEVIEWS_MAX 12
 
+/*
+ * A connection idle for longer than this is replaced before its next
+ * request. Servers close idle keep-alive connections (the collector after
+ * timeout_ms, 10 s by default), and a request sent just as the server
+ * closes gets no answer; a POST must not be retried (it may have counted).
+ */
+#define IDLE_REUSE_S 4.0
+
 struct hit {
     uint8_t kind;
     uint8_t utm;    /* the page URL carries UTM_QUERY (landing page of a newsletter visit) */
@@ -408,7 +416,8 @@ struct slot {
     int busy;  /* a visit is in progress */
     int paced; /* the timer is the rate limiter's, not think time */
     struct visit v;
-    int next; /* index of the hit to send next */
+    int next;       /* index of the hit to send next */
+    double last_io; /* monotonic time of the last answer, 0: none yet */
 };
 
 struct lg {
@@ -1093,6 +1102,7 @@ slot_done(struct evhttp_request *req, void *arg)
     struct lg *lg = s->lg;
     int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
 
+    s->last_io = now_mono();
     lg_record(lg, &s->v, code);
     if (code <= 0 && !lg->warned) {
         /* Once: a collector that is down would flood the log otherwise. */
@@ -1118,6 +1128,21 @@ slot_done(struct evhttp_request *req, void *arg)
     }
 }
 
+/* A keep-alive connection to the collector (connected on first use). */
+static struct evhttp_connection *
+lg_connect(struct lg *lg)
+{
+    struct evhttp_connection *c =
+        evhttp_connection_base_new(lg->base, NULL, lg->host, (ev_uint16_t)lg->port);
+
+    if (c == NULL)
+        hz_fatalx("%s: cannot create a connection to %s", __func__, lg->url);
+    evhttp_connection_set_timeout(c, 10);
+    /* Never resend: the collector may have counted the first try. */
+    evhttp_connection_set_retries(c, 0);
+    return c;
+}
+
 static void
 slot_send(struct slot *s)
 {
@@ -1128,6 +1153,10 @@ slot_send(struct slot *s)
     char body[2048], path[2400];
     enum evhttp_cmd_type cmd;
 
+    if (s->last_io > 0 && now_mono() - s->last_io > IDLE_REUSE_S) {
+        evhttp_connection_free(s->conn);
+        s->conn = lg_connect(lg);
+    }
     req_body(lg, &s->v, h, body, sizeof(body));
     evhttp_add_header(hdr, "Host", lg->hosthdr);
     evhttp_add_header(hdr, "User-Agent", s->v.ua_str);
@@ -1295,11 +1324,7 @@ lg_run_http(struct lg *lg)
         struct slot *s = &lg->slots[i];
 
         s->lg = lg;
-        s->conn = evhttp_connection_base_new(lg->base, NULL, lg->host, (ev_uint16_t)lg->port);
-        if (s->conn == NULL)
-            hz_fatalx("%s: cannot create a connection to %s", __func__, lg->url);
-        evhttp_connection_set_timeout(s->conn, 10);
-        evhttp_connection_set_retries(s->conn, 0);
+        s->conn = lg_connect(lg);
         s->timer = evtimer_new(lg->base, slot_timer, s);
     }
     lg->sigint = evsignal_new(lg->base, SIGINT, lg_signal, lg);

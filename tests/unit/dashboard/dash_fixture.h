@@ -28,7 +28,7 @@ static const char dash_fixture_ini[] =
 static inline void
 dash_fixture(struct hz_config *c)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     cr_assert_eq(hz_cfg_parse_string(c, dash_fixture_ini, "unit.ini", &err), 0, "%s", err.msg);
 }

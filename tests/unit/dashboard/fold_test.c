@@ -171,7 +171,7 @@ Test(fold, a_filter_cannot_isolate_a_folded_value)
 {
     struct hz_qres r;
     struct hz_query q;
-    struct hz_filter f = { .prop = HZ_P_PAGE, .op = HZ_FOP_IS, .nvalues = 1 };
+    struct hz_filter f = {.prop = HZ_P_PAGE, .op = HZ_FOP_IS, .nvalues = 1};
 
     memset(&q, 0, sizeof(q));
     q.prop = HZ_P_PAGE;
@@ -314,7 +314,7 @@ Test(values, time_on_page_from_histogram)
 
 Test(values, changes)
 {
-    struct hz_mval a = { 0, 0, 120 }, b = { 0, 0, 100 }, z = { 0, 0, 0 };
+    struct hz_mval a = {0, 0, 120}, b = {0, 0, 100}, z = {0, 0, 0};
 
     cr_assert_eq(hz_query_change(HZ_M_VISITORS, &a, &b), 20);
     cr_assert_eq(hz_query_change(HZ_M_VISITORS, &b, &a), -17);
@@ -327,7 +327,7 @@ Test(values, changes)
 
 Test(values, filter_operators)
 {
-    struct hz_filter f = { .prop = HZ_P_PAGE, .nvalues = 2 };
+    struct hz_filter f = {.prop = HZ_P_PAGE, .nvalues = 2};
 
     strcpy(f.values[0], "/blog/*");
     strcpy(f.values[1], "/about");

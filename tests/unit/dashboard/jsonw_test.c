@@ -82,7 +82,8 @@ Test(jsonw, object_and_array_commas)
     hz_jsonw_obj_end(&w);
     cr_assert_eq(w.err, 0);
     s = hz_jsonw_take(&w, &len);
-    cr_assert_str_eq(s, "{\"a\":-3,\"b\":[18446744073709551615,null,true,false,{}],\"c\\\"\":\"\"}");
+    cr_assert_str_eq(s,
+                     "{\"a\":-3,\"b\":[18446744073709551615,null,true,false,{}],\"c\\\"\":\"\"}");
     cr_assert_eq(len, strlen(s));
     free(s);
 }

@@ -84,12 +84,12 @@ ParameterizedTest(struct v1_err *c, parse_v1, errors)
 {
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     dash_fixture(&cfg);
-    cr_assert_eq(hz_api_parse_v1((enum hz_api_route)c->route, c->qs, strlen(c->qs), &cfg, NOW, &q,
-                                 &err),
-                 HZ_EINVAL, "accepted %s", c->qs);
+    cr_assert_eq(
+        hz_api_parse_v1((enum hz_api_route)c->route, c->qs, strlen(c->qs), &cfg, NOW, &q, &err),
+        HZ_EINVAL, "accepted %s", c->qs);
     cr_assert_eq(strncmp(err.msg, c->msg, strlen(c->msg)), 0, "%s -> '%s'", c->qs, err.msg);
     cr_assert_null(strchr(err.msg, '\n'));
 }
@@ -101,7 +101,7 @@ Test(parse_v1, breakdown_fields)
                                "&filters=event:page%3D%3D/blog/*|/x%20y";
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     char d[11];
 
     dash_fixture(&cfg);
@@ -133,7 +133,7 @@ Test(parse_v1, defaults_and_intervals)
 {
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     dash_fixture(&cfg);
     cr_assert_eq(hz_api_parse_v1(HZ_API_TIMESERIES, S, strlen(S), &cfg, NOW, &q, &err), 0);
@@ -149,8 +149,9 @@ Test(parse_v1, defaults_and_intervals)
                                  strlen(S "&period=12mo&interval=month"), &cfg, NOW, &q, &err),
                  0);
     cr_assert_eq(q.interval, HZ_IV_MONTH);
-    cr_assert_eq(hz_api_parse_v1(HZ_API_AGGREGATE, S "&compare=previous_period&metrics=visitors,"
-                                                     "bounce_rate,time_on_page_p75,events",
+    cr_assert_eq(hz_api_parse_v1(HZ_API_AGGREGATE,
+                                 S "&compare=previous_period&metrics=visitors,"
+                                   "bounce_rate,time_on_page_p75,events",
                                  strlen(S "&compare=previous_period&metrics=visitors,"
                                           "bounce_rate,time_on_page_p75,events"),
                                  &cfg, NOW, &q, &err),
@@ -179,7 +180,7 @@ Test(parse_v1, filter_operators)
 {
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     static const char a[] = S "&filters=visit:source!%3DGoogle", b[] = S "&filters=event:page~blog",
                       c[] = S "&filters=event:page!%3D/a*";
 
@@ -259,7 +260,7 @@ ParameterizedTest(struct v2_err *c, parse_v2, errors)
 {
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     dash_fixture(&cfg);
     cr_assert_eq(hz_api_parse_v2(c->body, strlen(c->body), &cfg, NOW, &q, &err), HZ_EINVAL,
@@ -273,12 +274,13 @@ Test(parse_v2, breakdown_fields)
     static const char body[] =
         "{\"site_id\":\"example.com\",\"metrics\":[\"visitors\",\"bounce_rate\"],"
         "\"date_range\":[\"2026-11-01\",\"2026-11-20\"],\"dimensions\":[\"event:page\"],"
-        "\"filters\":[[\"is\",\"event:page\",[\"/a\",\"/b\"]],[\"is_not\",\"event:page\",[\"/c\"]]],"
+        "\"filters\":[[\"is\",\"event:page\",[\"/a\",\"/b\"]],[\"is_not\",\"event:page\",[\"/"
+        "c\"]]],"
         "\"order_by\":[[\"bounce_rate\",\"asc\"]],\"pagination\":{\"limit\":5,\"offset\":10},"
         "\"include\":{\"total_rows\":true,\"imports\":false}}";
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     char d[11];
 
     dash_fixture(&cfg);
@@ -305,9 +307,10 @@ Test(parse_v2, shapes)
 {
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
-    static const char agg[] = B "}", all[] = "{\"site_id\":\"example.com\",\"metrics\":"
-                                             "[\"visitors\"],\"date_range\":\"all\"}",
+    struct hz_err err = {0};
+    static const char agg[] = B "}",
+                      all[] = "{\"site_id\":\"example.com\",\"metrics\":"
+                              "[\"visitors\"],\"date_range\":\"all\"}",
                       ts[] = "{\"site_id\":\"example.com\",\"metrics\":[\"visitors\"],"
                              "\"date_range\":\"day\",\"dimensions\":[\"time\"]}",
                       tsf[] = "{\"site_id\":\"example.com\",\"metrics\":[\"visitors\"],"

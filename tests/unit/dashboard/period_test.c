@@ -15,7 +15,7 @@
 
 struct period_case {
     char period[12];
-    char date[32];   /* "" = none */
+    char date[32]; /* "" = none */
     char from[11];
     char to[11];
 };
@@ -52,7 +52,7 @@ ParameterizedTestParameters(period, ranges)
 ParameterizedTest(struct period_case *c, period, ranges)
 {
     int32_t today, from = 0, to = 0;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     char f[11], t[11];
 
     cr_assert_eq(hz_date_parse("2026-11-25", &today), 0);
@@ -94,7 +94,7 @@ ParameterizedTestParameters(period, errors)
 ParameterizedTest(struct period_err *c, period, errors)
 {
     int32_t from = -1, to = -1;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
 
     cr_assert_eq(hz_query_period(c->period, c->date[0] ? c->date : NULL, 20000, &from, &to, &err),
                  HZ_EINVAL);
@@ -104,7 +104,7 @@ ParameterizedTest(struct period_err *c, period, errors)
 
 Test(period, retention_window_and_future)
 {
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     int32_t today = 20000;
 
     /* 400 days ending today: the first kept day is today - 399. */
@@ -115,9 +115,9 @@ Test(period, retention_window_and_future)
                  "%s", err.msg);
     cr_assert_eq(hz_query_check_range(today, today + HZ_QUERY_FUTURE_MAX, today, 400, "date", &err),
                  0);
-    cr_assert_eq(hz_query_check_range(today, today + HZ_QUERY_FUTURE_MAX + 1, today, 400, "date",
-                                      &err),
-                 HZ_EINVAL);
+    cr_assert_eq(
+        hz_query_check_range(today, today + HZ_QUERY_FUTURE_MAX + 1, today, 400, "date", &err),
+        HZ_EINVAL);
     cr_assert_eq(strncmp(err.msg, "date: the range ends", 20), 0, "%s", err.msg);
     cr_assert_eq(hz_query_check_range(today, today - 1, today, 400, "date", &err), HZ_EINVAL);
 }
@@ -148,18 +148,18 @@ Test(period, day_period_uses_the_site_today)
 {
     struct hz_config cfg;
     struct hz_query q;
-    struct hz_err err = { 0 };
+    struct hz_err err = {0};
     char d[11];
     int64_t noon = dash_utc(2026, 11, 25, 12, 0);
 
     dash_fixture(&cfg);
-    cr_assert_eq(hz_api_parse_v1(HZ_API_AGGREGATE, "site_id=shop.test&period=day", 28, &cfg, noon,
-                                 &q, &err),
-                 0, "%s", err.msg);
+    cr_assert_eq(
+        hz_api_parse_v1(HZ_API_AGGREGATE, "site_id=shop.test&period=day", 28, &cfg, noon, &q, &err),
+        0, "%s", err.msg);
     hz_date_format(q.from, d);
     cr_assert_str_eq(d, "2026-11-26");
-    cr_assert_eq(hz_api_parse_v1(HZ_API_AGGREGATE, "site_id=example.com&period=day", 30, &cfg,
-                                 noon, &q, &err),
+    cr_assert_eq(hz_api_parse_v1(HZ_API_AGGREGATE, "site_id=example.com&period=day", 30, &cfg, noon,
+                                 &q, &err),
                  0, "%s", err.msg);
     hz_date_format(q.from, d);
     cr_assert_str_eq(d, "2026-11-25");

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agg_crash_test.c - exactly once under kill -9. The same 200,000 entries
+ * (two sites, one in Europe/Berlin, funnels, pixel pages, engagement,
+ * custom events, drop summaries, some malformed entries, midnight hash
+ * changes) go to two streams. Run B folds its stream undisturbed. Run A's
+ * entries arrive in chunks while the real haze-aggregator is killed with
+ * SIGKILL at random moments and restarted, again and again. At the end
+ * every row of every dimension, every histogram, funnel, transition, hour
+ * and day of A's store equals B's.
+ */
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/store.h"
+#include "common/str.h"
+#include "tests/integration/redis_harness.h"
+
+TestSuite(agg_crash, .fini = rh_cleanup);
+
+#define N_ENTRIES 200000
+#define N_CHUNKS 20
+#define N_VISITORS 600
+#define N_PAGES 150
+
+static const char crash_sites[] =
+    "[site a.test]\ntimezone = UTC\n"
+    "funnel = checkout: /products/* > /cart > /checkout > /thanks\n"
+    "funnel = signup: /pricing > Signup\n\n"
+    "[site b.test]\ntimezone = Europe/Berlin\n"
+    "funnel = read: /blog/* > /newsletter > Subscribe\n";
+
+/* ------------------------------------------------------------ generator */
+
+struct gen {
+    uint64_t rng;
+    uint64_t i;
+    uint64_t t0;
+};
+
+static uint32_t
+gen_next(struct gen *g)
+{
+    g->rng = g->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(g->rng >> 33);
+}
+
+static const char *const g_sources[] = {"", "", "news.example", "search.example", "social.example"};
+static const char *const g_regions[] = {"DE-BY", "DE-BE", "FR-IDF", "US-CA", "CN-JS", "GB", ""};
+static const char *const g_browsers[] = {"Chrome", "Firefox", "Safari", "Edge"};
+static const char *const g_os[] = {"Windows", "macOS", "Linux", "Android", "iOS"};
+static const char *const g_devices[] = {"desktop", "mobile", "tablet"};
+static const char *const g_events[] = {"Signup", "Purchase", "Download", "Subscribe"};
+
+static void
+gen_page(struct gen *g, char *out, size_t cap)
+{
+    uint32_t r = gen_next(g) % 1000;
+    uint32_t k = (uint32_t)((uint64_t)r * r / 1000 / 7) % N_PAGES; /* skewed to low k */
+    static const char *const fixed[] = {"/", "/cart", "/checkout", "/thanks", "/pricing",
+                                        "/newsletter", "/about"};
+    if (k < 7)
+        (void)hz_strlcpy(out, fixed[k], cap);
+    else if (k < 90)
+        (void)snprintf(out, cap, "/products/%u", k);
+    else
+        (void)snprintf(out, cap, "/blog/post-%u", k);
+}
+
+/* The i-th entry: a record (0) or a malformed raw entry (1). */
+static int
+gen_entry(struct gen *g, struct hz_record *r)
+{
+    uint32_t v = gen_next(g) % N_VISITORS, kind = gen_next(g) % 1000;
+    uint64_t t = g->t0 + g->i * 30;
+
+    g->i++;
+    memset(r, 0, sizeof(*r));
+    if (kind < 5)
+        return 1;
+    r->t_ms = t;
+    (void)hz_strlcpy(r->site, v % 3 == 0 ? "b.test" : "a.test", sizeof(r->site));
+    (void)snprintf(r->vh, sizeof(r->vh), "%016x", v * 2654435761u);
+    /* Around "midnight" of the hash: a tenth of the visitors get a new hash
+     * half-way, with the old one as vp for a while. */
+    if (v % 10 == 0 && g->i > N_ENTRIES / 2) {
+        (void)snprintf(r->vh, sizeof(r->vh), "%016x", v * 2246822519u + 7);
+        if (g->i < N_ENTRIES / 2 + 20000)
+            (void)snprintf(r->vp, sizeof(r->vp), "%016x", v * 2654435761u);
+    }
+    (void)hz_strlcpy(r->source, g_sources[v % 5], sizeof(r->source));
+    if (v % 7 == 0) {
+        (void)hz_strlcpy(r->source, "ads.example", sizeof(r->source));
+        (void)hz_strlcpy(r->utm_medium, "cpc", sizeof(r->utm_medium));
+        (void)hz_strlcpy(r->utm_campaign, v % 2 ? "spring" : "fall", sizeof(r->utm_campaign));
+    }
+    (void)hz_strlcpy(r->region, g_regions[v % 7], sizeof(r->region));
+    (void)hz_strlcpy(r->browser, g_browsers[v % 4], sizeof(r->browser));
+    (void)hz_strlcpy(r->os, g_os[v % 5], sizeof(r->os));
+    (void)hz_strlcpy(r->device, g_devices[v % 3], sizeof(r->device));
+    gen_page(g, r->page, sizeof(r->page));
+    if (kind < 15) {
+        r->kind = HZ_KIND_DROPS;
+        (void)hz_strlcpy(r->site, kind % 2 ? "*" : r->site, sizeof(r->site));
+        (void)hz_strlcpy(r->name, kind % 3 ? "bot" : "dnt", sizeof(r->name));
+        r->ms = 1 + kind;
+        r->vh[0] = r->vp[0] = '\0';
+    } else if (kind < 150) {
+        r->kind = HZ_KIND_ENGAGEMENT;
+        r->ms = (uint64_t)(gen_next(g) % 600000);
+    } else if (kind < 230) {
+        r->kind = HZ_KIND_EVENT;
+        (void)hz_strlcpy(r->name, g_events[gen_next(g) % 4], sizeof(r->name));
+    } else {
+        r->kind = HZ_KIND_PAGEVIEW;
+        r->pixel = v % 11 == 0;
+    }
+    return 0;
+}
+
+/* Queues the next n entries of g on stream; returns how many commands. */
+static int
+gen_push(hz_rs *rs, const char *stream, struct gen *g, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct hz_record r;
+        if (gen_entry(g, &r)) {
+            const char *names[] = {"v", "t", "k", "s", "p"};
+            const char *vals[] = {"1", "soon", "pv", "a.test", "/"};
+            rh_xadd_raw(rs, stream, 5, names, vals, NULL);
+        } else {
+            rh_xadd(rs, stream, &r);
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ dumping */
+
+struct dump {
+    char *buf;
+    size_t len, cap;
+};
+
+static void
+dump_add(struct dump *d, const char *line)
+{
+    size_t n = strlen(line);
+    if (d->len + n + 1 > d->cap) {
+        d->cap = (d->cap + n + 1) * 2;
+        d->buf = realloc(d->buf, d->cap);
+        cr_assert_not_null(d->buf);
+    }
+    memcpy(d->buf + d->len, line, n);
+    d->len += n;
+    d->buf[d->len++] = '\n';
+}
+
+static void
+dump_row(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    char line[512];
+    (void)snprintf(line, sizeof(line), "%.*s %llu %llu %llu %llu %llu %llu %llu %llu", (int)vlen,
+                   value, (unsigned long long)c->visitors, (unsigned long long)c->visits,
+                   (unsigned long long)c->pageviews, (unsigned long long)c->nonbounce,
+                   (unsigned long long)c->duration_ms, (unsigned long long)c->outs,
+                   (unsigned long long)c->events, (unsigned long long)c->engaged_ms);
+    dump_add(arg, line);
+}
+
+static void
+dump_period(int32_t p, const struct hz_counts *c, void *arg)
+{
+    char v[16];
+    int n = snprintf(v, sizeof(v), "%d", p);
+    dump_row(v, (size_t)n, c, arg);
+}
+
+static void
+dump_hist(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void *arg)
+{
+    char line[512];
+    int off = snprintf(line, sizeof(line), "%.*s", (int)plen, page);
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        off += snprintf(line + off, sizeof(line) - (size_t)off, " %llu",
+                        (unsigned long long)h[b]);
+    dump_add(arg, line);
+}
+
+static void
+dump_trans(const char *f, size_t fl, const char *t, size_t tl, uint64_t n, void *arg)
+{
+    char line[600];
+    (void)snprintf(line, sizeof(line), "%.*s>%.*s %llu", (int)fl, f, (int)tl, t,
+                   (unsigned long long)n);
+    dump_add(arg, line);
+}
+
+static int
+line_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the lines added since mark (callbacks come in no set order). */
+static void
+dump_sort_from(struct dump *d, size_t mark)
+{
+    char *seg = d->buf + mark, **lines;
+    size_t n = 0, len = d->len - mark;
+    char *copy = malloc(len + 1);
+
+    cr_assert_not_null(copy);
+    memcpy(copy, seg, len);
+    copy[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        n += copy[i] == '\n';
+    lines = calloc(n + 1, sizeof(*lines));
+    size_t k = 0;
+    for (char *p = copy; k < n; k++) {
+        lines[k] = p;
+        p = strchr(p, '\n');
+        *p++ = '\0';
+    }
+    qsort(lines, n, sizeof(*lines), line_cmp);
+    d->len = mark;
+    for (size_t i = 0; i < n; i++)
+        dump_add(d, lines[i]);
+    free(lines);
+    free(copy);
+}
+
+static void
+dump_store(const char *db, int32_t from, int32_t to, struct dump *d)
+{
+    static const char *const sites[] = {"a.test", "b.test", "*"};
+    static const struct {
+        const char *name;
+        int steps;
+    } funnels[] = {{"checkout", 4}, {"signup", 2}, {"read", 3}};
+    struct hz_err e = {0};
+    hz_store *s;
+    hz_rtxn *t;
+    char head[128];
+
+    cr_assert_eq(hz_store_open(&s, db, 1, 0, &e), 0, "%s", e.msg);
+    cr_assert_eq(hz_store_rbegin(s, &t, &e), 0, "%s", e.msg);
+    for (int si = 0; si < 3; si++) {
+        for (int dim = 0; dim < HZ_DIM_COUNT; dim++) {
+            (void)snprintf(head, sizeof(head), "== %s dim %d", sites[si], dim);
+            dump_add(d, head);
+            size_t mark = d->len;
+            cr_assert_eq(hz_store_dim(t, sites[si], (enum hz_dim)dim, from, to, dump_row, d), 0);
+            dump_sort_from(d, mark);
+        }
+        for (int32_t day = from; day <= to; day++) {
+            (void)snprintf(head, sizeof(head), "== %s day %d", sites[si], day);
+            dump_add(d, head);
+            for (int dim = 0; dim < HZ_DIM_COUNT; dim++) {
+                size_t mark = d->len;
+                cr_assert_eq(hz_store_dim(t, sites[si], (enum hz_dim)dim, day, day, dump_row, d),
+                             0);
+                dump_sort_from(d, mark);
+            }
+        }
+        (void)snprintf(head, sizeof(head), "== %s days/hours", sites[si]);
+        dump_add(d, head);
+        cr_assert_eq(hz_store_days(t, sites[si], from, to, dump_period, d), 0);
+        cr_assert_eq(hz_store_hours(t, sites[si], from * 24, to * 24 + 23, dump_period, d), 0);
+        (void)snprintf(head, sizeof(head), "== %s hists", sites[si]);
+        dump_add(d, head);
+        size_t mark = d->len;
+        cr_assert_eq(hz_store_hists(t, sites[si], from, to, dump_hist, d), 0);
+        dump_sort_from(d, mark);
+        (void)snprintf(head, sizeof(head), "== %s transitions", sites[si]);
+        dump_add(d, head);
+        mark = d->len;
+        cr_assert_eq(hz_store_transitions(t, sites[si], from, to, dump_trans, d), 0);
+        dump_sort_from(d, mark);
+        for (int f = 0; f < 3; f++) {
+            struct hz_funnel_step_counts fc[4];
+            cr_assert_eq(hz_store_funnel(t, sites[si], funnels[f].name, funnels[f].steps, from,
+                                         to, fc),
+                         0);
+            for (int k = 0; k < funnels[f].steps; k++) {
+                uint64_t h[HZ_HIST_BUCKETS];
+                memcpy(h, fc[k].hist, sizeof(h));
+                (void)snprintf(head, sizeof(head), "funnel %s %d %llu", funnels[f].name, k,
+                               (unsigned long long)fc[k].visitors);
+                dump_hist(head, strlen(head), h, d);
+            }
+        }
+    }
+    hz_store_rend(t);
+    hz_store_close(s);
+}
+
+/* ------------------------------------------------------------ the test */
+
+static void
+crash_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    (void)nanosleep(&ts, NULL);
+}
+
+/* Waits until stream is empty (everything applied and trimmed). */
+static int
+crash_wait_drained(hz_rs *rs, const char *stream, int ms)
+{
+    const char *xlen[] = {"XLEN", stream};
+    for (int i = 0; i < ms / 20; i++) {
+        if (rh_cmd(rs, 2, xlen) == 0)
+            return 0;
+        crash_sleep_ms(20);
+    }
+    return -1;
+}
+
+Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
+{
+    struct rh_redis r;
+    char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320], db[128];
+    struct gen ga, gb;
+    uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
+    struct timespec start, end;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    cr_assert_eq(rh_redis_start(&r), 0);
+    rh_tmpdir(dira);
+    rh_tmpdir(dirb);
+    rh_config(inia, dira, &r, "crash:a", 1000, crash_sites);
+    rh_config(inib, dirb, &r, "crash:b", 1000, crash_sites);
+    rh_aggregator_bin(bin);
+    (void)snprintf(loga, sizeof(loga), "%s/agg.log", dira);
+    (void)snprintf(logb, sizeof(logb), "%s/agg.log", dirb);
+    hz_rs *rs = rh_connect(&r);
+    ga = (struct gen){12345, 0, t0};
+    gb = ga;
+
+    /* B: everything first, then one undisturbed run. */
+    for (int c = 0; c < N_CHUNKS; c++)
+        rh_flush(rs, gen_push(rs, "crash:b", &gb, N_ENTRIES / N_CHUNKS));
+    const char *argvb[] = {bin, "-c", inib, NULL};
+    pid_t pb = rh_spawn(argvb, logb);
+    cr_assert_eq(crash_wait_drained(rs, "crash:b", 60000), 0, "run B drained");
+    kill(pb, SIGTERM);
+    cr_assert_eq(rh_wait(pb, 10000), 0);
+
+    /* A: chunks arrive while the aggregator is killed and restarted. */
+    const char *argva[] = {bin, "-c", inia, NULL};
+    pid_t pa = rh_spawn(argva, loga);
+    uint64_t rnd = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    int kills = 0, busy_kills = 0;
+    const char *xlen[] = {"XLEN", "crash:a"};
+    for (int c = 0; c < N_CHUNKS || kills < 8; c++) {
+        if (c < N_CHUNKS)
+            rh_flush(rs, gen_push(rs, "crash:a", &ga, N_ENTRIES / N_CHUNKS));
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        crash_sleep_ms(15 + (long)((rnd >> 33) % 120));
+        busy_kills += rh_cmd(rs, 2, xlen) > 0;
+        kill(pa, SIGKILL);
+        cr_assert_eq(rh_wait(pa, 10000), 128 + SIGKILL);
+        kills++;
+        pa = rh_spawn(argva, loga);
+        if (c > 200)
+            break;
+    }
+    cr_assert_eq(crash_wait_drained(rs, "crash:a", 60000), 0, "run A drained");
+    kill(pa, SIGTERM);
+    cr_assert_eq(rh_wait(pa, 10000), 0);
+    size_t loglen = 0;
+    int restored = 0;
+    FILE *lf = fopen(loga, "r");
+    cr_assert_not_null(lf);
+    char text[512];
+    while (fgets(text, sizeof(text), lf) != NULL) {
+        loglen += strlen(text);
+        restored += strstr(text, "restored visitor states") != NULL;
+    }
+    fclose(lf);
+    cr_log_info("crash test: %d kills, %d while entries were waiting, %d undo restores", kills,
+                busy_kills, restored);
+    cr_assert_geq(busy_kills, 5, "killed while working at least 5 times (%d)", busy_kills);
+
+    /* Compare everything over the days the entries cover. */
+    int32_t from = (int32_t)(t0 / 86400000) - 1, to = from + 3;
+    struct dump da = {0}, dbb = {0};
+    (void)snprintf(db, sizeof(db), "%s/db", dira);
+    dump_store(db, from, to, &da);
+    (void)snprintf(db, sizeof(db), "%s/db", dirb);
+    dump_store(db, from, to, &dbb);
+    cr_assert_gt(dbb.len, 10000, "the dump has content");
+    if (da.len != dbb.len || memcmp(da.buf, dbb.buf, da.len) != 0) {
+        size_t i = 0, line = 0, ls = 0;
+        while (i < da.len && i < dbb.len && da.buf[i] == dbb.buf[i]) {
+            if (da.buf[i] == '\n') {
+                line++;
+                ls = i + 1;
+            }
+            i++;
+        }
+        cr_assert_fail("stores differ at line %zu:\n  killed: %.200s\n  clean:  %.200s", line,
+                       da.buf + ls, dbb.buf + ls);
+    }
+    free(da.buf);
+    free(dbb.buf);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    cr_log_info("crash test took %.1f s", (double)(end.tv_sec - start.tv_sec) +
+                                              (double)(end.tv_nsec - start.tv_nsec) / 1e9);
+    cr_expect_lt(end.tv_sec - start.tv_sec, 60, "bounded in time");
+    hz_rs_close(rs);
+    rh_redis_stop(&r);
+    rh_rmtree(dira);
+    rh_rmtree(dirb);
+}
