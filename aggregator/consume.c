@@ -73,6 +73,12 @@ struct hz_agg {
     size_t prevlen, prevcap;
     struct agg_item *items;
     int nitems_cap;
+    hz_kmap *want;    /* state keys of the MGET in flight */
+    char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
+    size_t acklen, ackcap;
+    int nack;
+    struct hz_rs_batch next; /* prefetched while the previous batch folded */
+    int have_next;
     int32_t retain_checked; /* UTC day of the last retention check */
     int need_recover;       /* a batch failed: reconnect and recover first */
     struct hz_agg_stats stats;
@@ -122,11 +128,19 @@ agg_load_pos(hz_agg *a, struct hz_err *err)
     return 0;
 }
 
+/* Forgets everything that is only valid while Redis and LMDB agree with
+ * this process: the state cache, a prefetched batch, unsent acks (their
+ * entries stay pending; recovery skips and acknowledges them). */
 static void
 agg_reset_cache(hz_agg *a)
 {
     hz_kmap_clear(a->cache);
     hz_kmap_clear(a->touched);
+    if (a->have_next)
+        hz_rs_batch_free(&a->next);
+    a->have_next = 0;
+    a->nack = 0;
+    a->acklen = 0;
 }
 
 /* ------------------------------------------------------------ decoding */
@@ -176,16 +190,16 @@ agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
 
 /* ------------------------------------------------------------ states */
 
-/* Loads every state the batch needs and the cache lacks, with one MGET. */
+/* Queues one MGET for every state the batch needs and the cache lacks.
+ * Returns 1 if it queued one, 0 if none is needed, or HZ_EUNAVAIL. */
 static int
-agg_load_states(hz_agg *a, int n, struct hz_err *err)
+agg_load_send(hz_agg *a, int n)
 {
-    hz_kmap *want = hz_kmap_new(1);
-    const char **argv = NULL;
-    size_t *lens = NULL, nk = 0;
-    hz_rs_reply *rep = NULL;
-    int rc = 0;
+    const char **argv;
+    size_t *lens, nk;
+    int rc;
 
+    hz_kmap_clear(a->want);
     for (int i = 0; i < n; i++) {
         struct agg_item *it = &a->items[i];
         char key[AGG_KEY_MAX];
@@ -199,31 +213,47 @@ agg_load_states(hz_agg *a, int n, struct hz_err *err)
             kl = agg_state_key(a, key, it->site, vh);
             if (kl == 0 || hz_kmap_find(a->cache, key, kl) != NULL)
                 continue;
-            (void)hz_kmap_put(want, key, kl, NULL);
+            (void)hz_kmap_put(a->want, key, kl, NULL);
         }
     }
-    nk = hz_kmap_count(want);
+    nk = hz_kmap_count(a->want);
     if (nk == 0)
-        goto done;
+        return 0;
     argv = hz_xreallocarray(NULL, nk + 1, sizeof(*argv));
     lens = hz_xreallocarray(NULL, nk + 1, sizeof(*lens));
     argv[0] = "MGET";
     lens[0] = 4;
     for (size_t i = 0; i < nk; i++) {
         const void *k;
-        (void)hz_kmap_at(want, i, &k, &lens[i + 1]);
+        (void)hz_kmap_at(a->want, i, &k, &lens[i + 1]);
         argv[i + 1] = k;
     }
-    if ((rc = hz_rs_command(a->rs, (int)nk + 1, argv, lens, &rep, err)) != 0)
-        goto done;
+    rc = hz_rs_append(a->rs, (int)nk + 1, argv, lens);
+    free(argv);
+    free(lens);
+    return rc == 0 ? 1 : HZ_EUNAVAIL;
+}
+
+/* Reads the MGET reply into the cache (absent states are cached as such). */
+static int
+agg_load_recv(hz_agg *a, struct hz_err *err)
+{
+    size_t nk = hz_kmap_count(a->want);
+    hz_rs_reply *rep = NULL;
+    int rc;
+
+    if ((rc = hz_rs_get(a->rs, &rep, err)) != 0)
+        return rc;
     if (hz_rs_reply_type(rep) != HZ_RS_ARRAY || hz_rs_reply_count(rep) != nk) {
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis MGET: unexpected reply");
-        goto done;
+        hz_rs_reply_free(rep);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis MGET: unexpected reply");
     }
     for (size_t i = 0; i < nk; i++) {
         const hz_rs_reply *el = hz_rs_reply_elem(rep, i);
-        struct agg_cached *c = hz_kmap_put(a->cache, argv[i + 1], lens[i + 1], NULL);
-        size_t vl;
+        const void *k;
+        size_t kl, vl;
+        (void)hz_kmap_at(a->want, i, &k, &kl);
+        struct agg_cached *c = hz_kmap_put(a->cache, k, kl, NULL);
         const char *v = hz_rs_reply_type(el) == HZ_RS_STRING ? hz_rs_reply_str(el, &vl) : NULL;
         c->present = 0;
         if (v == NULL)
@@ -236,12 +266,8 @@ agg_load_states(hz_agg *a, int n, struct hz_err *err)
             a->stats.bad_state++;
         }
     }
-done:
     hz_rs_reply_free(rep);
-    free(argv);
-    free(lens);
-    hz_kmap_free(want);
-    return rc;
+    return 0;
 }
 
 /* Remembers a state's value from before this batch, the first time the
@@ -291,6 +317,8 @@ agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
         c = agg_touch(a, key, kl, it->site);
         c->st = st;
         c->present = 1;
+        /* The old state flushes its own pending deltas. */
+        memset(&c->st.pend, 0, sizeof(c->st.pend));
     } else {
         c = agg_touch(a, key, kl, it->site);
         if (!c->present) {
@@ -350,9 +378,10 @@ agg_append_str(hz_agg *a, int argc, const char **argv, struct hz_err *err)
     return agg_append(a, argc, argv, lens, err);
 }
 
-/* Step 4: new states and the undo record, in one MULTI/EXEC. */
+/* Step 4: queues the new states and the undo record, in one MULTI/EXEC.
+ * Returns the number of replies to read (0: nothing to write) or an error. */
 static int
-agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
+agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
 {
     size_t nt = hz_kmap_count(a->touched), argc = 0;
     char pos[HZ_RS_ID_MAX];
@@ -426,42 +455,63 @@ agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
     if ((rc = agg_append_str(a, 1, exec, err)) != 0)
         goto done;
     ncmd++;
-    /* On any failure the connection is dropped and recovery runs, so
-     * nothing half-sent is ever read back on this connection. */
-    rc = agg_drain_replies(a, ncmd, "EXEC", err);
 done:
     free(argv);
     free(lens);
     free(ser);
-    return rc;
+    /* On any failure the connection is dropped and recovery runs, so
+     * nothing half-sent is ever read back on this connection. */
+    return rc != 0 ? rc : ncmd;
 }
 
-/* Step 6: acknowledge the batch, trim what it covered, drop the undo. */
+/* Remembers the IDs of an applied (or skipped) batch for step 6. */
+static void
+agg_ack_add(hz_agg *a, const struct hz_rs_batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        size_t l = strlen(b->e[i].id_str) + 1;
+        if (a->ackcap - a->acklen < l) {
+            a->ackcap = (a->ackcap + l) * 2;
+            a->ackbuf = hz_xreallocarray(a->ackbuf, a->ackcap, 1);
+        }
+        memcpy(a->ackbuf + a->acklen, b->e[i].id_str, l);
+        a->acklen += l;
+        a->nack++;
+    }
+}
+
+/* Step 6, queued: XACK what was applied, XTRIM everything up to the
+ * position (exclusive MINID), DEL the undo record. It rides along with the
+ * next batch's first round trip. Returns the number of replies to read. */
 static int
-agg_ack(hz_agg *a, const struct hz_rs_batch *b, struct hz_err *err)
+agg_ack_send(hz_agg *a, struct hz_err *err)
 {
     const char **argv;
     size_t *lens, argc = 0;
     char minid[HZ_RS_ID_MAX];
+    const char *p = a->ackbuf;
     int rc;
 
-    if (b->n == 0)
+    if (a->nack == 0)
         return 0;
-    argv = hz_xreallocarray(NULL, (size_t)b->n + 3, sizeof(*argv));
-    lens = hz_xreallocarray(NULL, (size_t)b->n + 3, sizeof(*lens));
+    argv = hz_xreallocarray(NULL, (size_t)a->nack + 3, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, (size_t)a->nack + 3, sizeof(*lens));
     argv[argc++] = "XACK";
     argv[argc++] = a->cfg->redis_stream;
     argv[argc++] = a->cfg->group;
-    for (int i = 0; i < b->n; i++)
-        argv[argc++] = b->e[i].id_str;
+    for (int i = 0; i < a->nack; i++) {
+        argv[argc++] = p;
+        p += strlen(p) + 1;
+    }
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     rc = agg_append(a, (int)argc, argv, lens, err);
     free(argv);
     free(lens);
+    a->nack = 0;
+    a->acklen = 0;
     if (rc != 0)
         return rc;
-    /* Everything up to the position is applied: trim it (exclusive MINID). */
     struct hz_rs_id next = a->pos;
     if (next.seq == UINT64_MAX) {
         next.ms++;
@@ -474,7 +524,18 @@ agg_ack(hz_agg *a, const struct hz_rs_batch *b, struct hz_err *err)
     const char *del[] = {"DEL", a->undo_key};
     if ((rc = agg_append_str(a, 4, trim, err)) != 0 || (rc = agg_append_str(a, 2, del, err)) != 0)
         return rc;
-    return agg_drain_replies(a, 3, "XACK", err);
+    return 3;
+}
+
+/* Step 6 now (when there is no next batch to ride along with). */
+static int
+agg_ack_now(hz_agg *a, struct hz_err *err)
+{
+    int n = agg_ack_send(a, err);
+
+    if (n <= 0)
+        return n;
+    return agg_drain_replies(a, n, "XACK", err);
 }
 
 /* ------------------------------------------------------------ one batch */
@@ -500,15 +561,20 @@ agg_log_reasons(hz_agg *a, int n)
     hz_kmap_clear(a->reasons);
 }
 
-/* Handles a batch that was read (or claimed): steps 1 to 6. On failure the
- * cache is dropped; the caller recovers. */
+/* Handles a batch that was read (or claimed): steps 1 to 5, with step 6
+ * of the previous batch and, when prefetch is set, the read of the next
+ * batch riding along:
+ *   [MGET] -> send [XREADGROUP next (no BLOCK), XACK prev, XTRIM, DEL] ->
+ *   fold -> [MULTI .. EXEC] -> read the next batch, the acks, EXEC ->
+ *   LMDB commit. Redis builds the next batch while this one folds. On failure the cache
+ * is dropped; the caller recovers. */
 static int
-agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
+agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
 {
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
     char to_id[HZ_RS_ID_MAX];
-    int rc = 0, nnew = 0;
+    int rc = 0, nnew = 0, mget, nack, nst, pf = 0;
     uint64_t now = agg_now_ms();
 
     if (b->n == 0)
@@ -528,11 +594,36 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
         if (hz_rs_id_cmp(b->e[i].id, last) > 0 || !a->have_pos)
             last = b->e[i].id;
     }
-    if (nnew == 0)
-        return agg_ack(a, b, err);
+    if (nnew == 0) {
+        agg_ack_add(a, b);
+        return 0;
+    }
 
-    if ((rc = agg_load_states(a, b->n, err)) != 0)
+    /* First round trip: the states this batch needs. Alone, because Redis
+     * answers a pipeline only after running all of it. */
+    if ((mget = agg_load_send(a, b->n)) < 0) {
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue MGET");
         goto fail;
+    }
+    if (mget && (rc = agg_load_recv(a, err)) != 0)
+        goto fail;
+    /* Sent now, answered later: Redis builds the next batch and applies the
+     * previous batch's acks while this one folds. */
+    if (prefetch) {
+        if (hz_rs_read_send(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer,
+                            (int)a->cfg->batch, -1) != 0) {
+            rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue XREADGROUP");
+            goto fail;
+        }
+        pf = 1;
+    }
+    if ((nack = agg_ack_send(a, err)) < 0) {
+        rc = nack;
+        goto fail;
+    }
+    if ((pf || nack > 0) && (rc = hz_rs_flush(a->rs, err)) != 0)
+        goto fail;
+
     if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
         goto fail;
     hz_kmap_clear(a->touched);
@@ -578,15 +669,36 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
             goto fail;
         }
     }
+    /* Pending visit-level deltas of every state this batch touched. */
+    for (size_t i = 0; i < hz_kmap_count(a->touched); i++) {
+        struct agg_touch *tc = hz_kmap_at(a->touched, i, NULL, NULL);
+        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->c->st)) != 0) {
+            rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
+            goto fail;
+        }
+    }
     /* unknown_site is counted, not logged per batch. */
     (void)hz_kmap_del(a->reasons, "unknown_site", strlen("unknown_site"));
     agg_log_reasons(a, b->n);
 
+    /* Second round trip: states + undo; then the replies queued before. */
     hz_rs_id_format(last, to_id);
     if ((rc = hz_store_set_position(w, to_id)) != 0)
         goto fail;
-    if ((rc = agg_write_states(a, to_id, err)) != 0)
+    if ((nst = agg_states_send(a, to_id, err)) < 0) {
+        rc = nst;
         goto fail;
+    }
+    if (pf) {
+        if ((rc = hz_rs_read_recv(a->rs, &a->next, err)) != 0)
+            goto fail;
+        a->have_next = 1;
+    }
+    if (nack > 0 && (rc = agg_drain_replies(a, nack, "XACK", err)) != 0)
+        goto fail;
+    if (nst > 0 && (rc = agg_drain_replies(a, nst, "EXEC", err)) != 0)
+        goto fail;
+
     rc = hz_store_commit(w, err);
     w = NULL;
     if (rc != 0) {
@@ -597,11 +709,7 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
     a->have_pos = 1;
     a->stats.batches++;
     hz_kmap_clear(a->touched);
-    if ((rc = agg_ack(a, b, err)) != 0) {
-        /* LMDB and Redis agree; the entries stay pending until recovery. */
-        a->need_recover = 1;
-        return rc;
-    }
+    agg_ack_add(a, b);
     if (hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
     return 0;
@@ -704,12 +812,12 @@ agg_recover(hz_agg *a, struct hz_err *err)
         if (rc != 0)
             return rc;
         (void)hz_strlcpy(cursor, b.cursor, sizeof(cursor));
-        rc = agg_batch(a, &b, err);
+        rc = agg_batch(a, &b, 0, err);
         hz_rs_batch_free(&b);
         if (rc != 0)
             return rc;
     } while (strcmp(cursor, "0-0") != 0);
-    return 0;
+    return agg_ack_now(a, err);
 }
 
 /* ------------------------------------------------------------ public */
@@ -752,6 +860,7 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     a->cache = hz_kmap_new(sizeof(struct agg_cached));
     a->touched = hz_kmap_new(sizeof(struct agg_touch));
     a->reasons = hz_kmap_new(sizeof(uint64_t));
+    a->want = hz_kmap_new(1);
     a->retain_checked = -1;
     rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
     if (rc == 0)
@@ -769,11 +878,18 @@ hz_agg_close(hz_agg *a)
 {
     if (a == NULL)
         return;
+    /* Acknowledge what was applied; a prefetched batch stays pending. */
+    if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
+        (void)agg_ack_now(a, NULL);
+    if (a->have_next)
+        hz_rs_batch_free(&a->next);
     hz_rs_close(a->rs);
     hz_store_close(a->store);
     hz_kmap_free(a->cache);
     hz_kmap_free(a->touched);
     hz_kmap_free(a->reasons);
+    hz_kmap_free(a->want);
+    free(a->ackbuf);
     free(a->prevbuf);
     free(a->items);
     free(a);
@@ -787,13 +903,28 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
 
     if (a->rs == NULL || hz_rs_broken(a->rs) || a->need_recover)
         return hz_err_set(err, HZ_EUNAVAIL, "redis: not connected or recovery pending");
-    rc = hz_rs_read(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer, (int)a->cfg->batch,
-                    block_ms, &b, err);
-    if (rc != 0)
-        return rc;
+    if (a->have_next && a->next.n > 0) {
+        b = a->next;
+        a->have_next = 0;
+    } else {
+        if (a->have_next)
+            hz_rs_batch_free(&a->next);
+        a->have_next = 0;
+        /* Nothing in hand: acknowledge first, then wait for more. */
+        if ((rc = agg_ack_now(a, err)) != 0) {
+            a->need_recover = 1;
+            return rc;
+        }
+        rc = hz_rs_read(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer,
+                        (int)a->cfg->batch, block_ms, &b, err);
+        if (rc != 0)
+            return rc;
+    }
     n = b.n;
-    rc = agg_batch(a, &b, err);
+    rc = agg_batch(a, &b, 1, err);
     hz_rs_batch_free(&b);
+    if (rc == 0 && n == 0 && (rc = agg_ack_now(a, err)) != 0)
+        a->need_recover = 1;
     return rc != 0 ? rc : n;
 }
 
