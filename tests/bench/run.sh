@@ -74,6 +74,7 @@ RAW=$OUT/raw
 ROWS=$OUT/.rows
 DETAIL=$OUT/.detail
 PROF=$OUT/.profiles
+LIMITS=$OUT/.limits
 MISSES=""
 
 # ------------------------------------------------------------------ set-up
@@ -86,6 +87,11 @@ want() {
 # row ID MEASURE HAZE BASELINE RATIO TARGET RESULT: one line of the table.
 row() {
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$ROWS"
+}
+
+# limit TEXT...: a finding for "What limits the missed figures".
+limit() {
+    printf -- '- %s\n' "$*" >>"$LIMITS"
 }
 
 # detail TEXT...: lines for the detailed figures.
@@ -114,12 +120,14 @@ for b in haze-collector haze-aggregator haze-loadgen; do
 done
 
 mkdir -p "$OUT" "$RAW" || exit 1
-rm -f "$ROWS" "$DETAIL" "$PROF" "$RAW"/*
+rm -f "$ROWS" "$DETAIL" "$PROF" "$LIMITS" "$RAW"/*
 TMP=$(mktemp -d /tmp/haze-bench.XXXXXX) || exit 1
 perl tests/data/make-mmdb.pl tests/data/geo-fixture.tsv "$TMP/geo.mmdb" >/dev/null ||
     bench_die "cannot build the geo fixture"
 BENCH_T0=$(bench_now)
 BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+awk -v l="${BENCH_LOAD0%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
+    bench_log "load average $BENCH_LOAD0 on $(nproc) cores: other work on the machine adds noise"
 
 # ------------------------------------------------------------------ processes
 
@@ -522,6 +530,13 @@ ingest_profile() {
     command -v perf >/dev/null 2>&1 || { printf '\nperf is not installed: no profile.\n' >>"$PROF"; return; }
     bench_log "ingest: a target was missed; profiling the collector under wrk"
     t=$(ingest_syscalls)
+    limit "Ingest: the collector spends $(ing_cpu_us haze pixel-ka "$WRK_D") µs of CPU per keep-alive pixel hit" \
+        "(collector + Redis) where nginx spends $(ing_cpu_us nginx pixel-ka "$WRK_D") µs, and makes" \
+        "$(printf '%s\n' "$t" | awk -F' *[|] *' '$2 == "all system calls" { print $3 }') system calls per request" \
+        "to nginx's $(printf '%s\n' "$t" | awk -F' *[|] *' '$2 == "all system calls" { print $5 }')," \
+        "$(printf '%s\n' "$t" | awk -F' *[|] *' '$2 == "epoll_ctl" { print $3 }') of them epoll_ctl" \
+        "(see the profile below for where the rest goes). On $(nproc) cores shared with wrk, CPU per" \
+        "request is what bounds requests/s."
     # shellcheck disable=SC2016
     {
         printf '\n### Collector vs nginx: system calls per request\n\n'
@@ -791,6 +806,9 @@ sec_e2e() {
     e2e_summary
     case " $MISSES " in
     *" e2e "*)
+        limit "End to end: CPU s by process (run 1) collector / redis-server / aggregator:" \
+            "$(e2e_col haze 14 | head -1); nginx $(e2e_col nginx 12 | head -1) + GoAccess $(e2e_col nginx 15 | head -1)." \
+            "The collector's share follows from its CPU per hit (ingest above)."
         if [ "$PROFILE" = 1 ]; then
             bench_log "end to end: a target was missed; profiling the haze side"
             # A third of the size is enough to see where the time goes.
@@ -919,6 +937,9 @@ agg_run() {
     detail '```'
     case " $MISSES " in
     *" agg "*)
+        # How busy the aggregator was while draining: its CPU seconds over the drain's wall time.
+        limit "Aggregation: $(sed -n 's/^aggregator: \([0-9]*\) entries in \([0-9.]*\) s = .*(batch \([0-9]*\),.*cpu: aggregator \([0-9.]*\) s, redis-server \([0-9.]*\) s.*/\1 \2 \3 \4 \5/p' \
+            "$RAW/agg-$AGG_N-1.txt" | awk '{ printf "in the first run haze-aggregator used %s CPU s (redis-server %s s) over a %.1f s drain of %s entries, so it was on a core %.0f%% of the time. It works in series with Redis (read a batch of %s, fold, commit with fdatasync, acknowledge), so the drain lasts about its own CPU time plus Redis'"'"'s plus the commits'"'"', plus waiting for a core on a busy machine", $4, $5, $2, $1, 100 * $4 / $2, $3 }')."
         if [ "$PROFILE" = 1 ] && command -v perf >/dev/null 2>&1; then
             helper_bench "aggregation: a target was missed; profile" tests/bench/agg.sh \
                 "$RAW/agg-profile.txt" HZ_BUILD="${HZ_BUILD:-build/release}" N="$AGG_N_SMALL" PERF=1
@@ -1045,11 +1066,11 @@ write_results() {
             echo "## Profiles of missed targets"
             cat "$PROF"
         fi
-        if [ -f "$OUT/limits.md" ]; then
+        if [ -s "$LIMITS" ]; then
             echo
-            echo "## What limits the missed figures"
+            echo "## What limits the missed figures (measured in this run)"
             echo
-            cat "$OUT/limits.md"
+            cat "$LIMITS"
         fi
     } >"$f"
     echo
