@@ -42,18 +42,17 @@ struct agg_item {
     struct hz_record rec;
 };
 
-/* A cached visitor state. */
+/* A cached visitor state, with its Redis key, and what it was before the
+ * current batch changed it (gen == the batch's generation). */
 struct agg_cached {
     int present;
-    struct hz_session st;
-};
-
-/* A state changed by the current batch: where it is, and what it was. */
-struct agg_touch {
-    struct agg_cached *c;
+    uint32_t gen;
     int site;
     int prev_present;
     size_t prev_off, prev_len; /* into agg->prevbuf */
+    size_t klen;
+    char key[AGG_KEY_MAX];
+    struct hz_session st;
 };
 
 struct hz_agg {
@@ -67,7 +66,11 @@ struct hz_agg {
     struct hz_rs_id pos;
     int have_pos;
     hz_kmap *cache;   /* state key -> struct agg_cached */
-    hz_kmap *touched; /* state key -> struct agg_touch (this batch) */
+    struct agg_cached **touched; /* states this batch changed, in order */
+    size_t ntouched, touched_cap;
+    uint32_t gen;                /* batch generation */
+    char prefix[HZ_SITES_MAX][AGG_KEY_MAX]; /* "<stream>:v:<site>:" per site */
+    size_t prefix_len[HZ_SITES_MAX];
     hz_kmap *reasons; /* malformed reason -> u64 (this batch, for the log line) */
     unsigned char *prevbuf;
     size_t prevlen, prevcap;
@@ -100,10 +103,18 @@ agg_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The Redis key of a visitor state (hz_session_key's layout, built from a
+ * per-site prefix: this runs for every entry). 0 if it does not fit. */
 static size_t
 agg_state_key(const hz_agg *a, char *out, int site, const char *vh)
 {
-    return hz_session_key(out, AGG_KEY_MAX, a->cfg->redis_stream, a->cfg->sites[site].name, vh);
+    size_t pl = a->prefix_len[site], vl = strlen(vh);
+
+    if (pl == 0 || pl + vl >= AGG_KEY_MAX)
+        return 0;
+    memcpy(out, a->prefix[site], pl);
+    memcpy(out + pl, vh, vl + 1);
+    return pl + vl;
 }
 
 /* Reads the LMDB position into a->pos. */
@@ -135,7 +146,7 @@ static void
 agg_reset_cache(hz_agg *a)
 {
     hz_kmap_clear(a->cache);
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
     if (a->have_next)
         hz_rs_batch_free(&a->next);
     a->have_next = 0;
@@ -273,27 +284,30 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
 /* Remembers a state's value from before this batch, the first time the
  * batch touches it. */
 static struct agg_cached *
-agg_touch(hz_agg *a, const char *key, size_t kl, int site)
+agg_touch(hz_agg *a, struct agg_cached *c, const char *key, size_t kl, int site)
 {
-    int created;
-    struct agg_cached *c = hz_kmap_put(a->cache, key, kl, &created);
-    struct agg_touch *t = hz_kmap_put(a->touched, key, kl, &created);
-
-    if (!created)
+    if (c->gen == a->gen)
         return c;
-    t->c = c;
-    t->site = site;
-    t->prev_present = c->present;
-    t->prev_off = a->prevlen;
-    t->prev_len = 0;
+    c->gen = a->gen;
+    c->site = site;
+    c->klen = kl;
+    memcpy(c->key, key, kl);
+    c->prev_present = c->present;
+    c->prev_off = a->prevlen;
+    c->prev_len = 0;
     if (c->present) {
         if (a->prevcap - a->prevlen < HZ_SESSION_SER_MAX) {
             a->prevcap = a->prevcap * 2 + HZ_SESSION_SER_MAX * 64;
             a->prevbuf = hz_xreallocarray(a->prevbuf, a->prevcap, 1);
         }
-        t->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
-        a->prevlen += t->prev_len;
+        c->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
+        a->prevlen += c->prev_len;
     }
+    if (a->ntouched == a->touched_cap) {
+        a->touched_cap = a->touched_cap ? a->touched_cap * 2 : 1024;
+        a->touched = hz_xreallocarray(a->touched, a->touched_cap, sizeof(*a->touched));
+    }
+    a->touched[a->ntouched++] = c;
     return c;
 }
 
@@ -308,19 +322,18 @@ agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
 
     if (kl == 0)
         return HZ_EINVAL;
-    c = hz_kmap_find(a->cache, key, kl);
-    if ((c == NULL || !c->present) && it->rec.vp[0] != '\0' &&
+    c = hz_kmap_put(a->cache, key, kl, NULL);
+    if (!c->present && it->rec.vp[0] != '\0' &&
         (pl = agg_state_key(a, pkey, it->site, it->rec.vp)) != 0 &&
         (p = hz_kmap_find(a->cache, pkey, pl)) != NULL && p->present) {
-        /* The same visitor under yesterday's salt: carry the state over. */
-        struct hz_session st = p->st;
-        c = agg_touch(a, key, kl, it->site);
-        c->st = st;
+        /* The same visitor under yesterday's salt: carry the state over
+         * (the old state flushes its own pending deltas). */
+        c = agg_touch(a, c, key, kl, it->site);
+        c->st = p->st;
         c->present = 1;
-        /* The old state flushes its own pending deltas. */
         memset(&c->st.pend, 0, sizeof(c->st.pend));
     } else {
-        c = agg_touch(a, key, kl, it->site);
+        c = agg_touch(a, c, key, kl, it->site);
         if (!c->present) {
             memset(&c->st, 0, sizeof(c->st));
             c->present = 1;
@@ -383,7 +396,7 @@ agg_append_str(hz_agg *a, int argc, const char **argv, struct hz_err *err)
 static int
 agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
 {
-    size_t nt = hz_kmap_count(a->touched), argc = 0;
+    size_t nt = a->ntouched, argc = 0;
     char pos[HZ_RS_ID_MAX];
     const char **argv;
     size_t *lens;
@@ -417,11 +430,9 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
     argv[argc] = to_id;
     lens[argc++] = strlen(to_id);
     for (size_t i = 0; i < nt; i++) {
-        const void *k;
-        size_t kl;
-        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
-        argv[argc] = k;
-        lens[argc++] = kl;
+        const struct agg_cached *t = a->touched[i];
+        argv[argc] = t->key;
+        lens[argc++] = t->klen;
         argv[argc] = t->prev_present ? (const char *)a->prevbuf + t->prev_off : "";
         lens[argc++] = t->prev_present ? t->prev_len : 0;
     }
@@ -429,21 +440,19 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
         goto done;
     ncmd++;
     for (size_t i = 0; i < nt; i++) {
-        const void *k;
-        size_t kl;
-        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
+        const struct agg_cached *t = a->touched[i];
         unsigned char *s = ser + i * HZ_SESSION_SER_MAX;
         char ttl[24];
         const char *sv[5];
         size_t sl[5];
-        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->c->st);
+        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->st);
         (void)snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ms);
         sv[0] = "SET";
         sl[0] = 3;
-        sv[1] = k;
-        sl[1] = kl;
+        sv[1] = t->key;
+        sl[1] = t->klen;
         sv[2] = (const char *)s;
-        sl[2] = hz_session_encode(&t->c->st, s);
+        sl[2] = hz_session_encode(&t->st, s);
         sv[3] = "PX";
         sl[3] = 2;
         sv[4] = ttl;
@@ -626,7 +635,8 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
 
     if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
         goto fail;
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
+    a->gen++;
     a->prevlen = 0;
     for (int i = 0; i < b->n; i++) {
         struct agg_item *it = &a->items[i];
@@ -670,9 +680,9 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
         }
     }
     /* Pending visit-level deltas of every state this batch touched. */
-    for (size_t i = 0; i < hz_kmap_count(a->touched); i++) {
-        struct agg_touch *tc = hz_kmap_at(a->touched, i, NULL, NULL);
-        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->c->st)) != 0) {
+    for (size_t i = 0; i < a->ntouched; i++) {
+        struct agg_cached *tc = a->touched[i];
+        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->st)) != 0) {
             rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
             goto fail;
         }
@@ -708,7 +718,7 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
     a->pos = last;
     a->have_pos = 1;
     a->stats.batches++;
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
     agg_ack_add(a, b);
     if (hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
@@ -858,7 +868,12 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     (void)snprintf(a->consumer, sizeof(a->consumer), "aggregator@%s", host);
     (void)snprintf(a->undo_key, sizeof(a->undo_key), "haze:agg:undo:%s", cfg->redis_stream);
     a->cache = hz_kmap_new(sizeof(struct agg_cached));
-    a->touched = hz_kmap_new(sizeof(struct agg_touch));
+    a->gen = 1;
+    for (int i = 0; i < cfg->nsites; i++) {
+        size_t n = hz_session_key(a->prefix[i], AGG_KEY_MAX - HZ_VHASH_LEN - 1,
+                                  cfg->redis_stream, cfg->sites[i].name, "");
+        a->prefix_len[i] = n;
+    }
     a->reasons = hz_kmap_new(sizeof(uint64_t));
     a->want = hz_kmap_new(1);
     a->retain_checked = -1;
@@ -886,7 +901,7 @@ hz_agg_close(hz_agg *a)
     hz_rs_close(a->rs);
     hz_store_close(a->store);
     hz_kmap_free(a->cache);
-    hz_kmap_free(a->touched);
+    free(a->touched);
     hz_kmap_free(a->reasons);
     hz_kmap_free(a->want);
     free(a->ackbuf);
