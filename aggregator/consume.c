@@ -32,20 +32,11 @@
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY "*"
 
-/* What to do with one entry of a batch. */
-enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
-
-struct agg_item {
-    enum agg_what what;
-    int site;                 /* index into cfg->sites, or -1 for "*" */
-    char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
-    struct hz_record rec;
-};
-
 /* A cached visitor state, with its Redis key, and what it was before the
  * current batch changed it (gen == the batch's generation). */
 struct agg_cached {
     int present;
+    int loaded; /* present is known (from Redis or from this run) */
     uint32_t gen;
     int site;
     int prev_present;
@@ -53,6 +44,17 @@ struct agg_cached {
     size_t klen;
     char key[AGG_KEY_MAX];
     struct hz_session st;
+};
+
+/* What to do with one entry of a batch. */
+enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
+
+struct agg_item {
+    enum agg_what what;
+    int site;                 /* index into cfg->sites, or -1 for "*" */
+    char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
+    struct agg_cached *c, *p; /* AGG_FOLD: the states under vh and vp */
+    struct hz_record rec;
 };
 
 struct hz_agg {
@@ -76,7 +78,8 @@ struct hz_agg {
     size_t prevlen, prevcap;
     struct agg_item *items;
     int nitems_cap;
-    hz_kmap *want;    /* state keys of the MGET in flight */
+    struct agg_cached **want; /* states of the MGET in flight */
+    size_t nwant, want_cap;
     char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
     size_t acklen, ackcap;
     int nack;
@@ -147,6 +150,8 @@ agg_reset_cache(hz_agg *a)
 {
     hz_kmap_clear(a->cache);
     a->ntouched = 0;
+    for (int i = 0; i < a->cfg->nsites; i++)
+        hz_fold_site_reset(&a->sites[i]);
     if (a->have_next)
         hz_rs_batch_free(&a->next);
     a->have_next = 0;
@@ -201,45 +206,66 @@ agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
 
 /* ------------------------------------------------------------ states */
 
-/* Queues one MGET for every state the batch needs and the cache lacks.
- * Returns 1 if it queued one, 0 if none is needed, or HZ_EUNAVAIL. */
+/* The cache entry of (site, vh), created (not yet loaded) when new. */
+static struct agg_cached *
+agg_cache_get(hz_agg *a, int site, const char *vh)
+{
+    char key[AGG_KEY_MAX];
+    size_t kl = agg_state_key(a, key, site, vh);
+    int created;
+    struct agg_cached *c;
+
+    if (kl == 0)
+        return NULL;
+    c = hz_kmap_put(a->cache, key, kl, &created);
+    if (created) {
+        memcpy(c->key, key, kl);
+        c->klen = kl;
+        c->site = site;
+    }
+    return c;
+}
+
+/* Resolves every record's states in the cache and queues one MGET for
+ * those not loaded yet. Returns 1 if it queued one, 0 if none is needed,
+ * or HZ_EUNAVAIL. */
 static int
 agg_load_send(hz_agg *a, int n)
 {
     const char **argv;
-    size_t *lens, nk;
+    size_t *lens;
     int rc;
 
-    hz_kmap_clear(a->want);
+    a->nwant = 0;
     for (int i = 0; i < n; i++) {
         struct agg_item *it = &a->items[i];
-        char key[AGG_KEY_MAX];
-        size_t kl;
         if (it->what != AGG_FOLD)
             continue;
+        it->c = agg_cache_get(a, it->site, it->rec.vh);
+        it->p = it->rec.vp[0] != '\0' ? agg_cache_get(a, it->site, it->rec.vp) : NULL;
         for (int k = 0; k < 2; k++) {
-            const char *vh = k == 0 ? it->rec.vh : it->rec.vp;
-            if (vh[0] == '\0')
+            struct agg_cached *c = k == 0 ? it->c : it->p;
+            if (c == NULL || c->loaded)
                 continue;
-            kl = agg_state_key(a, key, it->site, vh);
-            if (kl == 0 || hz_kmap_find(a->cache, key, kl) != NULL)
-                continue;
-            (void)hz_kmap_put(a->want, key, kl, NULL);
+            c->loaded = 1; /* once per batch, even if asked for twice */
+            if (a->nwant == a->want_cap) {
+                a->want_cap = a->want_cap ? a->want_cap * 2 : 1024;
+                a->want = hz_xreallocarray(a->want, a->want_cap, sizeof(*a->want));
+            }
+            a->want[a->nwant++] = c;
         }
     }
-    nk = hz_kmap_count(a->want);
-    if (nk == 0)
+    if (a->nwant == 0)
         return 0;
-    argv = hz_xreallocarray(NULL, nk + 1, sizeof(*argv));
-    lens = hz_xreallocarray(NULL, nk + 1, sizeof(*lens));
+    argv = hz_xreallocarray(NULL, a->nwant + 1, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, a->nwant + 1, sizeof(*lens));
     argv[0] = "MGET";
     lens[0] = 4;
-    for (size_t i = 0; i < nk; i++) {
-        const void *k;
-        (void)hz_kmap_at(a->want, i, &k, &lens[i + 1]);
-        argv[i + 1] = k;
+    for (size_t i = 0; i < a->nwant; i++) {
+        argv[i + 1] = a->want[i]->key;
+        lens[i + 1] = a->want[i]->klen;
     }
-    rc = hz_rs_append(a->rs, (int)nk + 1, argv, lens);
+    rc = hz_rs_append(a->rs, (int)a->nwant + 1, argv, lens);
     free(argv);
     free(lens);
     return rc == 0 ? 1 : HZ_EUNAVAIL;
@@ -249,7 +275,7 @@ agg_load_send(hz_agg *a, int n)
 static int
 agg_load_recv(hz_agg *a, struct hz_err *err)
 {
-    size_t nk = hz_kmap_count(a->want);
+    size_t nk = a->nwant;
     hz_rs_reply *rep = NULL;
     int rc;
 
@@ -261,10 +287,8 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
     }
     for (size_t i = 0; i < nk; i++) {
         const hz_rs_reply *el = hz_rs_reply_elem(rep, i);
-        const void *k;
-        size_t kl, vl;
-        (void)hz_kmap_at(a->want, i, &k, &kl);
-        struct agg_cached *c = hz_kmap_put(a->cache, k, kl, NULL);
+        struct agg_cached *c = a->want[i];
+        size_t vl;
         const char *v = hz_rs_reply_type(el) == HZ_RS_STRING ? hz_rs_reply_str(el, &vl) : NULL;
         c->present = 0;
         if (v == NULL)
@@ -283,15 +307,12 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
 
 /* Remembers a state's value from before this batch, the first time the
  * batch touches it. */
-static struct agg_cached *
-agg_touch(hz_agg *a, struct agg_cached *c, const char *key, size_t kl, int site)
+static void
+agg_touch(hz_agg *a, struct agg_cached *c)
 {
     if (c->gen == a->gen)
-        return c;
+        return;
     c->gen = a->gen;
-    c->site = site;
-    c->klen = kl;
-    memcpy(c->key, key, kl);
     c->prev_present = c->present;
     c->prev_off = a->prevlen;
     c->prev_len = 0;
@@ -308,37 +329,27 @@ agg_touch(hz_agg *a, struct agg_cached *c, const char *key, size_t kl, int site)
         a->touched = hz_xreallocarray(a->touched, a->touched_cap, sizeof(*a->touched));
     }
     a->touched[a->ntouched++] = c;
-    return c;
 }
 
-/* Folds one record: finds its state (continuing yesterday's hash around
- * midnight), records the undo value, applies the rules. */
+/* Folds one record: its state (continuing yesterday's hash around
+ * midnight), the undo value, the rules. */
 static int
 agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
 {
-    char key[AGG_KEY_MAX], pkey[AGG_KEY_MAX];
-    size_t kl = agg_state_key(a, key, it->site, it->rec.vh), pl;
-    struct agg_cached *c, *p;
+    struct agg_cached *c = it->c, *p = it->p;
 
-    if (kl == 0)
+    if (c == NULL)
         return HZ_EINVAL;
-    c = hz_kmap_put(a->cache, key, kl, NULL);
-    if (!c->present && it->rec.vp[0] != '\0' &&
-        (pl = agg_state_key(a, pkey, it->site, it->rec.vp)) != 0 &&
-        (p = hz_kmap_find(a->cache, pkey, pl)) != NULL && p->present) {
+    agg_touch(a, c);
+    if (!c->present && p != NULL && p->present) {
         /* The same visitor under yesterday's salt: carry the state over
          * (the old state flushes its own pending deltas). */
-        c = agg_touch(a, c, key, kl, it->site);
         c->st = p->st;
-        c->present = 1;
         memset(&c->st.pend, 0, sizeof(c->st.pend));
-    } else {
-        c = agg_touch(a, c, key, kl, it->site);
-        if (!c->present) {
-            memset(&c->st, 0, sizeof(c->st));
-            c->present = 1;
-        }
+    } else if (!c->present) {
+        memset(&c->st, 0, sizeof(c->st));
     }
+    c->present = 1;
     return hz_fold_record(w, &a->sites[it->site], a->session_ms, &it->rec, &c->st);
 }
 
@@ -687,6 +698,12 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
             goto fail;
         }
     }
+    for (int i = 0; i < a->cfg->nsites; i++) {
+        if ((rc = hz_fold_site_flush(w, &a->sites[i])) != 0) {
+            rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
+            goto fail;
+        }
+    }
     /* unknown_site is counted, not logged per batch. */
     (void)hz_kmap_del(a->reasons, "unknown_site", strlen("unknown_site"));
     agg_log_reasons(a, b->n);
@@ -858,10 +875,8 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
 
     a->cfg = cfg;
     a->session_ms = (uint64_t)cfg->session_minutes * 60000ULL;
-    for (int i = 0; i < cfg->nsites; i++) {
-        a->sites[i].site = &cfg->sites[i];
-        hz_tz_init(&a->sites[i].tz, cfg->sites[i].timezone);
-    }
+    for (int i = 0; i < cfg->nsites; i++)
+        hz_fold_site_init(&a->sites[i], &cfg->sites[i]);
     if (gethostname(host, sizeof(host)) != 0)
         (void)hz_strlcpy(host, "localhost", sizeof(host));
     host[sizeof(host) - 1] = '\0';
@@ -875,7 +890,6 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
         a->prefix_len[i] = n;
     }
     a->reasons = hz_kmap_new(sizeof(uint64_t));
-    a->want = hz_kmap_new(1);
     a->retain_checked = -1;
     rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
     if (rc == 0)
@@ -903,7 +917,7 @@ hz_agg_close(hz_agg *a)
     hz_kmap_free(a->cache);
     free(a->touched);
     hz_kmap_free(a->reasons);
-    hz_kmap_free(a->want);
+    free(a->want);
     free(a->ackbuf);
     free(a->prevbuf);
     free(a->items);
