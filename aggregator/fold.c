@@ -291,7 +291,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
 
     if (new_visit) {
         struct fold_dim d[10];
-        int uniq[10], n;
+        int uniq[10] = {0}, n;
 
         /* The previous visit's pending deltas belong to its own rows. */
         if ((rc = hz_fold_flush(w, fs, s)) != 0)

@@ -254,7 +254,7 @@ st_stat_data(const char *path, dev_t *dev, ino_t *ino)
 
     (void)snprintf(p, sizeof(p), "%s/data.mdb", path);
     if (stat(p, &st) != 0)
-        return errno;
+        return errno != 0 ? errno : EIO;
     *dev = st.st_dev;
     *ino = st.st_ino;
     return 0;
@@ -383,8 +383,8 @@ hz_store_close(hz_store *s)
 int
 hz_store_replaced(const hz_store *s)
 {
-    dev_t dev;
-    ino_t ino;
+    dev_t dev = 0;
+    ino_t ino = 0;
 
     if (st_stat_data(s->path, &dev, &ino) != 0)
         return 1;
@@ -1526,7 +1526,7 @@ st_compact(hz_store *s, struct hz_err *err)
     memset(&t, 0, sizeof(t));
     (void)hz_strlcpy(t.path, tmp, sizeof(t.path));
     t.map_size = s->map_size;
-    if ((rc = st_env_open(&t, err)) != 0)
+    if (st_env_open(&t, err) != 0)
         goto fail;
     {
         MDB_txn *txn;
