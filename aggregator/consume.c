@@ -32,6 +32,20 @@
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY "*"
 
+/* A cached visitor state, with its Redis key, and what it was before the
+ * current batch changed it (gen == the batch's generation). */
+struct agg_cached {
+    int present;
+    int loaded; /* present is known (from Redis or from this run) */
+    uint32_t gen;
+    int site;
+    int prev_present;
+    size_t prev_off, prev_len; /* into agg->prevbuf */
+    size_t klen;
+    char key[AGG_KEY_MAX];
+    struct hz_session st;
+};
+
 /* What to do with one entry of a batch. */
 enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
 
@@ -39,21 +53,8 @@ struct agg_item {
     enum agg_what what;
     int site;                 /* index into cfg->sites, or -1 for "*" */
     char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
+    struct agg_cached *c, *p; /* AGG_FOLD: the states under vh and vp */
     struct hz_record rec;
-};
-
-/* A cached visitor state. */
-struct agg_cached {
-    int present;
-    struct hz_session st;
-};
-
-/* A state changed by the current batch: where it is, and what it was. */
-struct agg_touch {
-    struct agg_cached *c;
-    int site;
-    int prev_present;
-    size_t prev_off, prev_len; /* into agg->prevbuf */
 };
 
 struct hz_agg {
@@ -67,12 +68,23 @@ struct hz_agg {
     struct hz_rs_id pos;
     int have_pos;
     hz_kmap *cache;   /* state key -> struct agg_cached */
-    hz_kmap *touched; /* state key -> struct agg_touch (this batch) */
+    struct agg_cached **touched; /* states this batch changed, in order */
+    size_t ntouched, touched_cap;
+    uint32_t gen;                /* batch generation */
+    char prefix[HZ_SITES_MAX][AGG_KEY_MAX]; /* "<stream>:v:<site>:" per site */
+    size_t prefix_len[HZ_SITES_MAX];
     hz_kmap *reasons; /* malformed reason -> u64 (this batch, for the log line) */
     unsigned char *prevbuf;
     size_t prevlen, prevcap;
     struct agg_item *items;
     int nitems_cap;
+    struct agg_cached **want; /* states of the MGET in flight */
+    size_t nwant, want_cap;
+    char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
+    size_t acklen, ackcap;
+    int nack;
+    struct hz_rs_batch next; /* prefetched while the previous batch folded */
+    int have_next;
     int32_t retain_checked; /* UTC day of the last retention check */
     int need_recover;       /* a batch failed: reconnect and recover first */
     struct hz_agg_stats stats;
@@ -94,10 +106,18 @@ agg_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The Redis key of a visitor state (hz_session_key's layout, built from a
+ * per-site prefix: this runs for every entry). 0 if it does not fit. */
 static size_t
 agg_state_key(const hz_agg *a, char *out, int site, const char *vh)
 {
-    return hz_session_key(out, AGG_KEY_MAX, a->cfg->redis_stream, a->cfg->sites[site].name, vh);
+    size_t pl = a->prefix_len[site], vl = strlen(vh);
+
+    if (pl == 0 || pl + vl >= AGG_KEY_MAX)
+        return 0;
+    memcpy(out, a->prefix[site], pl);
+    memcpy(out + pl, vh, vl + 1);
+    return pl + vl;
 }
 
 /* Reads the LMDB position into a->pos. */
@@ -122,11 +142,21 @@ agg_load_pos(hz_agg *a, struct hz_err *err)
     return 0;
 }
 
+/* Forgets everything that is only valid while Redis and LMDB agree with
+ * this process: the state cache, a prefetched batch, unsent acks (their
+ * entries stay pending; recovery skips and acknowledges them). */
 static void
 agg_reset_cache(hz_agg *a)
 {
     hz_kmap_clear(a->cache);
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
+    for (int i = 0; i < a->cfg->nsites; i++)
+        hz_fold_site_reset(&a->sites[i]);
+    if (a->have_next)
+        hz_rs_batch_free(&a->next);
+    a->have_next = 0;
+    a->nack = 0;
+    a->acklen = 0;
 }
 
 /* ------------------------------------------------------------ decoding */
@@ -176,53 +206,88 @@ agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
 
 /* ------------------------------------------------------------ states */
 
-/* Loads every state the batch needs and the cache lacks, with one MGET. */
-static int
-agg_load_states(hz_agg *a, int n, struct hz_err *err)
+/* The cache entry of (site, vh), created (not yet loaded) when new. */
+static struct agg_cached *
+agg_cache_get(hz_agg *a, int site, const char *vh)
 {
-    hz_kmap *want = hz_kmap_new(1);
-    const char **argv = NULL;
-    size_t *lens = NULL, nk = 0;
-    hz_rs_reply *rep = NULL;
-    int rc = 0;
+    char key[AGG_KEY_MAX];
+    size_t kl = agg_state_key(a, key, site, vh);
+    int created;
+    struct agg_cached *c;
 
+    if (kl == 0)
+        return NULL;
+    c = hz_kmap_put(a->cache, key, kl, &created);
+    if (created) {
+        memcpy(c->key, key, kl);
+        c->klen = kl;
+        c->site = site;
+    }
+    return c;
+}
+
+/* Resolves every record's states in the cache and queues one MGET for
+ * those not loaded yet. Returns 1 if it queued one, 0 if none is needed,
+ * or HZ_EUNAVAIL. */
+static int
+agg_load_send(hz_agg *a, int n)
+{
+    const char **argv;
+    size_t *lens;
+    int rc;
+
+    a->nwant = 0;
     for (int i = 0; i < n; i++) {
         struct agg_item *it = &a->items[i];
-        char key[AGG_KEY_MAX];
-        size_t kl;
         if (it->what != AGG_FOLD)
             continue;
+        it->c = agg_cache_get(a, it->site, it->rec.vh);
+        it->p = it->rec.vp[0] != '\0' ? agg_cache_get(a, it->site, it->rec.vp) : NULL;
         for (int k = 0; k < 2; k++) {
-            const char *vh = k == 0 ? it->rec.vh : it->rec.vp;
-            if (vh[0] == '\0')
+            struct agg_cached *c = k == 0 ? it->c : it->p;
+            if (c == NULL || c->loaded)
                 continue;
-            kl = agg_state_key(a, key, it->site, vh);
-            if (kl == 0 || hz_kmap_find(a->cache, key, kl) != NULL)
-                continue;
-            (void)hz_kmap_put(want, key, kl, NULL);
+            c->loaded = 1; /* once per batch, even if asked for twice */
+            if (a->nwant == a->want_cap) {
+                a->want_cap = a->want_cap ? a->want_cap * 2 : 1024;
+                a->want = hz_xreallocarray(a->want, a->want_cap, sizeof(*a->want));
+            }
+            a->want[a->nwant++] = c;
         }
     }
-    nk = hz_kmap_count(want);
-    if (nk == 0)
-        goto done;
-    argv = hz_xreallocarray(NULL, nk + 1, sizeof(*argv));
-    lens = hz_xreallocarray(NULL, nk + 1, sizeof(*lens));
+    if (a->nwant == 0)
+        return 0;
+    argv = hz_xreallocarray(NULL, a->nwant + 1, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, a->nwant + 1, sizeof(*lens));
     argv[0] = "MGET";
     lens[0] = 4;
-    for (size_t i = 0; i < nk; i++) {
-        const void *k;
-        (void)hz_kmap_at(want, i, &k, &lens[i + 1]);
-        argv[i + 1] = k;
+    for (size_t i = 0; i < a->nwant; i++) {
+        argv[i + 1] = a->want[i]->key;
+        lens[i + 1] = a->want[i]->klen;
     }
-    if ((rc = hz_rs_command(a->rs, (int)nk + 1, argv, lens, &rep, err)) != 0)
-        goto done;
+    rc = hz_rs_append(a->rs, (int)a->nwant + 1, argv, lens);
+    free(argv);
+    free(lens);
+    return rc == 0 ? 1 : HZ_EUNAVAIL;
+}
+
+/* Reads the MGET reply into the cache (absent states are cached as such). */
+static int
+agg_load_recv(hz_agg *a, struct hz_err *err)
+{
+    size_t nk = a->nwant;
+    hz_rs_reply *rep = NULL;
+    int rc;
+
+    if ((rc = hz_rs_get(a->rs, &rep, err)) != 0)
+        return rc;
     if (hz_rs_reply_type(rep) != HZ_RS_ARRAY || hz_rs_reply_count(rep) != nk) {
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis MGET: unexpected reply");
-        goto done;
+        hz_rs_reply_free(rep);
+        return hz_err_set(err, HZ_EUNAVAIL, "redis MGET: unexpected reply");
     }
     for (size_t i = 0; i < nk; i++) {
         const hz_rs_reply *el = hz_rs_reply_elem(rep, i);
-        struct agg_cached *c = hz_kmap_put(a->cache, argv[i + 1], lens[i + 1], NULL);
+        struct agg_cached *c = a->want[i];
         size_t vl;
         const char *v = hz_rs_reply_type(el) == HZ_RS_STRING ? hz_rs_reply_str(el, &vl) : NULL;
         c->present = 0;
@@ -236,68 +301,55 @@ agg_load_states(hz_agg *a, int n, struct hz_err *err)
             a->stats.bad_state++;
         }
     }
-done:
     hz_rs_reply_free(rep);
-    free(argv);
-    free(lens);
-    hz_kmap_free(want);
-    return rc;
+    return 0;
 }
 
 /* Remembers a state's value from before this batch, the first time the
  * batch touches it. */
-static struct agg_cached *
-agg_touch(hz_agg *a, const char *key, size_t kl, int site)
+static void
+agg_touch(hz_agg *a, struct agg_cached *c)
 {
-    int created;
-    struct agg_cached *c = hz_kmap_put(a->cache, key, kl, &created);
-    struct agg_touch *t = hz_kmap_put(a->touched, key, kl, &created);
-
-    if (!created)
-        return c;
-    t->c = c;
-    t->site = site;
-    t->prev_present = c->present;
-    t->prev_off = a->prevlen;
-    t->prev_len = 0;
+    if (c->gen == a->gen)
+        return;
+    c->gen = a->gen;
+    c->prev_present = c->present;
+    c->prev_off = a->prevlen;
+    c->prev_len = 0;
     if (c->present) {
         if (a->prevcap - a->prevlen < HZ_SESSION_SER_MAX) {
             a->prevcap = a->prevcap * 2 + HZ_SESSION_SER_MAX * 64;
             a->prevbuf = hz_xreallocarray(a->prevbuf, a->prevcap, 1);
         }
-        t->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
-        a->prevlen += t->prev_len;
+        c->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
+        a->prevlen += c->prev_len;
     }
-    return c;
+    if (a->ntouched == a->touched_cap) {
+        a->touched_cap = a->touched_cap ? a->touched_cap * 2 : 1024;
+        a->touched = hz_xreallocarray(a->touched, a->touched_cap, sizeof(*a->touched));
+    }
+    a->touched[a->ntouched++] = c;
 }
 
-/* Folds one record: finds its state (continuing yesterday's hash around
- * midnight), records the undo value, applies the rules. */
+/* Folds one record: its state (continuing yesterday's hash around
+ * midnight), the undo value, the rules. */
 static int
 agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
 {
-    char key[AGG_KEY_MAX], pkey[AGG_KEY_MAX];
-    size_t kl = agg_state_key(a, key, it->site, it->rec.vh), pl;
-    struct agg_cached *c, *p;
+    struct agg_cached *c = it->c, *p = it->p;
 
-    if (kl == 0)
+    if (c == NULL)
         return HZ_EINVAL;
-    c = hz_kmap_find(a->cache, key, kl);
-    if ((c == NULL || !c->present) && it->rec.vp[0] != '\0' &&
-        (pl = agg_state_key(a, pkey, it->site, it->rec.vp)) != 0 &&
-        (p = hz_kmap_find(a->cache, pkey, pl)) != NULL && p->present) {
-        /* The same visitor under yesterday's salt: carry the state over. */
-        struct hz_session st = p->st;
-        c = agg_touch(a, key, kl, it->site);
-        c->st = st;
-        c->present = 1;
-    } else {
-        c = agg_touch(a, key, kl, it->site);
-        if (!c->present) {
-            memset(&c->st, 0, sizeof(c->st));
-            c->present = 1;
-        }
+    agg_touch(a, c);
+    if (!c->present && p != NULL && p->present) {
+        /* The same visitor under yesterday's salt: carry the state over
+         * (the old state flushes its own pending deltas). */
+        c->st = p->st;
+        memset(&c->st.pend, 0, sizeof(c->st.pend));
+    } else if (!c->present) {
+        memset(&c->st, 0, sizeof(c->st));
     }
+    c->present = 1;
     return hz_fold_record(w, &a->sites[it->site], a->session_ms, &it->rec, &c->st);
 }
 
@@ -350,11 +402,12 @@ agg_append_str(hz_agg *a, int argc, const char **argv, struct hz_err *err)
     return agg_append(a, argc, argv, lens, err);
 }
 
-/* Step 4: new states and the undo record, in one MULTI/EXEC. */
+/* Step 4: queues the new states and the undo record, in one MULTI/EXEC.
+ * Returns the number of replies to read (0: nothing to write) or an error. */
 static int
-agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
+agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
 {
-    size_t nt = hz_kmap_count(a->touched), argc = 0;
+    size_t nt = a->ntouched, argc = 0;
     char pos[HZ_RS_ID_MAX];
     const char **argv;
     size_t *lens;
@@ -388,11 +441,9 @@ agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
     argv[argc] = to_id;
     lens[argc++] = strlen(to_id);
     for (size_t i = 0; i < nt; i++) {
-        const void *k;
-        size_t kl;
-        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
-        argv[argc] = k;
-        lens[argc++] = kl;
+        const struct agg_cached *t = a->touched[i];
+        argv[argc] = t->key;
+        lens[argc++] = t->klen;
         argv[argc] = t->prev_present ? (const char *)a->prevbuf + t->prev_off : "";
         lens[argc++] = t->prev_present ? t->prev_len : 0;
     }
@@ -400,21 +451,19 @@ agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
         goto done;
     ncmd++;
     for (size_t i = 0; i < nt; i++) {
-        const void *k;
-        size_t kl;
-        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
+        const struct agg_cached *t = a->touched[i];
         unsigned char *s = ser + i * HZ_SESSION_SER_MAX;
         char ttl[24];
         const char *sv[5];
         size_t sl[5];
-        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->c->st);
+        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->st);
         (void)snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ms);
         sv[0] = "SET";
         sl[0] = 3;
-        sv[1] = k;
-        sl[1] = kl;
+        sv[1] = t->key;
+        sl[1] = t->klen;
         sv[2] = (const char *)s;
-        sl[2] = hz_session_encode(&t->c->st, s);
+        sl[2] = hz_session_encode(&t->st, s);
         sv[3] = "PX";
         sl[3] = 2;
         sv[4] = ttl;
@@ -426,42 +475,63 @@ agg_write_states(hz_agg *a, const char *to_id, struct hz_err *err)
     if ((rc = agg_append_str(a, 1, exec, err)) != 0)
         goto done;
     ncmd++;
-    /* On any failure the connection is dropped and recovery runs, so
-     * nothing half-sent is ever read back on this connection. */
-    rc = agg_drain_replies(a, ncmd, "EXEC", err);
 done:
     free(argv);
     free(lens);
     free(ser);
-    return rc;
+    /* On any failure the connection is dropped and recovery runs, so
+     * nothing half-sent is ever read back on this connection. */
+    return rc != 0 ? rc : ncmd;
 }
 
-/* Step 6: acknowledge the batch, trim what it covered, drop the undo. */
+/* Remembers the IDs of an applied (or skipped) batch for step 6. */
+static void
+agg_ack_add(hz_agg *a, const struct hz_rs_batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        size_t l = strlen(b->e[i].id_str) + 1;
+        if (a->ackcap - a->acklen < l) {
+            a->ackcap = (a->ackcap + l) * 2;
+            a->ackbuf = hz_xreallocarray(a->ackbuf, a->ackcap, 1);
+        }
+        memcpy(a->ackbuf + a->acklen, b->e[i].id_str, l);
+        a->acklen += l;
+        a->nack++;
+    }
+}
+
+/* Step 6, queued: XACK what was applied, XTRIM everything up to the
+ * position (exclusive MINID), DEL the undo record. It rides along with the
+ * next batch's first round trip. Returns the number of replies to read. */
 static int
-agg_ack(hz_agg *a, const struct hz_rs_batch *b, struct hz_err *err)
+agg_ack_send(hz_agg *a, struct hz_err *err)
 {
     const char **argv;
     size_t *lens, argc = 0;
     char minid[HZ_RS_ID_MAX];
+    const char *p = a->ackbuf;
     int rc;
 
-    if (b->n == 0)
+    if (a->nack == 0)
         return 0;
-    argv = hz_xreallocarray(NULL, (size_t)b->n + 3, sizeof(*argv));
-    lens = hz_xreallocarray(NULL, (size_t)b->n + 3, sizeof(*lens));
+    argv = hz_xreallocarray(NULL, (size_t)a->nack + 3, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, (size_t)a->nack + 3, sizeof(*lens));
     argv[argc++] = "XACK";
     argv[argc++] = a->cfg->redis_stream;
     argv[argc++] = a->cfg->group;
-    for (int i = 0; i < b->n; i++)
-        argv[argc++] = b->e[i].id_str;
+    for (int i = 0; i < a->nack; i++) {
+        argv[argc++] = p;
+        p += strlen(p) + 1;
+    }
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     rc = agg_append(a, (int)argc, argv, lens, err);
     free(argv);
     free(lens);
+    a->nack = 0;
+    a->acklen = 0;
     if (rc != 0)
         return rc;
-    /* Everything up to the position is applied: trim it (exclusive MINID). */
     struct hz_rs_id next = a->pos;
     if (next.seq == UINT64_MAX) {
         next.ms++;
@@ -474,7 +544,18 @@ agg_ack(hz_agg *a, const struct hz_rs_batch *b, struct hz_err *err)
     const char *del[] = {"DEL", a->undo_key};
     if ((rc = agg_append_str(a, 4, trim, err)) != 0 || (rc = agg_append_str(a, 2, del, err)) != 0)
         return rc;
-    return agg_drain_replies(a, 3, "XACK", err);
+    return 3;
+}
+
+/* Step 6 now (when there is no next batch to ride along with). */
+static int
+agg_ack_now(hz_agg *a, struct hz_err *err)
+{
+    int n = agg_ack_send(a, err);
+
+    if (n <= 0)
+        return n;
+    return agg_drain_replies(a, n, "XACK", err);
 }
 
 /* ------------------------------------------------------------ one batch */
@@ -500,15 +581,20 @@ agg_log_reasons(hz_agg *a, int n)
     hz_kmap_clear(a->reasons);
 }
 
-/* Handles a batch that was read (or claimed): steps 1 to 6. On failure the
- * cache is dropped; the caller recovers. */
+/* Handles a batch that was read (or claimed): steps 1 to 5, with step 6
+ * of the previous batch and, when prefetch is set, the read of the next
+ * batch riding along:
+ *   [MGET] -> send [XREADGROUP next (no BLOCK), XACK prev, XTRIM, DEL] ->
+ *   fold -> [MULTI .. EXEC] -> read the next batch, the acks, EXEC ->
+ *   LMDB commit. Redis builds the next batch while this one folds. On failure the cache
+ * is dropped; the caller recovers. */
 static int
-agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
+agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
 {
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
     char to_id[HZ_RS_ID_MAX];
-    int rc = 0, nnew = 0;
+    int rc = 0, nnew = 0, mget, nack, nst, pf = 0;
     uint64_t now = agg_now_ms();
 
     if (b->n == 0)
@@ -528,14 +614,40 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
         if (hz_rs_id_cmp(b->e[i].id, last) > 0 || !a->have_pos)
             last = b->e[i].id;
     }
-    if (nnew == 0)
-        return agg_ack(a, b, err);
+    if (nnew == 0) {
+        agg_ack_add(a, b);
+        return 0;
+    }
 
-    if ((rc = agg_load_states(a, b->n, err)) != 0)
+    /* First round trip: the states this batch needs. Alone, because Redis
+     * answers a pipeline only after running all of it. */
+    if ((mget = agg_load_send(a, b->n)) < 0) {
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue MGET");
         goto fail;
+    }
+    if (mget && (rc = agg_load_recv(a, err)) != 0)
+        goto fail;
+    /* Sent now, answered later: Redis builds the next batch and applies the
+     * previous batch's acks while this one folds. */
+    if (prefetch) {
+        if (hz_rs_read_send(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer,
+                            (int)a->cfg->batch, -1) != 0) {
+            rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue XREADGROUP");
+            goto fail;
+        }
+        pf = 1;
+    }
+    if ((nack = agg_ack_send(a, err)) < 0) {
+        rc = nack;
+        goto fail;
+    }
+    if ((pf || nack > 0) && (rc = hz_rs_flush(a->rs, err)) != 0)
+        goto fail;
+
     if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
         goto fail;
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
+    a->gen++;
     a->prevlen = 0;
     for (int i = 0; i < b->n; i++) {
         struct agg_item *it = &a->items[i];
@@ -578,15 +690,42 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
             goto fail;
         }
     }
+    /* Pending visit-level deltas of every state this batch touched. */
+    for (size_t i = 0; i < a->ntouched; i++) {
+        struct agg_cached *tc = a->touched[i];
+        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->st)) != 0) {
+            rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
+            goto fail;
+        }
+    }
+    for (int i = 0; i < a->cfg->nsites; i++) {
+        if ((rc = hz_fold_site_flush(w, &a->sites[i])) != 0) {
+            rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
+            goto fail;
+        }
+    }
     /* unknown_site is counted, not logged per batch. */
     (void)hz_kmap_del(a->reasons, "unknown_site", strlen("unknown_site"));
     agg_log_reasons(a, b->n);
 
+    /* Second round trip: states + undo; then the replies queued before. */
     hz_rs_id_format(last, to_id);
     if ((rc = hz_store_set_position(w, to_id)) != 0)
         goto fail;
-    if ((rc = agg_write_states(a, to_id, err)) != 0)
+    if ((nst = agg_states_send(a, to_id, err)) < 0) {
+        rc = nst;
         goto fail;
+    }
+    if (pf) {
+        if ((rc = hz_rs_read_recv(a->rs, &a->next, err)) != 0)
+            goto fail;
+        a->have_next = 1;
+    }
+    if (nack > 0 && (rc = agg_drain_replies(a, nack, "XACK", err)) != 0)
+        goto fail;
+    if (nst > 0 && (rc = agg_drain_replies(a, nst, "EXEC", err)) != 0)
+        goto fail;
+
     rc = hz_store_commit(w, err);
     w = NULL;
     if (rc != 0) {
@@ -596,12 +735,8 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, struct hz_err *err)
     a->pos = last;
     a->have_pos = 1;
     a->stats.batches++;
-    hz_kmap_clear(a->touched);
-    if ((rc = agg_ack(a, b, err)) != 0) {
-        /* LMDB and Redis agree; the entries stay pending until recovery. */
-        a->need_recover = 1;
-        return rc;
-    }
+    a->ntouched = 0;
+    agg_ack_add(a, b);
     if (hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
     return 0;
@@ -704,12 +839,12 @@ agg_recover(hz_agg *a, struct hz_err *err)
         if (rc != 0)
             return rc;
         (void)hz_strlcpy(cursor, b.cursor, sizeof(cursor));
-        rc = agg_batch(a, &b, err);
+        rc = agg_batch(a, &b, 0, err);
         hz_rs_batch_free(&b);
         if (rc != 0)
             return rc;
     } while (strcmp(cursor, "0-0") != 0);
-    return 0;
+    return agg_ack_now(a, err);
 }
 
 /* ------------------------------------------------------------ public */
@@ -740,17 +875,20 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
 
     a->cfg = cfg;
     a->session_ms = (uint64_t)cfg->session_minutes * 60000ULL;
-    for (int i = 0; i < cfg->nsites; i++) {
-        a->sites[i].site = &cfg->sites[i];
-        hz_tz_init(&a->sites[i].tz, cfg->sites[i].timezone);
-    }
+    for (int i = 0; i < cfg->nsites; i++)
+        hz_fold_site_init(&a->sites[i], &cfg->sites[i]);
     if (gethostname(host, sizeof(host)) != 0)
         (void)hz_strlcpy(host, "localhost", sizeof(host));
     host[sizeof(host) - 1] = '\0';
     (void)snprintf(a->consumer, sizeof(a->consumer), "aggregator@%s", host);
     (void)snprintf(a->undo_key, sizeof(a->undo_key), "haze:agg:undo:%s", cfg->redis_stream);
     a->cache = hz_kmap_new(sizeof(struct agg_cached));
-    a->touched = hz_kmap_new(sizeof(struct agg_touch));
+    a->gen = 1;
+    for (int i = 0; i < cfg->nsites; i++) {
+        size_t n = hz_session_key(a->prefix[i], AGG_KEY_MAX - HZ_VHASH_LEN - 1,
+                                  cfg->redis_stream, cfg->sites[i].name, "");
+        a->prefix_len[i] = n;
+    }
     a->reasons = hz_kmap_new(sizeof(uint64_t));
     a->retain_checked = -1;
     rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
@@ -769,11 +907,18 @@ hz_agg_close(hz_agg *a)
 {
     if (a == NULL)
         return;
+    /* Acknowledge what was applied; a prefetched batch stays pending. */
+    if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
+        (void)agg_ack_now(a, NULL);
+    if (a->have_next)
+        hz_rs_batch_free(&a->next);
     hz_rs_close(a->rs);
     hz_store_close(a->store);
     hz_kmap_free(a->cache);
-    hz_kmap_free(a->touched);
+    free(a->touched);
     hz_kmap_free(a->reasons);
+    free(a->want);
+    free(a->ackbuf);
     free(a->prevbuf);
     free(a->items);
     free(a);
@@ -787,13 +932,28 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
 
     if (a->rs == NULL || hz_rs_broken(a->rs) || a->need_recover)
         return hz_err_set(err, HZ_EUNAVAIL, "redis: not connected or recovery pending");
-    rc = hz_rs_read(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer, (int)a->cfg->batch,
-                    block_ms, &b, err);
-    if (rc != 0)
-        return rc;
+    if (a->have_next && a->next.n > 0) {
+        b = a->next;
+        a->have_next = 0;
+    } else {
+        if (a->have_next)
+            hz_rs_batch_free(&a->next);
+        a->have_next = 0;
+        /* Nothing in hand: acknowledge first, then wait for more. */
+        if ((rc = agg_ack_now(a, err)) != 0) {
+            a->need_recover = 1;
+            return rc;
+        }
+        rc = hz_rs_read(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer,
+                        (int)a->cfg->batch, block_ms, &b, err);
+        if (rc != 0)
+            return rc;
+    }
     n = b.n;
-    rc = agg_batch(a, &b, err);
+    rc = agg_batch(a, &b, 1, err);
     hz_rs_batch_free(&b);
+    if (rc == 0 && n == 0 && (rc = agg_ack_now(a, err)) != 0)
+        a->need_recover = 1;
     return rc != 0 ? rc : n;
 }
 

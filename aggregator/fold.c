@@ -91,6 +91,79 @@ fold_add(hz_wtxn *w, const char *site, int32_t day, enum hz_dim dim, const char 
     return hz_store_add(w, site, day, dim, v, len, c);
 }
 
+void
+hz_fold_site_init(struct hz_fold_site *fs, const struct hz_site *site)
+{
+    memset(fs, 0, sizeof(*fs));
+    fs->site = site;
+    hz_tz_init(&fs->tz, site->timezone);
+    hz_fold_site_reset(fs);
+}
+
+void
+hz_fold_site_reset(struct hz_fold_site *fs)
+{
+    fs->acc_day = fs->acc_hour = -1;
+    memset(&fs->acc_total, 0, sizeof(fs->acc_total));
+    memset(&fs->acc_hr, 0, sizeof(fs->acc_hr));
+}
+
+int
+hz_fold_site_flush(hz_wtxn *w, struct hz_fold_site *fs)
+{
+    int rc = 0;
+
+    if (fs->acc_day >= 0)
+        rc = fold_add(w, fs->site->name, fs->acc_day, HZ_DIM_TOTAL, "", 0, &fs->acc_total);
+    if (rc == 0 && fs->acc_hour >= 0)
+        rc = hz_store_add_hour(w, fs->site->name, fs->acc_hour, &fs->acc_hr);
+    hz_fold_site_reset(fs);
+    return rc;
+}
+
+static void
+fold_sum(struct hz_counts *dst, const struct hz_counts *c)
+{
+    uint64_t *d = &dst->visitors;
+    const uint64_t *f = &c->visitors;
+    for (int i = 0; i < 8; i++)
+        d[i] += f[i];
+}
+
+/* Adds c to the site's TOTAL row of day, through the accumulator. */
+static int
+fold_total(hz_wtxn *w, struct hz_fold_site *fs, int32_t day, const struct hz_counts *c)
+{
+    int rc;
+
+    if (fs->acc_day != day) {
+        if (fs->acc_day >= 0 &&
+            (rc = fold_add(w, fs->site->name, fs->acc_day, HZ_DIM_TOTAL, "", 0, &fs->acc_total)))
+            return rc;
+        fs->acc_day = day;
+        memset(&fs->acc_total, 0, sizeof(fs->acc_total));
+    }
+    fold_sum(&fs->acc_total, c);
+    return 0;
+}
+
+/* Adds c to the site's row of local hour, through the accumulator. */
+static int
+fold_hour(hz_wtxn *w, struct hz_fold_site *fs, int32_t hour, const struct hz_counts *c)
+{
+    int rc;
+
+    if (fs->acc_hour != hour) {
+        if (fs->acc_hour >= 0 &&
+            (rc = hz_store_add_hour(w, fs->site->name, fs->acc_hour, &fs->acc_hr)) != 0)
+            return rc;
+        fs->acc_hour = hour;
+        memset(&fs->acc_hr, 0, sizeof(fs->acc_hr));
+    }
+    fold_sum(&fs->acc_hr, c);
+    return 0;
+}
+
 /* Adds vc (visit-level deltas) to TOTAL and every visit dim of the start
  * day; uniq[i] adds a visitor to dim i (at a visit's start). */
 static int
@@ -109,20 +182,33 @@ fold_visit_rows(hz_wtxn *w, const char *site, const struct hz_session *s,
     return 0;
 }
 
-/* Adds the gap since the visit's last hit to its duration. */
-static int
-fold_extend(hz_wtxn *w, const char *site, struct hz_session *s, uint64_t t,
-            struct hz_counts *start_total)
+/* Adds the gap since the visit's last hit to its (pending) duration. */
+static void
+fold_extend(struct hz_session *s, uint64_t t)
 {
-    struct hz_counts vc;
-
     if (t <= s->last_ms)
-        return 0;
-    memset(&vc, 0, sizeof(vc));
-    vc.duration_ms = t - s->last_ms;
-    start_total->duration_ms += vc.duration_ms;
+        return;
+    s->pend.duration_ms += t - s->last_ms;
     s->last_ms = t;
-    return fold_visit_rows(w, site, s, &vc, NULL);
+}
+
+int
+hz_fold_flush(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s)
+{
+    static const struct hz_counts zero;
+    struct hz_counts total;
+    int rc;
+
+    if (s->start_ms == 0 || memcmp(&s->pend, &zero, sizeof(zero)) == 0)
+        return 0;
+    if ((rc = fold_visit_rows(w, fs->site->name, s, &s->pend, NULL)) != 0)
+        return rc;
+    /* TOTAL's pageviews go to each hit's own day, added as they come. */
+    total = s->pend;
+    total.pageviews = 0;
+    rc = fold_total(w, fs, s->start_day, &total);
+    memset(&s->pend, 0, sizeof(s->pend));
+    return rc;
 }
 
 static int
@@ -207,6 +293,9 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
         struct fold_dim d[10];
         int uniq[10], n;
 
+        /* The previous visit's pending deltas belong to its own rows. */
+        if ((rc = hz_fold_flush(w, fs, s)) != 0)
+            return rc;
         fold_new_visit(fs, s, r, day);
         hr.visits = 1;
         start_total.visits = 1;
@@ -218,8 +307,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
         if ((rc = fold_visit_rows(w, site, s, &vc, uniq)) != 0)
             return rc;
     } else {
-        if ((rc = fold_extend(w, site, s, t, &start_total)) != 0)
-            return rc;
+        fold_extend(s, t);
         if (s->last_page[0] != '\0') {
             struct hz_counts prev;
             memset(&prev, 0, sizeof(prev));
@@ -240,14 +328,9 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
             if ((rc = hz_store_add_transition(w, site, day, s->last_page, r->page, 1)) != 0)
                 return rc;
         }
-        vc.pageviews = 1;
-        if (s->pageviews + 1 == 2) {
-            /* The visit's 2nd pageview: it is no longer a bounce. */
-            vc.nonbounce = 1;
-            start_total.nonbounce = 1;
-        }
-        if ((rc = fold_visit_rows(w, site, s, &vc, NULL)) != 0)
-            return rc;
+        s->pend.pageviews++;
+        if (s->pageviews + 1 == 2)
+            s->pend.nonbounce++; /* the 2nd pageview: no longer a bounce */
     }
     s->pageviews++;
 
@@ -261,12 +344,12 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
     if (s->start_day == day) {
         start_total.visitors += day_total.visitors;
         start_total.pageviews += day_total.pageviews;
-    } else if ((rc = fold_add(w, site, day, HZ_DIM_TOTAL, "", 0, &day_total)) != 0) {
+    } else if ((rc = fold_total(w, fs, day, &day_total)) != 0) {
         return rc;
     }
-    if ((rc = fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total)) != 0)
+    if ((rc = fold_total(w, fs, s->start_day, &start_total)) != 0)
         return rc;
-    if ((rc = hz_store_add_hour(w, site, hour, &hr)) != 0)
+    if ((rc = fold_hour(w, fs, hour, &hr)) != 0)
         return rc;
 
     memcpy(s->last_page, r->page, plen + 1);
@@ -286,12 +369,11 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
     uint64_t t = r->t_ms;
     size_t nlen = strlen(r->name);
     int active = fold_active(s, t, session_ms);
-    struct hz_counts ev, day_total, start_total, hr;
+    struct hz_counts ev, day_total, hr;
     int rc;
 
     memset(&ev, 0, sizeof(ev));
     memset(&day_total, 0, sizeof(day_total));
-    memset(&start_total, 0, sizeof(start_total));
     memset(&hr, 0, sizeof(hr));
     ev.events = 1;
     ev.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_EVENT, r->name, nlen);
@@ -300,20 +382,17 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
     if ((rc = hz_store_add(w, site, day, HZ_DIM_EVENT, r->name, nlen, &ev)) != 0)
         return rc;
     day_total.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_TOTAL, "", 0);
-    if ((rc = fold_add(w, site, day, HZ_DIM_TOTAL, "", 0, &day_total)) != 0)
+    if ((rc = fold_total(w, fs, day, &day_total)) != 0)
         return rc;
     if (hour > s->last_hour) {
         hr.visitors = 1;
         s->last_hour = hour;
-        if ((rc = hz_store_add_hour(w, site, hour, &hr)) != 0)
+        if ((rc = fold_hour(w, fs, hour, &hr)) != 0)
             return rc;
     }
     if (!active)
         return 0;
-    if ((rc = fold_extend(w, site, s, t, &start_total)) != 0)
-        return rc;
-    if ((rc = fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total)) != 0)
-        return rc;
+    fold_extend(s, t);
     return fold_funnels(w, fs, s, 0, r->name, t);
 }
 
@@ -322,11 +401,10 @@ fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
                 const struct hz_record *r, struct hz_session *s, int32_t day)
 {
     const char *site = fs->site->name;
-    struct hz_counts pg, start_total;
+    struct hz_counts pg;
     int rc;
 
     memset(&pg, 0, sizeof(pg));
-    memset(&start_total, 0, sizeof(start_total));
     pg.engaged_ms = r->ms;
     pg.events = 1;
     if ((rc = hz_store_add_engaged(w, site, day, r->page, r->ms)) != 0)
@@ -334,11 +412,9 @@ fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
     if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, strlen(r->page), &pg)) != 0)
         return rc;
     /* The page was visible until now: the visit lasted at least this long. */
-    if (!fold_active(s, r->t_ms, session_ms))
-        return 0;
-    if ((rc = fold_extend(w, site, s, r->t_ms, &start_total)) != 0)
-        return rc;
-    return fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total);
+    if (fold_active(s, r->t_ms, session_ms))
+        fold_extend(s, r->t_ms);
+    return 0;
 }
 
 int

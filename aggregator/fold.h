@@ -29,6 +29,10 @@
  *    and engaged_ms/events to its PAGE row. A pixel pageview gets the gap to
  *    the next pageview of the visit (capped at HZ_FOLD_PIXEL_CAP_MS) as its
  *    sample; if the visit ends there, it gets none.
+ *  - Visits (and a visit's dimension values) are added when the visit
+ *    starts, so the cardinality cap sees values in stream order; the later
+ *    visit-level deltas are summed in the state and added once per batch
+ *    (hz_fold_flush): the same totals with a tenth of the row updates.
  *  - Funnels advance per visit: a hit matching the next step (pageview ->
  *    path, custom event -> name) reaches it; counted on the visit's start
  *    day with the time since the previous step.
@@ -47,11 +51,22 @@
 #define HZ_FOLD_PIXEL_CAP_MS (30ULL * 60 * 1000)
 #define HZ_FOLD_DIRECT "Direct / None" /* SOURCE of a visit without one */
 
-/* A configured site and its time zone cache. */
+/* A configured site, its time zone cache, and the site's TOTAL-by-day and
+ * hour rows summed over the current run of hits (most hits of a batch share
+ * the day and hour), added when the day or hour changes and at
+ * hz_fold_site_flush. */
 struct hz_fold_site {
     const struct hz_site *site;
     struct hz_tz tz;
+    int32_t acc_day, acc_hour; /* -1: nothing summed */
+    struct hz_counts acc_total, acc_hr;
 };
+
+void hz_fold_site_init(struct hz_fold_site *fs, const struct hz_site *site);
+/* Adds the summed rows; call before the batch commits. 0 or a store error. */
+int hz_fold_site_flush(hz_wtxn *w, struct hz_fold_site *fs);
+/* Forgets the summed rows (their batch was aborted). */
+void hz_fold_site_reset(struct hz_fold_site *fs);
 
 /* Folds a pageview, custom event or engagement record r of site fs for the
  * visitor whose state is s (all zero for a visitor without state) into w,
@@ -59,6 +74,11 @@ struct hz_fold_site {
  * store refuses; the caller counts the entry as malformed). */
 int hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
                    const struct hz_record *r, struct hz_session *s);
+
+/* Adds s's pending visit-level deltas (s->pend) to the rows of its visit
+ * and clears them. Called when a visit ends and for every state a batch
+ * touched, before the batch commits. 0 or an error of hz_store_add. */
+int hz_fold_flush(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s);
 
 /* Folds a drop summary: count into DROP (site, day, reason). */
 int hz_fold_drop(hz_wtxn *w, const char *site, int32_t day, const char *reason, uint64_t count);

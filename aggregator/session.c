@@ -231,13 +231,14 @@ uint32_t
 hz_session_hash(int dim, const char *value, size_t len)
 {
     static const unsigned char key[HZ_SIPHASH_KEY] = "haze-seen-set-v1";
-    struct hz_siphash_ctx c;
-    unsigned char d = (unsigned char)dim;
+    unsigned char buf[1 + HZ_PAGE_MAX];
 
-    hz_siphash_init(&c, key);
-    hz_siphash_update(&c, &d, 1);
-    hz_siphash_update(&c, value, len);
-    return (uint32_t)hz_siphash_final(&c);
+    /* One call on one buffer: values are at most a page path long. */
+    if (len >= HZ_PAGE_MAX)
+        len = HZ_PAGE_MAX - 1;
+    buf[0] = (unsigned char)dim;
+    memcpy(buf + 1, value, len);
+    return (uint32_t)hz_siphash(key, buf, len + 1);
 }
 
 static int

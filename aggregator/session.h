@@ -29,6 +29,7 @@
 
 #include "common/cfg.h"
 #include "common/record.h"
+#include "common/store.h"
 
 #define HZ_SEEN_MAX 96    /* (dim, value) pairs counted today, ring */
 #define HZ_VPAGES_MAX 32  /* pages/events seen in this visit, ring */
@@ -60,6 +61,11 @@ struct hz_session {
     char browser[HZ_FAMILY_MAX];
     char os[HZ_FAMILY_MAX];
     char device[HZ_FAMILY_MAX];
+    /* Scratch, never serialized: visit-level deltas (pageviews after the
+     * first, nonbounce, duration_ms) not yet added to the visit's rows.
+     * hz_fold_flush adds them; consume.c flushes every touched state before
+     * its batch commits, so nothing pending outlives a batch. */
+    struct hz_counts pend;
 };
 
 /* Writes s into out (HZ_SESSION_SER_MAX bytes); returns the length. */

@@ -22,6 +22,153 @@ struct hz_rs {
     int broken;
 };
 
+/* ------------------------------------------------------------ reply arena */
+
+/* Stream replies are big trees (an XREADGROUP of 5000 entries is ~175,000
+ * objects); building them with hiredis's default functions costs a malloc
+ * and a free per object, a sixth of the aggregator's time. For stream reads
+ * the reader builds them in a bump arena owned by the batch instead. */
+struct rs_block {
+    struct rs_block *next;
+    size_t used, cap;
+};
+
+#define RS_BLOCK (1024 * 1024)
+#define RS_HDR ((sizeof(struct rs_block) + 15) & ~(size_t)15)
+
+struct rs_arena {
+    struct rs_block *head;
+};
+
+static void *
+rs_alloc(struct rs_arena *a, size_t n)
+{
+    struct rs_block *b = a->head;
+
+    n = (n + 15) & ~(size_t)15;
+    if (b == NULL || b->cap - b->used < n) {
+        size_t cap = n > RS_BLOCK ? n : RS_BLOCK;
+        b = malloc(RS_HDR + cap);
+        if (b == NULL)
+            return NULL;
+        b->used = 0;
+        b->cap = cap;
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = (char *)b + RS_HDR + b->used;
+    b->used += n;
+    return p;
+}
+
+static void
+rs_arena_free(struct rs_arena *a)
+{
+    struct rs_block *b = a->head, *next;
+
+    for (; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
+    a->head = NULL;
+}
+
+/* A reply object in the arena, linked into its parent array. */
+static redisReply *
+rs_obj(const redisReadTask *task, int type)
+{
+    redisReply *r = rs_alloc(task->privdata, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    r->type = type;
+    if (task->parent != NULL) {
+        redisReply *p = task->parent->obj;
+        p->element[task->idx] = r;
+    }
+    return r;
+}
+
+static void *
+rs_string(const redisReadTask *task, char *str, size_t len)
+{
+    redisReply *r = rs_obj(task, task->type);
+    char *s = r != NULL ? rs_alloc(task->privdata, len + 1) : NULL;
+
+    if (s == NULL)
+        return NULL;
+    memcpy(s, str, len);
+    s[len] = '\0';
+    r->str = s;
+    r->len = len;
+    return r;
+}
+
+static void *
+rs_array(const redisReadTask *task, int elements)
+{
+    redisReply *r = rs_obj(task, REDIS_REPLY_ARRAY);
+
+    if (r == NULL)
+        return NULL;
+    if (elements > 0) {
+        r->element = rs_alloc(task->privdata, (size_t)elements * sizeof(*r->element));
+        if (r->element == NULL)
+            return NULL;
+        memset(r->element, 0, (size_t)elements * sizeof(*r->element));
+    }
+    r->elements = (size_t)(elements > 0 ? elements : 0);
+    return r;
+}
+
+static void *
+rs_integer(const redisReadTask *task, long long v)
+{
+    redisReply *r = rs_obj(task, REDIS_REPLY_INTEGER);
+    if (r != NULL)
+        r->integer = v;
+    return r;
+}
+
+static void *
+rs_nil(const redisReadTask *task)
+{
+    return rs_obj(task, REDIS_REPLY_NIL);
+}
+
+/* The arena is freed as a whole. */
+static void
+rs_noop_free(void *obj)
+{
+    (void)obj;
+}
+
+static redisReplyObjectFunctions rs_arena_fns = {rs_string, rs_array, rs_integer, rs_nil,
+                                                 rs_noop_free};
+
+/* Runs one command whose reply is built in a new arena (stored in b). */
+static int
+rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens,
+                 struct hz_rs_batch *b, redisReply **out, struct hz_err *err)
+{
+    redisReader *rd = r->c->reader;
+    redisReplyObjectFunctions *fn = rd->fn;
+    void *priv = rd->privdata;
+    struct rs_arena *a = calloc(1, sizeof(*a));
+    int rc;
+
+    if (a == NULL)
+        return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
+    b->arena_ = a;
+    rd->fn = &rs_arena_fns;
+    rd->privdata = a;
+    rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)out, err);
+    rd->fn = fn;
+    rd->privdata = priv;
+    return rc;
+}
+
 /* ------------------------------------------------------------ stream IDs */
 
 int
@@ -268,8 +415,10 @@ hz_rs_group_create(hz_rs *r, const char *stream, const char *group, struct hz_er
 void
 hz_rs_batch_free(struct hz_rs_batch *b)
 {
-    if (b->priv_ != NULL)
-        freeReplyObject(b->priv_);
+    if (b->arena_ != NULL) {
+        rs_arena_free(b->arena_);
+        free(b->arena_);
+    }
     free(b->e);
     memset(b, 0, sizeof(*b));
 }
@@ -335,16 +484,14 @@ rs_entries(const redisReply *list, struct hz_rs_batch *b, struct hz_err *err)
 }
 
 int
-hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
-           int block_ms, struct hz_rs_batch *b, struct hz_err *err)
+hz_rs_read_send(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
+                int block_ms)
 {
     char cnt[24], blk[24];
     const char *argv[12];
     size_t lens[12];
-    redisReply *x;
-    int argc = 0, rc;
+    int argc = 0;
 
-    memset(b, 0, sizeof(*b));
     (void)snprintf(cnt, sizeof(cnt), "%d", count);
     (void)snprintf(blk, sizeof(blk), "%d", block_ms);
     argv[argc++] = "XREADGROUP";
@@ -362,28 +509,71 @@ hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer
     argv[argc++] = ">";
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if ((rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)&x, err)) != 0)
-        return rc;
-    if (x->type == REDIS_REPLY_NIL) {
-        freeReplyObject(x);
+    return hz_rs_append(r, argc, argv, lens);
+}
+
+int
+hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
+{
+    redisReader *rd = r->c->reader;
+    redisReplyObjectFunctions *fn = rd->fn;
+    void *priv = rd->privdata;
+    struct rs_arena *a;
+    redisReply *x = NULL;
+    int rc;
+
+    memset(b, 0, sizeof(*b));
+    if ((a = calloc(1, sizeof(*a))) == NULL)
+        return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
+    b->arena_ = a;
+    rd->fn = &rs_arena_fns;
+    rd->privdata = a;
+    rc = hz_rs_get(r, (hz_rs_reply **)(void *)&x, err);
+    rd->fn = fn;
+    rd->privdata = priv;
+    if (rc != 0)
+        goto fail;
+    if (x->type == REDIS_REPLY_NIL)
         return 0;
-    }
     if (x->type == REDIS_REPLY_ERROR) {
         rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: %.100s", x->str);
-        freeReplyObject(x);
-        return rc;
+        goto fail;
     }
     /* [[stream, [entries]]] */
     if (x->type != REDIS_REPLY_ARRAY || x->elements != 1 ||
         x->element[0]->type != REDIS_REPLY_ARRAY || x->element[0]->elements != 2 ||
         x->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(x);
-        return hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: unexpected reply");
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: unexpected reply");
+        goto fail;
     }
-    b->priv_ = x;
-    if ((rc = rs_entries(x->element[0]->element[1], b, err)) != 0)
-        hz_rs_batch_free(b);
+    if ((rc = rs_entries(x->element[0]->element[1], b, err)) == 0)
+        return 0;
+fail:
+    hz_rs_batch_free(b);
     return rc;
+}
+
+int
+hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
+           int block_ms, struct hz_rs_batch *b, struct hz_err *err)
+{
+    memset(b, 0, sizeof(*b));
+    if (hz_rs_read_send(r, stream, group, consumer, count, block_ms) != 0)
+        return rs_fail(r, err, "XREADGROUP");
+    return hz_rs_read_recv(r, b, err);
+}
+
+int
+hz_rs_flush(hz_rs *r, struct hz_err *err)
+{
+    int done = 0;
+
+    if (r->broken)
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
+    while (!done)
+        if (redisBufferWrite(r->c, &done) != REDIS_OK)
+            return rs_fail(r, err, "write");
+    return 0;
 }
 
 int
@@ -410,24 +600,24 @@ hz_rs_autoclaim(hz_rs *r, const char *stream, const char *group, const char *con
     argv[7] = cnt;
     for (int i = 0; i < 8; i++)
         lens[i] = strlen(argv[i]);
-    if ((rc = hz_rs_command(r, 8, argv, lens, (hz_rs_reply **)(void *)&x, err)) != 0)
-        return rc;
+    if ((rc = rs_arena_command(r, 8, argv, lens, b, &x, err)) != 0)
+        goto fail;
     if (x->type == REDIS_REPLY_ERROR) {
         rc = hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: %.100s", x->str);
-        freeReplyObject(x);
-        return rc;
+        goto fail;
     }
     /* [cursor, [entries], [deleted ids]] (Redis 7) */
     if (x->type != REDIS_REPLY_ARRAY || x->elements < 2 ||
         x->element[0]->type != REDIS_REPLY_STRING || x->element[0]->len >= HZ_RS_ID_MAX ||
         x->element[1]->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(x);
-        return hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: unexpected reply");
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: unexpected reply");
+        goto fail;
     }
     memcpy(b->cursor, x->element[0]->str, x->element[0]->len);
     b->cursor[x->element[0]->len] = '\0';
-    b->priv_ = x;
-    if ((rc = rs_entries(x->element[1], b, err)) != 0)
-        hz_rs_batch_free(b);
+    if ((rc = rs_entries(x->element[1], b, err)) == 0)
+        return 0;
+fail:
+    hz_rs_batch_free(b);
     return rc;
 }

@@ -47,12 +47,13 @@ struct hz_rs_entry {
     const size_t *vlens;
 };
 
-/* A batch of entries; owns the reply they borrow. */
+/* A batch of entries; owns the reply they borrow (built in an arena of its
+ * own, so batches are independent of each other and of the connection). */
 struct hz_rs_batch {
     int n;
     struct hz_rs_entry *e;
     char cursor[HZ_RS_ID_MAX]; /* XAUTOCLAIM: where to continue ("0-0" = done) */
-    void *priv_;
+    void *arena_;
 };
 
 /* Connects to a (host:port or unix:/path), retrying up to tries times with
@@ -72,6 +73,13 @@ int hz_rs_group_create(hz_rs *r, const char *stream, const char *group, struct h
 int hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
                int block_ms, struct hz_rs_batch *b, struct hz_err *err);
 
+/* The same in two halves, for pipelining: queue the command (read its
+ * reply, in order, with hz_rs_read_recv). Without BLOCK (block_ms < 0) a
+ * queued read never holds up the commands queued after it. */
+int hz_rs_read_send(hz_rs *r, const char *stream, const char *group, const char *consumer,
+                    int count, int block_ms);
+int hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err);
+
 /* XAUTOCLAIM stream group consumer min_idle_ms start COUNT count: takes over
  * pending entries (deleted ones are dropped by Redis and not returned).
  * b->cursor tells where to continue; "0-0" when the scan is complete. */
@@ -86,6 +94,8 @@ void hz_rs_batch_free(struct hz_rs_batch *b); /* zeroes b; safe twice */
 /* Queues one command (binary-safe arguments); nothing is sent until the
  * first hz_rs_get. 0 or HZ_EUNAVAIL. */
 int hz_rs_append(hz_rs *r, int argc, const char **argv, const size_t *lens);
+/* Sends everything queued without waiting for replies. 0 or HZ_EUNAVAIL. */
+int hz_rs_flush(hz_rs *r, struct hz_err *err);
 /* Reads the next reply in order. A Redis error reply is returned as a reply
  * of type HZ_RS_ERROR (not a failure); a connection error is HZ_EUNAVAIL.
  * The caller frees the reply. */

@@ -1014,21 +1014,21 @@ st_delta_cap(hz_wtxn *t, struct st_key *k, size_t vstart, const char *site, size
 {
     static const char other[] = ST_OTHER "\0" ST_OTHER;
     size_t ol = pair ? sizeof(other) - 1 : strlen(ST_OTHER);
-    struct st_delta *d = hz_kmap_find(t->delta, k->b, k->n);
+    uint64_t h = hz_kmap_hash(t->delta, k->b, k->n);
+    struct st_delta *d = hz_kmap_find_h(t->delta, h, k->b, k->n);
     MDB_val kv, v;
     MDB_txn *snap;
 
     if (d != NULL)
         return d->v;
     if (k->n - vstart == ol && memcmp(k->b + vstart, other, ol) == 0)
-        return st_delta(t, k);
+        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     kv.mv_size = k->n - 1;
     kv.mv_data = k->b + 1;
     snap = st_snap(t);
-    if (snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0)
-        return st_delta(t, k);
-    if (st_admit(t, site, slen, day, cls))
-        return st_delta(t, k);
+    if ((snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0) ||
+        st_admit(t, site, slen, day, cls))
+        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     k->n = vstart;
     st_kput(k, other, ol);
     return st_delta(t, k);
