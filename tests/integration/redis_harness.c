@@ -306,7 +306,7 @@ rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *
     fprintf(f,
             "[redis]\naddress = %s\nstream = %s\n\n"
             "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n"
-            "retention_days = 3650\n\n"
+            "retention_days = 3650\nstream_keep_seconds = 0\n\n"
             "%s",
             r->addr, stream, dir, batch, extra != NULL ? extra : "");
     cr_assert_eq(fclose(f), 0);
