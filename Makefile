@@ -12,7 +12,7 @@ PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc
-CSTD     := -std=c11 -D_DEFAULT_SOURCE
+CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wwrite-strings -Wcast-align -Wundef -Wvla \
             -Wno-format-nonliteral
@@ -116,6 +116,7 @@ $(BUILD)/testdata/haze-test-city.mmdb: tests/data/make-mmdb.pl tests/data/geo-fi
 CRITERION_FLAGS ?= --jobs 2
 export HZ_BUILD := $(BUILD)
 export HZ_BIN := $(BIN)
+export HZ_SAN := $(SAN)
 
 check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t $(CRITERION_FLAGS); done
@@ -125,24 +126,31 @@ check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/d
 	@if [ -f tests/e2e/run.sh ]; then sh tests/e2e/run.sh; fi
 test: check
 
-# ASan+UBSan: Criterion passes a test that leaks, so the log is read (STYLE.md).
+# ASan+UBSan: Criterion passes a test that leaks, and the daemons that the
+# integration tests start write their reports to their own logs, so every
+# process reports into build/asan/san/ and the target fails on any report.
+SAN_DIR := $(CURDIR)/build/asan/san
 asan:
-	@mkdir -p build
+	@rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
+	ASAN_OPTIONS=log_path=$(SAN_DIR)/asan:detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=log_path=$(SAN_DIR)/ubsan:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT='-O1 -g' HARDEN= \
 	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 	  check 2>&1 | tee build/asan.log; test $${PIPESTATUS[0]:-0} = 0
-	@if grep -Eq 'ERROR: (Leak|Address)Sanitizer|runtime error:' build/asan.log; then \
-	  echo "asan: sanitizer reports in build/asan.log"; exit 1; fi
+	@if grep -Eq 'ERROR: (Leak|Address)Sanitizer|runtime error:' build/asan.log || \
+	    grep -lqsE 'ERROR: |runtime error' $(SAN_DIR)/*; then \
+	  echo "asan: sanitizer reports:"; head -50 $(SAN_DIR)/* 2>/dev/null; exit 1; fi
 	@echo "asan: clean"
 
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -pthread
-fuzz: $(TESTDATA)
+fuzz: $(TESTDATA) $(ASSET_SRC)
 	@mkdir -p build/fuzz
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) $(CPPFLAGS) -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c \
 	    $(filter-out %main.c %ua_main.c common/bin2c.c,$(wildcard common/*.c collector/*.c geo/*.c aggregator/*.c dashboard/*.c)) \
-	    $(LDLIBS) 2>/dev/null || { echo "fuzz: build of $$n failed"; exit 1; }; \
+	    $(ASSET_SRC) $(LDLIBS) || { echo "fuzz: build of $$n failed"; exit 1; }; \
 	  mkdir -p build/fuzz/corpus_$$n; \
 	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
 	    $$( [ -f tests/fuzz/dict/$$n.dict ] && echo -dict=tests/fuzz/dict/$$n.dict ) \

@@ -32,6 +32,7 @@
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY "*"
 
+
 /* A cached visitor state, with its Redis key, and what it was before the
  * current batch changed it (gen == the batch's generation). */
 struct agg_cached {
@@ -538,6 +539,16 @@ agg_ack_send(hz_agg *a, struct hz_err *err)
         next.seq = 0;
     } else {
         next.seq++;
+    }
+    /* Keep the last stream_keep_seconds of applied entries: a collector
+     * that lost its connection with XADDs in flight searches the stream's
+     * recent past for their hit ids before replaying its spool, so that
+     * each is added exactly once. */
+    uint64_t keep = (uint64_t)a->cfg->stream_keep_seconds * 1000;
+    uint64_t keep_from = agg_now_ms() > keep ? agg_now_ms() - keep : 0;
+    if (next.ms > keep_from) {
+        next.ms = keep_from;
+        next.seq = 0;
     }
     hz_rs_id_format(next, minid);
     const char *trim[] = {"XTRIM", a->cfg->redis_stream, "MINID", minid};

@@ -44,6 +44,8 @@ struct hz_worker {
     hz_pub *pub;
     struct hz_ua_cache *ua_cache;
     struct event *stop_ev;
+    unsigned char id_key[HZ_SIPHASH_KEY];
+    uint64_t id_seq;
     int pending; /* replies not yet sent */
     int stop_rounds;
 };
@@ -324,6 +326,8 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     pl.ua_cache = w->ua_cache;
     pl.salts = hz_pub_salts(w->pub);
     pl.session_ms = w->cfg->session_minutes * 60000L;
+    pl.id_key = w->id_key;
+    pl.id_seq = &w->id_seq;
     rc = hz_pipeline_run(&pl, &in, &rec, &drop, &err);
     if (rc != 0) {
         const struct hz_site *site =
@@ -532,6 +536,7 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
         free(w);
         return hz_err_set(err, EINVAL, "cannot accept on the listener");
     }
+    arc4random_buf(w->id_key, sizeof(w->id_key));
     w->ua_cache = hz_xmalloc(sizeof(*w->ua_cache));
     hz_ua_cache_init(w->ua_cache);
     rc = hz_pub_open(&w->pub, w->base, cfg, id, retry_ms, err);

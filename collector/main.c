@@ -73,6 +73,7 @@ main(int argc, char **argv)
     if (hz_geo_open(&geo, cfg.geo_database, &err) != 0)
         hz_fatalx("%s", err.msg);
     if (check) {
+        hz_geo_close(geo);
         hz_out("%s: configuration OK", path);
         return 0;
     }

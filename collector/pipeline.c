@@ -61,11 +61,16 @@ pipeline_host_ok(const struct hz_site *site, const char *host)
 }
 
 static void
-pipeline_random_id(char out[HZ_VHASH_LEN + 1])
+pipeline_hit_id(const struct hz_pipeline *p, char out[HZ_VHASH_LEN + 1])
 {
     unsigned char b[8];
 
-    arc4random_buf(b, sizeof(b));
+    if (p->id_key != NULL && p->id_seq != NULL) {
+        uint64_t seq = (*p->id_seq)++, v = hz_siphash(p->id_key, &seq, sizeof(seq));
+        memcpy(b, &v, sizeof(b));
+    } else {
+        arc4random_buf(b, sizeof(b));
+    }
     hz_hex(out, b, sizeof(b));
 }
 
@@ -185,7 +190,7 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
         (int64_t)(in->now_ms % 86400000ULL) < (int64_t)p->session_ms)
         hz_visitor_hash(p->salts->prev, site->name, (struct sockaddr *)&client, in->raw_ua,
                         in->ua_len, r->vp);
-    pipeline_random_id(r->id);
+    pipeline_hit_id(p, r->id);
 
     *out = *r;
     *drop = HZ_DROP_NONE;

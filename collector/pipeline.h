@@ -68,6 +68,10 @@ struct hz_pipeline {
     struct hz_ua_cache *ua_cache; /* may be NULL */
     const struct hz_salts *salts;
     long session_ms;              /* the midnight window for the previous salt */
+    /* Hit ids: SipHash of a per-thread random key over a per-thread
+     * counter (unique and unguessable without a syscall per hit). */
+    const unsigned char *id_key;  /* HZ_SIPHASH_KEY bytes */
+    uint64_t *id_seq;
 };
 
 /* Runs the steps. Returns 0 and fills *out; or HZ_EFILTERED with *drop set

@@ -70,6 +70,7 @@ struct hz_pub {
     uint64_t last_drop_flush, last_sync;
     struct hz_salts salts;
     int salt_provisional; /* made locally while Redis was down */
+    int closing;
     /* drop summaries: [site index or nsites for "*"][reason] */
     uint64_t drops[HZ_SITES_MAX + 1][HZ_DROP_COUNT];
     char maxlen[24];
@@ -410,7 +411,9 @@ pub_on_disconnect(const redisAsyncContext *ac, int status)
     (void)status;
     if (p->connected) {
         atomic_fetch_sub_explicit(&hz_metrics.redis_up, 1, memory_order_relaxed);
-        hz_log_warnx("pub_on_disconnect: thread %d: redis connection lost, spooling", p->thread);
+        if (!p->closing)
+            hz_log_warnx("pub_on_disconnect: thread %d: redis connection lost, spooling",
+                         p->thread);
     }
     p->connected = 0;
     p->connecting = 0;
@@ -714,6 +717,7 @@ hz_pub_close(hz_pub *p)
 {
     if (p == NULL)
         return;
+    p->closing = 1;
     if (p->tick != NULL)
         event_free(p->tick);
     if (p->connected)

@@ -53,8 +53,7 @@ hz_funnel_parse(const char *s, size_t len, struct hz_funnel *out, struct hz_err 
         if (b == a)
             return hz_err_set(err, HZ_EINVAL, "empty funnel step %d", f.nsteps + 1);
         if (f.nsteps >= HZ_FUNNEL_STEPS_MAX)
-            return hz_err_set(err, HZ_EINVAL, "a funnel has at most %d steps",
-                              HZ_FUNNEL_STEPS_MAX);
+            return hz_err_set(err, HZ_EINVAL, "a funnel has at most %d steps", HZ_FUNNEL_STEPS_MAX);
         if (b - a >= HZ_FUNNEL_STEP_MAX)
             return hz_err_set(err, HZ_EINVAL, "funnel step %d is too long", f.nsteps + 1);
         for (size_t k = a; k < b; k++) {

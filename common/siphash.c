@@ -60,8 +60,21 @@ void
 hz_siphash_update(struct hz_siphash_ctx *c, const void *msg, size_t len)
 {
     const unsigned char *p = msg;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++) {
+    /* Fill a partial block byte by byte, then whole 8-byte blocks. */
+    while (i < len && c->total % 8 != 0) {
+        c->tail |= (uint64_t)p[i++] << (8 * (c->total % 8));
+        if (++c->total % 8 == 0) {
+            sip_block(c, c->tail);
+            c->tail = 0;
+        }
+    }
+    for (; i + 8 <= len; i += 8) {
+        sip_block(c, sip_load64(p + i));
+        c->total += 8;
+    }
+    for (; i < len; i++) {
         c->tail |= (uint64_t)p[i] << (8 * (c->total % 8));
         c->total++;
         if (c->total % 8 == 0) {

@@ -1397,6 +1397,67 @@ st_put_ret(hz_store *s, MDB_txn *txn, int32_t cutoff)
     return mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
 }
 
+/* A day row about to be deleted also lives in its month row, which stays
+ * while part of the month is retained: subtract the day from the month
+ * (values are arrays of u64 LE, month = sum of its days), and delete the
+ * month row when nothing is left, so an expired day leaves no trace, not
+ * even its value's name in a month key. Leaves cur on the same day key. */
+static int
+st_unmonth(hz_store *s, MDB_txn *txn, enum st_db db, MDB_cursor *cur, MDB_val *k, MDB_val *v,
+           int32_t cutoff)
+{
+    unsigned char day[ST_KEY_MAX + 1], mkey[ST_KEY_MAX + 1], val[1024];
+    const unsigned char *kb = k->mv_data, *z = memchr(kb, 0, k->mv_size);
+    size_t off, klen = k->mv_size, vlen = v->mv_size;
+    MDB_val mk, mv, dk;
+    uint32_t month;
+    int rc, nonzero = 0;
+
+    if (z == NULL || (size_t)(z - kb) + 2 > klen || z[1] != 'd' || klen > ST_KEY_MAX ||
+        vlen > sizeof(val) || vlen % 8 != 0)
+        return 0;
+    off = (size_t)(z - kb) + 2 + (db == DB_ROWS ? 1 : 0);
+    if (off + 4 > klen)
+        return 0;
+    month = st_month_of((int32_t)st_rd32(kb + off));
+    if (st_month_first(month + 1) <= cutoff)
+        return 0; /* the whole month goes: its row is deleted on its own */
+    memcpy(day, kb, klen);
+    memcpy(val, v->mv_data, vlen);
+    memcpy(mkey, kb, klen);
+    mkey[z - kb + 1] = 'm';
+    mkey[off] = (unsigned char)(month >> 24);
+    mkey[off + 1] = (unsigned char)(month >> 16);
+    mkey[off + 2] = (unsigned char)(month >> 8);
+    mkey[off + 3] = (unsigned char)month;
+    mk.mv_size = klen;
+    mk.mv_data = mkey;
+    rc = mdb_get(txn, s->dbi[db], &mk, &mv);
+    if (rc == 0 && mv.mv_size == vlen) {
+        unsigned char out[1024];
+        for (size_t i = 0; i < vlen; i += 8) {
+            uint64_t a = st_le64((const unsigned char *)mv.mv_data + i), b = st_le64(val + i);
+            uint64_t d = a > b ? a - b : 0;
+            st_put64(out + i, d);
+            nonzero |= d != 0;
+        }
+        if (nonzero) {
+            MDB_val ov = {vlen, out};
+            rc = mdb_put(txn, s->dbi[db], &mk, &ov, 0);
+        } else {
+            rc = mdb_del(txn, s->dbi[db], &mk, NULL);
+        }
+        if (rc != 0)
+            return rc;
+    } else if (rc != MDB_NOTFOUND && rc != 0) {
+        return rc;
+    }
+    /* Back onto the day key (the writes above may have moved pages). */
+    dk.mv_size = klen;
+    dk.mv_data = day;
+    return mdb_cursor_get(cur, &dk, v, MDB_SET);
+}
+
 /* Deletes old keys of one database in chunks of ST_RETAIN_CHUNK per
  * transaction (a huge delete would overflow one transaction's dirty list),
  * resuming each chunk at the key where the last one stopped. */
@@ -1437,6 +1498,8 @@ st_delete_db(hz_store *s, enum st_db db, int32_t cutoff, struct hz_err *err)
                     more = 1;
                     break;
                 }
+                if (db != DB_META && (rc = st_unmonth(s, txn, db, cur, &k, &v, cutoff)) != 0)
+                    break;
                 if ((rc = mdb_cursor_del(cur, 0)) != 0)
                     break;
                 n++;

@@ -49,6 +49,7 @@ address = unix:$sock
 stream = bench:events
 
 [aggregator]
+stream_keep_seconds = 0
 lmdb = $tmp/db
 batch = $batch
 map_size_mb = 1024

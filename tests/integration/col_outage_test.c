@@ -64,6 +64,16 @@ Test(collector_outage, every_accepted_hit_reaches_the_stream_exactly_once, .time
     }
     for (int k = 0; k < OUT_HITS; k++)
         cr_assert_eq(seen[k], 1, "hit %d is in the stream %d times", k, seen[k]);
+    /* The spool and the replay really ran (not a lucky fast restart). */
+    struct ht_response r;
+    cr_assert_eq(ht_http(env.port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+    const char *sp = strstr(r.body, "\nhaze_spooled_total "), *rp = strstr(r.body, "\nhaze_replayed_total ");
+    cr_assert(sp && rp);
+    long spooled = strtol(sp + 20, NULL, 10), replayed = strtol(rp + 21, NULL, 10);
+    cr_log_info("spooled %ld, replayed %ld", spooled, replayed);
+    cr_assert_geq(spooled, 100, "hits taken while redis was down were spooled");
+    cr_assert_geq(replayed, 100);
+    ht_response_free(&r);
     /* The order of the replay is the order of arrival. */
     for (int i = 1; i < n; i++)
         cr_expect_lt(page_index(ce_field(&en[i - 1], "p")), page_index(ce_field(&en[i], "p")));

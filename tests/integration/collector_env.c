@@ -10,10 +10,30 @@
 void
 ce_start(struct ce *e, int aof, const char *extra)
 {
-    char text[2048], geo[256], bin[256];
+    ce_start_tail(e, aof, extra, NULL);
+}
+
+void
+ce_start_tail(struct ce *e, int aof, const char *extra, const char *tail)
+{
+    char text[4096], geo[256], bin[256], tailbuf[2048] = "";
 
     memset(e, 0, sizeof(*e));
     ht_tmpdir(e->dir);
+    /* "@DIR@" in tail stands for the test's folder. */
+    for (const char *t = tail; t != NULL && *t;) {
+        const char *at = strstr(t, "@DIR@");
+        size_t n = at ? (size_t)(at - t) : strlen(t);
+        size_t used = strlen(tailbuf);
+        cr_assert_lt(used + n + sizeof(e->dir), sizeof(tailbuf));
+        memcpy(tailbuf + used, t, n);
+        tailbuf[used + n] = '\0';
+        if (at == NULL)
+            break;
+        strcat(tailbuf, e->dir);
+        t = at + 5;
+    }
+    tail = tailbuf;
     cr_assert_eq(ht_redis_start(&e->redis, e->dir, aof), 0, "redis-server did not start");
     e->port = ht_free_port();
     ht_geo_fixture(geo);
@@ -22,9 +42,9 @@ ce_start(struct ce *e, int aof, const char *extra)
              "[collector]\nlisten = 127.0.0.1:%d\n%sspool_dir = %s/spool\n"
              "trusted_proxies = 127.0.0.1/8 ::1\n%s"
              "[geo]\ndatabase = %s\n"
-             "[site example.com]\ntimezone = Europe/Berlin\n",
+             "[site example.com]\ntimezone = Europe/Berlin\n%s",
              e->redis.addr, e->port, extra && strstr(extra, "threads") ? "" : "threads = 2\n",
-             e->dir, extra ? extra : "", geo);
+             e->dir, extra ? extra : "", geo, tail ? tail : "");
     ht_write_file(e->ini, e->dir, "haze.ini", text);
     ht_bin(bin, "haze-collector");
     const char *argv[] = {bin, "-c", e->ini, NULL};

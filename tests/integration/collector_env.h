@@ -25,6 +25,9 @@ struct ce {
 /* Starts redis (aof: durable) and the collector; extra is appended to the
  * [collector] section ("key = value\n" lines) and may be NULL. */
 void ce_start(struct ce *e, int aof, const char *extra);
+/* The same, with tail appended to haze.ini after the site section (for
+ * [aggregator], [dashboard] or more sites). */
+void ce_start_tail(struct ce *e, int aof, const char *extra, const char *tail);
 /* Stops the collector (SIGTERM, expects exit 0) and redis; removes dir. */
 void ce_stop(struct ce *e);
 /* POSTs body to /api/event as text/plain from "ua" (NULL: CE_CHROME) with

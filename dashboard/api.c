@@ -1,0 +1,1558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.c - Plausible-shaped v1 and v2 requests in, JSON and CSV out (see
+ * api.h). Parsing is strict: every parameter is percent-decoded with
+ * hz_pct_decode, must be valid UTF-8 text, may appear once, and must be
+ * known for its route; anything else is a 400 naming the parameter.
+ */
+#include "dashboard/api.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/str.h"
+#include "common/tz.h"
+
+/* ================================================================ shared checks */
+
+/* Local day number of now in tz (see tz.h; the zone switch is cached). */
+int32_t
+hz_api_today(const char *tz, int64_t now)
+{
+    struct hz_tz z;
+
+    hz_tz_init(&z, tz);
+    return hz_tz_day(&z, now);
+}
+
+/* Fills the site part of q from its id. */
+static int
+api_site(const struct hz_config *cfg, const char *id, size_t len, int64_t now, struct hz_query *q,
+         struct hz_err *err)
+{
+    const struct hz_site *s = hz_cfg_site(cfg, id, len);
+
+    if (s == NULL)
+        return hz_err_set(err, HZ_EINVAL, "site_id: unknown site");
+    (void)hz_strlcpy(q->site, s->name, sizeof(q->site));
+    (void)hz_strlcpy(q->tz, s->timezone, sizeof(q->tz));
+    q->today = hz_api_today(s->timezone, now);
+    return 0;
+}
+
+/*
+ * Defaults before any parameter is read: order not chosen yet (-2, settled
+ * by api_finish), the default limit, every funnel.
+ */
+static void
+api_query_init(struct hz_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->order_metric = -2; /* not chosen yet */
+    q->order_desc = 1;
+    q->limit = HZ_QUERY_LIMIT_DEFAULT;
+    q->funnel = -1;
+}
+
+/* A name for messages: the property, or "site totals". */
+static const char *
+api_prop_label(enum hz_prop p)
+{
+    return p == HZ_P_NONE ? "site totals" : hz_query_prop_name(p);
+}
+
+/*
+ * The checks both shapes share, once every field is read: metrics against
+ * the property their numbers come from, hourly limits, the range against
+ * retention, the default order.
+ */
+static int
+api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
+{
+    enum hz_prop vp;
+
+    if (q->nmetrics == 0) {
+        q->metrics[0] = HZ_M_VISITORS;
+        q->nmetrics = 1;
+    }
+    for (int i = 0; i < q->nfilters; i++) {
+        if (q->filters[i].prop != q->filters[0].prop)
+            return hz_err_set(err, HZ_EINVAL,
+                              "filters: %s and %s together are a cross-tab; haze keeps "
+                              "marginals only (one dimension at a time)",
+                              hz_query_prop_name(q->filters[0].prop),
+                              hz_query_prop_name(q->filters[i].prop));
+        if (q->kind == HZ_Q_BREAKDOWN && q->filters[i].prop != q->prop)
+            return hz_err_set(err, HZ_EINVAL,
+                              "filters: a filter on %s with a breakdown by %s is a cross-tab; "
+                              "haze keeps marginals only (one dimension at a time)",
+                              hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
+    }
+    vp = hz_query_value_prop(q);
+    for (int i = 0; i < q->nmetrics; i++) {
+        enum hz_metric m = q->metrics[i];
+        if (!hz_query_metric_ok(vp, m))
+            return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
+                              hz_query_metric_name(m), api_prop_label(vp));
+        if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR && !hz_query_metric_hourly(m))
+            return hz_err_set(err, HZ_EINVAL,
+                              "metrics: %s is not kept per hour (visitors, visits and "
+                              "pageviews are)",
+                              hz_query_metric_name(m));
+    }
+    if (!q->all && hz_query_check_range(q->from, q->to, q->today, cfg->retention_days,
+                                        q->v2                              ? "date_range"
+                                        : strcmp(q->period, "custom") == 0 ? "date"
+                                                                           : "period",
+                                        err) != 0)
+        return HZ_EINVAL;
+    if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR) {
+        if (q->nfilters > 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "interval: hour rows are site totals; filters need interval=date");
+        if (q->all || q->to - q->from + 1 > HZ_QUERY_HOURS_MAX)
+            return hz_err_set(err, HZ_EINVAL, "interval: hour is limited to %d days",
+                              HZ_QUERY_HOURS_MAX);
+    }
+    if (q->order_metric == -2) {
+        /* Plausible sorts by visitors; without visitors, by the first metric. */
+        q->order_metric = (int)q->metrics[0];
+        for (int i = 0; i < q->nmetrics; i++)
+            if (q->metrics[i] == HZ_M_VISITORS)
+                q->order_metric = HZ_M_VISITORS;
+        q->order_desc = 1;
+    }
+    return 0;
+}
+
+/* Adds metric m to q once. */
+static int
+api_add_metric(struct hz_query *q, int m, struct hz_err *err)
+{
+    if (m < 0)
+        return hz_err_set(err, HZ_EINVAL, "metrics: unknown metric");
+    for (int i = 0; i < q->nmetrics; i++)
+        if ((int)q->metrics[i] == m)
+            return hz_err_set(err, HZ_EINVAL, "metrics: %s is listed twice",
+                              hz_query_metric_name((enum hz_metric)m));
+    q->metrics[q->nmetrics++] = (enum hz_metric)m;
+    return 0;
+}
+
+/* Adds value (v, len) to filter f. */
+static int
+api_filter_value(struct hz_filter *f, const char *v, size_t len, struct hz_err *err)
+{
+    if (f->nvalues >= HZ_FILTER_VALUES_MAX)
+        return hz_err_set(err, HZ_EINVAL, "filters: at most %d values per filter",
+                          HZ_FILTER_VALUES_MAX);
+    if (len >= HZ_FILTER_VALUE_MAX)
+        return hz_err_set(err, HZ_EINVAL, "filters: a value is longer than %d bytes",
+                          HZ_FILTER_VALUE_MAX - 1);
+    if (!hz_text_valid(v, len))
+        return hz_err_set(err, HZ_EINVAL, "filters: a value is not valid text");
+    memcpy(f->values[f->nvalues], v, len);
+    f->values[f->nvalues][len] = '\0';
+    f->nvalues++;
+    return 0;
+}
+
+/* ================================================================ v1 */
+
+enum {
+    R_AGG = 1 << HZ_API_AGGREGATE,
+    R_TS = 1 << HZ_API_TIMESERIES,
+    R_BD = 1 << HZ_API_BREAKDOWN,
+    R_RT = 1 << HZ_API_REALTIME,
+    R_FUN = 1 << HZ_API_FUNNELS,
+    R_PATH = 1 << HZ_API_PATHS,
+    R_FILT = 1 << HZ_API_FILTERED,
+    R_STATS = R_AGG | R_TS | R_BD,
+    R_RANGE = R_STATS | R_FUN | R_PATH | R_FILT,
+};
+
+enum {
+    P_SITE,
+    P_PERIOD,
+    P_DATE,
+    P_METRICS,
+    P_PROPERTY,
+    P_FILTERS,
+    P_INTERVAL,
+    P_LIMIT,
+    P_PAGE,
+    P_COMPARE,
+    P_FORMAT,
+    P_IMPORTED,
+    P_FUNNEL,
+    P_COUNT
+};
+
+/* clang-format off */
+static const struct {
+    const char *name;
+    unsigned routes;
+} v1_params[P_COUNT] = {
+    [P_SITE]     = { "site_id",       R_RANGE | R_RT },
+    [P_PERIOD]   = { "period",        R_RANGE },
+    [P_DATE]     = { "date",          R_RANGE },
+    [P_METRICS]  = { "metrics",       R_STATS },
+    [P_PROPERTY] = { "property",      R_BD },
+    [P_FILTERS]  = { "filters",       R_STATS },
+    [P_INTERVAL] = { "interval",      R_TS },
+    [P_LIMIT]    = { "limit",         R_BD | R_PATH },
+    [P_PAGE]     = { "page",          R_BD | R_PATH }, /* paths: the page path */
+    [P_COMPARE]  = { "compare",       R_AGG },
+    [P_FORMAT]   = { "format",        R_BD },
+    [P_IMPORTED] = { "with_imported", R_STATS },
+    [P_FUNNEL]   = { "funnel",        R_FUN },
+};
+/* clang-format on */
+
+struct v1_vals {
+    char pool[HZ_API_QUERY_MAX + P_COUNT];
+    size_t used;
+    const char *val[P_COUNT]; /* NUL-terminated, into pool; NULL when absent */
+    size_t len[P_COUNT];
+};
+
+/* 1 if (s, len) is a short lowercase identifier, safe to echo in a message. */
+static int
+api_echoable(const char *s, size_t len)
+{
+    if (len == 0 || len > 32)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Splits and decodes qs into vv. */
+static int
+v1_split(enum hz_api_route route, const char *qs, size_t len, struct v1_vals *vv,
+         struct hz_err *err)
+{
+    size_t i = 0;
+
+    memset(vv->val, 0, sizeof(vv->val));
+    vv->used = 0;
+    if (len > HZ_API_QUERY_MAX)
+        return hz_err_set(err, HZ_EINVAL, "query: longer than %d bytes", HZ_API_QUERY_MAX);
+    /* Pairs are split on the raw bytes, before decoding, so an encoded
+     * "%26" or "%3D" inside a value stays part of that value. */
+    while (i < len) {
+        const char *pair = qs + i, *amp = memchr(pair, '&', len - i);
+        size_t plen = amp ? (size_t)(amp - pair) : len - i;
+        const char *eq = memchr(pair, '=', plen);
+        size_t klen = eq ? (size_t)(eq - pair) : plen;
+        char key[40];
+        long kl, vl;
+        int p;
+
+        i += plen + 1;
+        if (plen == 0)
+            continue; /* "a=1&&b=2" */
+        kl = hz_pct_decode(key, sizeof(key) - 1, pair, klen, 1);
+        if (kl < 0)
+            return hz_err_set(err, HZ_EINVAL, "query: unknown parameter");
+        key[kl] = '\0';
+        for (p = 0; p < P_COUNT; p++)
+            if (strcmp(key, v1_params[p].name) == 0)
+                break;
+        if (p == P_COUNT || !(v1_params[p].routes & (1u << route))) {
+            if (api_echoable(key, (size_t)kl))
+                return hz_err_set(err, HZ_EINVAL, "%s: unknown parameter", key);
+            return hz_err_set(err, HZ_EINVAL, "query: unknown parameter");
+        }
+        if (vv->val[p] != NULL)
+            return hz_err_set(err, HZ_EINVAL, "%s: given more than once", key);
+        /* Decoded values are never longer than encoded ones, and the whole
+         * query is capped, so the pool always has room. */
+        char *out = vv->pool + vv->used;
+        size_t cap = sizeof(vv->pool) - vv->used - 1;
+        vl = eq ? hz_pct_decode(out, cap, eq + 1, plen - klen - 1, 1) : 0;
+        if (vl < 0)
+            return hz_err_set(err, HZ_EINVAL, "%s: bad percent-encoding", key);
+        if (!hz_text_valid(out, (size_t)vl))
+            return hz_err_set(err, HZ_EINVAL, "%s: not valid UTF-8 text", key);
+        out[vl] = '\0';
+        vv->val[p] = out;
+        vv->len[p] = (size_t)vl;
+        vv->used += (size_t)vl + 1;
+    }
+    return 0;
+}
+
+/* v1 filters: "event:page==/a|/b;event:page!=/c" ('~' is contains). */
+static int
+v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        const char *f = s + i, *semi = memchr(f, ';', len - i);
+        size_t flen = semi ? (size_t)(semi - f) : len - i;
+        size_t k = 0;
+        struct hz_filter *fl;
+        int prop, glob = 0;
+
+        i += flen + 1;
+        if (flen == 0)
+            continue;
+        if (q->nfilters >= HZ_FILTERS_MAX)
+            return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FILTERS_MAX);
+        /* The property name runs up to the operator. */
+        while (k < flen && (islower((unsigned char)f[k]) || f[k] == ':' || f[k] == '_'))
+            k++;
+        if ((prop = hz_query_prop_find(f, k)) < 0)
+            return hz_err_set(err, HZ_EINVAL, "filters: unknown property");
+        fl = &q->filters[q->nfilters];
+        memset(fl, 0, sizeof(*fl));
+        fl->prop = (enum hz_prop)prop;
+        if (flen - k >= 2 && memcmp(f + k, "==", 2) == 0) {
+            fl->op = HZ_FOP_IS;
+            k += 2;
+        } else if (flen - k >= 2 && memcmp(f + k, "!=", 2) == 0) {
+            fl->op = HZ_FOP_IS_NOT;
+            k += 2;
+        } else if (flen - k >= 1 && f[k] == '~') {
+            fl->op = HZ_FOP_CONTAINS;
+            k += 1;
+        } else {
+            return hz_err_set(err, HZ_EINVAL, "filters: expected ==, != or ~ after %s",
+                              hz_query_prop_name(fl->prop));
+        }
+        while (k <= flen) {
+            const char *v = f + k, *bar = memchr(v, '|', flen - k);
+            size_t vlen = bar ? (size_t)(bar - v) : flen - k;
+            if (memchr(v, '*', vlen) != NULL)
+                glob = 1;
+            if (api_filter_value(fl, v, vlen, err) != 0)
+                return HZ_EINVAL;
+            k += vlen + 1;
+        }
+        /* Plausible's v1 wildcards: any '*' in a value turns the filter into
+         * a glob, where '*' matches any run of characters, slashes included. */
+        if (glob && fl->op != HZ_FOP_CONTAINS)
+            fl->op = fl->op == HZ_FOP_IS ? HZ_FOP_GLOB : HZ_FOP_NOT_GLOB;
+        q->nfilters++;
+    }
+    return 0;
+}
+
+/* v1 "metrics=a,b,c": each name must be known and listed once. */
+static int
+v1_metrics(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
+{
+    size_t i = 0;
+
+    while (i <= len) {
+        const char *m = s + i, *comma = memchr(m, ',', len - i);
+        size_t mlen = comma ? (size_t)(comma - m) : len - i;
+        if (api_add_metric(q, hz_query_metric_find(m, mlen), err) != 0)
+            return HZ_EINVAL;
+        i += mlen + 1;
+    }
+    return 0;
+}
+
+/* Reads a decimal parameter in [min, max]. */
+static int
+v1_number(const char *v, const char *name, long long min, long long max, uint64_t *out,
+          struct hz_err *err)
+{
+    const char *es = NULL;
+    long long n = hz_strtonum(v, min, max, &es);
+
+    if (es != NULL)
+        return hz_err_set(err, HZ_EINVAL, "%s: expected an integer from %lld to %lld", name, min,
+                          max);
+    *out = (uint64_t)n;
+    return 0;
+}
+
+/*
+ * v1: split and decode the query string, then read the parameters in a
+ * fixed order (site, period and date, metrics, property, filters, interval,
+ * compare, format, limit and page, route extras) so that the first error
+ * reported is the most basic one. api_finish then checks the combination.
+ */
+int
+hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struct hz_config *cfg,
+                int64_t now, struct hz_query *q, struct hz_err *err)
+{
+    struct v1_vals *vv = calloc(1, sizeof(*vv));
+    const char *const *v;
+    uint64_t page = 1;
+    int rc = HZ_EINVAL;
+
+    if (vv == NULL)
+        return hz_err_set(err, ENOMEM, "query: out of memory");
+    api_query_init(q);
+    v = vv->val;
+    if (route == HZ_API_SITES || route == HZ_API_V2 || (unsigned)route > HZ_API_V2) {
+        hz_err_set(err, HZ_EINVAL, "query: not a v1 stats route");
+        goto done;
+    }
+    if (v1_split(route, qs, len, vv, err) != 0)
+        goto done;
+    if (v[P_SITE] == NULL) {
+        hz_err_set(err, HZ_EINVAL, "site_id: required");
+        goto done;
+    }
+    if (api_site(cfg, v[P_SITE], vv->len[P_SITE], now, q, err) != 0)
+        goto done;
+    if (route == HZ_API_REALTIME) {
+        rc = 0; /* the site is all realtime takes */
+        goto done;
+    }
+    switch (route) {
+    case HZ_API_TIMESERIES:
+        q->kind = HZ_Q_TIMESERIES;
+        break;
+    case HZ_API_BREAKDOWN:
+        q->kind = HZ_Q_BREAKDOWN;
+        break;
+    default:
+        q->kind = HZ_Q_AGGREGATE;
+        break;
+    }
+    /* Period and range. A period name longer than any known one is refused
+     * before it is copied. */
+    if (v[P_PERIOD] != NULL && vv->len[P_PERIOD] >= sizeof(q->period)) {
+        hz_err_set(err, HZ_EINVAL,
+                   "period: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year or custom");
+        goto done;
+    }
+    (void)hz_strlcpy(q->period, v[P_PERIOD] ? v[P_PERIOD] : "30d", sizeof(q->period));
+    if (hz_query_period(q->period, v[P_DATE], q->today, &q->from, &q->to, err) != 0)
+        goto done;
+    /* Metrics, property, filters. */
+    if (v[P_METRICS] != NULL && v1_metrics(v[P_METRICS], vv->len[P_METRICS], q, err) != 0)
+        goto done;
+    if (route == HZ_API_BREAKDOWN) {
+        int p;
+        if (v[P_PROPERTY] == NULL) {
+            hz_err_set(err, HZ_EINVAL, "property: required");
+            goto done;
+        }
+        if ((p = hz_query_prop_find(v[P_PROPERTY], vv->len[P_PROPERTY])) < 0) {
+            hz_err_set(err, HZ_EINVAL, "property: unknown property");
+            goto done;
+        }
+        q->prop = (enum hz_prop)p;
+    }
+    if (v[P_FILTERS] != NULL && v1_filters(v[P_FILTERS], vv->len[P_FILTERS], q, err) != 0)
+        goto done;
+    if (v[P_INTERVAL] != NULL) {
+        if (strcmp(v[P_INTERVAL], "date") == 0 || strcmp(v[P_INTERVAL], "day") == 0) {
+            q->interval = HZ_IV_DATE;
+        } else if (strcmp(v[P_INTERVAL], "hour") == 0) {
+            q->interval = HZ_IV_HOUR;
+        } else if (strcmp(v[P_INTERVAL], "month") == 0) {
+            q->interval = HZ_IV_MONTH;
+        } else {
+            hz_err_set(err, HZ_EINVAL, "interval: expected date, hour or month");
+            goto done;
+        }
+    } else {
+        /* Hourly for one day, as Plausible; but hour rows are site totals,
+         * so a filtered day stays a single daily bucket. */
+        q->interval = q->from == q->to ? HZ_IV_HOUR : HZ_IV_DATE;
+        if (q->interval == HZ_IV_HOUR && q->nfilters > 0)
+            q->interval = HZ_IV_DATE;
+    }
+    if (v[P_COMPARE] != NULL) {
+        if (strcmp(v[P_COMPARE], "previous_period") != 0) {
+            hz_err_set(err, HZ_EINVAL, "compare: expected previous_period");
+            goto done;
+        }
+        q->compare = 1;
+    }
+    if (v[P_FORMAT] != NULL) {
+        if (strcmp(v[P_FORMAT], "csv") == 0) {
+            q->csv = 1;
+        } else if (strcmp(v[P_FORMAT], "json") != 0) {
+            hz_err_set(err, HZ_EINVAL, "format: expected json or csv");
+            goto done;
+        }
+    }
+    if (v[P_IMPORTED] != NULL && strcmp(v[P_IMPORTED], "true") != 0 &&
+        strcmp(v[P_IMPORTED], "false") != 0) {
+        hz_err_set(err, HZ_EINVAL, "with_imported: expected true or false");
+        goto done;
+    }
+    if (v[P_LIMIT] != NULL &&
+        v1_number(v[P_LIMIT], "limit", 1, HZ_QUERY_LIMIT_MAX, &q->limit, err) != 0)
+        goto done;
+    if (route == HZ_API_PATHS) {
+        /* On paths, "page" is the page path, not a page number. */
+        if (v[P_LIMIT] == NULL)
+            q->limit = 10;
+        if (v[P_PAGE] == NULL) {
+            hz_err_set(err, HZ_EINVAL, "page: required");
+            goto done;
+        }
+        if (v[P_PAGE][0] != '/' || vv->len[P_PAGE] >= sizeof(q->page)) {
+            hz_err_set(err, HZ_EINVAL, "page: expected a path starting with / (under %zu bytes)",
+                       sizeof(q->page));
+            goto done;
+        }
+        memcpy(q->page, v[P_PAGE], vv->len[P_PAGE] + 1);
+    } else if (v[P_PAGE] != NULL) {
+        /* 1-based pages of `limit` rows; both are bounded, so no overflow. */
+        if (v1_number(v[P_PAGE], "page", 1, 1000000, &page, err) != 0)
+            goto done;
+        q->offset = (page - 1) * q->limit;
+    }
+    if (v[P_FUNNEL] != NULL) {
+        const struct hz_site *s = hz_cfg_site(cfg, q->site, strlen(q->site));
+        for (int f = 0; s != NULL && f < s->nfunnels; f++)
+            if (strcmp(s->funnels[f].name, v[P_FUNNEL]) == 0)
+                q->funnel = f;
+        if (q->funnel < 0) {
+            hz_err_set(err, HZ_EINVAL, "funnel: unknown funnel");
+            goto done;
+        }
+    }
+    rc = api_finish(q, cfg, err);
+done:
+    free(vv);
+    return rc;
+}
+
+/* ================================================================ v2 */
+
+static const char *const v2_ops[] = {
+    [HZ_FOP_IS] = "is",   [HZ_FOP_IS_NOT] = "is_not", [HZ_FOP_CONTAINS] = "contains",
+    [HZ_FOP_GLOB] = NULL, [HZ_FOP_NOT_GLOB] = NULL,
+};
+
+/*
+ * v2 date_range: a period name (relative to date or today), "all" (resolved
+ * by the engine against the first day with data), or [from, to] dates.
+ * The messages name date_range, not period/date, because that is the v2 field.
+ */
+static int
+v2_date_range(json_t *dr, struct hz_query *q, const char *date, struct hz_err *err)
+{
+    if (json_is_string(dr)) {
+        const char *s = json_string_value(dr);
+        if (strcmp(s, "all") == 0) {
+            q->all = 1;
+            (void)hz_strlcpy(q->period, "all", sizeof(q->period));
+            q->from = q->to = q->today;
+            return 0;
+        }
+        if (strlen(s) >= sizeof(q->period) || strcmp(s, "custom") == 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "date_range: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, "
+                              "year, all or [from, to]");
+        (void)hz_strlcpy(q->period, s, sizeof(q->period));
+        if (hz_query_period(s, date, q->today, &q->from, &q->to, err) != 0) {
+            if (strncmp(err ? err->msg : "", "date:", 5) == 0)
+                return HZ_EINVAL;
+            return hz_err_set(err, HZ_EINVAL,
+                              "date_range: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, "
+                              "year, all or [from, to]");
+        }
+        return 0;
+    }
+    if (json_is_array(dr) && json_array_size(dr) == 2 && json_is_string(json_array_get(dr, 0)) &&
+        json_is_string(json_array_get(dr, 1))) {
+        char both[32];
+        const char *a = json_string_value(json_array_get(dr, 0));
+        const char *b = json_string_value(json_array_get(dr, 1));
+        if (strlen(a) != 10 || strlen(b) != 10)
+            return hz_err_set(err, HZ_EINVAL,
+                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+        (void)snprintf(both, sizeof(both), "%s,%s", a, b);
+        (void)hz_strlcpy(q->period, "custom", sizeof(q->period));
+        if (hz_query_period("custom", both, q->today, &q->from, &q->to, err) != 0) {
+            if (strstr(err ? err->msg : "", "after") != NULL)
+                return hz_err_set(err, HZ_EINVAL, "date_range: the start is after the end");
+            return hz_err_set(err, HZ_EINVAL,
+                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+        }
+        return 0;
+    }
+    return hz_err_set(err, HZ_EINVAL,
+                      "date_range: expected a period name or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+}
+
+/*
+ * v2 dimensions: none (aggregate), one time dimension (timeseries) or one
+ * property (breakdown). Two are a cross-tab and refused. *auto_iv is set for
+ * "time", whose interval the range decides (hours for one day).
+ */
+static int
+v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err)
+{
+    const char *d;
+    int p;
+
+    if (!json_is_array(dims))
+        return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
+    if (json_array_size(dims) == 0) {
+        q->kind = HZ_Q_AGGREGATE;
+        return 0;
+    }
+    if (json_array_size(dims) > 1)
+        return hz_err_set(err, HZ_EINVAL,
+                          "dimensions: more than one dimension is a cross-tab; haze keeps "
+                          "marginals only (one dimension at a time)");
+    if (!json_is_string(json_array_get(dims, 0)))
+        return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
+    d = json_string_value(json_array_get(dims, 0));
+    if (strcmp(d, "time") == 0 || strcmp(d, "time:day") == 0) {
+        q->kind = HZ_Q_TIMESERIES;
+        *auto_iv = d[4] == '\0';
+        q->interval =
+            strcmp(d, "time") == 0 && q->from == q->to && !q->all ? HZ_IV_HOUR : HZ_IV_DATE;
+        return 0;
+    }
+    if (strcmp(d, "time:hour") == 0 || strcmp(d, "time:month") == 0) {
+        q->kind = HZ_Q_TIMESERIES;
+        q->interval = d[5] == 'h' ? HZ_IV_HOUR : HZ_IV_MONTH;
+        return 0;
+    }
+    if ((p = hz_query_prop_find(d, strlen(d))) < 0)
+        return hz_err_set(err, HZ_EINVAL, "dimensions: unknown dimension");
+    q->kind = HZ_Q_BREAKDOWN;
+    q->prop = (enum hz_prop)p;
+    return 0;
+}
+
+/*
+ * v2 filters: a list of [operator, dimension, [values]]. Only simple
+ * filters: logical and/or/not would combine dimensions, which haze cannot
+ * answer from marginals without risking a cross-tab.
+ */
+static int
+v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
+{
+    size_t i;
+    json_t *f;
+
+    if (!json_is_array(fs))
+        return hz_err_set(err, HZ_EINVAL, "filters: expected an array");
+    json_array_foreach (fs, i, f) {
+        struct hz_filter *fl;
+        const char *op, *dim;
+        json_t *vals, *v;
+        size_t j;
+        int p, o = -1;
+
+        if (q->nfilters >= HZ_FILTERS_MAX)
+            return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FILTERS_MAX);
+        if (!json_is_array(f) || json_array_size(f) < 1 || !json_is_string(json_array_get(f, 0)))
+            return hz_err_set(err, HZ_EINVAL, "filters: expected [operator, dimension, [values]]");
+        op = json_string_value(json_array_get(f, 0));
+        if (strcmp(op, "and") == 0 || strcmp(op, "or") == 0 || strcmp(op, "not") == 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "filters: and/or/not are not supported; list simple filters");
+        for (int k = 0; k < (int)(sizeof(v2_ops) / sizeof(v2_ops[0])); k++)
+            if (v2_ops[k] != NULL && strcmp(v2_ops[k], op) == 0)
+                o = k;
+        if (o < 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "filters: operator not supported (is, is_not, "
+                              "contains)");
+        if (json_array_size(f) != 3 || !json_is_string(json_array_get(f, 1)) ||
+            !json_is_array(json_array_get(f, 2)))
+            return hz_err_set(err, HZ_EINVAL, "filters: expected [operator, dimension, [values]]");
+        dim = json_string_value(json_array_get(f, 1));
+        if ((p = hz_query_prop_find(dim, strlen(dim))) < 0)
+            return hz_err_set(err, HZ_EINVAL, "filters: unknown dimension");
+        fl = &q->filters[q->nfilters];
+        memset(fl, 0, sizeof(*fl));
+        fl->prop = (enum hz_prop)p;
+        fl->op = (enum hz_fop)o;
+        vals = json_array_get(f, 2);
+        if (json_array_size(vals) == 0)
+            return hz_err_set(err, HZ_EINVAL, "filters: expected at least one value");
+        json_array_foreach (vals, j, v) {
+            if (!json_is_string(v))
+                return hz_err_set(err, HZ_EINVAL, "filters: values must be strings");
+            if (api_filter_value(fl, json_string_value(v), json_string_length(v), err) != 0)
+                return HZ_EINVAL;
+        }
+        q->nfilters++;
+    }
+    return 0;
+}
+
+/*
+ * v2 order_by: one [name, direction] entry naming a metric of the query
+ * or the breakdown's dimension (Plausible's rule: order by what is asked).
+ */
+static int
+v2_order_by(json_t *ob, struct hz_query *q, struct hz_err *err)
+{
+    json_t *e;
+    const char *name, *dir;
+    int m;
+
+    if (!json_is_array(ob) || json_array_size(ob) != 1)
+        return hz_err_set(err, HZ_EINVAL, "order_by: expected [[name, \"asc\"|\"desc\"]]");
+    e = json_array_get(ob, 0);
+    if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(json_array_get(e, 0)) ||
+        !json_is_string(json_array_get(e, 1)))
+        return hz_err_set(err, HZ_EINVAL, "order_by: expected [[name, \"asc\"|\"desc\"]]");
+    name = json_string_value(json_array_get(e, 0));
+    dir = json_string_value(json_array_get(e, 1));
+    if (strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0)
+        return hz_err_set(err, HZ_EINVAL, "order_by: direction is asc or desc");
+    q->order_desc = dir[0] == 'd';
+    if (q->kind == HZ_Q_BREAKDOWN && strcmp(name, hz_query_prop_name(q->prop)) == 0) {
+        q->order_metric = -1;
+        return 0;
+    }
+    m = hz_query_metric_find(name, strlen(name));
+    for (int i = 0; m >= 0 && i < q->nmetrics; i++)
+        if ((int)q->metrics[i] == m) {
+            q->order_metric = m;
+            return 0;
+        }
+    return hz_err_set(err, HZ_EINVAL, "order_by: must name a metric of the query or its dimension");
+}
+
+/* v2 pagination: limit 1..1000 and offset, integers only. */
+static int
+v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
+{
+    const char *k;
+    json_t *v;
+
+    if (!json_is_object(pg))
+        return hz_err_set(err, HZ_EINVAL, "pagination: expected {\"limit\": N, \"offset\": N}");
+    json_object_foreach (pg, k, v) {
+        json_int_t n;
+        if (strcmp(k, "limit") != 0 && strcmp(k, "offset") != 0)
+            return hz_err_set(err, HZ_EINVAL, "pagination: unknown field");
+        if (!json_is_integer(v))
+            return hz_err_set(err, HZ_EINVAL, "pagination: %s must be an integer", k);
+        n = json_integer_value(v);
+        if (k[0] == 'l') {
+            if (n < 1 || n > HZ_QUERY_LIMIT_MAX)
+                return hz_err_set(err, HZ_EINVAL, "pagination: limit is 1 to %d",
+                                  HZ_QUERY_LIMIT_MAX);
+            q->limit = (uint64_t)n;
+        } else {
+            if (n < 0 || n > 1000000)
+                return hz_err_set(err, HZ_EINVAL, "pagination: offset is 0 to 1000000");
+            q->offset = (uint64_t)n;
+        }
+    }
+    return 0;
+}
+
+/*
+ * v2 include: known booleans only; total_rows adds meta.total_rows, the
+ * others (imports, time_labels) have nothing to change in haze.
+ */
+static int
+v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
+{
+    const char *k;
+    json_t *v;
+
+    if (!json_is_object(inc))
+        return hz_err_set(err, HZ_EINVAL, "include: expected an object");
+    json_object_foreach (inc, k, v) {
+        if (strcmp(k, "total_rows") != 0 && strcmp(k, "imports") != 0 &&
+            strcmp(k, "time_labels") != 0)
+            return hz_err_set(err, HZ_EINVAL, "include: unknown field");
+        if (!json_is_boolean(v))
+            return hz_err_set(err, HZ_EINVAL, "include: %s must be true or false", k);
+        if (strcmp(k, "total_rows") == 0)
+            q->total_rows = json_is_true(v);
+    }
+    return 0;
+}
+
+/*
+ * v2: jansson parses the body (duplicate keys and NUL escapes refused, so
+ * no field can be read two ways); every top-level field must be known.
+ * Fields are then read in the same order as v1 and end in api_finish.
+ */
+int
+hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64_t now,
+                struct hz_query *q, struct hz_err *err)
+{
+    static const char *const known[] = {"site_id", "metrics",  "date_range", "date",   "dimensions",
+                                        "filters", "order_by", "pagination", "include"};
+    json_error_t je;
+    json_t *root, *v;
+    const char *k, *date = NULL;
+    int rc = HZ_EINVAL, auto_iv = 0;
+
+    api_query_init(q);
+    q->v2 = 1;
+    if (len > HZ_API_BODY_MAX)
+        return hz_err_set(err, HZ_EINVAL, "body: longer than %d bytes", HZ_API_BODY_MAX);
+    /* The position is safe to echo; jansson's text may quote the input. */
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL)
+        return hz_err_set(err, HZ_EINVAL, "body: invalid JSON at line %d, column %d", je.line,
+                          je.column);
+    if (!json_is_object(root)) {
+        hz_err_set(err, HZ_EINVAL, "body: expected a JSON object");
+        goto done;
+    }
+    json_object_foreach (root, k, v) {
+        size_t i;
+        for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            if (strcmp(k, known[i]) == 0)
+                break;
+        if (i == sizeof(known) / sizeof(known[0])) {
+            if (api_echoable(k, strlen(k)))
+                hz_err_set(err, HZ_EINVAL, "%s: unknown field", k);
+            else
+                hz_err_set(err, HZ_EINVAL, "body: unknown field");
+            goto done;
+        }
+    }
+    v = json_object_get(root, "site_id");
+    if (!json_is_string(v)) {
+        hz_err_set(err, HZ_EINVAL, "site_id: required (a string)");
+        goto done;
+    }
+    if (api_site(cfg, json_string_value(v), json_string_length(v), now, q, err) != 0)
+        goto done;
+    if ((v = json_object_get(root, "date")) != NULL) {
+        if (!json_is_string(v) || json_string_length(v) != 10) {
+            hz_err_set(err, HZ_EINVAL, "date: expected YYYY-MM-DD");
+            goto done;
+        }
+        date = json_string_value(v);
+    }
+    v = json_object_get(root, "metrics");
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        hz_err_set(err, HZ_EINVAL, "metrics: required (a non-empty array)");
+        goto done;
+    }
+    {
+        size_t i;
+        json_t *m;
+        json_array_foreach (v, i, m) {
+            if (!json_is_string(m)) {
+                hz_err_set(err, HZ_EINVAL, "metrics: expected names");
+                goto done;
+            }
+            if (api_add_metric(q, hz_query_metric_find(json_string_value(m), json_string_length(m)),
+                               err) != 0)
+                goto done;
+        }
+    }
+    v = json_object_get(root, "date_range");
+    if (v == NULL) {
+        hz_err_set(err, HZ_EINVAL, "date_range: required");
+        goto done;
+    }
+    if (v2_date_range(v, q, date, err) != 0)
+        goto done;
+    if ((v = json_object_get(root, "dimensions")) != NULL &&
+        v2_dimensions(v, q, &auto_iv, err) != 0)
+        goto done;
+    if ((v = json_object_get(root, "filters")) != NULL && v2_filters(v, q, err) != 0)
+        goto done;
+    if (auto_iv && q->nfilters > 0)
+        q->interval = HZ_IV_DATE; /* "time" picks hours for a day, but hours are totals only */
+    if ((v = json_object_get(root, "order_by")) != NULL && v2_order_by(v, q, err) != 0)
+        goto done;
+    if ((v = json_object_get(root, "pagination")) != NULL && v2_pagination(v, q, err) != 0)
+        goto done;
+    if ((v = json_object_get(root, "include")) != NULL && v2_include(v, q, err) != 0)
+        goto done;
+    rc = api_finish(q, cfg, err);
+done:
+    json_decref(root);
+    return rc;
+}
+
+/* ================================================================ rendering */
+
+/* {"error":msg}: the only body of a 4xx/5xx answer. */
+void
+hz_api_error(struct hz_jsonw *w, const char *msg)
+{
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "error");
+    hz_jsonw_cstr(w, msg);
+    hz_jsonw_obj_end(w);
+}
+
+/* Writes a metric value: null, an integer, or fixed decimals. */
+static void
+api_mval(struct hz_jsonw *w, const struct hz_mval *v)
+{
+    if (v->null)
+        hz_jsonw_null(w);
+    else if (v->decimals == 0)
+        hz_jsonw_int(w, (int64_t)v->v);
+    else
+        hz_jsonw_fixed(w, v->v, v->decimals);
+}
+
+/* One row's value for display: the row's own value string. */
+static void
+api_row_value(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
+{
+    size_t len;
+    const char *v = hz_qres_value(r, i, &len);
+
+    hz_jsonw_str(w, v, len);
+}
+
+/* v1 aggregate body: {"metric":{"value":v[,"change":c]}} per metric. */
+static void
+api_v1_aggregate(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
+{
+    enum hz_prop vp = hz_query_value_prop(q);
+
+    hz_jsonw_key(w, "results");
+    hz_jsonw_obj_begin(w);
+    for (int i = 0; i < q->nmetrics; i++) {
+        struct hz_mval cur, prev;
+        hz_query_value(vp, q->metrics[i], &r->total, &cur);
+        hz_jsonw_key(w, hz_query_metric_name(q->metrics[i]));
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "value");
+        api_mval(w, &cur);
+        if (q->compare) {
+            hz_query_value(vp, q->metrics[i], &r->prev, &prev);
+            hz_jsonw_key(w, "change");
+            if (!r->has_prev || cur.null || prev.null)
+                hz_jsonw_null(w);
+            else if (q->metrics[i] == HZ_M_EXIT_RATE)
+                hz_jsonw_fixed(w, hz_query_change(q->metrics[i], &cur, &prev), 1);
+            else
+                hz_jsonw_int(w, (int64_t)hz_query_change(q->metrics[i], &cur, &prev));
+        }
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_obj_end(w);
+}
+
+/*
+ * v1 shapes (Plausible's):
+ *   aggregate   {"results":{"visitors":{"value":30,"change":275}},["folded":n]}
+ *   timeseries  {"results":[{"date":"2026-11-25","visitors":20}],["folded":n]}
+ *   breakdown   {"results":[{"page":"/x","visitors":7}],"folded":n}
+ * "folded" is there whenever rows could have been folded (breakdowns and
+ * filtered questions).
+ */
+void
+hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
+{
+    enum hz_prop vp = hz_query_value_prop(q);
+
+    hz_jsonw_obj_begin(w);
+    if (q->kind == HZ_Q_AGGREGATE) {
+        api_v1_aggregate(w, q, r);
+    } else {
+        hz_jsonw_key(w, "results");
+        hz_jsonw_arr_begin(w);
+        for (size_t k = r->first; k < r->first + r->count; k++) {
+            size_t i = r->order[k];
+            hz_jsonw_obj_begin(w);
+            hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : hz_query_prop_short(q->prop));
+            api_row_value(w, r, i);
+            for (int m = 0; m < q->nmetrics; m++) {
+                struct hz_mval mv;
+                hz_query_value(vp, q->metrics[m], &r->rows[i], &mv);
+                hz_jsonw_key(w, hz_query_metric_name(q->metrics[m]));
+                api_mval(w, &mv);
+            }
+            hz_jsonw_obj_end(w);
+        }
+        hz_jsonw_arr_end(w);
+    }
+    if (q->kind == HZ_Q_BREAKDOWN || q->nfilters > 0) {
+        hz_jsonw_key(w, "folded");
+        hz_jsonw_uint(w, r->folded);
+    }
+    hz_jsonw_obj_end(w);
+}
+
+/*
+ * CSV: a header row (the property's short name, then the metrics) and one
+ * line per row of the requested page; null metrics are empty cells.
+ */
+void
+hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
+{
+    enum hz_prop vp = hz_query_value_prop(q);
+    const char *key = q->kind == HZ_Q_TIMESERIES ? "date" : hz_query_prop_short(vp);
+
+    hz_csv_text(c, key, strlen(key));
+    for (int m = 0; m < q->nmetrics; m++)
+        hz_csv_text(c, hz_query_metric_name(q->metrics[m]),
+                    strlen(hz_query_metric_name(q->metrics[m])));
+    hz_csv_eol(c);
+    for (size_t k = r->first; k < r->first + r->count; k++) {
+        size_t i = r->order[k], len;
+        const char *v = hz_qres_value(r, i, &len);
+        hz_csv_text(c, v, len);
+        for (int m = 0; m < q->nmetrics; m++) {
+            struct hz_mval mv;
+            hz_query_value(vp, q->metrics[m], &r->rows[i], &mv);
+            if (mv.null)
+                hz_csv_empty(c);
+            else
+                hz_csv_fixed(c, mv.v, mv.decimals);
+        }
+        hz_csv_eol(c);
+    }
+}
+
+/* Writes q's filters back in v2 form. */
+static void
+api_v2_filters(struct hz_jsonw *w, const struct hz_query *q)
+{
+    hz_jsonw_arr_begin(w);
+    for (int f = 0; f < q->nfilters; f++) {
+        const struct hz_filter *fl = &q->filters[f];
+        const char *op = fl->op == HZ_FOP_GLOB       ? "matches_wildcard"
+                         : fl->op == HZ_FOP_NOT_GLOB ? "matches_wildcard_not"
+                                                     : v2_ops[fl->op];
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_cstr(w, op);
+        hz_jsonw_cstr(w, hz_query_prop_name(fl->prop));
+        hz_jsonw_arr_begin(w);
+        for (int v = 0; v < fl->nvalues; v++)
+            hz_jsonw_cstr(w, fl->values[v]);
+        hz_jsonw_arr_end(w);
+        hz_jsonw_arr_end(w);
+    }
+    hz_jsonw_arr_end(w);
+}
+
+/* "metrics":[...] of one v2 result row, in the query's order. */
+static void
+api_v2_metrics(struct hz_jsonw *w, const struct hz_query *q, enum hz_prop vp,
+               const struct hz_qrow *row)
+{
+    hz_jsonw_key(w, "metrics");
+    hz_jsonw_arr_begin(w);
+    for (int m = 0; m < q->nmetrics; m++) {
+        struct hz_mval mv;
+        hz_query_value(vp, q->metrics[m], row, &mv);
+        api_mval(w, &mv);
+    }
+    hz_jsonw_arr_end(w);
+}
+
+/*
+ * v2 shape (Plausible's): results[{dimensions, metrics}], meta, query.
+ * The query echo carries the resolved date range as dates.
+ */
+void
+hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
+          uint64_t min_visitors)
+{
+    enum hz_prop vp = hz_query_value_prop(q);
+    char d[11];
+
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "results");
+    hz_jsonw_arr_begin(w);
+    if (q->kind == HZ_Q_AGGREGATE) {
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "dimensions");
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_arr_end(w);
+        api_v2_metrics(w, q, vp, &r->total);
+        hz_jsonw_obj_end(w);
+    } else {
+        for (size_t k = r->first; k < r->first + r->count; k++) {
+            size_t i = r->order[k];
+            hz_jsonw_obj_begin(w);
+            hz_jsonw_key(w, "dimensions");
+            hz_jsonw_arr_begin(w);
+            api_row_value(w, r, i);
+            hz_jsonw_arr_end(w);
+            api_v2_metrics(w, q, vp, &r->rows[i]);
+            hz_jsonw_obj_end(w);
+        }
+    }
+    hz_jsonw_arr_end(w);
+
+    hz_jsonw_key(w, "meta");
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "folded_rows");
+    hz_jsonw_uint(w, r->folded);
+    hz_jsonw_key(w, "min_visitors");
+    hz_jsonw_uint(w, min_visitors);
+    if (q->total_rows) {
+        hz_jsonw_key(w, "total_rows");
+        hz_jsonw_uint(w, q->kind == HZ_Q_AGGREGATE ? 1 : r->total_rows);
+    }
+    hz_jsonw_obj_end(w);
+
+    hz_jsonw_key(w, "query");
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "site_id");
+    hz_jsonw_cstr(w, q->site);
+    hz_jsonw_key(w, "metrics");
+    hz_jsonw_arr_begin(w);
+    for (int m = 0; m < q->nmetrics; m++)
+        hz_jsonw_cstr(w, hz_query_metric_name(q->metrics[m]));
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "date_range");
+    hz_jsonw_arr_begin(w);
+    hz_date_format(r->from, d);
+    hz_jsonw_cstr(w, d);
+    hz_date_format(r->to, d);
+    hz_jsonw_cstr(w, d);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "dimensions");
+    hz_jsonw_arr_begin(w);
+    if (q->kind == HZ_Q_BREAKDOWN)
+        hz_jsonw_cstr(w, hz_query_prop_name(q->prop));
+    else if (q->kind == HZ_Q_TIMESERIES)
+        hz_jsonw_cstr(w, q->interval == HZ_IV_HOUR    ? "time:hour"
+                         : q->interval == HZ_IV_MONTH ? "time:month"
+                                                      : "time:day");
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "filters");
+    api_v2_filters(w, q);
+    if (q->kind == HZ_Q_BREAKDOWN) {
+        hz_jsonw_key(w, "order_by");
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_cstr(w, q->order_metric < 0
+                             ? hz_query_prop_name(q->prop)
+                             : hz_query_metric_name((enum hz_metric)q->order_metric));
+        hz_jsonw_cstr(w, q->order_desc ? "desc" : "asc");
+        hz_jsonw_arr_end(w);
+        hz_jsonw_arr_end(w);
+        hz_jsonw_key(w, "pagination");
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "limit");
+        hz_jsonw_uint(w, q->limit);
+        hz_jsonw_key(w, "offset");
+        hz_jsonw_uint(w, q->offset);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_obj_end(w);
+    hz_jsonw_obj_end(w);
+}
+
+/* Percent with one decimal of a / b, 0 when b is 0. */
+static double
+api_pct1(uint64_t a, uint64_t b)
+{
+    return b == 0 ? 0 : (double)a * 100.0 / (double)b;
+}
+
+/* Seconds (rounded) of the q-quantile of a histogram, or null when empty. */
+static void
+api_seconds(struct hz_jsonw *w, const uint64_t hist[HZ_HIST_BUCKETS], double q)
+{
+    uint64_t n = 0;
+
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        n += hist[b];
+    if (n == 0)
+        hz_jsonw_null(w);
+    else
+        hz_jsonw_int(w, (int64_t)((hz_hist_quantile(hist, q) + 500) / 1000));
+}
+
+/*
+ * Funnel steps with conversions from the previous and the first step, the
+ * drop-off (how many of the previous step did not get here), its rate, and
+ * the median / p75 time from the previous step. biggest_dropoff_step names
+ * the step that lost the most people, so the page can highlight it.
+ */
+void
+hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
+               struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX])
+{
+    char d[11];
+
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "results");
+    hz_jsonw_arr_begin(w);
+    for (int f = 0; f < site->nfunnels; f++) {
+        const struct hz_funnel *fn = &site->funnels[f];
+        const struct hz_funnel_step_counts *st = steps[f];
+        uint64_t worst = 0;
+        int worst_step = -1;
+
+        if (q->funnel >= 0 && q->funnel != f)
+            continue;
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "funnel");
+        hz_jsonw_cstr(w, fn->name);
+        hz_jsonw_key(w, "steps");
+        hz_jsonw_arr_begin(w);
+        for (int s = 0; s < fn->nsteps; s++) {
+            uint64_t v = st[s].visitors, prev = s > 0 ? st[s - 1].visitors : v;
+            uint64_t drop = s > 0 && prev > v ? prev - v : 0;
+            hz_jsonw_obj_begin(w);
+            hz_jsonw_key(w, "step");
+            hz_jsonw_int(w, s + 1);
+            hz_jsonw_key(w, "name");
+            hz_jsonw_cstr(w, fn->steps[s]);
+            hz_jsonw_key(w, "visitors");
+            hz_jsonw_uint(w, v);
+            hz_jsonw_key(w, "conversion_from_previous");
+            hz_jsonw_fixed(w, s == 0 ? 100.0 : api_pct1(v, prev), 1);
+            hz_jsonw_key(w, "conversion_from_first");
+            hz_jsonw_fixed(w, s == 0 ? 100.0 : api_pct1(v, st[0].visitors), 1);
+            hz_jsonw_key(w, "dropoff");
+            hz_jsonw_uint(w, drop);
+            hz_jsonw_key(w, "dropoff_rate");
+            hz_jsonw_fixed(w, s == 0 ? 0.0 : api_pct1(drop, prev), 1);
+            hz_jsonw_key(w, "median_seconds_from_previous");
+            if (s == 0)
+                hz_jsonw_null(w);
+            else
+                api_seconds(w, st[s].hist, 0.5);
+            hz_jsonw_key(w, "p75_seconds_from_previous");
+            if (s == 0)
+                hz_jsonw_null(w);
+            else
+                api_seconds(w, st[s].hist, 0.75);
+            hz_jsonw_obj_end(w);
+            if (s > 0 && drop > worst) {
+                worst = drop;
+                worst_step = s + 1;
+            }
+        }
+        hz_jsonw_arr_end(w);
+        hz_jsonw_key(w, "biggest_dropoff_step");
+        if (worst_step < 0)
+            hz_jsonw_null(w);
+        else
+            hz_jsonw_int(w, worst_step);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "date_range");
+    hz_jsonw_arr_begin(w);
+    hz_date_format(q->from, d);
+    hz_jsonw_cstr(w, d);
+    hz_date_format(q->to, d);
+    hz_jsonw_cstr(w, d);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_obj_end(w);
+}
+
+/* One side of a paths answer: [{"page":..,"count":n}] in r->order. */
+static void
+api_path_list(struct hz_jsonw *w, const char *key, const struct hz_qres *r)
+{
+    hz_jsonw_key(w, key);
+    hz_jsonw_arr_begin(w);
+    for (size_t k = r->first; k < r->first + r->count; k++) {
+        size_t i = r->order[k];
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "page");
+        api_row_value(w, r, i);
+        hz_jsonw_key(w, "count");
+        hz_jsonw_uint(w, r->rows[i].c.visitors);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+}
+
+/* A page's paths; every figure of a withheld page is null. */
+void
+hz_api_paths(struct hz_jsonw *w, const struct hz_query *q, const struct hz_paths *p)
+{
+    const struct hz_counts *c = &p->page.c;
+
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "page");
+    hz_jsonw_cstr(w, q->page);
+    hz_jsonw_key(w, "withheld");
+    hz_jsonw_bool(w, p->withheld);
+    hz_jsonw_key(w, "visitors");
+    if (p->withheld)
+        hz_jsonw_null(w);
+    else
+        hz_jsonw_uint(w, c->visitors);
+    hz_jsonw_key(w, "pageviews");
+    if (p->withheld)
+        hz_jsonw_null(w);
+    else
+        hz_jsonw_uint(w, c->pageviews);
+    hz_jsonw_key(w, "entries");
+    if (p->withheld)
+        hz_jsonw_null(w);
+    else
+        hz_jsonw_uint(w, p->page.entry.visits);
+    hz_jsonw_key(w, "exits");
+    if (p->withheld)
+        hz_jsonw_null(w);
+    else
+        hz_jsonw_uint(w, c->pageviews > c->outs ? c->pageviews - c->outs : 0);
+    api_path_list(w, "came_from", &p->from);
+    api_path_list(w, "went_to", &p->to);
+    hz_jsonw_key(w, "folded");
+    hz_jsonw_uint(w, p->folded);
+    hz_jsonw_obj_end(w);
+}
+
+/* Filtered traffic: the site's reasons by count, and the unknown-site total. */
+void
+hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *site,
+                const struct hz_qres *unknown)
+{
+    uint64_t total = 0;
+
+    (void)q;
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "results");
+    hz_jsonw_arr_begin(w);
+    for (size_t k = 0; k < site->norder; k++) {
+        size_t i = site->order[k];
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "reason");
+        api_row_value(w, site, i);
+        hz_jsonw_key(w, "events");
+        hz_jsonw_uint(w, site->rows[i].c.events);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+    for (size_t i = 0; i < unknown->n; i++)
+        total += unknown->rows[i].c.events;
+    hz_jsonw_key(w, "unknown_site");
+    hz_jsonw_uint(w, total);
+    hz_jsonw_obj_end(w);
+}
+
+/* A bare number, as Plausible's realtime endpoint. */
+void
+hz_api_realtime(struct hz_jsonw *w, uint64_t visitors)
+{
+    hz_jsonw_uint(w, visitors);
+}
+
+/*
+ * The configured sites with their zone, today's local date and funnels:
+ * what the page needs to build its pickers.
+ */
+void
+hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
+{
+    char d[11];
+
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "results");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++) {
+        const struct hz_site *s = &cfg->sites[i];
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "site_id");
+        hz_jsonw_cstr(w, s->name);
+        hz_jsonw_key(w, "timezone");
+        hz_jsonw_cstr(w, s->timezone);
+        hz_jsonw_key(w, "today");
+        hz_date_format(hz_api_today(s->timezone, now), d);
+        hz_jsonw_cstr(w, d);
+        hz_jsonw_key(w, "funnels");
+        hz_jsonw_arr_begin(w);
+        for (int f = 0; f < s->nfunnels; f++) {
+            hz_jsonw_obj_begin(w);
+            hz_jsonw_key(w, "name");
+            hz_jsonw_cstr(w, s->funnels[f].name);
+            hz_jsonw_key(w, "steps");
+            hz_jsonw_arr_begin(w);
+            for (int k = 0; k < s->funnels[f].nsteps; k++)
+                hz_jsonw_cstr(w, s->funnels[f].steps[k]);
+            hz_jsonw_arr_end(w);
+            hz_jsonw_obj_end(w);
+        }
+        hz_jsonw_arr_end(w);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "min_visitors");
+    hz_jsonw_int(w, cfg->min_visitors);
+    hz_jsonw_key(w, "retention_days");
+    hz_jsonw_int(w, cfg->retention_days);
+    hz_jsonw_obj_end(w);
+}
+
+/*
+ * A download name made only of [A-Za-z0-9.-] so that it can sit inside a
+ * quoted Content-Disposition value as is.
+ */
+void
+hz_api_csv_filename(char *out, size_t cap, const struct hz_query *q)
+{
+    char from[11], to[11];
+    const char *prop = hz_query_prop_short(q->prop);
+
+    hz_date_format(q->from, from);
+    hz_date_format(q->to, to);
+    (void)snprintf(out, cap, "haze-%s-%s-%s-%s.csv", q->site, prop[0] ? prop : "totals", from, to);
+    for (char *p = out; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-'))
+            *p = '_';
+}
+
+/* ================================================================ privacy.json */
+
+/* clang-format off */
+/* What each stored row holds: name, meaning. */
+static const char *const privacy_row_fields[][2] = {
+    { "visitors",    "distinct visitors of the day (daily keyed hash, never stored; "
+                     "a period's visitors are the sum of its days)" },
+    { "visits",      "visits (sessions) of the day" },
+    { "pageviews",   "pageviews" },
+    { "nonbounce",   "visits with more than one pageview or an engagement" },
+    { "duration_ms", "sum of visit durations, milliseconds" },
+    { "outs",        "pageviews followed by another pageview in the same visit (pages)" },
+    { "events",      "custom events (event names), samples (pages), dropped hits (drops)" },
+    { "engaged_ms",  "sum of engaged time, milliseconds (pages)" },
+};
+
+static const char *const privacy_dims[][2] = {
+    { "event:page",         "scrubbed path: no fragment, no query string but an allow-list, "
+                            "e-mails, long numbers, UUIDs and tokens replaced" },
+    { "visit:entry_page",   "scrubbed path of the first pageview of a visit" },
+    { "visit:source",       "referrer host or utm_source/ref; never the referrer path" },
+    { "visit:utm_source",   "utm_source value" },
+    { "visit:utm_medium",   "utm_medium value" },
+    { "visit:utm_campaign", "utm_campaign value" },
+    { "visit:country",      "ISO 3166-1 country code from the IP address, which is then dropped" },
+    { "visit:region",       "ISO 3166-2 first subdivision code" },
+    { "visit:browser",      "browser family (Chrome, Firefox, ...), no version" },
+    { "visit:os",           "operating system family, no version" },
+    { "visit:device",       "desktop, mobile or tablet" },
+    { "event:name",         "custom event name" },
+    { "filtered",           "reason a hit was not counted (bot, dnt, unknown site, invalid)" },
+};
+
+static const char *const privacy_never[][2] = {
+    { "ip_address",   "reduced to country and region in the collector's memory, then dropped" },
+    { "user_agent",   "reduced to browser, OS and device families, then dropped" },
+    { "cookies",      "haze sets none on tracked sites and uses no client storage" },
+    { "visitor_hash", "keyed by a daily salt that is destroyed; kept only in Redis with an "
+                      "expiry, never in the aggregates" },
+    { "full_url",     "query strings and fragments are dropped before counting" },
+    { "referrer_url", "only the referring host is kept" },
+    { "per_visit_rows", "no row describes one visit or one visitor" },
+};
+/* clang-format on */
+
+/* A list of {k1: pair[0], k2: pair[1]} objects (privacy.json tables). */
+static void
+privacy_pairs(struct hz_jsonw *w, const char *const (*pairs)[2], size_t n, const char *k1,
+              const char *k2)
+{
+    hz_jsonw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, k1);
+        hz_jsonw_cstr(w, pairs[i][0]);
+        hz_jsonw_key(w, k2);
+        hz_jsonw_cstr(w, pairs[i][1]);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+}
+
+/* One stored table: its key (granularity), its fields. */
+static void
+privacy_table(struct hz_jsonw *w, const char *name, const char *const *key, size_t nkey,
+              const char *const *fields, size_t nfields, const char *note)
+{
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "table");
+    hz_jsonw_cstr(w, name);
+    hz_jsonw_key(w, "granularity");
+    hz_jsonw_arr_begin(w);
+    for (size_t i = 0; i < nkey; i++)
+        hz_jsonw_cstr(w, key[i]);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "fields");
+    hz_jsonw_arr_begin(w);
+    for (size_t i = 0; i < nfields; i++)
+        hz_jsonw_cstr(w, fields[i]);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "note");
+    hz_jsonw_cstr(w, note);
+    hz_jsonw_obj_end(w);
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * GET /privacy.json: a machine-readable statement of what is stored (tables,
+ * their granularity and fields), what each field means, how each dimension
+ * value is reduced before it is stored, what is never stored, the retention
+ * and the minimum crowd size.
+ */
+void
+hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
+{
+    static const char *const k_rows[] = {"site", "local day (and its month)", "dimension", "value"};
+    static const char *const f_rows[] = {"visitors",    "visits", "pageviews", "nonbounce",
+                                         "duration_ms", "outs",   "events",    "engaged_ms"};
+    static const char *const k_hours[] = {"site", "local hour"};
+    static const char *const f_hours[] = {"visitors", "visits", "pageviews"};
+    static const char *const k_hist[] = {"site", "local day (and its month)", "page"};
+    static const char *const f_hist[] = {"engaged time histogram: 14 buckets, [0,1) s then "
+                                         "powers of two up to 4096 s and over"};
+    static const char *const k_fun[] = {"site", "local day (and its month)", "funnel", "step"};
+    static const char *const f_fun[] = {"visits that reached the step",
+                                        "time from the previous step, histogram"};
+    static const char *const k_trans[] = {"site", "local day (and its month)", "from page",
+                                          "to page"};
+    static const char *const f_trans[] = {"count of moves from one page to the next"};
+    static const char *const k_meta[] = {"site", "local day", "dimension"};
+    static const char *const f_meta[] = {"stream position applied",
+                                         "number of distinct values per dimension",
+                                         "day of the last retention run"};
+
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "service");
+    hz_jsonw_cstr(w, "haze");
+    hz_jsonw_key(w, "retention_days");
+    hz_jsonw_int(w, cfg->retention_days);
+    hz_jsonw_key(w, "min_visitors");
+    hz_jsonw_int(w, cfg->min_visitors);
+    hz_jsonw_key(w, "min_visitors_rule");
+    hz_jsonw_cstr(w, "report rows with fewer visitors are folded into one (other) row; a "
+                     "region first falls back to its country; totals are not folded");
+    hz_jsonw_key(w, "stored");
+    hz_jsonw_arr_begin(w);
+    privacy_table(w, "rows", k_rows, NELEM(k_rows), f_rows, NELEM(f_rows),
+                  "dimensions are kept one at a time (marginals), never crossed");
+    privacy_table(w, "hours", k_hours, NELEM(k_hours), f_hours, NELEM(f_hours),
+                  "site totals only, no dimension");
+    privacy_table(w, "engaged_time", k_hist, NELEM(k_hist), f_hist, NELEM(f_hist),
+                  "engaged (visible, focused) time measured by haze.js");
+    privacy_table(w, "funnels", k_fun, NELEM(k_fun), f_fun, NELEM(f_fun),
+                  "funnels are the ones configured for the site");
+    privacy_table(w, "transitions", k_trans, NELEM(k_trans), f_trans, NELEM(f_trans),
+                  "page-to-page moves, not whole paths");
+    privacy_table(w, "meta", k_meta, NELEM(k_meta), f_meta, NELEM(f_meta),
+                  "bookkeeping, no traffic data");
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "row_fields");
+    privacy_pairs(w, privacy_row_fields, NELEM(privacy_row_fields), "name", "meaning");
+    hz_jsonw_key(w, "dimensions");
+    privacy_pairs(w, privacy_dims, NELEM(privacy_dims), "name", "stored_as");
+    hz_jsonw_key(w, "never_stored");
+    privacy_pairs(w, privacy_never, NELEM(privacy_never), "name", "why");
+    hz_jsonw_key(w, "sites");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++)
+        hz_jsonw_cstr(w, cfg->sites[i].name);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_obj_end(w);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.h - haze-dashboard's HTTP side over libevent's evhttp: routing,
+ * authentication, limits, security headers, embedded assets, and the glue
+ * from a request to api.c (parse, render) and query.c (answer).
+ *
+ * Access: every /api/ request needs "Authorization: Bearer <token>"
+ * (compared in constant time) or the session cookie set by POST /login.
+ * The cookie's value is not the token: it is a 128-bit keyed hash (two
+ * SipHash-2-4 outputs) of the token under a random per-process key, so a
+ * leaked cookie dies with the process and never reveals the token. The
+ * cookie is HttpOnly and SameSite=Strict, which is also the CSRF defence
+ * for the page's own POST /api/v2/query. GET /privacy.json and the page's
+ * assets are public. The page itself holds no data until it logs in.
+ *
+ * Limits are set explicitly (libevent 2.1's defaults are unlimited): 8 KiB
+ * of headers, a 16 KiB body, 10 s timeouts, methods GET, POST and HEAD
+ * (others get libevent's 501). libevent 2.1 has no per-request hook before
+ * the body is read, so requests without a valid token are held to smaller
+ * limits in the handler: a 1 KiB request target and a 512-byte login form.
+ *
+ * The store snapshot is per request. The aggregator's retention compacts
+ * the environment by renaming a new data.mdb over the old one, so before a
+ * request the inode of <lmdb>/data.mdb is checked (at most once a second)
+ * and the store is reopened when it changed. Single-threaded: one event
+ * loop serves every connection.
+ */
+#ifndef HZ_DASHBOARD_HTTP_H
+#define HZ_DASHBOARD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/asset.h"
+#include "common/cfg.h"
+#include "common/err.h"
+#include "common/store.h"
+
+struct event_base;
+
+typedef struct hz_dash hz_dash;
+
+#define HZ_DASH_HEADERS_MAX     8192
+#define HZ_DASH_BODY_MAX        16384
+#define HZ_DASH_TIMEOUT_S       10
+#define HZ_DASH_PREAUTH_URI_MAX 1024
+#define HZ_DASH_LOGIN_BODY_MAX  512
+#define HZ_DASH_SESSION_HEX     33 /* 32 hex digits + NUL */
+#define HZ_DASH_COOKIE          "haze_session"
+
+/*
+ * Creates the server on base. cfg and assets are borrowed and must outlive
+ * it; store is owned from now on (closed by hz_dash_free, replaced when the
+ * file is swapped). 0, or an error with err filled in.
+ */
+int hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
+                const struct hz_asset *assets, hz_store *store, struct hz_err *err);
+/* Binds cfg's [dashboard] listen address. 0, or errno/HZ_EINVAL with err. */
+int hz_dash_bind(hz_dash *d, struct hz_err *err);
+/* Stops accepting new connections (SIGTERM); requests in flight finish. */
+void hz_dash_stop(hz_dash *d);
+/* Frees the server, its connections and the store. NULL is a no-op. */
+void hz_dash_free(hz_dash *d);
+
+/* ------------------------------------------------------------ pure helpers */
+
+/* 1 if (a, alen) equals (b, blen); time depends on blen only (b is the
+ * secret), never on where the first difference is. */
+int hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/* The session cookie value for token under key (32 bytes): 32 hex digits. */
+void hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX]);
+
+/* Finds cookie name in a Cookie header value; points (*val, *len) into it.
+ * 1 if found, 0 otherwise. */
+int hz_dash_cookie(const char *header, const char *name, const char **val, size_t *len);
+
+/* The form field name in an application/x-www-form-urlencoded body,
+ * percent-decoded into out (cap bytes with NUL). Length, or -1. */
+long hz_dash_form_field(const char *body, size_t len, const char *name, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - haze-dashboard -c haze.ini [-t] [-v]: the dashboard page and the
+ * stats API over the aggregates, read-only.
+ *
+ * Order (acquire, restrict, serve): parse args, load the config, open LMDB
+ * read-only (MDB_RDONLY: this process never writes it), bind, sandbox,
+ * event loop. When the LMDB folder is not there yet (the aggregator has not
+ * run), it is retried for HZ_DASH_WAIT_S seconds, then the process exits 1
+ * with a one-line reason. SIGTERM/SIGINT stop accepting, let the requests in
+ * flight finish (up to one second), and exit 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/asset.h"
+#include "common/cfg.h"
+#include "common/log.h"
+#include "common/sandbox.h"
+#include "common/store.h"
+#include "dashboard/http.h"
+
+#define HZ_DASH_WAIT_S 10 /* seconds to wait for the aggregator's LMDB folder */
+
+/* Prints the usage line and exits 2 (a usage error, not a runtime one). */
+static void
+usage(void)
+{
+    hz_errx("usage: haze-dashboard -c haze.ini [-t] [-v]");
+    exit(2);
+}
+
+/*
+ * Opens the store read-only, waiting up to HZ_DASH_WAIT_S seconds for the
+ * aggregator to create it. Exits 1 with a one-line reason when it does not
+ * appear.
+ */
+static hz_store *
+open_store(const char *path)
+{
+    struct timespec pause = {0, 250 * 1000 * 1000};
+    struct hz_err err = {0};
+    hz_store *s = NULL;
+    char data[HZ_CFG_PATH_MAX + 16];
+    struct stat st;
+
+    (void)snprintf(data, sizeof(data), "%s/data.mdb", path);
+    for (int i = 0; i < HZ_DASH_WAIT_S * 4; i++) {
+        if (stat(data, &st) == 0 && hz_store_open(&s, path, 1, 0, &err) == 0)
+            return s;
+        if (i == 0)
+            hz_log_info("%s: waiting for %s (is haze-aggregator running?)", __func__, data);
+        (void)nanosleep(&pause, NULL);
+    }
+    if (err.msg[0] != '\0')
+        hz_fatalx("lmdb %s: cannot open read-only: %s", path, err.msg);
+    hz_fatalx("lmdb %s: no data.mdb after %d s; start haze-aggregator first", path, HZ_DASH_WAIT_S);
+}
+
+/*
+ * The sandbox step: the shared one (drop root to the haze user, no new
+ * privileges), then no core files and no ptrace by other processes of the
+ * same user, because the token and the session key are in memory.
+ */
+static void
+sandbox(void)
+{
+    struct rlimit core = { 0, 0 };
+
+    hz_sandbox_dashboard();
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        hz_fatal("prctl(PR_SET_DUMPABLE)");
+    if (setrlimit(RLIMIT_CORE, &core) != 0)
+        hz_fatal("setrlimit(RLIMIT_CORE)");
+}
+
+struct stop_ctx {
+    struct event_base *base;
+    hz_dash *dash;
+};
+
+/*
+ * SIGTERM/SIGINT: stop accepting and leave the loop after a grace second,
+ * so answers being written still go out; main then exits 0.
+ */
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct stop_ctx *sc = arg;
+    struct timeval grace = {1, 0};
+
+    (void)what;
+    hz_log_info("%s: signal %d, finishing requests", __func__, (int)sig);
+    hz_dash_stop(sc->dash);
+    event_base_loopexit(sc->base, &grace);
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct hz_config cfg;
+    struct hz_err err = {0};
+    const char *path = NULL;
+    int check = 0, verbose = 1, ch;
+    struct event_base *base;
+    struct event *sigterm, *sigint;
+    struct stop_ctx sc;
+    hz_dash *dash;
+    hz_store *store;
+
+    while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
+        switch (ch) {
+        case 'c':
+            path = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (path == NULL || optind != argc)
+        usage();
+    hz_log_init("haze-dashboard", verbose);
+
+    /* Config. */
+    if (hz_cfg_load(&cfg, path, &err) != 0 || hz_cfg_require_dashboard(&cfg, &err) != 0) {
+        hz_errx("%s", err.msg);
+        return 1;
+    }
+    if (check) {
+        hz_out("%s: configuration OK", path);
+        hz_cfg_free(&cfg);
+        return 0;
+    }
+
+    /* Acquire: the store (read-only), the event base, the socket. */
+    (void)signal(SIGPIPE, SIG_IGN);
+    store = open_store(cfg.lmdb);
+    if ((base = event_base_new()) == NULL)
+        hz_fatalx("event_base_new failed");
+    if (hz_dash_new(&dash, base, &cfg, dashboard_assets, store, &err) != 0)
+        hz_fatalx("%s", err.msg);
+    if (hz_dash_bind(dash, &err) != 0)
+        hz_fatalx("%s", err.msg);
+
+    /* Restrict, then serve. */
+    sandbox();
+    sc.base = base;
+    sc.dash = dash;
+    sigterm = evsignal_new(base, SIGTERM, on_signal, &sc);
+    sigint = evsignal_new(base, SIGINT, on_signal, &sc);
+    if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) != 0 ||
+        evsignal_add(sigint, NULL) != 0)
+        hz_fatalx("cannot install signal handlers");
+    hz_log_info("listening on %s:%d, lmdb %s (read-only)", cfg.dashboard_listen.host,
+                cfg.dashboard_listen.port, cfg.lmdb);
+    if (event_base_dispatch(base) < 0)
+        hz_fatalx("event loop failed");
+
+    event_free(sigterm);
+    event_free(sigint);
+    hz_dash_free(dash);
+    event_base_free(base);
+    hz_cfg_free(&cfg);
+    hz_log_info("stopped");
+    return 0;
+}

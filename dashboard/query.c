@@ -1,0 +1,1264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * query.c - the query engine (see query.h): names, period math, metric
+ * values, the crowd-size fold, and answering a question from the store.
+ *
+ * Rows live in one growable array with their values in one string pool and
+ * a small open-addressing hash index (SipHash with a per-process key: the
+ * values are page paths and referrers, chosen by strangers). A breakdown
+ * reads its dimension once over the range (the store sums month rows), joins
+ * the entry rows and histograms it needs by value, folds, filters, sorts.
+ */
+#include "dashboard/query.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/funnel.h"
+#include "common/mem.h"
+#include "common/siphash.h"
+#include "common/str.h"
+#include "common/tz.h"
+
+/* ================================================================ names */
+
+/* clang-format off */
+static const char *const metric_names[HZ_M_COUNT] = {
+    "visitors", "visits", "pageviews", "bounce_rate", "visit_duration",
+    "views_per_visit", "time_on_page", "time_on_page_p75", "events", "exit_rate",
+};
+
+static const struct {
+    const char *name;
+    const char *shortname;
+    enum hz_dim dim;
+} props[HZ_P_COUNT] = {
+    [HZ_P_NONE]         = { "",                   "",             HZ_DIM_TOTAL },
+    [HZ_P_PAGE]         = { "event:page",         "page",         HZ_DIM_PAGE },
+    [HZ_P_ENTRY]        = { "visit:entry_page",   "entry_page",   HZ_DIM_ENTRY },
+    [HZ_P_EXIT]         = { "visit:exit_page",    "exit_page",    HZ_DIM_PAGE },
+    [HZ_P_SOURCE]       = { "visit:source",       "source",       HZ_DIM_SOURCE },
+    [HZ_P_UTM_SOURCE]   = { "visit:utm_source",   "utm_source",   HZ_DIM_UTM_SOURCE },
+    [HZ_P_UTM_MEDIUM]   = { "visit:utm_medium",   "utm_medium",   HZ_DIM_UTM_MEDIUM },
+    [HZ_P_UTM_CAMPAIGN] = { "visit:utm_campaign", "utm_campaign", HZ_DIM_UTM_CAMPAIGN },
+    [HZ_P_COUNTRY]      = { "visit:country",      "country",      HZ_DIM_COUNTRY },
+    [HZ_P_REGION]       = { "visit:region",       "region",       HZ_DIM_REGION },
+    [HZ_P_BROWSER]      = { "visit:browser",      "browser",      HZ_DIM_BROWSER },
+    [HZ_P_OS]           = { "visit:os",           "os",           HZ_DIM_OS },
+    [HZ_P_DEVICE]       = { "visit:device",       "device",       HZ_DIM_DEVICE },
+    [HZ_P_NAME]         = { "event:name",         "name",         HZ_DIM_EVENT },
+};
+
+#define M(x) (1u << (x))
+/* Visit-level rows carry visitors, visits, pageviews, nonbounce, duration. */
+#define VISIT_METRICS (M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |                   \
+                       M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_VIEWS_PER_VISIT))
+/* Which metrics each property's rows can answer (store.h: what each dim fills). */
+static const unsigned prop_metrics[HZ_P_COUNT] = {
+    [HZ_P_NONE]  = VISIT_METRICS | M(HZ_M_TIME_ON_PAGE) | M(HZ_M_TIME_ON_PAGE_P75) |
+                   M(HZ_M_EVENTS),
+    /* Bounce rate and visit duration of a page: of the visits that entered on it. */
+    [HZ_P_PAGE]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |
+                   M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_TIME_ON_PAGE) |
+                   M(HZ_M_TIME_ON_PAGE_P75) | M(HZ_M_EXIT_RATE),
+    [HZ_P_ENTRY] = VISIT_METRICS,
+    [HZ_P_EXIT]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EXIT_RATE),
+    [HZ_P_SOURCE] = VISIT_METRICS, [HZ_P_UTM_SOURCE] = VISIT_METRICS,
+    [HZ_P_UTM_MEDIUM] = VISIT_METRICS, [HZ_P_UTM_CAMPAIGN] = VISIT_METRICS,
+    [HZ_P_COUNTRY] = VISIT_METRICS, [HZ_P_REGION] = VISIT_METRICS,
+    [HZ_P_BROWSER] = VISIT_METRICS, [HZ_P_OS] = VISIT_METRICS, [HZ_P_DEVICE] = VISIT_METRICS,
+    [HZ_P_NAME]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_EVENTS),
+};
+/* clang-format on */
+
+const char *
+hz_query_metric_name(enum hz_metric m)
+{
+    return (unsigned)m < HZ_M_COUNT ? metric_names[m] : NULL;
+}
+
+/* Exact, case-sensitive names, as Plausible's. */
+int
+hz_query_metric_find(const char *s, size_t len)
+{
+    for (int i = 0; i < HZ_M_COUNT; i++)
+        if (strlen(metric_names[i]) == len && memcmp(metric_names[i], s, len) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+hz_query_prop_name(enum hz_prop p)
+{
+    return (unsigned)p < HZ_P_COUNT ? props[p].name : NULL;
+}
+
+const char *
+hz_query_prop_short(enum hz_prop p)
+{
+    return (unsigned)p < HZ_P_COUNT ? props[p].shortname : NULL;
+}
+
+/* HZ_P_NONE ("") is not a name a request may use. */
+int
+hz_query_prop_find(const char *s, size_t len)
+{
+    for (int i = 1; i < HZ_P_COUNT; i++)
+        if (strlen(props[i].name) == len && memcmp(props[i].name, s, len) == 0)
+            return i;
+    return -1;
+}
+
+enum hz_dim
+hz_query_prop_dim(enum hz_prop p)
+{
+    return (unsigned)p < HZ_P_COUNT ? props[p].dim : HZ_DIM_TOTAL;
+}
+
+int
+hz_query_metric_ok(enum hz_prop p, enum hz_metric m)
+{
+    if ((unsigned)p >= HZ_P_COUNT || (unsigned)m >= HZ_M_COUNT)
+        return 0;
+    return (prop_metrics[p] & M(m)) != 0;
+}
+
+int
+hz_query_metric_hourly(enum hz_metric m)
+{
+    return m == HZ_M_VISITORS || m == HZ_M_VISITS || m == HZ_M_PAGEVIEWS;
+}
+
+/* ================================================================ periods */
+
+/* Day number of the first of month (y, m), m may be outside 1..12. */
+static int32_t
+q_month_start(int y, int m)
+{
+    int mm = m - 1;
+    y += mm >= 0 ? mm / 12 : -((11 - mm) / 12);
+    mm = ((mm % 12) + 12) % 12;
+    return hz_days_from_civil(y, mm + 1, 1);
+}
+
+/* Parses exactly "YYYY-MM-DD" from (s, len). */
+static int
+q_date(const char *s, size_t len, int32_t *day)
+{
+    char buf[11];
+
+    if (len != 10)
+        return -1;
+    memcpy(buf, s, 10);
+    buf[10] = '\0';
+    return hz_date_parse(buf, day);
+}
+
+/*
+ * Day arithmetic on local day numbers; months through q_month_start so
+ * that "6mo" in February reaches back into the previous year.
+ */
+int
+hz_query_period(const char *period, const char *date, int32_t today, int32_t *from, int32_t *to,
+                struct hz_err *err)
+{
+    int32_t ref = today;
+    int y, m, d;
+
+    if (period == NULL || period[0] == '\0')
+        period = "30d"; /* Plausible's default */
+    if (strcmp(period, "custom") == 0) {
+        const char *comma;
+        int32_t a, b;
+        if (date == NULL)
+            return hz_err_set(err, HZ_EINVAL, "date: required for period=custom");
+        comma = strchr(date, ',');
+        if (comma == NULL || q_date(date, (size_t)(comma - date), &a) != 0 ||
+            q_date(comma + 1, strlen(comma + 1), &b) != 0)
+            return hz_err_set(err, HZ_EINVAL, "date: expected YYYY-MM-DD,YYYY-MM-DD");
+        if (a > b)
+            return hz_err_set(err, HZ_EINVAL, "date: the start is after the end");
+        *from = a;
+        *to = b;
+        return 0;
+    }
+    if (date != NULL && q_date(date, strlen(date), &ref) != 0)
+        return hz_err_set(err, HZ_EINVAL, "date: expected YYYY-MM-DD");
+    hz_civil_from_days(ref, &y, &m, &d);
+    if (strcmp(period, "day") == 0) {
+        *from = *to = ref;
+    } else if (strcmp(period, "7d") == 0 || strcmp(period, "28d") == 0 ||
+               strcmp(period, "30d") == 0 || strcmp(period, "91d") == 0) {
+        *from = ref - (int32_t)strtol(period, NULL, 10) + 1;
+        *to = ref;
+    } else if (strcmp(period, "month") == 0) {
+        *from = q_month_start(y, m);
+        *to = q_month_start(y, m + 1) - 1;
+    } else if (strcmp(period, "6mo") == 0) {
+        *from = q_month_start(y, m - 5);
+        *to = q_month_start(y, m + 1) - 1;
+    } else if (strcmp(period, "12mo") == 0) {
+        *from = q_month_start(y, m - 11);
+        *to = q_month_start(y, m + 1) - 1;
+    } else if (strcmp(period, "year") == 0) {
+        *from = q_month_start(y, 1);
+        *to = q_month_start(y + 1, 1) - 1;
+    } else {
+        return hz_err_set(
+            err, HZ_EINVAL,
+            "period: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year or custom");
+    }
+    return 0;
+}
+
+int32_t
+hz_query_window_start(int32_t today, long retention_days)
+{
+    return today - (int32_t)retention_days + 1;
+}
+
+/*
+ * The window is the retention_days days ending today: older days may
+ * already be deleted, and answering them as zeros would be a lie.
+ */
+int
+hz_query_check_range(int32_t from, int32_t to, int32_t today, long retention_days,
+                     const char *param, struct hz_err *err)
+{
+    int32_t first = hz_query_window_start(today, retention_days);
+    char d[11];
+
+    if (from > to)
+        return hz_err_set(err, HZ_EINVAL, "%s: the start is after the end", param);
+    if (from < first) {
+        hz_date_format(first, d);
+        return hz_err_set(err, HZ_EINVAL,
+                          "%s: the range starts before the retention window (%ld days, "
+                          "first day %s)",
+                          param, retention_days, d);
+    }
+    if (to > today + HZ_QUERY_FUTURE_MAX)
+        return hz_err_set(err, HZ_EINVAL, "%s: the range ends more than a year from today", param);
+    return 0;
+}
+
+/* ================================================================ rows */
+
+struct q_index {
+    size_t cap;     /* power of two */
+    uint32_t *slot; /* row index + 1, 0 = empty */
+};
+
+static unsigned char q_key[HZ_SIPHASH_KEY];
+static int q_key_set;
+
+/*
+ * SipHash of a value under a key drawn once per process: the values are
+ * chosen by strangers (paths, referrers), so bucket collisions must not be
+ * predictable.
+ */
+static uint64_t
+q_hash(const char *v, size_t len)
+{
+    if (!q_key_set) {
+        arc4random_buf(q_key, sizeof(q_key));
+        q_key_set = 1;
+    }
+    return hz_siphash(q_key, v, len);
+}
+
+/* An empty answer; rows, pool and index grow on demand. */
+void
+hz_qres_init(struct hz_qres *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void
+hz_qres_free(struct hz_qres *r)
+{
+    struct q_index *ix;
+
+    if (r == NULL)
+        return;
+    ix = r->index;
+    if (ix != NULL)
+        free(ix->slot);
+    free(ix);
+    free(r->rows);
+    free(r->pool);
+    free(r->order);
+    hz_qres_init(r);
+}
+
+/*
+ * Values are NUL-terminated in the pool, so callers may also use them as C
+ * strings (the length is still authoritative: values may hold NULs).
+ */
+const char *
+hz_qres_value(const struct hz_qres *r, size_t i, size_t *len)
+{
+    *len = r->rows[i].vlen;
+    return r->pool ? r->pool + r->rows[i].voff : "";
+}
+
+/* Rebuilds the index at twice the size. */
+static void
+q_index_grow(struct hz_qres *r)
+{
+    struct q_index *ix = r->index;
+    size_t cap = ix->cap ? ix->cap * 2 : 64;
+
+    free(ix->slot);
+    ix->slot = hz_xcalloc(cap, sizeof(*ix->slot));
+    ix->cap = cap;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t len;
+        const char *v = hz_qres_value(r, i, &len);
+        size_t h = (size_t)q_hash(v, len) & (cap - 1);
+        while (ix->slot[h] != 0)
+            h = (h + 1) & (cap - 1);
+        ix->slot[h] = (uint32_t)(i + 1);
+    }
+}
+
+/*
+ * Linear probing; the table is at most half full, so an empty slot ends
+ * every search.
+ */
+long
+hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
+{
+    const struct q_index *ix = r->index;
+
+    if (ix == NULL || ix->cap == 0)
+        return -1;
+    for (size_t h = (size_t)q_hash(v, vlen) & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1)) {
+        uint32_t s = ix->slot[h];
+        if (s == 0)
+            return -1;
+        if (r->rows[s - 1].vlen == vlen && memcmp(r->pool + r->rows[s - 1].voff, v, vlen) == 0)
+            return (long)(s - 1);
+    }
+}
+
+/*
+ * Rows and the pool grow by doubling; the index is rebuilt at half load.
+ * voff is an offset, not a pointer, so growing the pool moves nothing.
+ */
+size_t
+hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
+{
+    long found = hz_qres_find(r, v, vlen);
+    struct q_index *ix;
+    struct hz_qrow *row;
+
+    if (found >= 0)
+        return (size_t)found;
+    if (r->index == NULL)
+        r->index = hz_xcalloc(1, sizeof(struct q_index));
+    ix = r->index;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->rows = hz_xreallocarray(r->rows, r->cap, sizeof(*r->rows));
+    }
+    if (r->plen + vlen + 1 > r->pcap) {
+        size_t cap = r->pcap ? r->pcap : 1024;
+        while (cap < r->plen + vlen + 1)
+            cap *= 2;
+        r->pool = hz_xreallocarray(r->pool, cap, 1);
+        r->pcap = cap;
+    }
+    row = &r->rows[r->n];
+    memset(row, 0, sizeof(*row));
+    row->voff = (uint32_t)r->plen;
+    row->vlen = (uint32_t)vlen;
+    row->dest = (int32_t)r->n;
+    row->matched = 1;
+    if (vlen > 0)
+        memcpy(r->pool + r->plen, v, vlen);
+    r->pool[r->plen + vlen] = '\0';
+    r->plen += vlen + 1;
+    r->n++;
+    if ((r->n + 1) * 2 > ix->cap) {
+        q_index_grow(r);
+    } else {
+        size_t h = (size_t)q_hash(v, vlen) & (ix->cap - 1);
+        while (ix->slot[h] != 0)
+            h = (h + 1) & (ix->cap - 1);
+        ix->slot[h] = (uint32_t)r->n;
+    }
+    return r->n - 1;
+}
+
+/* d += s, field by field. */
+static void
+q_counts_add(struct hz_counts *d, const struct hz_counts *s)
+{
+    d->visitors += s->visitors;
+    d->visits += s->visits;
+    d->pageviews += s->pageviews;
+    d->nonbounce += s->nonbounce;
+    d->duration_ms += s->duration_ms;
+    d->outs += s->outs;
+    d->events += s->events;
+    d->engaged_ms += s->engaged_ms;
+}
+
+/* Adds every counter of s (its row, entry row and histogram) into d. */
+static void
+q_row_add(struct hz_qrow *d, const struct hz_qrow *s)
+{
+    q_counts_add(&d->c, &s->c);
+    q_counts_add(&d->entry, &s->entry);
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        d->hist[b] += s->hist[b];
+}
+
+/* ================================================================ values */
+
+/* Exits of a page: pageviews not followed by another pageview. */
+static uint64_t
+q_exits(const struct hz_counts *c)
+{
+    return c->pageviews > c->outs ? c->pageviews - c->outs : 0;
+}
+
+uint64_t
+hz_query_visitors(enum hz_prop p, const struct hz_qrow *row)
+{
+    if (p == HZ_P_EXIT) {
+        /* Distinct visitors who left here: at most the page's visitors and
+         * at most its exits (one per visit). An upper bound, documented. */
+        uint64_t ex = q_exits(&row->c);
+        return row->c.visitors < ex ? row->c.visitors : ex;
+    }
+    return row->c.visitors;
+}
+
+/* 1 if the histogram holds no sample. */
+static int
+q_hist_empty(const uint64_t h[HZ_HIST_BUCKETS])
+{
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        if (h[b] != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * Every metric from the counters of one row (store.h says which fields
+ * each dimension fills). Rates round like Plausible: integer percent,
+ * exit rate to one decimal, views per visit to two.
+ */
+void
+hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, struct hz_mval *out)
+{
+    const struct hz_counts *c = &row->c;
+    const struct hz_counts *vc = p == HZ_P_PAGE ? &row->entry : c; /* visit-level counters */
+
+    out->null = 0;
+    out->decimals = 0;
+    out->v = 0;
+    switch (m) {
+    case HZ_M_VISITORS:
+        out->v = (double)hz_query_visitors(p, row);
+        break;
+    case HZ_M_VISITS:
+        out->v = (double)(p == HZ_P_EXIT ? q_exits(c) : c->visits);
+        break;
+    case HZ_M_PAGEVIEWS:
+        out->v = (double)c->pageviews;
+        break;
+    case HZ_M_BOUNCE_RATE:
+        if (p == HZ_P_PAGE && vc->visits == 0) {
+            out->null = 1; /* no visit started on this page: no bounce rate */
+            break;
+        }
+        if (vc->visits > 0) {
+            uint64_t nb = vc->nonbounce < vc->visits ? vc->nonbounce : vc->visits;
+            out->v = round(100.0 * (double)(vc->visits - nb) / (double)vc->visits);
+        }
+        break;
+    case HZ_M_VISIT_DURATION:
+        if (p == HZ_P_PAGE && vc->visits == 0) {
+            out->null = 1;
+            break;
+        }
+        if (vc->visits > 0)
+            out->v = round((double)vc->duration_ms / (double)vc->visits / 1000.0);
+        break;
+    case HZ_M_VIEWS_PER_VISIT:
+        out->decimals = 2;
+        if (c->visits > 0)
+            out->v = round(100.0 * (double)c->pageviews / (double)c->visits) / 100.0;
+        break;
+    case HZ_M_TIME_ON_PAGE:
+    case HZ_M_TIME_ON_PAGE_P75:
+        if (q_hist_empty(row->hist)) {
+            out->null = 1;
+            break;
+        }
+        out->v = round((double)hz_hist_quantile(row->hist, m == HZ_M_TIME_ON_PAGE ? 0.5 : 0.75) /
+                       1000.0);
+        break;
+    case HZ_M_EVENTS:
+        out->v = (double)c->events;
+        break;
+    case HZ_M_EXIT_RATE:
+        out->decimals = 1;
+        if (c->pageviews > 0)
+            out->v = round(1000.0 * (double)q_exits(c) / (double)c->pageviews) / 10.0;
+        break;
+    default:
+        out->null = 1;
+        break;
+    }
+}
+
+/*
+ * Changes are computed from the displayed (rounded) values, so they agree
+ * with the numbers next to them.
+ */
+double
+hz_query_change(enum hz_metric m, const struct hz_mval *cur, const struct hz_mval *prev)
+{
+    if (m == HZ_M_BOUNCE_RATE || m == HZ_M_EXIT_RATE)
+        return cur->v - prev->v; /* percentage points, as Plausible */
+    if (prev->v == 0)
+        return cur->v > 0 ? 100 : 0;
+    return round((cur->v - prev->v) / prev->v * 100.0);
+}
+
+/* ================================================================ folding */
+
+/* Length of the country code of a region value "CC-SUB", or 0 if none. */
+static size_t
+q_region_country(const char *v, size_t len)
+{
+    const char *dash = memchr(v, '-', len);
+
+    if (dash == NULL || dash == v)
+        return 0;
+    return (size_t)(dash - v);
+}
+
+/* Moves row i into row d (d stays visible). */
+static void
+q_fold_into(struct hz_qres *r, size_t i, size_t d)
+{
+    q_row_add(&r->rows[d], &r->rows[i]);
+    r->rows[i].hidden = 1;
+    r->rows[i].dest = (int32_t)d;
+}
+
+/*
+ * Three passes: region fallback (regions only), the fold into "(other)",
+ * then every dest is resolved to the row that finally holds it (a region
+ * moved into a country row that itself folded ends in "(other)").
+ */
+uint64_t
+hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
+{
+    size_t n0 = r->n;
+    long other;
+    uint64_t folded = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        r->rows[i].hidden = 0;
+        r->rows[i].dest = (int32_t)i;
+        r->rows[i].other = 0;
+    }
+    if (p == HZ_P_REGION) {
+        /*
+         * Region fallback: for each country, the small regions' visitors
+         * plus the country row's own decide whether they all move into the
+         * country row. Country rows created here start at zero; one that
+         * does not reach the threshold disappears without being counted.
+         */
+        uint64_t *pending = hz_xcalloc(2 * n0 + 1, sizeof(uint64_t));
+        unsigned char *created = hz_xcalloc(2 * n0 + 1, 1);
+        for (size_t i = 0; i < n0; i++) {
+            size_t len, cc;
+            const char *v = hz_qres_value(r, i, &len);
+            if (hz_query_visitors(p, &r->rows[i]) >= min_visitors)
+                continue;
+            if ((cc = q_region_country(v, len)) == 0)
+                continue;
+            size_t before = r->n;
+            char code[HZ_FILTER_VALUE_MAX];
+            if (cc >= sizeof(code))
+                continue;
+            memcpy(code, v, cc); /* copied: hz_qres_row may move the pool */
+            size_t d = hz_qres_row(r, code, cc);
+            if (r->n > before)
+                created[d] = 1;
+            pending[d] += r->rows[i].c.visitors;
+        }
+        for (size_t i = 0; i < n0; i++) {
+            size_t len, cc;
+            const char *v = hz_qres_value(r, i, &len);
+            if (hz_query_visitors(p, &r->rows[i]) >= min_visitors)
+                continue;
+            if ((cc = q_region_country(v, len)) == 0)
+                continue;
+            long d = hz_qres_find(r, v, cc);
+            if (d < 0)
+                continue;
+            if (r->rows[d].c.visitors + pending[d] >= min_visitors) {
+                q_fold_into(r, i, (size_t)d);
+                folded++;
+            }
+        }
+        for (size_t d = n0; d < r->n; d++)
+            if (created[d] && r->rows[d].c.visitors == 0) {
+                r->rows[d].hidden = 1; /* never existed: nothing moved in */
+                r->rows[d].dest = (int32_t)d;
+            }
+        free(pending);
+        free(created);
+    }
+    other = hz_qres_find(r, HZ_OTHER_VALUE, strlen(HZ_OTHER_VALUE));
+    if (other >= 0)
+        r->rows[other].other = 1; /* the store's own overflow row */
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->rows[i].hidden || (long)i == other)
+            continue;
+        if (hz_query_visitors(p, &r->rows[i]) >= min_visitors)
+            continue;
+        if (other < 0) {
+            other = (long)hz_qres_row(r, HZ_OTHER_VALUE, strlen(HZ_OTHER_VALUE));
+            r->rows[other].other = 1;
+        }
+        q_fold_into(r, i, (size_t)other);
+        folded++;
+    }
+    /* A region that moved into a country row which itself folded. */
+    for (size_t i = 0; i < r->n; i++) {
+        size_t d = (size_t)r->rows[i].dest;
+        while (r->rows[d].hidden && (size_t)r->rows[d].dest != d)
+            d = (size_t)r->rows[d].dest;
+        r->rows[i].dest = (int32_t)d;
+    }
+    return folded;
+}
+
+/* ================================================================ filters, order */
+
+/* 1 if the NUL-terminated needle occurs in (h, hlen). */
+static int
+q_contains(const char *h, size_t hlen, const char *needle)
+{
+    size_t nlen = strlen(needle);
+
+    if (nlen == 0)
+        return 1;
+    for (size_t i = 0; i + nlen <= hlen; i++)
+        if (memcmp(h + i, needle, nlen) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * A filter with several values matches when any value does (v1 "a|b",
+ * v2 ["a","b"]); the negated operators then invert the answer.
+ */
+int
+hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen)
+{
+    int any = 0;
+
+    for (int i = 0; i < f->nvalues && !any; i++) {
+        const char *fv = f->values[i];
+        switch (f->op) {
+        case HZ_FOP_IS:
+        case HZ_FOP_IS_NOT:
+            any = strlen(fv) == vlen && memcmp(fv, v, vlen) == 0;
+            break;
+        case HZ_FOP_CONTAINS:
+            any = q_contains(v, vlen, fv);
+            break;
+        case HZ_FOP_GLOB:
+        case HZ_FOP_NOT_GLOB:
+            any = hz_glob_match(fv, v, vlen);
+            break;
+        }
+    }
+    if (f->op == HZ_FOP_IS_NOT || f->op == HZ_FOP_NOT_GLOB)
+        return !any;
+    return any;
+}
+
+struct q_sortkey {
+    double key;      /* already negated for descending order */
+    double visitors; /* tie-break: more visitors first */
+    const char *v;
+    size_t vlen;
+    size_t idx;
+    int by_value;
+    int desc;
+};
+
+/*
+ * qsort order: by key (already negated for descending), then more visitors
+ * first, then by value bytes; by value only when ordering by the dimension.
+ */
+static int
+q_sortkey_cmp(const void *a, const void *b)
+{
+    const struct q_sortkey *x = a, *y = b;
+    size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
+    int c;
+
+    if (!x->by_value) {
+        if (x->key != y->key)
+            return x->key < y->key ? -1 : 1;
+        if (x->visitors != y->visitors)
+            return x->visitors > y->visitors ? -1 : 1;
+    }
+    c = memcmp(x->v, y->v, n);
+    if (c == 0 && x->vlen != y->vlen)
+        c = x->vlen < y->vlen ? -1 : 1;
+    return x->by_value && x->desc ? -c : c;
+}
+
+/*
+ * Only visible, matching rows are ordered; "(other)" goes last whatever
+ * the order, so that pages of a paginated answer never move it around.
+ */
+void
+hz_query_order(struct hz_qres *r, const struct hz_query *q)
+{
+    struct q_sortkey *keys = hz_xcalloc(r->n + 1, sizeof(*keys));
+    size_t nk = 0;
+    long other = -1;
+
+    free(r->order);
+    r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
+    r->norder = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        struct hz_qrow *row = &r->rows[i];
+        struct hz_mval mv;
+        if (row->hidden || !row->matched)
+            continue;
+        if (row->other) {
+            other = (long)i;
+            continue;
+        }
+        keys[nk].idx = i;
+        keys[nk].v = hz_qres_value(r, i, &keys[nk].vlen);
+        keys[nk].by_value = q->order_metric < 0;
+        keys[nk].desc = q->order_desc;
+        keys[nk].visitors = (double)hz_query_visitors(q->prop, row);
+        if (q->order_metric >= 0) {
+            hz_query_value(q->prop, (enum hz_metric)q->order_metric, row, &mv);
+            keys[nk].key = mv.null ? -1e300 : mv.v;
+            if (q->order_desc)
+                keys[nk].key = -keys[nk].key;
+        }
+        nk++;
+    }
+    qsort(keys, nk, sizeof(*keys), q_sortkey_cmp);
+    for (size_t i = 0; i < nk; i++)
+        r->order[r->norder++] = keys[i].idx;
+    if (other >= 0)
+        r->order[r->norder++] = (size_t)other; /* "(other)" always last */
+    free(keys);
+    r->total_rows = r->norder;
+    r->first = q->offset < r->norder ? (size_t)q->offset : r->norder;
+    r->count = r->norder - r->first;
+    if (q->limit > 0 && r->count > q->limit)
+        r->count = (size_t)q->limit;
+}
+
+/* ================================================================ store reads */
+
+enum { Q_INTO_C, Q_INTO_ENTRY, Q_INTO_C_EXISTING };
+
+struct q_collect {
+    struct hz_qres *r;
+    int into;
+};
+
+/*
+ * Store row callback: adds a row's counters to the row with its value
+ * (Q_INTO_C), or joins them to an existing row (entry rows of pages).
+ */
+static void
+q_collect_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    struct q_collect *qc = arg;
+    long i;
+
+    if (qc->into == Q_INTO_C) {
+        /* The index first: hz_qres_row may move the rows array. */
+        size_t k = hz_qres_row(qc->r, value, vlen);
+        q_counts_add(&qc->r->rows[k].c, c);
+        return;
+    }
+    if ((i = hz_qres_find(qc->r, value, vlen)) < 0)
+        return; /* an entry page never seen as a page: nothing to join it to */
+    if (qc->into == Q_INTO_ENTRY)
+        q_counts_add(&qc->r->rows[i].entry, c);
+    else
+        q_counts_add(&qc->r->rows[i].c, c);
+}
+
+/* Store histogram callback: joins a page's histogram to its row. */
+static void
+q_hist_cb(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void *arg)
+{
+    struct hz_qres *r = arg;
+    long i;
+
+    if (plen == 0 || (i = hz_qres_find(r, page, plen)) < 0)
+        return; /* "" is the site-wide histogram */
+    for (int b = 0; b < HZ_HIST_BUCKETS; b++)
+        r->rows[i].hist[b] += h[b];
+}
+
+/*
+ * A store failure as HZ_ESTORE with a line for the log (the client gets
+ * "internal error").
+ */
+static int
+q_store_err(int rc, const char *what, struct hz_err *err)
+{
+    return hz_err_set(err, HZ_ESTORE, "store: %s: %s", what, hz_strerror(rc));
+}
+
+/* Raw rows of one dimension, no joins, no folding (drop reasons). */
+int
+hz_query_collect(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                 struct hz_qres *r)
+{
+    struct q_collect qc = {r, Q_INTO_C};
+
+    return hz_store_dim(t, site, dim, from, to, q_collect_cb, &qc);
+}
+
+/* Which joins the metrics of q need. */
+static void
+q_needs(const struct hz_query *q, enum hz_prop p, int *entry, int *hist, int *events)
+{
+    *entry = *hist = *events = 0;
+    for (int i = 0; i < q->nmetrics; i++) {
+        enum hz_metric m = q->metrics[i];
+        if (p == HZ_P_PAGE && (m == HZ_M_BOUNCE_RATE || m == HZ_M_VISIT_DURATION))
+            *entry = 1;
+        if (m == HZ_M_TIME_ON_PAGE || m == HZ_M_TIME_ON_PAGE_P75)
+            *hist = 1;
+        if (m == HZ_M_EVENTS)
+            *events = 1;
+    }
+}
+
+/* The rows of property p over [a, b] with the joins q's metrics need. */
+static int
+q_rows(hz_rtxn *t, const struct hz_query *q, enum hz_prop p, int32_t a, int32_t b,
+       struct hz_qres *r, struct hz_err *err)
+{
+    struct q_collect qc = {r, Q_INTO_C};
+    int need_entry, need_hist, need_events, rc;
+
+    q_needs(q, p, &need_entry, &need_hist, &need_events);
+    if ((rc = hz_store_dim(t, q->site, hz_query_prop_dim(p), a, b, q_collect_cb, &qc)) != 0)
+        return q_store_err(rc, "dimension", err);
+    if (need_entry) {
+        qc.into = Q_INTO_ENTRY;
+        if ((rc = hz_store_dim(t, q->site, HZ_DIM_ENTRY, a, b, q_collect_cb, &qc)) != 0)
+            return q_store_err(rc, "entry pages", err);
+    }
+    if (need_hist && p == HZ_P_PAGE) {
+        if ((rc = hz_store_hists(t, q->site, a, b, q_hist_cb, r)) != 0)
+            return q_store_err(rc, "histograms", err);
+    }
+    return 0;
+}
+
+/* The property a filtered question reads (its filters' property). */
+static enum hz_prop
+q_filter_prop(const struct hz_query *q)
+{
+    return q->nfilters > 0 ? q->filters[0].prop : HZ_P_NONE;
+}
+
+/* Which property's semantics apply to an answer's numbers. */
+enum hz_prop
+hz_query_value_prop(const struct hz_query *q)
+{
+    if (q->kind == HZ_Q_BREAKDOWN)
+        return q->prop;
+    return q_filter_prop(q);
+}
+
+/* Marks the rows that pass every filter. */
+static void
+q_filter(struct hz_qres *r, const struct hz_query *q)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        size_t len;
+        const char *v = hz_qres_value(r, i, &len);
+        r->rows[i].matched = 1;
+        for (int f = 0; f < q->nfilters; f++)
+            if (!hz_query_filter_match(&q->filters[f], v, len))
+                r->rows[i].matched = 0;
+    }
+}
+
+/* Rows of p over [a, b], folded and filtered: the common first step. */
+static int
+q_marginal(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, enum hz_prop p,
+           int32_t a, int32_t b, struct hz_qres *r, struct hz_err *err)
+{
+    int rc = q_rows(t, q, p, a, b, r, err);
+
+    if (rc != 0)
+        return rc;
+    r->folded = hz_query_fold(r, p, o->min_visitors);
+    q_filter(r, q);
+    return 0;
+}
+
+/* Site totals over [a, b] with the extras q's metrics need. */
+static int
+q_totals(hz_rtxn *t, const struct hz_query *q, int32_t a, int32_t b, struct hz_qrow *out,
+         struct hz_err *err)
+{
+    int need_entry, need_hist, need_events, rc;
+
+    memset(out, 0, sizeof(*out));
+    q_needs(q, HZ_P_NONE, &need_entry, &need_hist, &need_events);
+    if ((rc = hz_store_totals(t, q->site, a, b, &out->c)) != 0)
+        return q_store_err(rc, "totals", err);
+    out->c.events = 0; /* site rows do not fill events: they are summed below */
+    if (need_hist && (rc = hz_store_hist(t, q->site, "", a, b, out->hist)) != 0)
+        return q_store_err(rc, "histogram", err);
+    if (need_events) {
+        struct hz_qres ev;
+        hz_qres_init(&ev);
+        rc = hz_query_collect(t, q->site, HZ_DIM_EVENT, a, b, &ev);
+        for (size_t i = 0; rc == 0 && i < ev.n; i++)
+            out->c.events += ev.rows[i].c.events;
+        hz_qres_free(&ev);
+        if (rc != 0)
+            return q_store_err(rc, "events", err);
+    }
+    return 0;
+}
+
+/* Aggregate of [a, b]: site totals, or the sum of the matching marginal rows. */
+static int
+q_aggregate(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, int32_t a, int32_t b,
+            struct hz_qrow *out, uint64_t *folded, struct hz_err *err)
+{
+    struct hz_qres r;
+    int rc;
+
+    if (q->nfilters == 0)
+        return q_totals(t, q, a, b, out, err);
+    memset(out, 0, sizeof(*out));
+    hz_qres_init(&r);
+    rc = q_marginal(t, q, o, q_filter_prop(q), a, b, &r, err);
+    for (size_t i = 0; rc == 0 && i < r.n; i++)
+        if (!r.rows[i].hidden && r.rows[i].matched)
+            q_row_add(out, &r.rows[i]);
+    if (folded != NULL)
+        *folded = r.folded;
+    hz_qres_free(&r);
+    return rc;
+}
+
+/* ================================================================ timeseries */
+
+struct q_hours {
+    struct hz_qres *r;
+    int32_t first;
+};
+
+/* Store hour callback: adds an hour's totals to its bucket. */
+static void
+q_hours_cb(int32_t period, const struct hz_counts *c, void *arg)
+{
+    struct q_hours *h = arg;
+    int64_t i = (int64_t)period - h->first;
+
+    if (i >= 0 && (size_t)i < h->r->n)
+        q_counts_add(&h->r->rows[i].c, c);
+}
+
+/* Appends a bucket row named label starting at period. */
+static size_t
+q_bucket(struct hz_qres *r, const char *label, int32_t period)
+{
+    size_t i = hz_qres_row(r, label, strlen(label));
+
+    r->rows[i].period = period;
+    return i;
+}
+
+/*
+ * An hourly series: one bucket per local hour of [from, to], labelled
+ * "YYYY-MM-DD HH:00:00", read in one scan of the hour rows.
+ */
+static int
+q_timeseries_hours(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err)
+{
+    int32_t h0 = q->from * 24, h1 = q->to * 24 + 23;
+    struct q_hours qh = {r, h0};
+    int rc;
+
+    for (int32_t h = h0; h <= h1; h++) {
+        char label[24], d[11];
+        int32_t day = h >= 0 ? h / 24 : (h - 23) / 24;
+        hz_date_format(day, d);
+        int hour = (int)(h - day * 24);
+        label[0] = '\0';
+        (void)snprintf(label, sizeof(label), "%s %02d:00:00", d, hour);
+        (void)q_bucket(r, label, h);
+    }
+    if ((rc = hz_store_hours(t, q->site, h0, h1, q_hours_cb, &qh)) != 0)
+        return q_store_err(rc, "hours", err);
+    return 0;
+}
+
+/* The bucket [a, b] of a filtered series: rows of [a, b] mapped through the
+ * range's fold (range) and kept when the row they fold into matches. */
+static int
+q_bucket_filtered(hz_rtxn *t, const struct hz_query *q, const struct hz_qres *range, int32_t a,
+                  int32_t b, struct hz_qrow *out, struct hz_err *err)
+{
+    struct hz_qres br;
+    int rc;
+
+    hz_qres_init(&br);
+    rc = q_rows(t, q, q_filter_prop(q), a, b, &br, err);
+    for (size_t i = 0; rc == 0 && i < br.n; i++) {
+        size_t len;
+        const char *v = hz_qres_value(&br, i, &len);
+        long j = hz_qres_find(range, v, len);
+        if (j < 0)
+            continue;
+        const struct hz_qrow *d = &range->rows[range->rows[j].dest];
+        if (d->matched && !d->hidden)
+            q_row_add(out, &br.rows[i]);
+    }
+    hz_qres_free(&br);
+    return rc;
+}
+
+/*
+ * A daily or monthly series: one bucket per day or month (clipped to the
+ * range). Without filters each bucket is the site totals; with filters the
+ * range is folded once and each bucket sums the rows whose folded row
+ * matches, so a bucket never shows a value the breakdown would hide.
+ */
+static int
+q_timeseries(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+             struct hz_err *err)
+{
+    struct hz_qres range;
+    int rc = 0;
+
+    if (q->interval == HZ_IV_HOUR)
+        return q_timeseries_hours(t, q, r, err);
+    hz_qres_init(&range);
+    if (q->nfilters > 0 &&
+        (rc = q_marginal(t, q, o, q_filter_prop(q), q->from, q->to, &range, err)) != 0)
+        goto done;
+    r->folded = range.folded;
+    for (int32_t a = q->from; a <= q->to;) {
+        int32_t b = a;
+        char label[11];
+        if (q->interval == HZ_IV_MONTH) {
+            int y, m, d;
+            hz_civil_from_days(a, &y, &m, &d);
+            b = q_month_start(y, m + 1) - 1;
+            if (b > q->to)
+                b = q->to;
+            hz_date_format(q_month_start(y, m), label);
+        } else {
+            hz_date_format(a, label);
+        }
+        size_t i = q_bucket(r, label, a);
+        struct hz_qrow row;
+        if (q->nfilters > 0) {
+            memset(&row, 0, sizeof(row));
+            rc = q_bucket_filtered(t, q, &range, a, b, &row, err);
+        } else {
+            rc = q_totals(t, q, a, b, &row, err);
+        }
+        if (rc != 0)
+            goto done;
+        q_row_add(&r->rows[i], &row);
+        a = b + 1;
+    }
+done:
+    hz_qres_free(&range);
+    return rc;
+}
+
+/* ================================================================ run */
+
+/*
+ * "all" becomes [first day with data (not before the retention window),
+ * today] here, where the store is at hand; then one of the three shapes.
+ */
+int
+hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+             struct hz_err *err)
+{
+    struct hz_query qq = *q;
+    int rc;
+
+    if (qq.all) {
+        int32_t first, last;
+        int32_t w = hz_query_window_start(qq.today, o->retention_days);
+        rc = hz_store_span(t, qq.site, &first, &last);
+        if (rc == HZ_ENOTFOUND)
+            first = qq.today;
+        else if (rc != 0)
+            return q_store_err(rc, "span", err);
+        qq.from = first < w ? w : first;
+        qq.to = qq.today;
+        if (qq.from > qq.to)
+            qq.from = qq.to;
+    }
+    r->from = qq.from;
+    r->to = qq.to;
+    switch (qq.kind) {
+    case HZ_Q_AGGREGATE:
+        rc = q_aggregate(t, &qq, o, qq.from, qq.to, &r->total, &r->folded, err);
+        if (rc == 0 && qq.compare) {
+            int32_t len = qq.to - qq.from + 1;
+            /* A previous period outside the retention window has no data to
+             * compare with: the change is then null, never a made-up 100%. */
+            if (qq.from - len >= hz_query_window_start(qq.today, o->retention_days)) {
+                rc = q_aggregate(t, &qq, o, qq.from - len, qq.from - 1, &r->prev, NULL, err);
+                r->has_prev = rc == 0;
+            }
+        }
+        return rc;
+    case HZ_Q_TIMESERIES:
+        rc = q_timeseries(t, &qq, o, r, err);
+        if (rc == 0) {
+            free(r->order);
+            r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
+            for (size_t i = 0; i < r->n; i++)
+                r->order[i] = i;
+            r->norder = r->total_rows = r->count = r->n;
+            r->first = 0;
+        }
+        return rc;
+    case HZ_Q_BREAKDOWN:
+        if ((rc = q_marginal(t, &qq, o, qq.prop, qq.from, qq.to, r, err)) != 0)
+            return rc;
+        hz_query_order(r, &qq);
+        return 0;
+    }
+    return hz_err_set(err, HZ_EINVAL, "query: unknown kind");
+}
+
+/* One bucket, one hour: the hour row's visitors. */
+int
+hz_query_realtime(hz_rtxn *t, const char *site, int32_t hour, uint64_t *visitors)
+{
+    struct hz_qres r;
+    struct q_hours qh = {&r, hour};
+    int rc;
+
+    hz_qres_init(&r);
+    (void)q_bucket(&r, "now", hour);
+    rc = hz_store_hours(t, site, hour, hour, q_hours_cb, &qh);
+    *visitors = r.rows[0].c.visitors;
+    hz_qres_free(&r);
+    return rc;
+}
+
+/* ================================================================ paths */
+
+struct q_trans {
+    struct hz_paths *p;
+    const char *page;
+    size_t plen;
+};
+
+/* Store transition callback: keeps the moves into and out of the page. */
+static void
+q_trans_cb(const char *from_page, size_t flen, const char *to_page, size_t tlen, uint64_t n,
+           void *arg)
+{
+    struct q_trans *qt = arg;
+    size_t i;
+
+    /* A transition's count is a number of moves; it is kept in visitors so
+     * that the crowd-size rule applies to it unchanged. */
+    if (tlen == qt->plen && memcmp(to_page, qt->page, tlen) == 0) {
+        i = hz_qres_row(&qt->p->from, from_page, flen);
+        qt->p->from.rows[i].c.visitors += n;
+        qt->p->from.rows[i].c.visits += n;
+    }
+    if (flen == qt->plen && memcmp(from_page, qt->page, flen) == 0) {
+        i = hz_qres_row(&qt->p->to, to_page, tlen);
+        qt->p->to.rows[i].c.visitors += n;
+        qt->p->to.rows[i].c.visits += n;
+    }
+}
+
+/* Frees both lists; the page row holds no memory. */
+void
+hz_paths_free(struct hz_paths *p)
+{
+    if (p == NULL)
+        return;
+    hz_qres_free(&p->from);
+    hz_qres_free(&p->to);
+}
+
+/*
+ * The page's own row comes from the same page/entry read as a breakdown, so
+ * "withheld" here means exactly "folded" there.
+ */
+int
+hz_query_paths(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_paths *out,
+               struct hz_err *err)
+{
+    struct hz_query qq = *q;
+    struct hz_qres pages;
+    struct q_trans qt = {out, q->page, strlen(q->page)};
+    long i;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    hz_qres_init(&out->from);
+    hz_qres_init(&out->to);
+    hz_qres_init(&pages);
+    qq.nmetrics = 2;
+    qq.metrics[0] = HZ_M_VISITORS;
+    qq.metrics[1] = HZ_M_BOUNCE_RATE; /* joins the entry rows */
+    rc = q_rows(t, &qq, HZ_P_PAGE, q->from, q->to, &pages, err);
+    if (rc == 0 && (i = hz_qres_find(&pages, qt.page, qt.plen)) >= 0)
+        out->page = pages.rows[i];
+    hz_qres_free(&pages);
+    if (rc != 0)
+        return rc;
+    if (out->page.c.visitors < o->min_visitors) {
+        /* A rare page is not shown in breakdowns; its paths would show it. */
+        memset(&out->page, 0, sizeof(out->page));
+        out->withheld = 1;
+        return 0;
+    }
+    if ((rc = hz_store_transitions(t, q->site, q->from, q->to, q_trans_cb, &qt)) != 0)
+        return q_store_err(rc, "transitions", err);
+    out->folded = hz_query_fold(&out->from, HZ_P_NONE, o->min_visitors);
+    out->folded += hz_query_fold(&out->to, HZ_P_NONE, o->min_visitors);
+    qq.prop = HZ_P_NONE;
+    qq.order_metric = HZ_M_VISITORS;
+    qq.order_desc = 1;
+    qq.offset = 0;
+    hz_query_order(&out->from, &qq);
+    hz_query_order(&out->to, &qq);
+    return 0;
+}

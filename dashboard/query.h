@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * query.h - the dashboard's one query engine: a parsed question (struct
+ * hz_query, filled by api.c from a v1 query string or a v2 JSON body) is
+ * answered from the store's marginals (common/store.h) into rows
+ * (struct hz_qres), which api.c renders as v1 JSON, v2 JSON or CSV.
+ *
+ * What haze can answer is what it keeps: per (site, day, dimension, value)
+ * counters, per-hour site totals, engaged-time histograms per page,
+ * funnel step counts and page-to-page transitions. One dimension at a time:
+ * a cross-tab of two dimensions is not kept and is refused by the parsers.
+ *
+ * Minimum crowd size (DESIGN.md privacy rule 5): hz_query_fold folds every
+ * row with fewer than min_visitors visitors into one "(other)" row; regions
+ * first fall back to their country ("DE-BY" -> "DE") when the country row
+ * then reaches the threshold. Filters are applied after folding, so a
+ * filter can never isolate a folded value. Totals are not folded.
+ *
+ * The pure parts (names, period math, metric values, folding) touch no
+ * database and are what the unit tests and fuzzers call.
+ */
+#ifndef HZ_DASHBOARD_QUERY_H
+#define HZ_DASHBOARD_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "common/err.h"
+#include "common/store.h"
+
+/* ------------------------------------------------------------ names */
+
+enum hz_metric {
+    HZ_M_VISITORS = 0,
+    HZ_M_VISITS,
+    HZ_M_PAGEVIEWS,
+    HZ_M_BOUNCE_RATE,      /* percent, integer */
+    HZ_M_VISIT_DURATION,   /* seconds, integer, mean per visit */
+    HZ_M_VIEWS_PER_VISIT,  /* 2 decimals */
+    HZ_M_TIME_ON_PAGE,     /* median engaged seconds (histogram) */
+    HZ_M_TIME_ON_PAGE_P75, /* 75th percentile engaged seconds */
+    HZ_M_EVENTS,
+    HZ_M_EXIT_RATE, /* percent, 1 decimal: exits / pageviews */
+    HZ_M_COUNT
+};
+
+enum hz_prop {
+    HZ_P_NONE = 0, /* no property: site totals */
+    HZ_P_PAGE,     /* event:page */
+    HZ_P_ENTRY,    /* visit:entry_page */
+    HZ_P_EXIT,     /* visit:exit_page (derived from page rows) */
+    HZ_P_SOURCE,
+    HZ_P_UTM_SOURCE,
+    HZ_P_UTM_MEDIUM,
+    HZ_P_UTM_CAMPAIGN,
+    HZ_P_COUNTRY,
+    HZ_P_REGION,
+    HZ_P_BROWSER,
+    HZ_P_OS,
+    HZ_P_DEVICE,
+    HZ_P_NAME, /* event:name */
+    HZ_P_COUNT
+};
+
+/* "visitors"...; NULL for an out-of-range value. */
+const char *hz_query_metric_name(enum hz_metric m);
+/* The metric named (s, len), or -1. */
+int hz_query_metric_find(const char *s, size_t len);
+/* "event:page" / "page" (the v1 breakdown key); NULL when out of range. */
+const char *hz_query_prop_name(enum hz_prop p);
+const char *hz_query_prop_short(enum hz_prop p);
+/* The property named (s, len) ("event:page"), or -1. HZ_P_NONE has no name. */
+int hz_query_prop_find(const char *s, size_t len);
+/* The store dimension behind p (exit pages read page rows). */
+enum hz_dim hz_query_prop_dim(enum hz_prop p);
+/* 1 if metric m is defined for rows of p (HZ_P_NONE: site totals). */
+int hz_query_metric_ok(enum hz_prop p, enum hz_metric m);
+/* 1 if m is kept per hour (hour rows hold visitors, visits, pageviews). */
+int hz_query_metric_hourly(enum hz_metric m);
+
+/* ------------------------------------------------------------ the question */
+
+enum hz_qkind {
+    HZ_Q_AGGREGATE = 0,
+    HZ_Q_TIMESERIES,
+    HZ_Q_BREAKDOWN,
+};
+
+enum hz_interval {
+    HZ_IV_DATE = 0,
+    HZ_IV_HOUR,
+    HZ_IV_MONTH,
+};
+
+enum hz_fop {
+    HZ_FOP_IS = 0, /* exact match of one of the values */
+    HZ_FOP_IS_NOT,
+    HZ_FOP_CONTAINS, /* substring of one of the values */
+    HZ_FOP_GLOB,     /* v1 "==" with '*' wildcards */
+    HZ_FOP_NOT_GLOB, /* v1 "!=" with '*' wildcards */
+};
+
+#define HZ_FILTERS_MAX         4
+#define HZ_FILTER_VALUES_MAX   8
+#define HZ_FILTER_VALUE_MAX    256 /* a scrubbed page path fits (record.h HZ_PAGE_MAX) */
+#define HZ_QUERY_LIMIT_MAX     1000
+#define HZ_QUERY_LIMIT_DEFAULT 100
+#define HZ_QUERY_HOURS_MAX     31  /* days an hourly series may span */
+#define HZ_QUERY_FUTURE_MAX    366 /* days past today a range may end */
+
+struct hz_filter {
+    enum hz_prop prop;
+    enum hz_fop op;
+    int nvalues;
+    char values[HZ_FILTER_VALUES_MAX][HZ_FILTER_VALUE_MAX];
+};
+
+struct hz_query {
+    enum hz_qkind kind;
+    char site[HZ_SITE_MAX]; /* the config's site name */
+    char tz[64];            /* its time zone */
+    char period[8];         /* "day", "7d", "30d", "month", "6mo", "12mo", "year",
+                             * "custom", "all" */
+    int32_t today;          /* local day number of "now" in tz */
+    int32_t from, to;       /* inclusive local days; for "all" set by the engine */
+    int all;                /* range "all": from the first day with data */
+    int compare;            /* previous period of the same length */
+    int nmetrics;
+    enum hz_metric metrics[HZ_M_COUNT];
+    enum hz_prop prop; /* breakdown property, HZ_P_NONE otherwise */
+    enum hz_interval interval;
+    int nfilters;
+    struct hz_filter filters[HZ_FILTERS_MAX];
+    int order_metric; /* metric to sort rows by, -1: by the value */
+    int order_desc;
+    uint64_t limit, offset;
+    int csv;        /* breakdown as CSV */
+    int total_rows; /* v2 include.total_rows */
+    int v2;         /* parsed from a v2 body (names date_range in errors) */
+    /* funnels and paths */
+    int funnel; /* index into the site's funnels, -1: all */
+    char page[HZ_FILTER_VALUE_MAX];
+};
+
+/* Engine settings from the config. */
+struct hz_qopts {
+    uint64_t min_visitors;
+    long retention_days;
+};
+
+/* ------------------------------------------------------------ periods */
+
+/*
+ * Resolves a Plausible period relative to today (a local day number):
+ *   day    the reference day            7d, 28d, 30d, 91d  the N days ending on it
+ *   month  its calendar month           6mo / 12mo its month and the 5 / 11 before
+ *   year   its calendar year            custom     date = "YYYY-MM-DD,YYYY-MM-DD"
+ * date (may be NULL) sets the reference day for all but custom, where it
+ * is required. "all" is not resolved here (it needs the data). 0, or
+ * HZ_EINVAL with a message naming "period" or "date".
+ */
+int hz_query_period(const char *period, const char *date, int32_t today, int32_t *from, int32_t *to,
+                    struct hz_err *err);
+
+/* Checks [from, to]: from <= to, from inside the retention window (the
+ * retention_days days ending today), to at most HZ_QUERY_FUTURE_MAX days
+ * after today. param names the parameter in the message. 0 or HZ_EINVAL. */
+int hz_query_check_range(int32_t from, int32_t to, int32_t today, long retention_days,
+                         const char *param, struct hz_err *err);
+
+/* The first day kept by retention (today - retention_days + 1). */
+int32_t hz_query_window_start(int32_t today, long retention_days);
+
+/* ------------------------------------------------------------ answers */
+
+#define HZ_OTHER_VALUE "(other)"
+
+struct hz_qrow {
+    uint32_t voff, vlen;            /* value: the result's pool + voff */
+    int32_t period;                 /* timeseries: first day, or hour number */
+    int other;                      /* 1 for the "(other)" row */
+    int hidden;                     /* folded into another row */
+    int matched;                    /* passes the filters */
+    int32_t dest;                   /* index of the row it was folded into, or itself */
+    struct hz_counts c;             /* the property's counters (site totals: events summed) */
+    struct hz_counts entry;         /* event:page: the same page's entry row */
+    uint64_t hist[HZ_HIST_BUCKETS]; /* engaged time (pages; site totals) */
+};
+
+struct hz_qres {
+    struct hz_qrow *rows; /* malloc'd */
+    size_t n, cap;
+    char *pool; /* values, malloc'd */
+    size_t plen, pcap;
+    void *index;   /* value -> row hash index (engine private) */
+    size_t *order; /* visible rows in output order, malloc'd */
+    size_t norder;
+    struct hz_qrow total; /* aggregate answer */
+    struct hz_qrow prev;  /* previous period, when has_prev */
+    int has_prev;
+    uint64_t folded;     /* rows folded by the crowd-size rule */
+    uint64_t total_rows; /* rows matching, before pagination */
+    size_t first, count; /* order[first .. first+count) is the requested page */
+    int32_t from, to;    /* the range answered */
+};
+
+void hz_qres_init(struct hz_qres *r);
+void hz_qres_free(struct hz_qres *r); /* NULL-safe; r may be initialised again */
+
+/* Appends a row with value (v, vlen) and zero counters, or returns the
+ * existing one with that value. Returns its index. */
+size_t hz_qres_row(struct hz_qres *r, const char *v, size_t vlen);
+/* The value of row i (pointer into the pool, valid until r changes). */
+const char *hz_qres_value(const struct hz_qres *r, size_t i, size_t *len);
+/* Index of the row with value (v, vlen), or -1. */
+long hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen);
+
+/* A metric's value for one row: null (no data, e.g. no time on page yet)
+ * or v with `decimals` digits to print. */
+struct hz_mval {
+    int null;
+    int decimals;
+    double v;
+};
+
+void hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row,
+                    struct hz_mval *out);
+/* The property whose rows a question's numbers come from: the breakdown's,
+ * else its filters', else HZ_P_NONE (site totals). */
+enum hz_prop hz_query_value_prop(const struct hz_query *q);
+/* Visitors used for the crowd-size rule (exit pages: min(visitors, exits)). */
+uint64_t hz_query_visitors(enum hz_prop p, const struct hz_qrow *row);
+/* Change between two values, as Plausible: percent (integer) for counts and
+ * durations, percentage points for rates; 0/0 is 0, x/0 is 100. */
+double hz_query_change(enum hz_metric m, const struct hz_mval *cur, const struct hz_mval *prev);
+
+/*
+ * The crowd-size rule over r's rows (pure). Rows with fewer than
+ * min_visitors visitors (hz_query_visitors) and any stored "(other)" row
+ * are folded into one "(other)" row appended at the end; for HZ_P_REGION a
+ * small region first moves to its country's row ("DE-BY" -> "DE", created
+ * when absent) when that row's total then reaches min_visitors. Folded rows
+ * stay in the array with hidden = 1 and dest = the row they went into.
+ * Returns the number of rows folded (those that disappeared).
+ */
+uint64_t hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors);
+
+/* 1 if value (v, vlen) passes filter f. */
+int hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen);
+
+/* Sorts the visible, matching rows (by q->order_metric, visitors, value;
+ * "(other)" last) into r->order and applies q->limit (0: no limit) and
+ * q->offset. */
+void hz_query_order(struct hz_qres *r, const struct hz_query *q);
+
+/*
+ * Answers q from the snapshot t: aggregate (r->total, r->prev), timeseries
+ * (r->rows, one per bucket, period set) or breakdown (r->rows, ordered and
+ * paged in r->order). 0, or HZ_ESTORE with err->msg (a 500).
+ */
+int hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+                 struct hz_err *err);
+
+/* Visitors in local hour `hour` (the realtime figure). */
+int hz_query_realtime(hz_rtxn *t, const char *site, int32_t hour, uint64_t *visitors);
+
+/* The raw rows of one dimension (no folding): filtered traffic. */
+int hz_query_collect(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                     struct hz_qres *r);
+
+/* ------------------------------------------------------------ paths */
+
+struct hz_paths {
+    struct hz_qres from; /* pages visitors came from: c.visits = transitions */
+    struct hz_qres to;   /* pages visitors went to next */
+    struct hz_qrow page; /* the page's own row (page + entry counters) */
+    int withheld;        /* the page has fewer than min_visitors visitors */
+    uint64_t folded;     /* transitions folded into "(other)" */
+};
+
+void hz_paths_free(struct hz_paths *p); /* NULL-safe */
+
+/* Where visitors of q->page came from and went next over [q->from, q->to]:
+ * transitions with fewer than min_visitors moves fold into "(other)"; a page
+ * under min_visitors visitors is withheld entirely. */
+int hz_query_paths(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
+                   struct hz_paths *out, struct hz_err *err);
+
+#endif

@@ -1,0 +1,128 @@
+// dash.mjs - the dashboard in a real headless Chromium (playwright-core,
+// /usr/bin/chromium; no browser is downloaded).
+//
+//   node tests/e2e/dash.mjs URL TOKEN OUTDIR
+//
+// Logs in through the form, then checks: headline numbers filled, the top
+// pages table filled with the dataset's pages, funnel bars drawn with the
+// biggest drop highlighted, a chart drawn (SVG paths), the path
+// "/<img src=x onerror=alert(1)>" shown as text and never as an element,
+// no dialog opened, no console error, no CSP violation. Saves screenshots
+// (laptop and phone) under OUTDIR. Exit status 0 when every check passed.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(path.join(process.env.HZ_PLAYWRIGHT_DIR || process.cwd(), 'x.js'));
+const { chromium } = require('playwright-core');
+
+const [url, token, outdir] = process.argv.slice(2);
+const failures = [];
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('dialog', async (d) => { problems.push('dialog: ' + d.message()); await d.dismiss(); });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+
+  await page.goto(url + '/');
+  await page.waitForSelector('#login:not([hidden])');
+  check(await page.isVisible('#token'), 'the login form shows before logging in');
+  await page.fill('#token', 'not-the-token');
+  await Promise.all([page.waitForNavigation(), page.click('#login button[type=submit]')]);
+  await page.waitForSelector('#login-error:not([hidden])');
+  check(true, 'a wrong token shows the error');
+
+  await page.fill('#token', token);
+  await Promise.all([page.waitForNavigation(), page.click('#login button[type=submit]')]);
+  await page.waitForSelector('#app:not([hidden])');
+  problems.length = 0; /* the 401s of the logged-out page are expected */
+  await page.waitForSelector('#kpis .kpi .value');
+  await page.waitForSelector('#tables [data-card="Pages"] tbody tr');
+  await page.waitForSelector('#funnel .step');
+  await page.waitForSelector('#chart svg path.line-visitors');
+  await page.waitForSelector('#paths .path-center');
+  await page.waitForTimeout(500);
+
+  const kpis = await page.$$eval('#kpis .kpi', (ks) => ks.map((k) => [k.dataset.metric, k.querySelector('.value').textContent]));
+  check(kpis.length === 6, `six headline numbers (${kpis.map((k) => k.join('=')).join(', ')})`);
+  check(kpis.every(([, v]) => v !== '–' && v !== ''), 'every headline number has a value');
+  const changes = await page.$$eval('#kpis .change', (cs) => cs.length);
+  check(changes === 6, 'each headline number shows its change');
+
+  const pages = await page.$$eval('#tables [data-card="Pages"] tbody td.name', (tds) => tds.map((t) => t.textContent));
+  check(pages.includes('/') && pages.includes('/products/business-cards') && pages.includes('/cart'),
+    `top pages table filled (${pages.slice(0, 5).join(' | ')} ...)`);
+  const xss = '/<img src=x onerror=alert(1)>';
+  check(pages.includes(xss), 'the attacker-controlled path is listed as text');
+  const imgs = await page.$$eval('main img', (e) => e.length);
+  check(imgs === 0, 'no <img> element was created from tracked data');
+  check(!problems.some((p) => p.startsWith('dialog')), 'no dialog opened');
+
+  // Sorting: click the Pageviews header twice and read the order back.
+  const card = '#tables [data-card="Pages"]';
+  await page.click(`${card} th:nth-child(3) button`);
+  const pv = await page.$$eval(`${card} tbody tr:not(.other) td:nth-child(3)`, (tds) => tds.map((t) => t.textContent));
+  const nums = pv.map((s) => parseFloat(s.replace(/,/g, '')) * (s.endsWith('k') ? 1000 : 1));
+  check(nums.every((v, i) => i === 0 || nums[i - 1] >= v), 'pageviews column sorts descending');
+  const csv = await page.getAttribute(`${card} a.csv`, 'href');
+  check(csv.includes('format=csv') && csv.startsWith('/api/v1/stats/breakdown?'), 'CSV export link');
+  const csvResp = await page.request.get(url + csv);
+  const csvText = await csvResp.text();
+  check(csvResp.status() === 200 && csvText.startsWith('page,visitors'), 'CSV export works with the session cookie');
+
+  const steps = await page.$$eval('#funnel .step', (s) => s.length);
+  check(steps === 4, `funnel shows 4 steps (${steps})`);
+  const worst = await page.$$eval('#funnel .step.worst', (s) => s.map((x) => x.dataset.step));
+  check(worst.length === 1, `one step is highlighted as the biggest drop (step ${worst[0]})`);
+  const widths = await page.$$eval('#funnel .step-bar', (b) => b.map((x) => x.getBoundingClientRect().width));
+  check(widths[0] > widths[1] && widths[1] > widths[3], 'funnel bars shrink step by step');
+
+  const pathD = await page.getAttribute('#chart svg path.line-visitors', 'd');
+  check(pathD && pathD.split('L').length > 20, 'the chart is drawn (a visitors line over the period)');
+  const box = await page.$('#chart svg rect.overlay');
+  const bb = await box.boundingBox();
+  await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
+  check(await page.isVisible('#chart-tip'), 'hovering the chart shows a tooltip');
+
+  const came = await page.$$eval('#paths li', (l) => l.length);
+  check(came > 0, 'paths show where visitors came from and went');
+  const realtime = await page.textContent('#realtime-text');
+  check(/this hour/.test(realtime), `realtime count shown (${realtime})`);
+  const filtered = await page.$$eval('#filtered .reason', (r) => r.length);
+  check(filtered >= 2, 'filtered traffic panel filled');
+
+  // Switch to "Today": the chart becomes hourly.
+  await page.selectOption('#period', 'day');
+  await page.waitForTimeout(800);
+  const hourly = await page.$$eval('#chart svg text.tick', (t) => t.map((x) => x.textContent));
+  check(hourly.some((t) => /^\d\d:00$/.test(t)), 'a day is charted by hour');
+  await page.selectOption('#period', '30d');
+  await page.waitForTimeout(800);
+  await page.mouse.move(0, 0);
+
+  await page.screenshot({ path: path.join(outdir, 'dashboard.png'), fullPage: true });
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  await phone.context().addCookies(await page.context().cookies());
+  await phone.goto(url + '/');
+  await phone.waitForSelector('#tables [data-card="Pages"] tbody tr');
+  await phone.waitForSelector('#chart svg path.line-visitors');
+  await phone.waitForTimeout(500);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `no sideways scrolling on a phone (overflow ${overflow}px)`);
+  await phone.screenshot({ path: path.join(outdir, 'dashboard-phone.png'), fullPage: true });
+  await phone.screenshot({ path: path.join(outdir, 'dashboard-phone-top.png') });
+  check(problems.length === 0, 'no console errors, CSP violations or dialogs' + (problems.length ? ': ' + problems.join('; ') : ''));
+} finally {
+  await browser.close();
+}
+console.log(failures.length ? `dash e2e: ${failures.length} check(s) failed` : 'dash e2e: all checks passed');
+process.exit(failures.length ? 1 : 0);
