@@ -847,7 +847,7 @@ hz_query_collect(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, in
 {
     struct q_collect qc = {r, Q_INTO_C};
 
-    return hz_store_dim(t, site, dim, from, to, q_collect_cb, &qc);
+    return hz_store_dim_rows(t, site, dim, from, to, q_collect_cb, &qc);
 }
 
 /* Which joins the metrics of q need. */
@@ -875,11 +875,11 @@ q_rows(hz_rtxn *t, const struct hz_query *q, enum hz_prop p, int32_t a, int32_t 
     int need_entry, need_hist, need_events, rc;
 
     q_needs(q, p, &need_entry, &need_hist, &need_events);
-    if ((rc = hz_store_dim(t, q->site, hz_query_prop_dim(p), a, b, q_collect_cb, &qc)) != 0)
+    if ((rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(p), a, b, q_collect_cb, &qc)) != 0)
         return q_store_err(rc, "dimension", err);
     if (need_entry) {
         qc.into = Q_INTO_ENTRY;
-        if ((rc = hz_store_dim(t, q->site, HZ_DIM_ENTRY, a, b, q_collect_cb, &qc)) != 0)
+        if ((rc = hz_store_dim_rows(t, q->site, HZ_DIM_ENTRY, a, b, q_collect_cb, &qc)) != 0)
             return q_store_err(rc, "entry pages", err);
     }
     if (need_hist && p == HZ_P_PAGE) {
