@@ -116,6 +116,7 @@ $(BUILD)/testdata/haze-test-city.mmdb: tests/data/make-mmdb.pl tests/data/geo-fi
 CRITERION_FLAGS ?= --jobs 2
 export HZ_BUILD := $(BUILD)
 export HZ_BIN := $(BIN)
+export HZ_SAN := $(SAN)
 
 check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t $(CRITERION_FLAGS); done
@@ -144,12 +145,12 @@ asan:
 
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -pthread
-fuzz: $(TESTDATA)
+fuzz: $(TESTDATA) $(ASSET_SRC)
 	@mkdir -p build/fuzz
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) $(CPPFLAGS) -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c \
 	    $(filter-out %main.c %ua_main.c common/bin2c.c,$(wildcard common/*.c collector/*.c geo/*.c aggregator/*.c dashboard/*.c)) \
-	    $(LDLIBS) 2>/dev/null || { echo "fuzz: build of $$n failed"; exit 1; }; \
+	    $(ASSET_SRC) $(LDLIBS) || { echo "fuzz: build of $$n failed"; exit 1; }; \
 	  mkdir -p build/fuzz/corpus_$$n; \
 	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
 	    $$( [ -f tests/fuzz/dict/$$n.dict ] && echo -dict=tests/fuzz/dict/$$n.dict ) \

@@ -28,9 +28,24 @@
 #include "common/str.h"
 
 #define AGG_KEY_MAX 256
-#define AGG_CACHE_MAX 200000 /* states kept in process; past it the cache restarts */
+#define AGG_CACHE_MAX 50000 /* states kept in process (~1.7 KB each); past it the cache restarts */
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY "*"
+
+
+/* A cached visitor state, with its Redis key, and what it was before the
+ * current batch changed it (gen == the batch's generation). */
+struct agg_cached {
+    int present;
+    int loaded; /* present is known (from Redis or from this run) */
+    uint32_t gen;
+    int site;
+    int prev_present;
+    size_t prev_off, prev_len; /* into agg->prevbuf */
+    size_t klen;
+    char key[AGG_KEY_MAX];
+    struct hz_session st;
+};
 
 /* What to do with one entry of a batch. */
 enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
@@ -39,21 +54,8 @@ struct agg_item {
     enum agg_what what;
     int site;                 /* index into cfg->sites, or -1 for "*" */
     char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
+    struct agg_cached *c, *p; /* AGG_FOLD: the states under vh and vp */
     struct hz_record rec;
-};
-
-/* A cached visitor state. */
-struct agg_cached {
-    int present;
-    struct hz_session st;
-};
-
-/* A state changed by the current batch: where it is, and what it was. */
-struct agg_touch {
-    struct agg_cached *c;
-    int site;
-    int prev_present;
-    size_t prev_off, prev_len; /* into agg->prevbuf */
 };
 
 struct hz_agg {
@@ -67,13 +69,18 @@ struct hz_agg {
     struct hz_rs_id pos;
     int have_pos;
     hz_kmap *cache;   /* state key -> struct agg_cached */
-    hz_kmap *touched; /* state key -> struct agg_touch (this batch) */
+    struct agg_cached **touched; /* states this batch changed, in order */
+    size_t ntouched, touched_cap;
+    uint32_t gen;                /* batch generation */
+    char prefix[HZ_SITES_MAX][AGG_KEY_MAX]; /* "<stream>:v:<site>:" per site */
+    size_t prefix_len[HZ_SITES_MAX];
     hz_kmap *reasons; /* malformed reason -> u64 (this batch, for the log line) */
     unsigned char *prevbuf;
     size_t prevlen, prevcap;
     struct agg_item *items;
     int nitems_cap;
-    hz_kmap *want;    /* state keys of the MGET in flight */
+    struct agg_cached **want; /* states of the MGET in flight */
+    size_t nwant, want_cap;
     char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
     size_t acklen, ackcap;
     int nack;
@@ -100,10 +107,18 @@ agg_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The Redis key of a visitor state (hz_session_key's layout, built from a
+ * per-site prefix: this runs for every entry). 0 if it does not fit. */
 static size_t
 agg_state_key(const hz_agg *a, char *out, int site, const char *vh)
 {
-    return hz_session_key(out, AGG_KEY_MAX, a->cfg->redis_stream, a->cfg->sites[site].name, vh);
+    size_t pl = a->prefix_len[site], vl = strlen(vh);
+
+    if (pl == 0 || pl + vl >= AGG_KEY_MAX)
+        return 0;
+    memcpy(out, a->prefix[site], pl);
+    memcpy(out + pl, vh, vl + 1);
+    return pl + vl;
 }
 
 /* Reads the LMDB position into a->pos. */
@@ -135,7 +150,9 @@ static void
 agg_reset_cache(hz_agg *a)
 {
     hz_kmap_clear(a->cache);
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
+    for (int i = 0; i < a->cfg->nsites; i++)
+        hz_fold_site_reset(&a->sites[i]);
     if (a->have_next)
         hz_rs_batch_free(&a->next);
     a->have_next = 0;
@@ -190,45 +207,66 @@ agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
 
 /* ------------------------------------------------------------ states */
 
-/* Queues one MGET for every state the batch needs and the cache lacks.
- * Returns 1 if it queued one, 0 if none is needed, or HZ_EUNAVAIL. */
+/* The cache entry of (site, vh), created (not yet loaded) when new. */
+static struct agg_cached *
+agg_cache_get(hz_agg *a, int site, const char *vh)
+{
+    char key[AGG_KEY_MAX];
+    size_t kl = agg_state_key(a, key, site, vh);
+    int created;
+    struct agg_cached *c;
+
+    if (kl == 0)
+        return NULL;
+    c = hz_kmap_put(a->cache, key, kl, &created);
+    if (created) {
+        memcpy(c->key, key, kl);
+        c->klen = kl;
+        c->site = site;
+    }
+    return c;
+}
+
+/* Resolves every record's states in the cache and queues one MGET for
+ * those not loaded yet. Returns 1 if it queued one, 0 if none is needed,
+ * or HZ_EUNAVAIL. */
 static int
 agg_load_send(hz_agg *a, int n)
 {
     const char **argv;
-    size_t *lens, nk;
+    size_t *lens;
     int rc;
 
-    hz_kmap_clear(a->want);
+    a->nwant = 0;
     for (int i = 0; i < n; i++) {
         struct agg_item *it = &a->items[i];
-        char key[AGG_KEY_MAX];
-        size_t kl;
         if (it->what != AGG_FOLD)
             continue;
+        it->c = agg_cache_get(a, it->site, it->rec.vh);
+        it->p = it->rec.vp[0] != '\0' ? agg_cache_get(a, it->site, it->rec.vp) : NULL;
         for (int k = 0; k < 2; k++) {
-            const char *vh = k == 0 ? it->rec.vh : it->rec.vp;
-            if (vh[0] == '\0')
+            struct agg_cached *c = k == 0 ? it->c : it->p;
+            if (c == NULL || c->loaded)
                 continue;
-            kl = agg_state_key(a, key, it->site, vh);
-            if (kl == 0 || hz_kmap_find(a->cache, key, kl) != NULL)
-                continue;
-            (void)hz_kmap_put(a->want, key, kl, NULL);
+            c->loaded = 1; /* once per batch, even if asked for twice */
+            if (a->nwant == a->want_cap) {
+                a->want_cap = a->want_cap ? a->want_cap * 2 : 1024;
+                a->want = hz_xreallocarray(a->want, a->want_cap, sizeof(*a->want));
+            }
+            a->want[a->nwant++] = c;
         }
     }
-    nk = hz_kmap_count(a->want);
-    if (nk == 0)
+    if (a->nwant == 0)
         return 0;
-    argv = hz_xreallocarray(NULL, nk + 1, sizeof(*argv));
-    lens = hz_xreallocarray(NULL, nk + 1, sizeof(*lens));
+    argv = hz_xreallocarray(NULL, a->nwant + 1, sizeof(*argv));
+    lens = hz_xreallocarray(NULL, a->nwant + 1, sizeof(*lens));
     argv[0] = "MGET";
     lens[0] = 4;
-    for (size_t i = 0; i < nk; i++) {
-        const void *k;
-        (void)hz_kmap_at(a->want, i, &k, &lens[i + 1]);
-        argv[i + 1] = k;
+    for (size_t i = 0; i < a->nwant; i++) {
+        argv[i + 1] = a->want[i]->key;
+        lens[i + 1] = a->want[i]->klen;
     }
-    rc = hz_rs_append(a->rs, (int)nk + 1, argv, lens);
+    rc = hz_rs_append(a->rs, (int)a->nwant + 1, argv, lens);
     free(argv);
     free(lens);
     return rc == 0 ? 1 : HZ_EUNAVAIL;
@@ -238,7 +276,7 @@ agg_load_send(hz_agg *a, int n)
 static int
 agg_load_recv(hz_agg *a, struct hz_err *err)
 {
-    size_t nk = hz_kmap_count(a->want);
+    size_t nk = a->nwant;
     hz_rs_reply *rep = NULL;
     int rc;
 
@@ -250,10 +288,8 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
     }
     for (size_t i = 0; i < nk; i++) {
         const hz_rs_reply *el = hz_rs_reply_elem(rep, i);
-        const void *k;
-        size_t kl, vl;
-        (void)hz_kmap_at(a->want, i, &k, &kl);
-        struct agg_cached *c = hz_kmap_put(a->cache, k, kl, NULL);
+        struct agg_cached *c = a->want[i];
+        size_t vl;
         const char *v = hz_rs_reply_type(el) == HZ_RS_STRING ? hz_rs_reply_str(el, &vl) : NULL;
         c->present = 0;
         if (v == NULL)
@@ -272,60 +308,49 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
 
 /* Remembers a state's value from before this batch, the first time the
  * batch touches it. */
-static struct agg_cached *
-agg_touch(hz_agg *a, const char *key, size_t kl, int site)
+static void
+agg_touch(hz_agg *a, struct agg_cached *c)
 {
-    int created;
-    struct agg_cached *c = hz_kmap_put(a->cache, key, kl, &created);
-    struct agg_touch *t = hz_kmap_put(a->touched, key, kl, &created);
-
-    if (!created)
-        return c;
-    t->c = c;
-    t->site = site;
-    t->prev_present = c->present;
-    t->prev_off = a->prevlen;
-    t->prev_len = 0;
+    if (c->gen == a->gen)
+        return;
+    c->gen = a->gen;
+    c->prev_present = c->present;
+    c->prev_off = a->prevlen;
+    c->prev_len = 0;
     if (c->present) {
         if (a->prevcap - a->prevlen < HZ_SESSION_SER_MAX) {
             a->prevcap = a->prevcap * 2 + HZ_SESSION_SER_MAX * 64;
             a->prevbuf = hz_xreallocarray(a->prevbuf, a->prevcap, 1);
         }
-        t->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
-        a->prevlen += t->prev_len;
+        c->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
+        a->prevlen += c->prev_len;
     }
-    return c;
+    if (a->ntouched == a->touched_cap) {
+        a->touched_cap = a->touched_cap ? a->touched_cap * 2 : 1024;
+        a->touched = hz_xreallocarray(a->touched, a->touched_cap, sizeof(*a->touched));
+    }
+    a->touched[a->ntouched++] = c;
 }
 
-/* Folds one record: finds its state (continuing yesterday's hash around
- * midnight), records the undo value, applies the rules. */
+/* Folds one record: its state (continuing yesterday's hash around
+ * midnight), the undo value, the rules. */
 static int
 agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
 {
-    char key[AGG_KEY_MAX], pkey[AGG_KEY_MAX];
-    size_t kl = agg_state_key(a, key, it->site, it->rec.vh), pl;
-    struct agg_cached *c, *p;
+    struct agg_cached *c = it->c, *p = it->p;
 
-    if (kl == 0)
+    if (c == NULL)
         return HZ_EINVAL;
-    c = hz_kmap_find(a->cache, key, kl);
-    if ((c == NULL || !c->present) && it->rec.vp[0] != '\0' &&
-        (pl = agg_state_key(a, pkey, it->site, it->rec.vp)) != 0 &&
-        (p = hz_kmap_find(a->cache, pkey, pl)) != NULL && p->present) {
-        /* The same visitor under yesterday's salt: carry the state over. */
-        struct hz_session st = p->st;
-        c = agg_touch(a, key, kl, it->site);
-        c->st = st;
-        c->present = 1;
-        /* The old state flushes its own pending deltas. */
+    agg_touch(a, c);
+    if (!c->present && p != NULL && p->present) {
+        /* The same visitor under yesterday's salt: carry the state over
+         * (the old state flushes its own pending deltas). */
+        c->st = p->st;
         memset(&c->st.pend, 0, sizeof(c->st.pend));
-    } else {
-        c = agg_touch(a, key, kl, it->site);
-        if (!c->present) {
-            memset(&c->st, 0, sizeof(c->st));
-            c->present = 1;
-        }
+    } else if (!c->present) {
+        memset(&c->st, 0, sizeof(c->st));
     }
+    c->present = 1;
     return hz_fold_record(w, &a->sites[it->site], a->session_ms, &it->rec, &c->st);
 }
 
@@ -383,7 +408,7 @@ agg_append_str(hz_agg *a, int argc, const char **argv, struct hz_err *err)
 static int
 agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
 {
-    size_t nt = hz_kmap_count(a->touched), argc = 0;
+    size_t nt = a->ntouched, argc = 0;
     char pos[HZ_RS_ID_MAX];
     const char **argv;
     size_t *lens;
@@ -417,11 +442,9 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
     argv[argc] = to_id;
     lens[argc++] = strlen(to_id);
     for (size_t i = 0; i < nt; i++) {
-        const void *k;
-        size_t kl;
-        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
-        argv[argc] = k;
-        lens[argc++] = kl;
+        const struct agg_cached *t = a->touched[i];
+        argv[argc] = t->key;
+        lens[argc++] = t->klen;
         argv[argc] = t->prev_present ? (const char *)a->prevbuf + t->prev_off : "";
         lens[argc++] = t->prev_present ? t->prev_len : 0;
     }
@@ -429,21 +452,19 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
         goto done;
     ncmd++;
     for (size_t i = 0; i < nt; i++) {
-        const void *k;
-        size_t kl;
-        const struct agg_touch *t = hz_kmap_at(a->touched, i, &k, &kl);
+        const struct agg_cached *t = a->touched[i];
         unsigned char *s = ser + i * HZ_SESSION_SER_MAX;
         char ttl[24];
         const char *sv[5];
         size_t sl[5];
-        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->c->st);
+        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->st);
         (void)snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ms);
         sv[0] = "SET";
         sl[0] = 3;
-        sv[1] = k;
-        sl[1] = kl;
+        sv[1] = t->key;
+        sl[1] = t->klen;
         sv[2] = (const char *)s;
-        sl[2] = hz_session_encode(&t->c->st, s);
+        sl[2] = hz_session_encode(&t->st, s);
         sv[3] = "PX";
         sl[3] = 2;
         sv[4] = ttl;
@@ -518,6 +539,16 @@ agg_ack_send(hz_agg *a, struct hz_err *err)
         next.seq = 0;
     } else {
         next.seq++;
+    }
+    /* Keep the last stream_keep_seconds of applied entries: a collector
+     * that lost its connection with XADDs in flight searches the stream's
+     * recent past for their hit ids before replaying its spool, so that
+     * each is added exactly once. */
+    uint64_t keep = (uint64_t)a->cfg->stream_keep_seconds * 1000;
+    uint64_t keep_from = agg_now_ms() > keep ? agg_now_ms() - keep : 0;
+    if (next.ms > keep_from) {
+        next.ms = keep_from;
+        next.seq = 0;
     }
     hz_rs_id_format(next, minid);
     const char *trim[] = {"XTRIM", a->cfg->redis_stream, "MINID", minid};
@@ -626,7 +657,8 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
 
     if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
         goto fail;
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
+    a->gen++;
     a->prevlen = 0;
     for (int i = 0; i < b->n; i++) {
         struct agg_item *it = &a->items[i];
@@ -670,9 +702,15 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
         }
     }
     /* Pending visit-level deltas of every state this batch touched. */
-    for (size_t i = 0; i < hz_kmap_count(a->touched); i++) {
-        struct agg_touch *tc = hz_kmap_at(a->touched, i, NULL, NULL);
-        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->c->st)) != 0) {
+    for (size_t i = 0; i < a->ntouched; i++) {
+        struct agg_cached *tc = a->touched[i];
+        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->st)) != 0) {
+            rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
+            goto fail;
+        }
+    }
+    for (int i = 0; i < a->cfg->nsites; i++) {
+        if ((rc = hz_fold_site_flush(w, &a->sites[i])) != 0) {
             rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
             goto fail;
         }
@@ -708,7 +746,7 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
     a->pos = last;
     a->have_pos = 1;
     a->stats.batches++;
-    hz_kmap_clear(a->touched);
+    a->ntouched = 0;
     agg_ack_add(a, b);
     if (hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
@@ -848,19 +886,21 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
 
     a->cfg = cfg;
     a->session_ms = (uint64_t)cfg->session_minutes * 60000ULL;
-    for (int i = 0; i < cfg->nsites; i++) {
-        a->sites[i].site = &cfg->sites[i];
-        hz_tz_init(&a->sites[i].tz, cfg->sites[i].timezone);
-    }
+    for (int i = 0; i < cfg->nsites; i++)
+        hz_fold_site_init(&a->sites[i], &cfg->sites[i]);
     if (gethostname(host, sizeof(host)) != 0)
         (void)hz_strlcpy(host, "localhost", sizeof(host));
     host[sizeof(host) - 1] = '\0';
     (void)snprintf(a->consumer, sizeof(a->consumer), "aggregator@%s", host);
     (void)snprintf(a->undo_key, sizeof(a->undo_key), "haze:agg:undo:%s", cfg->redis_stream);
     a->cache = hz_kmap_new(sizeof(struct agg_cached));
-    a->touched = hz_kmap_new(sizeof(struct agg_touch));
+    a->gen = 1;
+    for (int i = 0; i < cfg->nsites; i++) {
+        size_t n = hz_session_key(a->prefix[i], AGG_KEY_MAX - HZ_VHASH_LEN - 1,
+                                  cfg->redis_stream, cfg->sites[i].name, "");
+        a->prefix_len[i] = n;
+    }
     a->reasons = hz_kmap_new(sizeof(uint64_t));
-    a->want = hz_kmap_new(1);
     a->retain_checked = -1;
     rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
     if (rc == 0)
@@ -886,9 +926,9 @@ hz_agg_close(hz_agg *a)
     hz_rs_close(a->rs);
     hz_store_close(a->store);
     hz_kmap_free(a->cache);
-    hz_kmap_free(a->touched);
+    free(a->touched);
     hz_kmap_free(a->reasons);
-    hz_kmap_free(a->want);
+    free(a->want);
     free(a->ackbuf);
     free(a->prevbuf);
     free(a->items);

@@ -91,6 +91,79 @@ fold_add(hz_wtxn *w, const char *site, int32_t day, enum hz_dim dim, const char 
     return hz_store_add(w, site, day, dim, v, len, c);
 }
 
+void
+hz_fold_site_init(struct hz_fold_site *fs, const struct hz_site *site)
+{
+    memset(fs, 0, sizeof(*fs));
+    fs->site = site;
+    hz_tz_init(&fs->tz, site->timezone);
+    hz_fold_site_reset(fs);
+}
+
+void
+hz_fold_site_reset(struct hz_fold_site *fs)
+{
+    fs->acc_day = fs->acc_hour = -1;
+    memset(&fs->acc_total, 0, sizeof(fs->acc_total));
+    memset(&fs->acc_hr, 0, sizeof(fs->acc_hr));
+}
+
+int
+hz_fold_site_flush(hz_wtxn *w, struct hz_fold_site *fs)
+{
+    int rc = 0;
+
+    if (fs->acc_day >= 0)
+        rc = fold_add(w, fs->site->name, fs->acc_day, HZ_DIM_TOTAL, "", 0, &fs->acc_total);
+    if (rc == 0 && fs->acc_hour >= 0)
+        rc = hz_store_add_hour(w, fs->site->name, fs->acc_hour, &fs->acc_hr);
+    hz_fold_site_reset(fs);
+    return rc;
+}
+
+static void
+fold_sum(struct hz_counts *dst, const struct hz_counts *c)
+{
+    uint64_t *d = &dst->visitors;
+    const uint64_t *f = &c->visitors;
+    for (int i = 0; i < 8; i++)
+        d[i] += f[i];
+}
+
+/* Adds c to the site's TOTAL row of day, through the accumulator. */
+static int
+fold_total(hz_wtxn *w, struct hz_fold_site *fs, int32_t day, const struct hz_counts *c)
+{
+    int rc;
+
+    if (fs->acc_day != day) {
+        if (fs->acc_day >= 0 &&
+            (rc = fold_add(w, fs->site->name, fs->acc_day, HZ_DIM_TOTAL, "", 0, &fs->acc_total)))
+            return rc;
+        fs->acc_day = day;
+        memset(&fs->acc_total, 0, sizeof(fs->acc_total));
+    }
+    fold_sum(&fs->acc_total, c);
+    return 0;
+}
+
+/* Adds c to the site's row of local hour, through the accumulator. */
+static int
+fold_hour(hz_wtxn *w, struct hz_fold_site *fs, int32_t hour, const struct hz_counts *c)
+{
+    int rc;
+
+    if (fs->acc_hour != hour) {
+        if (fs->acc_hour >= 0 &&
+            (rc = hz_store_add_hour(w, fs->site->name, fs->acc_hour, &fs->acc_hr)) != 0)
+            return rc;
+        fs->acc_hour = hour;
+        memset(&fs->acc_hr, 0, sizeof(fs->acc_hr));
+    }
+    fold_sum(&fs->acc_hr, c);
+    return 0;
+}
+
 /* Adds vc (visit-level deltas) to TOTAL and every visit dim of the start
  * day; uniq[i] adds a visitor to dim i (at a visit's start). */
 static int
@@ -133,7 +206,7 @@ hz_fold_flush(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s)
     /* TOTAL's pageviews go to each hit's own day, added as they come. */
     total = s->pend;
     total.pageviews = 0;
-    rc = fold_add(w, fs->site->name, s->start_day, HZ_DIM_TOTAL, "", 0, &total);
+    rc = fold_total(w, fs, s->start_day, &total);
     memset(&s->pend, 0, sizeof(s->pend));
     return rc;
 }
@@ -218,7 +291,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
 
     if (new_visit) {
         struct fold_dim d[10];
-        int uniq[10], n;
+        int uniq[10] = {0}, n;
 
         /* The previous visit's pending deltas belong to its own rows. */
         if ((rc = hz_fold_flush(w, fs, s)) != 0)
@@ -271,12 +344,12 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
     if (s->start_day == day) {
         start_total.visitors += day_total.visitors;
         start_total.pageviews += day_total.pageviews;
-    } else if ((rc = fold_add(w, site, day, HZ_DIM_TOTAL, "", 0, &day_total)) != 0) {
+    } else if ((rc = fold_total(w, fs, day, &day_total)) != 0) {
         return rc;
     }
-    if ((rc = fold_add(w, site, s->start_day, HZ_DIM_TOTAL, "", 0, &start_total)) != 0)
+    if ((rc = fold_total(w, fs, s->start_day, &start_total)) != 0)
         return rc;
-    if ((rc = hz_store_add_hour(w, site, hour, &hr)) != 0)
+    if ((rc = fold_hour(w, fs, hour, &hr)) != 0)
         return rc;
 
     memcpy(s->last_page, r->page, plen + 1);
@@ -309,12 +382,12 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
     if ((rc = hz_store_add(w, site, day, HZ_DIM_EVENT, r->name, nlen, &ev)) != 0)
         return rc;
     day_total.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_TOTAL, "", 0);
-    if ((rc = fold_add(w, site, day, HZ_DIM_TOTAL, "", 0, &day_total)) != 0)
+    if ((rc = fold_total(w, fs, day, &day_total)) != 0)
         return rc;
     if (hour > s->last_hour) {
         hr.visitors = 1;
         s->last_hour = hour;
-        if ((rc = hz_store_add_hour(w, site, hour, &hr)) != 0)
+        if ((rc = fold_hour(w, fs, hour, &hr)) != 0)
             return rc;
     }
     if (!active)

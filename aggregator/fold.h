@@ -51,11 +51,22 @@
 #define HZ_FOLD_PIXEL_CAP_MS (30ULL * 60 * 1000)
 #define HZ_FOLD_DIRECT "Direct / None" /* SOURCE of a visit without one */
 
-/* A configured site and its time zone cache. */
+/* A configured site, its time zone cache, and the site's TOTAL-by-day and
+ * hour rows summed over the current run of hits (most hits of a batch share
+ * the day and hour), added when the day or hour changes and at
+ * hz_fold_site_flush. */
 struct hz_fold_site {
     const struct hz_site *site;
     struct hz_tz tz;
+    int32_t acc_day, acc_hour; /* -1: nothing summed */
+    struct hz_counts acc_total, acc_hr;
 };
+
+void hz_fold_site_init(struct hz_fold_site *fs, const struct hz_site *site);
+/* Adds the summed rows; call before the batch commits. 0 or a store error. */
+int hz_fold_site_flush(hz_wtxn *w, struct hz_fold_site *fs);
+/* Forgets the summed rows (their batch was aborted). */
+void hz_fold_site_reset(struct hz_fold_site *fs);
 
 /* Folds a pageview, custom event or engagement record r of site fs for the
  * visitor whose state is s (all zero for a visitor without state) into w,

@@ -81,7 +81,7 @@ main(int argc, char *argv[])
     sa.sa_handler = SIG_IGN;
     (void)sigaction(SIGPIPE, &sa, NULL);
 
-    if ((rc = hz_agg_open(&agg, &cfg, &err)) != 0) {
+    if (hz_agg_open(&agg, &cfg, &err) != 0) {
         hz_errx("haze-aggregator: %s", err.msg);
         return 1;
     }

@@ -62,6 +62,7 @@ static const struct cfg_key cfg_schema[] = {
     { "aggregator", "max_values", CFG_INT, 10, 10000000, "10000", F(max_values) },
     { "aggregator", "batch", CFG_INT, 1, 100000, "5000", F(batch) },
     { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
+    { "aggregator", "stream_keep_seconds", CFG_INT, 0, 3600, "120", F(stream_keep_seconds) },
 
     { "dashboard", "listen", CFG_ADDR, 0, 0, "127.0.0.1:8081", F(dashboard_listen) },
     { "dashboard", "token", CFG_STR, 0, 127, "", F(token) },

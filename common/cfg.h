@@ -70,6 +70,7 @@ struct hz_config {
     long max_values;
     long batch;                /* stream entries per transaction */
     char group[64];            /* consumer group */
+    long stream_keep_seconds;  /* applied entries younger than this stay in the stream */
 
     /* [dashboard] */
     struct hz_addr dashboard_listen;

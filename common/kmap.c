@@ -238,19 +238,35 @@ kmap_slot(const hz_kmap *m, uint64_t h, const void *key, size_t klen)
     }
 }
 
-void *
-hz_kmap_find(const hz_kmap *m, const void *key, size_t klen)
+uint64_t
+hz_kmap_hash(const hz_kmap *m, const void *key, size_t klen)
 {
-    uint64_t h = kmap_hash(m, key, klen);
+    return kmap_hash(m, key, klen);
+}
+
+void *
+hz_kmap_find_h(const hz_kmap *m, uint64_t h, const void *key, size_t klen)
+{
     struct kmap_ent *e = m->slots[kmap_slot(m, h, key, klen)].e;
 
     return e != NULL ? kmap_val(m, e) : NULL;
 }
 
 void *
+hz_kmap_find(const hz_kmap *m, const void *key, size_t klen)
+{
+    return hz_kmap_find_h(m, kmap_hash(m, key, klen), key, klen);
+}
+
+void *
 hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created)
 {
-    uint64_t h = kmap_hash(m, key, klen);
+    return hz_kmap_put_h(m, kmap_hash(m, key, klen), key, klen, created);
+}
+
+void *
+hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created)
+{
     size_t j = kmap_slot(m, h, key, klen);
     struct kmap_ent *e = m->slots[j].e;
 

@@ -34,6 +34,12 @@ void *hz_kmap_find(const hz_kmap *m, const void *key, size_t klen);
 /* The value for (key, klen), created zeroed when absent; *created (may be
  * NULL) says which. */
 void *hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created);
+/* The same with the key's hash computed once (hz_kmap_hash of this map),
+ * for a lookup that may be followed by an insert of the same key. */
+uint64_t hz_kmap_hash(const hz_kmap *m, const void *key, size_t klen);
+void *hz_kmap_find_h(const hz_kmap *m, uint64_t h, const void *key, size_t klen);
+void *hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created);
+
 /* Removes (key, klen) from lookups; its memory is reclaimed at the next
  * clear. Returns 1 if it was present. */
 int hz_kmap_del(hz_kmap *m, const void *key, size_t klen);

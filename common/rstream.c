@@ -531,6 +531,10 @@ hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
     rc = hz_rs_get(r, (hz_rs_reply **)(void *)&x, err);
     rd->fn = fn;
     rd->privdata = priv;
+    if (rc == 0 && x == NULL) {
+        (void)hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: no reply");
+        rc = HZ_EUNAVAIL;
+    }
     if (rc != 0)
         goto fail;
     if (x->type == REDIS_REPLY_NIL)

@@ -254,7 +254,7 @@ st_stat_data(const char *path, dev_t *dev, ino_t *ino)
 
     (void)snprintf(p, sizeof(p), "%s/data.mdb", path);
     if (stat(p, &st) != 0)
-        return errno;
+        return errno != 0 ? errno : EIO;
     *dev = st.st_dev;
     *ino = st.st_ino;
     return 0;
@@ -383,8 +383,8 @@ hz_store_close(hz_store *s)
 int
 hz_store_replaced(const hz_store *s)
 {
-    dev_t dev;
-    ino_t ino;
+    dev_t dev = 0;
+    ino_t ino = 0;
 
     if (st_stat_data(s->path, &dev, &ino) != 0)
         return 1;
@@ -580,6 +580,43 @@ hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_
         cb(k, kl - 1, c, arg);
     }
     hz_kmap_free(m);
+    return rc;
+}
+
+/* Row callback of hz_store_dim_rows: decode and hand over, no map. */
+struct st_raw {
+    hz_row_cb cb;
+    void *arg;
+};
+
+static void
+st_raw_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+          size_t vlen, void *arg)
+{
+    struct st_raw *r = arg;
+    struct hz_counts c;
+
+    (void)period;
+    memset(&c, 0, sizeof(c));
+    st_counts_add(&c, val, vlen);
+    r->cb((const char *)rest, rlen, &c, r->arg);
+}
+
+int
+hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                  hz_row_cb cb, void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    struct st_raw raw = {cb, arg};
+    int n = st_spans(from, to, sp), rc = 0;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT)
+        return HZ_EINVAL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_rows_prefix(&pre, site, sp[i].gran, dim);
+        rc = st_scan(t, DB_ROWS, &pre, sp[i].lo, sp[i].hi, st_raw_cb, &raw);
+    }
     return rc;
 }
 
@@ -1014,21 +1051,21 @@ st_delta_cap(hz_wtxn *t, struct st_key *k, size_t vstart, const char *site, size
 {
     static const char other[] = ST_OTHER "\0" ST_OTHER;
     size_t ol = pair ? sizeof(other) - 1 : strlen(ST_OTHER);
-    struct st_delta *d = hz_kmap_find(t->delta, k->b, k->n);
+    uint64_t h = hz_kmap_hash(t->delta, k->b, k->n);
+    struct st_delta *d = hz_kmap_find_h(t->delta, h, k->b, k->n);
     MDB_val kv, v;
     MDB_txn *snap;
 
     if (d != NULL)
         return d->v;
     if (k->n - vstart == ol && memcmp(k->b + vstart, other, ol) == 0)
-        return st_delta(t, k);
+        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     kv.mv_size = k->n - 1;
     kv.mv_data = k->b + 1;
     snap = st_snap(t);
-    if (snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0)
-        return st_delta(t, k);
-    if (st_admit(t, site, slen, day, cls))
-        return st_delta(t, k);
+    if ((snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0) ||
+        st_admit(t, site, slen, day, cls))
+        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     k->n = vstart;
     st_kput(k, other, ol);
     return st_delta(t, k);
@@ -1589,7 +1626,7 @@ st_compact(hz_store *s, struct hz_err *err)
     memset(&t, 0, sizeof(t));
     (void)hz_strlcpy(t.path, tmp, sizeof(t.path));
     t.map_size = s->map_size;
-    if ((rc = st_env_open(&t, err)) != 0)
+    if (st_env_open(&t, err) != 0)
         goto fail;
     {
         MDB_txn *txn;

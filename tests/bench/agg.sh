@@ -49,6 +49,7 @@ address = unix:$sock
 stream = bench:events
 
 [aggregator]
+stream_keep_seconds = 0
 lmdb = $tmp/db
 batch = $batch
 map_size_mb = 1024
@@ -66,6 +67,8 @@ t1=$(date +%s.%N)
 echo "agg: filled $n entries in $(echo "$t1 - $t0" | bc) s," \
      "redis used $(redis-cli -s "$sock" info memory | awk -F: '/^used_memory_human/ {print $2}' | tr -d '\r')"
 
+tck=$(getconf CLK_TCK)
+rcpu0=$(awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$rpid/stat")
 t0=$(date +%s.%N)
 "$bindir/haze-aggregator" -c "$tmp/haze.ini" 2> "$tmp/agg.log" &
 apid=$!
@@ -76,9 +79,8 @@ fi
 while [ "$(redis-cli -s "$sock" xlen bench:events)" != 0 ]; do sleep 0.05; done
 t1=$(date +%s.%N)
 # CPU seconds of the aggregator and of redis-server (utime + stime, in ticks).
-tck=$(getconf CLK_TCK)
 acpu=$(awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$apid/stat")
-rcpu=$(awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$rpid/stat")
+rcpu=$(awk -v t="$tck" -v c0="$rcpu0" '{ printf "%.2f", ($14 + $15) / t - c0 }' "/proc/$rpid/stat")
 kill "$apid"; wait "$apid" || true
 apid=
 if [ -n "${perfpid:-}" ]; then
@@ -88,8 +90,8 @@ fi
 secs=$(echo "$t1 - $t0" | bc)
 echo "aggregator: $n entries in $secs s = $(echo "$n / $secs" | bc) events/s" \
      "(batch $batch, data.mdb $(du -m "$tmp/db/data.mdb" | cut -f1) MB;" \
-     "cpu: aggregator $acpu s, redis-server $rcpu s incl. the fill)"
-grep -E 'warn|fatal|T mget' "$tmp/agg.log" | head -5 || true
+     "cpu: aggregator $acpu s, redis-server $rcpu s)"
+grep -E 'warn|fatal' "$tmp/agg.log" | head -5 || true
 
 mkdir "$tmp/raw"
 echo "lmdb: $("$tmp/agg_bench" lmdb "$tmp/raw" 3) increments/s (mdb_get + mdb_put, 5000 per txn)"

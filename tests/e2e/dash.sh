@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # shellcheck disable=SC2046
-${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -I. -o "$tmp/dash_demo" tests/e2e/dash_demo.c \
+${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${HZ_SAN:-} -I. -o "$tmp/dash_demo" tests/e2e/dash_demo.c \
     "$build/libhzcommon.a" $(pkg-config --libs lmdb) -lm
 mkdir "$tmp/db"
 # Today in the site's zone (UTC here).

@@ -303,12 +303,15 @@ rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *
     (void)snprintf(out, 256, "%s/haze.ini", dir);
     f = fopen(out, "w");
     cr_assert_not_null(f);
+    /* Long retention unless the test sets its own: fixed dates stay. */
+    int own_ret = extra != NULL && strstr(extra, "retention_days") != NULL;
     fprintf(f,
             "[redis]\naddress = %s\nstream = %s\n\n"
             "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n"
-            "retention_days = 3650\n\n"
+            "stream_keep_seconds = 0\n%s\n"
             "%s",
-            r->addr, stream, dir, batch, extra != NULL ? extra : "");
+            r->addr, stream, dir, batch, own_ret ? "" : "retention_days = 3650",
+            extra != NULL ? extra : "");
     cr_assert_eq(fclose(f), 0);
 }
 

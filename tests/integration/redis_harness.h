@@ -55,8 +55,9 @@ void rh_flush(hz_rs *rs, int n);
 long long rh_cmd(hz_rs *rs, int argc, const char *const *argv);
 
 /* Writes DIR/haze.ini for the aggregator: redis address, stream, lmdb
- * folder DIR/db, batch size, and the extra text (site sections). Path into
- * out (256 bytes). */
+ * folder DIR/db, batch size, retention_days 3650 (unless extra sets it), and
+ * the extra text (site sections; a second [aggregator] section may add
+ * keys). Path into out (256 bytes). */
 void rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *stream,
                int batch, const char *extra);
 

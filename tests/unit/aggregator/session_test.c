@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session_test.c - the visitor state's binary form (round trip, hostile
+ * bytes refused), its seen sets, its Redis key, and the fold rules that
+ * need no Redis: TTLs and pending visit-level deltas.
+ */
+#include <criterion/criterion.h>
+
+#include <string.h>
+
+#include "aggregator/session.h"
+
+static struct hz_session
+sample(void)
+{
+    struct hz_session s;
+
+    memset(&s, 0, sizeof(s));
+    s.start_ms = 1764000000000ULL;
+    s.last_ms = s.start_ms + 5000;
+    s.last_pv_ms = s.last_ms;
+    s.start_day = s.last_pv_day = s.seen_day = 20417;
+    s.last_hour = 20417 * 24 + 3;
+    s.pageviews = 2;
+    s.last_pixel = 1;
+    s.nfunnels = 1;
+    s.fstep[0] = 2;
+    s.ftime[0] = s.last_ms;
+    strcpy(s.entry, "/");
+    strcpy(s.last_page, "/cart");
+    strcpy(s.source, "news.example");
+    strcpy(s.region, "DE-BY");
+    strcpy(s.browser, "Firefox");
+    strcpy(s.os, "Linux");
+    strcpy(s.device, "desktop");
+    (void)hz_session_seen(&s, 11);
+    (void)hz_session_vseen(&s, 12);
+    return s;
+}
+
+Test(session, round_trip)
+{
+    struct hz_session s = sample(), t;
+    unsigned char b[HZ_SESSION_SER_MAX], c[HZ_SESSION_SER_MAX];
+    size_t n = hz_session_encode(&s, b);
+
+    cr_assert_lt(n, 200, "compact: %zu bytes", n);
+    cr_assert_eq(hz_session_decode(b, n, &t), 0);
+    cr_assert_eq(t.start_ms, s.start_ms);
+    cr_assert_eq(t.fstep[0], 2);
+    cr_assert_str_eq(t.last_page, "/cart");
+    cr_assert_str_eq(t.region, "DE-BY");
+    cr_assert_eq(t.nseen, 1);
+    cr_assert_eq(hz_session_encode(&t, c), n);
+    cr_assert_arr_eq(b, c, n);
+}
+
+Test(session, refuses_hostile_bytes)
+{
+    struct hz_session s = sample(), t;
+    unsigned char b[HZ_SESSION_SER_MAX];
+    size_t n = hz_session_encode(&s, b);
+
+    for (size_t k = 0; k < n; k++)
+        cr_assert_neq(hz_session_decode(b, k, &t), 0, "truncated at %zu", k);
+    unsigned char x[HZ_SESSION_SER_MAX + 1];
+    memcpy(x, b, n);
+    x[n] = 0;
+    cr_assert_neq(hz_session_decode(x, n + 1, &t), 0, "trailing byte");
+    memcpy(x, b, n);
+    x[0] = 2;
+    cr_assert_neq(hz_session_decode(x, n, &t), 0, "version");
+    /* nseen past its bound. */
+    struct hz_session big = s;
+    big.nseen = HZ_SEEN_MAX;
+    n = hz_session_encode(&big, b);
+    size_t off = 1 + 24 + 16 + 4 + 1 + 1 + 9; /* header, then funnels (one) */
+    cr_assert_eq(b[off], HZ_SEEN_MAX);
+    b[off] = HZ_SEEN_MAX + 1;
+    cr_assert_neq(hz_session_decode(b, n, &t), 0, "nseen");
+    /* A page that does not start with '/'. */
+    s.entry[0] = 'x';
+    n = hz_session_encode(&s, b);
+    cr_assert_neq(hz_session_decode(b, n, &t), 0, "page");
+    /* A control character in a string. */
+    s = sample();
+    strcpy(s.browser, "Fire\x01fox");
+    n = hz_session_encode(&s, b);
+    cr_assert_neq(hz_session_decode(b, n, &t), 0, "control");
+}
+
+Test(session, seen_ring_evicts_oldest)
+{
+    struct hz_session s;
+
+    memset(&s, 0, sizeof(s));
+    for (uint32_t i = 0; i < HZ_SEEN_MAX; i++)
+        cr_assert_eq(hz_session_seen(&s, i + 100), 0);
+    cr_assert_eq(hz_session_seen(&s, 100), 1, "still there");
+    cr_assert_eq(hz_session_seen(&s, 9999), 0, "new: evicts the oldest");
+    cr_assert_eq(s.nseen, HZ_SEEN_MAX);
+    cr_assert_eq(hz_session_seen(&s, 100), 0, "the oldest was evicted");
+    cr_assert_neq(hz_session_hash(1, "/a", 2), hz_session_hash(2, "/a", 2), "dims differ");
+    cr_assert_eq(hz_session_hash(1, "/a", 2), hz_session_hash(1, "/a", 2), "stable");
+}
+
+Test(session, key_layout)
+{
+    char k[64];
+    cr_assert_eq(hz_session_key(k, sizeof(k), "haze:events", "a.test", "0123456789abcdef"), 37);
+    cr_assert_str_eq(k, "haze:events:v:a.test:0123456789abcdef");
+    cr_assert_eq(hz_session_key(k, 10, "haze:events", "a.test", "0123456789abcdef"), 0);
+}
