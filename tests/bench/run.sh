@@ -686,8 +686,11 @@ e2e_haze() {
     [ "$PROFILE_E2E" = 1 ] && profile_end e2e "End to end, haze side ($E2E_VISITS visits): perf record -g over collector + redis-server + aggregator, from the first hit until the aggregator caught up" \
         haze-collector redis-server haze-aggregator
     hwm="$(bench_status_kb VmHWM "$COL_PID") $(bench_status_kb VmHWM "$REDIS_PID") $(bench_status_kb VmHWM "$AGG_PID")"
-    sleep 1 # let the aggregator trim what it acknowledged
+    # At rest: the aggregator keeps the last stream_keep_seconds of applied
+    # entries (for the collectors' duplicate search after an outage) and
+    # trims them after that; the bench trims them now, as it will.
     xlen=$(rcli "$d" XLEN "$STREAM")
+    rcli "$d" XTRIM "$STREAM" MAXLEN 0 >/dev/null
     mem=$(rcli "$d" INFO memory | awk -F: '$1 == "used_memory" { print $2 + 0 }')
     rcli "$d" SAVE >/dev/null
     rdb=$(stat -c %s "$d/dump.rdb" 2>/dev/null || echo 0)
@@ -859,7 +862,7 @@ e2e_summary() {
         "the two steps, peak RSS nginx's (master + workers) plus GoAccess's. The load generator's own" \
         "CPU is not counted on either side." "" \
         "| | wall s | CPU s | peak RSS MB | at rest |" "|---|---|---|---|---|" \
-        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB, stream length $(e2e_med haze 9)) |" \
+        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB), after trimming the $(bench_fmt "$(e2e_med haze 9)") stream entries the aggregator keeps for \`stream_keep_seconds\` |" \
         "| haze by process: collector / redis-server / aggregator (run 1) | | $(e2e_col haze 14 | head -1) | $(e2e_col haze 13 | head -1) kB | |" \
         "| nginx (receiving + logging) | $(e2e_med nginx 11) | $(e2e_med nginx 12) | $(bench_mb "$(e2e_med nginx 13)") | its access log $(bench_mbb "$(e2e_med nginx 6)") MB |" \
         "| GoAccess | $(e2e_med nginx 14) | $(e2e_med nginx 15) | $(bench_mb "$(e2e_med nginx 16)") | site log $(bench_mbb "$(e2e_med nginx 7)") MB, report.json $(bench_mbb "$(e2e_med nginx 8)") MB |" \
@@ -942,10 +945,14 @@ agg_run() {
             "$RAW/agg-$AGG_N-1.txt" | awk '{ printf "in the first run haze-aggregator used %s CPU s (redis-server %s s) over a %.1f s drain of %s entries, so it was on a core %.0f%% of the time. It works in series with Redis (read a batch of %s, fold, commit with fdatasync, acknowledge), so the drain lasts about its own CPU time plus Redis'"'"'s plus the commits'"'"', plus waiting for a core on a busy machine", $4, $5, $2, $1, 100 * $4 / $2, $3 }')."
         if [ "$PROFILE" = 1 ] && command -v perf >/dev/null 2>&1; then
             helper_bench "aggregation: a target was missed; profile" tests/bench/agg.sh \
-                "$RAW/agg-profile.txt" HZ_BUILD="${HZ_BUILD:-build/release}" N="$AGG_N_SMALL" PERF=1
+                "$RAW/agg-profile.txt" HZ_BUILD="${HZ_BUILD:-build/release}" N="$AGG_N_SMALL" PERF=1 STATS=1
+            # shellcheck disable=SC2016
             {
-                printf '\n### Aggregator draining %s entries: perf (tests/bench/agg.sh PERF=1)\n\n```\n' "$(bench_fmt "$AGG_N_SMALL")"
+                printf '\n### Aggregator draining %s entries: perf (tests/bench/agg.sh PERF=1 STATS=1)\n\n```\n' "$(bench_fmt "$AGG_N_SMALL")"
                 grep -E '^ +[0-9.]+%' "$RAW/agg-profile.txt" | head -30
+                printf '```\n\nRedis commands during the drain (INFO commandstats):\n\n```\n'
+                grep -E '^redis ' "$RAW/agg-profile.txt"
+                grep -E '^aggregator: |stopped' "$RAW/agg-profile.txt"
                 printf '```\n'
             } >>"$PROF"
         fi
