@@ -129,6 +129,18 @@ BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v l="${BENCH_LOAD0%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
     bench_log "load average $BENCH_LOAD0 on $(nproc) cores: other work on the machine adds noise"
 
+# bench_linear BIG SMALL cost|rate: the verdict on a figure per unit (CPU
+# per request: cost; events/s: rate) measured at the larger and the smaller
+# size: "linear" within 15 %, else whether the larger size does better or worse.
+bench_linear() {
+    awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN {
+        if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
+        r = a / b; if (k == "cost") r = 1 / r
+        if (r > 0.85 && r < 1.15) print "linear"
+        else if (r >= 1.15) print "better than linear (fixed costs amortised)"
+        else print "worse than linear" }'
+}
+
 # ------------------------------------------------------------------ processes
 
 rcli() {
@@ -450,11 +462,7 @@ ingest_scaling() {
         big=$(ing_med haze "$v" "$WRK_D" 8)
         small=$(ing_med haze "$v" "$WRK_D_SMALL" 8)
         # Linear: the same CPU cost per request (within 15 %) at both sizes.
-        if awk -v a="$cb" -v b="$cs" 'BEGIN { exit !(b > 0 && a / b > 0.85 && a / b < 1.15) }'; then
-            res=linear
-        else
-            res="not linear"
-        fi
+        res=$(bench_linear "$cb" "$cs" cost)
         row "5.${v%-ka}" "Scaling ingest \`$v\`: $WRK_D_SMALL s → $WRK_D s of wrk (requests; req/s; CPU µs per request)" \
             "$(bench_fmt "$small") → $(bench_fmt "$big"); $(bench_fmt "$hs") → $(bench_fmt "$hb"); $cs → $cb" \
             "nginx $(bench_fmt "$(ing_med nginx "$v" "$WRK_D_SMALL" 5)") → $(bench_fmt "$(ing_med nginx "$v" "$WRK_D" 5)") req/s" \
@@ -927,8 +935,7 @@ agg_run() {
         "$(bench_fmt "$big")" "raw LMDB increments/s $(bench_fmt "$lb")" \
         "$(bench_div "$(bench_median $(awk -F '\t' -v n="$AGG_N" '$1 == n && $4 > 0 { printf "%.4f\n", $3 / $4 }' "$AGG"))" 1)" \
         "≥ 150,000/s" "$res"
-    res="not linear"
-    awk -v a="$big" -v b="$small" 'BEGIN { exit !(b > 0 && a / b > 0.85 && a / b < 1.15) }' && res=linear
+    res=$(bench_linear "$big" "$small" rate)
     row 5.agg "Scaling aggregation: $(bench_fmt "$AGG_N_SMALL") → $(bench_fmt "$AGG_N") entries (events/s)" \
         "$(bench_fmt "$small") → $(bench_fmt "$big")" "-" "$(bench_div "$big" "$small")" \
         "events/s constant (±15 %)" "$res"
@@ -942,7 +949,7 @@ agg_run() {
     *" agg "*)
         # How busy the aggregator was while draining: its CPU seconds over the drain's wall time.
         limit "Aggregation: $(sed -n 's/^aggregator: \([0-9]*\) entries in \([0-9.]*\) s = .*(batch \([0-9]*\),.*cpu: aggregator \([0-9.]*\) s, redis-server \([0-9.]*\) s.*/\1 \2 \3 \4 \5/p' \
-            "$RAW/agg-$AGG_N-1.txt" | awk '{ printf "in the first run haze-aggregator used %s CPU s (redis-server %s s) over a %.1f s drain of %s entries, so it was on a core %.0f%% of the time. It works in series with Redis (read a batch of %s, fold, commit with fdatasync, acknowledge), so the drain lasts about its own CPU time plus Redis'"'"'s plus the commits'"'"', plus waiting for a core on a busy machine", $4, $5, $2, $1, 100 * $4 / $2, $3 }')."
+            "$RAW/agg-$AGG_N-1.txt" | awk '{ printf "in the first run haze-aggregator used %s CPU s (redis-server %s s) over a %.1f s drain of %s entries in batches of %s, so it was on a core %.0f%% of the time", $4, $5, $2, $1, $3, 100 * $4 / $2 }')$(sed -n 's/.*seconds waiting for redis \([0-9.]*\), folding \([0-9.]*\), committing \([0-9.]*\).*/\1 \2 \3/p' "$RAW/agg-$AGG_N-1.txt" | awk '{ printf "; by its own account its main loop spent %s s waiting for Redis, %s s folding and %s s committing (LMDB page writes and fdatasync), %.1f s in all: one after the other", $1, $2, $3, $1 + $2 + $3 }')."
         if [ "$PROFILE" = 1 ] && command -v perf >/dev/null 2>&1; then
             helper_bench "aggregation: a target was missed; profile" tests/bench/agg.sh \
                 "$RAW/agg-profile.txt" HZ_BUILD="${HZ_BUILD:-build/release}" N="$AGG_N_SMALL" PERF=1 STATS=1
