@@ -12,6 +12,7 @@
 #include "aggregator/consume.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,35 @@ struct agg_item {
     struct hz_record rec;
 };
 
+#define AGG_CHUNK 1000 /* entries per XREADGROUP: keeps Redis's busy spells short */
+#define AGG_SUBS 128
+
+/* A batch read (in chunks) and decoded by the reader thread: the chunks'
+ * replies, their entries in one array, the decoded items. */
+struct agg_slot {
+    struct hz_rs_batch sub[AGG_SUBS];
+    int nsub;
+    struct hz_rs_entry *e;
+    struct agg_item *items;
+    int n, cap;
+};
+
+#define AGG_QDEPTH 2
+
+/* The reader thread's queue: it fills slot (head + count) % AGG_QDEPTH,
+ * the main thread folds slot head. Everything under mu. */
+struct agg_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv_data, cv_space;
+    struct agg_slot slots[AGG_QDEPTH];
+    int head, count;
+    int stop, running;
+    uint64_t empty_reads; /* reads that found nothing new */
+    int err;              /* the reader failed: recover */
+    struct hz_err errmsg;
+    pthread_t thread;
+};
+
 struct hz_agg {
     const struct hz_config *cfg;
     hz_store *store;
@@ -84,14 +114,22 @@ struct hz_agg {
     char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
     size_t acklen, ackcap;
     int nack;
-    struct hz_rs_batch next; /* prefetched while the previous batch folded */
-    int have_next;
+    hz_rs *rrs;               /* the reader thread's connection */
+    struct agg_queue q;       /* batches read and decoded ahead */
     int32_t retain_checked; /* UTC day of the last retention check */
     int need_recover;       /* a batch failed: reconnect and recover first */
     struct hz_agg_stats stats;
 };
 
 /* ------------------------------------------------------------ helpers */
+
+static double
+agg_mono(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int32_t
 agg_utc_day(uint64_t ms)
@@ -144,8 +182,8 @@ agg_load_pos(hz_agg *a, struct hz_err *err)
 }
 
 /* Forgets everything that is only valid while Redis and LMDB agree with
- * this process: the state cache, a prefetched batch, unsent acks (their
- * entries stay pending; recovery skips and acknowledges them). */
+ * this process: the state cache and unsent acks (their entries stay
+ * pending; recovery skips and acknowledges them). */
 static void
 agg_reset_cache(hz_agg *a)
 {
@@ -153,9 +191,6 @@ agg_reset_cache(hz_agg *a)
     a->ntouched = 0;
     for (int i = 0; i < a->cfg->nsites; i++)
         hz_fold_site_reset(&a->sites[i]);
-    if (a->have_next)
-        hz_rs_batch_free(&a->next);
-    a->have_next = 0;
     a->nack = 0;
     a->acklen = 0;
 }
@@ -169,17 +204,14 @@ agg_malformed(struct agg_item *it, const char *why)
     (void)snprintf(it->reason, sizeof(it->reason), "invalid: %.100s", why);
 }
 
+/* Decodes one entry (no I/O, no shared state: the reader thread runs it). */
 static void
-agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
+agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_item *it)
 {
     struct hz_err de = {0};
     const struct hz_site *site;
 
     it->site = -1;
-    if (a->have_pos && hz_rs_id_cmp(e->id, a->pos) <= 0) {
-        it->what = AGG_SKIP;
-        return;
-    }
     if (e->malformed) {
         agg_malformed(it, "field list");
         return;
@@ -196,12 +228,12 @@ agg_classify(hz_agg *a, const struct hz_rs_entry *e, struct agg_item *it)
         it->what = AGG_DROP;
         return;
     }
-    site = hz_cfg_site(a->cfg, it->rec.site, strlen(it->rec.site));
+    site = hz_cfg_site(cfg, it->rec.site, strlen(it->rec.site));
     if (site == NULL) {
         it->what = AGG_UNKNOWN;
         return;
     }
-    it->site = (int)(site - a->cfg->sites);
+    it->site = (int)(site - cfg->sites);
     it->what = it->rec.kind == HZ_KIND_DROPS ? AGG_DROP : AGG_FOLD;
 }
 
@@ -231,7 +263,7 @@ agg_cache_get(hz_agg *a, int site, const char *vh)
  * those not loaded yet. Returns 1 if it queued one, 0 if none is needed,
  * or HZ_EUNAVAIL. */
 static int
-agg_load_send(hz_agg *a, int n)
+agg_load_send(hz_agg *a, struct agg_item *items, int n)
 {
     const char **argv;
     size_t *lens;
@@ -239,7 +271,7 @@ agg_load_send(hz_agg *a, int n)
 
     a->nwant = 0;
     for (int i = 0; i < n; i++) {
-        struct agg_item *it = &a->items[i];
+        struct agg_item *it = &items[i];
         if (it->what != AGG_FOLD)
             continue;
         it->c = agg_cache_get(a, it->site, it->rec.vh);
@@ -487,15 +519,15 @@ done:
 
 /* Remembers the IDs of an applied (or skipped) batch for step 6. */
 static void
-agg_ack_add(hz_agg *a, const struct hz_rs_batch *b)
+agg_ack_add(hz_agg *a, const struct hz_rs_entry *e, int n)
 {
-    for (int i = 0; i < b->n; i++) {
-        size_t l = strlen(b->e[i].id_str) + 1;
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(e[i].id_str) + 1;
         if (a->ackcap - a->acklen < l) {
             a->ackcap = (a->ackcap + l) * 2;
             a->ackbuf = hz_xreallocarray(a->ackbuf, a->ackcap, 1);
         }
-        memcpy(a->ackbuf + a->acklen, b->e[i].id_str, l);
+        memcpy(a->ackbuf + a->acklen, e[i].id_str, l);
         a->acklen += l;
         a->nack++;
     }
@@ -592,76 +624,66 @@ agg_log_reasons(hz_agg *a, int n)
     hz_kmap_clear(a->reasons);
 }
 
-/* Handles a batch that was read (or claimed): steps 1 to 5, with step 6
- * of the previous batch and, when prefetch is set, the read of the next
- * batch riding along:
- *   [MGET] -> send [XREADGROUP next (no BLOCK), XACK prev, XTRIM, DEL] ->
- *   fold -> [MULTI .. EXEC] -> read the next batch, the acks, EXEC ->
- *   LMDB commit. Redis builds the next batch while this one folds. On failure the cache
- * is dropped; the caller recovers. */
+/* Handles a batch that was read (or claimed) and decoded: steps 1 to 5,
+ * with step 6 of the previous batch riding along:
+ *   [MGET] -> send [XACK prev, XTRIM, DEL] -> fold -> [MULTI .. EXEC] ->
+ *   read the acks and EXEC -> LMDB commit.
+ * On failure the cache is dropped; the caller recovers. */
 static int
-agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
+agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
+          struct hz_err *err)
 {
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
     char to_id[HZ_RS_ID_MAX];
-    int rc = 0, nnew = 0, mget, nack, nst, pf = 0;
+    int rc = 0, nnew = 0, mget, nack, nst;
     uint64_t now = agg_now_ms();
 
-    if (b->n == 0)
+    if (n == 0)
         return 0;
-    if (b->n > a->nitems_cap) {
-        a->nitems_cap = b->n;
-        a->items = hz_xreallocarray(a->items, (size_t)b->n, sizeof(*a->items));
-    }
-    a->stats.entries += (uint64_t)b->n;
-    for (int i = 0; i < b->n; i++) {
-        agg_classify(a, &b->e[i], &a->items[i]);
-        if (a->items[i].what == AGG_SKIP) {
+    a->stats.entries += (uint64_t)n;
+    for (int i = 0; i < n; i++) {
+        /* Step 1: applied before a restart. */
+        if (a->have_pos && hz_rs_id_cmp(e[i].id, a->pos) <= 0) {
+            items[i].what = AGG_SKIP;
             a->stats.skipped++;
             continue;
         }
         nnew++;
-        if (hz_rs_id_cmp(b->e[i].id, last) > 0 || !a->have_pos)
-            last = b->e[i].id;
+        if (hz_rs_id_cmp(e[i].id, last) > 0 || !a->have_pos)
+            last = e[i].id;
     }
     if (nnew == 0) {
-        agg_ack_add(a, b);
+        agg_ack_add(a, e, n);
         return 0;
     }
 
-    /* First round trip: the states this batch needs. Alone, because Redis
-     * answers a pipeline only after running all of it. */
-    if ((mget = agg_load_send(a, b->n)) < 0) {
+    /* First round trip: the states this batch needs. */
+    double t0 = agg_mono(), t1, t2, t3;
+    if ((mget = agg_load_send(a, items, n)) < 0) {
         rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue MGET");
         goto fail;
     }
     if (mget && (rc = agg_load_recv(a, err)) != 0)
         goto fail;
-    /* Sent now, answered later: Redis builds the next batch and applies the
-     * previous batch's acks while this one folds. */
-    if (prefetch) {
-        if (hz_rs_read_send(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer,
-                            (int)a->cfg->batch, -1) != 0) {
-            rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue XREADGROUP");
-            goto fail;
-        }
-        pf = 1;
-    }
+    /* Sent now, answered with the EXEC: Redis applies the previous batch's
+     * acks while this one folds. */
     if ((nack = agg_ack_send(a, err)) < 0) {
         rc = nack;
         goto fail;
     }
-    if ((pf || nack > 0) && (rc = hz_rs_flush(a->rs, err)) != 0)
+    if (nack > 0 && (rc = hz_rs_flush(a->rs, err)) != 0)
         goto fail;
+    t1 = agg_mono();
+    a->stats.t_redis += t1 - t0;
 
     if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
         goto fail;
     a->ntouched = 0;
     a->gen++;
     a->prevlen = 0;
-    for (int i = 0; i < b->n; i++) {
-        struct agg_item *it = &a->items[i];
+    for (int i = 0; i < n; i++) {
+        struct agg_item *it = &items[i];
         const char *site;
         int32_t day;
         switch (it->what) {
@@ -674,8 +696,8 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
                 a->stats.unknown_site++;
             else
                 a->stats.malformed++;
-            uint64_t *n = hz_kmap_put(a->reasons, why, strlen(why), NULL);
-            (*n)++;
+            uint64_t *cnt = hz_kmap_put(a->reasons, why, strlen(why), NULL);
+            (*cnt)++;
             rc = hz_fold_drop(w, AGG_SITE_ANY, agg_utc_day(now), why, 1);
             break;
         }
@@ -717,8 +739,10 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
     }
     /* unknown_site is counted, not logged per batch. */
     (void)hz_kmap_del(a->reasons, "unknown_site", strlen("unknown_site"));
-    agg_log_reasons(a, b->n);
+    agg_log_reasons(a, n);
 
+    t2 = agg_mono();
+    a->stats.t_fold += t2 - t1;
     /* Second round trip: states + undo; then the replies queued before. */
     hz_rs_id_format(last, to_id);
     if ((rc = hz_store_set_position(w, to_id)) != 0)
@@ -727,18 +751,16 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
         rc = nst;
         goto fail;
     }
-    if (pf) {
-        if ((rc = hz_rs_read_recv(a->rs, &a->next, err)) != 0)
-            goto fail;
-        a->have_next = 1;
-    }
     if (nack > 0 && (rc = agg_drain_replies(a, nack, "XACK", err)) != 0)
         goto fail;
     if (nst > 0 && (rc = agg_drain_replies(a, nst, "EXEC", err)) != 0)
         goto fail;
 
+    t3 = agg_mono();
+    a->stats.t_redis += t3 - t2;
     rc = hz_store_commit(w, err);
     w = NULL;
+    a->stats.t_commit += agg_mono() - t3;
     if (rc != 0) {
         rc = HZ_ESTORE;
         goto fail;
@@ -747,7 +769,7 @@ agg_batch(hz_agg *a, struct hz_rs_batch *b, int prefetch, struct hz_err *err)
     a->have_pos = 1;
     a->stats.batches++;
     a->ntouched = 0;
-    agg_ack_add(a, b);
+    agg_ack_add(a, e, n);
     if (hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
     return 0;
@@ -850,12 +872,138 @@ agg_recover(hz_agg *a, struct hz_err *err)
         if (rc != 0)
             return rc;
         (void)hz_strlcpy(cursor, b.cursor, sizeof(cursor));
-        rc = agg_batch(a, &b, 0, err);
+        if (b.n > a->nitems_cap) {
+            a->nitems_cap = b.n;
+            a->items = hz_xreallocarray(a->items, (size_t)b.n, sizeof(*a->items));
+        }
+        for (int i = 0; i < b.n; i++)
+            agg_decode(a->cfg, &b.e[i], &a->items[i]);
+        rc = agg_batch(a, b.e, b.n, a->items, err);
         hz_rs_batch_free(&b);
         if (rc != 0)
             return rc;
     } while (strcmp(cursor, "0-0") != 0);
     return agg_ack_now(a, err);
+}
+
+/* ------------------------------------------------------------ reader */
+
+/* The reader thread: XREADGROUP on its own connection, decode, queue. It
+ * touches neither LMDB nor the state cache; entries it has read but the
+ * main thread has not applied stay pending in the group, so stopping it at
+ * any point loses nothing (recovery claims them). */
+static void *
+agg_reader(void *arg)
+{
+    hz_agg *a = arg;
+    struct agg_queue *q = &a->q;
+    sigset_t set;
+
+    /* Signals are the main thread's business (it finishes its batch). */
+    (void)sigemptyset(&set);
+    (void)sigaddset(&set, SIGTERM);
+    (void)sigaddset(&set, SIGINT);
+    (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+    for (;;) {
+        struct hz_err e = {0};
+        struct agg_slot *sl;
+        int rc;
+
+        pthread_mutex_lock(&q->mu);
+        while (!q->stop && q->count == AGG_QDEPTH)
+            pthread_cond_wait(&q->cv_space, &q->mu);
+        if (q->stop) {
+            pthread_mutex_unlock(&q->mu);
+            break;
+        }
+        sl = &q->slots[(q->head + q->count) % AGG_QDEPTH];
+        pthread_mutex_unlock(&q->mu);
+
+        /* Chunks until the batch is full or the stream has no more: the
+         * first waits up to 100 ms, the others do not wait. */
+        rc = 0;
+        sl->n = sl->nsub = 0;
+        while (sl->n < (int)a->cfg->batch && sl->nsub < AGG_SUBS) {
+            struct hz_rs_batch *c = &sl->sub[sl->nsub];
+            int want = (int)a->cfg->batch - sl->n;
+            if (want > AGG_CHUNK)
+                want = AGG_CHUNK;
+            rc = hz_rs_read(a->rrs, a->cfg->redis_stream, a->cfg->group, a->consumer, want,
+                            sl->nsub == 0 ? 100 : -1, c, &e);
+            if (rc != 0)
+                break;
+            sl->nsub++;
+            if (sl->n + c->n > sl->cap) {
+                sl->cap = sl->n + c->n > 2 * sl->cap ? sl->n + c->n : 2 * sl->cap;
+                sl->e = hz_xreallocarray(sl->e, (size_t)sl->cap, sizeof(*sl->e));
+                sl->items = hz_xreallocarray(sl->items, (size_t)sl->cap, sizeof(*sl->items));
+            }
+            for (int i = 0; i < c->n; i++) {
+                sl->e[sl->n + i] = c->e[i];
+                agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i]);
+            }
+            sl->n += c->n;
+            if (c->n < want)
+                break;
+        }
+        if (rc != 0 || sl->n == 0) {
+            for (int i = 0; i < sl->nsub; i++)
+                hz_rs_batch_free(&sl->sub[i]);
+            sl->nsub = sl->n = 0;
+        }
+
+        pthread_mutex_lock(&q->mu);
+        if (rc != 0) {
+            q->err = rc;
+            q->errmsg = e;
+        } else if (sl->n == 0) {
+            q->empty_reads++;
+        } else {
+            q->count++;
+        }
+        pthread_cond_broadcast(&q->cv_data);
+        pthread_mutex_unlock(&q->mu);
+        if (rc != 0)
+            break;
+    }
+    return NULL;
+}
+
+/* Stops the reader (within one BLOCK period) and drops what it queued:
+ * those entries are pending, recovery takes them over. */
+static void
+agg_reader_stop(hz_agg *a)
+{
+    struct agg_queue *q = &a->q;
+
+    if (!q->running)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->cv_space);
+    pthread_mutex_unlock(&q->mu);
+    (void)pthread_join(q->thread, NULL);
+    q->running = 0;
+    for (int i = 0; i < AGG_QDEPTH; i++) {
+        for (int k = 0; k < q->slots[i].nsub; k++)
+            hz_rs_batch_free(&q->slots[i].sub[k]);
+        q->slots[i].nsub = q->slots[i].n = 0;
+    }
+    q->head = q->count = 0;
+    q->stop = 0;
+    q->err = 0;
+}
+
+static int
+agg_reader_start(hz_agg *a, struct hz_err *err)
+{
+    struct agg_queue *q = &a->q;
+
+    q->head = q->count = q->stop = q->err = 0;
+    if (pthread_create(&q->thread, NULL, agg_reader, a) != 0)
+        return hz_err_set(err, HZ_EUNAVAIL, "consume: cannot start the reader thread");
+    q->running = 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------ public */
@@ -865,16 +1013,23 @@ agg_connect(hz_agg *a, int tries, struct hz_err *err)
 {
     int rc;
 
+    agg_reader_stop(a);
     hz_rs_close(a->rs);
-    a->rs = NULL;
+    hz_rs_close(a->rrs);
+    a->rs = a->rrs = NULL;
+    a->need_recover = 1;
     if ((rc = hz_rs_connect(&a->rs, &a->cfg->redis_address, 2000, tries, err)) != 0)
+        return rc;
+    if ((rc = hz_rs_connect(&a->rrs, &a->cfg->redis_address, 2000, tries, err)) != 0)
         return rc;
     if ((rc = hz_rs_group_create(a->rs, a->cfg->redis_stream, a->cfg->group, err)) != 0)
         return rc;
-    a->need_recover = 0;
     if ((rc = agg_recover(a, err)) != 0)
-        a->need_recover = 1;
-    return rc;
+        return rc;
+    if ((rc = agg_reader_start(a, err)) != 0)
+        return rc;
+    a->need_recover = 0;
+    return 0;
 }
 
 int
@@ -902,6 +1057,9 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     }
     a->reasons = hz_kmap_new(sizeof(uint64_t));
     a->retain_checked = -1;
+    pthread_mutex_init(&a->q.mu, NULL);
+    pthread_cond_init(&a->q.cv_data, NULL);
+    pthread_cond_init(&a->q.cv_space, NULL);
     rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
     if (rc == 0)
         rc = agg_connect(a, 8, err);
@@ -918,12 +1076,12 @@ hz_agg_close(hz_agg *a)
 {
     if (a == NULL)
         return;
-    /* Acknowledge what was applied; a prefetched batch stays pending. */
+    /* What the reader queued stays pending; acknowledge what was applied. */
+    agg_reader_stop(a);
     if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
         (void)agg_ack_now(a, NULL);
-    if (a->have_next)
-        hz_rs_batch_free(&a->next);
     hz_rs_close(a->rs);
+    hz_rs_close(a->rrs);
     hz_store_close(a->store);
     hz_kmap_free(a->cache);
     free(a->touched);
@@ -932,39 +1090,71 @@ hz_agg_close(hz_agg *a)
     free(a->ackbuf);
     free(a->prevbuf);
     free(a->items);
+    for (int i = 0; i < AGG_QDEPTH; i++) {
+        free(a->q.slots[i].items);
+        free(a->q.slots[i].e);
+    }
+    pthread_mutex_destroy(&a->q.mu);
+    pthread_cond_destroy(&a->q.cv_data);
+    pthread_cond_destroy(&a->q.cv_space);
     free(a);
 }
 
 int
 hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
 {
-    struct hz_rs_batch b;
+    struct agg_queue *q = &a->q;
+    struct agg_slot *sl;
     int rc, n;
 
-    if (a->rs == NULL || hz_rs_broken(a->rs) || a->need_recover)
+    if (a->rs == NULL || hz_rs_broken(a->rs) || a->need_recover || !q->running)
         return hz_err_set(err, HZ_EUNAVAIL, "redis: not connected or recovery pending");
-    if (a->have_next && a->next.n > 0) {
-        b = a->next;
-        a->have_next = 0;
-    } else {
-        if (a->have_next)
-            hz_rs_batch_free(&a->next);
-        a->have_next = 0;
-        /* Nothing in hand: acknowledge first, then wait for more. */
-        if ((rc = agg_ack_now(a, err)) != 0) {
-            a->need_recover = 1;
-            return rc;
+    pthread_mutex_lock(&q->mu);
+    if (q->count == 0 && !q->err) {
+        /* Wait for a batch: up to block_ms, or (block_ms < 0) until the
+         * reader has looked once more and found nothing new. */
+        struct timespec dl;
+        uint64_t e0 = q->empty_reads;
+        long ms = block_ms >= 0 ? block_ms : 10000;
+        (void)clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += ms / 1000;
+        dl.tv_nsec += (ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
         }
-        rc = hz_rs_read(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer,
-                        (int)a->cfg->batch, block_ms, &b, err);
-        if (rc != 0)
-            return rc;
+        while (q->count == 0 && !q->err && (block_ms >= 0 || q->empty_reads == e0))
+            if (pthread_cond_timedwait(&q->cv_data, &q->mu, &dl) != 0)
+                break;
     }
-    n = b.n;
-    rc = agg_batch(a, &b, 1, err);
-    hz_rs_batch_free(&b);
-    if (rc == 0 && n == 0 && (rc = agg_ack_now(a, err)) != 0)
+    if (q->err) {
+        rc = q->err;
+        if (err != NULL)
+            *err = q->errmsg;
+        pthread_mutex_unlock(&q->mu);
         a->need_recover = 1;
+        return rc < 0 ? rc : HZ_EUNAVAIL;
+    }
+    if (q->count == 0) {
+        pthread_mutex_unlock(&q->mu);
+        /* Idle: acknowledge (and trim) what was applied. */
+        if ((rc = agg_ack_now(a, err)) != 0)
+            a->need_recover = 1;
+        return rc;
+    }
+    sl = &q->slots[q->head];
+    pthread_mutex_unlock(&q->mu);
+
+    n = sl->n;
+    rc = agg_batch(a, sl->e, sl->n, sl->items, err);
+    for (int i = 0; i < sl->nsub; i++)
+        hz_rs_batch_free(&sl->sub[i]);
+    sl->nsub = sl->n = 0;
+    pthread_mutex_lock(&q->mu);
+    q->head = (q->head + 1) % AGG_QDEPTH;
+    q->count--;
+    pthread_cond_broadcast(&q->cv_space);
+    pthread_mutex_unlock(&q->mu);
     return rc != 0 ? rc : n;
 }
 

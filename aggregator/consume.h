@@ -51,6 +51,10 @@ struct hz_agg_stats {
     uint64_t bad_state;    /* visitor states in Redis that failed to decode */
     uint64_t restored;     /* undo records applied at recovery */
     uint64_t retained;     /* retention runs */
+    /* Seconds spent, for tuning: waiting for Redis (replies of the state
+     * reads and writes and of the prefetched batch, including their
+     * parsing), folding (decoding and counting), committing to LMDB. */
+    double t_redis, t_fold, t_commit;
 };
 
 /* Opens the store (cfg->lmdb, cfg->map_size_mb), connects to Redis with a

@@ -147,6 +147,23 @@ rs_noop_free(void *obj)
 static redisReplyObjectFunctions rs_arena_fns = {rs_string, rs_array, rs_integer, rs_nil,
                                                  rs_noop_free};
 
+/* Puts hiredis's own reply functions back. After a failure the reader may
+ * still hold a half-built reply made of arena objects: it is dropped here
+ * (the arena owns it), or redisFree would hand it to freeReplyObject. The
+ * connection is not used again after a failure. */
+static void
+rs_arena_done(hz_rs *r, int rc, redisReplyObjectFunctions *fn, void *priv)
+{
+    redisReader *rd = r->c->reader;
+
+    if (rc != 0) {
+        rd->reply = NULL;
+        r->broken = 1;
+    }
+    rd->fn = fn;
+    rd->privdata = priv;
+}
+
 /* Runs one command whose reply is built in a new arena (stored in b). */
 static int
 rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens,
@@ -164,8 +181,7 @@ rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens,
     rd->fn = &rs_arena_fns;
     rd->privdata = a;
     rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)out, err);
-    rd->fn = fn;
-    rd->privdata = priv;
+    rs_arena_done(r, rc, fn, priv);
     return rc;
 }
 
@@ -529,8 +545,7 @@ hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
     rd->fn = &rs_arena_fns;
     rd->privdata = a;
     rc = hz_rs_get(r, (hz_rs_reply **)(void *)&x, err);
-    rd->fn = fn;
-    rd->privdata = priv;
+    rs_arena_done(r, rc, fn, priv);
     if (rc == 0 && x == NULL) {
         (void)hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: no reply");
         rc = HZ_EUNAVAIL;

@@ -11,7 +11,9 @@
 #   lmdb: R increments/s (mdb_get + mdb_put, 5000 per txn)
 # Stops what it started.
 #
-#   sh tests/bench/agg.sh          env: HZ_BUILD, HZ_BIN, N, BATCH, PERF=1
+#   sh tests/bench/agg.sh          env: HZ_BUILD, HZ_BIN, N, BATCH, PERF=1 (profile the
+#                                  aggregator; PERF_TARGET=redis: redis-server instead),
+#                                  STATS=1 (Redis time per command)
 set -eu
 build=${HZ_BUILD:-build/release}
 bindir=${HZ_BIN:-bin}
@@ -67,13 +69,16 @@ t1=$(date +%s.%N)
 echo "agg: filled $n entries in $(echo "$t1 - $t0" | bc) s," \
      "redis used $(redis-cli -s "$sock" info memory | awk -F: '/^used_memory_human/ {print $2}' | tr -d '\r')"
 
+redis-cli -s "$sock" config resetstat >/dev/null
 tck=$(getconf CLK_TCK)
 rcpu0=$(awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$rpid/stat")
 t0=$(date +%s.%N)
 "$bindir/haze-aggregator" -c "$tmp/haze.ini" 2> "$tmp/agg.log" &
 apid=$!
 if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
-    perf record -g -o "$tmp/perf.data" -p "$apid" 2>/dev/null &
+    target=$apid
+    [ "${PERF_TARGET:-}" = redis ] && target=$rpid
+    perf record -g -o "$tmp/perf.data" -p "$target" 2>/dev/null &
     perfpid=$!
 fi
 while [ "$(redis-cli -s "$sock" xlen bench:events)" != 0 ]; do sleep 0.05; done
@@ -83,6 +88,11 @@ acpu=$(awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$apid/stat")
 rcpu=$(awk -v t="$tck" -v c0="$rcpu0" '{ printf "%.2f", ($14 + $15) / t - c0 }' "/proc/$rpid/stat")
 kill "$apid"; wait "$apid" || true
 apid=
+if [ "${STATS:-0}" = 1 ]; then
+    redis-cli -s "$sock" info commandstats | tr -d '\r' | grep usec= | \
+        awk -F'[:=,]' '{ printf "redis %-24s calls %8s usec %10s per call %8s\n", $1, $3, $5, $7 }' | \
+        sort -k6 -n -r | head -12
+fi
 if [ -n "${perfpid:-}" ]; then
     kill -INT "$perfpid"; wait "$perfpid" || true
     perf report -i "$tmp/perf.data" --no-children --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -30
@@ -91,7 +101,7 @@ secs=$(echo "$t1 - $t0" | bc)
 echo "aggregator: $n entries in $secs s = $(echo "$n / $secs" | bc) events/s" \
      "(batch $batch, data.mdb $(du -m "$tmp/db/data.mdb" | cut -f1) MB;" \
      "cpu: aggregator $acpu s, redis-server $rcpu s)"
-grep -E 'warn|fatal' "$tmp/agg.log" | head -5 || true
+grep -E 'warn|fatal|stopped' "$tmp/agg.log" | sed 's/^[^:]*: //' | head -5 || true
 
 mkdir "$tmp/raw"
 echo "lmdb: $("$tmp/agg_bench" lmdb "$tmp/raw" 3) increments/s (mdb_get + mdb_put, 5000 per txn)"
