@@ -514,7 +514,16 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
     w->nthreads = nthreads;
     w->cfg = cfg;
     w->geo = geo;
-    w->base = event_base_new();
+    {
+        /* Coalesce epoll_ctl calls within one loop iteration: a request
+         * toggles read and write interest several times. */
+        struct event_config *ec = event_config_new();
+        if (ec != NULL) {
+            (void)event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+            w->base = event_base_new_with_config(ec);
+            event_config_free(ec);
+        }
+    }
     w->http = w->base ? evhttp_new(w->base) : NULL;
     if (w->http == NULL) {
         free(w);

@@ -12,6 +12,7 @@
  */
 #include "common/store.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,10 +161,9 @@ st_rd32(const unsigned char *p)
 static uint64_t
 st_le64(const unsigned char *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return le64toh(v);
 }
 
 static void
@@ -578,6 +578,43 @@ hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_
         cb(k, kl - 1, c, arg);
     }
     hz_kmap_free(m);
+    return rc;
+}
+
+/* Row callback of hz_store_dim_rows: decode and hand over, no map. */
+struct st_raw {
+    hz_row_cb cb;
+    void *arg;
+};
+
+static void
+st_raw_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
+          size_t vlen, void *arg)
+{
+    struct st_raw *r = arg;
+    struct hz_counts c;
+
+    (void)period;
+    memset(&c, 0, sizeof(c));
+    st_counts_add(&c, val, vlen);
+    r->cb((const char *)rest, rlen, &c, r->arg);
+}
+
+int
+hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                  hz_row_cb cb, void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    struct st_raw raw = {cb, arg};
+    int n = st_spans(from, to, sp), rc = 0;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT)
+        return HZ_EINVAL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_rows_prefix(&pre, site, sp[i].gran, dim);
+        rc = st_scan(t, DB_ROWS, &pre, sp[i].lo, sp[i].hi, st_raw_cb, &raw);
+    }
     return rc;
 }
 

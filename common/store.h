@@ -144,6 +144,12 @@ typedef void (*hz_row_cb)(const char *value, size_t vlen, const struct hz_counts
 int hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
                  hz_row_cb cb, void *arg);
 
+/* The same rows without summing: cb once per stored row (day or month),
+ * so a value may come several times and the caller adds them up. Cheaper
+ * when the caller keeps its own table anyway (the dashboard). */
+int hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                      hz_row_cb cb, void *arg);
+
 /* Site totals summed over [from, to]. */
 int hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to, struct hz_counts *out);
 

@@ -42,6 +42,7 @@ enum hz_metric {
     HZ_M_TIME_ON_PAGE_P75, /* 75th percentile engaged seconds */
     HZ_M_EVENTS,
     HZ_M_EXIT_RATE, /* percent, 1 decimal: exits / pageviews */
+    HZ_M_TIME_ON_PAGE_MEAN, /* mean engaged seconds per engagement, 1 decimal (pages) */
     HZ_M_COUNT
 };
 

@@ -313,7 +313,7 @@ async function withJavaScript() {
     });
     same('aggregate: one visitor, one visit, 9 pageviews, no bounce', agg,
         { visitors: 1, visits: 1, pageviews: 9, bounce_rate: 0 });
-    const pages = await breakdown('event:page', 'pageviews,time_on_page');
+    const pages = await breakdown('event:page', 'pageviews,time_on_page,time_on_page_mean');
     same('pageviews per page', column(pages, 'pageviews'), {
         '/': 1, '/about': 1, '/cart': 1, '/checkout': 1, '/designer': 2, '/designer/preview': 1,
         '/products': 1, '/products/business-cards': 1,
@@ -328,10 +328,14 @@ async function withJavaScript() {
         Math.abs(dur.results.visit_duration.value * 1000 - walked) <= 1000,
         `visit_duration ${dur.results.visit_duration.value} s, walk ${walked} ms`);
     const tp = pages['/about'] ? pages['/about'].time_on_page : null;
-    console.log(`     time_on_page(/about) ${tp} s (median of a log-scale histogram), ` +
-        `visible ${aboutVisible} ms`);
+    const tm = pages['/about'] ? pages['/about'].time_on_page_mean : null;
+    console.log(`     time_on_page(/about) median ${tp} s (log-scale histogram), ` +
+        `mean ${tm} s, visible ${aboutVisible} ms`);
     check('engaged time on /about within a second of the time it was visible',
-        tp != null && Math.abs(tp * 1000 - aboutVisible) <= 1000,
+        tm != null && Math.abs(tm * 1000 - aboutVisible) <= 1000,
+        `time_on_page_mean ${tm} s, visible ${aboutVisible} ms`);
+    check('the median time on /about is the histogram bucket of that time',
+        tp != null && Math.abs(tp * 1000 - aboutVisible) <= Math.max(1000, aboutVisible / 2),
         `time_on_page ${tp} s, visible ${aboutVisible} ms`);
     same('custom event', column(await breakdown('event:name', 'events'), 'events'), { Signup: 1 });
     same('browser', column(await breakdown('visit:browser', 'visitors'), 'visitors'), { Chrome: 1 });
