@@ -44,7 +44,7 @@ struct hz_kmap {
 };
 
 #define KMAP_BLOCK (64 * 1024)
-#define KMAP_HDR ((sizeof(struct kmap_block) + 15) & ~(size_t)15)
+#define KMAP_HDR   ((sizeof(struct kmap_block) + 15) & ~(size_t)15)
 
 static size_t
 kmap_align8(size_t n)

@@ -34,7 +34,7 @@ struct rs_block {
 };
 
 #define RS_BLOCK (1024 * 1024)
-#define RS_HDR ((sizeof(struct rs_block) + 15) & ~(size_t)15)
+#define RS_HDR   ((sizeof(struct rs_block) + 15) & ~(size_t)15)
 
 struct rs_arena {
     struct rs_block *head;
@@ -166,8 +166,8 @@ rs_arena_done(hz_rs *r, int rc, redisReplyObjectFunctions *fn, void *priv)
 
 /* Runs one command whose reply is built in a new arena (stored in b). */
 static int
-rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens,
-                 struct hz_rs_batch *b, redisReply **out, struct hz_err *err)
+rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens, struct hz_rs_batch *b,
+                 redisReply **out, struct hz_err *err)
 {
     redisReader *rd = r->c->reader;
     redisReplyObjectFunctions *fn = rd->fn;
@@ -231,8 +231,7 @@ rs_tv(int ms)
 }
 
 int
-hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries,
-              struct hz_err *err)
+hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries, struct hz_err *err)
 {
     struct timeval tv = rs_tv(timeout_ms > 0 ? timeout_ms : 2000);
     long pause_ms = 100;
@@ -453,7 +452,8 @@ rs_entries(const redisReply *list, struct hz_rs_batch *b, struct hz_err *err)
             e->element[1]->type == REDIS_REPLY_ARRAY)
             nptr += e->element[1]->elements / 2;
     }
-    mem = calloc(1, n * sizeof(struct hz_rs_entry) + nptr * 2 * (sizeof(char *) + sizeof(size_t)) + 1);
+    mem = calloc(1,
+                 n * sizeof(struct hz_rs_entry) + nptr * 2 * (sizeof(char *) + sizeof(size_t)) + 1);
     if (mem == NULL)
         return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
     b->e = (struct hz_rs_entry *)(void *)mem;

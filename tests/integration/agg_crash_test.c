@@ -25,17 +25,16 @@
 
 TestSuite(agg_crash, .fini = rh_cleanup);
 
-#define N_ENTRIES 200000
-#define N_CHUNKS 20
+#define N_ENTRIES  200000
+#define N_CHUNKS   20
 #define N_VISITORS 600
-#define N_PAGES 150
+#define N_PAGES    150
 
-static const char crash_sites[] =
-    "[site a.test]\ntimezone = UTC\n"
-    "funnel = checkout: /products/* > /cart > /checkout > /thanks\n"
-    "funnel = signup: /pricing > Signup\n\n"
-    "[site b.test]\ntimezone = Europe/Berlin\n"
-    "funnel = read: /blog/* > /newsletter > Subscribe\n";
+static const char crash_sites[] = "[site a.test]\ntimezone = UTC\n"
+                                  "funnel = checkout: /products/* > /cart > /checkout > /thanks\n"
+                                  "funnel = signup: /pricing > Signup\n\n"
+                                  "[site b.test]\ntimezone = Europe/Berlin\n"
+                                  "funnel = read: /blog/* > /newsletter > Subscribe\n";
 
 /* ------------------------------------------------------------ generator */
 
@@ -64,8 +63,8 @@ gen_page(struct gen *g, char *out, size_t cap)
 {
     uint32_t r = gen_next(g) % 1000;
     uint32_t k = (uint32_t)((uint64_t)r * r / 1000 / 7) % N_PAGES; /* skewed to low k */
-    static const char *const fixed[] = {"/", "/cart", "/checkout", "/thanks", "/pricing",
-                                        "/newsletter", "/about"};
+    static const char *const fixed[] = {"/",        "/cart",       "/checkout", "/thanks",
+                                        "/pricing", "/newsletter", "/about"};
     if (k < 7)
         (void)hz_strlcpy(out, fixed[k], cap);
     else if (k < 90)
@@ -189,8 +188,7 @@ dump_hist(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void
     char line[512];
     int off = snprintf(line, sizeof(line), "%.*s", (int)plen, page);
     for (int b = 0; b < HZ_HIST_BUCKETS; b++)
-        off += snprintf(line + off, sizeof(line) - (size_t)off, " %llu",
-                        (unsigned long long)h[b]);
+        off += snprintf(line + off, sizeof(line) - (size_t)off, " %llu", (unsigned long long)h[b]);
     dump_add(arg, line);
 }
 
@@ -286,9 +284,8 @@ dump_store(const char *db, int32_t from, int32_t to, struct dump *d)
         dump_sort_from(d, mark);
         for (int f = 0; f < 3; f++) {
             struct hz_funnel_step_counts fc[4];
-            cr_assert_eq(hz_store_funnel(t, sites[si], funnels[f].name, funnels[f].steps, from,
-                                         to, fc),
-                         0);
+            cr_assert_eq(
+                hz_store_funnel(t, sites[si], funnels[f].name, funnels[f].steps, from, to, fc), 0);
             for (int k = 0; k < funnels[f].steps; k++) {
                 uint64_t h[HZ_HIST_BUCKETS];
                 memcpy(h, fc[k].hist, sizeof(h));
@@ -413,8 +410,8 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
     free(da.buf);
     free(dbb.buf);
     clock_gettime(CLOCK_MONOTONIC, &end);
-    cr_log_info("crash test took %.1f s", (double)(end.tv_sec - start.tv_sec) +
-                                              (double)(end.tv_nsec - start.tv_nsec) / 1e9);
+    cr_log_info("crash test took %.1f s",
+                (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9);
     cr_expect_lt(end.tv_sec - start.tv_sec, 60, "bounded in time");
     hz_rs_close(rs);
     rh_redis_stop(&r);
