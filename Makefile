@@ -119,7 +119,7 @@ export HZ_BIN := $(BIN)
 export HZ_SAN := $(SAN)
 
 check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t $(CRITERION_FLAGS); done
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; sh tests/criterion-run.sh $$t $(CRITERION_FLAGS); done
 	@if [ -n "$(REPLAY_BINS)" ]; then sh tests/fuzz/replay.sh $(BUILD) $(FUZZ_NAMES); fi
 	@if [ -f tests/js/haze-smoke.mjs ]; then echo "== tracker smoke test"; node tests/js/haze-smoke.mjs; fi
 	@if [ -n "$(INTEG_BIN)" ]; then sh tests/integration/run.sh $(INTEG_BIN) $(CRITERION_FLAGS); fi

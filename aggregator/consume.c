@@ -28,11 +28,11 @@
 #include "common/rstream.h"
 #include "common/str.h"
 
-#define AGG_KEY_MAX 256
-#define AGG_CACHE_MAX 50000 /* states kept in process (~1.7 KB each); past it the cache restarts */
+#define AGG_KEY_MAX   256
+#define AGG_CACHE_MAX 50000 /* states kept in process (~1.7 KB each); past it the cache restarts   \
+                             */
 #define AGG_RESTORE_TTL_MS (86400000ULL)
-#define AGG_SITE_ANY "*"
-
+#define AGG_SITE_ANY       "*"
 
 /* A cached visitor state, with its Redis key, and what it was before the
  * current batch changed it (gen == the batch's generation). */
@@ -60,7 +60,7 @@ struct agg_item {
 };
 
 #define AGG_CHUNK 1000 /* entries per XREADGROUP: keeps Redis's busy spells short */
-#define AGG_SUBS 128
+#define AGG_SUBS  128
 
 /* A batch read (in chunks) and decoded by the reader thread: the chunks'
  * replies, their entries in one array, the decoded items. */
@@ -98,10 +98,10 @@ struct hz_agg {
     struct hz_fold_site sites[HZ_SITES_MAX];
     struct hz_rs_id pos;
     int have_pos;
-    hz_kmap *cache;   /* state key -> struct agg_cached */
+    hz_kmap *cache;              /* state key -> struct agg_cached */
     struct agg_cached **touched; /* states this batch changed, in order */
     size_t ntouched, touched_cap;
-    uint32_t gen;                /* batch generation */
+    uint32_t gen;                           /* batch generation */
     char prefix[HZ_SITES_MAX][AGG_KEY_MAX]; /* "<stream>:v:<site>:" per site */
     size_t prefix_len[HZ_SITES_MAX];
     hz_kmap *reasons; /* malformed reason -> u64 (this batch, for the log line) */
@@ -111,11 +111,11 @@ struct hz_agg {
     int nitems_cap;
     struct agg_cached **want; /* states of the MGET in flight */
     size_t nwant, want_cap;
-    char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
+    char *ackbuf; /* IDs applied but not yet acknowledged, NUL-separated */
     size_t acklen, ackcap;
     int nack;
-    hz_rs *rrs;               /* the reader thread's connection */
-    struct agg_queue q;       /* batches read and decoded ahead */
+    hz_rs *rrs;             /* the reader thread's connection */
+    struct agg_queue q;     /* batches read and decoded ahead */
     int32_t retain_checked; /* UTC day of the last retention check */
     int need_recover;       /* a batch failed: reconnect and recover first */
     struct hz_agg_stats stats;
@@ -176,8 +176,7 @@ agg_load_pos(hz_agg *a, struct hz_err *err)
     a->have_pos = pos[0] != '\0';
     a->pos.ms = a->pos.seq = 0;
     if (a->have_pos && hz_rs_id_parse(pos, strlen(pos), &a->pos) != 0)
-        return hz_err_set(err, HZ_ESTORE, "%s: stored position is not a stream ID",
-                          a->cfg->lmdb);
+        return hz_err_set(err, HZ_ESTORE, "%s: stored position is not a stream ID", a->cfg->lmdb);
     return 0;
 }
 
@@ -402,8 +401,7 @@ agg_drain_replies(hz_agg *a, int n, const char *what, struct hz_err *err)
         if (rc == 0 && hz_rs_reply_type(rep) == HZ_RS_ERROR) {
             size_t l;
             const char *s = hz_rs_reply_str(rep, &l);
-            rc = hz_err_set(err, HZ_EUNAVAIL, "redis %s: %.*s", what, (int)(l > 100 ? 100 : l),
-                            s);
+            rc = hz_err_set(err, HZ_EUNAVAIL, "redis %s: %.*s", what, (int)(l > 100 ? 100 : l), s);
         }
         /* EXEC: an aborted transaction is nil, a failed command an error. */
         if (rc == 0 && i == n - 1 && strcmp(what, "EXEC") == 0) {
@@ -630,8 +628,7 @@ agg_log_reasons(hz_agg *a, int n)
  *   read the acks and EXEC -> LMDB commit.
  * On failure the cache is dropped; the caller recovers. */
 static int
-agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
-          struct hz_err *err)
+agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items, struct hz_err *err)
 {
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
@@ -1051,8 +1048,8 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     a->cache = hz_kmap_new(sizeof(struct agg_cached));
     a->gen = 1;
     for (int i = 0; i < cfg->nsites; i++) {
-        size_t n = hz_session_key(a->prefix[i], AGG_KEY_MAX - HZ_VHASH_LEN - 1,
-                                  cfg->redis_stream, cfg->sites[i].name, "");
+        size_t n = hz_session_key(a->prefix[i], AGG_KEY_MAX - HZ_VHASH_LEN - 1, cfg->redis_stream,
+                                  cfg->sites[i].name, "");
         a->prefix_len[i] = n;
     }
     a->reasons = hz_kmap_new(sizeof(uint64_t));

@@ -18,7 +18,9 @@
  *     when absent; "_pos" = position before the batch; "_to" = its last ID).
  *  5. One LMDB write transaction adds the deltas and stores the batch's last
  *     ID as the position.
- *  6. XACK, XTRIM MINID (past the batch), DEL of the undo record.
+ *  6. XACK, XTRIM MINID (past the batch, keeping stream_keep_seconds), DEL
+ *     of the undo record; sent with the next batch's first round trip, or
+ *     at once when the stream is idle or on close.
  * Recovery (at start, and after any Redis error): if an undo record exists
  * and its "_to" is past the LMDB position, step 5 never happened: the
  * previous states are put back (absent ones deleted) in one MULTI/EXEC.
@@ -28,6 +30,13 @@
  *
  * One aggregator per stream: XTRIM MINID assumes no other consumer of the
  * group still needs older entries.
+ *
+ * Threads: a reader thread with its own connection reads the stream in
+ * chunks of 1000 entries (so Redis, single-threaded, is never busy long
+ * ahead of the main thread's MGET and EXEC) and decodes them, up to two
+ * batches ahead; the main thread does everything else (states, LMDB, acks).
+ * Entries the reader holds are pending in the group, so stopping it at any
+ * point loses nothing. A handle is used by one thread (besides its reader).
  */
 #ifndef HZ_AGGREGATOR_CONSUME_H
 #define HZ_AGGREGATOR_CONSUME_H

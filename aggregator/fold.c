@@ -29,7 +29,11 @@ fold_visit_dims(const struct hz_session *s, struct fold_dim out[10])
     int n = 0;
     size_t rl = strlen(s->region);
 
-#define FD(d, val, l) out[n++] = (struct fold_dim){(d), (val), (l)}
+#define FD(d, val, l)                                                                              \
+    out[n++] = (struct fold_dim)                                                                   \
+    {                                                                                              \
+        (d), (val), (l)                                                                            \
+    }
     if (s->entry[0] != '\0')
         FD(HZ_DIM_ENTRY, s->entry, strlen(s->entry));
     if (s->source[0] != '\0')
@@ -264,9 +268,8 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
 }
 
 static int
-fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
-              const struct hz_record *r, struct hz_session *s, int32_t day, int32_t hour,
-              int today)
+fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struct hz_record *r,
+              struct hz_session *s, int32_t day, int32_t hour, int today)
 {
     const char *site = fs->site->name;
     uint64_t t = r->t_ms;
@@ -397,8 +400,8 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
 }
 
 static int
-fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
-                const struct hz_record *r, struct hz_session *s, int32_t day)
+fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struct hz_record *r,
+                struct hz_session *s, int32_t day)
 {
     const char *site = fs->site->name;
     struct hz_counts pg;
@@ -418,8 +421,8 @@ fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
 }
 
 int
-hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms,
-               const struct hz_record *r, struct hz_session *s)
+hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struct hz_record *r,
+               struct hz_session *s)
 {
     int64_t sec = (int64_t)(r->t_ms / 1000);
     int32_t day = hz_tz_day(&fs->tz, sec);

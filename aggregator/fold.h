@@ -49,7 +49,7 @@
 #include "common/tz.h"
 
 #define HZ_FOLD_PIXEL_CAP_MS (30ULL * 60 * 1000)
-#define HZ_FOLD_DIRECT "Direct / None" /* SOURCE of a visit without one */
+#define HZ_FOLD_DIRECT       "Direct / None" /* SOURCE of a visit without one */
 
 /* A configured site, its time zone cache, and the site's TOTAL-by-day and
  * hour rows summed over the current run of hits (most hits of a batch share

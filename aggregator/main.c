@@ -96,9 +96,8 @@ main(int argc, char *argv[])
                     "seconds waiting for redis %.2f, folding %.2f, committing %.2f",
                     (unsigned long long)hz_agg_stats(agg)->batches,
                     (unsigned long long)hz_agg_stats(agg)->applied,
-                    (unsigned long long)hz_agg_stats(agg)->malformed,
-                    hz_agg_stats(agg)->t_redis, hz_agg_stats(agg)->t_fold,
-                    hz_agg_stats(agg)->t_commit);
+                    (unsigned long long)hz_agg_stats(agg)->malformed, hz_agg_stats(agg)->t_redis,
+                    hz_agg_stats(agg)->t_fold, hz_agg_stats(agg)->t_commit);
     hz_agg_close(agg);
     hz_cfg_free(&cfg);
     return rc != 0 ? 1 : 0;

@@ -31,20 +31,20 @@
 #include "common/record.h"
 #include "common/store.h"
 
-#define HZ_SEEN_MAX 96    /* (dim, value) pairs counted today, ring */
-#define HZ_VPAGES_MAX 32  /* pages/events seen in this visit, ring */
+#define HZ_SEEN_MAX        96 /* (dim, value) pairs counted today, ring */
+#define HZ_VPAGES_MAX      32 /* pages/events seen in this visit, ring */
 #define HZ_SESSION_SER_MAX 2048
 
 struct hz_session {
-    uint64_t start_ms;    /* visit start; 0 = no visit yet */
-    uint64_t last_ms;     /* last hit of the visit (pageview, event, engagement) */
-    uint64_t last_pv_ms;  /* last pageview */
-    int32_t start_day;    /* local day of the visit's start */
-    int32_t last_pv_day;  /* local day of the last pageview */
-    int32_t seen_day;     /* local day the seen set belongs to */
-    int32_t last_hour;    /* last local hour the visitor was counted in */
-    uint32_t pageviews;   /* in this visit */
-    int last_pixel;       /* the last pageview came from the pixel */
+    uint64_t start_ms;   /* visit start; 0 = no visit yet */
+    uint64_t last_ms;    /* last hit of the visit (pageview, event, engagement) */
+    uint64_t last_pv_ms; /* last pageview */
+    int32_t start_day;   /* local day of the visit's start */
+    int32_t last_pv_day; /* local day of the last pageview */
+    int32_t seen_day;    /* local day the seen set belongs to */
+    int32_t last_hour;   /* last local hour the visitor was counted in */
+    uint32_t pageviews;  /* in this visit */
+    int last_pixel;      /* the last pageview came from the pixel */
     int nfunnels;
     uint8_t fstep[HZ_FUNNELS_MAX];  /* steps reached in this visit */
     uint64_t ftime[HZ_FUNNELS_MAX]; /* when the last one was reached */
@@ -75,8 +75,7 @@ int hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s
 
 /* The Redis key of (site, vh) under stream, into out (size cap). Returns
  * the length, or 0 when it does not fit. */
-size_t hz_session_key(char *out, size_t cap, const char *stream, const char *site,
-                      const char *vh);
+size_t hz_session_key(char *out, size_t cap, const char *stream, const char *site, const char *vh);
 
 /* A 32-bit hash of (dim, value) for the seen sets; stable across runs
  * (states outlive the process), so a fixed key. */

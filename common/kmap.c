@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/siphash.h"
 
 struct kmap_ent {
     uint64_t hash;
@@ -43,7 +44,7 @@ struct hz_kmap {
 };
 
 #define KMAP_BLOCK (64 * 1024)
-#define KMAP_HDR ((sizeof(struct kmap_block) + 15) & ~(size_t)15)
+#define KMAP_HDR   ((sizeof(struct kmap_block) + 15) & ~(size_t)15)
 
 static size_t
 kmap_align8(size_t n)
@@ -143,65 +144,12 @@ hz_kmap_count(const hz_kmap *m)
     return m->n;
 }
 
-/* SipHash-1-3 (one compression round, three finalization rounds: the
- * variant Rust's HashMap uses), inlined: keys are short, and the 2-4
- * variant with a function call per round was a sixth of the aggregator's
- * profile. Keyed per map with random bytes, so collisions cannot be
- * precomputed by whoever chooses the page paths. */
-#define KMAP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define KMAP_ROUND(v0, v1, v2, v3)                                                                 \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = KMAP_ROTL(v1, 13);                                                                    \
-        v1 ^= v0;                                                                                  \
-        v0 = KMAP_ROTL(v0, 32);                                                                    \
-        v2 += v3;                                                                                  \
-        v3 = KMAP_ROTL(v3, 16);                                                                    \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = KMAP_ROTL(v3, 21);                                                                    \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = KMAP_ROTL(v1, 17);                                                                    \
-        v1 ^= v2;                                                                                  \
-        v2 = KMAP_ROTL(v2, 32);                                                                    \
-    } while (0)
-
-static uint64_t
-kmap_rd64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
+/* Keyed per map with random bytes, so collisions cannot be precomputed by
+ * whoever chooses the page paths (common/siphash.h: SipHash-1-3). */
 static uint64_t
 kmap_hash(const hz_kmap *m, const void *key, size_t klen)
 {
-    const unsigned char *p = key;
-    uint64_t k0 = kmap_rd64(m->key), k1 = kmap_rd64(m->key + 8);
-    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-    uint64_t b = (uint64_t)klen << 56, w;
-    size_t i = 0;
-
-    for (; i + 8 <= klen; i += 8) {
-        w = kmap_rd64(p + i);
-        v3 ^= w;
-        KMAP_ROUND(v0, v1, v2, v3);
-        v0 ^= w;
-    }
-    for (size_t j = 0; i + j < klen; j++)
-        b |= (uint64_t)p[i + j] << (8 * j);
-    v3 ^= b;
-    KMAP_ROUND(v0, v1, v2, v3);
-    v0 ^= b;
-    v2 ^= 0xff;
-    KMAP_ROUND(v0, v1, v2, v3);
-    KMAP_ROUND(v0, v1, v2, v3);
-    KMAP_ROUND(v0, v1, v2, v3);
-    return v0 ^ v1 ^ v2 ^ v3;
+    return hz_siphash13(m->key, key, klen);
 }
 
 static void

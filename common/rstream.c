@@ -34,7 +34,7 @@ struct rs_block {
 };
 
 #define RS_BLOCK (1024 * 1024)
-#define RS_HDR ((sizeof(struct rs_block) + 15) & ~(size_t)15)
+#define RS_HDR   ((sizeof(struct rs_block) + 15) & ~(size_t)15)
 
 struct rs_arena {
     struct rs_block *head;
@@ -147,10 +147,27 @@ rs_noop_free(void *obj)
 static redisReplyObjectFunctions rs_arena_fns = {rs_string, rs_array, rs_integer, rs_nil,
                                                  rs_noop_free};
 
+/* Puts hiredis's own reply functions back. After a failure the reader may
+ * still hold a half-built reply made of arena objects: it is dropped here
+ * (the arena owns it), or redisFree would hand it to freeReplyObject. The
+ * connection is not used again after a failure. */
+static void
+rs_arena_done(hz_rs *r, int rc, redisReplyObjectFunctions *fn, void *priv)
+{
+    redisReader *rd = r->c->reader;
+
+    if (rc != 0) {
+        rd->reply = NULL;
+        r->broken = 1;
+    }
+    rd->fn = fn;
+    rd->privdata = priv;
+}
+
 /* Runs one command whose reply is built in a new arena (stored in b). */
 static int
-rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens,
-                 struct hz_rs_batch *b, redisReply **out, struct hz_err *err)
+rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens, struct hz_rs_batch *b,
+                 redisReply **out, struct hz_err *err)
 {
     redisReader *rd = r->c->reader;
     redisReplyObjectFunctions *fn = rd->fn;
@@ -164,8 +181,7 @@ rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens,
     rd->fn = &rs_arena_fns;
     rd->privdata = a;
     rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)out, err);
-    rd->fn = fn;
-    rd->privdata = priv;
+    rs_arena_done(r, rc, fn, priv);
     return rc;
 }
 
@@ -215,8 +231,7 @@ rs_tv(int ms)
 }
 
 int
-hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries,
-              struct hz_err *err)
+hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries, struct hz_err *err)
 {
     struct timeval tv = rs_tv(timeout_ms > 0 ? timeout_ms : 2000);
     long pause_ms = 100;
@@ -437,7 +452,8 @@ rs_entries(const redisReply *list, struct hz_rs_batch *b, struct hz_err *err)
             e->element[1]->type == REDIS_REPLY_ARRAY)
             nptr += e->element[1]->elements / 2;
     }
-    mem = calloc(1, n * sizeof(struct hz_rs_entry) + nptr * 2 * (sizeof(char *) + sizeof(size_t)) + 1);
+    mem = calloc(1,
+                 n * sizeof(struct hz_rs_entry) + nptr * 2 * (sizeof(char *) + sizeof(size_t)) + 1);
     if (mem == NULL)
         return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
     b->e = (struct hz_rs_entry *)(void *)mem;
@@ -529,8 +545,7 @@ hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
     rd->fn = &rs_arena_fns;
     rd->privdata = a;
     rc = hz_rs_get(r, (hz_rs_reply **)(void *)&x, err);
-    rd->fn = fn;
-    rd->privdata = priv;
+    rs_arena_done(r, rc, fn, priv);
     if (rc == 0 && x == NULL) {
         (void)hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: no reply");
         rc = HZ_EUNAVAIL;

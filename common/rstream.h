@@ -39,8 +39,8 @@ void hz_rs_id_format(struct hz_rs_id id, char out[HZ_RS_ID_MAX]);
 struct hz_rs_entry {
     char id_str[HZ_RS_ID_MAX];
     struct hz_rs_id id;
-    int nfields;             /* name/value pairs; 0 for a deleted entry */
-    int malformed;           /* odd list, or a non-string element */
+    int nfields;   /* name/value pairs; 0 for a deleted entry */
+    int malformed; /* odd list, or a non-string element */
     const char **names;
     const size_t *nlens;
     const char **vals;

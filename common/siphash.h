@@ -14,6 +14,9 @@
 
 uint64_t hz_siphash(const unsigned char key[HZ_SIPHASH_KEY], const void *msg, size_t len);
 
+/* SipHash-1-3, for hash tables fed attacker-chosen keys. */
+uint64_t hz_siphash13(const unsigned char key[HZ_SIPHASH_KEY], const void *msg, size_t len);
+
 /* Incremental form, for hashing several fields without a copy. */
 struct hz_siphash_ctx {
     uint64_t v0, v1, v2, v3;

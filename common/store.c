@@ -12,6 +12,7 @@
  */
 #include "common/store.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,12 +31,12 @@
 #include "common/str.h"
 #include "common/tz.h"
 
-#define ST_VERSION 2
-#define ST_KEY_MAX 511 /* LMDB's default maximum key size */
-#define ST_VMAX (1 + HZ_HIST_BUCKETS)
-#define ST_OTHER "(other)"
-#define ST_CLASS_HIST 0x80
-#define ST_CLASS_TRANS 0x81
+#define ST_VERSION      2
+#define ST_KEY_MAX      511 /* LMDB's default maximum key size */
+#define ST_VMAX         (1 + HZ_HIST_BUCKETS)
+#define ST_OTHER        "(other)"
+#define ST_CLASS_HIST   0x80
+#define ST_CLASS_TRANS  0x81
 #define ST_RETAIN_CHUNK 20000 /* deletions per write transaction */
 
 enum st_db { DB_META, DB_ROWS, DB_HIST, DB_FUN, DB_TRANS, DB_N };
@@ -160,10 +161,9 @@ st_rd32(const unsigned char *p)
 static uint64_t
 st_le64(const unsigned char *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return le64toh(v);
 }
 
 static void
@@ -292,8 +292,7 @@ st_open_dbs(hz_store *s, struct hz_err *err)
             rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
         } else if (rc == 0 && (v.mv_size != 4 || memcmp(v.mv_data, ver, 4) != 0)) {
             mdb_txn_abort(txn);
-            return hz_err_set(err, HZ_ESTORE, "%s: layout version is not %d", s->path,
-                              ST_VERSION);
+            return hz_err_set(err, HZ_ESTORE, "%s: layout version is not %d", s->path, ST_VERSION);
         } else if (rc == MDB_NOTFOUND) {
             rc = 0;
         }
@@ -345,8 +344,7 @@ st_env_open(hz_store *s, struct hz_err *err)
 }
 
 int
-hz_store_open(hz_store **out, const char *path, int readonly, size_t map_size,
-              struct hz_err *err)
+hz_store_open(hz_store **out, const char *path, int readonly, size_t map_size, struct hz_err *err)
 {
     hz_store *s;
     int rc;
@@ -558,8 +556,8 @@ st_rows_prefix(struct st_key *k, const char *site, char gran, enum hz_dim dim)
 }
 
 int
-hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
-             hz_row_cb cb, void *arg)
+hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to, hz_row_cb cb,
+             void *arg)
 {
     struct st_span sp[3];
     struct st_key pre;
@@ -679,15 +677,13 @@ st_periods(hz_rtxn *t, const char *site, char gran, int32_t from, int32_t to, hz
 }
 
 int
-hz_store_days(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb,
-              void *arg)
+hz_store_days(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb, void *arg)
 {
     return st_periods(t, site, 'd', from, to, cb, arg);
 }
 
 int
-hz_store_hours(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb,
-               void *arg)
+hz_store_hours(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_period_cb cb, void *arg)
 {
     return st_periods(t, site, 'h', from, to, cb, arg);
 }
@@ -1140,8 +1136,7 @@ hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page
     if (plen > 0) {
         size_t vstart = k.n;
         st_kput(&k, page, plen);
-        st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, ST_CLASS_HIST, 0)[b] +=
-            1;
+        st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, ST_CLASS_HIST, 0)[b] += 1;
     }
     st_delta(t, &all)[b] += 1;
     return 0;
@@ -1176,8 +1171,7 @@ hz_store_add_transition(hz_wtxn *t, const char *site, int32_t day, const char *f
     struct st_key k;
     size_t fl = strlen(from_page), tl = strlen(to_page), vstart;
 
-    if (fl >= HZ_PAGE_MAX || tl >= HZ_PAGE_MAX || day < 0 ||
-        st_dkey(&k, DB_TRANS, site, 'd') != 0)
+    if (fl >= HZ_PAGE_MAX || tl >= HZ_PAGE_MAX || day < 0 || st_dkey(&k, DB_TRANS, site, 'd') != 0)
         return HZ_EINVAL;
     st_kperiod(&k, (uint32_t)day);
     vstart = k.n;

@@ -61,25 +61,25 @@
 
 #include "common/err.h"
 
-typedef struct hz_store hz_store;   /* one environment; thread-safe for readers */
-typedef struct hz_rtxn hz_rtxn;     /* a read snapshot; one thread at a time */
-typedef struct hz_wtxn hz_wtxn;     /* the single writer's transaction */
+typedef struct hz_store hz_store; /* one environment; thread-safe for readers */
+typedef struct hz_rtxn hz_rtxn;   /* a read snapshot; one thread at a time */
+typedef struct hz_wtxn hz_wtxn;   /* the single writer's transaction */
 
 enum hz_dim {
-    HZ_DIM_TOTAL = 0,   /* value "": the site's totals */
-    HZ_DIM_PAGE,        /* event:page */
-    HZ_DIM_ENTRY,       /* visit:entry_page (visit-level metrics) */
-    HZ_DIM_SOURCE,      /* visit:source */
+    HZ_DIM_TOTAL = 0, /* value "": the site's totals */
+    HZ_DIM_PAGE,      /* event:page */
+    HZ_DIM_ENTRY,     /* visit:entry_page (visit-level metrics) */
+    HZ_DIM_SOURCE,    /* visit:source */
     HZ_DIM_UTM_SOURCE,
     HZ_DIM_UTM_MEDIUM,
     HZ_DIM_UTM_CAMPAIGN,
-    HZ_DIM_COUNTRY,     /* "DE" */
-    HZ_DIM_REGION,      /* "DE-BY" */
+    HZ_DIM_COUNTRY, /* "DE" */
+    HZ_DIM_REGION,  /* "DE-BY" */
     HZ_DIM_BROWSER,
     HZ_DIM_OS,
     HZ_DIM_DEVICE,
-    HZ_DIM_EVENT,       /* event:name (custom events) */
-    HZ_DIM_DROP,        /* filtered traffic by reason; events = count */
+    HZ_DIM_EVENT, /* event:name (custom events) */
+    HZ_DIM_DROP,  /* filtered traffic by reason; events = count */
     HZ_DIM_COUNT
 };
 
@@ -116,8 +116,8 @@ void hz_hist_bounds(int b, uint64_t *lo, uint64_t *hi);
 uint64_t hz_hist_quantile(const uint64_t h[HZ_HIST_BUCKETS], double q);
 
 struct hz_funnel_step_counts {
-    uint64_t visitors;                 /* visits that reached this step */
-    uint64_t hist[HZ_HIST_BUCKETS];    /* time from the previous step */
+    uint64_t visitors;              /* visits that reached this step */
+    uint64_t hist[HZ_HIST_BUCKETS]; /* time from the previous step */
 };
 
 /* ------------------------------------------------------------ open/close */
@@ -151,8 +151,7 @@ int hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t fro
                       hz_row_cb cb, void *arg);
 
 /* Site totals summed over [from, to]. */
-int hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to,
-                    struct hz_counts *out);
+int hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to, struct hz_counts *out);
 
 /* Per-day totals: cb(day, counts) for each day in [from, to] with data. */
 typedef void (*hz_period_cb)(int32_t period, const struct hz_counts *c, void *arg);
@@ -215,8 +214,7 @@ int hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, con
 /* Adds c to (site, hour) totals (visitors, visits, pageviews). */
 int hz_store_add_hour(hz_wtxn *t, const char *site, int32_t hour, const struct hz_counts *c);
 /* Adds one sample of ms to page's histogram and to the site's ("") one. */
-int hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page,
-                         uint64_t ms);
+int hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page, uint64_t ms);
 /* Adds visitors and a time sample to a funnel step (time ignored for step 0). */
 int hz_store_add_funnel(hz_wtxn *t, const char *site, int32_t day, const char *funnel, int step,
                         uint64_t visitors, int has_time, uint64_t ms);

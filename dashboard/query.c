@@ -267,7 +267,7 @@ q_hash(const char *v, size_t len)
         arc4random_buf(q_key, sizeof(q_key));
         q_key_set = 1;
     }
-    return hz_siphash(q_key, v, len);
+    return hz_siphash13(q_key, v, len);
 }
 
 /* An empty answer; rows, pool and index grow on demand. */

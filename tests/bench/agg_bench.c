@@ -104,8 +104,8 @@ slot_new(struct slot *s)
 }
 
 static const char *const sources[] = {"", "", "", "google.com", "news.example", "twitter.com"};
-static const char *const regions[] = {"DE-BY", "DE-BE", "FR-IDF", "US-CA", "CN-JS", "GB-ENG",
-                                      "JP-13", ""};
+static const char *const regions[] = {"DE-BY", "DE-BE",  "FR-IDF", "US-CA",
+                                      "CN-JS", "GB-ENG", "JP-13",  ""};
 static const char *const browsers[] = {"Chrome", "Firefox", "Safari", "Edge", "Opera"};
 static const char *const oses[] = {"Windows", "macOS", "Linux", "Android", "iOS"};
 static const char *const devices[] = {"desktop", "mobile", "tablet"};

@@ -36,11 +36,11 @@
 
 TestSuite(agg_fold, .fini = rh_cleanup);
 
-#define VA "aaaaaaaaaaaaaaaa"
-#define VB "bbbbbbbbbbbbbbbb"
-#define VC "cccccccccccccccc"
-#define VD "dddddddddddddddd"
-#define SITE "shop.test"
+#define VA     "aaaaaaaaaaaaaaaa"
+#define VB     "bbbbbbbbbbbbbbbb"
+#define VC     "cccccccccccccccc"
+#define VD     "dddddddddddddddd"
+#define SITE   "shop.test"
 #define STREAM "fold:events"
 
 static uint64_t t0;
@@ -86,8 +86,8 @@ fx_dim(hz_rtxn *t, enum hz_dim dim)
 
 /* Asserts one row: visitors, visits, pageviews, nonbounce, duration. */
 static void
-fx_expect(const struct fx_rows *r, const char *v, uint64_t visitors, uint64_t visits,
-          uint64_t pv, uint64_t nonbounce, uint64_t dur)
+fx_expect(const struct fx_rows *r, const char *v, uint64_t visitors, uint64_t visits, uint64_t pv,
+          uint64_t nonbounce, uint64_t dur)
 {
     struct hz_counts c = fx_row(r, v);
     cr_expect_eq(c.visitors, visitors, "%s visitors %llu", v, (unsigned long long)c.visitors);
@@ -247,13 +247,13 @@ fx_check(hz_rtxn *t)
         const char *page;
         uint64_t pv, visitors, visits, outs, engaged, samples;
     } pages[] = {
-        {"/", 4, 3, 4, 2, 45000, 1},       /* A A B C; C's pixel gap 45 s */
+        {"/", 4, 3, 4, 2, 45000, 1}, /* A A B C; C's pixel gap 45 s */
         {"/products/1", 1, 1, 1, 1, 25000, 1},
-        {"/cart", 2, 2, 2, 1, 0, 0},       /* B's /cart is an exit */
+        {"/cart", 2, 2, 2, 1, 0, 0}, /* B's /cart is an exit */
         {"/checkout", 1, 1, 1, 1, 0, 0},
         {"/thanks", 1, 1, 1, 0, 0, 0},
         {"/products/2", 1, 1, 1, 1, 0, 0},
-        {"/about", 2, 1, 2, 0, 0, 0},      /* both C visits end here: no sample */
+        {"/about", 2, 1, 2, 0, 0, 0}, /* both C visits end here: no sample */
         {"/pricing", 1, 1, 1, 0, 500, 1},
     };
     uint64_t exits = 0;
@@ -315,8 +315,8 @@ fx_check(hz_rtxn *t)
     memset(&tr, 0, sizeof(tr));
     cr_assert_eq(hz_store_transitions(t, SITE, day0, day0, fx_trans_cb, &tr), 0);
     cr_expect_eq(tr.n, 6);
-    const char *pairs[] = {"/>/products/1",        "/products/1>/cart", "/cart>/checkout",
-                           "/checkout>/thanks",    "/products/2>/cart", "/>/about"};
+    const char *pairs[] = {"/>/products/1",     "/products/1>/cart", "/cart>/checkout",
+                           "/checkout>/thanks", "/products/2>/cart", "/>/about"};
     for (size_t i = 0; i < 6; i++) {
         int found = 0;
         for (int k = 0; k < tr.n; k++)

@@ -75,8 +75,8 @@ lim_run(int batch, struct lim_rows *pages, struct lim_rows *entries)
     for (int i = 0; i < 25; i++) {
         char vh[17];
         (void)snprintf(vh, sizeof(vh), "%016x", i + 1);
-        struct hz_record v = rh_rec(HZ_KIND_PAGEVIEW, t0 + 60000 + (uint64_t)i * 1000, SITE,
-                                    "/p00", vh);
+        struct hz_record v =
+            rh_rec(HZ_KIND_PAGEVIEW, t0 + 60000 + (uint64_t)i * 1000, SITE, "/p00", vh);
         rh_xadd(rs, "cap:events", &v), n++;
     }
     rh_flush(rs, n);
@@ -154,8 +154,8 @@ Test(agg_limits, retention_deletes_and_compacts, .timeout = 60)
     rh_config(ini, dir, &r, "ret:events", 100,
               "[aggregator]\nretention_days = 30\n\n[site ret.test]\ntimezone = UTC\n");
     hz_rs *rs = rh_connect(&r);
-    struct hz_record old = rh_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 90 * 86400) * 1000,
-                                  "ret.test", "/old-secret-page-qx", "1111111111111111");
+    struct hz_record old = rh_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 90 * 86400) * 1000, "ret.test",
+                                  "/old-secret-page-qx", "1111111111111111");
     struct hz_record recent = rh_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 3600) * 1000, "ret.test",
                                      "/recent-page", "2222222222222222");
     rh_xadd(rs, "ret:events", &old);

@@ -21,8 +21,8 @@
 TestSuite(agg_malformed, .fini = rh_cleanup);
 
 #define STREAM "bad:events"
-#define SITE "shop.test"
-#define VH "0123456789abcdef"
+#define SITE   "shop.test"
+#define VH     "0123456789abcdef"
 
 struct bad_entry {
     const char *what;
@@ -36,7 +36,7 @@ static char ts[32];
 static char long_page[301];
 
 /* Fills in the time for the entries below (a valid "t" everywhere). */
-#define T ts
+#define T       ts
 #define BASE(k) "v", "t", "k", "s", "p"
 
 static struct bad_entry bad[] = {
@@ -65,8 +65,7 @@ static struct bad_entry bad[] = {
     {"too many fields",
      19,
      {BASE(), "n", "src", "um", "uc", "rg", "b", "o", "dv", "ms", "px", "vh", "vp", "u", "v"},
-     {"1", T, "pv", SITE, "/", "x", "s", "m", "c", "DE", "b", "o", "d", "1", "1", VH, VH,
-      VH, "1"},
+     {"1", T, "pv", SITE, "/", "x", "s", "m", "c", "DE", "b", "o", "d", "1", "1", VH, VH, VH, "1"},
      {0}},
 };
 

@@ -19,7 +19,7 @@
 TestSuite(agg_midnight, .fini = rh_cleanup);
 
 #define STREAM "midnight:events"
-#define SITE "berlin.test"
+#define SITE   "berlin.test"
 
 static uint64_t
 utc_ms(int y, int m, int d, int hh, int mm)
@@ -179,8 +179,7 @@ Test(agg_midnight, berlin_days_and_dst, .timeout = 60)
     cr_expect_eq(page_pv(t, m28 + 1, "/s4"), 0);
     /* 00:30 CET on the 29th is local hour 0; 23:30 CEST is local hour 23. */
     memset(&hours, 0, sizeof(hours));
-    cr_assert_eq(hz_store_hours(t, SITE, (m28 + 1) * 24, (m28 + 1) * 24 + 23, days_cb, &hours),
-                 0);
+    cr_assert_eq(hz_store_hours(t, SITE, (m28 + 1) * 24, (m28 + 1) * 24 + 23, days_cb, &hours), 0);
     cr_expect_eq(hours.n, 2);
     cr_expect_eq(day_of(&hours, (m28 + 1) * 24 + 0).pageviews, 1);
     cr_expect_eq(day_of(&hours, (m28 + 1) * 24 + 23).pageviews, 1);

@@ -23,7 +23,6 @@
 #include "common/net.h"
 #include "common/str.h"
 
-
 /* What this test process started, so rh_cleanup can undo it even after a
  * failed assertion (Criterion runs .fini then). */
 static struct rh_redis *rh_reg_redis[8];
@@ -153,9 +152,10 @@ rh_redis_start(struct rh_redis *r)
     (void)snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
     (void)snprintf(r->addr, sizeof(r->addr), "unix:%s", r->sock);
     (void)snprintf(log, sizeof(log), "%s/redis.log", r->dir);
-    const char *argv[] = {"redis-server", "--port", "0", "--unixsocket", r->sock,
-                          "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
-                          "--appendonly", "no", "--daemonize", "no", "--logfile", log, NULL};
+    const char *argv[] = {
+        "redis-server", "--port",      "0",    "--unixsocket", r->sock, "--unixsocketperm",
+        "700",          "--dir",       r->dir, "--save",       "",      "--appendonly",
+        "no",           "--daemonize", "no",   "--logfile",    log,     NULL};
     r->pid = rh_fork_exec(argv, NULL, 1);
     if (r->pid < 0)
         return -1;
@@ -167,8 +167,8 @@ rh_redis_start(struct rh_redis *r)
     for (int i = 0; i < 200; i++) {
         struct hz_addr a;
         hz_rs *rs;
-        if (hz_addr_parse(r->addr, strlen(r->addr), &a, NULL) == 0 &&
-            access(r->sock, F_OK) == 0 && hz_rs_connect(&rs, &a, 500, 1, NULL) == 0) {
+        if (hz_addr_parse(r->addr, strlen(r->addr), &a, NULL) == 0 && access(r->sock, F_OK) == 0 &&
+            hz_rs_connect(&rs, &a, 500, 1, NULL) == 0) {
             const char *ping[] = {"PING"};
             long long v = rh_cmd(rs, 1, ping);
             hz_rs_close(rs);
@@ -211,8 +211,8 @@ rh_connect(const struct rh_redis *r)
 }
 
 void
-rh_xadd_raw(hz_rs *rs, const char *stream, int n, const char *const *names,
-            const char *const *vals, const size_t *vlens)
+rh_xadd_raw(hz_rs *rs, const char *stream, int n, const char *const *names, const char *const *vals,
+            const size_t *vlens)
 {
     const char *argv[64];
     size_t lens[64];
@@ -295,8 +295,8 @@ rh_cmd(hz_rs *rs, int argc, const char *const *argv)
 }
 
 void
-rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *stream,
-          int batch, const char *extra)
+rh_config(char out[256], const char *dir, const struct rh_redis *r, const char *stream, int batch,
+          const char *extra)
 {
     FILE *f;
 

@@ -19,4 +19,4 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-HZ_TEST_REDIS="unix:$sock" HZ_TEST_TMP="$tmp" "$bin" "$@"
+HZ_TEST_REDIS="unix:$sock" HZ_TEST_TMP="$tmp" sh tests/criterion-run.sh "$bin" "$@"

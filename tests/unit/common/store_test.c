@@ -238,15 +238,15 @@ Test(store, month_rollups_equal_day_sums)
         cr_assert_eq(hz_store_add(w, "s.io", day, HZ_DIM_PAGE, p, strlen(p), &c), 0);
         cr_assert_eq(hz_store_add(w, "s.io", day, HZ_DIM_TOTAL, "", 0, &c), 0);
         cr_assert_eq(hz_store_add_engaged(w, "s.io", day, p, lcg(&st) % 600000), 0);
-        cr_assert_eq(hz_store_add_funnel(w, "s.io", day, "buy", (int)(lcg(&st) % 3), 1, 1,
-                                         lcg(&st) % 60000),
-                     0);
+        cr_assert_eq(
+            hz_store_add_funnel(w, "s.io", day, "buy", (int)(lcg(&st) % 3), 1, 1, lcg(&st) % 60000),
+            0);
         cr_assert_eq(hz_store_add_transition(w, "s.io", day, p, pages[lcg(&st) % 5], 1), 0);
     }
     commit(w);
 
     cr_assert_eq(hz_store_rbegin(s, &r, NULL), 0);
-    int32_t ranges[][2] = {{d0, d0 + 99},      {d0 + 11, d0 + 72}, {d0 + 3, d0 + 5},
+    int32_t ranges[][2] = {{d0, d0 + 99},       {d0 + 11, d0 + 72}, {d0 + 3, d0 + 5},
                            {d0 - 10, d0 + 200}, {d0 + 42, d0 + 42}, {d0 + 12, d0 + 41}};
     for (size_t k = 0; k < sizeof(ranges) / sizeof(ranges[0]); k++) {
         int32_t from = ranges[k][0], to = ranges[k][1];
@@ -312,9 +312,9 @@ struct bucket_case {
 };
 
 static struct bucket_case bucket_cases[] = {
-    {0, 0},        {999, 0},        {1000, 1},       {1999, 1},        {2000, 2},
-    {3999, 2},     {4000, 3},       {60000, 6},      {2047999, 11},    {2048000, 12},
-    {4095999, 12}, {4096000, 13},   {3600000, 12},   {86400000, 13},   {UINT64_MAX, 13},
+    {0, 0},        {999, 0},      {1000, 1},     {1999, 1},      {2000, 2},
+    {3999, 2},     {4000, 3},     {60000, 6},    {2047999, 11},  {2048000, 12},
+    {4095999, 12}, {4096000, 13}, {3600000, 12}, {86400000, 13}, {UINT64_MAX, 13},
 };
 
 ParameterizedTestParameters(hist, bucket)
@@ -727,8 +727,7 @@ reader_across_compaction(int extra)
     cr_assert_eq(write(go[1], "g", 1), 1);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader saw %d",
-              WEXITSTATUS(status));
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader saw %d", WEXITSTATUS(status));
     hz_store_close(s);
 }
 
