@@ -652,7 +652,7 @@ e2e_visits() {
 # e2e_haze REP: haze-loadgen -> collector -> Redis -> aggregator, until the
 # consumer group has acknowledged the last entry. Appends to $E2E.
 e2e_haze() {
-    local rep=$1 d cport t0 t1 c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent cc cr ca
+    local rep=$1 d cport t0 t1 tl c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent cc cr ca
     d=$TMP/e2e-haze-$rep
     mkdir -p "$d"
     bench_port
@@ -679,6 +679,7 @@ e2e_haze() {
         -u "http://127.0.0.1:$cport" -n "$E2E_VISITS" -s "$SEED" -S "$SITE" -c "$LG_CONNS" \
         --totals >"$RAW/e2e-totals-$rep.json" 2>"$d/loadgen.err" ||
         { cat "$d/loadgen.err"; bench_die "haze-loadgen against the collector failed"; }
+    tl=$(bench_now)
     i=0
     while ! stream_done "$d"; do
         sleep 0.05
@@ -709,10 +710,10 @@ e2e_haze() {
     sent=$(awk '/"total":/ { gsub(/[^0-9]/, ""); print; exit }' "$RAW/e2e-totals-$rep.json")
     lgcpu=$(awk '{ printf "%.2f", $2 + $3 }' "$d/loadgen.time")
     # shellcheck disable=SC2086
-    printf 'haze\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(bench_sub "$t1" "$t0")" \
+    printf 'haze\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(bench_sub "$t1" "$t0")" \
         "$(bench_ticks_s $((c1 - c0)))" "$(echo $hwm | awk '{ print $1 + $2 + $3 }')" \
         "$lmdb" "$rdb" "$mem" "$xlen" "$sent" "$pv" "$lgcpu" "$(echo $hwm | tr ' ' '/')" \
-        "$cc/$cr/$ca" >>"$E2E"
+        "$cc/$cr/$ca" "$(bench_sub "$tl" "$t0")" "$(bench_sub "$t1" "$tl")" >>"$E2E"
     e2e_check "$d" "$rep" "$pv"
     bench_stop "$REDIS_PID"
 }
@@ -819,7 +820,9 @@ sec_e2e() {
     *" e2e "*)
         limit "End to end: CPU s by process (run 1) collector / redis-server / aggregator:" \
             "$(e2e_col haze 14 | head -1); nginx $(e2e_col nginx 12 | head -1) + GoAccess $(e2e_col nginx 15 | head -1)." \
-            "The collector's share follows from its CPU per hit (ingest above)."
+            "haze's wall time (medians) is $(e2e_med haze 15) s of sending, until the collector had answered" \
+            "the last hit, plus $(e2e_med haze 16) s for the aggregator to catch up; the same load generator" \
+            "sent the same hits to nginx in $(e2e_med nginx 11) s. The collector's CPU per hit (ingest above) sets both."
         if [ "$PROFILE" = 1 ]; then
             bench_log "end to end: a target was missed; profiling the haze side"
             # A third of the size is enough to see where the time goes.
@@ -871,6 +874,7 @@ e2e_summary() {
         "CPU is not counted on either side." "" \
         "| | wall s | CPU s | peak RSS MB | at rest |" "|---|---|---|---|---|" \
         "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB), after trimming the $(bench_fmt "$(e2e_med haze 9)") stream entries the aggregator keeps for \`stream_keep_seconds\` |" \
+        "| haze: sending (until the last hit was answered) + catching up | $(e2e_med haze 15) + $(e2e_med haze 16) | | | |" \
         "| haze by process: collector / redis-server / aggregator (run 1) | | $(e2e_col haze 14 | head -1) | $(e2e_col haze 13 | head -1) kB | |" \
         "| nginx (receiving + logging) | $(e2e_med nginx 11) | $(e2e_med nginx 12) | $(bench_mb "$(e2e_med nginx 13)") | its access log $(bench_mbb "$(e2e_med nginx 6)") MB |" \
         "| GoAccess | $(e2e_med nginx 14) | $(e2e_med nginx 15) | $(bench_mb "$(e2e_med nginx 16)") | site log $(bench_mbb "$(e2e_med nginx 7)") MB, report.json $(bench_mbb "$(e2e_med nginx 8)") MB |" \
@@ -881,7 +885,8 @@ e2e_summary() {
             "$RAW/e2e-check.tsv" >>"$DETAIL"
     fi
     detail "" "Raw runs (haze: side, run, wall s, CPU s, peak RSS kB, data.mdb B, dump.rdb B, used_memory B," \
-        "stream length, hits sent, pageviews sent, loadgen CPU s, VmHWM kB and CPU s of collector/redis/aggregator;" \
+        "stream length, hits sent, pageviews sent, loadgen CPU s, VmHWM kB and CPU s of collector/redis/aggregator," \
+        "s until the last hit was answered, s from then until the aggregator caught up;" \
         "nginx: side, run, wall s, CPU s, peak RSS kB, access.log B, site log B, report.json B, site log lines," \
         "access.log lines, nginx wall s, CPU s, VmHWM kB, GoAccess wall s, CPU s, max RSS kB, loadgen CPU s):" "" '```'
     cat "$E2E" >>"$DETAIL"
