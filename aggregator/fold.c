@@ -428,17 +428,27 @@ hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const s
     int32_t day = hz_tz_day(&fs->tz, sec);
     int32_t hour = hz_tz_hour(&fs->tz, sec);
     int today = fold_day(s, day);
+    uint64_t before = s->last_ms;
+    int rc;
 
     switch (r->kind) {
     case HZ_KIND_PAGEVIEW:
-        return fold_pageview(w, fs, session_ms, r, s, day, hour, today);
+        rc = fold_pageview(w, fs, session_ms, r, s, day, hour, today);
+        break;
     case HZ_KIND_EVENT:
-        return fold_event(w, fs, session_ms, r, s, day, hour, today);
+        rc = fold_event(w, fs, session_ms, r, s, day, hour, today);
+        break;
     case HZ_KIND_ENGAGEMENT:
-        return fold_engagement(w, fs, session_ms, r, s, day);
+        rc = fold_engagement(w, fs, session_ms, r, s, day);
+        break;
     default:
         return HZ_EINVAL;
     }
+    /* Realtime: the visitor's last hit moved to a later minute. */
+    if (rc == 0 && s->last_ms / 60000 > before / 60000)
+        rc = hz_store_add_active(w, fs->site->name, (uint32_t)(before / 60000),
+                                 (uint32_t)(s->last_ms / 60000));
+    return rc;
 }
 
 int

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -629,6 +630,20 @@ st_sum_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigne
 }
 
 int
+hz_store_active(hz_rtxn *t, const char *site, uint32_t from, uint32_t to, uint64_t *out)
+{
+    struct hz_counts c;
+    struct st_key pre;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    st_rows_prefix(&pre, site, 'n', HZ_DIM_TOTAL);
+    rc = st_scan(t, DB_ROWS, &pre, from, to, st_sum_cb, &c);
+    *out = c.visitors > c.outs ? c.visitors - c.outs : 0;
+    return rc;
+}
+
+int
 hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to, struct hz_counts *out)
 {
     struct st_span sp[3];
@@ -1123,6 +1138,29 @@ hz_store_add_hour(hz_wtxn *t, const char *site, int32_t hour, const struct hz_co
 }
 
 int
+hz_store_add_active(hz_wtxn *t, const char *site, uint32_t from_min, uint32_t to_min)
+{
+    struct st_key k;
+    uint64_t *d;
+
+    if (to_min == 0 || st_dkey(&k, DB_ROWS, site, 'n') != 0)
+        return HZ_EINVAL;
+    st_kbyte(&k, HZ_DIM_TOTAL);
+    st_kperiod(&k, to_min);
+    d = st_delta(t, &k);
+    d[0] += 1; /* visitors: in */
+    if (from_min == 0)
+        return 0;
+    if (st_dkey(&k, DB_ROWS, site, 'n') != 0)
+        return HZ_EINVAL;
+    st_kbyte(&k, HZ_DIM_TOTAL);
+    st_kperiod(&k, from_min);
+    d = st_delta(t, &k);
+    d[5] += 1; /* outs: out */
+    return 0;
+}
+
+int
 hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page, uint64_t ms)
 {
     struct st_key k, all;
@@ -1407,6 +1445,9 @@ st_is_old(enum st_db db, const unsigned char *k, size_t klen, int32_t cutoff)
         return (int64_t)p < cutoff;
     case 'h':
         return (int64_t)p < (int64_t)cutoff * 24;
+    case 'n':
+        /* Minute rows serve the realtime count only: a day is plenty. */
+        return (int64_t)p < (int64_t)time(NULL) / 60 - 1440;
     case 'm':
         return st_month_first(p + 1) <= cutoff;
     default:

@@ -20,7 +20,8 @@
  *                                                     visitors, then the time histogram
  *     "trans"  site\0 gran period from\0 to        -> u64 LE count (page-to-page)
  *
- *   gran is one byte: 'd' day, 'm' month, 'h' hour. dim is one byte (enum
+ *   gran is one byte: 'd' day, 'm' month, 'h' hour, 'n' minute (UTC, dim
+ *   HZ_DIM_TOTAL only: visitors = "in", outs = "out"; see hz_store_add_active). dim is one byte (enum
  *   hz_dim). period is a u32 big-endian: a local day number ('d'),
  *   year*12 + month-1 ('m'), or a local hour number ('h', rows of dim
  *   HZ_DIM_TOTAL only). Big-endian periods after the dim byte make one
@@ -213,6 +214,16 @@ int hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, con
                  size_t vlen, const struct hz_counts *c);
 /* Adds c to (site, hour) totals (visitors, visits, pageviews). */
 int hz_store_add_hour(hz_wtxn *t, const char *site, int32_t hour, const struct hz_counts *c);
+/* Active visitors, exact at minute granularity: when a visitor's last hit
+ * moves from minute `from_min` to minute `to_min` (UTC minutes since the
+ * epoch), +1 "in" at to_min and +1 "out" at from_min (from_min 0: a new
+ * visitor). The visitors whose last hit falls in a window are then
+ * sum(in - out) over its minutes, and every counter still only adds.
+ * Minute rows older than a day are dropped at retention. */
+int hz_store_add_active(hz_wtxn *t, const char *site, uint32_t from_min, uint32_t to_min);
+/* Visitors whose last hit lies in UTC minutes [from, to]. */
+int hz_store_active(hz_rtxn *t, const char *site, uint32_t from, uint32_t to, uint64_t *out);
+
 /* Adds one sample of ms to page's histogram and to the site's ("") one. */
 int hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page, uint64_t ms);
 /* Adds visitors and a time sample to a funnel step (time ignored for step 0). */

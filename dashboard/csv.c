@@ -12,6 +12,7 @@
 
 #include "common/mem.h"
 #include "common/str.h"
+#include "dashboard/jsonw.h"
 
 void
 hz_csv_init(struct hz_csv *c)
@@ -150,28 +151,17 @@ hz_csv_uint(struct hz_csv *c, uint64_t v)
     csv_put(c, num, (size_t)n);
 }
 
-/* Same rounding as hz_jsonw_fixed, so CSV and JSON agree digit for digit. */
+/* Same digits as hz_jsonw_fixed (hz_fmt_fixed). */
 void
 hz_csv_fixed(struct hz_csv *c, double v, int decimals)
 {
     char num[48];
-    double scale = 1;
-    int n;
+    int n = hz_fmt_fixed(num, v, decimals);
 
-    if (!isfinite(v) || fabs(v) > 1e15) {
+    if (n < 0) {
         hz_csv_empty(c);
         return;
     }
-    if (decimals < 0)
-        decimals = 0;
-    if (decimals > 6)
-        decimals = 6;
-    for (int i = 0; i < decimals; i++)
-        scale *= 10;
-    v = round(v * scale) / scale;
-    if (v == 0)
-        v = 0;
-    n = snprintf(num, sizeof(num), "%.*f", decimals, v);
     csv_sep(c);
     csv_put(c, num, (size_t)n);
 }

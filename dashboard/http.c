@@ -663,20 +663,18 @@ dash_filtered(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct h
 }
 
 /*
- * GET /api/v1/stats/realtime/visitors: the current local hour's visitors.
- * Never cached: the hour row grows all the time.
+ * GET /api/v1/stats/realtime/visitors: visitors active in the last five
+ * minutes. Never cached: it moves every minute.
  */
 static int
 dash_realtime(struct evhttp_request *req, hz_rtxn *t, const struct hz_query *q, int64_t now,
               struct hz_err *err)
 {
-    struct hz_tz tz;
     struct hz_jsonw w;
     uint64_t v = 0;
     int rc;
 
-    hz_tz_init(&tz, q->tz);
-    if ((rc = hz_query_realtime(t, q->site, hz_tz_hour(&tz, now), &v)) != 0)
+    if ((rc = hz_query_realtime(t, q->site, now, &v)) != 0)
         return hz_err_set(err, HZ_ESTORE, "realtime: %s", hz_strerror(rc));
     hz_jsonw_init(&w);
     hz_api_realtime(&w, v);

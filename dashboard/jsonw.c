@@ -306,17 +306,13 @@ hz_jsonw_uint(struct hz_jsonw *w, uint64_t v)
  * snprintf would round half to even and may print "-0.00": rounding is done
  * here first, and a negative zero is normalised.
  */
-void
-hz_jsonw_fixed(struct hz_jsonw *w, double v, int decimals)
+int
+hz_fmt_fixed(char out[48], double v, int decimals)
 {
-    char num[48];
     double scale = 1;
-    int n;
 
-    if (!isfinite(v) || fabs(v) > 1e15) {
-        hz_jsonw_null(w);
-        return;
-    }
+    if (!isfinite(v) || fabs(v) > 1e15)
+        return -1;
     if (decimals < 0)
         decimals = 0;
     if (decimals > 6)
@@ -327,7 +323,19 @@ hz_jsonw_fixed(struct hz_jsonw *w, double v, int decimals)
     v = round(v * scale) / scale;
     if (v == 0)
         v = 0; /* no "-0.00" */
-    n = snprintf(num, sizeof(num), "%.*f", decimals, v);
+    return snprintf(out, 48, "%.*f", decimals, v);
+}
+
+void
+hz_jsonw_fixed(struct hz_jsonw *w, double v, int decimals)
+{
+    char num[48];
+    int n = hz_fmt_fixed(num, v, decimals);
+
+    if (n < 0) {
+        hz_jsonw_null(w);
+        return;
+    }
     jsonw_sep(w, 0);
     jsonw_put(w, num, (size_t)n);
 }

@@ -58,6 +58,10 @@ void hz_jsonw_uint(struct hz_jsonw *w, uint64_t v);
 /* A fixed-point number with `decimals` digits after the point (0..6),
  * rounded half away from zero; non-finite values are written as null. */
 void hz_jsonw_fixed(struct hz_jsonw *w, double v, int decimals);
+/* Formats v with decimals (0..6) places, rounding half away from zero and
+ * never "-0"; the same digits in JSON and CSV. Returns the length, or -1
+ * when v is not finite or beyond 1e15 (written as null / an empty cell). */
+int hz_fmt_fixed(char out[48], double v, int decimals);
 void hz_jsonw_bool(struct hz_jsonw *w, int v);
 void hz_jsonw_null(struct hz_jsonw *w);
 

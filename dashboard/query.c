@@ -1172,20 +1172,14 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
     return hz_err_set(err, HZ_EINVAL, "query: unknown kind");
 }
 
-/* One bucket, one hour: the hour row's visitors. */
+/* Visitors whose last hit lies in the last five minutes (UTC minutes,
+ * the current one included): the minute rows' in - out (store.h). */
 int
-hz_query_realtime(hz_rtxn *t, const char *site, int32_t hour, uint64_t *visitors)
+hz_query_realtime(hz_rtxn *t, const char *site, int64_t now, uint64_t *visitors)
 {
-    struct hz_qres r;
-    struct q_hours qh = {&r, hour};
-    int rc;
+    uint32_t m = (uint32_t)(now / 60);
 
-    hz_qres_init(&r);
-    (void)q_bucket(&r, "now", hour);
-    rc = hz_store_hours(t, site, hour, hour, q_hours_cb, &qh);
-    *visitors = r.rows[0].c.visitors;
-    hz_qres_free(&r);
-    return rc;
+    return hz_store_active(t, site, m - 4, m, visitors);
 }
 
 /* ================================================================ paths */

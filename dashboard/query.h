@@ -263,8 +263,8 @@ void hz_query_order(struct hz_qres *r, const struct hz_query *q);
 int hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
                  struct hz_err *err);
 
-/* Visitors in local hour `hour` (the realtime figure). */
-int hz_query_realtime(hz_rtxn *t, const char *site, int32_t hour, uint64_t *visitors);
+/* Visitors active in the five minutes up to unix time now (the realtime figure). */
+int hz_query_realtime(hz_rtxn *t, const char *site, int64_t now, uint64_t *visitors);
 
 /* The raw rows of one dimension (no folding): filtered traffic. */
 int hz_query_collect(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,

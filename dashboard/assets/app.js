@@ -531,7 +531,7 @@
 
   function loadRealtime() {
     return api('/api/v1/stats/realtime/visitors', new URLSearchParams({ site_id: state.site.site_id })).then(function (n) {
-      $('realtime-text').textContent = fmtNum(n) + ' visitor' + (n === 1 ? '' : 's') + ' this hour';
+      $('realtime-text').textContent = fmtNum(n) + ' visitor' + (n === 1 ? '' : 's') + ' in the last 5 minutes';
     }).catch(function () {});
   }
 

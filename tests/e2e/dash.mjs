@@ -96,7 +96,7 @@ try {
   const came = await page.$$eval('#paths li', (l) => l.length);
   check(came > 0, 'paths show where visitors came from and went');
   const realtime = await page.textContent('#realtime-text');
-  check(/this hour/.test(realtime), `realtime count shown (${realtime})`);
+  check(/last 5 minutes/.test(realtime), `realtime count shown (${realtime})`);
   const filtered = await page.$$eval('#filtered .reason', (r) => r.length);
   check(filtered >= 2, 'filtered traffic panel filled');
 

@@ -173,6 +173,20 @@ build_store(void)
         hz_tz_init(&tz, "Europe/Berlin");
         cr_assert_eq(hz_store_add_hour(t, SITE, hz_tz_hour(&tz, (int64_t)time(NULL)), &now), 0);
     }
+    {
+        /* Realtime: four visitors whose last hit is in the last five
+         * minutes (kept within the window if a minute passes before the
+         * query), one whose last hit is 20 minutes old. */
+        uint32_t m = (uint32_t)(time(NULL) / 60);
+        cr_assert_eq(hz_store_add_active(t, SITE, 0, m - 10), 0); /* A: moved on */
+        cr_assert_eq(hz_store_add_active(t, SITE, m - 10, m - 2), 0);
+        cr_assert_eq(hz_store_add_active(t, SITE, 0, m - 1), 0);  /* B */
+        cr_assert_eq(hz_store_add_active(t, SITE, 0, m - 20), 0); /* C: gone */
+        cr_assert_eq(hz_store_add_active(t, SITE, 0, m - 3), 0);  /* D */
+        cr_assert_eq(hz_store_add_active(t, SITE, m - 3, m), 0);
+        cr_assert_eq(hz_store_add_active(t, SITE, 0, m - 30), 0); /* E */
+        cr_assert_eq(hz_store_add_active(t, SITE, m - 30, m - 2), 0);
+    }
     cr_assert_eq(hz_store_set_position(t, "1-1"), 0);
     cr_assert_eq(hz_store_commit(t, &err), 0, "%s", err.msg);
     hz_store_close(s);
@@ -629,11 +643,11 @@ Test(dash, breakdown_csv_neutralizes_formulas)
     hz_httpc_free(&r);
 }
 
-Test(dash, realtime_is_the_current_hour)
+Test(dash, realtime_counts_visitors_of_the_last_five_minutes)
 {
     char *b = get(200, "/api/v1/stats/realtime/visitors?site_id=" SITE);
 
-    cr_assert_str_eq(b, "3");
+    cr_assert_str_eq(b, "4");
     free(b);
 }
 

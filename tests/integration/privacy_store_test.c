@@ -256,3 +256,28 @@ Test(privacy_store, p8_retention_deletes_and_compaction_leaves_no_trace, .timeou
     cr_assert(file_has(mdb, "/fresh", 6), "today's data stays");
     stop_stack(&s);
 }
+
+/* Not a privacy point, but the same stack: the realtime figure through the
+ * real pipeline is the number of distinct visitors of the last minutes,
+ * however many pages each of them viewed. */
+Test(stack, realtime_counts_recent_visitors_once, .timeout = 120)
+{
+    struct stack s;
+    char hdr[256], *b;
+
+    memset(&s, 0, sizeof(s));
+    start_stack(&s, 400);
+    for (int v = 0; v < 7; v++)
+        for (int p = 0; p < 3; p++) {
+            snprintf(hdr, sizeof(hdr), "X-Forwarded-For: 192.0.2.%d\r\n", 100 + v);
+            cr_assert_eq(ce_event(&s.ce, p == 0 ? PV("/") : p == 1 ? PV("/a") : PV("/b"), hdr),
+                         202);
+        }
+    start_agg(&s, NULL);
+    start_dash(&s);
+    wait_pageviews(&s, 21);
+    b = api(&s, "/api/v1/stats/realtime/visitors?site_id=example.com");
+    cr_assert_str_eq(b, "7");
+    free(b);
+    stop_stack(&s);
+}
