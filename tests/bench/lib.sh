@@ -6,8 +6,8 @@
 # peak RSS, CPU ticks), wrk output parsing, medians and number formatting.
 #
 # Every long-running process goes through bench_spawn, which records its
-# pid; bench_cleanup (the EXIT trap) stops each of them by that pid, and
-# nothing is ever stopped by name.
+# pid; run.sh's EXIT trap calls bench_stop_all, which stops each of them by
+# that pid. Nothing is ever stopped by name.
 
 BENCH_PIDS=""        # pids started by bench_spawn and not yet stopped
 BENCH_LAST_PID=""    # the pid bench_spawn started last
@@ -94,6 +94,7 @@ bench_port() {
         case " $BENCH_PORTS " in *" $p "*) i=$((i + 1)); continue ;; esac
         if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
             BENCH_PORTS="$BENCH_PORTS $p"
+            # shellcheck disable=SC2034 # read by the caller
             BENCH_PORT=$p
             return 0
         fi

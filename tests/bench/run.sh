@@ -18,10 +18,12 @@
 #
 # Each figure is the median of BENCH_REPS runs; ratios are taken within one
 # run (haze and its baseline back to back) and their median quoted. Every
-# process is started here, recorded by pid and stopped by pid on exit.
+# process is started here, recorded by pid and stopped by pid on exit. A
+# full run takes 12-15 minutes on 2 cores. Needs nginx, wrk, goaccess,
+# redis-server, curl, ss, ps, /usr/bin/time; perf for the profiles.
 #
 # Environment (sizes; defaults in brackets, BENCH_QUICK=1 values second):
-#   BENCH_QUICK=1             a ~2 minute run with the small sizes below
+#   BENCH_QUICK=1             a ~3 minute run with the small sizes below
 #   BENCH_REPS                runs per figure [3]
 #   BENCH_WRK_SECONDS         wrk duration [10 | 2]
 #   BENCH_WRK_SECONDS_SMALL   the smaller wrk size for scaling [5 | 1]
