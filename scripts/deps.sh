@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages haze needs to build, test and run.
 # As root it runs apt-get for whatever is missing; otherwise it prints the
 # exact command and fails. Set HAZE_DEPS_EXTRA for optional groups
-# ("bench" adds nginx-light, wrk and goaccess).
+# ("bench" adds nginx-light, wrk, goaccess and the tools it measures with).
 set -eu
 
 PKGS="build-essential pkg-config libevent-dev libhiredis-dev liblmdb-dev libmaxminddb-dev
@@ -13,7 +13,7 @@ clang libclang-rt-14-dev lmdb-utils chromium curl python3"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 case " ${HAZE_DEPS_EXTRA:-} " in
-*" bench "*) PKGS="$PKGS nginx-light wrk goaccess" ;;
+*" bench "*) PKGS="$PKGS nginx-light wrk goaccess linux-perf time iproute2 procps" ;;
 esac
 
 missing=""
