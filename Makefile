@@ -5,10 +5,29 @@
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      benchmarks (not part of check)      make deps   install packages
 #
+# Every goal that builds first makes build/config.mk (scripts/config.sh:
+# install missing packages, then ask pkg-config), so a new machine needs
+# nothing before `make check`.
+#
 # Variants build into their own folder: BUILD=build/asan never mixes with build/release.
 
 SHELL    := /bin/bash
-PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
+# Libraries (pkg-config names), and the ones each program links: the
+# internet-facing collector has no LMDB, the dashboard no Redis (lint checks).
+PKGS      := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson criterion
+NEEDS_collector  := libevent libevent_pthreads hiredis libmaxminddb inih jansson
+NEEDS_ua         :=
+NEEDS_geo        := libmaxminddb inih
+NEEDS_aggregator := hiredis lmdb inih
+NEEDS_dashboard  := libevent lmdb inih jansson
+NEEDS_loadgen    := libevent jansson
+# The part archives each program links (libhz<folder>.a).
+PARTS_collector  := collector geo common
+PARTS_ua         := collector common
+PARTS_geo        := geo common
+PARTS_aggregator := aggregator common
+PARTS_dashboard  := dashboard common
+PARTS_loadgen    := common
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc
@@ -21,10 +40,24 @@ OPT      ?= -O2 -g
 HARDEN   ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
 SAN      ?=
 CFLAGS   := $(CSTD) $(WARN) $(WERROR) $(OPT) $(HARDEN) $(SAN) -fPIE -MMD -MP -pthread
-CPPFLAGS := -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS  = -I. -I$(BUILD)/gen $(PC_CFLAGS)
 LDFLAGS  := $(SAN) -pie -Wl,-z,relro,-z,now -pthread
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-TESTLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+pclibs    = $(foreach p,$(1),$(PC_LIBS_$(p)))
+LDLIBS    = $(call pclibs,$(filter-out criterion,$(PKGS))) -lm
+TESTLIBS  = $(PC_LIBS_criterion)
+
+# build/config.mk holds the pkg-config flags. It is made (by scripts/config.sh,
+# which first installs missing packages with scripts/deps.sh) before anything
+# else, and make then starts over with it read: so the first `make check` on a
+# new machine installs, then builds, with -j too. Goals that build nothing do
+# not need it.
+CONFIG_MK := build/config.mk
+NOCONFIG  := clean deps lint format format-check
+ifneq ($(filter-out $(NOCONFIG),$(or $(MAKECMDGOALS),all)),)
+include $(CONFIG_MK)
+endif
+$(CONFIG_MK): Makefile scripts/config.sh scripts/deps.sh
+	@sh scripts/config.sh $@ $(PKGS)
 
 # Program entry points: main.c per folder, plus the small operator tools.
 MAINS    := collector/main.c collector/ua_main.c geo/main.c aggregator/main.c \
@@ -75,10 +108,11 @@ $(BUILD)/gen/dashboard_assets.c: $(DASHBOARD_ASSETS) $(BUILD)/tools/bin2c
 	@mkdir -p $(@D)
 	$(BUILD)/tools/bin2c dashboard $(DASHBOARD_ASSETS) > $@.tmp && mv $@.tmp $@
 
+parts = $(foreach f,$(PARTS_$(1)),$(filter $(BUILD)/libhz$(f).a,$(LIBS)))
 define prog_rule
-$(BIN)/haze-$(1): $(call objs,$(call main_src,$(1))) $(LIBS)
+$(BIN)/haze-$(1): $(call objs,$(call main_src,$(1))) $(call parts,$(1))
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$< $(LIBS) $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(call parts,$(1)) $$(call pclibs,$(NEEDS_$(1))) -lm
 endef
 $(foreach p,collector ua geo aggregator dashboard loadgen,$(eval $(call prog_rule,$(p))))
 
@@ -118,7 +152,9 @@ export HZ_BUILD := $(BUILD)
 export HZ_BIN := $(BIN)
 export HZ_SAN := $(SAN)
 
-check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
+check: all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
+	@sh scripts/lint.sh
+	@echo "== first-run build"; sh tests/firstrun/run.sh
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; sh tests/criterion-run.sh $$t $(CRITERION_FLAGS); done
 	@if [ -n "$(REPLAY_BINS)" ]; then sh tests/fuzz/replay.sh $(BUILD) $(FUZZ_NAMES); fi
 	@if [ -f tests/js/haze-smoke.mjs ]; then echo "== tracker smoke test"; node tests/js/haze-smoke.mjs; fi
@@ -163,7 +199,7 @@ bench: all
 deps:
 	@sh scripts/deps.sh
 
-run: deps all
+run: all
 	sh scripts/run.sh
 
 lint:

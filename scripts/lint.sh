@@ -7,6 +7,13 @@ say() { echo "lint: $*"; fail=1; }
 
 # The internet-facing collector never touches LMDB.
 grep -rln '<lmdb.h>' collector/ && say "collector/ includes lmdb.h"
+# ... nor links it, and the dashboard links no Redis client: each program gets
+# only its own libraries (Makefile NEEDS_*), checked on the built binaries.
+for pair in collector:liblmdb dashboard:libhiredis geo:libhiredis geo:liblmdb; do
+    b=${HZ_BIN:-bin}/haze-${pair%%:*}
+    [ -x "$b" ] || continue
+    readelf -d "$b" | grep -q "NEEDED.*\[${pair#*:}\." && say "$b links ${pair#*:}"
+done
 # The dashboard never writes.
 grep -rnE 'mdb_(put|del|drop)\b' dashboard/ && say "dashboard/ writes LMDB"
 # hiredis only behind the two Redis modules.
