@@ -21,9 +21,9 @@
 
 #include "common/store.h"
 #include "common/str.h"
-#include "tests/integration/redis_harness.h"
+#include "tests/integration/harness.h"
 
-TestSuite(agg_crash, .fini = rh_cleanup);
+TestSuite(agg_crash, .fini = ht_cleanup);
 
 #define N_ENTRIES  200000
 #define N_CHUNKS   20
@@ -133,9 +133,9 @@ gen_push(hz_rs *rs, const char *stream, struct gen *g, int n)
         if (gen_entry(g, &r)) {
             const char *names[] = {"v", "t", "k", "s", "p"};
             const char *vals[] = {"1", "soon", "pv", "a.test", "/"};
-            rh_xadd_raw(rs, stream, 5, names, vals, NULL);
+            ht_xadd_raw(rs, stream, 5, names, vals, NULL);
         } else {
-            rh_xadd(rs, stream, &r);
+            ht_xadd(rs, stream, &r);
         }
     }
     return n;
@@ -314,7 +314,7 @@ crash_wait_drained(hz_rs *rs, const char *stream, int ms)
 {
     const char *xlen[] = {"XLEN", stream};
     for (int i = 0; i < ms / 20; i++) {
-        if (rh_cmd(rs, 2, xlen) == 0)
+        if (ht_cmd(rs, 2, xlen) == 0)
             return 0;
         crash_sleep_ms(20);
     }
@@ -323,56 +323,56 @@ crash_wait_drained(hz_rs *rs, const char *stream, int ms)
 
 Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320], db[128];
     struct gen ga, gb;
     uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
     struct timespec start, end;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
-    cr_assert_eq(rh_redis_start(&r), 0);
-    rh_tmpdir(dira);
-    rh_tmpdir(dirb);
-    rh_config(inia, dira, &r, "crash:a", 1000, crash_sites);
-    rh_config(inib, dirb, &r, "crash:b", 1000, crash_sites);
-    rh_aggregator_bin(bin);
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dira);
+    ht_tmpdir(dirb);
+    ht_agg_config(inia, dira, &r, "crash:a", 1000, crash_sites);
+    ht_agg_config(inib, dirb, &r, "crash:b", 1000, crash_sites);
+    ht_bin(bin, "haze-aggregator");
     (void)snprintf(loga, sizeof(loga), "%s/agg.log", dira);
     (void)snprintf(logb, sizeof(logb), "%s/agg.log", dirb);
-    hz_rs *rs = rh_connect(&r);
+    hz_rs *rs = ht_rs_connect(&r);
     ga = (struct gen){12345, 0, t0};
     gb = ga;
 
     /* B: everything first, then one undisturbed run. */
     for (int c = 0; c < N_CHUNKS; c++)
-        rh_flush(rs, gen_push(rs, "crash:b", &gb, N_ENTRIES / N_CHUNKS));
+        ht_flush(rs, gen_push(rs, "crash:b", &gb, N_ENTRIES / N_CHUNKS));
     const char *argvb[] = {bin, "-c", inib, NULL};
-    pid_t pb = rh_spawn(argvb, logb);
+    pid_t pb = ht_run(argvb, logb);
     cr_assert_eq(crash_wait_drained(rs, "crash:b", 60000), 0, "run B drained");
     kill(pb, SIGTERM);
-    cr_assert_eq(rh_wait(pb, 10000), 0);
+    cr_assert_eq(ht_waitpid(pb, 10000), 0);
 
     /* A: chunks arrive while the aggregator is killed and restarted. */
     const char *argva[] = {bin, "-c", inia, NULL};
-    pid_t pa = rh_spawn(argva, loga);
+    pid_t pa = ht_run(argva, loga);
     uint64_t rnd = (uint64_t)time(NULL) ^ (uint64_t)getpid();
     int kills = 0, busy_kills = 0;
     const char *xlen[] = {"XLEN", "crash:a"};
     for (int c = 0; c < N_CHUNKS || kills < 8; c++) {
         if (c < N_CHUNKS)
-            rh_flush(rs, gen_push(rs, "crash:a", &ga, N_ENTRIES / N_CHUNKS));
+            ht_flush(rs, gen_push(rs, "crash:a", &ga, N_ENTRIES / N_CHUNKS));
         rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
         crash_sleep_ms(15 + (long)((rnd >> 33) % 120));
-        busy_kills += rh_cmd(rs, 2, xlen) > 0;
+        busy_kills += ht_cmd(rs, 2, xlen) > 0;
         kill(pa, SIGKILL);
-        cr_assert_eq(rh_wait(pa, 10000), 128 + SIGKILL);
+        cr_assert_eq(ht_waitpid(pa, 10000), 128 + SIGKILL);
         kills++;
-        pa = rh_spawn(argva, loga);
+        pa = ht_run(argva, loga);
         if (c > 200)
             break;
     }
     cr_assert_eq(crash_wait_drained(rs, "crash:a", 60000), 0, "run A drained");
     kill(pa, SIGTERM);
-    cr_assert_eq(rh_wait(pa, 10000), 0);
+    cr_assert_eq(ht_waitpid(pa, 10000), 0);
     size_t loglen = 0;
     int restored = 0;
     FILE *lf = fopen(loga, "r");
@@ -414,9 +414,9 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
                 (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9);
     cr_expect_lt(end.tv_sec - start.tv_sec, 60, "bounded in time");
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dira);
-    rh_rmtree(dirb);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dira);
+    ht_rmdir(dirb);
 }
 
 /* A Redis stall (SIGSTOP longer than the client timeout, twice) while the
@@ -425,31 +425,31 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
  * timeout once crashed the process.) */
 Test(agg_crash, redis_stall_equals_uninterrupted, .timeout = 120)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320], db[128];
     uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
     const int n = 60000;
 
-    cr_assert_eq(rh_redis_start(&r), 0);
-    rh_tmpdir(dira);
-    rh_tmpdir(dirb);
-    rh_config(inia, dira, &r, "stall:a", 1000, crash_sites);
-    rh_config(inib, dirb, &r, "stall:b", 1000, crash_sites);
-    rh_aggregator_bin(bin);
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dira);
+    ht_tmpdir(dirb);
+    ht_agg_config(inia, dira, &r, "stall:a", 1000, crash_sites);
+    ht_agg_config(inib, dirb, &r, "stall:b", 1000, crash_sites);
+    ht_bin(bin, "haze-aggregator");
     (void)snprintf(loga, sizeof(loga), "%s/agg.log", dira);
     (void)snprintf(logb, sizeof(logb), "%s/agg.log", dirb);
-    hz_rs *rs = rh_connect(&r);
+    hz_rs *rs = ht_rs_connect(&r);
     struct gen ga = {777, 0, t0}, gb = ga;
-    rh_flush(rs, gen_push(rs, "stall:b", &gb, n));
+    ht_flush(rs, gen_push(rs, "stall:b", &gb, n));
     const char *argvb[] = {bin, "-c", inib, NULL};
-    pid_t pb = rh_spawn(argvb, logb);
+    pid_t pb = ht_run(argvb, logb);
     cr_assert_eq(crash_wait_drained(rs, "stall:b", 60000), 0);
     kill(pb, SIGTERM);
-    cr_assert_eq(rh_wait(pb, 10000), 0);
+    cr_assert_eq(ht_waitpid(pb, 10000), 0);
 
-    rh_flush(rs, gen_push(rs, "stall:a", &ga, n));
+    ht_flush(rs, gen_push(rs, "stall:a", &ga, n));
     const char *argva[] = {bin, "-c", inia, NULL};
-    pid_t pa = rh_spawn(argva, loga);
+    pid_t pa = ht_run(argva, loga);
     for (int k = 0; k < 2; k++) {
         crash_sleep_ms(150);
         kill(r.pid, SIGSTOP);
@@ -458,7 +458,7 @@ Test(agg_crash, redis_stall_equals_uninterrupted, .timeout = 120)
     }
     cr_assert_eq(crash_wait_drained(rs, "stall:a", 60000), 0, "run A drained");
     kill(pa, SIGTERM);
-    cr_assert_eq(rh_wait(pa, 10000), 0, "alive and clean after the stalls");
+    cr_assert_eq(ht_waitpid(pa, 10000), 0, "alive and clean after the stalls");
     FILE *lf = fopen(loga, "r");
     char text[512];
     int retried = 0;
@@ -479,7 +479,7 @@ Test(agg_crash, redis_stall_equals_uninterrupted, .timeout = 120)
     free(da.buf);
     free(dbb.buf);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dira);
-    rh_rmtree(dirb);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dira);
+    ht_rmdir(dirb);
 }

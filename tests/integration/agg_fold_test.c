@@ -32,9 +32,9 @@
 #include "common/store.h"
 #include "common/str.h"
 #include "common/tz.h"
-#include "tests/integration/redis_harness.h"
+#include "tests/integration/harness.h"
 
-TestSuite(agg_fold, .fini = rh_cleanup);
+TestSuite(agg_fold, .fini = ht_cleanup);
 
 #define VA     "aaaaaaaaaaaaaaaa"
 #define VB     "bbbbbbbbbbbbbbbb"
@@ -102,7 +102,7 @@ fx_expect(const struct fx_rows *r, const char *v, uint64_t visitors, uint64_t vi
 static void
 fx_pv(hz_rs *rs, const char *vh, int sec, const char *page, int *n)
 {
-    struct hz_record r = rh_rec(HZ_KIND_PAGEVIEW, t0 + (uint64_t)sec * 1000, SITE, page, vh);
+    struct hz_record r = ht_rec(HZ_KIND_PAGEVIEW, t0 + (uint64_t)sec * 1000, SITE, page, vh);
     if (strcmp(vh, VA) == 0) {
         (void)hz_strlcpy(r.source, "news.example", sizeof(r.source));
         (void)hz_strlcpy(r.region, "DE-BY", sizeof(r.region));
@@ -122,25 +122,25 @@ fx_pv(hz_rs *rs, const char *vh, int sec, const char *page, int *n)
         (void)hz_strlcpy(r.os, "iOS", sizeof(r.os));
         (void)hz_strlcpy(r.device, "mobile", sizeof(r.device));
     }
-    rh_xadd(rs, STREAM, &r);
+    ht_xadd(rs, STREAM, &r);
     (*n)++;
 }
 
 static void
 fx_ev(hz_rs *rs, const char *vh, int sec, const char *page, const char *name, int *n)
 {
-    struct hz_record r = rh_rec(HZ_KIND_EVENT, t0 + (uint64_t)sec * 1000, SITE, page, vh);
+    struct hz_record r = ht_rec(HZ_KIND_EVENT, t0 + (uint64_t)sec * 1000, SITE, page, vh);
     (void)hz_strlcpy(r.name, name, sizeof(r.name));
-    rh_xadd(rs, STREAM, &r);
+    ht_xadd(rs, STREAM, &r);
     (*n)++;
 }
 
 static void
 fx_en(hz_rs *rs, const char *vh, int sec, const char *page, uint64_t ms, int *n)
 {
-    struct hz_record r = rh_rec(HZ_KIND_ENGAGEMENT, t0 + (uint64_t)sec * 1000, SITE, page, vh);
+    struct hz_record r = ht_rec(HZ_KIND_ENGAGEMENT, t0 + (uint64_t)sec * 1000, SITE, page, vh);
     r.ms = ms;
-    rh_xadd(rs, STREAM, &r);
+    ht_xadd(rs, STREAM, &r);
     (*n)++;
 }
 
@@ -155,7 +155,7 @@ fx_drop(hz_rs *rs, const char *site, const char *reason, uint64_t count, int *n)
     (void)hz_strlcpy(r.page, "/", sizeof(r.page));
     (void)hz_strlcpy(r.name, reason, sizeof(r.name));
     r.ms = count;
-    rh_xadd(rs, STREAM, &r);
+    ht_xadd(rs, STREAM, &r);
     (*n)++;
 }
 
@@ -185,10 +185,10 @@ fx_script(hz_rs *rs)
     fx_pv(rs, VA, 7200, "/", &n);
     fx_drop(rs, SITE, "bot", 7, &n);
     fx_drop(rs, "*", "unknown_site", 3, &n);
-    struct hz_record u = rh_rec(HZ_KIND_PAGEVIEW, t0, "other.test", "/", VA);
-    rh_xadd(rs, STREAM, &u);
+    struct hz_record u = ht_rec(HZ_KIND_PAGEVIEW, t0, "other.test", "/", VA);
+    ht_xadd(rs, STREAM, &u);
     n++;
-    rh_flush(rs, n);
+    ht_flush(rs, n);
 }
 
 static const char fx_sites[] = "[site shop.test]\ntimezone = UTC\n"
@@ -383,21 +383,21 @@ fx_check(hz_rtxn *t)
 /* ------------------------------------------------------------ tests */
 
 static void
-fx_setup(struct rh_redis *r, char dir[64], char ini[256])
+fx_setup(struct ht_redis *r, char dir[64], char ini[256])
 {
     time_t now = time(NULL);
 
     day0 = (int32_t)(now / 86400);
     t0 = ((uint64_t)day0 * 86400 + 10 * 3600) * 1000;
-    cr_assert_eq(rh_redis_start(r), 0, "redis-server did not start");
-    rh_tmpdir(dir);
-    rh_config(ini, dir, r, STREAM, 4, fx_sites);
+    cr_assert_eq(ht_redis_start(r, NULL, 0), 0, "redis-server did not start");
+    ht_tmpdir(dir);
+    ht_agg_config(ini, dir, r, STREAM, 4, fx_sites);
 }
 
 /* In process, in small batches (4 entries) so visits span batches. */
 Test(agg_fold, scripted_visits_in_process, .timeout = 60)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dir[64], ini[256];
     static struct hz_config cfg;
     struct hz_err e = {0};
@@ -405,7 +405,7 @@ Test(agg_fold, scripted_visits_in_process, .timeout = 60)
     hz_rtxn *t;
 
     fx_setup(&r, dir, ini);
-    hz_rs *rs = rh_connect(&r);
+    hz_rs *rs = ht_rs_connect(&r);
     fx_script(rs);
     cr_assert_eq(hz_cfg_load(&cfg, ini, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_agg_open(&a, &cfg, &e), 0, "%s", e.msg);
@@ -419,12 +419,12 @@ Test(agg_fold, scripted_visits_in_process, .timeout = 60)
 
     /* Acknowledged and trimmed; no undo record left behind. */
     const char *xlen[] = {"XLEN", STREAM};
-    cr_expect_eq(rh_cmd(rs, 2, xlen), 0);
+    cr_expect_eq(ht_cmd(rs, 2, xlen), 0);
     const char *undo[] = {"EXISTS", "haze:agg:undo:" STREAM};
-    cr_expect_eq(rh_cmd(rs, 2, undo), 0);
+    cr_expect_eq(ht_cmd(rs, 2, undo), 0);
     /* Visitor state is in Redis, with a TTL. */
     const char *ttl[] = {"PTTL", STREAM ":v:" SITE ":" VA};
-    long long ms = rh_cmd(rs, 2, ttl);
+    long long ms = ht_cmd(rs, 2, ttl);
     cr_expect(ms > 30 * 60000LL && ms <= 86400000LL + 30 * 60000LL, "pttl %lld", ms);
 
     /* Draining again changes nothing. */
@@ -434,35 +434,35 @@ Test(agg_fold, scripted_visits_in_process, .timeout = 60)
     hz_store_rend(t);
     hz_agg_close(a);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dir);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
 }
 
 /* The real binary: -t, then a run stopped by SIGTERM, then read back. */
 Test(agg_fold, scripted_visits_real_binary, .timeout = 60)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dir[64], ini[256], bin[256], log[320];
     struct hz_err e = {0};
 
     fx_setup(&r, dir, ini);
-    hz_rs *rs = rh_connect(&r);
+    hz_rs *rs = ht_rs_connect(&r);
     fx_script(rs);
-    rh_aggregator_bin(bin);
+    ht_bin(bin, "haze-aggregator");
     (void)snprintf(log, sizeof(log), "%s/agg.log", dir);
     const char *targv[] = {bin, "-t", "-c", ini, NULL};
-    cr_assert_eq(rh_wait(rh_spawn(targv, log), 10000), 0, "-t");
+    cr_assert_eq(ht_waitpid(ht_run(targv, log), 10000), 0, "-t");
     const char *argv[] = {bin, "-c", ini, NULL};
-    pid_t pid = rh_spawn(argv, log);
+    pid_t pid = ht_run(argv, log);
     /* Wait until the stream is drained. */
     const char *xlen[] = {"XLEN", STREAM};
-    for (int i = 0; i < 400 && rh_cmd(rs, 2, xlen) != 0; i++) {
+    for (int i = 0; i < 400 && ht_cmd(rs, 2, xlen) != 0; i++) {
         struct timespec ts = {0, 25000000};
         (void)nanosleep(&ts, NULL);
     }
-    cr_assert_eq(rh_cmd(rs, 2, xlen), 0, "the aggregator drained the stream");
+    cr_assert_eq(ht_cmd(rs, 2, xlen), 0, "the aggregator drained the stream");
     kill(pid, SIGTERM);
-    cr_assert_eq(rh_wait(pid, 10000), 0, "SIGTERM: exit 0");
+    cr_assert_eq(ht_waitpid(pid, 10000), 0, "SIGTERM: exit 0");
 
     hz_store *s;
     hz_rtxn *t;
@@ -484,6 +484,6 @@ Test(agg_fold, scripted_visits_real_binary, .timeout = 60)
     cr_expect(strstr(text, VA) == NULL, "no visitor hash in the log (%zu bytes)", len);
     free(text);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dir);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
 }

@@ -15,9 +15,9 @@
 #include "aggregator/consume.h"
 #include "common/cfg.h"
 #include "common/store.h"
-#include "tests/integration/redis_harness.h"
+#include "tests/integration/harness.h"
 
-TestSuite(agg_limits, .fini = rh_cleanup);
+TestSuite(agg_limits, .fini = ht_cleanup);
 
 #define SITE "cap.test"
 
@@ -48,7 +48,7 @@ lim_pv(const struct lim_rows *r, const char *v)
 static void
 lim_run(int batch, struct lim_rows *pages, struct lim_rows *entries)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dir[64], ini[256], extra[256];
     static struct hz_config cfg;
     struct hz_err e = {0};
@@ -58,28 +58,28 @@ lim_run(int batch, struct lim_rows *pages, struct lim_rows *entries)
     hz_rtxn *t;
     int n = 0;
 
-    cr_assert_eq(rh_redis_start(&r), 0);
-    rh_tmpdir(dir);
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dir);
     (void)snprintf(extra, sizeof(extra),
                    "[aggregator]\nmax_values = 10\n\n[site " SITE "]\ntimezone = UTC\n");
-    rh_config(ini, dir, &r, "cap:events", batch, extra);
-    hz_rs *rs = rh_connect(&r);
+    ht_agg_config(ini, dir, &r, "cap:events", batch, extra);
+    hz_rs *rs = ht_rs_connect(&r);
     /* 25 visitors, each on its own page /p00../p24, then each views /p00. */
     for (int i = 0; i < 25; i++) {
         char page[16], vh[17];
         (void)snprintf(page, sizeof(page), "/p%02d", i);
         (void)snprintf(vh, sizeof(vh), "%016x", i + 1);
-        struct hz_record v = rh_rec(HZ_KIND_PAGEVIEW, t0 + (uint64_t)i * 1000, SITE, page, vh);
-        rh_xadd(rs, "cap:events", &v), n++;
+        struct hz_record v = ht_rec(HZ_KIND_PAGEVIEW, t0 + (uint64_t)i * 1000, SITE, page, vh);
+        ht_xadd(rs, "cap:events", &v), n++;
     }
     for (int i = 0; i < 25; i++) {
         char vh[17];
         (void)snprintf(vh, sizeof(vh), "%016x", i + 1);
         struct hz_record v =
-            rh_rec(HZ_KIND_PAGEVIEW, t0 + 60000 + (uint64_t)i * 1000, SITE, "/p00", vh);
-        rh_xadd(rs, "cap:events", &v), n++;
+            ht_rec(HZ_KIND_PAGEVIEW, t0 + 60000 + (uint64_t)i * 1000, SITE, "/p00", vh);
+        ht_xadd(rs, "cap:events", &v), n++;
     }
-    rh_flush(rs, n);
+    ht_flush(rs, n);
     day = (int32_t)((t0 + 60000) / 86400000);
     cr_assert_eq(hz_cfg_load(&cfg, ini, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_agg_open(&a, &cfg, &e), 0, "%s", e.msg);
@@ -92,8 +92,8 @@ lim_run(int batch, struct lim_rows *pages, struct lim_rows *entries)
     hz_store_rend(t);
     hz_agg_close(a);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dir);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
 }
 
 Test(agg_limits, cardinality_cap_in_stream_order, .timeout = 60)
@@ -141,7 +141,7 @@ lim_file_has(const char *path, const char *needle)
 
 Test(agg_limits, retention_deletes_and_compacts, .timeout = 60)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dir[64], ini[256], data[128];
     static struct hz_config cfg;
     struct hz_err e = {0};
@@ -149,18 +149,18 @@ Test(agg_limits, retention_deletes_and_compacts, .timeout = 60)
     hz_agg *a;
     hz_rtxn *t;
 
-    cr_assert_eq(rh_redis_start(&r), 0);
-    rh_tmpdir(dir);
-    rh_config(ini, dir, &r, "ret:events", 100,
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dir);
+    ht_agg_config(ini, dir, &r, "ret:events", 100,
               "[aggregator]\nretention_days = 30\n\n[site ret.test]\ntimezone = UTC\n");
-    hz_rs *rs = rh_connect(&r);
-    struct hz_record old = rh_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 90 * 86400) * 1000, "ret.test",
+    hz_rs *rs = ht_rs_connect(&r);
+    struct hz_record old = ht_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 90 * 86400) * 1000, "ret.test",
                                   "/old-secret-page-qx", "1111111111111111");
-    struct hz_record recent = rh_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 3600) * 1000, "ret.test",
+    struct hz_record recent = ht_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 3600) * 1000, "ret.test",
                                      "/recent-page", "2222222222222222");
-    rh_xadd(rs, "ret:events", &old);
-    rh_xadd(rs, "ret:events", &recent);
-    rh_flush(rs, 2);
+    ht_xadd(rs, "ret:events", &old);
+    ht_xadd(rs, "ret:events", &recent);
+    ht_flush(rs, 2);
     cr_assert_eq(hz_cfg_load(&cfg, ini, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_agg_open(&a, &cfg, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_agg_drain(a, &e), 0, "%s", e.msg);
@@ -178,10 +178,10 @@ Test(agg_limits, retention_deletes_and_compacts, .timeout = 60)
     cr_expect_eq(c.pageviews, 1);
     hz_store_rend(t);
     /* The aggregator keeps folding after the swap. */
-    struct hz_record more = rh_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 60) * 1000, "ret.test",
+    struct hz_record more = ht_rec(HZ_KIND_PAGEVIEW, (uint64_t)(now - 60) * 1000, "ret.test",
                                    "/recent-page", "3333333333333333");
-    rh_xadd(rs, "ret:events", &more);
-    rh_flush(rs, 1);
+    ht_xadd(rs, "ret:events", &more);
+    ht_flush(rs, 1);
     cr_assert_eq(hz_agg_drain(a, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_store_rbegin(hz_agg_store(a), &t, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_store_totals(t, "ret.test", today - 400, today, &c), 0);
@@ -189,6 +189,6 @@ Test(agg_limits, retention_deletes_and_compacts, .timeout = 60)
     hz_store_rend(t);
     hz_agg_close(a);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dir);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
 }

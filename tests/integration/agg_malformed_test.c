@@ -16,9 +16,9 @@
 
 #include "common/store.h"
 #include "common/str.h"
-#include "tests/integration/redis_harness.h"
+#include "tests/integration/harness.h"
 
-TestSuite(agg_malformed, .fini = rh_cleanup);
+TestSuite(agg_malformed, .fini = ht_cleanup);
 
 #define STREAM "bad:events"
 #define SITE   "shop.test"
@@ -88,7 +88,7 @@ bad_rows_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg
 
 Test(agg_malformed, skipped_counted_rest_folds, .timeout = 60)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dir[64], ini[256], bin[256], log[320];
     uint64_t t0 = (uint64_t)time(NULL) * 1000;
     int32_t day = (int32_t)(t0 / 86400000);
@@ -99,41 +99,41 @@ Test(agg_malformed, skipped_counted_rest_folds, .timeout = 60)
     memset(long_page, 'x', 300);
     long_page[0] = '/';
     long_page[300] = '\0';
-    cr_assert_eq(rh_redis_start(&r), 0);
-    rh_tmpdir(dir);
-    rh_config(ini, dir, &r, STREAM, 1000, "[site shop.test]\ntimezone = UTC\n");
-    hz_rs *rs = rh_connect(&r);
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dir);
+    ht_agg_config(ini, dir, &r, STREAM, 1000, "[site shop.test]\ntimezone = UTC\n");
+    hz_rs *rs = ht_rs_connect(&r);
 
     /* Valid, malformed, valid, ...: one batch of 26. */
     for (size_t i = 0; i < NBAD; i++) {
         if (i % 8 == 0) {
             static const char *pages[] = {"/", "/a", "/b"};
-            struct hz_record v = rh_rec(HZ_KIND_PAGEVIEW, t0 + i * 1000, SITE, pages[i / 8], VH);
-            rh_xadd(rs, STREAM, &v);
+            struct hz_record v = ht_rec(HZ_KIND_PAGEVIEW, t0 + i * 1000, SITE, pages[i / 8], VH);
+            ht_xadd(rs, STREAM, &v);
             n++;
         }
         size_t vl[20];
         for (int k = 0; k < bad[i].n; k++)
             vl[k] = bad[i].vlens[k] ? bad[i].vlens[k] : strlen(bad[i].vals[k]);
-        rh_xadd_raw(rs, STREAM, bad[i].n, bad[i].names, bad[i].vals, vl);
+        ht_xadd_raw(rs, STREAM, bad[i].n, bad[i].names, bad[i].vals, vl);
         n++;
     }
-    rh_flush(rs, n);
+    ht_flush(rs, n);
 
-    rh_aggregator_bin(bin);
+    ht_bin(bin, "haze-aggregator");
     (void)snprintf(log, sizeof(log), "%s/agg.log", dir);
     const char *argv[] = {bin, "-c", ini, NULL};
-    pid_t pid = rh_spawn(argv, log);
+    pid_t pid = ht_run(argv, log);
     const char *xlen[] = {"XLEN", STREAM};
-    for (int i = 0; i < 400 && rh_cmd(rs, 2, xlen) != 0; i++) {
+    for (int i = 0; i < 400 && ht_cmd(rs, 2, xlen) != 0; i++) {
         struct timespec sl = {0, 25000000};
         (void)nanosleep(&sl, NULL);
     }
-    cr_assert_eq(rh_cmd(rs, 2, xlen), 0, "every entry acknowledged and trimmed");
+    cr_assert_eq(ht_cmd(rs, 2, xlen), 0, "every entry acknowledged and trimmed");
     /* Still alive after all that input. */
     cr_assert_eq(kill(pid, 0), 0);
     kill(pid, SIGTERM);
-    cr_assert_eq(rh_wait(pid, 10000), 0);
+    cr_assert_eq(ht_waitpid(pid, 10000), 0);
 
     hz_store *s;
     hz_rtxn *t;
@@ -172,6 +172,6 @@ Test(agg_malformed, skipped_counted_rest_folds, .timeout = 60)
               "no entry content in the log");
     free(text);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dir);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
 }

@@ -14,9 +14,9 @@
 #include "common/cfg.h"
 #include "common/store.h"
 #include "common/tz.h"
-#include "tests/integration/redis_harness.h"
+#include "tests/integration/harness.h"
 
-TestSuite(agg_midnight, .fini = rh_cleanup);
+TestSuite(agg_midnight, .fini = ht_cleanup);
 
 #define STREAM "midnight:events"
 #define SITE   "berlin.test"
@@ -84,7 +84,7 @@ page_pv(hz_rtxn *t, int32_t day, const char *page)
 
 Test(agg_midnight, berlin_days_and_dst, .timeout = 60)
 {
-    struct rh_redis r;
+    struct ht_redis r;
     char dir[64], ini[256];
     static struct hz_config cfg;
     struct hz_err e = {0};
@@ -92,20 +92,20 @@ Test(agg_midnight, berlin_days_and_dst, .timeout = 60)
     hz_rtxn *t;
     int n = 0;
 
-    cr_assert_eq(rh_redis_start(&r), 0);
-    rh_tmpdir(dir);
-    rh_config(ini, dir, &r, STREAM, 100, "[site berlin.test]\ntimezone = Europe/Berlin\n");
-    hz_rs *rs = rh_connect(&r);
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dir);
+    ht_agg_config(ini, dir, &r, STREAM, 100, "[site berlin.test]\ntimezone = Europe/Berlin\n");
+    hz_rs *rs = ht_rs_connect(&r);
 
     /* 1. Winter (CET, UTC+1): 2026-01-14 22:50 UTC = 23:50 local on the
      * 14th, then 23:05 UTC = 00:05 local on the 15th, 23:20 = 00:20. */
     struct hz_record v;
-    v = rh_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 1, 14, 22, 50), SITE, "/late", "1111111111111111");
-    rh_xadd(rs, STREAM, &v), n++;
-    v = rh_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 1, 14, 23, 5), SITE, "/after", "1111111111111111");
-    rh_xadd(rs, STREAM, &v), n++;
-    v = rh_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 1, 14, 23, 20), SITE, "/after2", "1111111111111111");
-    rh_xadd(rs, STREAM, &v), n++;
+    v = ht_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 1, 14, 22, 50), SITE, "/late", "1111111111111111");
+    ht_xadd(rs, STREAM, &v), n++;
+    v = ht_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 1, 14, 23, 5), SITE, "/after", "1111111111111111");
+    ht_xadd(rs, STREAM, &v), n++;
+    v = ht_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 1, 14, 23, 20), SITE, "/after2", "1111111111111111");
+    ht_xadd(rs, STREAM, &v), n++;
 
     /* 2. Spring forward, 2026-03-29 (23 h): 22:30 UTC on the 28th is 23:30
      * CET on the 28th; 23:30 UTC is 00:30 CET on the 29th; 21:30 UTC on the
@@ -117,9 +117,9 @@ Test(agg_midnight, berlin_days_and_dst, .timeout = 60)
     for (int i = 0; i < 4; i++) {
         char vh[17];
         (void)snprintf(vh, sizeof(vh), "2%015d", i);
-        v = rh_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 3, spring[i].d, spring[i].hh, 30), SITE,
+        v = ht_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 3, spring[i].d, spring[i].hh, 30), SITE,
                    spring[i].page, vh);
-        rh_xadd(rs, STREAM, &v), n++;
+        ht_xadd(rs, STREAM, &v), n++;
     }
     /* 3. Fall back, 2026-10-25 (25 h): 21:30 UTC on the 24th is 23:30 CEST
      * (24th); 22:30 UTC on the 24th is 00:30 CEST (25th); 22:30 UTC on the
@@ -131,11 +131,11 @@ Test(agg_midnight, berlin_days_and_dst, .timeout = 60)
     for (int i = 0; i < 4; i++) {
         char vh[17];
         (void)snprintf(vh, sizeof(vh), "3%015d", i);
-        v = rh_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 10, autumn[i].d, autumn[i].hh, 30), SITE,
+        v = ht_rec(HZ_KIND_PAGEVIEW, utc_ms(2026, 10, autumn[i].d, autumn[i].hh, 30), SITE,
                    autumn[i].page, vh);
-        rh_xadd(rs, STREAM, &v), n++;
+        ht_xadd(rs, STREAM, &v), n++;
     }
-    rh_flush(rs, n);
+    ht_flush(rs, n);
 
     cr_assert_eq(hz_cfg_load(&cfg, ini, &e), 0, "%s", e.msg);
     cr_assert_eq(hz_agg_open(&a, &cfg, &e), 0, "%s", e.msg);
@@ -197,6 +197,6 @@ Test(agg_midnight, berlin_days_and_dst, .timeout = 60)
     hz_store_rend(t);
     hz_agg_close(a);
     hz_rs_close(rs);
-    rh_redis_stop(&r);
-    rh_rmtree(dir);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
 }

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* harness.c - temporary folders, redis-server, child processes, HTTP. */
+/*
+ * harness.c - the one harness of the integration tests: temporary folders,
+ * child processes (stopped by pid; never outliving the test), a private
+ * redis-server on a unix socket, a Redis client for XADDs, haze.ini for the
+ * aggregator, and a blocking HTTP/1.1 client for loopback. See harness.h.
+ */
 #include "tests/integration/harness.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,11 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "common/net.h"
+#include "common/str.h"
 
 extern char **environ;
 
@@ -29,24 +39,92 @@ ht_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* What this test process started, so ht_cleanup can undo it even after a
+ * failed assertion (Criterion runs a suite's .fini then). */
+static struct ht_redis *ht_reg_redis[8];
+static char ht_reg_dirs[16][64];
+static pid_t ht_reg_pids[64];
+
+#define HT_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+ht_reg_pid(pid_t pid, int add)
+{
+    for (size_t i = 0; i < HT_NELEM(ht_reg_pids); i++) {
+        if (add && ht_reg_pids[i] == 0) {
+            ht_reg_pids[i] = pid;
+            return;
+        }
+        if (!add && ht_reg_pids[i] == pid) {
+            ht_reg_pids[i] = 0;
+            return;
+        }
+    }
+}
+
 void
 ht_tmpdir(char out[64])
 {
     strcpy(out, "/tmp/haze-it.XXXXXX");
     cr_assert_not_null(mkdtemp(out), "mkdtemp: %s", strerror(errno));
+    for (size_t i = 0; i < HT_NELEM(ht_reg_dirs); i++)
+        if (ht_reg_dirs[i][0] == '\0') {
+            memcpy(ht_reg_dirs[i], out, 64);
+            break;
+        }
+}
+
+static void
+ht_rm(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char p[512];
+
+    if (d == NULL) {
+        (void)unlink(path);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        (void)snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+        ht_rm(p);
+    }
+    closedir(d);
+    (void)rmdir(path);
 }
 
 void
 ht_rmdir(const char *dir)
 {
-    pid_t pid;
-    const char *argv[] = {"rm", "-rf", dir, NULL};
-    int st;
+    char copy[64];
 
-    if (strncmp(dir, "/tmp/haze-", 10) != 0)
+    if (strncmp(dir, "/tmp/haze-", 10) != 0 || strlen(dir) >= sizeof(copy))
         return;
-    if (posix_spawnp(&pid, "rm", NULL, NULL, (char *const *)argv, environ) == 0)
-        waitpid(pid, &st, 0);
+    memcpy(copy, dir, strlen(dir) + 1);
+    for (size_t i = 0; i < HT_NELEM(ht_reg_dirs); i++)
+        if (strcmp(ht_reg_dirs[i], copy) == 0)
+            ht_reg_dirs[i][0] = '\0';
+    ht_rm(copy);
+}
+
+void
+ht_cleanup(void)
+{
+    for (size_t i = 0; i < HT_NELEM(ht_reg_pids); i++) {
+        if (ht_reg_pids[i] > 0) {
+            (void)kill(ht_reg_pids[i], SIGKILL);
+            (void)waitpid(ht_reg_pids[i], NULL, 0);
+            ht_reg_pids[i] = 0;
+        }
+    }
+    for (size_t i = 0; i < HT_NELEM(ht_reg_redis); i++)
+        if (ht_reg_redis[i] != NULL)
+            ht_redis_stop(ht_reg_redis[i], 1);
+    for (size_t i = 0; i < HT_NELEM(ht_reg_dirs); i++)
+        if (ht_reg_dirs[i][0] != '\0')
+            ht_rmdir(ht_reg_dirs[i]);
 }
 
 char *
@@ -74,36 +152,71 @@ ht_slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* fork + exec with PR_SET_PDEATHSIG, so a child never outlives a test
+ * process that died (timeout, crash); stdin from /dev/null, stdout and
+ * stderr appended to log (or /dev/null). Registered for ht_cleanup. */
+pid_t
+ht_run(const char *const *argv, const char *log)
+{
+    pid_t parent = getpid(), pid = fork();
+
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid > 0) {
+        ht_reg_pid(pid, 1);
+        return pid;
+    }
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    int in = open("/dev/null", O_RDONLY);
+    int fd = open(log != NULL ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (in >= 0)
+        (void)dup2(in, 0);
+    if (fd >= 0) {
+        (void)dup2(fd, 1);
+        (void)dup2(fd, 2);
+    }
+    if (strchr(argv[0], '/') != NULL)
+        execv(argv[0], (char *const *)(uintptr_t)argv);
+    else
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+    _exit(127);
+}
+
+int
+ht_waitpid(pid_t pid, int ms)
+{
+    int st;
+
+    for (int waited = 0; waited <= ms; waited += 5) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            ht_reg_pid(pid, 0);
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        if (r < 0)
+            return -1;
+        ht_sleep_ms(5);
+    }
+    return -1;
+}
+
 int
 ht_spawn(struct ht_proc *p, const char *dir, const char *name, const char *const *argv)
 {
-    posix_spawn_file_actions_t fa;
-    int rc;
-
     snprintf(p->log, sizeof(p->log), "%s/%s.log", dir, name);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    rc = posix_spawn(&p->pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    return rc == 0 ? 0 : -1;
+    p->pid = ht_run(argv, p->log);
+    return 0;
 }
 
 int
 ht_wait(struct ht_proc *p, int ms)
 {
-    int st;
+    int rc = ht_waitpid(p->pid, ms);
 
-    for (int waited = 0; waited <= ms; waited += 10) {
-        pid_t r = waitpid(p->pid, &st, WNOHANG);
-        if (r == p->pid) {
-            p->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        ht_sleep_ms(10);
-    }
-    return -1;
+    if (rc != -1)
+        p->pid = 0;
+    return rc;
 }
 
 int
@@ -118,42 +231,60 @@ ht_stop(struct ht_proc *p, int sig, int ms)
     if (rc == -1 && p->pid > 0) {
         kill(p->pid, SIGKILL);
         waitpid(p->pid, NULL, 0);
+        ht_reg_pid(p->pid, 0);
         p->pid = 0;
     }
     return rc;
 }
 
+/* PING over our own client (no redis-cli process per try). */
 static int
 ht_redis_ping(const struct ht_redis *r)
 {
-    const char *args[] = {"PING", NULL};
-    char *out = ht_redis_cli(r, args);
-    int ok = out != NULL && strncmp(out, "PONG", 4) == 0;
-    free(out);
+    struct hz_addr a;
+    hz_rs *rs;
+    int ok = 0;
+
+    if (access(r->sock, F_OK) != 0 || hz_addr_parse(r->addr, strlen(r->addr), &a, NULL) != 0 ||
+        hz_rs_connect(&rs, &a, 500, 1, NULL) != 0)
+        return 0;
+    const char *ping[] = {"PING"};
+    ok = ht_cmd(rs, 1, ping) == 0;
+    hz_rs_close(rs);
     return ok;
 }
 
 int
 ht_redis_start(struct ht_redis *r, const char *dir, int aof)
 {
-    struct ht_proc p;
-    const char *argv[] = {"/usr/bin/redis-server", "--port", "0", "--unixsocket", r->sock,
-                          "--unixsocketperm", "700", "--dir", dir, "--save", "",
+    char log[128];
+
+    memset(r, 0, sizeof(*r));
+    if (dir == NULL) {
+        ht_tmpdir(r->dir);
+        r->own_dir = 1;
+    } else {
+        snprintf(r->dir, sizeof(r->dir), "%s", dir);
+    }
+    snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
+    snprintf(r->addr, sizeof(r->addr), "unix:%s", r->sock);
+    snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+    const char *argv[] = {"redis-server", "--port", "0", "--unixsocket", r->sock,
+                          "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
                           "--appendonly", aof ? "yes" : "no", "--appendfsync", "always",
                           "--daemonize", "no", NULL};
-
-    snprintf(r->dir, sizeof(r->dir), "%s", dir);
-    snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", dir);
-    snprintf(r->addr, sizeof(r->addr), "unix:%s", r->sock);
-    argv[4] = r->sock;
-    if (ht_spawn(&p, dir, "redis", argv) != 0)
-        return -1;
-    r->pid = p.pid;
-    for (int i = 0; i < 500; i++) {
+    r->pid = ht_run(argv, log);
+    for (size_t i = 0; i < HT_NELEM(ht_reg_redis); i++)
+        if (ht_reg_redis[i] == NULL) {
+            ht_reg_redis[i] = r;
+            break;
+        }
+    for (int i = 0; i < 400; i++) {
         if (ht_redis_ping(r))
             return 0;
-        ht_sleep_ms(10);
+        ht_sleep_ms(25);
     }
+    ht_redis_stop(r, 1);
     return -1;
 }
 
@@ -162,9 +293,16 @@ ht_redis_stop(struct ht_redis *r, int hard)
 {
     struct ht_proc p = {r->pid, ""};
 
+    for (size_t i = 0; i < HT_NELEM(ht_reg_redis); i++)
+        if (ht_reg_redis[i] == r)
+            ht_reg_redis[i] = NULL;
     if (r->pid > 0)
         ht_stop(&p, hard ? SIGKILL : SIGTERM, 5000);
     r->pid = 0;
+    if (r->own_dir) {
+        ht_rmdir(r->dir);
+        r->own_dir = 0;
+    }
 }
 
 char *
@@ -210,6 +348,140 @@ ht_redis_xlen(const struct ht_redis *r, const char *stream)
     long n = out ? strtol(out, NULL, 10) : -1;
     free(out);
     return n;
+}
+
+hz_rs *
+ht_rs_connect(const struct ht_redis *r)
+{
+    struct hz_addr a;
+    struct hz_err e = {0};
+    hz_rs *rs = NULL;
+
+    cr_assert_eq(hz_addr_parse(r->addr, strlen(r->addr), &a, &e), 0, "%s", e.msg);
+    cr_assert_eq(hz_rs_connect(&rs, &a, 10000, 3, &e), 0, "%s", e.msg);
+    return rs;
+}
+
+void
+ht_xadd_raw(hz_rs *rs, const char *stream, int n, const char *const *names, const char *const *vals,
+            const size_t *vlens)
+{
+    const char *argv[64];
+    size_t lens[64];
+    int argc = 0;
+
+    cr_assert_leq(n, 30);
+    argv[argc] = "XADD";
+    lens[argc++] = 4;
+    argv[argc] = stream;
+    lens[argc++] = strlen(stream);
+    argv[argc] = "*";
+    lens[argc++] = 1;
+    for (int i = 0; i < n; i++) {
+        argv[argc] = names[i];
+        lens[argc++] = strlen(names[i]);
+        argv[argc] = vals[i];
+        lens[argc++] = vlens != NULL ? vlens[i] : strlen(vals[i]);
+    }
+    cr_assert_eq(hz_rs_append(rs, argc, argv, lens), 0);
+}
+
+void
+ht_xadd(hz_rs *rs, const char *stream, const struct hz_record *rec)
+{
+    struct hz_field f[HZ_RECORD_FIELDS];
+    const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS];
+    size_t vlens[HZ_RECORD_FIELDS];
+    char num[64];
+    int n = hz_record_fields(rec, f, num);
+
+    for (int i = 0; i < n; i++) {
+        names[i] = f[i].name;
+        vals[i] = f[i].val;
+        vlens[i] = f[i].vlen;
+    }
+    ht_xadd_raw(rs, stream, n, names, vals, vlens);
+}
+
+void
+ht_flush(hz_rs *rs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        hz_rs_reply *rep = NULL;
+        struct hz_err e = {0};
+        cr_assert_eq(hz_rs_get(rs, &rep, &e), 0, "%s", e.msg);
+        cr_assert_neq(hz_rs_reply_type(rep), HZ_RS_ERROR, "%s", hz_rs_reply_str(rep, NULL));
+        hz_rs_reply_free(rep);
+    }
+}
+
+long long
+ht_cmd(hz_rs *rs, int argc, const char *const *argv)
+{
+    size_t lens[32];
+    hz_rs_reply *rep = NULL;
+    long long v;
+
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (hz_rs_command(rs, argc, (const char **)(uintptr_t)argv, lens, &rep, NULL) != 0)
+        return -2;
+    switch (hz_rs_reply_type(rep)) {
+    case HZ_RS_INTEGER:
+        v = hz_rs_reply_int(rep);
+        break;
+    case HZ_RS_ARRAY:
+        v = (long long)hz_rs_reply_count(rep);
+        break;
+    case HZ_RS_NIL:
+        v = -1;
+        break;
+    case HZ_RS_ERROR:
+        v = -2;
+        break;
+    default:
+        v = 0;
+    }
+    hz_rs_reply_free(rep);
+    return v;
+}
+
+void
+ht_agg_config(char out[256], const char *dir, const struct ht_redis *r, const char *stream,
+              int batch, const char *extra)
+{
+    FILE *f;
+
+    (void)snprintf(out, 256, "%s/haze.ini", dir);
+    f = fopen(out, "w");
+    cr_assert_not_null(f);
+    /* Long retention unless the test sets its own: fixed dates stay. */
+    int own_ret = extra != NULL && strstr(extra, "retention_days") != NULL;
+    fprintf(f,
+            "[redis]\naddress = %s\nstream = %s\n\n"
+            "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n"
+            "stream_keep_seconds = 0\n%s\n"
+            "%s",
+            r->addr, stream, dir, batch, own_ret ? "" : "retention_days = 3650",
+            extra != NULL ? extra : "");
+    cr_assert_eq(fclose(f), 0);
+}
+
+struct hz_record
+ht_rec(enum hz_kind kind, uint64_t t_ms, const char *site, const char *page, const char *vh)
+{
+    struct hz_record r;
+
+    memset(&r, 0, sizeof(r));
+    r.kind = kind;
+    r.t_ms = t_ms;
+    (void)hz_strlcpy(r.site, site, sizeof(r.site));
+    (void)hz_strlcpy(r.page, page, sizeof(r.page));
+    (void)hz_strlcpy(r.vh, vh, sizeof(r.vh));
+    (void)hz_strlcpy(r.browser, "Firefox", sizeof(r.browser));
+    (void)hz_strlcpy(r.os, "Linux", sizeof(r.os));
+    (void)hz_strlcpy(r.device, "desktop", sizeof(r.device));
+    return r;
 }
 
 int

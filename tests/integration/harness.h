@@ -11,29 +11,69 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/record.h"
+#include "common/rstream.h"
+
 /* mkdtemp under /tmp; aborts the test on failure. out has 64 bytes. */
 void ht_tmpdir(char out[64]);
 /* rm -rf dir (only paths under /tmp/haze-). */
 void ht_rmdir(const char *dir);
+/* Kills the children, stops the redis-servers and removes the folders this
+ * test process started and did not stop itself. For TestSuite(.fini). */
+void ht_cleanup(void);
 
 struct ht_redis {
     pid_t pid;
     char dir[64];
     char sock[128];
     char addr[140]; /* "unix:/tmp/.../redis.sock" for haze.ini */
+    int own_dir;    /* dir was made by ht_redis_start and goes with stop */
 };
 
-/* Starts redis-server in dir (persistence per `aof`: appendonly with
- * appendfsync always, so a restart keeps everything acknowledged).
- * Waits until it answers PING. Returns 0 or -1. */
+/* Starts redis-server in dir, or in a new temporary folder of its own when
+ * dir is NULL (persistence per `aof`: appendonly with appendfsync always, so
+ * a restart keeps everything acknowledged). Waits until it answers PING.
+ * Returns 0 or -1. */
 int ht_redis_start(struct ht_redis *r, const char *dir, int aof);
-/* Stops it by pid: SIGTERM (or SIGKILL when hard) and waitpid. */
+/* Stops it by pid: SIGTERM (or SIGKILL when hard) and waitpid; removes
+ * its folder when it made it. */
 void ht_redis_stop(struct ht_redis *r, int hard);
 /* Runs a redis-cli command line against r; returns its stdout (malloc'd,
  * caller frees) or NULL. Arguments are passed as argv (no shell). */
 char *ht_redis_cli(const struct ht_redis *r, const char *const *args);
 /* XLEN of stream, or -1. */
 long ht_redis_xlen(const struct ht_redis *r, const char *stream);
+
+/* A connection of our own client to r (aborts the test on failure). */
+hz_rs *ht_rs_connect(const struct ht_redis *r);
+/* Queues XADD stream * <fields of rec> on rs (pipelined; read the replies
+ * with ht_flush). */
+void ht_xadd(hz_rs *rs, const char *stream, const struct hz_record *rec);
+/* Queues XADD stream * with raw name/value pairs (n pairs). */
+void ht_xadd_raw(hz_rs *rs, const char *stream, int n, const char *const *names,
+                 const char *const *vals, const size_t *vlens);
+/* Reads n queued replies; asserts none is an error. */
+void ht_flush(hz_rs *rs, int n);
+/* Runs one command with string arguments; returns its integer reply (the
+ * array length, -1 for nil, -2 for an error, 0 for anything else). */
+long long ht_cmd(hz_rs *rs, int argc, const char *const *argv);
+
+/* Writes DIR/haze.ini for the aggregator: redis address, stream, lmdb
+ * folder DIR/db, batch size, retention_days 3650 (unless extra sets it), and
+ * the extra text (site sections; a second [aggregator] section may add
+ * keys). Path into out (256 bytes). */
+void ht_agg_config(char out[256], const char *dir, const struct ht_redis *r, const char *stream,
+                   int batch, const char *extra);
+/* A fresh pageview/event/engagement record (t, site, page, visitor). */
+struct hz_record ht_rec(enum hz_kind kind, uint64_t t_ms, const char *site, const char *page,
+                        const char *vh);
+
+/* fork+exec argv (argv[0] a path, or a name looked up in PATH), stdin from
+ * /dev/null, stdout+stderr appended to log (NULL: /dev/null). The child
+ * dies with the test process (PR_SET_PDEATHSIG). Returns the pid. */
+pid_t ht_run(const char *const *argv, const char *log);
+/* waitpid with a deadline: exit status, 128+signal, or -1 on timeout. */
+int ht_waitpid(pid_t pid, int ms);
 
 /* A child process of ours. stdout+stderr go to DIR/NAME.log. */
 struct ht_proc {
