@@ -175,13 +175,8 @@ if [ ! -f "$RUN/geo.mmdb" ] || [ tests/data/geo-fixture.tsv -nt "$RUN/geo.mmdb" 
     say "generated run/geo.mmdb from tests/data/geo-fixture.tsv"
 fi
 
-for d in collector aggregator dashboard; do
-    "$BIN/haze-$d" -c "$INI" -t >/dev/null 2>"$RUN/check.err" || {
-        cat "$RUN/check.err" >&2
-        die "haze-$d rejects run/haze.ini (fix it, or delete it to get a fresh one)"
-    }
-done
-rm -f "$RUN/check.err"
+sh scripts/stack.sh check "$INI" "$BIN" ||
+    die "run/haze.ini is rejected (above; fix it, or delete it to get a fresh one)"
 
 # ------------------------------------------------------------------ processes
 
@@ -268,13 +263,12 @@ wait_ready() {
 }
 
 say "starting haze (logs below, prefixed by process; Ctrl-C stops everything)"
-start redis redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$RUN" \
-    --save '' --appendonly no --daemonize no --loglevel warning
+start redis sh scripts/stack.sh redis "$RUN"
 wait_ready redis redis-cli -s "$SOCK" ping
 
-start aggregator "$BIN/haze-aggregator" -c "$INI"
-start collector "$BIN/haze-collector" -c "$INI"
-start dashboard "$BIN/haze-dashboard" -c "$INI"
+for d in aggregator collector dashboard; do
+    start "$d" sh scripts/stack.sh daemon "$d" "$INI" "$BIN"
+done
 start demo python3 -u tests/demo/serve.py --bind 127.0.0.1 --directory tests/demo/site "$DEMO_PORT"
 wait_ready collector curl -fsS "http://127.0.0.1:$COLLECTOR_PORT/healthz"
 wait_ready dashboard curl -fsS "http://127.0.0.1:$DASHBOARD_PORT/privacy.json"

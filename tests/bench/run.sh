@@ -154,8 +154,7 @@ rcli() {
 # start_redis DIR: a private redis-server on DIR/redis.sock (no TCP, no
 # persistence while measuring; the RDB at rest is written on request).
 start_redis() {
-    bench_spawn "$1/redis.log" redis-server --port 0 --unixsocket "$1/redis.sock" \
-        --unixsocketperm 700 --dir "$1" --save '' --appendonly no --daemonize no
+    bench_spawn "$1/redis.log" sh scripts/stack.sh redis "$1"
     REDIS_PID=$BENCH_LAST_PID
     bench_wait_file "$1/redis.sock" 100 || { cat "$1/redis.log"; bench_die "redis-server did not start"; }
 }
@@ -193,7 +192,7 @@ EOF
 
 # start_daemon NAME DIR [PORT]: bin/haze-NAME -c DIR/haze.ini; waits for PORT.
 start_daemon() {
-    bench_spawn "$2/$1.log" "$BIN/haze-$1" -c "$2/haze.ini"
+    bench_spawn "$2/$1.log" sh scripts/stack.sh daemon "$1" "$2/haze.ini" "$BIN"
     DAEMON_PID=$BENCH_LAST_PID
     if [ $# -ge 3 ]; then
         bench_wait_listen "$3" "$DAEMON_PID" 100 ||

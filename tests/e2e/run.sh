@@ -158,27 +158,18 @@ bg() {
 ready() {
     local what=$1 pid=$2
     shift 2
-    for _ in $(seq 150); do
-        "$@" >/dev/null 2>&1 && return 0
-        kill -0 "$pid" 2>/dev/null || { tail -n 20 "$TMP/$what.log" >&2; fail "$what exited at start-up"; }
-        sleep 0.1
-    done
-    tail -n 20 "$TMP/$what.log" >&2
-    fail "$what did not become ready in 15 s"
+    sh scripts/stack.sh ready "$pid" 15 "$@" || { tail -n 20 "$TMP/$what.log" >&2; fail "$what did not become ready"; }
 }
 
-bg redis redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$TMP" \
-    --save '' --appendonly no --daemonize no
+bg redis sh scripts/stack.sh redis "$TMP"
 ready redis "${PIDS%% *}" redis-cli -s "$SOCK" ping
-for d in aggregator collector dashboard; do
-    "$BIN/haze-$d" -c "$TMP/haze.ini" -t >"$TMP/check.log" 2>&1 ||
-        { cat "$TMP/check.log" >&2; fail "haze-$d rejects the test configuration"; }
-done
-bg dashboard "$BIN/haze-dashboard" -c "$TMP/haze.ini"
+sh scripts/stack.sh check "$TMP/haze.ini" "$BIN" 2>"$TMP/check.log" ||
+    { cat "$TMP/check.log" >&2; fail "the test configuration is rejected"; }
+bg dashboard sh scripts/stack.sh daemon dashboard "$TMP/haze.ini" "$BIN"
 DASH_PID=${PIDS%% *}
-bg aggregator "$BIN/haze-aggregator" -c "$TMP/haze.ini"
+bg aggregator sh scripts/stack.sh daemon aggregator "$TMP/haze.ini" "$BIN"
 AGG_PID=${PIDS%% *}
-bg collector "$BIN/haze-collector" -c "$TMP/haze.ini"
+bg collector sh scripts/stack.sh daemon collector "$TMP/haze.ini" "$BIN"
 COL_PID=${PIDS%% *}
 bg demo python3 -u tests/demo/serve.py --bind 127.0.0.1 --directory "$TMP/site" "$WPORT"
 DEMO_PID=${PIDS%% *}
