@@ -199,8 +199,8 @@ write_config(void)
 
     cr_assert_not_null(f);
     fprintf(f,
-            "[aggregator]\nlmdb = %s\nretention_days = 400\n"
-            "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\nmin_visitors = 5\n"
+            "[aggregator]\nlmdb = %s\nretention_days = 400\nuser = root\n"
+            "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\nmin_visitors = 5\nuser = root\n"
             "[site " SITE "]\ntimezone = Europe/Berlin\n"
             "funnel = checkout: /products/* > /cart > /checkout > /thanks\n",
             E.lmdb, E.port);
