@@ -399,6 +399,30 @@ http_metrics(hz_worker *w, struct evhttp_request *req)
         evbuffer_free(b);
 }
 
+/* A known path asked with a method it does not take. */
+static void
+http_405(struct evhttp_request *req, const char *allow, const char *line)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    http_text(req, 405, line);
+}
+
+/* The CORS preflight a browser sends before posting application/json
+ * from the site's origin: any origin may post hits (no credentials). */
+static void
+http_preflight(struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+    evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, OPTIONS");
+    evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type");
+    evhttp_add_header(h, "Access-Control-Max-Age", "86400");
+    evhttp_add_header(h, "Allow", "POST, OPTIONS");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, 204, "No Content", NULL);
+}
+
 static void
 http_route(struct evhttp_request *req, void *arg)
 {
@@ -414,22 +438,20 @@ http_route(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/api/event") == 0) {
-        if (m == EVHTTP_REQ_POST) {
+        if (m == EVHTTP_REQ_POST)
             http_hit(w, req, 0);
-        } else if (m == EVHTTP_REQ_OPTIONS) {
-            struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-            evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-            evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, OPTIONS");
-            evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type");
-            evhttp_add_header(h, "Access-Control-Max-Age", "86400");
-            evhttp_send_reply(req, 204, "No Content", NULL);
-        } else {
-            http_text(req, 405, "use POST");
-        }
+        else if (m == EVHTTP_REQ_OPTIONS)
+            http_preflight(req);
+        else
+            http_405(req, "POST, OPTIONS", "use POST");
         return;
     }
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-        http_text(req, 405, "use GET");
+        if (strcmp(path, "/p.gif") == 0 || strcmp(path, "/healthz") == 0 ||
+            strcmp(path, "/metrics") == 0 || hz_asset_find(collector_assets, path) != NULL)
+            http_405(req, "GET, HEAD", "use GET");
+        else
+            http_text(req, 404, "not found");
         return;
     }
     if (strcmp(path, "/p.gif") == 0)
@@ -534,8 +556,12 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
     evhttp_set_max_headers_size(w->http, (ev_ssize_t)(cfg->max_headers + cfg->max_url + 1024));
     evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
     evhttp_set_timeout_tv(w->http, &tmo);
+    /* Every method reaches http_route, which answers 405 with Allow for a
+     * known path (evhttp's own answer to the others would be 501). */
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                                            EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
     evhttp_set_default_content_type(w->http, "text/plain; charset=utf-8");
     evhttp_set_gencb(w->http, http_route, w);
     w->bound = evhttp_accept_socket_with_handle(w->http, fd);

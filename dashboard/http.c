@@ -974,7 +974,11 @@ dash_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        dash_405(req, "GET, HEAD");
+        if (strcmp(path, "/privacy.json") == 0 ||
+            hz_asset_find(d->assets, strcmp(path, "/") == 0 ? "/index.html" : path) != NULL)
+            dash_405(req, "GET, HEAD");
+        else
+            dash_error(req, 404, "Not Found", "not found");
         return;
     }
     if (strcmp(path, "/privacy.json") == 0) {
@@ -1017,7 +1021,12 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     evhttp_set_max_headers_size(d->http, HZ_DASH_HEADERS_MAX);
     evhttp_set_max_body_size(d->http, HZ_DASH_BODY_MAX);
     evhttp_set_timeout(d->http, HZ_DASH_TIMEOUT_S);
-    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+    /* Every method reaches dash_request: a known path asked with a method
+     * it does not take gets 405 with Allow (evhttp's answer is 501). */
+    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
     evhttp_set_default_content_type(d->http, "application/json; charset=utf-8");
     evhttp_set_gencb(d->http, dash_request, d);
     *out = d;

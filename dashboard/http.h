@@ -14,8 +14,8 @@
  * assets are public. The page itself holds no data until it logs in.
  *
  * Limits are set explicitly (libevent 2.1's defaults are unlimited): 8 KiB
- * of headers, a 16 KiB body, 10 s timeouts, methods GET, POST and HEAD
- * (others get libevent's 501). libevent 2.1 has no per-request hook before
+ * of headers, a 16 KiB body, 10 s timeouts; a known path asked with a
+ * method it does not take gets 405 with Allow. libevent 2.1 has no per-request hook before
  * the body is read, so requests without a valid token are held to smaller
  * limits in the handler: a 1 KiB request target and a 512-byte login form.
  *
