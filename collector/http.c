@@ -219,6 +219,31 @@ http_header_text(const char *v, size_t *len)
     return hz_text_valid(v, *len) ? 0 : HZ_EINVAL;
 }
 
+/* Every X-Forwarded-For and Forwarded line, in the order they came, as
+ * one list for proxy.c; text only. More than HZ_PROXY_LINES_MAX lines
+ * give HZ_PROXY_LINES_MAX + 1 entries, which proxy.c refuses when the
+ * peer is a trusted proxy. 0, or HZ_EINVAL. */
+static int
+http_forward_lines(struct evkeyvalq *hs, struct hz_proxy_line *lines, int *n)
+{
+    struct evkeyval *kv;
+
+    *n = 0;
+    TAILQ_FOREACH(kv, hs, next) {
+        int fwd = strcasecmp(kv->key, "Forwarded") == 0;
+        if (!fwd && strcasecmp(kv->key, "X-Forwarded-For") != 0)
+            continue;
+        if (*n > HZ_PROXY_LINES_MAX)
+            return 0;
+        lines[*n].v = kv->value;
+        lines[*n].fwd = fwd;
+        if (http_header_text(kv->value, &lines[*n].len) != 0)
+            return HZ_EINVAL;
+        (*n)++;
+    }
+    return 0;
+}
+
 static uint64_t
 http_now_ms(void)
 {
@@ -260,6 +285,7 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     struct http_pending *hp;
     enum hz_drop drop = HZ_DROP_INVALID;
     const struct sockaddr *peer;
+    struct hz_proxy_line lines[HZ_PROXY_LINES_MAX + 1];
     const char *raw_ua, *ref;
     int rc;
 
@@ -299,14 +325,13 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
 
     raw_ua = evhttp_find_header(hs, "User-Agent");
     ref = evhttp_find_header(hs, "Referer");
-    in.xff = evhttp_find_header(hs, "X-Forwarded-For");
-    in.fwd = evhttp_find_header(hs, "Forwarded");
     if (http_header_text(raw_ua, &in.ua_len) != 0 || http_header_text(ref, &in.referer_len) != 0 ||
-        http_header_text(in.xff, &in.xff_len) != 0 || http_header_text(in.fwd, &in.fwd_len) != 0) {
+        http_forward_lines(hs, lines, &in.nlines) != 0) {
         (void)hz_err_set(&err, HZ_EINVAL, "header with invalid UTF-8 or control bytes");
         http_drop(w, req, NULL, HZ_DROP_INVALID, HZ_EINVAL, &err, 0);
         return;
     }
+    in.lines = lines;
     in.raw_ua = raw_ua ? raw_ua : "";
     in.referer = ref;
     peer = evhttp_connection_get_addr(conn);
