@@ -18,6 +18,7 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/tz.h"
 
 static volatile sig_atomic_t agg_stop;
 
@@ -69,6 +70,12 @@ main(int argc, char *argv[])
         hz_errx("%s", err.msg);
         return 1;
     }
+    /* Every site's zone rules, once, before any thread (common/tz.h). */
+    for (int i = 0; i < cfg.nsites; i++)
+        if (hz_tz_load(cfg.sites[i].timezone, &err) != 0) {
+            hz_errx("%s: [site %s] timezone: %s", path, cfg.sites[i].name, err.msg);
+            return 1;
+        }
     if (test) {
         hz_out("%s: configuration OK", path);
         return 0;

@@ -28,6 +28,7 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/tz.h"
 #include "common/store.h"
 #include "dashboard/http.h"
 
@@ -141,6 +142,12 @@ main(int argc, char **argv)
         hz_errx("%s", err.msg);
         return 1;
     }
+    /* Every site's zone rules, once, before any thread (common/tz.h). */
+    for (int i = 0; i < cfg.nsites; i++)
+        if (hz_tz_load(cfg.sites[i].timezone, &err) != 0) {
+            hz_errx("%s: [site %s] timezone: %s", path, cfg.sites[i].name, err.msg);
+            return 1;
+        }
     if (check) {
         hz_out("%s: configuration OK", path);
         hz_cfg_free(&cfg);
