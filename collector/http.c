@@ -30,6 +30,7 @@
 #include "collector/publish.h"
 #include "collector/ua.h"
 #include "common/asset.h"
+#include "common/conns.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/str.h"
@@ -41,6 +42,7 @@ struct hz_worker {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    hz_conns *conns; /* connection cap, request deadline, accept backoff */
     hz_pub *pub;
     struct hz_ua_cache *ua_cache;
     struct event *stop_ev;
@@ -456,6 +458,7 @@ http_route(struct evhttp_request *req, void *arg)
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
 
+    hz_conns_request(w->conns, req);
     HZ_METRIC_ADD(requests, 1);
     if (path == NULL) {
         hz_pub_count_drop(w->pub, NULL, w->cfg, HZ_DROP_INVALID);
@@ -537,6 +540,7 @@ http_stop_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (w->bound != NULL) {
         /* Stop accepting; connections already open are answered. */
+        hz_conns_unlisten(w->conns);
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
@@ -589,9 +593,16 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
                                             EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
     evhttp_set_default_content_type(w->http, "text/plain; charset=utf-8");
     evhttp_set_gencb(w->http, http_route, w);
-    w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+    /* max_connections is the process's: each thread takes its share. */
+    w->conns = hz_conns_new(w->base, w->http,
+                            (cfg->collector_max_conns + nthreads - 1) / nthreads,
+                            cfg->collector_request_ms, "collector");
+    w->bound = w->conns != NULL ? evhttp_accept_socket_with_handle(w->http, fd) : NULL;
+    if (w->bound != NULL)
+        hz_conns_listen(w->conns, w->bound);
     if (w->bound == NULL) {
         evhttp_free(w->http);
+        hz_conns_free(w->conns);
         event_base_free(w->base);
         free(w);
         return hz_err_set(err, EINVAL, "cannot accept on the listener");
@@ -602,6 +613,7 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
     rc = hz_pub_open(&w->pub, w->base, cfg, id, retry_ms, err);
     if (rc != 0) {
         evhttp_free(w->http);
+        hz_conns_free(w->conns);
         event_base_free(w->base);
         free(w->ua_cache);
         free(w);
@@ -636,6 +648,7 @@ hz_worker_free(hz_worker *w)
     if (w->stop_ev != NULL)
         event_free(w->stop_ev);
     evhttp_free(w->http);
+    hz_conns_free(w->conns); /* after evhttp_free: it closes through it */
     event_base_free(w->base);
     free(w->ua_cache);
     free(w);

@@ -103,15 +103,11 @@ hz_sandbox_mkdir(const char *path, const struct hz_user *u, struct hz_err *err)
 long
 hz_sandbox_nofile(long want)
 {
+    (void)want; /* the hard limit is the operator's (LimitNOFILE=, ulimit -Hn) */
     struct rlimit rl;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return -1;
-    if (geteuid() == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)want) {
-        struct rlimit up = {(rlim_t)want, (rlim_t)want};
-        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-            return want;
-    }
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);

@@ -39,8 +39,9 @@ int hz_sandbox_user(struct hz_user *u, const char *name, struct hz_err *err);
  * is left as it is. 0, or errno with err->msg naming the folder. */
 int hz_sandbox_mkdir(const char *path, const struct hz_user *u, struct hz_err *err);
 
-/* Raises the soft RLIMIT_NOFILE to the hard limit (at least want, when
- * root may raise the hard limit too). Returns the soft limit now in force. */
+/* Raises the soft RLIMIT_NOFILE to the hard limit (the hard limit is the
+ * operator's: systemd's LimitNOFILE=, ulimit -Hn); the caller warns when
+ * it is below want. Returns the soft limit now in force. */
 long hz_sandbox_nofile(long want);
 
 void hz_sandbox_collector(const struct hz_user *u);  /* after bind, hz_geo_open */

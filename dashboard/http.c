@@ -19,6 +19,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/conns.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/siphash.h"
@@ -68,6 +69,7 @@ struct hz_dash {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
+    hz_conns *conns; /* connection cap, request deadline, accept backoff */
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
@@ -944,6 +946,7 @@ dash_request(struct evhttp_request *req, void *arg)
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     int authed;
 
+    hz_conns_request(d->conns, req);
     if (path == NULL || path[0] == '\0')
         path = "/";
     authed = dash_authed(d, req);
@@ -1029,6 +1032,13 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
                                             EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
     evhttp_set_default_content_type(d->http, "application/json; charset=utf-8");
     evhttp_set_gencb(d->http, dash_request, d);
+    d->conns = hz_conns_new(base, d->http, cfg->dashboard_max_conns, cfg->dashboard_request_ms,
+                            "dashboard");
+    if (d->conns == NULL) {
+        evhttp_free(d->http);
+        free(d);
+        return hz_err_set(err, ENOMEM, "out of memory");
+    }
     *out = d;
     return 0;
 }
@@ -1053,6 +1063,7 @@ hz_dash_bind(hz_dash *d, struct hz_err *err)
     if (d->sock == NULL)
         return hz_err_set(err, errno ? errno : HZ_EINVAL, "listen %s:%d: %s", a->host, a->port,
                           strerror(errno));
+    hz_conns_listen(d->conns, d->sock);
     return 0;
 }
 
@@ -1061,6 +1072,7 @@ void
 hz_dash_stop(hz_dash *d)
 {
     if (d->sock != NULL) {
+        hz_conns_unlisten(d->conns);
         evhttp_del_accept_socket(d->http, d->sock);
         d->sock = NULL;
     }
@@ -1074,6 +1086,7 @@ hz_dash_free(hz_dash *d)
         return;
     if (d->http != NULL)
         evhttp_free(d->http);
+    hz_conns_free(d->conns); /* after evhttp_free: it closes through it */
     cache_flush(&d->cache);
     free(d->cache.want);
     hz_store_close(d->store);
