@@ -22,7 +22,7 @@
 
 #define CONNS_BACKOFF_MIN_MS 100
 #define CONNS_BACKOFF_MAX_MS 1000
-#define CONNS_LOG_EVERY_S 10
+#define CONNS_LOG_EVERY_S    10
 
 struct conn {
     hz_conns *c;
@@ -44,9 +44,9 @@ struct hz_conns {
     char who[32];
     hz_conns_bev_fn bev_fn;
     void *bev_arg;
-    struct connq fresh;          /* made by bevcb, not registered yet */
-    struct event *register_ev;   /* registers the fresh ones */
-    struct event *retry_ev;      /* ends an accept backoff */
+    struct connq fresh;        /* made by bevcb, not registered yet */
+    struct event *register_ev; /* registers the fresh ones */
+    struct event *retry_ev;    /* ends an accept backoff */
     int capped, backing_off;
     long backoff_ms;
     uint64_t failures, failures_logged, deadlines;

@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "common/str.h"
 
-#define TZ_DIR "/usr/share/zoneinfo"
+#define TZ_DIR      "/usr/share/zoneinfo"
 #define TZ_FILE_MAX (1 << 20)
 
 /* One end of daylight saving time in a POSIX TZ rule. */
@@ -137,8 +137,7 @@ tz_posix_when(const char *p, struct tz_when *w)
     } else if (*p == 'M') {
         w->kind = 'M';
         p = tz_posix_num(p + 1, 1, 12, &w->a);
-        if (p == NULL || *p != '.' || (p = tz_posix_num(p + 1, 1, 5, &w->b)) == NULL ||
-            *p != '.')
+        if (p == NULL || *p != '.' || (p = tz_posix_num(p + 1, 1, 5, &w->b)) == NULL || *p != '.')
             return NULL;
         p = tz_posix_num(p + 1, 0, 6, &w->c);
     } else {
@@ -273,8 +272,8 @@ hz_tz_zone_parse(const unsigned char *buf, size_t len, struct hz_tz_zone **out)
             return HZ_EINVAL;
         for (int i = 0; i < 6; i++)
             cnt[i] = (uint64_t)(uint32_t)tz_be(p + 20 + 4 * i, 4);
-        if (cnt[4] == 0 || cnt[4] > 256 || cnt[3] > 1000000 || cnt[2] > 100000 ||
-            cnt[5] > 100000 || cnt[0] > cnt[4] || cnt[1] > cnt[4])
+        if (cnt[4] == 0 || cnt[4] > 256 || cnt[3] > 1000000 || cnt[2] > 100000 || cnt[5] > 100000 ||
+            cnt[0] > cnt[4] || cnt[1] > cnt[4])
             return HZ_EINVAL;
         body = cnt[3] * (size_t)tsize + cnt[3] + cnt[4] * 6 + cnt[5] +
                cnt[2] * (size_t)(tsize + 4) + cnt[1] + cnt[0];
@@ -418,8 +417,7 @@ hz_tz_load(const char *name, struct hz_err *err)
     if (tz_find(name) != NULL)
         goto done;
     if (n == HZ_TZ_ZONES_MAX) {
-        rc = hz_err_set(err, HZ_EINVAL, "time zone %s: more than %d zones", name,
-                        HZ_TZ_ZONES_MAX);
+        rc = hz_err_set(err, HZ_EINVAL, "time zone %s: more than %d zones", name, HZ_TZ_ZONES_MAX);
         goto done;
     }
     if ((rc = tz_read(name, &z, err)) != 0)

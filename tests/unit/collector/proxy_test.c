@@ -295,8 +295,10 @@ Test(proxy_client, nul_inside_header_is_malformed)
 
 /* ------------------------------------------------------------ several lines */
 
+/* clang-format off */
 #define XFF(s) {(s), sizeof(s) - 1, 0}
 #define FWD(s) {(s), sizeof(s) - 1, 1}
+/* clang-format on */
 
 /* The client from a trusted peer 10.0.0.1 and the given lines. */
 static int

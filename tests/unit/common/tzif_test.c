@@ -17,10 +17,10 @@
 #include <criterion/criterion.h>
 
 static const char *const zones[] = {
-    "Europe/Berlin",  "America/New_York",   "Australia/Sydney", "Europe/Dublin",
-    "Asia/Kolkata",   "America/St_Johns",   "Pacific/Chatham",  "America/Santiago",
-    "Africa/Casablanca", "Asia/Tokyo",      "America/Sao_Paulo", "Europe/London",
-    "Australia/Lord_Howe", "Pacific/Auckland", "America/Havana", "Asia/Tehran",
+    "Europe/Berlin",       "America/New_York", "Australia/Sydney",  "Europe/Dublin",
+    "Asia/Kolkata",        "America/St_Johns", "Pacific/Chatham",   "America/Santiago",
+    "Africa/Casablanca",   "Asia/Tokyo",       "America/Sao_Paulo", "Europe/London",
+    "Australia/Lord_Howe", "Pacific/Auckland", "America/Havana",    "Asia/Tehran",
 };
 
 /* glibc's offset at t in zone (TZ switched: this test is single-threaded). */
