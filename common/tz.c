@@ -17,6 +17,7 @@
 
 #define TZ_DIR      "/usr/share/zoneinfo"
 #define TZ_FILE_MAX (1 << 20)
+#define TZ_T_MAX (INT64_C(1) << 40)
 
 /* One end of daylight saving time in a POSIX TZ rule. */
 struct tz_when {
@@ -224,6 +225,11 @@ tz_rule_offset(const struct tz_rule *r, int64_t t)
 
     if (!r->has_dst)
         return r->std_off;
+    /* Far past and future alike (and no overflow below): +-30,000 years. */
+    if (t > TZ_T_MAX)
+        t = TZ_T_MAX;
+    if (t < -TZ_T_MAX)
+        t = -TZ_T_MAX;
     hz_civil_from_days((int32_t)tz_floordiv(t + r->std_off, 86400), &y, &m, &d);
     start = tz_when_day(&r->start, y) * 86400 + r->start.secs - r->std_off;
     end = tz_when_day(&r->end, y) * 86400 + r->end.secs - r->dst_off;
