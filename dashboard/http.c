@@ -783,6 +783,8 @@ dash_api_waiting(hz_dash *d, struct evhttp_request *req, enum hz_api_route route
 
     hz_qres_init(&r);
     hz_qres_init(&r2);
+    r.from = q->from; /* the range asked, as a query over data would say */
+    r.to = q->to;
     hz_jsonw_init(&w);
     switch (route) {
     case HZ_API_REALTIME:
