@@ -137,7 +137,8 @@ dash_pageviews(int port, int *waiting)
 /* haze.ini for the whole stack in dir; collector/dashboard ports; extra
  * [collector] lines; users per daemon ("" leaves the default). */
 static void
-write_ini(char ini[256], const char *dir, int cport, int dport, const char *extra, const char *user)
+write_ini2(char ini[256], const char *dir, int cport, int dport, const char *extra,
+           const char *dextra, const char *user)
 {
     char text[4096], geo[256], userline[64] = "";
 
@@ -150,11 +151,17 @@ write_ini(char ini[256], const char *dir, int cport, int dport, const char *extr
                    "spool_dir = %s/state/collector/spool\n%s"
                    "[geo]\ndatabase = %s\n"
                    "[aggregator]\nlmdb = %s/state/db\nbatch = 100\n%s"
-                   "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\n%s"
+                   "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\n%s%s"
                    "[site example.com]\ntimezone = Europe/Berlin\n",
                    dir, cport, userline, dir, extra ? extra : "", geo, dir, userline, dport,
-                   userline);
+                   userline, dextra ? dextra : "");
     ht_write_file(ini, dir, "haze.ini", text);
+}
+
+static void
+write_ini(char ini[256], const char *dir, int cport, int dport, const char *extra, const char *user)
+{
+    write_ini2(ini, dir, cport, dport, extra, NULL, user);
 }
 
 static void
@@ -587,5 +594,95 @@ Test(proxy_lines, several_header_lines_from_the_proxy, .timeout = 60)
     free(out);
     cr_assert_eq(ht_stop(&col, SIGTERM, 10000), 0);
     ht_redis_stop(&redis, 0);
+    ht_rmdir(dir);
+}
+
+/* ------------------------------------------------------------ the dashboard too */
+
+static int
+privacy_json(int port)
+{
+    struct ht_response r;
+    int s;
+
+    if (ht_http(port, "GET", "/privacy.json", NULL, NULL, 0, &r) != 0)
+        return -1;
+    s = r.status;
+    ht_response_free(&r);
+    return s;
+}
+
+/* The dashboard under a limit of 64 open files with 100 connections. */
+Test(hostile, dashboard_out_of_file_descriptors_backs_off, .timeout = 60)
+{
+    char dir[64], ini[256], bin[256], *log;
+    struct ht_proc dash;
+    int fds[100], cport = ht_free_port(), dport = ht_free_port(), s = -1;
+    double cpu0, cpu1;
+    long logsize;
+
+    ht_tmpdir(dir);
+    write_ini2(ini, dir, cport, dport, NULL, "request_timeout_ms = 60000\n", "root");
+    ht_bin(bin, "haze-dashboard");
+    const char *argv[] = {"/usr/bin/prlimit", "--nofile=64", bin, "-c", ini, NULL};
+    cr_assert_eq(ht_spawn(&dash, dir, "haze-dashboard", argv), 0);
+    cr_assert_eq(ht_wait_port(dport, 10000), 0);
+    cr_assert_eq(privacy_json(dport), 200);
+    cpu0 = proc_cpu(dash.pid);
+    cr_assert_eq(open_many(dport, fds, 100), 100);
+    sleep_ms(3000);
+    cpu1 = proc_cpu(dash.pid);
+    logsize = file_size(dash.log);
+    cr_assert_lt(cpu1 - cpu0, 0.5, "%.2f s of CPU in 3 s: the listener spins", cpu1 - cpu0);
+    cr_assert_lt(logsize, 4096, "log grew to %ld bytes", logsize);
+    log = ht_slurp(dash.log, NULL);
+    cr_assert_not_null(strstr(log, "backing off"), "%s", log);
+    free(log);
+    for (int i = 0; i < 100; i++)
+        (void)close(fds[i]);
+    for (int i = 0; i < 50 && s != 200; i++) {
+        sleep_ms(100);
+        s = privacy_json(dport);
+    }
+    cr_assert_eq(s, 200, "the dashboard does not answer after the connections closed");
+    cr_assert_eq(ht_stop(&dash, SIGTERM, 10000), 0);
+    ht_rmdir(dir);
+}
+
+/* Trickling clients on the dashboard are closed by its deadline too, and
+ * others are answered meanwhile. */
+Test(hostile, dashboard_trickling_clients_are_closed, .timeout = 60)
+{
+    static const char req[] = "GET /privacy.json HTTP/1.1\r\nHost: x\r\nX-Slow: yes";
+    char dir[64], ini[256];
+    struct ht_proc dash;
+    int fds[10], open_ = 10, cport = ht_free_port(), dport = ht_free_port();
+
+    ht_tmpdir(dir);
+    write_ini2(ini, dir, cport, dport, NULL, "request_timeout_ms = 1000\n", "root");
+    start(&dash, dir, "haze-dashboard", ini);
+    cr_assert_eq(ht_wait_port(dport, 10000), 0);
+    cr_assert_eq(privacy_json(dport), 200);
+    cr_assert_eq(open_many(dport, fds, 10), 10);
+    for (size_t k = 0; open_ > 0 && k < 20; k++) {
+        open_ = 0;
+        for (int i = 0; i < 10; i++) {
+            char buf[256];
+            if (fds[i] < 0)
+                continue;
+            ssize_t n = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN) ||
+                send(fds[i], &req[k % (sizeof(req) - 1)], 1, MSG_NOSIGNAL) != 1) {
+                (void)close(fds[i]);
+                fds[i] = -1;
+                continue;
+            }
+            open_++;
+        }
+        cr_assert_eq(privacy_json(dport), 200);
+        sleep_ms(200);
+    }
+    cr_assert_eq(open_, 0, "%d trickling clients still open after 4 s", open_);
+    cr_assert_eq(ht_stop(&dash, SIGTERM, 10000), 0);
     ht_rmdir(dir);
 }
