@@ -301,6 +301,12 @@ Test(startup, daemons_started_as_root_drop_privileges, .timeout = 60)
     start(&dash, dir, "haze-dashboard", ini);
     cr_assert_eq(ht_wait_port(dport, 10000), 0);
     cr_assert_eq(proc_uid(dash.pid), want);
+    {
+        /* It opened, as that user, the store the aggregator made as that user. */
+        int waiting = 1;
+        cr_assert_eq(dash_pageviews(dport, &waiting), 0);
+        cr_assert_not(waiting, "the dropped dashboard cannot open the store");
+    }
 
     log = ht_slurp(col.log, NULL);
     cr_assert_not_null(strstr(log, "running as user"), "%s", log);
