@@ -1058,8 +1058,11 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     pthread_cond_init(&a->q.cv_data, NULL);
     pthread_cond_init(&a->q.cv_space, NULL);
     rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
-    if (rc == 0)
-        rc = agg_connect(a, 8, err);
+    if (rc == 0 && (rc = agg_connect(a, 1, err)) == HZ_EUNAVAIL) {
+        /* Any start order: hz_agg_run waits for Redis with a backoff. */
+        hz_log_warnx("consume: %s; waiting for redis", err != NULL ? err->msg : "unavailable");
+        rc = 0;
+    }
     if (rc != 0) {
         hz_agg_close(a);
         return rc;
@@ -1211,7 +1214,8 @@ hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err)
                 continue;
             if (rc != HZ_EUNAVAIL)
                 return rc;
-            hz_log_warnx("consume: %s; retrying", err != NULL ? err->msg : "redis unavailable");
+            if (a->rs != NULL) /* not at start: hz_agg_open said it */
+                hz_log_warnx("consume: %s; retrying", err != NULL ? err->msg : "redis unavailable");
             down = 1;
         }
         struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};

@@ -66,10 +66,11 @@ struct hz_agg_stats {
     double t_redis, t_fold, t_commit;
 };
 
-/* Opens the store (cfg->lmdb, cfg->map_size_mb), connects to Redis with a
- * bounded retry, creates the consumer group, and recovers (see above).
- * cfg is borrowed and must outlive the handle. 0, or HZ_ESTORE/HZ_EUNAVAIL
- * with a one-line reason. */
+/* Opens the store (cfg->lmdb, cfg->map_size_mb), connects to Redis,
+ * creates the consumer group, and recovers (see above). A Redis that is
+ * not up yet is no error: hz_agg_run connects when it appears (and
+ * hz_agg_step answers HZ_EUNAVAIL until then). cfg is borrowed and must
+ * outlive the handle. 0, or HZ_ESTORE with a one-line reason. */
 int hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err);
 void hz_agg_close(hz_agg *a); /* NULL is a no-op */
 

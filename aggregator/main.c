@@ -2,11 +2,12 @@
 /*
  * main.c - haze-aggregator -c haze.ini [-t] [-v]: the only LMDB writer.
  *
- * Parse args -> load config -> open LMDB and connect Redis (bounded retry)
- * -> sandbox -> loop. SIGTERM/SIGINT finish the batch in flight and exit 0.
- * A bad config exits 1 with "FILE:LINE: [section] key: reason"; Redis
- * unreachable at start exits 1 with a one-line reason; an LMDB failure in
- * the loop exits 1 (the next start recovers, see consume.h).
+ * Parse args -> load config -> create the LMDB folder for the user ->
+ * sandbox (drop root) -> open LMDB and connect Redis (waiting for it with
+ * a backoff when it is not up yet) -> loop. SIGTERM/SIGINT finish the
+ * batch in flight and exit 0. A bad config exits 1 with "FILE:LINE:
+ * [section] key: reason"; an LMDB failure in the loop exits 1 (the next
+ * start recovers, see consume.h).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/tz.h"
 
 static volatile sig_atomic_t agg_stop;
 
@@ -42,6 +44,7 @@ main(int argc, char *argv[])
     const char *path = NULL;
     int ch, test = 0, verbose = 1, rc;
     struct sigaction sa;
+    struct hz_user user;
     hz_agg *agg;
 
     while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
@@ -67,6 +70,12 @@ main(int argc, char *argv[])
         hz_errx("%s", err.msg);
         return 1;
     }
+    /* Every site's zone rules, once, before any thread (common/tz.h). */
+    for (int i = 0; i < cfg.nsites; i++)
+        if (hz_tz_load(cfg.sites[i].timezone, &err) != 0) {
+            hz_errx("%s: [site %s] timezone: %s", path, cfg.sites[i].name, err.msg);
+            return 1;
+        }
     if (test) {
         hz_out("%s: configuration OK", path);
         return 0;
@@ -81,11 +90,18 @@ main(int argc, char *argv[])
     sa.sa_handler = SIG_IGN;
     (void)sigaction(SIGPIPE, &sa, NULL);
 
+    /* The LMDB folder is made for the user before the drop; the store is
+     * opened after it, so that its files belong to that user too. */
+    if (hz_sandbox_user(&user, cfg.aggregator_user, &err) != 0 ||
+        hz_sandbox_mkdir(cfg.lmdb, &user, &err) != 0) {
+        hz_errx("haze-aggregator: %s", err.msg);
+        return 1;
+    }
+    hz_sandbox_aggregator(&user);
     if (hz_agg_open(&agg, &cfg, &err) != 0) {
         hz_errx("haze-aggregator: %s", err.msg);
         return 1;
     }
-    hz_sandbox_aggregator();
     hz_log_info("started: stream %s, group %s, store %s", cfg.redis_stream, cfg.group, cfg.lmdb);
 
     rc = hz_agg_run(agg, &agg_stop, &err);

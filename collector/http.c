@@ -30,6 +30,7 @@
 #include "collector/publish.h"
 #include "collector/ua.h"
 #include "common/asset.h"
+#include "common/conns.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/str.h"
@@ -41,6 +42,7 @@ struct hz_worker {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    hz_conns *conns; /* connection cap, request deadline, accept backoff */
     hz_pub *pub;
     struct hz_ua_cache *ua_cache;
     struct event *stop_ev;
@@ -219,6 +221,31 @@ http_header_text(const char *v, size_t *len)
     return hz_text_valid(v, *len) ? 0 : HZ_EINVAL;
 }
 
+/* Every X-Forwarded-For and Forwarded line, in the order they came, as
+ * one list for proxy.c; text only. More than HZ_PROXY_LINES_MAX lines
+ * give HZ_PROXY_LINES_MAX + 1 entries, which proxy.c refuses when the
+ * peer is a trusted proxy. 0, or HZ_EINVAL. */
+static int
+http_forward_lines(struct evkeyvalq *hs, struct hz_proxy_line *lines, int *n)
+{
+    struct evkeyval *kv;
+
+    *n = 0;
+    TAILQ_FOREACH(kv, hs, next) {
+        int fwd = strcasecmp(kv->key, "Forwarded") == 0;
+        if (!fwd && strcasecmp(kv->key, "X-Forwarded-For") != 0)
+            continue;
+        if (*n > HZ_PROXY_LINES_MAX)
+            return 0;
+        lines[*n].v = kv->value;
+        lines[*n].fwd = fwd;
+        if (http_header_text(kv->value, &lines[*n].len) != 0)
+            return HZ_EINVAL;
+        (*n)++;
+    }
+    return 0;
+}
+
 static uint64_t
 http_now_ms(void)
 {
@@ -260,6 +287,7 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     struct http_pending *hp;
     enum hz_drop drop = HZ_DROP_INVALID;
     const struct sockaddr *peer;
+    struct hz_proxy_line lines[HZ_PROXY_LINES_MAX + 1];
     const char *raw_ua, *ref;
     int rc;
 
@@ -299,14 +327,13 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
 
     raw_ua = evhttp_find_header(hs, "User-Agent");
     ref = evhttp_find_header(hs, "Referer");
-    in.xff = evhttp_find_header(hs, "X-Forwarded-For");
-    in.fwd = evhttp_find_header(hs, "Forwarded");
     if (http_header_text(raw_ua, &in.ua_len) != 0 || http_header_text(ref, &in.referer_len) != 0 ||
-        http_header_text(in.xff, &in.xff_len) != 0 || http_header_text(in.fwd, &in.fwd_len) != 0) {
+        http_forward_lines(hs, lines, &in.nlines) != 0) {
         (void)hz_err_set(&err, HZ_EINVAL, "header with invalid UTF-8 or control bytes");
         http_drop(w, req, NULL, HZ_DROP_INVALID, HZ_EINVAL, &err, 0);
         return;
     }
+    in.lines = lines;
     in.raw_ua = raw_ua ? raw_ua : "";
     in.referer = ref;
     peer = evhttp_connection_get_addr(conn);
@@ -399,6 +426,30 @@ http_metrics(hz_worker *w, struct evhttp_request *req)
         evbuffer_free(b);
 }
 
+/* A known path asked with a method it does not take. */
+static void
+http_405(struct evhttp_request *req, const char *allow, const char *line)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    http_text(req, 405, line);
+}
+
+/* The CORS preflight a browser sends before posting application/json
+ * from the site's origin: any origin may post hits (no credentials). */
+static void
+http_preflight(struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+    evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, OPTIONS");
+    evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type");
+    evhttp_add_header(h, "Access-Control-Max-Age", "86400");
+    evhttp_add_header(h, "Allow", "POST, OPTIONS");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, 204, "No Content", NULL);
+}
+
 static void
 http_route(struct evhttp_request *req, void *arg)
 {
@@ -407,6 +458,7 @@ http_route(struct evhttp_request *req, void *arg)
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
 
+    hz_conns_request(w->conns, req);
     HZ_METRIC_ADD(requests, 1);
     if (path == NULL) {
         hz_pub_count_drop(w->pub, NULL, w->cfg, HZ_DROP_INVALID);
@@ -414,22 +466,20 @@ http_route(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/api/event") == 0) {
-        if (m == EVHTTP_REQ_POST) {
+        if (m == EVHTTP_REQ_POST)
             http_hit(w, req, 0);
-        } else if (m == EVHTTP_REQ_OPTIONS) {
-            struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-            evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-            evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, OPTIONS");
-            evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type");
-            evhttp_add_header(h, "Access-Control-Max-Age", "86400");
-            evhttp_send_reply(req, 204, "No Content", NULL);
-        } else {
-            http_text(req, 405, "use POST");
-        }
+        else if (m == EVHTTP_REQ_OPTIONS)
+            http_preflight(req);
+        else
+            http_405(req, "POST, OPTIONS", "use POST");
         return;
     }
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-        http_text(req, 405, "use GET");
+        if (strcmp(path, "/p.gif") == 0 || strcmp(path, "/healthz") == 0 ||
+            strcmp(path, "/metrics") == 0 || hz_asset_find(collector_assets, path) != NULL)
+            http_405(req, "GET, HEAD", "use GET");
+        else
+            http_text(req, 404, "not found");
         return;
     }
     if (strcmp(path, "/p.gif") == 0)
@@ -490,6 +540,7 @@ http_stop_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (w->bound != NULL) {
         /* Stop accepting; connections already open are answered. */
+        hz_conns_unlisten(w->conns);
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
@@ -534,13 +585,24 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
     evhttp_set_max_headers_size(w->http, (ev_ssize_t)(cfg->max_headers + cfg->max_url + 1024));
     evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
     evhttp_set_timeout_tv(w->http, &tmo);
+    /* Every method reaches http_route, which answers 405 with Allow for a
+     * known path (evhttp's own answer to the others would be 501). */
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                                            EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
     evhttp_set_default_content_type(w->http, "text/plain; charset=utf-8");
     evhttp_set_gencb(w->http, http_route, w);
-    w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+    /* max_connections is the process's: each thread takes its share. */
+    w->conns = hz_conns_new(w->base, w->http,
+                            (cfg->collector_max_conns + nthreads - 1) / nthreads,
+                            cfg->collector_request_ms, "collector");
+    w->bound = w->conns != NULL ? evhttp_accept_socket_with_handle(w->http, fd) : NULL;
+    if (w->bound != NULL)
+        hz_conns_listen(w->conns, w->bound);
     if (w->bound == NULL) {
         evhttp_free(w->http);
+        hz_conns_free(w->conns);
         event_base_free(w->base);
         free(w);
         return hz_err_set(err, EINVAL, "cannot accept on the listener");
@@ -551,6 +613,7 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
     rc = hz_pub_open(&w->pub, w->base, cfg, id, retry_ms, err);
     if (rc != 0) {
         evhttp_free(w->http);
+        hz_conns_free(w->conns);
         event_base_free(w->base);
         free(w->ua_cache);
         free(w);
@@ -585,6 +648,7 @@ hz_worker_free(hz_worker *w)
     if (w->stop_ev != NULL)
         event_free(w->stop_ev);
     evhttp_free(w->http);
+    hz_conns_free(w->conns); /* after evhttp_free: it closes through it */
     event_base_free(w->base);
     free(w->ua_cache);
     free(w);

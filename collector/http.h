@@ -31,7 +31,8 @@ typedef struct hz_worker hz_worker;
 evutil_socket_t hz_http_listen(const struct hz_config *cfg, struct hz_err *err);
 
 /* Creates worker id (event base, evhttp on fd, publisher: connects to
- * Redis, retrying for up to retry_ms). 0 or an error with err->msg. */
+ * Redis, waiting up to retry_ms, then spooling until it is up). 0 or an
+ * error with err->msg. */
 int hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
                   evutil_socket_t fd, int id, int nthreads, long retry_ms, struct hz_err *err);
 /* Runs the worker's loop until hz_worker_stop; pthread start routine. */

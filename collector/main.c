@@ -46,6 +46,8 @@ main(int argc, char **argv)
     const char *path = NULL;
     struct hz_err err = {0, ""};
     hz_geo *geo = NULL;
+    struct hz_user user;
+    long nofile;
     int ch, check = 0, verbose = 1, n, sig;
     sigset_t set;
 
@@ -86,6 +88,17 @@ main(int argc, char **argv)
     if (n > MAIN_THREADS_MAX)
         n = MAIN_THREADS_MAX;
 
+    /* Acquire as root what needs root (the port, the spool folder for
+     * the user), then drop before the workers open their spool files and
+     * connect to Redis, so that what they create belongs to that user. */
+    if (hz_sandbox_user(&user, cfg.collector_user, &err) != 0 ||
+        hz_sandbox_mkdir(cfg.spool_dir, &user, &err) != 0)
+        hz_fatalx("%s", err.msg);
+    nofile = hz_sandbox_nofile(cfg.collector_max_conns + 256);
+    if (nofile < cfg.collector_max_conns + 64)
+        hz_log_warnx("main: open files limit %ld is below max_connections %ld + 64", nofile,
+                     cfg.collector_max_conns);
+
     if (evthread_use_pthreads() != 0)
         hz_fatalx("main: libevent threads unavailable");
     /* Signals are taken by sigwait in this thread only. */
@@ -101,13 +114,15 @@ main(int argc, char **argv)
         fds[i] = hz_http_listen(&cfg, &err);
         if (fds[i] < 0)
             hz_fatalx("%s", err.msg);
-        if (hz_worker_new(&workers[i], &cfg, geo, fds[i], i, n, 5000, &err) != 0)
-            hz_fatalx("%s", err.msg);
     }
     /* jansson seeds its hash from /dev/urandom on first use: do it now,
      * before the sandbox. */
     json_object_seed(0);
-    hz_sandbox_collector();
+    hz_sandbox_collector(&user);
+    /* Redis may not be up yet: the workers spool until it is. */
+    for (int i = 0; i < n; i++)
+        if (hz_worker_new(&workers[i], &cfg, geo, fds[i], i, n, i == 0 ? 1000 : 0, &err) != 0)
+            hz_fatalx("%s", err.msg);
     for (int i = 0; i < n; i++)
         if (pthread_create(&tids[i], NULL, hz_worker_run, workers[i]) != 0)
             hz_fatalx("main: cannot start thread %d", i);

@@ -119,8 +119,12 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
     }
 
     /* client address */
-    rc = hz_proxy_client(in->peer, &p->cfg->trusted_proxies, in->xff, in->xff_len, in->fwd,
-                         in->fwd_len, &client, err);
+    if (in->nlines > 0)
+        rc = hz_proxy_client_lines(in->peer, &p->cfg->trusted_proxies, in->lines, in->nlines,
+                                   &client, err);
+    else
+        rc = hz_proxy_client(in->peer, &p->cfg->trusted_proxies, in->xff, in->xff_len, in->fwd,
+                             in->fwd_len, &client, err);
     if (rc != 0) {
         *drop = HZ_DROP_INVALID;
         rc = HZ_EINVAL;

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "collector/beacon.h"
+#include "collector/proxy.h"
 #include "collector/ua.h"
 #include "collector/visitor.h"
 #include "common/cfg.h"
@@ -46,6 +47,10 @@ const char *hz_drop_name(enum hz_drop d);
  * the request and may be NULL when absent. */
 struct hz_hit_in {
     const struct sockaddr *peer;
+    /* Every X-Forwarded-For and Forwarded line in order (proxy.h); when
+     * nlines is 0, the single xff / fwd lines below are read instead. */
+    const struct hz_proxy_line *lines;
+    int nlines;
     const char *xff;
     size_t xff_len;
     const char *fwd;

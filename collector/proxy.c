@@ -149,7 +149,7 @@ static int
 proxy_xff_split(const char *h, size_t len, struct proxy_hop *hops, int *nhops, const char **why)
 {
     size_t i = 0;
-    int n = 0;
+    int n = *nhops;
 
     while (i < len) {
         size_t j = i, a, b;
@@ -165,7 +165,7 @@ proxy_xff_split(const char *h, size_t len, struct proxy_hop *hops, int *nhops, c
         if (a == b)
             continue;
         if (n == HZ_PROXY_HOPS_MAX) {
-            *why = "X-Forwarded-For: over 64 hops";
+            *why = "X-Forwarded-For: over 64 hops in all";
             return -1;
         }
         hops[n].s = h + a;
@@ -241,7 +241,7 @@ static int
 proxy_fwd_split(const char *h, size_t len, struct proxy_hop *hops, int *nhops, const char **why)
 {
     size_t i = 0;
-    int n = 0, elems = 0;
+    int n = *nhops, elems = *nhops;
 
     *why = "Forwarded: malformed";
     for (;;) {
@@ -290,7 +290,7 @@ proxy_fwd_split(const char *h, size_t len, struct proxy_hop *hops, int *nhops, c
                 return -1;
         }
         if (pairs > 0 && ++elems > HZ_PROXY_HOPS_MAX) {
-            *why = "Forwarded: over 64 hops";
+            *why = "Forwarded: over 64 hops in all";
             return -1;
         }
         if (havefor)
@@ -321,9 +321,9 @@ proxy_walk(const struct proxy_hop *hops, int n, const struct hz_cidrset *trusted
 }
 
 int
-hz_proxy_client(const struct sockaddr *peer, const struct hz_cidrset *trusted, const char *xff,
-                size_t xfflen, const char *fwd, size_t fwdlen, struct sockaddr_storage *out,
-                struct hz_err *err)
+hz_proxy_client_lines(const struct sockaddr *peer, const struct hz_cidrset *trusted,
+                      const struct hz_proxy_line *lines, int nlines, struct sockaddr_storage *out,
+                      struct hz_err *err)
 {
     struct proxy_hop hops[HZ_PROXY_HOPS_MAX];
     struct sockaddr_storage res;
@@ -334,33 +334,41 @@ hz_proxy_client(const struct sockaddr *peer, const struct hz_cidrset *trusted, c
         return hz_err_set(err, HZ_EINVAL, "peer is not an IP address");
     /* Anyone may send these headers: only a trusted peer's are read. */
     proxy_addr(peer, &res);
-    if (trusted == NULL || !hz_cidrset_match(trusted, peer)) {
+    if (trusted == NULL || !hz_cidrset_match(trusted, peer) || nlines == 0) {
         *out = res;
         return 0;
     }
-    /* Forwarded first; when it names no hop, X-Forwarded-For; when that
-     * names none either, the peer itself. */
-    if (fwd != NULL) {
-        if (fwdlen > HZ_PROXY_HEADER_MAX)
-            return hz_err_set(err, HZ_EINVAL, "Forwarded: over %d bytes", HZ_PROXY_HEADER_MAX);
-        if (proxy_fwd_split(fwd, fwdlen, hops, &n, &why) != 0)
+    if (nlines > HZ_PROXY_LINES_MAX)
+        return hz_err_set(err, HZ_EINVAL, "over %d forwarding header lines", HZ_PROXY_LINES_MAX);
+    /* One list, in the order the lines came: each proxy appends its hop
+     * (to a line, or as a line of its own), so the list read from the
+     * right is our proxies' hops first, whatever header each one used. */
+    for (int i = 0; i < nlines; i++) {
+        const struct hz_proxy_line *l = &lines[i];
+        const char *name = l->fwd ? "Forwarded" : "X-Forwarded-For";
+        if (l->len > HZ_PROXY_HEADER_MAX)
+            return hz_err_set(err, HZ_EINVAL, "%s: over %d bytes", name, HZ_PROXY_HEADER_MAX);
+        if ((l->fwd ? proxy_fwd_split(l->v, l->len, hops, &n, &why)
+                    : proxy_xff_split(l->v, l->len, hops, &n, &why)) != 0)
             return hz_err_set(err, HZ_EINVAL, "%s", why);
-        if (n > 0) {
-            if (proxy_walk(hops, n, trusted, &res) != 0)
-                return hz_err_set(err, HZ_EINVAL, "Forwarded: bad node");
-            *out = res;
-            return 0;
-        }
     }
-    if (xff != NULL) {
-        if (xfflen > HZ_PROXY_HEADER_MAX)
-            return hz_err_set(err, HZ_EINVAL, "X-Forwarded-For: over %d bytes",
-                              HZ_PROXY_HEADER_MAX);
-        if (proxy_xff_split(xff, xfflen, hops, &n, &why) != 0)
-            return hz_err_set(err, HZ_EINVAL, "%s", why);
-        if (n > 0 && proxy_walk(hops, n, trusted, &res) != 0)
-            return hz_err_set(err, HZ_EINVAL, "X-Forwarded-For: bad address");
-    }
+    if (n > 0 && proxy_walk(hops, n, trusted, &res) != 0)
+        return hz_err_set(err, HZ_EINVAL, "forwarding headers: bad address");
     *out = res;
     return 0;
+}
+
+int
+hz_proxy_client(const struct sockaddr *peer, const struct hz_cidrset *trusted, const char *xff,
+                size_t xfflen, const char *fwd, size_t fwdlen, struct sockaddr_storage *out,
+                struct hz_err *err)
+{
+    struct hz_proxy_line lines[2];
+    int n = 0;
+
+    if (xff != NULL)
+        lines[n++] = (struct hz_proxy_line){xff, xfflen, 0};
+    if (fwd != NULL)
+        lines[n++] = (struct hz_proxy_line){fwd, fwdlen, 1};
+    return hz_proxy_client_lines(peer, trusted, lines, n, out, err);
 }

@@ -2,9 +2,13 @@
 /*
  * proxy.h - the client's address: the connection's peer, or, only when the
  * peer is a trusted proxy, the address that X-Forwarded-For or Forwarded
- * (RFC 7239) names. Walking right to left, trusted hops are skipped and
- * the first untrusted address is the client; if every hop is trusted, the
- * leftmost is. Forwarded wins when both headers are present.
+ * (RFC 7239) names. Every X-Forwarded-For line and every Forwarded header
+ * of the request is read, in the order they came, as one list of hops
+ * (a proxy may append to a line or add a line of its own, and HAProxy's
+ * line comes after one the client sent). Walking the list right to left,
+ * trusted hops are skipped and the first untrusted address is the client;
+ * if every hop is trusted, the leftmost is. A client's own header lines
+ * come before its proxy's, so they are never read as the client.
  *
  * Pure; the address is returned to the caller's stack and never kept.
  *
@@ -17,8 +21,8 @@
  *   values tokens or quoted strings, spaces tolerated around ';' and ','.
  *   The node of "for" is one of the forms above, or "unknown"/"_obf",
  *   which are refused. Elements without "for" name no hop and are
- *   skipped; a Forwarded header with no "for" at all counts as absent,
- *   and an empty or all-blank header too.
+ *   skipped; a Forwarded header with no "for" at all adds no hop, and an
+ *   empty or all-blank header neither.
  * - The syntax of a used header is checked as a whole (size, hop count,
  *   list and quoting), but addresses are checked only as far as the walk
  *   reads them: text left of the client's hop was written by the client
@@ -37,10 +41,27 @@
 #include "common/err.h"
 #include "common/net.h"
 
-#define HZ_PROXY_HOPS_MAX   64   /* elements in one header */
-#define HZ_PROXY_HEADER_MAX 8192 /* bytes in one header */
+#define HZ_PROXY_HOPS_MAX   64   /* hops in all the lines */
+#define HZ_PROXY_HEADER_MAX 8192 /* bytes in one line */
+#define HZ_PROXY_LINES_MAX  16   /* X-Forwarded-For and Forwarded lines */
 
-/* xff / fwd may be NULL (header absent); trusted may be NULL (none). 0, or
+/* One header line: X-Forwarded-For (fwd 0) or Forwarded (fwd 1). */
+struct hz_proxy_line {
+    const char *v;
+    size_t len;
+    int fwd;
+};
+
+/* The client's address from the peer and the request's forwarding header
+ * lines in their order (lines may be NULL when nlines is 0). 0, or
+ * HZ_EINVAL as below, also for more than HZ_PROXY_LINES_MAX lines from a
+ * trusted peer. */
+int hz_proxy_client_lines(const struct sockaddr *peer, const struct hz_cidrset *trusted,
+                          const struct hz_proxy_line *lines, int nlines,
+                          struct sockaddr_storage *out, struct hz_err *err);
+
+/* The same for at most one line of each, read as X-Forwarded-For then
+ * Forwarded. xff / fwd may be NULL (header absent); trusted may be NULL (none). 0, or
  * HZ_EINVAL when the peer is not AF_INET/AF_INET6, or when the peer is
  * trusted and a header it sent is malformed (garbage, a host name, an
  * "unknown" or obfuscated node, over 64 hops, over 8 KiB). The reason in

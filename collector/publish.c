@@ -648,6 +648,25 @@ pub_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------ open/close */
 
+/* Fetches today's and yesterday's salts, retrying until deadline (ms).
+ * 0, or HZ_EUNAVAIL when Redis did not answer in time. */
+static int
+pub_open_salt(hz_pub *p, uint64_t deadline)
+{
+    while (pub_salt_fetch(p, (int32_t)(pub_now_ms() / 86400000ULL), 1, p->salts.today) != 0) {
+        if (pub_now_ms() >= deadline) {
+            pub_sync_drop(p);
+            return HZ_EUNAVAIL;
+        }
+        struct timespec ts = {0, 200 * 1000000L};
+        (void)nanosleep(&ts, NULL);
+    }
+    p->salts.day = (int32_t)(pub_now_ms() / 86400000ULL);
+    if (pub_salt_fetch(p, p->salts.day - 1, 0, p->salts.prev) == 0)
+        p->salts.prev_day = p->salts.day - 1;
+    return 0;
+}
+
 int
 hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, int thread,
             long retry_ms, struct hz_err *err)
@@ -672,27 +691,23 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
         free(p);
         return rc;
     }
-    /* A Redis that is down at start is a startup error (after a bounded
-     * retry), not something to spool around silently. */
-    while ((rc = pub_salt_fetch(p, (int32_t)(pub_now_ms() / 86400000ULL), 1, p->salts.today)) !=
-           0) {
-        if (pub_now_ms() >= deadline) {
-            hz_spool_close(p->spool);
-            pub_sync_drop(p);
-            free(p);
-            return hz_err_set(err, HZ_EUNAVAIL, "redis unreachable at %s",
-                              cfg->redis_address.is_unix ? cfg->redis_address.path
-                                                         : cfg->redis_address.host);
-        }
-        struct timespec ts = {0, 200 * 1000000L};
-        (void)nanosleep(&ts, NULL);
+    /* Redis may start after us (any start order): wait up to retry_ms,
+     * then start with a provisional salt and spool; the tick connects
+     * and replays when Redis appears (the same path as an outage). */
+    if (pub_open_salt(p, deadline) != 0) {
+        hz_log_warnx("hz_pub_open: thread %d: redis unreachable at %s%s; spooling until it is up",
+                     thread, cfg->redis_address.is_unix ? "unix:" : "",
+                     cfg->redis_address.is_unix ? cfg->redis_address.path
+                                                : cfg->redis_address.host);
+        p->salts.day = (int32_t)(pub_now_ms() / 86400000ULL);
+        arc4random_buf(p->salts.today, sizeof(p->salts.today));
+        p->salt_provisional = 1;
+        p->next_connect_ms = pub_now_ms() + (uint64_t)p->backoff_ms;
     }
-    p->salts.day = (int32_t)(pub_now_ms() / 86400000ULL);
-    if (pub_salt_fetch(p, p->salts.day - 1, 0, p->salts.prev) == 0)
-        p->salts.prev_day = p->salts.day - 1;
     p->last_sync = p->last_drop_flush = pub_now_ms();
     pub_spool_gauge(p);
-    pub_connect(p);
+    if (!p->salt_provisional)
+        pub_connect(p);
     p->tick = event_new(base, -1, EV_PERSIST, pub_tick, p);
     if (p->tick == NULL || event_add(p->tick, &tv) != 0)
         hz_fatalx("hz_pub_open: cannot add the tick timer");

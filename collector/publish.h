@@ -36,9 +36,10 @@ typedef struct hz_pub hz_pub;
  * the spool is full (answer 503). */
 typedef void (*hz_pub_done)(void *arg, int rc);
 
-/* Opens the thread's spool and connects (synchronously first, so that a
- * Redis that is down at start is reported: retries for up to retry_ms).
- * Fetches the salts. 0, or HZ_EUNAVAIL / errno with err->msg. */
+/* Opens the thread's spool, fetches the salts and connects, waiting up to
+ * retry_ms for Redis. A Redis that is still down is no error: the
+ * publisher starts with a provisional salt, spools, and connects and
+ * replays when Redis appears. 0, or errno with err->msg (the spool). */
 int hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, int thread,
                 long retry_ms, struct hz_err *err);
 /* Waits (bounded) for commands in flight, syncs the spool, disconnects. */

@@ -52,6 +52,9 @@ static const struct cfg_key cfg_schema[] = {
     { "collector", "spool_dir", CFG_PATH, 0, 0, "/var/lib/haze/spool", F(spool_dir) },
     { "collector", "spool_max_mb", CFG_INT, 1, 1048576, "256", F(spool_max_mb) },
     { "collector", "redis_timeout_ms", CFG_INT, 10, 60000, "500", F(xadd_timeout_ms) },
+    { "collector", "user", CFG_STR, 1, 31, "haze", F(collector_user) },
+    { "collector", "max_connections", CFG_INT, 16, 1000000, "4096", F(collector_max_conns) },
+    { "collector", "request_timeout_ms", CFG_INT, 100, 600000, "10000", F(collector_request_ms) },
 
     { "geo", "database", CFG_PATH, 0, 0, "", F(geo_database) },
 
@@ -63,10 +66,14 @@ static const struct cfg_key cfg_schema[] = {
     { "aggregator", "batch", CFG_INT, 1, 100000, "5000", F(batch) },
     { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
     { "aggregator", "stream_keep_seconds", CFG_INT, 0, 3600, "120", F(stream_keep_seconds) },
+    { "aggregator", "user", CFG_STR, 1, 31, "haze", F(aggregator_user) },
 
     { "dashboard", "listen", CFG_ADDR, 0, 0, "127.0.0.1:8081", F(dashboard_listen) },
     { "dashboard", "token", CFG_STR, 0, 127, "", F(token) },
     { "dashboard", "min_visitors", CFG_INT, 1, 1000000, "5", F(min_visitors) },
+    { "dashboard", "user", CFG_STR, 1, 31, "haze", F(dashboard_user) },
+    { "dashboard", "max_connections", CFG_INT, 16, 1000000, "1024", F(dashboard_max_conns) },
+    { "dashboard", "request_timeout_ms", CFG_INT, 100, 600000, "10000", F(dashboard_request_ms) },
 };
 /* clang-format on */
 

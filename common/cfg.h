@@ -58,6 +58,9 @@ struct hz_config {
     char spool_dir[HZ_CFG_PATH_MAX];
     long spool_max_mb;
     long xadd_timeout_ms;      /* wait for Redis before spooling */
+    char collector_user[32];   /* drop root to this user ("root": stay) */
+    long collector_max_conns;  /* open client connections per process */
+    long collector_request_ms; /* deadline for a whole request (headers and body) */
 
     /* [geo] */
     char geo_database[HZ_CFG_PATH_MAX];
@@ -71,11 +74,15 @@ struct hz_config {
     long batch;                /* stream entries per transaction */
     char group[64];            /* consumer group */
     long stream_keep_seconds;  /* applied entries younger than this stay in the stream */
+    char aggregator_user[32];
 
     /* [dashboard] */
     struct hz_addr dashboard_listen;
     char token[128];
     long min_visitors;
+    char dashboard_user[32];
+    long dashboard_max_conns;
+    long dashboard_request_ms;
 
     /* [site NAME] */
     int nsites;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -18,6 +19,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/conns.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/siphash.h"
@@ -67,6 +69,7 @@ struct hz_dash {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
+    hz_conns *conns; /* connection cap, request deadline, accept backoff */
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
@@ -382,6 +385,26 @@ dash_401(struct evhttp_request *req)
 
 /* ================================================================ store */
 
+/* Opens the store once the aggregator has created it (the dashboard
+ * starts in any order; until then every answer is empty and says so). */
+static void
+dash_store_appear(hz_dash *d)
+{
+    char data[HZ_CFG_PATH_MAX + 16];
+    struct hz_err err = {0};
+    struct stat st;
+
+    (void)snprintf(data, sizeof(data), "%s/data.mdb", d->cfg->lmdb);
+    if (stat(data, &st) != 0)
+        return;
+    if (hz_store_open(&d->store, d->cfg->lmdb, 1, 0, &err) != 0) {
+        d->store = NULL;
+        hz_log_debug("%s: not yet: %s", __func__, err.msg);
+        return;
+    }
+    hz_log_info("%s: store opened: the first aggregates are in", __func__);
+}
+
 /* Reopens the store when the aggregator swapped data.mdb (compaction);
  * checked at most once a second (hz_store_replaced compares inodes). */
 static void
@@ -394,6 +417,10 @@ dash_store_check(hz_dash *d)
     if (now == d->checked)
         return;
     d->checked = now;
+    if (d->store == NULL) {
+        dash_store_appear(d);
+        return;
+    }
     if (!hz_store_replaced(d->store))
         return;
     if (hz_store_open(&s, d->cfg->lmdb, 1, 0, &err) != 0) {
@@ -741,6 +768,73 @@ dash_cached(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const char *path
     return 1;
 }
 
+/*
+ * No store yet: the answer the route would give over no data (zeros, no
+ * rows), marked "X-Haze-Store: waiting" so the page can say so. Never
+ * cached.
+ */
+static void
+dash_api_waiting(hz_dash *d, struct evhttp_request *req, enum hz_api_route route,
+                 const struct hz_query *q, int v2)
+{
+    const struct hz_site *s = hz_cfg_site(d->cfg, q->site, strlen(q->site));
+    struct hz_qres r, r2;
+    struct hz_jsonw w;
+
+    hz_qres_init(&r);
+    hz_qres_init(&r2);
+    r.from = q->from; /* the range asked, as a query over data would say */
+    r.to = q->to;
+    hz_jsonw_init(&w);
+    switch (route) {
+    case HZ_API_REALTIME:
+        hz_api_realtime(&w, 0);
+        break;
+    case HZ_API_FUNNELS: {
+        struct hz_funnel_step_counts(*steps)[HZ_FUNNEL_STEPS_MAX] =
+            hz_xcalloc(HZ_FUNNELS_MAX, sizeof(*steps));
+        if (s != NULL)
+            hz_api_funnels(&w, q, s, steps);
+        free(steps);
+        break;
+    }
+    case HZ_API_PATHS: {
+        struct hz_paths p;
+        memset(&p, 0, sizeof(p));
+        hz_qres_init(&p.from);
+        hz_qres_init(&p.to);
+        hz_api_paths(&w, q, &p);
+        hz_paths_free(&p);
+        break;
+    }
+    case HZ_API_FILTERED:
+        hz_api_filtered(&w, q, &r, &r2);
+        break;
+    default:
+        if (q->csv) {
+            struct hz_csv c;
+            size_t len;
+            char *body;
+            hz_csv_init(&c);
+            hz_api_csv(&c, q, &r);
+            body = hz_csv_take(&c, &len);
+            hz_jsonw_free(&w);
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+            dash_send(NULL, req, 200, "OK", "text/csv; charset=utf-8", body, len);
+            goto done;
+        }
+        if (v2)
+            hz_api_v2(&w, q, &r, d->qopts.min_visitors);
+        else
+            hz_api_v1(&w, q, &r);
+        break;
+    }
+    dash_json(NULL, req, 200, "OK", &w);
+done:
+    hz_qres_free(&r);
+    hz_qres_free(&r2);
+}
+
 /* An authenticated /api/ request. */
 static void
 dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *query)
@@ -772,6 +866,9 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_405(req, "GET, HEAD");
         return;
     }
+    dash_store_check(d);
+    if (d->store == NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "X-Haze-Store", "waiting");
     if (route == HZ_API_SITES) {
         hz_jsonw_init(&w);
         hz_api_sites(&w, d->cfg, now);
@@ -793,7 +890,10 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_error(req, 400, "Bad Request", err.msg);
         goto done;
     }
-    dash_store_check(d);
+    if (d->store == NULL) {
+        dash_api_waiting(d, req, route, q, route == HZ_API_V2);
+        goto done;
+    }
     if ((rc = hz_store_rbegin(d->store, &t, &err)) != 0) {
         hz_log_warnx("%s: %s", __func__, err.msg);
         dash_error(req, 500, "Internal Server Error", "internal error");
@@ -848,6 +948,7 @@ dash_request(struct evhttp_request *req, void *arg)
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     int authed;
 
+    hz_conns_request(d->conns, req);
     if (path == NULL || path[0] == '\0')
         path = "/";
     authed = dash_authed(d, req);
@@ -878,7 +979,11 @@ dash_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        dash_405(req, "GET, HEAD");
+        if (strcmp(path, "/privacy.json") == 0 ||
+            hz_asset_find(d->assets, strcmp(path, "/") == 0 ? "/index.html" : path) != NULL)
+            dash_405(req, "GET, HEAD");
+        else
+            dash_error(req, 404, "Not Found", "not found");
         return;
     }
     if (strcmp(path, "/privacy.json") == 0) {
@@ -910,7 +1015,7 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     d->store = store;
     d->qopts.min_visitors = (uint64_t)cfg->min_visitors;
     d->qopts.retention_days = cfg->retention_days;
-    d->checked = dash_monotonic();
+    d->checked = store != NULL ? dash_monotonic() : 0;
     arc4random_buf(d->key, sizeof(d->key));
     hz_dash_session(d->key, cfg->token, d->session);
     d->http = evhttp_new(base);
@@ -921,11 +1026,31 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     evhttp_set_max_headers_size(d->http, HZ_DASH_HEADERS_MAX);
     evhttp_set_max_body_size(d->http, HZ_DASH_BODY_MAX);
     evhttp_set_timeout(d->http, HZ_DASH_TIMEOUT_S);
-    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+    /* Every method reaches dash_request: a known path asked with a method
+     * it does not take gets 405 with Allow (evhttp's answer is 501). */
+    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
     evhttp_set_default_content_type(d->http, "application/json; charset=utf-8");
     evhttp_set_gencb(d->http, dash_request, d);
+    d->conns = hz_conns_new(base, d->http, cfg->dashboard_max_conns, cfg->dashboard_request_ms,
+                            "dashboard");
+    if (d->conns == NULL) {
+        evhttp_free(d->http);
+        free(d);
+        return hz_err_set(err, ENOMEM, "out of memory");
+    }
     *out = d;
     return 0;
+}
+
+void
+hz_dash_set_store(hz_dash *d, hz_store *store)
+{
+    hz_store_close(d->store);
+    d->store = store;
+    d->checked = dash_monotonic();
 }
 
 /* IPv4/IPv6 host:port from [dashboard] listen (unix sockets: not here). */
@@ -940,6 +1065,7 @@ hz_dash_bind(hz_dash *d, struct hz_err *err)
     if (d->sock == NULL)
         return hz_err_set(err, errno ? errno : HZ_EINVAL, "listen %s:%d: %s", a->host, a->port,
                           strerror(errno));
+    hz_conns_listen(d->conns, d->sock);
     return 0;
 }
 
@@ -948,6 +1074,7 @@ void
 hz_dash_stop(hz_dash *d)
 {
     if (d->sock != NULL) {
+        hz_conns_unlisten(d->conns);
         evhttp_del_accept_socket(d->http, d->sock);
         d->sock = NULL;
     }
@@ -961,6 +1088,7 @@ hz_dash_free(hz_dash *d)
         return;
     if (d->http != NULL)
         evhttp_free(d->http);
+    hz_conns_free(d->conns); /* after evhttp_free: it closes through it */
     cache_flush(&d->cache);
     free(d->cache.want);
     hz_store_close(d->store);

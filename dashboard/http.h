@@ -14,8 +14,8 @@
  * assets are public. The page itself holds no data until it logs in.
  *
  * Limits are set explicitly (libevent 2.1's defaults are unlimited): 8 KiB
- * of headers, a 16 KiB body, 10 s timeouts, methods GET, POST and HEAD
- * (others get libevent's 501). libevent 2.1 has no per-request hook before
+ * of headers, a 16 KiB body, 10 s timeouts; a known path asked with a
+ * method it does not take gets 405 with Allow. libevent 2.1 has no per-request hook before
  * the body is read, so requests without a valid token are held to smaller
  * limits in the handler: a 1 KiB request target and a 512-byte login form.
  *
@@ -51,10 +51,15 @@ typedef struct hz_dash hz_dash;
 /*
  * Creates the server on base. cfg and assets are borrowed and must outlive
  * it; store is owned from now on (closed by hz_dash_free, replaced when the
- * file is swapped). 0, or an error with err filled in.
+ * file is swapped). store may be NULL when the aggregator has not written
+ * anything yet: the API then answers empty results with the header
+ * "X-Haze-Store: waiting", and the store is opened when it appears
+ * (checked at most once a second). 0, or an error with err filled in.
  */
 int hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
                 const struct hz_asset *assets, hz_store *store, struct hz_err *err);
+/* Hands over a store opened after hz_dash_new (the dashboard had none). */
+void hz_dash_set_store(hz_dash *d, hz_store *store);
 /* Binds cfg's [dashboard] listen address. 0, or errno/HZ_EINVAL with err. */
 int hz_dash_bind(hz_dash *d, struct hz_err *err);
 /* Stops accepting new connections (SIGTERM); requests in flight finish. */

@@ -3,11 +3,12 @@
  * main.c - haze-dashboard -c haze.ini [-t] [-v]: the dashboard page and the
  * stats API over the aggregates, read-only.
  *
- * Order (acquire, restrict, serve): parse args, load the config, open LMDB
- * read-only (MDB_RDONLY: this process never writes it), bind, sandbox,
- * event loop. When the LMDB folder is not there yet (the aggregator has not
- * run), it is retried for HZ_DASH_WAIT_S seconds, then the process exits 1
- * with a one-line reason. SIGTERM/SIGINT stop accepting, let the requests in
+ * Order (acquire, restrict, serve): parse args, load the config, bind,
+ * sandbox (drop root), open LMDB read-only (MDB_RDONLY: this process never
+ * writes it), event loop. When the store is not there yet (the aggregator
+ * has not written anything), the page and the API answer empty results
+ * and say they are waiting for the first aggregates; the store is opened
+ * when it appears. SIGTERM/SIGINT stop accepting, let the requests in
  * flight finish (up to one second), and exit 0.
  */
 #include <errno.h>
@@ -27,10 +28,9 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/tz.h"
 #include "common/store.h"
 #include "dashboard/http.h"
-
-#define HZ_DASH_WAIT_S 10 /* seconds to wait for the aggregator's LMDB folder */
 
 /* Prints the usage line and exits 2 (a usage error, not a runtime one). */
 static void
@@ -41,30 +41,28 @@ usage(void)
 }
 
 /*
- * Opens the store read-only, waiting up to HZ_DASH_WAIT_S seconds for the
- * aggregator to create it. Exits 1 with a one-line reason when it does not
- * appear.
+ * Opens the store read-only when the aggregator has created it; NULL when
+ * not yet (the dashboard then answers empty results and opens the store
+ * when it appears). A store that is there but cannot be opened is fatal.
  */
 static hz_store *
 open_store(const char *path)
 {
-    struct timespec pause = {0, 250 * 1000 * 1000};
     struct hz_err err = {0};
     hz_store *s = NULL;
     char data[HZ_CFG_PATH_MAX + 16];
     struct stat st;
 
     (void)snprintf(data, sizeof(data), "%s/data.mdb", path);
-    for (int i = 0; i < HZ_DASH_WAIT_S * 4; i++) {
-        if (stat(data, &st) == 0 && hz_store_open(&s, path, 1, 0, &err) == 0)
-            return s;
-        if (i == 0)
-            hz_log_info("%s: waiting for %s (is haze-aggregator running?)", __func__, data);
-        (void)nanosleep(&pause, NULL);
+    if (stat(data, &st) != 0) {
+        hz_log_info("%s: waiting for the first aggregates (no %s yet; is haze-aggregator "
+                    "running?)",
+                    __func__, data);
+        return NULL;
     }
-    if (err.msg[0] != '\0')
+    if (hz_store_open(&s, path, 1, 0, &err) != 0)
         hz_fatalx("lmdb %s: cannot open read-only: %s", path, err.msg);
-    hz_fatalx("lmdb %s: no data.mdb after %d s; start haze-aggregator first", path, HZ_DASH_WAIT_S);
+    return s;
 }
 
 /*
@@ -73,11 +71,11 @@ open_store(const char *path)
  * same user, because the token and the session key are in memory.
  */
 static void
-sandbox(void)
+sandbox(const struct hz_user *u)
 {
     struct rlimit core = { 0, 0 };
 
-    hz_sandbox_dashboard();
+    hz_sandbox_dashboard(u);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         hz_fatal("prctl(PR_SET_DUMPABLE)");
     if (setrlimit(RLIMIT_CORE, &core) != 0)
@@ -117,6 +115,8 @@ main(int argc, char **argv)
     struct stop_ctx sc;
     hz_dash *dash;
     hz_store *store;
+    struct hz_user user;
+    long nofile;
 
     while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
         switch (ch) {
@@ -142,24 +142,39 @@ main(int argc, char **argv)
         hz_errx("%s", err.msg);
         return 1;
     }
+    /* Every site's zone rules, once, before any thread (common/tz.h). */
+    for (int i = 0; i < cfg.nsites; i++)
+        if (hz_tz_load(cfg.sites[i].timezone, &err) != 0) {
+            hz_errx("%s: [site %s] timezone: %s", path, cfg.sites[i].name, err.msg);
+            return 1;
+        }
     if (check) {
         hz_out("%s: configuration OK", path);
         hz_cfg_free(&cfg);
         return 0;
     }
 
-    /* Acquire: the store (read-only), the event base, the socket. */
+    /* Acquire: the socket (as root for a low port), then drop; the store
+     * is opened read-only by the user it runs as, now or when it appears. */
     (void)signal(SIGPIPE, SIG_IGN);
-    store = open_store(cfg.lmdb);
+    if (hz_sandbox_user(&user, cfg.dashboard_user, &err) != 0)
+        hz_fatalx("%s", err.msg);
+    nofile = hz_sandbox_nofile(cfg.dashboard_max_conns + 64);
+    if (nofile < cfg.dashboard_max_conns + 32)
+        hz_log_warnx("open files limit %ld is below max_connections %ld + 32", nofile,
+                     cfg.dashboard_max_conns);
     if ((base = event_base_new()) == NULL)
         hz_fatalx("event_base_new failed");
-    if (hz_dash_new(&dash, base, &cfg, dashboard_assets, store, &err) != 0)
+    if (hz_dash_new(&dash, base, &cfg, dashboard_assets, NULL, &err) != 0)
         hz_fatalx("%s", err.msg);
     if (hz_dash_bind(dash, &err) != 0)
         hz_fatalx("%s", err.msg);
 
     /* Restrict, then serve. */
-    sandbox();
+    sandbox(&user);
+    store = open_store(cfg.lmdb);
+    if (store != NULL)
+        hz_dash_set_store(dash, store);
     sc.base = base;
     sc.dash = dash;
     sigterm = evsignal_new(base, SIGTERM, on_signal, &sc);

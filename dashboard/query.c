@@ -646,6 +646,12 @@ hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
         q_fold_into(r, i, (size_t)other);
         folded++;
     }
+    /* Never an "(other)" row with nothing in it: exit pages fold the
+     * pages nobody left from (no exits), which hold nothing to show. */
+    if (other >= 0 && hz_query_visitors(p, &r->rows[other]) == 0) {
+        r->rows[other].hidden = 1;
+        r->rows[other].dest = (int32_t)other;
+    }
     /* A region that moved into a country row which itself folded. */
     for (size_t i = 0; i < r->n; i++) {
         size_t d = (size_t)r->rows[i].dest;

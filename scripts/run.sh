@@ -125,6 +125,7 @@ address = unix:$SOCK
 stream = haze:events
 
 [collector]
+user = root
 listen = 127.0.0.1:$COLLECTOR_PORT
 ; haze-loadgen sends visitors' addresses in X-Forwarded-For from 127.0.0.1
 trusted_proxies = 127.0.0.1/8 ::1
@@ -136,11 +137,13 @@ spool_dir = run/spool
 database = run/geo.mmdb
 
 [aggregator]
+user = root
 lmdb = run/db
 retention_days = 400
 session_minutes = 30
 
 [dashboard]
+user = root
 listen = 127.0.0.1:$DASHBOARD_PORT
 token = $token
 min_visitors = 5

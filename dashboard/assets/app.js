@@ -106,11 +106,18 @@
     return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) {
         if (r.status === 401) { showLogin(false); throw new Error('unauthorized'); }
+        showWaiting(r);
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body && body.error ? body.error : 'HTTP ' + r.status);
           return body;
         });
       });
+  }
+
+  /* The dashboard started before the aggregator wrote anything: every
+   * answer is empty and carries X-Haze-Store: waiting. */
+  function showWaiting(r) {
+    $('waiting').hidden = r.headers.get('X-Haze-Store') !== 'waiting';
   }
 
   function setStatus(msg) { $('status').textContent = msg || ''; }
@@ -627,6 +634,7 @@
     var failed = /(^|[?&])login=failed(&|$)/.test(location.search);
     fetch('/api/v1/sites', { credentials: 'same-origin' }).then(function (r) {
       if (r.status === 401) { showLogin(failed); return null; }
+      showWaiting(r);
       return r.json();
     }).then(function (info) {
       if (info) {

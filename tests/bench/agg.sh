@@ -51,6 +51,7 @@ address = unix:$sock
 stream = bench:events
 
 [aggregator]
+user = root
 stream_keep_seconds = 0
 lmdb = $tmp/db
 batch = $batch

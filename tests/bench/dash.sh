@@ -48,9 +48,11 @@ echo "dash: filled 365 days x $rows page rows ($pages distinct pages) in $(echo 
 port=$(( 20000 + $$ % 30000 ))
 cat > "$tmp/haze.ini" <<INI
 [aggregator]
+user = root
 lmdb = $tmp/db
 retention_days = 400
 [dashboard]
+user = root
 listen = 127.0.0.1:$port
 token = bench-token-123
 min_visitors = 5

@@ -169,6 +169,7 @@ address = unix:$1/redis.sock
 stream = $STREAM
 
 [collector]
+user = root
 listen = 127.0.0.1:$2
 threads = 2
 trusted_proxies = 127.0.0.1/8 ::1
@@ -178,9 +179,11 @@ spool_dir = $1/spool
 database = $TMP/geo.mmdb
 
 [aggregator]
+user = root
 lmdb = $1/db
 
 [dashboard]
+user = root
 listen = 127.0.0.1:$3
 token = $TOKEN
 

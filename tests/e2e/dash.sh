@@ -35,9 +35,11 @@ mkdir "$tmp/db"
 port=$(( 20000 + $$ % 30000 ))
 cat > "$tmp/haze.ini" <<INI
 [aggregator]
+user = root
 lmdb = $tmp/db
 retention_days = 400
 [dashboard]
+user = root
 listen = 127.0.0.1:$port
 token = e2e-token-1234
 min_visitors = 5

@@ -117,6 +117,7 @@ address = unix:$SOCK
 stream = haze:events
 
 [collector]
+user = root
 listen = 127.0.0.1:$CPORT
 trusted_proxies = 127.0.0.1/8 ::1
 honor_dnt = yes
@@ -126,10 +127,12 @@ spool_dir = $TMP/spool
 database = $TMP/geo.mmdb
 
 [aggregator]
+user = root
 lmdb = $TMP/db
 session_minutes = 30
 
 [dashboard]
+user = root
 listen = 127.0.0.1:$DPORT
 token = $TOKEN
 min_visitors = 1

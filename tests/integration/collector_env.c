@@ -40,7 +40,7 @@ ce_start_tail(struct ce *e, int aof, const char *extra, const char *tail)
     snprintf(text, sizeof(text),
              "[redis]\naddress = %s\nstream = " CE_STREAM "\n"
              "[collector]\nlisten = 127.0.0.1:%d\n%sspool_dir = %s/spool\n"
-             "trusted_proxies = 127.0.0.1/8 ::1\n%s"
+             "trusted_proxies = 127.0.0.1/8 ::1\nuser = root\n%s"
              "[geo]\ndatabase = %s\n"
              "[site example.com]\ntimezone = Europe/Berlin\n%s",
              e->redis.addr, e->port, extra && strstr(extra, "threads") ? "" : "threads = 2\n",

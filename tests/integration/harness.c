@@ -460,7 +460,7 @@ ht_agg_config(char out[256], const char *dir, const struct ht_redis *r, const ch
     fprintf(f,
             "[redis]\naddress = %s\nstream = %s\n\n"
             "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n"
-            "stream_keep_seconds = 0\n%s\n"
+            "stream_keep_seconds = 0\nuser = root\n%s\n"
             "%s",
             r->addr, stream, dir, batch, own_ret ? "" : "retention_days = 3650",
             extra != NULL ? extra : "");

@@ -38,8 +38,8 @@ start_stack(struct stack *s, int retention_days)
 
     s->dport = ht_free_port();
     snprintf(tail, sizeof(tail),
-             "[aggregator]\nlmdb = @DIR@/db\nretention_days = %d\nbatch = 500\n"
-             "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\nmin_visitors = 5\n",
+             "[aggregator]\nlmdb = @DIR@/db\nretention_days = %d\nbatch = 500\nuser = root\n"
+             "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\nmin_visitors = 5\nuser = root\n",
              retention_days, s->dport);
     ce_start_tail(&s->ce, 0, NULL, tail);
 }

@@ -135,7 +135,7 @@ static struct proxy_case proxy_cases[] = {
     { "10.0.0.1", 0, "", 1, "for=198.51.100.7, proto=https", 0, "198.51.100.7" },
     { "10.0.0.1", 0, "", 1, "for=unknown, for=198.51.100.7", 0, "198.51.100.7" },
     { "10.0.0.1", 0, "", 1, "by=\"a,b;c\";for=198.51.100.7", 0, "198.51.100.7" },
-    /* Forwarded wins over X-Forwarded-For; without "for" it is absent */
+    /* one list, X-Forwarded-For then Forwarded; a Forwarded without "for" adds no hop */
     { "10.0.0.1", 1, "6.6.6.6", 1, "for=198.51.100.7", 0, "198.51.100.7" },
     { "10.0.0.1", 1, "198.51.100.7", 1, "proto=https", 0, "198.51.100.7" },
     { "10.0.0.1", 1, "198.51.100.7", 1, "", 0, "198.51.100.7" },
@@ -291,4 +291,111 @@ Test(proxy_client, nul_inside_header_is_malformed)
     cr_assert_eq(
         hz_proxy_client((struct sockaddr *)&peer, &set, xff, sizeof(xff) - 1, NULL, 0, &out, NULL),
         HZ_EINVAL);
+}
+
+/* ------------------------------------------------------------ several lines */
+
+/* clang-format off */
+#define XFF(s) {(s), sizeof(s) - 1, 0}
+#define FWD(s) {(s), sizeof(s) - 1, 1}
+/* clang-format on */
+
+/* The client from a trusted peer 10.0.0.1 and the given lines. */
+static int
+lines_client(const struct hz_proxy_line *l, int n, struct sockaddr_storage *out)
+{
+    struct hz_cidrset set;
+    struct sockaddr_storage peer;
+    struct hz_err e = {0, ""};
+
+    cr_assert_eq(hz_cidrset_parse(TRUSTED, strlen(TRUSTED), &set, NULL), 0);
+    peer_of("10.0.0.1", &peer);
+    return hz_proxy_client_lines((struct sockaddr *)&peer, &set, l, n, out, &e);
+}
+
+/* HAProxy appends a line of its own after the client's: the client's line
+ * is read first, the proxy's last, so the proxy's wins. */
+Test(proxy_lines, a_second_xff_line_from_the_proxy_wins)
+{
+    struct hz_proxy_line l[] = {XFF("6.6.6.6"), XFF("198.51.100.7")};
+    struct sockaddr_storage out;
+
+    cr_assert_eq(lines_client(l, 2, &out), 0);
+    assert_addr(&out, "198.51.100.7");
+}
+
+/* Lines behind two proxies: each line holds hops, the list is walked
+ * from the right past both trusted proxies. */
+Test(proxy_lines, several_lines_are_one_list)
+{
+    struct hz_proxy_line l[] = {XFF("6.6.6.6, 198.51.100.7"), XFF("10.0.0.9"), XFF("10.0.0.8")};
+    struct sockaddr_storage out;
+
+    cr_assert_eq(lines_client(l, 3, &out), 0);
+    assert_addr(&out, "198.51.100.7");
+}
+
+/* The client sends Forwarded, the proxy sets X-Forwarded-For after it:
+ * the client's Forwarded no longer beats the proxy's line. */
+Test(proxy_lines, client_forwarded_before_proxy_xff_loses)
+{
+    struct hz_proxy_line l[] = {FWD("for=6.6.6.6"), XFF("198.51.100.7")};
+    struct sockaddr_storage out;
+
+    cr_assert_eq(lines_client(l, 2, &out), 0);
+    assert_addr(&out, "198.51.100.7");
+}
+
+/* Mixed headers the other way round, with a trusted hop in between. */
+Test(proxy_lines, mixed_headers_walk_from_the_right)
+{
+    struct hz_proxy_line l[] = {XFF("6.6.6.6"), FWD("for=\"[2001:db8::7]\", for=10.0.0.5"),
+                                XFF("10.0.0.4")};
+    struct sockaddr_storage out;
+
+    cr_assert_eq(lines_client(l, 3, &out), 0);
+    assert_addr(&out, "2001:db8::7");
+}
+
+/* Spoofed values before the proxy's are never parsed, even junk; a
+ * Forwarded line without "for" adds no hop. */
+Test(proxy_lines, spoofed_values_before_the_proxys_are_ignored)
+{
+    struct hz_proxy_line l[] = {XFF("unknown, not-an-ip"), XFF("127.0.0.1, 10.0.0.3"),
+                                FWD("proto=https"), XFF("203.0.113.9")};
+    struct sockaddr_storage out;
+
+    cr_assert_eq(lines_client(l, 4, &out), 0);
+    assert_addr(&out, "203.0.113.9");
+}
+
+/* Every hop trusted: the leftmost; malformed lines and too many lines are
+ * refused from a trusted peer. */
+Test(proxy_lines, limits_and_malformed_lines)
+{
+    struct hz_proxy_line all[] = {XFF("10.0.0.7"), FWD("for=10.0.0.6")};
+    struct hz_proxy_line bad[] = {XFF("198.51.100.7"), FWD("for=\"198.51.100.7")};
+    struct hz_proxy_line many[HZ_PROXY_LINES_MAX + 1];
+    struct sockaddr_storage out;
+
+    cr_assert_eq(lines_client(all, 2, &out), 0);
+    assert_addr(&out, "10.0.0.7");
+    cr_assert_eq(lines_client(bad, 2, &out), HZ_EINVAL);
+    for (int i = 0; i <= HZ_PROXY_LINES_MAX; i++)
+        many[i] = (struct hz_proxy_line)XFF("198.51.100.7");
+    cr_assert_eq(lines_client(many, HZ_PROXY_LINES_MAX, &out), 0);
+    cr_assert_eq(lines_client(many, HZ_PROXY_LINES_MAX + 1, &out), HZ_EINVAL);
+}
+
+/* An untrusted peer's lines are not read, however many. */
+Test(proxy_lines, untrusted_peer_lines_are_not_read)
+{
+    struct hz_proxy_line l[] = {XFF("198.51.100.7"), FWD("for=garbage")};
+    struct hz_cidrset set;
+    struct sockaddr_storage peer, out;
+
+    cr_assert_eq(hz_cidrset_parse(TRUSTED, strlen(TRUSTED), &set, NULL), 0);
+    peer_of("203.0.113.5", &peer);
+    cr_assert_eq(hz_proxy_client_lines((struct sockaddr *)&peer, &set, l, 2, &out, NULL), 0);
+    assert_addr(&out, "203.0.113.5");
 }

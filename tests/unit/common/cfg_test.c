@@ -597,3 +597,37 @@ Test(cfg_load, free_wipes_the_token)
         cr_assert_eq(c->token[i], 0);
     free(c);
 }
+
+/* Issue 9's keys: the user each daemon runs as, the connection cap and
+ * the whole-request deadline. */
+Test(cfg, user_and_connection_keys)
+{
+    struct hz_config *c = parse_ok("");
+    struct hz_err err;
+
+    cr_assert_str_eq(c->collector_user, "haze");
+    cr_assert_str_eq(c->aggregator_user, "haze");
+    cr_assert_str_eq(c->dashboard_user, "haze");
+    cr_assert_eq(c->collector_max_conns, 4096);
+    cr_assert_eq(c->collector_request_ms, 10000);
+    cr_assert_eq(c->dashboard_max_conns, 1024);
+    cr_assert_eq(c->dashboard_request_ms, 10000);
+    free(c);
+    c = parse_ok("[collector]\nuser = root\nmax_connections = 16\nrequest_timeout_ms = 100\n"
+                 "[aggregator]\nuser = haze-agg\n"
+                 "[dashboard]\nuser = www-data\nmax_connections = 50\nrequest_timeout_ms = 2500\n");
+    cr_assert_str_eq(c->collector_user, "root");
+    cr_assert_str_eq(c->aggregator_user, "haze-agg");
+    cr_assert_str_eq(c->dashboard_user, "www-data");
+    cr_assert_eq(c->collector_max_conns, 16);
+    cr_assert_eq(c->collector_request_ms, 100);
+    cr_assert_eq(c->dashboard_max_conns, 50);
+    cr_assert_eq(c->dashboard_request_ms, 2500);
+    memset(&err, 0, sizeof(err));
+    cr_assert_neq(hz_cfg_parse_string(c, "[collector]\nuser =\n", "t.ini", &err), 0);
+    cr_assert_str_eq(err.msg, "t.ini:2: [collector] user: must not be empty");
+    cr_assert_neq(hz_cfg_parse_string(c, "[dashboard]\nmax_connections = 8\n", "t.ini", &err), 0);
+    cr_assert_neq(hz_cfg_parse_string(c, "[collector]\nrequest_timeout_ms = 5\n", "t.ini", &err),
+                  0);
+    free(c);
+}

@@ -365,3 +365,44 @@ Test(values, names_round_trip)
     cr_assert_not(hz_query_metric_ok(HZ_P_SOURCE, HZ_M_TIME_ON_PAGE));
     cr_assert_not(hz_query_metric_ok(HZ_P_NAME, HZ_M_BOUNCE_RATE));
 }
+
+/* Issue 9: a breakdown by visit:exit_page answered "(other)": 0 when the
+ * rows that folded were pages nobody left from. */
+Test(fold, exit_pages_without_exits_make_no_empty_other_row)
+{
+    struct hz_qres r;
+    long o;
+    size_t a, b, c;
+
+    hz_qres_init(&r);
+    a = row(&r, "/a", 10);
+    r.rows[a].c.outs = 10; /* 20 pageviews, 10 went on: 10 exits */
+    b = row(&r, "/b", 3);
+    r.rows[b].c.outs = 6; /* 6 pageviews, all went on: no exit */
+    c = row(&r, "/c", 2);
+    r.rows[c].c.outs = 4;
+    (void)hz_query_fold(&r, HZ_P_EXIT, 5);
+    o = find(&r, HZ_OTHER_VALUE);
+    cr_assert(o < 0 || r.rows[o].hidden, "an (other) row with nothing in it is shown");
+    cr_assert_eq(visible(&r), 1);
+    cr_assert_not(r.rows[a].hidden);
+    hz_qres_free(&r);
+}
+
+Test(fold, exit_pages_with_few_exits_still_fold)
+{
+    struct hz_qres r;
+    long o;
+    size_t b;
+
+    hz_qres_init(&r);
+    row(&r, "/a", 10);
+    b = row(&r, "/b", 3);
+    r.rows[b].c.outs = 4; /* 6 pageviews, 2 exits */
+    cr_assert_eq(hz_query_fold(&r, HZ_P_EXIT, 5), 1);
+    o = find(&r, HZ_OTHER_VALUE);
+    cr_assert_geq(o, 0);
+    cr_assert_not(r.rows[o].hidden);
+    cr_assert_eq(hz_query_visitors(HZ_P_EXIT, &r.rows[o]), 2);
+    hz_qres_free(&r);
+}
