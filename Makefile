@@ -8,7 +8,7 @@
 # Variants build into their own folder: BUILD=build/asan never mixes with build/release.
 
 SHELL    := /bin/bash
-PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
+PKGS     := libevent libevent_pthreads libevent_openssl libssl libcrypto hiredis lmdb libmaxminddb inih jansson
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc

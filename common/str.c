@@ -157,6 +157,20 @@ str_hexval(unsigned char c)
 }
 
 long
+hz_unhex(unsigned char *out, const char *in, size_t len)
+{
+    if (len % 2 != 0)
+        return -1;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = str_hexval((unsigned char)in[i]), lo = str_hexval((unsigned char)in[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i / 2] = (unsigned char)(hi << 4 | lo);
+    }
+    return (long)(len / 2);
+}
+
+long
 hz_pct_decode(char *out, size_t cap, const char *in, size_t len, int plus_space)
 {
     size_t o = 0;

@@ -30,6 +30,10 @@ int hz_memieq(const char *a, size_t alen, const char *b);
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void hz_hex(char *out, const unsigned char *in, size_t n);
 
+/* Decodes len hex digits (either case) into out (len / 2 bytes). Returns
+ * the number of bytes, or -1 on an odd length or a non-hex digit. */
+long hz_unhex(unsigned char *out, const char *in, size_t len);
+
 /* Percent-decodes (in, len) into out (capacity cap). '+' becomes ' ' when
  * plus_space. Strict: '%' needs two hex digits. Returns the decoded length,
  * or -1 on a bad escape or when out is too small. */
