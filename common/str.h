@@ -24,6 +24,10 @@ int hz_parse_u64(const char *buf, size_t len, uint64_t max, uint64_t *out);
  * and holds no NUL and no C0/DEL control characters; 0 otherwise. */
 int hz_text_valid(const char *buf, size_t len);
 
+/* 1 if (buf, len) holds a Unicode bidirectional control (U+202A-U+202E,
+ * U+2066-U+2069) in UTF-8, which can make one name display as another. */
+int hz_text_has_bidi(const char *buf, size_t len);
+
 /* Case-insensitive ASCII compare of (a, alen) with NUL-terminated b. */
 int hz_memieq(const char *a, size_t alen, const char *b);
 
