@@ -82,6 +82,10 @@ void hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct 
                      const struct hz_qres *unknown);
 void hz_api_realtime(struct hz_jsonw *w, uint64_t visitors);
 void hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now);
+/* The same, listing only the sites whose bit (cfg->sites index) is set in
+ * mask: what a scoped token may see. */
+void hz_api_sites_for(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
+                      unsigned long long mask);
 /* GET /privacy.json: every stored field, its granularity, retention and thresholds. */
 void hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg);
 

@@ -45,7 +45,6 @@ typedef struct hz_dash hz_dash;
 #define HZ_DASH_TIMEOUT_S       10
 #define HZ_DASH_PREAUTH_URI_MAX 1024
 #define HZ_DASH_LOGIN_BODY_MAX  512
-#define HZ_DASH_SESSION_HEX     33 /* 32 hex digits + NUL */
 #define HZ_DASH_COOKIE          "haze_session"
 
 /*
@@ -57,6 +56,9 @@ int hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *
                 const struct hz_asset *assets, hz_store *store, struct hz_err *err);
 /* Binds cfg's [dashboard] listen address. 0, or errno/HZ_EINVAL with err. */
 int hz_dash_bind(hz_dash *d, struct hz_err *err);
+/* SIGHUP: loads tls_cert and tls_key again; open connections keep the
+ * old ones. 0 (or no TLS), or HZ_ECONFIG with err (old ones kept). */
+int hz_dash_reload_tls(hz_dash *d, struct hz_err *err);
 /* Stops accepting new connections (SIGTERM); requests in flight finish. */
 void hz_dash_stop(hz_dash *d);
 /* Frees the server, its connections and the store. NULL is a no-op. */
@@ -68,12 +70,14 @@ void hz_dash_free(hz_dash *d);
  * secret), never on where the first difference is. */
 int hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
 
-/* The session cookie value for token under key (32 bytes): 32 hex digits. */
-void hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX]);
-
 /* Finds cookie name in a Cookie header value; points (*val, *len) into it.
  * 1 if found, 0 otherwise. */
 int hz_dash_cookie(const char *header, const char *name, const char **val, size_t *len);
+
+/* 1 if a browser's POST may come from the page itself: Sec-Fetch-Site
+ * (if sent) is same-origin or none, and Origin (if sent) is
+ * http(s)://host. Each argument may be NULL (header absent). */
+int hz_dash_same_origin(const char *origin, const char *fetch_site, const char *host, int https);
 
 /* The form field name in an application/x-www-form-urlencoded body,
  * percent-decoded into out (cap bytes with NUL). Length, or -1. */

@@ -63,7 +63,7 @@ teardown(void)
     free(C);
 }
 
-TestSuite(auth, .init = setup, .fini = teardown);
+TestSuite(tokens, .init = setup, .fini = teardown);
 
 static int32_t
 day_of(int64_t t)
@@ -71,7 +71,7 @@ day_of(int64_t t)
     return (int32_t)(t / 86400);
 }
 
-Test(auth, tokens_by_secret_with_scope_and_sites)
+Test(tokens, tokens_by_secret_with_scope_and_sites)
 {
     const struct hz_token *t;
 
@@ -101,7 +101,7 @@ Test(auth, tokens_by_secret_with_scope_and_sites)
     cr_assert_eq(hz_auth_token(A, alice_hash, 64, day_of(T0), &t), HZ_AUTH_BAD);
 }
 
-Test(auth, expiry_is_the_end_of_the_day)
+Test(tokens, expiry_is_the_end_of_the_day)
 {
     const struct hz_token *t;
     int32_t last = hz_days_from_civil(2027, 1, 14);
@@ -111,7 +111,7 @@ Test(auth, expiry_is_the_end_of_the_day)
     cr_assert_str_eq(t->name, "old");
 }
 
-Test(auth, each_login_gets_its_own_session_and_logout_revokes_it)
+Test(tokens, each_login_gets_its_own_session_and_logout_revokes_it)
 {
     const struct hz_token *tok, *t;
     char s1[HZ_AUTH_SID_HEX], s2[HZ_AUTH_SID_HEX];
@@ -136,7 +136,7 @@ Test(auth, each_login_gets_its_own_session_and_logout_revokes_it)
     cr_assert_eq(hz_auth_counters(A)->logouts, 1);
 }
 
-Test(auth, sessions_expire_when_idle_and_after_the_absolute_limit)
+Test(tokens, sessions_expire_when_idle_and_after_the_absolute_limit)
 {
     const struct hz_token *tok, *t;
     char s[HZ_AUTH_SID_HEX];
@@ -155,7 +155,7 @@ Test(auth, sessions_expire_when_idle_and_after_the_absolute_limit)
     cr_assert_eq(hz_auth_session_get(A, s, 32, T0 + 3600, &t), HZ_AUTH_EXPIRED);
 }
 
-Test(auth, a_full_table_drops_the_least_recently_used_session)
+Test(tokens, a_full_table_drops_the_least_recently_used_session)
 {
     const struct hz_token *tok, *t;
     char first[HZ_AUTH_SID_HEX], s[HZ_AUTH_SID_HEX];
@@ -178,7 +178,7 @@ addr(const char *ip)
     return ss;
 }
 
-Test(auth, throttle_per_address_and_window)
+Test(tokens, throttle_per_address_and_window)
 {
     struct sockaddr_storage x = addr("192.0.2.7"), y = addr("192.0.2.8");
     struct sockaddr_storage v6a = addr("2001:db8:1:2::1"), v6b = addr("2001:db8:1:2::99");
@@ -203,7 +203,7 @@ Test(auth, throttle_per_address_and_window)
     cr_assert(hz_auth_throttled(A, (struct sockaddr *)&v6b, T0 + 1, &ra));
 }
 
-Test(auth, new_secret_and_its_hash)
+Test(tokens, new_secret_and_its_hash)
 {
     char sec[40], sha[65], sec2[40], sha2[65], want[65];
 
