@@ -539,19 +539,21 @@ dash_throttled(hz_dash *d, struct evhttp_request *req, const struct sockaddr *sa
 }
 
 /*
- * POST /login and /logout come from the dashboard's own page: a browser
- * says where a request comes from with Sec-Fetch-Site and Origin, and
- * either one naming another site is refused. A client that sends neither
- * (curl, scripts) is not a browser page and may post.
+ * POST /login and /logout come from the dashboard's own page. A browser
+ * says where a request comes from with Sec-Fetch-Site, which is then
+ * decisive (same-origin, or none for a typed URL): the page's
+ * Referrer-Policy no-referrer makes Chromium send "Origin: null" with its
+ * own form posts, so Origin alone cannot be required. Without
+ * Sec-Fetch-Site (older browsers) Origin must be this server; a client
+ * that sends neither (curl, scripts) is not a browser page and may post.
  */
 int
 hz_dash_same_origin(const char *origin, const char *fetch_site, const char *host, int https)
 {
     char want[300];
 
-    if (fetch_site != NULL && strcmp(fetch_site, "same-origin") != 0 &&
-        strcmp(fetch_site, "none") != 0)
-        return 0;
+    if (fetch_site != NULL)
+        return strcmp(fetch_site, "same-origin") == 0 || strcmp(fetch_site, "none") == 0;
     if (origin == NULL)
         return 1;
     if (host == NULL)

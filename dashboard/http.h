@@ -74,9 +74,9 @@ int hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
  * 1 if found, 0 otherwise. */
 int hz_dash_cookie(const char *header, const char *name, const char **val, size_t *len);
 
-/* 1 if a browser's POST may come from the page itself: Sec-Fetch-Site
- * (if sent) is same-origin or none, and Origin (if sent) is
- * http(s)://host. Each argument may be NULL (header absent). */
+/* 1 if a browser's POST may come from the page itself: Sec-Fetch-Site,
+ * when sent, decides (same-origin or none); without it Origin, when sent,
+ * must be http(s)://host. Each argument may be NULL (header absent). */
 int hz_dash_same_origin(const char *origin, const char *fetch_site, const char *host, int https);
 
 /* The form field name in an application/x-www-form-urlencoded body,

@@ -365,6 +365,15 @@ Test(dash_auth, login_and_logout_refuse_other_origins)
     cr_assert_eq(login(OPS, "Sec-Fetch-Site: cross-site\r\n", cookie, sizeof(cookie), NULL, 0), 403);
     cr_assert_eq(login(OPS, "Sec-Fetch-Site: same-site\r\n", cookie, sizeof(cookie), NULL, 0), 403);
     cr_assert_eq(login(OPS, "Origin: null\r\n", cookie, sizeof(cookie), NULL, 0), 403);
+    cr_assert_eq(login(OPS, "Origin: http://127.0.0.1:1\r\n", cookie, sizeof(cookie), NULL, 0),
+                 403);
+    /* Chromium's own form post under Referrer-Policy: no-referrer. */
+    cr_assert_eq(login(OPS, "Origin: null\r\nSec-Fetch-Site: same-origin\r\n", cookie,
+                       sizeof(cookie), NULL, 0),
+                 303);
+    cr_assert_eq(login(OPS, "Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n",
+                       cookie, sizeof(cookie), NULL, 0),
+                 403);
     cr_assert_eq(login(OPS, origin, cookie, sizeof(cookie), NULL, 0), 303);
     cr_assert_neq(cookie[0], '\0');
 

@@ -46,3 +46,20 @@ Test(auth, login_form_field)
     cr_assert_eq(hz_dash_form_field("token=%zz", 9, "token", out, sizeof(out)), -1);
     cr_assert_eq(hz_dash_form_field("token=0123456789", 16, "token", out, 5), -1);
 }
+
+Test(auth, same_origin_rule_for_login_and_logout)
+{
+    /* Sec-Fetch-Site decides when sent. */
+    cr_assert(hz_dash_same_origin("null", "same-origin", "h:1", 0));
+    cr_assert(hz_dash_same_origin(NULL, "none", "h:1", 1));
+    cr_assert_not(hz_dash_same_origin("http://h:1", "cross-site", "h:1", 0));
+    cr_assert_not(hz_dash_same_origin(NULL, "same-site", "h:1", 0));
+    /* Otherwise Origin, scheme included. */
+    cr_assert(hz_dash_same_origin("http://h:1", NULL, "h:1", 0));
+    cr_assert(hz_dash_same_origin("https://h:1", NULL, "h:1", 1));
+    cr_assert_not(hz_dash_same_origin("http://h:1", NULL, "h:1", 1));
+    cr_assert_not(hz_dash_same_origin("null", NULL, "h:1", 0));
+    cr_assert_not(hz_dash_same_origin("http://h:1", NULL, NULL, 0));
+    /* Neither: not a browser page. */
+    cr_assert(hz_dash_same_origin(NULL, NULL, "h:1", 0));
+}
