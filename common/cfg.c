@@ -101,8 +101,8 @@ struct cfg_state {
     unsigned char seen[CFG_NKEYS];
     struct hz_site *site; /* current [site NAME], or NULL */
     int site_seen_tz;
-    struct hz_token *tok; /* current [token NAME], or NULL */
-    unsigned tok_seen;    /* keys seen in it (bit per key) */
+    struct hz_token *tok;        /* current [token NAME], or NULL */
+    unsigned tok_seen;           /* keys seen in it (bit per key) */
     int tok_line[HZ_TOKENS_MAX]; /* line of each token's sites = (for late errors) */
     char tok_sites[HZ_TOKENS_MAX][HZ_CFG_LINE_MAX + 1];
 };
@@ -358,8 +358,7 @@ cfg_token_section(struct cfg_state *st, const char *section)
     while (*tname == ' ')
         tname++;
     if (!cfg_token_name_valid(tname))
-        return cfg_fail(st, section, NULL,
-                        "token name must be 1-40 of a-z, 0-9, '-', '_', '.'");
+        return cfg_fail(st, section, NULL, "token name must be 1-40 of a-z, 0-9, '-', '_', '.'");
     if (hz_cfg_token(c, tname) != NULL)
         return cfg_fail(st, section, NULL, "duplicate token section");
     if (c->ntokens >= HZ_TOKENS_MAX)
@@ -677,8 +676,8 @@ hz_cfg_require_collector(const struct hz_config *c, struct hz_err *err)
         return hz_err_set(err, HZ_ECONFIG, "%s: [site NAME]: at least one site is required",
                           c->path);
     if ((c->collector_tls_cert[0] == '\0') != (c->collector_tls_key[0] == '\0'))
-        return hz_err_set(err, HZ_ECONFIG, "%s: [collector] tls_cert and tls_key: set both or neither",
-                          c->path);
+        return hz_err_set(err, HZ_ECONFIG,
+                          "%s: [collector] tls_cert and tls_key: set both or neither", c->path);
     return 0;
 }
 
@@ -702,8 +701,8 @@ hz_cfg_require_dashboard(const struct hz_config *c, struct hz_err *err)
                           c->path);
 tls:
     if ((c->dashboard_tls_cert[0] == '\0') != (c->dashboard_tls_key[0] == '\0'))
-        return hz_err_set(err, HZ_ECONFIG, "%s: [dashboard] tls_cert and tls_key: set both or neither",
-                          c->path);
+        return hz_err_set(err, HZ_ECONFIG,
+                          "%s: [dashboard] tls_cert and tls_key: set both or neither", c->path);
     return 0;
 }
 

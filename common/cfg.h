@@ -29,7 +29,7 @@
 #define HZ_ALIASES_MAX 8
 #define HZ_CFG_PATH_MAX 256
 #define HZ_CFG_LINE_MAX 199 /* Debian inih: INI_MAX_LINE 200 */
-#define HZ_TOKENS_MAX 64
+#define HZ_TOKENS_MAX     64
 #define HZ_TOKEN_NAME_MAX 40 /* "[token NAME]" within inih's 49-byte section */
 
 enum hz_scope { HZ_SCOPE_VIEW = 0, HZ_SCOPE_ADMIN = 1 };
@@ -42,10 +42,10 @@ enum hz_scope { HZ_SCOPE_VIEW = 0, HZ_SCOPE_ADMIN = 1 };
 struct hz_token {
     char name[HZ_TOKEN_NAME_MAX + 1];
     unsigned char sha256[32];
-    int scope;          /* HZ_SCOPE_VIEW or HZ_SCOPE_ADMIN */
-    int all_sites;      /* sites = * */
+    int scope;                /* HZ_SCOPE_VIEW or HZ_SCOPE_ADMIN */
+    int all_sites;            /* sites = * */
     unsigned long long sites; /* bit i: cfg->sites[i] */
-    int expires;        /* last valid day (days since 1970-01-01, UTC), or -1 */
+    int expires;              /* last valid day (days since 1970-01-01, UTC), or -1 */
 };
 
 struct hz_site {

@@ -317,8 +317,8 @@ hz_rs_auth(hz_rs *r, const char *user, const char *password, struct hz_err *err)
         return rs_fail(r, err, "AUTH");
     if (rep->type == REDIS_REPLY_ERROR) {
         r->broken = 1;
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis AUTH: %.*s", (int)(rep->len < 100 ? rep->len : 100),
-                        rep->str);
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis AUTH: %.*s",
+                        (int)(rep->len < 100 ? rep->len : 100), rep->str);
     }
     freeReplyObject(rep);
     return rc;
@@ -339,7 +339,6 @@ hz_rs_broken(const hz_rs *r)
 {
     return r->broken || r->c->err != 0;
 }
-
 
 /* ------------------------------------------------------------ pipelining */
 

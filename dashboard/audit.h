@@ -44,8 +44,8 @@ struct hz_audit_entry {
     const char *site;     /* site asked about, or NULL */
     const char *query;    /* parameters or body, or NULL; cut at HZ_AUDIT_QUERY_MAX */
     size_t qlen;
-    int status; /* HTTP status sent */
-    long rows;  /* rows returned, or -1 */
+    int status;         /* HTTP status sent */
+    long rows;          /* rows returned, or -1 */
     const char *reason; /* why a login failed, or NULL */
 };
 

@@ -74,7 +74,7 @@ struct hz_dash {
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
-    time_t checked;                    /* last swap check (monotonic seconds) */
+    time_t checked; /* last swap check (monotonic seconds) */
     struct hz_qopts qopts;
     struct dash_cache cache;
     hz_auth *auth;   /* tokens, sessions, throttle (auth.c) */
@@ -421,8 +421,8 @@ dash_store_check(hz_dash *d)
  * against the client's login limit, a stale cookie does not).
  */
 static int
-dash_identify(hz_dash *d, struct evhttp_request *req, const struct hz_token **tok,
-              const char **why, int *bearer)
+dash_identify(hz_dash *d, struct evhttp_request *req, const struct hz_token **tok, const char **why,
+              int *bearer)
 {
     struct evkeyvalq *h = evhttp_request_get_input_headers(req);
     const char *auth = evhttp_find_header(h, "Authorization");
@@ -534,7 +534,8 @@ dash_throttled(hz_dash *d, struct evhttp_request *req, const struct sockaddr *sa
         return 0;
     (void)snprintf(ra, sizeof(ra), "%d", retry);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
-    dash_error(req, 429, "Too Many Requests", "too many failed logins from this address; retry later");
+    dash_error(req, 429, "Too Many Requests",
+               "too many failed logins from this address; retry later");
     return 1;
 }
 
@@ -569,8 +570,8 @@ dash_origin_ok(hz_dash *d, struct evhttp_request *req)
 
     (void)d;
     if (hz_dash_same_origin(evhttp_find_header(h, "Origin"),
-                            evhttp_find_header(h, "Sec-Fetch-Site"),
-                            evhttp_find_header(h, "Host"), dash_https))
+                            evhttp_find_header(h, "Sec-Fetch-Site"), evhttp_find_header(h, "Host"),
+                            dash_https))
         return 1;
     dash_error(req, 403, "Forbidden", "origin: cross-site form posts are refused");
     return 0;
@@ -668,8 +669,9 @@ dash_logout(hz_dash *d, struct evhttp_request *req)
         (void)hz_auth_session_end(d->auth, v, len);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie",
                       dash_https ? HZ_DASH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; "
-                                   "Max-Age=0; Secure"
-                                 : HZ_DASH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+                                                  "Max-Age=0; Secure"
+                                 : HZ_DASH_COOKIE
+                          "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     dash_redirect(req, "/");
     if (t != NULL)
         dash_audit(d, req, "logout", t, "/logout", NULL, NULL, 0, 303, -1, NULL);
@@ -875,7 +877,7 @@ static const struct {
     {"/api/v1/filtered", HZ_API_FILTERED},
     {"/api/v1/sites", HZ_API_SITES},
     {"/api/v2/query", HZ_API_V2},
-    {"/api/v1/audit", (enum hz_api_route)-1},
+    {"/api/v1/audit", (enum hz_api_route) - 1},
 };
 
 /*
@@ -913,7 +915,8 @@ dash_audit_read(hz_dash *d, struct evhttp_request *req, const char *query, int64
     if (to[0] == '\0' && from[0] != '\0')
         t = today;
     if (f > t || t - f > 3660) {
-        dash_error(req, 400, "Bad Request", "from, to: from must not be after to (at most 10 years)");
+        dash_error(req, 400, "Bad Request",
+                   "from, to: from must not be after to (at most 10 years)");
         return;
     }
     if (hz_dash_form_field(qs, strlen(qs), "token", token, sizeof(token)) > HZ_TOKEN_NAME_MAX) {

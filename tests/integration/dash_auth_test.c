@@ -143,8 +143,7 @@ req(struct ht_response *r, const char *method, const char *target, const char *t
 
 /* Status only. */
 static int
-st(const char *method, const char *target, const char *tok, const char *headers,
-   const char *body)
+st(const char *method, const char *target, const char *tok, const char *headers, const char *body)
 {
     struct ht_response r;
     int s = req(&r, method, target, tok, headers, body);
@@ -198,9 +197,9 @@ Test(dash_auth, a_site_scoped_token_sees_its_site_only_everywhere)
     ht_response_free(&r);
 
     /* Its site: the numbers. */
-    cr_assert_eq(req(&r, "GET", "/api/v1/stats/aggregate?site_id=b.example&period=day", ALICE,
-                     NULL, NULL),
-                 200);
+    cr_assert_eq(
+        req(&r, "GET", "/api/v1/stats/aggregate?site_id=b.example&period=day", ALICE, NULL, NULL),
+        200);
     cr_assert_str_eq(r.body, "{\"results\":{\"visitors\":{\"value\":7}}}");
     ht_response_free(&r);
 
@@ -222,12 +221,14 @@ Test(dash_auth, a_site_scoped_token_sees_its_site_only_everywhere)
         cr_assert_str_eq(r.body, "{\"error\":\"site_id: this token may not read that site\"}");
         ht_response_free(&r);
     }
-    cr_assert_eq(st("POST", "/api/v2/query", ALICE, "Content-Type: application/json\r\n",
-                    "{\"site_id\":\"a.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
-                 401);
-    cr_assert_eq(st("POST", "/api/v2/query", ALICE, "Content-Type: application/json\r\n",
-                    "{\"site_id\":\"b.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
-                 200);
+    cr_assert_eq(
+        st("POST", "/api/v2/query", ALICE, "Content-Type: application/json\r\n",
+           "{\"site_id\":\"a.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
+        401);
+    cr_assert_eq(
+        st("POST", "/api/v2/query", ALICE, "Content-Type: application/json\r\n",
+           "{\"site_id\":\"b.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
+        200);
 
     /* The same through a session cookie (the page's way). */
     {
@@ -313,12 +314,10 @@ Test(dash_auth, new_token_prints_a_secret_and_the_lines_to_paste)
         write_config(NULL, tail);
         start();
     }
-    cr_assert_eq(st("GET", "/api/v1/stats/aggregate?site_id=a.example&period=day", secret, NULL,
-                    NULL),
-                 200);
-    cr_assert_eq(st("GET", "/api/v1/stats/aggregate?site_id=b.example&period=day", secret, NULL,
-                    NULL),
-                 401);
+    cr_assert_eq(
+        st("GET", "/api/v1/stats/aggregate?site_id=a.example&period=day", secret, NULL, NULL), 200);
+    cr_assert_eq(
+        st("GET", "/api/v1/stats/aggregate?site_id=b.example&period=day", secret, NULL, NULL), 401);
 }
 
 /* ================================================================ sessions */
@@ -362,7 +361,8 @@ Test(dash_auth, login_and_logout_refuse_other_origins)
     cr_assert_eq(login(OPS, "Origin: https://evil.example\r\n", cookie, sizeof(cookie), NULL, 0),
                  403);
     cr_assert_str_eq(cookie, "");
-    cr_assert_eq(login(OPS, "Sec-Fetch-Site: cross-site\r\n", cookie, sizeof(cookie), NULL, 0), 403);
+    cr_assert_eq(login(OPS, "Sec-Fetch-Site: cross-site\r\n", cookie, sizeof(cookie), NULL, 0),
+                 403);
     cr_assert_eq(login(OPS, "Sec-Fetch-Site: same-site\r\n", cookie, sizeof(cookie), NULL, 0), 403);
     cr_assert_eq(login(OPS, "Origin: null\r\n", cookie, sizeof(cookie), NULL, 0), 403);
     cr_assert_eq(login(OPS, "Origin: http://127.0.0.1:1\r\n", cookie, sizeof(cookie), NULL, 0),
@@ -455,12 +455,12 @@ Test(dash_auth, audit_records_every_kind_and_no_secret_or_visitor_data)
                  200);
     cr_assert(strstr(r.body, "b-only-page") != NULL, "the answer has the page: %s", r.body);
     ht_response_free(&r);
-    cr_assert_eq(st("GET", "/api/v1/stats/aggregate?site_id=a.example&period=day", ALICE, NULL,
-                    NULL),
-                 401);
-    cr_assert_eq(st("POST", "/api/v2/query", OPS, "Content-Type: application/json\r\n",
-                    "{\"site_id\":\"a.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
-                 200);
+    cr_assert_eq(
+        st("GET", "/api/v1/stats/aggregate?site_id=a.example&period=day", ALICE, NULL, NULL), 401);
+    cr_assert_eq(
+        st("POST", "/api/v2/query", OPS, "Content-Type: application/json\r\n",
+           "{\"site_id\":\"a.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
+        200);
     cr_assert_eq(st("GET", "/api/v1/sites", "not-a-token-xyz", NULL, NULL), 401);
     cr_assert_eq(login("not-a-token-xyz", NULL, cookie, sizeof(cookie), NULL, 0), 303);
     cr_assert_eq(login(ALICE, NULL, cookie, sizeof(cookie), NULL, 0), 303);
@@ -471,17 +471,23 @@ Test(dash_auth, audit_records_every_kind_and_no_secret_or_visitor_data)
     text = ht_slurp(E.audit, NULL);
     cr_assert_not_null(text, "no audit log at %s", E.audit);
     {
-        const char *const breakdown[] = {"\"event\":\"request\"", "\"token\":\"alice\"",
-                                         "\"client\":\"127.0.0.1\"", "\"method\":\"GET\"",
-                                         "\"endpoint\":\"\\/api\\/v1\\/stats\\/breakdown\"",
-                                         "\"site\":\"b.example\"",
-                                         "\"query\":\"site_id=b.example&period=day&property=event:page\"",
-                                         "\"status\":200", "\"rows\":1", NULL};
+        const char *const breakdown[] = {
+            "\"event\":\"request\"",
+            "\"token\":\"alice\"",
+            "\"client\":\"127.0.0.1\"",
+            "\"method\":\"GET\"",
+            "\"endpoint\":\"\\/api\\/v1\\/stats\\/breakdown\"",
+            "\"site\":\"b.example\"",
+            "\"query\":\"site_id=b.example&period=day&property=event:page\"",
+            "\"status\":200",
+            "\"rows\":1",
+            NULL};
         const char *const denied[] = {"\"event\":\"request\"", "\"token\":\"alice\"",
                                       "site_id=a.example", "\"status\":401", NULL};
-        const char *const v2[] = {"\"token\":\"ops\"", "\"method\":\"POST\"", "\"site\":\"a.example\"",
-                                  "\"query\":\"{\\\"site_id\\\":\\\"a.example\\\"", "\"status\":200",
-                                  NULL};
+        const char *const v2[] = {
+            "\"token\":\"ops\"",      "\"method\":\"POST\"",
+            "\"site\":\"a.example\"", "\"query\":\"{\\\"site_id\\\":\\\"a.example\\\"",
+            "\"status\":200",         NULL};
         const char *const bad_bearer[] = {"\"event\":\"login_failed\"", "\"token\":null",
                                           "\"status\":401", "\"reason\":\"wrong token\"", NULL};
         const char *const bad_form[] = {"\"event\":\"login_failed\"", "\"endpoint\":\"\\/login\"",
@@ -489,7 +495,8 @@ Test(dash_auth, audit_records_every_kind_and_no_secret_or_visitor_data)
         const char *const ok_login[] = {"\"event\":\"login\"", "\"token\":\"alice\"",
                                         "\"status\":303", NULL};
         const char *const by_cookie[] = {"\"event\":\"request\"", "\"token\":\"alice\"",
-                                         "\"endpoint\":\"\\/api\\/v1\\/sites\"", "\"rows\":1", NULL};
+                                         "\"endpoint\":\"\\/api\\/v1\\/sites\"", "\"rows\":1",
+                                         NULL};
         const char *const logout[] = {"\"event\":\"logout\"", "\"token\":\"alice\"", NULL};
         cr_expect_eq(audit_count(text, breakdown), 1, "%s", text);
         cr_expect_eq(audit_count(text, denied), 1, "%s", text);

@@ -43,8 +43,18 @@ cli(const char *a1, const char *a2, const char *a3, const char *a4)
 {
     char out[160];
     struct ht_proc p;
-    const char *argv[] = {"/usr/bin/redis-cli", "-s", R.sock, "--no-auth-warning", "-a", TOPPW,
-                          "--raw", a1, a2, a3, a4, NULL};
+    const char *argv[] = {"/usr/bin/redis-cli",
+                          "-s",
+                          R.sock,
+                          "--no-auth-warning",
+                          "-a",
+                          TOPPW,
+                          "--raw",
+                          a1,
+                          a2,
+                          a3,
+                          a4,
+                          NULL};
 
     (void)snprintf(out, sizeof(out), "cli-%ld", (long)random());
     cr_assert_eq(ht_spawn(&p, R.dir, out, argv), 0);
@@ -55,10 +65,29 @@ cli(const char *a1, const char *a2, const char *a3, const char *a4)
 static void
 setup(void)
 {
-    const char *argv[] = {"/usr/bin/redis-server", "--port", "0", "--unixsocket", R.sock,
-                          "--unixsocketperm", "700", "--dir", R.dir, "--save", "",
-                          "--appendonly", "no", "--requirepass", TOPPW, "--user", "haze", "on",
-                          ">" ACLPW, "~haze:*", "&*", "+@all", NULL};
+    const char *argv[] = {"/usr/bin/redis-server",
+                          "--port",
+                          "0",
+                          "--unixsocket",
+                          R.sock,
+                          "--unixsocketperm",
+                          "700",
+                          "--dir",
+                          R.dir,
+                          "--save",
+                          "",
+                          "--appendonly",
+                          "no",
+                          "--requirepass",
+                          TOPPW,
+                          "--user",
+                          "haze",
+                          "on",
+                          ">" ACLPW,
+                          "~haze:*",
+                          "&*",
+                          "+@all",
+                          NULL};
 
     memset(&R, 0, sizeof(R));
     ht_tmpdir(R.dir);

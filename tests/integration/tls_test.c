@@ -34,8 +34,7 @@
 #define TOKEN "tls-test-token-0123456789"
 
 /* Runs a shell command line; its exit status. */
-static int
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 sh(const char *fmt, ...)
@@ -254,9 +253,8 @@ Test(tls, dashboard_over_tls_1_3_and_1_2_only)
     cr_assert_eq(curl_status("--tlsv1.2 --tls-max 1.2", ca, url), 200, "TLS 1.2");
     /* Intermediate profile: an ECDHE AES-GCM suite works over 1.2, a CBC
      * one does not. */
-    cr_assert_eq(curl_status("--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256", ca,
-                             url),
-                 200);
+    cr_assert_eq(
+        curl_status("--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256", ca, url), 200);
     cr_assert_eq(curl_status("--tlsv1.2 --tls-max 1.2 --ciphers AES128-SHA", ca, url), -1);
     /* Another CA: refused by the client (the server's certificate is real). */
     cr_assert_eq(curl_status("", "/etc/ssl/certs/ca-certificates.crt", url), -1);
@@ -445,8 +443,7 @@ Test(tls, collector_metrics_allow)
     cr_assert_null(strstr(r.body, "haze_"), "no counters in the refusal");
     ht_response_free(&r);
     /* A forwarded address cannot widen it. */
-    cr_assert_eq(ht_http(env.port, "GET", "/metrics", "X-Forwarded-For: 10.1.2.3\r\n", NULL, 0,
-                         &r),
+    cr_assert_eq(ht_http(env.port, "GET", "/metrics", "X-Forwarded-For: 10.1.2.3\r\n", NULL, 0, &r),
                  0);
     cr_assert_eq(r.status, 403);
     ht_response_free(&r);

@@ -759,7 +759,8 @@ ParameterizedTest(struct query_cap *f, beacon_query, caps)
 Test(beacon_bidi, controls_are_refused_in_every_text_field)
 {
     static const char *const bodies[] = {
-        "{\"n\":\"pageview\",\"u\":\"https://a.example/\xe2\x80\xae" "fdp.exe\",\"d\":\"a.example\"}",
+        "{\"n\":\"pageview\",\"u\":\"https://a.example/\xe2\x80\xae"
+        "fdp.exe\",\"d\":\"a.example\"}",
         "{\"n\":\"Sign\\u202eup\",\"u\":\"https://a.example/\",\"d\":\"a.example\"}",
         "{\"n\":\"x\\u2066y\",\"u\":\"https://a.example/\",\"d\":\"a.example\"}",
         "{\"n\":\"pageview\",\"u\":\"https://a.example/\",\"d\":\"a.example\","

@@ -62,10 +62,11 @@ Test(audit, one_json_line_per_entry)
     size_t len;
     char *s = hz_audit_format(&e, &len);
 
-    cr_assert_str_eq(s, "{\"time\":\"2027-01-15T01:01:02.123Z\",\"event\":\"request\","
-                        "\"token\":\"alice\",\"client\":\"192.0.2.7\",\"method\":\"GET\","
-                        "\"endpoint\":\"\\/api\\/v1\\/stats\\/aggregate\",\"site\":\"shop.example\","
-                        "\"query\":\"site_id=shop.example&period=7d\",\"status\":200,\"rows\":3}\n");
+    cr_assert_str_eq(s,
+                     "{\"time\":\"2027-01-15T01:01:02.123Z\",\"event\":\"request\","
+                     "\"token\":\"alice\",\"client\":\"192.0.2.7\",\"method\":\"GET\","
+                     "\"endpoint\":\"\\/api\\/v1\\/stats\\/aggregate\",\"site\":\"shop.example\","
+                     "\"query\":\"site_id=shop.example&period=7d\",\"status\":200,\"rows\":3}\n");
     cr_assert_eq(len, strlen(s));
     free(s);
 

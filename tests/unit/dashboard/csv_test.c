@@ -100,12 +100,27 @@ Test(csv, formulas_after_spaces_quotes_and_in_full_width)
         {"'=cmd", "''=cmd\r\n"},
         {"\"=cmd", "\"'\"\"=cmd\"\r\n"},
         {" ' -2", "' ' -2\r\n"},
-        {"\xef\xbc\x9d" "HYPERLINK(1)", "'\xef\xbc\x9d" "HYPERLINK(1)\r\n"}, /* ＝ */
-        {"\xef\xbc\x8b" "1", "'\xef\xbc\x8b" "1\r\n"},                       /* ＋ */
-        {"\xef\xbc\x8d" "1", "'\xef\xbc\x8d" "1\r\n"},                       /* － */
-        {"\xef\xbc\xa0" "x", "'\xef\xbc\xa0" "x\r\n"},                       /* ＠ */
+        {"\xef\xbc\x9d"
+         "HYPERLINK(1)",
+         "'\xef\xbc\x9d"
+         "HYPERLINK(1)\r\n"}, /* ＝ */
+        {"\xef\xbc\x8b"
+         "1",
+         "'\xef\xbc\x8b"
+         "1\r\n"}, /* ＋ */
+        {"\xef\xbc\x8d"
+         "1",
+         "'\xef\xbc\x8d"
+         "1\r\n"}, /* － */
+        {"\xef\xbc\xa0"
+         "x",
+         "'\xef\xbc\xa0"
+         "x\r\n"}, /* ＠ */
         {"  /page", "  /page\r\n"},
-        {"\xef\xbc\xa1" "B", "\xef\xbc\xa1" "B\r\n"}, /* Ａ: harmless */
+        {"\xef\xbc\xa1"
+         "B",
+         "\xef\xbc\xa1"
+         "B\r\n"}, /* Ａ: harmless */
         {"a=b", "a=b\r\n"},
     };
 
