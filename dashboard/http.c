@@ -1041,6 +1041,11 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now, q,
                              &err);
     }
+    if (rc != 0 && !dash_now.tok->all_sites && strcmp(err.msg, "site_id: unknown site") == 0) {
+        /* A scoped token learns nothing about which sites exist. */
+        dash_401(req, "site_id: this token may not read that site");
+        goto done;
+    }
     if (rc != 0) {
         dash_error(req, 400, "Bad Request", err.msg);
         goto done;

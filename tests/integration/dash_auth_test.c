@@ -227,6 +227,10 @@ Test(dash_auth, a_site_scoped_token_sees_its_site_only_everywhere)
         401);
     cr_assert_eq(
         st("POST", "/api/v2/query", ALICE, "Content-Type: application/json\r\n",
+           "{\"site_id\":\"nowhere.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
+        401, "an unknown site looks like a forbidden one");
+    cr_assert_eq(
+        st("POST", "/api/v2/query", ALICE, "Content-Type: application/json\r\n",
            "{\"site_id\":\"b.example\",\"metrics\":[\"visitors\"],\"date_range\":\"day\"}"),
         200);
 
