@@ -488,28 +488,30 @@ dash_method(struct evhttp_request *req)
     }
 }
 
-/* One audit entry (no-op without [dashboard] audit_log). A failed write
- * is counted and logged, without the entry. */
+/*
+ * One audit entry (no-op without [dashboard] audit_log). Everything it
+ * needs is passed in, not read from the request: it may be written after
+ * the reply, when the request is libevent's again. A failed write is
+ * counted and logged, without the entry.
+ */
 static void
-dash_audit(hz_dash *d, struct evhttp_request *req, const char *event, const struct hz_token *tok,
-           const char *endpoint, const char *site, const char *query, size_t qlen, int status,
-           long rows, const char *reason)
+dash_audit(hz_dash *d, const char *client, const char *method, const char *event,
+           const struct hz_token *tok, const char *endpoint, const char *site, const char *query,
+           size_t qlen, int status, long rows, const char *reason)
 {
     struct hz_audit_entry e;
     struct timespec ts;
-    char client[64];
     int rc;
 
     if (d->audit == NULL)
         return;
     (void)clock_gettime(CLOCK_REALTIME, &ts);
-    (void)dash_client(req, client, sizeof(client));
     memset(&e, 0, sizeof(e));
     e.t_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     e.event = event;
     e.token = tok ? tok->name : NULL;
     e.client = client;
-    e.method = dash_method(req);
+    e.method = method;
     e.endpoint = endpoint;
     e.site = site != NULL && site[0] != '\0' ? site : NULL;
     e.query = query;
@@ -639,8 +641,8 @@ dash_login(hz_dash *d, struct evhttp_request *req)
         const char *why = rc == HZ_AUTH_EXPIRED ? "token expired" : "wrong token";
         hz_auth_failed(d->auth, sa, now);
         hz_log_info("%s: failed login (%s)", __func__, why);
+        dash_audit(d, client, "POST", "login_failed", t, "/login", NULL, NULL, 0, 303, -1, why);
         dash_redirect(req, rc == HZ_AUTH_EXPIRED ? "/?login=expired" : "/?login=failed");
-        dash_audit(d, req, "login_failed", t, "/login", NULL, NULL, 0, 303, -1, why);
         return;
     }
     hz_auth_session_new(d->auth, t, now, sid);
@@ -649,8 +651,8 @@ dash_login(hz_dash *d, struct evhttp_request *req)
     explicit_bzero(sid, sizeof(sid));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", cookie);
     explicit_bzero(cookie, sizeof(cookie));
+    dash_audit(d, client, "POST", "login", t, "/login", NULL, NULL, 0, 303, -1, NULL);
     dash_redirect(req, "/");
-    dash_audit(d, req, "login", t, "/login", NULL, NULL, 0, 303, -1, NULL);
 }
 
 /* POST /logout: ends the session on the server and expires the cookie. */
@@ -659,9 +661,11 @@ dash_logout(hz_dash *d, struct evhttp_request *req)
 {
     const char *cookie = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
     const struct hz_token *t = NULL;
+    char client[64];
     const char *v;
     size_t len;
 
+    (void)dash_client(req, client, sizeof(client));
     if (!dash_origin_ok(d, req))
         return;
     if (cookie != NULL && hz_dash_cookie(cookie, HZ_DASH_COOKIE, &v, &len) &&
@@ -672,9 +676,9 @@ dash_logout(hz_dash *d, struct evhttp_request *req)
                                                   "Max-Age=0; Secure"
                                  : HZ_DASH_COOKIE
                           "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    dash_redirect(req, "/");
     if (t != NULL)
-        dash_audit(d, req, "logout", t, "/logout", NULL, NULL, 0, 303, -1, NULL);
+        dash_audit(d, client, "POST", "logout", t, "/logout", NULL, NULL, 0, 303, -1, NULL);
+    dash_redirect(req, "/");
 }
 
 /* ================================================================ assets */
@@ -1134,6 +1138,7 @@ dash_gate(hz_dash *d, struct evhttp_request *req, const char *path, const char *
 {
     char client[64], endpoint[128], q[HZ_AUDIT_QUERY_MAX + 1];
     const struct sockaddr *sa = dash_client(req, client, sizeof(client));
+    const char *method = dash_method(req); /* static strings */
     const struct hz_token *tok;
     const char *why;
     size_t qlen = 0;
@@ -1146,10 +1151,10 @@ dash_gate(hz_dash *d, struct evhttp_request *req, const char *path, const char *
     if (rc != HZ_AUTH_OK) {
         if (bearer)
             hz_auth_failed(d->auth, sa, (int64_t)time(NULL));
-        dash_401(req, why);
         if (bearer || rc == HZ_AUTH_EXPIRED)
-            dash_audit(d, req, "login_failed", tok, endpoint, NULL, NULL, 0, 401, -1,
+            dash_audit(d, client, method, "login_failed", tok, endpoint, NULL, NULL, 0, 401, -1,
                        why ? why : "wrong token");
+        dash_401(req, why);
         return;
     }
     /* What was asked, copied now: the request may be gone once answered. */
@@ -1175,7 +1180,8 @@ dash_gate(hz_dash *d, struct evhttp_request *req, const char *path, const char *
     } else {
         dash_api(d, req, path, query);
     }
-    dash_audit(d, req, "request", tok, endpoint, dash_now.site, q, qlen, dash_now.status,
+    /* After the reply (its status is known only now): only copies are used. */
+    dash_audit(d, client, method, "request", tok, endpoint, dash_now.site, q, qlen, dash_now.status,
                dash_now.rows, NULL);
     memset(&dash_now, 0, sizeof(dash_now));
 }
