@@ -32,6 +32,7 @@ enum hz_api_route {
     HZ_API_FILTERED,      /* GET /api/v1/filtered (haze: filtered traffic) */
     HZ_API_SITES,         /* GET /api/v1/sites (haze: sites, funnels, today) */
     HZ_API_V2,            /* POST /api/v2/query */
+    HZ_API_AUDIT,         /* GET /api/v1/audit (haze: the access log, admin scope) */
 };
 
 /* Caps on what is parsed at all (before any other check). */

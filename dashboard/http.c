@@ -881,7 +881,7 @@ static const struct {
     {"/api/v1/filtered", HZ_API_FILTERED},
     {"/api/v1/sites", HZ_API_SITES},
     {"/api/v2/query", HZ_API_V2},
-    {"/api/v1/audit", (enum hz_api_route) - 1},
+    {"/api/v1/audit", HZ_API_AUDIT},
 };
 
 /*
@@ -999,7 +999,7 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         return;
     }
     route = api_routes[i].route;
-    if ((int)route == -1) {
+    if (route == HZ_API_AUDIT) {
         if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
             dash_405(req, "GET, HEAD");
         else
