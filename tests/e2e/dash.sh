@@ -36,7 +36,8 @@ mkdir "$tmp/db"
 # Today in the site's zone (UTC here).
 "$tmp/dash_demo" "$tmp/db" printshop.example "$(( $(date -u +%s) / 86400 ))"
 "$tmp/dash_demo" "$tmp/db" blog.example "$(( $(date -u +%s) / 86400 ))"
-port=$(( 20000 + $$ % 30000 ))
+# A free loopback port (the kernel's choice), not one derived from the pid.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # TLS: a CA and a server certificate made now; the browser pins its key.
 (
