@@ -108,23 +108,6 @@ static const char csp[] =
 /* ================================================================ pure helpers */
 
 /*
- * Constant time in the secret's length: every byte of b is visited and
- * differences are OR-ed, never returned early.
- */
-int
-hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-    unsigned char diff = (unsigned char)(alen != blen);
-
-    /* Walk the secret's length whatever a is; read a only inside its bounds. */
-    for (size_t i = 0; i < blen; i++) {
-        unsigned char x = i < alen ? (unsigned char)a[i] : 0;
-        diff |= (unsigned char)(x ^ (unsigned char)b[i]);
-    }
-    return diff == 0;
-}
-
-/*
  * Cookie header parsing: "a=1; b=2", names matched exactly (a prefix or
  * suffix of the name is another cookie).
  */
