@@ -14,12 +14,14 @@
 SHELL    := /bin/bash
 # Libraries (pkg-config names), and the ones each program links: the
 # internet-facing collector has no LMDB, the dashboard no Redis (lint checks).
-PKGS      := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson criterion
-NEEDS_collector  := libevent libevent_pthreads hiredis libmaxminddb inih jansson
+PKGS      := libevent libevent_pthreads libevent_openssl libssl libcrypto hiredis lmdb \
+             libmaxminddb inih jansson criterion
+TLS_LIBS  := libevent_openssl libssl libcrypto
+NEEDS_collector  := libevent libevent_pthreads $(TLS_LIBS) hiredis libmaxminddb inih jansson
 NEEDS_ua         :=
 NEEDS_geo        := libmaxminddb inih
 NEEDS_aggregator := hiredis lmdb inih
-NEEDS_dashboard  := libevent lmdb inih jansson
+NEEDS_dashboard  := libevent $(TLS_LIBS) lmdb inih jansson
 NEEDS_loadgen    := libevent jansson
 # The part archives each program links (libhz<folder>.a).
 PARTS_collector  := collector geo common

@@ -1015,9 +1015,11 @@ agg_connect(hz_agg *a, int tries, struct hz_err *err)
     hz_rs_close(a->rrs);
     a->rs = a->rrs = NULL;
     a->need_recover = 1;
-    if ((rc = hz_rs_connect(&a->rs, &a->cfg->redis_address, 2000, tries, err)) != 0)
+    if ((rc = hz_rs_connect(&a->rs, &a->cfg->redis_address, 2000, tries, err)) != 0 ||
+        (rc = hz_rs_auth(a->rs, a->cfg->redis_user, a->cfg->redis_password, err)) != 0)
         return rc;
-    if ((rc = hz_rs_connect(&a->rrs, &a->cfg->redis_address, 2000, tries, err)) != 0)
+    if ((rc = hz_rs_connect(&a->rrs, &a->cfg->redis_address, 2000, tries, err)) != 0 ||
+        (rc = hz_rs_auth(a->rrs, a->cfg->redis_user, a->cfg->redis_password, err)) != 0)
         return rc;
     if ((rc = hz_rs_group_create(a->rs, a->cfg->redis_stream, a->cfg->group, err)) != 0)
         return rc;

@@ -67,6 +67,10 @@ beacon_set_text(struct hz_beacon *b, enum beacon_field f, const char *p, size_t 
         return hz_err_set(err, HZ_ETOOBIG, "%s: over %zu bytes", key, beacon_cap[f]);
     if (!hz_text_valid(p, len))
         return hz_err_set(err, HZ_EINVAL, "%s: invalid UTF-8 or control character", key);
+    /* A bidi override can make "/evil" display as another page's name in
+     * the dashboard and in exports: refused, like a control character. */
+    if (hz_text_has_bidi(p, len))
+        return hz_err_set(err, HZ_EINVAL, "%s: Unicode bidirectional control character", key);
     /* Plausible's script sends `document.referrer || null`, other clients
      * send ""; both mean "no referrer" (a direct visit). */
     if (f == BEACON_R && len == 0)

@@ -450,6 +450,17 @@ http_preflight(struct evhttp_request *req)
     evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
+/* [collector] metrics_allow: /metrics only for the listed networks (the
+ * direct peer; a forwarded address cannot widen it). */
+static int
+http_metrics_allowed(hz_worker *w, struct evhttp_request *req)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const struct sockaddr *peer = conn ? evhttp_connection_get_addr(conn) : NULL;
+
+    return peer != NULL && hz_cidrset_match(&w->cfg->metrics_allow, peer);
+}
+
 static void
 http_route(struct evhttp_request *req, void *arg)
 {
@@ -488,6 +499,8 @@ http_route(struct evhttp_request *req, void *arg)
         http_asset(req, path);
     else if (strcmp(path, "/healthz") == 0)
         http_text(req, 200, atomic_load(&hz_metrics.redis_up) > 0 ? "ok" : "ok (redis down: spooling)");
+    else if (strcmp(path, "/metrics") == 0 && !http_metrics_allowed(w, req))
+        http_text(req, 403, "forbidden: /metrics is limited to [collector] metrics_allow");
     else if (strcmp(path, "/metrics") == 0)
         http_metrics(w, req);
     else
@@ -622,6 +635,12 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
     w->stop_ev = event_new(w->base, -1, 0, http_stop_cb, w);
     *out = w;
     return 0;
+}
+
+void
+hz_worker_set_tls(hz_worker *w, hz_tls *tls)
+{
+    hz_tls_attach(tls, w->http);
 }
 
 void *

@@ -21,6 +21,7 @@
 #include <event2/util.h>
 
 #include "common/cfg.h"
+#include "common/tls.h"
 #include "common/err.h"
 #include "geo/geo.h"
 
@@ -35,6 +36,9 @@ evutil_socket_t hz_http_listen(const struct hz_config *cfg, struct hz_err *err);
  * error with err->msg. */
 int hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
                   evutil_socket_t fd, int id, int nthreads, long retry_ms, struct hz_err *err);
+/* Serves HTTPS with tls (common/tls.c) from now on; call before
+ * hz_worker_run. tls is borrowed and must outlive w. */
+void hz_worker_set_tls(hz_worker *w, hz_tls *tls);
 /* Runs the worker's loop until hz_worker_stop; pthread start routine. */
 void *hz_worker_run(void *w);
 /* Asks the worker to stop (thread-safe): it stops accepting, answers the

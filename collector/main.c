@@ -6,7 +6,9 @@
  *   haze-collector -c haze.ini [-t] [-v]
  *
  * SIGTERM / SIGINT: stop accepting, answer what is in flight, sync the
- * spools, exit 0.
+ * spools, exit 0. SIGHUP: load [collector] tls_cert and tls_key again
+ * (connections already open keep the old ones; a bad file is logged and
+ * the old ones kept).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sandbox.h"
+#include "common/tls.h"
 #include "geo/geo.h"
 
 #define MAIN_THREADS_MAX 64
@@ -48,6 +51,7 @@ main(int argc, char **argv)
     hz_geo *geo = NULL;
     struct hz_user user;
     long nofile;
+    hz_tls *tls = NULL;
     int ch, check = 0, verbose = 1, n, sig;
     sigset_t set;
 
@@ -74,7 +78,11 @@ main(int argc, char **argv)
         hz_fatalx("%s", err.msg);
     if (hz_geo_open(&geo, cfg.geo_database, &err) != 0)
         hz_fatalx("%s", err.msg);
+    if (cfg.collector_tls_cert[0] != '\0' &&
+        hz_tls_open(&tls, cfg.collector_tls_cert, cfg.collector_tls_key, &err) != 0)
+        hz_fatalx("%s", err.msg);
     if (check) {
+        hz_tls_close(tls);
         hz_geo_close(geo);
         hz_out("%s: configuration OK", path);
         return 0;
@@ -120,20 +128,29 @@ main(int argc, char **argv)
     json_object_seed(0);
     hz_sandbox_collector(&user);
     /* Redis may not be up yet: the workers spool until it is. */
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (hz_worker_new(&workers[i], &cfg, geo, fds[i], i, n, i == 0 ? 1000 : 0, &err) != 0)
             hz_fatalx("%s", err.msg);
+        if (tls != NULL)
+            hz_worker_set_tls(workers[i], tls);
+    }
     for (int i = 0; i < n; i++)
         if (pthread_create(&tids[i], NULL, hz_worker_run, workers[i]) != 0)
             hz_fatalx("main: cannot start thread %d", i);
-    hz_log_info("main: listening on %s:%d with %d threads", cfg.collector_listen.host,
-                cfg.collector_listen.port, n);
+    hz_log_info("main: listening on %s:%d (%s) with %d threads", cfg.collector_listen.host,
+                cfg.collector_listen.port, tls ? "https" : "http", n);
 
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig != SIGHUP)
             break;
+        if (tls == NULL)
+            continue;
+        if (hz_tls_reload(tls, &err) != 0)
+            hz_log_warnx("main: SIGHUP: %s; keeping the certificate in use", err.msg);
+        else
+            hz_log_info("main: SIGHUP: TLS certificate and key reloaded");
     }
     hz_log_info("main: signal %d, finishing requests in flight", sig);
     for (int i = 0; i < n; i++)
@@ -143,6 +160,7 @@ main(int argc, char **argv)
         hz_worker_free(workers[i]);
         (void)close(fds[i]);
     }
+    hz_tls_close(tls);
     hz_geo_close(geo);
     hz_cfg_free(&cfg);
     hz_log_info("main: stopped");

@@ -24,6 +24,7 @@
 #include "collector/metrics.h"
 #include "collector/spool.h"
 #include "common/log.h"
+#include "common/rstream.h"
 #include "common/mem.h"
 #include "common/str.h"
 #include "common/tz.h"
@@ -55,6 +56,7 @@ struct hz_pub {
     struct event_base *base;
     const struct hz_config *cfg;
     int thread;
+    int auth_warned; /* a refused AUTH was logged */
     redisAsyncContext *ac;
     int connected, connecting;
     uint64_t next_connect_ms;
@@ -169,6 +171,25 @@ pub_sync_connect(hz_pub *p)
         return HZ_EUNAVAIL;
     }
     (void)redisSetTimeout(p->sc, tv);
+    {
+        const char *argv[3];
+        size_t lens[3];
+        int argc = hz_rs_auth_argv(p->cfg->redis_user, p->cfg->redis_password, argv, lens);
+        redisReply *r = argc ? redisCommandArgv(p->sc, argc, argv, lens) : NULL;
+        int bad = argc && (r == NULL || r->type == REDIS_REPLY_ERROR);
+        if (bad && r != NULL && !p->auth_warned) {
+            /* Redis's answer names the problem and never the password. */
+            hz_log_warnx("pub_sync_connect: thread %d: redis AUTH: %.*s", p->thread,
+                         (int)(r->len < 100 ? r->len : 100), r->str);
+            p->auth_warned = 1;
+        }
+        if (r != NULL)
+            freeReplyObject(r);
+        if (bad) {
+            pub_sync_drop(p);
+            return HZ_EUNAVAIL;
+        }
+    }
     return 0;
 }
 
@@ -422,6 +443,19 @@ pub_on_disconnect(const redisAsyncContext *ac, int status)
     pub_sync_drop(p);
 }
 
+/* The answer to AUTH, the first command on every connection. */
+static void
+pub_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply *r = reply;
+    hz_pub *p = ac->data;
+
+    (void)privdata;
+    if (r != NULL && r->type == REDIS_REPLY_ERROR)
+        hz_log_warnx("pub_on_auth: thread %d: redis AUTH: %.*s", p->thread,
+                     (int)(r->len < 100 ? r->len : 100), r->str);
+}
+
 static void
 pub_connect(hz_pub *p)
 {
@@ -442,6 +476,17 @@ pub_connect(hz_pub *p)
     }
     (void)redisAsyncSetConnectCallback(ac, pub_on_connect);
     (void)redisAsyncSetDisconnectCallback(ac, pub_on_disconnect);
+    {
+        /* AUTH goes first; hiredis sends queued commands in order once
+         * the connection is up, so every XADD follows it. */
+        const char *argv[3];
+        size_t lens[3];
+        int argc = hz_rs_auth_argv(p->cfg->redis_user, p->cfg->redis_password, argv, lens);
+        if (argc > 0 && redisAsyncCommandArgv(ac, pub_on_auth, NULL, argc, argv, lens) != REDIS_OK) {
+            redisAsyncFree(ac);
+            return;
+        }
+    }
     p->ac = ac;
     p->connecting = 1;
 }

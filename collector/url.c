@@ -352,6 +352,10 @@ url_segment(const char *s, size_t n, char *dec, size_t deccap, char seg[URL_SEG_
         *why = "invalid UTF-8 or control byte in path";
         return -1;
     }
+    if (hz_text_has_bidi(dec, (size_t)dl)) {
+        *why = "Unicode bidirectional control in path";
+        return -1;
+    }
     for (size_t i = 0; i < (size_t)dl;) {
         unsigned char c = (unsigned char)dec[i];
         size_t w;
@@ -505,7 +509,7 @@ url_value(const char *v, size_t vlen, char dst[HZ_VALUE_MAX], char *scratch, siz
     size_t n;
 
     dst[0] = '\0';
-    if (dl < 0 || !hz_text_valid(scratch, (size_t)dl))
+    if (dl < 0 || !hz_text_valid(scratch, (size_t)dl) || hz_text_has_bidi(scratch, (size_t)dl))
         return;
     n = (size_t)dl;
     url_trim(&s, &n);

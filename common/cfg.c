@@ -20,6 +20,7 @@
 #include <ini.h>
 
 #include "common/str.h"
+#include "common/tz.h"
 
 enum cfg_type { CFG_STR, CFG_PATH, CFG_INT, CFG_BOOL, CFG_ADDR, CFG_CIDRS };
 
@@ -40,6 +41,8 @@ static const struct cfg_key cfg_schema[] = {
     { "redis", "address", CFG_ADDR, 0, 0, "127.0.0.1:6379", F(redis_address) },
     { "redis", "stream", CFG_STR, 1, 63, "haze:events", F(redis_stream) },
     { "redis", "maxlen", CFG_INT, 1000, 1000000000, "10000000", F(redis_maxlen) },
+    { "redis", "user", CFG_STR, 0, 63, "", F(redis_user) },
+    { "redis", "password", CFG_STR, 0, 127, "", F(redis_password) },
 
     { "collector", "listen", CFG_ADDR, 0, 0, "0.0.0.0:8080", F(collector_listen) },
     { "collector", "trusted_proxies", CFG_CIDRS, 0, 0, "127.0.0.1/8 ::1", F(trusted_proxies) },
@@ -55,6 +58,9 @@ static const struct cfg_key cfg_schema[] = {
     { "collector", "user", CFG_STR, 1, 31, "haze", F(collector_user) },
     { "collector", "max_connections", CFG_INT, 16, 1000000, "4096", F(collector_max_conns) },
     { "collector", "request_timeout_ms", CFG_INT, 100, 600000, "10000", F(collector_request_ms) },
+    { "collector", "metrics_allow", CFG_CIDRS, 0, 0, "127.0.0.1/8 ::1", F(metrics_allow) },
+    { "collector", "tls_cert", CFG_PATH, 0, 0, "", F(collector_tls_cert) },
+    { "collector", "tls_key", CFG_PATH, 0, 0, "", F(collector_tls_key) },
 
     { "geo", "database", CFG_PATH, 0, 0, "", F(geo_database) },
 
@@ -74,6 +80,13 @@ static const struct cfg_key cfg_schema[] = {
     { "dashboard", "user", CFG_STR, 1, 31, "haze", F(dashboard_user) },
     { "dashboard", "max_connections", CFG_INT, 16, 1000000, "1024", F(dashboard_max_conns) },
     { "dashboard", "request_timeout_ms", CFG_INT, 100, 600000, "10000", F(dashboard_request_ms) },
+    { "dashboard", "tls_cert", CFG_PATH, 0, 0, "", F(dashboard_tls_cert) },
+    { "dashboard", "tls_key", CFG_PATH, 0, 0, "", F(dashboard_tls_key) },
+    { "dashboard", "audit_log", CFG_PATH, 0, 0, "", F(audit_log) },
+    { "dashboard", "audit_retention_days", CFG_INT, 1, 3650, "400", F(audit_retention_days) },
+    { "dashboard", "session_idle_minutes", CFG_INT, 1, 1440, "60", F(session_idle_minutes) },
+    { "dashboard", "session_max_hours", CFG_INT, 1, 720, "12", F(session_max_hours) },
+    { "dashboard", "login_limit", CFG_INT, 1, 10000, "10", F(login_limit) },
 };
 /* clang-format on */
 
@@ -95,6 +108,10 @@ struct cfg_state {
     unsigned char seen[CFG_NKEYS];
     struct hz_site *site; /* current [site NAME], or NULL */
     int site_seen_tz;
+    struct hz_token *tok;        /* current [token NAME], or NULL */
+    unsigned tok_seen;           /* keys seen in it (bit per key) */
+    int tok_line[HZ_TOKENS_MAX]; /* line of each token's sites = (for late errors) */
+    char tok_sites[HZ_TOKENS_MAX][HZ_CFG_LINE_MAX + 1];
 };
 
 /* Sets one typed value; returns NULL or a static reason. */
@@ -274,6 +291,143 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
     return cfg_fail(st, section, name, "unknown key");
 }
 
+/* A token name: lowercase letters, digits, '-', '_', '.'. */
+static int
+cfg_token_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > HZ_TOKEN_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+              ch == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* One key of a [token NAME] section. */
+static int
+cfg_token_key(struct cfg_state *st, const char *section, const char *name, const char *value)
+{
+    static const char *const keys[] = {"sha256", "sites", "scope", "expires"};
+    struct hz_token *t = st->tok;
+    size_t k;
+
+    for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        if (strcmp(name, keys[k]) == 0)
+            break;
+    if (k == sizeof(keys) / sizeof(keys[0]))
+        return cfg_fail(st, section, name, "unknown key");
+    if (st->tok_seen & (1u << k))
+        return cfg_fail(st, section, name, "duplicate key");
+    st->tok_seen |= 1u << k;
+    switch (k) {
+    case 0: /* sha256 */
+        if (strlen(value) != 64 || hz_unhex(t->sha256, value, 64) != 32)
+            return cfg_fail(st, section, name,
+                            "expected 64 hex digits (haze-dashboard --new-token prints them)");
+        return 1;
+    case 1: { /* sites: resolved when the whole file is read */
+        int i = (int)(t - st->c->tokens);
+        (void)hz_strlcpy(st->tok_sites[i], value, sizeof(st->tok_sites[i]));
+        st->tok_line[i] = st->line;
+        return 1;
+    }
+    case 2: /* scope */
+        if (strcmp(value, "view") == 0)
+            t->scope = HZ_SCOPE_VIEW;
+        else if (strcmp(value, "admin") == 0)
+            t->scope = HZ_SCOPE_ADMIN;
+        else
+            return cfg_fail(st, section, name, "expected view or admin");
+        return 1;
+    default: { /* expires */
+        int32_t day;
+        if (strlen(value) != 10 || hz_date_parse(value, &day) != 0)
+            return cfg_fail(st, section, name, "expected a date YYYY-MM-DD");
+        t->expires = (int)day;
+        return 1;
+    }
+    }
+}
+
+/* The [token NAME] header: a new token. */
+static int
+cfg_token_section(struct cfg_state *st, const char *section)
+{
+    struct hz_config *c = st->c;
+    const char *tname = section + 6;
+
+    st->tok = NULL;
+    while (*tname == ' ')
+        tname++;
+    if (!cfg_token_name_valid(tname))
+        return cfg_fail(st, section, NULL, "token name must be 1-40 of a-z, 0-9, '-', '_', '.'");
+    if (hz_cfg_token(c, tname) != NULL)
+        return cfg_fail(st, section, NULL, "duplicate token section");
+    if (c->ntokens >= HZ_TOKENS_MAX)
+        return cfg_fail(st, section, NULL, "too many tokens (64 at most)");
+    st->tok = &c->tokens[c->ntokens++];
+    memset(st->tok, 0, sizeof(*st->tok));
+    (void)hz_strlcpy(st->tok->name, tname, sizeof(st->tok->name));
+    st->tok->expires = -1;
+    st->tok_seen = 0;
+    return 1;
+}
+
+/* After the whole file: every token has its hash and sites, and its sites
+ * are declared. Reports "NAME:LINE: [token N] key: reason". */
+static int
+cfg_tokens_check(struct cfg_state *st)
+{
+    struct hz_config *c = st->c;
+    char section[64], why[HZ_ERR_MSG];
+
+    for (int i = 0; i < c->ntokens; i++) {
+        struct hz_token *t = &c->tokens[i];
+        const char *p = st->tok_sites[i];
+        static const unsigned char zero[32];
+
+        (void)snprintf(section, sizeof(section), "token %s", t->name);
+        st->line = st->tok_line[i];
+        if (strcmp(t->name, "default") == 0 && c->token[0] != '\0')
+            return cfg_fail(st, section, NULL,
+                            "\"default\" is the name of [dashboard] token; pick another");
+        if (memcmp(t->sha256, zero, sizeof(zero)) == 0)
+            return cfg_fail(st, section, "sha256", "required");
+        if (p[0] == '\0')
+            return cfg_fail(st, section, "sites", "required (host names, or *)");
+        while (*p) {
+            char host[HZ_SITE_MAX];
+            const struct hz_site *s;
+            size_t n;
+            while (*p == ' ' || *p == ',')
+                p++;
+            n = strcspn(p, " ,");
+            if (n == 0)
+                break;
+            if (n == 1 && p[0] == '*') {
+                t->all_sites = 1;
+            } else {
+                if (n >= sizeof(host))
+                    return cfg_fail(st, section, "sites", "host name too long");
+                memcpy(host, p, n);
+                host[n] = '\0';
+                if ((s = hz_cfg_site(c, host, n)) == NULL) {
+                    (void)snprintf(why, sizeof(why), "no [site %.60s] in this file", host);
+                    return cfg_fail(st, section, "sites", why);
+                }
+                t->sites |= 1ull << (s - c->sites);
+            }
+            p += n;
+        }
+    }
+    return 0;
+}
+
 static int
 cfg_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -315,6 +469,16 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
         return cfg_site_key(st, section, name, value);
     }
     st->site = NULL;
+    if (strncmp(section, "token ", 6) == 0 || strcmp(section, "token") == 0) {
+        if (name == NULL)
+            return strcmp(section, "token") == 0
+                       ? cfg_fail(st, section, NULL, "expected [token NAME]")
+                       : cfg_token_section(st, section);
+        if (st->tok == NULL)
+            return 0; /* the header failed */
+        return cfg_token_key(st, section, name, value);
+    }
+    st->tok = NULL;
     if (name == NULL) /* a section header (from cfg_read) */
         return 1;
     for (size_t i = 0; i < CFG_NKEYS; i++) {
@@ -462,6 +626,8 @@ hz_cfg_parse_string(struct hz_config *c, const char *text, const char *name, str
     st->name = name;
     st->next = text;
     rc = ini_parse_stream(cfg_read, st, cfg_handler, st);
+    if (rc == 0 && !st->failed)
+        (void)cfg_tokens_check(st);
     /* The first error wins: ours (possibly from a header, which inih does
      * not see) or inih's syntax error on an earlier line. */
     if (st->failed && (rc == 0 || st->fail_line <= rc))
@@ -516,6 +682,9 @@ hz_cfg_require_collector(const struct hz_config *c, struct hz_err *err)
     if (c->nsites == 0)
         return hz_err_set(err, HZ_ECONFIG, "%s: [site NAME]: at least one site is required",
                           c->path);
+    if ((c->collector_tls_cert[0] == '\0') != (c->collector_tls_key[0] == '\0'))
+        return hz_err_set(err, HZ_ECONFIG,
+                          "%s: [collector] tls_cert and tls_key: set both or neither", c->path);
     return 0;
 }
 
@@ -532,9 +701,15 @@ hz_cfg_require_dashboard(const struct hz_config *c, struct hz_err *err)
 {
     if (c->lmdb[0] == '\0')
         return hz_err_set(err, HZ_ECONFIG, "%s: [aggregator] lmdb: required", c->path);
+    if (c->token[0] == '\0' && c->ntokens > 0)
+        goto tls;
     if (strlen(c->token) < 8)
         return hz_err_set(err, HZ_ECONFIG, "%s: [dashboard] token: required, at least 8 characters",
                           c->path);
+tls:
+    if ((c->dashboard_tls_cert[0] == '\0') != (c->dashboard_tls_key[0] == '\0'))
+        return hz_err_set(err, HZ_ECONFIG,
+                          "%s: [dashboard] tls_cert and tls_key: set both or neither", c->path);
     return 0;
 }
 
@@ -552,8 +727,18 @@ hz_cfg_site(const struct hz_config *c, const char *host, size_t len)
     return NULL;
 }
 
+const struct hz_token *
+hz_cfg_token(const struct hz_config *c, const char *name)
+{
+    for (int i = 0; i < c->ntokens; i++)
+        if (strcmp(c->tokens[i].name, name) == 0)
+            return &c->tokens[i];
+    return NULL;
+}
+
 void
 hz_cfg_free(struct hz_config *c)
 {
     explicit_bzero(c->token, sizeof(c->token));
+    explicit_bzero(c->redis_password, sizeof(c->redis_password));
 }

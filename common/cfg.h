@@ -11,7 +11,8 @@
  * keeps only 49 bytes of a section name, so "[site NAME]" takes a host of
  * at most 44 bytes; a longer section name is an error as well.
  *
- * The dashboard token is wiped with hz_cfg_free (explicit_bzero).
+ * The dashboard token and the Redis password are wiped with hz_cfg_free
+ * (explicit_bzero). [token NAME] sections hold only hashes.
  */
 #ifndef HZ_COMMON_CFG_H
 #define HZ_COMMON_CFG_H
@@ -28,6 +29,24 @@
 #define HZ_ALIASES_MAX 8
 #define HZ_CFG_PATH_MAX 256
 #define HZ_CFG_LINE_MAX 199 /* Debian inih: INI_MAX_LINE 200 */
+#define HZ_TOKENS_MAX     64
+#define HZ_TOKEN_NAME_MAX 40 /* "[token NAME]" within inih's 49-byte section */
+
+enum hz_scope { HZ_SCOPE_VIEW = 0, HZ_SCOPE_ADMIN = 1 };
+
+/*
+ * A named dashboard/API token ([token NAME]). Only the SHA-256 of the
+ * secret is in the file. The old [dashboard] token is not listed here: the
+ * dashboard treats it as the admin token "default" for every site.
+ */
+struct hz_token {
+    char name[HZ_TOKEN_NAME_MAX + 1];
+    unsigned char sha256[32];
+    int scope;                /* HZ_SCOPE_VIEW or HZ_SCOPE_ADMIN */
+    int all_sites;            /* sites = * */
+    unsigned long long sites; /* bit i: cfg->sites[i] */
+    int expires;              /* last valid day (days since 1970-01-01, UTC), or -1 */
+};
 
 struct hz_site {
     char name[HZ_SITE_MAX];      /* the [site NAME], lowercase host */
@@ -45,6 +64,8 @@ struct hz_config {
     struct hz_addr redis_address;
     char redis_stream[64];
     long redis_maxlen; /* approximate MAXLEN cap on XADD */
+    char redis_user[64];      /* ACL user ("" = AUTH with the password only) */
+    char redis_password[128]; /* "" = no AUTH; wiped by hz_cfg_free */
 
     /* [collector] */
     struct hz_addr collector_listen;
@@ -61,6 +82,9 @@ struct hz_config {
     char collector_user[32];   /* drop root to this user ("root": stay) */
     long collector_max_conns;  /* open client connections per process */
     long collector_request_ms; /* deadline for a whole request (headers and body) */
+    struct hz_cidrset metrics_allow; /* who may read /metrics */
+    char collector_tls_cert[HZ_CFG_PATH_MAX]; /* both set = HTTPS */
+    char collector_tls_key[HZ_CFG_PATH_MAX];
 
     /* [geo] */
     char geo_database[HZ_CFG_PATH_MAX];
@@ -83,6 +107,17 @@ struct hz_config {
     char dashboard_user[32];
     long dashboard_max_conns;
     long dashboard_request_ms;
+    char dashboard_tls_cert[HZ_CFG_PATH_MAX]; /* both set = HTTPS */
+    char dashboard_tls_key[HZ_CFG_PATH_MAX];
+    char audit_log[HZ_CFG_PATH_MAX]; /* "" = no audit log */
+    long audit_retention_days;
+    long session_idle_minutes;
+    long session_max_hours;
+    long login_limit; /* failed logins per client address per minute */
+
+    /* [token NAME] */
+    int ntokens;
+    struct hz_token tokens[HZ_TOKENS_MAX];
 
     /* [site NAME] */
     int nsites;
@@ -106,7 +141,10 @@ int hz_cfg_require_dashboard(const struct hz_config *c, struct hz_err *err);
  * Returns a pointer into c, or NULL. */
 const struct hz_site *hz_cfg_site(const struct hz_config *c, const char *host, size_t len);
 
-/* Wipes secrets (the token). The struct holds no heap memory. */
+/* The token named name, or NULL. */
+const struct hz_token *hz_cfg_token(const struct hz_config *c, const char *name);
+
+/* Wipes secrets (the token, the Redis password). The struct holds no heap memory. */
 void hz_cfg_free(struct hz_config *c);
 
 #endif

@@ -275,6 +275,55 @@ hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries, s
     return 0;
 }
 
+static int
+rs_fail(hz_rs *r, struct hz_err *err, const char *what)
+{
+    r->broken = 1;
+    return hz_err_set(err, HZ_EUNAVAIL, "redis %s: %s", what,
+                      r->c->errstr[0] ? r->c->errstr : "connection lost");
+}
+
+int
+hz_rs_auth_argv(const char *user, const char *password, const char *argv[3], size_t lens[3])
+{
+    int n = 0;
+
+    if (password == NULL || password[0] == '\0')
+        return 0;
+    argv[n] = "AUTH";
+    lens[n++] = 4;
+    if (user != NULL && user[0] != '\0') {
+        argv[n] = user;
+        lens[n++] = strlen(user);
+    }
+    argv[n] = password;
+    lens[n++] = strlen(password);
+    return n;
+}
+
+int
+hz_rs_auth(hz_rs *r, const char *user, const char *password, struct hz_err *err)
+{
+    const char *argv[3];
+    size_t lens[3];
+    int argc = hz_rs_auth_argv(user, password, argv, lens);
+    redisReply *rep;
+    int rc = 0;
+
+    if (argc == 0)
+        return 0;
+    rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (rep == NULL)
+        return rs_fail(r, err, "AUTH");
+    if (rep->type == REDIS_REPLY_ERROR) {
+        r->broken = 1;
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis AUTH: %.*s",
+                        (int)(rep->len < 100 ? rep->len : 100), rep->str);
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
 void
 hz_rs_close(hz_rs *r)
 {
@@ -289,14 +338,6 @@ int
 hz_rs_broken(const hz_rs *r)
 {
     return r->broken || r->c->err != 0;
-}
-
-static int
-rs_fail(hz_rs *r, struct hz_err *err, const char *what)
-{
-    r->broken = 1;
-    return hz_err_set(err, HZ_EUNAVAIL, "redis %s: %s", what,
-                      r->c->errstr[0] ? r->c->errstr : "connection lost");
 }
 
 /* ------------------------------------------------------------ pipelining */

@@ -61,6 +61,13 @@ struct hz_rs_batch {
  * every later read and write. 0, or HZ_EUNAVAIL with a one-line reason. */
 int hz_rs_connect(hz_rs **out, const struct hz_addr *a, int timeout_ms, int tries,
                   struct hz_err *err);
+/* AUTH [user] password on r when password is not empty ([redis] user and
+ * password, Redis ACLs or requirepass). 0, or HZ_EUNAVAIL with Redis's
+ * one-line answer (it never echoes the password). */
+int hz_rs_auth(hz_rs *r, const char *user, const char *password, struct hz_err *err);
+/* The AUTH command for user/password into argv/lens: its argc (2 or 3),
+ * or 0 when password is empty. The pointers borrow the arguments. */
+int hz_rs_auth_argv(const char *user, const char *password, const char *argv[3], size_t lens[3]);
 void hz_rs_close(hz_rs *r); /* NULL is a no-op */
 /* 1 once the connection has failed (the caller reconnects). */
 int hz_rs_broken(const hz_rs *r);

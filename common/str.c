@@ -156,6 +156,36 @@ str_hexval(unsigned char c)
     return -1;
 }
 
+int
+hz_text_has_bidi(const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+
+    /* U+202A..U+202E: E2 80 AA..AE; U+2066..U+2069: E2 81 A6..A9. */
+    for (size_t i = 0; i + 2 < len; i++) {
+        if (p[i] != 0xe2)
+            continue;
+        if ((p[i + 1] == 0x80 && p[i + 2] >= 0xaa && p[i + 2] <= 0xae) ||
+            (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9))
+            return 1;
+    }
+    return 0;
+}
+
+long
+hz_unhex(unsigned char *out, const char *in, size_t len)
+{
+    if (len % 2 != 0)
+        return -1;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = str_hexval((unsigned char)in[i]), lo = str_hexval((unsigned char)in[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i / 2] = (unsigned char)(hi << 4 | lo);
+    }
+    return (long)(len / 2);
+}
+
 long
 hz_pct_decode(char *out, size_t cap, const char *in, size_t len, int plus_space)
 {

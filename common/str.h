@@ -24,11 +24,19 @@ int hz_parse_u64(const char *buf, size_t len, uint64_t max, uint64_t *out);
  * and holds no NUL and no C0/DEL control characters; 0 otherwise. */
 int hz_text_valid(const char *buf, size_t len);
 
+/* 1 if (buf, len) holds a Unicode bidirectional control (U+202A-U+202E,
+ * U+2066-U+2069) in UTF-8, which can make one name display as another. */
+int hz_text_has_bidi(const char *buf, size_t len);
+
 /* Case-insensitive ASCII compare of (a, alen) with NUL-terminated b. */
 int hz_memieq(const char *a, size_t alen, const char *b);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void hz_hex(char *out, const unsigned char *in, size_t n);
+
+/* Decodes len hex digits (either case) into out (len / 2 bytes). Returns
+ * the number of bytes, or -1 on an odd length or a non-hex digit. */
+long hz_unhex(unsigned char *out, const char *in, size_t len);
 
 /* Percent-decodes (in, len) into out (capacity cap). '+' becomes ' ' when
  * plus_space. Strict: '%' needs two hex digits. Returns the decoded length,

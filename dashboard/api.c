@@ -1346,6 +1346,13 @@ hz_api_realtime(struct hz_jsonw *w, uint64_t visitors)
 void
 hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
 {
+    hz_api_sites_for(w, cfg, now, ~0ull);
+}
+
+void
+hz_api_sites_for(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
+                 unsigned long long mask)
+{
     char d[11];
 
     hz_jsonw_obj_begin(w);
@@ -1353,6 +1360,8 @@ hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
     hz_jsonw_arr_begin(w);
     for (int i = 0; i < cfg->nsites; i++) {
         const struct hz_site *s = &cfg->sites[i];
+        if (!((mask >> i) & 1))
+            continue;
         hz_jsonw_obj_begin(w);
         hz_jsonw_key(w, "site_id");
         hz_jsonw_cstr(w, s->name);

@@ -32,6 +32,7 @@ enum hz_api_route {
     HZ_API_FILTERED,      /* GET /api/v1/filtered (haze: filtered traffic) */
     HZ_API_SITES,         /* GET /api/v1/sites (haze: sites, funnels, today) */
     HZ_API_V2,            /* POST /api/v2/query */
+    HZ_API_AUDIT,         /* GET /api/v1/audit (haze: the access log, admin scope) */
 };
 
 /* Caps on what is parsed at all (before any other check). */
@@ -82,6 +83,10 @@ void hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct 
                      const struct hz_qres *unknown);
 void hz_api_realtime(struct hz_jsonw *w, uint64_t visitors);
 void hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now);
+/* The same, listing only the sites whose bit (cfg->sites index) is set in
+ * mask: what a scoped token may see. */
+void hz_api_sites_for(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
+                      unsigned long long mask);
 /* GET /privacy.json: every stored field, its granularity, retention and thresholds. */
 void hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg);
 

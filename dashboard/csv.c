@@ -74,6 +74,23 @@ hz_csv_dangerous(unsigned char ch)
     return ch == '=' || ch == '+' || ch == '-' || ch == '@' || ch == '\t' || ch == '\r';
 }
 
+int
+hz_csv_formula(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len && (p[i] == ' ' || p[i] == '\'' || p[i] == '"'))
+        i++;
+    if (i < len && hz_csv_dangerous(p[i]))
+        return 1;
+    /* Full-width = + - @ in UTF-8: EF BC 9D, EF BC 8B, EF BC 8D, EF BC A0. */
+    if (i + 2 < len && p[i] == 0xef && p[i + 1] == 0xbc &&
+        (p[i + 2] == 0x9d || p[i + 2] == 0x8b || p[i + 2] == 0x8d || p[i + 2] == 0xa0))
+        return 1;
+    return 0;
+}
+
 /* Length of a valid UTF-8 sequence at p, or 0 (same rules as hz_text_valid). */
 static size_t
 csv_utf8_len(const unsigned char *p, size_t n)
@@ -120,7 +137,7 @@ hz_csv_text(struct hz_csv *c, const char *s, size_t len)
             quote = 1;
     if (quote)
         csv_put(c, "\"", 1);
-    if (len > 0 && hz_csv_dangerous(p[0]))
+    if (hz_csv_formula(s, len))
         csv_put(c, "'", 1);
     for (size_t i = 0; i < len;) {
         size_t n = csv_utf8_len(p + i, len - i);

@@ -41,4 +41,11 @@ void hz_csv_eol(struct hz_csv *c);
 /* 1 if a text cell starting with byte ch is neutralized. */
 int hz_csv_dangerous(unsigned char ch);
 
+/* 1 if a spreadsheet could read the cell (s, len) as a formula: after any
+ * leading spaces and quotes (' and "), it starts with a dangerous
+ * character or its full-width form (＝ ＋ － ＠, U+FF1D U+FF0B U+FF0D
+ * U+FF20), which some spreadsheets fold to ASCII. Such a cell is written
+ * with a leading '. */
+int hz_csv_formula(const char *s, size_t len);
+
 #endif

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -22,10 +24,12 @@
 #include "common/conns.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/siphash.h"
 #include "common/str.h"
+#include "common/tls.h"
 #include "common/tz.h"
 #include "dashboard/api.h"
+#include "dashboard/audit.h"
+#include "dashboard/auth.h"
 #include "dashboard/csv.h"
 #include "dashboard/jsonw.h"
 #include "dashboard/query.h"
@@ -73,12 +77,30 @@ struct hz_dash {
     const struct hz_config *cfg;
     const struct hz_asset *assets;
     hz_store *store;
-    time_t checked;                    /* last swap check (monotonic seconds) */
-    unsigned char key[32];             /* session key, random per process */
-    char session[HZ_DASH_SESSION_HEX]; /* the cookie value of the valid token */
+    time_t checked; /* last swap check (monotonic seconds) */
     struct hz_qopts qopts;
     struct dash_cache cache;
+    hz_auth *auth;   /* tokens, sessions, throttle (auth.c) */
+    hz_audit *audit; /* access log, or NULL */
+    hz_tls *tls;     /* HTTPS, or NULL */
+    uint64_t audit_errors;
 };
+
+/*
+ * The request being answered, for its audit entry: filled while it is
+ * routed, its status taken from the one reply (dash_send). The dashboard
+ * has one thread and answers every request before returning, so one
+ * static slot is enough.
+ */
+struct dash_cur {
+    int active;
+    int status;
+    long rows;
+    const struct hz_token *tok;
+    char site[HZ_SITE_MAX];
+};
+static struct dash_cur dash_now;
+static int dash_https; /* HSTS and Secure cookies */
 
 /* clang-format off */
 static const char csp[] =
@@ -87,42 +109,6 @@ static const char csp[] =
 /* clang-format on */
 
 /* ================================================================ pure helpers */
-
-/*
- * Constant time in the secret's length: every byte of b is visited and
- * differences are OR-ed, never returned early.
- */
-int
-hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-    unsigned char diff = (unsigned char)(alen != blen);
-
-    /* Walk the secret's length whatever a is; read a only inside its bounds. */
-    for (size_t i = 0; i < blen; i++) {
-        unsigned char x = i < alen ? (unsigned char)a[i] : 0;
-        diff |= (unsigned char)(x ^ (unsigned char)b[i]);
-    }
-    return diff == 0;
-}
-
-/*
- * Two SipHash-2-4 outputs under the two halves of the process key: 128 bits
- * that prove knowledge of the token without containing it.
- */
-void
-hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX])
-{
-    unsigned char mac[16];
-    uint64_t h1 = hz_siphash(key, token, strlen(token));
-    uint64_t h2 = hz_siphash(key + 16, token, strlen(token));
-
-    for (int i = 0; i < 8; i++) {
-        mac[i] = (unsigned char)(h1 >> (8 * i));
-        mac[8 + i] = (unsigned char)(h2 >> (8 * i));
-    }
-    hz_hex(out, mac, sizeof(mac));
-    explicit_bzero(mac, sizeof(mac));
-}
 
 /*
  * Cookie header parsing: "a=1; b=2", names matched exactly (a prefix or
@@ -295,6 +281,8 @@ dash_headers(struct evhttp_request *req, const char *ctype)
     evhttp_add_header(h, "Referrer-Policy", "no-referrer");
     evhttp_add_header(h, "X-Frame-Options", "DENY");
     evhttp_add_header(h, "Content-Security-Policy", csp);
+    if (dash_https)
+        evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
 }
 
 /*
@@ -308,6 +296,8 @@ dash_send(hz_dash *d, struct evhttp_request *req, int status, const char *reason
     struct evbuffer *out = evbuffer_new();
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
+    if (dash_now.active)
+        dash_now.status = status;
     if (d != NULL && d->cache.want != NULL) {
         if (status == 200)
             cache_put(&d->cache, ctype, evhttp_find_header(h, "Content-Disposition"), body, len);
@@ -376,11 +366,11 @@ dash_405(struct evhttp_request *req, const char *allow)
 
 /* No valid token or cookie: 401 with a Bearer challenge and no data. */
 static void
-dash_401(struct evhttp_request *req)
+dash_401(struct evhttp_request *req, const char *why)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
                       "Bearer realm=\"haze\"");
-    dash_error(req, 401, "Unauthorized", "missing or wrong token");
+    dash_error(req, 401, "Unauthorized", why ? why : "missing or wrong token");
 }
 
 /* ================================================================ store */
@@ -434,24 +424,168 @@ dash_store_check(hz_dash *d)
 
 /* ================================================================ auth */
 
-/* 1 if the request carries the right bearer token or session cookie. */
+/*
+ * Who is asking (auth.c): the bearer token, else the session cookie.
+ * Returns HZ_AUTH_OK with *tok, HZ_AUTH_EXPIRED with *why, or HZ_AUTH_BAD;
+ * *bearer says whether a bearer token was presented (a wrong one counts
+ * against the client's login limit, a stale cookie does not).
+ */
 static int
-dash_authed(hz_dash *d, struct evhttp_request *req)
+dash_identify(hz_dash *d, struct evhttp_request *req, const struct hz_token **tok, const char **why,
+              int *bearer)
 {
     struct evkeyvalq *h = evhttp_request_get_input_headers(req);
     const char *auth = evhttp_find_header(h, "Authorization");
     const char *cookie = evhttp_find_header(h, "Cookie");
+    int64_t now = (int64_t)time(NULL);
     const char *v;
     size_t len;
+    int rc;
 
+    *tok = NULL;
+    *why = NULL;
+    *bearer = 0;
     if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0) {
-        const char *tok = auth + 7;
-        while (*tok == ' ')
-            tok++;
-        return hz_dash_ct_equal(tok, strlen(tok), d->cfg->token, strlen(d->cfg->token));
+        const char *t = auth + 7;
+        while (*t == ' ')
+            t++;
+        *bearer = 1;
+        rc = hz_auth_token(d->auth, t, strlen(t), (int32_t)(now / 86400), tok);
+        if (rc == HZ_AUTH_EXPIRED)
+            *why = "token expired";
+        return rc;
     }
-    if (cookie != NULL && hz_dash_cookie(cookie, HZ_DASH_COOKIE, &v, &len))
-        return hz_dash_ct_equal(v, len, d->session, strlen(d->session));
+    if (cookie != NULL && hz_dash_cookie(cookie, HZ_DASH_COOKIE, &v, &len)) {
+        rc = hz_auth_session_get(d->auth, v, len, now, tok);
+        if (rc == HZ_AUTH_EXPIRED)
+            *why = "session expired: log in again";
+        return rc;
+    }
+    return HZ_AUTH_BAD;
+}
+
+/* The client's numeric address into out ("" if unknown). Never logged:
+ * it goes to the audit log (an employee's address) and the throttle. */
+static const struct sockaddr *
+dash_client(struct evhttp_request *req, char *out, size_t cap)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
+    char *host = NULL;
+    ev_uint16_t port = 0;
+
+    out[0] = '\0';
+    if (conn != NULL) {
+        evhttp_connection_get_peer(conn, &host, &port);
+        if (host != NULL)
+            (void)hz_strlcpy(out, host, cap);
+    }
+    return sa;
+}
+
+static const char *
+dash_method(struct evhttp_request *req)
+{
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    default:
+        return "OTHER";
+    }
+}
+
+/*
+ * One audit entry (no-op without [dashboard] audit_log). Everything it
+ * needs is passed in, not read from the request: it may be written after
+ * the reply, when the request is libevent's again. A failed write is
+ * counted and logged, without the entry.
+ */
+static void
+dash_audit(hz_dash *d, const char *client, const char *method, const char *event,
+           const struct hz_token *tok, const char *endpoint, const char *site, const char *query,
+           size_t qlen, int status, long rows, const char *reason)
+{
+    struct hz_audit_entry e;
+    struct timespec ts;
+    int rc;
+
+    if (d->audit == NULL)
+        return;
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    memset(&e, 0, sizeof(e));
+    e.t_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    e.event = event;
+    e.token = tok ? tok->name : NULL;
+    e.client = client;
+    e.method = method;
+    e.endpoint = endpoint;
+    e.site = site != NULL && site[0] != '\0' ? site : NULL;
+    e.query = query;
+    e.qlen = query ? qlen : 0;
+    e.status = status;
+    e.rows = rows;
+    e.reason = reason;
+    if ((rc = hz_audit_write(d->audit, &e)) != 0) {
+        d->audit_errors++;
+        hz_log_warnx("%s: audit log write failed: %s", __func__, strerror(rc));
+    }
+}
+
+/* 429 with Retry-After when the client is over its login limit. */
+static int
+dash_throttled(hz_dash *d, struct evhttp_request *req, const struct sockaddr *sa)
+{
+    int retry;
+    char ra[16];
+
+    if (!hz_auth_throttled(d->auth, sa, (int64_t)time(NULL), &retry))
+        return 0;
+    (void)snprintf(ra, sizeof(ra), "%d", retry);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
+    dash_error(req, 429, "Too Many Requests",
+               "too many failed logins from this address; retry later");
+    return 1;
+}
+
+/*
+ * POST /login and /logout come from the dashboard's own page. A browser
+ * says where a request comes from with Sec-Fetch-Site, which is then
+ * decisive (same-origin, or none for a typed URL): the page's
+ * Referrer-Policy no-referrer makes Chromium send "Origin: null" with its
+ * own form posts, so Origin alone cannot be required. Without
+ * Sec-Fetch-Site (older browsers) Origin must be this server; a client
+ * that sends neither (curl, scripts) is not a browser page and may post.
+ */
+int
+hz_dash_same_origin(const char *origin, const char *fetch_site, const char *host, int https)
+{
+    char want[300];
+
+    if (fetch_site != NULL)
+        return strcmp(fetch_site, "same-origin") == 0 || strcmp(fetch_site, "none") == 0;
+    if (origin == NULL)
+        return 1;
+    if (host == NULL)
+        return 0;
+    (void)snprintf(want, sizeof(want), "%s://%s", https ? "https" : "http", host);
+    return strcmp(origin, want) == 0;
+}
+
+static int
+dash_origin_ok(hz_dash *d, struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+
+    (void)d;
+    if (hz_dash_same_origin(evhttp_find_header(h, "Origin"),
+                            evhttp_find_header(h, "Sec-Fetch-Site"), evhttp_find_header(h, "Host"),
+                            dash_https))
+        return 1;
+    dash_error(req, 403, "Forbidden", "origin: cross-site form posts are refused");
     return 0;
 }
 
@@ -484,42 +618,76 @@ dash_redirect(struct evhttp_request *req, const char *to)
     dash_send(NULL, req, 303, "See Other", "text/plain; charset=utf-8", NULL, 0);
 }
 
-/* POST /login: the form's token; on success the session cookie. */
+/*
+ * POST /login: the form's token; on success a new session (auth.c) in the
+ * cookie. Over the login limit: 429. A failure is audited with its reason
+ * and counted against the client's address.
+ */
 static void
 dash_login(hz_dash *d, struct evhttp_request *req)
 {
     char tok[sizeof(d->cfg->token) + 1];
-    char cookie[128];
+    char cookie[160], sid[HZ_AUTH_SID_HEX], client[64];
+    const struct sockaddr *sa = dash_client(req, client, sizeof(client));
+    const struct hz_token *t = NULL;
+    int64_t now = (int64_t)time(NULL);
     size_t len;
-    char *body = dash_body(req, HZ_DASH_LOGIN_BODY_MAX, &len);
+    char *body;
     long n;
+    int rc;
 
-    if (body == NULL) {
+    if (!dash_origin_ok(d, req) || dash_throttled(d, req, sa))
+        return;
+    if ((body = dash_body(req, HZ_DASH_LOGIN_BODY_MAX, &len)) == NULL) {
         dash_error(req, 413, "Payload Too Large", "body: the login form is at most 512 bytes");
         return;
     }
     n = hz_dash_form_field(body, len, "token", tok, sizeof(tok));
     explicit_bzero(body, len);
     free(body);
-    if (n < 0 || !hz_dash_ct_equal(tok, (size_t)n, d->cfg->token, strlen(d->cfg->token))) {
-        explicit_bzero(tok, sizeof(tok));
-        hz_log_info("%s: failed login", __func__);
-        dash_redirect(req, "/?login=failed");
+    rc = n < 0 ? HZ_AUTH_BAD : hz_auth_token(d->auth, tok, (size_t)n, (int32_t)(now / 86400), &t);
+    explicit_bzero(tok, sizeof(tok));
+    if (rc != HZ_AUTH_OK) {
+        const char *why = rc == HZ_AUTH_EXPIRED ? "token expired" : "wrong token";
+        hz_auth_failed(d->auth, sa, now);
+        hz_log_info("%s: failed login (%s)", __func__, why);
+        dash_audit(d, client, "POST", "login_failed", t, "/login", NULL, NULL, 0, 303, -1, why);
+        dash_redirect(req, rc == HZ_AUTH_EXPIRED ? "/?login=expired" : "/?login=failed");
         return;
     }
-    explicit_bzero(tok, sizeof(tok));
-    (void)snprintf(cookie, sizeof(cookie), "%s=%s; HttpOnly; SameSite=Strict; Path=/",
-                   HZ_DASH_COOKIE, d->session);
+    hz_auth_session_new(d->auth, t, now, sid);
+    (void)snprintf(cookie, sizeof(cookie), "%s=%s; HttpOnly; SameSite=Strict; Path=/%s",
+                   HZ_DASH_COOKIE, sid, dash_https ? "; Secure" : "");
+    explicit_bzero(sid, sizeof(sid));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", cookie);
+    explicit_bzero(cookie, sizeof(cookie));
+    dash_audit(d, client, "POST", "login", t, "/login", NULL, NULL, 0, 303, -1, NULL);
     dash_redirect(req, "/");
 }
 
-/* POST /logout: expires the session cookie. */
+/* POST /logout: ends the session on the server and expires the cookie. */
 static void
-dash_logout(struct evhttp_request *req)
+dash_logout(hz_dash *d, struct evhttp_request *req)
 {
+    const char *cookie = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
+    const struct hz_token *t = NULL;
+    char client[64];
+    const char *v;
+    size_t len;
+
+    (void)dash_client(req, client, sizeof(client));
+    if (!dash_origin_ok(d, req))
+        return;
+    if (cookie != NULL && hz_dash_cookie(cookie, HZ_DASH_COOKIE, &v, &len) &&
+        hz_auth_session_get(d->auth, v, len, (int64_t)time(NULL), &t) != HZ_AUTH_BAD)
+        (void)hz_auth_session_end(d->auth, v, len);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie",
-                      HZ_DASH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+                      dash_https ? HZ_DASH_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; "
+                                                  "Max-Age=0; Secure"
+                                 : HZ_DASH_COOKIE
+                          "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if (t != NULL)
+        dash_audit(d, client, "POST", "logout", t, "/logout", NULL, NULL, 0, 303, -1, NULL);
     dash_redirect(req, "/");
 }
 
@@ -581,6 +749,7 @@ dash_stats(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz_q
         dash_error(req, 500, "Internal Server Error", "internal error");
         return;
     }
+    dash_now.rows = (long)(r.count > 0 ? r.count : 1);
     if (q->csv) {
         struct hz_csv c;
         char name[HZ_SITE_MAX + 64], disp[HZ_SITE_MAX + 96];
@@ -722,7 +891,56 @@ static const struct {
     {"/api/v1/filtered", HZ_API_FILTERED},
     {"/api/v1/sites", HZ_API_SITES},
     {"/api/v2/query", HZ_API_V2},
+    {"/api/v1/audit", HZ_API_AUDIT},
 };
+
+/*
+ * GET /api/v1/audit?from=&to=&token= (admin scope): the access log of UTC
+ * days from..to (default today), optionally of one token.
+ */
+static void
+dash_audit_read(hz_dash *d, struct evhttp_request *req, const char *query, int64_t now)
+{
+    char from[16] = "", to[16] = "", token[HZ_TOKEN_NAME_MAX + 2] = "";
+    const char *qs = query ? query : "";
+    int32_t f, t, today = (int32_t)(now / 86400);
+    size_t len;
+    char *body;
+
+    if (dash_now.tok == NULL || dash_now.tok->scope != HZ_SCOPE_ADMIN) {
+        dash_error(req, 403, "Forbidden", "audit: admin scope required");
+        return;
+    }
+    if (d->audit == NULL) {
+        dash_error(req, 404, "Not Found", "audit: no [dashboard] audit_log is configured");
+        return;
+    }
+    f = t = today;
+    if (hz_dash_form_field(qs, strlen(qs), "from", from, sizeof(from)) >= 0 &&
+        hz_date_parse(from, &f) != 0) {
+        dash_error(req, 400, "Bad Request", "from: expected YYYY-MM-DD");
+        return;
+    }
+    if (hz_dash_form_field(qs, strlen(qs), "to", to, sizeof(to)) >= 0 &&
+        hz_date_parse(to, &t) != 0) {
+        dash_error(req, 400, "Bad Request", "to: expected YYYY-MM-DD");
+        return;
+    }
+    if (to[0] == '\0' && from[0] != '\0')
+        t = today;
+    if (f > t || t - f > 3660) {
+        dash_error(req, 400, "Bad Request",
+                   "from, to: from must not be after to (at most 10 years)");
+        return;
+    }
+    if (hz_dash_form_field(qs, strlen(qs), "token", token, sizeof(token)) > HZ_TOKEN_NAME_MAX) {
+        dash_error(req, 400, "Bad Request", "token: a token name is at most 40 bytes");
+        return;
+    }
+    body = hz_audit_read(d->audit, f, t, token[0] ? token : NULL, &len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    dash_send(NULL, req, 200, "OK", "application/json; charset=utf-8", body, len);
+}
 
 /*
  * Answers from the cache when it can (1); otherwise arms it so that the
@@ -858,6 +1076,13 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         return;
     }
     route = api_routes[i].route;
+    if (route == HZ_API_AUDIT) {
+        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
+            dash_405(req, "GET, HEAD");
+        else
+            dash_audit_read(d, req, query, now);
+        return;
+    }
     if (route == HZ_API_V2 && cmd != EVHTTP_REQ_POST) {
         dash_405(req, "POST");
         return;
@@ -870,10 +1095,24 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     if (d->store == NULL)
         evhttp_add_header(evhttp_request_get_output_headers(req), "X-Haze-Store", "waiting");
     if (route == HZ_API_SITES) {
+        unsigned long long mask = hz_auth_site_mask(d->auth, dash_now.tok);
         hz_jsonw_init(&w);
-        hz_api_sites(&w, d->cfg, now);
-        dash_json(d, req, 200, "OK", &w);
+        hz_api_sites_for(&w, d->cfg, now, mask);
+        dash_now.rows = __builtin_popcountll(mask);
+        dash_json(NULL, req, 200, "OK", &w); /* per token: not cached */
         return;
+    }
+    /* A token sees only its sites: the same 401 for a site it may not
+     * read as for one that does not exist, so it cannot probe names (a
+     * token for every site gets the parser's 400 for an unknown one). */
+    if (route != HZ_API_V2 && !dash_now.tok->all_sites) {
+        char site[HZ_SITE_MAX];
+        const char *qs = query ? query : "";
+        if (hz_dash_form_field(qs, strlen(qs), "site_id", site, sizeof(site)) >= 0 &&
+            !hz_auth_site_ok(d->auth, dash_now.tok, site)) {
+            dash_401(req, "site_id: this token may not read that site");
+            return;
+        }
     }
     q = hz_xmalloc(sizeof(*q));
     if (route == HZ_API_V2) {
@@ -886,10 +1125,20 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now, q,
                              &err);
     }
+    if (rc != 0 && !dash_now.tok->all_sites && strcmp(err.msg, "site_id: unknown site") == 0) {
+        /* A scoped token learns nothing about which sites exist. */
+        dash_401(req, "site_id: this token may not read that site");
+        goto done;
+    }
     if (rc != 0) {
         dash_error(req, 400, "Bad Request", err.msg);
         goto done;
     }
+    if (!hz_auth_site_ok(d->auth, dash_now.tok, q->site)) {
+        dash_401(req, "site_id: this token may not read that site");
+        goto done;
+    }
+    (void)hz_strlcpy(dash_now.site, q->site, sizeof(dash_now.site));
     if (d->store == NULL) {
         dash_api_waiting(d, req, route, q, route == HZ_API_V2);
         goto done;
@@ -933,6 +1182,93 @@ done:
 
 /* ================================================================ routing */
 
+/* GET /metrics (admin scope): the login and session counters. */
+static void
+dash_metrics(hz_dash *d, struct evhttp_request *req)
+{
+    const struct hz_auth_counters *n = hz_auth_counters(d->auth);
+    char *b = hz_xmalloc(1024);
+    int len = snprintf(
+        b, 1024,
+        "# HELP haze_dashboard_login_failures_total Failed logins and wrong bearer tokens.\n"
+        "# TYPE haze_dashboard_login_failures_total counter\n"
+        "haze_dashboard_login_failures_total %llu\n"
+        "# HELP haze_dashboard_login_throttled_total Answers 429 (login limit per address).\n"
+        "# TYPE haze_dashboard_login_throttled_total counter\n"
+        "haze_dashboard_login_throttled_total %llu\n"
+        "# TYPE haze_dashboard_logins_total counter\n"
+        "haze_dashboard_logins_total %llu\n"
+        "# TYPE haze_dashboard_sessions gauge\n"
+        "haze_dashboard_sessions %d\n"
+        "# TYPE haze_dashboard_audit_errors_total counter\n"
+        "haze_dashboard_audit_errors_total %llu\n",
+        (unsigned long long)n->failed, (unsigned long long)n->throttled,
+        (unsigned long long)n->logins, hz_auth_sessions(d->auth, (int64_t)time(NULL)),
+        (unsigned long long)d->audit_errors);
+
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    dash_send(NULL, req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", b,
+              len > 0 && len < 1024 ? (size_t)len : 0);
+}
+
+/*
+ * An /api/ or /metrics request: the client over its login limit gets 429,
+ * a wrong or expired token 401 (both audited as failed logins), then the
+ * answer, audited with its status, site and rows.
+ */
+static void
+dash_gate(hz_dash *d, struct evhttp_request *req, const char *path, const char *query)
+{
+    char client[64], endpoint[128], q[HZ_AUDIT_QUERY_MAX + 1];
+    const struct sockaddr *sa = dash_client(req, client, sizeof(client));
+    const char *method = dash_method(req); /* static strings */
+    const struct hz_token *tok;
+    const char *why;
+    size_t qlen = 0;
+    int bearer, rc;
+
+    rc = dash_identify(d, req, &tok, &why, &bearer);
+    if (bearer && dash_throttled(d, req, sa))
+        return;
+    (void)hz_strlcpy(endpoint, path, sizeof(endpoint));
+    if (rc != HZ_AUTH_OK) {
+        if (bearer)
+            hz_auth_failed(d->auth, sa, (int64_t)time(NULL));
+        if (bearer || rc == HZ_AUTH_EXPIRED)
+            dash_audit(d, client, method, "login_failed", tok, endpoint, NULL, NULL, 0, 401, -1,
+                       why ? why : "wrong token");
+        dash_401(req, why);
+        return;
+    }
+    /* What was asked, copied now: the request may be gone once answered. */
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        qlen = evbuffer_get_length(in);
+        if (qlen > HZ_AUDIT_QUERY_MAX)
+            qlen = HZ_AUDIT_QUERY_MAX + 1; /* audit.c marks it cut */
+        (void)evbuffer_copyout(in, q, qlen > HZ_AUDIT_QUERY_MAX ? HZ_AUDIT_QUERY_MAX : qlen);
+    } else if (query != NULL) {
+        qlen = strlen(query);
+        memcpy(q, query, qlen > HZ_AUDIT_QUERY_MAX ? HZ_AUDIT_QUERY_MAX : qlen);
+    }
+    memset(&dash_now, 0, sizeof(dash_now));
+    dash_now.active = 1;
+    dash_now.tok = tok;
+    dash_now.rows = -1;
+    if (strcmp(path, "/metrics") == 0) {
+        if (tok->scope != HZ_SCOPE_ADMIN)
+            dash_error(req, 403, "Forbidden", "metrics: admin scope required");
+        else
+            dash_metrics(d, req);
+    } else {
+        dash_api(d, req, path, query);
+    }
+    /* After the reply (its status is known only now): only copies are used. */
+    dash_audit(d, client, method, "request", tok, endpoint, dash_now.site, q, qlen, dash_now.status,
+               dash_now.rows, NULL);
+    memset(&dash_now, 0, sizeof(dash_now));
+}
+
 /*
  * Every request: limits before authentication, then /api/ (token or
  * cookie required), the login and logout forms, privacy.json, the assets.
@@ -946,22 +1282,20 @@ dash_request(struct evhttp_request *req, void *arg)
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    int authed;
+    const struct hz_token *tok;
+    const char *why;
+    int bearer;
 
     hz_conns_request(d->conns, req);
     if (path == NULL || path[0] == '\0')
         path = "/";
-    authed = dash_authed(d, req);
-    if (!authed && target != NULL && strlen(target) > HZ_DASH_PREAUTH_URI_MAX) {
+    if (target != NULL && strlen(target) > HZ_DASH_PREAUTH_URI_MAX &&
+        dash_identify(d, req, &tok, &why, &bearer) != HZ_AUTH_OK) {
         dash_error(req, 414, "URI Too Long", "uri: too long");
         return;
     }
-    if (strncmp(path, "/api/", 5) == 0) {
-        if (!authed) {
-            dash_401(req);
-            return;
-        }
-        dash_api(d, req, path, query);
+    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/metrics") == 0) {
+        dash_gate(d, req, path, query);
         return;
     }
     if (strcmp(path, "/login") == 0) {
@@ -975,7 +1309,7 @@ dash_request(struct evhttp_request *req, void *arg)
         if (cmd != EVHTTP_REQ_POST)
             dash_405(req, "POST");
         else
-            dash_logout(req);
+            dash_logout(d, req);
         return;
     }
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -999,9 +1333,9 @@ dash_request(struct evhttp_request *req, void *arg)
 /* ================================================================ life cycle */
 
 /*
- * Limits are set explicitly; libevent 2.1's defaults are unlimited.
- * The session value is computed once: checking a cookie is then one
- * constant-time comparison.
+ * Limits are set explicitly; libevent 2.1's defaults are unlimited. With
+ * tls_cert and tls_key every connection is HTTPS (common/tls.c); the
+ * audit log is opened here, before the sandbox.
  */
 int
 hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
@@ -1016,13 +1350,22 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     d->qopts.min_visitors = (uint64_t)cfg->min_visitors;
     d->qopts.retention_days = cfg->retention_days;
     d->checked = store != NULL ? dash_monotonic() : 0;
-    arc4random_buf(d->key, sizeof(d->key));
-    hz_dash_session(d->key, cfg->token, d->session);
+    (void)hz_auth_new(&d->auth, cfg);
+    if (cfg->audit_log[0] != '\0' &&
+        hz_audit_open(&d->audit, cfg->audit_log, cfg->audit_retention_days, (int64_t)time(NULL),
+                      err) != 0)
+        goto fail;
+    if (cfg->dashboard_tls_cert[0] != '\0' &&
+        hz_tls_open(&d->tls, cfg->dashboard_tls_cert, cfg->dashboard_tls_key, err) != 0)
+        goto fail;
+    dash_https = d->tls != NULL;
     d->http = evhttp_new(base);
     if (d->http == NULL) {
-        free(d);
-        return hz_err_set(err, ENOMEM, "evhttp_new failed");
+        hz_err_set(err, ENOMEM, "evhttp_new failed");
+        goto fail;
     }
+    if (d->tls != NULL)
+        hz_tls_attach(d->tls, d->http);
     evhttp_set_max_headers_size(d->http, HZ_DASH_HEADERS_MAX);
     evhttp_set_max_body_size(d->http, HZ_DASH_BODY_MAX);
     evhttp_set_timeout(d->http, HZ_DASH_TIMEOUT_S);
@@ -1043,6 +1386,20 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
     }
     *out = d;
     return 0;
+fail:
+    hz_audit_close(d->audit);
+    hz_tls_close(d->tls);
+    hz_auth_free(d->auth);
+    free(d);
+    return err != NULL && err->code != 0 ? err->code : HZ_EINVAL;
+}
+
+int
+hz_dash_reload_tls(hz_dash *d, struct hz_err *err)
+{
+    if (d->tls == NULL)
+        return 0;
+    return hz_tls_reload(d->tls, err);
 }
 
 void
@@ -1092,7 +1449,8 @@ hz_dash_free(hz_dash *d)
     cache_flush(&d->cache);
     free(d->cache.want);
     hz_store_close(d->store);
-    explicit_bzero(d->key, sizeof(d->key));
-    explicit_bzero(d->session, sizeof(d->session));
+    hz_auth_free(d->auth);
+    hz_audit_close(d->audit);
+    hz_tls_close(d->tls);
     free(d);
 }

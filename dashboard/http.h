@@ -4,14 +4,23 @@
  * authentication, limits, security headers, embedded assets, and the glue
  * from a request to api.c (parse, render) and query.c (answer).
  *
- * Access: every /api/ request needs "Authorization: Bearer <token>"
- * (compared in constant time) or the session cookie set by POST /login.
- * The cookie's value is not the token: it is a 128-bit keyed hash (two
- * SipHash-2-4 outputs) of the token under a random per-process key, so a
- * leaked cookie dies with the process and never reveals the token. The
- * cookie is HttpOnly and SameSite=Strict, which is also the CSRF defence
- * for the page's own POST /api/v2/query. GET /privacy.json and the page's
- * assets are public. The page itself holds no data until it logs in.
+ * Access (dashboard/auth.c): every /api/ request and /metrics needs
+ * "Authorization: Bearer <token>" of a [token NAME] (or the [dashboard]
+ * token, the admin token "default") or the session cookie set by POST
+ * /login. Each login gets its own random session id; POST /logout ends it
+ * on the server. A token reads only its sites (others are 401, as unknown
+ * ones are) and only an admin token reads the audit log and /metrics.
+ * Failed logins and wrong bearer tokens are limited per client address
+ * (429 with Retry-After). POST /login and /logout from another site are
+ * refused (Sec-Fetch-Site, else Origin). The cookie is HttpOnly and
+ * SameSite=Strict (plus Secure with TLS), which is also the CSRF defence
+ * for the page's own POST /api/v2/query. Every authenticated request,
+ * login, logout and failed login goes to the audit log (audit.c) when one
+ * is configured. GET /privacy.json and the page's assets are public. The
+ * page itself holds no data until it logs in.
+ *
+ * TLS (common/tls.c): with [dashboard] tls_cert and tls_key every
+ * connection is HTTPS and every answer carries HSTS.
  *
  * Limits are set explicitly (libevent 2.1's defaults are unlimited): 8 KiB
  * of headers, a 16 KiB body, 10 s timeouts; a known path asked with a
@@ -45,7 +54,6 @@ typedef struct hz_dash hz_dash;
 #define HZ_DASH_TIMEOUT_S       10
 #define HZ_DASH_PREAUTH_URI_MAX 1024
 #define HZ_DASH_LOGIN_BODY_MAX  512
-#define HZ_DASH_SESSION_HEX     33 /* 32 hex digits + NUL */
 #define HZ_DASH_COOKIE          "haze_session"
 
 /*
@@ -62,6 +70,9 @@ int hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *
 void hz_dash_set_store(hz_dash *d, hz_store *store);
 /* Binds cfg's [dashboard] listen address. 0, or errno/HZ_EINVAL with err. */
 int hz_dash_bind(hz_dash *d, struct hz_err *err);
+/* SIGHUP: loads tls_cert and tls_key again; open connections keep the
+ * old ones. 0 (or no TLS), or HZ_ECONFIG with err (old ones kept). */
+int hz_dash_reload_tls(hz_dash *d, struct hz_err *err);
 /* Stops accepting new connections (SIGTERM); requests in flight finish. */
 void hz_dash_stop(hz_dash *d);
 /* Frees the server, its connections and the store. NULL is a no-op. */
@@ -69,16 +80,14 @@ void hz_dash_free(hz_dash *d);
 
 /* ------------------------------------------------------------ pure helpers */
 
-/* 1 if (a, alen) equals (b, blen); time depends on blen only (b is the
- * secret), never on where the first difference is. */
-int hz_dash_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
-
-/* The session cookie value for token under key (32 bytes): 32 hex digits. */
-void hz_dash_session(const unsigned char key[32], const char *token, char out[HZ_DASH_SESSION_HEX]);
-
 /* Finds cookie name in a Cookie header value; points (*val, *len) into it.
  * 1 if found, 0 otherwise. */
 int hz_dash_cookie(const char *header, const char *name, const char **val, size_t *len);
+
+/* 1 if a browser's POST may come from the page itself: Sec-Fetch-Site,
+ * when sent, decides (same-origin or none); without it Origin, when sent,
+ * must be http(s)://host. Each argument may be NULL (header absent). */
+int hz_dash_same_origin(const char *origin, const char *fetch_site, const char *host, int https);
 
 /* The form field name in an application/x-www-form-urlencoded body,
  * percent-decoded into out (cap bytes with NUL). Length, or -1. */

@@ -3,15 +3,23 @@
  * main.c - haze-dashboard -c haze.ini [-t] [-v]: the dashboard page and the
  * stats API over the aggregates, read-only.
  *
+ *   haze-dashboard -c haze.ini --new-token NAME
+ *
+ * prints a new random token and the [token NAME] lines to paste into
+ * haze.ini (only the token's SHA-256 goes into the file), then exits.
+ *
  * Order (acquire, restrict, serve): parse args, load the config, bind,
  * sandbox (drop root), open LMDB read-only (MDB_RDONLY: this process never
  * writes it), event loop. When the store is not there yet (the aggregator
  * has not written anything), the page and the API answer empty results
  * and say they are waiting for the first aggregates; the store is opened
  * when it appears. SIGTERM/SIGINT stop accepting, let the requests in
- * flight finish (up to one second), and exit 0.
+ * flight finish (up to one second), and exit 0. SIGHUP loads tls_cert and
+ * tls_key again (open connections keep the old ones; a bad file is logged
+ * and the old ones kept).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +38,14 @@
 #include "common/sandbox.h"
 #include "common/tz.h"
 #include "common/store.h"
+#include "dashboard/auth.h"
 #include "dashboard/http.h"
 
 /* Prints the usage line and exits 2 (a usage error, not a runtime one). */
 static void
 usage(void)
 {
-    hz_errx("usage: haze-dashboard -c haze.ini [-t] [-v]");
+    hz_errx("usage: haze-dashboard -c haze.ini [-t] [-v] | -c haze.ini --new-token NAME");
     exit(2);
 }
 
@@ -82,6 +91,56 @@ sandbox(const struct hz_user *u)
         hz_fatal("setrlimit(RLIMIT_CORE)");
 }
 
+/*
+ * --new-token NAME: a new secret on stdout with the lines for haze.ini.
+ * The name must be a valid token name not yet in the file. Exit code.
+ */
+static int
+new_token(const struct hz_config *cfg, const char *name)
+{
+    char secret[40], sha[65];
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '-' || name[i] == '_' || name[i] == '.'))
+            n = 0;
+    if (n == 0 || n > HZ_TOKEN_NAME_MAX) {
+        hz_errx("--new-token %s: a name is 1-40 of a-z, 0-9, '-', '_', '.'", name);
+        return 2;
+    }
+    if (hz_cfg_token(cfg, name) != NULL || (strcmp(name, "default") == 0 && cfg->token[0])) {
+        hz_errx("--new-token %s: %s already has a token of that name", name, cfg->path);
+        return 1;
+    }
+    hz_auth_new_secret(secret, sha);
+    hz_out("token: %s", secret);
+    hz_out("%s", "");
+    hz_out("; Paste into %s and restart haze-dashboard. The token above is shown once:", cfg->path);
+    hz_out("; haze keeps only its hash. Use it as \"Authorization: Bearer <token>\" or on the login page.");
+    hz_out("[token %s]", name);
+    hz_out("sha256 = %s", sha);
+    hz_out("sites  = *      ; or the sites it may see: shop.example, blog.example");
+    hz_out("scope  = view   ; or admin (also reads the audit log)");
+    hz_out(";expires = YYYY-MM-DD");
+    explicit_bzero(secret, sizeof(secret));
+    return 0;
+}
+
+/* SIGHUP: TLS certificate and key again, the old ones kept on error. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct hz_err err = {0};
+
+    (void)sig;
+    (void)what;
+    if (hz_dash_reload_tls(arg, &err) != 0)
+        hz_log_warnx("%s: %s; keeping the certificate in use", __func__, err.msg);
+    else
+        hz_log_info("%s: TLS certificate and key reloaded", __func__);
+}
+
 struct stop_ctx {
     struct event_base *base;
     hz_dash *dash;
@@ -108,18 +167,25 @@ main(int argc, char **argv)
 {
     static struct hz_config cfg;
     struct hz_err err = {0};
-    const char *path = NULL;
+    static const struct option longopts[] = {
+        {"new-token", required_argument, NULL, 'N'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL, *newtok = NULL;
     int check = 0, verbose = 1, ch;
     struct event_base *base;
-    struct event *sigterm, *sigint;
+    struct event *sigterm, *sigint, *sighup;
     struct stop_ctx sc;
     hz_dash *dash;
     hz_store *store;
     struct hz_user user;
     long nofile;
 
-    while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:tvh", longopts, NULL)) != -1) {
         switch (ch) {
+        case 'N':
+            newtok = optarg;
+            break;
         case 'c':
             path = optarg;
             break;
@@ -138,6 +204,16 @@ main(int argc, char **argv)
     hz_log_init("haze-dashboard", verbose);
 
     /* Config. */
+    if (newtok != NULL) {
+        int rc;
+        if (hz_cfg_load(&cfg, path, &err) != 0) {
+            hz_errx("%s", err.msg);
+            return 1;
+        }
+        rc = new_token(&cfg, newtok);
+        hz_cfg_free(&cfg);
+        return rc;
+    }
     if (hz_cfg_load(&cfg, path, &err) != 0 || hz_cfg_require_dashboard(&cfg, &err) != 0) {
         hz_errx("%s", err.msg);
         return 1;
@@ -179,16 +255,18 @@ main(int argc, char **argv)
     sc.dash = dash;
     sigterm = evsignal_new(base, SIGTERM, on_signal, &sc);
     sigint = evsignal_new(base, SIGINT, on_signal, &sc);
-    if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) != 0 ||
-        evsignal_add(sigint, NULL) != 0)
+    sighup = evsignal_new(base, SIGHUP, on_hup, dash);
+    if (sigterm == NULL || sigint == NULL || sighup == NULL || evsignal_add(sigterm, NULL) != 0 ||
+        evsignal_add(sigint, NULL) != 0 || evsignal_add(sighup, NULL) != 0)
         hz_fatalx("cannot install signal handlers");
-    hz_log_info("listening on %s:%d, lmdb %s (read-only)", cfg.dashboard_listen.host,
-                cfg.dashboard_listen.port, cfg.lmdb);
+    hz_log_info("listening on %s:%d (%s), lmdb %s (read-only)", cfg.dashboard_listen.host,
+                cfg.dashboard_listen.port, cfg.dashboard_tls_cert[0] ? "https" : "http", cfg.lmdb);
     if (event_base_dispatch(base) < 0)
         hz_fatalx("event loop failed");
 
     event_free(sigterm);
     event_free(sigint);
+    event_free(sighup);
     hz_dash_free(dash);
     event_base_free(base);
     hz_cfg_free(&cfg);

@@ -124,12 +124,41 @@
 
   /* ------------------------------------------------------------ login */
 
-  function showLogin(failed) {
+  function showLogin(failed, expired) {
     $('app').hidden = true;
     $('controls').hidden = true;
     $('login').hidden = false;
     $('login-error').hidden = !failed;
+    $('login-expired').hidden = !expired;
     $('token').focus();
+  }
+
+  /* ------------------------------------------------------------ access log */
+
+  /* Admin tokens read GET /api/v1/audit; others get 403 and never see the card. */
+  var AUDIT_COLS = [['time', 'Time (UTC)'], ['event', 'Event'], ['token', 'Token'], ['client', 'Client'],
+    ['method', 'Method'], ['endpoint', 'Endpoint'], ['site', 'Site'], ['status', 'Status'], ['rows', 'Rows']];
+
+  function loadAudit() {
+    return fetch('/api/v1/audit', { credentials: 'same-origin' }).then(function (r) {
+      if (r.status !== 200) { $('audit-card').hidden = true; return null; }
+      return r.json();
+    }).then(function (res) {
+      if (!res) return;
+      var box = $('audit');
+      clear(box);
+      var rows = res.results.slice(-200).reverse();
+      var head = el('tr', null, AUDIT_COLS.map(function (c) { return el('th', null, c[1]); }));
+      var body = el('tbody', null, rows.map(function (e) {
+        return el('tr', null, AUDIT_COLS.map(function (c) {
+          var v = e[c[0]];
+          if (c[0] === 'time' && typeof v === 'string') v = v.replace('T', ' ').replace(/\.\d+Z$/, '');
+          return el('td', null, v === null || v === undefined ? '' : String(v));
+        }));
+      }));
+      box.appendChild(el('table', { class: 'audit-table' }, [el('thead', null, [head]), body]));
+      $('audit-card').hidden = false;
+    }).catch(function () { $('audit-card').hidden = true; });
   }
 
   /* ------------------------------------------------------------ KPIs */
@@ -628,17 +657,19 @@
     $('funnel-pick').addEventListener('change', loadFunnel);
     $('path-pick').addEventListener('change', loadPaths);
     load();
+    loadAudit();
   }
 
   document.addEventListener('DOMContentLoaded', function () {
     var failed = /(^|[?&])login=failed(&|$)/.test(location.search);
+    var expired = /(^|[?&])login=expired(&|$)/.test(location.search);
     fetch('/api/v1/sites', { credentials: 'same-origin' }).then(function (r) {
-      if (r.status === 401) { showLogin(failed); return null; }
+      if (r.status === 401) { showLogin(failed, expired); return null; }
       showWaiting(r);
       return r.json();
     }).then(function (info) {
       if (info) {
-        if (failed) history.replaceState(null, '', '/' + location.hash);
+        if (failed || expired) history.replaceState(null, '', '/' + location.hash);
         start(info);
       }
     }).catch(function () { showLogin(false); });

@@ -9,6 +9,12 @@
 // "/<img src=x onerror=alert(1)>" shown as text and never as an element,
 // no dialog opened, no console error, no CSP violation. Saves screenshots
 // (laptop and phone) under OUTDIR. Exit status 0 when every check passed.
+//
+// Over HTTPS (dash.sh serves it with a certificate made at test time;
+// HZ_SPKI pins its key in Chromium): the page is https, HSTS is sent, the
+// session cookie is Secure; the admin sees the Access log; logging out
+// revokes the session on the server (the same cookie elsewhere is 401);
+// a view token for one site (HZ_VIEWER) sees that site only and no log.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -24,8 +30,10 @@ function check(ok, what) {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
+  args: ['--no-sandbox', '--disable-gpu'].concat(
+    process.env.HZ_SPKI ? ['--ignore-certificate-errors-spki-list=' + process.env.HZ_SPKI] : []),
 });
+const https = url.startsWith('https:');
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = [];
@@ -33,7 +41,11 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
 
-  await page.goto(url + '/');
+  const first = await page.goto(url + '/');
+  if (https) {
+    check(await page.evaluate(() => location.protocol) === 'https:', 'the page is served over HTTPS');
+    check(/max-age=\d+/.test(first.headers()['strict-transport-security'] || ''), 'HSTS is sent');
+  }
   await page.waitForSelector('#login:not([hidden])');
   check(await page.isVisible('#token'), 'the login form shows before logging in');
   await page.fill('#token', 'not-the-token');
@@ -45,6 +57,10 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('#login button[type=submit]')]);
   await page.waitForSelector('#app:not([hidden])');
   problems.length = 0; /* the 401s of the logged-out page are expected */
+  if (https) {
+    const sc = (await page.context().cookies()).find((c) => c.name === 'haze_session');
+    check(sc && sc.secure && sc.httpOnly && sc.sameSite === 'Strict', 'the session cookie is Secure, HttpOnly, SameSite=Strict');
+  }
   await page.waitForSelector('#kpis .kpi .value');
   await page.waitForSelector('#tables [data-card="Pages"] tbody tr');
   await page.waitForSelector('#funnel .step');
@@ -121,6 +137,35 @@ try {
   await phone.screenshot({ path: path.join(outdir, 'dashboard-phone.png'), fullPage: true });
   await phone.screenshot({ path: path.join(outdir, 'dashboard-phone-top.png') });
   check(problems.length === 0, 'no console errors, CSP violations or dialogs' + (problems.length ? ': ' + problems.join('; ') : ''));
+
+  // The admin's Access log: this session's login is in it.
+  await page.waitForSelector('#audit-card:not([hidden]) .audit-table tbody tr');
+  const audit = await page.$$eval('#audit .audit-table tbody tr', (trs) => trs.map((t) => t.textContent));
+  check(audit.some((r) => r.includes('login') && r.includes('default')), `the Access log lists the login (${audit.length} rows)`);
+  check(!audit.some((r) => r.includes('e2e-token-1234')), 'the Access log holds no token');
+
+  // Logging out ends the session on the server: the phone's copy of the cookie is dead too.
+  await Promise.all([page.waitForNavigation(), page.click('.logout button')]);
+  await page.waitForSelector('#login:not([hidden])');
+  const after = await phone.request.get(url + '/api/v1/sites');
+  check(after.status() === 401, `the logged-out session is revoked (${after.status()})`);
+
+  // A view token for blog.example: that site only, no access log.
+  if (process.env.HZ_VIEWER) {
+    const v = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await v.goto(url + '/');
+    await v.waitForSelector('#login:not([hidden])');
+    await v.fill('#token', process.env.HZ_VIEWER);
+    await Promise.all([v.waitForNavigation(), v.click('#login button[type=submit]')]);
+    await v.waitForSelector('#app:not([hidden])');
+    await v.waitForSelector('#kpis .kpi .value');
+    const sites = await v.$$eval('#site option', (o) => o.map((x) => x.value));
+    check(JSON.stringify(sites) === '["blog.example"]', `the viewer's site list is its site only (${sites.join(', ')})`);
+    await v.waitForTimeout(500);
+    check(await v.isHidden('#audit-card'), 'no Access log for a view token');
+    const other = await v.request.get(url + '/api/v1/stats/aggregate?site_id=printshop.example&period=day');
+    check(other.status() === 401, `another site is 401 for the viewer (${other.status()})`);
+  }
 } finally {
   await browser.close();
 }

@@ -500,6 +500,8 @@ ht_free_port(void)
     return port;
 }
 
+const char *ht_source_addr;
+
 static int
 ht_connect(int port)
 {
@@ -510,6 +512,14 @@ ht_connect(int port)
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0)
         return -1;
+    if (ht_source_addr != NULL) {
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        if (inet_pton(AF_INET, ht_source_addr, &src.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {

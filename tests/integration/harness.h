@@ -92,6 +92,10 @@ char *ht_slurp(const char *path, size_t *len);
 
 /* A free loopback TCP port (bind 0, read, close). */
 int ht_free_port(void);
+/* Source address of the connections below (e.g. "127.0.0.2": another
+ * client on loopback), or NULL for the kernel's choice. */
+extern const char *ht_source_addr;
+
 /* Waits until 127.0.0.1:port accepts; 0 or -1 after ms. */
 int ht_wait_port(int port, int ms);
 

@@ -750,3 +750,38 @@ ParameterizedTest(struct query_cap *f, beacon_query, caps)
     cr_assert_str_eq(c.e.msg, f->reason);
     assert_untouched(&c);
 }
+
+/* ================================================================ bidi (issue 14) */
+
+/* A right-to-left override or isolate in any text field would let one
+ * page or event name display as another: refused with a reason, in raw
+ * UTF-8, in JSON escapes and in the pixel's percent escapes. */
+Test(beacon_bidi, controls_are_refused_in_every_text_field)
+{
+    static const char *const bodies[] = {
+        "{\"n\":\"pageview\",\"u\":\"https://a.example/\xe2\x80\xae"
+        "fdp.exe\",\"d\":\"a.example\"}",
+        "{\"n\":\"Sign\\u202eup\",\"u\":\"https://a.example/\",\"d\":\"a.example\"}",
+        "{\"n\":\"x\\u2066y\",\"u\":\"https://a.example/\",\"d\":\"a.example\"}",
+        "{\"n\":\"pageview\",\"u\":\"https://a.example/\",\"d\":\"a.example\","
+        "\"r\":\"https://b.example/\\u2069\"}",
+        "{\"n\":\"pageview\",\"u\":\"https://a.example/\",\"d\":\"a.exam\\u202aple\"}",
+    };
+    struct ctx c;
+
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        ctx_init(&c, sizeof(c.mem));
+        cr_assert_eq(json(&c, bodies[i]), HZ_EINVAL, "accepted body %zu", i);
+        cr_assert(strstr(c.e.msg, "bidirectional") != NULL, "%zu: %s", i, c.e.msg);
+        assert_untouched(&c);
+    }
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(query(&c, "n=pageview&d=a.example&u=https%3A%2F%2Fa.example%2F%E2%80%AEx"),
+                 HZ_EINVAL);
+    assert_untouched(&c);
+    /* The neighbours of the ranges are fine (U+2029, U+202F, U+2065, U+206A). */
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(json(&c, "{\"n\":\"a\\u202fb\\u206ac\",\"u\":\"https://a.example/\","
+                          "\"d\":\"a.example\"}"),
+                 0, "%s", c.e.msg);
+}

@@ -660,3 +660,18 @@ Test(url_source, nul_in_ipv6_referrer_is_no_source)
     hz_url_source(NULL, ref, sizeof(ref) - 1, "example.com", out);
     cr_assert_str_eq(out, "");
 }
+
+/* Issue 14: a percent-escaped bidi control in the path is refused. */
+Test(url_scrub, bidi_control_in_path_is_refused)
+{
+    struct hz_url u;
+    struct hz_err e = {0};
+    const char *url = "https://a.example/files/%E2%80%AEgnp.exe";
+
+    cr_assert_neq(hz_url_scrub(url, strlen(url), &u, &e), 0);
+    cr_assert(strstr(e.msg, "bidirectional") != NULL, "%s", e.msg);
+    url = "https://a.example/files/%E2%81%A6x";
+    cr_assert_neq(hz_url_scrub(url, strlen(url), &u, &e), 0);
+    url = "https://a.example/files/%E2%80%A9x"; /* U+2029: not a bidi control */
+    cr_assert_eq(hz_url_scrub(url, strlen(url), &u, &e), 0, "%s", e.msg);
+}

@@ -5,6 +5,7 @@
  * aliases and funnels, the per-binary requirements and hz_cfg_load.
  */
 #include "common/cfg.h"
+#include "common/tz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -629,5 +630,118 @@ Test(cfg, user_and_connection_keys)
     cr_assert_neq(hz_cfg_parse_string(c, "[dashboard]\nmax_connections = 8\n", "t.ini", &err), 0);
     cr_assert_neq(hz_cfg_parse_string(c, "[collector]\nrequest_timeout_ms = 5\n", "t.ini", &err),
                   0);
+    free(c);
+}
+
+/* ------------------------------------------------ [token NAME] (issue 14) */
+
+#define H64 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+static void
+cfg_expect_error(const char *text, const char *want)
+{
+    struct hz_config *c = cfg_new();
+    struct hz_err err;
+
+    memset(&err, 0, sizeof(err));
+    cr_assert_eq(hz_cfg_parse_string(c, text, "t.ini", &err), HZ_ECONFIG, "accepted: %s", text);
+    cr_expect_str_eq(err.msg, want);
+    free(c);
+}
+
+Test(cfg_token, sections_with_sites_scope_and_expiry)
+{
+    struct hz_config *c = parse_ok("[token alice]\nsha256 = " H64 "\nsites = b.example, a.example\n"
+                                   "scope = view\nexpires = 2030-01-31\n"
+                                   "[token ops]\nsha256 = " H64 "\nsites = *\nscope = admin\n"
+                                   "[site a.example]\n[site b.example]\n[site c.example]\n");
+    const struct hz_token *a = hz_cfg_token(c, "alice"), *o = hz_cfg_token(c, "ops");
+    struct hz_err err;
+
+    cr_assert_eq(c->ntokens, 2);
+    cr_assert_not_null(a);
+    cr_assert_not_null(o);
+    cr_assert_null(hz_cfg_token(c, "bob"));
+    cr_assert_eq(a->scope, HZ_SCOPE_VIEW);
+    cr_assert_eq(a->all_sites, 0);
+    cr_assert_eq(a->sites, 3ull); /* a.example is site 0, b.example site 1 */
+    cr_assert_eq(a->expires, hz_days_from_civil(2030, 1, 31));
+    cr_assert_eq(a->sha256[0], 0x9f);
+    cr_assert_eq(a->sha256[31], 0x08);
+    cr_assert_eq(o->scope, HZ_SCOPE_ADMIN);
+    cr_assert_eq(o->all_sites, 1);
+    cr_assert_eq(o->expires, -1);
+    /* Named tokens alone are enough for the dashboard. */
+    (void)snprintf(c->lmdb, sizeof(c->lmdb), "/tmp/x");
+    cr_assert_eq(hz_cfg_require_dashboard(c, &err), 0, "%s", err.msg);
+    free(c);
+}
+
+Test(cfg_token, errors_name_the_line_and_key)
+{
+    cfg_expect_error("[token alice]\nsha256 = abc\n",
+                     "t.ini:2: [token alice] sha256: expected 64 hex digits (haze-dashboard "
+                     "--new-token prints them)");
+    cfg_expect_error("[token alice]\nsha256 = " H64 "\nsites = *\nscope = root\n",
+                     "t.ini:4: [token alice] scope: expected view or admin");
+    cfg_expect_error("[token alice]\nsha256 = " H64 "\nexpires = 2030-13-01\n",
+                     "t.ini:3: [token alice] expires: expected a date YYYY-MM-DD");
+    cfg_expect_error("[token alice]\nsha256 = " H64 "\nsites = nowhere.example\n[site a.example]\n",
+                     "t.ini:3: [token alice] sites: no [site nowhere.example] in this file");
+    cfg_expect_error("[site a.example]\n[token alice]\nsites = a.example\n",
+                     "t.ini:3: [token alice] sha256: required");
+    cfg_expect_error("[token Alice]\n", "t.ini:1: [token Alice]: token name must be 1-40 of a-z, "
+                                        "0-9, '-', '_', '.'");
+    cfg_expect_error("[token a]\nsha256 = " H64 "\nsites = *\n[token a]\n",
+                     "t.ini:4: [token a]: duplicate token section");
+    cfg_expect_error("[token a]\nsha256 = " H64 "\nsha256 = " H64 "\n",
+                     "t.ini:3: [token a] sha256: duplicate key");
+    cfg_expect_error("[token a]\npassword = x\n", "t.ini:2: [token a] password: unknown key");
+    cfg_expect_error("[dashboard]\ntoken = 0123456789\n[token default]\nsha256 = " H64
+                     "\nsites = *\n",
+                     "t.ini:5: [token default]: \"default\" is the name of [dashboard] token; pick "
+                     "another");
+}
+
+Test(cfg_token, new_keys_and_their_defaults)
+{
+    struct hz_config *c = parse_ok("[redis]\nuser = haze\npassword = pw-123\n"
+                                   "[collector]\ntls_cert = /c.pem\ntls_key = /k.pem\n"
+                                   "metrics_allow = 10.0.0.0/8\n"
+                                   "[dashboard]\naudit_log = /var/log/haze/audit.log\n");
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+
+    cr_assert_str_eq(c->redis_user, "haze");
+    cr_assert_str_eq(c->redis_password, "pw-123");
+    cr_assert_str_eq(c->collector_tls_cert, "/c.pem");
+    cr_assert_str_eq(c->collector_tls_key, "/k.pem");
+    cr_assert_str_eq(c->audit_log, "/var/log/haze/audit.log");
+    cr_assert_eq(c->audit_retention_days, 400);
+    cr_assert_eq(c->login_limit, 10);
+    cr_assert_eq(c->session_idle_minutes, 60);
+    cr_assert_eq(c->session_max_hours, 12);
+    inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+    cr_assert(hz_cidrset_match(&c->metrics_allow, (struct sockaddr *)&sin));
+    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    cr_assert_not(hz_cidrset_match(&c->metrics_allow, (struct sockaddr *)&sin));
+    hz_cfg_free(c);
+    cr_assert_str_eq(c->redis_password, "");
+    free(c);
+
+    c = parse_ok("");
+    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    cr_assert(hz_cidrset_match(&c->metrics_allow, (struct sockaddr *)&sin));
+    inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+    cr_assert_not(hz_cidrset_match(&c->metrics_allow, (struct sockaddr *)&sin));
+    free(c);
+}
+
+Test(cfg_token, tls_needs_both_files)
+{
+    struct hz_config *c = parse_ok("[dashboard]\ntoken = 0123456789\ntls_cert = /c.pem\n");
+    struct hz_err err;
+
+    cr_assert_eq(hz_cfg_require_dashboard(c, &err), HZ_ECONFIG);
+    cr_assert_str_eq(err.msg, "t.ini: [dashboard] tls_cert and tls_key: set both or neither");
     free(c);
 }

@@ -329,3 +329,31 @@ Test(str_hex, lowercase_and_terminated)
     hz_hex(out, in, 0);
     cr_assert_str_eq(out, "");
 }
+
+Test(str_text_has_bidi, the_nine_controls_and_their_neighbours)
+{
+    char b[8];
+
+    for (unsigned cp = 0x2020; cp <= 0x2070; cp++) {
+        int want = (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+        b[0] = 'x';
+        b[1] = (char)(0xe0 | (cp >> 12));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[3] = (char)(0x80 | (cp & 0x3f));
+        cr_assert_eq(hz_text_has_bidi(b, 4), want, "U+%04X", cp);
+        cr_assert_eq(hz_text_has_bidi(b, 3), 0, "cut U+%04X", cp);
+    }
+    cr_assert_eq(hz_text_has_bidi("", 0), 0);
+}
+
+Test(str_unhex, decodes_and_refuses)
+{
+    unsigned char o[4];
+
+    cr_assert_eq(hz_unhex(o, "00fFa5", 6), 3);
+    cr_assert_eq(o[0], 0);
+    cr_assert_eq(o[1], 0xff);
+    cr_assert_eq(o[2], 0xa5);
+    cr_assert_eq(hz_unhex(o, "abc", 3), -1);
+    cr_assert_eq(hz_unhex(o, "zz", 2), -1);
+}

@@ -88,3 +88,54 @@ Test(csv, dangerous_first_bytes)
     cr_assert_not(hz_csv_dangerous('a'));
     cr_assert_not(hz_csv_dangerous('\''));
 }
+
+/* Issue 14: a formula hides behind leading spaces or quotes, or in the
+ * full-width forms some spreadsheets fold to ASCII. */
+Test(csv, formulas_after_spaces_quotes_and_in_full_width)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"  =1+1", "'  =1+1\r\n"},
+        {"'=cmd", "''=cmd\r\n"},
+        {"\"=cmd", "\"'\"\"=cmd\"\r\n"},
+        {" ' -2", "' ' -2\r\n"},
+        {"\xef\xbc\x9d"
+         "HYPERLINK(1)",
+         "'\xef\xbc\x9d"
+         "HYPERLINK(1)\r\n"}, /* ＝ */
+        {"\xef\xbc\x8b"
+         "1",
+         "'\xef\xbc\x8b"
+         "1\r\n"}, /* ＋ */
+        {"\xef\xbc\x8d"
+         "1",
+         "'\xef\xbc\x8d"
+         "1\r\n"}, /* － */
+        {"\xef\xbc\xa0"
+         "x",
+         "'\xef\xbc\xa0"
+         "x\r\n"}, /* ＠ */
+        {"  /page", "  /page\r\n"},
+        {"\xef\xbc\xa1"
+         "B",
+         "\xef\xbc\xa1"
+         "B\r\n"}, /* Ａ: harmless */
+        {"a=b", "a=b\r\n"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hz_csv w;
+        size_t len;
+        char *s;
+        hz_csv_init(&w);
+        hz_csv_text(&w, cases[i].in, strlen(cases[i].in));
+        hz_csv_eol(&w);
+        s = hz_csv_take(&w, &len);
+        cr_expect_str_eq(s, cases[i].out, "case %zu", i);
+        free(s);
+    }
+    cr_assert(hz_csv_formula("\"\" @SUM(A1)", 11));
+    cr_assert_not(hz_csv_formula("   ", 3));
+    cr_assert_not(hz_csv_formula("\xef\xbc", 2)); /* a cut sequence */
+}

@@ -1,43 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http_test.c - the pure helpers behind authentication: constant-time
- * comparison, the session cookie value, cookie and form parsing.
+ * http_test.c - the pure helpers behind authentication: cookie and form
+ * parsing, the same-origin rule of the login and logout forms. (Token
+ * comparison, sessions and the throttle: auth_test.c.)
  */
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "dashboard/http.h"
-
-Test(auth, ct_equal)
-{
-    cr_assert(hz_dash_ct_equal("secret-token", 12, "secret-token", 12));
-    cr_assert_not(hz_dash_ct_equal("secret-tokeN", 12, "secret-token", 12));
-    cr_assert_not(hz_dash_ct_equal("secret", 6, "secret-token", 12));
-    cr_assert_not(hz_dash_ct_equal("secret-token-and-more", 21, "secret-token", 12));
-    cr_assert_not(hz_dash_ct_equal("", 0, "secret-token", 12));
-    cr_assert(hz_dash_ct_equal("", 0, "", 0));
-}
-
-Test(auth, session_is_a_keyed_hash_not_the_token)
-{
-    unsigned char k1[32], k2[32];
-    char a[HZ_DASH_SESSION_HEX], b[HZ_DASH_SESSION_HEX], c[HZ_DASH_SESSION_HEX];
-
-    memset(k1, 1, sizeof(k1));
-    memset(k2, 2, sizeof(k2));
-    hz_dash_session(k1, "change-me-please", a);
-    hz_dash_session(k1, "change-me-please", b);
-    hz_dash_session(k2, "change-me-please", c);
-    cr_assert_eq(strlen(a), 32);
-    cr_assert_str_eq(a, b);
-    cr_assert_str_neq(a, c); /* a new process key logs everyone out */
-    cr_assert_null(strstr(a, "change"));
-    for (size_t i = 0; i < 32; i++)
-        cr_assert(strchr("0123456789abcdef", a[i]) != NULL);
-    hz_dash_session(k1, "change-me-pleasf", c);
-    cr_assert_str_neq(a, c);
-}
 
 Test(auth, cookie_header)
 {
@@ -65,4 +36,21 @@ Test(auth, login_form_field)
     cr_assert_eq(hz_dash_form_field("tokens=1", 8, "token", out, sizeof(out)), -1);
     cr_assert_eq(hz_dash_form_field("token=%zz", 9, "token", out, sizeof(out)), -1);
     cr_assert_eq(hz_dash_form_field("token=0123456789", 16, "token", out, 5), -1);
+}
+
+Test(auth, same_origin_rule_for_login_and_logout)
+{
+    /* Sec-Fetch-Site decides when sent. */
+    cr_assert(hz_dash_same_origin("null", "same-origin", "h:1", 0));
+    cr_assert(hz_dash_same_origin(NULL, "none", "h:1", 1));
+    cr_assert_not(hz_dash_same_origin("http://h:1", "cross-site", "h:1", 0));
+    cr_assert_not(hz_dash_same_origin(NULL, "same-site", "h:1", 0));
+    /* Otherwise Origin, scheme included. */
+    cr_assert(hz_dash_same_origin("http://h:1", NULL, "h:1", 0));
+    cr_assert(hz_dash_same_origin("https://h:1", NULL, "h:1", 1));
+    cr_assert_not(hz_dash_same_origin("http://h:1", NULL, "h:1", 1));
+    cr_assert_not(hz_dash_same_origin("null", NULL, "h:1", 0));
+    cr_assert_not(hz_dash_same_origin("http://h:1", NULL, NULL, 0));
+    /* Neither: not a browser page. */
+    cr_assert(hz_dash_same_origin(NULL, NULL, "h:1", 0));
 }
