@@ -640,7 +640,7 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
 void
 hz_worker_set_tls(hz_worker *w, hz_tls *tls)
 {
-    hz_tls_attach(tls, w->http);
+    hz_conns_set_bev(w->conns, hz_tls_bev, tls);
 }
 
 void *

@@ -137,8 +137,8 @@ hz_tls_close(hz_tls *t)
  * the current context, in the accepting state; evhttp sets its socket.
  * NULL makes evhttp drop the connection.
  */
-static struct bufferevent *
-tls_bevcb(struct event_base *base, void *arg)
+struct bufferevent *
+hz_tls_bev(struct event_base *base, void *arg)
 {
     hz_tls *t = arg;
     struct bufferevent *bev;
@@ -160,8 +160,3 @@ tls_bevcb(struct event_base *base, void *arg)
     return bev;
 }
 
-void
-hz_tls_attach(hz_tls *t, struct evhttp *http)
-{
-    evhttp_set_bevcb(http, tls_bevcb, t);
-}

@@ -21,6 +21,9 @@
 
 #include "common/err.h"
 
+struct bufferevent;
+struct event_base;
+
 struct evhttp;
 
 typedef struct hz_tls hz_tls;
@@ -33,7 +36,11 @@ int hz_tls_reload(hz_tls *t, struct hz_err *err);
 /* NULL is a no-op. Connections still open keep their context alive. */
 void hz_tls_close(hz_tls *t);
 
-/* Makes http's new connections TLS with t (t must outlive http). */
-void hz_tls_attach(hz_tls *t, struct evhttp *http);
+/* The bufferevent of a new server connection: TLS with t's current
+ * context, in the accepting state (NULL on failure: evhttp drops the
+ * connection). For hz_conns_set_bev, so that TLS connections are capped
+ * and given the request deadline like plain ones; t must outlive the
+ * server. */
+struct bufferevent *hz_tls_bev(struct event_base *base, void *t);
 
 #endif

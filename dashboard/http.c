@@ -1364,8 +1364,6 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
         hz_err_set(err, ENOMEM, "evhttp_new failed");
         goto fail;
     }
-    if (d->tls != NULL)
-        hz_tls_attach(d->tls, d->http);
     evhttp_set_max_headers_size(d->http, HZ_DASH_HEADERS_MAX);
     evhttp_set_max_body_size(d->http, HZ_DASH_BODY_MAX);
     evhttp_set_timeout(d->http, HZ_DASH_TIMEOUT_S);
@@ -1381,9 +1379,11 @@ hz_dash_new(hz_dash **out, struct event_base *base, const struct hz_config *cfg,
                             "dashboard");
     if (d->conns == NULL) {
         evhttp_free(d->http);
-        free(d);
-        return hz_err_set(err, ENOMEM, "out of memory");
+        hz_err_set(err, ENOMEM, "out of memory");
+        goto fail;
     }
+    if (d->tls != NULL)
+        hz_conns_set_bev(d->conns, hz_tls_bev, d->tls);
     *out = d;
     return 0;
 fail:

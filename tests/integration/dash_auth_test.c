@@ -80,7 +80,7 @@ write_config(const char *extra, const char *tail)
     sha_hex(OLD, hx);
     (void)snprintf(text, sizeof(text),
                    "[aggregator]\nlmdb = %s/db\n"
-                   "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " DEFAULT_TOKEN "\n"
+                   "[dashboard]\nuser = root\nlisten = 127.0.0.1:%d\ntoken = " DEFAULT_TOKEN "\n"
                    "audit_log = %s\nlogin_limit = 5\n%s"
                    "[site a.example]\n[site b.example]\n"
                    "[token alice]\nsha256 = %s\nsites = b.example\nscope = view\n"

@@ -130,10 +130,10 @@ config(const char *creds)
     R.port = ht_free_port();
     (void)snprintf(text, sizeof(text),
                    "[redis]\naddress = unix:%s\nstream = " STREAM "\n%s"
-                   "[collector]\nlisten = 127.0.0.1:%d\nthreads = 1\nspool_dir = %s/spool\n"
+                   "[collector]\nuser = root\nlisten = 127.0.0.1:%d\nthreads = 1\nspool_dir = %s/spool\n"
                    "redis_timeout_ms = 200\n"
                    "[geo]\ndatabase = %s\n"
-                   "[aggregator]\nlmdb = %s/db\n"
+                   "[aggregator]\nuser = root\nlmdb = %s/db\n"
                    "[site example.com]\n",
                    R.sock, creds, R.port, R.dir, geo, R.dir);
     ht_write_file(R.ini, R.dir, "haze.ini", text);
