@@ -8,7 +8,7 @@
 # Variants build into their own folder: BUILD=build/asan never mixes with build/release.
 
 SHELL    := /bin/bash
-PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
+PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson libpcre2-8
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc
@@ -75,6 +75,28 @@ $(BUILD)/gen/dashboard_assets.c: $(DASHBOARD_ASSETS) $(BUILD)/tools/bin2c
 	@mkdir -p $(@D)
 	$(BUILD)/tools/bin2c dashboard $(DASHBOARD_ASSETS) > $@.tmp && mv $@.tmp $@
 
+# User agent databases (collector/ua_db.h): npm packages pinned in
+# scripts/uadb/package.json, fetched into build/uadb (shared by every
+# BUILD variant), turned into C by scripts/uadb/gen.mjs. UADB_UAP picks
+# another uap-core regexes.yaml (e.g. Debian's /usr/share/uap-core/regexes.yaml).
+UADB     := build/uadb
+UADB_UAP ?= $(UADB)/node_modules/uap-core/regexes.yaml
+UADB_FIX := $(UADB)/fixtures/uap_ua.tsv
+ASSET_SRC += $(BUILD)/gen/ua_db.c
+$(UADB)/node_modules/.haze-stamp: scripts/uadb/package.json scripts/uadb/package-lock.json
+	@mkdir -p $(UADB)
+	cp scripts/uadb/package.json scripts/uadb/package-lock.json $(UADB)/
+	cd $(UADB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(BUILD)/gen/ua_db.c: scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
+	@mkdir -p $(@D)
+	node scripts/uadb/gen.mjs db $(UADB)/node_modules $(UADB_UAP) > $@.tmp && mv $@.tmp $@
+$(BUILD)/libhzcollector.a: $(BUILD)/gen/ua_db.o
+# Labelled sets for the accuracy tests, from the packages' own fixtures
+# (uap-core's tests from Debian's uap-core package).
+$(UADB_FIX): scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
+	node scripts/uadb/gen.mjs fixtures $(UADB)/node_modules /usr/share/uap-core/tests $(UADB)/fixtures
+
 define prog_rule
 $(BIN)/haze-$(1): $(call objs,$(call main_src,$(1))) $(LIBS)
 	@mkdir -p $$(@D)
@@ -118,7 +140,7 @@ export HZ_BUILD := $(BUILD)
 export HZ_BIN := $(BIN)
 export HZ_SAN := $(SAN)
 
-check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
+check: deps all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA)) $(UADB_FIX)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; sh tests/criterion-run.sh $$t $(CRITERION_FLAGS); done
 	@if [ -n "$(REPLAY_BINS)" ]; then sh tests/fuzz/replay.sh $(BUILD) $(FUZZ_NAMES); fi
 	@if [ -f tests/js/haze-smoke.mjs ]; then echo "== tracker smoke test"; node tests/js/haze-smoke.mjs; fi
