@@ -639,7 +639,7 @@ hz_ua_classify_cached_hints(struct hz_ua_cache *c, const char *ua, size_t len,
 {
     struct hz_ua_hints none = {0, 0};
     uint64_t k;
-    size_t i;
+    size_t set, i;
 
     if (h == NULL)
         h = &none;
@@ -649,13 +649,18 @@ hz_ua_classify_cached_hints(struct hz_ua_cache *c, const char *ua, size_t len,
     k = hz_siphash(c->key, len > 0 ? ua : "", len);
     if (k == 0)
         k = 1; /* 0 marks an empty slot */
-    i = (size_t)(k % HZ_UA_CACHE_SLOTS);
-    if (c->slot[i].h == k && c->slot[i].len == len && c->slot[i].hints.mobile == h->mobile &&
-        c->slot[i].hints.os == h->os) {
-        *out = c->slot[i].v;
-        return;
+    set = (size_t)(k % HZ_UA_CACHE_SETS);
+    for (size_t w = 0; w < HZ_UA_CACHE_WAYS; w++) {
+        i = set * HZ_UA_CACHE_WAYS + w;
+        if (c->slot[i].h == k && c->slot[i].len == len && c->slot[i].hints.mobile == h->mobile &&
+            c->slot[i].hints.os == h->os) {
+            *out = c->slot[i].v;
+            return;
+        }
     }
     ua_classify(ua, len, h, out);
+    i = set * HZ_UA_CACHE_WAYS + c->next[set];
+    c->next[set] = (unsigned char)((c->next[set] + 1) % HZ_UA_CACHE_WAYS);
     c->slot[i].h = k;
     c->slot[i].len = (uint32_t)len;
     c->slot[i].hints = *h;

@@ -106,20 +106,25 @@ const char *hz_ua_browser_name(enum hz_browser b);
 const char *hz_ua_os_name(enum hz_os o);
 const char *hz_ua_device_name(enum hz_device d);
 
-/* A small fixed-size direct-mapped cache in front of hz_ua_classify: slot =
- * SipHash(key, first HZ_UA_MAX bytes) mod HZ_UA_CACHE_SLOTS; a slot holds
- * the full 64-bit hash and the length, never the UA. Another UA in the same
- * slot is a miss and replaces it. The random key keeps an attacker from
- * aiming UAs at one slot. Not thread-safe: one cache per thread. */
-#define HZ_UA_CACHE_SLOTS 1024
+/* A bounded, 4-way set-associative cache in front of hz_ua_classify (a
+ * miss costs tens of microseconds of regex matching, a hit a SipHash):
+ * set = SipHash(key, first HZ_UA_MAX bytes) mod HZ_UA_CACHE_SETS; a slot
+ * holds the full 64-bit hash, the length and the Client Hints, never the
+ * UA. A fifth UA in a full set replaces its ways in turn (FIFO). The random
+ * key keeps an attacker from aiming UAs at one set. 128 KiB; not
+ * thread-safe: one cache per thread. */
+#define HZ_UA_CACHE_WAYS  4
+#define HZ_UA_CACHE_SETS  1024
+#define HZ_UA_CACHE_SLOTS (HZ_UA_CACHE_WAYS * HZ_UA_CACHE_SETS)
 struct hz_ua_cache {
-    unsigned char key[16]; /* random per cache: hash key */
+    unsigned char key[16];                /* random per cache: hash key */
+    unsigned char next[HZ_UA_CACHE_SETS]; /* per set: the way replaced next */
     struct {
         uint64_t h; /* 0 = empty */
         uint32_t len;
         struct hz_ua_hints hints;
         struct hz_ua v;
-    } slot[HZ_UA_CACHE_SLOTS];
+    } slot[HZ_UA_CACHE_SLOTS]; /* set s: slot[s * HZ_UA_CACHE_WAYS ...] */
 };
 void hz_ua_cache_init(struct hz_ua_cache *c); /* all slots empty; random key (arc4random_buf) */
 /* Same answer as hz_ua_classify(ua, len, out), barring a 64-bit collision of

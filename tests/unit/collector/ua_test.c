@@ -894,44 +894,48 @@ Test(ua_cache, init_empties_and_keys_randomly)
     cr_expect(memcmp(a.key, zero, sizeof a.key) != 0);
 }
 
-/* Two different UAs that land in one slot: each lookup must still give
- * that UA's own answer, and the slot holds the one seen last. */
-Test(ua_cache, slot_collision_is_a_miss)
+/* UAs that land in one set: a set keeps HZ_UA_CACHE_WAYS of them, each
+ * lookup still gives that UA's own answer, and one more UA than the set
+ * holds replaces the oldest (a miss, then a hit again). */
+Test(ua_cache, set_collisions_keep_each_answer)
 {
     static struct hz_ua_cache cache;
     static const char bot[] = "curl/8.5.0";
-    char ua[160];
-    size_t slot, n = 0, nbot = sizeof bot - 1;
+    char ua[HZ_UA_CACHE_WAYS][160];
+    size_t set, n[HZ_UA_CACHE_WAYS], nbot = sizeof bot - 1, found = 0;
     uint64_t hbot;
-    int v;
 
     hz_ua_cache_init(&cache);
     hbot = hz_siphash(cache.key, bot, nbot);
-    slot = (size_t)((hbot == 0 ? 1 : hbot) % HZ_UA_CACHE_SLOTS);
-    /* Vary a version number until a Chrome UA shares curl's slot. */
-    for (v = 0; v < 1000000; v++) {
+    set = (size_t)((hbot == 0 ? 1 : hbot) % HZ_UA_CACHE_SETS);
+    /* Vary a version number until WAYS Chrome UAs share curl's set. */
+    for (int v = 0; v < 10000000 && found < HZ_UA_CACHE_WAYS; v++) {
         uint64_t h;
-        n = (size_t)snprintf(ua, sizeof ua,
-                             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
-                             "Gecko) Chrome/%d.0.0.0 Safari/537.36",
-                             v);
-        h = hz_siphash(cache.key, ua, n);
-        if ((size_t)((h == 0 ? 1 : h) % HZ_UA_CACHE_SLOTS) == slot)
-            break;
+        n[found] = (size_t)snprintf(ua[found], sizeof ua[found],
+                                    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, "
+                                    "like Gecko) Chrome/%d.0.0.0 Safari/537.36",
+                                    v);
+        h = hz_siphash(cache.key, ua[found], n[found]);
+        if ((size_t)((h == 0 ? 1 : h) % HZ_UA_CACHE_SETS) == set)
+            found++;
     }
-    cr_assert_lt(v, 1000000, "no colliding UA found");
+    cr_assert_eq(found, HZ_UA_CACHE_WAYS, "no colliding UAs found");
 
+    /* Five UAs, four ways: every round misses each once, answers right. */
     for (int round = 0; round < 3; round++) {
         struct hz_ua got;
         hz_ua_classify_cached(&cache, bot, nbot, &got);
         cr_assert_eq(got.bot, 1, "round %d", round);
-        cr_assert_eq(cache.slot[slot].len, nbot);
-        hz_ua_classify_cached(&cache, ua, n, &got);
-        cr_assert_eq(got.bot, 0, "round %d", round);
-        cr_assert_eq(got.browser, HZ_UA_CHROME);
-        cr_assert_eq(got.os, HZ_OS_LINUX);
-        cr_assert_eq(cache.slot[slot].len, n);
+        for (size_t k = 0; k < HZ_UA_CACHE_WAYS; k++) {
+            hz_ua_classify_cached(&cache, ua[k], n[k], &got);
+            cr_assert_eq(got.bot, 0, "round %d", round);
+            cr_assert_eq(got.browser, HZ_UA_CHROME);
+            cr_assert_eq(got.os, HZ_OS_LINUX);
+        }
     }
+    /* The set now holds the four Chrome UAs, not curl. */
+    for (size_t w = 0; w < HZ_UA_CACHE_WAYS; w++)
+        cr_expect_neq(cache.slot[set * HZ_UA_CACHE_WAYS + w].len, nbot);
 }
 
 Test(ua_cache, keys_on_the_first_512_bytes)
