@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "collector/http.h"
+#include "collector/ua.h"
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -47,6 +48,7 @@ main(int argc, char **argv)
     struct hz_err err = {0, ""};
     hz_geo *geo = NULL;
     int ch, check = 0, verbose = 1, n, sig;
+    size_t nskip;
     sigset_t set;
 
     while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
@@ -107,6 +109,11 @@ main(int argc, char **argv)
     /* jansson seeds its hash from /dev/urandom on first use: do it now,
      * before the sandbox. */
     json_object_seed(0);
+    /* The user agent databases' matchers (PCRE2 JIT): built once now, not
+     * on the first hit. */
+    nskip = hz_ua_init();
+    if (nskip != 0)
+        hz_log_warnx("main: %zu user agent patterns did not compile and are left out", nskip);
     hz_sandbox_collector();
     for (int i = 0; i < n; i++)
         if (pthread_create(&tids[i], NULL, hz_worker_run, workers[i]) != 0)

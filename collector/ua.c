@@ -434,7 +434,7 @@ ua_tablet_name(const unsigned char *u, size_t n)
             unsigned char after = i + 3 < n ? u[i + 3] : ' ';
             int end = !((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'));
             if (strncasecmp((const char *)u + i, words[w], 3) == 0 &&
-                (end || strncasecmp((const char *)u + i + 3, "let", 3) == 0) &&
+                (end || (i + 6 <= n && strncasecmp((const char *)u + i + 3, "let", 3) == 0)) &&
                 (u[i - 1] == ' ' || u[i - 1] == '_' || (words[w][0] == 'p' && u[i - 1] != ' ')))
                 return 1;
         }
