@@ -339,11 +339,23 @@ ua_first(const struct ua_re *rules, size_t nrules, const unsigned char *u, size_
 
 /* ------------------------------------------------------------ bots */
 
-/* memmem over the first n bytes. */
+/* Whether tok occurs in u[0 .. n) (memmem is a GNU extension; the fuzz
+ * build is plain C11 + POSIX). */
 static int
 ua_has(const unsigned char *u, size_t n, const char *tok)
 {
-    return memmem(u, n, tok, strlen(tok)) != NULL;
+    size_t k = strlen(tok);
+    const unsigned char *p = u, *end = u + n;
+
+    while (k > 0 && (size_t)(end - p) >= k) {
+        p = memchr(p, (unsigned char)tok[0], (size_t)(end - p) - k + 1);
+        if (p == NULL)
+            return 0;
+        if (memcmp(p, tok, k) == 0)
+            return 1;
+        p++;
+    }
+    return 0;
 }
 
 /* Index of the first rule in rules[from .. to) that matches, or to. */
