@@ -15,10 +15,11 @@ SHELL    := /bin/bash
 # Libraries (pkg-config names), and the ones each program links: the
 # internet-facing collector has no LMDB, the dashboard no Redis (lint checks).
 PKGS      := libevent libevent_pthreads libevent_openssl libssl libcrypto hiredis lmdb \
-             libmaxminddb inih jansson criterion
+             libmaxminddb inih jansson libpcre2-8 criterion
 TLS_LIBS  := libevent_openssl libssl libcrypto
-NEEDS_collector  := libevent libevent_pthreads $(TLS_LIBS) hiredis libmaxminddb inih jansson
-NEEDS_ua         :=
+NEEDS_collector  := libevent libevent_pthreads $(TLS_LIBS) hiredis libmaxminddb inih jansson \
+                    libpcre2-8
+NEEDS_ua         := libpcre2-8
 NEEDS_geo        := libmaxminddb inih
 NEEDS_aggregator := hiredis lmdb inih
 NEEDS_dashboard  := libevent $(TLS_LIBS) lmdb inih jansson
@@ -111,6 +112,28 @@ $(BUILD)/gen/dashboard_assets.c: $(DASHBOARD_ASSETS) $(BUILD)/tools/bin2c
 	$(BUILD)/tools/bin2c dashboard $(DASHBOARD_ASSETS) > $@.tmp && mv $@.tmp $@
 
 parts = $(foreach f,$(PARTS_$(1)),$(filter $(BUILD)/libhz$(f).a,$(LIBS)))
+# User agent databases (collector/ua_db.h): npm packages pinned in
+# scripts/uadb/package.json, fetched into build/uadb (shared by every
+# BUILD variant), turned into C by scripts/uadb/gen.mjs. UADB_UAP picks
+# another uap-core regexes.yaml (e.g. Debian's /usr/share/uap-core/regexes.yaml).
+UADB     := build/uadb
+UADB_UAP ?= $(UADB)/node_modules/uap-core/regexes.yaml
+UADB_FIX := $(UADB)/fixtures/uap_ua.tsv
+ASSET_SRC += $(BUILD)/gen/ua_db.c
+$(UADB)/node_modules/.haze-stamp: scripts/uadb/package.json scripts/uadb/package-lock.json
+	@mkdir -p $(UADB)
+	cp scripts/uadb/package.json scripts/uadb/package-lock.json $(UADB)/
+	cd $(UADB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(BUILD)/gen/ua_db.c: scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
+	@mkdir -p $(@D)
+	node scripts/uadb/gen.mjs db $(UADB)/node_modules $(UADB_UAP) > $@.tmp && mv $@.tmp $@
+$(BUILD)/libhzcollector.a: $(BUILD)/gen/ua_db.o
+# Labelled sets for the accuracy tests, from the packages' own fixtures
+# (uap-core's tests from Debian's uap-core package).
+$(UADB_FIX): scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
+	node scripts/uadb/gen.mjs fixtures $(UADB)/node_modules /usr/share/uap-core/tests $(UADB)/fixtures
+
 define prog_rule
 $(BIN)/haze-$(1): $(call objs,$(call main_src,$(1))) $(call parts,$(1))
 	@mkdir -p $$(@D)
@@ -154,7 +177,7 @@ export HZ_BUILD := $(BUILD)
 export HZ_BIN := $(BIN)
 export HZ_SAN := $(SAN)
 
-check: all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
+check: all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA)) $(UADB_FIX)
 	@sh scripts/lint.sh
 	@echo "== first-run build"; sh tests/firstrun/run.sh
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; sh tests/criterion-run.sh $$t $(CRITERION_FLAGS); done

@@ -56,8 +56,8 @@ struct hz_worker {
  * table), the table, a graphic control extension making colour 0
  * transparent, an image descriptor, LZW data for one pixel, trailer. */
 static const unsigned char http_gif[] = {
-    'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff,
-    0x21, 0xf9, 4, 1, 0, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 1, 0, 0x3b,
+    'G', 'I', 'F', '8', '9', 'a',  1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21, 0xf9, 4,
+    1,   0,   0,   0,   0,   0x2c, 0, 0, 0, 0, 1,    0, 1, 0, 0, 2, 2,    0x44, 1,    0,    0x3b,
 };
 
 int
@@ -193,7 +193,7 @@ http_limits(hz_worker *w, struct evhttp_request *req, struct hz_err *err)
     if (uri != NULL && strlen(uri) > (size_t)w->cfg->max_url)
         return hz_err_set(err, HZ_ETOOLONGURL, "request URI longer than %ld bytes",
                           w->cfg->max_url);
-    TAILQ_FOREACH(kv, hs, next) {
+    TAILQ_FOREACH (kv, hs, next) {
         total += strlen(kv->key) + strlen(kv->value) + 4;
     }
     if (total > (size_t)w->cfg->max_headers)
@@ -320,8 +320,7 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
         rc = hz_beacon_parse_json(body ? body : "", len, &arena, &b, &err);
     }
     if (rc != 0) {
-        http_drop(w, req, NULL, rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID, rc, &err,
-                  0);
+        http_drop(w, req, NULL, rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID, rc, &err, 0);
         return;
     }
 
@@ -335,6 +334,12 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     }
     in.lines = lines;
     in.raw_ua = raw_ua ? raw_ua : "";
+    {
+        /* Client Hints, when the browser sends them (Chromium over HTTPS). */
+        const char *mob = evhttp_find_header(hs, "Sec-CH-UA-Mobile");
+        const char *plat = evhttp_find_header(hs, "Sec-CH-UA-Platform");
+        hz_ua_hints_parse(&in.ua_hints, mob, mob ? strlen(mob) : 0, plat, plat ? strlen(plat) : 0);
+    }
     in.referer = ref;
     peer = evhttp_connection_get_addr(conn);
     if (peer == NULL) {
@@ -498,7 +503,8 @@ http_route(struct evhttp_request *req, void *arg)
     else if (strcmp(path, "/haze.js") == 0)
         http_asset(req, path);
     else if (strcmp(path, "/healthz") == 0)
-        http_text(req, 200, atomic_load(&hz_metrics.redis_up) > 0 ? "ok" : "ok (redis down: spooling)");
+        http_text(req, 200,
+                  atomic_load(&hz_metrics.redis_up) > 0 ? "ok" : "ok (redis down: spooling)");
     else if (strcmp(path, "/metrics") == 0 && !http_metrics_allowed(w, req))
         http_text(req, 403, "forbidden: /metrics is limited to [collector] metrics_allow");
     else if (strcmp(path, "/metrics") == 0)
@@ -567,8 +573,8 @@ http_stop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,
-              evutil_socket_t fd, int id, int nthreads, long retry_ms, struct hz_err *err)
+hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, evutil_socket_t fd,
+              int id, int nthreads, long retry_ms, struct hz_err *err)
 {
     hz_worker *w = hz_xcalloc(1, sizeof(*w));
     struct timeval tmo = {cfg->timeout_ms / 1000, (cfg->timeout_ms % 1000) * 1000};

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "collector/http.h"
+#include "collector/ua.h"
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -53,6 +54,7 @@ main(int argc, char **argv)
     long nofile;
     hz_tls *tls = NULL;
     int ch, check = 0, verbose = 1, n, sig;
+    size_t nskip;
     sigset_t set;
 
     while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
@@ -126,6 +128,11 @@ main(int argc, char **argv)
     /* jansson seeds its hash from /dev/urandom on first use: do it now,
      * before the sandbox. */
     json_object_seed(0);
+    /* The user agent databases' matchers (PCRE2 JIT): built once now, not
+     * on the first hit. */
+    nskip = hz_ua_init();
+    if (nskip != 0)
+        hz_log_warnx("main: %zu user agent patterns did not compile and are left out", nskip);
     hz_sandbox_collector(&user);
     /* Redis may not be up yet: the workers spool until it is. */
     for (int i = 0; i < n; i++) {

@@ -75,8 +75,8 @@ pipeline_hit_id(const struct hz_pipeline *p, char out[HZ_VHASH_LEN + 1])
 }
 
 int
-hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
-                struct hz_record *out, enum hz_drop *drop, struct hz_err *err)
+hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct hz_record *out,
+                enum hz_drop *drop, struct hz_err *err)
 {
     const struct hz_beacon *b = in->b;
     const struct hz_site *site;
@@ -109,9 +109,9 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
 
     /* bot */
     if (p->ua_cache != NULL)
-        hz_ua_classify_cached(p->ua_cache, in->raw_ua, in->ua_len, &ua);
+        hz_ua_classify_cached_hints(p->ua_cache, in->raw_ua, in->ua_len, &in->ua_hints, &ua);
     else
-        hz_ua_classify(in->raw_ua, in->ua_len, &ua);
+        hz_ua_classify_hints(in->raw_ua, in->ua_len, &in->ua_hints, &ua);
     if (ua.bot) {
         *drop = HZ_DROP_BOT;
         rc = HZ_EFILTERED;
@@ -188,10 +188,9 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
     (void)hz_strlcpy(r->device, hz_ua_device_name(ua.device), sizeof(r->device));
 
     /* visitor hash: today's salt, and yesterday's just after UTC midnight */
-    hz_visitor_hash(p->salts->today, site->name, (struct sockaddr *)&client, in->raw_ua,
-                    in->ua_len, r->vh);
-    if (p->salts->prev_day != 0 &&
-        (int64_t)(in->now_ms % 86400000ULL) < (int64_t)p->session_ms)
+    hz_visitor_hash(p->salts->today, site->name, (struct sockaddr *)&client, in->raw_ua, in->ua_len,
+                    r->vh);
+    if (p->salts->prev_day != 0 && (int64_t)(in->now_ms % 86400000ULL) < (int64_t)p->session_ms)
         hz_visitor_hash(p->salts->prev, site->name, (struct sockaddr *)&client, in->raw_ua,
                         in->ua_len, r->vp);
     pipeline_hit_id(p, r->id);

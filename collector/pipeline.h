@@ -57,10 +57,11 @@ struct hz_hit_in {
     size_t fwd_len;
     const char *raw_ua;
     size_t ua_len;
-    const char *referer; /* the Referer header: the pixel's page fallback */
+    struct hz_ua_hints ua_hints; /* Sec-CH-UA-Mobile / -Platform; zero: not sent */
+    const char *referer;         /* the Referer header: the pixel's page fallback */
     size_t referer_len;
-    int dnt;             /* DNT: 1 */
-    int gpc;             /* Sec-GPC: 1 */
+    int dnt; /* DNT: 1 */
+    int gpc; /* Sec-GPC: 1 */
     int pixel;
     uint64_t now_ms;
     const struct hz_beacon *b;
@@ -72,10 +73,10 @@ struct hz_pipeline {
     const hz_geo *geo;
     struct hz_ua_cache *ua_cache; /* may be NULL */
     const struct hz_salts *salts;
-    long session_ms;              /* the midnight window for the previous salt */
+    long session_ms; /* the midnight window for the previous salt */
     /* Hit ids: SipHash of a per-thread random key over a per-thread
      * counter (unique and unguessable without a syscall per hit). */
-    const unsigned char *id_key;  /* HZ_SIPHASH_KEY bytes */
+    const unsigned char *id_key; /* HZ_SIPHASH_KEY bytes */
     uint64_t *id_seq;
 };
 
@@ -83,7 +84,7 @@ struct hz_pipeline {
  * (answer 202, count, store nothing); or HZ_EINVAL / HZ_ENOSITE with *drop
  * set and a one-line reason in err (answer 400 / 403). *out is only
  * written on success. */
-int hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
-                    struct hz_record *out, enum hz_drop *drop, struct hz_err *err);
+int hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct hz_record *out,
+                    enum hz_drop *drop, struct hz_err *err);
 
 #endif

@@ -1,289 +1,596 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ua.c - user agent -> coarse families in one pass over the first
- * HZ_UA_MAX bytes, driven by the ordered table in collector/ua_rules.inc.
+ * ua.c - user agent -> coarse families, from the field's maintained
+ * databases (collector/ua_db.h; fetched at build time, never copied here):
  *
- * A strstr per rule would read the UA ~170 times (GoAccess's warning about
- * its own linear scan). Instead an index groups the rules by their first
- * byte, and a bitmap of every rule's first two bytes lets almost every
- * position of the UA be skipped after one lookup; the few candidates left
- * are compared with memcmp. The outcome is the same as "for each kind, the
- * first rule in table order that occurs anywhere in the UA".
+ *   browser  uap-core's user_agent_parsers: the first rule that matches
+ *            names a fine family ("Chrome Mobile WebView"), mapped onto
+ *            DESIGN.md's families by ua_browser_map below;
+ *   os       uap-core's os_parsers, mapped by ua_os_map below;
+ *   bot      uap-core's "Spider" device rules, crawler-user-agents'
+ *            patterns, isbot's patterns where uap-core names no device, or
+ *            no browser at all: see ua_bot below;
+ *   device   ua_device below: tablet and phone tokens, the os, and Client
+ *            Hints when the browser sent them.
+ *
+ * Matching is PCRE2 (8-bit, no UTF: a UA is bytes) with JIT where the
+ * machine allows it, and a match limit so that no UA costs more than a
+ * bounded amount of backtracking. The matchers are built once, under
+ * pthread_once, and only read afterwards; each call has its own match data.
  *
  * Privacy: the UA is read in place. Nothing here copies, stores or logs
  * it; the cache keeps a keyed 64-bit hash and the length, never the text.
  */
 #include "collector/ua.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "collector/ua_db.h"
 #include "common/siphash.h"
 
-/* ------------------------------------------------------------ the table */
+/* ------------------------------------------------------------ mapping */
 
 /*
- * Rule ids: the kind in the high byte, the family (an enum hz_browser,
- * hz_os or hz_device value) in the low byte. The macros below are the
- * vocabulary of collector/ua_rules.inc.
+ * The mapping table: uap-core's fine names -> DESIGN.md's families. Only
+ * the names listed here have a family; every other browser (Vivaldi, Brave,
+ * Puffin, in-app browsers such as Facebook or Instagram, crawlers, ...) is
+ * Other. Mobile variants and the vendors' own webviews belong to their
+ * family (DESIGN.md: Chrome Mobile is Chrome, Mobile Safari is Safari).
+ * Firefox's pre-release builds are named "Firefox (Code name)" by uap-core:
+ * the prefix "Firefox (" is Firefox.
  */
-enum {
-    UA_K_BOT = 1 << 8,
-    UA_K_BOTWORD = 2 << 8,
-    UA_K_NOTBOT = 3 << 8,
-    UA_K_BROWSER = 4 << 8,
-    UA_K_OS = 5 << 8,
-    UA_K_DEVICE = 6 << 8,
-    UA_KIND = 0xff00,
+struct ua_map {
+    const char *name;
+    int family;
 };
 
-#define BOT     UA_K_BOT
-#define BOTWORD UA_K_BOTWORD
-#define NOTBOT  UA_K_NOTBOT
-#define BR(f)   (UA_K_BROWSER | (f))
-#define OS(f)   (UA_K_OS | (f))
-#define DEV(f)  (UA_K_DEVICE | (f))
-
-struct ua_rule {
-    const char *tok;
-    unsigned short id;
+static const struct ua_map ua_browser_map[] = {
+    {"Chrome", HZ_UA_CHROME},
+    {"Chrome Mobile", HZ_UA_CHROME},
+    {"Chrome Mobile iOS", HZ_UA_CHROME},
+    {"Chrome Mobile WebView", HZ_UA_CHROME},
+    {"Chrome Frame", HZ_UA_CHROME},
+    {"Chromium", HZ_UA_CHROME},
+    {"Firefox", HZ_UA_FIREFOX},
+    {"Firefox Mobile", HZ_UA_FIREFOX},
+    {"Firefox iOS", HZ_UA_FIREFOX},
+    {"Firefox Beta", HZ_UA_FIREFOX},
+    {"Firefox Alpha", HZ_UA_FIREFOX},
+    {"Safari", HZ_UA_SAFARI},
+    {"Mobile Safari", HZ_UA_SAFARI},
+    {"Mobile Safari UI/WKWebView", HZ_UA_SAFARI},
+    {"Edge", HZ_UA_EDGE},
+    {"Edge Mobile", HZ_UA_EDGE},
+    {"Opera", HZ_UA_OPERA},
+    {"Opera Mini", HZ_UA_OPERA},
+    {"Opera Mobile", HZ_UA_OPERA},
+    {"Opera Tablet", HZ_UA_OPERA},
+    {"Opera Coast", HZ_UA_OPERA},
+    {"Opera Neon", HZ_UA_OPERA},
+    {"Samsung Internet", HZ_UA_SAMSUNG},
+    {"IE", HZ_UA_IE},
+    {"IE Mobile", HZ_UA_IE},
+    {"IE Large Screen", HZ_UA_IE},
+    {"Yandex Browser", HZ_UA_YANDEX},
+    {"UC Browser", HZ_UA_UC},
+    {NULL, 0},
 };
-
-#include "collector/ua_rules.inc"
-
-#define UA_NRULES (sizeof ua_rules / sizeof ua_rules[0])
-#define UA_NONE   0xffff /* "no rule matched" in struct ua_scan.best */
-
-/* Families per kind: an index into struct ua_scan.best. */
-enum { UA_CAT_BROWSER, UA_CAT_OS, UA_CAT_DEVICE, UA_NCAT };
-
-_Static_assert(UA_NRULES < UA_NONE, "rule index must fit in 16 bits");
-_Static_assert(HZ_UA_MAX <= 0xffff, "positions must fit in 16 bits");
-
-/* ------------------------------------------------------------ the index */
 
 /*
- * Built once from ua_rules[] and read-only afterwards. order[first[c] ..
- * first[c + 1]) lists the rules whose token starts with byte c, in table
- * order; bit (c0 << 8 | c1) of pair is set when some token starts c0 c1.
+ * uap-core's os families -> DESIGN.md's. Linux is the kernel and the
+ * desktop distributions uap-core names; Android, ChromeOS and the TV and
+ * phone systems built on Linux (webOS, Tizen, KaiOS, Firefox OS, ...) are
+ * not Linux. Windows Phone and Windows Mobile are not Windows (another
+ * system for another device); tvOS and watchOS are not iOS.
+ */
+static const struct ua_map ua_os_map[] = {
+    {"Windows", HZ_OS_WINDOWS}, {"Mac OS X", HZ_OS_MACOS},
+    {"Mac OS", HZ_OS_MACOS},    {"iOS", HZ_OS_IOS},
+    {"Android", HZ_OS_ANDROID}, {"Chrome OS", HZ_OS_CHROMEOS},
+    {"Linux", HZ_OS_LINUX},     {"Ubuntu", HZ_OS_LINUX},
+    {"Kubuntu", HZ_OS_LINUX},   {"Lubuntu", HZ_OS_LINUX},
+    {"Debian", HZ_OS_LINUX},    {"Fedora", HZ_OS_LINUX},
+    {"Red Hat", HZ_OS_LINUX},   {"CentOS", HZ_OS_LINUX},
+    {"Gentoo", HZ_OS_LINUX},    {"Arch Linux", HZ_OS_LINUX},
+    {"Slackware", HZ_OS_LINUX}, {"openSUSE", HZ_OS_LINUX},
+    {"SUSE", HZ_OS_LINUX},      {"Mandriva", HZ_OS_LINUX},
+    {"Mageia", HZ_OS_LINUX},    {"PCLinuxOS", HZ_OS_LINUX},
+    {"Puppy", HZ_OS_LINUX},     {"BackTrack", HZ_OS_LINUX},
+    {"Mint", HZ_OS_LINUX},      {NULL, 0},
+};
+
+static int
+ua_map_find(const struct ua_map *m, const char *name)
+{
+    for (; m->name != NULL; m++)
+        if (strcmp(m->name, name) == 0)
+            return m->family;
+    return 0; /* Other */
+}
+
+enum hz_browser
+hz_ua_browser_of(const char *uap_family)
+{
+    if (uap_family == NULL)
+        return HZ_UA_OTHER;
+    if (strncmp(uap_family, "Firefox (", 9) == 0)
+        return HZ_UA_FIREFOX;
+    return (enum hz_browser)ua_map_find(ua_browser_map, uap_family);
+}
+
+enum hz_os
+hz_ua_os_of(const char *uap_os_family)
+{
+    return uap_os_family ? (enum hz_os)ua_map_find(ua_os_map, uap_os_family) : HZ_OS_OTHER;
+}
+
+/* ------------------------------------------------------------ matchers */
+
+struct ua_re {
+    pcre2_code *code; /* NULL: PCRE2 refused the pattern (counted in skipped) */
+    const char *repl;
+};
+
+static struct {
+    struct ua_re *browsers, *oses, *devices;
+    size_t nbrowsers, noses, ndevices;
+    size_t nlead; /* devices[0 .. nlead) all name a Spider */
+    pcre2_code *words, *shapes, *crawlers;
+    pcre2_match_context *mctx;
+    size_t skipped;
+} ua_db;
+
+static pthread_once_t ua_db_once = PTHREAD_ONCE_INIT;
+
+/*
+ * crawler-user-agents' plain-string patterns, indexed: a 1,500-way PCRE2
+ * alternation costs ~0.2 ms a UA, because almost every byte may start one
+ * of them. order[first[c] .. first[c + 1]) lists the strings that start
+ * with byte c; bit (c0 << 8 | c1) of pair is set when one starts c0 c1, so
+ * most positions of a UA are passed after one lookup.
  */
 static struct {
     uint64_t pair[65536 / 64];
-    unsigned short first[257];
-    unsigned short order[UA_NRULES];
-    unsigned char len[UA_NRULES];
-} ua_idx;
-
-static pthread_once_t ua_idx_once = PTHREAD_ONCE_INIT;
+    unsigned first[257];
+    unsigned *order;
+    size_t *len;
+} ua_lit;
 
 static void
-ua_idx_build(void)
+ua_lit_build(void)
 {
-    unsigned short fill[256];
+    const char *const *s = hz_uadb_crawler_strings;
+    unsigned fill[256];
+    size_t n = 0;
 
-    for (size_t r = 0; r < UA_NRULES; r++) {
-        const unsigned char *t = (const unsigned char *)ua_rules[r].tok;
-        size_t n = strlen(ua_rules[r].tok);
-        unsigned k;
+    while (s[n] != NULL)
+        n++;
+    ua_lit.order = calloc(n + 1, sizeof *ua_lit.order);
+    ua_lit.len = calloc(n + 1, sizeof *ua_lit.len);
+    if (ua_lit.order == NULL || ua_lit.len == NULL)
+        abort(); /* at start-up */
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *t = (const unsigned char *)s[i];
+        unsigned k = (unsigned)t[0] << 8 | t[1]; /* gen.mjs: two bytes or more */
 
-        /* The table is ours: a bad entry is a programmer error. */
-        if (n < 2 || n > 255)
-            abort();
-        ua_idx.len[r] = (unsigned char)n;
-        k = (unsigned)t[0] << 8 | t[1];
-        ua_idx.pair[k >> 6] |= (uint64_t)1 << (k & 63);
-        ua_idx.first[t[0] + 1]++;
+        ua_lit.len[i] = strlen(s[i]);
+        ua_lit.pair[k >> 6] |= (uint64_t)1 << (k & 63);
+        ua_lit.first[t[0] + 1]++;
     }
     for (int c = 0; c < 256; c++) {
-        ua_idx.first[c + 1] += ua_idx.first[c];
-        fill[c] = ua_idx.first[c];
+        ua_lit.first[c + 1] += ua_lit.first[c];
+        fill[c] = ua_lit.first[c];
     }
-    /* Counting sort, stable: table order is kept within a bucket. */
-    for (size_t r = 0; r < UA_NRULES; r++)
-        ua_idx.order[fill[(unsigned char)ua_rules[r].tok[0]]++] = (unsigned short)r;
+    for (size_t i = 0; i < n; i++)
+        ua_lit.order[fill[(unsigned char)s[i][0]]++] = (unsigned)i;
 }
 
-/* ------------------------------------------------------------ the scan */
-
-struct ua_scan {
-    unsigned short best[UA_NCAT]; /* lowest matching rule per kind, or UA_NONE */
-    size_t masked_until;          /* bot words ending at or before this are void */
-    unsigned short mask;          /* the NOTBOT rule that set masked_until */
-    int bot;
-    int ctl;                /* saw a control byte */
-    unsigned char *decided; /* trace, or NULL */
-};
-
-/* Records that rule r matched at ua[pos .. pos + ua_idx.len[r]). */
-static void
-ua_hit(struct ua_scan *s, unsigned short r, size_t pos)
+/* Whether one of the indexed strings occurs in u[0 .. n). */
+static int
+ua_lit_any(const unsigned char *u, size_t n)
 {
-    size_t end = pos + ua_idx.len[r];
+    for (size_t i = 0; i + 1 < n; i++) {
+        unsigned k = (unsigned)u[i] << 8 | u[i + 1];
 
-    switch (ua_rules[r].id & UA_KIND) {
-    case UA_K_BOT:
-        s->bot = 1;
-        if (s->decided != NULL)
-            s->decided[r] = 1;
-        break;
-    case UA_K_NOTBOT:
-        /* A bot word inside "Cubot" starts after the mask, so the scan
-         * always meets the mask first. */
-        if (end > s->masked_until) {
-            s->masked_until = end;
-            s->mask = r;
+        if ((ua_lit.pair[k >> 6] >> (k & 63) & 1) == 0)
+            continue;
+        for (unsigned j = ua_lit.first[u[i]]; j < ua_lit.first[u[i] + 1]; j++) {
+            unsigned r = ua_lit.order[j];
+            if (ua_lit.len[r] <= n - i &&
+                memcmp(u + i, hz_uadb_crawler_strings[r], ua_lit.len[r]) == 0)
+                return 1;
         }
-        break;
-    case UA_K_BOTWORD:
-        if (end > s->masked_until)
-            s->bot = 1;
-        else
-            r = s->mask; /* the mask decided: credit it in the trace */
-        if (s->decided != NULL)
-            s->decided[r] = 1;
-        break;
-    case UA_K_BROWSER:
-        if (r < s->best[UA_CAT_BROWSER])
-            s->best[UA_CAT_BROWSER] = r;
-        break;
-    case UA_K_OS:
-        if (r < s->best[UA_CAT_OS])
-            s->best[UA_CAT_OS] = r;
-        break;
-    case UA_K_DEVICE:
-        if (r < s->best[UA_CAT_DEVICE])
-            s->best[UA_CAT_DEVICE] = r;
-        break;
-    default:
-        abort();
     }
+    return 0;
 }
 
-/* One pass: at each position, rule tokens starting with the byte pair found
- * there are compared. Also notes control bytes, which no browser sends. */
-static void
-ua_scan(const unsigned char *u, size_t n, struct ua_scan *s)
+/* Backtracking steps one pattern may take on one UA. The databases' own
+ * patterns need a few hundred; the limit bounds a hostile UA. */
+#define UA_MATCH_LIMIT 100000
+
+static pcre2_code *
+ua_compile(const char *re, int caseless)
 {
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *code;
+
+    code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, caseless ? PCRE2_CASELESS : 0,
+                         &errcode, &erroff, NULL);
+    if (code == NULL) {
+        ua_db.skipped++;
+        return NULL;
+    }
+    /* Without JIT (a machine that forbids executable memory) the
+     * interpreter gives the same answers, slower. */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    return code;
+}
+
+static int
+ua_is_spider(const struct ua_re *r)
+{
+    return r->repl != NULL && strcmp(r->repl, "Spider") == 0;
+}
+
+static struct ua_re *
+ua_compile_rules(const struct hz_uadb_rule *r, size_t n)
+{
+    struct ua_re *v = calloc(n > 0 ? n : 1, sizeof *v);
+
+    if (v == NULL)
+        abort(); /* at start-up: nothing to classify with */
     for (size_t i = 0; i < n; i++) {
-        unsigned c = u[i];
-        unsigned k;
-
-        if (c < 0x20 || c == 0x7f) {
-            if (c != '\t')
-                s->ctl = 1;
-            continue;
-        }
-        if (i + 1 == n)
-            break; /* tokens are two bytes or longer */
-        /* Most positions stop here: no token starts with these two bytes. */
-        k = c << 8 | u[i + 1];
-        if ((ua_idx.pair[k >> 6] >> (k & 63) & 1) == 0)
-            continue;
-        /* A handful of candidates, in table order. */
-        for (unsigned j = ua_idx.first[c]; j < ua_idx.first[c + 1]; j++) {
-            unsigned short r = ua_idx.order[j];
-            size_t len = ua_idx.len[r];
-            if (len <= n - i && memcmp(u + i, ua_rules[r].tok, len) == 0)
-                ua_hit(s, r, i);
-        }
+        v[i].code = ua_compile(r[i].re, r[i].caseless);
+        v[i].repl = r[i].repl;
     }
+    return v;
 }
 
-/* ------------------------------------------------------------ settling */
-
-/* The device class, from the winning device rule (or -1) and the os. */
-static enum hz_device
-ua_device(enum hz_os os, int dev)
+static void
+ua_db_build(void)
 {
-    switch (os) {
-    case HZ_OS_MACOS:
-        /* Includes iPadOS in desktop mode: the UA is a Mac's. */
-        return HZ_DEV_DESKTOP;
-    case HZ_OS_IOS:
-        return dev == HZ_DEV_TABLET ? HZ_DEV_TABLET : HZ_DEV_MOBILE;
-    case HZ_OS_ANDROID:
-        /* Chrome and Firefox leave "Mobile" out on tablets. */
-        return dev < 0 ? HZ_DEV_TABLET : (enum hz_device)dev;
-    default:
-        return dev < 0 ? HZ_DEV_DESKTOP : (enum hz_device)dev;
-    }
+    ua_db.browsers = ua_compile_rules(hz_uadb_browsers, hz_uadb_browsers_n);
+    ua_db.nbrowsers = hz_uadb_browsers_n;
+    ua_db.oses = ua_compile_rules(hz_uadb_oses, hz_uadb_oses_n);
+    ua_db.noses = hz_uadb_oses_n;
+    ua_db.devices = ua_compile_rules(hz_uadb_devices, hz_uadb_devices_n);
+    ua_db.ndevices = hz_uadb_devices_n;
+    while (ua_db.nlead < ua_db.ndevices && ua_is_spider(&ua_db.devices[ua_db.nlead]))
+        ua_db.nlead++;
+    ua_db.words = ua_compile(hz_uadb_isbot_words, 1);
+    ua_db.shapes = ua_compile(hz_uadb_isbot_shapes, 1);
+    ua_db.crawlers = ua_compile(hz_uadb_crawlers, 0);
+    ua_lit_build();
+    ua_db.mctx = pcre2_match_context_create(NULL);
+    if (ua_db.mctx == NULL)
+        abort();
+    (void)pcre2_set_match_limit(ua_db.mctx, UA_MATCH_LIMIT);
+}
+
+size_t
+hz_ua_init(void)
+{
+    (void)pthread_once(&ua_db_once, ua_db_build);
+    return ua_db.skipped;
+}
+
+const char *
+hz_ua_versions(void)
+{
+    return hz_uadb_versions;
+}
+
+/* Groups read from a match: uap-core's replacements use $1 only. */
+#define UA_OVEC 4
+
+static int
+ua_match(const pcre2_code *code, const unsigned char *u, size_t n, pcre2_match_data *md)
+{
+    return code != NULL && pcre2_match(code, u, n, 0, 0, md, ua_db.mctx) >= 0;
 }
 
 /*
- * The classifier behind every public entry point: scans, then settles the
- * winners against each other (device by os, Safari by os, iOS webviews).
- * decided is the trace of hz_ua_classify_trace, or NULL.
+ * Runs rules in order; on the first match writes the family it names into
+ * name (at most cap - 1 bytes, NUL-terminated): the replacement with "$1"
+ * replaced by the first group, or the first group itself. Returns 1 on a
+ * match, 0 when none matched.
  */
-static void
-ua_classify(const char *ua, size_t len, struct hz_ua *out, unsigned char *decided)
+static int
+ua_first(const struct ua_re *rules, size_t nrules, const unsigned char *u, size_t n,
+         pcre2_match_data *md, char *name, size_t cap)
 {
-    struct ua_scan s = {
-        .best = {UA_NONE, UA_NONE, UA_NONE},
-        .decided = decided,
-    };
-    const unsigned char *u = (const unsigned char *)ua;
-    int dev = -1;
+    for (const struct ua_re *r = rules; r < rules + nrules; r++) {
+        PCRE2_SIZE *ov;
+        const char *g = "";
+        size_t glen = 0, k = 0;
 
-    (void)pthread_once(&ua_idx_once, ua_idx_build);
-    if (len > HZ_UA_MAX)
-        len = HZ_UA_MAX;
-    if (len > 0)
-        ua_scan(u, len, &s);
-
-    out->browser = HZ_UA_OTHER;
-    out->os = HZ_OS_OTHER;
-    if (s.best[UA_CAT_OS] != UA_NONE)
-        out->os = (enum hz_os)(ua_rules[s.best[UA_CAT_OS]].id & 0xff);
-    if (s.best[UA_CAT_DEVICE] != UA_NONE)
-        dev = ua_rules[s.best[UA_CAT_DEVICE]].id & 0xff;
-    out->device = ua_device(out->os, dev);
-
-    if (s.best[UA_CAT_BROWSER] != UA_NONE) {
-        out->browser = (enum hz_browser)(ua_rules[s.best[UA_CAT_BROWSER]].id & 0xff);
-        /* Apple ships Safari for its own systems only. */
-        if (out->browser == HZ_UA_SAFARI && out->os != HZ_OS_IOS && out->os != HZ_OS_MACOS)
-            out->browser = HZ_UA_OTHER;
-    } else if (out->os == HZ_OS_IOS) {
-        /* In-app webviews (Instagram, Facebook, WeChat) and apps: iOS
-         * webviews are WebKit, Safari's engine. */
-        out->browser = HZ_UA_SAFARI;
+        if (!ua_match(r->code, u, n, md))
+            continue;
+        ov = pcre2_get_ovector_pointer(md);
+        if (pcre2_get_ovector_count(md) > 1 && ov[2] != PCRE2_UNSET) {
+            g = (const char *)u + ov[2];
+            glen = ov[3] - ov[2];
+        }
+        if (r->repl == NULL) {
+            k = glen < cap - 1 ? glen : cap - 1;
+            memcpy(name, g, k);
+        } else {
+            for (const char *p = r->repl; *p != '\0' && k < cap - 1; p++) {
+                if (p[0] == '$' && p[1] == '1') {
+                    for (size_t j = 0; j < glen && k < cap - 1; j++)
+                        name[k++] = g[j];
+                    p++;
+                } else {
+                    name[k++] = *p;
+                }
+            }
+        }
+        name[k] = '\0';
+        return 1;
     }
-
-    /* Control bytes are not allowed in a header value (RFC 9110, 5.5). */
-    out->bot = s.bot || s.ctl || len < HZ_UA_SHORT;
-
-    if (decided != NULL)
-        for (int k = 0; k < UA_NCAT; k++)
-            if (s.best[k] != UA_NONE)
-                decided[s.best[k]] = 1;
+    return 0;
 }
 
-/* ------------------------------------------------------------ public */
+/* ------------------------------------------------------------ bots */
+
+/* Whether tok occurs in u[0 .. n) (memmem is a GNU extension; the fuzz
+ * build is plain C11 + POSIX). */
+static int
+ua_has(const unsigned char *u, size_t n, const char *tok)
+{
+    size_t k = strlen(tok);
+    const unsigned char *p = u, *end = u + n;
+
+    while (k > 0 && (size_t)(end - p) >= k) {
+        p = memchr(p, (unsigned char)tok[0], (size_t)(end - p) - k + 1);
+        if (p == NULL)
+            return 0;
+        if (memcmp(p, tok, k) == 0)
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
+/* Index of the first rule in rules[from .. to) that matches, or to. */
+static size_t
+ua_first_at(const struct ua_re *rules, size_t from, size_t to, const unsigned char *u, size_t n,
+            pcre2_match_data *md)
+{
+    for (size_t i = from; i < to; i++)
+        if (ua_match(rules[i].code, u, n, md))
+            return i;
+    return to;
+}
+
+/*
+ * Whether uap-core's device rules call the UA a "Spider": the first device
+ * rule that matches names one. Its leading rules all do; the later Spider
+ * rules (a generic one near the end) count only when no device rule before
+ * them matches, which is checked only when one of them matches: a browser's
+ * UA costs the leading rules and the few later Spider rules.
+ */
+static int
+ua_spider(const unsigned char *u, size_t n, pcre2_match_data *md)
+{
+    const struct ua_re *d = ua_db.devices;
+
+    if (ua_first_at(d, 0, ua_db.nlead, u, n, md) < ua_db.nlead)
+        return 1;
+    for (size_t s = ua_db.nlead; s < ua_db.ndevices; s++) {
+        if (!ua_is_spider(&d[s]) || !ua_match(d[s].code, u, n, md))
+            continue;
+        return ua_first_at(d, ua_db.nlead, s, u, n, md) == s;
+    }
+    return 0;
+}
+
+/* Whether uap-core's device rules name a device (anything but a Spider and
+ * its "Other", which means none): a phone, tablet, TV, console, a PC. */
+static int
+ua_device_named(const unsigned char *u, size_t n, pcre2_match_data *md)
+{
+    char name[64];
+
+    if (!ua_first(ua_db.devices, ua_db.ndevices, u, n, md, name, sizeof name))
+        return 0;
+    return name[0] != '\0' && strcmp(name, "Other") != 0 && strcmp(name, "Spider") != 0;
+}
+
+/*
+ * The bot rule. A bot is what a bot list or the database says is one:
+ * - uap-core's device rules call it a Spider, or
+ * - one of crawler-user-agents' patterns (each names one crawler) matches,
+ *   as a string (ua_lit) or a regex,
+ * - isbot's word patterns match (bot, crawl, http, ...) and uap-core names
+ *   no device: a UA that names a phone, tablet or TV is an in-app browser
+ *   or a TV's, which are people;
+ * - the request carries no browser signal at all: uap-core names no os and
+ *   no device, the browser it names (if any: its last rules name any
+ *   "word/1.0") has none of DESIGN.md's families, and either isbot's shape
+ *   patterns match (a lone "name/1.0", a UA with no spaces) or the UA does
+ *   not even start like a browser's ("Mozilla/", "Opera").
+ * browser: the family; named_os: uap-core named an os (not "Other").
+ */
+static int
+ua_bot(const unsigned char *u, size_t n, enum hz_browser browser, int named_os,
+       pcre2_match_data *md)
+{
+    if (ua_lit_any(u, n) || ua_spider(u, n, md) || ua_match(ua_db.crawlers, u, n, md))
+        return 1;
+    if (ua_match(ua_db.words, u, n, md))
+        return !ua_device_named(u, n, md);
+    if (browser == HZ_UA_OTHER && !named_os &&
+        (ua_match(ua_db.shapes, u, n, md) || (!ua_has(u, n, "Mozilla/") && !ua_has(u, n, "Opera"))))
+        return !ua_device_named(u, n, md);
+    return 0;
+}
+
+/* ------------------------------------------------------------ device */
+
+/* "Tab", "Tablet" or "Pad" as a word or a name's end ("Galaxy Tab",
+ * "MediaPad", "Lenovo TAB"): the model names of Android tablets. */
+static int
+ua_tablet_name(const unsigned char *u, size_t n)
+{
+    static const char *const words[] = {"tab", "pad", NULL};
+
+    for (size_t i = 1; i + 3 <= n; i++) {
+        for (int w = 0; words[w] != NULL; w++) {
+            unsigned char after = i + 3 < n ? u[i + 3] : ' ';
+            int end = !((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'));
+            if (strncasecmp((const char *)u + i, words[w], 3) == 0 &&
+                (end || (i + 6 <= n && strncasecmp((const char *)u + i + 3, "let", 3) == 0)) &&
+                (u[i - 1] == ' ' || u[i - 1] == '_' || (words[w][0] == 'p' && u[i - 1] != ' ')))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The device class. Tablets first: an iPad, a UA that says "Tablet" (not
+ * Windows XP's "Tablet PC", a desktop edition), Amazon's Kindle and Silk,
+ * BlackBerry's PlayBook, Windows 8 and later with "Touch" (Microsoft's
+ * token for a touch screen, the Surface kind), an Android model named a
+ * tab or pad, and an Android browser without "Mobile" (Chrome's and
+ * Firefox's rule for tablets; an app's own UA, without a browser engine's
+ * "Safari/" or "Gecko", leaves "Mobile" out on phones too, and phones are
+ * most Android devices). Then phones: "Mobi" (Mobile, Mobi), iPhone and
+ * iPod, and the phone systems and browsers that do not say Mobile. Client
+ * Hints, when sent, decide mobile or not: Sec-CH-UA-Mobile is the
+ * browser's own word.
+ */
+static enum hz_device
+ua_device(const unsigned char *u, size_t n, enum hz_os os, const struct hz_ua_hints *h)
+{
+    static const char *const phones[] = {
+        "Mobi",    "iPhone",    "iPod",       "Windows Phone", "Windows CE", "Opera Mini",
+        "Symbian", "SymbianOS", "BlackBerry", "BB10",          "KaiOS",      "MIDP",
+        "J2ME",    "Series40",  "Series 40",  "Series60",      "webOS",      "Nokia",
+        "UCWEB",   "Obigo",     "NetFront",   "Bada",          "Lumia",      "Sailfish",
+        "Phone",   "WAP",       NULL,
+    };
+    int tablet = 0, phone = 0;
+
+    if (ua_has(u, n, "iPad") || ua_has(u, n, "Kindle") || ua_has(u, n, "Silk/") ||
+        ua_has(u, n, "PlayBook") || (ua_has(u, n, "Tablet") && !ua_has(u, n, "Tablet PC")) ||
+        (os == HZ_OS_WINDOWS && ua_has(u, n, "Touch") && !ua_has(u, n, "Windows NT 6.1")))
+        tablet = 1;
+    if (os == HZ_OS_ANDROID &&
+        (ua_tablet_name(u, n) ||
+         (!ua_has(u, n, "Mobi") && (ua_has(u, n, "Safari/") || ua_has(u, n, "Gecko")))))
+        tablet = 1;
+    for (size_t i = 0; !tablet && phones[i] != NULL; i++)
+        phone = phone || ua_has(u, n, phones[i]);
+    if (os == HZ_OS_ANDROID && !tablet)
+        phone = 1;
+    if (h != NULL && h->mobile > 0)
+        return HZ_DEV_MOBILE;
+    if (h != NULL && h->mobile < 0)
+        return tablet || os == HZ_OS_ANDROID ? HZ_DEV_TABLET : HZ_DEV_DESKTOP;
+    if (os == HZ_OS_CHROMEOS || os == HZ_OS_MACOS)
+        return HZ_DEV_DESKTOP;
+    if (tablet)
+        return HZ_DEV_TABLET;
+    return phone ? HZ_DEV_MOBILE : HZ_DEV_DESKTOP;
+}
+
+/* ------------------------------------------------------------ classify */
+
+static void
+ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_ua *out)
+{
+    const unsigned char *u = (const unsigned char *)(len > 0 ? ua : "");
+    pcre2_match_data *md;
+    char name[64];
+    int ctl = 0, named_os = 0;
+
+    (void)pthread_once(&ua_db_once, ua_db_build);
+    if (len > HZ_UA_MAX)
+        len = HZ_UA_MAX;
+    out->browser = HZ_UA_OTHER;
+    out->os = HZ_OS_OTHER;
+    out->device = HZ_DEV_DESKTOP;
+    out->bot = 1;
+
+    for (size_t i = 0; i < len; i++)
+        if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
+            ctl = 1;
+
+    md = pcre2_match_data_create(UA_OVEC, NULL);
+    if (md == NULL)
+        return; /* out of memory: a bot, not counted */
+    if (ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name))
+        out->browser = hz_ua_browser_of(name);
+    if (ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name)) {
+        out->os = hz_ua_os_of(name);
+        named_os = strcmp(name, "Other") != 0;
+    }
+    /* Android apps on a Chromebook say Android: the machine is ChromeOS. */
+    if (out->os == HZ_OS_ANDROID && ua_has(u, len, "Chromebook"))
+        out->os = HZ_OS_CHROMEOS;
+    if (out->os == HZ_OS_OTHER && h != NULL && h->os > 0)
+        out->os = (enum hz_os)(h->os - 1);
+    /* Apple ships Safari for its own systems only: "Safari" elsewhere is
+     * another WebKit browser (the old Android browser, GNOME Web). */
+    if (out->browser == HZ_UA_SAFARI && out->os != HZ_OS_IOS && out->os != HZ_OS_MACOS)
+        out->browser = HZ_UA_OTHER;
+    out->device = ua_device(u, len, out->os, h);
+
+    out->bot = ctl || len == 0 || ua_bot(u, len, out->browser, named_os, md);
+    pcre2_match_data_free(md);
+}
 
 void
 hz_ua_classify(const char *ua, size_t len, struct hz_ua *out)
 {
-    ua_classify(ua, len, out, NULL);
+    ua_classify(ua, len, NULL, out);
 }
 
 void
-hz_ua_classify_trace(const char *ua, size_t len, struct hz_ua *out, unsigned char *decided)
+hz_ua_classify_hints(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_ua *out)
 {
-    ua_classify(ua, len, out, decided);
+    ua_classify(ua, len, h, out);
 }
 
-size_t
-hz_ua_rule_count(void)
+/* ------------------------------------------------------------ hints */
+
+/* Sec-CH-UA-Platform values (a quoted sf-string) and their families. */
+static const struct ua_map ua_hint_platforms[] = {
+    {"\"Windows\"", HZ_OS_WINDOWS},
+    {"\"macOS\"", HZ_OS_MACOS},
+    {"\"iOS\"", HZ_OS_IOS},
+    {"\"Android\"", HZ_OS_ANDROID},
+    {"\"Chrome OS\"", HZ_OS_CHROMEOS},
+    {"\"Linux\"", HZ_OS_LINUX},
+    {NULL, 0},
+};
+
+void
+hz_ua_hints_parse(struct hz_ua_hints *h, const char *mobile, size_t mobile_len,
+                  const char *platform, size_t platform_len)
 {
-    return UA_NRULES;
+    memset(h, 0, sizeof *h);
+    if (mobile != NULL && mobile_len == 2 && mobile[0] == '?')
+        h->mobile = mobile[1] == '1' ? 1 : mobile[1] == '0' ? -1 : 0;
+    if (platform != NULL && platform_len > 2 && platform_len < 16) {
+        char v[16];
+        memcpy(v, platform, platform_len);
+        v[platform_len] = '\0';
+        for (const struct ua_map *m = ua_hint_platforms; m->name != NULL; m++)
+            if (strcmp(m->name, v) == 0)
+                h->os = (unsigned char)(m->family + 1);
+    }
 }
 
-const char *
-hz_ua_rule_token(size_t i)
-{
-    return i < UA_NRULES ? ua_rules[i].tok : NULL;
-}
+/* ------------------------------------------------------------ names */
 
 static const char *const ua_browser_names[HZ_UA_BROWSER_COUNT] = {
     [HZ_UA_OTHER] = "Other",
@@ -339,24 +646,41 @@ hz_ua_cache_init(struct hz_ua_cache *c)
 }
 
 void
-hz_ua_classify_cached(struct hz_ua_cache *c, const char *ua, size_t len, struct hz_ua *out)
+hz_ua_classify_cached_hints(struct hz_ua_cache *c, const char *ua, size_t len,
+                            const struct hz_ua_hints *h, struct hz_ua *out)
 {
-    uint64_t h;
-    size_t i;
+    struct hz_ua_hints none = {0, 0};
+    uint64_t k;
+    size_t set, i;
 
+    if (h == NULL)
+        h = &none;
     /* Only the bytes the classifier reads go into the key. */
     if (len > HZ_UA_MAX)
         len = HZ_UA_MAX;
-    h = hz_siphash(c->key, len > 0 ? ua : "", len);
-    if (h == 0)
-        h = 1; /* 0 marks an empty slot */
-    i = (size_t)(h % HZ_UA_CACHE_SLOTS);
-    if (c->slot[i].h == h && c->slot[i].len == len) {
-        *out = c->slot[i].v;
-        return;
+    k = hz_siphash(c->key, len > 0 ? ua : "", len);
+    if (k == 0)
+        k = 1; /* 0 marks an empty slot */
+    set = (size_t)(k % HZ_UA_CACHE_SETS);
+    for (size_t w = 0; w < HZ_UA_CACHE_WAYS; w++) {
+        i = set * HZ_UA_CACHE_WAYS + w;
+        if (c->slot[i].h == k && c->slot[i].len == len && c->slot[i].hints.mobile == h->mobile &&
+            c->slot[i].hints.os == h->os) {
+            *out = c->slot[i].v;
+            return;
+        }
     }
-    ua_classify(ua, len, out, NULL);
-    c->slot[i].h = h;
+    ua_classify(ua, len, h, out);
+    i = set * HZ_UA_CACHE_WAYS + c->next[set];
+    c->next[set] = (unsigned char)((c->next[set] + 1) % HZ_UA_CACHE_WAYS);
+    c->slot[i].h = k;
     c->slot[i].len = (uint32_t)len;
+    c->slot[i].hints = *h;
     c->slot[i].v = *out;
+}
+
+void
+hz_ua_classify_cached(struct hz_ua_cache *c, const char *ua, size_t len, struct hz_ua *out)
+{
+    hz_ua_classify_cached_hints(c, ua, len, NULL, out);
 }

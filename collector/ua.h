@@ -3,11 +3,11 @@
  * ua.h - user agent -> coarse families (DESIGN.md): browser, os, device,
  * bot. Families are coarse on purpose: less to single anyone out.
  *
- * Pure: hz_ua_classify reads only constant tables (a lookup index over
- * collector/ua_rules.inc is built once, under pthread_once) and is safe to
- * call from any thread. The optional cache is owned by the caller (one per
- * thread) and keyed by a keyed hash of the UA. The UA itself is never
- * stored, copied or logged (privacy).
+ * Pure: hz_ua_classify reads only constant tables (the databases compiled
+ * in from build/uadb, see collector/ua_db.h, whose matchers are built once,
+ * under pthread_once) and is safe to call from any thread. The optional cache is owned by the
+ * caller (one per thread) and keyed by a keyed hash of the UA. The UA itself is never stored,
+ * copied or logged (privacy).
  *
  * Only the first HZ_UA_MAX bytes of a UA are read: everything that decides
  * a family sits near the front, and it bounds the work per hit.
@@ -52,37 +52,53 @@ struct hz_ua {
     int bot; /* 1: crawler, monitor, headless or library; not counted */
 };
 
-#define HZ_UA_MAX   512 /* bytes of a UA that are read */
-#define HZ_UA_SHORT 12  /* a UA shorter than this is a bot ("-", "Mozilla/5.0") */
+#define HZ_UA_MAX 512 /* bytes of a UA that are read */
+
+/* Client Hints a browser may send beside its UA (Chromium does, over
+ * HTTPS): Sec-CH-UA-Mobile ("?1" / "?0") and Sec-CH-UA-Platform
+ * ("\"Android\"", ...). Parsed from the header values by hz_ua_hints_parse;
+ * zero means "not sent". */
+struct hz_ua_hints {
+    signed char mobile; /* 1 "?1", -1 "?0", 0 absent or unreadable */
+    unsigned char os;   /* an enum hz_os + 1, or 0 absent or unknown */
+};
+
+/* Fills *h from the two header values (each may be NULL: not sent). Never
+ * fails: a value it cannot read counts as not sent. */
+void hz_ua_hints_parse(struct hz_ua_hints *h, const char *mobile, size_t mobile_len,
+                       const char *platform, size_t platform_len);
 
 /* Classifies (ua, len): any bytes, NUL included; ua may be NULL when len is 0.
- * Never fails: unknown input yields Other/Other/desktop. Bots are an empty
- * or short UA, a control byte (no browser sends one), or a bot rule. Their
- * families are still filled in, for haze-ua; the collector drops them.
+ * Never fails: unknown input yields Other/Other/desktop.
  *
- * Policy worth knowing (DESIGN.md families, see ua_rules.inc for tokens):
- * - mobile variants belong to their family (CriOS is Chrome, FxiOS Firefox,
- *   EdgA/EdgiOS Edge, OPR/OPiOS/Opera Mini Opera, Mobile Safari Safari);
- * - in-app webviews (Instagram, Facebook, WeChat, Android "; wv)") are
- *   users, counted as their engine: Chrome on Android, Safari on iOS
- *   (any iOS UA without another browser's token is Safari);
- * - "Safari" outside iOS/macOS is not Apple's (the old Android browser,
- *   GNOME Web, consoles) and counts as Other;
- * - iPadOS in desktop mode sends a Mac UA and counts as macOS/desktop:
- *   nothing in the UA tells them apart;
- * - Android without "Mobile" is a tablet (Chrome's and Firefox's rule),
- *   except on ChromeOS, which is desktop. */
+ * Browser and os come from uap-core's rules (the first matching rule's
+ * family), mapped onto DESIGN.md's families by the table in ua.c; a family
+ * the table does not name is Other, never a guess. Bots: an empty or
+ * short UA, a control byte (no browser sends one), uap-core's bot rules
+ * ("Spider"), isbot's patterns or crawler-user-agents' patterns. Their
+ * families are still filled in, for haze-ua; the collector drops them.
+ * Device: see ua_device in ua.c (tablet and phone tokens, the os, and
+ * Client Hints when sent). */
 void hz_ua_classify(const char *ua, size_t len, struct hz_ua *out);
 
-/* The rule table, for tests: hz_ua_rule_count() rules, in table order. */
-size_t hz_ua_rule_count(void);
-const char *hz_ua_rule_token(size_t i); /* static string; NULL if i is out of range */
+/* hz_ua_classify with the Client Hints sent beside the UA (h may be NULL):
+ * Sec-CH-UA-Mobile decides mobile or not, Sec-CH-UA-Platform the os when
+ * the UA names none of DESIGN.md's. */
+void hz_ua_classify_hints(const char *ua, size_t len, const struct hz_ua_hints *h,
+                          struct hz_ua *out);
 
-/* hz_ua_classify, and sets decided[i] = 1 for every rule i that decided part
- * of the answer: the winning browser, os and device rules, each bot rule
- * that matched and each NOTBOT rule that voided a bot word. decided has
- * hz_ua_rule_count() bytes and is not cleared first. */
-void hz_ua_classify_trace(const char *ua, size_t len, struct hz_ua *out, unsigned char *decided);
+/* The fine names of the databases mapped onto DESIGN.md's families (the
+ * mapping table in ua.c; unknown names are Other). For tests and tools. */
+enum hz_browser hz_ua_browser_of(const char *uap_family);
+enum hz_os hz_ua_os_of(const char *uap_os_family);
+
+/* Builds the matchers (PCRE2, JIT) once; every classify call does it on
+ * first use anyway. Returns the number of database patterns PCRE2 could not
+ * compile (they are left out; 0 with the pinned databases). */
+size_t hz_ua_init(void);
+
+/* "uap-core X, isbot Y, crawler-user-agents Z": the databases built in. */
+const char *hz_ua_versions(void);
 
 /* Display names exactly as DESIGN.md spells them ("Samsung Internet", "macOS",
  * "desktop", ...). Static strings. */
@@ -90,23 +106,32 @@ const char *hz_ua_browser_name(enum hz_browser b);
 const char *hz_ua_os_name(enum hz_os o);
 const char *hz_ua_device_name(enum hz_device d);
 
-/* A small fixed-size direct-mapped cache in front of hz_ua_classify: slot =
- * SipHash(key, first HZ_UA_MAX bytes) mod HZ_UA_CACHE_SLOTS; a slot holds
- * the full 64-bit hash and the length, never the UA. Another UA in the same
- * slot is a miss and replaces it. The random key keeps an attacker from
- * aiming UAs at one slot. Not thread-safe: one cache per thread. */
-#define HZ_UA_CACHE_SLOTS 1024
+/* A bounded, 4-way set-associative cache in front of hz_ua_classify (a
+ * miss costs tens of microseconds of regex matching, a hit a SipHash):
+ * set = SipHash(key, first HZ_UA_MAX bytes) mod HZ_UA_CACHE_SETS; a slot
+ * holds the full 64-bit hash, the length and the Client Hints, never the
+ * UA. A fifth UA in a full set replaces its ways in turn (FIFO). The random
+ * key keeps an attacker from aiming UAs at one set. 128 KiB; not
+ * thread-safe: one cache per thread. */
+#define HZ_UA_CACHE_WAYS  4
+#define HZ_UA_CACHE_SETS  1024
+#define HZ_UA_CACHE_SLOTS (HZ_UA_CACHE_WAYS * HZ_UA_CACHE_SETS)
 struct hz_ua_cache {
-    unsigned char key[16];           /* random per cache: hash key */
+    unsigned char key[16];                /* random per cache: hash key */
+    unsigned char next[HZ_UA_CACHE_SETS]; /* per set: the way replaced next */
     struct {
-        uint64_t h;                  /* 0 = empty */
+        uint64_t h; /* 0 = empty */
         uint32_t len;
+        struct hz_ua_hints hints;
         struct hz_ua v;
-    } slot[HZ_UA_CACHE_SLOTS];
+    } slot[HZ_UA_CACHE_SLOTS]; /* set s: slot[s * HZ_UA_CACHE_WAYS ...] */
 };
 void hz_ua_cache_init(struct hz_ua_cache *c); /* all slots empty; random key (arc4random_buf) */
 /* Same answer as hz_ua_classify(ua, len, out), barring a 64-bit collision of
  * the keyed hash between two UAs of equal length. */
 void hz_ua_classify_cached(struct hz_ua_cache *c, const char *ua, size_t len, struct hz_ua *out);
+/* The same with Client Hints (h may be NULL); they are part of the key. */
+void hz_ua_classify_cached_hints(struct hz_ua_cache *c, const char *ua, size_t len,
+                                 const struct hz_ua_hints *h, struct hz_ua *out);
 
 #endif

@@ -19,9 +19,10 @@
 #define UA_LINE_MAX 8192
 
 #define UA_USAGE                                                                                   \
-    "usage: haze-ua [-hn] < user-agents\n"                                                         \
+    "usage: haze-ua [-hnV] < user-agents\n"                                                        \
     "  reads one user agent a line, prints browser<TAB>os<TAB>device<TAB>bot\n"                    \
     "  -n  classify every line afresh (no cache; for benchmarks)\n"                                \
+    "  -V, --version  print the versions of the databases built in\n"                              \
     "  -h  this help"
 
 /*
@@ -72,9 +73,14 @@ main(int argc, char **argv)
     long n;
 
     hz_log_init("haze-ua", 1);
+    if (argc == 2 && strcmp(argv[1], "--version") == 0)
+        argv[1] = (char *)"-V";
     opterr = 0; /* usage says it all */
-    while ((ch = getopt(argc, argv, "hn")) != -1) {
+    while ((ch = getopt(argc, argv, "hnV")) != -1) {
         switch (ch) {
+        case 'V':
+            hz_out("haze-ua: %s", hz_ua_versions());
+            return 0;
         case 'n':
             nocache = 1;
             break;
@@ -91,6 +97,8 @@ main(int argc, char **argv)
         return 2;
     }
     hz_ua_cache_init(&cache);
+    if (hz_ua_init() != 0)
+        hz_errx("haze-ua: %zu database patterns did not compile and are left out", hz_ua_init());
 
     while ((n = read_line(stdin, buf)) >= 0) {
         struct hz_ua ua;

@@ -8,7 +8,10 @@
  * - classifying twice gives the same answer, and so does the cache, on a
  *   miss and on the hit that follows;
  * - only the first HZ_UA_MAX bytes count;
- * - a UA shorter than HZ_UA_SHORT is a bot.
+ * - an empty UA is a bot;
+ * - Client Hints parsed from the input's first bytes never crash, give
+ *   families in range, agree with the cache, and "not sent" is the same
+ *   as no hints at all.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,7 +62,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hz_ua_classify(ua, HZ_UA_MAX, &b);
         check_same(&a, &b);
     }
-    if (size < HZ_UA_SHORT && !a.bot)
+    if (size == 0 && !a.bot)
         abort();
+
+    /* Hints from the first bytes: "?1"/"?0"-like and a platform. */
+    {
+        struct hz_ua_hints h, none = {0, 0};
+        size_t m = size < 2 ? size : 2, p = size - m < 12 ? size - m : 12;
+
+        hz_ua_hints_parse(&h, ua, m, ua + m, p);
+        if (h.mobile < -1 || h.mobile > 1 || h.os > HZ_OS_COUNT)
+            abort();
+        hz_ua_classify_hints(ua, size, &h, &b);
+        check_range(&b);
+        {
+            struct hz_ua c;
+            hz_ua_classify_cached_hints(&cache, ua, size, &h, &c);
+            check_same(&b, &c);
+        }
+        hz_ua_classify_hints(ua, size, &none, &b);
+        check_same(&a, &b);
+    }
     return 0;
 }
