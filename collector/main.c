@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - haze-collector: parse args -> load config -> acquire (listeners,
- * the geo database, Redis) -> sandbox -> one event loop per thread.
+ * main.c - haze-collector: parse args -> load config -> acquire what needs
+ * root (listeners, the geo database, the spool folder for the user) ->
+ * sandbox (drop root) -> workers (spool files and Redis, as that user; Redis
+ * may come later) -> one event loop per thread.
  *
  *   haze-collector -c haze.ini [-t] [-v]
  *

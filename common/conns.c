@@ -110,6 +110,17 @@ conns_byfd(const hz_conns *c, evutil_socket_t fd)
 
 /* ------------------------------------------------------------ life */
 
+/* One connection fewer: below the cap again, accept again. */
+static void
+conns_gone(hz_conns *c)
+{
+    c->open--;
+    if (c->capped && c->open < c->max) {
+        c->capped = 0;
+        conns_accepting(c);
+    }
+}
+
 static void
 conns_closed(struct evhttp_connection *evcon, void *arg)
 {
@@ -121,11 +132,7 @@ conns_closed(struct evhttp_connection *evcon, void *arg)
         c->byfd[k->fd] = NULL;
     event_free(k->deadline);
     free(k);
-    c->open--;
-    if (c->capped && c->open < c->max) {
-        c->capped = 0;
-        conns_accepting(c);
-    }
+    conns_gone(c);
 }
 
 /* The deadline passed: a request did not arrive whole in time. */
@@ -164,7 +171,7 @@ conns_register(evutil_socket_t fd, short what, void *arg)
             hz_log_warnx("conns: %s: cannot follow a connection", c->who);
             event_free(k->deadline);
             free(k);
-            c->open--;
+            conns_gone(c);
             continue;
         }
         k->evcon = cbarg;
