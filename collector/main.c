@@ -122,6 +122,11 @@ main(int argc, char **argv)
         hz_fatalx("main: pthread_sigmask");
     (void)signal(SIGPIPE, SIG_IGN);
 
+    /* The user agent databases' matchers (PCRE2 JIT): built once, before
+     * the port opens, not on the first hit. */
+    nskip = hz_ua_init();
+    if (nskip != 0)
+        hz_log_warnx("main: %zu user agent patterns did not compile and are left out", nskip);
     for (int i = 0; i < n; i++) {
         fds[i] = hz_http_listen(&cfg, &err);
         if (fds[i] < 0)
@@ -130,11 +135,6 @@ main(int argc, char **argv)
     /* jansson seeds its hash from /dev/urandom on first use: do it now,
      * before the sandbox. */
     json_object_seed(0);
-    /* The user agent databases' matchers (PCRE2 JIT): built once now, not
-     * on the first hit. */
-    nskip = hz_ua_init();
-    if (nskip != 0)
-        hz_log_warnx("main: %zu user agent patterns did not compile and are left out", nskip);
     hz_sandbox_collector(&user);
     /* Redis may not be up yet: the workers spool until it is. */
     for (int i = 0; i < n; i++) {
