@@ -38,8 +38,18 @@ int hz_spool_push(hz_spool *s, const struct hz_record *r, int ambiguous);
  * should hz_spool_pop it and count it). */
 int hz_spool_peek(hz_spool *s, struct hz_record *r, int *ambiguous);
 
-/* Consumes the peeked entry. When the spool becomes empty the file is
- * truncated. 0 or an errno. */
+/* Reads the entry at *at (the replay offset when *at is before it) and
+ * moves *at past it, for pipelined replay; returns as hz_spool_peek. */
+int hz_spool_peek_at(hz_spool *s, uint64_t *at, struct hz_record *r, int *ambiguous);
+/* The replay offset (where hz_spool_peek reads). */
+uint64_t hz_spool_head(const hz_spool *s);
+/* Marks every entry before offset upto as ambiguous (in memory: entries
+ * found on open are ambiguous anyway), for records whose XADD was sent
+ * from the spool and got no answer. */
+void hz_spool_mark_ambiguous(hz_spool *s, uint64_t upto);
+
+/* Consumes the entry at the replay offset. When the spool becomes empty
+ * the file is truncated (offsets start again at 0). 0 or an errno. */
 int hz_spool_pop(hz_spool *s);
 
 /* Flushes data and offset to disk (fdatasync). */
