@@ -63,6 +63,7 @@ static const struct cfg_key cfg_schema[] = {
     { "aggregator", "batch", CFG_INT, 1, 100000, "5000", F(batch) },
     { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
     { "aggregator", "stream_keep_seconds", CFG_INT, 0, 3600, "120", F(stream_keep_seconds) },
+    { "aggregator", "clock_skew_seconds", CFG_INT, 0, 86400, "300", F(clock_skew_seconds) },
 
     { "dashboard", "listen", CFG_ADDR, 0, 0, "127.0.0.1:8081", F(dashboard_listen) },
     { "dashboard", "token", CFG_STR, 0, 127, "", F(token) },

@@ -71,6 +71,7 @@ struct hz_config {
     long batch;                /* stream entries per transaction */
     char group[64];            /* consumer group */
     long stream_keep_seconds;  /* applied entries younger than this stay in the stream */
+    long clock_skew_seconds;   /* entries dated further ahead of now are invalid */
 
     /* [dashboard] */
     struct hz_addr dashboard_listen;
