@@ -1186,6 +1186,8 @@ hz_agg_reconnect(hz_agg *a, struct hz_err *err)
     return agg_connect(a, 1, err);
 }
 
+volatile sig_atomic_t hz_agg_compact_requested;
+
 int
 hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err)
 {
@@ -1218,6 +1220,16 @@ hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err)
     int down = 0, rc;
 
     while (!*stop) {
+        if (hz_agg_compact_requested) {
+            hz_agg_compact_requested = 0;
+            a->retain_checked = -1;
+            if ((rc = hz_store_retain(a->store, (int32_t)(agg_now_ms() / 86400000ULL) -
+                                                    (int32_t)a->cfg->retention_days,
+                                      err)) != 0)
+                return rc;
+            a->stats.retained++;
+            hz_log_info("retention: compacted on request");
+        }
         if ((rc = hz_agg_retain(a, (int64_t)(agg_now_ms() / 1000), err)) < 0)
             return rc;
         if (!down) {

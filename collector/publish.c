@@ -347,7 +347,7 @@ pub_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!p->connected && !p->connecting && now >= p->next_connect_ms)
         pub_connect(p);
-    if (p->connected && !TAILQ_EMPTY(&p->inflight) &&
+    if (p->connected && !TAILQ_EMPTY(&p->inflight) && now > TAILQ_FIRST(&p->inflight)->sent_ms &&
         now - TAILQ_FIRST(&p->inflight)->sent_ms > (uint64_t)p->cfg->xadd_timeout_ms) {
         char why[64];
         (void)snprintf(why, sizeof(why), "redis did not answer in %ld ms", p->cfg->xadd_timeout_ms);
@@ -358,7 +358,8 @@ pub_tick(evutil_socket_t fd, short what, void *arg)
      * long before. */
     for (conn = LIST_FIRST(&p->retired); conn != NULL; conn = next) {
         next = LIST_NEXT(conn, link);
-        if (conn->ac != NULL && now - conn->retired_ms > PUB_RETIRED_MAX_MS) {
+        if (conn->ac != NULL && now > conn->retired_ms &&
+            now - conn->retired_ms > PUB_RETIRED_MAX_MS) {
             hz_log_warnx("pub_tick: thread %d: closing a connection silent for %d s", p->thread,
                          PUB_RETIRED_MAX_MS / 1000);
             redisAsyncFree(conn->ac); /* pub_on_disconnect frees conn */
