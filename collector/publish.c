@@ -116,18 +116,27 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     (void)ac;
     conn->pending--;
+    if (r == NULL && !c->orphan && !conn->retired && (c->kind == PUB_HIT || c->kind == PUB_REPLAY))
+        /* The connection broke: everything in flight is ambiguous (this
+         * command too, handled just below). */
+        pub_retire(p, "connection lost");
     if (c->orphan || conn->retired) {
         /* Its hit was spooled as ambiguous when the connection retired;
-         * the duplicate search waits for this very moment. */
+         * the duplicate search waits for this very moment. A hit that
+         * the spool could not take then is answered now: 202 when Redis
+         * added it, else spooled (or 503: then it is surely not in Redis,
+         * unless the connection broke after Redis had made it durable). */
+        if (c->kind == PUB_HIT && c->cb != NULL) {
+            hz_pub_done cb = c->cb;
+            int rc = 0;
+            c->cb = NULL;
+            if (r == NULL || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
+                rc = pub_spool(p, &c->rec, r == NULL);
+            cb(c->arg, rc);
+        }
         pub_cmd_free(c);
         if (conn->retired && conn->pending == 0)
             pub_conn_done(conn);
-        return;
-    }
-    if (r == NULL && (c->kind == PUB_HIT || c->kind == PUB_REPLAY)) {
-        /* The connection broke: everything in flight is ambiguous. */
-        pub_retire(p, "connection lost");
-        pub_cmd_free(c); /* pub_retire orphaned and answered it */
         return;
     }
     switch (c->kind) {
@@ -234,10 +243,12 @@ pub_retire(hz_pub *p, const char *why)
     while ((c = TAILQ_FIRST(&p->inflight)) != NULL) {
         TAILQ_REMOVE(&p->inflight, c, link);
         c->orphan = 1;
-        if (c->kind == PUB_HIT && c->cb != NULL) {
+        if (c->kind == PUB_HIT && c->cb != NULL && pub_spool(p, &c->rec, 1) == 0) {
+            /* Answered now; a full spool leaves it to the late reply (its
+             * XADD may still be executed: a 503 now could be a lie). */
             hz_pub_done cb = c->cb;
             c->cb = NULL;
-            cb(c->arg, pub_spool(p, &c->rec, 1));
+            cb(c->arg, 0);
         }
     }
     p->ninflight = 0;
