@@ -272,8 +272,8 @@ pub_on_connect(const redisAsyncContext *ac, int status)
 
     p->connecting = 0;
     if (status != REDIS_OK) {
-        /* hiredis frees a context whose connect failed (and then calls
-         * pub_on_disconnect? no: only the connect callback). */
+        /* hiredis frees a context whose connect failed; no disconnect
+         * callback follows (it was never connected). */
         conn->ac = NULL;
         if (p->cur == conn)
             p->cur = NULL;
@@ -383,7 +383,7 @@ pub_tick(evutil_socket_t fd, short what, void *arg)
         p->last_drop_flush = now;
     }
     if (now - p->last_sync >= 1000) {
-        (void)hz_spool_sync(p->spool);
+        (void)hz_spool_sync_async(p->spool);
         p->last_sync = now;
     }
     pub_salt_tick(p, now);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,33 @@ struct hz_spool {
     uint64_t max;
     uint64_t boundary; /* entries before this offset predate this process */
     int dirty;
+    /* fdatasync runs on a thread of its own (hz_spool_sync_async): on a
+     * busy disk it takes long enough to stall the event loop. */
+    pthread_t syncer;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int sync_want, sync_stop, syncer_up;
 };
+
+static void *
+spool_syncer(void *arg)
+{
+    hz_spool *s = arg;
+
+    (void)pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->sync_want && !s->sync_stop)
+            (void)pthread_cond_wait(&s->cv, &s->mu);
+        if (s->sync_stop)
+            break;
+        s->sync_want = 0;
+        (void)pthread_mutex_unlock(&s->mu);
+        (void)fdatasync(s->fd);
+        (void)pthread_mutex_lock(&s->mu);
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
 
 static int
 spool_write_all(int fd, const void *buf, size_t n, off_t at)
@@ -134,6 +161,9 @@ hz_spool_open(hz_spool **out, const char *dir, const char *name, uint64_t max_by
     }
     spool_scan(s);
     s->boundary = s->size;
+    (void)pthread_mutex_init(&s->mu, NULL);
+    (void)pthread_cond_init(&s->cv, NULL);
+    s->syncer_up = pthread_create(&s->syncer, NULL, spool_syncer, s) == 0;
     *out = s;
     return 0;
 }
@@ -143,6 +173,15 @@ hz_spool_close(hz_spool *s)
 {
     if (s == NULL)
         return;
+    if (s->syncer_up) {
+        (void)pthread_mutex_lock(&s->mu);
+        s->sync_stop = 1;
+        (void)pthread_cond_signal(&s->cv);
+        (void)pthread_mutex_unlock(&s->mu);
+        (void)pthread_join(s->syncer, NULL);
+    }
+    (void)pthread_mutex_destroy(&s->mu);
+    (void)pthread_cond_destroy(&s->cv);
     (void)hz_spool_sync(s);
     (void)close(s->fd);
     free(s);
@@ -308,6 +347,25 @@ hz_spool_sync(hz_spool *s)
         rc = errno;
     if (rc == 0)
         rc = spool_save_off(s);
+    if (rc == 0)
+        s->dirty = 0;
+    return rc;
+}
+
+int
+hz_spool_sync_async(hz_spool *s)
+{
+    int rc;
+
+    if (!s->dirty)
+        return 0;
+    if (!s->syncer_up)
+        return hz_spool_sync(s);
+    (void)pthread_mutex_lock(&s->mu);
+    s->sync_want = 1;
+    (void)pthread_cond_signal(&s->cv);
+    (void)pthread_mutex_unlock(&s->mu);
+    rc = spool_save_off(s);
     if (rc == 0)
         s->dirty = 0;
     return rc;

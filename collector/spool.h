@@ -11,7 +11,8 @@
  * when its XADD may or may not have reached Redis (the connection dropped
  * with the command in flight); entries found on open are treated as
  * ambiguous too, since a crash may have come between send and pop.
- * Not thread-safe: one owner.
+ * Not thread-safe: one owner (each spool has a thread of its own that
+ * only calls fdatasync on the file).
  */
 #ifndef HZ_COLLECTOR_SPOOL_H
 #define HZ_COLLECTOR_SPOOL_H
@@ -54,6 +55,10 @@ int hz_spool_pop(hz_spool *s);
 
 /* Flushes data and offset to disk (fdatasync). */
 int hz_spool_sync(hz_spool *s);
+/* The same without waiting: the offset file is written now, the data is
+ * flushed by the spool's own thread (a flush on a busy disk can take long
+ * enough to stall an event loop). 0 or an errno. */
+int hz_spool_sync_async(hz_spool *s);
 
 uint64_t hz_spool_bytes(const hz_spool *s);   /* unreplayed bytes */
 uint64_t hz_spool_entries(const hz_spool *s); /* unreplayed entries */
