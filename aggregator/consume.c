@@ -28,10 +28,9 @@
 #include "common/rstream.h"
 #include "common/str.h"
 
-#define AGG_KEY_MAX 256
-#define AGG_CACHE_MAX                                                                              \
-    50000 /* states kept in process (~1.7 KB each); past it the cache restarts                     \
-           */
+#define AGG_KEY_MAX   256
+#define AGG_CACHE_MAX 50000 /* states kept in process (~1.7 KB each); past it the cache restarts   \
+                             */
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY       "*"
 
