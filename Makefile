@@ -4,6 +4,7 @@
 #   make asan       check under ASan+UBSan, fails on any sanitizer report
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      benchmarks (not part of check)      make deps   install packages
+#   make soak       traffic under faults (SOAK_SECONDS, default 600; not part of check)
 #
 # Every goal that builds first makes build/config.mk (scripts/config.sh:
 # install missing packages, then ask pkg-config), so a new machine needs
@@ -81,7 +82,7 @@ ASSET_SRC := $(if $(COLLECTOR_ASSETS),$(BUILD)/gen/collector_assets.c) \
 main_src = $(if $(filter collector,$(1)),collector/main.c,$(if $(filter ua,$(1)),collector/ua_main.c,$(if $(filter loadgen,$(1)),tests/loadgen/main.c,$(1)/main.c)))
 PROGS := $(foreach p,collector ua geo aggregator dashboard loadgen,$(if $(wildcard $(call main_src,$(p))),$(BIN)/haze-$(p)))
 
-.PHONY: all check test asan fuzz bench clean deps lint format format-check run unit integration fuzz-replay e2e testdata
+.PHONY: all check test asan fuzz bench soak clean deps lint format format-check run unit integration fuzz-replay e2e testdata
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -220,6 +221,23 @@ fuzz: $(TESTDATA) $(ASSET_SRC)
 
 bench: all
 	sh tests/bench/run.sh
+
+# make soak: scripts/soak.sh on an ASan+UBSan build (SOAK_ASAN=0: this
+# build). SOAK_SECONDS, SOAK_RATE, SOAK_EACH, SOAK_SEED: see the script.
+SOAK_ASAN ?= 1
+$(BUILD)/tests/soak_audit: $(BUILD)/tests/soak/audit.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+soak:
+ifeq ($(SOAK_ASAN),1)
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT='-O1 -g' HARDEN= \
+	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	  all build/asan/tests/soak_audit build/asan/testdata/haze-test-city.mmdb
+	HZ_BIN=build/asan/bin HZ_BUILD=build/asan SOAK_ASAN=1 bash scripts/soak.sh
+else
+	$(MAKE) all $(BUILD)/tests/soak_audit $(TESTDATA)
+	HZ_BIN=$(BIN) HZ_BUILD=$(BUILD) SOAK_ASAN=0 bash scripts/soak.sh
+endif
 
 deps:
 	@sh scripts/deps.sh

@@ -203,9 +203,15 @@ agg_malformed(struct agg_item *it, const char *why)
     (void)snprintf(it->reason, sizeof(it->reason), "invalid: %.100s", why);
 }
 
-/* Decodes one entry (no I/O, no shared state: the reader thread runs it). */
+/* Decodes one entry (no I/O, no shared state: the reader thread runs it).
+ * An entry is counted only when its time is plausible: at most
+ * clock_skew_seconds ahead of now (anything with access to Redis can XADD,
+ * and a row dated in 2286 could never be shown nor expire) and not older
+ * than retention_days (its day would be deleted anyway). Otherwise it is
+ * counted as invalid, under its site when known, with the reason. */
 static void
-agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_item *it)
+agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_item *it,
+           uint64_t now_ms)
 {
     struct hz_err de = {0};
     const struct hz_site *site;
@@ -234,6 +240,10 @@ agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_
     }
     it->site = (int)(site - cfg->sites);
     it->what = it->rec.kind == HZ_KIND_DROPS ? AGG_DROP : AGG_FOLD;
+    if (it->rec.t_ms > now_ms + (uint64_t)cfg->clock_skew_seconds * 1000)
+        agg_malformed(it, "time ahead of now");
+    else if (it->rec.t_ms + (uint64_t)cfg->retention_days * 86400000ULL < now_ms)
+        agg_malformed(it, "time older than retention");
 }
 
 /* ------------------------------------------------------------ states */
@@ -695,7 +705,11 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
                 a->stats.malformed++;
             uint64_t *cnt = hz_kmap_put(a->reasons, why, strlen(why), NULL);
             (*cnt)++;
-            rc = hz_fold_drop(w, AGG_SITE_ANY, agg_utc_day(now), why, 1);
+            if (it->site >= 0) /* a valid record at an impossible time */
+                rc = hz_fold_drop(w, a->cfg->sites[it->site].name,
+                                  hz_tz_day(&a->sites[it->site].tz, (int64_t)(now / 1000)), why, 1);
+            else
+                rc = hz_fold_drop(w, AGG_SITE_ANY, agg_utc_day(now), why, 1);
             break;
         }
         case AGG_DROP:
@@ -874,7 +888,7 @@ agg_recover(hz_agg *a, struct hz_err *err)
             a->items = hz_xreallocarray(a->items, (size_t)b.n, sizeof(*a->items));
         }
         for (int i = 0; i < b.n; i++)
-            agg_decode(a->cfg, &b.e[i], &a->items[i]);
+            agg_decode(a->cfg, &b.e[i], &a->items[i], agg_now_ms());
         rc = agg_batch(a, b.e, b.n, a->items, err);
         hz_rs_batch_free(&b);
         if (rc != 0)
@@ -937,7 +951,7 @@ agg_reader(void *arg)
             }
             for (int i = 0; i < c->n; i++) {
                 sl->e[sl->n + i] = c->e[i];
-                agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i]);
+                agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i], agg_now_ms());
             }
             sl->n += c->n;
             if (c->n < want)
@@ -1176,6 +1190,8 @@ hz_agg_reconnect(hz_agg *a, struct hz_err *err)
     return agg_connect(a, 1, err);
 }
 
+volatile sig_atomic_t hz_agg_compact_requested;
+
 int
 hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err)
 {
@@ -1208,6 +1224,16 @@ hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err)
     int down = 0, rc;
 
     while (!*stop) {
+        if (hz_agg_compact_requested) {
+            hz_agg_compact_requested = 0;
+            a->retain_checked = -1;
+            if ((rc = hz_store_retain(a->store, (int32_t)(agg_now_ms() / 86400000ULL) -
+                                                    (int32_t)a->cfg->retention_days,
+                                      err)) != 0)
+                return rc;
+            a->stats.retained++;
+            hz_log_info("retention: compacted on request");
+        }
         if ((rc = hz_agg_retain(a, (int64_t)(agg_now_ms() / 1000), err)) < 0)
             return rc;
         if (!down) {

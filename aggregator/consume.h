@@ -91,6 +91,10 @@ int hz_agg_reconnect(hz_agg *a, struct hz_err *err);
  * 0 if not due, or HZ_ESTORE. */
 int hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err);
 
+/* Set (from a signal handler: haze-aggregator's SIGUSR1) to run retention
+ * and compaction at the next turn of hz_agg_run even when not due. */
+extern volatile sig_atomic_t hz_agg_compact_requested;
+
 /* The main loop: steps (BLOCK 100 ms) until *stop is set, then returns 0
  * after the batch in flight; retention when due; Redis outages are retried
  * with backoff. Returns HZ_ESTORE when LMDB fails (the caller exits 1). */

@@ -431,6 +431,9 @@ hz_fold_record(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const s
     uint64_t before = s->last_ms;
     int rc;
 
+    if (r->t_ms > s->hit_ms)
+        s->hit_ms = r->t_ms;
+
     switch (r->kind) {
     case HZ_KIND_PAGEVIEW:
         rc = fold_pageview(w, fs, session_ms, r, s, day, hour, today);
@@ -464,10 +467,14 @@ hz_fold_drop(hz_wtxn *w, const char *site, int32_t day, const char *reason, uint
 uint64_t
 hz_fold_ttl_ms(struct hz_fold_site *fs, uint64_t session_ms, const struct hz_session *s)
 {
-    int64_t sec = (int64_t)(s->last_ms / 1000);
+    /* From the last hit of any kind: a visitor who sent only custom events
+     * (no visit, so last_ms stays 0) keeps today's uniques until the end of
+     * today, not for 24 h. */
+    uint64_t last = s->hit_ms > s->last_ms ? s->hit_ms : s->last_ms;
+    int64_t sec = (int64_t)(last / 1000);
     int32_t day = hz_tz_day(&fs->tz, sec);
     int64_t end_ms = ((int64_t)(day + 1) * 86400 - hz_tz_offset(&fs->tz, sec)) * 1000;
-    uint64_t rest = end_ms > (int64_t)s->last_ms ? (uint64_t)end_ms - s->last_ms : 0;
+    uint64_t rest = end_ms > (int64_t)last ? (uint64_t)end_ms - last : 0;
 
     return rest + session_ms > session_ms ? rest + session_ms : session_ms;
 }

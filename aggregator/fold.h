@@ -83,8 +83,8 @@ int hz_fold_flush(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s);
 /* Folds a drop summary: count into DROP (site, day, reason). */
 int hz_fold_drop(hz_wtxn *w, const char *site, int32_t day, const char *reason, uint64_t count);
 
-/* Milliseconds the state must live in Redis after its last hit:
- * max(session, rest of the local day of the last hit + session). */
+/* Milliseconds the state must live in Redis after its last hit of any kind
+ * (pageview, event, engagement): rest of that hit's local day + session. */
 uint64_t hz_fold_ttl_ms(struct hz_fold_site *fs, uint64_t session_ms, const struct hz_session *s);
 
 #endif

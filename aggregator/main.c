@@ -5,7 +5,8 @@
  * Parse args -> load config -> create the LMDB folder for the user ->
  * sandbox (drop root) -> open LMDB and connect Redis (waiting for it with
  * a backoff when it is not up yet) -> loop. SIGTERM/SIGINT finish the
- * batch in flight and exit 0. A bad config exits 1 with "FILE:LINE:
+ * batch in flight and exit 0; SIGUSR1 runs retention and compaction now
+ * (they run once a day anyway). A bad config exits 1 with "FILE:LINE:
  * [section] key: reason"; an LMDB failure in the loop exits 1 (the next
  * start recovers, see consume.h).
  */
@@ -27,6 +28,13 @@ agg_on_signal(int sig)
 {
     (void)sig;
     agg_stop = 1;
+}
+
+static void
+agg_on_usr1(int sig)
+{
+    (void)sig;
+    hz_agg_compact_requested = 1;
 }
 
 static _Noreturn void
@@ -87,6 +95,8 @@ main(int argc, char *argv[])
     (void)sigemptyset(&sa.sa_mask);
     (void)sigaction(SIGTERM, &sa, NULL);
     (void)sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = agg_on_usr1;
+    (void)sigaction(SIGUSR1, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     (void)sigaction(SIGPIPE, &sa, NULL);
 

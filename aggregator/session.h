@@ -38,6 +38,7 @@
 struct hz_session {
     uint64_t start_ms;   /* visit start; 0 = no visit yet */
     uint64_t last_ms;    /* last hit of the visit (pageview, event, engagement) */
+    uint64_t hit_ms;     /* last hit of any kind folded in this run (not stored) */
     uint64_t last_pv_ms; /* last pageview */
     int32_t start_day;   /* local day of the visit's start */
     int32_t last_pv_day; /* local day of the last pageview */

@@ -46,6 +46,8 @@ struct hz_worker {
     hz_pub *pub;
     struct hz_ua_cache *ua_cache;
     struct event *stop_ev;
+    int stop_flushed;
+    int stopped; /* past the loop's end: hits are no longer taken */
     unsigned char id_key[HZ_SIPHASH_KEY];
     uint64_t id_seq;
     int pending; /* replies not yet sent */
@@ -370,6 +372,12 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     }
     explicit_bzero(arena_mem, arena.used);
 
+    if (w->stopped) {
+        /* The loop only runs on for the publisher's last answers: an answer
+         * given now might never be written, so the hit is not taken. */
+        http_text(req, 503, "shutting down");
+        return;
+    }
     hp = malloc(sizeof(*hp));
     if (hp == NULL) {
         http_text(req, 503, "out of memory");
@@ -568,7 +576,16 @@ http_stop_cb(evutil_socket_t fd, short what, void *arg)
             event_add(w->stop_ev, &tv);
             return;
         }
+    } else if (!w->stop_flushed) {
+        /* Answers given in this turn are still in their buffers: one more
+         * round lets them be written before the connections are freed
+         * (an accepted hit whose 202 never arrives would be counted
+         * although its client saw a failure). */
+        w->stop_flushed = 1;
+        event_add(w->stop_ev, &tv);
+        return;
     }
+    w->stopped = 1;
     event_base_loopexit(w->base, NULL);
 }
 

@@ -8,16 +8,20 @@
  * when Redis is unreachable, slow past redis_timeout_ms, or answers with an
  * error, once it is in the thread's on-disk spool. While the spool holds
  * anything, new records are appended to it, so the stream keeps their
- * order; the spool is replayed when Redis is back. A record whose XADD got
- * no answer is spooled as ambiguous, and before replay the stream is
- * searched for its hit id, so it is added exactly once.
+ * order; the spool is replayed (asynchronously) when Redis is back. A
+ * record whose XADD got no answer is spooled as ambiguous; the connection
+ * it was sent on is kept until Redis has answered everything sent on it
+ * (or the connection broke), and only then is the stream searched for its
+ * hit id, so it is added exactly once (pub_int.h).
  *
  * It also shares the daily visitor salt through Redis ("haze:salt:DATE",
- * SET NX with a 48-hour expiry) and sends per-site summaries of dropped
- * hits (kind "dr") every few seconds, for the dashboard's filtered traffic.
+ * SET NX, expiring at the end of the next UTC day; tomorrow's is fetched
+ * ahead) and sends per-site summaries of dropped hits (kind "dr") every
+ * few seconds, for the dashboard's filtered traffic.
  *
- * Together with common/rstream.c, this is the only file that includes
- * hiredis. Not thread-safe: one publisher per thread.
+ * Files: publish.c, pub_replay.c, pub_salt.c, pub_drops.c (pub_int.h).
+ * Nothing blocks the thread's loop after hz_pub_open. Not thread-safe: one
+ * publisher per thread.
  */
 #ifndef HZ_COLLECTOR_PUBLISH_H
 #define HZ_COLLECTOR_PUBLISH_H
@@ -42,14 +46,15 @@ typedef void (*hz_pub_done)(void *arg, int rc);
  * replays when Redis appears. 0, or errno with err->msg (the spool). */
 int hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, int thread,
                 long retry_ms, struct hz_err *err);
-/* Waits (bounded) for commands in flight, syncs the spool, disconnects. */
+/* Waits (bounded: 2 x redis_timeout_ms + 1 s) for the answers to commands
+ * in flight, spools what is left as ambiguous, syncs the spool, disconnects. */
 void hz_pub_close(hz_pub *p);
 
 /* Sends r; cb(arg, rc) is called exactly once, possibly before this
  * returns (when the record goes straight to the spool). */
 void hz_pub_send(hz_pub *p, const struct hz_record *r, hz_pub_done cb, void *arg);
 
-/* The current salts (refreshed at each UTC day change). */
+/* The current salts (switched by the first call after UTC midnight). */
 const struct hz_salts *hz_pub_salts(hz_pub *p);
 
 /* Counts a dropped hit for site's filtered-traffic summary (site NULL

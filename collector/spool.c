@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,34 @@ struct hz_spool {
     uint64_t entries; /* unreplayed */
     uint64_t max;
     uint64_t boundary; /* entries before this offset predate this process */
-    uint32_t peeked;  /* length of the peeked entry, 0 if none */
     int dirty;
+    /* fdatasync runs on a thread of its own (hz_spool_sync_async): on a
+     * busy disk it takes long enough to stall the event loop. */
+    pthread_t syncer;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int sync_want, sync_stop, syncer_up;
 };
+
+static void *
+spool_syncer(void *arg)
+{
+    hz_spool *s = arg;
+
+    (void)pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->sync_want && !s->sync_stop)
+            (void)pthread_cond_wait(&s->cv, &s->mu);
+        if (s->sync_stop)
+            break;
+        s->sync_want = 0;
+        (void)pthread_mutex_unlock(&s->mu);
+        (void)fdatasync(s->fd);
+        (void)pthread_mutex_lock(&s->mu);
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
 
 static int
 spool_write_all(int fd, const void *buf, size_t n, off_t at)
@@ -135,6 +161,9 @@ hz_spool_open(hz_spool **out, const char *dir, const char *name, uint64_t max_by
     }
     spool_scan(s);
     s->boundary = s->size;
+    (void)pthread_mutex_init(&s->mu, NULL);
+    (void)pthread_cond_init(&s->cv, NULL);
+    s->syncer_up = pthread_create(&s->syncer, NULL, spool_syncer, s) == 0;
     *out = s;
     return 0;
 }
@@ -144,6 +173,15 @@ hz_spool_close(hz_spool *s)
 {
     if (s == NULL)
         return;
+    if (s->syncer_up) {
+        (void)pthread_mutex_lock(&s->mu);
+        s->sync_stop = 1;
+        (void)pthread_cond_signal(&s->cv);
+        (void)pthread_mutex_unlock(&s->mu);
+        (void)pthread_join(s->syncer, NULL);
+    }
+    (void)pthread_mutex_destroy(&s->mu);
+    (void)pthread_cond_destroy(&s->cv);
     (void)hz_spool_sync(s);
     (void)close(s->fd);
     free(s);
@@ -191,29 +229,30 @@ hz_spool_push(hz_spool *s, const struct hz_record *r, int ambiguous)
     return 0;
 }
 
-int
-hz_spool_peek(hz_spool *s, struct hz_record *r, int *ambiguous)
+/* Reads the entry at *at into r; *at moves past it. */
+static int
+spool_read(hz_spool *s, uint64_t *at_io, struct hz_record *r, int *ambiguous)
 {
     unsigned char buf[SPOOL_ENTRY_MAX + 5];
     const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS];
     size_t nl[HZ_RECORD_FIELDS], vl[HZ_RECORD_FIELDS];
+    uint64_t off = *at_io;
     uint32_t len;
     size_t at = 0;
     int n = 0;
 
-    s->peeked = 0;
-    if (s->off >= s->size)
+    if (off >= s->size)
         return HZ_ENOTFOUND;
-    if (pread(s->fd, buf, 5, (off_t)s->off) != 5)
+    if (pread(s->fd, buf, 5, (off_t)off) != 5)
         return HZ_EINVAL;
-    len = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 |
-          (uint32_t)buf[3] << 24;
-    if (len > SPOOL_ENTRY_MAX || s->off + 5 + len > s->size)
+    len =
+        (uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+    if (len > SPOOL_ENTRY_MAX || off + 5 + len > s->size)
         return HZ_EINVAL;
-    if (pread(s->fd, buf + 5, len, (off_t)(s->off + 5)) != (ssize_t)len)
+    *at_io = off + 5 + len;
+    if (pread(s->fd, buf + 5, len, (off_t)(off + 5)) != (ssize_t)len)
         return HZ_EINVAL;
-    s->peeked = len + 5;
-    *ambiguous = (buf[4] & 1) || s->off < s->boundary;
+    *ambiguous = (buf[4] & 1) || off < s->boundary;
     at = 5;
     while (at < 5 + (size_t)len) {
         const unsigned char *z = memchr(buf + at, '\0', 5 + len - at);
@@ -238,12 +277,51 @@ hz_spool_peek(hz_spool *s, struct hz_record *r, int *ambiguous)
 }
 
 int
+hz_spool_peek(hz_spool *s, struct hz_record *r, int *ambiguous)
+{
+    uint64_t at = s->off;
+
+    return spool_read(s, &at, r, ambiguous);
+}
+
+int
+hz_spool_peek_at(hz_spool *s, uint64_t *at, struct hz_record *r, int *ambiguous)
+{
+    if (*at < s->off)
+        *at = s->off;
+    return spool_read(s, at, r, ambiguous);
+}
+
+uint64_t
+hz_spool_head(const hz_spool *s)
+{
+    return s->off;
+}
+
+void
+hz_spool_mark_ambiguous(hz_spool *s, uint64_t upto)
+{
+    if (upto > s->size)
+        upto = s->size;
+    if (upto > s->boundary)
+        s->boundary = upto;
+}
+
+int
 hz_spool_pop(hz_spool *s)
 {
-    if (s->peeked == 0)
+    unsigned char hdr[5];
+    uint32_t len;
+
+    if (s->off + 5 > s->size || pread(s->fd, hdr, 5, (off_t)s->off) != 5)
         return HZ_EINVAL;
-    s->off += s->peeked;
-    s->peeked = 0;
+    len =
+        (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+    if (len > SPOOL_ENTRY_MAX || s->off + 5 + len > s->size) {
+        /* A corrupt length: nothing after it can be trusted. */
+        len = (uint32_t)(s->size - s->off - 5);
+    }
+    s->off += 5 + len;
     if (s->entries > 0)
         s->entries--;
     if (s->off >= s->size) {
@@ -269,6 +347,25 @@ hz_spool_sync(hz_spool *s)
         rc = errno;
     if (rc == 0)
         rc = spool_save_off(s);
+    if (rc == 0)
+        s->dirty = 0;
+    return rc;
+}
+
+int
+hz_spool_sync_async(hz_spool *s)
+{
+    int rc;
+
+    if (!s->dirty)
+        return 0;
+    if (!s->syncer_up)
+        return hz_spool_sync(s);
+    (void)pthread_mutex_lock(&s->mu);
+    s->sync_want = 1;
+    (void)pthread_cond_signal(&s->cv);
+    (void)pthread_mutex_unlock(&s->mu);
+    rc = spool_save_off(s);
     if (rc == 0)
         s->dirty = 0;
     return rc;

@@ -11,7 +11,8 @@
  * when its XADD may or may not have reached Redis (the connection dropped
  * with the command in flight); entries found on open are treated as
  * ambiguous too, since a crash may have come between send and pop.
- * Not thread-safe: one owner.
+ * Not thread-safe: one owner (each spool has a thread of its own that
+ * only calls fdatasync on the file).
  */
 #ifndef HZ_COLLECTOR_SPOOL_H
 #define HZ_COLLECTOR_SPOOL_H
@@ -38,12 +39,26 @@ int hz_spool_push(hz_spool *s, const struct hz_record *r, int ambiguous);
  * should hz_spool_pop it and count it). */
 int hz_spool_peek(hz_spool *s, struct hz_record *r, int *ambiguous);
 
-/* Consumes the peeked entry. When the spool becomes empty the file is
- * truncated. 0 or an errno. */
+/* Reads the entry at *at (the replay offset when *at is before it) and
+ * moves *at past it, for pipelined replay; returns as hz_spool_peek. */
+int hz_spool_peek_at(hz_spool *s, uint64_t *at, struct hz_record *r, int *ambiguous);
+/* The replay offset (where hz_spool_peek reads). */
+uint64_t hz_spool_head(const hz_spool *s);
+/* Marks every entry before offset upto as ambiguous (in memory: entries
+ * found on open are ambiguous anyway), for records whose XADD was sent
+ * from the spool and got no answer. */
+void hz_spool_mark_ambiguous(hz_spool *s, uint64_t upto);
+
+/* Consumes the entry at the replay offset. When the spool becomes empty
+ * the file is truncated (offsets start again at 0). 0 or an errno. */
 int hz_spool_pop(hz_spool *s);
 
 /* Flushes data and offset to disk (fdatasync). */
 int hz_spool_sync(hz_spool *s);
+/* The same without waiting: the offset file is written now, the data is
+ * flushed by the spool's own thread (a flush on a busy disk can take long
+ * enough to stall an event loop). 0 or an errno. */
+int hz_spool_sync_async(hz_spool *s);
 
 uint64_t hz_spool_bytes(const hz_spool *s);   /* unreplayed bytes */
 uint64_t hz_spool_entries(const hz_spool *s); /* unreplayed entries */

@@ -6,7 +6,7 @@
  * hash cannot be linked across days or reversed. Pure: no I/O.
  *
  * The salt itself is created and shared through Redis by the publisher
- * (SET NX with a 48-hour expiry) and held in struct hz_salts.
+ * (SET NX, expiring at the end of the next day) and held in struct hz_salts.
  */
 #ifndef HZ_COLLECTOR_VISITOR_H
 #define HZ_COLLECTOR_VISITOR_H

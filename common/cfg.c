@@ -73,6 +73,7 @@ static const struct cfg_key cfg_schema[] = {
     { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
     { "aggregator", "stream_keep_seconds", CFG_INT, 0, 3600, "120", F(stream_keep_seconds) },
     { "aggregator", "user", CFG_STR, 1, 31, "haze", F(aggregator_user) },
+    { "aggregator", "clock_skew_seconds", CFG_INT, 0, 86400, "300", F(clock_skew_seconds) },
 
     { "dashboard", "listen", CFG_ADDR, 0, 0, "127.0.0.1:8081", F(dashboard_listen) },
     { "dashboard", "token", CFG_STR, 0, 127, "", F(token) },

@@ -99,6 +99,7 @@ struct hz_config {
     char group[64];            /* consumer group */
     long stream_keep_seconds;  /* applied entries younger than this stay in the stream */
     char aggregator_user[32];
+    long clock_skew_seconds;   /* entries dated further ahead of now are invalid */
 
     /* [dashboard] */
     struct hz_addr dashboard_listen;

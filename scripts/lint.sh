@@ -16,9 +16,10 @@ for pair in collector:liblmdb dashboard:libhiredis geo:libhiredis geo:liblmdb; d
 done
 # The dashboard never writes.
 grep -rnE 'mdb_(put|del|drop)\b' dashboard/ && say "dashboard/ writes LMDB"
-# hiredis only behind the two Redis modules.
+# hiredis only behind the Redis modules: common/rstream.c (every blocking
+# use) and the collector's async publisher (publish.c, pub_*.{c,h}).
 grep -rln '<hiredis/' common collector aggregator dashboard geo | \
-    grep -vE '^(common/rstream\.c|collector/publish\.c)$' && say "hiredis included outside rstream.c/publish.c"
+    grep -vE '^(common/rstream\.c|collector/publish\.c|collector/pub_[a-z]+\.[ch])$' && say "hiredis included outside rstream.c and the publisher"
 # Never log a raw address or user agent.
 grep -rnE 'hz_(log|fatal|out|errx)[a-z_]*\(.*raw_(ip|ua)' common collector aggregator dashboard geo && \
     say "a raw_ip/raw_ua value reaches a log call"

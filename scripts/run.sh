@@ -246,7 +246,7 @@ stop_all() {
         stop_one "$n"
     done
     wait 2>/dev/null
-    say "stopped. Data stays in run/ (delete it to start over)."
+    say "stopped. Aggregates stay in run/db (delete run/ to start over); Redis kept nothing."
 }
 trap 'stop_all; exit 0' INT
 trap 'stop_all; exit 0' TERM
@@ -296,6 +296,11 @@ cat <<EOF
 
   Traffic: $BURST visits sent; $( [ "$MINUTES" -gt 0 ] && echo "$RATE hits/s for $MINUTES min more." || echo "no more.")
   Ctrl-C stops everything.
+
+  This Redis is a throwaway: no AOF, no snapshots. Stopping (or a crash of
+  redis-server) loses the stream (hits not yet folded) and the visit
+  states; the aggregates in run/db stay. For production settings see
+  README, "Reliability" (appendonly yes, appendfsync always).
 
 EOF
 

@@ -15,6 +15,8 @@
 #   4. queries: tests/bench/dash.sh (the dashboard's own benchmark)
 #   5. scaling: 1 and 2 at two sizes
 #   6. user-agent classifier: tests/bench/ua.sh
+#   7. collector latency while it replays its spool and across a salt
+#      change: tests/bench/replay.sh
 #
 # Each figure is the median of BENCH_REPS runs; ratios are taken within one
 # run (haze and its baseline back to back) and their median quoted. Every
@@ -34,7 +36,8 @@
 #   BENCH_E2E_REPS            end-to-end runs [BENCH_REPS]
 #   BENCH_SEED                haze-loadgen seed [42]
 #   BENCH_PROFILE=0           do not profile missed targets
-#   BENCH_ONLY="ua ingest agg e2e dash"   run only these sections
+#   BENCH_ONLY="ua ingest agg e2e dash replay"   run only these sections
+#   BENCH_REPLAY_HITS         spooled hits replayed in section 7 [100000]
 #   BENCH_OUT                 output folder [build/bench]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -58,7 +61,7 @@ E2E_HITS=${BENCH_E2E_HITS:-$d_e2e}
 E2E_REPS=${BENCH_E2E_REPS:-$REPS}
 SEED=${BENCH_SEED:-42}
 PROFILE=${BENCH_PROFILE:-1}
-ONLY=${BENCH_ONLY:-ua ingest agg e2e dash}
+ONLY=${BENCH_ONLY:-ua ingest agg e2e dash replay}
 
 SITE=shop.example
 STREAM=haze:events
@@ -1028,6 +1031,38 @@ dash_run() {
     esac
 }
 
+# sec_replay: tests/bench/replay.sh - /api/event p99 while the collector
+# replays 100,000 spooled hits and across a salt change (UTC midnight on the
+# collector's clock), against a quiet run; target within 2 x quiet.
+sec_replay() {
+    local out=$RAW/replay.txt q r s res
+    if [ ! -f tests/bench/replay.sh ]; then
+        row 7 "Collector p99 during replay / salt change" "-" "-" "-" "≤ 2 × quiet" "SKIPPED (no tests/bench/replay.sh)"
+        return
+    fi
+    if ! helper_bench replay tests/bench/replay.sh "$out" HZ_BUILD="${HZ_BUILD:-build/release}" \
+        REPLAY_HITS="${BENCH_REPLAY_HITS:-100000}"; then
+        row 7 "Collector p99 during replay / salt change" "-" "-" "-" "≤ 2 × quiet" "ERROR (see raw/replay.txt)"
+        cat "$out" "$out.err" >&2
+        return
+    fi
+    q=$(awk '$1 == "quiet_p99_ms" { print $2 }' "$out")
+    r=$(awk '$1 == "replay_p99_ms" { print $2 }' "$out")
+    s=$(awk '$1 == "salt_p99_ms" { print $2 }' "$out")
+    res=PASS
+    awk -v a="$r" -v b="$q" 'BEGIN { exit !(a <= 2 * b) }' || { res=MISS; miss replay; }
+    row 7.1 "/api/event p99 while $(awk '$1 == "replay_hits" { print $2 }' "$out") spooled hits are replayed ($(awk '$1 == "replay_s" { print $2 }' "$out") s), ms" \
+        "$r" "$q (quiet)" "$(awk -v a="$r" -v b="$q" 'BEGIN { printf "%.2f", a / b }')" "≤ 2 × quiet" "$res"
+    res=PASS
+    awk -v a="$s" -v b="$q" 'BEGIN { exit !(a <= 2 * b) }' || { res=MISS; miss replay; }
+    row 7.2 "/api/event p99 across a salt change (UTC midnight), ms" \
+        "$s" "$q (quiet)" "$(awk -v a="$s" -v b="$q" 'BEGIN { printf "%.2f", a / b }')" "≤ 2 × quiet" "$res"
+    detail "" "### 7. Collector latency during replay and salt change" "" \
+        "\`sh tests/bench/replay.sh\` (wrk, 16 connections, 8 s each; Redis paused while the spools fill):" "" '```'
+    cat "$out" >>"$DETAIL"
+    detail '```'
+}
+
 sec_dash() {
     if [ ! -f tests/bench/dash.sh ]; then
         row 4 "Queries: 365-day breakdown, 10,000 pages" "-" "-" "-" "≤ 20 ms" "SKIPPED (no tests/bench/dash.sh)"
@@ -1116,4 +1151,5 @@ fi
 want agg && sec_agg
 want e2e && sec_e2e
 want dash && sec_dash
+want replay && sec_replay
 write_results

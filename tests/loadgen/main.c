@@ -404,6 +404,7 @@ struct totals {
 
 struct status_count {
     uint64_t ok, errors;
+    uint64_t ok_kind[4]; /* 2xx by enum hit_kind */
     uint64_t by_code[600]; /* non-2xx responses by status */
 };
 
@@ -896,6 +897,15 @@ totals_status_json(const struct status_count *s)
             json_object_set_new(codes, k, json_integer((json_int_t)s->by_code[c]));
         }
     json_object_set_new(o, "non_2xx", codes);
+    {
+        /* What a correct pipeline counts, by kind (soak: some hits may get
+         * a 503 and must then not be counted). */
+        static const char *const kn[] = {"pageview", "pixel", "engagement", "event"};
+        json_t *k = json_object();
+        for (int i = 0; i < 4; i++)
+            json_object_set_new(k, kn[i], json_integer((json_int_t)s->ok_kind[i]));
+        json_object_set_new(o, "ok_by_kind", k);
+    }
     return o;
 }
 
@@ -1073,14 +1083,16 @@ lg_counted(const struct visit *v)
 }
 
 static void
-lg_record(struct lg *lg, const struct visit *v, int code)
+lg_record(struct lg *lg, const struct visit *v, enum hit_kind kind, int code)
 {
     struct status_count *sc = lg_counted(v) ? &lg->counted : &lg->filtered;
 
     if (code <= 0)
         sc->errors++;
-    else if (code >= 200 && code < 300)
+    else if (code >= 200 && code < 300) {
         sc->ok++;
+        sc->ok_kind[kind]++;
+    }
     else if (code < 600)
         sc->by_code[code]++;
     else
@@ -1103,7 +1115,7 @@ slot_done(struct evhttp_request *req, void *arg)
     int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
 
     s->last_io = now_mono();
-    lg_record(lg, &s->v, code);
+    lg_record(lg, &s->v, (enum hit_kind)s->v.hits[s->next].kind, code);
     if (code <= 0 && !lg->warned) {
         /* Once: a collector that is down would flood the log otherwise. */
         lg->warned = 1;

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pub_int.h - the publisher's insides, shared by its files (not for the
+ * rest of the collector; callers use publish.h):
+ *
+ *   publish.c      the handle, the connection life cycle, the hot path
+ *                  (async XADD), the tick, open/close
+ *   pub_replay.c   the spool's replay (async, pipelined) and the duplicate
+ *                  search (async XRANGE paging)
+ *   pub_salt.c     the daily salt: fetched at start (blocking, common/rstream,
+ *                  before the loop runs), then refreshed asynchronously
+ *   pub_drops.c    per-site summaries of dropped hits
+ *
+ * Everything runs on the owning thread's event loop; nothing here blocks
+ * it once hz_pub_open has returned.
+ *
+ * Exactly once. A command that was written to Redis and got no answer may
+ * still be executed: a Redis that is paused (or slow) reads the socket
+ * later, even after we gave up on it. So a connection is never closed by
+ * us while it has commands in flight: when Redis is slower than
+ * redis_timeout_ms the connection is *retired* (its waiting hits are
+ * spooled as ambiguous and answered; new hits go to the spool) and kept
+ * open until every command on it has been answered or the connection
+ * breaks (then Redis cannot execute any of them any more). Ambiguous
+ * spool entries are replayed only once no retired connection is left,
+ * after a duplicate search of the stream: its result then is final.
+ */
+#ifndef HZ_COLLECTOR_PUB_INT_H
+#define HZ_COLLECTOR_PUB_INT_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "collector/publish.h"
+#include "collector/spool.h"
+
+#define PUB_INFLIGHT_MAX   8192 /* beyond this, spool rather than queue */
+#define PUB_TICK_MS        100
+#define PUB_REPLAY_WINDOW  512 /* replayed XADDs in flight */
+#define PUB_DROP_FLUSH_MS  5000
+#define PUB_DUP_WINDOW_MS  120000 /* the search starts this long before the first ambiguous hit */
+#define PUB_RETIRED_MAX_MS 300000 /* a retired connection silent this long is closed anyway */
+
+enum pub_kind { PUB_HIT, PUB_REPLAY, PUB_SCAN, PUB_SALT, PUB_DROPS };
+
+struct pub_conn;
+
+/* One command with a reply callback (every command has one, so that a
+ * connection knows when nothing of ours is left in it). */
+struct pub_cmd {
+    TAILQ_ENTRY(pub_cmd) link; /* p->inflight, for PUB_HIT and PUB_REPLAY */
+    hz_pub *p;
+    struct pub_conn *conn;
+    enum pub_kind kind;
+    int orphan;     /* its connection was retired: the reply only counts down */
+    hz_pub_done cb; /* PUB_HIT: the caller's, NULL once called */
+    void *arg;
+    uint64_t sent_ms;
+    uint64_t off, next; /* PUB_REPLAY: the spool entry */
+    int32_t day;        /* PUB_SALT */
+    struct hz_record rec;
+};
+TAILQ_HEAD(pub_cmdq, pub_cmd);
+
+struct pub_conn {
+    LIST_ENTRY(pub_conn) link; /* p->retired */
+    hz_pub *p;
+    redisAsyncContext *ac;
+    int pending; /* commands without a reply yet */
+    int retired; /* no longer used for new commands */
+    int closing; /* redisAsyncDisconnect called */
+    uint64_t retired_ms;
+};
+LIST_HEAD(pub_connlist, pub_conn);
+
+/* A small open-addressing set of 64-bit hit ids (the duplicate search). */
+struct pub_idset {
+    uint64_t *slot;
+    size_t cap, n;
+};
+
+struct hz_pub {
+    struct event_base *base;
+    const struct hz_config *cfg;
+    int thread;
+    /* connection (the startup/connect path is in publish.c) */
+    struct pub_conn *cur; /* NULL while disconnected */
+    int connected, connecting;
+    uint64_t next_connect_ms;
+    long backoff_ms;
+    struct pub_connlist retired;
+    int nretired;
+    /* hot path and replay, in the order sent on cur */
+    struct pub_cmdq inflight;
+    int ninflight;
+    /* spool and replay */
+    hz_spool *spool;
+    int64_t spool_bytes_seen, spool_entries_seen;
+    uint64_t cursor; /* next spool entry to send */
+    int nreplay;     /* replayed XADDs in flight */
+    int dup_ready;   /* the duplicate set covers the spool's ambiguous entries */
+    int scanning;
+    struct pub_idset dups;
+    char scan_from[48];
+    /* salt */
+    struct hz_salts salts;
+    int salt_provisional; /* made locally while Redis was down */
+    int auth_warned;      /* a refused AUTH was logged */
+    int32_t next_day;     /* the prefetched salt of tomorrow, 0 if none */
+    unsigned char next_salt[HZ_SIPHASH_KEY];
+    int salt_pending;
+    uint64_t last_salt_ms;
+    /* drops: [site index or nsites for "*"][reason] */
+    uint64_t drops[HZ_SITES_MAX + 1][HZ_DROP_COUNT];
+    uint64_t last_drop_flush;
+    struct event *tick;
+    uint64_t last_sync;
+    int closing;
+    char maxlen[24];
+};
+
+uint64_t pub_now_ms(void);
+/* The XADD argv of r (argv/lens have 6 + 2 * HZ_RECORD_FIELDS slots). */
+int pub_xadd_argv(hz_pub *p, const struct hz_record *r, const char **argv, size_t *lens,
+                  char num[64]);
+/* Sends a command on the current connection with c as its reply's
+ * privdata. 0, or -1 (c is not sent; the caller still owns it). */
+int pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const size_t *lens);
+struct pub_cmd *pub_cmd_new(hz_pub *p, enum pub_kind kind);
+/* Retires the current connection (see above). */
+void pub_retire(hz_pub *p, const char *why);
+/* Puts r in the spool; 0 or HZ_EFULL. */
+int pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous);
+void pub_spool_gauge(hz_pub *p);
+
+/* pub_replay.c */
+void pub_replay_pump(hz_pub *p);
+void pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
+void pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
+void pub_replay_lost(hz_pub *p); /* the connection with replayed XADDs went away */
+void pub_idset_free(struct pub_idset *s);
+
+/* pub_salt.c */
+int pub_salt_open(hz_pub *p, long retry_ms, struct hz_err *err);
+void pub_salt_tick(hz_pub *p, uint64_t now);
+void pub_salt_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
+
+/* pub_drops.c */
+void pub_drop_flush(hz_pub *p);
+
+#endif

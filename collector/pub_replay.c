@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pub_replay.c - replays the spool over the async connection (pipelined,
+ * PUB_REPLAY_WINDOW XADDs in flight, each popped when its reply comes, in
+ * order), and searches the stream for the hit ids of ambiguous entries
+ * (XRANGE paged with async callbacks) before they are replayed. Nothing
+ * here blocks the loop: the spool is read with pread from the page cache.
+ *
+ * The search is started only once no retired connection is left: by then
+ * every XADD that could still reach Redis has been answered or can never
+ * run (pub_int.h), so what the search sees is final.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/metrics.h"
+#include "collector/pub_int.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+/* ------------------------------------------------------------ id set */
+
+static uint64_t
+pub_id_parse(const char *hex, size_t len)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < len && i < HZ_VHASH_LEN; i++) {
+        char c = hex[i];
+        v = (v << 4) | (uint64_t)((c >= '0' && c <= '9') ? c - '0' : (c | 32) - 'a' + 10);
+    }
+    return v | 1; /* never 0: 0 marks an empty slot */
+}
+
+static void
+pub_idset_add(struct pub_idset *s, uint64_t id)
+{
+    if (s->n * 2 >= s->cap) {
+        struct pub_idset bigger = {hz_xcalloc(s->cap ? s->cap * 2 : 1024, sizeof(uint64_t)),
+                                   s->cap ? s->cap * 2 : 1024, 0};
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i])
+                pub_idset_add(&bigger, s->slot[i]);
+        free(s->slot);
+        *s = bigger;
+    }
+    size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & (s->cap - 1);
+    while (s->slot[i] && s->slot[i] != id)
+        i = (i + 1) & (s->cap - 1);
+    if (!s->slot[i]) {
+        s->slot[i] = id;
+        s->n++;
+    }
+}
+
+static int
+pub_idset_has(const struct pub_idset *s, uint64_t id)
+{
+    if (s->cap == 0)
+        return 0;
+    size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & (s->cap - 1);
+    while (s->slot[i]) {
+        if (s->slot[i] == id)
+            return 1;
+        i = (i + 1) & (s->cap - 1);
+    }
+    return 0;
+}
+
+void
+pub_idset_free(struct pub_idset *s)
+{
+    free(s->slot);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------ search */
+
+static void
+pub_scan_page(hz_pub *p)
+{
+    const char *argv[] = {"XRANGE", p->cfg->redis_stream, p->scan_from, "+", "COUNT", "1000"};
+    size_t lens[6];
+    struct pub_cmd *c = pub_cmd_new(p, PUB_SCAN);
+
+    for (int i = 0; i < 6; i++)
+        lens[i] = strlen(argv[i]);
+    if (c == NULL || pub_cmd_send(p, c, 6, argv, lens) != 0) {
+        free(c);
+        p->scanning = 0;
+    }
+}
+
+/* Starts the search from PUB_DUP_WINDOW_MS before the hit at the head. */
+static void
+pub_scan_start(hz_pub *p, uint64_t t_ms)
+{
+    uint64_t from = t_ms > PUB_DUP_WINDOW_MS ? t_ms - PUB_DUP_WINDOW_MS : 0;
+
+    pub_idset_free(&p->dups);
+    (void)snprintf(p->scan_from, sizeof(p->scan_from), "%llu-0", (unsigned long long)from);
+    p->scanning = 1;
+    pub_scan_page(p);
+}
+
+void
+pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
+{
+    size_t n;
+
+    (void)c;
+    if (!p->scanning)
+        return;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+        p->scanning = 0; /* tried again on a later tick */
+        return;
+    }
+    n = r->elements;
+    for (size_t i = 0; i < n; i++) {
+        redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+            continue;
+        redisReply *kv = e->element[1];
+        for (size_t j = 0; kv->type == REDIS_REPLY_ARRAY && j + 1 < kv->elements; j += 2)
+            if (kv->element[j]->len == 1 && kv->element[j]->str[0] == 'u' &&
+                kv->element[j + 1]->len == HZ_VHASH_LEN)
+                pub_idset_add(&p->dups,
+                              pub_id_parse(kv->element[j + 1]->str, kv->element[j + 1]->len));
+        if (i + 1 == n && e->element[0]->type == REDIS_REPLY_STRING)
+            /* The next page starts just after the last ID ("(" is exclusive). */
+            (void)snprintf(p->scan_from, sizeof(p->scan_from), "(%.*s", (int)e->element[0]->len,
+                           e->element[0]->str);
+    }
+    if (n >= 1000) {
+        pub_scan_page(p);
+        return;
+    }
+    p->scanning = 0;
+    p->dup_ready = 1;
+    pub_replay_pump(p);
+}
+
+/* ------------------------------------------------------------ replay */
+
+void
+pub_replay_lost(hz_pub *p)
+{
+    /* Entries sent and not answered: ambiguous; replay restarts at the
+     * head, after a new search. */
+    if (p->nreplay > 0 || p->cursor > hz_spool_head(p->spool))
+        hz_spool_mark_ambiguous(p->spool, p->cursor);
+    p->cursor = hz_spool_head(p->spool);
+    p->nreplay = 0;
+}
+
+void
+pub_replay_pump(hz_pub *p)
+{
+    const char *argv[6 + 2 * HZ_RECORD_FIELDS];
+    size_t lens[6 + 2 * HZ_RECORD_FIELDS];
+    struct hz_record rec;
+    char num[64];
+    int amb, rc;
+
+    while (p->connected && !p->closing && !p->scanning && p->nreplay < PUB_REPLAY_WINDOW) {
+        uint64_t at = p->cursor, head = hz_spool_head(p->spool);
+        int at_head = p->nreplay == 0 && at <= head;
+
+        rc = hz_spool_peek_at(p->spool, &at, &rec, &amb);
+        if (rc == HZ_ENOTFOUND)
+            break;
+        if (rc != 0) {
+            if (!at_head)
+                break; /* popped once everything before it is answered */
+            HZ_METRIC_ADD(spool_corrupt, 1);
+            (void)hz_spool_pop(p->spool);
+            p->cursor = hz_spool_head(p->spool);
+            continue;
+        }
+        if (amb) {
+            if (!p->dup_ready) {
+                /* Only with nothing that could still reach Redis. */
+                if (at_head && p->nretired == 0)
+                    pub_scan_start(p, rec.t_ms);
+                break;
+            }
+            if (rec.id[0] != '\0' &&
+                pub_idset_has(&p->dups, pub_id_parse(rec.id, strlen(rec.id)))) {
+                if (!at_head)
+                    break;
+                HZ_METRIC_ADD(replay_dupes, 1);
+                (void)hz_spool_pop(p->spool);
+                p->cursor = hz_spool_head(p->spool);
+                continue;
+            }
+        }
+        struct pub_cmd *c = pub_cmd_new(p, PUB_REPLAY);
+        if (c == NULL)
+            break;
+        c->off = p->cursor < head ? head : p->cursor;
+        c->next = at;
+        int argc = pub_xadd_argv(p, &rec, argv, lens, num);
+        if (pub_cmd_send(p, c, argc, argv, lens) != 0) {
+            free(c);
+            break;
+        }
+        p->nreplay++;
+        p->cursor = at;
+    }
+    explicit_bzero(&rec, sizeof(rec));
+    if (hz_spool_entries(p->spool) == 0) {
+        pub_idset_free(&p->dups);
+        p->dup_ready = 0;
+        p->cursor = 0;
+    }
+    pub_spool_gauge(p);
+}
+
+void
+pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
+{
+    p->nreplay--;
+    if (r->type != REDIS_REPLY_STRING || c->off != hz_spool_head(p->spool)) {
+        /* An error reply (LOADING after a restart, MISCONF, OOM): the entry
+         * was not added, but the ones sent after it may be: start over on
+         * a new connection, as for a lost one. */
+        HZ_METRIC_ADD(stream_errors, 1);
+        pub_retire(p, "redis refused a replayed hit");
+        return;
+    }
+    HZ_METRIC_ADD(replayed, 1);
+    (void)hz_spool_pop(p->spool);
+    if (hz_spool_entries(p->spool) == 0) {
+        p->cursor = 0;
+        pub_idset_free(&p->dups);
+        p->dup_ready = 0;
+    }
+    pub_replay_pump(p);
+}

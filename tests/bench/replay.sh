@@ -1,0 +1,120 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# replay.sh - the collector's /api/event latency while it replays its spool
+# and across a salt change (UTC midnight), against a quiet run (not a timed
+# test; tests/bench/run.sh's section "replay").
+#
+#   quiet    wrk (-c CONNS, D seconds) against a collector with Redis up
+#   replay   Redis paused while REPLAY_HITS hits are taken into the spools,
+#            then resumed: wrk measures while the spools are replayed (the
+#            replay's length is measured too, by polling /metrics)
+#   salt     the collector started 5 s before UTC midnight on its own clock
+#            (tests/bench/clockshift.c, LD_PRELOAD): wrk measures across the
+#            day change, when the salts roll over and the next day's is
+#            fetched
+# Prints "name value" lines: quiet_p99_ms, replay_p99_ms, replay_s,
+# replay_hits, salt_p99_ms, salt_days (salts in Redis after the change: 3 =
+# yesterday's, today's, tomorrow's).
+#
+#   sh tests/bench/replay.sh     env: HZ_BIN, D (seconds, 8), CONNS (16),
+#                                REPLAY_HITS (100000)
+set -u
+bindir=${HZ_BIN:-bin}
+d=${D:-8}
+conns=${CONNS:-16}
+want=${REPLAY_HITS:-100000}
+cc=${CC:-cc}
+[ -x "$bindir/haze-collector" ] || { echo "replay.sh: build $bindir/haze-collector first"; exit 1; }
+command -v wrk >/dev/null || { echo "replay.sh: wrk is required"; exit 1; }
+tmp=$(mktemp -d /tmp/haze-bench-replay.XXXXXX)
+rpid= cpid= wpid=
+stop_pid() { [ -n "$1" ] && kill -CONT "$1" 2>/dev/null; [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; }
+cleanup() {
+    stop_pid "$wpid"
+    stop_pid "$cpid"
+    stop_pid "$rpid"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+$cc -shared -fPIC -O2 -o "$tmp/clockshift.so" tests/bench/clockshift.c -ldl || exit 1
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port 0 --unixsocket "$tmp/r.sock" --unixsocketperm 700 --dir "$tmp" --save '' \
+    --appendonly no --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
+rpid=$!
+i=0
+until redis-cli -s "$tmp/r.sock" ping >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -lt 100 ] || { echo "replay.sh: redis did not start"; exit 1; }; sleep 0.05
+done
+geo=${HZ_BUILD:-build/release}/testdata/haze-test-city.mmdb
+[ -f "$geo" ] || perl tests/data/make-mmdb.pl tests/data/geo-fixture.tsv "$tmp/geo.mmdb"
+[ -f "$geo" ] || geo=$tmp/geo.mmdb
+cat >"$tmp/haze.ini" <<INI
+[redis]
+address = unix:$tmp/r.sock
+stream = bench:replay
+maxlen = 1000000
+[collector]
+listen = 127.0.0.1:$port
+spool_dir = $tmp/spool
+spool_max_mb = 512
+[geo]
+database = $geo
+[site shop.example]
+timezone = UTC
+INI
+
+collector() { # collector [ENV...]: starts it, waits for /healthz
+    env "$@" "$bindir/haze-collector" -c "$tmp/haze.ini" >>"$tmp/collector.log" 2>&1 &
+    cpid=$!
+    i=0
+    until curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 200 ] || { echo "replay.sh: collector did not start"; cat "$tmp/collector.log"; exit 1; }
+        sleep 0.05
+    done
+}
+metric() { curl -fsS "http://127.0.0.1:$port/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+p99() { # p99 FILE: wrk --latency's 99% line, in ms
+    awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+         if (u == "us") v /= 1000; else if (u == "s") v *= 1000; printf "%.2f\n", v }' "$1"
+}
+measure() { # measure OUT: wrk for d seconds
+    wrk -t1 -c"$conns" -d"${d}s" --latency -s tests/bench/replay.lua "http://127.0.0.1:$port/api/event" >"$1" 2>&1
+}
+
+# quiet
+collector
+measure "$tmp/quiet.txt"
+echo "quiet_p99_ms $(p99 "$tmp/quiet.txt")"
+
+# replay: fill the spools with Redis paused
+kill -STOP "$rpid"
+wrk -t1 -c32 -d300s -s tests/bench/replay.lua "http://127.0.0.1:$port/api/event" >/dev/null 2>&1 &
+wpid=$!
+while [ "$(metric haze_spool_entries)" -lt "$want" ]; do sleep 0.2; done
+kill "$wpid"; wait "$wpid" 2>/dev/null; wpid=
+sleep 1 # the connections settle
+spooled=$(metric haze_spool_entries)
+kill -CONT "$rpid"
+t0=$(date +%s.%N)
+measure "$tmp/replay.txt" &
+wpid=$!
+t1=
+while kill -0 "$wpid" 2>/dev/null; do
+    [ -z "$t1" ] && [ "$(metric haze_spool_entries)" = 0 ] && t1=$(date +%s.%N)
+    sleep 0.1
+done
+wait "$wpid"; wpid=
+while [ -z "$t1" ]; do [ "$(metric haze_spool_entries)" = 0 ] && t1=$(date +%s.%N); sleep 0.1; done
+echo "replay_hits $spooled"
+echo "replay_s $(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')"
+echo "replay_p99_ms $(p99 "$tmp/replay.txt")"
+stop_pid "$cpid"; cpid=
+
+# salt: 5 s before the next UTC midnight on the collector's clock
+start_ms=$(( ($(date +%s) / 86400 + 1) * 86400 * 1000 - 5000 ))
+redis-cli -s "$tmp/r.sock" --scan --pattern 'haze:salt:*' | while read -r k; do redis-cli -s "$tmp/r.sock" del "$k" >/dev/null; done
+collector LD_PRELOAD="$tmp/clockshift.so" HZ_FAKE_START_MS="$start_ms"
+measure "$tmp/salt.txt"
+echo "salt_p99_ms $(p99 "$tmp/salt.txt")"
+echo "salt_days $(redis-cli -s "$tmp/r.sock" --scan --pattern 'haze:salt:*' | wc -l)"
