@@ -81,6 +81,7 @@ address = unix:$SOCK
 stream = haze:soak
 
 [collector]
+user = root
 listen = 127.0.0.1:$CPORT
 trusted_proxies = 127.0.0.1/8 ::1
 spool_dir = $T/spool
@@ -92,11 +93,13 @@ threads = 2
 database = $T/geo.mmdb
 
 [aggregator]
+user = root
 lmdb = $T/db
 retention_days = 400
 session_minutes = 30
 
 [dashboard]
+user = root
 listen = 127.0.0.1:$DPORT
 token = $TOKEN
 min_visitors = 1

@@ -55,6 +55,7 @@ address = unix:$tmp/r.sock
 stream = bench:replay
 maxlen = 1000000
 [collector]
+user = root
 listen = 127.0.0.1:$port
 spool_dir = $tmp/spool
 spool_max_mb = 512
