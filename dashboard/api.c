@@ -17,6 +17,7 @@
 
 #include "common/str.h"
 #include "common/tz.h"
+#include "dashboard/crosstab.h"
 
 /* ================================================================ shared checks */
 
@@ -80,7 +81,11 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
         q->metrics[0] = HZ_M_VISITORS;
         q->nmetrics = 1;
     }
-    for (int i = 0; i < q->nfilters; i++) {
+    /* Two properties: a declared pair answers, or a 400 names its line. */
+    const struct hz_site *site = hz_cfg_site(cfg, q->site, strlen(q->site));
+    if (site != NULL && hz_xquery_plan(q, site, err) != 0)
+        return HZ_EINVAL;
+    for (int i = 0; i < q->nfilters && !q->xtab; i++) {
         if (q->filters[i].prop != q->filters[0].prop)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: %s and %s together are a cross-tab; haze keeps "
@@ -94,7 +99,7 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
                               hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
     }
     vp = hz_query_value_prop(q);
-    for (int i = 0; i < q->nmetrics; i++) {
+    for (int i = 0; i < q->nmetrics && !q->xtab; i++) {
         enum hz_metric m = q->metrics[i];
         if (!hz_query_metric_ok(vp, m))
             return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
@@ -603,10 +608,27 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         q->kind = HZ_Q_AGGREGATE;
         return 0;
     }
-    if (json_array_size(dims) > 1)
+    if (json_array_size(dims) == 2) {
+        /* Two properties: answered from a declared pair (dashboard/crosstab.c). */
+        json_t *d0 = json_array_get(dims, 0), *d1 = json_array_get(dims, 1);
+        int p0, p1;
+        if (!json_is_string(d0) || !json_is_string(d1))
+            return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
+        p0 = hz_query_prop_find(json_string_value(d0), strlen(json_string_value(d0)));
+        p1 = hz_query_prop_find(json_string_value(d1), strlen(json_string_value(d1)));
+        if (p0 < 0 || p1 < 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "dimensions: two dimensions must both be properties");
+        if (p0 == p1)
+            return hz_err_set(err, HZ_EINVAL, "dimensions: the same dimension twice");
+        q->kind = HZ_Q_BREAKDOWN;
+        q->prop = (enum hz_prop)p0;
+        q->prop2 = (enum hz_prop)p1;
+        return 0;
+    }
+    if (json_array_size(dims) > 2)
         return hz_err_set(err, HZ_EINVAL,
-                          "dimensions: more than one dimension is a cross-tab; haze keeps "
-                          "marginals only (one dimension at a time)");
+                          "dimensions: at most two dimensions (a declared pair)");
     if (!json_is_string(json_array_get(dims, 0)))
         return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
     d = json_string_value(json_array_get(dims, 0));
@@ -911,6 +933,23 @@ api_row_value(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
     hz_jsonw_str(w, v, len);
 }
 
+/* A two-dimension row "a\x1fb" as two strings ("(other)" as two). */
+static void
+api_row_values2(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
+{
+    size_t len;
+    const char *v = hz_qres_value(r, i, &len);
+    const char *sep = memchr(v, HZ_CELL_SEP, len);
+
+    if (sep == NULL) {
+        hz_jsonw_str(w, v, len);
+        hz_jsonw_str(w, v, len);
+        return;
+    }
+    hz_jsonw_str(w, v, (size_t)(sep - v));
+    hz_jsonw_str(w, sep + 1, len - (size_t)(sep - v) - 1);
+}
+
 /* v1 aggregate body: {"metric":{"value":v[,"change":c]}} per metric. */
 static void
 api_v1_aggregate(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
@@ -1077,7 +1116,10 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
             hz_jsonw_obj_begin(w);
             hz_jsonw_key(w, "dimensions");
             hz_jsonw_arr_begin(w);
-            api_row_value(w, r, i);
+            if (q->prop2 != HZ_P_NONE)
+                api_row_values2(w, r, i);
+            else
+                api_row_value(w, r, i);
             hz_jsonw_arr_end(w);
             api_v2_metrics(w, q, vp, &r->rows[i]);
             hz_jsonw_obj_end(w);
@@ -1117,6 +1159,8 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_arr_begin(w);
     if (q->kind == HZ_Q_BREAKDOWN)
         hz_jsonw_cstr(w, hz_query_prop_name(q->prop));
+    if (q->kind == HZ_Q_BREAKDOWN && q->prop2 != HZ_P_NONE)
+        hz_jsonw_cstr(w, hz_query_prop_name(q->prop2));
     else if (q->kind == HZ_Q_TIMESERIES)
         hz_jsonw_cstr(w, q->interval == HZ_IV_HOUR    ? "time:hour"
                          : q->interval == HZ_IV_MONTH ? "time:month"
@@ -1433,6 +1477,10 @@ static const char *const privacy_dims[][2] = {
     { "visit:os",           "operating system family, no version" },
     { "visit:device",       "desktop, mobile or tablet" },
     { "event:name",         "custom event name" },
+    { "event:group",        "name of the configured page group the page belongs to" },
+    { "event:goal",         "name of the configured goal a hit reached" },
+    { "cross-tab cell",     "two property values of a declared pair (see pairs); visitors, "
+                            "visits, pageviews or events per day and month" },
     { "filtered",           "reason a hit was not counted (bot, dnt, unknown site, invalid)" },
 };
 
@@ -1496,6 +1544,38 @@ privacy_table(struct hz_jsonw *w, const char *name, const char *const *key, size
  * value is reduced before it is stored, what is never stored, the retention
  * and the minimum crowd size.
  */
+/* "pairs": every site's declared cross-tabs and the rule their cells
+ * follow (issue 11, dashboard/crosstab.h). */
+static void
+privacy_xpairs(struct hz_jsonw *w, const struct hz_config *cfg)
+{
+    hz_jsonw_key(w, "pairs_rule");
+    hz_jsonw_cstr(w, "cells of a declared pair are kept per day and month; a cell under "
+                     "min_visitors folds into (other) (regions first fall back to their "
+                     "country), and complementary suppression folds a second cell wherever "
+                     "one folded cell could be worked out by subtracting shown numbers from "
+                     "a total or a one-property row");
+    hz_jsonw_key(w, "pairs");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++) {
+        const struct hz_site *s = &cfg->sites[i];
+        for (int k = 0; k < s->ncrosstabs; k++) {
+            hz_jsonw_obj_begin(w);
+            hz_jsonw_key(w, "site");
+            hz_jsonw_cstr(w, s->name);
+            hz_jsonw_key(w, "properties");
+            hz_jsonw_arr_begin(w);
+            hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].a));
+            hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].b));
+            hz_jsonw_arr_end(w);
+            hz_jsonw_key(w, "min_visitors");
+            hz_jsonw_int(w, cfg->min_visitors);
+            hz_jsonw_obj_end(w);
+        }
+    }
+    hz_jsonw_arr_end(w);
+}
+
 void
 hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
 {
@@ -1531,7 +1611,8 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     hz_jsonw_key(w, "stored");
     hz_jsonw_arr_begin(w);
     privacy_table(w, "rows", k_rows, NELEM(k_rows), f_rows, NELEM(f_rows),
-                  "dimensions are kept one at a time (marginals), never crossed");
+                  "dimensions are kept one at a time (marginals), crossed only in the "
+                  "cells of the declared pairs (see pairs)");
     privacy_table(w, "hours", k_hours, NELEM(k_hours), f_hours, NELEM(f_hours),
                   "site totals only, no dimension");
     privacy_table(w, "engaged_time", k_hist, NELEM(k_hist), f_hist, NELEM(f_hist),
@@ -1554,5 +1635,6 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     for (int i = 0; i < cfg->nsites; i++)
         hz_jsonw_cstr(w, cfg->sites[i].name);
     hz_jsonw_arr_end(w);
+    privacy_xpairs(w, cfg);
     hz_jsonw_obj_end(w);
 }

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * crosstab.c - questions across two properties from declared pairs, the
+ * pair's crowd-size rule, and conversion rates (see crosstab.h).
+ */
+#include "dashboard/crosstab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/groups.h"
+#include "common/mem.h"
+#include "common/record.h"
+
+/* The pair dimension of property p, or -1 (exit pages: not a pair's). */
+static int
+xq_dim(enum hz_prop p)
+{
+    const char *name = hz_query_prop_name(p);
+
+    if (p == HZ_P_NONE || name == NULL)
+        return -1;
+    return hz_crosstab_prop_find(name, strlen(name));
+}
+
+/* The property whose pair dimension is d. */
+static enum hz_prop
+xq_prop(enum hz_dim d)
+{
+    const char *name = hz_crosstab_prop_name(d);
+
+    return name != NULL ? (enum hz_prop)hz_query_prop_find(name, strlen(name)) : HZ_P_NONE;
+}
+
+/* Adds p to the distinct properties in ps (n of them, at most 3 kept). */
+static void
+xq_add(enum hz_prop *ps, int *n, enum hz_prop p)
+{
+    if (p == HZ_P_NONE)
+        return;
+    for (int i = 0; i < *n; i++)
+        if (ps[i] == p)
+            return;
+    if (*n < 3)
+        ps[*n] = p;
+    (*n)++;
+}
+
+int
+hz_xquery_plan(struct hz_query *q, const struct hz_site *site, struct hz_err *err)
+{
+    enum hz_prop ps[3];
+    int n = 0, dx, dy, goal_pair, event_pair;
+
+    if (q->kind == HZ_Q_BREAKDOWN)
+        xq_add(ps, &n, q->prop);
+    xq_add(ps, &n, q->prop2);
+    for (int i = 0; i < q->nfilters; i++)
+        xq_add(ps, &n, q->filters[i].prop);
+    if (n <= 1) {
+        for (int i = 0; i < q->nmetrics; i++)
+            if (q->metrics[i] == HZ_M_CONVERSION_RATE && q->kind == HZ_Q_TIMESERIES)
+                return hz_err_set(err, HZ_EINVAL,
+                                  "metrics: conversion_rate has no time series; ask for an "
+                                  "aggregate or a breakdown");
+        return 0;
+    }
+    if (n > 2)
+        return hz_err_set(err, HZ_EINVAL,
+                          "filters: at most two properties together (one declared pair)");
+    if (q->kind == HZ_Q_TIMESERIES)
+        return hz_err_set(err, HZ_EINVAL,
+                          "filters: a question across two properties has no time series; "
+                          "ask for a breakdown or an aggregate");
+    if ((dx = xq_dim(ps[0])) < 0 || (dy = xq_dim(ps[1])) < 0)
+        return hz_err_set(err, HZ_EINVAL, "filters: %s cannot be crossed with another property",
+                          hz_query_prop_name(xq_dim(ps[0]) < 0 ? ps[0] : ps[1]));
+    for (int i = 0; i < site->ncrosstabs; i++) {
+        const struct hz_crosstab *x = &site->crosstabs[i];
+        if (((int)x->a == dx && (int)x->b == dy) || ((int)x->a == dy && (int)x->b == dx)) {
+            q->xtab = 1;
+            q->xa = x->a;
+            q->xb = x->b;
+        }
+    }
+    if (!q->xtab) {
+        /* The line names the filtered property first, the breakdown second. */
+        enum hz_prop first = ps[0], second = ps[1];
+        if (q->kind == HZ_Q_BREAKDOWN && q->prop2 == HZ_P_NONE && first == q->prop) {
+            first = ps[1];
+            second = ps[0];
+        }
+        return hz_err_set(err, HZ_EINVAL,
+                          "filters: no declared pair covers %s with %s; add \"crosstab = %s x "
+                          "%s\" to [site %.44s]",
+                          hz_query_prop_name(first), hz_query_prop_name(second),
+                          hz_query_prop_name(first), hz_query_prop_name(second), site->name);
+    }
+    goal_pair = q->xa == HZ_DIM_GOAL || q->xb == HZ_DIM_GOAL;
+    event_pair = goal_pair || q->xa == HZ_DIM_EVENT || q->xb == HZ_DIM_EVENT;
+    for (int i = 0; i < q->nmetrics; i++) {
+        enum hz_metric m = q->metrics[i];
+        if (m == HZ_M_VISITORS || m == HZ_M_VISITS || (m == HZ_M_PAGEVIEWS && !event_pair) ||
+            (m == HZ_M_EVENTS && event_pair) || (m == HZ_M_CONVERSION_RATE && goal_pair))
+            continue;
+        return hz_err_set(err, HZ_EINVAL,
+                          "metrics: %s is not kept for pairs (visitors, visits, %s%s)",
+                          hz_query_metric_name(m), event_pair ? "events" : "pageviews",
+                          goal_pair ? ", conversion_rate" : "");
+    }
+    if (q->order_metric >= 0 && q->order_metric != HZ_M_VISITORS) {
+        int ok = 0;
+        for (int i = 0; i < q->nmetrics; i++)
+            ok |= (int)q->metrics[i] == q->order_metric;
+        if (!ok)
+            q->order_metric = HZ_M_VISITORS;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ suppression */
+
+/* The two values of cell i ("v1\x1fv2"). */
+static void
+xq_values(const struct hz_qres *r, size_t i, const char **v1, size_t *l1, const char **v2,
+          size_t *l2)
+{
+    size_t len;
+    const char *v = hz_qres_value(r, i, &len);
+    const char *sep = memchr(v, HZ_CELL_SEP, len);
+
+    if (sep == NULL)
+        sep = v + len;
+    *v1 = v;
+    *l1 = (size_t)(sep - v);
+    *v2 = sep < v + len ? sep + 1 : v + len;
+    *l2 = (size_t)(v + len - *v2);
+}
+
+/* A region code "CC-SUB": the length of its country part, or 0. */
+static size_t
+xq_country(const char *v, size_t len)
+{
+    return len > 3 && v[2] == '-' ? 2 : 0;
+}
+
+/* The "other value \x1f country" key of a small region cell into key
+ * (cap bytes): its length, or 0 when the cell is not a region code. */
+static size_t
+xq_region_key(const struct hz_qres *r, size_t i, int side, char *key, size_t cap)
+{
+    const char *a1, *a2, *reg, *oth;
+    size_t l1, l2, rl, ol;
+
+    xq_values(r, i, &a1, &l1, &a2, &l2);
+    reg = side == 1 ? a1 : a2;
+    rl = side == 1 ? l1 : l2;
+    oth = side == 1 ? a2 : a1;
+    ol = side == 1 ? l2 : l1;
+    if (xq_country(reg, rl) == 0 || ol + 3 >= cap)
+        return 0;
+    if (side == 1) {
+        memcpy(key, reg, 2);
+        key[2] = HZ_CELL_SEP;
+        memcpy(key + 3, oth, ol);
+    } else {
+        memcpy(key, oth, ol);
+        key[ol] = HZ_CELL_SEP;
+        memcpy(key + ol + 1, reg, 2);
+    }
+    return ol + 3;
+}
+
+/* Region fallback within each row: the small region cells of one country
+ * move into a country cell ("DE-BY" -> "DE") when together they reach
+ * min. The country cell's key has the same shape as a cell's. */
+static void
+xq_regions(struct hz_qres *r, int side, uint64_t min)
+{
+    size_t n0 = r->n;
+    struct hz_qres sums;
+    char key[2 * 256 + 8];
+    size_t kl;
+
+    hz_qres_init(&sums);
+    for (size_t i = 0; i < n0; i++)
+        if (r->rows[i].c.visitors < min &&
+            (kl = xq_region_key(r, i, side, key, sizeof(key))) != 0)
+            sums.rows[hz_qres_row(&sums, key, kl)].c.visitors += r->rows[i].c.visitors;
+    for (size_t i = 0; i < n0; i++) {
+        long k;
+        if (r->rows[i].c.visitors >= min ||
+            (kl = xq_region_key(r, i, side, key, sizeof(key))) == 0 ||
+            (k = hz_qres_find(&sums, key, kl)) < 0 || sums.rows[k].c.visitors < min)
+            continue;
+        size_t d = hz_qres_row(r, key, kl);
+        r->rows[d].dest = (int32_t)d;
+        r->rows[d].c.visitors += r->rows[i].c.visitors;
+        r->rows[d].c.visits += r->rows[i].c.visits;
+        r->rows[d].c.pageviews += r->rows[i].c.pageviews;
+        r->rows[d].c.events += r->rows[i].c.events;
+        r->rows[i].hidden = 1;
+        r->rows[i].dest = (int32_t)d;
+    }
+    hz_qres_free(&sums);
+}
+
+/* Line ids of every cell: lines[2*i] its row (first value), lines[2*i+1]
+ * its column (second value); returns the number of lines. */
+static size_t
+xq_lines(const struct hz_qres *r, size_t *lines)
+{
+    struct hz_qres ids;
+    size_t n;
+
+    hz_qres_init(&ids);
+    for (size_t i = 0; i < r->n; i++) {
+        const char *v1, *v2;
+        size_t l1, l2;
+        char key[2 * 256 + 8];
+        xq_values(r, i, &v1, &l1, &v2, &l2);
+        if (l1 + 1 >= sizeof(key) || l2 + 1 >= sizeof(key))
+            l1 = l2 = 0;
+        key[0] = '1'; /* rows and columns never share an id */
+        memcpy(key + 1, v1, l1);
+        lines[2 * i] = hz_qres_row(&ids, key, l1 + 1);
+        key[0] = '2';
+        memcpy(key + 1, v2, l2);
+        lines[2 * i + 1] = hz_qres_row(&ids, key, l2 + 1);
+    }
+    n = ids.n;
+    hz_qres_free(&ids);
+    return n;
+}
+
+/* One round of complementary suppression: in every line with exactly one
+ * suppressed cell, the smallest visible cell (first by value on a tie) is
+ * suppressed too. Returns the number of cells it suppressed. */
+static uint64_t
+xq_complement(struct hz_qres *r, const size_t *lines, size_t nlines)
+{
+    size_t *nsup = hz_xcalloc(nlines + 1, sizeof(size_t));
+    long *best = hz_xcalloc(nlines + 1, sizeof(long));
+    uint64_t added = 0;
+
+    for (size_t l = 0; l < nlines; l++)
+        best[l] = -1;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->rows[i].hidden && r->rows[i].dest != -1)
+            continue; /* moved into a country cell */
+        for (int k = 0; k < 2; k++) {
+            size_t l = lines[2 * i + (size_t)k];
+            if (r->rows[i].hidden)
+                nsup[l]++;
+            else if (best[l] < 0 || r->rows[i].c.visitors < r->rows[best[l]].c.visitors)
+                best[l] = (long)i;
+        }
+    }
+    for (size_t l = 0; l < nlines; l++) {
+        long b = best[l];
+        if (nsup[l] != 1 || b < 0 || r->rows[b].hidden)
+            continue;
+        r->rows[b].hidden = 1;
+        r->rows[b].dest = -1;
+        added++;
+    }
+    free(nsup);
+    free(best);
+    return added;
+}
+
+uint64_t
+hz_xquery_suppress(struct hz_qres *r, int region_side, uint64_t min_visitors)
+{
+    uint64_t n = 0, more;
+
+    for (size_t i = 0; i < r->n; i++) {
+        r->rows[i].hidden = 0;
+        r->rows[i].dest = (int32_t)i;
+    }
+    if (region_side != 0)
+        xq_regions(r, region_side, min_visitors);
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->rows[i].hidden && r->rows[i].c.visitors < min_visitors) {
+            r->rows[i].hidden = 1;
+            r->rows[i].dest = -1;
+            n++;
+        }
+    size_t *lines = hz_xcalloc(2 * r->n + 2, sizeof(size_t));
+    size_t nlines = xq_lines(r, lines);
+    do {
+        more = xq_complement(r, lines, nlines);
+        n += more;
+    } while (more > 0);
+    free(lines);
+    return n;
+}
+
+/* ------------------------------------------------------------ answering */
+
+struct xq_load {
+    struct hz_qres *r;
+    enum hz_dim a, b;
+};
+
+/* Store row callback: keeps the cells of one pair, keyed "v1\x1fv2". */
+static void
+xq_load_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    struct xq_load *l = arg;
+    enum hz_dim a, b;
+    const char *v1, *v2;
+    size_t l1, l2;
+
+    if (hz_crosstab_split(value, vlen, &a, &b, &v1, &l1, &v2, &l2) != 0 || a != l->a ||
+        b != l->b)
+        return;
+    size_t i = hz_qres_row(l->r, value + 2, vlen - 2);
+    struct hz_counts *d = &l->r->rows[i].c;
+    d->visitors += c->visitors;
+    d->visits += c->visits;
+    d->pageviews += c->pageviews;
+    d->events += c->events;
+}
+
+struct xq_base {
+    struct hz_qres *m; /* marginal rows of the non-goal property */
+};
+
+static void
+xq_marg_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    struct hz_qres *m = arg;
+    size_t i = hz_qres_row(m, value, vlen);
+
+    m->rows[i].c.visitors += c->visitors;
+}
+
+/* 1 if a cell with values (for props pa = v1, pb = v2) passes q's filters. */
+static int
+xq_match(const struct hz_query *q, enum hz_prop pa, enum hz_prop pb, const char *v1, size_t l1,
+         const char *v2, size_t l2)
+{
+    for (int f = 0; f < q->nfilters; f++) {
+        const struct hz_filter *fl = &q->filters[f];
+        if (fl->prop == pa && !hz_query_filter_match(fl, v1, l1))
+            return 0;
+        if (fl->prop == pb && !hz_query_filter_match(fl, v2, l2))
+            return 0;
+    }
+    return 1;
+}
+
+int
+hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
+              struct hz_qres *r, struct hz_err *err)
+{
+    struct hz_qres cells, marg;
+    struct xq_load l = {&cells, q->xa, q->xb};
+    enum hz_prop pa = xq_prop(q->xa), pb = xq_prop(q->xb);
+    int goal_pair = q->xa == HZ_DIM_GOAL || q->xb == HZ_DIM_GOAL;
+    int need_cr = 0, rc, other_cells = 0;
+    long other = -1;
+
+    for (int i = 0; i < q->nmetrics; i++)
+        need_cr |= q->metrics[i] == HZ_M_CONVERSION_RATE;
+    hz_qres_init(&cells);
+    hz_qres_init(&marg);
+    rc = hz_store_dim_rows(t, q->site, HZ_DIM_CROSS, q->from, q->to, xq_load_cb, &l);
+    if (rc != 0) {
+        hz_qres_free(&cells);
+        return hz_err_set(err, HZ_ESTORE, "store: cells: %s", hz_strerror(rc));
+    }
+    r->folded = hz_xquery_suppress(&cells,
+                                   q->xa == HZ_DIM_REGION   ? 1
+                                   : q->xb == HZ_DIM_REGION ? 2
+                                                            : 0,
+                                   o->min_visitors);
+    if (need_cr && goal_pair) {
+        enum hz_dim md = q->xa == HZ_DIM_GOAL ? q->xb : q->xa;
+        rc = hz_store_dim_rows(t, q->site, md, q->from, q->to, xq_marg_cb, &marg);
+        if (rc != 0) {
+            hz_qres_free(&cells);
+            hz_qres_free(&marg);
+            return hz_err_set(err, HZ_ESTORE, "store: marginal: %s", hz_strerror(rc));
+        }
+    }
+    memset(&r->total, 0, sizeof(r->total));
+    for (size_t i = 0; i < cells.n; i++) {
+        const char *v1, *v2;
+        size_t l1, l2;
+        struct hz_qrow *cell = &cells.rows[i];
+        if (cell->hidden && cell->dest != -1)
+            continue; /* counted in its country cell */
+        xq_values(&cells, i, &v1, &l1, &v2, &l2);
+        if (!xq_match(q, pa, pb, v1, l1, v2, l2))
+            continue;
+        /* The non-goal value of the cell: its conversion-rate base. */
+        const char *gv = q->xa == HZ_DIM_GOAL ? v2 : v1;
+        size_t gl = q->xa == HZ_DIM_GOAL ? l2 : l1;
+        long mi = need_cr && goal_pair ? hz_qres_find(&marg, gv, gl) : -1;
+        uint64_t base = mi >= 0 ? marg.rows[mi].c.visitors : 0;
+        if (q->kind == HZ_Q_AGGREGATE) {
+            if (!cell->hidden) {
+                r->total.c.visitors += cell->c.visitors;
+                r->total.c.visits += cell->c.visits;
+                r->total.c.pageviews += cell->c.pageviews;
+                r->total.c.events += cell->c.events;
+                r->total.cr_base += base;
+            }
+            continue;
+        }
+        size_t k;
+        if (cell->hidden) {
+            if (other < 0) {
+                other = (long)hz_qres_row(r, HZ_OTHER_VALUE, strlen(HZ_OTHER_VALUE));
+                r->rows[other].other = 1;
+                r->rows[other].matched = 1;
+                r->rows[other].dest = (int32_t)other;
+            }
+            k = (size_t)other;
+            other_cells++;
+        } else if (q->prop2 != HZ_P_NONE) {
+            /* Two dimensions, in the question's order. */
+            char key[2 * HZ_PAGE_MAX + 4];
+            const char *f1 = q->prop == pa ? v1 : v2, *f2 = q->prop == pa ? v2 : v1;
+            size_t g1 = q->prop == pa ? l1 : l2, g2 = q->prop == pa ? l2 : l1;
+            if (g1 + g2 + 1 >= sizeof(key))
+                continue;
+            memcpy(key, f1, g1);
+            key[g1] = HZ_CELL_SEP;
+            memcpy(key + g1 + 1, f2, g2);
+            k = hz_qres_row(r, key, g1 + 1 + g2);
+        } else {
+            const char *bv = q->prop == pa ? v1 : v2;
+            size_t bl = q->prop == pa ? l1 : l2;
+            char key[HZ_PAGE_MAX];
+            if (bl >= sizeof(key))
+                continue;
+            memcpy(key, bv, bl); /* cells' pool is not r's: no aliasing */
+            k = hz_qres_row(r, key, bl);
+        }
+        struct hz_qrow *row = &r->rows[k];
+        row->matched = 1;
+        row->dest = (int32_t)k;
+        row->c.visitors += cell->c.visitors;
+        row->c.visits += cell->c.visits;
+        row->c.pageviews += cell->c.pageviews;
+        row->c.events += cell->c.events;
+        /* A row's base: the marginal of its own non-goal value once (a
+         * breakdown by it), else the sum over the cells it gathers. */
+        if (q->prop2 == HZ_P_NONE && q->prop != HZ_P_GOAL && !row->other)
+            row->cr_base = base;
+        else
+            row->cr_base += base;
+    }
+    if (other >= 0 && other_cells == 1)
+        r->rows[other].withheld = 1; /* one cell: its numbers would be the cell's */
+    if (q->kind == HZ_Q_BREAKDOWN)
+        hz_query_order(r, q);
+    hz_qres_free(&cells);
+    hz_qres_free(&marg);
+    return 0;
+}
+
+int
+hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err)
+{
+    struct hz_counts tot;
+    int need = 0, rc;
+
+    for (int i = 0; i < q->nmetrics; i++)
+        need |= q->metrics[i] == HZ_M_CONVERSION_RATE;
+    if (!need || q->xtab)
+        return 0;
+    if ((rc = hz_store_totals(t, q->site, r->from, r->to, &tot)) != 0)
+        return hz_err_set(err, HZ_ESTORE, "store: totals: %s", hz_strerror(rc));
+    r->total.cr_base = tot.visitors;
+    for (size_t i = 0; i < r->n; i++)
+        r->rows[i].cr_base = tot.visitors;
+    return 0;
+}
