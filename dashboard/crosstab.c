@@ -185,8 +185,10 @@ xq_regions(struct hz_qres *r, int side, uint64_t min)
     hz_qres_init(&sums);
     for (size_t i = 0; i < n0; i++)
         if (r->rows[i].c.visitors < min &&
-            (kl = xq_region_key(r, i, side, key, sizeof(key))) != 0)
-            sums.rows[hz_qres_row(&sums, key, kl)].c.visitors += r->rows[i].c.visitors;
+            (kl = xq_region_key(r, i, side, key, sizeof(key))) != 0) {
+            size_t k = hz_qres_row(&sums, key, kl); /* may move sums.rows */
+            sums.rows[k].c.visitors += r->rows[i].c.visitors;
+        }
     for (size_t i = 0; i < n0; i++) {
         long k;
         if (r->rows[i].c.visitors >= min ||
