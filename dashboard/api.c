@@ -99,7 +99,7 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
                               hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
     }
     vp = hz_query_value_prop(q);
-    for (int i = 0; i < q->nmetrics && !q->xtab; i++) {
+    for (int i = 0; i < q->nmetrics && !q->xtab && !q->heat; i++) {
         enum hz_metric m = q->metrics[i];
         if (!hz_query_metric_ok(vp, m))
             return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
@@ -614,6 +614,12 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         int p0, p1;
         if (!json_is_string(d0) || !json_is_string(d1))
             return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
+        if (hz_xquery_heat_dim(json_string_value(d0)) == 1 &&
+            hz_xquery_heat_dim(json_string_value(d1)) == 2) {
+            q->kind = HZ_Q_BREAKDOWN;
+            q->heat = 3; /* the weekday x hour heatmap (dashboard/crosstab.c) */
+            return 0;
+        }
         p0 = hz_query_prop_find(json_string_value(d0), strlen(json_string_value(d0)));
         p1 = hz_query_prop_find(json_string_value(d1), strlen(json_string_value(d1)));
         if (p0 < 0 || p1 < 0)
@@ -637,6 +643,11 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         *auto_iv = d[4] == '\0';
         q->interval =
             strcmp(d, "time") == 0 && q->from == q->to && !q->all ? HZ_IV_HOUR : HZ_IV_DATE;
+        return 0;
+    }
+    if (hz_xquery_heat_dim(d) != 0) {
+        q->kind = HZ_Q_BREAKDOWN;
+        q->heat = hz_xquery_heat_dim(d);
         return 0;
     }
     if (strcmp(d, "time:hour") == 0 || strcmp(d, "time:month") == 0) {
@@ -1116,7 +1127,7 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
             hz_jsonw_obj_begin(w);
             hz_jsonw_key(w, "dimensions");
             hz_jsonw_arr_begin(w);
-            if (q->prop2 != HZ_P_NONE)
+            if (q->prop2 != HZ_P_NONE || q->heat == 3)
                 api_row_values2(w, r, i);
             else
                 api_row_value(w, r, i);
@@ -1157,7 +1168,11 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_arr_end(w);
     hz_jsonw_key(w, "dimensions");
     hz_jsonw_arr_begin(w);
-    if (q->kind == HZ_Q_BREAKDOWN)
+    if (q->heat & 1)
+        hz_jsonw_cstr(w, "time:weekday");
+    if (q->heat & 2)
+        hz_jsonw_cstr(w, "time:hour_of_day");
+    if (q->kind == HZ_Q_BREAKDOWN && !q->heat)
         hz_jsonw_cstr(w, hz_query_prop_name(q->prop));
     if (q->kind == HZ_Q_BREAKDOWN && q->prop2 != HZ_P_NONE)
         hz_jsonw_cstr(w, hz_query_prop_name(q->prop2));
@@ -1173,7 +1188,7 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
         hz_jsonw_arr_begin(w);
         hz_jsonw_arr_begin(w);
         hz_jsonw_cstr(w, q->order_metric < 0
-                             ? hz_query_prop_name(q->prop)
+                             ? (q->heat ? "time" : hz_query_prop_name(q->prop))
                              : hz_query_metric_name((enum hz_metric)q->order_metric));
         hz_jsonw_cstr(w, q->order_desc ? "desc" : "asc");
         hz_jsonw_arr_end(w);

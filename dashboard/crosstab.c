@@ -5,6 +5,7 @@
  */
 #include "dashboard/crosstab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,18 @@ hz_xquery_plan(struct hz_query *q, const struct hz_site *site, struct hz_err *er
     enum hz_prop ps[3];
     int n = 0, dx, dy, goal_pair, event_pair;
 
+    if (q->heat) {
+        if (q->nfilters > 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "filters: hour rows are site totals; the heatmap takes none");
+        for (int i = 0; i < q->nmetrics; i++)
+            if (q->metrics[i] != HZ_M_VISITS && q->metrics[i] != HZ_M_PAGEVIEWS)
+                return hz_err_set(err, HZ_EINVAL,
+                                  "metrics: the heatmap counts visits or pageviews (hourly "
+                                  "visitors are not summed)");
+        q->order_metric = -1;
+        return 0;
+    }
     if (q->kind == HZ_Q_BREAKDOWN)
         xq_add(ps, &n, q->prop);
     xq_add(ps, &n, q->prop2);
@@ -100,11 +113,14 @@ hz_xquery_plan(struct hz_query *q, const struct hz_site *site, struct hz_err *er
     event_pair = goal_pair || q->xa == HZ_DIM_EVENT || q->xb == HZ_DIM_EVENT;
     for (int i = 0; i < q->nmetrics; i++) {
         enum hz_metric m = q->metrics[i];
+        if (m == HZ_M_LIFT && q->kind != HZ_Q_BREAKDOWN)
+            return hz_err_set(err, HZ_EINVAL, "metrics: lift needs a breakdown");
         if (m == HZ_M_VISITORS || m == HZ_M_VISITS || (m == HZ_M_PAGEVIEWS && !event_pair) ||
+            m == HZ_M_LIFT ||
             (m == HZ_M_EVENTS && event_pair) || (m == HZ_M_CONVERSION_RATE && goal_pair))
             continue;
         return hz_err_set(err, HZ_EINVAL,
-                          "metrics: %s is not kept for pairs (visitors, visits, %s%s)",
+                          "metrics: %s is not kept for pairs (visitors, visits, lift, %s%s)",
                           hz_query_metric_name(m), event_pair ? "events" : "pageviews",
                           goal_pair ? ", conversion_rate" : "");
     }
@@ -353,6 +369,97 @@ xq_match(const struct hz_query *q, enum hz_prop pa, enum hz_prop pb, const char 
     return 1;
 }
 
+/* Store row callback: visitors of every value of one dimension. */
+static void
+xq_visitors_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    struct hz_qres *m = arg;
+    size_t i = hz_qres_row(m, value, vlen);
+
+    m->rows[i].c.visitors += c->visitors;
+}
+
+/* Visitors of value v of property p (a region reduced to its country by
+ * the fallback is looked up among the countries). */
+static uint64_t
+xq_marg(const struct hz_qres *m, const struct hz_qres *countries, enum hz_prop p, const char *v,
+        size_t len)
+{
+    long i = hz_qres_find(m, v, len);
+
+    if (i < 0 && p == HZ_P_REGION && len == 2)
+        i = -2 - hz_qres_find(countries, v, len);
+    if (i >= 0)
+        return m->rows[i].c.visitors;
+    if (i <= -2)
+        return countries->rows[-2 - i].c.visitors;
+    return 0;
+}
+
+/*
+ * Lift of each row: the what-value's share of the where-value's visitors
+ * divided by its share of all visitors. Two dimensions: what is the
+ * first, where the second; a breakdown filtered on one value: what is the
+ * filter's value, where the row's. Folded and withheld rows have none.
+ */
+static int
+xq_lift(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r)
+{
+    enum hz_prop what = q->prop2 != HZ_P_NONE ? q->prop : HZ_P_NONE;
+    enum hz_prop where = q->prop2 != HZ_P_NONE ? q->prop2 : q->prop;
+    const char *fv = NULL;
+    struct hz_qres mw, mh, mc;
+    struct hz_counts tot;
+    int rc;
+
+    for (size_t i = 0; i < r->n; i++)
+        r->rows[i].lift = -1;
+    if (what == HZ_P_NONE) {
+        for (int f = 0; f < q->nfilters; f++)
+            if (q->filters[f].prop != where && q->filters[f].op == HZ_FOP_IS &&
+                q->filters[f].nvalues == 1) {
+                what = q->filters[f].prop;
+                fv = q->filters[f].values[0];
+            }
+        if (what == HZ_P_NONE)
+            return 0; /* no single what-value: no lift */
+    }
+    hz_qres_init(&mw);
+    hz_qres_init(&mh);
+    hz_qres_init(&mc);
+    rc = hz_store_totals(t, q->site, q->from, q->to, &tot);
+    if (rc == 0)
+        rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(what), q->from, q->to,
+                               xq_visitors_cb, &mw);
+    if (rc == 0)
+        rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(where), q->from, q->to,
+                               xq_visitors_cb, &mh);
+    if (rc == 0 && where == HZ_P_REGION)
+        rc = hz_store_dim_rows(t, q->site, HZ_DIM_COUNTRY, q->from, q->to, xq_visitors_cb, &mc);
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        struct hz_qrow *row = &r->rows[i];
+        const char *v1, *v2;
+        size_t l1, l2;
+        if (row->other || row->withheld || !row->matched)
+            continue;
+        if (fv != NULL) {
+            v1 = fv;
+            l1 = strlen(fv);
+            v2 = hz_qres_value(r, i, &l2);
+        } else {
+            xq_values(r, i, &v1, &l1, &v2, &l2);
+        }
+        uint64_t a = xq_marg(&mw, &mc, what, v1, l1), b = xq_marg(&mh, &mc, where, v2, l2);
+        if (a == 0 || b == 0 || tot.visitors == 0)
+            continue;
+        row->lift = ((double)row->c.visitors / (double)b) / ((double)a / (double)tot.visitors);
+    }
+    hz_qres_free(&mw);
+    hz_qres_free(&mh);
+    hz_qres_free(&mc);
+    return rc;
+}
+
 int
 hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
               struct hz_qres *r, struct hz_err *err)
@@ -458,10 +565,81 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
     }
     if (other >= 0 && other_cells == 1)
         r->rows[other].withheld = 1; /* one cell: its numbers would be the cell's */
-    if (q->kind == HZ_Q_BREAKDOWN)
-        hz_query_order(r, q);
     hz_qres_free(&cells);
     hz_qres_free(&marg);
+    for (int i = 0; i < q->nmetrics; i++)
+        if (q->metrics[i] == HZ_M_LIFT && (rc = xq_lift(t, q, r)) != 0)
+            return hz_err_set(err, HZ_ESTORE, "store: lift: %s", hz_strerror(rc));
+    if (q->kind == HZ_Q_BREAKDOWN)
+        hz_query_order(r, q);
+    return 0;
+}
+
+int
+hz_xquery_heat_dim(const char *name)
+{
+    if (strcmp(name, "time:weekday") == 0)
+        return 1;
+    if (strcmp(name, "time:hour_of_day") == 0)
+        return 2;
+    return 0;
+}
+
+struct xq_heat {
+    uint64_t visits[7][24], pageviews[7][24];
+};
+
+static void
+xq_heat_cb(int32_t hour, const struct hz_counts *c, void *arg)
+{
+    struct xq_heat *h = arg;
+    int32_t day = hour >= 0 ? hour / 24 : (hour - 23) / 24;
+    int wd = (int)(((day + 3) % 7 + 7) % 7); /* 0 = Monday: day 0 was a Thursday */
+    int hr = (int)(hour - day * 24);
+
+    h->visits[wd][hr] += c->visits;
+    h->pageviews[wd][hr] += c->pageviews;
+}
+
+int
+hz_xquery_heatmap(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err)
+{
+    struct xq_heat *h = hz_xcalloc(1, sizeof(*h));
+    int rc = hz_store_hours(t, q->site, q->from * 24, q->to * 24 + 23, xq_heat_cb, h);
+
+    if (rc != 0) {
+        free(h);
+        return hz_err_set(err, HZ_ESTORE, "store: hours: %s", hz_strerror(rc));
+    }
+    for (int wd = 0; wd < (q->heat & 1 ? 7 : 1); wd++)
+        for (int hr = 0; hr < (q->heat & 2 ? 24 : 1); hr++) {
+            char key[8];
+            int n;
+            uint64_t v = 0, p = 0;
+            if (q->heat == 3)
+                n = snprintf(key, sizeof(key), "%d\x1f%d", wd + 1, hr);
+            else
+                n = snprintf(key, sizeof(key), "%d", q->heat == 1 ? wd + 1 : hr);
+            for (int a = 0; a < 7; a++)
+                for (int b = 0; b < 24; b++)
+                    if ((!(q->heat & 1) || a == wd) && (!(q->heat & 2) || b == hr)) {
+                        v += h->visits[a][b];
+                        p += h->pageviews[a][b];
+                    }
+            size_t k = hz_qres_row(r, key, (size_t)n);
+            r->rows[k].c.visits = v;
+            r->rows[k].c.pageviews = p;
+            r->rows[k].matched = 1;
+            r->rows[k].dest = (int32_t)k;
+        }
+    free(h);
+    /* Natural order (Monday 0:00 first), all rows: a fixed grid. */
+    free(r->order);
+    r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
+    for (size_t i = 0; i < r->n; i++)
+        r->order[i] = i;
+    r->norder = r->total_rows = r->count = r->n;
+    r->first = 0;
     return 0;
 }
 

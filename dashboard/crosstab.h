@@ -50,6 +50,18 @@ int hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o
 int hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
                       struct hz_err *err);
 
+/*
+ * The access-time heatmap (a documented extension of v2's time
+ * dimensions): "time:weekday" (ISO 1 = Monday .. 7), "time:hour_of_day"
+ * (0..23), or both, over the range in the site's time zone, summed from
+ * the hour rows: visits and pageviews only (hourly visitors are per-hour
+ * uniques, which do not add up). No filters: hour rows are site totals.
+ */
+/* 1 for "time:weekday", 2 for "time:hour_of_day", else 0. */
+int hz_xquery_heat_dim(const char *name);
+int hz_xquery_heatmap(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
+                      struct hz_err *err);
+
 /* The pure suppression of a pair's table: cells are the rows of r with
  * values "v1\x1fv2" (r->rows[i].c.visitors); region_side: 0 none, 1 the
  * first value is a region, 2 the second. Suppressed cells get hidden = 1

@@ -29,7 +29,7 @@
 static const char *const metric_names[HZ_M_COUNT] = {
     "visitors", "visits", "pageviews", "bounce_rate", "visit_duration",
     "views_per_visit", "time_on_page", "time_on_page_p75", "events", "exit_rate",
-    "time_on_page_mean", "conversion_rate",
+    "time_on_page_mean", "conversion_rate", "lift",
 };
 
 static const struct {
@@ -534,6 +534,14 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
             break;
         }
         out->v = round((double)c->engaged_ms / (double)c->events / 100.0) / 10.0;
+        break;
+    case HZ_M_LIFT:
+        out->decimals = 2;
+        if (row->lift < 0 || row->other) {
+            out->null = 1;
+            break;
+        }
+        out->v = round(100.0 * row->lift) / 100.0;
         break;
     case HZ_M_CONVERSION_RATE:
         /* Plausible: unique converting visitors / unique visitors, one decimal. */
@@ -1161,6 +1169,8 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
     r->to = qq.to;
     if (qq.xtab) /* two properties: a declared pair (dashboard/crosstab.c) */
         return hz_xquery_run(t, &qq, o, r, err);
+    if (qq.heat) /* weekday x hour of day, from the hour rows */
+        return hz_xquery_heatmap(t, &qq, r, err);
     switch (qq.kind) {
     case HZ_Q_AGGREGATE:
         rc = q_aggregate(t, &qq, o, qq.from, qq.to, &r->total, &r->folded, err);

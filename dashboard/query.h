@@ -44,6 +44,7 @@ enum hz_metric {
     HZ_M_EXIT_RATE, /* percent, 1 decimal: exits / pageviews */
     HZ_M_TIME_ON_PAGE_MEAN, /* mean engaged seconds per engagement, 1 decimal (pages) */
     HZ_M_CONVERSION_RATE,   /* goal visitors / all visitors, percent, 1 decimal (issue 11) */
+    HZ_M_LIFT,              /* pairs: share of the where-value's visitors / share everywhere */
     HZ_M_COUNT
 };
 
@@ -150,6 +151,7 @@ struct hz_query {
     enum hz_prop prop2; /* v2: a second dimension, HZ_P_NONE otherwise */
     int xtab;
     enum hz_dim xa, xb;
+    int heat; /* v2 time:weekday (1) and/or time:hour_of_day (2): the heatmap */
 };
 
 /* Engine settings from the config. */
@@ -197,6 +199,7 @@ struct hz_qrow {
     uint64_t hist[HZ_HIST_BUCKETS]; /* engaged time (pages; site totals) */
     uint64_t cr_base;               /* conversion_rate: visitors it is a share of */
     int withheld;                   /* "(other)" of a single cell: no numbers */
+    double lift;                    /* pairs: lift, < 0 when it has none */
 };
 
 struct hz_qres {

@@ -342,6 +342,74 @@ Test(xtab, groups_goals_pairs_exact, .timeout = 90)
     cr_expect_eq(json_array_size(json_object_get(j, "results")), 2, "DE-BY and (other)");
     json_decref(j);
 
+    /* Lift = (cell / the region's visitors) / (the group's visitors / all
+     * 13). Cards x DE-BY: (2 / 5) / (4 / 13) = 1.30. Flyers x DE (the
+     * country: DE-BY 5 + DE-BE 3 = 8): (2 / 8) / (5 / 13) = 0.65. */
+    cr_assert_eq(xt_req("POST", "/api/v2/query",
+                        "{\"site_id\":\"" SITE "\",\"date_range\":\"day\",\"metrics\":"
+                        "[\"visitors\",\"lift\"],\"dimensions\":[\"event:group\","
+                        "\"visit:region\"]}",
+                        &j, msg),
+                 200, "%s", msg);
+    {
+        json_t *res = json_object_get(j, "results");
+        double want[3] = {1.3, 0.65, -1};
+        for (size_t i = 0; i < 3; i++) {
+            json_t *l = json_array_get(json_object_get(json_array_get(res, i), "metrics"), 1);
+            if (want[i] < 0)
+                cr_expect(json_is_null(l), "(other) has no lift");
+            else
+                cr_expect_float_eq(json_number_value(l), want[i], 1e-9, "row %zu", i);
+        }
+    }
+    json_decref(j);
+    cr_assert_eq(xt_req("GET",
+                        BD "&property=visit:region&filters=event:group%3D%3DCards&metrics="
+                           "visitors,lift",
+                        NULL, &j, msg),
+                 200, "%s", msg);
+    cr_expect_float_eq(rval(v1_row(j, "region", "DE-BY"), "lift"), 1.3, 1e-9);
+    json_decref(j);
+
+    /* When visitors come: every hit is at 10:xx UTC today; 13 visits and
+     * 19 pageviews (3 1 1 2 2 2 1 1 1 2 1 1 1) in that one cell of 168. */
+    cr_assert_eq(xt_req("POST", "/api/v2/query",
+                        "{\"site_id\":\"" SITE "\",\"date_range\":\"day\",\"metrics\":"
+                        "[\"visits\",\"pageviews\"],\"dimensions\":[\"time:weekday\","
+                        "\"time:hour_of_day\"]}",
+                        &j, msg),
+                 200, "%s", msg);
+    {
+        json_t *res = json_object_get(j, "results"), *e;
+        int32_t day0 = (int32_t)(t0 / 86400000);
+        char wd[4];
+        size_t k;
+        long long sv = 0, sp = 0;
+        (void)snprintf(wd, sizeof(wd), "%d", (int)((day0 + 3) % 7) + 1);
+        cr_assert_eq(json_array_size(res), 168);
+        json_array_foreach (res, k, e) {
+            json_t *d = json_object_get(e, "dimensions"), *m = json_object_get(e, "metrics");
+            long long v = json_integer_value(json_array_get(m, 0));
+            long long pv = json_integer_value(json_array_get(m, 1));
+            sv += v;
+            sp += pv;
+            if (strcmp(json_string_value(json_array_get(d, 0)), wd) == 0 &&
+                strcmp(json_string_value(json_array_get(d, 1)), "10") == 0) {
+                cr_expect_eq(v, 13);
+                cr_expect_eq(pv, 19);
+            }
+        }
+        cr_expect_eq(sv, 13, "no visit anywhere else");
+        cr_expect_eq(sp, 19);
+    }
+    json_decref(j);
+    cr_assert_eq(xt_req("POST", "/api/v2/query",
+                        "{\"site_id\":\"" SITE "\",\"date_range\":\"day\",\"metrics\":"
+                        "[\"visitors\"],\"dimensions\":[\"time:hour_of_day\"]}",
+                        NULL, msg),
+                 400);
+    cr_expect(strstr(msg, "the heatmap counts visits or pageviews") != NULL, "%s", msg);
+
     /* No pair covers group x device: a 400 naming the line to add. */
     cr_assert_eq(xt_req("GET", BD "&property=visit:device&filters=event:group%3D%3DCards", NULL,
                         NULL, msg),
