@@ -189,6 +189,11 @@ typedef void (*hz_trans_cb)(const char *from_page, size_t flen, const char *to_p
 int hz_store_transitions(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_trans_cb cb,
                          void *arg);
 
+/* The first day in [from, to] with a row of dim whose value starts with
+ * (vp, vplen) (one seek per day with data). 0, HZ_ENOTFOUND or HZ_ESTORE. */
+int hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                       size_t vplen, int32_t from, int32_t to, int32_t *first);
+
 /* The stream ID last applied ("" if none), into out (64 bytes). */
 int hz_store_position(hz_rtxn *t, char out[64]);
 

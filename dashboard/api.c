@@ -944,6 +944,22 @@ api_row_value(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
     hz_jsonw_str(w, v, len);
 }
 
+/* "pair_since": the first day of the range with cells of the pair that
+ * answered (null: none), so a view can say from when the pair has data. */
+static void
+api_pair_since(struct hz_jsonw *w, const struct hz_qres *r)
+{
+    char d[11];
+
+    hz_jsonw_key(w, "pair_since");
+    if (r->xsince < 0) {
+        hz_jsonw_null(w);
+        return;
+    }
+    hz_date_format(r->xsince, d);
+    hz_jsonw_cstr(w, d);
+}
+
 /* A two-dimension row "a\x1fb" as two strings ("(other)" as two). */
 static void
 api_row_values2(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
@@ -1029,6 +1045,8 @@ hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
         hz_jsonw_key(w, "folded");
         hz_jsonw_uint(w, r->folded);
     }
+    if (q->xtab)
+        api_pair_since(w, r);
     hz_jsonw_obj_end(w);
 }
 
@@ -1144,6 +1162,8 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_uint(w, r->folded);
     hz_jsonw_key(w, "min_visitors");
     hz_jsonw_uint(w, min_visitors);
+    if (q->xtab)
+        api_pair_since(w, r);
     if (q->total_rows) {
         hz_jsonw_key(w, "total_rows");
         hz_jsonw_uint(w, q->kind == HZ_Q_AGGREGATE ? 1 : r->total_rows);

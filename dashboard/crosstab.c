@@ -480,6 +480,12 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
         hz_qres_free(&cells);
         return hz_err_set(err, HZ_ESTORE, "store: cells: %s", hz_strerror(rc));
     }
+    {
+        char pre[3] = {(char)('A' + (int)q->xa), (char)('A' + (int)q->xb), 0};
+        if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) !=
+            0)
+            r->xsince = -1;
+    }
     r->folded = hz_xquery_suppress(&cells,
                                    q->xa == HZ_DIM_REGION   ? 1
                                    : q->xb == HZ_DIM_REGION ? 2

@@ -217,6 +217,7 @@ struct hz_qres {
     uint64_t total_rows; /* rows matching, before pagination */
     size_t first, count; /* order[first .. first+count) is the requested page */
     int32_t from, to;    /* the range answered */
+    int32_t xsince;      /* pair answers: first day of the range with cells, -1: none */
 };
 
 void hz_qres_init(struct hz_qres *r);

@@ -43,6 +43,7 @@
 #include "aggregator/consume.h"
 #include "common/cfg.h"
 #include "common/str.h"
+#include "common/tz.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http_client.h"
 #include "tests/integration/redis_harness.h"
@@ -302,6 +303,11 @@ Test(xtab, groups_goals_pairs_exact, .timeout = 90)
     cr_expect_eq(ival(row, "visitors"), 6);
     cr_expect_eq(ival(row, "pageviews"), 6);
     cr_expect_eq(ival(j, "folded"), 9);
+    {
+        char today[11];
+        hz_date_format((int32_t)(t0 / 86400000), today);
+        cr_expect_str_eq(json_string_value(json_object_get(j, "pair_since")), today);
+    }
     json_decref(j);
 
     /* v2: two dimensions. group x region cells: Cards DE-BY 2, DE-BE 1,
