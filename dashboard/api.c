@@ -1422,6 +1422,31 @@ hz_api_realtime(struct hz_jsonw *w, uint64_t visitors)
  * The configured sites with their zone, today's local date and funnels:
  * what the page needs to build its pickers.
  */
+/* A site's groups, goals and declared pairs (for the dashboard's panels). */
+static void
+api_site_issue11(struct hz_jsonw *w, const struct hz_site *s)
+{
+    hz_jsonw_key(w, "groups");
+    hz_jsonw_arr_begin(w);
+    for (int g = 0; g < s->ngroups; g++)
+        hz_jsonw_cstr(w, s->groups[g].name);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "goals");
+    hz_jsonw_arr_begin(w);
+    for (int g = 0; g < s->ngoals; g++)
+        hz_jsonw_cstr(w, s->goals[g].name);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "pairs");
+    hz_jsonw_arr_begin(w);
+    for (int k = 0; k < s->ncrosstabs; k++) {
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].a));
+        hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].b));
+        hz_jsonw_arr_end(w);
+    }
+    hz_jsonw_arr_end(w);
+}
+
 void
 hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
 {
@@ -1454,6 +1479,7 @@ hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
             hz_jsonw_obj_end(w);
         }
         hz_jsonw_arr_end(w);
+        api_site_issue11(w, s);
         hz_jsonw_obj_end(w);
     }
     hz_jsonw_arr_end(w);

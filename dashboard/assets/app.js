@@ -553,6 +553,10 @@
     CARDS.forEach(function (c) { jobs.push(loadTable(c)); });
     jobs.push(loadFunnel(), loadFiltered());
     Promise.all(jobs).catch(function (e) { if (e.message !== 'unauthorized') setStatus(e.message); });
+    /* Groups, goals, pairs and access times live in insights.js. */
+    document.dispatchEvent(new CustomEvent('haze:load', { detail: {
+      site: state.site, period: state.period, from: state.from, to: state.to,
+      minVisitors: state.minVisitors } }));
     loadRealtime();
     clearInterval(state.realtimeTimer);
     state.realtimeTimer = setInterval(loadRealtime, 30000);
@@ -561,6 +565,8 @@
   function saveHash() {
     var p = new URLSearchParams({ site: state.site.site_id, period: state.period });
     if (state.period === 'custom') { p.set('from', state.from); p.set('to', state.to); }
+    var f = new URLSearchParams(location.hash.slice(1)).get('f'); /* insights.js's filter chip */
+    if (f) p.set('f', f);
     history.replaceState(null, '', '#' + p.toString());
   }
 

@@ -703,7 +703,8 @@ Test(dash, filtered_traffic_and_sites)
     (void)snprintf(want, sizeof(want),
                    "{\"results\":[{\"site_id\":\"" SITE "\",\"timezone\":\"Europe/Berlin\","
                    "\"today\":\"%s\",\"funnels\":[{\"name\":\"checkout\",\"steps\":"
-                   "[\"/products/*\",\"/cart\",\"/checkout\",\"/thanks\"]}]}],"
+                   "[\"/products/*\",\"/cart\",\"/checkout\",\"/thanks\"]}],"
+                   "\"groups\":[],\"goals\":[],\"pairs\":[]}],"
                    "\"min_visitors\":5,\"retention_days\":400}",
                    E.dt);
     expect_json(get(200, "/api/v1/sites"), want);
