@@ -272,3 +272,28 @@ hz_xfold_visit(hz_wtxn *w, const struct hz_site *site, struct hz_session *s,
         return 0;
     return hz_store_add(w, site->name, s->start_day, HZ_DIM_ENTRY_GROUP, name, strlen(name), &c);
 }
+
+int
+hz_xfold_funnel(hz_wtxn *w, const struct hz_site *site, const struct hz_session *s,
+                const char *funnel, int step, int has_time, uint64_t ms)
+{
+    struct xf_hit h = {site, s, NULL, -1, NULL};
+    int rc;
+
+    for (int i = 0; i < site->nfunnel_by; i++) {
+        char seg[64];
+        size_t vl = 0, n;
+        const char *v = xf_value(&h, site->funnel_by[i], &vl);
+        if (v == NULL)
+            continue;
+        n = hz_funnel_segment(seg, sizeof(seg), funnel, site->funnel_by[i], v, vl);
+        if (n == 0) /* too long for a funnel key: the property's overflow segment */
+            n = hz_funnel_segment(seg, sizeof(seg), funnel, site->funnel_by[i], "(other)", 7);
+        if (n == 0)
+            continue;
+        if ((rc = hz_store_add_funnel(w, site->name, s->start_day, seg, step, 1, has_time, ms)) !=
+            0)
+            return rc;
+    }
+    return 0;
+}

@@ -42,4 +42,9 @@ int hz_xfold_engaged(hz_wtxn *w, const struct hz_site *site, const struct hz_rec
 int hz_xfold_visit(hz_wtxn *w, const struct hz_site *site, struct hz_session *s,
                    const struct hz_counts *vc, int count_visitor);
 
+/* Funnel step step of funnel reached by s's visit: also counted for the
+ * visit's value of each funnel_by property (hz_funnel_segment names). */
+int hz_xfold_funnel(hz_wtxn *w, const struct hz_site *site, const struct hz_session *s,
+                    const char *funnel, int step, int has_time, uint64_t ms);
+
 #endif

@@ -233,6 +233,8 @@ fold_funnels(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s, int is_p
         uint64_t dt = t > s->ftime[i] ? t - s->ftime[i] : 0;
         if ((rc = hz_store_add_funnel(w, site->name, s->start_day, f->name, p, 1, p > 0, dt)) != 0)
             return rc;
+        if ((rc = hz_xfold_funnel(w, site, s, f->name, p, p > 0, dt)) != 0) /* funnel_by */
+            return rc;
         s->fstep[i] = (uint8_t)(p + 1);
         s->ftime[i] = t;
     }

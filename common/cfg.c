@@ -239,6 +239,11 @@ cfg_site_issue11(struct hz_site *s, const char *name, const char *value, int lin
         s->ngoals++;
         return 0;
     }
+    if (strcmp(name, "funnel_by") == 0) {
+        if (s->nfunnel_by > 0)
+            return hz_err_set(e, -1, "duplicate key");
+        return hz_funnel_by_parse(value, len, s->funnel_by, &s->nfunnel_by, e) != 0 ? -1 : 0;
+    }
     if (s->ncrosstabs >= HZ_CROSSTABS_MAX)
         return hz_err_set(e, -1, "too many pairs (%d at most)", HZ_CROSSTABS_MAX);
     if (hz_crosstab_parse(value, len, &s->crosstabs[s->ncrosstabs], e) != 0)
@@ -278,7 +283,8 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
         s->nfunnels++;
         return 1;
     }
-    if (strcmp(name, "group") == 0 || strcmp(name, "goal") == 0 || strcmp(name, "crosstab") == 0) {
+    if (strcmp(name, "group") == 0 || strcmp(name, "goal") == 0 || strcmp(name, "crosstab") == 0 ||
+        strcmp(name, "funnel_by") == 0) {
         int rc = cfg_site_issue11(s, name, value, st->line, &e);
         if (rc < 0)
             return cfg_fail(st, section, name, e.msg);

@@ -43,6 +43,8 @@ struct hz_site {
     struct hz_goal goals[HZ_GOALS_MAX];
     int ncrosstabs; /* crosstab = */
     struct hz_crosstab crosstabs[HZ_CROSSTABS_MAX];
+    int nfunnel_by; /* funnel_by = : funnel steps also kept per value of these */
+    enum hz_dim funnel_by[HZ_FUNNEL_BY_MAX];
 };
 
 struct hz_config {

@@ -254,3 +254,51 @@ hz_crosstab_split(const char *v, size_t vlen, enum hz_dim *a, enum hz_dim *b, co
     *l2 = vlen - (size_t)(sep + 1 - v);
     return 0;
 }
+
+int
+hz_funnel_by_parse(const char *s, size_t len, enum hz_dim *out, int *n, struct hz_err *err)
+{
+    const char *p = s, *end = s + len;
+
+    *n = 0;
+    while (p < end) {
+        size_t k = 0;
+        int d;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        if (p >= end)
+            break;
+        while (p + k < end && p[k] != ',' && p[k] != ' ' && p[k] != '\t')
+            k++;
+        d = hz_crosstab_prop_find(p, k);
+        if (d < 0 || hz_crosstab_prop_event((enum hz_dim)d) || d == HZ_DIM_ENTRY)
+            return hz_err_set(err, HZ_EINVAL, "expected visit properties (visit:device, "
+                                              "visit:source, visit:region, ...)");
+        for (int i = 0; i < *n; i++)
+            if ((int)out[i] == d)
+                return hz_err_set(err, HZ_EINVAL, "a property is listed twice");
+        if (*n >= HZ_FUNNEL_BY_MAX)
+            return hz_err_set(err, HZ_EINVAL, "at most %d properties", HZ_FUNNEL_BY_MAX);
+        out[(*n)++] = (enum hz_dim)d;
+        p += k;
+    }
+    if (*n == 0)
+        return hz_err_set(err, HZ_EINVAL, "expected visit properties (visit:device, ...)");
+    return 0;
+}
+
+size_t
+hz_funnel_segment(char *out, size_t cap, const char *funnel, enum hz_dim d, const char *v,
+                  size_t vlen)
+{
+    size_t fl = strlen(funnel), n = fl + 2 + vlen;
+
+    if (n >= cap || n > 63 || memchr(v, 0, vlen) != NULL)
+        return 0;
+    memcpy(out, funnel, fl);
+    out[fl] = HZ_CELL_SEP;
+    out[fl + 1] = (char)('A' + (int)d);
+    memcpy(out + fl + 2, v, vlen);
+    out[n] = '\0';
+    return n;
+}

@@ -38,6 +38,7 @@
 #define HZ_GOALS_MAX      16
 #define HZ_CROSSTABS_MAX  8
 #define HZ_CELL_SEP       '\x1f'
+#define HZ_FUNNEL_BY_MAX  4
 
 struct hz_group {
     char name[HZ_GROUP_NAME_MAX];
@@ -61,6 +62,15 @@ int hz_group_parse(const char *s, size_t len, struct hz_group *out, struct hz_er
 int hz_goal_parse(const char *s, size_t len, struct hz_goal *out, struct hz_err *err);
 /* Parses "PROP x PROP". 0, or HZ_EINVAL naming the bad part. */
 int hz_crosstab_parse(const char *s, size_t len, struct hz_crosstab *out, struct hz_err *err);
+
+/* Parses "visit:device, visit:source" (funnel_by): 1..HZ_FUNNEL_BY_MAX
+ * distinct visit properties (not visit:entry_page) into out[], *n of them. */
+int hz_funnel_by_parse(const char *s, size_t len, enum hz_dim *out, int *n, struct hz_err *err);
+/* The store name of funnel's segment (d = v): "funnel\x1fD" + value (D the
+ * dimension's letter), into out (cap bytes, at most 63 used: the store's
+ * funnel-name limit). Its length, or 0 when it does not fit. */
+size_t hz_funnel_segment(char *out, size_t cap, const char *funnel, enum hz_dim d, const char *v,
+                         size_t vlen);
 
 /* The index of the first group matching page (path, plen), or -1. */
 int hz_group_match(const struct hz_group *g, int ngroups, const char *path, size_t plen);

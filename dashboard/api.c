@@ -208,7 +208,7 @@ static const struct {
     [P_DATE]     = { "date",          R_RANGE },
     [P_METRICS]  = { "metrics",       R_STATS },
     [P_PROPERTY] = { "property",      R_BD },
-    [P_FILTERS]  = { "filters",       R_STATS },
+    [P_FILTERS]  = { "filters",       R_STATS | R_FUN }, /* funnels: funnel_by */
     [P_INTERVAL] = { "interval",      R_TS },
     [P_LIMIT]    = { "limit",         R_BD | R_PATH },
     [P_PAGE]     = { "page",          R_BD | R_PATH }, /* paths: the page path */
@@ -527,6 +527,11 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struc
         }
     }
     rc = api_finish(q, cfg, err);
+    if (rc == 0 && route == HZ_API_FUNNELS) { /* funnel_by segments */
+        const struct hz_site *s = hz_cfg_site(cfg, q->site, strlen(q->site));
+        if (s != NULL && hz_xquery_funnel_check(q, s, err) != 0)
+            rc = HZ_EINVAL;
+    }
 done:
     free(vv);
     return rc;
@@ -1252,9 +1257,49 @@ api_seconds(struct hz_jsonw *w, const uint64_t hist[HZ_HIST_BUCKETS], double q)
  * the median / p75 time from the previous step. biggest_dropoff_step names
  * the step that lost the most people, so the page can highlight it.
  */
+/* funnel_by: the segment asked for (and whether it is withheld), or the
+ * segment that drops most at the biggest drop. */
+static void
+api_funnel_note(struct hz_jsonw *w, const struct hz_query *q, const struct hz_funnel_note *nt)
+{
+    if (q->nfilters > 0) {
+        hz_jsonw_key(w, "segment");
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "property");
+        hz_jsonw_cstr(w, hz_query_prop_name(q->filters[0].prop));
+        hz_jsonw_key(w, "value");
+        hz_jsonw_cstr(w, q->filters[0].values[0]);
+        hz_jsonw_obj_end(w);
+        hz_jsonw_key(w, "withheld");
+        hz_jsonw_bool(w, nt->withheld);
+        return;
+    }
+    hz_jsonw_key(w, "biggest_dropoff_segment");
+    if (!nt->has_segment) {
+        hz_jsonw_null(w);
+        return;
+    }
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "property");
+    hz_jsonw_cstr(w, nt->prop);
+    hz_jsonw_key(w, "value");
+    hz_jsonw_cstr(w, nt->value);
+    hz_jsonw_key(w, "dropoff_rate");
+    hz_jsonw_fixed(w, nt->rate, 1);
+    hz_jsonw_obj_end(w);
+}
+
 void
 hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
                struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX])
+{
+    hz_api_funnels_seg(w, q, site, steps, NULL);
+}
+
+void
+hz_api_funnels_seg(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
+                   struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX],
+                   const struct hz_funnel_note *notes)
 {
     char d[11];
 
@@ -1314,6 +1359,8 @@ hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_sit
             hz_jsonw_null(w);
         else
             hz_jsonw_int(w, worst_step);
+        if (notes != NULL)
+            api_funnel_note(w, q, &notes[f]);
         hz_jsonw_obj_end(w);
     }
     hz_jsonw_arr_end(w);
@@ -1444,6 +1491,11 @@ api_site_issue11(struct hz_jsonw *w, const struct hz_site *s)
         hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].b));
         hz_jsonw_arr_end(w);
     }
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "funnel_by");
+    hz_jsonw_arr_begin(w);
+    for (int k = 0; k < s->nfunnel_by; k++)
+        hz_jsonw_cstr(w, hz_crosstab_prop_name(s->funnel_by[k]));
     hz_jsonw_arr_end(w);
 }
 

@@ -5,6 +5,7 @@
  */
 #include "dashboard/crosstab.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -665,4 +666,114 @@ hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struc
     for (size_t i = 0; i < r->n; i++)
         r->rows[i].cr_base = tot.visitors;
     return 0;
+}
+
+/* ------------------------------------------------------------ funnel_by */
+
+int
+hz_xquery_funnel_check(const struct hz_query *q, const struct hz_site *site, struct hz_err *err)
+{
+    const struct hz_filter *f = &q->filters[0];
+    int d, ok = 0;
+
+    if (q->nfilters == 0)
+        return 0;
+    d = xq_dim(f->prop);
+    for (int i = 0; i < site->nfunnel_by; i++)
+        ok |= (int)site->funnel_by[i] == d;
+    if (q->nfilters > 1 || f->op != HZ_FOP_IS || f->nvalues != 1 || !ok) {
+        char list[128];
+        size_t n = 0;
+        list[0] = '\0';
+        for (int i = 0; i < site->nfunnel_by && n < sizeof(list) - 24; i++)
+            n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+                                  hz_crosstab_prop_name(site->funnel_by[i]));
+        return hz_err_set(err, HZ_EINVAL,
+                          "filters: funnels are kept per %s (funnel_by); filter on one value "
+                          "of one of them",
+                          n > 0 ? list : "no property");
+    }
+    return 0;
+}
+
+const char *
+hz_xquery_funnel_name(const struct hz_query *q, const struct hz_site *site, int f, char buf[64])
+{
+    const struct hz_filter *fl = &q->filters[0];
+    int d;
+
+    if (q->nfilters == 0 || (d = xq_dim(fl->prop)) < 0 ||
+        hz_funnel_segment(buf, 64, site->funnels[f].name, (enum hz_dim)d, fl->values[0],
+                          strlen(fl->values[0])) == 0)
+        return site->funnels[f].name;
+    return buf;
+}
+
+int
+hz_xquery_funnel_notes(hz_rtxn *t, const struct hz_query *q, const struct hz_site *site,
+                       struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX],
+                       uint64_t min_visitors, struct hz_funnel_note *notes)
+{
+    int rc = 0;
+
+    for (int f = 0; f < site->nfunnels && rc == 0; f++) {
+        const struct hz_funnel *fn = &site->funnels[f];
+        struct hz_funnel_note *nt = &notes[f];
+        uint64_t worst = 0;
+        int ws = -1;
+
+        memset(nt, 0, sizeof(*nt));
+        if (q->funnel >= 0 && q->funnel != f)
+            continue;
+        if (q->nfilters > 0) {
+            if (steps[f][0].visitors < min_visitors) {
+                nt->withheld = 1; /* a small segment: no numbers at all */
+                memset(steps[f], 0, sizeof(steps[f]));
+            }
+            continue;
+        }
+        for (int s = 1; s < fn->nsteps; s++) {
+            uint64_t prev = steps[f][s - 1].visitors, v = steps[f][s].visitors;
+            if (prev > v && prev - v > worst) {
+                worst = prev - v;
+                ws = s;
+            }
+        }
+        if (ws < 0 || steps[f][ws - 1].visitors == 0)
+            continue;
+        double base = 100.0 * (double)worst / (double)steps[f][ws - 1].visitors;
+        double best = base + 10.0;
+        for (int i = 0; i < site->nfunnel_by && rc == 0; i++) {
+            struct hz_qres vals;
+            hz_qres_init(&vals);
+            rc = hz_store_dim(t, q->site, site->funnel_by[i], q->from, q->to, xq_visitors_cb,
+                              &vals);
+            for (size_t k = 0; rc == 0 && k < vals.n; k++) {
+                struct hz_funnel_step_counts seg[HZ_FUNNEL_STEPS_MAX];
+                char name[64];
+                size_t vl;
+                const char *v = hz_qres_value(&vals, k, &vl);
+                if (vals.rows[k].c.visitors < min_visitors ||
+                    hz_funnel_segment(name, sizeof(name), fn->name, site->funnel_by[i], v, vl) ==
+                        0)
+                    continue;
+                rc = hz_store_funnel(t, q->site, name, fn->nsteps, q->from, q->to, seg);
+                uint64_t prev = seg[ws - 1].visitors, cur = seg[ws].visitors;
+                if (rc != 0 || prev < min_visitors || cur > prev)
+                    continue;
+                double r = 100.0 * (double)(prev - cur) / (double)prev;
+                if (r >= best && vl < sizeof(nt->value)) {
+                    best = r;
+                    nt->has_segment = 1;
+                    nt->rate = round(r * 10.0) / 10.0;
+                    (void)snprintf(nt->prop, sizeof(nt->prop), "%s",
+                                   hz_crosstab_prop_name(site->funnel_by[i]));
+                    memcpy(nt->value, v, vl);
+                    nt->value[vl] = '\0';
+                }
+            }
+            hz_qres_free(&vals);
+        }
+    }
+    return rc;
 }

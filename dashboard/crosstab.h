@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "common/funnel.h"
 #include "common/err.h"
 #include "common/store.h"
 #include "dashboard/query.h"
@@ -61,6 +62,32 @@ int hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
 int hz_xquery_heat_dim(const char *name);
 int hz_xquery_heatmap(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
                       struct hz_err *err);
+
+/* ------------------------------------------------------------ funnel_by */
+
+/* What a funnel's answer adds for segments (funnel_by). */
+struct hz_funnel_note {
+    int withheld;       /* a filtered funnel whose first step is under min_visitors */
+    int has_segment;    /* the biggest drop stands out in one segment */
+    char prop[24];      /* "visit:device" */
+    char value[128];    /* "mobile" */
+    double rate;        /* that segment's drop rate at the biggest-drop step, % */
+};
+
+/* Checks a funnels question's filters: none, or one "is" filter with one
+ * value on one of the site's funnel_by properties. 0 or HZ_EINVAL. */
+int hz_xquery_funnel_check(const struct hz_query *q, const struct hz_site *site,
+                           struct hz_err *err);
+/* The store name of funnel f for q: the funnel's, or its segment's. */
+const char *hz_xquery_funnel_name(const struct hz_query *q, const struct hz_site *site, int f,
+                                  char buf[64]);
+/* After the steps are read: withholds a small segment, and for an
+ * unfiltered funnel names the segment (among each funnel_by property's
+ * values with min_visitors visitors) whose drop rate at the biggest-drop
+ * step is highest, when it is at least 10 points above the funnel's. */
+int hz_xquery_funnel_notes(hz_rtxn *t, const struct hz_query *q, const struct hz_site *site,
+                           struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX],
+                           uint64_t min_visitors, struct hz_funnel_note *notes);
 
 /* The pure suppression of a pair's table: cells are the rows of r with
  * values "v1\x1fv2" (r->rows[i].c.visitors); region_side: 0 none, 1 the

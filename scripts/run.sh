@@ -165,6 +165,7 @@ goal = Signup
 crosstab = event:group x visit:region
 crosstab = visit:source x event:page
 crosstab = event:goal x visit:source
+funnel_by = visit:device, visit:source
 EOF
     umask 022
     say "wrote run/haze.ini (a new dashboard token)"

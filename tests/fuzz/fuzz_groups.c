@@ -2,7 +2,7 @@
 /*
  * fuzz_groups.c - group, goal and cross-tab specs (common/groups.h).
  *
- * The first byte picks the parser ('g' group, 'o' goal, 'x' crosstab,
+ * The first byte picks the parser ('g' group, 'o' goal, 'x' crosstab, 'b' funnel_by,
  * anything else: the cell encoding); the rest is its input. Properties:
  * a parsed group has a valid name and 1..6 patterns starting with '/',
  * printed back as "name: p1, p2" it parses to the same group, and each
@@ -120,6 +120,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (hz_crosstab_parse(s, len, &x, NULL) == 0)
             check_pair(&x);
         break;
+    case 'b': {
+        enum hz_dim by[HZ_FUNNEL_BY_MAX];
+        int n = -1;
+        if (hz_funnel_by_parse(s, len, by, &n, NULL) == 0) {
+            if (n < 1 || n > HZ_FUNNEL_BY_MAX)
+                abort();
+            for (int i = 0; i < n; i++)
+                if (hz_crosstab_prop_name(by[i]) == NULL || hz_crosstab_prop_event(by[i]))
+                    abort();
+        }
+        break;
+    }
     default:
         check_cell(s, len);
     }

@@ -704,7 +704,7 @@ Test(dash, filtered_traffic_and_sites)
                    "{\"results\":[{\"site_id\":\"" SITE "\",\"timezone\":\"Europe/Berlin\","
                    "\"today\":\"%s\",\"funnels\":[{\"name\":\"checkout\",\"steps\":"
                    "[\"/products/*\",\"/cart\",\"/checkout\",\"/thanks\"]}],"
-                   "\"groups\":[],\"goals\":[],\"pairs\":[]}],"
+                   "\"groups\":[],\"goals\":[],\"pairs\":[],\"funnel_by\":[]}],"
                    "\"min_visitors\":5,\"retention_days\":400}",
                    E.dt);
     expect_json(get(200, "/api/v1/sites"), want);

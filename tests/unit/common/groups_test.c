@@ -71,6 +71,24 @@ Test(groups, goals_pages_and_events)
     cr_assert_eq(hz_goal_parse("", 0, &e, &err), HZ_EINVAL);
 }
 
+Test(groups, funnel_segments)
+{
+    char seg[64];
+    enum hz_dim by[HZ_FUNNEL_BY_MAX];
+    int n;
+
+    cr_assert_eq(hz_funnel_by_parse("visit:device,visit:region", 25, by, &n, NULL), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(by[1], HZ_DIM_REGION);
+    cr_assert_eq(hz_funnel_segment(seg, sizeof(seg), "checkout", HZ_DIM_DEVICE, "mobile", 6), 16);
+    cr_assert_eq(memcmp(seg, "checkout\x1f", 9), 0);
+    cr_assert_eq(seg[9], 'A' + HZ_DIM_DEVICE);
+    cr_assert_str_eq(seg + 10, "mobile");
+    cr_assert_eq(hz_funnel_segment(seg, sizeof(seg), "checkout", HZ_DIM_SOURCE,
+                                   "a-very-long-referrer-host-name.example.com.cdn.content.net", 58),
+                 0, "over the store's 63-byte funnel names");
+}
+
 Test(groups, pairs_and_cells)
 {
     struct hz_crosstab x;
@@ -116,7 +134,8 @@ Test(groups, site_keys_in_the_config)
                       "goal = /thanks*\n"
                       "goal = Signup\n"
                       "crosstab = event:group x visit:region\n"
-                      "crosstab = event:goal x visit:source\n";
+                      "crosstab = event:goal x visit:source\n"
+                      "funnel_by = visit:device, visit:source\n";
 
     cr_assert_eq(hz_cfg_parse_string(c, ini, "t.ini", &err), 0, "%s", err.msg);
     cr_assert_eq(c->sites[0].ngroups, 2);
@@ -125,6 +144,9 @@ Test(groups, site_keys_in_the_config)
     cr_assert_eq(c->sites[0].ncrosstabs, 2);
     cr_assert_eq(c->sites[0].crosstabs[1].a, HZ_DIM_GOAL);
     cr_assert_eq(c->sites[0].crosstabs[1].line, 7);
+    cr_assert_eq(c->sites[0].nfunnel_by, 2);
+    cr_assert_eq(c->sites[0].funnel_by[0], HZ_DIM_DEVICE);
+    cr_assert_eq(c->sites[0].funnel_by[1], HZ_DIM_SOURCE);
     free(c);
 }
 
@@ -139,6 +161,11 @@ Test(groups, config_errors_name_file_line_and_key)
          "t.ini:3: [site a.example] goal: duplicate goal"},
         {"[site a.example]\ncrosstab = event:page x visit:os\ncrosstab = visit:os x event:page\n",
          "t.ini:3: [site a.example] crosstab: duplicate pair"},
+        {"[site a.example]\nfunnel_by = event:page\n",
+         "t.ini:2: [site a.example] funnel_by: expected visit properties (visit:device, "
+         "visit:source, visit:region, ...)"},
+        {"[site a.example]\nfunnel_by = visit:os, visit:os\n",
+         "t.ini:2: [site a.example] funnel_by: a property is listed twice"},
         {"[site a.example]\ncrosstab = event:page x visit:planet\n",
          "t.ini:2: [site a.example] crosstab: unknown property visit:planet"},
         {"[site a.example]\ncrosstab = event:page x visit:os\ncrosstab = event:page x visit:device\n"
