@@ -76,10 +76,12 @@
     history.replaceState(null, '', '#' + p.toString());
   }
 
+  /* app.js reloads its tables and the funnel with the chip, then
+   * announces haze:load, which renders these panels. */
   function setFilter(prop, value) {
     S.filter = value === null ? null : { prop: prop, value: value };
     writeFilter();
-    render();
+    document.dispatchEvent(new CustomEvent('haze:chip'));
   }
 
   function drawChips() {

@@ -106,6 +106,24 @@ try {
   const only = await page.$$eval('#demand tbody tr', (t) => t.map((r) => r.dataset.region));
   check(only.join() === 'IT-21', 'clicking a region filters the demand panel to it');
 
+  // Funnels by segment: the note names mobile; a click on the mobile row of
+  // the Devices table filters the funnel to that segment.
+  await page.click('#chips .chip button');
+  await page.waitForSelector('#funnel .funnel-summary');
+  const summary = await page.textContent('#funnel .funnel-summary');
+  check(/drops most for visit:device mobile \(80\.0%\)/.test(summary), `the biggest drop names the segment (${summary})`);
+  await page.click('#tables [data-card="Technology"] button.tab:has-text("Devices")');
+  await page.click('#tables [data-card="Technology"] tr[data-value="mobile"]');
+  await page.waitForSelector('#funnel .funnel-segment');
+  const segSteps = await page.$$eval('#funnel .step strong:first-child', (s) => s.map((x) => x.textContent));
+  const segText = await page.textContent('#funnel .funnel-segment');
+  check(/visit:device is mobile/.test(segText) && segSteps[0] === '20',
+    `the funnel filtered by device (${segText}: ${segSteps.slice(0, 3)})`);
+  const chip2 = await page.textContent('#chips .chip');
+  check(/visit:device is mobile/.test(chip2), 'a table row click sets the chip too');
+  const pagesMsg = await page.textContent('#tables [data-card="Pages"]');
+  check(/No declared pair covers visit:device with event:page/.test(pagesMsg), 'an uncovered table says so instead of unfiltered numbers');
+
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   await phone.context().addCookies(await page.context().cookies());
   await phone.goto(url + '/');

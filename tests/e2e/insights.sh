@@ -50,6 +50,8 @@ goal = Signup
 goal = /thanks*
 crosstab = event:group x visit:region
 crosstab = event:goal x visit:source
+funnel = checkout: /products/* > /cart > /thanks
+funnel_by = visit:device
 INI
 "$bindir/haze-dashboard" -c "$tmp/haze.ini" 2>"$tmp/dash.log" &
 pid=$!

@@ -13,6 +13,9 @@
  *   Cells goal x source: Signup google.com 12 (12/40 = 30.0 %), Direct 8
  *   (8/60 = 13.3 %); thanks 5 and 5.
  *   Hours (local, today): 14:00 30 visits 80 pageviews, 09:00 10 and 20.
+ *   Funnel checkout (funnel_by = visit:device): 50 > 20 > 10; mobile
+ *   (40 visitors) 20 > 4 > 2, desktop (60) 30 > 16 > 8. The biggest drop is
+ *   step 2 (60 %); mobile drops 80 % there, desktop 46.7 %.
  *
  *   insights_demo DIR SITE TODAY      TODAY = local day number of today
  */
@@ -42,6 +45,19 @@ add(enum hz_dim dim, const char *v, uint64_t visitors, uint64_t visits, uint64_t
         fprintf(stderr, "insights_demo: add failed\n");
         exit(1);
     }
+}
+
+/* Adds visitors to steps 0..2 of funnel name (segment or whole). */
+static void
+funnel(const char *name, uint64_t s0, uint64_t s1, uint64_t s2)
+{
+    uint64_t v[3] = {s0, s1, s2};
+
+    for (int st = 0; st < 3; st++)
+        if (hz_store_add_funnel(T, SITE, DAY, name, st, v[st], 0, 0) != 0) {
+            fprintf(stderr, "insights_demo: funnel failed\n");
+            exit(1);
+        }
 }
 
 static void
@@ -96,6 +112,16 @@ main(int argc, char **argv)
     cellv(HZ_DIM_GOAL, HZ_DIM_SOURCE, "Signup", "Direct / None", 8, 1);
     cellv(HZ_DIM_GOAL, HZ_DIM_SOURCE, "Visit /thanks*", "google.com", 5, 1);
     cellv(HZ_DIM_GOAL, HZ_DIM_SOURCE, "Visit /thanks*", "Direct / None", 5, 1);
+    {
+        char seg[64];
+        add(HZ_DIM_DEVICE, "mobile", 40, 44, 100, 0);
+        add(HZ_DIM_DEVICE, "desktop", 60, 66, 200, 0);
+        funnel("checkout", 50, 20, 10);
+        (void)hz_funnel_segment(seg, sizeof(seg), "checkout", HZ_DIM_DEVICE, "mobile", 6);
+        funnel(seg, 20, 4, 2);
+        (void)hz_funnel_segment(seg, sizeof(seg), "checkout", HZ_DIM_DEVICE, "desktop", 7);
+        funnel(seg, 30, 16, 8);
+    }
     {
         struct hz_counts h14 = {30, 30, 80, 0, 0, 0, 0, 0}, h9 = {10, 10, 20, 0, 0, 0, 0, 0};
         if (hz_store_add_hour(T, SITE, DAY * 24 + 14, &h14) != 0 ||
