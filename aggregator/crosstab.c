@@ -30,7 +30,7 @@ struct xf_hit {
     const struct hz_site *site;
     const struct hz_session *s; /* NULL: no current visit */
     const char *page;
-    int group; /* index, or -1 */
+    int group;        /* index, or -1 */
     const char *name; /* custom event name, or NULL for a pageview */
 };
 
@@ -171,8 +171,8 @@ xf_cells(hz_wtxn *w, struct hz_session *s, const struct xf_hit *h, const int *go
 
 /* Adds one completion of each reached goal; fills goals[] with them. */
 static int
-xf_goals(hz_wtxn *w, const struct hz_site *site, struct hz_session *s, int is_pv,
-         const char *value, int32_t day, int today, int in_visit, int *goals, int *ngoals)
+xf_goals(hz_wtxn *w, const struct hz_site *site, struct hz_session *s, int is_pv, const char *value,
+         int32_t day, int today, int in_visit, int *goals, int *ngoals)
 {
     size_t vlen = strlen(value);
     int rc;

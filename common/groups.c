@@ -64,8 +64,7 @@ hz_group_parse(const char *s, size_t len, struct hz_group *out, struct hz_err *e
     if (!grp_name_ok(p, nlen))
         return hz_err_set(err, HZ_EINVAL, "group name must be non-empty text without ',' or ':'");
     if (nlen >= HZ_GROUP_NAME_MAX)
-        return hz_err_set(err, HZ_EINVAL, "group name longer than %d bytes",
-                          HZ_GROUP_NAME_MAX - 1);
+        return hz_err_set(err, HZ_EINVAL, "group name longer than %d bytes", HZ_GROUP_NAME_MAX - 1);
     memcpy(out->name, p, nlen);
     for (p = colon + 1; p < end;) {
         size_t n;
@@ -101,8 +100,7 @@ hz_goal_parse(const char *s, size_t len, struct hz_goal *out, struct hz_err *err
         if (!grp_pat_ok(s, len))
             return hz_err_set(err, HZ_EINVAL, "a page goal is a path pattern without spaces");
         if (len + 6 >= HZ_GOAL_NAME_MAX)
-            return hz_err_set(err, HZ_EINVAL, "goal longer than %d bytes",
-                              HZ_GOAL_NAME_MAX - 7);
+            return hz_err_set(err, HZ_EINVAL, "goal longer than %d bytes", HZ_GOAL_NAME_MAX - 7);
         memcpy(out->name, "Visit ", 6);
         memcpy(out->name + 6, s, len);
         out->page = 1;
@@ -272,8 +270,9 @@ hz_funnel_by_parse(const char *s, size_t len, enum hz_dim *out, int *n, struct h
             k++;
         d = hz_crosstab_prop_find(p, k);
         if (d < 0 || hz_crosstab_prop_event((enum hz_dim)d) || d == HZ_DIM_ENTRY)
-            return hz_err_set(err, HZ_EINVAL, "expected visit properties (visit:device, "
-                                              "visit:source, visit:region, ...)");
+            return hz_err_set(err, HZ_EINVAL,
+                              "expected visit properties (visit:device, "
+                              "visit:source, visit:region, ...)");
         for (int i = 0; i < *n; i++)
             if ((int)out[i] == d)
                 return hz_err_set(err, HZ_EINVAL, "a property is listed twice");

@@ -117,8 +117,8 @@ hz_xquery_plan(struct hz_query *q, const struct hz_site *site, struct hz_err *er
         if (m == HZ_M_LIFT && q->kind != HZ_Q_BREAKDOWN)
             return hz_err_set(err, HZ_EINVAL, "metrics: lift needs a breakdown");
         if (m == HZ_M_VISITORS || m == HZ_M_VISITS || (m == HZ_M_PAGEVIEWS && !event_pair) ||
-            m == HZ_M_LIFT ||
-            (m == HZ_M_EVENTS && event_pair) || (m == HZ_M_CONVERSION_RATE && goal_pair))
+            m == HZ_M_LIFT || (m == HZ_M_EVENTS && event_pair) ||
+            (m == HZ_M_CONVERSION_RATE && goal_pair))
             continue;
         return hz_err_set(err, HZ_EINVAL,
                           "metrics: %s is not kept for pairs (visitors, visits, lift, %s%s)",
@@ -331,8 +331,7 @@ xq_load_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
     const char *v1, *v2;
     size_t l1, l2;
 
-    if (hz_crosstab_split(value, vlen, &a, &b, &v1, &l1, &v2, &l2) != 0 || a != l->a ||
-        b != l->b)
+    if (hz_crosstab_split(value, vlen, &a, &b, &v1, &l1, &v2, &l2) != 0 || a != l->a || b != l->b)
         return;
     size_t i = hz_qres_row(l->r, value + 2, vlen - 2);
     struct hz_counts *d = &l->r->rows[i].c;
@@ -430,11 +429,11 @@ xq_lift(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r)
     hz_qres_init(&mc);
     rc = hz_store_totals(t, q->site, q->from, q->to, &tot);
     if (rc == 0)
-        rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(what), q->from, q->to,
-                               xq_visitors_cb, &mw);
+        rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(what), q->from, q->to, xq_visitors_cb,
+                               &mw);
     if (rc == 0)
-        rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(where), q->from, q->to,
-                               xq_visitors_cb, &mh);
+        rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(where), q->from, q->to, xq_visitors_cb,
+                               &mh);
     if (rc == 0 && where == HZ_P_REGION)
         rc = hz_store_dim_rows(t, q->site, HZ_DIM_COUNTRY, q->from, q->to, xq_visitors_cb, &mc);
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
@@ -462,8 +461,8 @@ xq_lift(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r)
 }
 
 int
-hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
-              struct hz_qres *r, struct hz_err *err)
+hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+              struct hz_err *err)
 {
     struct hz_qres cells, marg;
     struct xq_load l = {&cells, q->xa, q->xb};
@@ -483,8 +482,7 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
     }
     {
         char pre[3] = {(char)('A' + (int)q->xa), (char)('A' + (int)q->xb), 0};
-        if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) !=
-            0)
+        if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) != 0)
             r->xsince = -1;
     }
     r->folded = hz_xquery_suppress(&cells,
@@ -746,16 +744,15 @@ hz_xquery_funnel_notes(hz_rtxn *t, const struct hz_query *q, const struct hz_sit
         for (int i = 0; i < site->nfunnel_by && rc == 0; i++) {
             struct hz_qres vals;
             hz_qres_init(&vals);
-            rc = hz_store_dim(t, q->site, site->funnel_by[i], q->from, q->to, xq_visitors_cb,
-                              &vals);
+            rc =
+                hz_store_dim(t, q->site, site->funnel_by[i], q->from, q->to, xq_visitors_cb, &vals);
             for (size_t k = 0; rc == 0 && k < vals.n; k++) {
                 struct hz_funnel_step_counts seg[HZ_FUNNEL_STEPS_MAX];
                 char name[64];
                 size_t vl;
                 const char *v = hz_qres_value(&vals, k, &vl);
                 if (vals.rows[k].c.visitors < min_visitors ||
-                    hz_funnel_segment(name, sizeof(name), fn->name, site->funnel_by[i], v, vl) ==
-                        0)
+                    hz_funnel_segment(name, sizeof(name), fn->name, site->funnel_by[i], v, vl) == 0)
                     continue;
                 rc = hz_store_funnel(t, q->site, name, fn->nsteps, q->from, q->to, seg);
                 uint64_t prev = seg[ws - 1].visitors, cur = seg[ws].visitors;

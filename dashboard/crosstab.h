@@ -42,14 +42,13 @@ int hz_xquery_plan(struct hz_query *q, const struct hz_site *site, struct hz_err
 
 /* Answers a q with q->xtab set: breakdown rows (one or two dimensions,
  * values "a" or "a\x1fb") or the aggregate in r->total. */
-int hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o,
-                  struct hz_qres *r, struct hz_err *err);
+int hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
+                  struct hz_err *err);
 
 /* conversion_rate of a one-property answer (event:goal breakdown or a
  * goal filter): sets cr_base of every row and of r->total to the site's
  * visitors over the range. */
-int hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
-                      struct hz_err *err);
+int hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err);
 
 /*
  * The access-time heatmap (a documented extension of v2's time
@@ -60,18 +59,17 @@ int hz_xquery_cr_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
  */
 /* 1 for "time:weekday", 2 for "time:hour_of_day", else 0. */
 int hz_xquery_heat_dim(const char *name);
-int hz_xquery_heatmap(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r,
-                      struct hz_err *err);
+int hz_xquery_heatmap(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err);
 
 /* ------------------------------------------------------------ funnel_by */
 
 /* What a funnel's answer adds for segments (funnel_by). */
 struct hz_funnel_note {
-    int withheld;       /* a filtered funnel whose first step is under min_visitors */
-    int has_segment;    /* the biggest drop stands out in one segment */
-    char prop[24];      /* "visit:device" */
-    char value[128];    /* "mobile" */
-    double rate;        /* that segment's drop rate at the biggest-drop step, % */
+    int withheld;    /* a filtered funnel whose first step is under min_visitors */
+    int has_segment; /* the biggest drop stands out in one segment */
+    char prop[24];   /* "visit:device" */
+    char value[128]; /* "mobile" */
+    double rate;     /* that segment's drop rate at the biggest-drop step, % */
 };
 
 /* Checks a funnels question's filters: none, or one "is" filter with one

@@ -70,8 +70,7 @@ check_pair(const struct hz_crosstab *x)
     if (a == NULL || b == NULL || x->a == x->b)
         abort();
     n = snprintf(spec, sizeof(spec), "%s x %s", a, b);
-    if (hz_crosstab_parse(spec, (size_t)n, &again, NULL) != 0 || again.a != x->a ||
-        again.b != x->b)
+    if (hz_crosstab_parse(spec, (size_t)n, &again, NULL) != 0 || again.a != x->a || again.b != x->b)
         abort();
 }
 

@@ -92,8 +92,8 @@ xt_script(hz_rs *rs)
         for (int h = 0; h < 4 && visitors[v].hits[h] != NULL; h++) {
             const char *hit = visitors[v].hits[h];
             uint64_t t = t0 + (uint64_t)(v * 60 + (size_t)h * 10) * 1000;
-            struct hz_record r = rh_rec(hit[0] == '!' ? HZ_KIND_EVENT : HZ_KIND_PAGEVIEW, t,
-                                        SITE, hit[0] == '!' ? "/cards/a" : hit, vh);
+            struct hz_record r = rh_rec(hit[0] == '!' ? HZ_KIND_EVENT : HZ_KIND_PAGEVIEW, t, SITE,
+                                        hit[0] == '!' ? "/cards/a" : hit, vh);
             if (hit[0] == '!')
                 (void)hz_strlcpy(r.name, hit + 1, sizeof(r.name));
             (void)hz_strlcpy(r.region, visitors[v].region, sizeof(r.region));
@@ -193,7 +193,8 @@ v1_row(json_t *j, const char *key, const char *value)
     size_t i;
     json_t *row;
 
-    json_array_foreach (json_object_get(j, "results"), i, row) {
+    json_array_foreach(json_object_get(j, "results"), i, row)
+    {
         const char *v = json_string_value(json_object_get(row, key));
         if (v != NULL && strcmp(v, value) == 0)
             return row;
@@ -230,8 +231,9 @@ Test(xtab, groups_goals_pairs_exact, .timeout = 90)
      * entered by V1 (3 pv), V2 (1), V4 (2), V8 (1): 2 bounces of 4 = 50 %.
      * Flyers: visitors 3 5 6 7 9, pageviews 6 (V5 two); entered by all
      * five, V5 and V6 have 2 pageviews: 3 bounces of 5 = 60 %. */
-    cr_assert_eq(xt_req("GET", BD "&property=event:group&metrics=visitors,visits,pageviews,"
-                                  "bounce_rate",
+    cr_assert_eq(xt_req("GET",
+                        BD "&property=event:group&metrics=visitors,visits,pageviews,"
+                           "bounce_rate",
                         NULL, &j, msg),
                  200, "%s", msg);
     row = v1_row(j, "group", "Cards");
@@ -395,7 +397,8 @@ Test(xtab, groups_goals_pairs_exact, .timeout = 90)
         long long sv = 0, sp = 0;
         (void)snprintf(wd, sizeof(wd), "%d", (int)((day0 + 3) % 7) + 1);
         cr_assert_eq(json_array_size(res), 168);
-        json_array_foreach (res, k, e) {
+        json_array_foreach(res, k, e)
+        {
             json_t *d = json_object_get(e, "dimensions"), *m = json_object_get(e, "metrics");
             long long v = json_integer_value(json_array_get(m, 0));
             long long pv = json_integer_value(json_array_get(m, 1));
@@ -419,9 +422,9 @@ Test(xtab, groups_goals_pairs_exact, .timeout = 90)
     cr_expect(strstr(msg, "the heatmap counts visits or pageviews") != NULL, "%s", msg);
 
     /* No pair covers group x device: a 400 naming the line to add. */
-    cr_assert_eq(xt_req("GET", BD "&property=visit:device&filters=event:group%3D%3DCards", NULL,
-                        NULL, msg),
-                 400);
+    cr_assert_eq(
+        xt_req("GET", BD "&property=visit:device&filters=event:group%3D%3DCards", NULL, NULL, msg),
+        400);
     cr_expect(strstr(msg, "crosstab = event:group x visit:device") != NULL, "%s", msg);
 
     xt_teardown(&r, dir, pid);
@@ -439,9 +442,9 @@ Test(xtab, funnels_by_segment, .timeout = 90)
     json_t *j, *f, *st;
     pid_t pid = xt_setup(&r, dir);
 
-    cr_assert_eq(xt_req("GET", "/api/v1/funnels?site_id=" SITE "&period=day&funnel=flyers", NULL,
-                        &j, msg),
-                 200, "%s", msg);
+    cr_assert_eq(
+        xt_req("GET", "/api/v1/funnels?site_id=" SITE "&period=day&funnel=flyers", NULL, &j, msg),
+        200, "%s", msg);
     f = json_array_get(json_object_get(j, "results"), 0);
     st = json_object_get(f, "steps");
     cr_expect_eq(json_integer_value(json_object_get(json_array_get(st, 0), "visitors")), 5);
@@ -510,7 +513,8 @@ Test(xtab, differencing_does_not_recover_a_folded_cell, .timeout = 90)
                            "visitors",
                         NULL, &j, msg),
                  200, "%s", msg);
-    json_array_foreach (json_object_get(j, "results"), i, row) {
+    json_array_foreach(json_object_get(j, "results"), i, row)
+    {
         const char *v = json_string_value(json_object_get(row, "region"));
         if (strcmp(v, "(other)") == 0)
             other = ival(row, "visitors");

@@ -85,7 +85,8 @@ Test(groups, funnel_segments)
     cr_assert_eq(seg[9], 'A' + HZ_DIM_DEVICE);
     cr_assert_str_eq(seg + 10, "mobile");
     cr_assert_eq(hz_funnel_segment(seg, sizeof(seg), "checkout", HZ_DIM_SOURCE,
-                                   "a-very-long-referrer-host-name.example.com.cdn.content.net", 58),
+                                   "a-very-long-referrer-host-name.example.com.cdn.content.net",
+                                   58),
                  0, "over the store's 63-byte funnel names");
 }
 
@@ -119,9 +120,9 @@ Test(groups, pairs_and_cells)
     cr_assert_eq(hz_crosstab_split("(other)", 7, &a, &b, &v1, &l1, &v2, &l2), -1);
     cr_assert_eq(hz_crosstab_cell(cell, 8, HZ_DIM_GROUP, HZ_DIM_REGION, "Cards", 5, "DE", 2), 0,
                  "too long for the buffer");
-    cr_assert_eq(hz_crosstab_cell(cell, sizeof(cell), HZ_DIM_GROUP, HZ_DIM_REGION, "a\x1f", 2,
-                                  "b", 1),
-                 0, "a value holding the separator");
+    cr_assert_eq(
+        hz_crosstab_cell(cell, sizeof(cell), HZ_DIM_GROUP, HZ_DIM_REGION, "a\x1f", 2, "b", 1), 0,
+        "a value holding the separator");
 }
 
 Test(groups, site_keys_in_the_config)
@@ -168,7 +169,8 @@ Test(groups, config_errors_name_file_line_and_key)
          "t.ini:2: [site a.example] funnel_by: a property is listed twice"},
         {"[site a.example]\ncrosstab = event:page x visit:planet\n",
          "t.ini:2: [site a.example] crosstab: unknown property visit:planet"},
-        {"[site a.example]\ncrosstab = event:page x visit:os\ncrosstab = event:page x visit:device\n"
+        {"[site a.example]\ncrosstab = event:page x visit:os\ncrosstab = event:page x "
+         "visit:device\n"
          "crosstab = event:page x visit:browser\ncrosstab = event:page x visit:region\n"
          "crosstab = event:page x visit:country\ncrosstab = event:page x visit:source\n"
          "crosstab = event:page x visit:utm_source\ncrosstab = event:page x visit:utm_medium\n"
