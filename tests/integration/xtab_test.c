@@ -421,6 +421,19 @@ Test(xtab, groups_goals_pairs_exact, .timeout = 90)
                  400);
     cr_expect(strstr(msg, "the heatmap counts visits or pageviews") != NULL, "%s", msg);
 
+    /* CSV of a one-property group breakdown and of a pair breakdown. */
+    cr_assert_eq(xt_req("GET", BD "&property=event:group&metrics=visitors,pageviews&format=csv",
+                        NULL, NULL, msg),
+                 200);
+    cr_expect(strncmp(msg, "group,visitors,pageviews", 24) == 0, "%s", msg);
+    cr_expect(strstr(msg, "Cards,4,5") != NULL && strstr(msg, "Flyers,5,6") != NULL, "%s", msg);
+    cr_assert_eq(xt_req("GET",
+                        BD "&property=visit:region&filters=event:group%3D%3DCards&metrics=visitors"
+                           "&format=csv",
+                        NULL, NULL, msg),
+                 200);
+    cr_expect(strstr(msg, "DE-BY,2") != NULL && strstr(msg, "(other),2") != NULL, "%s", msg);
+
     /* No pair covers group x device: a 400 naming the line to add. */
     cr_assert_eq(
         xt_req("GET", BD "&property=visit:device&filters=event:group%3D%3DCards", NULL, NULL, msg),
