@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "aggregator/crosstab.h"
 #include "common/funnel.h"
 
 /* A visit-level dimension of the current visit. */
@@ -171,9 +172,10 @@ fold_hour(hz_wtxn *w, struct hz_fold_site *fs, int32_t hour, const struct hz_cou
 /* Adds vc (visit-level deltas) to TOTAL and every visit dim of the start
  * day; uniq[i] adds a visitor to dim i (at a visit's start). */
 static int
-fold_visit_rows(hz_wtxn *w, const char *site, const struct hz_session *s,
-                const struct hz_counts *vc, const int *uniq)
+fold_visit_rows(hz_wtxn *w, const struct hz_site *cs, struct hz_session *s,
+                const struct hz_counts *vc, const int *uniq, int xuniq)
 {
+    const char *site = cs->name;
     struct fold_dim d[10];
     int n = fold_visit_dims(s, d), rc;
 
@@ -183,7 +185,8 @@ fold_visit_rows(hz_wtxn *w, const char *site, const struct hz_session *s,
         if ((rc = fold_add(w, site, s->start_day, d[i].dim, d[i].v, d[i].len, &c)) != 0)
             return rc;
     }
-    return 0;
+    /* The entry page's group (issue 11, crosstab.c). */
+    return hz_xfold_visit(w, cs, s, vc, xuniq);
 }
 
 /* Adds the gap since the visit's last hit to its (pending) duration. */
@@ -205,7 +208,7 @@ hz_fold_flush(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s)
 
     if (s->start_ms == 0 || memcmp(&s->pend, &zero, sizeof(zero)) == 0)
         return 0;
-    if ((rc = fold_visit_rows(w, fs->site->name, s, &s->pend, NULL)) != 0)
+    if ((rc = fold_visit_rows(w, fs->site, s, &s->pend, NULL, 0)) != 0)
         return rc;
     /* TOTAL's pageviews go to each hit's own day, added as they come. */
     total = s->pend;
@@ -229,6 +232,8 @@ fold_funnels(hz_wtxn *w, struct hz_fold_site *fs, struct hz_session *s, int is_p
             continue;
         uint64_t dt = t > s->ftime[i] ? t - s->ftime[i] : 0;
         if ((rc = hz_store_add_funnel(w, site->name, s->start_day, f->name, p, 1, p > 0, dt)) != 0)
+            return rc;
+        if ((rc = hz_xfold_funnel(w, site, s, f->name, p, p > 0, dt)) != 0) /* funnel_by */
             return rc;
         s->fstep[i] = (uint8_t)(p + 1);
         s->ftime[i] = t;
@@ -307,7 +312,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
             uniq[i] = fold_unique(s, today, d[i].dim, d[i].v, d[i].len);
         vc.visits = 1;
         vc.pageviews = 1;
-        if ((rc = fold_visit_rows(w, site, s, &vc, uniq)) != 0)
+        if ((rc = fold_visit_rows(w, fs->site, s, &vc, uniq, today)) != 0)
             return rc;
     } else {
         fold_extend(s, t);
@@ -341,6 +346,8 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
     page.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_PAGE, r->page, plen);
     page.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash(HZ_DIM_PAGE, r->page, plen));
     if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, plen, &page)) != 0)
+        return rc;
+    if ((rc = hz_xfold_pageview(w, fs->site, s, r, day, today)) != 0)
         return rc;
 
     /* TOTAL: the hit's day and the visit's start day, one add when equal. */
@@ -384,6 +391,8 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
         ev.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash(HZ_DIM_EVENT, r->name, nlen));
     if ((rc = hz_store_add(w, site, day, HZ_DIM_EVENT, r->name, nlen, &ev)) != 0)
         return rc;
+    if ((rc = hz_xfold_event(w, fs->site, s, r, day, today, active)) != 0)
+        return rc;
     day_total.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_TOTAL, "", 0);
     if ((rc = fold_total(w, fs, day, &day_total)) != 0)
         return rc;
@@ -413,6 +422,8 @@ fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const 
     if ((rc = hz_store_add_engaged(w, site, day, r->page, r->ms)) != 0)
         return rc;
     if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, strlen(r->page), &pg)) != 0)
+        return rc;
+    if ((rc = hz_xfold_engaged(w, fs->site, r, day)) != 0)
         return rc;
     /* The page was visible until now: the visit lasted at least this long. */
     if (fold_active(s, r->t_ms, session_ms))

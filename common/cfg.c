@@ -232,6 +232,56 @@ cfg_host_owner(const struct hz_config *c, const char *host)
     return hz_cfg_site(c, host, strlen(host));
 }
 
+/*
+ * group =, goal =, crosstab = (common/groups.h): appended to the site; a
+ * duplicate name or pair is an error. 0, or -1 with e->msg.
+ */
+static int
+cfg_site_issue11(struct hz_site *s, const char *name, const char *value, int line,
+                 struct hz_err *e)
+{
+    size_t len = strlen(value);
+
+    if (strcmp(name, "group") == 0) {
+        if (s->ngroups >= HZ_GROUPS_MAX)
+            return hz_err_set(e, -1, "too many groups (%d at most)", HZ_GROUPS_MAX);
+        if (hz_group_parse(value, len, &s->groups[s->ngroups], e) != 0)
+            return -1;
+        for (int i = 0; i < s->ngroups; i++)
+            if (strcmp(s->groups[i].name, s->groups[s->ngroups].name) == 0)
+                return hz_err_set(e, -1, "duplicate group name");
+        s->ngroups++;
+        return 0;
+    }
+    if (strcmp(name, "goal") == 0) {
+        if (s->ngoals >= HZ_GOALS_MAX)
+            return hz_err_set(e, -1, "too many goals (%d at most)", HZ_GOALS_MAX);
+        if (hz_goal_parse(value, len, &s->goals[s->ngoals], e) != 0)
+            return -1;
+        for (int i = 0; i < s->ngoals; i++)
+            if (strcmp(s->goals[i].name, s->goals[s->ngoals].name) == 0)
+                return hz_err_set(e, -1, "duplicate goal");
+        s->ngoals++;
+        return 0;
+    }
+    if (strcmp(name, "funnel_by") == 0) {
+        if (s->nfunnel_by > 0)
+            return hz_err_set(e, -1, "duplicate key");
+        return hz_funnel_by_parse(value, len, s->funnel_by, &s->nfunnel_by, e) != 0 ? -1 : 0;
+    }
+    if (s->ncrosstabs >= HZ_CROSSTABS_MAX)
+        return hz_err_set(e, -1, "too many pairs (%d at most)", HZ_CROSSTABS_MAX);
+    if (hz_crosstab_parse(value, len, &s->crosstabs[s->ncrosstabs], e) != 0)
+        return -1;
+    for (int i = 0; i < s->ncrosstabs; i++) {
+        const struct hz_crosstab *x = &s->crosstabs[i], *y = &s->crosstabs[s->ncrosstabs];
+        if ((x->a == y->a && x->b == y->b) || (x->a == y->b && x->b == y->a))
+            return hz_err_set(e, -1, "duplicate pair");
+    }
+    s->crosstabs[s->ncrosstabs++].line = line;
+    return 0;
+}
+
 static int
 cfg_site_key(struct cfg_state *st, const char *section, const char *name, const char *value)
 {
@@ -256,6 +306,13 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
             if (strcmp(s->funnels[i].name, s->funnels[s->nfunnels].name) == 0)
                 return cfg_fail(st, section, name, "duplicate funnel name");
         s->nfunnels++;
+        return 1;
+    }
+    if (strcmp(name, "group") == 0 || strcmp(name, "goal") == 0 || strcmp(name, "crosstab") == 0 ||
+        strcmp(name, "funnel_by") == 0) {
+        int rc = cfg_site_issue11(s, name, value, st->line, &e);
+        if (rc < 0)
+            return cfg_fail(st, section, name, e.msg);
         return 1;
     }
     if (strcmp(name, "aliases") == 0) {

@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/funnel.h"
+#include "common/groups.h"
 #include "common/net.h"
 
 #define HZ_SITE_MAX 128     /* a host name */
@@ -55,6 +56,14 @@ struct hz_site {
     char aliases[HZ_ALIASES_MAX][HZ_SITE_MAX]; /* other hosts of the same site */
     int nfunnels;
     struct hz_funnel funnels[HZ_FUNNELS_MAX];
+    int ngroups; /* group = (issue 11, common/groups.h) */
+    struct hz_group groups[HZ_GROUPS_MAX];
+    int ngoals; /* goal = */
+    struct hz_goal goals[HZ_GOALS_MAX];
+    int ncrosstabs; /* crosstab = */
+    struct hz_crosstab crosstabs[HZ_CROSSTABS_MAX];
+    int nfunnel_by; /* funnel_by = : funnel steps also kept per value of these */
+    enum hz_dim funnel_by[HZ_FUNNEL_BY_MAX];
 };
 
 struct hz_config {

@@ -1713,3 +1713,56 @@ hz_store_retain(hz_store *s, int32_t cutoff_day, struct hz_err *err)
         return rc;
     return st_compact(s, err);
 }
+
+/*
+ * The first day in [from, to] with a row of dim whose value starts with
+ * (vp, vplen): one seek per day to (site, 'd', dim, day, vp), so days
+ * full of other values cost nothing (issue 11: from which day a declared
+ * pair has cells). 0 with *first, HZ_ENOTFOUND, or HZ_ESTORE.
+ */
+int
+hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp, size_t vplen,
+                   int32_t from, int32_t to, int32_t *first)
+{
+    MDB_cursor *cur;
+    int rc = 0;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT || from < 0 || vplen >= HZ_PAGE_MAX)
+        return HZ_EINVAL;
+    if (!t->s->have_dbs)
+        return HZ_ENOTFOUND;
+    if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
+        return HZ_ESTORE;
+    for (int32_t d = from; d <= to; d++) {
+        struct st_key k;
+        MDB_val key, v;
+        st_rows_prefix(&k, site, 'd', dim);
+        size_t pre = k.n;
+        st_kperiod(&k, (uint32_t)d);
+        st_kput(&k, vp, vplen);
+        if (k.over)
+            break;
+        key.mv_size = k.n;
+        key.mv_data = k.b;
+        rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND)
+            break;
+        if (rc != 0) {
+            mdb_cursor_close(cur);
+            return HZ_ESTORE;
+        }
+        const unsigned char *kb = key.mv_data;
+        if (key.mv_size < k.n || memcmp(kb, k.b, pre) != 0)
+            break; /* past the dimension: no later day either */
+        uint32_t p = st_rd32(kb + pre);
+        if (p == (uint32_t)d && memcmp(kb + pre + 4, vp, vplen) == 0) {
+            *first = d;
+            mdb_cursor_close(cur);
+            return 0;
+        }
+        if (p > (uint32_t)d && p <= (uint32_t)to)
+            d = (int32_t)p - 1; /* skip the empty days */
+    }
+    mdb_cursor_close(cur);
+    return HZ_ENOTFOUND;
+}

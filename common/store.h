@@ -81,6 +81,10 @@ enum hz_dim {
     HZ_DIM_DEVICE,
     HZ_DIM_EVENT, /* event:name (custom events) */
     HZ_DIM_DROP,  /* filtered traffic by reason; events = count */
+    HZ_DIM_GROUP, /* event:group (page groups, common/groups.h): like PAGE */
+    HZ_DIM_ENTRY_GROUP, /* the group of a visit's entry page: visit-level, like ENTRY */
+    HZ_DIM_GOAL,  /* event:goal: visitors, visits, events (goal completions) */
+    HZ_DIM_CROSS, /* declared cross-tab cells (common/groups.h hz_crosstab_cell) */
     HZ_DIM_COUNT
 };
 
@@ -94,6 +98,10 @@ enum hz_dim {
  *   (pageviews followed by another pageview in the same visit),
  *   engaged_ms (sum), and events = number of engaged-time samples.
  *   EVENT: visitors, visits, events.  DROP: events.
+ *   GROUP: as PAGE, without outs.  ENTRY_GROUP: as ENTRY.
+ *   GOAL: visitors, visits, events.  CROSS: visitors (unique per day and
+ *   cell), visits, pageviews (pageview pairs) or events (goal and event
+ *   pairs), all counted on the hit's day.
  * bounces = visits - nonbounce. */
 struct hz_counts {
     uint64_t visitors;
@@ -180,6 +188,11 @@ typedef void (*hz_trans_cb)(const char *from_page, size_t flen, const char *to_p
                             uint64_t n, void *arg);
 int hz_store_transitions(hz_rtxn *t, const char *site, int32_t from, int32_t to, hz_trans_cb cb,
                          void *arg);
+
+/* The first day in [from, to] with a row of dim whose value starts with
+ * (vp, vplen) (one seek per day with data). 0, HZ_ENOTFOUND or HZ_ESTORE. */
+int hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                       size_t vplen, int32_t from, int32_t to, int32_t *first);
 
 /* The stream ID last applied ("" if none), into out (64 bytes). */
 int hz_store_position(hz_rtxn *t, char out[64]);

@@ -17,6 +17,7 @@
 
 #include "common/str.h"
 #include "common/tz.h"
+#include "dashboard/crosstab.h"
 
 /* ================================================================ shared checks */
 
@@ -80,7 +81,11 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
         q->metrics[0] = HZ_M_VISITORS;
         q->nmetrics = 1;
     }
-    for (int i = 0; i < q->nfilters; i++) {
+    /* Two properties: a declared pair answers, or a 400 names its line. */
+    const struct hz_site *site = hz_cfg_site(cfg, q->site, strlen(q->site));
+    if (site != NULL && hz_xquery_plan(q, site, err) != 0)
+        return HZ_EINVAL;
+    for (int i = 0; i < q->nfilters && !q->xtab; i++) {
         if (q->filters[i].prop != q->filters[0].prop)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: %s and %s together are a cross-tab; haze keeps "
@@ -94,7 +99,7 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
                               hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
     }
     vp = hz_query_value_prop(q);
-    for (int i = 0; i < q->nmetrics; i++) {
+    for (int i = 0; i < q->nmetrics && !q->xtab && !q->heat; i++) {
         enum hz_metric m = q->metrics[i];
         if (!hz_query_metric_ok(vp, m))
             return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
@@ -203,7 +208,7 @@ static const struct {
     [P_DATE]     = { "date",          R_RANGE },
     [P_METRICS]  = { "metrics",       R_STATS },
     [P_PROPERTY] = { "property",      R_BD },
-    [P_FILTERS]  = { "filters",       R_STATS },
+    [P_FILTERS]  = { "filters",       R_STATS | R_FUN }, /* funnels: funnel_by */
     [P_INTERVAL] = { "interval",      R_TS },
     [P_LIMIT]    = { "limit",         R_BD | R_PATH },
     [P_PAGE]     = { "page",          R_BD | R_PATH }, /* paths: the page path */
@@ -522,6 +527,11 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struc
         }
     }
     rc = api_finish(q, cfg, err);
+    if (rc == 0 && route == HZ_API_FUNNELS) { /* funnel_by segments */
+        const struct hz_site *s = hz_cfg_site(cfg, q->site, strlen(q->site));
+        if (s != NULL && hz_xquery_funnel_check(q, s, err) != 0)
+            rc = HZ_EINVAL;
+    }
 done:
     free(vv);
     return rc;
@@ -603,10 +613,33 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         q->kind = HZ_Q_AGGREGATE;
         return 0;
     }
-    if (json_array_size(dims) > 1)
+    if (json_array_size(dims) == 2) {
+        /* Two properties: answered from a declared pair (dashboard/crosstab.c). */
+        json_t *d0 = json_array_get(dims, 0), *d1 = json_array_get(dims, 1);
+        int p0, p1;
+        if (!json_is_string(d0) || !json_is_string(d1))
+            return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
+        if (hz_xquery_heat_dim(json_string_value(d0)) == 1 &&
+            hz_xquery_heat_dim(json_string_value(d1)) == 2) {
+            q->kind = HZ_Q_BREAKDOWN;
+            q->heat = 3; /* the weekday x hour heatmap (dashboard/crosstab.c) */
+            return 0;
+        }
+        p0 = hz_query_prop_find(json_string_value(d0), strlen(json_string_value(d0)));
+        p1 = hz_query_prop_find(json_string_value(d1), strlen(json_string_value(d1)));
+        if (p0 < 0 || p1 < 0)
+            return hz_err_set(err, HZ_EINVAL,
+                              "dimensions: two dimensions must both be properties");
+        if (p0 == p1)
+            return hz_err_set(err, HZ_EINVAL, "dimensions: the same dimension twice");
+        q->kind = HZ_Q_BREAKDOWN;
+        q->prop = (enum hz_prop)p0;
+        q->prop2 = (enum hz_prop)p1;
+        return 0;
+    }
+    if (json_array_size(dims) > 2)
         return hz_err_set(err, HZ_EINVAL,
-                          "dimensions: more than one dimension is a cross-tab; haze keeps "
-                          "marginals only (one dimension at a time)");
+                          "dimensions: at most two dimensions (a declared pair)");
     if (!json_is_string(json_array_get(dims, 0)))
         return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
     d = json_string_value(json_array_get(dims, 0));
@@ -615,6 +648,11 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         *auto_iv = d[4] == '\0';
         q->interval =
             strcmp(d, "time") == 0 && q->from == q->to && !q->all ? HZ_IV_HOUR : HZ_IV_DATE;
+        return 0;
+    }
+    if (hz_xquery_heat_dim(d) != 0) {
+        q->kind = HZ_Q_BREAKDOWN;
+        q->heat = hz_xquery_heat_dim(d);
         return 0;
     }
     if (strcmp(d, "time:hour") == 0 || strcmp(d, "time:month") == 0) {
@@ -911,6 +949,39 @@ api_row_value(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
     hz_jsonw_str(w, v, len);
 }
 
+/* "pair_since": the first day of the range with cells of the pair that
+ * answered (null: none), so a view can say from when the pair has data. */
+static void
+api_pair_since(struct hz_jsonw *w, const struct hz_qres *r)
+{
+    char d[11];
+
+    hz_jsonw_key(w, "pair_since");
+    if (r->xsince < 0) {
+        hz_jsonw_null(w);
+        return;
+    }
+    hz_date_format(r->xsince, d);
+    hz_jsonw_cstr(w, d);
+}
+
+/* A two-dimension row "a\x1fb" as two strings ("(other)" as two). */
+static void
+api_row_values2(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
+{
+    size_t len;
+    const char *v = hz_qres_value(r, i, &len);
+    const char *sep = memchr(v, HZ_CELL_SEP, len);
+
+    if (sep == NULL) {
+        hz_jsonw_str(w, v, len);
+        hz_jsonw_str(w, v, len);
+        return;
+    }
+    hz_jsonw_str(w, v, (size_t)(sep - v));
+    hz_jsonw_str(w, sep + 1, len - (size_t)(sep - v) - 1);
+}
+
 /* v1 aggregate body: {"metric":{"value":v[,"change":c]}} per metric. */
 static void
 api_v1_aggregate(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
@@ -979,6 +1050,8 @@ hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
         hz_jsonw_key(w, "folded");
         hz_jsonw_uint(w, r->folded);
     }
+    if (q->xtab)
+        api_pair_since(w, r);
     hz_jsonw_obj_end(w);
 }
 
@@ -1077,7 +1150,10 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
             hz_jsonw_obj_begin(w);
             hz_jsonw_key(w, "dimensions");
             hz_jsonw_arr_begin(w);
-            api_row_value(w, r, i);
+            if (q->prop2 != HZ_P_NONE || q->heat == 3)
+                api_row_values2(w, r, i);
+            else
+                api_row_value(w, r, i);
             hz_jsonw_arr_end(w);
             api_v2_metrics(w, q, vp, &r->rows[i]);
             hz_jsonw_obj_end(w);
@@ -1091,6 +1167,8 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_uint(w, r->folded);
     hz_jsonw_key(w, "min_visitors");
     hz_jsonw_uint(w, min_visitors);
+    if (q->xtab)
+        api_pair_since(w, r);
     if (q->total_rows) {
         hz_jsonw_key(w, "total_rows");
         hz_jsonw_uint(w, q->kind == HZ_Q_AGGREGATE ? 1 : r->total_rows);
@@ -1115,8 +1193,14 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_arr_end(w);
     hz_jsonw_key(w, "dimensions");
     hz_jsonw_arr_begin(w);
-    if (q->kind == HZ_Q_BREAKDOWN)
+    if (q->heat & 1)
+        hz_jsonw_cstr(w, "time:weekday");
+    if (q->heat & 2)
+        hz_jsonw_cstr(w, "time:hour_of_day");
+    if (q->kind == HZ_Q_BREAKDOWN && !q->heat)
         hz_jsonw_cstr(w, hz_query_prop_name(q->prop));
+    if (q->kind == HZ_Q_BREAKDOWN && q->prop2 != HZ_P_NONE)
+        hz_jsonw_cstr(w, hz_query_prop_name(q->prop2));
     else if (q->kind == HZ_Q_TIMESERIES)
         hz_jsonw_cstr(w, q->interval == HZ_IV_HOUR    ? "time:hour"
                          : q->interval == HZ_IV_MONTH ? "time:month"
@@ -1129,7 +1213,7 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
         hz_jsonw_arr_begin(w);
         hz_jsonw_arr_begin(w);
         hz_jsonw_cstr(w, q->order_metric < 0
-                             ? hz_query_prop_name(q->prop)
+                             ? (q->heat ? "time" : hz_query_prop_name(q->prop))
                              : hz_query_metric_name((enum hz_metric)q->order_metric));
         hz_jsonw_cstr(w, q->order_desc ? "desc" : "asc");
         hz_jsonw_arr_end(w);
@@ -1173,9 +1257,49 @@ api_seconds(struct hz_jsonw *w, const uint64_t hist[HZ_HIST_BUCKETS], double q)
  * the median / p75 time from the previous step. biggest_dropoff_step names
  * the step that lost the most people, so the page can highlight it.
  */
+/* funnel_by: the segment asked for (and whether it is withheld), or the
+ * segment that drops most at the biggest drop. */
+static void
+api_funnel_note(struct hz_jsonw *w, const struct hz_query *q, const struct hz_funnel_note *nt)
+{
+    if (q->nfilters > 0) {
+        hz_jsonw_key(w, "segment");
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "property");
+        hz_jsonw_cstr(w, hz_query_prop_name(q->filters[0].prop));
+        hz_jsonw_key(w, "value");
+        hz_jsonw_cstr(w, q->filters[0].values[0]);
+        hz_jsonw_obj_end(w);
+        hz_jsonw_key(w, "withheld");
+        hz_jsonw_bool(w, nt->withheld);
+        return;
+    }
+    hz_jsonw_key(w, "biggest_dropoff_segment");
+    if (!nt->has_segment) {
+        hz_jsonw_null(w);
+        return;
+    }
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "property");
+    hz_jsonw_cstr(w, nt->prop);
+    hz_jsonw_key(w, "value");
+    hz_jsonw_cstr(w, nt->value);
+    hz_jsonw_key(w, "dropoff_rate");
+    hz_jsonw_fixed(w, nt->rate, 1);
+    hz_jsonw_obj_end(w);
+}
+
 void
 hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
                struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX])
+{
+    hz_api_funnels_seg(w, q, site, steps, NULL);
+}
+
+void
+hz_api_funnels_seg(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
+                   struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX],
+                   const struct hz_funnel_note *notes)
 {
     char d[11];
 
@@ -1235,6 +1359,8 @@ hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_sit
             hz_jsonw_null(w);
         else
             hz_jsonw_int(w, worst_step);
+        if (notes != NULL)
+            api_funnel_note(w, q, &notes[f]);
         hz_jsonw_obj_end(w);
     }
     hz_jsonw_arr_end(w);
@@ -1343,6 +1469,36 @@ hz_api_realtime(struct hz_jsonw *w, uint64_t visitors)
  * The configured sites with their zone, today's local date and funnels:
  * what the page needs to build its pickers.
  */
+/* A site's groups, goals and declared pairs (for the dashboard's panels). */
+static void
+api_site_issue11(struct hz_jsonw *w, const struct hz_site *s)
+{
+    hz_jsonw_key(w, "groups");
+    hz_jsonw_arr_begin(w);
+    for (int g = 0; g < s->ngroups; g++)
+        hz_jsonw_cstr(w, s->groups[g].name);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "goals");
+    hz_jsonw_arr_begin(w);
+    for (int g = 0; g < s->ngoals; g++)
+        hz_jsonw_cstr(w, s->goals[g].name);
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "pairs");
+    hz_jsonw_arr_begin(w);
+    for (int k = 0; k < s->ncrosstabs; k++) {
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].a));
+        hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].b));
+        hz_jsonw_arr_end(w);
+    }
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "funnel_by");
+    hz_jsonw_arr_begin(w);
+    for (int k = 0; k < s->nfunnel_by; k++)
+        hz_jsonw_cstr(w, hz_crosstab_prop_name(s->funnel_by[k]));
+    hz_jsonw_arr_end(w);
+}
+
 void
 hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
 {
@@ -1384,6 +1540,7 @@ hz_api_sites_for(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
             hz_jsonw_obj_end(w);
         }
         hz_jsonw_arr_end(w);
+        api_site_issue11(w, s);
         hz_jsonw_obj_end(w);
     }
     hz_jsonw_arr_end(w);
@@ -1442,6 +1599,10 @@ static const char *const privacy_dims[][2] = {
     { "visit:os",           "operating system family, no version" },
     { "visit:device",       "desktop, mobile or tablet" },
     { "event:name",         "custom event name" },
+    { "event:group",        "name of the configured page group the page belongs to" },
+    { "event:goal",         "name of the configured goal a hit reached" },
+    { "cross-tab cell",     "two property values of a declared pair (see pairs); visitors, "
+                            "visits, pageviews or events per day and month" },
     { "filtered",           "reason a hit was not counted (bot, dnt, unknown site, invalid)" },
 };
 
@@ -1505,6 +1666,38 @@ privacy_table(struct hz_jsonw *w, const char *name, const char *const *key, size
  * value is reduced before it is stored, what is never stored, the retention
  * and the minimum crowd size.
  */
+/* "pairs": every site's declared cross-tabs and the rule their cells
+ * follow (issue 11, dashboard/crosstab.h). */
+static void
+privacy_xpairs(struct hz_jsonw *w, const struct hz_config *cfg)
+{
+    hz_jsonw_key(w, "pairs_rule");
+    hz_jsonw_cstr(w, "cells of a declared pair are kept per day and month; a cell under "
+                     "min_visitors folds into (other) (regions first fall back to their "
+                     "country), and complementary suppression folds a second cell wherever "
+                     "one folded cell could be worked out by subtracting shown numbers from "
+                     "a total or a one-property row");
+    hz_jsonw_key(w, "pairs");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++) {
+        const struct hz_site *s = &cfg->sites[i];
+        for (int k = 0; k < s->ncrosstabs; k++) {
+            hz_jsonw_obj_begin(w);
+            hz_jsonw_key(w, "site");
+            hz_jsonw_cstr(w, s->name);
+            hz_jsonw_key(w, "properties");
+            hz_jsonw_arr_begin(w);
+            hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].a));
+            hz_jsonw_cstr(w, hz_crosstab_prop_name(s->crosstabs[k].b));
+            hz_jsonw_arr_end(w);
+            hz_jsonw_key(w, "min_visitors");
+            hz_jsonw_int(w, cfg->min_visitors);
+            hz_jsonw_obj_end(w);
+        }
+    }
+    hz_jsonw_arr_end(w);
+}
+
 void
 hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
 {
@@ -1540,7 +1733,8 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     hz_jsonw_key(w, "stored");
     hz_jsonw_arr_begin(w);
     privacy_table(w, "rows", k_rows, NELEM(k_rows), f_rows, NELEM(f_rows),
-                  "dimensions are kept one at a time (marginals), never crossed");
+                  "dimensions are kept one at a time (marginals), crossed only in the "
+                  "cells of the declared pairs (see pairs)");
     privacy_table(w, "hours", k_hours, NELEM(k_hours), f_hours, NELEM(f_hours),
                   "site totals only, no dimension");
     privacy_table(w, "engaged_time", k_hist, NELEM(k_hist), f_hist, NELEM(f_hist),
@@ -1563,5 +1757,6 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     for (int i = 0; i < cfg->nsites; i++)
         hz_jsonw_cstr(w, cfg->sites[i].name);
     hz_jsonw_arr_end(w);
+    privacy_xpairs(w, cfg);
     hz_jsonw_obj_end(w);
 }

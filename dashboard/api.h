@@ -18,6 +18,7 @@
 #include "common/cfg.h"
 #include "common/err.h"
 #include "common/store.h"
+#include "dashboard/crosstab.h"
 #include "dashboard/csv.h"
 #include "dashboard/jsonw.h"
 #include "dashboard/query.h"
@@ -76,6 +77,10 @@ void hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qre
  * q->funnel < 0, else only that one). */
 void hz_api_funnels(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
                     struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX]);
+/* The same with funnel_by notes per funnel (dashboard/crosstab.h; NULL: none). */
+void hz_api_funnels_seg(struct hz_jsonw *w, const struct hz_query *q, const struct hz_site *site,
+                        struct hz_funnel_step_counts steps[][HZ_FUNNEL_STEPS_MAX],
+                        const struct hz_funnel_note *notes);
 void hz_api_paths(struct hz_jsonw *w, const struct hz_query *q, const struct hz_paths *p);
 /* Filtered traffic: the site's drop rows (in site->order, see
  * hz_query_order) and the unknown-site ("*") rows, summed. */

@@ -790,16 +790,20 @@ dash_funnels(hz_dash *d, struct evhttp_request *req, hz_rtxn *t, const struct hz
     if (s == NULL)
         return hz_err_set(err, HZ_ESTORE, "site vanished");
     steps = hz_xcalloc(HZ_FUNNELS_MAX, sizeof(*steps));
+    struct hz_funnel_note notes[HZ_FUNNELS_MAX];
+    char seg[64];
     for (int f = 0; f < s->nfunnels && rc == 0; f++)
-        if (q->funnel < 0 || q->funnel == f)
-            rc = hz_store_funnel(t, q->site, s->funnels[f].name, s->funnels[f].nsteps, q->from,
-                                 q->to, steps[f]);
+        if (q->funnel < 0 || q->funnel == f) /* a funnel_by segment when filtered */
+            rc = hz_store_funnel(t, q->site, hz_xquery_funnel_name(q, s, f, seg),
+                                 s->funnels[f].nsteps, q->from, q->to, steps[f]);
+    if (rc == 0 && s->nfunnel_by > 0)
+        rc = hz_xquery_funnel_notes(t, q, s, steps, (uint64_t)d->cfg->min_visitors, notes);
     if (rc != 0) {
         free(steps);
         return hz_err_set(err, HZ_ESTORE, "funnel: %s", hz_strerror(rc));
     }
     hz_jsonw_init(&w);
-    hz_api_funnels(&w, q, s, steps);
+    hz_api_funnels_seg(&w, q, s, steps, s->nfunnel_by > 0 ? notes : NULL);
     free(steps);
     dash_json(d, req, 200, "OK", &w);
     return 0;

@@ -21,6 +21,7 @@
 #include "common/siphash.h"
 #include "common/str.h"
 #include "common/tz.h"
+#include "dashboard/crosstab.h"
 
 /* ================================================================ names */
 
@@ -28,7 +29,7 @@
 static const char *const metric_names[HZ_M_COUNT] = {
     "visitors", "visits", "pageviews", "bounce_rate", "visit_duration",
     "views_per_visit", "time_on_page", "time_on_page_p75", "events", "exit_rate",
-    "time_on_page_mean",
+    "time_on_page_mean", "conversion_rate", "lift",
 };
 
 static const struct {
@@ -50,6 +51,8 @@ static const struct {
     [HZ_P_OS]           = { "visit:os",           "os",           HZ_DIM_OS },
     [HZ_P_DEVICE]       = { "visit:device",       "device",       HZ_DIM_DEVICE },
     [HZ_P_NAME]         = { "event:name",         "name",         HZ_DIM_EVENT },
+    [HZ_P_GROUP]        = { "event:group",        "group",        HZ_DIM_GROUP },
+    [HZ_P_GOAL]         = { "event:goal",         "goal",         HZ_DIM_GOAL },
 };
 
 #define M(x) (1u << (x))
@@ -71,6 +74,10 @@ static const unsigned prop_metrics[HZ_P_COUNT] = {
     [HZ_P_COUNTRY] = VISIT_METRICS, [HZ_P_REGION] = VISIT_METRICS,
     [HZ_P_BROWSER] = VISIT_METRICS, [HZ_P_OS] = VISIT_METRICS, [HZ_P_DEVICE] = VISIT_METRICS,
     [HZ_P_NAME]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_EVENTS),
+    /* Bounce rate and visit duration of a group: of the visits that entered on it. */
+    [HZ_P_GROUP] = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |
+                   M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_TIME_ON_PAGE_MEAN),
+    [HZ_P_GOAL]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_EVENTS) | M(HZ_M_CONVERSION_RATE),
 };
 /* clang-format on */
 
@@ -458,11 +465,16 @@ void
 hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, struct hz_mval *out)
 {
     const struct hz_counts *c = &row->c;
-    const struct hz_counts *vc = p == HZ_P_PAGE ? &row->entry : c; /* visit-level counters */
+    const struct hz_counts *vc =
+        p == HZ_P_PAGE || p == HZ_P_GROUP ? &row->entry : c; /* visit-level counters */
 
     out->null = 0;
     out->decimals = 0;
     out->v = 0;
+    if (row->withheld) {
+        out->null = 1; /* the (other) of a single cell (dashboard/crosstab.c) */
+        return;
+    }
     switch (m) {
     case HZ_M_VISITORS:
         out->v = (double)hz_query_visitors(p, row);
@@ -474,7 +486,7 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
         out->v = (double)c->pageviews;
         break;
     case HZ_M_BOUNCE_RATE:
-        if (p == HZ_P_PAGE && vc->visits == 0) {
+        if ((p == HZ_P_PAGE || p == HZ_P_GROUP) && vc->visits == 0) {
             out->null = 1; /* no visit started on this page: no bounce rate */
             break;
         }
@@ -484,7 +496,7 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
         }
         break;
     case HZ_M_VISIT_DURATION:
-        if (p == HZ_P_PAGE && vc->visits == 0) {
+        if ((p == HZ_P_PAGE || p == HZ_P_GROUP) && vc->visits == 0) {
             out->null = 1;
             break;
         }
@@ -522,6 +534,20 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
             break;
         }
         out->v = round((double)c->engaged_ms / (double)c->events / 100.0) / 10.0;
+        break;
+    case HZ_M_LIFT:
+        out->decimals = 2;
+        if (row->lift < 0 || row->other) {
+            out->null = 1;
+            break;
+        }
+        out->v = round(100.0 * row->lift) / 100.0;
+        break;
+    case HZ_M_CONVERSION_RATE:
+        /* Plausible: unique converting visitors / unique visitors, one decimal. */
+        out->decimals = 1;
+        if (row->cr_base > 0)
+            out->v = round(1000.0 * (double)c->visitors / (double)row->cr_base) / 10.0;
         break;
     default:
         out->null = 1;
@@ -863,7 +889,8 @@ q_needs(const struct hz_query *q, enum hz_prop p, int *entry, int *hist, int *ev
     *entry = *hist = *events = 0;
     for (int i = 0; i < q->nmetrics; i++) {
         enum hz_metric m = q->metrics[i];
-        if (p == HZ_P_PAGE && (m == HZ_M_BOUNCE_RATE || m == HZ_M_VISIT_DURATION))
+        if ((p == HZ_P_PAGE || p == HZ_P_GROUP) &&
+            (m == HZ_M_BOUNCE_RATE || m == HZ_M_VISIT_DURATION))
             *entry = 1;
         if (m == HZ_M_TIME_ON_PAGE || m == HZ_M_TIME_ON_PAGE_P75)
             *hist = 1;
@@ -885,7 +912,8 @@ q_rows(hz_rtxn *t, const struct hz_query *q, enum hz_prop p, int32_t a, int32_t 
         return q_store_err(rc, "dimension", err);
     if (need_entry) {
         qc.into = Q_INTO_ENTRY;
-        if ((rc = hz_store_dim_rows(t, q->site, HZ_DIM_ENTRY, a, b, q_collect_cb, &qc)) != 0)
+        enum hz_dim ed = p == HZ_P_GROUP ? HZ_DIM_ENTRY_GROUP : HZ_DIM_ENTRY;
+        if ((rc = hz_store_dim_rows(t, q->site, ed, a, b, q_collect_cb, &qc)) != 0)
             return q_store_err(rc, "entry pages", err);
     }
     if (need_hist && p == HZ_P_PAGE) {
@@ -1145,9 +1173,15 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
     }
     r->from = qq.from;
     r->to = qq.to;
+    if (qq.xtab) /* two properties: a declared pair (dashboard/crosstab.c) */
+        return hz_xquery_run(t, &qq, o, r, err);
+    if (qq.heat) /* weekday x hour of day, from the hour rows */
+        return hz_xquery_heatmap(t, &qq, r, err);
     switch (qq.kind) {
     case HZ_Q_AGGREGATE:
         rc = q_aggregate(t, &qq, o, qq.from, qq.to, &r->total, &r->folded, err);
+        if (rc == 0)
+            rc = hz_xquery_cr_base(t, &qq, r, err);
         if (rc == 0 && qq.compare) {
             int32_t len = qq.to - qq.from + 1;
             /* A previous period outside the retention window has no data to
@@ -1173,7 +1207,7 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
         if ((rc = q_marginal(t, &qq, o, qq.prop, qq.from, qq.to, r, err)) != 0)
             return rc;
         hz_query_order(r, &qq);
-        return 0;
+        return hz_xquery_cr_base(t, &qq, r, err);
     }
     return hz_err_set(err, HZ_EINVAL, "query: unknown kind");
 }

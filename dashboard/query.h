@@ -43,6 +43,8 @@ enum hz_metric {
     HZ_M_EVENTS,
     HZ_M_EXIT_RATE, /* percent, 1 decimal: exits / pageviews */
     HZ_M_TIME_ON_PAGE_MEAN, /* mean engaged seconds per engagement, 1 decimal (pages) */
+    HZ_M_CONVERSION_RATE,   /* goal visitors / all visitors, percent, 1 decimal (issue 11) */
+    HZ_M_LIFT,              /* pairs: share of the where-value's visitors / share everywhere */
     HZ_M_COUNT
 };
 
@@ -61,6 +63,8 @@ enum hz_prop {
     HZ_P_OS,
     HZ_P_DEVICE,
     HZ_P_NAME, /* event:name */
+    HZ_P_GROUP, /* event:group (page groups) */
+    HZ_P_GOAL,  /* event:goal */
     HZ_P_COUNT
 };
 
@@ -142,6 +146,12 @@ struct hz_query {
     /* funnels and paths */
     int funnel; /* index into the site's funnels, -1: all */
     char page[HZ_FILTER_VALUE_MAX];
+    /* Questions across two properties (issue 11, dashboard/crosstab.h):
+     * answered from the declared pair (xa, xb) when xtab is set. */
+    enum hz_prop prop2; /* v2: a second dimension, HZ_P_NONE otherwise */
+    int xtab;
+    enum hz_dim xa, xb;
+    int heat; /* v2 time:weekday (1) and/or time:hour_of_day (2): the heatmap */
 };
 
 /* Engine settings from the config. */
@@ -187,6 +197,9 @@ struct hz_qrow {
     struct hz_counts c;             /* the property's counters (site totals: events summed) */
     struct hz_counts entry;         /* event:page: the same page's entry row */
     uint64_t hist[HZ_HIST_BUCKETS]; /* engaged time (pages; site totals) */
+    uint64_t cr_base;               /* conversion_rate: visitors it is a share of */
+    int withheld;                   /* "(other)" of a single cell: no numbers */
+    double lift;                    /* pairs: lift, < 0 when it has none */
 };
 
 struct hz_qres {
@@ -204,6 +217,7 @@ struct hz_qres {
     uint64_t total_rows; /* rows matching, before pagination */
     size_t first, count; /* order[first .. first+count) is the requested page */
     int32_t from, to;    /* the range answered */
+    int32_t xsince;      /* pair answers: first day of the range with cells, -1: none */
 };
 
 void hz_qres_init(struct hz_qres *r);

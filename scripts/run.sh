@@ -154,6 +154,21 @@ min_visitors = 5
 aliases = 127.0.0.1
 timezone = $(site_tz)
 funnel = checkout: /products/* > /cart > /checkout > /thanks
+; Page groups (event:group), goals (event:goal, conversion_rate) and the
+; declared pairs that answer questions across two properties (README,
+; "Groups, goals and cross-tabs"). haze-loadgen gives regions their tastes.
+group = Business cards: /products/business-cards*, /designer*
+group = Flyers: /products/flyers*, /products/brochures*
+group = Posters: /products/posters*, /products/banners*
+group = Stickers: /products/stickers*
+group = Stationery: /products/postcards*, /products/letterheads*
+group = Blog: /blog/*
+goal = /thanks*
+goal = Signup
+crosstab = event:group x visit:region
+crosstab = visit:source x event:page
+crosstab = event:goal x visit:source
+funnel_by = visit:device, visit:source
 EOF
     umask 022
     say "wrote run/haze.ini (a new dashboard token)"

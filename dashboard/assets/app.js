@@ -377,11 +377,36 @@
     grid.appendChild($('filtered-card'));
   }
 
+  /* The click-to-filter chip (insights.js keeps it in the URL as #f=PROP==VALUE). */
+  function chip() {
+    var f = new URLSearchParams(location.hash.slice(1)).get('f');
+    var m = f ? /^((?:event|visit):[a-z_]+)==(.+)$/.exec(f) : null;
+    return m ? { prop: m[1], value: m[2] } : null;
+  }
+  function chipPairs(a, b) {
+    return (state.site.pairs || []).some(function (p) { return (p[0] === a && p[1] === b) || (p[0] === b && p[1] === a); });
+  }
+
   function loadTable(card) {
     var t = card.tabs[card.active];
     var seq = state.seq;
-    var params = baseParams({ property: t.prop, metrics: t.metrics.join(','), limit: '100' });
-    var csvParams = baseParams({ property: t.prop, metrics: t.metrics.join(','), limit: '1000', format: 'csv' });
+    var c = chip();
+    if (c && c.prop !== t.prop) {
+      /* A table no declared pair covers says so instead of showing unfiltered numbers. */
+      clear(card.node.body);
+      card.node.note.textContent = '';
+      var pairOk = chipPairs(c.prop, t.prop);
+      if (!pairOk) {
+        card.node.body.appendChild(el('div', { class: 'empty-note pair-missing' },
+          'No declared pair covers ' + c.prop + ' with ' + t.prop + '; add "crosstab = ' + c.prop + ' x ' + t.prop + '" to the site in haze.ini to answer it.'));
+        return Promise.resolve();
+      }
+      t = { label: t.label, prop: t.prop, col: t.col, metrics: ['visitors', 'visits'], rename: t.rename };
+    }
+    var extra = { property: t.prop, metrics: t.metrics.join(','), limit: '100' };
+    if (c && c.prop !== t.prop) extra.filters = c.prop + '==' + c.value;
+    var params = baseParams(extra);
+    var csvParams = baseParams(Object.assign({}, extra, { limit: '1000', format: 'csv' }));
     card.node.csv.setAttribute('href', '/api/v1/stats/breakdown?' + csvParams.toString());
     return api('/api/v1/stats/breakdown', params).then(function (res) {
       if (seq !== state.seq) return;
@@ -437,12 +462,24 @@
       bar.style.width = Math.max(0.5, ((r.visitors || 0) / maxV) * 100).toFixed(1) + '%';
       var v = r[key];
       var txt = el('span', { class: 'txt' + (v === '' ? ' none' : '') }, valueText(v, t.prop));
-      var tr = el('tr', { class: v === '(other)' ? 'other' : null }, [el('td', { class: 'name', title: v }, [bar, txt])]);
+      var tr = el('tr', { class: v === '(other)' ? 'other' : 'clickable', 'data-value': v }, [el('td', { class: 'name', title: v }, [bar, txt])]);
+      if (v !== '(other)' && t.prop !== 'visit:exit_page') {
+        tr.addEventListener('click', function () { setChip(t.prop, v); });
+      }
       t.metrics.forEach(function (mk) { tr.appendChild(el('td', null, (FORMAT[mk] || fmtNum)(r[mk]))); });
       tbody.appendChild(tr);
     });
     body.appendChild(el('table', null, [el('thead', null, head), tbody]));
   }
+
+  /* Sets the chip (the URL keeps it) and reloads every panel with it. */
+  function setChip(prop, value) {
+    var p = new URLSearchParams(location.hash.slice(1));
+    p.set('f', prop + '==' + value);
+    history.replaceState(null, '', '#' + p.toString());
+    load();
+  }
+  document.addEventListener('haze:chip', function () { load(); });
 
   /* ------------------------------------------------------------ funnels */
 
@@ -463,11 +500,28 @@
       return Promise.resolve();
     }
     var seq = state.seq;
-    return api('/api/v1/funnels', baseParams({ funnel: $('funnel-pick').value || fs[0].name })).then(function (res) {
+    var fp = { funnel: $('funnel-pick').value || fs[0].name };
+    var c = chip();
+    if (c) {
+      if ((state.site.funnel_by || []).indexOf(c.prop) < 0) {
+        box.appendChild(el('div', { class: 'empty-note pair-missing' }, 'Funnels are not kept per ' + c.prop +
+          ' (add it to "funnel_by =" in haze.ini): remove the filter to see the funnel.'));
+        return Promise.resolve();
+      }
+      fp.filters = c.prop + '==' + c.value;
+    }
+    return api('/api/v1/funnels', baseParams(fp)).then(function (res) {
       if (seq !== state.seq) return;
       clear(box);
       var f = res.results[0];
       if (!f) return;
+      if (f.segment) {
+        box.appendChild(el('div', { class: 'funnel-segment' }, 'Segment: ' + f.segment.property + ' is ' + f.segment.value));
+        if (f.withheld) {
+          box.appendChild(el('div', { class: 'empty-note' }, 'Fewer than ' + state.minVisitors + ' visitors of this segment entered the funnel: withheld.'));
+          return;
+        }
+      }
       var first = f.steps[0].visitors || 0;
       var list = el('div', { class: 'funnel-steps' });
       f.steps.forEach(function (s) {
@@ -492,7 +546,9 @@
         var w = f.steps[f.biggest_dropoff_step - 1], prev = f.steps[f.biggest_dropoff_step - 2];
         box.appendChild(el('div', { class: 'funnel-summary' },
           'Biggest drop: between "' + prev.name + '" and "' + w.name + '" — ' + fmtNum(w.dropoff) +
-          ' visitors (' + w.dropoff_rate.toFixed(1) + '%) leave, median ' + fmtDur(w.median_seconds_from_previous) + ' on the way.'));
+          ' visitors (' + w.dropoff_rate.toFixed(1) + '%) leave, median ' + fmtDur(w.median_seconds_from_previous) + ' on the way.' +
+          (f.biggest_dropoff_segment ? ' It drops most for ' + f.biggest_dropoff_segment.property + ' ' +
+            f.biggest_dropoff_segment.value + ' (' + f.biggest_dropoff_segment.dropoff_rate.toFixed(1) + '%).' : '')));
       }
     });
   }
@@ -589,6 +645,10 @@
     CARDS.forEach(function (c) { jobs.push(loadTable(c)); });
     jobs.push(loadFunnel(), loadFiltered());
     Promise.all(jobs).catch(function (e) { if (e.message !== 'unauthorized') setStatus(e.message); });
+    /* Groups, goals, pairs and access times live in insights.js. */
+    document.dispatchEvent(new CustomEvent('haze:load', { detail: {
+      site: state.site, period: state.period, from: state.from, to: state.to,
+      minVisitors: state.minVisitors } }));
     loadRealtime();
     clearInterval(state.realtimeTimer);
     state.realtimeTimer = setInterval(loadRealtime, 30000);
@@ -597,6 +657,8 @@
   function saveHash() {
     var p = new URLSearchParams({ site: state.site.site_id, period: state.period });
     if (state.period === 'custom') { p.set('from', state.from); p.set('to', state.to); }
+    var f = new URLSearchParams(location.hash.slice(1)).get('f'); /* insights.js's filter chip */
+    if (f) p.set('f', f);
     history.replaceState(null, '', '#' + p.toString());
   }
 

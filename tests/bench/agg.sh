@@ -13,7 +13,8 @@
 #
 #   sh tests/bench/agg.sh          env: HZ_BUILD, HZ_BIN, N, BATCH, PERF=1 (profile the
 #                                  aggregator; PERF_TARGET=redis: redis-server instead),
-#                                  STATS=1 (Redis time per command)
+#                                  STATS=1 (Redis time per command), PAIRS=1 (groups, goals
+#                                  and the demo's three declared pairs)
 set -eu
 build=${HZ_BUILD:-build/release}
 bindir=${HZ_BIN:-bin}
@@ -63,6 +64,19 @@ funnel = checkout: /products/* > /cart > /checkout > /thanks
 funnel = signup: /pricing > Signup
 funnel = help: /help/* > Download
 INI
+# PAIRS=1: the demo's groups, goals and three declared pairs (issue 11).
+if [ "${PAIRS:-0}" = 1 ]; then
+    cat >> "$tmp/haze.ini" <<INI
+group = Products: /products/*
+group = Blog: /blog/*
+group = Help: /help/*
+goal = /thanks*
+goal = Signup
+crosstab = event:group x visit:region
+crosstab = visit:source x event:page
+crosstab = event:goal x visit:source
+INI
+fi
 
 t0=$(date +%s.%N)
 "$tmp/agg_bench" fill "unix:$sock" bench:events "$n" bench.test

@@ -202,4 +202,9 @@ if [ -f tests/e2e/dash.sh ]; then
     echo "== dashboard browser test (tests/e2e/dash.sh)"
     HZ_PLAYWRIGHT_DIR=$E2E sh tests/e2e/dash.sh || rc=1
 fi
+# Goals, page groups, demand by region, the heatmap and click-to-filter.
+if [ -f tests/e2e/insights.sh ]; then
+    echo "== insights panels browser test (tests/e2e/insights.sh)"
+    HZ_PLAYWRIGHT_DIR=$E2E sh tests/e2e/insights.sh || rc=1
+fi
 exit $rc

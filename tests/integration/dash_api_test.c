@@ -703,7 +703,8 @@ Test(dash, filtered_traffic_and_sites)
     (void)snprintf(want, sizeof(want),
                    "{\"results\":[{\"site_id\":\"" SITE "\",\"timezone\":\"Europe/Berlin\","
                    "\"today\":\"%s\",\"funnels\":[{\"name\":\"checkout\",\"steps\":"
-                   "[\"/products/*\",\"/cart\",\"/checkout\",\"/thanks\"]}]}],"
+                   "[\"/products/*\",\"/cart\",\"/checkout\",\"/thanks\"]}],"
+                   "\"groups\":[],\"goals\":[],\"pairs\":[],\"funnel_by\":[]}],"
                    "\"min_visitors\":5,\"retention_days\":400}",
                    E.dt);
     expect_json(get(200, "/api/v1/sites"), want);
@@ -792,8 +793,8 @@ Test(dash, bad_requests_are_400_naming_the_parameter)
                 want);
     expect_json(get(400, "/api/v1/stats/breakdown?site_id=" SITE "&property=event:page"
                          "&filters=visit:browser%%3D%%3DFirefox"),
-                "{\"error\":\"filters: a filter on visit:browser with a breakdown by event:page "
-                "is a cross-tab; haze keeps marginals only (one dimension at a time)\"}");
+                "{\"error\":\"filters: no declared pair covers visit:browser with event:page; "
+                "add \\\"crosstab = visit:browser x event:page\\\" to [site example.com]\"}");
     expect_json(get(400, "/api/v1/stats/breakdown?site_id=" SITE "&property=event:page"
                          "&limit=5000"),
                 "{\"error\":\"limit: expected an integer from 1 to 1000\"}");
@@ -802,8 +803,8 @@ Test(dash, bad_requests_are_400_naming_the_parameter)
     expect_json(post_v2(400, "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\"],"
                              "\"date_range\":\"7d\",\"dimensions\":[\"event:page\","
                              "\"visit:country\"]}"),
-                "{\"error\":\"dimensions: more than one dimension is a cross-tab; haze keeps "
-                "marginals only (one dimension at a time)\"}");
+                "{\"error\":\"filters: no declared pair covers event:page with visit:country; "
+                "add \\\"crosstab = event:page x visit:country\\\" to [site example.com]\"}");
     expect_json(post_v2(400, "{\"site_id\": oops}"),
                 "{\"error\":\"body: invalid JSON at line 1, column 16\"}");
 }

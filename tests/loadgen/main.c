@@ -660,15 +660,48 @@ visit_think(struct lg *lg, struct rng *r)
     return (uint32_t)(t > 5 * lg->think_ms ? 5 * lg->think_ms : t);
 }
 
+/*
+ * Regional tastes (the print shop's "relatively high demand for a specific
+ * type of printed products", issue 11): half of a funnel visit from one of
+ * these regions lands on its favourite product, so the dashboard's demand
+ * panel shows a lift above 1 there.
+ */
+static const struct {
+    const char *prefix; /* region code, or its country */
+    const char *page;
+} region_tastes[] = {
+    {"DE-BY", "/products/business-cards"}, {"DE-BE", "/products/posters"},
+    {"US", "/products/flyers"},            {"GB", "/products/stickers"},
+    {"FR", "/products/postcards"},         {"CN", "/products/banners"},
+};
+
+/* The page index of region's favourite product, or -1. */
+static int
+model_taste(const struct lg *lg, const char *region)
+{
+    for (size_t i = 0; i < NELEM(region_tastes); i++) {
+        if (strncmp(region, region_tastes[i].prefix, strlen(region_tastes[i].prefix)) != 0)
+            continue;
+        for (int k = 0; k < lg->nproducts; k++)
+            if (strcmp(lg->pages[lg->products[k]], region_tastes[i].page) == 0)
+                return lg->products[k];
+    }
+    return -1;
+}
+
 /* The pages of one visit, by type: returns how many were written. */
 static int
-visit_path(struct lg *lg, struct rng *r, enum visit_type type, int *pages)
+visit_path(struct lg *lg, struct rng *r, enum visit_type type, const char *region, int *pages)
 {
     int n = 0;
 
     if (type == VISIT_FUNNEL) {
         double u = rng_unit(r);
         int product = lg->products[model_pick_cdf(r, lg->product_cdf, lg->nproducts)];
+        int taste = model_taste(lg, region);
+
+        if (taste >= 0 && rng_unit(r) < 0.5)
+            product = taste;
 
         /* Land on a product (search), the home page or the catalogue. */
         if (u < 0.30)
@@ -766,7 +799,7 @@ visit_draw(struct lg *lg, uint64_t index, struct visit *v)
         w[i] = ref_kinds[i].weight;
     v->ref = rng_weighted(&r, w, (int)NELEM(ref_kinds));
 
-    npages = visit_path(lg, &r, v->type, pages);
+    npages = visit_path(lg, &r, v->type, lg->nets[v->net].region, pages);
     if ((v->type == VISIT_BROWSE || v->type == VISIT_DNT) && npages >= 2 && rng_unit(&r) < 0.15) {
         /* Custom events only in visits of two pages or more, so whether an
          * event makes a visit "not a bounce" never matters to the totals. */

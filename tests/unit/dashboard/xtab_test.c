@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xtab_test.c - the crowd-size rule of a declared pair's table
+ * (hz_xquery_suppress): region fallback, primary and complementary
+ * suppression, and that no row or column is left with one folded cell.
+ */
+#include "dashboard/crosstab.h"
+
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+static void
+cell(struct hz_qres *r, const char *a, const char *b, uint64_t visitors)
+{
+    char key[128];
+    size_t la = strlen(a), lb = strlen(b);
+
+    memcpy(key, a, la);
+    key[la] = '\x1f';
+    memcpy(key + la + 1, b, lb);
+    size_t i = hz_qres_row(r, key, la + 1 + lb); /* may move r->rows */
+    r->rows[i].c.visitors = visitors;
+}
+
+static const struct hz_qrow *
+get(const struct hz_qres *r, const char *a, const char *b)
+{
+    char key[128];
+    size_t la = strlen(a), lb = strlen(b);
+    long i;
+
+    memcpy(key, a, la);
+    key[la] = '\x1f';
+    memcpy(key + la + 1, b, lb);
+    i = hz_qres_find(r, key, la + 1 + lb);
+    cr_assert_geq(i, 0, "%s x %s", a, b);
+    return &r->rows[i];
+}
+
+Test(xtab_suppress, one_small_cell_takes_a_partner)
+{
+    struct hz_qres r;
+
+    hz_qres_init(&r);
+    cell(&r, "Cards", "/a", 9);
+    cell(&r, "Cards", "/b", 7);
+    cell(&r, "Cards", "/c", 2); /* under 5 */
+    cell(&r, "Flyers", "/a", 8);
+    cell(&r, "Flyers", "/b", 6);
+    cell(&r, "Flyers", "/c", 5);
+    cr_assert_eq(hz_xquery_suppress(&r, 0, 5), 4);
+    /* Row Cards: /c folds, then its smallest visible cell /b (7); column
+     * /c: Flyers /c (5) joins; column /b: Flyers /b (6) joins. */
+    cr_assert(get(&r, "Cards", "/c")->hidden);
+    cr_assert(get(&r, "Cards", "/b")->hidden);
+    cr_assert(get(&r, "Flyers", "/c")->hidden);
+    cr_assert(get(&r, "Flyers", "/b")->hidden);
+    cr_assert_not(get(&r, "Cards", "/a")->hidden);
+    cr_assert_not(get(&r, "Flyers", "/a")->hidden);
+    hz_qres_free(&r);
+}
+
+Test(xtab_suppress, no_line_keeps_a_single_folded_cell_when_it_has_a_partner)
+{
+    struct hz_qres r;
+    const char *rows[] = {"A", "B", "C", "D"}, *cols[] = {"w", "x", "y", "z"};
+
+    hz_qres_init(&r);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            cell(&r, rows[i], cols[j], (uint64_t)((i * 7 + j * 3) % 11 + 1));
+    (void)hz_xquery_suppress(&r, 0, 4);
+    for (int k = 0; k < 8; k++) {
+        int sup = 0, vis = 0;
+        for (int m = 0; m < 4; m++) {
+            const struct hz_qrow *c =
+                k < 4 ? get(&r, rows[k], cols[m]) : get(&r, rows[m], cols[k - 4]);
+            if (c->hidden)
+                sup++;
+            else
+                vis++;
+        }
+        cr_assert(sup != 1 || vis == 0, "line %d has one folded cell and %d shown", k, vis);
+    }
+    hz_qres_free(&r);
+}
+
+Test(xtab_suppress, small_regions_fall_back_to_their_country)
+{
+    struct hz_qres r;
+
+    hz_qres_init(&r);
+    cell(&r, "Cards", "DE-BY", 3);
+    cell(&r, "Cards", "DE-BE", 2);
+    cell(&r, "Cards", "FR-IDF", 9);
+    cell(&r, "Cards", "IT-21", 1);
+    cell(&r, "Cards", "IT-45", 1);
+    cr_assert_eq(hz_xquery_suppress(&r, 2, 5), 2, "IT-21 and IT-45 (1 + 1 < 5)");
+    const struct hz_qrow *de = get(&r, "Cards", "DE");
+    cr_assert_eq(de->c.visitors, 5);
+    cr_assert_not(de->hidden);
+    cr_assert(get(&r, "Cards", "DE-BY")->hidden);
+    cr_assert_neq(get(&r, "Cards", "DE-BY")->dest, -1, "moved, not folded");
+    cr_assert_eq(get(&r, "Cards", "IT-21")->dest, -1);
+    cr_assert_not(get(&r, "Cards", "FR-IDF")->hidden);
+    hz_qres_free(&r);
+}
