@@ -8,7 +8,7 @@
 # Variants build into their own folder: BUILD=build/asan never mixes with build/release.
 
 SHELL    := /bin/bash
-PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson
+PKGS     := libevent libevent_pthreads hiredis lmdb libmaxminddb inih jansson libpcre2-8
 BUILD    ?= build/release
 BIN      ?= bin
 CC       ?= cc

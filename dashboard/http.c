@@ -695,6 +695,7 @@ static const struct {
     {"/api/v1/filtered", HZ_API_FILTERED},
     {"/api/v1/sites", HZ_API_SITES},
     {"/api/v2/query", HZ_API_V2},
+    {"/api/haze/sites", HZ_API_HAZE_SITES},
 };
 
 /*
@@ -772,9 +773,12 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         dash_405(req, "GET, HEAD");
         return;
     }
-    if (route == HZ_API_SITES) {
+    if (route == HZ_API_SITES || route == HZ_API_HAZE_SITES) {
         hz_jsonw_init(&w);
-        hz_api_sites(&w, d->cfg, now);
+        if (route == HZ_API_SITES)
+            hz_api_sites(&w, d->cfg);
+        else
+            hz_api_haze_sites(&w, d->cfg, now);
         dash_json(d, req, 200, "OK", &w);
         return;
     }
@@ -788,6 +792,10 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     } else {
         rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now, q,
                              &err);
+    }
+    if (rc == HZ_ENOTFOUND) {
+        dash_error(req, 401, "Unauthorized", err.msg); /* unknown site: Plausible's answer */
+        goto done;
     }
     if (rc != 0) {
         dash_error(req, 400, "Bad Request", err.msg);
