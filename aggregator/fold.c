@@ -251,6 +251,7 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
     s->start_day = day;
     s->pageviews = 0;
     s->last_pixel = 0;
+    s->engaged = 0;
     s->last_page[0] = '\0';
     s->nvpages = 0;
     s->vpages_ring = 0;
@@ -265,6 +266,48 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
     memcpy(s->browser, r->browser, sizeof(s->browser));
     memcpy(s->os, r->os, sizeof(s->os));
     memcpy(s->device, r->device, sizeof(s->device));
+}
+
+/*
+ * The record's custom props (already the allow-list's, scrubbed): one row
+ * per prop in its own dimension (HZ_DIM_PROP0 + its index in the current
+ * allow-list, so each prop has its own cardinality cap), counting the hit
+ * (a pageview or an event), a unique visitor and the visit. A prop no
+ * longer in the allow-list, and the props the collector dropped, are
+ * counted as filtered traffic ("prop_not_allowed").
+ */
+static int
+fold_props(hz_wtxn *w, struct hz_fold_site *fs, const struct hz_record *r, struct hz_session *s,
+           int32_t day, int today, int active)
+{
+    const char *name, *value;
+    size_t nlen, vlen, pos = 0;
+    uint64_t dropped = r->props_dropped;
+    int rc;
+
+    while (hz_record_prop_next(r, &pos, &name, &nlen, &value, &vlen)) {
+        int i = hz_cfg_site_prop(fs->site, name, nlen);
+        enum hz_dim dim;
+        struct hz_counts c;
+        if (i < 0 || i > HZ_DIM_PROP_LAST - HZ_DIM_PROP0) {
+            dropped++;
+            continue;
+        }
+        dim = (enum hz_dim)(HZ_DIM_PROP0 + i);
+        memset(&c, 0, sizeof(c));
+        if (r->kind == HZ_KIND_PAGEVIEW)
+            c.pageviews = 1;
+        else
+            c.events = 1;
+        c.visitors = (uint64_t)fold_unique(s, today, dim, value, vlen);
+        if (active)
+            c.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash((int)dim, value, vlen));
+        if ((rc = hz_store_add(w, fs->site->name, day, dim, value, vlen, &c)) != 0)
+            return rc;
+    }
+    if (dropped > 0)
+        return hz_fold_drop(w, fs->site->name, day, HZ_FOLD_PROP_DROPPED, dropped);
+    return 0;
 }
 
 static int
@@ -332,7 +375,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
                 return rc;
         }
         s->pend.pageviews++;
-        if (s->pageviews + 1 == 2)
+        if (s->pageviews + 1 == 2 && !s->engaged)
             s->pend.nonbounce++; /* the 2nd pageview: no longer a bounce */
     }
     s->pageviews++;
@@ -361,6 +404,8 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
     s->last_pixel = r->pixel;
     if (t > s->last_ms)
         s->last_ms = t;
+    if ((rc = fold_props(w, fs, r, s, day, today, 1)) != 0)
+        return rc;
     return fold_funnels(w, fs, s, 1, r->page, t);
 }
 
@@ -393,9 +438,17 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
         if ((rc = fold_hour(w, fs, hour, &hr)) != 0)
             return rc;
     }
+    if ((rc = fold_props(w, fs, r, s, day, today, active)) != 0)
+        return rc;
     if (!active)
         return 0;
     fold_extend(s, t);
+    /* An interactive custom event is engagement: a one-page visit with one
+     * is not a bounce (Plausible's rule); interactive: false changes nothing. */
+    if (!r->noninteractive && s->pageviews == 1 && !s->engaged) {
+        s->pend.nonbounce++;
+        s->engaged = 1;
+    }
     return fold_funnels(w, fs, s, 0, r->name, t);
 }
 
@@ -413,6 +466,8 @@ fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const 
     if ((rc = hz_store_add_engaged(w, site, day, r->page, r->ms)) != 0)
         return rc;
     if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, strlen(r->page), &pg)) != 0)
+        return rc;
+    if (r->has_scroll && (rc = hz_store_add_scroll(w, site, day, r->page, r->scroll_depth)) != 0)
         return rc;
     /* The page was visible until now: the visit lasted at least this long. */
     if (fold_active(s, r->t_ms, session_ms))

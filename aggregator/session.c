@@ -65,7 +65,7 @@ hz_session_encode(const struct hz_session *s, unsigned char *out)
     ses_u32(&w, (uint32_t)s->seen_day);
     ses_u32(&w, (uint32_t)s->last_hour);
     ses_u32(&w, s->pageviews);
-    ses_u8(&w, s->last_pixel ? 1 : 0);
+    ses_u8(&w, (s->last_pixel ? 1 : 0) | (s->engaged ? 2 : 0));
     ses_u8(&w, (unsigned)s->nfunnels);
     for (int i = 0; i < s->nfunnels; i++) {
         ses_u8(&w, s->fstep[i]);
@@ -177,9 +177,10 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
     s->last_hour = (int32_t)ses_ru32(&r);
     s->pageviews = ses_ru32(&r);
     unsigned flags = ses_ru8(&r);
-    if (flags > 1)
+    if (flags > 3)
         return HZ_EINVAL;
-    s->last_pixel = (int)flags;
+    s->last_pixel = (int)(flags & 1);
+    s->engaged = (int)(flags >> 1);
     s->nfunnels = (int)ses_ru8(&r);
     if (s->nfunnels > HZ_FUNNELS_MAX)
         return HZ_EINVAL;

@@ -15,11 +15,10 @@
  * Serialized form (all integers little-endian), version 1:
  *   u8 version | u64 start_ms last_ms last_pv_ms | i32 start_day last_pv_day
  *   seen_day last_hour | u32 pageviews | u8 flags (1 = last pageview was the
- *   pixel) | u8 nfunnels, then (u8 step, u64 ms) each | u8 nseen, u8 ring,
- *   u32 hash each | u8 nvpages, u8 ring, u32 hash each | 9 strings as u16
- *   length + bytes: entry, last_page, source, utm_medium, utm_campaign,
- *   region, browser, os, device.
- * hz_session_decode validates all of it: Redis is input too.
+ *   pixel, 2 = an interactive custom event ended the visit's bounce) | u8 nfunnels, then (u8 step,
+ * u64 ms) each | u8 nseen, u8 ring, u32 hash each | u8 nvpages, u8 ring, u32 hash each | 9 strings
+ * as u16 length + bytes: entry, last_page, source, utm_medium, utm_campaign, region, browser, os,
+ * device. hz_session_decode validates all of it: Redis is input too.
  */
 #ifndef HZ_AGGREGATOR_SESSION_H
 #define HZ_AGGREGATOR_SESSION_H
@@ -45,6 +44,7 @@ struct hz_session {
     int32_t last_hour;   /* last local hour the visitor was counted in */
     uint32_t pageviews;  /* in this visit */
     int last_pixel;      /* the last pageview came from the pixel */
+    int engaged;         /* an interactive custom event made the visit a non-bounce */
     int nfunnels;
     uint8_t fstep[HZ_FUNNELS_MAX];  /* steps reached in this visit */
     uint64_t ftime[HZ_FUNNELS_MAX]; /* when the last one was reached */

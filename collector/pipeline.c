@@ -60,6 +60,25 @@ pipeline_host_ok(const struct hz_site *site, const char *host)
     return 0;
 }
 
+/*
+ * Custom props: the site's allow-list (props =) is kept, each value
+ * scrubbed like a URL segment and length-capped; every other prop (and an
+ * allowed one whose value scrubs to nothing) is dropped and counted in the
+ * record, so that the aggregator shows it as filtered traffic.
+ */
+static void
+pipeline_props(const struct hz_site *site, const struct hz_beacon *b, struct hz_record *r)
+{
+    for (int i = 0; i < b->nprops; i++) {
+        const struct hz_beacon_prop *p = &b->props[i];
+        char v[HZ_VALUE_MAX];
+        if (p->key == NULL || hz_cfg_site_prop(site, p->key, strlen(p->key)) < 0 ||
+            hz_url_scrub_value(p->value, strlen(p->value), v) != 0 ||
+            hz_record_prop_add(r, p->key, strlen(p->key), v, strlen(v)) != 0)
+            r->props_dropped++;
+    }
+}
+
 static void
 pipeline_hit_id(const struct hz_pipeline *p, char out[HZ_VHASH_LEN + 1])
 {
@@ -75,8 +94,8 @@ pipeline_hit_id(const struct hz_pipeline *p, char out[HZ_VHASH_LEN + 1])
 }
 
 int
-hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
-                struct hz_record *out, enum hz_drop *drop, struct hz_err *err)
+hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct hz_record *out,
+                enum hz_drop *drop, struct hz_err *err)
 {
     const struct hz_beacon *b = in->b;
     const struct hz_site *site;
@@ -144,7 +163,7 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
         *drop = rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID;
         goto done;
     }
-    if (!pipeline_host_ok(site, url.host)) {
+    if (!url.app && !pipeline_host_ok(site, url.host)) {
         *drop = HZ_DROP_HOST;
         rc = hz_err_set(err, HZ_EINVAL, "u: host is not the site");
         goto done;
@@ -167,6 +186,11 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
         }
     }
     r->pixel = in->pixel;
+    r->has_scroll = r->kind == HZ_KIND_ENGAGEMENT && b->scroll_depth >= 0;
+    r->scroll_depth = r->has_scroll ? b->scroll_depth : 0;
+    r->noninteractive = r->kind == HZ_KIND_EVENT && !b->interactive;
+    if (r->kind == HZ_KIND_EVENT || r->kind == HZ_KIND_PAGEVIEW)
+        pipeline_props(site, b, r);
 
     /* source and campaign: only for pageviews (a visit's first one counts) */
     if (r->kind == HZ_KIND_PAGEVIEW) {
@@ -184,10 +208,9 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in,
     (void)hz_strlcpy(r->device, hz_ua_device_name(ua.device), sizeof(r->device));
 
     /* visitor hash: today's salt, and yesterday's just after UTC midnight */
-    hz_visitor_hash(p->salts->today, site->name, (struct sockaddr *)&client, in->raw_ua,
-                    in->ua_len, r->vh);
-    if (p->salts->prev_day != 0 &&
-        (int64_t)(in->now_ms % 86400000ULL) < (int64_t)p->session_ms)
+    hz_visitor_hash(p->salts->today, site->name, (struct sockaddr *)&client, in->raw_ua, in->ua_len,
+                    r->vh);
+    if (p->salts->prev_day != 0 && (int64_t)(in->now_ms % 86400000ULL) < (int64_t)p->session_ms)
         hz_visitor_hash(p->salts->prev, site->name, (struct sockaddr *)&client, in->raw_ua,
                         in->ua_len, r->vp);
     pipeline_hit_id(p, r->id);

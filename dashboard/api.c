@@ -23,6 +23,8 @@
 
 /* ================================================================ shared checks */
 
+#define API_PROPS_PREFIX "event:props:"
+
 /* Local day number of now in tz (see tz.h; the zone switch is cached). */
 int32_t
 hz_api_today(const char *tz, int64_t now)
@@ -46,6 +48,11 @@ api_site(const struct hz_config *cfg, const char *id, size_t len, int64_t now, s
         return hz_err_set(err, HZ_ENOTFOUND, "%s", HZ_API_BAD_SITE);
     (void)hz_strlcpy(q->site, s->name, sizeof(q->site));
     (void)hz_strlcpy(q->tz, s->timezone, sizeof(q->tz));
+    q->nprops =
+        s->nprops < HZ_P_PROP_LAST - HZ_P_PROP0 + 1 ? s->nprops : HZ_P_PROP_LAST - HZ_P_PROP0 + 1;
+    for (int i = 0; i < q->nprops; i++)
+        (void)snprintf(q->prop_names[i], sizeof(q->prop_names[i]), "%s%s", API_PROPS_PREFIX,
+                       s->props[i]);
     q->today = hz_api_today(s->timezone, now);
     return 0;
 }
@@ -74,11 +81,44 @@ api_has_metric(const struct hz_query *q, enum hz_metric m)
     return 0;
 }
 
+/* A property's name ("event:props:plan" for the site's custom props). */
+static const char *
+api_pname(const struct hz_query *q, enum hz_prop p)
+{
+    if (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+        return q->prop_names[p - HZ_P_PROP0];
+    return hz_query_prop_name(p);
+}
+
+/* Its v1 key ("page"; a custom prop's own name, as Plausible's v1). */
+static const char *
+api_pshort(const struct hz_query *q, enum hz_prop p)
+{
+    if (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+        return q->prop_names[p - HZ_P_PROP0] + strlen(API_PROPS_PREFIX);
+    return hz_query_prop_short(p);
+}
+
+/* The property named (s, len), the site's custom props included, or -1. */
+static int
+api_prop(const struct hz_query *q, const char *s, size_t len)
+{
+    size_t pl = strlen(API_PROPS_PREFIX);
+
+    if (len > pl && memcmp(s, API_PROPS_PREFIX, pl) == 0) {
+        for (int i = 0; i < q->nprops; i++)
+            if (strlen(q->prop_names[i]) == len && memcmp(q->prop_names[i], s, len) == 0)
+                return HZ_P_PROP0 + i;
+        return -1;
+    }
+    return hz_query_prop_find(s, len);
+}
+
 /* A name for messages: the property, or "site totals". */
 static const char *
-api_prop_label(enum hz_prop p)
+api_prop_label(const struct hz_query *q, enum hz_prop p)
 {
-    return p == HZ_P_NONE ? "site totals" : hz_query_prop_name(p);
+    return p == HZ_P_NONE ? "site totals" : api_pname(q, p);
 }
 
 /*
@@ -100,13 +140,12 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: %s and %s together are a cross-tab; haze keeps "
                               "marginals only (one dimension at a time)",
-                              hz_query_prop_name(q->filters[0].prop),
-                              hz_query_prop_name(q->filters[i].prop));
+                              api_pname(q, q->filters[0].prop), api_pname(q, q->filters[i].prop));
         if (q->kind == HZ_Q_BREAKDOWN && q->filters[i].prop != q->prop)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: a filter on %s with a breakdown by %s is a cross-tab; "
                               "haze keeps marginals only (one dimension at a time)",
-                              hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
+                              api_pname(q, q->filters[i].prop), api_pname(q, q->prop));
     }
     vp = hz_query_value_prop(q);
     for (int i = 0; i < q->nmetrics; i++) {
@@ -123,7 +162,7 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
                               "filter (time_on_page_median is the site-wide median)");
         if (!hz_query_metric_ok(vp, m))
             return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
-                              hz_query_metric_name(m), api_prop_label(vp));
+                              hz_query_metric_name(m), api_prop_label(q, vp));
         if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR && !hz_query_metric_hourly(m))
             return hz_err_set(err, HZ_EINVAL,
                               "metrics: %s is not kept per hour (visitors, visits and "
@@ -358,7 +397,12 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
         /* The property name runs up to the operator. */
         while (k < flen && (islower((unsigned char)f[k]) || f[k] == ':' || f[k] == '_'))
             k++;
-        if ((prop = hz_query_prop_find(f, k)) < 0)
+        /* A custom prop's name also holds digits, capitals, '-' and '.'. */
+        if (k == strlen(API_PROPS_PREFIX) && memcmp(f, API_PROPS_PREFIX, k) == 0)
+            while (k < flen &&
+                   (isalnum((unsigned char)f[k]) || f[k] == '_' || f[k] == '-' || f[k] == '.'))
+                k++;
+        if ((prop = api_prop(q, f, k)) < 0)
             return hz_err_set(err, HZ_EINVAL, "filters: unknown property");
         fl = &q->filters[q->nfilters];
         memset(fl, 0, sizeof(*fl));
@@ -374,7 +418,7 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
             k += 1;
         } else {
             return hz_err_set(err, HZ_EINVAL, "filters: expected ==, != or ~ after %s",
-                              hz_query_prop_name(fl->prop));
+                              api_pname(q, fl->prop));
         }
         /* Values split on '|'; "\\|" is a literal pipe, "\\\\" a backslash. */
         while (k <= flen) {
@@ -502,7 +546,7 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struc
             hz_err_set(err, HZ_EINVAL, "property: required");
             goto done;
         }
-        if ((p = hz_query_prop_find(v[P_PROPERTY], vv->len[P_PROPERTY])) < 0) {
+        if ((p = api_prop(q, v[P_PROPERTY], vv->len[P_PROPERTY])) < 0) {
             hz_err_set(err, HZ_EINVAL, "property: unknown property");
             goto done;
         }
@@ -771,7 +815,7 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
             q->interval = times[i].iv;
             return 0;
         }
-    if ((p = hz_query_prop_find(d, strlen(d))) < 0)
+    if ((p = api_prop(q, d, strlen(d))) < 0)
         return hz_err_set(err, HZ_EINVAL, "dimensions: unknown dimension");
     q->kind = HZ_Q_BREAKDOWN;
     q->prop = (enum hz_prop)p;
@@ -805,7 +849,7 @@ v2_leaf(json_t *f, struct hz_query *q, int *node, struct hz_err *err)
     if (q->nfilters >= HZ_FILTERS_MAX || q->nfnodes >= HZ_FNODES_MAX)
         return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FILTERS_MAX);
     dim = json_string_value(json_array_get(f, 1));
-    if ((p = hz_query_prop_find(dim, strlen(dim))) < 0)
+    if ((p = api_prop(q, dim, strlen(dim))) < 0)
         return hz_err_set(err, HZ_EINVAL, "filters: unknown dimension");
     fl = &q->filters[q->nfilters];
     memset(fl, 0, sizeof(*fl));
@@ -958,7 +1002,7 @@ v2_order_by(json_t *ob, struct hz_query *q, struct hz_err *err)
             return hz_err_set(err, HZ_EINVAL, "order_by: direction is asc or desc");
         k->desc = dir[0] == 'd';
         m = hz_query_metric_find(name, strlen(name));
-        if (q->kind == HZ_Q_BREAKDOWN && hz_query_prop_find(name, strlen(name)) == (int)q->prop) {
+        if (q->kind == HZ_Q_BREAKDOWN && api_prop(q, name, strlen(name)) == (int)q->prop) {
             k->kind = HZ_OK_DIMENSION;
         } else if (q->kind == HZ_Q_TIMESERIES && strncmp(name, "time", 4) == 0 &&
                    (name[4] == '\0' || name[4] == ':')) {
@@ -1229,7 +1273,7 @@ hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
         for (size_t k = r->first; k < r->first + r->count; k++) {
             size_t i = r->order[k];
             hz_jsonw_obj_begin(w);
-            hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : hz_query_prop_short(q->prop));
+            hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, q->prop));
             api_row_value(w, r, i);
             for (int m = 0; m < q->nmetrics; m++) {
                 struct hz_mval mv;
@@ -1256,7 +1300,7 @@ void
 hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
 {
     enum hz_prop vp = hz_query_value_prop(q);
-    const char *key = q->kind == HZ_Q_TIMESERIES ? "date" : hz_query_prop_short(vp);
+    const char *key = q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, vp);
 
     hz_csv_text(c, key, strlen(key));
     for (int m = 0; m < q->nmetrics; m++)
@@ -1281,11 +1325,11 @@ hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
 
 /* One simple filter back in v2 form. */
 static void
-api_v2_leaf(struct hz_jsonw *w, const struct hz_filter *fl)
+api_v2_leaf(struct hz_jsonw *w, const struct hz_query *q, const struct hz_filter *fl)
 {
     hz_jsonw_arr_begin(w);
     hz_jsonw_cstr(w, v2_ops[fl->op]);
-    hz_jsonw_cstr(w, hz_query_prop_name(fl->prop));
+    hz_jsonw_cstr(w, api_pname(q, fl->prop));
     hz_jsonw_arr_begin(w);
     for (int v = 0; v < fl->nvalues; v++)
         hz_jsonw_cstr(w, fl->values[v]);
@@ -1306,7 +1350,7 @@ api_v2_fnode(struct hz_jsonw *w, const struct hz_query *q, int n, int depth)
     const struct hz_fnode *nd = &q->fnodes[n];
 
     if (nd->kind == HZ_FN_LEAF || depth > HZ_FNODES_MAX) {
-        api_v2_leaf(w, &q->filters[nd->leaf]);
+        api_v2_leaf(w, q, &q->filters[nd->leaf]);
         return;
     }
     hz_jsonw_arr_begin(w);
@@ -1333,7 +1377,7 @@ api_v2_filters(struct hz_jsonw *w, const struct hz_query *q)
             api_v2_fnode(w, q, root->kids[k], 1);
     } else {
         for (int f = 0; f < q->nfilters; f++)
-            api_v2_leaf(w, &q->filters[f]);
+            api_v2_leaf(w, q, &q->filters[f]);
     }
     hz_jsonw_arr_end(w);
 }
@@ -1486,7 +1530,7 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_key(w, "dimensions");
     hz_jsonw_arr_begin(w);
     if (q->kind == HZ_Q_BREAKDOWN)
-        hz_jsonw_cstr(w, hz_query_prop_name(q->prop));
+        hz_jsonw_cstr(w, api_pname(q, q->prop));
     else if (q->kind == HZ_Q_TIMESERIES)
         hz_jsonw_cstr(w, api_time_dim(q));
     hz_jsonw_arr_end(w);
@@ -1500,14 +1544,14 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
             hz_jsonw_arr_begin(w);
             hz_jsonw_cstr(w, ok->kind == HZ_OK_METRIC ? hz_query_metric_name(ok->metric)
                              : ok->kind == HZ_OK_TIME ? api_time_dim(q)
-                                                      : hz_query_prop_name(q->prop));
+                                                      : api_pname(q, q->prop));
             hz_jsonw_cstr(w, ok->desc ? "desc" : "asc");
             hz_jsonw_arr_end(w);
         }
     } else if (q->kind == HZ_Q_BREAKDOWN) {
         hz_jsonw_arr_begin(w);
         hz_jsonw_cstr(w, q->order_metric < 0
-                             ? hz_query_prop_name(q->prop)
+                             ? api_pname(q, q->prop)
                              : hz_query_metric_name((enum hz_metric)q->order_metric));
         hz_jsonw_cstr(w, q->order_desc ? "desc" : "asc");
         hz_jsonw_arr_end(w);
@@ -1816,7 +1860,7 @@ void
 hz_api_csv_filename(char *out, size_t cap, const struct hz_query *q)
 {
     char from[11], to[11];
-    const char *prop = hz_query_prop_short(q->prop);
+    const char *prop = api_pshort(q, q->prop);
 
     hz_date_format(q->from, from);
     hz_date_format(q->to, to);
@@ -1856,7 +1900,13 @@ static const char *const privacy_dims[][2] = {
     { "visit:os",           "operating system family, no version" },
     { "visit:device",       "desktop, mobile or tablet" },
     { "event:name",         "custom event name" },
-    { "filtered",           "reason a hit was not counted (bot, dnt, unknown site, invalid)" },
+    { "event:props:NAME",   "value of a custom prop the site keeps (props = in its config, "
+                            "listed under custom_props): scrubbed like a URL path segment "
+                            "(e-mails, long numbers, UUIDs, tokens replaced), at most 127 "
+                            "bytes, distinct values per day capped into (other); every other "
+                            "prop is dropped before counting and counted as prop_not_allowed" },
+    { "filtered",           "reason a hit (or a custom prop: prop_not_allowed) was not counted "
+                            "(bot, dnt, unknown site, invalid)" },
 };
 
 static const char *const privacy_never[][2] = {
@@ -1930,6 +1980,8 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     static const char *const k_hist[] = {"site", "local day (and its month)", "page"};
     static const char *const f_hist[] = {"engaged time histogram: 14 buckets, [0,1) s then "
                                          "powers of two up to 4096 s and over"};
+    static const char *const f_scroll[] = {"scroll depth per page: samples in 11 buckets of 10 %, "
+                                           "their sum and count (engagement events)"};
     static const char *const k_fun[] = {"site", "local day (and its month)", "funnel", "step"};
     static const char *const f_fun[] = {"visits that reached the step",
                                         "time from the previous step, histogram"};
@@ -1959,6 +2011,8 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
                   "site totals only, no dimension");
     privacy_table(w, "engaged_time", k_hist, NELEM(k_hist), f_hist, NELEM(f_hist),
                   "engaged (visible, focused) time measured by haze.js");
+    privacy_table(w, "scroll_depth", k_hist, NELEM(k_hist), f_scroll, NELEM(f_scroll),
+                  "how far down a page was read, in percent, as the tracker reports it");
     privacy_table(w, "funnels", k_fun, NELEM(k_fun), f_fun, NELEM(f_fun),
                   "funnels are the ones configured for the site");
     privacy_table(w, "transitions", k_trans, NELEM(k_trans), f_trans, NELEM(f_trans),
@@ -1976,6 +2030,21 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     hz_jsonw_arr_begin(w);
     for (int i = 0; i < cfg->nsites; i++)
         hz_jsonw_cstr(w, cfg->sites[i].name);
+    hz_jsonw_arr_end(w);
+    /* Which custom props each site keeps; all others are dropped. */
+    hz_jsonw_key(w, "custom_props");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++) {
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "site");
+        hz_jsonw_cstr(w, cfg->sites[i].name);
+        hz_jsonw_key(w, "kept");
+        hz_jsonw_arr_begin(w);
+        for (int k = 0; k < cfg->sites[i].nprops; k++)
+            hz_jsonw_cstr(w, cfg->sites[i].props[k]);
+        hz_jsonw_arr_end(w);
+        hz_jsonw_obj_end(w);
+    }
     hz_jsonw_arr_end(w);
     hz_jsonw_obj_end(w);
 }

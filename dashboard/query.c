@@ -30,7 +30,7 @@ static const char *const metric_names[HZ_M_COUNT] = {
     "visitors", "visits", "pageviews", "bounce_rate", "visit_duration",
     "views_per_visit", "time_on_page", "time_on_page_p75", "events", "exit_rate",
     "time_on_page_mean", "time_on_page_median", "percentage", "custom_events",
-    "conversion_rate",
+    "conversion_rate", "scroll_depth",
 };
 
 static const struct {
@@ -52,7 +52,14 @@ static const struct {
     [HZ_P_OS]           = { "visit:os",           "os",           HZ_DIM_OS },
     [HZ_P_DEVICE]       = { "visit:device",       "device",       HZ_DIM_DEVICE },
     [HZ_P_NAME]         = { "event:name",         "name",         HZ_DIM_EVENT },
+    /* Custom props: named per site (query.h prop_names); "" is never found. */
+    [HZ_P_PROP0 + 0] = { "", "", HZ_DIM_PROP0 + 0 }, [HZ_P_PROP0 + 1] = { "", "", HZ_DIM_PROP0 + 1 },
+    [HZ_P_PROP0 + 2] = { "", "", HZ_DIM_PROP0 + 2 }, [HZ_P_PROP0 + 3] = { "", "", HZ_DIM_PROP0 + 3 },
+    [HZ_P_PROP0 + 4] = { "", "", HZ_DIM_PROP0 + 4 }, [HZ_P_PROP0 + 5] = { "", "", HZ_DIM_PROP0 + 5 },
+    [HZ_P_PROP0 + 6] = { "", "", HZ_DIM_PROP0 + 6 }, [HZ_P_PROP0 + 7] = { "", "", HZ_DIM_PROP0 + 7 },
 };
+_Static_assert(HZ_P_PROP_LAST - HZ_P_PROP0 == HZ_DIM_PROP_LAST - HZ_DIM_PROP0,
+               "one query property per stored prop dimension");
 
 #define M(x) (1u << (x))
 /* Visit-level rows carry visitors, visits, pageviews, nonbounce, duration. */
@@ -67,7 +74,8 @@ static const unsigned prop_metrics[HZ_P_COUNT] = {
     [HZ_P_PAGE]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |
                    M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_TIME_ON_PAGE) |
                    M(HZ_M_TIME_ON_PAGE_MEDIAN) | M(HZ_M_TIME_ON_PAGE_P75) |
-                   M(HZ_M_EXIT_RATE) | M(HZ_M_TIME_ON_PAGE_MEAN) | M(HZ_M_PERCENTAGE),
+                   M(HZ_M_EXIT_RATE) | M(HZ_M_TIME_ON_PAGE_MEAN) | M(HZ_M_PERCENTAGE) |
+                   M(HZ_M_SCROLL_DEPTH),
     [HZ_P_ENTRY] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
     [HZ_P_EXIT]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EXIT_RATE) |
                    M(HZ_M_PERCENTAGE),
@@ -82,6 +90,12 @@ static const unsigned prop_metrics[HZ_P_COUNT] = {
     [HZ_P_DEVICE] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
     [HZ_P_NAME]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_EVENTS) | M(HZ_M_CUSTOM_EVENTS) |
                    M(HZ_M_PERCENTAGE),
+#define PROP_METRICS (M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EVENTS) |  \
+                      M(HZ_M_CUSTOM_EVENTS) | M(HZ_M_PERCENTAGE))
+    [HZ_P_PROP0 + 0] = PROP_METRICS, [HZ_P_PROP0 + 1] = PROP_METRICS,
+    [HZ_P_PROP0 + 2] = PROP_METRICS, [HZ_P_PROP0 + 3] = PROP_METRICS,
+    [HZ_P_PROP0 + 4] = PROP_METRICS, [HZ_P_PROP0 + 5] = PROP_METRICS,
+    [HZ_P_PROP0 + 6] = PROP_METRICS, [HZ_P_PROP0 + 7] = PROP_METRICS,
 };
 
 /* Other names a request may use for a property (Plausible's). */
@@ -125,6 +139,8 @@ hz_query_prop_short(enum hz_prop p)
 int
 hz_query_prop_find(const char *s, size_t len)
 {
+    if (len == 0)
+        return -1;
     for (int i = 1; i < HZ_P_COUNT; i++)
         if (strlen(props[i].name) == len && memcmp(props[i].name, s, len) == 0)
             return i;
@@ -438,6 +454,8 @@ q_row_add(struct hz_qrow *d, const struct hz_qrow *s)
     q_counts_add(&d->entry, &s->entry);
     for (int b = 0; b < HZ_HIST_BUCKETS; b++)
         d->hist[b] += s->hist[b];
+    d->sd_sum += s->sd_sum;
+    d->sd_n += s->sd_n;
 }
 
 /* ================================================================ values */
@@ -541,7 +559,17 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
         /* Plausible's: pageviews and custom events. Site totals carry the
          * summed custom events in c->events (q_totals); event rows only
          * custom events. */
-        out->v = (double)(c->events + (p == HZ_P_NONE ? c->pageviews : 0));
+        out->v = (double)(c->events + (p == HZ_P_NONE || (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+                                           ? c->pageviews
+                                           : 0));
+        break;
+    case HZ_M_SCROLL_DEPTH:
+        /* Plausible's: the mean scroll depth reached, whole percent. */
+        if (row->sd_n == 0) {
+            out->null = 1;
+            break;
+        }
+        out->v = round((double)row->sd_sum / (double)row->sd_n);
         break;
     case HZ_M_CUSTOM_EVENTS:
         out->v = (double)c->events;
@@ -1027,6 +1055,14 @@ q_hist_cb(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void
     struct hz_qres *r = arg;
     long i;
 
+    if (plen > 1 && (unsigned char)page[0] == HZ_SCROLL_KEY) {
+        /* A page's scroll depth samples (store.h). */
+        if ((i = hz_qres_find(r, page + 1, plen - 1)) >= 0) {
+            r->rows[i].sd_sum += h[HZ_SCROLL_SUM];
+            r->rows[i].sd_n += h[HZ_SCROLL_N];
+        }
+        return;
+    }
     if (plen == 0 || (i = hz_qres_find(r, page, plen)) < 0)
         return; /* "" is the site-wide histogram */
     for (int b = 0; b < HZ_HIST_BUCKETS; b++)
@@ -1062,7 +1098,7 @@ q_needs(const struct hz_query *q, enum hz_prop p, int *entry, int *hist, int *ev
         enum hz_metric m = q->metrics[i];
         if (p == HZ_P_PAGE && (m == HZ_M_BOUNCE_RATE || m == HZ_M_VISIT_DURATION))
             *entry = 1;
-        if (m == HZ_M_TIME_ON_PAGE_MEDIAN || m == HZ_M_TIME_ON_PAGE_P75)
+        if (m == HZ_M_TIME_ON_PAGE_MEDIAN || m == HZ_M_TIME_ON_PAGE_P75 || m == HZ_M_SCROLL_DEPTH)
             *hist = 1;
         if (m == HZ_M_EVENTS || m == HZ_M_CUSTOM_EVENTS)
             *events = 1;

@@ -47,6 +47,7 @@ enum hz_metric {
     HZ_M_PERCENTAGE,          /* share of the total visitors, 1 decimal (breakdowns) */
     HZ_M_CUSTOM_EVENTS,       /* haze's events before Plausible's meaning: custom events only */
     HZ_M_CONVERSION_RATE,     /* needs goals (issue 11): always refused for now */
+    HZ_M_SCROLL_DEPTH,        /* mean scroll depth, percent (pages; from engagement events) */
     HZ_M_COUNT
 };
 
@@ -64,7 +65,9 @@ enum hz_prop {
     HZ_P_BROWSER,
     HZ_P_OS,
     HZ_P_DEVICE,
-    HZ_P_NAME, /* event:name (also "event:goal" until goals exist) */
+    HZ_P_NAME,  /* event:name (also "event:goal" until goals exist) */
+    HZ_P_PROP0, /* event:props:NAME, NAME the site's i-th allowed prop: HZ_P_PROP0 + i */
+    HZ_P_PROP_LAST = HZ_P_PROP0 + 7,
     HZ_P_COUNT
 };
 
@@ -76,7 +79,8 @@ int hz_query_metric_find(const char *s, size_t len);
 const char *hz_query_prop_name(enum hz_prop p);
 const char *hz_query_prop_short(enum hz_prop p);
 /* The property named (s, len) ("event:page"; aliases such as "event:goal"
- * map to their property), or -1. HZ_P_NONE has no name. */
+ * map to their property), or -1. HZ_P_NONE has no name; custom props
+ * ("event:props:NAME") depend on the site and are found by api.c. */
 int hz_query_prop_find(const char *s, size_t len);
 /* The store dimension behind p (exit pages read page rows). */
 enum hz_dim hz_query_prop_dim(enum hz_prop p);
@@ -186,6 +190,8 @@ struct hz_query {
     int imports;     /* v2 include.imports (echoed; haze imports nothing) */
     int has_include; /* v2 include given (echoed) */
     int v2;          /* parsed from a v2 body (names date_range in errors) */
+    int nprops;      /* the site's allowed props: "event:props:NAME" is HZ_P_PROP0 + i */
+    char prop_names[HZ_SITE_PROPS_MAX][HZ_SITE_PROP_MAX + 12];
     /* funnels and paths */
     int funnel; /* index into the site's funnels, -1: all */
     char page[HZ_FILTER_VALUE_MAX];
@@ -235,6 +241,7 @@ struct hz_qrow {
     struct hz_counts c;             /* the property's counters (site totals: events summed) */
     struct hz_counts entry;         /* event:page: the same page's entry row */
     uint64_t hist[HZ_HIST_BUCKETS]; /* engaged time (pages; site totals) */
+    uint64_t sd_sum, sd_n;          /* scroll depth samples (pages) */
 };
 
 struct hz_qres {

@@ -405,10 +405,16 @@ Test(values, names_round_trip)
         const char *n = hz_query_metric_name((enum hz_metric)m);
         cr_assert_eq(hz_query_metric_find(n, strlen(n)), m);
     }
-    for (int p = 1; p < HZ_P_COUNT; p++) {
+    for (int p = 1; p < HZ_P_PROP0; p++) {
         const char *n = hz_query_prop_name((enum hz_prop)p);
         cr_assert_eq(hz_query_prop_find(n, strlen(n)), p);
     }
+    /* Custom props are named per site (api.c), never by the table. */
+    for (int p = HZ_P_PROP0; p <= HZ_P_PROP_LAST; p++) {
+        cr_assert_str_eq(hz_query_prop_name((enum hz_prop)p), "");
+        cr_assert_eq(hz_query_prop_dim((enum hz_prop)p), HZ_DIM_PROP0 + (p - HZ_P_PROP0));
+    }
+    cr_assert_eq(hz_query_prop_find("event:goal", 10), HZ_P_NAME);
     cr_assert_eq(hz_query_prop_find("", 0), -1);
     cr_assert_str_eq(hz_query_prop_short(HZ_P_NAME), "name");
     cr_assert_eq(hz_query_prop_dim(HZ_P_EXIT), HZ_DIM_PAGE);
