@@ -23,8 +23,10 @@ struct fold_dim {
 };
 
 /* The visit-level dimensions with a value (ENTRY first). */
+#define FOLD_VISIT_DIMS 16
+
 static int
-fold_visit_dims(const struct hz_session *s, struct fold_dim out[10])
+fold_visit_dims(const struct hz_session *s, struct fold_dim out[FOLD_VISIT_DIMS])
 {
     int n = 0;
     size_t rl = strlen(s->region);
@@ -58,6 +60,12 @@ fold_visit_dims(const struct hz_session *s, struct fold_dim out[10])
         FD(HZ_DIM_OS, s->os, strlen(s->os));
     if (s->device[0] != '\0')
         FD(HZ_DIM_DEVICE, s->device, strlen(s->device));
+    if (s->utm_content[0] != '\0')
+        FD(HZ_DIM_UTM_CONTENT, s->utm_content, strlen(s->utm_content));
+    if (s->utm_term[0] != '\0')
+        FD(HZ_DIM_UTM_TERM, s->utm_term, strlen(s->utm_term));
+    if (s->referrer[0] != '\0')
+        FD(HZ_DIM_REFERRER, s->referrer, strlen(s->referrer));
 #undef FD
     return n;
 }
@@ -174,7 +182,7 @@ static int
 fold_visit_rows(hz_wtxn *w, const char *site, const struct hz_session *s,
                 const struct hz_counts *vc, const int *uniq)
 {
-    struct fold_dim d[10];
+    struct fold_dim d[FOLD_VISIT_DIMS];
     int n = fold_visit_dims(s, d), rc;
 
     for (int i = 0; i < n; i++) {
@@ -266,10 +274,33 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
     memcpy(s->browser, r->browser, sizeof(s->browser));
     memcpy(s->os, r->os, sizeof(s->os));
     memcpy(s->device, r->device, sizeof(s->device));
+    memcpy(s->utm_content, r->utm_content, sizeof(s->utm_content));
+    memcpy(s->utm_term, r->utm_term, sizeof(s->utm_term));
+    memcpy(s->referrer, r->referrer, sizeof(s->referrer));
+}
+
+/* One hit-level row of (dim, value): the hit (a pageview or a custom
+ * event), a unique visitor of the day, the visit once. */
+static int
+fold_hit_row(hz_wtxn *w, struct hz_fold_site *fs, const struct hz_record *r, struct hz_session *s,
+             int32_t day, int today, int active, enum hz_dim dim, const char *value, size_t vlen)
+{
+    struct hz_counts c;
+
+    memset(&c, 0, sizeof(c));
+    if (r->kind == HZ_KIND_PAGEVIEW)
+        c.pageviews = 1;
+    else
+        c.events = 1;
+    c.visitors = (uint64_t)fold_unique(s, today, dim, value, vlen);
+    if (active)
+        c.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash((int)dim, value, vlen));
+    return hz_store_add(w, fs->site->name, day, dim, value, vlen, &c);
 }
 
 /*
- * The record's custom props (already the allow-list's, scrubbed): one row
+ * The page's host name (event:hostname) and the record's custom props
+ * (already the allow-list's, scrubbed): one row
  * per prop in its own dimension (HZ_DIM_PROP0 + its index in the current
  * allow-list, so each prop has its own cardinality cap), counting the hit
  * (a pageview or an event), a unique visitor and the visit. A prop no
@@ -285,24 +316,19 @@ fold_props(hz_wtxn *w, struct hz_fold_site *fs, const struct hz_record *r, struc
     uint64_t dropped = r->props_dropped;
     int rc;
 
+    if (r->hostname[0] != '\0' &&
+        (rc = fold_hit_row(w, fs, r, s, day, today, active, HZ_DIM_HOSTNAME, r->hostname,
+                           strlen(r->hostname))) != 0)
+        return rc;
     while (hz_record_prop_next(r, &pos, &name, &nlen, &value, &vlen)) {
         int i = hz_cfg_site_prop(fs->site, name, nlen);
         enum hz_dim dim;
-        struct hz_counts c;
         if (i < 0 || i > HZ_DIM_PROP_LAST - HZ_DIM_PROP0) {
             dropped++;
             continue;
         }
         dim = (enum hz_dim)(HZ_DIM_PROP0 + i);
-        memset(&c, 0, sizeof(c));
-        if (r->kind == HZ_KIND_PAGEVIEW)
-            c.pageviews = 1;
-        else
-            c.events = 1;
-        c.visitors = (uint64_t)fold_unique(s, today, dim, value, vlen);
-        if (active)
-            c.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash((int)dim, value, vlen));
-        if ((rc = hz_store_add(w, fs->site->name, day, dim, value, vlen, &c)) != 0)
+        if ((rc = fold_hit_row(w, fs, r, s, day, today, active, dim, value, vlen)) != 0)
             return rc;
     }
     if (dropped > 0)
@@ -336,8 +362,8 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
     hr.pageviews = 1;
 
     if (new_visit) {
-        struct fold_dim d[10];
-        int uniq[10] = {0}, n;
+        struct fold_dim d[FOLD_VISIT_DIMS];
+        int uniq[FOLD_VISIT_DIMS] = {0}, n;
 
         /* The previous visit's pending deltas belong to its own rows. */
         if ((rc = hz_fold_flush(w, fs, s)) != 0)

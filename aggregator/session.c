@@ -12,7 +12,7 @@
 #include "common/siphash.h"
 #include "common/str.h"
 
-#define SES_VERSION 1
+#define SES_VERSION 2 /* 1: without utm_content, utm_term, referrer */
 
 /* ------------------------------------------------------------ encoding */
 
@@ -88,6 +88,10 @@ hz_session_encode(const struct hz_session *s, unsigned char *out)
     ses_str(&w, s->browser);
     ses_str(&w, s->os);
     ses_str(&w, s->device);
+    /* Version 2 appends these; a version 1 state decodes with them empty. */
+    ses_str(&w, s->utm_content);
+    ses_str(&w, s->utm_term);
+    ses_str(&w, s->referrer);
     return w.n;
 }
 
@@ -166,7 +170,8 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
     struct ses_r r = {buf, len, 0, 0};
 
     memset(s, 0, sizeof(*s));
-    if (ses_ru8(&r) != SES_VERSION)
+    unsigned version = ses_ru8(&r);
+    if (version != SES_VERSION && version != 1)
         return HZ_EINVAL;
     s->start_ms = ses_ru64(&r);
     s->last_ms = ses_ru64(&r);
@@ -211,6 +216,11 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
     ses_rstr(&r, s->browser, sizeof(s->browser), 0);
     ses_rstr(&r, s->os, sizeof(s->os), 0);
     ses_rstr(&r, s->device, sizeof(s->device), 0);
+    if (version >= 2) {
+        ses_rstr(&r, s->utm_content, sizeof(s->utm_content), 0);
+        ses_rstr(&r, s->utm_term, sizeof(s->utm_term), 0);
+        ses_rstr(&r, s->referrer, sizeof(s->referrer), 0);
+    }
     if (r.bad || r.off != len)
         return HZ_EINVAL;
     /* Day numbers of a real state are small and positive. */

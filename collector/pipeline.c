@@ -186,6 +186,10 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
         }
     }
     r->pixel = in->pixel;
+    /* event:hostname: the page's host (the site or an alias), or the site
+     * for an app's URL. */
+    if (r->kind == HZ_KIND_PAGEVIEW || r->kind == HZ_KIND_EVENT)
+        (void)hz_strlcpy(r->hostname, url.app ? site->name : url.host, sizeof(r->hostname));
     r->has_scroll = r->kind == HZ_KIND_ENGAGEMENT && b->scroll_depth >= 0;
     r->scroll_depth = r->has_scroll ? b->scroll_depth : 0;
     r->noninteractive = r->kind == HZ_KIND_EVENT && !b->interactive;
@@ -198,6 +202,10 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
                       r->source);
         (void)hz_strlcpy(r->utm_medium, url.utm_medium, sizeof(r->utm_medium));
         (void)hz_strlcpy(r->utm_campaign, url.utm_campaign, sizeof(r->utm_campaign));
+        (void)hz_strlcpy(r->utm_content, url.utm_content, sizeof(r->utm_content));
+        (void)hz_strlcpy(r->utm_term, url.utm_term, sizeof(r->utm_term));
+        hz_url_referrer_host(&url, b->referrer, b->referrer ? strlen(b->referrer) : 0, site->name,
+                             r->referrer);
     }
 
     /* region, then families */

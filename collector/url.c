@@ -754,10 +754,6 @@ void
 hz_url_source(const struct hz_url *page, const char *referrer, size_t rlen, const char *site_host,
               char out[HZ_VALUE_MAX])
 {
-    char host[HZ_HOST_MAX];
-    const char *why, *b;
-    size_t skip, a, n;
-
     out[0] = '\0';
     if (page != NULL && page->utm_source[0] != '\0') {
         (void)hz_strlcpy(out, page->utm_source, HZ_VALUE_MAX);
@@ -767,6 +763,18 @@ hz_url_source(const struct hz_url *page, const char *referrer, size_t rlen, cons
         (void)hz_strlcpy(out, page->ref, HZ_VALUE_MAX);
         return;
     }
+    hz_url_referrer_host(page, referrer, rlen, site_host, out);
+}
+
+void
+hz_url_referrer_host(const struct hz_url *page, const char *referrer, size_t rlen,
+                     const char *site_host, char out[HZ_VALUE_MAX])
+{
+    char host[HZ_HOST_MAX];
+    const char *why, *b;
+    size_t skip, a, n;
+
+    out[0] = '\0';
     if (referrer == NULL || !url_scheme(referrer, rlen, &skip))
         return;
     a = skip;

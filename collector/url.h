@@ -104,5 +104,10 @@ int hz_url_scrub_value(const char *v, size_t len, char out[HZ_VALUE_MAX]);
  * out has HZ_VALUE_MAX bytes. */
 void hz_url_source(const struct hz_url *page, const char *referrer, size_t rlen,
                    const char *site_host, char out[HZ_VALUE_MAX]);
+/* The referrer's host alone, by the same rules ("" for the same site, or a
+ * referrer that is not an http(s) URL): visit:referrer, which never keeps
+ * the referrer's path or query. */
+void hz_url_referrer_host(const struct hz_url *page, const char *referrer, size_t rlen,
+                          const char *site_host, char out[HZ_VALUE_MAX]);
 
 #endif

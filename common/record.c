@@ -57,6 +57,10 @@ hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64
     OPT("vp", vp);
     OPT("u", id);
     OPT("pr", props);
+    OPT("uo", utm_content);
+    OPT("ut", utm_term);
+    OPT("rf", referrer);
+    OPT("hn", hostname);
 #undef OPT
     if (r->props_dropped > 0 && (r->kind == HZ_KIND_EVENT || r->kind == HZ_KIND_PAGEVIEW)) {
         /* numbuf: t at 0 (14 bytes), ms at 32 (11 at most), pd at 48, sd at 56. */
@@ -306,6 +310,18 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
             bit = 1u << 20;
             rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
             r.noninteractive = 1;
+        } else if (rec_eq(nm, nl, "uo")) {
+            bit = 1u << 22;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.utm_content, sizeof(r.utm_content), v, vl);
+        } else if (rec_eq(nm, nl, "ut")) {
+            bit = 1u << 23;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.utm_term, sizeof(r.utm_term), v, vl);
+        } else if (rec_eq(nm, nl, "rf")) {
+            bit = 1u << 24;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.referrer, sizeof(r.referrer), v, vl);
+        } else if (rec_eq(nm, nl, "hn")) {
+            bit = 1u << 25;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.hostname, sizeof(r.hostname), v, vl);
         } else if (rec_eq(nm, nl, "sd")) {
             bit = 1u << 21;
             rc = hz_parse_u64(v, vl, 100, &num);

@@ -32,9 +32,12 @@
  *       characters), at most HZ_RECORD_PROPS_MAX, names and values scrubbed
  *   pd  props dropped (not allow-listed), a count (k=ev, k=pv), optional
  *   ni  "1" for a custom event sent with interactive: false (k=ev)
+ *   uo  utm_content, optional     ut  utm_term, optional
+ *   rf  referrer host (another site's; never the path), optional
+ *   hn  the page's host name (the site or an alias; k=pv, k=ev), optional
  *   sd  scroll depth 0..100 (k=en), optional
  *
- * Entries written before pr, pd, ni and sd existed decode unchanged (each
+ * Entries written before pr, pd, ni, sd, uo, ut, rf and hn existed decode unchanged (each
  * is optional); an aggregator older than them refuses entries that carry
  * them (unknown field), so aggregators are upgraded first.
  *
@@ -54,7 +57,7 @@
 #define HZ_REGION_MAX           8  /* "CC-SSS" + NUL */
 #define HZ_FAMILY_MAX           24 /* "Samsung Internet" */
 #define HZ_VHASH_LEN            16 /* hex digits */
-#define HZ_RECORD_FIELDS        22
+#define HZ_RECORD_FIELDS        26
 #define HZ_RECORD_PROPS_MAX     8  /* props kept per hit (the allow-list's size) */
 #define HZ_PROP_NAME_MAX        64 /* a prop name, with NUL */
 #define HZ_RECORD_PROPS_ENC_MAX (HZ_RECORD_PROPS_MAX * (HZ_PROP_NAME_MAX + HZ_VALUE_MAX))
@@ -83,6 +86,10 @@ struct hz_record {
     uint64_t props_dropped;              /* "pd" */
     int noninteractive;                  /* "ni" */
     int has_scroll;                      /* "sd" given (k=en) */
+    char utm_content[HZ_VALUE_MAX];      /* "uo" */
+    char utm_term[HZ_VALUE_MAX];         /* "ut" */
+    char referrer[HZ_HOST_MAX];          /* "rf" */
+    char hostname[HZ_HOST_MAX];          /* "hn" */
     int scroll_depth;                    /* "sd": 0..100 */
 };
 

@@ -81,6 +81,10 @@ enum hz_dim {
     HZ_DIM_DROP,  /* filtered traffic by reason; events = count */
     HZ_DIM_PROP0, /* custom prop i of the site's allow-list is HZ_DIM_PROP0 + i */
     HZ_DIM_PROP_LAST = HZ_DIM_PROP0 + 7,
+    HZ_DIM_UTM_CONTENT, /* visit:utm_content */
+    HZ_DIM_UTM_TERM,    /* visit:utm_term */
+    HZ_DIM_REFERRER,    /* visit:referrer: another site's host */
+    HZ_DIM_HOSTNAME,    /* event:hostname: the page's host (the site or an alias) */
     HZ_DIM_COUNT
 };
 

@@ -1900,6 +1900,10 @@ static const char *const privacy_dims[][2] = {
     { "visit:os",           "operating system family, no version" },
     { "visit:device",       "desktop, mobile or tablet" },
     { "event:name",         "custom event name" },
+    { "visit:utm_content",  "utm_content value" },
+    { "visit:utm_term",     "utm_term value" },
+    { "visit:referrer",     "the referring site's host (another site's); never its path or query" },
+    { "event:hostname",     "the page's host: the site or one of its configured aliases" },
     { "event:props:NAME",   "value of a custom prop the site keeps (props = in its config, "
                             "listed under custom_props): scrubbed like a URL path segment "
                             "(e-mails, long numbers, UUIDs, tokens replaced), at most 127 "

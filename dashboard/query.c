@@ -52,6 +52,10 @@ static const struct {
     [HZ_P_OS]           = { "visit:os",           "os",           HZ_DIM_OS },
     [HZ_P_DEVICE]       = { "visit:device",       "device",       HZ_DIM_DEVICE },
     [HZ_P_NAME]         = { "event:name",         "name",         HZ_DIM_EVENT },
+    [HZ_P_UTM_CONTENT]  = { "visit:utm_content",  "utm_content",  HZ_DIM_UTM_CONTENT },
+    [HZ_P_UTM_TERM]     = { "visit:utm_term",     "utm_term",     HZ_DIM_UTM_TERM },
+    [HZ_P_REFERRER]     = { "visit:referrer",     "referrer",     HZ_DIM_REFERRER },
+    [HZ_P_HOSTNAME]     = { "event:hostname",     "hostname",     HZ_DIM_HOSTNAME },
     /* Custom props: named per site (query.h prop_names); "" is never found. */
     [HZ_P_PROP0 + 0] = { "", "", HZ_DIM_PROP0 + 0 }, [HZ_P_PROP0 + 1] = { "", "", HZ_DIM_PROP0 + 1 },
     [HZ_P_PROP0 + 2] = { "", "", HZ_DIM_PROP0 + 2 }, [HZ_P_PROP0 + 3] = { "", "", HZ_DIM_PROP0 + 3 },
@@ -92,6 +96,10 @@ static const unsigned prop_metrics[HZ_P_COUNT] = {
                    M(HZ_M_PERCENTAGE),
 #define PROP_METRICS (M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EVENTS) |  \
                       M(HZ_M_CUSTOM_EVENTS) | M(HZ_M_PERCENTAGE))
+    [HZ_P_UTM_CONTENT] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_UTM_TERM] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_REFERRER] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_HOSTNAME] = PROP_METRICS,
     [HZ_P_PROP0 + 0] = PROP_METRICS, [HZ_P_PROP0 + 1] = PROP_METRICS,
     [HZ_P_PROP0 + 2] = PROP_METRICS, [HZ_P_PROP0 + 3] = PROP_METRICS,
     [HZ_P_PROP0 + 4] = PROP_METRICS, [HZ_P_PROP0 + 5] = PROP_METRICS,
@@ -559,7 +567,8 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
         /* Plausible's: pageviews and custom events. Site totals carry the
          * summed custom events in c->events (q_totals); event rows only
          * custom events. */
-        out->v = (double)(c->events + (p == HZ_P_NONE || (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+        out->v = (double)(c->events + (p == HZ_P_NONE || p == HZ_P_HOSTNAME ||
+                                               (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
                                            ? c->pageviews
                                            : 0));
         break;

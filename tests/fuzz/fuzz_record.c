@@ -27,7 +27,9 @@ rec_same(const struct hz_record *a, const struct hz_record *b)
            strcmp(a->vh, b->vh) == 0 && strcmp(a->vp, b->vp) == 0 && strcmp(a->id, b->id) == 0 &&
            strcmp(a->props, b->props) == 0 && a->props_dropped == b->props_dropped &&
            a->noninteractive == b->noninteractive && a->has_scroll == b->has_scroll &&
-           a->scroll_depth == b->scroll_depth;
+           a->scroll_depth == b->scroll_depth && strcmp(a->utm_content, b->utm_content) == 0 &&
+           strcmp(a->utm_term, b->utm_term) == 0 && strcmp(a->referrer, b->referrer) == 0 &&
+           strcmp(a->hostname, b->hostname) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

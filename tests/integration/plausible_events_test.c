@@ -202,6 +202,13 @@ Test(plausible_events, props_bounce_and_scroll_depth_are_counted, .timeout = 60)
     pe_add(rs, &r);
     r = rh_rec(HZ_KIND_PAGEVIEW, t0 + 9000, PSITE, "/thanks", "cccccccccccccccc");
     pe_add(rs, &r);
+    /* D: a campaign visit from another site, on an alias host. */
+    r = rh_rec(HZ_KIND_PAGEVIEW, t0 + 4000, PSITE, "/", "dddddddddddddddd");
+    (void)hz_strlcpy(r.utm_content, "banner", sizeof(r.utm_content));
+    (void)hz_strlcpy(r.utm_term, "flyers", sizeof(r.utm_term));
+    (void)hz_strlcpy(r.referrer, "news.example", sizeof(r.referrer));
+    (void)hz_strlcpy(r.hostname, "www." PSITE, sizeof(r.hostname));
+    pe_add(rs, &r);
     /* Scroll depth from engagement events on /pricing: 40, 80, 90. */
     int depths[] = {40, 80, 90};
     const char *who[] = {"aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc"};
@@ -242,11 +249,11 @@ Test(plausible_events, props_bounce_and_scroll_depth_are_counted, .timeout = 60)
               "\"filters\":[[\"is\",\"event:props:plan\",[\"Pro\"]]]}");
     cr_assert_not_null(strstr(a, "\"results\":[{\"dimensions\":[],\"metrics\":[2]}]"), "%s", a);
     free(a);
-    /* Bounce rate: A and C engaged, B bounced: 1 of 3 visits. */
+    /* Bounce rate: A and C engaged, B and D bounced: 2 of 4 visits. */
     a = pe_v2(t, &cfg,
               "{\"site_id\":\"" PSITE "\",\"metrics\":[\"visits\",\"bounce_rate\"],"
               "\"date_range\":\"day\"}");
-    cr_assert_not_null(strstr(a, "\"metrics\":[3,33]"), "%s", a);
+    cr_assert_not_null(strstr(a, "\"metrics\":[4,50]"), "%s", a);
     free(a);
     /* Scroll depth of /pricing: (40 + 80 + 90) / 3 = 70. */
     a = pe_v2(t, &cfg,
@@ -254,6 +261,32 @@ Test(plausible_events, props_bounce_and_scroll_depth_are_counted, .timeout = 60)
               "\"date_range\":\"day\",\"dimensions\":[\"event:page\"]}");
     cr_assert_not_null(strstr(a, "{\"dimensions\":[\"\\/pricing\"],\"metrics\":[3,70]}"), "%s", a);
     cr_assert_not_null(strstr(a, "{\"dimensions\":[\"\\/thanks\"],\"metrics\":[1,null]}"), "%s", a);
+    free(a);
+    /* visit:utm_content, visit:utm_term, visit:referrer, event:hostname. */
+    a = pe_v2(t, &cfg,
+              "{\"site_id\":\"" PSITE "\",\"metrics\":[\"visitors\",\"visits\"],"
+              "\"date_range\":\"day\",\"dimensions\":[\"visit:utm_content\"]}");
+    cr_assert_not_null(strstr(a, "\"results\":[{\"dimensions\":[\"banner\"],\"metrics\":[1,1]}]"),
+                       "%s", a);
+    free(a);
+    a = pe_v2(t, &cfg,
+              "{\"site_id\":\"" PSITE "\",\"metrics\":[\"visitors\"],"
+              "\"date_range\":\"day\",\"dimensions\":[\"visit:utm_term\"]}");
+    cr_assert_not_null(strstr(a, "\"results\":[{\"dimensions\":[\"flyers\"],\"metrics\":[1]}]"),
+                       "%s", a);
+    free(a);
+    a = pe_v2(t, &cfg,
+              "{\"site_id\":\"" PSITE "\",\"metrics\":[\"visitors\",\"bounce_rate\"],"
+              "\"date_range\":\"day\",\"dimensions\":[\"visit:referrer\"]}");
+    cr_assert_not_null(
+        strstr(a, "\"results\":[{\"dimensions\":[\"news.example\"],\"metrics\":[1,100]}]"), "%s",
+        a);
+    free(a);
+    a = pe_v2(t, &cfg,
+              "{\"site_id\":\"" PSITE "\",\"metrics\":[\"visitors\",\"pageviews\"],"
+              "\"date_range\":\"day\",\"dimensions\":[\"event:hostname\"]}");
+    cr_assert_not_null(
+        strstr(a, "\"results\":[{\"dimensions\":[\"www." PSITE "\"],\"metrics\":[1,1]}]"), "%s", a);
     free(a);
     /* Dropped props are filtered traffic under their own reason. */
     {

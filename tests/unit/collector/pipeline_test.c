@@ -320,3 +320,33 @@ Test(pipeline, app_urls_count_for_the_domain)
     cr_assert_neq(run(&h, &r, &d), 0);
     cr_assert_eq(d, HZ_DROP_HOST);
 }
+
+/* utm_content, utm_term, the referrer's host and the page's host name. */
+Test(pipeline, utm_content_term_referrer_and_hostname)
+{
+    struct hit h;
+    struct hz_record r;
+    enum hz_drop d;
+
+    mkhit(&h, "192.0.2.55", "pageview",
+          "https://shop.example.com/a?utm_source=news&utm_content=banner&utm_term=flyers",
+          "example.com", CHROME_WIN);
+    h.b.referrer = "https://www.search.example/results?q=secret";
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_str_eq(r.source, "news");
+    cr_assert_str_eq(r.utm_content, "banner");
+    cr_assert_str_eq(r.utm_term, "flyers");
+    cr_assert_str_eq(r.referrer, "search.example");
+    cr_assert_str_eq(r.hostname, "shop.example.com");
+    cr_assert_null(memmem(&r, sizeof(r), "secret", 6));
+    /* A referrer from the site itself is no referrer. */
+    mkhit(&h, "192.0.2.55", "pageview", "https://example.com/b", "example.com", CHROME_WIN);
+    h.b.referrer = "https://example.com/a";
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_str_eq(r.referrer, "");
+    cr_assert_str_eq(r.hostname, "example.com");
+    /* An app's URL: the host name is the site. */
+    mkhit(&h, "192.0.2.55", "Signup", "app://localhost/x", "example.com", CHROME_WIN);
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_str_eq(r.hostname, "example.com");
+}

@@ -574,3 +574,28 @@ Test(record, new_fields_validated)
 #undef BAD
     free(f);
 }
+
+Test(record, utm_content_term_referrer_hostname_round_trip)
+{
+    struct hz_record r, back;
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_err err;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    (void)snprintf(r.utm_content, sizeof(r.utm_content), "banner");
+    (void)snprintf(r.utm_term, sizeof(r.utm_term), "business cards");
+    (void)snprintf(r.referrer, sizeof(r.referrer), "news.example");
+    (void)snprintf(r.hostname, sizeof(r.hostname), "shop.example.com");
+    fset_from_record(f, &r);
+    cr_assert_str_eq(f->vstore[fset_find(f, "uo")], "banner");
+    cr_assert_str_eq(f->vstore[fset_find(f, "hn")], "shop.example.com");
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(back.utm_content, "banner");
+    cr_assert_str_eq(back.utm_term, "business cards");
+    cr_assert_str_eq(back.referrer, "news.example");
+    cr_assert_str_eq(back.hostname, "shop.example.com");
+    fset_set(f, "rf", "", 0);
+    cr_assert_eq(fset_decode(f, &back, &err), HZ_EINVAL); /* never written empty */
+    free(f);
+}
