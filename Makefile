@@ -23,7 +23,7 @@ NEEDS_collector  := libevent libevent_pthreads $(TLS_LIBS) hiredis libmaxminddb 
 NEEDS_ua         := libpcre2-8
 NEEDS_geo        := libmaxminddb inih
 NEEDS_aggregator := hiredis lmdb inih
-NEEDS_dashboard  := libevent $(TLS_LIBS) lmdb inih jansson
+NEEDS_dashboard  := libevent $(TLS_LIBS) lmdb inih jansson libpcre2-8
 NEEDS_loadgen    := libevent jansson
 # The part archives each program links (libhz<folder>.a).
 PARTS_collector  := collector geo common

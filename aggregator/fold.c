@@ -24,8 +24,10 @@ struct fold_dim {
 };
 
 /* The visit-level dimensions with a value (ENTRY first). */
+#define FOLD_VISIT_DIMS 16
+
 static int
-fold_visit_dims(const struct hz_session *s, struct fold_dim out[10])
+fold_visit_dims(const struct hz_session *s, struct fold_dim out[FOLD_VISIT_DIMS])
 {
     int n = 0;
     size_t rl = strlen(s->region);
@@ -59,6 +61,12 @@ fold_visit_dims(const struct hz_session *s, struct fold_dim out[10])
         FD(HZ_DIM_OS, s->os, strlen(s->os));
     if (s->device[0] != '\0')
         FD(HZ_DIM_DEVICE, s->device, strlen(s->device));
+    if (s->utm_content[0] != '\0')
+        FD(HZ_DIM_UTM_CONTENT, s->utm_content, strlen(s->utm_content));
+    if (s->utm_term[0] != '\0')
+        FD(HZ_DIM_UTM_TERM, s->utm_term, strlen(s->utm_term));
+    if (s->referrer[0] != '\0')
+        FD(HZ_DIM_REFERRER, s->referrer, strlen(s->referrer));
 #undef FD
     return n;
 }
@@ -176,7 +184,7 @@ fold_visit_rows(hz_wtxn *w, const struct hz_site *cs, struct hz_session *s,
                 const struct hz_counts *vc, const int *uniq, int xuniq)
 {
     const char *site = cs->name;
-    struct fold_dim d[10];
+    struct fold_dim d[FOLD_VISIT_DIMS];
     int n = fold_visit_dims(s, d), rc;
 
     for (int i = 0; i < n; i++) {
@@ -256,6 +264,7 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
     s->start_day = day;
     s->pageviews = 0;
     s->last_pixel = 0;
+    s->engaged = 0;
     s->last_page[0] = '\0';
     s->nvpages = 0;
     s->vpages_ring = 0;
@@ -270,6 +279,66 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
     memcpy(s->browser, r->browser, sizeof(s->browser));
     memcpy(s->os, r->os, sizeof(s->os));
     memcpy(s->device, r->device, sizeof(s->device));
+    memcpy(s->utm_content, r->utm_content, sizeof(s->utm_content));
+    memcpy(s->utm_term, r->utm_term, sizeof(s->utm_term));
+    memcpy(s->referrer, r->referrer, sizeof(s->referrer));
+}
+
+/* One hit-level row of (dim, value): the hit (a pageview or a custom
+ * event), a unique visitor of the day, the visit once. */
+static int
+fold_hit_row(hz_wtxn *w, struct hz_fold_site *fs, const struct hz_record *r, struct hz_session *s,
+             int32_t day, int today, int active, enum hz_dim dim, const char *value, size_t vlen)
+{
+    struct hz_counts c;
+
+    memset(&c, 0, sizeof(c));
+    if (r->kind == HZ_KIND_PAGEVIEW)
+        c.pageviews = 1;
+    else
+        c.events = 1;
+    c.visitors = (uint64_t)fold_unique(s, today, dim, value, vlen);
+    if (active)
+        c.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash((int)dim, value, vlen));
+    return hz_store_add(w, fs->site->name, day, dim, value, vlen, &c);
+}
+
+/*
+ * The page's host name (event:hostname) and the record's custom props
+ * (already the allow-list's, scrubbed): one row
+ * per prop in its own dimension (HZ_DIM_PROP0 + its index in the current
+ * allow-list, so each prop has its own cardinality cap), counting the hit
+ * (a pageview or an event), a unique visitor and the visit. A prop no
+ * longer in the allow-list, and the props the collector dropped, are
+ * counted as filtered traffic ("prop_not_allowed").
+ */
+static int
+fold_props(hz_wtxn *w, struct hz_fold_site *fs, const struct hz_record *r, struct hz_session *s,
+           int32_t day, int today, int active)
+{
+    const char *name, *value;
+    size_t nlen, vlen, pos = 0;
+    uint64_t dropped = r->props_dropped;
+    int rc;
+
+    if (r->hostname[0] != '\0' &&
+        (rc = fold_hit_row(w, fs, r, s, day, today, active, HZ_DIM_HOSTNAME, r->hostname,
+                           strlen(r->hostname))) != 0)
+        return rc;
+    while (hz_record_prop_next(r, &pos, &name, &nlen, &value, &vlen)) {
+        int i = hz_cfg_site_prop(fs->site, name, nlen);
+        enum hz_dim dim;
+        if (i < 0 || i > HZ_DIM_PROP_LAST - HZ_DIM_PROP0) {
+            dropped++;
+            continue;
+        }
+        dim = (enum hz_dim)(HZ_DIM_PROP0 + i);
+        if ((rc = fold_hit_row(w, fs, r, s, day, today, active, dim, value, vlen)) != 0)
+            return rc;
+    }
+    if (dropped > 0)
+        return hz_fold_drop(w, fs->site->name, day, HZ_FOLD_PROP_DROPPED, dropped);
+    return 0;
 }
 
 static int
@@ -298,8 +367,8 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
     hr.pageviews = 1;
 
     if (new_visit) {
-        struct fold_dim d[10];
-        int uniq[10] = {0}, n;
+        struct fold_dim d[FOLD_VISIT_DIMS];
+        int uniq[FOLD_VISIT_DIMS] = {0}, n;
 
         /* The previous visit's pending deltas belong to its own rows. */
         if ((rc = hz_fold_flush(w, fs, s)) != 0)
@@ -337,7 +406,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
                 return rc;
         }
         s->pend.pageviews++;
-        if (s->pageviews + 1 == 2)
+        if (s->pageviews + 1 == 2 && !s->engaged)
             s->pend.nonbounce++; /* the 2nd pageview: no longer a bounce */
     }
     s->pageviews++;
@@ -368,6 +437,8 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
     s->last_pixel = r->pixel;
     if (t > s->last_ms)
         s->last_ms = t;
+    if ((rc = fold_props(w, fs, r, s, day, today, 1)) != 0)
+        return rc;
     return fold_funnels(w, fs, s, 1, r->page, t);
 }
 
@@ -402,9 +473,17 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
         if ((rc = fold_hour(w, fs, hour, &hr)) != 0)
             return rc;
     }
+    if ((rc = fold_props(w, fs, r, s, day, today, active)) != 0)
+        return rc;
     if (!active)
         return 0;
     fold_extend(s, t);
+    /* An interactive custom event is engagement: a one-page visit with one
+     * is not a bounce (Plausible's rule); interactive: false changes nothing. */
+    if (!r->noninteractive && s->pageviews == 1 && !s->engaged) {
+        s->pend.nonbounce++;
+        s->engaged = 1;
+    }
     return fold_funnels(w, fs, s, 0, r->name, t);
 }
 
@@ -424,6 +503,8 @@ fold_engagement(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const 
     if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, strlen(r->page), &pg)) != 0)
         return rc;
     if ((rc = hz_xfold_engaged(w, fs->site, r, day)) != 0)
+        return rc;
+    if (r->has_scroll && (rc = hz_store_add_scroll(w, site, day, r->page, r->scroll_depth)) != 0)
         return rc;
     /* The page was visible until now: the visit lasted at least this long. */
     if (fold_active(s, r->t_ms, session_ms))

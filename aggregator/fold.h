@@ -15,18 +15,22 @@
  *    zone: a visit across local midnight is one visit of its first day.
  *    Pageviews of TOTAL and PAGE, events, engaged time and transitions go
  *    to the day of the hit itself.
- *  - nonbounce +1 when a visit gets its 2nd pageview (bounces = visits -
- *    nonbounce). Duration: each hit adds its gap to the previous hit of the
- *    visit. PAGE outs +1 (on the earlier pageview's day) when a pageview is
- *    followed by another in the same visit (exits = pageviews - outs), and a
- *    transition from -> to is counted on the later pageview's day.
+ *  - nonbounce +1 when a visit gets its 2nd pageview or, before that, an
+ *    interactive custom event (one not sent with interactive: false), once
+ *    per visit (bounces = visits - nonbounce). Duration: each hit adds its gap to the previous hit
+ * of the visit. PAGE outs +1 (on the earlier pageview's day) when a pageview is followed by another
+ * in the same visit (exits = pageviews - outs), and a transition from -> to is counted on the later
+ * pageview's day.
  *  - Unique visitors: +1 for (dim, value) the first time the visitor is seen
  *    with it on that local day (the day-seen set). Visit-level dims count
  *    the visitor when a visit starts; TOTAL, PAGE and EVENT on every hit.
  *    Hours: visitors (first hit in that local hour), visits (started in
  *    it), pageviews.
  *  - Engagement events add one engaged-time sample to the page's histogram
- *    and engaged_ms/events to its PAGE row. A pixel pageview gets the gap to
+ *    and engaged_ms/events to its PAGE row, and their scroll depth (when
+ *    sent) to the page's scroll histogram.
+ *  - Custom props (the allow-list's) add a row per prop value in their own
+ *    dimension; props dropped are counted as filtered traffic. A pixel pageview gets the gap to
  *    the next pageview of the visit (capped at HZ_FOLD_PIXEL_CAP_MS) as its
  *    sample; if the visit ends there, it gets none.
  *  - Visits (and a visit's dimension values) are added when the visit
@@ -49,7 +53,8 @@
 #include "common/tz.h"
 
 #define HZ_FOLD_PIXEL_CAP_MS (30ULL * 60 * 1000)
-#define HZ_FOLD_DIRECT       "Direct / None" /* SOURCE of a visit without one */
+#define HZ_FOLD_DIRECT       "Direct / None"    /* SOURCE of a visit without one */
+#define HZ_FOLD_PROP_DROPPED "prop_not_allowed" /* drop reason of props off the allow-list */
 
 /* A configured site, its time zone cache, and the site's TOTAL-by-day and
  * hour rows summed over the current run of hits (most hits of a batch share

@@ -12,7 +12,7 @@
 #include "common/siphash.h"
 #include "common/str.h"
 
-#define SES_VERSION 1
+#define SES_VERSION 2 /* 1: without utm_content, utm_term, referrer */
 
 /* ------------------------------------------------------------ encoding */
 
@@ -65,7 +65,7 @@ hz_session_encode(const struct hz_session *s, unsigned char *out)
     ses_u32(&w, (uint32_t)s->seen_day);
     ses_u32(&w, (uint32_t)s->last_hour);
     ses_u32(&w, s->pageviews);
-    ses_u8(&w, s->last_pixel ? 1 : 0);
+    ses_u8(&w, (s->last_pixel ? 1 : 0) | (s->engaged ? 2 : 0));
     ses_u8(&w, (unsigned)s->nfunnels);
     for (int i = 0; i < s->nfunnels; i++) {
         ses_u8(&w, s->fstep[i]);
@@ -88,6 +88,10 @@ hz_session_encode(const struct hz_session *s, unsigned char *out)
     ses_str(&w, s->browser);
     ses_str(&w, s->os);
     ses_str(&w, s->device);
+    /* Version 2 appends these; a version 1 state decodes with them empty. */
+    ses_str(&w, s->utm_content);
+    ses_str(&w, s->utm_term);
+    ses_str(&w, s->referrer);
     return w.n;
 }
 
@@ -166,7 +170,8 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
     struct ses_r r = {buf, len, 0, 0};
 
     memset(s, 0, sizeof(*s));
-    if (ses_ru8(&r) != SES_VERSION)
+    unsigned version = ses_ru8(&r);
+    if (version != SES_VERSION && version != 1)
         return HZ_EINVAL;
     s->start_ms = ses_ru64(&r);
     s->last_ms = ses_ru64(&r);
@@ -177,9 +182,10 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
     s->last_hour = (int32_t)ses_ru32(&r);
     s->pageviews = ses_ru32(&r);
     unsigned flags = ses_ru8(&r);
-    if (flags > 1)
+    if (flags > 3)
         return HZ_EINVAL;
-    s->last_pixel = (int)flags;
+    s->last_pixel = (int)(flags & 1);
+    s->engaged = (int)(flags >> 1);
     s->nfunnels = (int)ses_ru8(&r);
     if (s->nfunnels > HZ_FUNNELS_MAX)
         return HZ_EINVAL;
@@ -210,6 +216,11 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
     ses_rstr(&r, s->browser, sizeof(s->browser), 0);
     ses_rstr(&r, s->os, sizeof(s->os), 0);
     ses_rstr(&r, s->device, sizeof(s->device), 0);
+    if (version >= 2) {
+        ses_rstr(&r, s->utm_content, sizeof(s->utm_content), 0);
+        ses_rstr(&r, s->utm_term, sizeof(s->utm_term), 0);
+        ses_rstr(&r, s->referrer, sizeof(s->referrer), 0);
+    }
     if (r.bad || r.off != len)
         return HZ_EINVAL;
     /* Day numbers of a real state are small and positive. */

@@ -12,14 +12,16 @@
  * session): long enough to continue the visit and to keep today's uniques,
  * and not a day more (DESIGN.md privacy rule 3).
  *
- * Serialized form (all integers little-endian), version 1:
+ * Serialized form (all integers little-endian), version 2 (version 1, its
+ * prefix without the last 3 strings, still decodes):
  *   u8 version | u64 start_ms last_ms last_pv_ms | i32 start_day last_pv_day
  *   seen_day last_hour | u32 pageviews | u8 flags (1 = last pageview was the
- *   pixel) | u8 nfunnels, then (u8 step, u64 ms) each | u8 nseen, u8 ring,
- *   u32 hash each | u8 nvpages, u8 ring, u32 hash each | 9 strings as u16
- *   length + bytes: entry, last_page, source, utm_medium, utm_campaign,
- *   region, browser, os, device.
- * hz_session_decode validates all of it: Redis is input too.
+ *   pixel, 2 = an interactive custom event ended the visit's bounce) | u8 nfunnels, then (u8 step,
+ * u64 ms) each | u8 nseen, u8 ring, u32 hash each | u8 nvpages, u8 ring, u32 hash each | 9 strings
+ * as u16 length + bytes: entry, last_page, source, utm_medium, utm_campaign, region, browser, os,
+ * device; then 3 more strings (utm_content, utm_term, referrer), absent from
+ * states written before them (they decode as ""). hz_session_decode
+ * validates all of it: Redis is input too.
  */
 #ifndef HZ_AGGREGATOR_SESSION_H
 #define HZ_AGGREGATOR_SESSION_H
@@ -33,7 +35,7 @@
 
 #define HZ_SEEN_MAX        96 /* (dim, value) pairs counted today, ring */
 #define HZ_VPAGES_MAX      32 /* pages/events seen in this visit, ring */
-#define HZ_SESSION_SER_MAX 2048
+#define HZ_SESSION_SER_MAX 3072
 
 struct hz_session {
     uint64_t start_ms;   /* visit start; 0 = no visit yet */
@@ -46,6 +48,7 @@ struct hz_session {
     int32_t last_hour;   /* last local hour the visitor was counted in */
     uint32_t pageviews;  /* in this visit */
     int last_pixel;      /* the last pageview came from the pixel */
+    int engaged;         /* an interactive custom event made the visit a non-bounce */
     int nfunnels;
     uint8_t fstep[HZ_FUNNELS_MAX];  /* steps reached in this visit */
     uint64_t ftime[HZ_FUNNELS_MAX]; /* when the last one was reached */
@@ -62,6 +65,9 @@ struct hz_session {
     char browser[HZ_FAMILY_MAX];
     char os[HZ_FAMILY_MAX];
     char device[HZ_FAMILY_MAX];
+    char utm_content[HZ_VALUE_MAX];
+    char utm_term[HZ_VALUE_MAX];
+    char referrer[HZ_HOST_MAX];
     /* Scratch, never serialized: visit-level deltas (pageviews after the
      * first, nonbounce, duration_ms) not yet added to the visit's rows.
      * hz_fold_flush adds them; consume.c flushes every touched state before

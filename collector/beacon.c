@@ -24,6 +24,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -35,6 +36,8 @@
 enum beacon_field { BEACON_N, BEACON_U, BEACON_D, BEACON_R, BEACON_NFIELDS };
 
 static const char *const beacon_key[BEACON_NFIELDS] = {"n", "u", "d", "r"};
+/* Plausible's documented (long) names of the same fields. */
+static const char *const beacon_long_key[BEACON_NFIELDS] = {"name", "url", "domain", "referrer"};
 
 _Static_assert(HZ_BEACON_WIDTH_MAX == 100000, "query_value caps w at six digits");
 
@@ -120,6 +123,8 @@ beacon_init(struct hz_beacon *b)
 {
     memset(b, 0, sizeof(*b));
     b->width = -1;
+    b->interactive = 1;
+    b->scroll_depth = -1;
 }
 
 /* The rules that span fields, checked once every field is in. An
@@ -220,15 +225,30 @@ json_get_uint(const json_t *obj, const char *key, json_int_t max, int *present, 
     return 0;
 }
 
+/* The member spelled short or long ("p" or "props"); both is ambiguous. */
+static int
+json_get_either(const json_t *obj, const char *shortk, const char *longk, const json_t **out,
+                struct hz_err *err)
+{
+    const json_t *s = json_object_get(obj, shortk), *l = json_object_get(obj, longk);
+
+    if (s != NULL && l != NULL)
+        return hz_err_set(err, HZ_EINVAL, "%s: given twice (as %s and %s)", shortk, shortk, longk);
+    *out = s != NULL ? s : l;
+    return 0;
+}
+
 /* The text members n, u, d (required strings) and r (string or null). */
 static int
 json_get_texts(const json_t *obj, struct hz_beacon *b, struct hz_arena *a, struct hz_err *err)
 {
     for (int f = 0; f < BEACON_NFIELDS; f++) {
         const char *key = beacon_key[f];
-        const json_t *j = json_object_get(obj, key);
+        const json_t *j;
         int rc;
 
+        if ((rc = json_get_either(obj, key, beacon_long_key[f], &j, err)) != 0)
+            return rc;
         if (f == BEACON_R && (j == NULL || json_is_null(j)))
             continue;
         if (j == NULL)
@@ -243,6 +263,119 @@ json_get_texts(const json_t *obj, struct hz_beacon *b, struct hz_arena *a, struc
             return rc;
     }
     return 0;
+}
+
+/* Length of (s, len) cut to at most max bytes on a UTF-8 boundary. */
+static size_t
+beacon_utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    len = max;
+    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+        len--;
+    return len;
+}
+
+/* One prop: the name checked and copied (when short enough to be
+ * allow-listed), the value as text (numbers and booleans as JSON writes
+ * them) checked and copied cut to HZ_BEACON_PROP_VALUE_KEEP. */
+static int
+beacon_prop(struct hz_beacon *b, const char *key, const json_t *v, struct hz_arena *a,
+            struct hz_err *err)
+{
+    /* Plausible's limits on the name and value are checked for every prop,
+     * also the ones dropped later; the value type decides whether it is
+     * one. */
+    struct hz_beacon_prop *p = &b->props[b->nprops];
+    char num[40];
+    const char *val;
+    size_t klen = strlen(key), vlen;
+
+    if (klen == 0)
+        return hz_err_set(err, HZ_EINVAL, "p: an empty prop name");
+    if (klen > HZ_BEACON_PROP_KEY_MAX)
+        return hz_err_set(err, HZ_ETOOBIG, "p: a prop name is over %d bytes",
+                          HZ_BEACON_PROP_KEY_MAX);
+    if (!hz_text_valid(key, klen))
+        return hz_err_set(err, HZ_EINVAL, "p: a prop name is not valid text");
+    if (json_is_string(v)) {
+        val = json_string_value(v);
+        vlen = json_string_length(v);
+    } else if (json_is_integer(v)) {
+        (void)snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        val = num;
+        vlen = strlen(num);
+    } else if (json_is_real(v)) {
+        (void)snprintf(num, sizeof(num), "%.15g", json_real_value(v));
+        val = num;
+        vlen = strlen(num);
+    } else if (json_is_boolean(v)) {
+        val = json_is_true(v) ? "true" : "false";
+        vlen = strlen(val);
+    } else {
+        return 0; /* an object or array: not a prop value (Plausible drops it too) */
+    }
+    if (vlen > HZ_BEACON_PROP_VALUE_MAX)
+        return hz_err_set(err, HZ_ETOOBIG, "p: a prop value is over %d bytes",
+                          HZ_BEACON_PROP_VALUE_MAX);
+    if (!hz_text_valid(val, vlen))
+        return hz_err_set(err, HZ_EINVAL, "p: a prop value is not valid text");
+    p->key = NULL;
+    if (klen <= HZ_BEACON_PROP_KEY_KEEP && (p->key = hz_arena_strndup(a, key, klen)) == NULL)
+        return hz_err_set(err, ENOMEM, "arena: out of space");
+    vlen = beacon_utf8_cut(val, vlen, HZ_BEACON_PROP_VALUE_KEEP);
+    if ((p->value = hz_arena_strndup(a, val, vlen)) == NULL)
+        return hz_err_set(err, ENOMEM, "arena: out of space");
+    b->nprops++;
+    return 0;
+}
+
+/* p/props: an object, a JSON string holding one (Plausible accepts both),
+ * or null. A null value is dropped, as an absent prop. */
+static int
+json_get_props(const json_t *obj, struct hz_beacon *b, struct hz_arena *a, struct hz_err *err)
+{
+    const json_t *j;
+    json_t *parsed = NULL;
+    const char *key;
+    json_t *v;
+    int rc;
+
+    if ((rc = json_get_either(obj, "p", "props", &j, err)) != 0)
+        return rc;
+    if (j == NULL || json_is_null(j))
+        return 0;
+    if (json_is_string(j)) {
+        json_error_t je;
+        if (json_depth_over(json_string_value(j), json_string_length(j), HZ_BEACON_DEPTH_MAX))
+            return hz_err_set(err, HZ_EINVAL, "p: nested deeper than %d", HZ_BEACON_DEPTH_MAX);
+        parsed =
+            json_loadb(json_string_value(j), json_string_length(j), JSON_REJECT_DUPLICATES, &je);
+        if (parsed == NULL && json_error_code(&je) == json_error_out_of_memory)
+            return hz_err_set(err, ENOMEM, "p: out of memory");
+        if (parsed == NULL || !json_is_object(parsed)) {
+            json_decref(parsed);
+            return hz_err_set(err, HZ_EINVAL, "p: a string that is not a JSON object");
+        }
+        j = parsed;
+    }
+    if (!json_is_object(j))
+        return hz_err_set(err, HZ_EINVAL, "p: not an object, a JSON string or null");
+    if (json_object_size(j) > HZ_BEACON_PROPS_MAX) {
+        json_decref(parsed);
+        return hz_err_set(err, HZ_EINVAL, "p: more than %d props", HZ_BEACON_PROPS_MAX);
+    }
+    rc = 0;
+    json_object_foreach((json_t *)j, key, v)
+    {
+        if (json_is_null(v))
+            continue;
+        if ((rc = beacon_prop(b, key, v, a, err)) != 0)
+            break;
+    }
+    json_decref(parsed);
+    return rc;
 }
 
 /* Numbers, flags and the members that are only type-checked. */
@@ -272,13 +405,20 @@ json_get_rest(const json_t *obj, struct hz_beacon *b, struct hz_err *err)
         else
             return hz_err_set(err, HZ_EINVAL, "h: not 0, 1 or a boolean");
     }
-    /* Custom properties are never kept (haze stores no per-event data). */
-    if ((j = json_object_get(obj, "p")) != NULL && !json_is_object(j) && !json_is_null(j))
-        return hz_err_set(err, HZ_EINVAL, "p: not an object or null");
-    if ((j = json_object_get(obj, "i")) != NULL && !json_is_boolean(j))
+    if ((rc = json_get_either(obj, "i", "interactive", &j, err)) != 0)
+        return rc;
+    if (j != NULL && !json_is_boolean(j))
         return hz_err_set(err, HZ_EINVAL, "i: not a boolean");
-    if ((j = json_object_get(obj, "sd")) != NULL && !json_is_integer(j) && !json_is_null(j))
-        return hz_err_set(err, HZ_EINVAL, "sd: not an integer or null");
+    if (j != NULL)
+        b->interactive = json_is_true(j);
+    if ((j = json_object_get(obj, "sd")) != NULL && !json_is_null(j)) {
+        if (!json_is_integer(j))
+            return hz_err_set(err, HZ_EINVAL, "sd: not an integer or null");
+        /* A page that grew while read can report past 100: it was read to
+         * the end. Below 0 means nothing was measured. */
+        if (json_integer_value(j) >= 0)
+            b->scroll_depth = json_integer_value(j) > 100 ? 100 : (int)json_integer_value(j);
+    }
     return 0;
 }
 
@@ -323,7 +463,7 @@ hz_beacon_parse_json(const char *body, size_t len, struct hz_arena *a, struct hz
     /* The setters copy strings out of jansson's tree into the arena, so
      * nothing in *out points into the tree freed below. */
     if ((rc = json_get_texts(root, &b, a, err)) != 0 || (rc = json_get_rest(root, &b, err)) != 0 ||
-        (rc = beacon_finish(&b, err)) != 0)
+        (rc = json_get_props(root, &b, a, err)) != 0 || (rc = beacon_finish(&b, err)) != 0)
         goto reject;
     json_decref(root);
     *out = b;

@@ -8,15 +8,23 @@
  * repair): invalid UTF-8, NUL or control bytes in any string, wrong types,
  * out-of-range numbers, oversized fields, duplicate keys.
  *
- * JSON keys (unknown keys are ignored, like Plausible):
- *   n  event name (required): "pageview", "engagement", or a custom name
- *   u  page URL (required), absolute http(s)
- *   d  domain (required): the site as configured, may be "a.com,b.com" (first wins)
- *   r  referrer (string or null)        w  screen width (integer, optional)
+ * JSON keys (unknown keys are ignored, like Plausible), short or long
+ * (Plausible's Events API documents the long ones; giving both spellings of
+ * one field is refused as ambiguous):
+ *   n  name        event name (required): "pageview", "engagement", or custom
+ *   u  url         page URL (required): absolute http(s), or an app's scheme
+ *   d  domain      the site as configured, may be "a.com,b.com" (first wins)
+ *   r  referrer    string or null       w  screen width (integer, optional)
  *   e  engagement time in ms (integer 0..86400000; required for "engagement")
- *   sd scroll depth (accepted, ignored) h  hash routing flag (0/1, optional)
- *   p  props: object (accepted and ignored: haze keeps no custom properties)
- *   i  interactive flag (accepted, ignored)
+ *   sd scroll depth, percent (integer or null; over 100 is 100)
+ *   h  hash routing flag (0/1, optional)
+ *   p  props       custom properties: an object, or a JSON string holding
+ *                  one (as Plausible accepts); values are strings, numbers
+ *                  or booleans (null is dropped); at most
+ *                  HZ_BEACON_PROPS_MAX, keys up to 300 bytes, values up to
+ *                  2000 (Plausible's limits). Kept as given here; the
+ *                  collector keeps only the site's allow-list (props =).
+ *   i  interactive false: the event does not end a bounce
  * Pixel query (application/x-www-form-urlencoded): d, u, r, n (default
  * "pageview"), w; u may be absent (the caller then uses the Referer header).
  */
@@ -41,9 +49,15 @@
 #define HZ_BEACON_DEPTH_MAX 16    /* JSON nesting (the top-level object is 1) */
 #define HZ_BEACON_QUERY_MAX 16384 /* pixel query: longer is HZ_ETOOLONGURL */
 
+#define HZ_BEACON_PROPS_MAX       30   /* props per event (Plausible's) */
+#define HZ_BEACON_PROP_KEY_MAX    300  /* bytes of a prop name (Plausible's) */
+#define HZ_BEACON_PROP_VALUE_MAX  2000 /* bytes of a prop value (Plausible's) */
+#define HZ_BEACON_PROP_KEY_KEEP   64   /* longer names are never allow-listed: not copied */
+#define HZ_BEACON_PROP_VALUE_KEEP 127  /* values are copied cut to this (UTF-8 boundary) */
+
 /* An arena with at least this much free space always holds one beacon's
  * strings (each cap plus a NUL and alignment). */
-#define HZ_BEACON_ARENA_MIN 4608
+#define HZ_BEACON_ARENA_MIN 11264
 
 struct hz_beacon {
     const char *name;     /* never NULL after success */
@@ -54,6 +68,13 @@ struct hz_beacon {
     int has_engaged;      /* 1 when e was given */
     uint64_t engaged_ms;  /* e, or 0 */
     int hash_mode;        /* h: 1 or true; else 0 */
+    int interactive;      /* 0 only for i/interactive: false */
+    int scroll_depth;     /* sd 0..100, -1 when absent or null */
+    int nprops;
+    struct hz_beacon_prop {
+        const char *key;   /* NULL when over HZ_BEACON_PROP_KEY_KEEP bytes */
+        const char *value; /* text; cut to HZ_BEACON_PROP_VALUE_KEEP bytes */
+    } props[HZ_BEACON_PROPS_MAX];
 };
 
 /*
@@ -75,9 +96,9 @@ struct hz_beacon {
  * Strings are checked with hz_text_valid (UTF-8, no NUL, no control
  * characters). r "" means the same as null. d is a comma-separated list:
  * domain is its first entry with surrounding spaces removed. e, when
- * present, sets has_engaged and engaged_ms whatever n is. p, i and sd are
- * type-checked (p object or null, i boolean, sd integer or null, since
- * JSON.stringify turns a NaN depth into null) and dropped; unknown keys
+ * present, sets has_engaged and engaged_ms whatever n is. i is a boolean,
+ * sd an integer >= 0 or null (JSON.stringify turns a NaN depth into null),
+ * p an object, a JSON string holding an object, or null; unknown keys
  * (Plausible's v, m, $) are ignored.
  * Reentrant. jansson mallocs while parsing and frees before returning; it
  * seeds its hash function from /dev/urandom on first use, so a sandboxed

@@ -60,6 +60,25 @@ pipeline_host_ok(const struct hz_site *site, const char *host)
     return 0;
 }
 
+/*
+ * Custom props: the site's allow-list (props =) is kept, each value
+ * scrubbed like a URL segment and length-capped; every other prop (and an
+ * allowed one whose value scrubs to nothing) is dropped and counted in the
+ * record, so that the aggregator shows it as filtered traffic.
+ */
+static void
+pipeline_props(const struct hz_site *site, const struct hz_beacon *b, struct hz_record *r)
+{
+    for (int i = 0; i < b->nprops; i++) {
+        const struct hz_beacon_prop *p = &b->props[i];
+        char v[HZ_VALUE_MAX];
+        if (p->key == NULL || hz_cfg_site_prop(site, p->key, strlen(p->key)) < 0 ||
+            hz_url_scrub_value(p->value, strlen(p->value), v) != 0 ||
+            hz_record_prop_add(r, p->key, strlen(p->key), v, strlen(v)) != 0)
+            r->props_dropped++;
+    }
+}
+
 static void
 pipeline_hit_id(const struct hz_pipeline *p, char out[HZ_VHASH_LEN + 1])
 {
@@ -148,7 +167,7 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
         *drop = rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID;
         goto done;
     }
-    if (!pipeline_host_ok(site, url.host)) {
+    if (!url.app && !pipeline_host_ok(site, url.host)) {
         *drop = HZ_DROP_HOST;
         rc = hz_err_set(err, HZ_EINVAL, "u: host is not the site");
         goto done;
@@ -171,6 +190,15 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
         }
     }
     r->pixel = in->pixel;
+    /* event:hostname: the page's host (the site or an alias), or the site
+     * for an app's URL. */
+    if (r->kind == HZ_KIND_PAGEVIEW || r->kind == HZ_KIND_EVENT)
+        (void)hz_strlcpy(r->hostname, url.app ? site->name : url.host, sizeof(r->hostname));
+    r->has_scroll = r->kind == HZ_KIND_ENGAGEMENT && b->scroll_depth >= 0;
+    r->scroll_depth = r->has_scroll ? b->scroll_depth : 0;
+    r->noninteractive = r->kind == HZ_KIND_EVENT && !b->interactive;
+    if (r->kind == HZ_KIND_EVENT || r->kind == HZ_KIND_PAGEVIEW)
+        pipeline_props(site, b, r);
 
     /* source and campaign: only for pageviews (a visit's first one counts) */
     if (r->kind == HZ_KIND_PAGEVIEW) {
@@ -178,6 +206,10 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
                       r->source);
         (void)hz_strlcpy(r->utm_medium, url.utm_medium, sizeof(r->utm_medium));
         (void)hz_strlcpy(r->utm_campaign, url.utm_campaign, sizeof(r->utm_campaign));
+        (void)hz_strlcpy(r->utm_content, url.utm_content, sizeof(r->utm_content));
+        (void)hz_strlcpy(r->utm_term, url.utm_term, sizeof(r->utm_term));
+        hz_url_referrer_host(&url, b->referrer, b->referrer ? strlen(b->referrer) : 0, site->name,
+                             r->referrer);
     }
 
     /* region, then families */

@@ -14,6 +14,7 @@
 #include "collector/url.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/net.h"
@@ -78,6 +79,32 @@ url_scheme(const char *s, size_t len, size_t *skip)
         return 1;
     }
     return 0;
+}
+
+/* An app SDK's scheme ("app://", "android-app://", RFC 3986: a letter,
+ * then letters, digits, '+', '-' or '.', at most 32 bytes) other than
+ * http(s) and the ones a page view never comes from. *skip as above. */
+static int
+url_app_scheme(const char *s, size_t len, size_t *skip)
+{
+    size_t i = 0;
+
+    if (len == 0 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+        return 0;
+    while (i < len && i < 32 &&
+           (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') || url_isdigit((unsigned char)s[i]) ||
+            s[i] == '+' || s[i] == '-' || s[i] == '.'))
+        i++;
+    if (len - i < 3 || memcmp(s + i, "://", 3) != 0)
+        return 0;
+    /* Not a page's own: script, data and file URLs, ftp, and "http"
+     * look-alikes ("httpx://", "https2://": a broken tracker, not an app). */
+    if ((i == 10 && hz_memieq(s, 10, "javascript")) || (i == 4 && hz_memieq(s, 4, "data")) ||
+        (i == 4 && hz_memieq(s, 4, "file")) || (i == 4 && hz_memieq(s, 4, "blob")) ||
+        (i == 3 && hz_memieq(s, 3, "ftp")) || (i >= 4 && hz_memieq(s, 4, "http")))
+        return 0;
+    *skip = i + 3;
+    return 1;
 }
 
 /* ":port" tail of an authority: empty or up to 5 digits <= 65535. */
@@ -590,13 +617,20 @@ hz_url_scrub(const char *url, size_t len, struct hz_url *out, struct hz_err *err
         return hz_err_set(err, HZ_ETOOBIG, "URL over %d bytes", HZ_URL_MAX);
     if (!hz_text_valid(url, len))
         return hz_err_set(err, HZ_EINVAL, "URL has control bytes or invalid UTF-8");
-    if (!url_scheme(url, len, &skip))
-        return hz_err_set(err, HZ_EINVAL, "not an absolute http(s) URL");
+    memset(&u, 0, sizeof(u));
+    if (!url_scheme(url, len, &skip)) {
+        if (!url_app_scheme(url, len, &skip))
+            return hz_err_set(err, HZ_EINVAL, "not an absolute URL (http, https or an app's)");
+        u.app = 1;
+    }
     a = skip;
     while (a < len && url[a] != '/' && url[a] != '?' && url[a] != '#')
         a++;
-    memset(&u, 0, sizeof(u));
-    if (url_host(url + skip, a - skip, u.host, &why) != 0)
+    /* An app's "host" ("app://localhost/x") names nothing: the site is
+     * the beacon's domain, as Plausible does. */
+    if (u.app)
+        u.host[0] = '\0';
+    else if (url_host(url + skip, a - skip, u.host, &why) != 0)
         return hz_err_set(err, HZ_EINVAL, "%s", why);
     /* scheme://authority, then path, query and fragment. The whole URL
      * was validated as text above, so what follows only splits it. The
@@ -634,6 +668,64 @@ hz_url_scrub_path(const char *path, size_t len, char out[HZ_PAGE_MAX], struct hz
     return 0;
 }
 
+/* Decodes the four escapes url_path writes (%25 %2F %3F %23) back. */
+static size_t
+url_unescape4(char *s)
+{
+    size_t i = 0, o = 0;
+
+    while (s[i] != '\0') {
+        if (s[i] == '%' && s[i + 1] != '\0' && s[i + 2] != '\0') {
+            char c = 0;
+            if (s[i + 1] == '2' && s[i + 2] == '5')
+                c = '%';
+            else if (s[i + 1] == '2' && s[i + 2] == 'F')
+                c = '/';
+            else if (s[i + 1] == '3' && s[i + 2] == 'F')
+                c = '?';
+            else if (s[i + 1] == '2' && s[i + 2] == '3')
+                c = '#';
+            if (c != 0) {
+                s[o++] = c;
+                i += 3;
+                continue;
+            }
+        }
+        s[o++] = s[i++];
+    }
+    s[o] = '\0';
+    return o;
+}
+
+int
+hz_url_scrub_value(const char *v, size_t len, char out[HZ_VALUE_MAX])
+{
+    char path[3 * HZ_VALUE_MAX + 2], seg[HZ_PAGE_MAX];
+    size_t n = 0;
+    struct hz_err e;
+
+    if (len >= HZ_VALUE_MAX || !hz_text_valid(v, len))
+        return HZ_EINVAL;
+    /* One segment: every byte that would split it or start an escape is
+     * escaped, so the value is classified whole and comes back as given. */
+    path[n++] = '/';
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] == '%' || v[i] == '/' || v[i] == '?' || v[i] == '#') {
+            (void)snprintf(path + n, 4, "%%%02X", (unsigned char)v[i]);
+            n += 3;
+        } else {
+            path[n++] = v[i];
+        }
+    }
+    if (hz_url_scrub_path(path, n, seg, &e) != 0)
+        return HZ_EINVAL;
+    n = url_unescape4(seg + 1);
+    if (n == 0 || n >= HZ_VALUE_MAX || strcmp(seg + 1, ".") == 0 || strcmp(seg + 1, "..") == 0)
+        return HZ_EINVAL;
+    memcpy(out, seg + 1, n + 1);
+    return 0;
+}
+
 /* Length of h without a leading "www." (any case) and a trailing dot;
  * *start is set past the "www.". */
 static size_t
@@ -666,10 +758,6 @@ void
 hz_url_source(const struct hz_url *page, const char *referrer, size_t rlen, const char *site_host,
               char out[HZ_VALUE_MAX])
 {
-    char host[HZ_HOST_MAX];
-    const char *why, *b;
-    size_t skip, a, n;
-
     out[0] = '\0';
     if (page != NULL && page->utm_source[0] != '\0') {
         (void)hz_strlcpy(out, page->utm_source, HZ_VALUE_MAX);
@@ -679,6 +767,18 @@ hz_url_source(const struct hz_url *page, const char *referrer, size_t rlen, cons
         (void)hz_strlcpy(out, page->ref, HZ_VALUE_MAX);
         return;
     }
+    hz_url_referrer_host(page, referrer, rlen, site_host, out);
+}
+
+void
+hz_url_referrer_host(const struct hz_url *page, const char *referrer, size_t rlen,
+                     const char *site_host, char out[HZ_VALUE_MAX])
+{
+    char host[HZ_HOST_MAX];
+    const char *why, *b;
+    size_t skip, a, n;
+
+    out[0] = '\0';
     if (referrer == NULL || !url_scheme(referrer, rlen, &skip))
         return;
     a = skip;

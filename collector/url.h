@@ -13,8 +13,11 @@
  *
  * - Input: at most HZ_URL_MAX bytes (else HZ_ETOOBIG); every raw byte must
  *   be valid UTF-8 without NUL, C0/C1 controls or DEL, anywhere in the URL.
- * - Scheme: "http://" or "https://", any case; nothing else (no relative,
- *   javascript:, data:, ftp:, "http:/x").
+ * - Scheme: "http://" or "https://", any case; or an app SDK's own scheme
+ *   ("app://", "android-app://": RFC 3986 letters, at most 32, then "://";
+ *   not javascript, data, file, blob, ftp or an "http" look-alike), whose host is ignored (app set,
+ *   host ""): the site is the beacon's domain, as in Plausible. Nothing
+ *   else (no relative, javascript:, data:, "http:/x").
  * - Host: userinfo ("user:pw@") dropped, port dropped (must be digits
  *   <= 65535), lowercased, one trailing dot removed; letters, digits, '.',
  *   '-' and '_' with no empty label (IDN arrives punycoded; '_' is allowed
@@ -72,6 +75,7 @@ struct hz_url {
     char utm_content[HZ_VALUE_MAX];
     char utm_term[HZ_VALUE_MAX];
     char ref[HZ_VALUE_MAX]; /* ?ref= and ?source= (same meaning) */
+    int app;                /* 1 for an app's scheme: host is "" */
 };
 
 /* Scrubs an absolute http(s) URL. 0, HZ_ETOOBIG over HZ_URL_MAX bytes, or
@@ -86,6 +90,12 @@ int hz_url_scrub(const char *url, size_t len, struct hz_url *out, struct hz_err 
  * or HZ_EINVAL with a reason; on error out is untouched. */
 int hz_url_scrub_path(const char *path, size_t len, char out[HZ_PAGE_MAX], struct hz_err *err);
 
+/* A custom prop's value scrubbed like one path segment (the placeholders
+ * ":email", ":uuid", ":token", ":id" replace it whole; a '/' inside stays
+ * part of it). 0, or HZ_EINVAL for a value that is empty, "." or "..",
+ * not text, or HZ_VALUE_MAX bytes or more (the caller drops the prop). */
+int hz_url_scrub_value(const char *v, size_t len, char out[HZ_VALUE_MAX]);
+
 /* The source of a visit: page's utm_source, else its ref, else the
  * referrer's host without "www." (lowercase, no port, no userinfo); "" when
  * the referrer is empty, invalid, not http(s), or the same site (its host
@@ -94,5 +104,10 @@ int hz_url_scrub_path(const char *path, size_t len, char out[HZ_PAGE_MAX], struc
  * out has HZ_VALUE_MAX bytes. */
 void hz_url_source(const struct hz_url *page, const char *referrer, size_t rlen,
                    const char *site_host, char out[HZ_VALUE_MAX]);
+/* The referrer's host alone, by the same rules ("" for the same site, or a
+ * referrer that is not an http(s) URL): visit:referrer, which never keeps
+ * the referrer's path or query. */
+void hz_url_referrer_host(const struct hz_url *page, const char *referrer, size_t rlen,
+                          const char *site_host, char out[HZ_VALUE_MAX]);
 
 #endif

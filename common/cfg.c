@@ -346,6 +346,32 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
         }
         return 1;
     }
+    if (strcmp(name, "props") == 0) {
+        const char *p = value;
+        while (*p) {
+            size_t n;
+            while (*p == ' ' || *p == ',')
+                p++;
+            n = strcspn(p, " ,");
+            if (n == 0)
+                break;
+            if (s->nprops >= HZ_SITE_PROPS_MAX)
+                return cfg_fail(st, section, name, "too many props (8 at most)");
+            if (n >= HZ_SITE_PROP_MAX)
+                return cfg_fail(st, section, name, "prop name too long (63 bytes at most)");
+            for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
+                    return cfg_fail(st, section, name,
+                                    "prop names are letters, digits, '_', '-' and '.'");
+            if (hz_cfg_site_prop(s, p, n) >= 0)
+                return cfg_fail(st, section, name, "duplicate prop");
+            memcpy(s->props[s->nprops], p, n);
+            s->props[s->nprops][n] = '\0';
+            s->nprops++;
+            p += n;
+        }
+        return 1;
+    }
     return cfg_fail(st, section, name, "unknown key");
 }
 
@@ -484,6 +510,15 @@ cfg_tokens_check(struct cfg_state *st)
         }
     }
     return 0;
+}
+
+int
+hz_cfg_site_prop(const struct hz_site *s, const char *name, size_t len)
+{
+    for (int i = 0; i < s->nprops; i++)
+        if (strlen(s->props[i]) == len && memcmp(s->props[i], name, len) == 0)
+            return i;
+    return -1;
 }
 
 static int

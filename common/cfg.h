@@ -24,12 +24,14 @@
 #include "common/groups.h"
 #include "common/net.h"
 
-#define HZ_SITE_MAX 128     /* a host name */
-#define HZ_SITES_MAX 32
-#define HZ_FUNNELS_MAX 16
-#define HZ_ALIASES_MAX 8
-#define HZ_CFG_PATH_MAX 256
-#define HZ_CFG_LINE_MAX 199 /* Debian inih: INI_MAX_LINE 200 */
+#define HZ_SITE_MAX       128 /* a host name */
+#define HZ_SITES_MAX      32
+#define HZ_FUNNELS_MAX    16
+#define HZ_ALIASES_MAX    8
+#define HZ_SITE_PROPS_MAX 8  /* custom props kept (record.h HZ_RECORD_PROPS_MAX) */
+#define HZ_SITE_PROP_MAX  64 /* a prop name, with NUL (record.h HZ_PROP_NAME_MAX) */
+#define HZ_CFG_PATH_MAX   256
+#define HZ_CFG_LINE_MAX   199 /* Debian inih: INI_MAX_LINE 200 */
 #define HZ_TOKENS_MAX     64
 #define HZ_TOKEN_NAME_MAX 40 /* "[token NAME]" within inih's 49-byte section */
 
@@ -50,8 +52,8 @@ struct hz_token {
 };
 
 struct hz_site {
-    char name[HZ_SITE_MAX];      /* the [site NAME], lowercase host */
-    char timezone[64];           /* IANA name; default "UTC" */
+    char name[HZ_SITE_MAX]; /* the [site NAME], lowercase host */
+    char timezone[64];      /* IANA name; default "UTC" */
     int naliases;
     char aliases[HZ_ALIASES_MAX][HZ_SITE_MAX]; /* other hosts of the same site */
     int nfunnels;
@@ -64,7 +66,14 @@ struct hz_site {
     struct hz_crosstab crosstabs[HZ_CROSSTABS_MAX];
     int nfunnel_by; /* funnel_by = : funnel steps also kept per value of these */
     enum hz_dim funnel_by[HZ_FUNNEL_BY_MAX];
+    /* props = plan, author: the custom props kept (allow-list, in order;
+     * names of [A-Za-z0-9_.-]); every other prop is dropped and counted. */
+    int nprops;
+    char props[HZ_SITE_PROPS_MAX][HZ_SITE_PROP_MAX];
 };
+
+/* Index of prop (name, len) in the site's allow-list, or -1. */
+int hz_cfg_site_prop(const struct hz_site *s, const char *name, size_t len);
 
 struct hz_config {
     char path[HZ_CFG_PATH_MAX];
@@ -80,11 +89,11 @@ struct hz_config {
     struct hz_addr collector_listen;
     struct hz_cidrset trusted_proxies;
     int honor_dnt;
-    int collector_threads;     /* 0 = one per core */
-    long max_body;             /* bytes */
-    long max_url;              /* bytes of request URI */
-    long max_headers;          /* bytes of all headers */
-    long timeout_ms;           /* read/write timeout per connection */
+    int collector_threads; /* 0 = one per core */
+    long max_body;         /* bytes */
+    long max_url;          /* bytes of request URI */
+    long max_headers;      /* bytes of all headers */
+    long timeout_ms;       /* read/write timeout per connection */
     char spool_dir[HZ_CFG_PATH_MAX];
     long spool_max_mb;
     long xadd_timeout_ms;      /* wait for Redis before spooling */

@@ -56,8 +56,118 @@ hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64
     OPT("vh", vh);
     OPT("vp", vp);
     OPT("u", id);
+    OPT("pr", props);
+    OPT("uo", utm_content);
+    OPT("ut", utm_term);
+    OPT("rf", referrer);
+    OPT("hn", hostname);
 #undef OPT
+    if (r->props_dropped > 0 && (r->kind == HZ_KIND_EVENT || r->kind == HZ_KIND_PAGEVIEW)) {
+        /* numbuf: t at 0 (14 bytes), ms at 32 (11 at most), pd at 48, sd at 56. */
+        uint64_t pd = r->props_dropped > 999999 ? 999999 : r->props_dropped;
+        int c = snprintf(numbuf + 48, 8, "%llu", (unsigned long long)pd);
+        rec_add(out, &n, "pd", numbuf + 48, (size_t)c);
+    }
+    if (r->noninteractive && r->kind == HZ_KIND_EVENT)
+        rec_add(out, &n, "ni", "1", 1);
+    if (r->kind == HZ_KIND_ENGAGEMENT && r->has_scroll && r->scroll_depth >= 0 &&
+        r->scroll_depth <= 100) {
+        static const char *const dig = "0123456789";
+        /* numbuf + 56: at most "100" and a NUL. */
+        char *o = numbuf + 56;
+        int d = r->scroll_depth, c = 0;
+        if (d >= 100)
+            o[c++] = '1';
+        if (d >= 10)
+            o[c++] = dig[(d / 10) % 10];
+        o[c++] = dig[d % 10];
+        o[c] = '\0';
+        rec_add(out, &n, "sd", o, (size_t)c);
+    }
     return n;
+}
+
+/* 1 if (s, len) is prop text: valid UTF-8, no control characters (so the
+ * separators cannot occur in it). */
+static int
+rec_prop_text(const char *s, size_t len)
+{
+    return hz_text_valid(s, len);
+}
+
+int
+hz_record_prop_add(struct hz_record *r, const char *name, size_t nlen, const char *value,
+                   size_t vlen)
+{
+    size_t used = strlen(r->props), n = 0, pos = 0;
+    const char *a, *b;
+    size_t al, bl;
+
+    while (hz_record_prop_next(r, &pos, &a, &al, &b, &bl))
+        n++;
+    if (n >= HZ_RECORD_PROPS_MAX || nlen == 0 || nlen >= HZ_PROP_NAME_MAX || vlen >= HZ_VALUE_MAX ||
+        !rec_prop_text(name, nlen) || !rec_prop_text(value, vlen) ||
+        used + (used ? 1 : 0) + nlen + 1 + vlen >= sizeof(r->props))
+        return HZ_EINVAL;
+    if (used)
+        r->props[used++] = '\x1e';
+    memcpy(r->props + used, name, nlen);
+    used += nlen;
+    r->props[used++] = '\x1f';
+    memcpy(r->props + used, value, vlen);
+    used += vlen;
+    r->props[used] = '\0';
+    return 0;
+}
+
+int
+hz_record_prop_next(const struct hz_record *r, size_t *pos, const char **name, size_t *nlen,
+                    const char **value, size_t *vlen)
+{
+    const char *p = r->props + *pos, *us, *rs;
+
+    if (*p == '\0')
+        return 0;
+    rs = strchr(p, '\x1e');
+    us = memchr(p, '\x1f', rs ? (size_t)(rs - p) : strlen(p));
+    if (us == NULL)
+        return 0; /* decode never lets this through */
+    *name = p;
+    *nlen = (size_t)(us - p);
+    *value = us + 1;
+    *vlen = rs ? (size_t)(rs - us - 1) : strlen(us + 1);
+    *pos = rs ? (size_t)(rs - r->props) + 1 : (size_t)(p - r->props) + strlen(p);
+    return 1;
+}
+
+/* Validates an encoded "pr" value (v, vl) and copies it to r. */
+static int
+rec_props(struct hz_record *r, const char *v, size_t vl)
+{
+    size_t i = 0;
+    int n = 0;
+
+    if (vl == 0 || vl >= sizeof(r->props))
+        return HZ_EINVAL;
+    while (i < vl) {
+        const char *p = v + i, *rs = memchr(p, '\x1e', vl - i);
+        size_t plen = rs ? (size_t)(rs - p) : vl - i;
+        const char *us = memchr(p, '\x1f', plen);
+        size_t nl, val;
+        if (us == NULL || ++n > HZ_RECORD_PROPS_MAX)
+            return HZ_EINVAL;
+        nl = (size_t)(us - p);
+        val = plen - nl - 1;
+        if (nl == 0 || nl >= HZ_PROP_NAME_MAX || val >= HZ_VALUE_MAX || !rec_prop_text(p, nl) ||
+            !rec_prop_text(us + 1, val))
+            return HZ_EINVAL;
+        i += plen + 1;
+        if (rs != NULL && i == vl)
+            return HZ_EINVAL; /* a trailing separator */
+    }
+    memcpy(r->props, v, vl);
+    r->props[vl] = '\0';
+    return 0;
 }
 
 /* Copies a text value after checking length and content. */
@@ -188,6 +298,38 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
         } else if (rec_eq(nm, nl, "u")) {
             bit = 1u << 17;
             rc = rec_vhash(r.id, v, vl);
+        } else if (rec_eq(nm, nl, "pr")) {
+            bit = 1u << 18;
+            rc = rec_props(&r, v, vl);
+        } else if (rec_eq(nm, nl, "pd")) {
+            bit = 1u << 19;
+            rc = hz_parse_u64(v, vl, 999999, &r.props_dropped);
+            if (rc == 0 && r.props_dropped == 0)
+                rc = HZ_EINVAL; /* never written as 0 */
+        } else if (rec_eq(nm, nl, "ni")) {
+            bit = 1u << 20;
+            rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
+            r.noninteractive = 1;
+        } else if (rec_eq(nm, nl, "uo")) {
+            bit = 1u << 22;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.utm_content, sizeof(r.utm_content), v, vl);
+        } else if (rec_eq(nm, nl, "ut")) {
+            bit = 1u << 23;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.utm_term, sizeof(r.utm_term), v, vl);
+        } else if (rec_eq(nm, nl, "rf")) {
+            bit = 1u << 24;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.referrer, sizeof(r.referrer), v, vl);
+        } else if (rec_eq(nm, nl, "hn")) {
+            bit = 1u << 25;
+            rc = vl == 0 ? HZ_EINVAL : rec_text(r.hostname, sizeof(r.hostname), v, vl);
+        } else if (rec_eq(nm, nl, "sd")) {
+            bit = 1u << 21;
+            rc = hz_parse_u64(v, vl, 100, &num);
+            /* Written without leading zeros: "07" would not encode back. */
+            if (rc == 0 && vl > 1 && v[0] == '0')
+                rc = HZ_EINVAL;
+            r.scroll_depth = (int)num;
+            r.has_scroll = 1;
         } else {
             return hz_err_set(err, HZ_EINVAL, "unknown field");
         }
@@ -204,6 +346,13 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
      * elsewhere would decode to a record that does not encode back. */
     if ((seen & (1u << 13)) && r.kind != HZ_KIND_ENGAGEMENT && r.kind != HZ_KIND_DROPS)
         return hz_err_set(err, HZ_EINVAL, "ms not allowed for this kind");
+    /* The same for the newer fields: each only where it is written. */
+    if ((seen & (3u << 18)) && r.kind != HZ_KIND_EVENT && r.kind != HZ_KIND_PAGEVIEW)
+        return hz_err_set(err, HZ_EINVAL, "props not allowed for this kind");
+    if ((seen & (1u << 20)) && r.kind != HZ_KIND_EVENT)
+        return hz_err_set(err, HZ_EINVAL, "ni not allowed for this kind");
+    if ((seen & (1u << 21)) && r.kind != HZ_KIND_ENGAGEMENT)
+        return hz_err_set(err, HZ_EINVAL, "sd not allowed for this kind");
     switch (r.kind) {
     case HZ_KIND_EVENT:
         if (!(seen & (1u << 5)) || !(seen & (1u << 15)))

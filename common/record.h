@@ -27,6 +27,19 @@
  *   u   hit id, 16 lowercase hex, random per hit (not per visitor): lets a
  *       collector tell after a Redis outage whether an entry whose XADD
  *       got no reply reached the stream, so replay adds it exactly once
+ *   pr  custom props kept by the site's allow-list (k=ev, k=pv), optional:
+ *       "name\x1fvalue" pairs joined by "\x1e" (text never holds control
+ *       characters), at most HZ_RECORD_PROPS_MAX, names and values scrubbed
+ *   pd  props dropped (not allow-listed), a count (k=ev, k=pv), optional
+ *   ni  "1" for a custom event sent with interactive: false (k=ev)
+ *   uo  utm_content, optional     ut  utm_term, optional
+ *   rf  referrer host (another site's; never the path), optional
+ *   hn  the page's host name (the site or an alias; k=pv, k=ev), optional
+ *   sd  scroll depth 0..100 (k=en), optional
+ *
+ * Entries written before pr, pd, ni, sd, uo, ut, rf and hn existed decode unchanged (each
+ * is optional); an aggregator older than them refuses entries that carry
+ * them (unknown field), so aggregators are upgraded first.
  *
  * Data read from Redis is input: hz_record_decode validates every field.
  */
@@ -38,13 +51,16 @@
 
 #include "common/err.h"
 
-#define HZ_PAGE_MAX 256    /* scrubbed path, with NUL */
-#define HZ_VALUE_MAX 128   /* source, utm values, event names */
-#define HZ_HOST_MAX 128
-#define HZ_REGION_MAX 8    /* "CC-SSS" + NUL */
-#define HZ_FAMILY_MAX 24   /* "Samsung Internet" */
-#define HZ_VHASH_LEN 16    /* hex digits */
-#define HZ_RECORD_FIELDS 18
+#define HZ_PAGE_MAX             256 /* scrubbed path, with NUL */
+#define HZ_VALUE_MAX            128 /* source, utm values, event names */
+#define HZ_HOST_MAX             128
+#define HZ_REGION_MAX           8  /* "CC-SSS" + NUL */
+#define HZ_FAMILY_MAX           24 /* "Samsung Internet" */
+#define HZ_VHASH_LEN            16 /* hex digits */
+#define HZ_RECORD_FIELDS        26
+#define HZ_RECORD_PROPS_MAX     8  /* props kept per hit (the allow-list's size) */
+#define HZ_PROP_NAME_MAX        64 /* a prop name, with NUL */
+#define HZ_RECORD_PROPS_ENC_MAX (HZ_RECORD_PROPS_MAX * (HZ_PROP_NAME_MAX + HZ_VALUE_MAX))
 
 enum hz_kind { HZ_KIND_PAGEVIEW = 1, HZ_KIND_ENGAGEMENT, HZ_KIND_EVENT, HZ_KIND_DROPS };
 
@@ -53,7 +69,7 @@ struct hz_record {
     enum hz_kind kind;
     char site[HZ_HOST_MAX];
     char page[HZ_PAGE_MAX];
-    char name[HZ_VALUE_MAX];     /* event name or drop reason */
+    char name[HZ_VALUE_MAX]; /* event name or drop reason */
     char source[HZ_VALUE_MAX];
     char utm_medium[HZ_VALUE_MAX];
     char utm_campaign[HZ_VALUE_MAX];
@@ -61,12 +77,30 @@ struct hz_record {
     char browser[HZ_FAMILY_MAX];
     char os[HZ_FAMILY_MAX];
     char device[HZ_FAMILY_MAX];
-    uint64_t ms;                 /* engaged ms, or drop count */
+    uint64_t ms; /* engaged ms, or drop count */
     int pixel;
     char vh[HZ_VHASH_LEN + 1];
-    char vp[HZ_VHASH_LEN + 1];   /* "" when absent */
-    char id[HZ_VHASH_LEN + 1];   /* hit id; "" when absent */
+    char vp[HZ_VHASH_LEN + 1];           /* "" when absent */
+    char id[HZ_VHASH_LEN + 1];           /* hit id; "" when absent */
+    char props[HZ_RECORD_PROPS_ENC_MAX]; /* "pr" as encoded; "" when none */
+    uint64_t props_dropped;              /* "pd" */
+    int noninteractive;                  /* "ni" */
+    int has_scroll;                      /* "sd" given (k=en) */
+    char utm_content[HZ_VALUE_MAX];      /* "uo" */
+    char utm_term[HZ_VALUE_MAX];         /* "ut" */
+    char referrer[HZ_HOST_MAX];          /* "rf" */
+    char hostname[HZ_HOST_MAX];          /* "hn" */
+    int scroll_depth;                    /* "sd": 0..100 */
 };
+
+/* Appends prop (name, value) to r->props. 0, or HZ_EINVAL (bad text, empty
+ * name, a name or value over its cap, or the record already full). */
+int hz_record_prop_add(struct hz_record *r, const char *name, size_t nlen, const char *value,
+                       size_t vlen);
+/* Iterates r->props: *pos starts at 0; fills name/value (pointers into
+ * r->props, not NUL-terminated) and returns 1, or 0 at the end. */
+int hz_record_prop_next(const struct hz_record *r, size_t *pos, const char **name, size_t *nlen,
+                        const char **value, size_t *vlen);
 
 /* One field as a (pointer, length) pair; pointers borrow the record. */
 struct hz_field {

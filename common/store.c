@@ -1181,6 +1181,27 @@ hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page
 }
 
 int
+hz_store_add_scroll(hz_wtxn *t, const char *site, int32_t day, const char *page, int depth)
+{
+    struct st_key k;
+    size_t plen = strlen(page), vstart;
+    uint64_t *d;
+
+    if (plen == 0 || plen >= HZ_PAGE_MAX || depth < 0 || depth > 100 || day < 0 ||
+        st_dkey(&k, DB_HIST, site, 'd') != 0)
+        return HZ_EINVAL;
+    st_kperiod(&k, (uint32_t)day);
+    vstart = k.n;
+    st_kbyte(&k, HZ_SCROLL_KEY);
+    st_kput(&k, page, plen);
+    d = st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, ST_CLASS_HIST, 0);
+    d[depth / 10] += 1;
+    d[HZ_SCROLL_SUM] += (uint64_t)depth;
+    d[HZ_SCROLL_N] += 1;
+    return 0;
+}
+
+int
 hz_store_add_funnel(hz_wtxn *t, const char *site, int32_t day, const char *funnel, int step,
                     uint64_t visitors, int has_time, uint64_t ms)
 {

@@ -21,15 +21,13 @@
  *     "trans"  site\0 gran period from\0 to        -> u64 LE count (page-to-page)
  *
  *   gran is one byte: 'd' day, 'm' month, 'h' hour, 'n' minute (UTC, dim
- *   HZ_DIM_TOTAL only: visitors = "in", outs = "out"; see hz_store_add_active). dim is one byte (enum
- *   hz_dim). period is a u32 big-endian: a local day number ('d'),
- *   year*12 + month-1 ('m'), or a local hour number ('h', rows of dim
- *   HZ_DIM_TOTAL only). Big-endian periods after the dim byte make one
- *   dimension of one site a contiguous, time-ordered key range, so a range
- *   query is one cursor scan per granularity. Every day row ('d') is also
- *   added to its month row ('m'), so a long range reads whole months plus
- *   the edge days. Counters only ever add, so aggregator shards merge by
- *   addition. The hist page "" holds the whole site's engaged time.
+ *   HZ_DIM_TOTAL only: visitors = "in", outs = "out"; see hz_store_add_active). dim is one byte
+ * (enum hz_dim). period is a u32 big-endian: a local day number ('d'), year*12 + month-1 ('m'), or
+ * a local hour number ('h', rows of dim HZ_DIM_TOTAL only). Big-endian periods after the dim byte
+ * make one dimension of one site a contiguous, time-ordered key range, so a range query is one
+ * cursor scan per granularity. Every day row ('d') is also added to its month row ('m'), so a long
+ * range reads whole months plus the edge days. Counters only ever add, so aggregator shards merge
+ * by addition. The hist page "" holds the whole site's engaged time.
  *
  *   Cardinality: per (site, day, dim) at most max_values distinct values;
  *   past it a new value is written as "(other)" (which is never refused).
@@ -85,12 +83,19 @@ enum hz_dim {
     HZ_DIM_ENTRY_GROUP, /* the group of a visit's entry page: visit-level, like ENTRY */
     HZ_DIM_GOAL,  /* event:goal: visitors, visits, events (goal completions) */
     HZ_DIM_CROSS, /* declared cross-tab cells (common/groups.h hz_crosstab_cell) */
+    HZ_DIM_PROP0, /* custom prop i of the site's allow-list is HZ_DIM_PROP0 + i */
+    HZ_DIM_PROP_LAST = HZ_DIM_PROP0 + 7,
+    HZ_DIM_UTM_CONTENT, /* visit:utm_content */
+    HZ_DIM_UTM_TERM,    /* visit:utm_term */
+    HZ_DIM_REFERRER,    /* visit:referrer: another site's host */
+    HZ_DIM_HOSTNAME,    /* event:hostname: the page's host (the site or an alias) */
     HZ_DIM_COUNT
 };
 
 /* Exit pages are derived, not stored: exits(page) = pageviews - outs. */
 
-/* One row. Which fields a dimension fills:
+/* One row. Which fields a dimension fills (PROP rows: visitors, visits,
+ * pageviews, events of the hits that carried the prop's value):
  *   TOTAL and visit-level dims (ENTRY, SOURCE, UTM_*, COUNTRY, REGION,
  *   BROWSER, OS, DEVICE): visitors, visits, pageviews, nonbounce,
  *   duration_ms (sum of visit durations).
@@ -239,6 +244,14 @@ int hz_store_active(hz_rtxn *t, const char *site, uint32_t from, uint32_t to, ui
 
 /* Adds one sample of ms to page's histogram and to the site's ("") one. */
 int hz_store_add_engaged(hz_wtxn *t, const char *site, int32_t day, const char *page, uint64_t ms);
+/* Scroll depth (0..100 percent) of one engagement sample on page: kept in
+ * "hist" under the key HZ_SCROLL_KEY + page (a byte no page starts with),
+ * buckets 0..10 counting depth / 10, HZ_SCROLL_SUM the sum of depths and
+ * HZ_SCROLL_N the number of samples. */
+#define HZ_SCROLL_KEY 0x01
+#define HZ_SCROLL_SUM 12
+#define HZ_SCROLL_N   13
+int hz_store_add_scroll(hz_wtxn *t, const char *site, int32_t day, const char *page, int depth);
 /* Adds visitors and a time sample to a funnel step (time ignored for step 0). */
 int hz_store_add_funnel(hz_wtxn *t, const char *site, int32_t day, const char *funnel, int step,
                         uint64_t visitors, int has_time, uint64_t ms);

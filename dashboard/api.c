@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * api.c - Plausible-shaped v1 and v2 requests in, JSON and CSV out (see
- * api.h). Parsing is strict: every parameter is percent-decoded with
- * hz_pct_decode, must be valid UTF-8 text, may appear once, and must be
- * known for its route; anything else is a 400 naming the parameter.
+ * api.h). Parsing is strict about what it knows: every parameter is
+ * percent-decoded with hz_pct_decode, must be valid UTF-8 text and may
+ * appear once; a bad value is a 400 naming the parameter. Unknown v1
+ * parameters are ignored, as Plausible does (clients send one parameter
+ * set to every endpoint, and cache busters).
  */
 #include "dashboard/api.h"
 
@@ -18,8 +20,11 @@
 #include "common/str.h"
 #include "common/tz.h"
 #include "dashboard/crosstab.h"
+#include "dashboard/regex.h"
 
 /* ================================================================ shared checks */
+
+#define API_PROPS_PREFIX "event:props:"
 
 /* Local day number of now in tz (see tz.h; the zone switch is cached). */
 int32_t
@@ -38,10 +43,17 @@ api_site(const struct hz_config *cfg, const char *id, size_t len, int64_t now, s
 {
     const struct hz_site *s = hz_cfg_site(cfg, id, len);
 
+    /* Plausible answers an unknown site like a bad key (401), so that
+     * clients' "bad key or site" handling works unchanged. */
     if (s == NULL)
-        return hz_err_set(err, HZ_EINVAL, "site_id: unknown site");
+        return hz_err_set(err, HZ_ENOTFOUND, "%s", HZ_API_BAD_SITE);
     (void)hz_strlcpy(q->site, s->name, sizeof(q->site));
     (void)hz_strlcpy(q->tz, s->timezone, sizeof(q->tz));
+    q->nprops =
+        s->nprops < HZ_P_PROP_LAST - HZ_P_PROP0 + 1 ? s->nprops : HZ_P_PROP_LAST - HZ_P_PROP0 + 1;
+    for (int i = 0; i < q->nprops; i++)
+        (void)snprintf(q->prop_names[i], sizeof(q->prop_names[i]), "%s%s", API_PROPS_PREFIX,
+                       s->props[i]);
     q->today = hz_api_today(s->timezone, now);
     return 0;
 }
@@ -60,11 +72,54 @@ api_query_init(struct hz_query *q)
     q->funnel = -1;
 }
 
+/* 1 if q asks metric m. */
+static int
+api_has_metric(const struct hz_query *q, enum hz_metric m)
+{
+    for (int i = 0; i < q->nmetrics; i++)
+        if (q->metrics[i] == m)
+            return 1;
+    return 0;
+}
+
+/* A property's name ("event:props:plan" for the site's custom props). */
+static const char *
+api_pname(const struct hz_query *q, enum hz_prop p)
+{
+    if (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+        return q->prop_names[p - HZ_P_PROP0];
+    return hz_query_prop_name(p);
+}
+
+/* Its v1 key ("page"; a custom prop's own name, as Plausible's v1). */
+static const char *
+api_pshort(const struct hz_query *q, enum hz_prop p)
+{
+    if (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+        return q->prop_names[p - HZ_P_PROP0] + strlen(API_PROPS_PREFIX);
+    return hz_query_prop_short(p);
+}
+
+/* The property named (s, len), the site's custom props included, or -1. */
+static int
+api_prop(const struct hz_query *q, const char *s, size_t len)
+{
+    size_t pl = strlen(API_PROPS_PREFIX);
+
+    if (len > pl && memcmp(s, API_PROPS_PREFIX, pl) == 0) {
+        for (int i = 0; i < q->nprops; i++)
+            if (strlen(q->prop_names[i]) == len && memcmp(q->prop_names[i], s, len) == 0)
+                return HZ_P_PROP0 + i;
+        return -1;
+    }
+    return hz_query_prop_find(s, len);
+}
+
 /* A name for messages: the property, or "site totals". */
 static const char *
-api_prop_label(enum hz_prop p)
+api_prop_label(const struct hz_query *q, enum hz_prop p)
 {
-    return p == HZ_P_NONE ? "site totals" : hz_query_prop_name(p);
+    return p == HZ_P_NONE ? "site totals" : api_pname(q, p);
 }
 
 /*
@@ -90,20 +145,29 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: %s and %s together are a cross-tab; haze keeps "
                               "marginals only (one dimension at a time)",
-                              hz_query_prop_name(q->filters[0].prop),
-                              hz_query_prop_name(q->filters[i].prop));
+                              api_pname(q, q->filters[0].prop), api_pname(q, q->filters[i].prop));
         if (q->kind == HZ_Q_BREAKDOWN && q->filters[i].prop != q->prop)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: a filter on %s with a breakdown by %s is a cross-tab; "
                               "haze keeps marginals only (one dimension at a time)",
-                              hz_query_prop_name(q->filters[i].prop), hz_query_prop_name(q->prop));
+                              api_pname(q, q->filters[i].prop), api_pname(q, q->prop));
     }
     vp = hz_query_value_prop(q);
     for (int i = 0; i < q->nmetrics && !q->xtab && !q->heat; i++) {
         enum hz_metric m = q->metrics[i];
+        if (m == HZ_M_CONVERSION_RATE && (site == NULL || site->ngoals == 0))
+            return hz_err_set(err, HZ_EINVAL,
+                              "metrics: conversion_rate needs goals, and this site has none");
+        if (m == HZ_M_PERCENTAGE && q->kind != HZ_Q_BREAKDOWN)
+            return hz_err_set(err, HZ_EINVAL,
+                              "metrics: percentage is only available in a breakdown");
+        if (m == HZ_M_TIME_ON_PAGE && vp != HZ_P_PAGE)
+            return hz_err_set(err, HZ_EINVAL,
+                              "metrics: time_on_page needs event:page as the dimension or "
+                              "filter (time_on_page_median is the site-wide median)");
         if (!hz_query_metric_ok(vp, m))
             return hz_err_set(err, HZ_EINVAL, "metrics: %s is not available for %s",
-                              hz_query_metric_name(m), api_prop_label(vp));
+                              hz_query_metric_name(m), api_prop_label(q, vp));
         if (q->kind == HZ_Q_TIMESERIES && q->interval == HZ_IV_HOUR && !hz_query_metric_hourly(m))
             return hz_err_set(err, HZ_EINVAL,
                               "metrics: %s is not kept per hour (visitors, visits and "
@@ -165,6 +229,30 @@ api_filter_value(struct hz_filter *f, const char *v, size_t len, struct hz_err *
     f->values[f->nvalues][len] = '\0';
     f->nvalues++;
     return 0;
+}
+
+/*
+ * Plausible's spellings of haze's families, so that a copied filter does
+ * not silently match nothing: exact operators only (contains and patterns
+ * see the value as stored).
+ */
+static void
+api_filter_aliases(struct hz_filter *f)
+{
+    /* clang-format off */
+    static const struct { enum hz_prop prop; const char *from, *to; } al[] = {
+        { HZ_P_DEVICE, "Desktop", "desktop" }, { HZ_P_DEVICE, "Mobile", "mobile" },
+        { HZ_P_DEVICE, "Tablet", "tablet" },   { HZ_P_OS, "Mac", "macOS" },
+        { HZ_P_OS, "GNU/Linux", "Linux" },     { HZ_P_OS, "Chrome OS", "ChromeOS" },
+    };
+    /* clang-format on */
+
+    if (f->op != HZ_FOP_IS && f->op != HZ_FOP_IS_NOT)
+        return;
+    for (int v = 0; v < f->nvalues; v++)
+        for (size_t a = 0; a < sizeof(al) / sizeof(al[0]); a++)
+            if (al[a].prop == f->prop && strcmp(f->values[v], al[a].from) == 0)
+                (void)hz_strlcpy(f->values[v], al[a].to, sizeof(f->values[v]));
 }
 
 /* ================================================================ v1 */
@@ -265,16 +353,15 @@ v1_split(enum hz_api_route route, const char *qs, size_t len, struct v1_vals *vv
             continue; /* "a=1&&b=2" */
         kl = hz_pct_decode(key, sizeof(key) - 1, pair, klen, 1);
         if (kl < 0)
-            return hz_err_set(err, HZ_EINVAL, "query: unknown parameter");
+            continue; /* longer than any known name: unknown, ignored */
         key[kl] = '\0';
         for (p = 0; p < P_COUNT; p++)
             if (strcmp(key, v1_params[p].name) == 0)
                 break;
-        if (p == P_COUNT || !(v1_params[p].routes & (1u << route))) {
-            if (api_echoable(key, (size_t)kl))
-                return hz_err_set(err, HZ_EINVAL, "%s: unknown parameter", key);
-            return hz_err_set(err, HZ_EINVAL, "query: unknown parameter");
-        }
+        /* Unknown here (or known for another route, as interval on
+         * aggregate): ignored, as Plausible does. */
+        if (p == P_COUNT || !(v1_params[p].routes & (1u << route)))
+            continue;
         if (vv->val[p] != NULL)
             return hz_err_set(err, HZ_EINVAL, "%s: given more than once", key);
         /* Decoded values are never longer than encoded ones, and the whole
@@ -315,7 +402,12 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
         /* The property name runs up to the operator. */
         while (k < flen && (islower((unsigned char)f[k]) || f[k] == ':' || f[k] == '_'))
             k++;
-        if ((prop = hz_query_prop_find(f, k)) < 0)
+        /* A custom prop's name also holds digits, capitals, '-' and '.'. */
+        if (k == strlen(API_PROPS_PREFIX) && memcmp(f, API_PROPS_PREFIX, k) == 0)
+            while (k < flen &&
+                   (isalnum((unsigned char)f[k]) || f[k] == '_' || f[k] == '-' || f[k] == '.'))
+                k++;
+        if ((prop = api_prop(q, f, k)) < 0)
             return hz_err_set(err, HZ_EINVAL, "filters: unknown property");
         fl = &q->filters[q->nfilters];
         memset(fl, 0, sizeof(*fl));
@@ -331,21 +423,32 @@ v1_filters(const char *s, size_t len, struct hz_query *q, struct hz_err *err)
             k += 1;
         } else {
             return hz_err_set(err, HZ_EINVAL, "filters: expected ==, != or ~ after %s",
-                              hz_query_prop_name(fl->prop));
+                              api_pname(q, fl->prop));
         }
+        /* Values split on '|'; "\\|" is a literal pipe, "\\\\" a backslash. */
         while (k <= flen) {
-            const char *v = f + k, *bar = memchr(v, '|', flen - k);
-            size_t vlen = bar ? (size_t)(bar - v) : flen - k;
-            if (memchr(v, '*', vlen) != NULL)
+            char val[HZ_FILTER_VALUE_MAX];
+            size_t vlen = 0;
+            for (; k < flen && f[k] != '|'; k++) {
+                char c = f[k];
+                if (c == '\\' && k + 1 < flen && (f[k + 1] == '|' || f[k + 1] == '\\'))
+                    c = f[++k];
+                if (vlen >= sizeof(val))
+                    return hz_err_set(err, HZ_EINVAL, "filters: a value is longer than %d bytes",
+                                      HZ_FILTER_VALUE_MAX - 1);
+                val[vlen++] = c;
+            }
+            if (memchr(val, '*', vlen) != NULL)
                 glob = 1;
-            if (api_filter_value(fl, v, vlen, err) != 0)
+            if (api_filter_value(fl, val, vlen, err) != 0)
                 return HZ_EINVAL;
-            k += vlen + 1;
+            k++;
         }
         /* Plausible's v1 wildcards: any '*' in a value turns the filter into
          * a glob, where '*' matches any run of characters, slashes included. */
         if (glob && fl->op != HZ_FOP_CONTAINS)
             fl->op = fl->op == HZ_FOP_IS ? HZ_FOP_GLOB : HZ_FOP_NOT_GLOB;
+        api_filter_aliases(fl);
         q->nfilters++;
     }
     return 0;
@@ -411,8 +514,9 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struc
         hz_err_set(err, HZ_EINVAL, "site_id: required");
         goto done;
     }
-    if (api_site(cfg, v[P_SITE], vv->len[P_SITE], now, q, err) != 0)
+    if ((rc = api_site(cfg, v[P_SITE], vv->len[P_SITE], now, q, err)) != 0)
         goto done;
+    rc = HZ_EINVAL;
     if (route == HZ_API_REALTIME) {
         rc = 0; /* the site is all realtime takes */
         goto done;
@@ -447,7 +551,7 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struc
             hz_err_set(err, HZ_EINVAL, "property: required");
             goto done;
         }
-        if ((p = hz_query_prop_find(v[P_PROPERTY], vv->len[P_PROPERTY])) < 0) {
+        if ((p = api_prop(q, v[P_PROPERTY], vv->len[P_PROPERTY])) < 0) {
             hz_err_set(err, HZ_EINVAL, "property: unknown property");
             goto done;
         }
@@ -462,14 +566,20 @@ hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len, const struc
             q->interval = HZ_IV_HOUR;
         } else if (strcmp(v[P_INTERVAL], "month") == 0) {
             q->interval = HZ_IV_MONTH;
+        } else if (strcmp(v[P_INTERVAL], "week") == 0) {
+            q->interval = HZ_IV_WEEK;
         } else {
-            hz_err_set(err, HZ_EINVAL, "interval: expected date, hour or month");
+            hz_err_set(err, HZ_EINVAL, "interval: expected date, week, hour or month");
             goto done;
         }
     } else {
-        /* Hourly for one day, as Plausible; but hour rows are site totals,
-         * so a filtered day stays a single daily bucket. */
+        /* Plausible's default: hours for one day, months for 6mo, 12mo and
+         * year, days otherwise; but hour rows are site totals, so a filtered
+         * day stays a single daily bucket. */
         q->interval = q->from == q->to ? HZ_IV_HOUR : HZ_IV_DATE;
+        if (strcmp(q->period, "6mo") == 0 || strcmp(q->period, "12mo") == 0 ||
+            strcmp(q->period, "year") == 0)
+            q->interval = HZ_IV_MONTH;
         if (q->interval == HZ_IV_HOUR && q->nfilters > 0)
             q->interval = HZ_IV_DATE;
     }
@@ -539,15 +649,76 @@ done:
 
 /* ================================================================ v2 */
 
-static const char *const v2_ops[] = {
-    [HZ_FOP_IS] = "is",   [HZ_FOP_IS_NOT] = "is_not", [HZ_FOP_CONTAINS] = "contains",
-    [HZ_FOP_GLOB] = NULL, [HZ_FOP_NOT_GLOB] = NULL,
+static const char *const v2_ops[HZ_FOP_COUNT] = {
+    [HZ_FOP_IS] = "is",
+    [HZ_FOP_IS_NOT] = "is_not",
+    [HZ_FOP_CONTAINS] = "contains",
+    [HZ_FOP_CONTAINS_NOT] = "contains_not",
+    [HZ_FOP_GLOB] = "matches_wildcard",
+    [HZ_FOP_NOT_GLOB] = "matches_wildcard_not",
+    [HZ_FOP_MATCHES] = "matches",
+    [HZ_FOP_MATCHES_NOT] = "matches_not",
 };
+
+/* Two decimal digits at s in [0, max]. */
+static int
+api_2digits(const char *s, int max)
+{
+    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+        return -1;
+    return (s[0] - '0') * 10 + (s[1] - '0') <= max ? 0 : -1;
+}
+
+/*
+ * A date_range bound: "YYYY-MM-DD", or an ISO 8601 datetime
+ * "YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM]". haze keeps days, so a
+ * datetime names the local day of its date part (its time and offset are
+ * checked, then dropped). 0 or -1.
+ */
+static int
+api_iso_day(const char *s, size_t len, int32_t *day)
+{
+    char d[11];
+    size_t i = 19;
+
+    if (len < 10)
+        return -1;
+    memcpy(d, s, 10);
+    d[10] = '\0';
+    if (hz_date_parse(d, day) != 0)
+        return -1;
+    if (len == 10)
+        return 0;
+    if (len < 19 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || api_2digits(s + 11, 23) ||
+        api_2digits(s + 14, 59) || api_2digits(s + 17, 59))
+        return -1;
+    if (i < len && s[i] == '.') {
+        size_t j = ++i;
+        while (i < len && isdigit((unsigned char)s[i]))
+            i++;
+        if (i == j || i - j > 9)
+            return -1;
+    }
+    if (i == len)
+        return 0;
+    if (s[i] == 'Z' && i + 1 == len)
+        return 0;
+    if ((s[i] == '+' || s[i] == '-') && len - i == 6 && s[i + 3] == ':' &&
+        api_2digits(s + i + 1, 23) == 0 && api_2digits(s + i + 4, 59) == 0)
+        return 0;
+    return -1;
+}
+
+#define V2_DR_EXPECTED                                                                             \
+    "date_range: expected day, 24h, realtime, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all "     \
+    "or [from, to] (ISO dates or datetimes)"
 
 /*
  * v2 date_range: a period name (relative to date or today), "all" (resolved
- * by the engine against the first day with data), or [from, to] dates.
- * The messages name date_range, not period/date, because that is the v2 field.
+ * by the engine against the first day with data), "24h" (yesterday and
+ * today: haze keeps days), "realtime" (today), or [from, to] as ISO dates or
+ * datetimes. The messages name date_range, not period/date, because that is
+ * the v2 field.
  */
 static int
 v2_date_range(json_t *dr, struct hz_query *q, const char *date, struct hz_err *err)
@@ -560,50 +731,72 @@ v2_date_range(json_t *dr, struct hz_query *q, const char *date, struct hz_err *e
             q->from = q->to = q->today;
             return 0;
         }
+        if (strcmp(s, "24h") == 0 || strcmp(s, "realtime") == 0) {
+            (void)hz_strlcpy(q->period, s[0] == '2' ? "24h" : "day", sizeof(q->period));
+            q->to = q->today;
+            q->from = s[0] == '2' ? q->today - 1 : q->today;
+            return 0;
+        }
         if (strlen(s) >= sizeof(q->period) || strcmp(s, "custom") == 0)
-            return hz_err_set(err, HZ_EINVAL,
-                              "date_range: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, "
-                              "year, all or [from, to]");
+            return hz_err_set(err, HZ_EINVAL, V2_DR_EXPECTED);
         (void)hz_strlcpy(q->period, s, sizeof(q->period));
         if (hz_query_period(s, date, q->today, &q->from, &q->to, err) != 0) {
             if (strncmp(err ? err->msg : "", "date:", 5) == 0)
                 return HZ_EINVAL;
-            return hz_err_set(err, HZ_EINVAL,
-                              "date_range: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, "
-                              "year, all or [from, to]");
+            return hz_err_set(err, HZ_EINVAL, V2_DR_EXPECTED);
         }
         return 0;
     }
     if (json_is_array(dr) && json_array_size(dr) == 2 && json_is_string(json_array_get(dr, 0)) &&
         json_is_string(json_array_get(dr, 1))) {
-        char both[32];
-        const char *a = json_string_value(json_array_get(dr, 0));
-        const char *b = json_string_value(json_array_get(dr, 1));
-        if (strlen(a) != 10 || strlen(b) != 10)
+        json_t *a = json_array_get(dr, 0), *b = json_array_get(dr, 1);
+        if (api_iso_day(json_string_value(a), json_string_length(a), &q->from) != 0 ||
+            api_iso_day(json_string_value(b), json_string_length(b), &q->to) != 0)
             return hz_err_set(err, HZ_EINVAL,
-                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
-        (void)snprintf(both, sizeof(both), "%s,%s", a, b);
+                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"] or ISO "
+                              "datetimes");
+        if (q->from > q->to)
+            return hz_err_set(err, HZ_EINVAL, "date_range: the start is after the end");
         (void)hz_strlcpy(q->period, "custom", sizeof(q->period));
-        if (hz_query_period("custom", both, q->today, &q->from, &q->to, err) != 0) {
-            if (strstr(err ? err->msg : "", "after") != NULL)
-                return hz_err_set(err, HZ_EINVAL, "date_range: the start is after the end");
-            return hz_err_set(err, HZ_EINVAL,
-                              "date_range: expected [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
-        }
         return 0;
     }
     return hz_err_set(err, HZ_EINVAL,
                       "date_range: expected a period name or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
 }
 
+/* Plausible's bucket for "time": hours for one day, months when the range
+ * spans a month or more, days otherwise. */
+static enum hz_interval
+v2_auto_interval(const struct hz_query *q)
+{
+    int y1, m1, d1, y2, m2, d2;
+
+    if (q->all)
+        return HZ_IV_DATE;
+    if (q->from == q->to)
+        return HZ_IV_HOUR;
+    hz_civil_from_days(q->from, &y1, &m1, &d1);
+    hz_civil_from_days(q->to, &y2, &m2, &d2);
+    if ((y2 * 12 + m2) - (y1 * 12 + m1) - (d2 < d1 ? 1 : 0) > 0)
+        return HZ_IV_MONTH;
+    return HZ_IV_DATE;
+}
+
 /*
  * v2 dimensions: none (aggregate), one time dimension (timeseries) or one
  * property (breakdown). Two are a cross-tab and refused. *auto_iv is set for
- * "time", whose interval the range decides (hours for one day).
+ * "time", whose interval the range decides.
  */
 static int
 v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err)
 {
+    static const struct {
+        const char *name;
+        enum hz_interval iv;
+    } times[] = {{"time:hour", HZ_IV_HOUR},
+                 {"time:day", HZ_IV_DATE},
+                 {"time:week", HZ_IV_WEEK},
+                 {"time:month", HZ_IV_MONTH}};
     const char *d;
     int p;
 
@@ -643,11 +836,10 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
     if (!json_is_string(json_array_get(dims, 0)))
         return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
     d = json_string_value(json_array_get(dims, 0));
-    if (strcmp(d, "time") == 0 || strcmp(d, "time:day") == 0) {
+    if (strcmp(d, "time") == 0) {
         q->kind = HZ_Q_TIMESERIES;
-        *auto_iv = d[4] == '\0';
-        q->interval =
-            strcmp(d, "time") == 0 && q->from == q->to && !q->all ? HZ_IV_HOUR : HZ_IV_DATE;
+        *auto_iv = 1;
+        q->interval = v2_auto_interval(q);
         return 0;
     }
     if (hz_xquery_heat_dim(d) != 0) {
@@ -655,113 +847,220 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         q->heat = hz_xquery_heat_dim(d);
         return 0;
     }
-    if (strcmp(d, "time:hour") == 0 || strcmp(d, "time:month") == 0) {
-        q->kind = HZ_Q_TIMESERIES;
-        q->interval = d[5] == 'h' ? HZ_IV_HOUR : HZ_IV_MONTH;
-        return 0;
-    }
-    if ((p = hz_query_prop_find(d, strlen(d))) < 0)
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+        if (strcmp(d, times[i].name) == 0) {
+            q->kind = HZ_Q_TIMESERIES;
+            q->interval = times[i].iv;
+            return 0;
+        }
+    if ((p = api_prop(q, d, strlen(d))) < 0)
         return hz_err_set(err, HZ_EINVAL, "dimensions: unknown dimension");
     q->kind = HZ_Q_BREAKDOWN;
     q->prop = (enum hz_prop)p;
     return 0;
 }
 
+#define V2_FILTER_SHAPE "filters: expected [operator, dimension, [values]] or and/or/not"
+
+/* A simple filter [op, dim, [values]] or [op, dim, [values], {modifiers}]
+ * as leaf node *node. */
+static int
+v2_leaf(json_t *f, struct hz_query *q, int *node, struct hz_err *err)
+{
+    const char *op = json_string_value(json_array_get(f, 0)), *dim;
+    struct hz_filter *fl;
+    json_t *vals, *v, *mod;
+    size_t j, n = json_array_size(f);
+    int p, o = -1;
+
+    for (int k = 0; k < HZ_FOP_COUNT; k++)
+        if (v2_ops[k] != NULL && strcmp(v2_ops[k], op) == 0)
+            o = k;
+    if (o < 0)
+        return hz_err_set(err, HZ_EINVAL,
+                          "filters: unknown operator (is, is_not, contains, contains_not, "
+                          "matches, matches_not, matches_wildcard, matches_wildcard_not, and, "
+                          "or, not)");
+    if ((n != 3 && n != 4) || !json_is_string(json_array_get(f, 1)) ||
+        !json_is_array(json_array_get(f, 2)))
+        return hz_err_set(err, HZ_EINVAL, V2_FILTER_SHAPE);
+    if (q->nfilters >= HZ_FILTERS_MAX || q->nfnodes >= HZ_FNODES_MAX)
+        return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FILTERS_MAX);
+    dim = json_string_value(json_array_get(f, 1));
+    if ((p = api_prop(q, dim, strlen(dim))) < 0)
+        return hz_err_set(err, HZ_EINVAL, "filters: unknown dimension");
+    fl = &q->filters[q->nfilters];
+    memset(fl, 0, sizeof(*fl));
+    fl->prop = (enum hz_prop)p;
+    fl->op = (enum hz_fop)o;
+    if (n == 4) {
+        const char *k;
+        mod = json_array_get(f, 3);
+        if (!json_is_object(mod))
+            return hz_err_set(err, HZ_EINVAL, "filters: modifiers must be an object");
+        json_object_foreach(mod, k, v)
+        {
+            if (strcmp(k, "case_sensitive") != 0)
+                return hz_err_set(err, HZ_EINVAL, "filters: unknown modifier (case_sensitive)");
+            if (!json_is_boolean(v))
+                return hz_err_set(err, HZ_EINVAL, "filters: case_sensitive must be true or false");
+            fl->icase = json_is_false(v);
+        }
+    }
+    vals = json_array_get(f, 2);
+    if (json_array_size(vals) == 0)
+        return hz_err_set(err, HZ_EINVAL, "filters: expected at least one value");
+    json_array_foreach(vals, j, v)
+    {
+        if (!json_is_string(v))
+            return hz_err_set(err, HZ_EINVAL, "filters: values must be strings");
+        if (api_filter_value(fl, json_string_value(v), json_string_length(v), err) != 0)
+            return HZ_EINVAL;
+        if (o == HZ_FOP_MATCHES || o == HZ_FOP_MATCHES_NOT) {
+            hz_re *re = hz_re_compile(json_string_value(v), json_string_length(v), 0, err);
+            if (re == NULL)
+                return HZ_EINVAL;
+            hz_re_free(re);
+        }
+    }
+    api_filter_aliases(fl);
+    q->fnodes[q->nfnodes].kind = HZ_FN_LEAF;
+    q->fnodes[q->nfnodes].leaf = q->nfilters++;
+    *node = q->nfnodes++;
+    return 0;
+}
+
+/* A filter expression at nesting depth as node *node. */
+static int
+v2_filter(json_t *f, struct hz_query *q, int depth, int *node, struct hz_err *err)
+{
+    const char *op;
+    struct hz_fnode *nd;
+    int me;
+
+    if (!json_is_array(f) || json_array_size(f) < 2 || !json_is_string(json_array_get(f, 0)))
+        return hz_err_set(err, HZ_EINVAL, V2_FILTER_SHAPE);
+    if (depth > 4)
+        return hz_err_set(err, HZ_EINVAL, "filters: nested deeper than 4");
+    op = json_string_value(json_array_get(f, 0));
+    if (strcmp(op, "and") != 0 && strcmp(op, "or") != 0 && strcmp(op, "not") != 0)
+        return v2_leaf(f, q, node, err);
+    if (json_array_size(f) != 2)
+        return hz_err_set(err, HZ_EINVAL, V2_FILTER_SHAPE);
+    if (q->nfnodes >= HZ_FNODES_MAX)
+        return hz_err_set(err, HZ_EINVAL, "filters: too many filters");
+    me = q->nfnodes++;
+    nd = &q->fnodes[me];
+    memset(nd, 0, sizeof(*nd));
+    if (op[0] == 'n') {
+        nd->kind = HZ_FN_NOT;
+        nd->nkids = 1;
+        if (v2_filter(json_array_get(f, 1), q, depth + 1, &nd->kids[0], err) != 0)
+            return HZ_EINVAL;
+    } else {
+        json_t *list = json_array_get(f, 1), *e;
+        size_t i;
+        nd->kind = op[0] == 'a' ? HZ_FN_AND : HZ_FN_OR;
+        if (!json_is_array(list) || json_array_size(list) == 0 ||
+            json_array_size(list) > HZ_FNODE_KIDS)
+            return hz_err_set(err, HZ_EINVAL, "filters: %s takes a list of 1 to %d filters", op,
+                              HZ_FNODE_KIDS);
+        json_array_foreach(list, i, e)
+        {
+            int kid;
+            if (v2_filter(e, q, depth + 1, &kid, err) != 0)
+                return HZ_EINVAL;
+            q->fnodes[me].kids[q->fnodes[me].nkids++] = kid;
+        }
+    }
+    *node = me;
+    return 0;
+}
+
 /*
- * v2 filters: a list of [operator, dimension, [values]]. Only simple
- * filters: logical and/or/not would combine dimensions, which haze cannot
- * answer from marginals without risking a cross-tab.
+ * v2 filters: a list (and-ed) of simple filters [operator, dimension,
+ * [values], {modifiers}?] and logical ones ["and"|"or", [filters]],
+ * ["not", filter], kept as a tree over the leaves (query.h). Every leaf
+ * names its property; api_finish refuses leaves over two properties (a
+ * cross-tab) until declared pairs exist.
  */
 static int
 v2_filters(json_t *fs, struct hz_query *q, struct hz_err *err)
 {
     size_t i;
     json_t *f;
+    int root;
 
     if (!json_is_array(fs))
         return hz_err_set(err, HZ_EINVAL, "filters: expected an array");
-    json_array_foreach (fs, i, f) {
-        struct hz_filter *fl;
-        const char *op, *dim;
-        json_t *vals, *v;
-        size_t j;
-        int p, o = -1;
-
-        if (q->nfilters >= HZ_FILTERS_MAX)
-            return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FILTERS_MAX);
-        if (!json_is_array(f) || json_array_size(f) < 1 || !json_is_string(json_array_get(f, 0)))
-            return hz_err_set(err, HZ_EINVAL, "filters: expected [operator, dimension, [values]]");
-        op = json_string_value(json_array_get(f, 0));
-        if (strcmp(op, "and") == 0 || strcmp(op, "or") == 0 || strcmp(op, "not") == 0)
-            return hz_err_set(err, HZ_EINVAL,
-                              "filters: and/or/not are not supported; list simple filters");
-        for (int k = 0; k < (int)(sizeof(v2_ops) / sizeof(v2_ops[0])); k++)
-            if (v2_ops[k] != NULL && strcmp(v2_ops[k], op) == 0)
-                o = k;
-        if (o < 0)
-            return hz_err_set(err, HZ_EINVAL,
-                              "filters: operator not supported (is, is_not, "
-                              "contains)");
-        if (json_array_size(f) != 3 || !json_is_string(json_array_get(f, 1)) ||
-            !json_is_array(json_array_get(f, 2)))
-            return hz_err_set(err, HZ_EINVAL, "filters: expected [operator, dimension, [values]]");
-        dim = json_string_value(json_array_get(f, 1));
-        if ((p = hz_query_prop_find(dim, strlen(dim))) < 0)
-            return hz_err_set(err, HZ_EINVAL, "filters: unknown dimension");
-        fl = &q->filters[q->nfilters];
-        memset(fl, 0, sizeof(*fl));
-        fl->prop = (enum hz_prop)p;
-        fl->op = (enum hz_fop)o;
-        vals = json_array_get(f, 2);
-        if (json_array_size(vals) == 0)
-            return hz_err_set(err, HZ_EINVAL, "filters: expected at least one value");
-        json_array_foreach (vals, j, v) {
-            if (!json_is_string(v))
-                return hz_err_set(err, HZ_EINVAL, "filters: values must be strings");
-            if (api_filter_value(fl, json_string_value(v), json_string_length(v), err) != 0)
-                return HZ_EINVAL;
-        }
-        q->nfilters++;
+    if (json_array_size(fs) == 0)
+        return 0;
+    if (json_array_size(fs) > HZ_FNODE_KIDS)
+        return hz_err_set(err, HZ_EINVAL, "filters: at most %d filters", HZ_FNODE_KIDS);
+    root = q->nfnodes++;
+    memset(&q->fnodes[root], 0, sizeof(q->fnodes[root]));
+    q->fnodes[root].kind = HZ_FN_AND;
+    json_array_foreach(fs, i, f)
+    {
+        int kid;
+        if (v2_filter(f, q, 1, &kid, err) != 0)
+            return HZ_EINVAL;
+        q->fnodes[root].kids[q->fnodes[root].nkids++] = kid;
     }
+    q->froot = root;
     return 0;
 }
 
 /*
- * v2 order_by: one [name, direction] entry naming a metric of the query
- * or the breakdown's dimension (Plausible's rule: order by what is asked).
+ * v2 order_by: a list of [name, "asc"|"desc"], applied in order; each name
+ * is a metric of the query, the breakdown's dimension, or the time
+ * dimension of a series (Plausible's rule: order by what is asked).
  */
 static int
 v2_order_by(json_t *ob, struct hz_query *q, struct hz_err *err)
 {
+    size_t i;
     json_t *e;
-    const char *name, *dir;
-    int m;
 
-    if (!json_is_array(ob) || json_array_size(ob) != 1)
-        return hz_err_set(err, HZ_EINVAL, "order_by: expected [[name, \"asc\"|\"desc\"]]");
-    e = json_array_get(ob, 0);
-    if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(json_array_get(e, 0)) ||
-        !json_is_string(json_array_get(e, 1)))
-        return hz_err_set(err, HZ_EINVAL, "order_by: expected [[name, \"asc\"|\"desc\"]]");
-    name = json_string_value(json_array_get(e, 0));
-    dir = json_string_value(json_array_get(e, 1));
-    if (strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0)
-        return hz_err_set(err, HZ_EINVAL, "order_by: direction is asc or desc");
-    q->order_desc = dir[0] == 'd';
-    if (q->kind == HZ_Q_BREAKDOWN && strcmp(name, hz_query_prop_name(q->prop)) == 0) {
-        q->order_metric = -1;
-        return 0;
-    }
-    m = hz_query_metric_find(name, strlen(name));
-    for (int i = 0; m >= 0 && i < q->nmetrics; i++)
-        if ((int)q->metrics[i] == m) {
-            q->order_metric = m;
-            return 0;
+    if (!json_is_array(ob) || json_array_size(ob) == 0 || json_array_size(ob) > HZ_ORDER_MAX)
+        return hz_err_set(err, HZ_EINVAL,
+                          "order_by: expected [[name, \"asc\"|\"desc\"], ...] (at most %d)",
+                          HZ_ORDER_MAX);
+    json_array_foreach(ob, i, e)
+    {
+        struct hz_okey *k = &q->order[q->norder];
+        const char *name, *dir;
+        int m;
+        if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(json_array_get(e, 0)) ||
+            !json_is_string(json_array_get(e, 1)))
+            return hz_err_set(err, HZ_EINVAL, "order_by: expected [[name, \"asc\"|\"desc\"], ...]");
+        name = json_string_value(json_array_get(e, 0));
+        dir = json_string_value(json_array_get(e, 1));
+        if (strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0)
+            return hz_err_set(err, HZ_EINVAL, "order_by: direction is asc or desc");
+        k->desc = dir[0] == 'd';
+        m = hz_query_metric_find(name, strlen(name));
+        if (q->kind == HZ_Q_BREAKDOWN && api_prop(q, name, strlen(name)) == (int)q->prop) {
+            k->kind = HZ_OK_DIMENSION;
+        } else if (q->kind == HZ_Q_TIMESERIES && strncmp(name, "time", 4) == 0 &&
+                   (name[4] == '\0' || name[4] == ':')) {
+            k->kind = HZ_OK_TIME;
+        } else if (m >= 0 && api_has_metric(q, (enum hz_metric)m)) {
+            k->kind = HZ_OK_METRIC;
+            k->metric = m;
+        } else {
+            return hz_err_set(err, HZ_EINVAL,
+                              "order_by: must name a metric of the query or its dimension");
         }
-    return hz_err_set(err, HZ_EINVAL, "order_by: must name a metric of the query or its dimension");
+        q->norder++;
+    }
+    /* The first key also sets the single-key fields the v1 code reads. */
+    q->order_metric = q->order[0].kind == HZ_OK_METRIC ? q->order[0].metric : -1;
+    q->order_desc = q->order[0].desc;
+    return 0;
 }
 
-/* v2 pagination: limit 1..1000 and offset, integers only. */
+/* v2 pagination: limit 1..10000 (default 10000, as Plausible) and offset. */
 static int
 v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
 {
@@ -770,7 +1069,8 @@ v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
 
     if (!json_is_object(pg))
         return hz_err_set(err, HZ_EINVAL, "pagination: expected {\"limit\": N, \"offset\": N}");
-    json_object_foreach (pg, k, v) {
+    json_object_foreach(pg, k, v)
+    {
         json_int_t n;
         if (strcmp(k, "limit") != 0 && strcmp(k, "offset") != 0)
             return hz_err_set(err, HZ_EINVAL, "pagination: unknown field");
@@ -778,9 +1078,9 @@ v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
             return hz_err_set(err, HZ_EINVAL, "pagination: %s must be an integer", k);
         n = json_integer_value(v);
         if (k[0] == 'l') {
-            if (n < 1 || n > HZ_QUERY_LIMIT_MAX)
+            if (n < 1 || n > HZ_QUERY_V2_LIMIT_MAX)
                 return hz_err_set(err, HZ_EINVAL, "pagination: limit is 1 to %d",
-                                  HZ_QUERY_LIMIT_MAX);
+                                  HZ_QUERY_V2_LIMIT_MAX);
             q->limit = (uint64_t)n;
         } else {
             if (n < 0 || n > 1000000)
@@ -792,8 +1092,8 @@ v2_pagination(json_t *pg, struct hz_query *q, struct hz_err *err)
 }
 
 /*
- * v2 include: known booleans only; total_rows adds meta.total_rows, the
- * others (imports, time_labels) have nothing to change in haze.
+ * v2 include: known booleans only; total_rows adds meta.total_rows,
+ * time_labels meta.time_labels; imports is echoed (haze imports nothing).
  */
 static int
 v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
@@ -803,7 +1103,9 @@ v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
 
     if (!json_is_object(inc))
         return hz_err_set(err, HZ_EINVAL, "include: expected an object");
-    json_object_foreach (inc, k, v) {
+    q->has_include = 1;
+    json_object_foreach(inc, k, v)
+    {
         if (strcmp(k, "total_rows") != 0 && strcmp(k, "imports") != 0 &&
             strcmp(k, "time_labels") != 0)
             return hz_err_set(err, HZ_EINVAL, "include: unknown field");
@@ -811,6 +1113,10 @@ v2_include(json_t *inc, struct hz_query *q, struct hz_err *err)
             return hz_err_set(err, HZ_EINVAL, "include: %s must be true or false", k);
         if (strcmp(k, "total_rows") == 0)
             q->total_rows = json_is_true(v);
+        else if (strcmp(k, "time_labels") == 0)
+            q->time_labels = json_is_true(v);
+        else
+            q->imports = json_is_true(v);
     }
     return 0;
 }
@@ -833,6 +1139,7 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
 
     api_query_init(q);
     q->v2 = 1;
+    q->limit = HZ_QUERY_V2_LIMIT_MAX;
     if (len > HZ_API_BODY_MAX)
         return hz_err_set(err, HZ_EINVAL, "body: longer than %d bytes", HZ_API_BODY_MAX);
     /* The position is safe to echo; jansson's text may quote the input. */
@@ -844,7 +1151,8 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
         hz_err_set(err, HZ_EINVAL, "body: expected a JSON object");
         goto done;
     }
-    json_object_foreach (root, k, v) {
+    json_object_foreach(root, k, v)
+    {
         size_t i;
         for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             if (strcmp(k, known[i]) == 0)
@@ -862,8 +1170,9 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
         hz_err_set(err, HZ_EINVAL, "site_id: required (a string)");
         goto done;
     }
-    if (api_site(cfg, json_string_value(v), json_string_length(v), now, q, err) != 0)
+    if ((rc = api_site(cfg, json_string_value(v), json_string_length(v), now, q, err)) != 0)
         goto done;
+    rc = HZ_EINVAL;
     if ((v = json_object_get(root, "date")) != NULL) {
         if (!json_is_string(v) || json_string_length(v) != 10) {
             hz_err_set(err, HZ_EINVAL, "date: expected YYYY-MM-DD");
@@ -879,7 +1188,8 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
     {
         size_t i;
         json_t *m;
-        json_array_foreach (v, i, m) {
+        json_array_foreach(v, i, m)
+        {
             if (!json_is_string(m)) {
                 hz_err_set(err, HZ_EINVAL, "metrics: expected names");
                 goto done;
@@ -901,7 +1211,7 @@ hz_api_parse_v2(const char *body, size_t len, const struct hz_config *cfg, int64
         goto done;
     if ((v = json_object_get(root, "filters")) != NULL && v2_filters(v, q, err) != 0)
         goto done;
-    if (auto_iv && q->nfilters > 0)
+    if (auto_iv && q->nfilters > 0 && q->interval == HZ_IV_HOUR)
         q->interval = HZ_IV_DATE; /* "time" picks hours for a day, but hours are totals only */
     if ((v = json_object_get(root, "order_by")) != NULL && v2_order_by(v, q, err) != 0)
         goto done;
@@ -1034,11 +1344,11 @@ hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
         for (size_t k = r->first; k < r->first + r->count; k++) {
             size_t i = r->order[k];
             hz_jsonw_obj_begin(w);
-            hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : hz_query_prop_short(q->prop));
+            hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, q->prop));
             api_row_value(w, r, i);
             for (int m = 0; m < q->nmetrics; m++) {
                 struct hz_mval mv;
-                hz_query_value(vp, q->metrics[m], &r->rows[i], &mv);
+                hz_query_row_value(r, vp, q->metrics[m], &r->rows[i], &mv);
                 hz_jsonw_key(w, hz_query_metric_name(q->metrics[m]));
                 api_mval(w, &mv);
             }
@@ -1063,7 +1373,7 @@ void
 hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
 {
     enum hz_prop vp = hz_query_value_prop(q);
-    const char *key = q->kind == HZ_Q_TIMESERIES ? "date" : hz_query_prop_short(vp);
+    const char *key = q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, vp);
 
     hz_csv_text(c, key, strlen(key));
     for (int m = 0; m < q->nmetrics; m++)
@@ -1076,7 +1386,7 @@ hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
         hz_csv_text(c, v, len);
         for (int m = 0; m < q->nmetrics; m++) {
             struct hz_mval mv;
-            hz_query_value(vp, q->metrics[m], &r->rows[i], &mv);
+            hz_query_row_value(r, vp, q->metrics[m], &r->rows[i], &mv);
             if (mv.null)
                 hz_csv_empty(c);
             else
@@ -1086,24 +1396,61 @@ hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
     }
 }
 
-/* Writes q's filters back in v2 form. */
+/* One simple filter back in v2 form. */
+static void
+api_v2_leaf(struct hz_jsonw *w, const struct hz_query *q, const struct hz_filter *fl)
+{
+    hz_jsonw_arr_begin(w);
+    hz_jsonw_cstr(w, v2_ops[fl->op]);
+    hz_jsonw_cstr(w, api_pname(q, fl->prop));
+    hz_jsonw_arr_begin(w);
+    for (int v = 0; v < fl->nvalues; v++)
+        hz_jsonw_cstr(w, fl->values[v]);
+    hz_jsonw_arr_end(w);
+    if (fl->icase) {
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "case_sensitive");
+        hz_jsonw_bool(w, 0);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+}
+
+/* Node n of the filter tree back in v2 form (depth is bounded by the parser). */
+static void
+api_v2_fnode(struct hz_jsonw *w, const struct hz_query *q, int n, int depth)
+{
+    const struct hz_fnode *nd = &q->fnodes[n];
+
+    if (nd->kind == HZ_FN_LEAF || depth > HZ_FNODES_MAX) {
+        api_v2_leaf(w, q, &q->filters[nd->leaf]);
+        return;
+    }
+    hz_jsonw_arr_begin(w);
+    hz_jsonw_cstr(w, nd->kind == HZ_FN_NOT ? "not" : nd->kind == HZ_FN_OR ? "or" : "and");
+    if (nd->kind == HZ_FN_NOT) {
+        api_v2_fnode(w, q, nd->kids[0], depth + 1);
+    } else {
+        hz_jsonw_arr_begin(w);
+        for (int k = 0; k < nd->nkids; k++)
+            api_v2_fnode(w, q, nd->kids[k], depth + 1);
+        hz_jsonw_arr_end(w);
+    }
+    hz_jsonw_arr_end(w);
+}
+
+/* Writes q's filters back in v2 form: the top-level list, as asked. */
 static void
 api_v2_filters(struct hz_jsonw *w, const struct hz_query *q)
 {
     hz_jsonw_arr_begin(w);
-    for (int f = 0; f < q->nfilters; f++) {
-        const struct hz_filter *fl = &q->filters[f];
-        const char *op = fl->op == HZ_FOP_GLOB       ? "matches_wildcard"
-                         : fl->op == HZ_FOP_NOT_GLOB ? "matches_wildcard_not"
-                                                     : v2_ops[fl->op];
-        hz_jsonw_arr_begin(w);
-        hz_jsonw_cstr(w, op);
-        hz_jsonw_cstr(w, hz_query_prop_name(fl->prop));
-        hz_jsonw_arr_begin(w);
-        for (int v = 0; v < fl->nvalues; v++)
-            hz_jsonw_cstr(w, fl->values[v]);
-        hz_jsonw_arr_end(w);
-        hz_jsonw_arr_end(w);
+    if (q->nfnodes > 0) {
+        const struct hz_fnode *root = &q->fnodes[q->froot];
+        for (int k = 0; k < root->nkids; k++)
+            api_v2_fnode(w, q, root->kids[k], 1);
+    } else {
+        for (int f = 0; f < q->nfilters; f++)
+            api_v2_leaf(w, q, &q->filters[f]);
     }
     hz_jsonw_arr_end(w);
 }
@@ -1111,28 +1458,71 @@ api_v2_filters(struct hz_jsonw *w, const struct hz_query *q)
 /* "metrics":[...] of one v2 result row, in the query's order. */
 static void
 api_v2_metrics(struct hz_jsonw *w, const struct hz_query *q, enum hz_prop vp,
-               const struct hz_qrow *row)
+               const struct hz_qres *r, const struct hz_qrow *row)
 {
     hz_jsonw_key(w, "metrics");
     hz_jsonw_arr_begin(w);
     for (int m = 0; m < q->nmetrics; m++) {
         struct hz_mval mv;
-        hz_query_value(vp, q->metrics[m], row, &mv);
+        hz_query_row_value(r, vp, q->metrics[m], row, &mv);
         api_mval(w, &mv);
     }
     hz_jsonw_arr_end(w);
 }
 
+/* The time dimension's name for the series' interval. */
+static const char *
+api_time_dim(const struct hz_query *q)
+{
+    switch (q->interval) {
+    case HZ_IV_HOUR:
+        return "time:hour";
+    case HZ_IV_MONTH:
+        return "time:month";
+    case HZ_IV_WEEK:
+        return "time:week";
+    default:
+        return "time:day";
+    }
+}
+
+/*
+ * An ISO 8601 datetime at the start (end = 0) or the end of local day in
+ * the site's zone: "2026-11-01T00:00:00+01:00". The offset is the zone's at
+ * that day's noon (a day that changes offset shows the noon one).
+ */
+static void
+api_iso_datetime(char out[32], const struct hz_query *q, int32_t day, int end)
+{
+    struct hz_tz z;
+    char d[11];
+    long off, a;
+
+    hz_tz_init(&z, q->tz);
+    off = hz_tz_offset(&z, (int64_t)day * 86400 + 43200);
+    a = off < 0 ? -off : off;
+    if (a >= 24 * 3600)
+        a = 0; /* no zone is a day off UTC */
+    hz_date_format(day, d);
+    (void)snprintf(out, 32, "%.10sT%s%c%02d:%02d", d, end ? "23:59:59" : "00:00:00",
+                   off < 0 ? '-' : '+', (int)(a / 3600) % 24, (int)(a % 3600) / 60 % 60);
+}
+
 /*
  * v2 shape (Plausible's): results[{dimensions, metrics}], meta, query.
- * The query echo carries the resolved date range as dates.
+ * meta says which rows are not plain values: other_rows (indexes into
+ * results of the "(other)" row that folds small rows) and
+ * country_rows_with_regions (visit:region rows that are a country into
+ * which small regions were folded). The query echo carries the resolved
+ * date range as ISO datetimes, the effective order_by, include and
+ * pagination.
  */
 void
 hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
           uint64_t min_visitors)
 {
     enum hz_prop vp = hz_query_value_prop(q);
-    char d[11];
+    char dt[32];
 
     hz_jsonw_obj_begin(w);
     hz_jsonw_key(w, "results");
@@ -1142,7 +1532,7 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
         hz_jsonw_key(w, "dimensions");
         hz_jsonw_arr_begin(w);
         hz_jsonw_arr_end(w);
-        api_v2_metrics(w, q, vp, &r->total);
+        api_v2_metrics(w, q, vp, r, &r->total);
         hz_jsonw_obj_end(w);
     } else {
         for (size_t k = r->first; k < r->first + r->count; k++) {
@@ -1155,7 +1545,7 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
             else
                 api_row_value(w, r, i);
             hz_jsonw_arr_end(w);
-            api_v2_metrics(w, q, vp, &r->rows[i]);
+            api_v2_metrics(w, q, vp, r, &r->rows[i]);
             hz_jsonw_obj_end(w);
         }
     }
@@ -1169,9 +1559,33 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_uint(w, min_visitors);
     if (q->xtab)
         api_pair_since(w, r);
+    if (q->kind == HZ_Q_BREAKDOWN) {
+        hz_jsonw_key(w, "other_rows");
+        hz_jsonw_arr_begin(w);
+        for (size_t k = r->first; k < r->first + r->count; k++)
+            if (r->rows[r->order[k]].other)
+                hz_jsonw_uint(w, k - r->first);
+        hz_jsonw_arr_end(w);
+        if (q->prop == HZ_P_REGION) {
+            hz_jsonw_key(w, "country_rows_with_regions");
+            hz_jsonw_arr_begin(w);
+            for (size_t k = r->first; k < r->first + r->count; k++)
+                if (r->rows[r->order[k]].absorbed)
+                    hz_jsonw_uint(w, k - r->first);
+            hz_jsonw_arr_end(w);
+        }
+    }
     if (q->total_rows) {
         hz_jsonw_key(w, "total_rows");
         hz_jsonw_uint(w, q->kind == HZ_Q_AGGREGATE ? 1 : r->total_rows);
+    }
+    if (q->time_labels && q->kind == HZ_Q_TIMESERIES) {
+        /* Every bucket of the range, in time order, data or not. */
+        hz_jsonw_key(w, "time_labels");
+        hz_jsonw_arr_begin(w);
+        for (size_t i = 0; i < r->n; i++)
+            api_row_value(w, r, i);
+        hz_jsonw_arr_end(w);
     }
     hz_jsonw_obj_end(w);
 
@@ -1186,10 +1600,10 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     hz_jsonw_arr_end(w);
     hz_jsonw_key(w, "date_range");
     hz_jsonw_arr_begin(w);
-    hz_date_format(r->from, d);
-    hz_jsonw_cstr(w, d);
-    hz_date_format(r->to, d);
-    hz_jsonw_cstr(w, d);
+    api_iso_datetime(dt, q, r->from, 0);
+    hz_jsonw_cstr(w, dt);
+    api_iso_datetime(dt, q, r->to, 1);
+    hz_jsonw_cstr(w, dt);
     hz_jsonw_arr_end(w);
     hz_jsonw_key(w, "dimensions");
     hz_jsonw_arr_begin(w);
@@ -1198,34 +1612,58 @@ hz_api_v2(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r,
     if (q->heat & 2)
         hz_jsonw_cstr(w, "time:hour_of_day");
     if (q->kind == HZ_Q_BREAKDOWN && !q->heat)
-        hz_jsonw_cstr(w, hz_query_prop_name(q->prop));
+        hz_jsonw_cstr(w, api_pname(q, q->prop));
     if (q->kind == HZ_Q_BREAKDOWN && q->prop2 != HZ_P_NONE)
-        hz_jsonw_cstr(w, hz_query_prop_name(q->prop2));
+        hz_jsonw_cstr(w, api_pname(q, q->prop2));
     else if (q->kind == HZ_Q_TIMESERIES)
-        hz_jsonw_cstr(w, q->interval == HZ_IV_HOUR    ? "time:hour"
-                         : q->interval == HZ_IV_MONTH ? "time:month"
-                                                      : "time:day");
+        hz_jsonw_cstr(w, api_time_dim(q));
     hz_jsonw_arr_end(w);
     hz_jsonw_key(w, "filters");
     api_v2_filters(w, q);
-    if (q->kind == HZ_Q_BREAKDOWN) {
-        hz_jsonw_key(w, "order_by");
-        hz_jsonw_arr_begin(w);
+    hz_jsonw_key(w, "order_by");
+    hz_jsonw_arr_begin(w);
+    if (q->norder > 0) {
+        for (int k = 0; k < q->norder; k++) {
+            const struct hz_okey *ok = &q->order[k];
+            hz_jsonw_arr_begin(w);
+            hz_jsonw_cstr(w, ok->kind == HZ_OK_METRIC ? hz_query_metric_name(ok->metric)
+                             : ok->kind == HZ_OK_TIME ? api_time_dim(q)
+                                                      : api_pname(q, q->prop));
+            hz_jsonw_cstr(w, ok->desc ? "desc" : "asc");
+            hz_jsonw_arr_end(w);
+        }
+    } else if (q->kind == HZ_Q_BREAKDOWN) {
         hz_jsonw_arr_begin(w);
         hz_jsonw_cstr(w, q->order_metric < 0
-                             ? (q->heat ? "time" : hz_query_prop_name(q->prop))
+                             ? (q->heat ? "time" : api_pname(q, q->prop))
                              : hz_query_metric_name((enum hz_metric)q->order_metric));
         hz_jsonw_cstr(w, q->order_desc ? "desc" : "asc");
         hz_jsonw_arr_end(w);
+    } else if (q->kind == HZ_Q_TIMESERIES) {
+        hz_jsonw_arr_begin(w);
+        hz_jsonw_cstr(w, api_time_dim(q));
+        hz_jsonw_cstr(w, "asc");
         hz_jsonw_arr_end(w);
-        hz_jsonw_key(w, "pagination");
-        hz_jsonw_obj_begin(w);
-        hz_jsonw_key(w, "limit");
-        hz_jsonw_uint(w, q->limit);
-        hz_jsonw_key(w, "offset");
-        hz_jsonw_uint(w, q->offset);
-        hz_jsonw_obj_end(w);
     }
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "include");
+    hz_jsonw_obj_begin(w);
+    if (q->has_include) {
+        hz_jsonw_key(w, "imports");
+        hz_jsonw_bool(w, q->imports);
+        hz_jsonw_key(w, "time_labels");
+        hz_jsonw_bool(w, q->time_labels);
+        hz_jsonw_key(w, "total_rows");
+        hz_jsonw_bool(w, q->total_rows);
+    }
+    hz_jsonw_obj_end(w);
+    hz_jsonw_key(w, "pagination");
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "limit");
+    hz_jsonw_uint(w, q->limit);
+    hz_jsonw_key(w, "offset");
+    hz_jsonw_uint(w, q->offset);
+    hz_jsonw_obj_end(w);
     hz_jsonw_obj_end(w);
     hz_jsonw_obj_end(w);
 }
@@ -1465,6 +1903,37 @@ hz_api_realtime(struct hz_jsonw *w, uint64_t visitors)
     hz_jsonw_uint(w, visitors);
 }
 
+/* Plausible's Sites API list: every configured site, no paging needed
+ * (the config holds them all), so after and before are null. */
+void
+hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, unsigned long long mask)
+{
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "sites");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++) {
+        if (!((mask >> i) & 1))
+            continue;
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "domain");
+        hz_jsonw_cstr(w, cfg->sites[i].name);
+        hz_jsonw_key(w, "timezone");
+        hz_jsonw_cstr(w, cfg->sites[i].timezone[0] ? cfg->sites[i].timezone : "Etc/UTC");
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
+    hz_jsonw_key(w, "meta");
+    hz_jsonw_obj_begin(w);
+    hz_jsonw_key(w, "after");
+    hz_jsonw_null(w);
+    hz_jsonw_key(w, "before");
+    hz_jsonw_null(w);
+    hz_jsonw_key(w, "limit");
+    hz_jsonw_int(w, cfg->nsites > 100 ? cfg->nsites : 100);
+    hz_jsonw_obj_end(w);
+    hz_jsonw_obj_end(w);
+}
+
 /*
  * The configured sites with their zone, today's local date and funnels:
  * what the page needs to build its pickers.
@@ -1500,14 +1969,8 @@ api_site_issue11(struct hz_jsonw *w, const struct hz_site *s)
 }
 
 void
-hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now)
-{
-    hz_api_sites_for(w, cfg, now, ~0ull);
-}
-
-void
-hz_api_sites_for(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
-                 unsigned long long mask)
+hz_api_haze_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
+                  unsigned long long mask)
 {
     char d[11];
 
@@ -1559,7 +2022,7 @@ void
 hz_api_csv_filename(char *out, size_t cap, const struct hz_query *q)
 {
     char from[11], to[11];
-    const char *prop = hz_query_prop_short(q->prop);
+    const char *prop = api_pshort(q, q->prop);
 
     hz_date_format(q->from, from);
     hz_date_format(q->to, to);
@@ -1603,7 +2066,17 @@ static const char *const privacy_dims[][2] = {
     { "event:goal",         "name of the configured goal a hit reached" },
     { "cross-tab cell",     "two property values of a declared pair (see pairs); visitors, "
                             "visits, pageviews or events per day and month" },
-    { "filtered",           "reason a hit was not counted (bot, dnt, unknown site, invalid)" },
+    { "visit:utm_content",  "utm_content value" },
+    { "visit:utm_term",     "utm_term value" },
+    { "visit:referrer",     "the referring site's host (another site's); never its path or query" },
+    { "event:hostname",     "the page's host: the site or one of its configured aliases" },
+    { "event:props:NAME",   "value of a custom prop the site keeps (props = in its config, "
+                            "listed under custom_props): scrubbed like a URL path segment "
+                            "(e-mails, long numbers, UUIDs, tokens replaced), at most 127 "
+                            "bytes, distinct values per day capped into (other); every other "
+                            "prop is dropped before counting and counted as prop_not_allowed" },
+    { "filtered",           "reason a hit (or a custom prop: prop_not_allowed) was not counted "
+                            "(bot, dnt, unknown site, invalid)" },
 };
 
 static const char *const privacy_never[][2] = {
@@ -1709,6 +2182,8 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     static const char *const k_hist[] = {"site", "local day (and its month)", "page"};
     static const char *const f_hist[] = {"engaged time histogram: 14 buckets, [0,1) s then "
                                          "powers of two up to 4096 s and over"};
+    static const char *const f_scroll[] = {"scroll depth per page: samples in 11 buckets of 10 %, "
+                                           "their sum and count (engagement events)"};
     static const char *const k_fun[] = {"site", "local day (and its month)", "funnel", "step"};
     static const char *const f_fun[] = {"visits that reached the step",
                                         "time from the previous step, histogram"};
@@ -1739,6 +2214,8 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
                   "site totals only, no dimension");
     privacy_table(w, "engaged_time", k_hist, NELEM(k_hist), f_hist, NELEM(f_hist),
                   "engaged (visible, focused) time measured by haze.js");
+    privacy_table(w, "scroll_depth", k_hist, NELEM(k_hist), f_scroll, NELEM(f_scroll),
+                  "how far down a page was read, in percent, as the tracker reports it");
     privacy_table(w, "funnels", k_fun, NELEM(k_fun), f_fun, NELEM(f_fun),
                   "funnels are the ones configured for the site");
     privacy_table(w, "transitions", k_trans, NELEM(k_trans), f_trans, NELEM(f_trans),
@@ -1758,5 +2235,20 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
         hz_jsonw_cstr(w, cfg->sites[i].name);
     hz_jsonw_arr_end(w);
     privacy_xpairs(w, cfg);
+    /* Which custom props each site keeps; all others are dropped. */
+    hz_jsonw_key(w, "custom_props");
+    hz_jsonw_arr_begin(w);
+    for (int i = 0; i < cfg->nsites; i++) {
+        hz_jsonw_obj_begin(w);
+        hz_jsonw_key(w, "site");
+        hz_jsonw_cstr(w, cfg->sites[i].name);
+        hz_jsonw_key(w, "kept");
+        hz_jsonw_arr_begin(w);
+        for (int k = 0; k < cfg->sites[i].nprops; k++)
+            hz_jsonw_cstr(w, cfg->sites[i].props[k]);
+        hz_jsonw_arr_end(w);
+        hz_jsonw_obj_end(w);
+    }
+    hz_jsonw_arr_end(w);
     hz_jsonw_obj_end(w);
 }

@@ -31,10 +31,17 @@ enum hz_api_route {
     HZ_API_FUNNELS,       /* GET /api/v1/funnels */
     HZ_API_PATHS,         /* GET /api/v1/paths */
     HZ_API_FILTERED,      /* GET /api/v1/filtered (haze: filtered traffic) */
-    HZ_API_SITES,         /* GET /api/v1/sites (haze: sites, funnels, today) */
+    HZ_API_SITES,         /* GET /api/v1/sites (Plausible's shape: domain, timezone) */
     HZ_API_V2,            /* POST /api/v2/query */
     HZ_API_AUDIT,         /* GET /api/v1/audit (haze: the access log, admin scope) */
+    HZ_API_HAZE_SITES,    /* GET /api/haze/sites (haze: sites, funnels, today) */
 };
+
+/* The body of Plausible's 401 for an unknown site (or a bad key): the
+ * parsers return HZ_ENOTFOUND with this message. */
+#define HZ_API_BAD_SITE                                                                            \
+    "Invalid API key or site ID. Please make sure you're using a valid API key with access to "    \
+    "the site you've requested."
 
 /* Caps on what is parsed at all (before any other check). */
 #define HZ_API_QUERY_MAX 4096  /* bytes of a query string */
@@ -45,7 +52,8 @@ enum hz_api_route {
  * the sites, retention_days and min_visitors; now (unix seconds) gives
  * "today" in the site's time zone. On success q is complete: site, range
  * (checked against retention), metrics checked against the property,
- * filters checked for cross-tabs. 0 or HZ_EINVAL (err names the parameter).
+ * filters checked for cross-tabs. 0 or HZ_EINVAL (err names the parameter),
+ * or HZ_ENOTFOUND for an unknown site (err->msg is HZ_API_BAD_SITE: a 401).
  */
 int hz_api_parse_v1(enum hz_api_route route, const char *qs, size_t len,
                     const struct hz_config *cfg, int64_t now, struct hz_query *q,
@@ -87,11 +95,15 @@ void hz_api_paths(struct hz_jsonw *w, const struct hz_query *q, const struct hz_
 void hz_api_filtered(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *site,
                      const struct hz_qres *unknown);
 void hz_api_realtime(struct hz_jsonw *w, uint64_t visitors);
-void hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now);
-/* The same, listing only the sites whose bit (cfg->sites index) is set in
- * mask: what a scoped token may see. */
-void hz_api_sites_for(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
-                      unsigned long long mask);
+/* GET /api/v1/sites, Plausible's shape, listing the sites whose bit
+ * (cfg->sites index) is set in mask (what the token may see):
+ * {"sites":[{"domain":..,"timezone":..}],"meta":{"after":null,"before":null,"limit":N}}. */
+void hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, unsigned long long mask);
+/* GET /api/haze/sites: haze's own listing (zone, today, funnels, groups,
+ * goals, pairs, thresholds) that the dashboard page builds its pickers
+ * from; the same mask. */
+void hz_api_haze_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
+                       unsigned long long mask);
 /* GET /privacy.json: every stored field, its granularity, retention and thresholds. */
 void hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg);
 

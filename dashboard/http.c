@@ -896,6 +896,7 @@ static const struct {
     {"/api/v1/sites", HZ_API_SITES},
     {"/api/v2/query", HZ_API_V2},
     {"/api/v1/audit", HZ_API_AUDIT},
+    {"/api/haze/sites", HZ_API_HAZE_SITES},
 };
 
 /*
@@ -1098,10 +1099,13 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
     dash_store_check(d);
     if (d->store == NULL)
         evhttp_add_header(evhttp_request_get_output_headers(req), "X-Haze-Store", "waiting");
-    if (route == HZ_API_SITES) {
+    if (route == HZ_API_SITES || route == HZ_API_HAZE_SITES) {
         unsigned long long mask = hz_auth_site_mask(d->auth, dash_now.tok);
         hz_jsonw_init(&w);
-        hz_api_sites_for(&w, d->cfg, now, mask);
+        if (route == HZ_API_SITES)
+            hz_api_sites(&w, d->cfg, mask);
+        else
+            hz_api_haze_sites(&w, d->cfg, now, mask);
         dash_now.rows = __builtin_popcountll(mask);
         dash_json(NULL, req, 200, "OK", &w); /* per token: not cached */
         return;
@@ -1129,9 +1133,13 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         rc = hz_api_parse_v1(route, query ? query : "", query ? strlen(query) : 0, d->cfg, now, q,
                              &err);
     }
-    if (rc != 0 && !dash_now.tok->all_sites && strcmp(err.msg, "site_id: unknown site") == 0) {
+    if (rc == HZ_ENOTFOUND && !dash_now.tok->all_sites) {
         /* A scoped token learns nothing about which sites exist. */
         dash_401(req, "site_id: this token may not read that site");
+        goto done;
+    }
+    if (rc == HZ_ENOTFOUND) {
+        dash_error(req, 401, "Unauthorized", err.msg); /* unknown site: Plausible's answer */
         goto done;
     }
     if (rc != 0) {

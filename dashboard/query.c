@@ -22,6 +22,7 @@
 #include "common/str.h"
 #include "common/tz.h"
 #include "dashboard/crosstab.h"
+#include "dashboard/regex.h"
 
 /* ================================================================ names */
 
@@ -29,7 +30,8 @@
 static const char *const metric_names[HZ_M_COUNT] = {
     "visitors", "visits", "pageviews", "bounce_rate", "visit_duration",
     "views_per_visit", "time_on_page", "time_on_page_p75", "events", "exit_rate",
-    "time_on_page_mean", "conversion_rate", "lift",
+    "time_on_page_mean", "time_on_page_median", "percentage", "custom_events",
+    "conversion_rate", "lift", "scroll_depth",
 };
 
 static const struct {
@@ -53,27 +55,58 @@ static const struct {
     [HZ_P_NAME]         = { "event:name",         "name",         HZ_DIM_EVENT },
     [HZ_P_GROUP]        = { "event:group",        "group",        HZ_DIM_GROUP },
     [HZ_P_GOAL]         = { "event:goal",         "goal",         HZ_DIM_GOAL },
+    [HZ_P_UTM_CONTENT]  = { "visit:utm_content",  "utm_content",  HZ_DIM_UTM_CONTENT },
+    [HZ_P_UTM_TERM]     = { "visit:utm_term",     "utm_term",     HZ_DIM_UTM_TERM },
+    [HZ_P_REFERRER]     = { "visit:referrer",     "referrer",     HZ_DIM_REFERRER },
+    [HZ_P_HOSTNAME]     = { "event:hostname",     "hostname",     HZ_DIM_HOSTNAME },
+    /* Custom props: named per site (query.h prop_names); "" is never found. */
+    [HZ_P_PROP0 + 0] = { "", "", HZ_DIM_PROP0 + 0 }, [HZ_P_PROP0 + 1] = { "", "", HZ_DIM_PROP0 + 1 },
+    [HZ_P_PROP0 + 2] = { "", "", HZ_DIM_PROP0 + 2 }, [HZ_P_PROP0 + 3] = { "", "", HZ_DIM_PROP0 + 3 },
+    [HZ_P_PROP0 + 4] = { "", "", HZ_DIM_PROP0 + 4 }, [HZ_P_PROP0 + 5] = { "", "", HZ_DIM_PROP0 + 5 },
+    [HZ_P_PROP0 + 6] = { "", "", HZ_DIM_PROP0 + 6 }, [HZ_P_PROP0 + 7] = { "", "", HZ_DIM_PROP0 + 7 },
 };
+_Static_assert(HZ_P_PROP_LAST - HZ_P_PROP0 == HZ_DIM_PROP_LAST - HZ_DIM_PROP0,
+               "one query property per stored prop dimension");
 
 #define M(x) (1u << (x))
 /* Visit-level rows carry visitors, visits, pageviews, nonbounce, duration. */
 #define VISIT_METRICS (M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |                   \
                        M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_VIEWS_PER_VISIT))
-/* Which metrics each property's rows can answer (store.h: what each dim fills). */
+/* Which metrics each property's rows can answer (store.h: what each dim
+ * fills). percentage is a breakdown metric: api_finish refuses it elsewhere. */
 static const unsigned prop_metrics[HZ_P_COUNT] = {
-    [HZ_P_NONE]  = VISIT_METRICS | M(HZ_M_TIME_ON_PAGE) | M(HZ_M_TIME_ON_PAGE_P75) |
-                   M(HZ_M_EVENTS),
+    [HZ_P_NONE]  = VISIT_METRICS | M(HZ_M_TIME_ON_PAGE_MEDIAN) | M(HZ_M_TIME_ON_PAGE_P75) |
+                   M(HZ_M_EVENTS) | M(HZ_M_CUSTOM_EVENTS),
     /* Bounce rate and visit duration of a page: of the visits that entered on it. */
     [HZ_P_PAGE]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |
                    M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_TIME_ON_PAGE) |
-                   M(HZ_M_TIME_ON_PAGE_P75) | M(HZ_M_EXIT_RATE) | M(HZ_M_TIME_ON_PAGE_MEAN),
-    [HZ_P_ENTRY] = VISIT_METRICS,
-    [HZ_P_EXIT]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EXIT_RATE),
-    [HZ_P_SOURCE] = VISIT_METRICS, [HZ_P_UTM_SOURCE] = VISIT_METRICS,
-    [HZ_P_UTM_MEDIUM] = VISIT_METRICS, [HZ_P_UTM_CAMPAIGN] = VISIT_METRICS,
-    [HZ_P_COUNTRY] = VISIT_METRICS, [HZ_P_REGION] = VISIT_METRICS,
-    [HZ_P_BROWSER] = VISIT_METRICS, [HZ_P_OS] = VISIT_METRICS, [HZ_P_DEVICE] = VISIT_METRICS,
-    [HZ_P_NAME]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_EVENTS),
+                   M(HZ_M_TIME_ON_PAGE_MEDIAN) | M(HZ_M_TIME_ON_PAGE_P75) |
+                   M(HZ_M_EXIT_RATE) | M(HZ_M_TIME_ON_PAGE_MEAN) | M(HZ_M_PERCENTAGE) |
+                   M(HZ_M_SCROLL_DEPTH),
+    [HZ_P_ENTRY] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_EXIT]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EXIT_RATE) |
+                   M(HZ_M_PERCENTAGE),
+    [HZ_P_SOURCE] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_UTM_SOURCE] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_UTM_MEDIUM] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_UTM_CAMPAIGN] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_COUNTRY] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_REGION] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_BROWSER] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_OS] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_DEVICE] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_NAME]  = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_EVENTS) | M(HZ_M_CUSTOM_EVENTS) |
+                   M(HZ_M_PERCENTAGE),
+#define PROP_METRICS (M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) | M(HZ_M_EVENTS) |  \
+                      M(HZ_M_CUSTOM_EVENTS) | M(HZ_M_PERCENTAGE))
+    [HZ_P_UTM_CONTENT] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_UTM_TERM] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_REFERRER] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_HOSTNAME] = PROP_METRICS,
+    [HZ_P_PROP0 + 0] = PROP_METRICS, [HZ_P_PROP0 + 1] = PROP_METRICS,
+    [HZ_P_PROP0 + 2] = PROP_METRICS, [HZ_P_PROP0 + 3] = PROP_METRICS,
+    [HZ_P_PROP0 + 4] = PROP_METRICS, [HZ_P_PROP0 + 5] = PROP_METRICS,
+    [HZ_P_PROP0 + 6] = PROP_METRICS, [HZ_P_PROP0 + 7] = PROP_METRICS,
     /* Bounce rate and visit duration of a group: of the visits that entered on it. */
     [HZ_P_GROUP] = M(HZ_M_VISITORS) | M(HZ_M_VISITS) | M(HZ_M_PAGEVIEWS) |
                    M(HZ_M_BOUNCE_RATE) | M(HZ_M_VISIT_DURATION) | M(HZ_M_TIME_ON_PAGE_MEAN),
@@ -113,6 +146,8 @@ hz_query_prop_short(enum hz_prop p)
 int
 hz_query_prop_find(const char *s, size_t len)
 {
+    if (len == 0)
+        return -1;
     for (int i = 1; i < HZ_P_COUNT; i++)
         if (strlen(props[i].name) == len && memcmp(props[i].name, s, len) == 0)
             return i;
@@ -423,6 +458,8 @@ q_row_add(struct hz_qrow *d, const struct hz_qrow *s)
     q_counts_add(&d->entry, &s->entry);
     for (int b = 0; b < HZ_HIST_BUCKETS; b++)
         d->hist[b] += s->hist[b];
+    d->sd_sum += s->sd_sum;
+    d->sd_n += s->sd_n;
 }
 
 /* ================================================================ values */
@@ -509,15 +546,42 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
             out->v = round(100.0 * (double)c->pageviews / (double)c->visits) / 100.0;
         break;
     case HZ_M_TIME_ON_PAGE:
+        /* Plausible's engagement-based time on page: the page's engaged
+         * time divided by its visitors, whole seconds. */
+        if (c->visitors == 0) {
+            out->null = 1;
+            break;
+        }
+        out->v = round((double)c->engaged_ms / (double)c->visitors / 1000.0);
+        break;
+    case HZ_M_TIME_ON_PAGE_MEDIAN:
     case HZ_M_TIME_ON_PAGE_P75:
         if (q_hist_empty(row->hist)) {
             out->null = 1;
             break;
         }
-        out->v = round((double)hz_hist_quantile(row->hist, m == HZ_M_TIME_ON_PAGE ? 0.5 : 0.75) /
-                       1000.0);
+        out->v =
+            round((double)hz_hist_quantile(row->hist, m == HZ_M_TIME_ON_PAGE_MEDIAN ? 0.5 : 0.75) /
+                  1000.0);
         break;
     case HZ_M_EVENTS:
+        /* Plausible's: pageviews and custom events. Site totals carry the
+         * summed custom events in c->events (q_totals); event rows only
+         * custom events. */
+        out->v = (double)(c->events + (p == HZ_P_NONE || p == HZ_P_HOSTNAME ||
+                                               (p >= HZ_P_PROP0 && p <= HZ_P_PROP_LAST)
+                                           ? c->pageviews
+                                           : 0));
+        break;
+    case HZ_M_SCROLL_DEPTH:
+        /* Plausible's: the mean scroll depth reached, whole percent. */
+        if (row->sd_n == 0) {
+            out->null = 1;
+            break;
+        }
+        out->v = round((double)row->sd_sum / (double)row->sd_n);
+        break;
+    case HZ_M_CUSTOM_EVENTS:
         out->v = (double)c->events;
         break;
     case HZ_M_EXIT_RATE:
@@ -553,6 +617,22 @@ hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row, stru
         out->null = 1;
         break;
     }
+}
+
+void
+hz_query_row_value(const struct hz_qres *r, enum hz_prop p, enum hz_metric m,
+                   const struct hz_qrow *row, struct hz_mval *out)
+{
+    if (m != HZ_M_PERCENTAGE) {
+        hz_query_value(p, m, row, out);
+        return;
+    }
+    /* Plausible rounds the share to one decimal. */
+    out->null = 0;
+    out->decimals = 1;
+    out->v = r->pct_base == 0
+                 ? 0.0
+                 : round(1000.0 * (double)hz_query_visitors(p, row) / (double)r->pct_base) / 10.0;
 }
 
 /*
@@ -607,6 +687,7 @@ hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
         r->rows[i].hidden = 0;
         r->rows[i].dest = (int32_t)i;
         r->rows[i].other = 0;
+        r->rows[i].absorbed = 0;
     }
     if (p == HZ_P_REGION) {
         /*
@@ -646,6 +727,7 @@ hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
                 continue;
             if (r->rows[d].c.visitors + pending[d] >= min_visitors) {
                 q_fold_into(r, i, (size_t)d);
+                r->rows[d].absorbed = 1;
                 folded++;
             }
         }
@@ -704,80 +786,231 @@ q_contains(const char *h, size_t hlen, const char *needle)
     return 0;
 }
 
-/*
- * A filter with several values matches when any value does (v1 "a|b",
- * v2 ["a","b"]); the negated operators then invert the answer.
- */
-int
-hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen)
+/* ASCII lower case of (s, len) into out (cap bytes); the length copied. */
+static size_t
+q_lower(char *out, size_t cap, const char *s, size_t len)
 {
+    size_t n = len < cap - 1 ? len : cap - 1;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    out[n] = '\0';
+    return n;
+}
+
+/* Filter values are at most HZ_FILTER_VALUE_MAX - 1 bytes; a row value
+ * longer than this cannot equal one, but may contain one. */
+#define Q_LOWER_MAX 1024
+
+/*
+ * One filter against one value; res holds its compiled expressions (one per
+ * value) for the regular-expression operators. A filter with several values
+ * matches when any value does (v1 "a|b", v2 ["a","b"]); the negated
+ * operators then invert the answer. case_sensitive: false compares ASCII
+ * lower case (values and row), and compiles expressions caseless.
+ */
+static int
+q_filter_match(const struct hz_filter *f, hz_re *const *res, const char *v, size_t vlen)
+{
+    char lv[Q_LOWER_MAX], lf[HZ_FILTER_VALUE_MAX];
     int any = 0;
 
+    if (f->icase && f->op != HZ_FOP_MATCHES && f->op != HZ_FOP_MATCHES_NOT) {
+        if (vlen >= sizeof(lv) && (f->op == HZ_FOP_IS || f->op == HZ_FOP_IS_NOT))
+            return f->op == HZ_FOP_IS_NOT; /* longer than any value */
+        vlen = q_lower(lv, sizeof(lv), v, vlen);
+        v = lv;
+    }
     for (int i = 0; i < f->nvalues && !any; i++) {
         const char *fv = f->values[i];
+        if (f->icase) {
+            (void)q_lower(lf, sizeof(lf), fv, strlen(fv));
+            fv = lf;
+        }
         switch (f->op) {
         case HZ_FOP_IS:
         case HZ_FOP_IS_NOT:
             any = strlen(fv) == vlen && memcmp(fv, v, vlen) == 0;
             break;
         case HZ_FOP_CONTAINS:
+        case HZ_FOP_CONTAINS_NOT:
             any = q_contains(v, vlen, fv);
             break;
         case HZ_FOP_GLOB:
         case HZ_FOP_NOT_GLOB:
             any = hz_glob_match(fv, v, vlen);
             break;
+        case HZ_FOP_MATCHES:
+        case HZ_FOP_MATCHES_NOT:
+            any = res != NULL && res[i] != NULL && hz_re_match(res[i], v, vlen) == 1;
+            break;
+        default:
+            break;
         }
     }
-    if (f->op == HZ_FOP_IS_NOT || f->op == HZ_FOP_NOT_GLOB)
+    if (f->op == HZ_FOP_IS_NOT || f->op == HZ_FOP_NOT_GLOB || f->op == HZ_FOP_CONTAINS_NOT ||
+        f->op == HZ_FOP_MATCHES_NOT)
         return !any;
     return any;
 }
 
+/* Compiles f's expressions into res (NULL for the other operators). */
+static void
+q_filter_compile(const struct hz_filter *f, hz_re **res)
+{
+    for (int i = 0; i < HZ_FILTER_VALUES_MAX; i++)
+        res[i] = NULL;
+    if (f->op != HZ_FOP_MATCHES && f->op != HZ_FOP_MATCHES_NOT)
+        return;
+    for (int i = 0; i < f->nvalues; i++)
+        res[i] = hz_re_compile(f->values[i], strlen(f->values[i]), f->icase, NULL);
+}
+
+static void
+q_filter_release(hz_re **res)
+{
+    for (int i = 0; i < HZ_FILTER_VALUES_MAX; i++)
+        hz_re_free(res[i]);
+}
+
+int
+hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen)
+{
+    hz_re *res[HZ_FILTER_VALUES_MAX];
+    int rc;
+
+    q_filter_compile(f, res);
+    rc = q_filter_match(f, res, v, vlen);
+    q_filter_release(res);
+    return rc;
+}
+
+/* The tree at node n over the leaves' results (depth is bounded by the
+ * node count: the parser builds no cycles). */
+static int
+q_fnode_eval(const struct hz_query *q, int n, const int *leaf, int depth)
+{
+    const struct hz_fnode *nd = &q->fnodes[n];
+    int r;
+
+    if (depth > HZ_FNODES_MAX)
+        return 0;
+    switch (nd->kind) {
+    case HZ_FN_LEAF:
+        return leaf[nd->leaf];
+    case HZ_FN_NOT:
+        return !q_fnode_eval(q, nd->kids[0], leaf, depth + 1);
+    case HZ_FN_OR:
+        r = 0;
+        for (int k = 0; k < nd->nkids && !r; k++)
+            r = q_fnode_eval(q, nd->kids[k], leaf, depth + 1);
+        return r;
+    default:
+        r = 1;
+        for (int k = 0; k < nd->nkids && r; k++)
+            r = q_fnode_eval(q, nd->kids[k], leaf, depth + 1);
+        return r;
+    }
+}
+
+/* Every filter of q against one value, with compiled expressions. */
+static int
+q_filters_match(const struct hz_query *q, hz_re *(*res)[HZ_FILTER_VALUES_MAX], const char *v,
+                size_t vlen)
+{
+    int leaf[HZ_FILTERS_MAX];
+
+    for (int f = 0; f < q->nfilters; f++)
+        leaf[f] = q_filter_match(&q->filters[f], res ? res[f] : NULL, v, vlen);
+    if (q->nfnodes > 0)
+        return q_fnode_eval(q, q->froot, leaf, 0);
+    for (int f = 0; f < q->nfilters; f++)
+        if (!leaf[f])
+            return 0;
+    return 1;
+}
+
+int
+hz_query_filters_match(const struct hz_query *q, const char *v, size_t vlen)
+{
+    hz_re *res[HZ_FILTERS_MAX][HZ_FILTER_VALUES_MAX];
+    int rc;
+
+    for (int f = 0; f < q->nfilters; f++)
+        q_filter_compile(&q->filters[f], res[f]);
+    rc = q_filters_match(q, res, v, vlen);
+    for (int f = 0; f < q->nfilters; f++)
+        q_filter_release(res[f]);
+    return rc;
+}
+
 struct q_sortkey {
-    double key;      /* already negated for descending order */
-    double visitors; /* tie-break: more visitors first */
+    double key[HZ_ORDER_MAX]; /* metric keys, already negated for descending order */
+    double visitors;          /* tie-break: more visitors first */
     const char *v;
     size_t vlen;
     size_t idx;
-    int by_value;
-    int desc;
 };
 
+/* The keys being sorted by (qsort has no context argument). */
+static _Thread_local const struct hz_okey *q_sort_keys;
+static _Thread_local int q_sort_nkeys;
+
+static int
+q_value_cmp(const struct q_sortkey *x, const struct q_sortkey *y)
+{
+    size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
+    int c = memcmp(x->v, y->v, n);
+
+    if (c == 0 && x->vlen != y->vlen)
+        c = x->vlen < y->vlen ? -1 : 1;
+    return c;
+}
+
 /*
- * qsort order: by key (already negated for descending), then more visitors
- * first, then by value bytes; by value only when ordering by the dimension.
+ * qsort order: each key in turn (a metric, or the value itself), then more
+ * visitors first, then by value bytes.
  */
 static int
 q_sortkey_cmp(const void *a, const void *b)
 {
     const struct q_sortkey *x = a, *y = b;
-    size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
-    int c;
 
-    if (!x->by_value) {
-        if (x->key != y->key)
-            return x->key < y->key ? -1 : 1;
-        if (x->visitors != y->visitors)
-            return x->visitors > y->visitors ? -1 : 1;
+    for (int k = 0; k < q_sort_nkeys; k++) {
+        if (q_sort_keys[k].kind != HZ_OK_METRIC) {
+            int c = q_value_cmp(x, y);
+            if (c != 0)
+                return q_sort_keys[k].desc ? -c : c;
+            continue;
+        }
+        if (x->key[k] != y->key[k])
+            return x->key[k] < y->key[k] ? -1 : 1;
     }
-    c = memcmp(x->v, y->v, n);
-    if (c == 0 && x->vlen != y->vlen)
-        c = x->vlen < y->vlen ? -1 : 1;
-    return x->by_value && x->desc ? -c : c;
+    if (x->visitors != y->visitors)
+        return x->visitors > y->visitors ? -1 : 1;
+    return q_value_cmp(x, y);
 }
 
 /*
- * Only visible, matching rows are ordered; "(other)" goes last whatever
- * the order, so that pages of a paginated answer never move it around.
+ * Only visible, matching rows are ordered, "(other)" among them: it follows
+ * the order like any row (Plausible's clients sort what they get).
  */
 void
 hz_query_order(struct hz_qres *r, const struct hz_query *q)
 {
     struct q_sortkey *keys = hz_xcalloc(r->n + 1, sizeof(*keys));
+    struct hz_okey one[1];
+    const struct hz_okey *ok = q->order;
+    int nok = q->norder;
     size_t nk = 0;
-    long other = -1;
 
+    if (nok == 0) {
+        one[0].kind = q->order_metric < 0 ? HZ_OK_DIMENSION : HZ_OK_METRIC;
+        one[0].metric = q->order_metric;
+        one[0].desc = q->order_desc;
+        ok = one;
+        nok = 1;
+    }
     free(r->order);
     r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
     r->norder = 0;
@@ -786,28 +1019,24 @@ hz_query_order(struct hz_qres *r, const struct hz_query *q)
         struct hz_mval mv;
         if (row->hidden || !row->matched)
             continue;
-        if (row->other) {
-            other = (long)i;
-            continue;
-        }
         keys[nk].idx = i;
         keys[nk].v = hz_qres_value(r, i, &keys[nk].vlen);
-        keys[nk].by_value = q->order_metric < 0;
-        keys[nk].desc = q->order_desc;
         keys[nk].visitors = (double)hz_query_visitors(q->prop, row);
-        if (q->order_metric >= 0) {
-            hz_query_value(q->prop, (enum hz_metric)q->order_metric, row, &mv);
-            keys[nk].key = mv.null ? -1e300 : mv.v;
-            if (q->order_desc)
-                keys[nk].key = -keys[nk].key;
+        for (int k = 0; k < nok; k++) {
+            if (ok[k].kind != HZ_OK_METRIC)
+                continue;
+            hz_query_row_value(r, q->prop, (enum hz_metric)ok[k].metric, row, &mv);
+            keys[nk].key[k] = mv.null ? -1e300 : mv.v;
+            if (ok[k].desc)
+                keys[nk].key[k] = -keys[nk].key[k];
         }
         nk++;
     }
+    q_sort_keys = ok;
+    q_sort_nkeys = nok;
     qsort(keys, nk, sizeof(*keys), q_sortkey_cmp);
     for (size_t i = 0; i < nk; i++)
         r->order[r->norder++] = keys[i].idx;
-    if (other >= 0)
-        r->order[r->norder++] = (size_t)other; /* "(other)" always last */
     free(keys);
     r->total_rows = r->norder;
     r->first = q->offset < r->norder ? (size_t)q->offset : r->norder;
@@ -856,6 +1085,14 @@ q_hist_cb(const char *page, size_t plen, const uint64_t h[HZ_HIST_BUCKETS], void
     struct hz_qres *r = arg;
     long i;
 
+    if (plen > 1 && (unsigned char)page[0] == HZ_SCROLL_KEY) {
+        /* A page's scroll depth samples (store.h). */
+        if ((i = hz_qres_find(r, page + 1, plen - 1)) >= 0) {
+            r->rows[i].sd_sum += h[HZ_SCROLL_SUM];
+            r->rows[i].sd_n += h[HZ_SCROLL_N];
+        }
+        return;
+    }
     if (plen == 0 || (i = hz_qres_find(r, page, plen)) < 0)
         return; /* "" is the site-wide histogram */
     for (int b = 0; b < HZ_HIST_BUCKETS; b++)
@@ -892,9 +1129,9 @@ q_needs(const struct hz_query *q, enum hz_prop p, int *entry, int *hist, int *ev
         if ((p == HZ_P_PAGE || p == HZ_P_GROUP) &&
             (m == HZ_M_BOUNCE_RATE || m == HZ_M_VISIT_DURATION))
             *entry = 1;
-        if (m == HZ_M_TIME_ON_PAGE || m == HZ_M_TIME_ON_PAGE_P75)
+        if (m == HZ_M_TIME_ON_PAGE_MEDIAN || m == HZ_M_TIME_ON_PAGE_P75 || m == HZ_M_SCROLL_DEPTH)
             *hist = 1;
-        if (m == HZ_M_EVENTS)
+        if (m == HZ_M_EVENTS || m == HZ_M_CUSTOM_EVENTS)
             *events = 1;
     }
 }
@@ -939,18 +1176,21 @@ hz_query_value_prop(const struct hz_query *q)
     return q_filter_prop(q);
 }
 
-/* Marks the rows that pass every filter. */
+/* Marks the rows that pass every filter; expressions compiled once. */
 static void
 q_filter(struct hz_qres *r, const struct hz_query *q)
 {
+    hz_re *res[HZ_FILTERS_MAX][HZ_FILTER_VALUES_MAX];
+
+    for (int f = 0; f < q->nfilters; f++)
+        q_filter_compile(&q->filters[f], res[f]);
     for (size_t i = 0; i < r->n; i++) {
         size_t len;
         const char *v = hz_qres_value(r, i, &len);
-        r->rows[i].matched = 1;
-        for (int f = 0; f < q->nfilters; f++)
-            if (!hz_query_filter_match(&q->filters[f], v, len))
-                r->rows[i].matched = 0;
+        r->rows[i].matched = q_filters_match(q, res, v, len);
     }
+    for (int f = 0; f < q->nfilters; f++)
+        q_filter_release(res[f]);
 }
 
 /* Rows of p over [a, b], folded and filtered: the common first step. */
@@ -1124,6 +1364,14 @@ q_timeseries(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
             if (b > q->to)
                 b = q->to;
             hz_date_format(q_month_start(y, m), label);
+        } else if (q->interval == HZ_IV_WEEK) {
+            /* Day 0 (1970-01-01) was a Thursday: Monday is (day + 3) % 7 == 0.
+             * A week bucket is labelled by its first day inside the range. */
+            int32_t wd = ((a + 3) % 7 + 7) % 7;
+            b = a - wd + 6;
+            if (b > q->to)
+                b = q->to;
+            hz_date_format(a, label);
         } else {
             hz_date_format(a, label);
         }
@@ -1146,6 +1394,34 @@ done:
 }
 
 /* ================================================================ run */
+
+/*
+ * What metric percentage divides by: the site's visitors, or with filters
+ * the visitors of the rows they keep (Plausible's share of the total under
+ * the same filters).
+ */
+static int
+q_pct_base(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r, struct hz_err *err)
+{
+    struct hz_counts c;
+    int want = 0, rc;
+
+    for (int i = 0; i < q->nmetrics; i++)
+        want |= q->metrics[i] == HZ_M_PERCENTAGE;
+    r->pct_base = 0;
+    if (!want)
+        return 0;
+    if (q->nfilters > 0) {
+        for (size_t i = 0; i < r->n; i++)
+            if (!r->rows[i].hidden && r->rows[i].matched)
+                r->pct_base += hz_query_visitors(q->prop, &r->rows[i]);
+        return 0;
+    }
+    if ((rc = hz_store_totals(t, q->site, q->from, q->to, &c)) != 0)
+        return q_store_err(rc, "totals", err);
+    r->pct_base = c.visitors;
+    return 0;
+}
 
 /*
  * "all" becomes [first day with data (not before the retention window),
@@ -1195,16 +1471,30 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
     case HZ_Q_TIMESERIES:
         rc = q_timeseries(t, &qq, o, r, err);
         if (rc == 0) {
-            free(r->order);
-            r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
-            for (size_t i = 0; i < r->n; i++)
-                r->order[i] = i;
-            r->norder = r->total_rows = r->count = r->n;
-            r->first = 0;
+            /* Buckets are in time order; order_by may only reverse them
+             * (time) or sort them by a metric. */
+            int by_time = qq.norder == 0 || qq.order[0].kind != HZ_OK_METRIC;
+            if (!by_time) {
+                qq.prop = hz_query_value_prop(&qq);
+                hz_query_order(r, &qq);
+            } else {
+                int desc = qq.norder > 0 && qq.order[0].desc;
+                free(r->order);
+                r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
+                for (size_t i = 0; i < r->n; i++)
+                    r->order[i] = desc ? r->n - 1 - i : i;
+                r->norder = r->total_rows = r->n;
+                r->first = qq.offset < r->n ? (size_t)qq.offset : r->n;
+                r->count = r->n - r->first;
+                if (qq.limit > 0 && r->count > qq.limit)
+                    r->count = (size_t)qq.limit;
+            }
         }
         return rc;
     case HZ_Q_BREAKDOWN:
         if ((rc = q_marginal(t, &qq, o, qq.prop, qq.from, qq.to, r, err)) != 0)
+            return rc;
+        if ((rc = q_pct_base(t, &qq, r, err)) != 0)
             return rc;
         hz_query_order(r, &qq);
         return hz_xquery_cr_base(t, &qq, r, err);

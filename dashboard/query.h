@@ -38,13 +38,17 @@ enum hz_metric {
     HZ_M_BOUNCE_RATE,      /* percent, integer */
     HZ_M_VISIT_DURATION,   /* seconds, integer, mean per visit */
     HZ_M_VIEWS_PER_VISIT,  /* 2 decimals */
-    HZ_M_TIME_ON_PAGE,     /* median engaged seconds (histogram) */
+    HZ_M_TIME_ON_PAGE,     /* Plausible's: engaged seconds per visitor of the page (pages) */
     HZ_M_TIME_ON_PAGE_P75, /* 75th percentile engaged seconds */
     HZ_M_EVENTS,
-    HZ_M_EXIT_RATE, /* percent, 1 decimal: exits / pageviews */
-    HZ_M_TIME_ON_PAGE_MEAN, /* mean engaged seconds per engagement, 1 decimal (pages) */
-    HZ_M_CONVERSION_RATE,   /* goal visitors / all visitors, percent, 1 decimal (issue 11) */
-    HZ_M_LIFT,              /* pairs: share of the where-value's visitors / share everywhere */
+    HZ_M_EXIT_RATE,           /* percent, 1 decimal: exits / pageviews */
+    HZ_M_TIME_ON_PAGE_MEAN,   /* mean engaged seconds per engagement, 1 decimal (pages) */
+    HZ_M_TIME_ON_PAGE_MEDIAN, /* median engaged seconds (histogram): haze's own */
+    HZ_M_PERCENTAGE,          /* share of the total visitors, 1 decimal (breakdowns) */
+    HZ_M_CUSTOM_EVENTS,       /* haze's events before Plausible's meaning: custom events only */
+    HZ_M_CONVERSION_RATE,     /* goal visitors / all visitors, percent, 1 decimal (issue 11) */
+    HZ_M_LIFT,                /* pairs: share of the where-value's visitors / share everywhere */
+    HZ_M_SCROLL_DEPTH,        /* mean scroll depth, percent (pages; from engagement events) */
     HZ_M_COUNT
 };
 
@@ -62,9 +66,15 @@ enum hz_prop {
     HZ_P_BROWSER,
     HZ_P_OS,
     HZ_P_DEVICE,
-    HZ_P_NAME, /* event:name */
-    HZ_P_GROUP, /* event:group (page groups) */
-    HZ_P_GOAL,  /* event:goal */
+    HZ_P_NAME,        /* event:name */
+    HZ_P_GROUP,       /* event:group (page groups) */
+    HZ_P_GOAL,        /* event:goal */
+    HZ_P_UTM_CONTENT, /* visit:utm_content */
+    HZ_P_UTM_TERM,    /* visit:utm_term */
+    HZ_P_REFERRER,    /* visit:referrer: the referring site's host, never its path */
+    HZ_P_HOSTNAME,    /* event:hostname */
+    HZ_P_PROP0,       /* event:props:NAME, NAME the site's i-th allowed prop: HZ_P_PROP0 + i */
+    HZ_P_PROP_LAST = HZ_P_PROP0 + 7,
     HZ_P_COUNT
 };
 
@@ -75,7 +85,9 @@ int hz_query_metric_find(const char *s, size_t len);
 /* "event:page" / "page" (the v1 breakdown key); NULL when out of range. */
 const char *hz_query_prop_name(enum hz_prop p);
 const char *hz_query_prop_short(enum hz_prop p);
-/* The property named (s, len) ("event:page"), or -1. HZ_P_NONE has no name. */
+/* The property named (s, len) ("event:page"; aliases such as "event:goal"
+ * map to their property), or -1. HZ_P_NONE has no name; custom props
+ * ("event:props:NAME") depend on the site and are found by api.c. */
 int hz_query_prop_find(const char *s, size_t len);
 /* The store dimension behind p (exit pages read page rows). */
 enum hz_dim hz_query_prop_dim(enum hz_prop p);
@@ -96,29 +108,63 @@ enum hz_interval {
     HZ_IV_DATE = 0,
     HZ_IV_HOUR,
     HZ_IV_MONTH,
+    HZ_IV_WEEK, /* Monday to Sunday; the first bucket starts at the range's start */
 };
 
 enum hz_fop {
     HZ_FOP_IS = 0, /* exact match of one of the values */
     HZ_FOP_IS_NOT,
     HZ_FOP_CONTAINS, /* substring of one of the values */
-    HZ_FOP_GLOB,     /* v1 "==" with '*' wildcards */
-    HZ_FOP_NOT_GLOB, /* v1 "!=" with '*' wildcards */
+    HZ_FOP_GLOB,     /* v1 "==" with '*' wildcards; v2 matches_wildcard */
+    HZ_FOP_NOT_GLOB, /* v1 "!=" with '*' wildcards; v2 matches_wildcard_not */
+    HZ_FOP_CONTAINS_NOT,
+    HZ_FOP_MATCHES, /* regular expression (PCRE2, match-limited: dashboard/regex.h) */
+    HZ_FOP_MATCHES_NOT,
+    HZ_FOP_COUNT
 };
 
-#define HZ_FILTERS_MAX         4
+#define HZ_FILTERS_MAX         8  /* leaves (simple filters) */
+#define HZ_FNODES_MAX          24 /* nodes of the and/or/not tree, leaves included */
+#define HZ_FNODE_KIDS          8  /* operands of one and/or */
 #define HZ_FILTER_VALUES_MAX   8
-#define HZ_FILTER_VALUE_MAX    256 /* a scrubbed page path fits (record.h HZ_PAGE_MAX) */
-#define HZ_QUERY_LIMIT_MAX     1000
-#define HZ_QUERY_LIMIT_DEFAULT 100
-#define HZ_QUERY_HOURS_MAX     31  /* days an hourly series may span */
-#define HZ_QUERY_FUTURE_MAX    366 /* days past today a range may end */
+#define HZ_FILTER_VALUE_MAX    256   /* a scrubbed page path fits (record.h HZ_PAGE_MAX) */
+#define HZ_QUERY_LIMIT_MAX     1000  /* v1 limit */
+#define HZ_QUERY_LIMIT_DEFAULT 100   /* v1 limit */
+#define HZ_QUERY_V2_LIMIT_MAX  10000 /* v2 pagination.limit, also its default (Plausible's) */
+#define HZ_ORDER_MAX           4     /* keys of order_by */
+#define HZ_QUERY_HOURS_MAX     31    /* days an hourly series may span */
+#define HZ_QUERY_FUTURE_MAX    366   /* days past today a range may end */
 
 struct hz_filter {
     enum hz_prop prop;
     enum hz_fop op;
+    int icase; /* v2 modifier case_sensitive: false (values kept as given) */
     int nvalues;
     char values[HZ_FILTER_VALUES_MAX][HZ_FILTER_VALUE_MAX];
+};
+
+/*
+ * v2 logical filters as a small tree over the leaves (q->filters). Every
+ * leaf still names one property, so a tree over one property is a row
+ * predicate on that property's marginal; a tree over two properties needs a
+ * declared pair (issue 11) and is refused by api_finish until then.
+ */
+enum hz_fnode_kind { HZ_FN_LEAF = 0, HZ_FN_AND, HZ_FN_OR, HZ_FN_NOT };
+
+struct hz_fnode {
+    enum hz_fnode_kind kind;
+    int leaf; /* HZ_FN_LEAF: index into q->filters */
+    int nkids;
+    int kids[HZ_FNODE_KIDS]; /* node indices; NOT has one */
+};
+
+/* One order_by key: a metric, the breakdown's dimension, or time. */
+enum hz_okind { HZ_OK_METRIC = 0, HZ_OK_DIMENSION, HZ_OK_TIME };
+
+struct hz_okey {
+    enum hz_okind kind;
+    int metric; /* HZ_OK_METRIC */
+    int desc;
 };
 
 struct hz_query {
@@ -137,12 +183,22 @@ struct hz_query {
     enum hz_interval interval;
     int nfilters;
     struct hz_filter filters[HZ_FILTERS_MAX];
+    int nfnodes; /* 0: the filters are and-ed (v1) */
+    int froot;   /* root node when nfnodes > 0 */
+    struct hz_fnode fnodes[HZ_FNODES_MAX];
     int order_metric; /* metric to sort rows by, -1: by the value */
     int order_desc;
+    int norder; /* v2 order_by keys, applied in order; 0: order_metric above */
+    struct hz_okey order[HZ_ORDER_MAX];
     uint64_t limit, offset;
-    int csv;        /* breakdown as CSV */
-    int total_rows; /* v2 include.total_rows */
-    int v2;         /* parsed from a v2 body (names date_range in errors) */
+    int csv;         /* breakdown as CSV */
+    int total_rows;  /* v2 include.total_rows */
+    int time_labels; /* v2 include.time_labels */
+    int imports;     /* v2 include.imports (echoed; haze imports nothing) */
+    int has_include; /* v2 include given (echoed) */
+    int v2;          /* parsed from a v2 body (names date_range in errors) */
+    int nprops;      /* the site's allowed props: "event:props:NAME" is HZ_P_PROP0 + i */
+    char prop_names[HZ_SITE_PROPS_MAX][HZ_SITE_PROP_MAX + 12];
     /* funnels and paths */
     int funnel; /* index into the site's funnels, -1: all */
     char page[HZ_FILTER_VALUE_MAX];
@@ -191,6 +247,7 @@ struct hz_qrow {
     uint32_t voff, vlen;            /* value: the result's pool + voff */
     int32_t period;                 /* timeseries: first day, or hour number */
     int other;                      /* 1 for the "(other)" row */
+    int absorbed;                   /* a country row that small regions folded into */
     int hidden;                     /* folded into another row */
     int matched;                    /* passes the filters */
     int32_t dest;                   /* index of the row it was folded into, or itself */
@@ -200,6 +257,7 @@ struct hz_qrow {
     uint64_t cr_base;               /* conversion_rate: visitors it is a share of */
     int withheld;                   /* "(other)" of a single cell: no numbers */
     double lift;                    /* pairs: lift, < 0 when it has none */
+    uint64_t sd_sum, sd_n;          /* scroll depth samples (pages) */
 };
 
 struct hz_qres {
@@ -215,6 +273,7 @@ struct hz_qres {
     int has_prev;
     uint64_t folded;     /* rows folded by the crowd-size rule */
     uint64_t total_rows; /* rows matching, before pagination */
+    uint64_t pct_base;   /* visitors that metric percentage divides by */
     size_t first, count; /* order[first .. first+count) is the requested page */
     int32_t from, to;    /* the range answered */
     int32_t xsince;      /* pair answers: first day of the range with cells, -1: none */
@@ -241,6 +300,9 @@ struct hz_mval {
 
 void hz_query_value(enum hz_prop p, enum hz_metric m, const struct hz_qrow *row,
                     struct hz_mval *out);
+/* The same within an answer: percentage divides by r->pct_base. */
+void hz_query_row_value(const struct hz_qres *r, enum hz_prop p, enum hz_metric m,
+                        const struct hz_qrow *row, struct hz_mval *out);
 /* The property whose rows a question's numbers come from: the breakdown's,
  * else its filters', else HZ_P_NONE (site totals). */
 enum hz_prop hz_query_value_prop(const struct hz_query *q);
@@ -261,12 +323,17 @@ double hz_query_change(enum hz_metric m, const struct hz_mval *cur, const struct
  */
 uint64_t hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors);
 
-/* 1 if value (v, vlen) passes filter f. */
+/* 1 if value (v, vlen) passes filter f (a regular expression is compiled
+ * for the call; the engine compiles each once per question). */
 int hz_query_filter_match(const struct hz_filter *f, const char *v, size_t vlen);
+/* 1 if value (v, vlen) passes every filter of q (the tree when there is one). */
+int hz_query_filters_match(const struct hz_query *q, const char *v, size_t vlen);
 
-/* Sorts the visible, matching rows (by q->order_metric, visitors, value;
- * "(other)" last) into r->order and applies q->limit (0: no limit) and
- * q->offset. */
+/* Sorts the visible, matching rows into r->order and applies q->limit (0:
+ * no limit) and q->offset. Keys: q->order (v2 order_by, in order), else
+ * q->order_metric; ties by visitors (descending), then by value. "(other)"
+ * is ordered like any row (by its own numbers; by value it sorts as
+ * "(other)"). */
 void hz_query_order(struct hz_qres *r, const struct hz_query *q);
 
 /*

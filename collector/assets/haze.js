@@ -5,7 +5,8 @@
  * (default /api/event beside this script); data-hash: "#/path" routes count.
  * Sends text/plain JSON {n, u (no #fragment unless data-hash), d, r, w}:
  * "pageview" on load and SPA navigation; "engagement", e = ms visible and
- * focused, when the page is hidden or left; NAME from haze('NAME').
+ * focused and sd = deepest scroll in % (as Plausible's), when the page is
+ * hidden or left; NAME from haze('NAME').
  * Skips file: and automated browsers unless window.hazeAllowAutomation=true
  * is set before it runs (the test switch).
  */
@@ -33,11 +34,24 @@
   const url = () => cut(hash ? L.href : L.href.split('#')[0]);
   // The counted page (URL, path); engaged ms = acc + time since t0 (< 0:
   // paused); sent: its engagement went out.
-  let cur, path, acc = 0, t0 = -1, sent;
+  let cur, path, acc = 0, t0 = -1, sent, sd;
+  // How far down the page has been seen, in % (undefined when unknown).
+  const depth = () => {
+    try {
+      const de = d.documentElement, b = d.body;
+      const h = Math.max(de.scrollHeight, de.offsetHeight, b ? b.scrollHeight : 0);
+      const v = Math.round(((w.scrollY || de.scrollTop || 0) + w.innerHeight) / h * 100);
+      return v >= 0 ? Math.min(v, 100) : undefined;
+    } catch (x) {}
+  };
+  const deeper = () => {
+    const v = depth();
+    if (v >= 0 && !(sd >= v)) sd = v;
+  };
 
-  const send = (n, u, e) => {
+  const send = (n, u, e, sd) => {
     const j = JSON.stringify({ n, u, d: dom, r: cut(d.referrer) || null, w: w.innerWidth,
-                               h: hash ? 1 : undefined, e });
+                               h: hash ? 1 : undefined, e, sd });
     try {
       if (nav.sendBeacon(api, new Blob([j], { type: 'text/plain' }))) return;
     } catch (x) {}
@@ -55,8 +69,9 @@
   const engage = () => {
     pause();
     const e = Math.min(Math.round(acc), 864e5);
+    deeper();
     if (cur && (e || !sent)) {
-      send('engagement', cur, e);
+      send('engagement', cur, e, sd);
       sent = 1;
     }
     acc = 0;
@@ -65,7 +80,8 @@
     const u = url(), p = L.pathname + (hash ? L.hash : '');
     if (u == cur || (rep && p == path)) return;
     engage();
-    cur = u, path = p, sent = 0;
+    cur = u, path = p, sent = 0, sd = undefined;
+    deeper();
     resume();
     send('pageview', u);
   };
@@ -86,6 +102,7 @@
     on(w, 'pagehide', engage);
     on(w, 'blur', pause);
     on(w, 'focus', resume);
+    w.addEventListener('scroll', deeper, { passive: true });
     page();
     set((n, o) => {
       if (n == 'pageview') page();

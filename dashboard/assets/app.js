@@ -72,7 +72,7 @@
   var FORMAT = {
     visitors: fmtNum, visits: fmtNum, pageviews: fmtNum, events: fmtNum,
     bounce_rate: fmtPct, exit_rate: fmtPct, visit_duration: fmtDur,
-    time_on_page: fmtDur, time_on_page_p75: fmtDur,
+    time_on_page: fmtDur, time_on_page_median: fmtDur, time_on_page_p75: fmtDur,
     views_per_visit: function (v) { return v === null ? '–' : Number(v).toFixed(2); }
   };
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -166,7 +166,7 @@
   var KPIS = [
     ['visitors', 'Unique visitors'], ['visits', 'Visits'], ['pageviews', 'Pageviews'],
     ['bounce_rate', 'Bounce rate'], ['visit_duration', 'Visit duration'],
-    ['time_on_page', 'Time on page (median)']
+    ['time_on_page_median', 'Time on page (median)']
   ];
 
   function renderKpis(res) {
@@ -315,14 +315,14 @@
 
   var LABELS = {
     visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', bounce_rate: 'Bounce',
-    visit_duration: 'Duration', time_on_page: 'Time on page', exit_rate: 'Exit rate',
+    visit_duration: 'Duration', time_on_page_median: 'Time on page', exit_rate: 'Exit rate',
     events: 'Events', views_per_visit: 'Views/visit', time_on_page_p75: 'p75 time'
   };
 
   var CARDS = [
     { title: 'Pages', tabs: [
       { label: 'Top pages', prop: 'event:page', col: 'Page',
-        metrics: ['visitors', 'pageviews', 'time_on_page', 'bounce_rate', 'exit_rate'] },
+        metrics: ['visitors', 'pageviews', 'time_on_page_median', 'bounce_rate', 'exit_rate'] },
       { label: 'Entry pages', prop: 'visit:entry_page', col: 'Entry page',
         metrics: ['visitors', 'visits', 'bounce_rate', 'visit_duration'] },
       { label: 'Exit pages', prop: 'visit:exit_page', col: 'Exit page',
@@ -634,7 +634,7 @@
     var seq = state.seq;
     setStatus('');
     saveHash();
-    var agg = baseParams({ metrics: 'visitors,visits,pageviews,bounce_rate,visit_duration,time_on_page' });
+    var agg = baseParams({ metrics: 'visitors,visits,pageviews,bounce_rate,visit_duration,time_on_page_median' });
     if (state.compare) agg.set('compare', 'previous_period');
     var hourly = state.period === 'day' || (state.period === 'custom' && state.from === state.to);
     var ts = baseParams({ metrics: 'visitors,pageviews', interval: hourly ? 'hour' : 'date' });
@@ -725,7 +725,7 @@
   document.addEventListener('DOMContentLoaded', function () {
     var failed = /(^|[?&])login=failed(&|$)/.test(location.search);
     var expired = /(^|[?&])login=expired(&|$)/.test(location.search);
-    fetch('/api/v1/sites', { credentials: 'same-origin' }).then(function (r) {
+    fetch('/api/haze/sites', { credentials: 'same-origin' }).then(function (r) {
       if (r.status === 401) { showLogin(failed, expired); return null; }
       showWaiting(r);
       return r.json();

@@ -93,7 +93,7 @@ measure() {
 }
 
 bd="$base/breakdown?site_id=bench.test&period=custom&date=$from,$to&property=event:page"
-top="metrics=visitors,pageviews,bounce_rate,time_on_page,exit_rate"
+top="metrics=visitors,pageviews,bounce_rate,time_on_page_median,exit_rate"
 agg="$base/aggregate?site_id=bench.test&metrics=visitors,visits,pageviews,bounce_rate,visit_duration"
 echo "dash: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 measure "365-day event:page breakdown, cold" "$bd&limit=@J@"

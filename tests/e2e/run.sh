@@ -54,6 +54,18 @@ if [ "$have" != "$want" ] || ! cmp -s tests/e2e/package-lock.json "$E2E/package-
         --loglevel=error) || fail "npm ci in build/e2e failed (is the npm registry reachable?)"
 fi
 
+# The older official tracker package (plausible-tracker), pinned by
+# tests/e2e/tracker/package-lock.json, fetched here and never committed.
+TRK=$ROOT/build/e2e-tracker
+if ! cmp -s tests/e2e/tracker/package-lock.json "$TRK/package-lock.json" ||
+    [ ! -f "$TRK/node_modules/plausible-tracker/package.json" ]; then
+    echo "e2e: installing plausible-tracker into build/e2e-tracker"
+    mkdir -p "$TRK"
+    cp tests/e2e/tracker/package.json tests/e2e/tracker/package-lock.json "$TRK/"
+    (cd "$TRK" && npm ci --no-audit --no-fund --loglevel=error) ||
+        fail "npm ci in build/e2e-tracker failed (is the npm registry reachable?)"
+fi
+
 # ------------------------------------------------------------ set-up
 
 TMP=$(mktemp -d /tmp/haze-e2e.XXXXXX)
@@ -143,6 +155,9 @@ funnel = checkout: /products/* > /cart > /checkout > /thanks
 
 [site printshop.example]
 funnel = checkout: /products/* > /cart > /checkout > /thanks
+
+[site tracker.example]
+props = plan
 EOF
 
 # The demo shop with this run's ports in place of make run's.
@@ -189,6 +204,10 @@ HZ_E2E_DASHBOARD=http://127.0.0.1:$DPORT HZ_E2E_TOKEN=$TOKEN HZ_E2E_SITE=$SITE \
 HZ_E2E_LOADGEN=$LOADGEN HZ_E2E_LOADGEN_SITE=printshop.example \
     node tests/e2e/e2e.mjs
 rc=$?
+echo "== the official plausible-tracker package against haze"
+HZ_TRACKER_MODULES=$TRK/node_modules HZ_TRACKER_SITE=tracker.example \
+HZ_E2E_COLLECTOR=http://127.0.0.1:$CPORT HZ_E2E_DASHBOARD=http://127.0.0.1:$DPORT \
+HZ_E2E_TOKEN=$TOKEN node tests/e2e/plausible-tracker.mjs || rc=1
 if [ $rc -ne 0 ]; then
     for l in collector aggregator dashboard; do
         echo "---- last lines of $l's log"

@@ -7,10 +7,13 @@
  * the rest is the query string or body. Properties:
  *   - no crash, no sanitizer report;
  *   - an error is HZ_EINVAL with a non-empty one-line message shaped
- *     "<name>: <reason>";
+ *     "<name>: <reason>", or HZ_ENOTFOUND with Plausible's unknown-site body;
  *   - a success is a sane question (from <= to, 1..HZ_M_COUNT metrics,
- *     limit 1..1000, filters on one property) whose rendering through the
- *     v1 and v2 writers, over an empty answer, is valid JSON (re-parsed).
+ *     limit 1..1000 (v1) or 1..10000 (v2), filters on one property, a
+ *     filter tree whose nodes point inside it) whose rendering through the
+ *     v1 and v2 writers, over an empty answer, is valid JSON (re-parsed),
+ *     and whose filters evaluate (regular expressions included) on a few
+ *     values without crashing.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -69,7 +72,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              now, q, &err);
     else
         rc = hz_api_parse_v2((const char *)data + 1, size - 1, &cfg, now, q, &err);
-    if (rc != 0) {
+    if (rc == HZ_ENOTFOUND) {
+        assert(strcmp(err.msg, HZ_API_BAD_SITE) == 0);
+    } else if (rc != 0) {
         const char *colon = strchr(err.msg, ':');
         assert(rc == HZ_EINVAL);
         assert(err.msg[0] != '\0');
@@ -79,11 +84,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct hz_qres r;
         struct hz_jsonw w;
         assert(q->all || q->from <= q->to);
-        assert(q->limit >= 1 && q->limit <= HZ_QUERY_LIMIT_MAX);
+        assert(q->limit >= 1 &&
+               q->limit <= (data[0] >= 8 ? HZ_QUERY_V2_LIMIT_MAX : HZ_QUERY_LIMIT_MAX));
         if (data[0] < HZ_API_REALTIME || data[0] >= 8) {
+            static const char *const vals[] = {"", "/", "/blog/Post-1", "(other)", "aaaaaaaaaaaax"};
             assert(q->nmetrics >= 1 && q->nmetrics <= HZ_M_COUNT);
             for (int i = 0; i < q->nfilters; i++)
                 assert(q->filters[i].prop == q->filters[0].prop);
+            assert(q->nfnodes >= 0 && q->nfnodes <= HZ_FNODES_MAX);
+            for (int i = 0; i < q->nfnodes; i++) {
+                const struct hz_fnode *nd = &q->fnodes[i];
+                if (nd->kind == HZ_FN_LEAF)
+                    assert(nd->leaf >= 0 && nd->leaf < q->nfilters);
+                for (int k = 0; k < nd->nkids; k++)
+                    assert(nd->kids[k] > i && nd->kids[k] < q->nfnodes);
+            }
+            for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+                (void)hz_query_filters_match(q, vals[i], strlen(vals[i]));
             hz_qres_init(&r);
             r.from = q->from;
             r.to = q->to;

@@ -4,9 +4,9 @@
  * /api/event). Properties, checked on every input:
  *   - the return code is 0, HZ_EINVAL or HZ_ETOOBIG (ENOMEM only with a
  *     small arena), and err.code matches it;
- *   - on success: name, url and domain are set, every string is valid text
- *     (hz_text_valid), within its cap and inside the arena; numbers in range;
- *     "engagement" has its time;
+ *   - on success: name, url and domain are set, every string (props
+ *     included) is valid text (hz_text_valid), within its cap and inside the
+ *     arena; numbers and flags in range; "engagement" has its time;
  *   - on error: *out still holds the sentinel pattern, the arena is rolled
  *     back, and the reason is one printable ASCII line;
  *   - a second parse with a small arena gives the same answer or ENOMEM.
@@ -74,6 +74,16 @@ run(const uint8_t *data, size_t size, char *mem, size_t cap, struct hz_beacon *b
     CHECK(b->engaged_ms <= (b->has_engaged ? HZ_BEACON_ENGAGED_MAX : 0));
     CHECK(b->hash_mode == 0 || b->hash_mode == 1);
     CHECK(strcmp(b->name, "engagement") != 0 || b->has_engaged);
+    CHECK(b->interactive == 0 || b->interactive == 1);
+    CHECK(b->scroll_depth >= -1 && b->scroll_depth <= 100);
+    CHECK(b->nprops >= 0 && b->nprops <= HZ_BEACON_PROPS_MAX);
+    for (int i = 0; i < b->nprops; i++) {
+        const char *v = b->props[i].value;
+        if (b->props[i].key != NULL)
+            check_str(b->props[i].key, HZ_BEACON_PROP_KEY_KEEP, &a);
+        CHECK(v >= a.base && v < a.base + a.used);
+        CHECK(strlen(v) <= HZ_BEACON_PROP_VALUE_KEEP && hz_text_valid(v, strlen(v)));
+    }
     return 0;
 }
 
@@ -98,6 +108,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK((b1.referrer == NULL) == (b2.referrer == NULL));
         CHECK(b1.referrer == NULL || strcmp(b1.referrer, b2.referrer) == 0);
         CHECK(b1.width == b2.width && b1.engaged_ms == b2.engaged_ms);
+        CHECK(b1.nprops == b2.nprops && b1.interactive == b2.interactive);
+        for (int i = 0; i < b1.nprops; i++)
+            CHECK(strcmp(b1.props[i].value, b2.props[i].value) == 0);
     }
     return 0;
 }

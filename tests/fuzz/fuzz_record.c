@@ -24,7 +24,12 @@ rec_same(const struct hz_record *a, const struct hz_record *b)
            strcmp(a->utm_campaign, b->utm_campaign) == 0 && strcmp(a->region, b->region) == 0 &&
            strcmp(a->browser, b->browser) == 0 && strcmp(a->os, b->os) == 0 &&
            strcmp(a->device, b->device) == 0 && a->ms == b->ms && a->pixel == b->pixel &&
-           strcmp(a->vh, b->vh) == 0 && strcmp(a->vp, b->vp) == 0 && strcmp(a->id, b->id) == 0;
+           strcmp(a->vh, b->vh) == 0 && strcmp(a->vp, b->vp) == 0 && strcmp(a->id, b->id) == 0 &&
+           strcmp(a->props, b->props) == 0 && a->props_dropped == b->props_dropped &&
+           a->noninteractive == b->noninteractive && a->has_scroll == b->has_scroll &&
+           a->scroll_depth == b->scroll_depth && strcmp(a->utm_content, b->utm_content) == 0 &&
+           strcmp(a->utm_term, b->utm_term) == 0 && strcmp(a->referrer, b->referrer) == 0 &&
+           strcmp(a->hostname, b->hostname) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -395,14 +395,14 @@ Test(dash, aggregate_7d_with_comparison)
     expect_json(get(200,
                     "/api/v1/stats/aggregate?site_id=" SITE "&period=7d&date=%s"
                     "&metrics=visitors,visits,pageviews,bounce_rate,visit_duration,"
-                    "time_on_page&compare=previous_period",
+                    "time_on_page_median&compare=previous_period",
                     E.d0),
                 "{\"results\":{\"visitors\":{\"value\":30,\"change\":275},"
                 "\"visits\":{\"value\":37,\"change\":270},"
                 "\"pageviews\":{\"value\":90,\"change\":350},"
                 "\"bounce_rate\":{\"value\":43,\"change\":-7},"
                 "\"visit_duration\":{\"value\":80,\"change\":167},"
-                "\"time_on_page\":{\"value\":26,\"change\":null}}}");
+                "\"time_on_page_median\":{\"value\":26,\"change\":null}}}");
 }
 
 Test(dash, aggregate_each_period)
@@ -432,14 +432,14 @@ Test(dash, aggregate_each_period)
                     "/api/v1/stats/aggregate?site_id=" SITE "&period=custom&date=%s,%s"
                     "&metrics=views_per_visit,events",
                     E.d1, E.d0),
-                "{\"results\":{\"views_per_visit\":{\"value\":2.43},\"events\":{\"value\":9}}}");
+                "{\"results\":{\"views_per_visit\":{\"value\":2.43},\"events\":{\"value\":99}}}");
     /* No data on R-3 (and the default 30 days ending today may have none). */
     expect_json(get(200,
                     "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s"
-                    "&metrics=visitors,bounce_rate,time_on_page",
+                    "&metrics=visitors,bounce_rate,time_on_page_median",
                     E.d6),
                 "{\"results\":{\"visitors\":{\"value\":0},\"bounce_rate\":{\"value\":0},"
-                "\"time_on_page\":{\"value\":null}}}");
+                "\"time_on_page_median\":{\"value\":null}}}");
 }
 
 Test(dash, aggregate_with_a_filter_keeps_the_threshold)
@@ -522,25 +522,25 @@ Test(dash, breakdown_pages_folds_small_rows)
 {
     expect_json(get(200,
                     "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
-                    "&property=event:page&metrics=visitors,pageviews,bounce_rate,time_on_page,"
-                    "exit_rate",
+                    "&property=event:page&metrics=visitors,pageviews,bounce_rate,"
+                    "time_on_page_median,exit_rate",
                     E.d1, E.d0),
                 "{\"results\":["
                 "{\"page\":\"/\",\"visitors\":18,\"pageviews\":30,\"bounce_rate\":50,"
-                "\"time_on_page\":23,\"exit_rate\":30.0},"
+                "\"time_on_page_median\":23,\"exit_rate\":30.0},"
                 "{\"page\":\"/pricing\",\"visitors\":7,\"pageviews\":9,\"bounce_rate\":50,"
-                "\"time_on_page\":91,\"exit_rate\":77.8},"
-                "{\"page\":\"" XSS "\",\"visitors\":5,\"pageviews\":5,\"bounce_rate\":100,"
-                "\"time_on_page\":null,\"exit_rate\":100.0},"
+                "\"time_on_page_median\":91,\"exit_rate\":77.8},"
                 "{\"page\":\"(other)\",\"visitors\":6,\"pageviews\":6,\"bounce_rate\":null,"
-                "\"time_on_page\":null,\"exit_rate\":83.3}],\"folded\":3}");
+                "\"time_on_page_median\":null,\"exit_rate\":83.3},"
+                "{\"page\":\"" XSS "\",\"visitors\":5,\"pageviews\":5,\"bounce_rate\":100,"
+                "\"time_on_page_median\":null,\"exit_rate\":100.0}],\"folded\":3}");
     /* Pagination: 2 rows a page, page 2. */
     expect_json(get(200,
                     "/api/v1/stats/breakdown?site_id=" SITE "&period=custom&date=%s,%s"
                     "&property=event:page&limit=2&page=2",
                     E.d1, E.d0),
-                "{\"results\":[{\"page\":\"" XSS "\",\"visitors\":5},"
-                "{\"page\":\"(other)\",\"visitors\":6}],\"folded\":3}");
+                "{\"results\":[{\"page\":\"(other)\",\"visitors\":6},"
+                "{\"page\":\"" XSS "\",\"visitors\":5}],\"folded\":3}");
 }
 
 Test(dash, breakdown_entry_and_exit_pages)
@@ -564,8 +564,8 @@ Test(dash, breakdown_entry_and_exit_pages)
                 "{\"results\":["
                 "{\"exit_page\":\"/\",\"visitors\":9,\"visits\":9,\"exit_rate\":30.0},"
                 "{\"exit_page\":\"/pricing\",\"visitors\":7,\"visits\":7,\"exit_rate\":77.8},"
-                "{\"exit_page\":\"" XSS "\",\"visitors\":5,\"visits\":5,\"exit_rate\":100.0},"
-                "{\"exit_page\":\"(other)\",\"visitors\":5,\"visits\":5,\"exit_rate\":83.3}],"
+                "{\"exit_page\":\"(other)\",\"visitors\":5,\"visits\":5,\"exit_rate\":83.3},"
+                "{\"exit_page\":\"" XSS "\",\"visitors\":5,\"visits\":5,\"exit_rate\":100.0}],"
                 "\"folded\":3}");
 }
 
@@ -707,14 +707,35 @@ Test(dash, filtered_traffic_and_sites)
                    "\"groups\":[],\"goals\":[],\"pairs\":[],\"funnel_by\":[]}],"
                    "\"min_visitors\":5,\"retention_days\":400}",
                    E.dt);
-    expect_json(get(200, "/api/v1/sites"), want);
+    expect_json(get(200, "/api/haze/sites"), want);
+    /* Plausible's Sites API shape at Plausible's path. */
+    expect_json(get(200, "/api/v1/sites"),
+                "{\"sites\":[{\"domain\":\"" SITE "\",\"timezone\":\"Europe/Berlin\"}],"
+                "\"meta\":{\"after\":null,\"before\":null,\"limit\":100}}");
 }
 
 /* ================================================================ stats v2 */
 
+/* "YYYY-MM-DDT00:00:00+HH:MM" (or T23:59:59 when end) in Europe/Berlin:
+ * how the v2 query echo writes a range, as Plausible's does. */
+static const char *
+iso_dt(char out[32], int32_t day, int end)
+{
+    struct hz_tz z;
+    char d[11];
+    long off;
+
+    hz_tz_init(&z, "Europe/Berlin");
+    off = hz_tz_offset(&z, (int64_t)day * 86400 + 43200);
+    hz_date_format(day, d);
+    (void)snprintf(out, 32, "%.10sT%s+%02d:00", d, end ? "23:59:59" : "00:00:00",
+                   (int)(off / 3600) % 24);
+    return out;
+}
+
 Test(dash, v2_breakdown_filter_order_pagination)
 {
-    char body[512], want[1024];
+    char body[512], want[1024], a[32], b[32];
 
     (void)snprintf(body, sizeof(body),
                    "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\",\"pageviews\"],"
@@ -723,33 +744,39 @@ Test(dash, v2_breakdown_filter_order_pagination)
                    "\"order_by\":[[\"pageviews\",\"asc\"]],\"pagination\":{\"limit\":2},"
                    "\"include\":{\"total_rows\":true}}",
                    E.d1, E.d0);
+    /* "(other)" (6 pageviews) follows order_by and is flagged in meta. */
     (void)snprintf(want, sizeof(want),
                    "{\"results\":[{\"dimensions\":[\"" XSS "\"],\"metrics\":[5,5]},"
-                   "{\"dimensions\":[\"/pricing\"],\"metrics\":[7,9]}],"
-                   "\"meta\":{\"folded_rows\":3,\"min_visitors\":5,\"total_rows\":3},"
+                   "{\"dimensions\":[\"(other)\"],\"metrics\":[6,6]}],"
+                   "\"meta\":{\"folded_rows\":3,\"min_visitors\":5,\"other_rows\":[1],"
+                   "\"total_rows\":3},"
                    "\"query\":{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\",\"pageviews\"],"
                    "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"event:page\"],"
                    "\"filters\":[[\"is_not\",\"event:page\",[\"/\"]]],"
                    "\"order_by\":[[\"pageviews\",\"asc\"]],"
+                   "\"include\":{\"imports\":false,\"time_labels\":false,\"total_rows\":true},"
                    "\"pagination\":{\"limit\":2,\"offset\":0}}}",
-                   E.d1, E.d0);
+                   iso_dt(a, E.R - 1, 0), iso_dt(b, E.R, 1));
     expect_json(post_v2(200, body), want);
 }
 
 Test(dash, v2_aggregate_and_timeseries)
 {
-    char body[512], want[1024];
+    char body[512], want[1024], a[32], b[32];
 
+    /* events: pageviews (60) and custom events (9), as Plausible counts them. */
     (void)snprintf(body, sizeof(body),
                    "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\",\"events\"],"
                    "\"date_range\":[\"%s\",\"%s\"]}",
                    E.d0, E.d0);
     (void)snprintf(want, sizeof(want),
-                   "{\"results\":[{\"dimensions\":[],\"metrics\":[20,9]}],"
+                   "{\"results\":[{\"dimensions\":[],\"metrics\":[20,69]}],"
                    "\"meta\":{\"folded_rows\":0,\"min_visitors\":5},"
                    "\"query\":{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\",\"events\"],"
-                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[],\"filters\":[]}}",
-                   E.d0, E.d0);
+                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[],\"filters\":[],"
+                   "\"order_by\":[],\"include\":{},"
+                   "\"pagination\":{\"limit\":10000,\"offset\":0}}}",
+                   iso_dt(a, E.R, 0), iso_dt(b, E.R, 1));
     expect_json(post_v2(200, body), want);
 
     (void)snprintf(body, sizeof(body),
@@ -761,8 +788,10 @@ Test(dash, v2_aggregate_and_timeseries)
                    "{\"dimensions\":[\"%s\"],\"metrics\":[20]}],"
                    "\"meta\":{\"folded_rows\":0,\"min_visitors\":5},"
                    "\"query\":{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\"],"
-                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"time:day\"],\"filters\":[]}}",
-                   E.d1, E.d0, E.d1, E.d0);
+                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"time:day\"],\"filters\":[],"
+                   "\"order_by\":[[\"time:day\",\"asc\"]],\"include\":{},"
+                   "\"pagination\":{\"limit\":10000,\"offset\":0}}}",
+                   E.d1, E.d0, iso_dt(a, E.R - 1, 0), iso_dt(b, E.R, 1));
     expect_json(post_v2(200, body), want);
 }
 
@@ -772,8 +801,9 @@ Test(dash, bad_requests_are_400_naming_the_parameter)
 {
     char first[11], want[256];
 
-    expect_json(get(400, "/api/v1/stats/aggregate?site_id=nope.example"),
-                "{\"error\":\"site_id: unknown site\"}");
+    /* An unknown site is Plausible's 401, body and all. */
+    expect_json(get(401, "/api/v1/stats/aggregate?site_id=nope.example"),
+                "{\"error\":\"" HZ_API_BAD_SITE "\"}");
     expect_json(get(400, "/api/v1/stats/aggregate?site_id=" SITE "&metrics=visitors,clicks"),
                 "{\"error\":\"metrics: unknown metric\"}");
     expect_json(get(400, "/api/v1/stats/breakdown?site_id=" SITE "&property=visit:city"),
@@ -1037,10 +1067,10 @@ Test(dash, the_dashboard_never_writes_the_store)
 
     /* Exercise every reader. */
     free(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=12mo&metrics=visitors,"
-                  "time_on_page,events"));
+                  "time_on_page_median,events"));
     free(get(200,
              "/api/v1/stats/breakdown?site_id=" SITE "&property=event:page&period=6mo&"
-             "date=%s&metrics=visitors,bounce_rate,time_on_page",
+             "date=%s&metrics=visitors,bounce_rate,time_on_page,time_on_page_median,percentage",
              E.d0));
     free(get(200, "/api/v1/paths?site_id=" SITE "&page=/&period=day&date=%s", E.d0));
     free(get(200, "/api/v1/funnels?site_id=" SITE "&period=30d&date=%s", E.d0));
@@ -1097,4 +1127,177 @@ Test(dash, answers_follow_new_data)
     hz_store_close(s);
     expect_json(get(200, "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s", E.d0),
                 "{\"results\":{\"visitors\":{\"value\":25}}}");
+}
+
+/* ================================================================ Plausible's clients (issue 13)
+ */
+
+/*
+ * Requests written as Plausible's Stats API docs show them (the site id,
+ * period and dates are ours), answered over the dataset above.
+ */
+Test(dash, plausible_v1_requests_as_documented)
+{
+    /* One parameter set for every endpoint, a cache buster, and the docs'
+     * breakdown with limit and page. */
+    expect_json(get(200,
+                    "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s"
+                    "&metrics=visitors,pageviews,events&interval=date&property=visit:source"
+                    "&limit=5&page=1&_=1732536000",
+                    E.d0),
+                "{\"results\":{\"visitors\":{\"value\":20},\"pageviews\":{\"value\":60},"
+                "\"events\":{\"value\":69}}}");
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=visit:browser&metrics=visitors,percentage&limit=1&page=2",
+                    E.d0),
+                "{\"results\":[{\"browser\":\"Firefox\",\"visitors\":6,\"percentage\":30.0}],"
+                "\"folded\":1}");
+    /* v1 filters: ';' joins, '|' alternates, "\|" is a literal pipe. */
+    expect_json(
+        get(200,
+            "/api/v1/stats/aggregate?site_id=" SITE "&period=day&date=%s"
+            "&filters=visit:browser%%3D%%3DChrome%%7CFirefox%%3Bvisit:browser!%%3DFire%%5C%%7Cfox",
+            E.d0),
+        "{\"results\":{\"visitors\":{\"value\":18}},\"folded\":1}");
+    /* Plausible's spelling of an OS family matches haze's. */
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=visit:browser&filters=visit:browser%%3D%%3DChrome",
+                    E.d0),
+                "{\"results\":[{\"browser\":\"Chrome\",\"visitors\":12}],\"folded\":1}");
+    /* time_on_page as Plausible: engaged time per visitor of the page; the
+     * histogram median under its own name. */
+    expect_json(get(200,
+                    "/api/v1/stats/breakdown?site_id=" SITE "&period=day&date=%s"
+                    "&property=event:page&metrics=visitors,time_on_page,time_on_page_median"
+                    "&limit=2",
+                    E.d0),
+                "{\"results\":[{\"page\":\"/\",\"visitors\":12,\"time_on_page\":17,"
+                "\"time_on_page_median\":23},{\"page\":\"/pricing\",\"visitors\":6,"
+                "\"time_on_page\":67,\"time_on_page_median\":91}],\"folded\":2}");
+    /* A week series: buckets start on Mondays (the first at the range start). */
+    {
+        char *b = get(200,
+                      "/api/v1/stats/timeseries?site_id=" SITE "&period=custom&date=%s,%s"
+                      "&interval=week",
+                      E.d7, E.d0);
+        json_error_t je;
+        json_t *j = json_loads(b, 0, &je), *res = json_object_get(j, "results");
+        uint64_t sum = 0;
+        size_t i;
+        json_t *row;
+        cr_assert(json_is_array(res));
+        cr_assert(json_array_size(res) >= 2 && json_array_size(res) <= 3);
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 0), "date")), E.d7);
+        json_array_foreach(res, i, row)
+        {
+            int32_t day;
+            cr_assert_eq(hz_date_parse(json_string_value(json_object_get(row, "date")), &day), 0);
+            if (i > 0)
+                cr_assert_eq(((day + 3) % 7 + 7) % 7, 0, "week bucket not on a Monday");
+            sum += (uint64_t)json_integer_value(json_object_get(row, "visitors"));
+        }
+        cr_assert_eq(sum, 38); /* 8 + 10 + 20 */
+        json_decref(j);
+        free(b);
+    }
+}
+
+Test(dash, plausible_v2_requests_as_documented)
+{
+    char body[1024], want[2048], a[32], b[32];
+
+    /* The docs' breakdown with percentage, ordered by two keys; the
+     * "(other)" row is flagged in meta. */
+    (void)snprintf(body, sizeof(body),
+                   "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\",\"percentage\"],"
+                   "\"date_range\":[\"%sT00:00:00+01:00\",\"%sT23:59:59+01:00\"],"
+                   "\"dimensions\":[\"visit:browser\"],"
+                   "\"order_by\":[[\"visitors\",\"asc\"],[\"visit:browser\",\"asc\"]],"
+                   "\"include\":{\"total_rows\":true}}",
+                   E.d0, E.d0);
+    (void)snprintf(
+        want, sizeof(want),
+        "{\"results\":[{\"dimensions\":[\"(other)\"],\"metrics\":[2,10.0]},"
+        "{\"dimensions\":[\"Firefox\"],\"metrics\":[6,30.0]},"
+        "{\"dimensions\":[\"Chrome\"],\"metrics\":[12,60.0]}],"
+        "\"meta\":{\"folded_rows\":1,\"min_visitors\":5,\"other_rows\":[0],"
+        "\"total_rows\":3},"
+        "\"query\":{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\",\"percentage\"],"
+        "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"visit:browser\"],"
+        "\"filters\":[],\"order_by\":[[\"visitors\",\"asc\"],[\"visit:browser\",\"asc\"]],"
+        "\"include\":{\"imports\":false,\"time_labels\":false,\"total_rows\":true},"
+        "\"pagination\":{\"limit\":10000,\"offset\":0}}}",
+        iso_dt(a, E.R, 0), iso_dt(b, E.R, 1));
+    expect_json(post_v2(200, body), want);
+
+    /* Logical and regular-expression filters over one property. */
+    (void)snprintf(body, sizeof(body),
+                   "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\"],"
+                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"event:page\"],"
+                   "\"filters\":[[\"or\",[[\"matches\",\"event:page\",[\"^/PRI\"],"
+                   "{\"case_sensitive\":false}],[\"is\",\"event:page\",[\"/\"]]]],"
+                   "[\"not\",[\"contains\",\"event:page\",[\"blog\"]]]]}",
+                   E.d0, E.d0);
+    {
+        char *r = post_v2(200, body);
+        cr_assert_not_null(strstr(r, "\"results\":[{\"dimensions\":[\"\\/\"],\"metrics\":[12]},"
+                                     "{\"dimensions\":[\"\\/pricing\"],\"metrics\":[6]}],"),
+                           "%s", r);
+        cr_assert_not_null(strstr(r, "\"filters\":[[\"or\",[[\"matches\",\"event:page\","
+                                     "[\"^\\/PRI\"],{\"case_sensitive\":false}],"),
+                           "%s", r);
+        free(r);
+    }
+
+    /* Regions folded into their country are flagged: DE-BY (3) and DE-BE
+     * (2) make a DE row of 5. */
+    (void)snprintf(body, sizeof(body),
+                   "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\"],"
+                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"visit:region\"]}",
+                   E.d0, E.d0);
+    {
+        char *r = post_v2(200, body);
+        cr_assert_not_null(strstr(r, "\"results\":[{\"dimensions\":[\"FR-IDF\"],\"metrics\":[7]},"
+                                     "{\"dimensions\":[\"US-CA\"],\"metrics\":[6]},"
+                                     "{\"dimensions\":[\"DE\"],\"metrics\":[5]},"
+                                     "{\"dimensions\":[\"(other)\"],\"metrics\":[2]}],"),
+                           "%s", r);
+        cr_assert_not_null(strstr(r, "\"other_rows\":[3],\"country_rows_with_regions\":[2]"), "%s",
+                           r);
+        free(r);
+    }
+
+    /* "time" over one day picks hours; time_labels lists every bucket. */
+    (void)snprintf(body, sizeof(body),
+                   "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\"],"
+                   "\"date_range\":[\"%s\",\"%s\"],\"dimensions\":[\"time\"],"
+                   "\"order_by\":[[\"time\",\"desc\"]],\"include\":{\"time_labels\":true},"
+                   "\"pagination\":{\"limit\":1}}",
+                   E.d0, E.d0);
+    {
+        char *r = post_v2(200, body), first[64], last[64];
+        (void)snprintf(first, sizeof(first), "\"time_labels\":[\"%s 00:00:00\"", E.d0);
+        (void)snprintf(last, sizeof(last), "\"%s 23:00:00\"]", E.d0);
+        cr_assert_not_null(strstr(r, first), "%s", r);
+        cr_assert_not_null(strstr(r, last), "%s", r);
+        /* Newest hour first, one row. */
+        (void)snprintf(first, sizeof(first), "\"results\":[{\"dimensions\":[\"%s 23:00:00\"]",
+                       E.d0);
+        cr_assert_not_null(strstr(r, first), "%s", r);
+        cr_assert_not_null(strstr(r, "\"dimensions\":[\"time:hour\"]"), "%s", r);
+        free(r);
+    }
+
+    /* Hourly data for a metric kept per day only: 400 naming it. */
+    expect_json(post_v2(400, "{\"site_id\":\"" SITE "\",\"metrics\":[\"visitors\","
+                             "\"bounce_rate\"],\"date_range\":\"day\",\"dimensions\":"
+                             "[\"time:hour\"]}"),
+                "{\"error\":\"metrics: bounce_rate is not kept per hour (visitors, visits and "
+                "pageviews are)\"}");
+    /* Unknown site: Plausible's 401. */
+    expect_json(post_v2(401, "{\"site_id\":\"nope.example\",\"metrics\":[\"visitors\"],"
+                             "\"date_range\":\"7d\"}"),
+                "{\"error\":\"" HZ_API_BAD_SITE "\"}");
 }

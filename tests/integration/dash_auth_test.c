@@ -190,8 +190,12 @@ Test(dash_auth, a_site_scoped_token_sees_its_site_only_everywhere)
 {
     struct ht_response r;
 
-    /* The site list: b.example only. */
+    /* The site lists, Plausible's and haze's own: b.example only. */
     cr_assert_eq(req(&r, "GET", "/api/v1/sites", ALICE, NULL, NULL), 200);
+    cr_assert(strstr(r.body, "\"domain\":\"b.example\"") != NULL, "%s", r.body);
+    cr_assert_null(strstr(r.body, "a.example"), "%s", r.body);
+    ht_response_free(&r);
+    cr_assert_eq(req(&r, "GET", "/api/haze/sites", ALICE, NULL, NULL), 200);
     cr_assert(strstr(r.body, "\"site_id\":\"b.example\"") != NULL, "%s", r.body);
     cr_assert_null(strstr(r.body, "a.example"), "%s", r.body);
     ht_response_free(&r);

@@ -84,7 +84,7 @@ wait_pageviews(struct stack *s, int n)
 {
     char want[64];
     snprintf(want, sizeof(want), "\"pageviews\":{\"value\":%d}", n);
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 300; i++) {
         char *b = api(s, "/api/v1/stats/aggregate?site_id=example.com&period=day&metrics=pageviews");
         int ok = strstr(b, want) != NULL;
         free(b);

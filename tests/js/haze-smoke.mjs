@@ -46,6 +46,10 @@ function browser(opts = {}) {
     set() { touched.push(name); throw new Error(`haze.js wrote ${name}`); },
   });
   trap(document, 'cookie');
+  // opts.scroll: a page of height h whose window is vh high, scrolled to y.
+  if (opts.scroll) {
+    document.documentElement = { scrollHeight: opts.scroll.h, offsetHeight: opts.scroll.h, scrollTop: 0 };
+  }
   class Blob {
     constructor(parts, o) { this.text = parts.join(''); this.type = o && o.type; }
   }
@@ -58,6 +62,7 @@ function browser(opts = {}) {
   }
   const win = {
     document, navigator, location: loc, Blob, URL, innerWidth: 1280,
+    innerHeight: opts.scroll ? opts.scroll.vh : undefined, scrollY: opts.scroll ? opts.scroll.y : undefined,
     performance: { now: () => clock },
     history: { pushState: (s, t, u) => setUrl(u), replaceState: (s, t, u) => setUrl(u) },
     addEventListener: listen(lw),
@@ -321,6 +326,32 @@ test('included twice: counted once', () => {
 test('data-domain defaults to location.hostname', () => {
   const b = browser({ noDomain: true });
   eq(b.sent.map((s) => s.body), [{ ...PV, d: 'localhost' }]);
+  return b;
+});
+
+test('engagement carries the deepest scroll depth in %, as Plausible\'s tracker', () => {
+  const b = browser({ scroll: { h: 4000, vh: 1000, y: 0 } });
+  b.tick(1000);
+  b.win.scrollY = 2000;        // 75 %
+  b.fireWin('scroll');
+  b.win.scrollY = 500;         // back up: the deepest point stays
+  b.fireWin('scroll');
+  b.visibility('hidden');
+  eq(b.sent[1].body.n, 'engagement');
+  eq(b.sent[1].body.sd, 75);
+  // The next page starts from its own depth.
+  b.visibility('visible');
+  b.win.scrollY = 0;
+  b.win.history.pushState({}, '', '/b');
+  eq(b.sent[2].body.n, 'pageview');
+  b.tick(500);
+  b.visibility('hidden');
+  eq(b.sent[3].body.sd, 25);
+  // Unknown height (a fake document without one): no sd at all.
+  const c = browser();
+  c.tick(100);
+  c.visibility('hidden');
+  eq('sd' in c.sent[1].body, false);
   return b;
 });
 

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "aggregator/session.h"
@@ -68,7 +69,7 @@ Test(session, refuses_hostile_bytes)
     x[n] = 0;
     cr_assert_neq(hz_session_decode(x, n + 1, &t), 0, "trailing byte");
     memcpy(x, b, n);
-    x[0] = 2;
+    x[0] = 3;
     cr_assert_neq(hz_session_decode(x, n, &t), 0, "version");
     /* nseen past its bound. */
     struct hz_session big = s;
@@ -110,4 +111,29 @@ Test(session, key_layout)
     cr_assert_eq(hz_session_key(k, sizeof(k), "haze:events", "a.test", "0123456789abcdef"), 37);
     cr_assert_str_eq(k, "haze:events:v:a.test:0123456789abcdef");
     cr_assert_eq(hz_session_key(k, 10, "haze:events", "a.test", "0123456789abcdef"), 0);
+}
+
+/* A state written before version 2 (no utm_content, utm_term, referrer)
+ * still decodes, with those empty; a version 2 state keeps them. */
+Test(session, version_1_states_still_decode)
+{
+    struct hz_session s = sample(), t;
+    unsigned char b[HZ_SESSION_SER_MAX];
+    size_t n;
+
+    (void)snprintf(s.utm_content, sizeof(s.utm_content), "banner");
+    (void)snprintf(s.referrer, sizeof(s.referrer), "news.example");
+    n = hz_session_encode(&s, b);
+    cr_assert_eq(b[0], 2);
+    cr_assert_eq(hz_session_decode(b, n, &t), 0);
+    cr_assert_str_eq(t.utm_content, "banner");
+    cr_assert_str_eq(t.referrer, "news.example");
+    /* The same state as version 1 wrote it: the prefix, version byte 1. */
+    s.utm_content[0] = s.referrer[0] = '\0';
+    n = hz_session_encode(&s, b) - 6;
+    b[0] = 1;
+    cr_assert_eq(hz_session_decode(b, n, &t), 0);
+    cr_assert_str_eq(t.utm_content, "");
+    cr_assert_str_eq(t.region, "DE-BY");
+    cr_assert_neq(hz_session_decode(b, n + 6, &t), 0, "version 1 has no extension");
 }

@@ -151,21 +151,88 @@ Test(beacon_json, engagement_with_null_scroll_depth)
     assert_beacon(&c.b, "engagement", "https://example.com/", "example.com", NULL, -1, 1, 0, 0);
 }
 
-/* A custom event with props (dropped: haze keeps no custom properties),
- * interactive:false, and a UTF-8 name. */
-Test(beacon_json, custom_event_props_dropped)
+/* A custom event with props (scalars kept for the collector's allow-list,
+ * a nested value dropped), interactive:false, and a UTF-8 name. */
+Test(beacon_json, custom_event_props_kept_nested_dropped)
 {
     struct ctx c;
 
     ctx_init(&c, sizeof(c.mem));
     cr_assert_eq(json(&c, "{\"n\":\"Signup \\u00e9t\\u00e9 \xe2\x9c\x93\",\"u\":\"https://"
                           "example.com/join\",\"d\":\"example.com\",\"r\":null,\"p\":{\"plan\":"
-                          "\"pro\",\"nested\":{\"a\":[1,2,{\"b\":null}]}},\"i\":false}"),
+                          "\"pro\",\"nested\":{\"a\":[1,2,{\"b\":null}]},\"seats\":3,"
+                          "\"trial\":true,\"gone\":null},\"i\":false}"),
                  0, "%s", c.e.msg);
     assert_beacon(&c.b, "Signup \xc3\xa9t\xc3\xa9 \xe2\x9c\x93", "https://example.com/join",
                   "example.com", NULL, -1, 0, 0, 0);
-    for (size_t i = 0; i + 4 <= c.a.used; i++)
-        cr_assert(memcmp(c.mem + i, "plan", 4) != 0, "a property reached the arena");
+    cr_assert_eq(c.b.interactive, 0);
+    cr_assert_eq(c.b.nprops, 3);
+    cr_assert_str_eq(c.b.props[0].key, "plan");
+    cr_assert_str_eq(c.b.props[0].value, "pro");
+    cr_assert_str_eq(c.b.props[1].key, "seats");
+    cr_assert_str_eq(c.b.props[1].value, "3");
+    cr_assert_str_eq(c.b.props[2].value, "true");
+}
+
+/* Plausible's Events API docs: long field names, props as a JSON string,
+ * an app's URL. */
+Test(beacon_json, plausible_documented_long_names_and_string_props)
+{
+    struct ctx c;
+
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(json(&c, "{\"name\":\"Download\",\"url\":\"app://localhost/login\","
+                          "\"domain\":\"example.com\",\"referrer\":\"https://news.example/\","
+                          "\"props\":\"{\\\"method\\\":\\\"HTTP\\\",\\\"seats\\\":2}\","
+                          "\"interactive\":false}"),
+                 0, "%s", c.e.msg);
+    assert_beacon(&c.b, "Download", "app://localhost/login", "example.com", "https://news.example/",
+                  -1, 0, 0, 0);
+    cr_assert_eq(c.b.interactive, 0);
+    cr_assert_eq(c.b.nprops, 2);
+    cr_assert_str_eq(c.b.props[0].key, "method");
+    cr_assert_str_eq(c.b.props[0].value, "HTTP");
+    cr_assert_str_eq(c.b.props[1].value, "2");
+    /* Defaults: interactive, no scroll depth; sd over 100 is 100. */
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(json(&c, "{\"n\":\"engagement\",\"u\":\"u\",\"d\":\"x\",\"e\":5,\"sd\":130}"), 0,
+                 "%s", c.e.msg);
+    cr_assert_eq(c.b.interactive, 1);
+    cr_assert_eq(c.b.scroll_depth, 100);
+    cr_assert_eq(c.b.nprops, 0);
+}
+
+/* Plausible's limits: 30 props; names up to 300 bytes, values up to 2000;
+ * a long value is kept cut on a character boundary. */
+Test(beacon_json, prop_limits)
+{
+    struct ctx c;
+    char body[8192], val[2100];
+    size_t n;
+
+    memset(val, 0, sizeof(val));
+    for (size_t i = 0; i + 2 <= 200; i += 2)
+        memcpy(val + i, "\xc3\xa9", 2); /* 100 x U+00E9 */
+    n = (size_t)snprintf(body, sizeof(body),
+                         "{\"n\":\"x\",\"u\":\"u\",\"d\":\"x\",\"p\":{\"v\":\"%s\"}}", val);
+    cr_assert_lt(n, sizeof(body));
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(json(&c, body), 0, "%s", c.e.msg);
+    cr_assert_eq(strlen(c.b.props[0].value), 126); /* 127 cut back to a boundary */
+    memset(val, 'a', 2001);
+    val[2001] = '\0';
+    (void)snprintf(body, sizeof(body), "{\"n\":\"x\",\"u\":\"u\",\"d\":\"x\",\"p\":{\"v\":\"%s\"}}",
+                   val);
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(json(&c, body), HZ_ETOOBIG);
+    cr_assert_str_eq(c.e.msg, "p: a prop value is over 2000 bytes");
+    n = (size_t)snprintf(body, sizeof(body), "{\"n\":\"x\",\"u\":\"u\",\"d\":\"x\",\"p\":{");
+    for (int i = 0; i < 31; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    (void)snprintf(body + n, sizeof(body) - n, "}}");
+    ctx_init(&c, sizeof(c.mem));
+    cr_assert_eq(json(&c, body), HZ_EINVAL);
+    cr_assert_str_eq(c.e.msg, "p: more than 30 props");
 }
 
 /* haze.js's own payload shape (collector/assets/haze.js). */
@@ -341,8 +408,19 @@ ParameterizedTestParameters(beacon_json, rejects)
         {"{" PV_ ",\"e\":\"15000\"}", 0, HZ_EINVAL, "e: not an integer"},
         {"{" PV_ ",\"h\":2}", 0, HZ_EINVAL, "h: not 0, 1 or a boolean"},
         {"{" PV_ ",\"h\":\"1\"}", 0, HZ_EINVAL, "h: not 0, 1 or a boolean"},
-        {"{" PV_ ",\"p\":[\"" SECRET "\"]}", 0, HZ_EINVAL, "p: not an object or null"},
-        {"{" PV_ ",\"p\":\"{}\"}", 0, HZ_EINVAL, "p: not an object or null"},
+        {"{" PV_ ",\"p\":[\"" SECRET "\"]}", 0, HZ_EINVAL,
+         "p: not an object, a JSON string or null"},
+        {"{" PV_ ",\"p\":\"[\\\"" SECRET "\\\"]\"}", 0, HZ_EINVAL,
+         "p: a string that is not a JSON object"},
+        {"{" PV_ ",\"p\":\"{" SECRET "\"}", 0, HZ_EINVAL, "p: a string that is not a JSON object"},
+        {"{" PV_ ",\"p\":{\"a\":1},\"props\":{\"b\":2}}", 0, HZ_EINVAL,
+         "p: given twice (as p and props)"},
+        {"{\"n\":\"pageview\",\"name\":\"pageview\",\"u\":\"u\",\"d\":\"" SECRET "\"}", 0,
+         HZ_EINVAL, "n: given twice (as n and name)"},
+        {"{" PV_ ",\"interactive\":\"no\"}", 0, HZ_EINVAL, "i: not a boolean"},
+        {"{" PV_ ",\"p\":{\"\":\"" SECRET "\"}}", 0, HZ_EINVAL, "p: an empty prop name"},
+        {"{" PV_ ",\"p\":{\"k\":\"" SECRET "\\u0007\"}}", 0, HZ_EINVAL,
+         "p: a prop value is not valid text"},
         {"{" PV_ ",\"i\":0}", 0, HZ_EINVAL, "i: not a boolean"},
         {"{" PV_ ",\"sd\":\"50\"}", 0, HZ_EINVAL, "sd: not an integer or null"},
         /* ranges */

@@ -13,7 +13,7 @@
 #include "collector/pipeline.h"
 
 #define CHROME_WIN                                                                                 \
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "           \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "            \
     "Chrome/131.0.0.0 Safari/537.36"
 #define GOOGLEBOT "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
@@ -28,6 +28,7 @@ setup(void)
                               "trusted_proxies = 127.0.0.1/8\n"
                               "[site example.com]\n"
                               "aliases = shop.example.com\n"
+                              "props = plan, author, n\n"
                               "[site other.org]\n";
     struct hz_err err;
     char path[512];
@@ -253,4 +254,99 @@ Test(pipeline, same_visitor_same_hash_and_midnight_previous_salt)
     cr_assert_eq(run(&h, &b, &d), 0);
     cr_assert_eq(strlen(b.vp), 16);
     cr_assert_str_neq(b.vp, b.vh);
+}
+
+/* Issue 13: what Plausible's Events API docs show a sender posting. */
+Test(pipeline, custom_props_allow_list_scrubbed_and_counted)
+{
+    struct hit h;
+    struct hz_record r;
+    enum hz_drop d;
+    const char *n, *v;
+    size_t nl, vl, pos = 0;
+
+    mkhit(&h, "192.0.2.55", "Signup", "https://example.com/join", "example.com", CHROME_WIN);
+    h.b.nprops = 5;
+    h.b.props[0] = (struct hz_beacon_prop){"plan", "Pro"};
+    h.b.props[1] = (struct hz_beacon_prop){"author", "jane.doe@example.org"};
+    h.b.props[2] = (struct hz_beacon_prop){"logged_in", "true"}; /* not on the list */
+    h.b.props[3] = (struct hz_beacon_prop){NULL, "x"};           /* name too long to keep */
+    h.b.props[4] = (struct hz_beacon_prop){"n", "12345678"};
+    h.b.interactive = 0;
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_eq(r.kind, HZ_KIND_EVENT);
+    cr_assert_eq(r.noninteractive, 1);
+    cr_assert_eq(r.props_dropped, 2);
+    cr_assert(hz_record_prop_next(&r, &pos, &n, &nl, &v, &vl));
+    cr_assert(nl == 4 && memcmp(n, "plan", 4) == 0 && vl == 3 && memcmp(v, "Pro", 3) == 0);
+    cr_assert(hz_record_prop_next(&r, &pos, &n, &nl, &v, &vl));
+    cr_assert(vl == 6 && memcmp(v, ":email", 6) == 0, "author scrubbed: %.*s", (int)vl, v);
+    cr_assert(hz_record_prop_next(&r, &pos, &n, &nl, &v, &vl));
+    cr_assert(vl == 3 && memcmp(v, ":id", 3) == 0);
+    cr_assert_not(hz_record_prop_next(&r, &pos, &n, &nl, &v, &vl));
+    cr_assert_null(memmem(&r, sizeof(r), "jane", 4));
+    cr_assert_null(memmem(&r, sizeof(r), "logged_in", 9));
+
+    /* Engagement: scroll depth; interactive only matters for events. */
+    mkhit(&h, "192.0.2.55", "engagement", "https://example.com/join", "example.com", CHROME_WIN);
+    h.b.has_engaged = 1;
+    h.b.engaged_ms = 1200;
+    h.b.scroll_depth = 64;
+    h.b.interactive = 1;
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert(r.has_scroll && r.scroll_depth == 64);
+    cr_assert_eq(r.noninteractive, 0);
+    mkhit(&h, "192.0.2.55", "engagement", "https://example.com/join", "example.com", CHROME_WIN);
+    h.b.has_engaged = 1;
+    h.b.scroll_depth = -1;
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_not(r.has_scroll);
+}
+
+/* An app SDK's URL: the host names nothing, the site is the domain. */
+Test(pipeline, app_urls_count_for_the_domain)
+{
+    struct hit h;
+    struct hz_record r;
+    enum hz_drop d;
+
+    mkhit(&h, "192.0.2.55", "pageview", "app://localhost/login", "example.com", CHROME_WIN);
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_eq(d, HZ_DROP_NONE);
+    cr_assert_str_eq(r.site, "example.com");
+    cr_assert_str_eq(r.page, "/login");
+    /* http(s) still has to name the site. */
+    mkhit(&h, "192.0.2.55", "pageview", "https://localhost/login", "example.com", CHROME_WIN);
+    cr_assert_neq(run(&h, &r, &d), 0);
+    cr_assert_eq(d, HZ_DROP_HOST);
+}
+
+/* utm_content, utm_term, the referrer's host and the page's host name. */
+Test(pipeline, utm_content_term_referrer_and_hostname)
+{
+    struct hit h;
+    struct hz_record r;
+    enum hz_drop d;
+
+    mkhit(&h, "192.0.2.55", "pageview",
+          "https://shop.example.com/a?utm_source=news&utm_content=banner&utm_term=flyers",
+          "example.com", CHROME_WIN);
+    h.b.referrer = "https://www.search.example/results?q=secret";
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_str_eq(r.source, "news");
+    cr_assert_str_eq(r.utm_content, "banner");
+    cr_assert_str_eq(r.utm_term, "flyers");
+    cr_assert_str_eq(r.referrer, "search.example");
+    cr_assert_str_eq(r.hostname, "shop.example.com");
+    cr_assert_null(memmem(&r, sizeof(r), "secret", 6));
+    /* A referrer from the site itself is no referrer. */
+    mkhit(&h, "192.0.2.55", "pageview", "https://example.com/b", "example.com", CHROME_WIN);
+    h.b.referrer = "https://example.com/a";
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_str_eq(r.referrer, "");
+    cr_assert_str_eq(r.hostname, "example.com");
+    /* An app's URL: the host name is the site. */
+    mkhit(&h, "192.0.2.55", "Signup", "app://localhost/x", "example.com", CHROME_WIN);
+    cr_assert_eq(run(&h, &r, &d), 0);
+    cr_assert_str_eq(r.hostname, "example.com");
 }

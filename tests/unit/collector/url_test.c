@@ -74,6 +74,15 @@ static struct scrub_case scrub_cases[] = {
     { "httpx://example.com/", HZ_EINVAL, "", "" },
     { " http://example.com/", HZ_EINVAL, "", "" },
     { "", HZ_EINVAL, "", "" },
+    /* app SDKs (Plausible's Events API): the host names nothing, "" */
+    { "app://localhost/login", 0, "", "/login" },
+    { "android-app://com.example.shop/cart/123456?utm_source=x", 0, "", "/cart/:id" },
+    { "App+1.x://anything-at-all", 0, "", "/" },
+    { "file:///etc/SECRET", HZ_EINVAL, "", "" },
+    { "blob://x/SECRET", HZ_EINVAL, "", "" },
+    { "javascript://x/SECRET", HZ_EINVAL, "", "" },
+    { "1app://x/SECRET", HZ_EINVAL, "", "" },
+    { "app:/x/SECRET", HZ_EINVAL, "", "" },
     /* hosts, ports, userinfo */
     { "http://example.com:8080/a", 0, "example.com", "/a" },
     { "http://example.com:/a", 0, "example.com", "/a" },
@@ -674,4 +683,28 @@ Test(url_scrub, bidi_control_in_path_is_refused)
     cr_assert_neq(hz_url_scrub(url, strlen(url), &u, &e), 0);
     url = "https://a.example/files/%E2%80%A9x"; /* U+2029: not a bidi control */
     cr_assert_eq(hz_url_scrub(url, strlen(url), &u, &e), 0, "%s", e.msg);
+}
+
+/* Custom prop values (issue 13): one segment's rules, the value kept whole. */
+Test(url_value, scrubbed_like_a_segment)
+{
+    static const char *const cases[][2] = {
+        {"Pro", "Pro"},
+        {"jane.doe@example.org", ":email"},
+        {"order 12345678", ":id"},
+        {"f47ac10b-58cc-4372-a567-0e02b2c3d479", ":uuid"},
+        {"a/b?c#d%e", "a/b?c#d%e"},
+        {"caf\xc3\xa9", "caf\xc3\xa9"},
+        {"how-to-bake-bread-in-2024", "how-to-bake-bread-in-2024"},
+    };
+    char out[HZ_VALUE_MAX];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cr_assert_eq(hz_url_scrub_value(cases[i][0], strlen(cases[i][0]), out), 0, "%s",
+                     cases[i][0]);
+        cr_assert_str_eq(out, cases[i][1]);
+    }
+    cr_assert_eq(hz_url_scrub_value("", 0, out), HZ_EINVAL);
+    cr_assert_eq(hz_url_scrub_value("..", 2, out), HZ_EINVAL);
+    cr_assert_eq(hz_url_scrub_value("a\x01", 2, out), HZ_EINVAL);
 }

@@ -745,3 +745,40 @@ Test(cfg_token, tls_needs_both_files)
     cr_assert_str_eq(err.msg, "t.ini: [dashboard] tls_cert and tls_key: set both or neither");
     free(c);
 }
+
+/* ------------------------------------------------ props = (issue 13) */
+
+Test(cfg, site_props_allow_list)
+{
+    struct hz_config *c = parse_ok("[site example.com]\n"
+                                   "props = plan, author\n"
+                                   "props = logged_in,v2.x-y\n");
+    const struct hz_site *s = &c->sites[0];
+    struct hz_err err;
+
+    cr_assert_eq(s->nprops, 4);
+    cr_assert_str_eq(s->props[0], "plan");
+    cr_assert_str_eq(s->props[1], "author");
+    cr_assert_str_eq(s->props[3], "v2.x-y");
+    cr_assert_eq(hz_cfg_site_prop(s, "author", 6), 1);
+    cr_assert_eq(hz_cfg_site_prop(s, "Author", 6), -1);
+    cr_assert_eq(hz_cfg_site_prop(s, "pla", 3), -1);
+    free(c);
+
+    static const char *const bad[][2] = {
+        {"props = plan, plan\n", "duplicate prop"},
+        {"props = a,b,c,d,e,f,g,h,i\n", "too many props"},
+        {"props = a;b\n", "prop names are letters"},
+        {"props = p\xc3\xa9\n", "prop names are letters"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        c = cfg_new();
+        memset(&err, 0, sizeof(err));
+        (void)snprintf(text, sizeof(text), "[site example.com]\n%s", bad[i][0]);
+        cr_assert_neq(hz_cfg_parse_string(c, text, "t.ini", &err), 0, "accepted %s", bad[i][0]);
+        cr_assert_not_null(strstr(err.msg, bad[i][1]), "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, "props"), "%s", err.msg);
+        free(c);
+    }
+}

@@ -455,3 +455,147 @@ Test(record_decode, null_err_is_allowed)
     cr_assert_eq(fset_decode(f, &out, NULL), HZ_EINVAL);
     free(f);
 }
+
+/* ------------------------------------------------------------ issue 13: props, ni, sd */
+
+Test(record, props_interactive_and_scroll_round_trip)
+{
+    struct hz_record r, back;
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_err err;
+    const char *n, *v;
+    size_t nl, vl, pos = 0;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_EVENT);
+    (void)snprintf(r.name, sizeof(r.name), "Signup");
+    cr_assert_eq(hz_record_prop_add(&r, "plan", 4, "Pro", 3), 0);
+    cr_assert_eq(hz_record_prop_add(&r, "author", 6, ":email", 6), 0);
+    cr_assert_eq(hz_record_prop_add(&r, "bad", 3,
+                                    "a\x1f"
+                                    "b",
+                                    3),
+                 HZ_EINVAL);
+    cr_assert_eq(hz_record_prop_add(&r, "", 0, "x", 1), HZ_EINVAL);
+    r.props_dropped = 2;
+    r.noninteractive = 1;
+    fset_from_record(f, &r);
+    cr_assert_geq(fset_find(f, "pr"), 0);
+    cr_assert_str_eq(f->vstore[fset_find(f, "pr")], "plan\x1fPro\x1e"
+                                                    "author\x1f:email");
+    cr_assert_str_eq(f->vstore[fset_find(f, "pd")], "2");
+    cr_assert_str_eq(f->vstore[fset_find(f, "ni")], "1");
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    assert_record_eq(&back, &r);
+    cr_assert_str_eq(back.props, r.props);
+    cr_assert_eq(back.props_dropped, 2);
+    cr_assert_eq(back.noninteractive, 1);
+    cr_assert(hz_record_prop_next(&back, &pos, &n, &nl, &v, &vl));
+    cr_assert(nl == 4 && memcmp(n, "plan", 4) == 0 && vl == 3 && memcmp(v, "Pro", 3) == 0);
+    cr_assert(hz_record_prop_next(&back, &pos, &n, &nl, &v, &vl));
+    cr_assert(nl == 6 && memcmp(n, "author", 6) == 0 && vl == 6);
+    cr_assert_not(hz_record_prop_next(&back, &pos, &n, &nl, &v, &vl));
+
+    base_record(&r, HZ_KIND_ENGAGEMENT);
+    r.ms = 1500;
+    r.has_scroll = 1;
+    r.scroll_depth = 7;
+    fset_from_record(f, &r);
+    cr_assert_str_eq(f->vstore[fset_find(f, "sd")], "7");
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert(back.has_scroll && back.scroll_depth == 7);
+    r.scroll_depth = 100;
+    fset_from_record(f, &r);
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert_eq(back.scroll_depth, 100);
+    /* Without the flag nothing is written: an older entry shape. */
+    r.has_scroll = 0;
+    fset_from_record(f, &r);
+    cr_assert_lt(fset_find(f, "sd"), 0);
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert_not(back.has_scroll);
+    free(f);
+}
+
+/* Entries from before these fields decode as before; the new fields are
+ * checked like every other one. */
+Test(record, new_fields_validated)
+{
+    struct hz_record r, out;
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_err err;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_EVENT);
+    (void)snprintf(r.name, sizeof(r.name), "Signup");
+    fset_from_record(f, &r);
+    cr_assert_eq(fset_decode(f, &out, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(out.props, "");
+    cr_assert_eq(out.noninteractive, 0);
+#define BAD(field, val)                                                                            \
+    do {                                                                                           \
+        fset_from_record(f, &r);                                                                   \
+        fset_set(f, field, val, strlen(val));                                                      \
+        cr_assert_eq(fset_decode(f, &out, &err), HZ_EINVAL, "accepted %s=%s", field, val);         \
+    } while (0)
+    BAD("pr", "");
+    BAD("pr", "plan");
+    BAD("pr", "\x1fPro");
+    BAD("pr", "plan\x1fPro\x1e");
+    BAD("pr", "a\x1f"
+              "1\x1e"
+              "b\x1f"
+              "2\x1e"
+              "c\x1f"
+              "3\x1e"
+              "d\x1f"
+              "4\x1e"
+              "e\x1f"
+              "5\x1e"
+              "f\x1f"
+              "6\x1e"
+              "g\x1f"
+              "7\x1e"
+              "h\x1f"
+              "8\x1e"
+              "i\x1f"
+              "9");
+    BAD("pr", "plan\x1f\xff");
+    BAD("pd", "0");
+    BAD("pd", "1000000");
+    BAD("ni", "0");
+    BAD("sd", "5"); /* sd only on engagement */
+    base_record(&r, HZ_KIND_ENGAGEMENT);
+    r.ms = 1;
+    BAD("sd", "101");
+    BAD("sd", "07");
+    BAD("ni", "1");
+    BAD("pr", "plan\x1fPro");
+#undef BAD
+    free(f);
+}
+
+Test(record, utm_content_term_referrer_hostname_round_trip)
+{
+    struct hz_record r, back;
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_err err;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    (void)snprintf(r.utm_content, sizeof(r.utm_content), "banner");
+    (void)snprintf(r.utm_term, sizeof(r.utm_term), "business cards");
+    (void)snprintf(r.referrer, sizeof(r.referrer), "news.example");
+    (void)snprintf(r.hostname, sizeof(r.hostname), "shop.example.com");
+    fset_from_record(f, &r);
+    cr_assert_str_eq(f->vstore[fset_find(f, "uo")], "banner");
+    cr_assert_str_eq(f->vstore[fset_find(f, "hn")], "shop.example.com");
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(back.utm_content, "banner");
+    cr_assert_str_eq(back.utm_term, "business cards");
+    cr_assert_str_eq(back.referrer, "news.example");
+    cr_assert_str_eq(back.hostname, "shop.example.com");
+    fset_set(f, "rf", "", 0);
+    cr_assert_eq(fset_decode(f, &back, &err), HZ_EINVAL); /* never written empty */
+    free(f);
+}

@@ -223,14 +223,29 @@ Test(fold, order_puts_other_last_and_pages)
     cr_assert_str_eq(hz_qres_value(&r, r.order[2], &len), "/b"); /* tie on 6: by value */
     cr_assert_str_eq(hz_qres_value(&r, r.order[3], &len), "/c");
     cr_assert_str_eq(hz_qres_value(&r, r.order[4], &len), HZ_OTHER_VALUE);
-    /* Ascending by value. */
+    /* Ascending by value: "(other)" follows the order like any row. */
     q.order_metric = -1;
     q.order_desc = 0;
     q.offset = 0;
     q.limit = 10;
     hz_query_order(&r, &q);
-    cr_assert_str_eq(hz_qres_value(&r, r.order[0], &len), "/a");
-    cr_assert_str_eq(hz_qres_value(&r, r.order[3], &len), "/d");
+    cr_assert_str_eq(hz_qres_value(&r, r.order[0], &len), HZ_OTHER_VALUE);
+    cr_assert_str_eq(hz_qres_value(&r, r.order[1], &len), "/a");
+    cr_assert_str_eq(hz_qres_value(&r, r.order[4], &len), "/d");
+    /* Ascending by visitors: "(other)" (1 visitor) comes first. */
+    q.order_metric = HZ_M_VISITORS;
+    hz_query_order(&r, &q);
+    cr_assert_str_eq(hz_qres_value(&r, r.order[0], &len), HZ_OTHER_VALUE);
+    /* v2 order_by with two keys: custom events desc (all 0, a tie), then value desc. */
+    q.norder = 2;
+    q.order[0].kind = HZ_OK_METRIC;
+    q.order[0].metric = HZ_M_CUSTOM_EVENTS;
+    q.order[0].desc = 1;
+    q.order[1].kind = HZ_OK_DIMENSION;
+    q.order[1].desc = 1;
+    hz_query_order(&r, &q);
+    cr_assert_str_eq(hz_qres_value(&r, r.order[0], &len), "/d");
+    cr_assert_str_eq(hz_qres_value(&r, r.order[3], &len), "/a");
     cr_assert_str_eq(hz_qres_value(&r, r.order[4], &len), HZ_OTHER_VALUE);
     hz_qres_free(&r);
 }
@@ -274,7 +289,7 @@ Test(values, rates_durations_and_rounding)
     hz_query_value(HZ_P_NONE, HZ_M_VIEWS_PER_VISIT, &row0, &v);
     cr_assert_float_eq(v.v, 2.63, 1e-9);
     cr_assert_eq(v.decimals, 2);
-    hz_query_value(HZ_P_NONE, HZ_M_TIME_ON_PAGE, &row0, &v);
+    hz_query_value(HZ_P_NONE, HZ_M_TIME_ON_PAGE_MEDIAN, &row0, &v);
     cr_assert(v.null);
     /* A page's bounce rate comes from the visits that entered on it. */
     row0.entry.visits = 4;
@@ -304,12 +319,48 @@ Test(values, time_on_page_from_histogram)
 
     memset(&row0, 0, sizeof(row0));
     row0.hist[hz_hist_bucket(10000)] = 10; /* all samples in [8 s, 16 s) */
-    hz_query_value(HZ_P_PAGE, HZ_M_TIME_ON_PAGE, &row0, &v50);
+    hz_query_value(HZ_P_PAGE, HZ_M_TIME_ON_PAGE_MEDIAN, &row0, &v50);
     hz_query_value(HZ_P_PAGE, HZ_M_TIME_ON_PAGE_P75, &row0, &v75);
     cr_assert_not(v50.null);
     cr_assert_geq(v50.v, 8);
     cr_assert_leq(v50.v, 16);
     cr_assert_geq(v75.v, v50.v);
+}
+
+/* Plausible's metrics: time_on_page is engaged time per visitor of the
+ * page; events are pageviews plus custom events; percentage is the share
+ * of the answer's visitors. */
+Test(values, plausible_time_on_page_events_and_percentage)
+{
+    struct hz_qrow row0;
+    struct hz_qres r;
+    struct hz_mval v;
+
+    memset(&row0, 0, sizeof(row0));
+    row0.c.visitors = 4;
+    row0.c.engaged_ms = 4 * 30500;
+    hz_query_value(HZ_P_PAGE, HZ_M_TIME_ON_PAGE, &row0, &v);
+    cr_assert_not(v.null);
+    cr_assert_eq(v.v, 31);
+    row0.c.pageviews = 10;
+    row0.c.events = 3;
+    hz_query_value(HZ_P_NONE, HZ_M_EVENTS, &row0, &v);
+    cr_assert_eq(v.v, 13);
+    hz_query_value(HZ_P_NONE, HZ_M_CUSTOM_EVENTS, &row0, &v);
+    cr_assert_eq(v.v, 3);
+    hz_query_value(HZ_P_NAME, HZ_M_EVENTS, &row0, &v);
+    cr_assert_eq(v.v, 3);
+    hz_qres_init(&r);
+    r.pct_base = 12;
+    hz_query_row_value(&r, HZ_P_SOURCE, HZ_M_PERCENTAGE, &row0, &v);
+    cr_assert_eq(v.decimals, 1);
+    cr_assert_float_eq(v.v, 33.3, 1e-9);
+    r.pct_base = 0;
+    hz_query_row_value(&r, HZ_P_SOURCE, HZ_M_PERCENTAGE, &row0, &v);
+    cr_assert_eq(v.v, 0);
+    memset(&row0, 0, sizeof(row0));
+    hz_query_value(HZ_P_PAGE, HZ_M_TIME_ON_PAGE, &row0, &v);
+    cr_assert(v.null);
 }
 
 Test(values, changes)
@@ -354,10 +405,16 @@ Test(values, names_round_trip)
         const char *n = hz_query_metric_name((enum hz_metric)m);
         cr_assert_eq(hz_query_metric_find(n, strlen(n)), m);
     }
-    for (int p = 1; p < HZ_P_COUNT; p++) {
+    for (int p = 1; p < HZ_P_PROP0; p++) {
         const char *n = hz_query_prop_name((enum hz_prop)p);
         cr_assert_eq(hz_query_prop_find(n, strlen(n)), p);
     }
+    /* Custom props are named per site (api.c), never by the table. */
+    for (int p = HZ_P_PROP0; p <= HZ_P_PROP_LAST; p++) {
+        cr_assert_str_eq(hz_query_prop_name((enum hz_prop)p), "");
+        cr_assert_eq(hz_query_prop_dim((enum hz_prop)p), HZ_DIM_PROP0 + (p - HZ_P_PROP0));
+    }
+    cr_assert_eq(hz_query_prop_find("event:goal", 10), HZ_P_GOAL);
     cr_assert_eq(hz_query_prop_find("", 0), -1);
     cr_assert_str_eq(hz_query_prop_short(HZ_P_NAME), "name");
     cr_assert_eq(hz_query_prop_dim(HZ_P_EXIT), HZ_DIM_PAGE);
