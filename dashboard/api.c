@@ -1970,7 +1970,7 @@ api_site_issue11(struct hz_jsonw *w, const struct hz_site *s)
 
 void
 hz_api_haze_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
-                  unsigned long long mask)
+                  unsigned long long mask, int audit)
 {
     char d[11];
 
@@ -2011,6 +2011,8 @@ hz_api_haze_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
     hz_jsonw_int(w, cfg->min_visitors);
     hz_jsonw_key(w, "retention_days");
     hz_jsonw_int(w, cfg->retention_days);
+    hz_jsonw_key(w, "audit");
+    hz_jsonw_bool(w, audit);
     hz_jsonw_obj_end(w);
 }
 

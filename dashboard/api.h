@@ -101,9 +101,10 @@ void hz_api_realtime(struct hz_jsonw *w, uint64_t visitors);
 void hz_api_sites(struct hz_jsonw *w, const struct hz_config *cfg, unsigned long long mask);
 /* GET /api/haze/sites: haze's own listing (zone, today, funnels, groups,
  * goals, pairs, thresholds) that the dashboard page builds its pickers
- * from; the same mask. */
+ * from; the same mask. audit: this token may read the access log (an admin
+ * token, and an audit log is configured), so the page shows it. */
 void hz_api_haze_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
-                       unsigned long long mask);
+                       unsigned long long mask, int audit);
 /* GET /privacy.json: every stored field, its granularity, retention and thresholds. */
 void hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg);
 

@@ -1105,7 +1105,9 @@ dash_api(hz_dash *d, struct evhttp_request *req, const char *path, const char *q
         if (route == HZ_API_SITES)
             hz_api_sites(&w, d->cfg, mask);
         else
-            hz_api_haze_sites(&w, d->cfg, now, mask);
+            hz_api_haze_sites(&w, d->cfg, now, mask,
+                              d->audit != NULL && dash_now.tok != NULL &&
+                                  dash_now.tok->scope == HZ_SCOPE_ADMIN);
         dash_now.rows = __builtin_popcountll(mask);
         dash_json(NULL, req, 200, "OK", &w); /* per token: not cached */
         return;

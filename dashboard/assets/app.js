@@ -719,7 +719,8 @@
     $('funnel-pick').addEventListener('change', loadFunnel);
     $('path-pick').addEventListener('change', loadPaths);
     load();
-    loadAudit();
+    if (info.audit) loadAudit(); /* admin tokens, with an audit log configured */
+    else $('audit-card').hidden = true;
   }
 
   document.addEventListener('DOMContentLoaded', function () {

@@ -32,6 +32,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push('response: ' + r.status() + ' ' + new URL(r.url()).pathname); });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
 
   await page.goto(url + '/');

@@ -157,6 +157,7 @@ funnel = checkout: /products/* > /cart > /checkout > /thanks
 funnel = checkout: /products/* > /cart > /checkout > /thanks
 
 [site tracker.example]
+goal = Signup
 props = plan
 EOF
 

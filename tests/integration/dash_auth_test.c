@@ -198,6 +198,7 @@ Test(dash_auth, a_site_scoped_token_sees_its_site_only_everywhere)
     cr_assert_eq(req(&r, "GET", "/api/haze/sites", ALICE, NULL, NULL), 200);
     cr_assert(strstr(r.body, "\"site_id\":\"b.example\"") != NULL, "%s", r.body);
     cr_assert_null(strstr(r.body, "a.example"), "%s", r.body);
+    cr_assert(strstr(r.body, "\"audit\":false") != NULL, "a view token: no access log");
     ht_response_free(&r);
 
     /* Its site: the numbers. */
@@ -256,6 +257,9 @@ Test(dash_auth, a_site_scoped_token_sees_its_site_only_everywhere)
     cr_assert_eq(st("GET", "/metrics", NULL, NULL, NULL), 401);
     cr_assert_eq(req(&r, "GET", "/api/v1/sites", OPS, NULL, NULL), 200);
     cr_assert(strstr(r.body, "a.example") && strstr(r.body, "b.example"));
+    ht_response_free(&r);
+    cr_assert_eq(req(&r, "GET", "/api/haze/sites", OPS, NULL, NULL), 200);
+    cr_assert(strstr(r.body, "\"audit\":true") != NULL, "an admin token with an audit log");
     ht_response_free(&r);
     /* The old [dashboard] token is the admin token "default". */
     cr_assert_eq(st("GET", "/api/v1/audit", DEFAULT_TOKEN, NULL, NULL), 200);
