@@ -54,8 +54,12 @@ const require = createRequire(`${MODULES}/`);
 const version = require('plausible-tracker/package.json').version;
 const Plausible = require('plausible-tracker').default;
 const { trackPageview, trackEvent } = Plausible({ domain: SITE, apiHost: COL });
+// One at a time, as a page sends them: the visit's source comes from its
+// first hit, so the requests must reach the collector in this order.
 trackPageview();
+await sent[0];
 trackEvent('Signup', { props: { plan: 'Pro', coupon: 'SECRET-COUPON' } });
+await sent[1];
 trackPageview({ url: `https://${SITE}/thanks` });
 const answers = await Promise.all(sent);
 console.log(`     plausible-tracker ${version}: ${answers.length} requests`);
