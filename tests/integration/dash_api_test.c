@@ -705,7 +705,7 @@ Test(dash, filtered_traffic_and_sites)
                    "\"today\":\"%s\",\"funnels\":[{\"name\":\"checkout\",\"steps\":"
                    "[\"/products/*\",\"/cart\",\"/checkout\",\"/thanks\"]}],"
                    "\"groups\":[],\"goals\":[],\"pairs\":[],\"funnel_by\":[]}],"
-                   "\"min_visitors\":5,\"retention_days\":400}",
+                   "\"min_visitors\":5,\"retention_days\":400,\"audit\":false}",
                    E.dt);
     expect_json(get(200, "/api/haze/sites"), want);
     /* Plausible's Sites API shape at Plausible's path. */
