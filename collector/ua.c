@@ -289,10 +289,23 @@ hz_ua_versions(void)
 /* Groups read from a match: uap-core's replacements use $1 only. */
 #define UA_OVEC 4
 
+/* Returns the number of groups set + 1 (PCRE2's count; 0 when UA_OVEC
+ * pairs are too few, all of them being set) on a match, -1 otherwise. */
+static int
+ua_match_rc(const pcre2_code *code, const unsigned char *u, size_t n, pcre2_match_data *md)
+{
+    int rc;
+
+    if (code == NULL)
+        return -1;
+    rc = pcre2_match(code, u, n, 0, 0, md, ua_db.mctx);
+    return rc >= 0 ? rc : -1;
+}
+
 static int
 ua_match(const pcre2_code *code, const unsigned char *u, size_t n, pcre2_match_data *md)
 {
-    return code != NULL && pcre2_match(code, u, n, 0, 0, md, ua_db.mctx) >= 0;
+    return ua_match_rc(code, u, n, md) >= 0;
 }
 
 /*
@@ -309,11 +322,14 @@ ua_first(const struct ua_re *rules, size_t nrules, const unsigned char *u, size_
         PCRE2_SIZE *ov;
         const char *g = "";
         size_t glen = 0, k = 0;
+        int rc = ua_match_rc(r->code, u, n, md);
 
-        if (!ua_match(r->code, u, n, md))
+        if (rc < 0)
             continue;
         ov = pcre2_get_ovector_pointer(md);
-        if (pcre2_get_ovector_count(md) > 1 && ov[2] != PCRE2_UNSET) {
+        /* Pairs past the count PCRE2 returns are not written: group 1 is
+         * read only when it is inside it. */
+        if ((rc == 0 || rc > 1) && ov[2] != PCRE2_UNSET) {
             g = (const char *)u + ov[2];
             glen = ov[3] - ov[2];
         }

@@ -679,7 +679,7 @@ ParameterizedTest(struct ua_case *c, ua_classify, real_agents)
     ua_expect(c, &got);
 }
 
-Test(ua_rules, table_has_enough_cases)
+Test(ua_table, has_enough_cases)
 {
     size_t bots = 0;
 
@@ -688,6 +688,32 @@ Test(ua_rules, table_has_enough_cases)
     cr_expect_geq(UA_NCASES, 160);
     cr_expect_geq(bots, 40);
     cr_expect_geq(UA_NCASES - bots, 120);
+}
+
+/* Every family of DESIGN.md is stated by at least three people's UAs in
+ * the table: a broken rule or mapping for any family fails a case. */
+Test(ua_table, every_family_has_cases)
+{
+    size_t br[HZ_UA_BROWSER_COUNT] = {0}, os[HZ_OS_COUNT] = {0}, dev[HZ_DEV_COUNT] = {0};
+
+    for (size_t i = 0; i < UA_NCASES; i++) {
+        if (ua_cases[i].bot)
+            continue;
+        for (int f = 0; f < HZ_UA_BROWSER_COUNT; f++)
+            br[f] += strcmp(ua_cases[i].browser, hz_ua_browser_name((enum hz_browser)f)) == 0;
+        for (int f = 0; f < HZ_OS_COUNT; f++)
+            os[f] += strcmp(ua_cases[i].os, hz_ua_os_name((enum hz_os)f)) == 0;
+        for (int f = 0; f < HZ_DEV_COUNT; f++)
+            dev[f] += strcmp(ua_cases[i].device, hz_ua_device_name((enum hz_device)f)) == 0;
+    }
+    for (int f = 0; f < HZ_UA_BROWSER_COUNT; f++)
+        cr_expect_geq(br[f], 3, "browser %s: %zu cases", hz_ua_browser_name((enum hz_browser)f),
+                      br[f]);
+    for (int f = 0; f < HZ_OS_COUNT; f++)
+        cr_expect_geq(os[f], 3, "os %s: %zu cases", hz_ua_os_name((enum hz_os)f), os[f]);
+    for (int f = 0; f < HZ_DEV_COUNT; f++)
+        cr_expect_geq(dev[f], 3, "device %s: %zu cases", hz_ua_device_name((enum hz_device)f),
+                      dev[f]);
 }
 
 /* ------------------------------------------------------------ names */
