@@ -2007,6 +2007,19 @@ hz_api_haze_sites(struct hz_jsonw *w, const struct hz_config *cfg, int64_t now,
         hz_jsonw_obj_end(w);
     }
     hz_jsonw_arr_end(w);
+    /* Which metrics each property's rows keep: the page asks a filtered
+     * headline or chart for those only (site totals keep them all). */
+    hz_jsonw_key(w, "metrics_by_property");
+    hz_jsonw_obj_begin(w);
+    for (int p = HZ_P_NONE + 1; p < HZ_P_PROP0; p++) {
+        hz_jsonw_key(w, hz_query_prop_name((enum hz_prop)p));
+        hz_jsonw_arr_begin(w);
+        for (int m = 0; m < HZ_M_COUNT; m++)
+            if (hz_query_metric_ok((enum hz_prop)p, (enum hz_metric)m))
+                hz_jsonw_cstr(w, hz_query_metric_name((enum hz_metric)m));
+        hz_jsonw_arr_end(w);
+    }
+    hz_jsonw_obj_end(w);
     hz_jsonw_key(w, "min_visitors");
     hz_jsonw_int(w, cfg->min_visitors);
     hz_jsonw_key(w, "retention_days");

@@ -371,20 +371,26 @@ q_index_grow(struct hz_qres *r)
  * Linear probing; the table is at most half full, so an empty slot ends
  * every search.
  */
-long
-hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
+static long
+q_find(const struct hz_qres *r, const char *v, size_t vlen, uint64_t hash)
 {
     const struct q_index *ix = r->index;
 
     if (ix == NULL || ix->cap == 0)
         return -1;
-    for (size_t h = (size_t)q_hash(v, vlen) & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1)) {
+    for (size_t h = (size_t)hash & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1)) {
         uint32_t s = ix->slot[h];
         if (s == 0)
             return -1;
         if (r->rows[s - 1].vlen == vlen && memcmp(r->pool + r->rows[s - 1].voff, v, vlen) == 0)
             return (long)(s - 1);
     }
+}
+
+long
+hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
+{
+    return r->index == NULL ? -1 : q_find(r, v, vlen, q_hash(v, vlen));
 }
 
 /*
@@ -394,7 +400,8 @@ hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
 size_t
 hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
 {
-    long found = hz_qres_find(r, v, vlen);
+    uint64_t hash = q_hash(v, vlen); /* once: for the search and the insert */
+    long found = q_find(r, v, vlen, hash);
     struct q_index *ix;
     struct hz_qrow *row;
 
@@ -428,7 +435,7 @@ hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
     if ((r->n + 1) * 2 > ix->cap) {
         q_index_grow(r);
     } else {
-        size_t h = (size_t)q_hash(v, vlen) & (ix->cap - 1);
+        size_t h = (size_t)hash & (ix->cap - 1);
         while (ix->slot[h] != 0)
             h = (h + 1) & (ix->cap - 1);
         ix->slot[h] = (uint32_t)r->n;

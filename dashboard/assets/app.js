@@ -169,11 +169,12 @@
     ['time_on_page_median', 'Time on page (median)']
   ];
 
-  function renderKpis(res) {
+  function renderKpis(res, dropped, filt) {
     var box = $('kpis');
     clear(box);
     KPIS.forEach(function (k) {
       var m = res[k[0]] || { value: null };
+      var gone = dropped && dropped.indexOf(k[0]) >= 0;
       var change = null;
       if (state.compare && m.change !== undefined) {
         var c = m.change;
@@ -188,7 +189,9 @@
         }
         change = el('div', { class: cls }, txt);
       }
-      box.appendChild(el('div', { class: 'card kpi', 'data-metric': k[0] }, [
+      var attrs = { class: 'card kpi' + (filt ? ' filtered' : ''), 'data-metric': k[0] };
+      if (gone) attrs.title = 'Not kept per ' + filt.prop + ' value';
+      box.appendChild(el('div', attrs, [
         el('div', { class: 'label' }, k[1]),
         el('div', { class: 'value' }, (FORMAT[k[0]] || fmtNum)(m.value)),
         change
@@ -207,8 +210,11 @@
   }
 
   var chartData = null;
-  function renderChart(rows, hourly) {
+  function renderChart(rows, hourly, note) {
     chartData = { rows: rows, hourly: hourly };
+    var n = $('chart-note');
+    n.textContent = note || '';
+    n.hidden = !note;
     drawChart();
   }
 
@@ -230,6 +236,7 @@
       return;
     }
     var max = 0;
+    var pv = rows.some(function (r) { return r.pageviews !== undefined; });
     rows.forEach(function (r) { max = Math.max(max, r.visitors || 0, r.pageviews || 0); });
     var ymax = niceMax(max);
     var n = rows.length;
@@ -256,7 +263,7 @@
     }
     var area = path('visitors') + ' L' + x(n - 1).toFixed(1) + ' ' + y(0) + ' L' + x(0).toFixed(1) + ' ' + y(0) + ' Z';
     root.appendChild(svg('path', { d: area, class: 'area' }));
-    root.appendChild(svg('path', { d: path('pageviews'), class: 'line-pageviews' }));
+    if (pv) root.appendChild(svg('path', { d: path('pageviews'), class: 'line-pageviews' }));
     root.appendChild(svg('path', { d: path('visitors'), class: 'line-visitors' }));
     if (n <= 40) {
       rows.forEach(function (r, i) {
@@ -282,12 +289,12 @@
       var r = rows[i];
       [guide].forEach(function (l) { l.setAttribute('x1', x(i)); l.setAttribute('x2', x(i)); l.setAttribute('visibility', 'visible'); });
       mv.setAttribute('cx', x(i)); mv.setAttribute('cy', y(r.visitors || 0)); mv.setAttribute('visibility', 'visible');
-      mp.setAttribute('cx', x(i)); mp.setAttribute('cy', y(r.pageviews || 0)); mp.setAttribute('visibility', 'visible');
+      mp.setAttribute('cx', x(i)); mp.setAttribute('cy', y(r.pageviews || 0)); mp.setAttribute('visibility', pv ? 'visible' : 'hidden');
       clear(tip);
       append(tip, [
         el('div', { class: 'tip-date' }, hourly ? fmtDay(r.date) + ', ' + r.date.slice(11, 16) : fmtDay(r.date) + ' ' + r.date.slice(0, 4)),
         el('div', { class: 'tip-row tip-visitors' }, fmtNum(r.visitors) + ' visitors'),
-        el('div', { class: 'tip-row tip-pageviews' }, fmtNum(r.pageviews) + ' pageviews')
+        pv ? el('div', { class: 'tip-row tip-pageviews' }, fmtNum(r.pageviews) + ' pageviews') : null
       ]);
       tip.hidden = false;
       var card = box.parentNode.getBoundingClientRect();
@@ -637,10 +644,27 @@
     var agg = baseParams({ metrics: 'visitors,visits,pageviews,bounce_rate,visit_duration,time_on_page_median' });
     if (state.compare) agg.set('compare', 'previous_period');
     var hourly = state.period === 'day' || (state.period === 'custom' && state.from === state.to);
+    /* The headline numbers and the chart follow the filter chip: one
+     * property's own rows answer them, per day (hour rows are site totals). */
+    var c = chip(), note = '', dropped = [];
+    if (c) {
+      /* Only what the property's rows keep (the rest shows a dash). */
+      var kept = state.metricsBy[c.prop] || [];
+      var want = agg.get('metrics').split(',');
+      dropped = want.filter(function (k) { return kept.indexOf(k) < 0; });
+      agg.set('metrics', want.filter(function (k) { return kept.indexOf(k) >= 0; }).join(',') || 'visitors');
+      agg.set('filters', c.prop + '==' + c.value);
+      note = 'Filtered: ' + c.prop + ' is ' + c.value + (hourly ? ' (per day: hour rows are site totals)' : '');
+      hourly = false;
+    }
     var ts = baseParams({ metrics: 'visitors,pageviews', interval: hourly ? 'hour' : 'date' });
+    if (c) {
+      ts.set('filters', agg.get('filters'));
+      if (dropped.indexOf('pageviews') >= 0) ts.set('metrics', 'visitors');
+    }
     var jobs = [
-      api('/api/v1/stats/aggregate', agg).then(function (res) { if (seq === state.seq) renderKpis(res.results); }),
-      api('/api/v1/stats/timeseries', ts).then(function (res) { if (seq === state.seq) renderChart(res.results, hourly); })
+      api('/api/v1/stats/aggregate', agg).then(function (res) { if (seq === state.seq) renderKpis(res.results, dropped, c); }),
+      api('/api/v1/stats/timeseries', ts).then(function (res) { if (seq === state.seq) renderChart(res.results, hourly, note); })
     ];
     CARDS.forEach(function (c) { jobs.push(loadTable(c)); });
     jobs.push(loadFunnel(), loadFiltered());
@@ -689,6 +713,7 @@
   function start(info) {
     state.sites = info.results;
     state.minVisitors = info.min_visitors;
+    state.metricsBy = info.metrics_by_property || {};
     if (!state.sites.length) {
       $('login').hidden = true;
       $('app').hidden = false;

@@ -82,6 +82,13 @@ try {
   const chip = await page.textContent('#chips .chip');
   check(/event:goal is Signup/.test(chip), `a filter chip appears (${chip})`);
   check(decodeURIComponent(page.url()).includes('f=event:goal==Signup'), `the URL keeps the filter (${page.url()})`);
+  // The headline numbers and the chart follow the chip: 20 visitors reached
+  // Signup; goal rows keep no pageviews, so that card shows a dash.
+  await page.waitForFunction(() => document.querySelector('#kpis [data-metric=visitors] .value')?.textContent === '20');
+  const kp = await page.$eval('#kpis [data-metric=pageviews]', (k) => [k.querySelector('.value').textContent, k.title]);
+  check(kp[0] === '–' && /Not kept per event:goal/.test(kp[1]), `KPIs follow the chip (pageviews ${JSON.stringify(kp)})`);
+  const cnote = await page.textContent('#chart-note');
+  check(/Filtered: event:goal is Signup/.test(cnote), `the chart says it is filtered (${cnote})`);
   await page.waitForSelector('#isources [data-metric=conversion_rate]');
   const conv = await page.$$eval('#isources tbody tr', (t) => t.map((r) => [r.dataset.value, r.querySelector('[data-metric=conversion_rate]').textContent]));
   check(JSON.stringify(conv) === JSON.stringify([['google.com', '30.0%'], ['Direct / None', '13.3%']]),
@@ -120,6 +127,9 @@ try {
   const segText = await page.textContent('#funnel .funnel-segment');
   check(/visit:device is mobile/.test(segText) && segSteps[0] === '20',
     `the funnel filtered by device (${segText}: ${segSteps.slice(0, 3)})`);
+  await page.waitForFunction(() => document.querySelector('#kpis [data-metric=visitors] .value')?.textContent === '40');
+  const kv = await page.$eval('#kpis [data-metric=visits] .value', (v) => v.textContent);
+  check(kv === '44', `KPIs for visit:device mobile: 40 visitors, 44 visits (${kv})`);
   const chip2 = await page.textContent('#chips .chip');
   check(/visit:device is mobile/.test(chip2), 'a table row click sets the chip too');
   const pagesMsg = await page.textContent('#tables [data-card="Pages"]');
