@@ -13,6 +13,9 @@
  * c->in may move (grown, or compacted) between reads; llhttp itself
  * keeps no pointer into the buffer across llhttp_execute calls.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, also under the fuzz build's _DEFAULT_SOURCE */
+#endif
 #include "collector/front.h"
 
 #include <errno.h>
@@ -270,26 +273,29 @@ front_answered_later(struct hz_front_conn *c)
     front_dirty(c); /* written, or freed when closed, at the end of the turn */
 }
 
+static void
+front_reply(struct hz_front_slot *s, int status, const char *hdrs, const char *hdrs2,
+            const void *body, size_t len, int in_place)
+{
+    int later = s->deferred && !s->ready;
+
+    front_answer(s, status, hdrs, hdrs2, body, len, in_place);
+    if (later)
+        front_answered_later(s->c);
+}
+
 void
 hz_front_reply(struct hz_front_slot *s, int status, const char *hdrs, const char *hdrs2,
                const void *body, size_t len)
 {
-    int later = s->deferred && !s->ready;
-
-    front_answer(s, status, hdrs, hdrs2, body, len, 0);
-    if (later)
-        front_answered_later(s->c);
+    front_reply(s, status, hdrs, hdrs2, body, len, 0);
 }
 
 void
 hz_front_reply_static(struct hz_front_slot *s, int status, const char *hdrs, const char *hdrs2,
                       const void *body, size_t len)
 {
-    int later = s->deferred && !s->ready;
-
-    front_answer(s, status, hdrs, hdrs2, body, len, 1);
-    if (later)
-        front_answered_later(s->c);
+    front_reply(s, status, hdrs, hdrs2, body, len, 1);
 }
 
 void *
@@ -419,6 +425,8 @@ on_header_value(llhttp_t *p, const char *at, size_t len)
 
     if (c->nh == 0)
         return front_fail(c, 400, "malformed header line");
+    if (len == 0)
+        return 0; /* llhttp's empty value: at the next line */
     h = &c->h[c->nh - 1];
     if (!c->in_value) {
         h->val_off = (uint32_t)(at - c->in);
@@ -439,6 +447,9 @@ on_header_value_complete(llhttp_t *p)
         return 0;
     h = &c->h[c->nh - 1];
     c->in_value = 0;
+    if (memchr(c->in + h->val_off, '\r', h->val_len) != NULL ||
+        memchr(c->in + h->val_off, '\n', h->val_len) != NULL)
+        return front_fail(c, 400, "folded header lines are not accepted");
     while (h->val_len > 0 && (c->in[h->val_off + h->val_len - 1] == ' ' ||
                               c->in[h->val_off + h->val_len - 1] == '\t'))
         h->val_len--;
