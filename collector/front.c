@@ -390,6 +390,8 @@ on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct hz_front_conn *c = front_of(p);
 
+    if (len == 0)
+        return 0;
     if (!c->in_field) {
         if (c->nh >= HZ_FRONT_HEADERS)
             return front_fail(c, 431, "too many request header lines");
@@ -410,6 +412,8 @@ on_header_field_complete(llhttp_t *p)
 {
     struct hz_front_conn *c = front_of(p);
 
+    if (!c->in_field)
+        return front_fail(c, 400, "empty header name"); /* llhttp lets ":x" through */
     c->in_field = 0;
     c->in_value = 0;
     c->h[c->nh].val_off = c->h[c->nh].name_off + c->h[c->nh].name_len; /* empty so far */

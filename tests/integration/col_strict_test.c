@@ -75,6 +75,7 @@ static struct strict strict_cases[] = {
     { "body over the limit", POST_HEAD "Content-Length: 9000\r\n\r\n" PV, 0, 413 },
     { "bare LF before the body", "POST /api/event HTTP/1.1\r\nHost: x\nContent-Length: 71\r\n\r\n" PV, 0, 400 },
     { "folded header line", POST_HEAD "X-Client: a\r\n b\r\nContent-Length: 71\r\n\r\n" PV, 0, 400 },
+    { "empty header name", POST_HEAD ":x: y\r\nContent-Length: 71\r\n\r\n" PV, 0, 400 },
     { "unknown Expect", POST_HEAD "Expect: 200-ok\r\nContent-Length: 71\r\n\r\n" PV, 0, 400 },
     { "URI over the limit", "GET /p.gif?d=example.com&u=", 5000, 414 },
     { "headers over the limit", "GET /healthz HTTP/1.1\r\nHost: x\r\n", -9000, 431 },
