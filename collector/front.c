@@ -84,7 +84,7 @@ struct hz_front_conn {
     struct hz_front_slot slots[HZ_FRONT_SLOTS];
     unsigned head, n; /* ring */
     int pending;      /* slots handed to the handler, not answered */
-    int eof;
+    int eof, refused;
     size_t lingered;
     /* the message being parsed */
     uint32_t url_off, url_len, body_off, body_len, hdr_bytes;
@@ -640,6 +640,7 @@ front_refuse(struct hz_front_conn *c, int status, const char *why)
                             "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n",
                  NULL, line, strlen(line), 0);
     c->state = FRONT_CLOSING;
+    c->refused = 1;
     if (c->f->refused != NULL)
         c->f->refused(c->f->arg, status);
 }
@@ -811,13 +812,15 @@ front_close(struct hz_front_conn *c)
     front_dirty(c);
 }
 
-/* After the last answer of a closing connection: stop sending, read
- * what the client still sends for a while (closing with unread data
- * would reset the connection and could destroy the answer). */
+/* After the last answer of a closing connection. When the client may
+ * still be sending (a refused request, unparsed bytes): stop sending and
+ * read what comes for a while, since closing with unread data would reset
+ * the connection and could destroy the answer. Otherwise close now. */
 static void
 front_linger(struct hz_front_conn *c)
 {
-    if (c->bev != NULL || c->test || c->eof || shutdown(c->fd, SHUT_WR) != 0) {
+    if (c->bev != NULL || c->test || c->eof || (!c->refused && c->in_len == c->parsed) ||
+        shutdown(c->fd, SHUT_WR) != 0) {
         front_close(c);
         return;
     }
