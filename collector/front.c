@@ -34,19 +34,16 @@
 
 #include <llhttp.h>
 
-#include "common/log.h"
+#include "common/backoff.h"
 #include "common/mem.h"
 
-#define FRONT_IN_MIN       4096  /* a connection's first input buffer */
+#define FRONT_IN_MIN       4096 /* a connection's first input buffer */
 #define FRONT_OUT_MIN      2048
 #define FRONT_OUT_MAX      65536 /* answers queued past this: stop reading */
 #define FRONT_COPY_MAX     1024  /* larger static bodies are sent in place */
 #define FRONT_ACCEPTS      32    /* accepts per listener wake-up */
 #define FRONT_LINGER_MS    2000  /* reading after a refusal, so it arrives */
 #define FRONT_LINGER_BYTES 65536
-#define FRONT_BACKOFF_MIN  100
-#define FRONT_BACKOFF_MAX  1000
-#define FRONT_LOG_EVERY_S  10
 
 struct hz_front_slot {
     struct hz_front_conn *c;
@@ -57,7 +54,7 @@ struct hz_front_slot {
     unsigned char ready, close;
     unsigned char deferred; /* answered after its handler returned */
     unsigned char head;     /* the request was HEAD */
-    unsigned char keep; /* keep-alive */
+    unsigned char keep;     /* keep-alive */
 };
 
 /* A header line of the message being parsed, as offsets into c->in. */
@@ -110,9 +107,9 @@ struct hz_front {
     evutil_socket_t lfd;
     struct event *accept_ev, *retry_ev, *flush_ev;
     int accepting, capped, backing_off;
-    long open, backoff_ms;
-    uint64_t failures, failures_logged, deadlines;
-    time_t last_log;
+    long open;
+    struct hz_backoff backoff;
+    uint64_t deadlines;
     const struct timeval *idle_tv, *linger_tv; /* common timeouts */
     struct timeval idle_tv0, linger_tv0;
     size_t in_max; /* a connection's largest input buffer */
@@ -636,8 +633,9 @@ front_refuse(struct hz_front_conn *c, int status, const char *why)
     struct hz_front_slot *s = front_slot(c, 0, 0);
 
     (void)snprintf(line, sizeof(line), "%s\n", why);
-    front_answer(s, status, "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
-                            "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n",
+    front_answer(s, status,
+                 "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
+                 "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n",
                  NULL, line, strlen(line), 0);
     c->state = FRONT_CLOSING;
     c->refused = 1;
@@ -746,8 +744,8 @@ front_interest(struct hz_front_conn *c)
     if (c->in_len == c->in_cap)
         front_compact(c);
     want = (c->state == FRONT_OPEN || c->state == FRONT_LINGER) && !c->eof &&
-               c->n < HZ_FRONT_SLOTS && c->out_len < FRONT_OUT_MAX &&
-               (c->state == FRONT_LINGER || c->in_len < c->in_cap || c->in_cap < c->f->in_max);
+           c->n < HZ_FRONT_SLOTS && c->out_len < FRONT_OUT_MAX &&
+           (c->state == FRONT_LINGER || c->in_len < c->in_cap || c->in_cap < c->f->in_max);
 
     if (c->test || want == c->reading)
         return;
@@ -1192,26 +1190,11 @@ static void
 front_accept_error(hz_front *f, int e)
 {
     struct timeval tv;
-    time_t now = time(NULL);
 
-    f->failures++;
-    if (now - f->last_log >= FRONT_LOG_EVERY_S) {
-        hz_log_warnx("front: %s: accept: %s; backing off (%llu failures since the last "
-                     "report, %ld connections open)",
-                     f->who, strerror(e), (unsigned long long)(f->failures - f->failures_logged),
-                     f->open);
-        f->failures_logged = f->failures;
-        f->last_log = now;
-    }
-    if (f->backoff_ms < FRONT_BACKOFF_MIN)
-        f->backoff_ms = FRONT_BACKOFF_MIN;
-    tv.tv_sec = f->backoff_ms / 1000;
-    tv.tv_usec = (f->backoff_ms % 1000) * 1000;
+    hz_backoff_fail(&f->backoff, f->who, e, f->open, &tv);
     f->backing_off = 1;
     (void)event_del(f->accept_ev);
     (void)evtimer_add(f->retry_ev, &tv);
-    if (f->backoff_ms < FRONT_BACKOFF_MAX)
-        f->backoff_ms *= 2;
 }
 
 static void
@@ -1223,7 +1206,8 @@ front_accept_cb(evutil_socket_t lfd, short what, void *arg)
     for (int i = 0; i < FRONT_ACCEPTS && !f->capped && f->accepting; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
-        evutil_socket_t fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        evutil_socket_t fd =
+            accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             int e = errno;
             if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ECONNABORTED)
@@ -1231,7 +1215,7 @@ front_accept_cb(evutil_socket_t lfd, short what, void *arg)
             front_accept_error(f, e);
             return;
         }
-        f->backoff_ms = FRONT_BACKOFF_MIN;
+        hz_backoff_ok(&f->backoff);
         front_start(f, fd, &ss, sl);
     }
 }
@@ -1286,7 +1270,7 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
     f->refused = refused;
     f->arg = arg;
     f->lfd = listen_fd;
-    f->backoff_ms = FRONT_BACKOFF_MIN;
+    hz_backoff_ok(&f->backoff);
     /* The request line and headers, the body, and room for the start of
      * the next pipelined request. */
     f->in_max = (size_t)(cfg->max_url + cfg->max_headers + cfg->max_body) + 2048;
@@ -1377,7 +1361,7 @@ hz_front_deadlines(const hz_front *f)
 uint64_t
 hz_front_accept_failures(const hz_front *f)
 {
-    return f->failures;
+    return f->backoff.failures;
 }
 
 /* ------------------------------------------------------------ tests */

@@ -53,7 +53,7 @@ struct hz_front_slot;
 enum hz_method { HZ_M_OTHER, HZ_M_GET, HZ_M_HEAD, HZ_M_POST, HZ_M_OPTIONS };
 
 struct hz_hdr {
-    const char *name; /* as sent; NUL-terminated */
+    const char *name;  /* as sent; NUL-terminated */
     const char *value; /* leading and trailing whitespace trimmed; NUL-terminated */
     uint32_t name_len, value_len;
 };
@@ -93,8 +93,9 @@ struct hz_front_cfg {
     const char *who; /* names the server in logs */
 };
 
-/* Serves listen_fd (non-blocking, listening) on base. NULL only when out
- * of memory. */
+/* Serves listen_fd (non-blocking, listening) on base, and owns it from
+ * now on (hz_front_unlisten or hz_front_free closes it). NULL only when
+ * out of memory. */
 hz_front *hz_front_new(struct event_base *base, evutil_socket_t listen_fd,
                        const struct hz_front_cfg *cfg, hz_front_handler h, hz_front_refused refused,
                        void *arg);
@@ -114,8 +115,8 @@ void hz_front_reply(struct hz_front_slot *s, int status, const char *hdrs, const
                     const void *body, size_t len);
 /* The same with a body that outlives the connection (static data): sent
  * from where it is, not copied. */
-void hz_front_reply_static(struct hz_front_slot *s, int status, const char *hdrs,
-                           const char *hdrs2, const void *body, size_t len);
+void hz_front_reply_static(struct hz_front_slot *s, int status, const char *hdrs, const char *hdrs2,
+                           const void *body, size_t len);
 /* The handler's arg, and a number the handler keeps with the slot. */
 void *hz_front_slot_arg(const struct hz_front_slot *s);
 int *hz_front_slot_tag(struct hz_front_slot *s);

@@ -190,8 +190,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int closed = 0;
 
     if (f == NULL) {
-        struct hz_front_cfg cfg = {.max_url = 2048, .max_headers = 2048, .max_body = 1024,
-                                   .timeout_ms = 1000, .request_ms = 1000, .max_conns = 16,
+        struct hz_front_cfg cfg = {.max_url = 2048,
+                                   .max_headers = 2048,
+                                   .max_body = 1024,
+                                   .timeout_ms = 1000,
+                                   .request_ms = 1000,
+                                   .max_conns = 16,
                                    .who = "fuzz"};
         memset(fuzz_big, 'b', sizeof(fuzz_big));
         f = hz_front_new(NULL, -1, &cfg, fuzz_handler, fuzz_refused, NULL);

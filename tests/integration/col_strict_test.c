@@ -20,7 +20,7 @@
 #include "tests/integration/collector_env.h"
 
 /* 71 bytes: a pageview for the test site. */
-#define PV "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\",\"w\":12800}"
+#define PV        "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\",\"w\":12800}"
 #define POST_HEAD "POST /api/event HTTP/1.1\r\nHost: x\r\nUser-Agent: " CE_CHROME "\r\n"
 
 /* Sends raw (len bytes) on a new connection, then reads until the
@@ -55,7 +55,7 @@ strict_exchange(int port, const char *raw, size_t len, size_t *out_len)
 struct strict {
     char name[48];
     char raw[600]; /* \001 stands for NUL */
-    int pad; /* 0, or: the request line gets this many 'a' (URI), then a header this long */
+    int pad;       /* 0, or: the request line gets this many 'a' (URI), then a header this long */
     int status;
 };
 
@@ -101,7 +101,7 @@ ParameterizedTest(struct strict *c, collector_strict, each, .timeout = 60)
     for (size_t i = 0; i < len; i++)
         if (raw[i] == '\001')
             raw[i] = '\0'; /* a NUL the table's strings cannot hold */
-    if (c->pad > 0) { /* a long URI */
+    if (c->pad > 0) {      /* a long URI */
         memset(raw + len, 'a', (size_t)pad);
         len += (size_t)pad;
         len += (size_t)sprintf(raw + len, " HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -134,11 +134,14 @@ Test(collector_strict, chunked_pipelined_and_continue_are_taken, .timeout = 60)
 {
     static const char raw[] =
         POST_HEAD "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                  "10\r\n" "{\"n\":\"pageview\"," "\r\n37\r\n"
-                  "\"u\":\"https://example.com/\",\"d\":\"example.com\",\"w\":12800}" "\r\n0\r\n\r\n"
-        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        POST_HEAD "Content-Length: 71\r\n\r\n" PV
-        POST_HEAD "Expect: 100-continue\r\nContent-Length: 71\r\nConnection: close\r\n\r\n" PV;
+                  "10\r\n"
+                  "{\"n\":\"pageview\","
+                  "\r\n37\r\n"
+                  "\"u\":\"https://example.com/\",\"d\":\"example.com\",\"w\":12800}"
+                  "\r\n0\r\n\r\n"
+                  "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" POST_HEAD
+                  "Content-Length: 71\r\n\r\n" PV POST_HEAD
+                  "Expect: 100-continue\r\nContent-Length: 71\r\nConnection: close\r\n\r\n" PV;
     struct ce env;
     struct ce_entry en[4];
     size_t n;

@@ -48,8 +48,12 @@ refused(void *arg, int status)
 static hz_front *
 front(void)
 {
-    struct hz_front_cfg cfg = {.max_url = 256, .max_headers = 1024, .max_body = 128,
-                               .timeout_ms = 1000, .request_ms = 1000, .max_conns = 4,
+    struct hz_front_cfg cfg = {.max_url = 256,
+                               .max_headers = 1024,
+                               .max_body = 128,
+                               .timeout_ms = 1000,
+                               .request_ms = 1000,
+                               .max_conns = 4,
                                .who = "test"};
     hz_front *f = hz_front_new(NULL, -1, &cfg, handler, refused, NULL);
 
@@ -72,8 +76,9 @@ Test(front, request_parts_and_headers)
 {
     hz_front *f = front();
     struct hz_front_conn *c = hz_front_test_conn(f);
-    static const char req[] = "POST /api/event?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent:  Fire fox \t\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    static const char req[] =
+        "POST /api/event?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent:  Fire fox \t\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
 
     cr_assert_eq(hz_front_test_feed(c, req, sizeof(req) - 1), 0);
     cr_assert_eq(nreq, 1);
@@ -87,8 +92,9 @@ Test(front, answers_in_order_when_one_comes_later)
 {
     hz_front *f = front();
     struct hz_front_conn *c = hz_front_test_conn(f);
-    static const char req[] = "GET /later HTTP/1.1\r\n\r\nHEAD /now HTTP/1.1\r\n\r\n"
-                              "GET /last HTTP/1.1\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\n\r\n";
+    static const char req[] =
+        "GET /later HTTP/1.1\r\n\r\nHEAD /now HTTP/1.1\r\n\r\n"
+        "GET /last HTTP/1.1\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\n\r\n";
     char *out;
 
     cr_assert_eq(hz_front_test_feed(c, req, sizeof(req) - 1), -1); /* closing */
@@ -97,7 +103,8 @@ Test(front, answers_in_order_when_one_comes_later)
     hz_front_reply(held[0], 202, NULL, NULL, "held", 4);
     out = output(c);
     cr_assert(strncmp(out, "HTTP/1.1 202 Accepted\r\nContent-Length: 4\r\n", 42) == 0, "%s", out);
-    cr_assert_not_null(strstr(out, "\r\n\r\nheldHTTP/1.1 200 OK\r\nContent-Length: 11\r\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "\r\n\r\nheldHTTP/1.1 200 OK\r\nContent-Length: 11\r\n"), "%s",
+                       out);
     cr_assert_not_null(strstr(out, "\r\n\r\nHTTP/1.1 200 OK"), "HEAD has no body: %s", out);
     cr_assert_not_null(strstr(out, "Connection: close\r\n\r\n2 /last|-|-|"), "%s", out);
     hz_front_test_close(c);
@@ -145,12 +152,14 @@ Test(front, refusals)
 {
     char big[2048];
 
-    cr_assert_eq(REFUSED("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"), 400);
+    cr_assert_eq(REFUSED("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"),
+                 400);
     cr_assert_eq(REFUSED("POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx"), 400);
     cr_assert_eq(REFUSED("POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n"), 400);
     cr_assert_eq(REFUSED("GET / HTTP/1.1\r\nUser-Agent: Fire\0fox\r\n\r\n"), 400);
     cr_assert_eq(REFUSED("GET / HTTP/1.9\r\n\r\n"), 400);
-    cr_assert_eq(REFUSED("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a\r\nx\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(
+        REFUSED("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a\r\nx\r\n0\r\n\r\n"), 400);
     cr_assert_eq(REFUSED("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n"), 400);
     cr_assert_eq(REFUSED("GET / HTTP/1.1\r\n:a: b\r\n\r\n"), 400);
     cr_assert_eq(REFUSED("POST / HTTP/1.1\r\nContent-Length: 129\r\n\r\n"), 413);
