@@ -55,6 +55,7 @@ struct hz_front_slot {
     unsigned char deferred; /* answered after its handler returned */
     unsigned char head;     /* the request was HEAD */
     unsigned char keep;     /* keep-alive */
+    unsigned char ka10;     /* keep-alive asked by an HTTP/1.0 client: said so */
 };
 
 /* A header line of the message being parsed, as offsets into c->in. */
@@ -219,7 +220,9 @@ front_answer(struct hz_front_slot *s, int status, const char *hdrs, const char *
     int n;
     size_t hl = hdrs ? strlen(hdrs) : 0, hl2 = hdrs2 ? strlen(hdrs2) : 0;
     int with_body = !s->head && status != 204 && status != 304 && status >= 200;
-    const char *conn_hdr = s->keep ? "" : "Connection: close\r\n";
+    const char *conn_hdr = !s->keep  ? "Connection: close\r\n"
+                           : s->ka10 ? "Connection: keep-alive\r\n"
+                                     : "";
 
     if (s->ready)
         return; /* answered twice: a bug, never a double write */
@@ -614,6 +617,7 @@ front_dispatch(struct hz_front_conn *c)
     r.body_len = c->body_len;
     r.peer = (const struct sockaddr *)&c->peer;
     s = front_slot(c, r.method == HZ_M_HEAD, keep);
+    s->ka10 = keep && c->p.http_minor == 0;
     r.slot = s;
     if (!keep)
         c->state = FRONT_CLOSING; /* nothing after this message is read */

@@ -169,3 +169,22 @@ Test(front, refusals)
     memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
     cr_assert_eq(refusal(big, sizeof(big)), 431);
 }
+
+/* HTTP/1.0: closed after the answer, unless the client asks to keep it,
+ * which the answer then says. */
+Test(front, http_1_0_keep_alive_is_said)
+{
+    hz_front *f = front();
+    struct hz_front_conn *c = hz_front_test_conn(f);
+    static const char ka[] =
+        "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n";
+    char *out;
+
+    cr_assert_eq(hz_front_test_feed(c, ka, sizeof(ka) - 1), -1);
+    cr_assert_eq(nreq, 2);
+    out = output(c);
+    cr_assert_not_null(strstr(out, "Connection: keep-alive\r\n\r\n0 /a"), "%s", out);
+    cr_assert_not_null(strstr(out, "Connection: close\r\n\r\n1 /b"), "%s", out);
+    hz_front_test_close(c);
+    hz_front_free(f);
+}
