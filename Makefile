@@ -25,6 +25,14 @@ NEEDS_geo        := libmaxminddb inih
 NEEDS_aggregator := hiredis lmdb inih
 NEEDS_dashboard  := libevent $(TLS_LIBS) lmdb inih jansson libpcre2-8
 NEEDS_loadgen    := libevent jansson
+# Sources without pkg-config: llhttp (Node.js's HTTP parser, the
+# collector's front) is compiled from Debian's node-llhttp package where it
+# is installed, never copied into the tree (scripts/config.sh checks it).
+LLHTTP_DIR := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+LLHTTP_SRC := $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c $(LLHTTP_DIR)/llhttp.c
+# package:file pairs scripts/config.sh checks (the collector's sources).
+SRC_DEPS   := $(foreach f,$(LLHTTP_SRC) $(LLHTTP_INC)/llhttp.h,node-llhttp:$(f))
 # The part archives each program links (libhz<folder>.a).
 PARTS_collector  := collector geo common
 PARTS_ua         := collector common
@@ -44,7 +52,7 @@ OPT      ?= -O2 -g
 HARDEN   ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
 SAN      ?=
 CFLAGS   := $(CSTD) $(WARN) $(WERROR) $(OPT) $(HARDEN) $(SAN) -fPIE -MMD -MP -pthread
-CPPFLAGS  = -I. -I$(BUILD)/gen $(PC_CFLAGS)
+CPPFLAGS  = -I. -I$(BUILD)/gen $(PC_CFLAGS) -I$(LLHTTP_INC)
 LDFLAGS  := $(SAN) -pie -Wl,-z,relro,-z,now -pthread
 pclibs    = $(foreach p,$(1),$(PC_LIBS_$(p)))
 LDLIBS    = $(call pclibs,$(filter-out criterion,$(PKGS))) -lm
@@ -61,7 +69,7 @@ ifneq ($(filter-out $(NOCONFIG),$(or $(MAKECMDGOALS),all)),)
 include $(CONFIG_MK)
 endif
 $(CONFIG_MK): Makefile scripts/config.sh scripts/deps.sh
-	@sh scripts/config.sh $@ $(PKGS)
+	@HZ_SRC_DEPS="$(SRC_DEPS)" sh scripts/config.sh $@ $(PKGS)
 
 # Program entry points: main.c per folder, plus the small operator tools.
 MAINS    := collector/main.c collector/ua_main.c geo/main.c aggregator/main.c \
@@ -113,6 +121,11 @@ $(BUILD)/gen/dashboard_assets.c: $(DASHBOARD_ASSETS) $(BUILD)/tools/bin2c
 	$(BUILD)/tools/bin2c dashboard $(DASHBOARD_ASSETS) > $@.tmp && mv $@.tmp $@
 
 parts = $(foreach f,$(PARTS_$(1)),$(filter $(BUILD)/libhz$(f).a,$(LIBS)))
+# llhttp's generated C is not ours: its own flags, no -Werror.
+LLHTTP_OBJ := $(patsubst $(LLHTTP_DIR)/%.c,$(BUILD)/llhttp/%.o,$(LLHTTP_SRC))
+$(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(OPT) $(HARDEN) $(SAN) -fPIE -I$(LLHTTP_INC) -c $< -o $@
 # User agent databases (collector/ua_db.h): npm packages pinned in
 # scripts/uadb/package.json, fetched into build/uadb (shared by every
 # BUILD variant), turned into C by scripts/uadb/gen.mjs. UADB_UAP picks
@@ -129,7 +142,7 @@ $(UADB)/node_modules/.haze-stamp: scripts/uadb/package.json scripts/uadb/package
 $(BUILD)/gen/ua_db.c: scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
 	@mkdir -p $(@D)
 	node scripts/uadb/gen.mjs db $(UADB)/node_modules $(UADB_UAP) > $@.tmp && mv $@.tmp $@
-$(BUILD)/libhzcollector.a: $(BUILD)/gen/ua_db.o
+$(BUILD)/libhzcollector.a: $(BUILD)/gen/ua_db.o $(LLHTTP_OBJ)
 # Labelled sets for the accuracy tests, from the packages' own fixtures
 # (uap-core's tests from Debian's uap-core package).
 $(UADB_FIX): scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
@@ -212,7 +225,7 @@ fuzz: $(TESTDATA) $(ASSET_SRC)
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) $(CPPFLAGS) -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c \
 	    $(filter-out %main.c %ua_main.c common/bin2c.c,$(wildcard common/*.c collector/*.c geo/*.c aggregator/*.c dashboard/*.c)) \
-	    $(ASSET_SRC) $(LDLIBS) || { echo "fuzz: build of $$n failed"; exit 1; }; \
+	    $(LLHTTP_SRC) $(ASSET_SRC) $(LDLIBS) || { echo "fuzz: build of $$n failed"; exit 1; }; \
 	  mkdir -p build/fuzz/corpus_$$n; \
 	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
 	    $$( [ -f tests/fuzz/dict/$$n.dict ] && echo -dict=tests/fuzz/dict/$$n.dict ) \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.c - evhttp handlers of the collector and the per-thread worker.
+ * http.c - the collector's routes on its HTTP front (front.c), and the
+ * per-thread worker.
  *
  * A hit's path: limits -> parse (beacon.c) -> pipeline (pipeline.c) ->
  * publisher (publish.c); the reply is sent from the publisher's callback,
@@ -19,18 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "collector/beacon.h"
+#include "collector/front.h"
 #include "collector/metrics.h"
 #include "collector/pipeline.h"
 #include "collector/publish.h"
 #include "collector/ua.h"
 #include "common/asset.h"
-#include "common/conns.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/str.h"
@@ -40,9 +38,8 @@ struct hz_worker {
     const struct hz_config *cfg;
     const hz_geo *geo;
     struct event_base *base;
-    struct evhttp *http;
-    struct evhttp_bound_socket *bound;
-    hz_conns *conns; /* connection cap, request deadline, accept backoff */
+    hz_front *front; /* connections, limits, deadlines, accept backoff */
+    int listening;
     hz_pub *pub;
     struct hz_ua_cache *ua_cache;
     struct event *stop_ev;
@@ -86,141 +83,68 @@ hz_http_status(int rc)
     }
 }
 
-static const char *
-http_reason(int status)
+#define HTTP_TEXT_HDRS                                                                           \
+    "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"                      \
+    "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n"
+#define HTTP_GIF_HDRS                                                                            \
+    "Content-Type: image/gif\r\nCache-Control: no-store, max-age=0\r\n"                            \
+    "Access-Control-Allow-Origin: *\r\n"
+
+/* Replies with a one-line text body; extra: more header lines or NULL. */
+static void
+http_text(struct hz_front_slot *s, int status, const char *line, const char *extra)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 413:
-        return "Payload Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
+    char body[512];
+    int n = snprintf(body, sizeof(body), "%s\n", line);
+
+    if (n < 0 || (size_t)n >= sizeof(body)) {
+        n = (int)sizeof(body) - 1;
+        body[n - 1] = '\n';
     }
-}
-
-/* Replies with a one-line text body. */
-static void
-http_text(struct evhttp_request *req, int status, const char *line)
-{
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    struct evbuffer *b = evbuffer_new();
-
-    evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    if (b != NULL)
-        evbuffer_add_printf(b, "%s\n", line);
-    evhttp_send_reply(req, status, http_reason(status), b);
-    if (b != NULL)
-        evbuffer_free(b);
+    hz_front_reply(s, status, HTTP_TEXT_HDRS, extra, body, (size_t)n);
 }
 
 static void
-http_gif_reply(struct evhttp_request *req)
+http_gif_reply(struct hz_front_slot *s)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    struct evbuffer *b = evbuffer_new();
-
-    evhttp_add_header(h, "Content-Type", "image/gif");
-    evhttp_add_header(h, "Cache-Control", "no-store, max-age=0");
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    if (b != NULL)
-        evbuffer_add_reference(b, http_gif, sizeof(http_gif), NULL, NULL);
-    evhttp_send_reply(req, 200, "OK", b);
-    if (b != NULL)
-        evbuffer_free(b);
+    hz_front_reply(s, 200, HTTP_GIF_HDRS, NULL, http_gif, sizeof(http_gif));
 }
 
 /* ------------------------------------------------------------ the hit */
 
-struct http_pending {
-    struct evhttp_request *req;
-    hz_worker *w;
-    int pixel;
-};
-
+/* The publisher's answer (tag: 1 for the pixel). */
 static void
 http_hit_done(void *arg, int rc)
 {
-    struct http_pending *hp = arg;
+    struct hz_front_slot *s = arg;
+    hz_worker *w = hz_front_slot_arg(s);
 
-    hp->w->pending--;
+    w->pending--;
     if (rc == 0) {
         HZ_METRIC_ADD(accepted, 1);
-        if (hp->pixel)
-            http_gif_reply(hp->req);
+        if (*hz_front_slot_tag(s))
+            http_gif_reply(s);
         else
-            http_text(hp->req, 202, "ok");
+            http_text(s, 202, "ok", NULL);
     } else {
         HZ_METRIC_ADD(dropped[HZ_DROP_SPOOL_FULL], 1);
-        http_text(hp->req, 503, "service unavailable: buffer full, try again later");
+        http_text(s, 503, "service unavailable: buffer full, try again later", NULL);
     }
-    free(hp);
-}
-
-/* Checks the request line and header sizes against the configured limits
- * (evhttp's own limit is set higher, so these exact codes are ours). */
-static int
-http_limits(hz_worker *w, struct evhttp_request *req, struct hz_err *err)
-{
-    const char *uri = evhttp_request_get_uri(req);
-    struct evkeyvalq *hs = evhttp_request_get_input_headers(req);
-    struct evkeyval *kv;
-    size_t total = 0;
-
-    if (uri != NULL && strlen(uri) > (size_t)w->cfg->max_url)
-        return hz_err_set(err, HZ_ETOOLONGURL, "request URI longer than %ld bytes",
-                          w->cfg->max_url);
-    TAILQ_FOREACH (kv, hs, next) {
-        total += strlen(kv->key) + strlen(kv->value) + 4;
-    }
-    if (total > (size_t)w->cfg->max_headers)
-        return hz_err_set(err, HZ_EHEADERS, "request headers larger than %ld bytes",
-                          w->cfg->max_headers);
-    return 0;
 }
 
 static int
-http_header_is_one(struct evkeyvalq *hs, const char *name)
+http_header_is_one(const struct hz_req *r, const char *name)
 {
-    const char *v = evhttp_find_header(hs, name);
+    const char *v = hz_req_header(r, name, NULL);
     return v != NULL && v[0] == '1' && (v[1] == '\0' || v[1] == ' ');
 }
 
 /* Validates a header that goes into the pipeline: text only. */
 static int
-http_header_text(const char *v, size_t *len)
+http_header_text(const struct hz_req *r, const char *name, const char **v, size_t *len)
 {
-    if (v == NULL) {
-        *len = 0;
-        return 0;
-    }
-    *len = strlen(v);
-    return hz_text_valid(v, *len) ? 0 : HZ_EINVAL;
+    *v = hz_req_header(r, name, len);
+    return *v == NULL || hz_text_valid(*v, *len) ? 0 : HZ_EINVAL;
 }
 
 /* Every X-Forwarded-For and Forwarded line, in the order they came, as
@@ -228,24 +152,39 @@ http_header_text(const char *v, size_t *len)
  * give HZ_PROXY_LINES_MAX + 1 entries, which proxy.c refuses when the
  * peer is a trusted proxy. 0, or HZ_EINVAL. */
 static int
-http_forward_lines(struct evkeyvalq *hs, struct hz_proxy_line *lines, int *n)
+http_forward_lines(const struct hz_req *r, struct hz_proxy_line *lines, int *n)
 {
-    struct evkeyval *kv;
-
     *n = 0;
-    TAILQ_FOREACH(kv, hs, next) {
-        int fwd = strcasecmp(kv->key, "Forwarded") == 0;
-        if (!fwd && strcasecmp(kv->key, "X-Forwarded-For") != 0)
+    for (int i = 0; i < r->nh; i++) {
+        const struct hz_hdr *h = &r->h[i];
+        int fwd = h->name_len == 9 && strcasecmp(h->name, "Forwarded") == 0;
+        if (!fwd && (h->name_len != 15 || strcasecmp(h->name, "X-Forwarded-For") != 0))
             continue;
         if (*n > HZ_PROXY_LINES_MAX)
             return 0;
-        lines[*n].v = kv->value;
+        lines[*n].v = h->value;
         lines[*n].fwd = fwd;
-        if (http_header_text(kv->value, &lines[*n].len) != 0)
+        lines[*n].len = h->value_len;
+        if (!hz_text_valid(h->value, h->value_len))
             return HZ_EINVAL;
         (*n)++;
     }
     return 0;
+}
+
+/* Content-Type of a hit: text/plain or application/json, with parameters
+ * or none; anything else (text/plainevil...) is refused. */
+static int
+http_hit_ctype(const struct hz_req *r)
+{
+    size_t len, k;
+    const char *ct = hz_req_header(r, "Content-Type", &len);
+
+    if (ct == NULL)
+        return 1;
+    k = strcspn(ct, "; \t");
+    return (k == 10 && strncasecmp(ct, "text/plain", 10) == 0) ||
+           (k == 16 && strncasecmp(ct, "application/json", 16) == 0);
 }
 
 static uint64_t
@@ -259,98 +198,76 @@ http_now_ms(void)
 /* Counts a drop and answers: 202 (or the GIF) for filtered hits, which
  * must look accepted to the client, the status of rc otherwise. */
 static void
-http_drop(hz_worker *w, struct evhttp_request *req, const struct hz_site *site, enum hz_drop d,
+http_drop(hz_worker *w, struct hz_front_slot *s, const struct hz_site *site, enum hz_drop d,
           int rc, const struct hz_err *err, int pixel)
 {
     hz_pub_count_drop(w->pub, site, w->cfg, d);
     if (rc == HZ_EFILTERED) {
         if (pixel)
-            http_gif_reply(req);
+            http_gif_reply(s);
         else
-            http_text(req, 202, "ok");
+            http_text(s, 202, "ok", NULL);
         return;
     }
-    http_text(req, hz_http_status(rc), err->msg[0] ? err->msg : hz_strerror(rc));
+    http_text(s, hz_http_status(rc), err->msg[0] ? err->msg : hz_strerror(rc), NULL);
 }
 
-/* One hit from /api/event (pixel = 0) or /p.gif (pixel = 1). */
+/* One hit from /api/event (pixel = 0) or /p.gif (pixel = 1). The front
+ * has checked the URI, header and body sizes. */
 static void
-http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
+http_hit(hz_worker *w, struct hz_req *req, int pixel)
 {
     char arena_mem[16384];
     struct hz_arena arena;
     struct hz_beacon b;
     struct hz_err err = {0, ""};
-    struct evkeyvalq *hs = evhttp_request_get_input_headers(req);
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
     struct hz_hit_in in;
     struct hz_pipeline pl;
     struct hz_record rec;
-    struct http_pending *hp;
     enum hz_drop drop = HZ_DROP_INVALID;
-    const struct sockaddr *peer;
     struct hz_proxy_line lines[HZ_PROXY_LINES_MAX + 1];
     const char *raw_ua, *ref;
     int rc;
 
     memset(&in, 0, sizeof(in));
     hz_arena_init(&arena, arena_mem, sizeof(arena_mem));
-    if ((rc = http_limits(w, req, &err)) != 0) {
-        http_drop(w, req, NULL, HZ_DROP_TOO_BIG, rc, &err, 0);
-        return;
-    }
     if (pixel) {
-        const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-        rc = hz_beacon_parse_query(q ? q : "", q ? strlen(q) : 0, &arena, &b, &err);
+        rc = hz_beacon_parse_query(req->query ? req->query : "", req->query_len, &arena, &b, &err);
     } else {
-        struct evbuffer *in_buf = evhttp_request_get_input_buffer(req);
-        const char *ct = evhttp_find_header(hs, "Content-Type");
-        size_t len = evbuffer_get_length(in_buf);
-        if (ct != NULL && strncasecmp(ct, "text/plain", 10) != 0 &&
-            strncasecmp(ct, "application/json", 16) != 0) {
+        if (!http_hit_ctype(req)) {
             hz_pub_count_drop(w->pub, NULL, w->cfg, HZ_DROP_INVALID);
-            http_text(req, 415, "content type must be text/plain or application/json");
+            http_text(req->slot, 415, "content type must be text/plain or application/json",
+                      NULL);
             return;
         }
-        if (len > (size_t)w->cfg->max_body) {
-            err.code = HZ_ETOOBIG;
-            (void)hz_err_set(&err, HZ_ETOOBIG, "body larger than %ld bytes", w->cfg->max_body);
-            http_drop(w, req, NULL, HZ_DROP_TOO_BIG, HZ_ETOOBIG, &err, 0);
-            return;
-        }
-        const char *body = (const char *)evbuffer_pullup(in_buf, -1);
-        rc = hz_beacon_parse_json(body ? body : "", len, &arena, &b, &err);
+        rc = hz_beacon_parse_json(req->body, req->body_len, &arena, &b, &err);
     }
     if (rc != 0) {
-        http_drop(w, req, NULL, rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID, rc, &err, 0);
+        http_drop(w, req->slot, NULL, rc == HZ_ETOOBIG ? HZ_DROP_TOO_BIG : HZ_DROP_INVALID, rc,
+                  &err, 0);
         return;
     }
 
-    raw_ua = evhttp_find_header(hs, "User-Agent");
-    ref = evhttp_find_header(hs, "Referer");
-    if (http_header_text(raw_ua, &in.ua_len) != 0 || http_header_text(ref, &in.referer_len) != 0 ||
-        http_forward_lines(hs, lines, &in.nlines) != 0) {
+    if (http_header_text(req, "User-Agent", &raw_ua, &in.ua_len) != 0 ||
+        http_header_text(req, "Referer", &ref, &in.referer_len) != 0 ||
+        http_forward_lines(req, lines, &in.nlines) != 0) {
         (void)hz_err_set(&err, HZ_EINVAL, "header with invalid UTF-8 or control bytes");
-        http_drop(w, req, NULL, HZ_DROP_INVALID, HZ_EINVAL, &err, 0);
+        http_drop(w, req->slot, NULL, HZ_DROP_INVALID, HZ_EINVAL, &err, 0);
         return;
     }
     in.lines = lines;
     in.raw_ua = raw_ua ? raw_ua : "";
     {
         /* Client Hints, when the browser sends them (Chromium over HTTPS). */
-        const char *mob = evhttp_find_header(hs, "Sec-CH-UA-Mobile");
-        const char *plat = evhttp_find_header(hs, "Sec-CH-UA-Platform");
-        hz_ua_hints_parse(&in.ua_hints, mob, mob ? strlen(mob) : 0, plat, plat ? strlen(plat) : 0);
+        size_t ml, pl_;
+        const char *mob = hz_req_header(req, "Sec-CH-UA-Mobile", &ml);
+        const char *plat = hz_req_header(req, "Sec-CH-UA-Platform", &pl_);
+        hz_ua_hints_parse(&in.ua_hints, mob, ml, plat, pl_);
     }
     in.referer = ref;
-    peer = evhttp_connection_get_addr(conn);
-    if (peer == NULL) {
-        http_text(req, 400, "no peer address");
-        return;
-    }
-    in.peer = peer;
-    in.dnt = http_header_is_one(hs, "DNT");
-    in.gpc = http_header_is_one(hs, "Sec-GPC");
+    in.peer = req->peer;
+    in.dnt = http_header_is_one(req, "DNT");
+    in.gpc = http_header_is_one(req, "Sec-GPC");
     in.pixel = pixel;
     in.now_ms = http_now_ms();
     in.b = &b;
@@ -366,7 +283,7 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     if (rc != 0) {
         const struct hz_site *site =
             rc == HZ_ENOSITE ? NULL : hz_cfg_site(w->cfg, b.domain, strcspn(b.domain, ","));
-        http_drop(w, req, site, drop, rc, &err, pixel);
+        http_drop(w, req->slot, site, drop, rc, &err, pixel);
         explicit_bzero(arena_mem, arena.used);
         return;
     }
@@ -375,135 +292,105 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
     if (w->stopped) {
         /* The loop only runs on for the publisher's last answers: an answer
          * given now might never be written, so the hit is not taken. */
-        http_text(req, 503, "shutting down");
+        http_text(req->slot, 503, "shutting down", NULL);
         return;
     }
-    hp = malloc(sizeof(*hp));
-    if (hp == NULL) {
-        http_text(req, 503, "out of memory");
-        return;
-    }
-    hp->req = req;
-    hp->w = w;
-    hp->pixel = pixel;
+    *hz_front_slot_tag(req->slot) = pixel;
     w->pending++;
-    hz_pub_send(w->pub, &rec, http_hit_done, hp);
+    hz_pub_send(w->pub, &rec, http_hit_done, req->slot);
     explicit_bzero(&rec, sizeof(rec));
 }
 
 /* ------------------------------------------------------------ other routes */
 
 static void
-http_asset(struct evhttp_request *req, const char *path)
+http_asset(struct hz_req *req, const char *path)
 {
     const struct hz_asset *a = hz_asset_find(collector_assets, path);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char hdrs[512];
     const char *inm;
-    struct evbuffer *b;
 
     if (a == NULL) {
-        http_text(req, 404, "not found");
+        http_text(req->slot, 404, "not found", NULL);
         return;
     }
-    evhttp_add_header(h, "Content-Type", a->ctype);
-    evhttp_add_header(h, "ETag", a->etag);
-    evhttp_add_header(h, "Cache-Control", "public, max-age=3600");
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+    (void)snprintf(hdrs, sizeof(hdrs),
+                   "Content-Type: %s\r\nETag: %s\r\nCache-Control: public, max-age=3600\r\n"
+                   "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n",
+                   a->ctype, a->etag);
+    inm = hz_req_header(req, "If-None-Match", NULL);
     if (inm != NULL && strcmp(inm, a->etag) == 0) {
-        evhttp_send_reply(req, 304, "Not Modified", NULL);
+        hz_front_reply(req->slot, 304, hdrs, NULL, NULL, 0);
         return;
     }
-    b = evbuffer_new();
-    if (b != NULL)
-        evbuffer_add_reference(b, a->data, a->len, NULL, NULL);
-    evhttp_send_reply(req, 200, "OK", b);
-    if (b != NULL)
-        evbuffer_free(b);
+    hz_front_reply_static(req->slot, 200, hdrs, NULL, a->data, a->len);
 }
 
 static void
-http_metrics(hz_worker *w, struct evhttp_request *req)
+http_metrics(hz_worker *w, struct hz_req *req)
 {
     char buf[8192];
     size_t n = hz_metrics_render(buf, sizeof(buf), w->nthreads);
-    struct evbuffer *b = evbuffer_new();
 
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; version=0.0.4; charset=utf-8");
-    if (b != NULL)
-        evbuffer_add(b, buf, n);
-    evhttp_send_reply(req, 200, "OK", b);
-    if (b != NULL)
-        evbuffer_free(b);
+    hz_front_reply(req->slot, 200, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n",
+                   NULL, buf, n);
 }
 
 /* A known path asked with a method it does not take. */
 static void
-http_405(struct evhttp_request *req, const char *allow, const char *line)
+http_405(struct hz_req *req, const char *allow, const char *line)
 {
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
-    http_text(req, 405, line);
+    http_text(req->slot, 405, line, allow);
 }
 
 /* The CORS preflight a browser sends before posting application/json
  * from the site's origin: any origin may post hits (no credentials). */
 static void
-http_preflight(struct evhttp_request *req)
+http_preflight(struct hz_req *req)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, OPTIONS");
-    evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type");
-    evhttp_add_header(h, "Access-Control-Max-Age", "86400");
-    evhttp_add_header(h, "Allow", "POST, OPTIONS");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_send_reply(req, 204, "No Content", NULL);
+    hz_front_reply(req->slot, 204,
+                   "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: POST, OPTIONS\r\n"
+                   "Access-Control-Allow-Headers: Content-Type\r\nAccess-Control-Max-Age: 86400\r\n"
+                   "Allow: POST, OPTIONS\r\nCache-Control: no-store\r\n",
+                   NULL, NULL, 0);
 }
 
 /* [collector] metrics_allow: /metrics only for the listed networks (the
  * direct peer; a forwarded address cannot widen it). */
 static int
-http_metrics_allowed(hz_worker *w, struct evhttp_request *req)
+http_metrics_allowed(hz_worker *w, const struct hz_req *req)
 {
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    const struct sockaddr *peer = conn ? evhttp_connection_get_addr(conn) : NULL;
-
-    return peer != NULL && hz_cidrset_match(&w->cfg->metrics_allow, peer);
+    return req->peer != NULL && hz_cidrset_match(&w->cfg->metrics_allow, req->peer);
 }
 
 static void
-http_route(struct evhttp_request *req, void *arg)
+http_route(struct hz_req *req, void *arg)
 {
     hz_worker *w = arg;
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-    const char *path = u ? evhttp_uri_get_path(u) : NULL;
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    const char *path = req->path;
+    enum hz_method m = req->method;
 
-    hz_conns_request(w->conns, req);
     HZ_METRIC_ADD(requests, 1);
     if (path == NULL) {
         hz_pub_count_drop(w->pub, NULL, w->cfg, HZ_DROP_INVALID);
-        http_text(req, 400, "malformed request URI");
+        http_text(req->slot, 400, "malformed request URI", NULL);
         return;
     }
     if (strcmp(path, "/api/event") == 0) {
-        if (m == EVHTTP_REQ_POST)
+        if (m == HZ_M_POST)
             http_hit(w, req, 0);
-        else if (m == EVHTTP_REQ_OPTIONS)
+        else if (m == HZ_M_OPTIONS)
             http_preflight(req);
         else
-            http_405(req, "POST, OPTIONS", "use POST");
+            http_405(req, "Allow: POST, OPTIONS\r\n", "use POST");
         return;
     }
-    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+    if (m != HZ_M_GET && m != HZ_M_HEAD) {
         if (strcmp(path, "/p.gif") == 0 || strcmp(path, "/healthz") == 0 ||
             strcmp(path, "/metrics") == 0 || hz_asset_find(collector_assets, path) != NULL)
-            http_405(req, "GET, HEAD", "use GET");
+            http_405(req, "Allow: GET, HEAD\r\n", "use GET");
         else
-            http_text(req, 404, "not found");
+            http_text(req->slot, 404, "not found", NULL);
         return;
     }
     if (strcmp(path, "/p.gif") == 0)
@@ -511,14 +398,27 @@ http_route(struct evhttp_request *req, void *arg)
     else if (strcmp(path, "/haze.js") == 0)
         http_asset(req, path);
     else if (strcmp(path, "/healthz") == 0)
-        http_text(req, 200,
-                  atomic_load(&hz_metrics.redis_up) > 0 ? "ok" : "ok (redis down: spooling)");
+        http_text(req->slot, 200,
+                  atomic_load(&hz_metrics.redis_up) > 0 ? "ok" : "ok (redis down: spooling)", NULL);
     else if (strcmp(path, "/metrics") == 0 && !http_metrics_allowed(w, req))
-        http_text(req, 403, "forbidden: /metrics is limited to [collector] metrics_allow");
+        http_text(req->slot, 403, "forbidden: /metrics is limited to [collector] metrics_allow",
+                  NULL);
     else if (strcmp(path, "/metrics") == 0)
         http_metrics(w, req);
     else
-        http_text(req, 404, "not found");
+        http_text(req->slot, 404, "not found", NULL);
+}
+
+/* A request the front refused (malformed, or over a limit): counted as
+ * evhttp's were, and over a limit as a too-big drop. */
+static void
+http_refused(void *arg, int status)
+{
+    hz_worker *w = arg;
+
+    HZ_METRIC_ADD(requests, 1);
+    if (status == 413 || status == 414 || status == 431)
+        hz_pub_count_drop(w->pub, NULL, w->cfg, HZ_DROP_TOO_BIG);
 }
 
 /* ------------------------------------------------------------ worker */
@@ -565,11 +465,10 @@ http_stop_cb(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (w->bound != NULL) {
+    if (w->listening) {
         /* Stop accepting; connections already open are answered. */
-        hz_conns_unlisten(w->conns);
-        evhttp_del_accept_socket(w->http, w->bound);
-        w->bound = NULL;
+        hz_front_unlisten(w->front);
+        w->listening = 0;
     }
     if (w->pending > 0) {
         if (++w->stop_rounds < 250) { /* at most ~5 s */
@@ -594,7 +493,6 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
               int id, int nthreads, long retry_ms, struct hz_err *err)
 {
     hz_worker *w = hz_xcalloc(1, sizeof(*w));
-    struct timeval tmo = {cfg->timeout_ms / 1000, (cfg->timeout_ms % 1000) * 1000};
     int rc;
 
     w->id = id;
@@ -611,45 +509,35 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
             event_config_free(ec);
         }
     }
-    w->http = w->base ? evhttp_new(w->base) : NULL;
-    if (w->http == NULL) {
+    if (w->base == NULL) {
         free(w);
         return hz_err_set(err, ENOMEM, "cannot create the event loop");
     }
-    /* evhttp's defaults are unlimited: cap everything. Its header limit
-     * sits above ours so that http_limits answers 414/431 itself. */
-    evhttp_set_max_headers_size(w->http, (ev_ssize_t)(cfg->max_headers + cfg->max_url + 1024));
-    evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
-    evhttp_set_timeout_tv(w->http, &tmo);
-    /* Every method reaches http_route, which answers 405 with Allow for a
-     * known path (evhttp's own answer to the others would be 501). */
-    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
-    evhttp_set_default_content_type(w->http, "text/plain; charset=utf-8");
-    evhttp_set_gencb(w->http, http_route, w);
-    /* max_connections is the process's: each thread takes its share. */
-    w->conns = hz_conns_new(w->base, w->http,
-                            (cfg->collector_max_conns + nthreads - 1) / nthreads,
-                            cfg->collector_request_ms, "collector");
-    w->bound = w->conns != NULL ? evhttp_accept_socket_with_handle(w->http, fd) : NULL;
-    if (w->bound != NULL)
-        hz_conns_listen(w->conns, w->bound);
-    if (w->bound == NULL) {
-        evhttp_free(w->http);
-        hz_conns_free(w->conns);
+    {
+        /* max_connections is the process's: each thread takes its share. */
+        struct hz_front_cfg fc = {
+            .max_url = cfg->max_url,
+            .max_headers = cfg->max_headers,
+            .max_body = cfg->max_body,
+            .timeout_ms = cfg->timeout_ms,
+            .request_ms = cfg->collector_request_ms,
+            .max_conns = (cfg->collector_max_conns + nthreads - 1) / nthreads,
+            .who = "collector",
+        };
+        w->front = hz_front_new(w->base, fd, &fc, http_route, http_refused, w);
+    }
+    if (w->front == NULL) {
         event_base_free(w->base);
         free(w);
         return hz_err_set(err, EINVAL, "cannot accept on the listener");
     }
+    w->listening = 1;
     arc4random_buf(w->id_key, sizeof(w->id_key));
     w->ua_cache = hz_xmalloc(sizeof(*w->ua_cache));
     hz_ua_cache_init(w->ua_cache);
     rc = hz_pub_open(&w->pub, w->base, cfg, id, retry_ms, err);
     if (rc != 0) {
-        evhttp_free(w->http);
-        hz_conns_free(w->conns);
+        hz_front_free(w->front);
         event_base_free(w->base);
         free(w->ua_cache);
         free(w);
@@ -663,7 +551,7 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
 void
 hz_worker_set_tls(hz_worker *w, hz_tls *tls)
 {
-    hz_conns_set_bev(w->conns, hz_tls_bev, tls);
+    hz_front_set_bev(w->front, hz_tls_bev, tls);
 }
 
 void *
@@ -689,8 +577,7 @@ hz_worker_free(hz_worker *w)
     hz_pub_close(w->pub);
     if (w->stop_ev != NULL)
         event_free(w->stop_ev);
-    evhttp_free(w->http);
-    hz_conns_free(w->conns); /* after evhttp_free: it closes through it */
+    hz_front_free(w->front); /* after the publisher's last answers */
     event_base_free(w->base);
     free(w->ua_cache);
     free(w);

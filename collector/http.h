@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * http.h - the collector's HTTP side: one worker per thread, each with its
- * own event loop, evhttp on its own SO_REUSEPORT listener, Redis publisher
+ * own event loop, HTTP front (front.h) on its own SO_REUSEPORT listener, Redis publisher
  * and UA cache. Endpoints (DESIGN.md "Collector endpoints"):
  *
  *   GET  /haze.js      the tracker, embedded at build time, with an ETag
@@ -10,8 +10,9 @@
  *   GET  /healthz      200 "ok" (and whether Redis is connected)
  *   GET  /metrics      Prometheus text
  *
- * Bad input gets a 4xx with a one-line reason and is not counted. evhttp's
- * own limits are set explicitly (its defaults are unlimited).
+ * Bad input gets a 4xx with a one-line reason and is not counted. The
+ * limits ([collector] max_url, max_headers, max_body, timeout_ms,
+ * request_timeout_ms, max_connections) are the front's.
  */
 #ifndef HZ_COLLECTOR_HTTP_H
 #define HZ_COLLECTOR_HTTP_H
@@ -31,7 +32,7 @@ typedef struct hz_worker hz_worker;
  * socket, or -1 with err filled in. */
 evutil_socket_t hz_http_listen(const struct hz_config *cfg, struct hz_err *err);
 
-/* Creates worker id (event base, evhttp on fd, publisher: connects to
+/* Creates worker id (event base, front on fd, publisher: connects to
  * Redis, waiting up to retry_ms, then spooling until it is up). 0 or an
  * error with err->msg. */
 int hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo,

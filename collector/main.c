@@ -166,8 +166,7 @@ main(int argc, char **argv)
         hz_worker_stop(workers[i]);
     for (int i = 0; i < n; i++) {
         (void)pthread_join(tids[i], NULL);
-        hz_worker_free(workers[i]);
-        (void)close(fds[i]);
+        hz_worker_free(workers[i]); /* its front closed fds[i] */
     }
     hz_tls_close(tls);
     hz_geo_close(geo);

@@ -17,12 +17,10 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "common/backoff.h"
 #include "common/log.h"
 #include "common/mem.h"
 
-#define CONNS_BACKOFF_MIN_MS 100
-#define CONNS_BACKOFF_MAX_MS 1000
-#define CONNS_LOG_EVERY_S    10
 
 struct conn {
     hz_conns *c;
@@ -48,9 +46,8 @@ struct hz_conns {
     struct event *register_ev; /* registers the fresh ones */
     struct event *retry_ev;    /* ends an accept backoff */
     int capped, backing_off;
-    long backoff_ms;
-    uint64_t failures, failures_logged, deadlines;
-    time_t last_log;
+    struct hz_backoff backoff;
+    uint64_t deadlines;
     struct conn **byfd; /* open connections by socket */
     size_t nbyfd;
 };
@@ -204,7 +201,7 @@ conns_bev(struct event_base *base, void *arg)
         free(k);
         return bev; /* untracked, still served */
     }
-    c->backoff_ms = CONNS_BACKOFF_MIN_MS;
+    hz_backoff_ok(&c->backoff);
     k->c = c;
     k->bev = bev;
     k->fd = -1;
@@ -276,33 +273,16 @@ conns_accept_error(struct evconnlistener *lev, void *arg)
     int e = EVUTIL_SOCKET_ERROR();
     hz_conns *c = conns_reg_find(lev);
     struct timeval tv;
-    time_t now = time(NULL);
 
     (void)arg;
     if (c == NULL) {
         (void)evconnlistener_disable(lev); /* cannot happen; never spin */
         return;
     }
-    c->failures++;
-    if (now - c->last_log >= CONNS_LOG_EVERY_S) {
-        hz_log_warnx("conns: %s: accept: %s; backing off (%llu failures since the last "
-                     "report, %ld connections open)",
-                     c->who, strerror(e), (unsigned long long)(c->failures - c->failures_logged),
-                     c->open);
-        c->failures_logged = c->failures;
-        c->last_log = now;
-    }
-    /* A listener that fails again right after its pause waits longer;
-     * an accepted connection brings the pause back to the minimum. */
-    if (c->backoff_ms < CONNS_BACKOFF_MIN_MS)
-        c->backoff_ms = CONNS_BACKOFF_MIN_MS;
-    tv.tv_sec = c->backoff_ms / 1000;
-    tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+    hz_backoff_fail(&c->backoff, c->who, e, c->open, &tv);
     c->backing_off = 1;
     conns_accepting(c);
     (void)evtimer_add(c->retry_ev, &tv);
-    if (c->backoff_ms < CONNS_BACKOFF_MAX_MS)
-        c->backoff_ms *= 2;
 }
 
 /* ------------------------------------------------------------ setup */
@@ -367,7 +347,7 @@ hz_conns_open(const hz_conns *c)
 uint64_t
 hz_conns_accept_failures(const hz_conns *c)
 {
-    return c->failures;
+    return c->backoff.failures;
 }
 
 uint64_t

@@ -16,6 +16,12 @@ pc() {
     pkg-config "$@" || { echo "config: pkg-config $* failed (is its -dev package installed? see scripts/deps.sh)" >&2; exit 1; }
 }
 
+# Sources compiled from where a Debian package installs them (no pkg-config):
+# HZ_SRC_DEPS holds package:file pairs (the Makefile's SRC_DEPS).
+for pf in ${HZ_SRC_DEPS:-}; do
+    [ -f "${pf#*:}" ] || { echo "config: ${pf#*:} is missing (is Debian's ${pf%%:*} installed? see scripts/deps.sh)" >&2; exit 1; }
+done
+
 # Each answer is taken into a variable first: a failure inside $(...) in the
 # middle of an echo would not stop the script.
 mkdir -p "$(dirname "$out")"
