@@ -120,7 +120,7 @@ static struct ua_case ua_cases[] = {
     { "Mozilla/5.0 (Linux; Android 10; HarmonyOS; ELS-NX9; HMSCore 6.13.0.302) "
       "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/99.0.4844.88 HuaweiBrowser/14.0.5.302 "
       "Mobile Safari/537.36",
-      "Chrome", "Android", "mobile", 0 },
+      "Other", "Android", "mobile", 0 },
     { "Mozilla/5.0 (Linux; U; Android 13; en-gb; 2201117TG Build/TKQ1.221114.001) "
       "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/112.0.5615.136 Mobile "
       "Safari/537.36 XiaoMi/MiuiBrowser/14.7.0-gn",
@@ -309,7 +309,7 @@ static struct ua_case ua_cases[] = {
       "Opera", "iOS", "mobile", 0 },
     { "Mozilla/5.0 (iPhone; CPU iPhone OS 14_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
       "Gecko) Version/14.0 OPT/2.9.0 Mobile/15E148 Safari/604.1",
-      "Safari", "iOS", "mobile", 0 },
+      "Opera", "iOS", "mobile", 0 },
 
     /* ---- Yandex Browser and Yandex's search app browser ---- */
     { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -327,15 +327,15 @@ static struct ua_case ua_cases[] = {
     { "Mozilla/5.0 (Linux; arm_64; Android 13; CPH2387) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/120.0.6099.230 YaApp_Android/24.10.1 YaSearchBrowser/24.10.1 BroPP/1.0 SA/3 Mobile "
       "Safari/537.36",
-      "Chrome", "Android", "mobile", 0 },
+      "Yandex Browser", "Android", "mobile", 0 },
     { "Mozilla/5.0 (Linux; arm_64; Android 12; TB-8506X) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/114.0.0.0 YaApp_Android/23.61/apad YaSearchBrowser/23.61/apad BroPP/1.0 SA/3 "
       "Mobile Safari/537.36",
-      "Chrome", "Android", "tablet", 0 },
+      "Yandex Browser", "Android", "mobile", 0 },
     { "Mozilla/5.0 (Linux; Android 9; Lenovo TB-X505L Build/PKQ1.190319.001; wv) "
       "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/96.0.4664.104 Safari/537.36 "
       "YandexSearch/21.112/apad YandexSearchBrowser/21.112",
-      "Other", "Android", "tablet", 0 },
+      "Yandex Browser", "Android", "tablet", 0 },
 
     /* ---- UC Browser ---- */
     { "Mozilla/5.0 (Linux; U; Android 11; en-US; RMX2185 Build/QP1A.190711.020) "
@@ -351,7 +351,7 @@ static struct ua_case ua_cases[] = {
       "UC Browser", "iOS", "mobile", 0 },
     { "dv(iPh12,1);pr(UCBrowser/11.3.5.1203);ov(16_1_1);ss(414x896);bt(GJ);pm(0);bv(0);nm(0);"
       "im(0);nt(2);",
-      "UC Browser", "Other", "desktop", 0 },
+      "UC Browser", "iOS", "mobile", 0 },
 
     /* ---- Internet Explorer ---- */
     { "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko",
@@ -397,10 +397,10 @@ static struct ua_case ua_cases[] = {
       "(KHTML, like Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 "
       "MMWEBSDK/20230405 MMWEBID/2812 MicroMessenger/8.0.35.2360(0x28002351) WeChat/arm64 Weixin "
       "NetType/WIFI Language/zh_CN ABI/arm64",
-      "Chrome", "Android", "mobile", 0 },
+      "Other", "Android", "mobile", 0 },
     { "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
       "like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN",
-      "Safari", "iOS", "mobile", 0 },
+      "Other", "iOS", "mobile", 0 },
     { "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
       "Gecko) Mobile/15E148 Safari Line/14.3.0",
       "Other", "iOS", "mobile", 0 },
@@ -411,11 +411,11 @@ static struct ua_case ua_cases[] = {
       "(KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 trill_330403 "
       "JsSdk/1.0 NetType/WIFI Channel/googleplay AppName/musical_ly app_version/33.4.3 "
       "ByteLocale/en ByteFullLocale/en Region/US AppVersion/33.4.3 BytedanceWebview/d8a21c6",
-      "Chrome", "Android", "mobile", 0 },
+      "Other", "Android", "mobile", 0 },
     { "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
       "Gecko) Mobile/15E148 musical_ly_33.1.0 JsSdk/2.0 NetType/WIFI Channel/App Store "
       "ByteLocale/en Region/US isDarkMode/0 WKWebView/1 BytedanceWebview/d8a21c6",
-      "Safari", "iOS", "mobile", 0 },
+      "Other", "iOS", "mobile", 0 },
     { "Mozilla/5.0 (Linux; Android 11; moto g(30) Build/RRMS31.Q1-16-73-1; wv) "
       "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.193 Mobile "
       "Safari/537.36",
@@ -433,7 +433,7 @@ static struct ua_case ua_cases[] = {
     /* ---- iOS apps (CFNetwork) and the Mac's ---- */
     { "Podcasts/1555.2.1 CFNetwork/1240.0.4 Darwin/20.6.0", "Other", "iOS", "desktop", 0 },
     { "Software%20Update (unknown version) CFNetwork/1494.0.7 Darwin/23.4.0 (x86_64)",
-      "Other", "iOS", "desktop", 0 },
+      "Other", "macOS", "desktop", 0 },
     { "Safari/6534.59.10 CFNetwork/454.12.4 Darwin/10.8.0 (i386) (MacBookPro8,1)",
       "Safari", "macOS", "desktop", 0 },
 
@@ -455,7 +455,7 @@ static struct ua_case ua_cases[] = {
       "Other", "Other", "tablet", 0 },
     { "Mozilla/5.0 (Phone; OpenHarmony 5.0) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/114.0.0.0 Safari/537.36 ArkWeb/4.1.6.1 Mobile HuaweiBrowser/5.0.4.300",
-      "Chrome", "Other", "mobile", 0 },
+      "Other", "Other", "mobile", 0 },
     { "Mozilla/5.0 (PlayStation; PlayStation 5/2.26) AppleWebKit/605.1.15 (KHTML, like Gecko) "
       "Version/13.0 Safari/605.1.15",
       "Other", "Other", "desktop", 0 },
@@ -464,7 +464,7 @@ static struct ua_case ua_cases[] = {
       "Other", "Other", "desktop", 0 },
     { "Mozilla/5.0 (New Nintendo 3DS like iPhone) AppleWebKit/536.30 (KHTML, like Gecko) "
       "NX/3.0.0.5.15 Mobile NintendoBrowser/1.3.10126.EU",
-      "Other", "iOS", "mobile", 0 },
+      "Other", "iOS", "desktop", 0 },
     { "Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/87.0.4280.88 Safari/537.36 WebAppManager",
       "Chrome", "Other", "desktop", 0 },
@@ -545,7 +545,7 @@ static struct ua_case ua_cases[] = {
     { "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
       "Other", "Other", "desktop", 1 },
     { "TelegramBot (like TwitterBot)", "Other", "Other", "desktop", 1 },
-    { "WhatsApp/2.23.20.0 A", "Other", "Other", "desktop", 1 },
+    { "WhatsApp/2.23.20.0 A", "Other", "Android", "mobile", 1 },
     { "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5 "
       "skype-url-preview@microsoft.com",
       "Other", "Windows", "desktop", 1 },
@@ -561,7 +561,7 @@ static struct ua_case ua_cases[] = {
       "Other", "Other", "desktop", 1 },
     { "Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) Mobile "
       "Safari/537.36 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)",
-      "Other", "Other", "mobile", 1 },
+      "Other", "Android", "mobile", 1 },
     { "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; "
       "+https://openai.com/gptbot)",
       "Other", "Other", "desktop", 1 },
@@ -595,7 +595,7 @@ static struct ua_case ua_cases[] = {
       "Other", "Windows", "desktop", 1 },
     { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/120.0.0.0 Safari/537.36 Site24x7",
-      "Chrome", "Windows", "desktop", 1 },
+      "Other", "Windows", "desktop", 1 },
     { "Datadog/Synthetics", "Other", "Other", "desktop", 1 },
     { "NewRelicPinger/1.0 (2234045)", "Other", "Other", "desktop", 1 },
     { "Uptime-Kuma/1.23.11", "Other", "Other", "desktop", 1 },
@@ -616,7 +616,7 @@ static struct ua_case ua_cases[] = {
       "Other", "Linux", "desktop", 1 },
     { "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like "
       "Gecko) Chrome/119.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse",
-      "Chrome", "Android", "mobile", 1 },
+      "Other", "Android", "mobile", 1 },
 
     /* ---- HTTP libraries and command-line clients ---- */
     { "curl/8.5.0", "Other", "Other", "desktop", 1 },
@@ -629,7 +629,7 @@ static struct ua_case ua_cases[] = {
     { "Python/3.11 aiohttp/3.9.1", "Other", "Other", "desktop", 1 },
     { "Go-http-client/1.1", "Other", "Other", "desktop", 1 },
     { "Go-http-client/2.0", "Other", "Other", "desktop", 1 },
-    { "okhttp/4.12.0", "Other", "Other", "desktop", 1 },
+    { "okhttp/4.12.0", "Other", "Android", "mobile", 1 },
     { "Java/17.0.9", "Other", "Other", "desktop", 1 },
     { "Apache-HttpClient/4.5.14 (Java/17.0.9)", "Other", "Other", "desktop", 1 },
     { "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", "Other", "Other", "desktop", 1 },
@@ -812,7 +812,8 @@ Test(ua_classify, control_bytes_make_a_bot_tab_does_not)
     ua[11] = '\0'; /* a NUL inside: read by length, and no browser sends it */
     hz_ua_classify(ua, sizeof ua - 1, &got);
     cr_expect_eq(got.bot, 1);
-    cr_expect_eq(got.browser, HZ_UA_CHROME);
+    cr_expect_eq(got.browser, HZ_UA_OTHER); /* a bot's browser is Other */
+    cr_expect_eq(got.os, HZ_OS_WINDOWS);
     ua[11] = '\n';
     hz_ua_classify(ua, sizeof ua - 1, &got);
     cr_expect_eq(got.bot, 1);
