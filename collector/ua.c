@@ -194,6 +194,26 @@ hz_ua_os_of(const char *uap_os_family)
     return uap_os_family ? (enum hz_os)ua_map_find(ua_os_map, uap_os_family) : HZ_OS_OTHER;
 }
 
+enum hz_browser
+hz_ua_dd_browser_of(const char *dd_browser)
+{
+    return dd_browser ? (enum hz_browser)ua_map_find(ua_dd_browser_map, dd_browser) : HZ_UA_OTHER;
+}
+
+enum hz_os
+hz_ua_dd_os_of(const char *dd_os_family)
+{
+    return dd_os_family ? (enum hz_os)ua_map_find(ua_dd_os_map, dd_os_family) : HZ_OS_OTHER;
+}
+
+enum hz_device
+hz_ua_dd_device_of(int dd_type)
+{
+    if (dd_type <= 0 || (size_t)dd_type >= sizeof ua_dd_device_map / sizeof ua_dd_device_map[0])
+        return HZ_DEV_DESKTOP;
+    return ua_dd_device_map[dd_type];
+}
+
 /* ------------------------------------------------------------ matchers */
 
 struct ua_re {
@@ -342,7 +362,7 @@ size_t
 hz_ua_init(void)
 {
     (void)pthread_once(&ua_db_once, ua_db_build);
-    return ua_db.skipped;
+    return ua_db.skipped + hz_dd_init();
 }
 
 const char *
@@ -594,9 +614,7 @@ ua_device(const unsigned char *u, size_t n, enum hz_os os, const struct hz_ua_hi
 static enum hz_browser
 ua_pick_browser(const struct hz_dd *dd)
 {
-    if (dd->client_kind != HZ_DD_BROWSER)
-        return HZ_UA_OTHER;
-    return (enum hz_browser)ua_map_find(ua_dd_browser_map, dd->client);
+    return dd->client_kind == HZ_DD_BROWSER ? hz_ua_dd_browser_of(dd->client) : HZ_UA_OTHER;
 }
 
 /*
@@ -608,7 +626,7 @@ ua_pick_browser(const struct hz_dd *dd)
 static enum hz_os
 ua_pick_os(const struct hz_dd *dd, enum hz_os uap)
 {
-    enum hz_os o = dd->os_fam ? (enum hz_os)ua_map_find(ua_dd_os_map, dd->os_fam) : HZ_OS_OTHER;
+    enum hz_os o = hz_ua_dd_os_of(dd->os_fam);
 
     return o == HZ_OS_OTHER || o == HZ_OS_LINUX ? uap : o;
 }
@@ -625,9 +643,9 @@ ua_pick_device(const struct hz_dd *dd, const unsigned char *u, size_t n, enum hz
 {
     enum hz_device d;
 
-    if (dd->type == HZ_DD_NONE || (unsigned)dd->type >= sizeof ua_dd_device_map / sizeof ua_dd_device_map[0])
+    if (dd->type == HZ_DD_NONE)
         return ua_device(u, n, os, h);
-    d = ua_dd_device_map[dd->type];
+    d = hz_ua_dd_device_of(dd->type);
     if (os == HZ_OS_CHROMEOS && (h == NULL || h->mobile == 0))
         return HZ_DEV_DESKTOP; /* an Android app on a Chromebook */
     if (h != NULL && h->mobile > 0)

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DD_PREFIX "(?:^|(?<=[^A-Z0-9_-])|(?<=[^A-Z0-9-]_)|(?<=sprd-)|(?<=MZ-))(?:"
+#define DD_PREFIX "(?:(?<![A-Z0-9_-])|(?<=[^A-Z0-9-]_)|(?<=sprd-)|(?<=MZ-))(?:"
 #define DD_OVEC   10
 /* Backtracking steps one rule may take on one UA (a hostile UA's bound). */
 #define DD_MATCH_LIMIT 100000
@@ -38,8 +38,16 @@ struct dd_list {
     size_t nchunks, n;
     pcre2_code **chunk;         /* NULL: not compiled, every rule is tried */
     _Atomic(pcre2_code *) *one; /* per rule; NULL until first needed */
-    const char *(*re)(size_t i);
+    const char *rules;          /* the table: rule i's pattern is the first */
+    size_t stride;              /* member of rules + i * stride */
 };
+
+static const char *
+dd_re(const struct dd_list *l, size_t i)
+{
+    const char *const *re = (const void *)(l->rules + i * l->stride);
+    return *re;
+}
 
 static struct {
     struct dd_list bots, oses, clients, brands;
@@ -104,12 +112,13 @@ dd_lazy(_Atomic(pcre2_code *) *slot, const char *re)
 
 static void
 dd_list_build(struct dd_list *l, const struct hz_dd_chunk *chunks, size_t nchunks, size_t n,
-              const char *(*re)(size_t))
+              const void *rules, size_t stride)
 {
     l->chunks = chunks;
     l->nchunks = nchunks;
     l->n = n;
-    l->re = re;
+    l->rules = rules;
+    l->stride = stride;
     l->chunk = calloc(nchunks ? nchunks : 1, sizeof *l->chunk);
     l->one = calloc(n ? n : 1, sizeof *l->one);
     if (l->chunk == NULL || l->one == NULL)
@@ -134,34 +143,10 @@ dd_first(struct dd_list *l, size_t lo, size_t hi, int (*ok)(size_t), const unsig
         if (l->chunk[c] != NULL && !dd_match(l->chunk[c], u, n, md))
             continue;
         for (size_t i = k->from > lo ? k->from : lo; i < k->to && i < hi; i++)
-            if ((ok == NULL || ok(i)) && dd_match(dd_lazy(&l->one[i], l->re(i)), u, n, md))
+            if ((ok == NULL || ok(i)) && dd_match(dd_lazy(&l->one[i], dd_re(l, i)), u, n, md))
                 return (long)i;
     }
     return -1;
-}
-
-static const char *
-dd_re_bot(size_t i)
-{
-    return hz_dd_bots[i].re;
-}
-
-static const char *
-dd_re_os(size_t i)
-{
-    return hz_dd_oses[i].re;
-}
-
-static const char *
-dd_re_client(size_t i)
-{
-    return hz_dd_clients[i].re;
-}
-
-static const char *
-dd_re_brand(size_t i)
-{
-    return hz_dd_brands[i].re;
 }
 
 static pcre2_code *
@@ -174,6 +159,31 @@ dd_fixed(const char *re)
     return c;
 }
 
+/* The fragments device-detector's device-type rules look for (its
+ * DeviceDetector::parse and helpers), compiled once. */
+#define DD_FRAGMENTS(X)                                                                            \
+    X(chrome, "Chrome/[.0-9]*")                                                                    \
+    X(mobile, "(?:Mobile|eliboM)")                                                                 \
+    X(apad, "Pad/APad")                                                                            \
+    X(tablet, "Android( [.0-9]+)?; Tablet;|Tablet(?! PC)|.*-tablet$|Opera Tablet")                \
+    X(mobfrag, "Android( [.0-9]+)?; Mobile;|.*-mobile$")                                           \
+    X(touch, "Touch")                                                                              \
+    X(vr, "Android( [.0-9]+)?; Mobile VR;| VR ")                                                   \
+    X(puffin_d, "Puffin/(?:\\d+[.\\d]+)[LMW]D")                                                    \
+    X(puffin_p, "Puffin/(?:\\d+[.\\d]+)[AIFLW]P")                                                  \
+    X(puffin_t, "Puffin/(?:\\d+[.\\d]+)[AILW]T")                                                   \
+    X(operatv, "Opera TV Store| OMI/")                                                             \
+    X(androidtv, "Andr0id|(?:Android(?: UHD)?|Google) TV|\\(lite\\) TV|BRAVIA|Firebolt| TV$")      \
+    X(tvfrag, "SmartTV|Tizen.+ TV .+$")                                                            \
+    X(tvparen, "\\(TV;")                                                                           \
+    X(desktoptok, "(?:Desktop|PC)(?: (x(?:32|64)|WOW64))?;")
+
+#define DD_FIELD(name, re) pcre2_code *name;
+static struct {
+    DD_FRAGMENTS(DD_FIELD)
+} ddf;
+#define DD_INIT(name, re) ddf.name = dd_fixed(re);
+
 static void
 dd_build(void)
 {
@@ -185,12 +195,15 @@ dd_build(void)
     if (dd_never == NULL || dd.mctx == NULL)
         abort();
     (void)pcre2_set_match_limit(dd.mctx, DD_MATCH_LIMIT);
-    dd_list_build(&dd.bots, hz_dd_bots_chunks, hz_dd_bots_nchunks, hz_dd_bots_n, dd_re_bot);
-    dd_list_build(&dd.oses, hz_dd_oses_chunks, hz_dd_oses_nchunks, hz_dd_oses_n, dd_re_os);
+    /* Each table's pattern is its rows' first member (ua_db.h). */
+    dd_list_build(&dd.bots, hz_dd_bots_chunks, hz_dd_bots_nchunks, hz_dd_bots_n, hz_dd_bots,
+                  sizeof hz_dd_bots[0]);
+    dd_list_build(&dd.oses, hz_dd_oses_chunks, hz_dd_oses_nchunks, hz_dd_oses_n, hz_dd_oses,
+                  sizeof hz_dd_oses[0]);
     dd_list_build(&dd.clients, hz_dd_clients_chunks, hz_dd_clients_nchunks, hz_dd_clients_n,
-                  dd_re_client);
+                  hz_dd_clients, sizeof hz_dd_clients[0]);
     dd_list_build(&dd.brands, hz_dd_brands_chunks, hz_dd_brands_nchunks, hz_dd_brands_n,
-                  dd_re_brand);
+                  hz_dd_brands, sizeof hz_dd_brands[0]);
     dd.models = calloc(hz_dd_models_n ? hz_dd_models_n : 1, sizeof *dd.models);
     if (dd.models == NULL)
         abort();
@@ -205,23 +218,32 @@ dd_build(void)
                               "XBOX|FBMD/|ARM; ?([^)]+)");
     dd.hints_ua = dd_fixed("Android (?:1[0-6][.\\d]*; K(?: Build/|[;)])|1[0-6]\\)) AppleWebKit");
     dd.telegram = dd_fixed("Telegram-Android/");
+    DD_FRAGMENTS(DD_INIT)
 }
 
-/* Compiles every rule once to count the ones PCRE2 refuses (tests and
- * haze-ua --version; the collector never calls it). */
 size_t
 hz_dd_init(void)
 {
-    size_t bad = 0;
-
     (void)pthread_once(&dd_once, dd_build);
+    return dd.skipped;
+}
+
+size_t
+hz_dd_refused(void)
+{
+    size_t bad = 0;
     struct dd_list *lists[] = {&dd.bots, &dd.oses, &dd.clients, &dd.brands};
+
+    (void)hz_dd_init();
     for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
         for (size_t i = 0; i < lists[k]->n; i++)
-            bad += dd_lazy(&lists[k]->one[i], lists[k]->re(i)) == dd_never;
+            bad += dd_lazy(&lists[k]->one[i], dd_re(lists[k], i)) == dd_never;
     for (size_t i = 0; i < hz_dd_models_n; i++)
         bad += dd_lazy(&dd.models[i], hz_dd_models[i].re) == dd_never;
-    return bad + dd.skipped;
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
+        for (size_t c = 0; c < lists[k]->nchunks; c++)
+            bad += lists[k]->chunk[c] == NULL;
+    return bad;
 }
 
 /* tpl with $1..$9 replaced by the groups of the last match (unset: ""),
@@ -285,37 +307,6 @@ dd_vercmp(const char *a, const char *b)
             break; /* neither moved: not a number */
     }
     return 0;
-}
-
-/* A pattern device-detector matches with its plain wrapper; compiled on
- * each call is too slow, so the fragments below are static, built once. */
-#define DD_FRAGMENTS(X)                                                                            \
-    X(chrome, "Chrome/[.0-9]*")                                                                    \
-    X(mobile, "(?:Mobile|eliboM)")                                                                 \
-    X(apad, "Pad/APad")                                                                            \
-    X(tablet, "Android( [.0-9]+)?; Tablet;|Tablet(?! PC)|.*-tablet$|Opera Tablet")                \
-    X(mobfrag, "Android( [.0-9]+)?; Mobile;|.*-mobile$")                                           \
-    X(touch, "Touch")                                                                              \
-    X(vr, "Android( [.0-9]+)?; Mobile VR;| VR ")                                                   \
-    X(puffin_d, "Puffin/(?:\\d+[.\\d]+)[LMW]D")                                                    \
-    X(puffin_p, "Puffin/(?:\\d+[.\\d]+)[AIFLW]P")                                                  \
-    X(puffin_t, "Puffin/(?:\\d+[.\\d]+)[AILW]T")                                                   \
-    X(operatv, "Opera TV Store| OMI/")                                                             \
-    X(androidtv, "Andr0id|(?:Android(?: UHD)?|Google) TV|\\(lite\\) TV|BRAVIA|Firebolt| TV$")      \
-    X(tvfrag, "SmartTV|Tizen.+ TV .+$")                                                            \
-    X(tvparen, "\\(TV;")                                                                           \
-    X(desktoptok, "(?:Desktop|PC)(?: (x(?:32|64)|WOW64))?;")
-
-#define DD_FIELD(name, re) pcre2_code *name;
-static struct {
-    DD_FRAGMENTS(DD_FIELD)
-} ddf;
-#define DD_INIT(name, re) ddf.name = dd_fixed(re);
-static pthread_once_t ddf_once = PTHREAD_ONCE_INIT;
-static void
-ddf_build(void)
-{
-    DD_FRAGMENTS(DD_INIT)
 }
 
 /* Device sets 0 .. HZ_DD_SET_NOTEBOOK are tried only when their fragment
@@ -432,8 +423,7 @@ hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
     long i;
     enum hz_dd_type t;
 
-    (void)pthread_once(&dd_once, dd_build);
-    (void)pthread_once(&ddf_once, ddf_build);
+    (void)hz_dd_init();
     memset(r, 0, sizeof *r);
     md = pcre2_match_data_create(DD_OVEC, NULL);
     if (md == NULL)

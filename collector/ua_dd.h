@@ -29,9 +29,14 @@ struct hz_dd {
     enum hz_dd_type type; /* after its device-type rules; HZ_DD_NONE unknown */
 };
 
-/* Builds the matchers once; returns the number of patterns PCRE2 refused
- * (0 with the pinned database). */
+/* Builds the matchers once (the chunks, JIT); returns the number of
+ * device-detector's fixed fragments PCRE2 refused (0). */
 size_t hz_dd_init(void);
+
+/* Compiles every rule (which the classifier does only on demand) and
+ * returns how many PCRE2 refused, chunks included: a refused rule never
+ * matches. For tests; 0 with the pinned database. */
+size_t hz_dd_refused(void);
 
 /* Parses u[0 .. n) (any bytes). */
 void hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *out);

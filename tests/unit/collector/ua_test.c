@@ -1008,68 +1008,23 @@ Test(ua_cache, empty_ua)
  * (matomo device-detector's fixtures; see its README). Its labels are mapped
  * onto DESIGN.md's families, and each column is compared on the rows where
  * the two label the same thing:
- * - bot: every row (is_bot);
- * - browser: non-bots that device-detector calls a browser. Its
- *   browser_family is engine-based (Edge -> "Internet Explorer", Brave ->
- *   "Chrome"), so dd_client_name decides: the names we have a family for,
- *   and anything else (Brave, Puffin, Comodo Dragon) is Other. Apps are
- *   left out (device-detector's client type is not "browser");
- * - os: non-bots; families we lack (Windows Mobile, KaiOS, Tizen, ...) are
- *   Other;
+ * - bot recall: the bots (is_bot 1); people not called bots: the others;
+ * - browser: non-bots. Its browser_family is engine-based (Edge ->
+ *   "Internet Explorer", Brave -> "Chrome"), so dd_client_name decides,
+ *   through ua.c's table for device-detector's names (hz_ua_dd_browser_of):
+ *   anything it does not list (Brave, Puffin, Comodo Dragon) is Other, and
+ *   so is every client that is not a browser (apps, libraries);
+ * - os: non-bots, os_family through hz_ua_dd_os_of; families we lack
+ *   (Windows Mobile, KaiOS, Tizen, ...) are Other;
  * - device: non-bots labelled desktop, mobile or tablet (tv, console,
  *   wearable, car and unknown have no counterpart here).
- * The two projects disagree by design in places (uap-core calls an Android
- * app's UA on a tablet-sized model a phone's, names some Chromium browsers
- * Chrome, calls watchOS its own system), so the floors here are the
- * agreement measured when the databases were pinned, less a margin: a
- * regression in the mapping or the rules shows as a drop. Absent file: the
- * test says so and is skipped. The agreement and every disagreement are
+ * The floors are DESIGN.md's targets (browser >= 0.95, os >= 0.97, device
+ * >= 0.93, bot recall >= 0.95, people called bots <= 1 %); the figures
+ * are printed as warnings. Absent file: the test says so and is skipped.
+ * Every disagreement is
  * logged at info level (--verbose).
  */
-struct ua_map {
-    const char *from, *to;
-};
-
-static const struct ua_map ua_dd_clients[] = {
-    {"Chrome", "Chrome"},
-    {"Chrome Mobile", "Chrome"},
-    {"Chrome Mobile iOS", "Chrome"},
-    {"Chrome Webview", "Chrome"},
-    {"Chromium", "Chrome"},
-    {"Firefox", "Firefox"},
-    {"Firefox Mobile", "Firefox"},
-    {"Firefox iOS", "Firefox"},
-    {"Safari", "Safari"},
-    {"Mobile Safari", "Safari"},
-    {"Microsoft Edge", "Edge"},
-    {"Opera", "Opera"},
-    {"Opera Next", "Opera"},
-    {"Opera Mini", "Opera"},
-    {"Opera Mobile", "Opera"},
-    {"Samsung Browser", "Samsung Internet"},
-    {"Internet Explorer", "Internet Explorer"},
-    {"IE Mobile", "Internet Explorer"},
-    {"Yandex Browser", "Yandex Browser"},
-    {"Yandex Browser Lite", "Yandex Browser"},
-    {"UC Browser", "UC Browser"},
-    {NULL, NULL},
-};
-
-static const struct ua_map ua_dd_oses[] = {
-    {"Windows", "Windows"}, {"Mac", "macOS"},          {"iOS", "iOS"}, {"Android", "Android"},
-    {"GNU/Linux", "Linux"}, {"Chrome OS", "ChromeOS"}, {NULL, NULL},
-};
-
-static const char *
-ua_map_get(const struct ua_map *m, const char *from)
-{
-    for (; m->from != NULL; m++)
-        if (strcmp(m->from, from) == 0)
-            return m->to;
-    return NULL;
-}
-
-enum { UA_COL_BOT, UA_COL_BROWSER, UA_COL_OS, UA_COL_DEVICE, UA_NCOL };
+enum { UA_COL_BOT, UA_COL_PERSON, UA_COL_BROWSER, UA_COL_OS, UA_COL_DEVICE, UA_NCOL };
 
 struct ua_tally {
     size_t agree[UA_NCOL], rows[UA_NCOL];
@@ -1078,7 +1033,8 @@ struct ua_tally {
 static void
 ua_tally(struct ua_tally *t, int col, const char *want, const char *got, const char *ua)
 {
-    static const char *const names[UA_NCOL] = {"bot", "browser", "os", "device"};
+    static const char *const names[UA_NCOL] = {"bot recall", "people not bots", "browser", "os",
+                                               "device"};
 
     t->rows[col]++;
     if (strcmp(want, got) == 0)
@@ -1115,12 +1071,14 @@ ua_column(char **f, int n, const char *name)
     return -1;
 }
 
-/* Per column (bot, browser, os, device): percent. */
-static const int ua_sample_floor[UA_NCOL] = {98, 86, 90, 90};
+/* Per column (bot recall, people not called bots, browser, os, device):
+ * DESIGN.md's targets, per mille. */
+static const int ua_sample_floor[UA_NCOL] = {950, 990, 950, 970, 930};
 
 Test(ua_sample, agrees_with_shared_sample)
 {
-    static const char *const names[UA_NCOL] = {"bot", "browser", "os", "device"};
+    static const char *const names[UA_NCOL] = {"bot recall", "people not bots", "browser", "os",
+                                               "device"};
     const char *shared = getenv("HZ_SHARED");
     char path[4096], *line = NULL, *f[32];
     size_t cap = 0;
@@ -1153,17 +1111,15 @@ Test(ua_sample, agrees_with_shared_sample)
         if (k < n)
             continue;
         hz_ua_classify(f[cu], strlen(f[cu]), &got);
-        ua_tally(&t, UA_COL_BOT, strcmp(f[cbot], "1") == 0 ? "yes" : "no", got.bot ? "yes" : "no",
-                 f[cu]);
+        ua_tally(&t, strcmp(f[cbot], "1") == 0 ? UA_COL_BOT : UA_COL_PERSON,
+                 strcmp(f[cbot], "1") == 0 ? "yes" : "no", got.bot ? "yes" : "no", f[cu]);
         if (strcmp(f[cbot], "1") == 0)
             continue;
-        if (strcmp(f[ctype], "browser") == 0) {
-            want = ua_map_get(ua_dd_clients, f[cname]);
-            ua_tally(&t, UA_COL_BROWSER, want ? want : "Other", hz_ua_browser_name(got.browser),
-                     f[cu]);
-        }
-        want = ua_map_get(ua_dd_oses, f[co]);
-        ua_tally(&t, UA_COL_OS, want ? want : "Other", hz_ua_os_name(got.os), f[cu]);
+        want = hz_ua_browser_name(strcmp(f[ctype], "browser") == 0 ? hz_ua_dd_browser_of(f[cname])
+                                                                    : HZ_UA_OTHER);
+        ua_tally(&t, UA_COL_BROWSER, want, hz_ua_browser_name(got.browser), f[cu]);
+        want = hz_ua_os_name(hz_ua_dd_os_of(f[co]));
+        ua_tally(&t, UA_COL_OS, want, hz_ua_os_name(got.os), f[cu]);
         if (strcmp(f[cd], "desktop") == 0 || strcmp(f[cd], "mobile") == 0 ||
             strcmp(f[cd], "tablet") == 0)
             ua_tally(&t, UA_COL_DEVICE, f[cd], hz_ua_device_name(got.device), f[cu]);
@@ -1172,10 +1128,11 @@ Test(ua_sample, agrees_with_shared_sample)
     (void)fclose(fp);
 
     for (int c = 0; c < UA_NCOL; c++) {
-        cr_log_info("sample: %s agrees on %zu of %zu rows (%.1f%%)", names[c], t.agree[c],
-                    t.rows[c], t.rows[c] ? 100.0 * (double)t.agree[c] / (double)t.rows[c] : 0.0);
-        cr_expect_gt(t.rows[c], 100, "%s: too few comparable rows", names[c]);
-        cr_expect_geq(t.agree[c] * 100, t.rows[c] * ua_sample_floor[c], "%s: under %d%%", names[c],
-                      ua_sample_floor[c]);
+        /* A warning, so that the figures show without --verbose. */
+        cr_log_warn("accuracy: sample.tsv %s %zu of %zu (%.3f)", names[c], t.agree[c], t.rows[c],
+                    t.rows[c] ? (double)t.agree[c] / (double)t.rows[c] : 0.0);
+        cr_expect_gt(t.rows[c], 30, "%s: too few comparable rows", names[c]);
+        cr_expect_geq(t.agree[c] * 1000, t.rows[c] * ua_sample_floor[c], "%s: under %d per mille",
+                      names[c], ua_sample_floor[c]);
     }
 }
