@@ -688,14 +688,17 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     if (md == NULL)
         return; /* out of memory: a bot, not counted */
     hz_dd_parse(u, len, &dd);
-    if (ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name))
-        uap_browser = hz_ua_browser_of(name);
-    if (ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name)) {
+    /* uap-core's rules run only where their answer is read: its os where
+     * ua_pick_os falls back to it, its browser where no database names a
+     * system (either naming one is a browser signal for ua_bot). */
+    named_os = dd.os[0] != '\0';
+    if (ua_pick_os(&dd, HZ_OS_COUNT) == HZ_OS_COUNT &&
+        ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name)) {
         uap_os = hz_ua_os_of(name);
-        named_os = strcmp(name, "Other") != 0;
+        named_os = named_os || strcmp(name, "Other") != 0;
     }
-    /* Either database naming a system is a browser signal (ua_bot). */
-    named_os = named_os || dd.os[0] != '\0';
+    if (!named_os && ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name))
+        uap_browser = hz_ua_browser_of(name);
     out->browser = ua_pick_browser(&dd);
     out->os = ua_pick_os(&dd, uap_os);
     /* Android apps on a Chromebook say Android: the machine is ChromeOS. */
