@@ -275,6 +275,16 @@ dd_subst(const char *tpl, const unsigned char *u, pcre2_match_data *md, char *ou
         memmove(out, out + s, k - s + 1);
 }
 
+/* A version as device-detector writes it: "17_2" is "17.2". */
+static void
+dd_version(const char *tpl, const unsigned char *u, pcre2_match_data *md, char *out, size_t cap)
+{
+    dd_subst(tpl, u, md, out, cap);
+    for (char *p = out; *p != '\0'; p++)
+        if (*p == '_')
+            *p = '.';
+}
+
 static int
 dd_in(const char *const *list, const char *name)
 {
@@ -432,7 +442,7 @@ hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
     i = dd_first(&dd.oses, 0, hz_dd_oses_n, NULL, u, n, md);
     if (i >= 0) {
         dd_subst(hz_dd_oses[i].name, u, md, r->os, sizeof r->os);
-        dd_subst(hz_dd_oses[i].version, u, md, r->os_version, sizeof r->os_version);
+        dd_version(hz_dd_oses[i].version, u, md, r->os_version, sizeof r->os_version);
         for (const struct hz_dd_name *f = hz_dd_os_families; f->name != NULL; f++)
             if (strcmp(f->name, r->os) == 0)
                 r->os_fam = f->family;
@@ -441,6 +451,7 @@ hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
     if (i >= 0) {
         r->client_kind = hz_dd_clients[i].kind;
         dd_subst(hz_dd_clients[i].name, u, md, r->client, sizeof r->client);
+        dd_version(hz_dd_clients[i].version, u, md, r->client_version, sizeof r->client_version);
     }
     t = dd_device(u, n, md);
     r->type = dd_type(u, n, r, t, md);
