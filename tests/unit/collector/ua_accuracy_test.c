@@ -17,7 +17,7 @@
  * tests/data/ua-labelled.tsv: a small set from device-detector's fixtures,
  * labelled by hand (its header says how); ../shared/ua/sample.tsv
  * (device-detector's labels), when present: see ua_sample in ua_test.c.
- * Each set's figures are printed as warnings; every miss is logged at info
+ * Each set's figures are printed on stderr; every miss is logged at info
  * level (--verbose).
  */
 #include <criterion/criterion.h>
@@ -65,8 +65,9 @@ acc_report(const char *what, const struct acc *a, double min)
 {
     double r = a->n ? (double)a->ok / (double)a->n : 0.0;
 
-    /* A warning, so that the figures show without --verbose. */
-    cr_log_warn("accuracy: %s %zu of %zu (%.3f)", what, a->ok, a->n, r);
+    /* On stderr, so that the figures show without --verbose (a Criterion
+     * warning would make the binary exit 1). */
+    fprintf(stderr, "accuracy: %s %zu of %zu (%.3f)\n", what, a->ok, a->n, r);
     cr_expect_geq(a->n, 50, "%s: too few rows", what);
     cr_expect_geq(r, min, "%s: %.3f is under %.2f", what, r, min);
 }
@@ -215,8 +216,8 @@ Test(ua_accuracy, hand_labelled_device_detector_fixtures)
     free(line);
     (void)fclose(fp);
     /* A small set: the floors are the targets, the row count is its own. */
-    cr_log_warn("accuracy: tests/data browser %zu of %zu, os %zu, device %zu, bot %zu", b.ok, b.n,
-                o.ok, d.ok, p.ok);
+    fprintf(stderr, "accuracy: tests/data browser %zu of %zu, os %zu, device %zu, bot %zu\n", b.ok,
+            b.n, o.ok, d.ok, p.ok);
     cr_expect_geq(b.n, 30, "tests/data/ua-labelled.tsv: too few rows");
     cr_expect_geq(b.ok * 100, b.n * 95, "browser under 0.95");
     cr_expect_geq(o.ok * 100, o.n * 97, "os under 0.97");
