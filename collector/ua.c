@@ -150,8 +150,12 @@ static const struct ua_map ua_dd_browser_map[] = {
  * iPadOS, tvOS and watchOS; its "Android" family the systems built on
  * Android (Fire OS, HarmonyOS's Android builds, Android TV, ...). */
 static const struct ua_map ua_dd_os_map[] = {
-    {"Windows", HZ_OS_WINDOWS}, {"Mac", HZ_OS_MACOS},           {"iOS", HZ_OS_IOS},
-    {"Android", HZ_OS_ANDROID}, {"GNU/Linux", HZ_OS_LINUX},     {"Chrome OS", HZ_OS_CHROMEOS},
+    {"Windows", HZ_OS_WINDOWS},
+    {"Mac", HZ_OS_MACOS},
+    {"iOS", HZ_OS_IOS},
+    {"Android", HZ_OS_ANDROID},
+    {"GNU/Linux", HZ_OS_LINUX},
+    {"Chrome OS", HZ_OS_CHROMEOS},
     {NULL, 0},
 };
 
@@ -160,13 +164,13 @@ static const struct ua_map ua_dd_os_map[] = {
  * tablets and smart displays tablet, the rest (TVs, consoles, cars,
  * speakers, peripherals) desktop: a fixed screen. */
 static const enum hz_device ua_dd_device_map[] = {
-    [HZ_DD_DESKTOP] = HZ_DEV_DESKTOP,      [HZ_DD_SMARTPHONE] = HZ_DEV_MOBILE,
-    [HZ_DD_TABLET] = HZ_DEV_TABLET,        [HZ_DD_FEATURE_PHONE] = HZ_DEV_MOBILE,
-    [HZ_DD_CONSOLE] = HZ_DEV_DESKTOP,      [HZ_DD_TV] = HZ_DEV_DESKTOP,
-    [HZ_DD_CAR_BROWSER] = HZ_DEV_DESKTOP,  [HZ_DD_SMART_DISPLAY] = HZ_DEV_TABLET,
-    [HZ_DD_CAMERA] = HZ_DEV_MOBILE,        [HZ_DD_PMP] = HZ_DEV_MOBILE,
-    [HZ_DD_PHABLET] = HZ_DEV_MOBILE,       [HZ_DD_SMART_SPEAKER] = HZ_DEV_DESKTOP,
-    [HZ_DD_WEARABLE] = HZ_DEV_MOBILE,      [HZ_DD_PERIPHERAL] = HZ_DEV_DESKTOP,
+    [HZ_DD_DESKTOP] = HZ_DEV_DESKTOP,     [HZ_DD_SMARTPHONE] = HZ_DEV_MOBILE,
+    [HZ_DD_TABLET] = HZ_DEV_TABLET,       [HZ_DD_FEATURE_PHONE] = HZ_DEV_MOBILE,
+    [HZ_DD_CONSOLE] = HZ_DEV_DESKTOP,     [HZ_DD_TV] = HZ_DEV_DESKTOP,
+    [HZ_DD_CAR_BROWSER] = HZ_DEV_DESKTOP, [HZ_DD_SMART_DISPLAY] = HZ_DEV_TABLET,
+    [HZ_DD_CAMERA] = HZ_DEV_MOBILE,       [HZ_DD_PMP] = HZ_DEV_MOBILE,
+    [HZ_DD_PHABLET] = HZ_DEV_MOBILE,      [HZ_DD_SMART_SPEAKER] = HZ_DEV_DESKTOP,
+    [HZ_DD_WEARABLE] = HZ_DEV_MOBILE,     [HZ_DD_PERIPHERAL] = HZ_DEV_DESKTOP,
 };
 
 static int

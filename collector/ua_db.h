@@ -128,7 +128,7 @@ extern const struct hz_dd_name hz_dd_os_families[];
 /* Names, NULL-terminated: browsers device-detector knows only on phones
  * and tablets, its desktop oses (names or families), its TV clients. */
 extern const char *const hz_dd_mobile_browsers[], *const hz_dd_desktop_oses[],
-    *const hz_dd_tv_clients[];
+                                                      *const hz_dd_tv_clients[];
 
 /* "uap-core X, isbot Y, crawler-user-agents Z, node-device-detector W (...)". */
 extern const char hz_uadb_versions[];

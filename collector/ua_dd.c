@@ -165,7 +165,7 @@ dd_fixed(const char *re)
     X(chrome, "Chrome/[.0-9]*")                                                                    \
     X(mobile, "(?:Mobile|eliboM)")                                                                 \
     X(apad, "Pad/APad")                                                                            \
-    X(tablet, "Android( [.0-9]+)?; Tablet;|Tablet(?! PC)|.*-tablet$|Opera Tablet")                \
+    X(tablet, "Android( [.0-9]+)?; Tablet;|Tablet(?! PC)|.*-tablet$|Opera Tablet")                 \
     X(mobfrag, "Android( [.0-9]+)?; Mobile;|.*-mobile$")                                           \
     X(touch, "Touch")                                                                              \
     X(vr, "Android( [.0-9]+)?; Mobile VR;| VR ")                                                   \
@@ -213,9 +213,10 @@ dd_build(void)
     dd.shelltv = dd_fixed("[a-z]+[ _]Shell[ _]\\w{6}|tclwebkit(\\d+[.\\d]*)");
     dd.fbmd = dd_fixed("FBMD/");
     dd.desktop = dd_fixed("(?:Windows (?:NT|IoT)|X11; Linux x86_64)");
-    dd.desktop_not = dd_fixed("CE-HTML| Mozilla/|Andr[o0]id|Tablet|Mobile|iPhone|Windows Phone|ricoh|"
-                              "OculusBrowser|PicoBrowser|Lenovo|compatible; MSIE|Trident/|Tesla/|"
-                              "XBOX|FBMD/|ARM; ?([^)]+)");
+    dd.desktop_not =
+        dd_fixed("CE-HTML| Mozilla/|Andr[o0]id|Tablet|Mobile|iPhone|Windows Phone|ricoh|"
+                 "OculusBrowser|PicoBrowser|Lenovo|compatible; MSIE|Trident/|Tesla/|"
+                 "XBOX|FBMD/|ARM; ?([^)]+)");
     dd.hints_ua = dd_fixed("Android (?:1[0-6][.\\d]*; K(?: Build/|[;)])|1[0-6]\\)) AppleWebKit");
     dd.telegram = dd_fixed("Telegram-Android/");
     DD_FRAGMENTS(DD_INIT)

@@ -20,14 +20,14 @@
 #include "collector/ua_db.h"
 
 struct hz_dd {
-    int bot;              /* device-detector's bot list matched */
-    char os[40];          /* its os name ("Android", "Mac", ...); "" none */
-    const char *os_fam;   /* its os family ("GNU/Linux", ...); NULL none */
-    char os_version[16];  /* "10", "17.2"; "" when the rule names none */
-    int client_kind;      /* enum hz_dd_client_kind; 0 none */
-    char client[48];      /* its client name ("Chrome Mobile", ...) */
+    int bot;                 /* device-detector's bot list matched */
+    char os[40];             /* its os name ("Android", "Mac", ...); "" none */
+    const char *os_fam;      /* its os family ("GNU/Linux", ...); NULL none */
+    char os_version[16];     /* "10", "17.2"; "" when the rule names none */
+    int client_kind;         /* enum hz_dd_client_kind; 0 none */
+    char client[48];         /* its client name ("Chrome Mobile", ...) */
     char client_version[16]; /* "120.0.6099.109"; "" when the rule names none */
-    enum hz_dd_type type; /* after its device-type rules; HZ_DD_NONE unknown */
+    enum hz_dd_type type;    /* after its device-type rules; HZ_DD_NONE unknown */
 };
 
 /* Builds the matchers once (the chunks, JIT); returns the number of

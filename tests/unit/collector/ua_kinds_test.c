@@ -105,19 +105,19 @@ Test(ua_map, device_detector_browsers)
         const char *name;
         enum hz_browser want;
     } m[] = {
-        {"Chrome", HZ_UA_CHROME},          {"Chrome Mobile", HZ_UA_CHROME},
-        {"Chrome Webview", HZ_UA_CHROME},  {"Chrome Mobile iOS", HZ_UA_CHROME},
-        {"Firefox", HZ_UA_FIREFOX},        {"Firefox Mobile iOS", HZ_UA_FIREFOX},
-        {"Safari", HZ_UA_SAFARI},          {"Mobile Safari", HZ_UA_SAFARI},
-        {"Microsoft Edge", HZ_UA_EDGE},    {"Opera", HZ_UA_OPERA},
-        {"Opera Mini", HZ_UA_OPERA},       {"Samsung Browser", HZ_UA_SAMSUNG},
-        {"Internet Explorer", HZ_UA_IE},   {"IE Mobile", HZ_UA_IE},
-        {"Yandex Browser", HZ_UA_YANDEX},  {"Yandex Browser Lite", HZ_UA_YANDEX},
-        {"UC Browser", HZ_UA_UC},          {"Vivaldi", HZ_UA_OTHER},
-        {"Brave", HZ_UA_OTHER},            {"Huawei Browser", HZ_UA_OTHER},
-        {"Quark", HZ_UA_OTHER},            {"Puffin Web Browser", HZ_UA_OTHER},
-        {"Headless Chrome", HZ_UA_OTHER},  {"Facebook", HZ_UA_OTHER},
-        {"chrome", HZ_UA_OTHER},           {"", HZ_UA_OTHER},
+        {"Chrome", HZ_UA_CHROME},         {"Chrome Mobile", HZ_UA_CHROME},
+        {"Chrome Webview", HZ_UA_CHROME}, {"Chrome Mobile iOS", HZ_UA_CHROME},
+        {"Firefox", HZ_UA_FIREFOX},       {"Firefox Mobile iOS", HZ_UA_FIREFOX},
+        {"Safari", HZ_UA_SAFARI},         {"Mobile Safari", HZ_UA_SAFARI},
+        {"Microsoft Edge", HZ_UA_EDGE},   {"Opera", HZ_UA_OPERA},
+        {"Opera Mini", HZ_UA_OPERA},      {"Samsung Browser", HZ_UA_SAMSUNG},
+        {"Internet Explorer", HZ_UA_IE},  {"IE Mobile", HZ_UA_IE},
+        {"Yandex Browser", HZ_UA_YANDEX}, {"Yandex Browser Lite", HZ_UA_YANDEX},
+        {"UC Browser", HZ_UA_UC},         {"Vivaldi", HZ_UA_OTHER},
+        {"Brave", HZ_UA_OTHER},           {"Huawei Browser", HZ_UA_OTHER},
+        {"Quark", HZ_UA_OTHER},           {"Puffin Web Browser", HZ_UA_OTHER},
+        {"Headless Chrome", HZ_UA_OTHER}, {"Facebook", HZ_UA_OTHER},
+        {"chrome", HZ_UA_OTHER},          {"", HZ_UA_OTHER},
     };
 
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)

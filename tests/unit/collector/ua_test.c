@@ -1116,7 +1116,7 @@ Test(ua_sample, agrees_with_shared_sample)
         if (strcmp(f[cbot], "1") == 0)
             continue;
         want = hz_ua_browser_name(strcmp(f[ctype], "browser") == 0 ? hz_ua_dd_browser_of(f[cname])
-                                                                    : HZ_UA_OTHER);
+                                                                   : HZ_UA_OTHER);
         ua_tally(&t, UA_COL_BROWSER, want, hz_ua_browser_name(got.browser), f[cu]);
         want = hz_ua_os_name(hz_ua_dd_os_of(f[co]));
         ua_tally(&t, UA_COL_OS, want, hz_ua_os_name(got.os), f[cu]);
