@@ -50,7 +50,8 @@ hz_ua_major_cut(const char *v, size_t len, char out[HZ_UA_MAJOR_MAX])
     for (size_t i = 0; i < len && k < HZ_UA_MAJOR_MAX - 1; i++) {
         if (hints_alnum(v[i]))
             out[k++] = v[i];
-        else if (v[i] == ' ' && k > 0 && i + 1 < len && hints_alnum(v[i + 1]))
+        else if (v[i] == ' ' && k > 0 && k + 1 < HZ_UA_MAJOR_MAX - 1 && i + 1 < len &&
+                 hints_alnum(v[i + 1])) /* inner only: room for what follows */
             out[k++] = ' ';
         else
             break;

@@ -80,6 +80,7 @@ Test(ua_version, major_cut)
     static const char *const cut[][2] = {
         {"131.0.6778.86", "131"}, {"10_15_7", "10"}, {"RT 8", "RT 8"}, {"XP", "XP"},
         {" 5", ""},               {"8 ", "8"},       {"", ""},
+        {"abcdefghij kl", "abcdefghij"}, /* no space at the cap */
     };
     char out[HZ_UA_MAJOR_MAX];
 
