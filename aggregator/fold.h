@@ -11,10 +11,9 @@
  *    otherwise it starts a new visit. Only pageviews start visits.
  *  - Visit-level counts (visits, nonbounce, duration, and the pageviews of
  *    the visit-level dimensions ENTRY, SOURCE, UTM_*, COUNTRY, REGION,
- *    BROWSER, OS, DEVICE, BROWSER_VERSION, OS_VERSION) go to the visit's start day, in the site's time
- *    zone: a visit across local midnight is one visit of its first day.
- *    Pageviews of TOTAL and PAGE, events, engaged time and transitions go
- *    to the day of the hit itself.
+ *    BROWSER, OS, DEVICE, BROWSER_VERSION, OS_VERSION) go to the visit's start day, in the site's
+ * time zone: a visit across local midnight is one visit of its first day. Pageviews of TOTAL and
+ * PAGE, events, engaged time and transitions go to the day of the hit itself.
  *  - nonbounce +1 when a visit gets its 2nd pageview or, before that, an
  *    interactive custom event (one not sent with interactive: false), once
  *    per visit (bounces = visits - nonbounce). Duration: each hit adds its gap to the previous hit

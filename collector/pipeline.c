@@ -13,7 +13,8 @@
 #include "collector/url.h"
 #include "common/str.h"
 
-_Static_assert(HZ_UA_MAJOR_MAX == HZ_MAJOR_MAX, "ua.h and record.h agree on a major version's size");
+_Static_assert(HZ_UA_MAJOR_MAX == HZ_MAJOR_MAX,
+               "ua.h and record.h agree on a major version's size");
 
 /* clang-format off */
 static const char *const drop_names[HZ_DROP_COUNT] = {

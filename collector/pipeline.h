@@ -31,13 +31,13 @@
  * dashboard's filtered-traffic panel use them. */
 enum hz_drop {
     HZ_DROP_NONE = 0,
-    HZ_DROP_INVALID,      /* malformed request, body, URL or header: 4xx */
-    HZ_DROP_TOO_BIG,      /* over a size limit: 413/414/431 */
-    HZ_DROP_UNKNOWN_SITE, /* d is not a configured site: 403 */
-    HZ_DROP_HOST,         /* the page's host is not the site: 400 */
-    HZ_DROP_DNT,          /* DNT: 1 or Sec-GPC: 1 honoured: 202, not counted */
-    HZ_DROP_BOT,          /* crawler, monitor, headless, library: 202, not counted */
-    HZ_DROP_SPOOL_FULL,   /* Redis down and the spool full: 503 */
+    HZ_DROP_INVALID,       /* malformed request, body, URL or header: 4xx */
+    HZ_DROP_TOO_BIG,       /* over a size limit: 413/414/431 */
+    HZ_DROP_UNKNOWN_SITE,  /* d is not a configured site: 403 */
+    HZ_DROP_HOST,          /* the page's host is not the site: 400 */
+    HZ_DROP_DNT,           /* DNT: 1 or Sec-GPC: 1 honoured: 202, not counted */
+    HZ_DROP_BOT,           /* crawler, monitor, headless, library: 202, not counted */
+    HZ_DROP_SPOOL_FULL,    /* Redis down and the spool full: 503 */
     HZ_DROP_UNTRUSTED_XFF, /* a sender that is no browser set X-Forwarded-For or Forwarded
                             * and is not in trusted_proxies: 400 (see hz_pipeline_run) */
     HZ_DROP_COUNT

@@ -572,7 +572,8 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     out->os = HZ_OS_OTHER;
     out->device = HZ_DEV_DESKTOP;
     out->bot = 1;
-    out->browser_major[0] = out->os_major[0] = '\0';
+    memset(out->browser_major, 0, sizeof out->browser_major); /* the whole answer is stable */
+    memset(out->os_major, 0, sizeof out->os_major);
 
     for (size_t i = 0; i < len; i++)
         if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)

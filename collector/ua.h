@@ -54,7 +54,7 @@ struct hz_ua {
     enum hz_browser browser;
     enum hz_os os;
     enum hz_device device;
-    int bot; /* 1: crawler, monitor, headless or library; not counted */
+    int bot;                             /* 1: crawler, monitor, headless or library; not counted */
     char browser_major[HZ_UA_MAJOR_MAX]; /* "" for Other or unknown */
     char os_major[HZ_UA_MAJOR_MAX];      /* "" for Other or unknown */
 };
@@ -88,8 +88,7 @@ void hz_ua_hints_parse(struct hz_ua_hints *h, const char *mobile, size_t mobile_
  * Only brand majors and the platform's major are kept, never a full
  * version. Never fails: what it cannot read counts as not sent. */
 void hz_ua_hints_versions(struct hz_ua_hints *h, const char *full_list, size_t full_len,
-                          const char *brands, size_t brands_len, const char *pver,
-                          size_t pver_len);
+                          const char *brands, size_t brands_len, const char *pver, size_t pver_len);
 
 /* 1 when two hints give the same answer (the cache's key). */
 int hz_ua_hints_eq(const struct hz_ua_hints *a, const struct hz_ua_hints *b);

@@ -30,10 +30,10 @@ static const struct {
     const char *brand;
     enum hz_browser family;
 } hints_brands[] = {
-    {"Google Chrome", HZ_UA_CHROME},  {"Chromium", HZ_UA_CHROME},
-    {"Microsoft Edge", HZ_UA_EDGE},   {"Opera", HZ_UA_OPERA},
-    {"Opera GX", HZ_UA_OPERA},        {"Samsung Internet", HZ_UA_SAMSUNG},
-    {"YaBrowser", HZ_UA_YANDEX},      {"Yandex", HZ_UA_YANDEX},
+    {"Google Chrome", HZ_UA_CHROME}, {"Chromium", HZ_UA_CHROME},
+    {"Microsoft Edge", HZ_UA_EDGE},  {"Opera", HZ_UA_OPERA},
+    {"Opera GX", HZ_UA_OPERA},       {"Samsung Internet", HZ_UA_SAMSUNG},
+    {"YaBrowser", HZ_UA_YANDEX},     {"Yandex", HZ_UA_YANDEX},
 };
 
 static int

@@ -89,9 +89,10 @@ enum hz_dim {
     HZ_DIM_UTM_TERM,    /* visit:utm_term */
     HZ_DIM_REFERRER,    /* visit:referrer: another site's host */
     HZ_DIM_HOSTNAME,    /* event:hostname: the page's host (the site or an alias) */
-    HZ_DIM_BROWSER_VERSION, /* visit:browser_version: "family\x1fmajor" ("Chrome\x1f131",
-                             * "Chrome\x1f(not set)"): the family is the row's parent */
-    HZ_DIM_OS_VERSION,      /* visit:os_version: "iOS\x1f18", "Windows\x1f11" */
+    /* visit:browser_version, visit:os_version: "family\x1fmajor" ("Chrome\x1f131",
+     * "Chrome\x1f(not set)", "Windows\x1f11"): the family is the row's parent */
+    HZ_DIM_BROWSER_VERSION,
+    HZ_DIM_OS_VERSION,
     HZ_DIM_COUNT
 };
 

@@ -1409,7 +1409,8 @@ hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
     enum hz_prop fam = hz_version_family(q->ver);
 
     if (q->kind == HZ_Q_BREAKDOWN && q->ver != HZ_P_NONE)
-        key = api_pshort(q, q->vproj == HZ_VPROJ_FAMILY || q->vproj == HZ_VPROJ_BOTH ? fam : q->ver);
+        key =
+            api_pshort(q, q->vproj == HZ_VPROJ_FAMILY || q->vproj == HZ_VPROJ_BOTH ? fam : q->ver);
     hz_csv_text(c, key, strlen(key));
     if (two) {
         key = api_pshort(q, q->vproj == HZ_VPROJ_BOTH ? q->ver : fam);

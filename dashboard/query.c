@@ -953,8 +953,8 @@ q_filters_match(const struct hz_query *q, hz_re *(*res)[HZ_FILTER_VALUES_MAX], c
     for (int f = 0; f < q->nfilters; f++) {
         size_t plen = vlen;
         /* Version rows: a filter reads the part its property names. */
-        const char *pv = q->ver != HZ_P_NONE ? hz_version_part(q->filters[f].prop, v, vlen, &plen)
-                                             : v;
+        const char *pv =
+            q->ver != HZ_P_NONE ? hz_version_part(q->filters[f].prop, v, vlen, &plen) : v;
         leaf[f] = q_filter_match(&q->filters[f], res ? res[f] : NULL, pv, plen);
     }
     if (q->nfnodes > 0)
@@ -1531,8 +1531,8 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
         }
         return rc;
     case HZ_Q_BREAKDOWN:
-        if ((rc = q_marginal(t, &qq, o, qq.ver != HZ_P_NONE ? qq.ver : qq.prop, qq.from, qq.to,
-                             r, err)) != 0)
+        if ((rc = q_marginal(t, &qq, o, qq.ver != HZ_P_NONE ? qq.ver : qq.prop, qq.from, qq.to, r,
+                             err)) != 0)
             return rc;
         if (qq.ver != HZ_P_NONE) {
             /* Shown per the parts asked for; numbers as the version rows'. */

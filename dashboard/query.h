@@ -66,16 +66,16 @@ enum hz_prop {
     HZ_P_BROWSER,
     HZ_P_OS,
     HZ_P_DEVICE,
-    HZ_P_NAME,        /* event:name */
-    HZ_P_GROUP,       /* event:group (page groups) */
-    HZ_P_GOAL,        /* event:goal */
-    HZ_P_UTM_CONTENT, /* visit:utm_content */
-    HZ_P_UTM_TERM,    /* visit:utm_term */
-    HZ_P_REFERRER,    /* visit:referrer: the referring site's host, never its path */
-    HZ_P_HOSTNAME,    /* event:hostname */
+    HZ_P_NAME,            /* event:name */
+    HZ_P_GROUP,           /* event:group (page groups) */
+    HZ_P_GOAL,            /* event:goal */
+    HZ_P_UTM_CONTENT,     /* visit:utm_content */
+    HZ_P_UTM_TERM,        /* visit:utm_term */
+    HZ_P_REFERRER,        /* visit:referrer: the referring site's host, never its path */
+    HZ_P_HOSTNAME,        /* event:hostname */
     HZ_P_BROWSER_VERSION, /* visit:browser_version: major only, family as parent (version.h) */
     HZ_P_OS_VERSION,      /* visit:os_version */
-    HZ_P_PROP0,       /* event:props:NAME, NAME the site's i-th allowed prop: HZ_P_PROP0 + i */
+    HZ_P_PROP0,           /* event:props:NAME, NAME the site's i-th allowed prop: HZ_P_PROP0 + i */
     HZ_P_PROP_LAST = HZ_P_PROP0 + 7,
     HZ_P_COUNT
 };

@@ -24,8 +24,8 @@ static const struct ver_case ver_cases[] = {
     {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
      "Version/17.6 Safari/605.1.15",
      "Safari", "17", "macOS", "10"},
-    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-     "Firefox", "133", "Windows", "10"},
+    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox",
+     "133", "Windows", "10"},
     {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
      "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
      "Edge", "131", "Windows", "10"},
@@ -78,8 +78,13 @@ Test(ua_version, other_families_and_garbage_have_none)
 Test(ua_version, major_cut)
 {
     static const char *const cut[][2] = {
-        {"131.0.6778.86", "131"}, {"10_15_7", "10"}, {"RT 8", "RT 8"}, {"XP", "XP"},
-        {" 5", ""},               {"8 ", "8"},       {"", ""},
+        {"131.0.6778.86", "131"},
+        {"10_15_7", "10"},
+        {"RT 8", "RT 8"},
+        {"XP", "XP"},
+        {" 5", ""},
+        {"8 ", "8"},
+        {"", ""},
         {"abcdefghij kl", "abcdefghij"}, /* no space at the cap */
     };
     char out[HZ_UA_MAJOR_MAX];
@@ -162,12 +167,12 @@ Test(ua_version, client_hints_edge_brand_and_macos)
 Test(ua_version, malformed_hints_count_as_not_sent)
 {
     static const char *const bad[] = {
-        "\"Google Chrome\";v=\"131\",",       /* trailing comma */
-        "\"Google Chrome;v=\"131\"",          /* unterminated string */
-        "Google Chrome;v=131",                /* a token, not a string */
-        "\"Google Chrome\";V=\"131\"",        /* a key must be lower case */
-        "\"Google Chrome\";v=\"131\" x",      /* junk after an item */
-        "\"Google\\x Chrome\";v=\"131\"",     /* a bad escape */
+        "\"Google Chrome\";v=\"131\",",        /* trailing comma */
+        "\"Google Chrome;v=\"131\"",           /* unterminated string */
+        "Google Chrome;v=131",                 /* a token, not a string */
+        "\"Google Chrome\";V=\"131\"",         /* a key must be lower case */
+        "\"Google Chrome\";v=\"131\" x",       /* junk after an item */
+        "\"Google\\x Chrome\";v=\"131\"",      /* a bad escape */
         "\"Google Chrome\";v=\"99999999999\"", /* no such major */
     };
     struct hz_ua_hints h;

@@ -603,7 +603,7 @@ Test(record, utm_content_term_referrer_hostname_round_trip)
 /* bv / ov: major versions only; entries without them decode as before. */
 Test(record, versions_round_trip_and_are_majors_only)
 {
-    static const char *const bad[] = {"",   "131.0", "10_15", " 8",  "8 ",
+    static const char *const bad[] = {"",      "131.0", "10_15",        " 8", "8 ",
                                       "RT  8", "a\x1f", "123456789012", "1/2"};
     struct hz_record r, back;
     struct fset *f = calloc(1, sizeof(*f));
