@@ -151,7 +151,7 @@ const char *hz_ua_device_name(enum hz_device d);
  * set = SipHash(key, first HZ_UA_MAX bytes) mod HZ_UA_CACHE_SETS; a slot
  * holds the full 64-bit hash, the length and the Client Hints, never the
  * UA. A fifth UA in a full set replaces its ways in turn (FIFO). The random
- * key keeps an attacker from aiming UAs at one set. About 256 KiB; not
+ * key keeps an attacker from aiming UAs at one set. About 290 KiB; not
  * thread-safe: one cache per thread. */
 #define HZ_UA_CACHE_WAYS  4
 #define HZ_UA_CACHE_SETS  1024
