@@ -614,7 +614,8 @@
 
   /* ------------------------------------------------------------ filtered, realtime */
 
-  var REASONS = { bot: 'Bots', dnt: 'Do Not Track / GPC', gpc: 'Global Privacy Control', invalid: 'Invalid hits', unknown_site: 'Unknown site' };
+  var REASONS = { bot: 'Bots', dnt: 'Do Not Track / GPC', gpc: 'Global Privacy Control', invalid: 'Invalid hits', unknown_site: 'Unknown site',
+    untrusted_xff: 'X-Forwarded-For from a sender not in trusted_proxies' };
 
   function loadFiltered() {
     var seq = state.seq;
