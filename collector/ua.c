@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "collector/ua_db.h"
+#include "collector/ua_dd.h"
 #include "common/siphash.h"
 
 /* ------------------------------------------------------------ mapping */
@@ -104,6 +105,70 @@ static const struct ua_map ua_os_map[] = {
     {"Mint", HZ_OS_LINUX},      {NULL, 0},
 };
 
+/*
+ * Matomo device-detector's fine names -> DESIGN.md's families (its client
+ * names when the client is a browser; an app, a library or a browser not
+ * listed is Other). Chromium-based browsers with their own name (Brave,
+ * Vivaldi, Huawei Browser, ...) are Other.
+ */
+static const struct ua_map ua_dd_browser_map[] = {
+    {"Chrome", HZ_UA_CHROME},
+    {"Chrome Mobile", HZ_UA_CHROME},
+    {"Chrome Mobile iOS", HZ_UA_CHROME},
+    {"Chrome Webview", HZ_UA_CHROME},
+    {"Chrome Frame", HZ_UA_CHROME},
+    {"Chromium", HZ_UA_CHROME},
+    {"Firefox", HZ_UA_FIREFOX},
+    {"Firefox Mobile", HZ_UA_FIREFOX},
+    {"Firefox Mobile iOS", HZ_UA_FIREFOX},
+    {"Safari", HZ_UA_SAFARI},
+    {"Mobile Safari", HZ_UA_SAFARI},
+    {"Safari Technology Preview", HZ_UA_SAFARI},
+    {"Microsoft Edge", HZ_UA_EDGE},
+    {"Opera", HZ_UA_OPERA},
+    {"Opera Next", HZ_UA_OPERA},
+    {"Opera GX", HZ_UA_OPERA},
+    {"Opera Mini", HZ_UA_OPERA},
+    {"Opera Mini iOS", HZ_UA_OPERA},
+    {"Opera Mobile", HZ_UA_OPERA},
+    {"Opera Neon", HZ_UA_OPERA},
+    {"Opera Touch", HZ_UA_OPERA},
+    {"Samsung Browser", HZ_UA_SAMSUNG},
+    {"Internet Explorer", HZ_UA_IE},
+    {"IE Mobile", HZ_UA_IE},
+    {"Yandex Browser", HZ_UA_YANDEX},
+    {"Yandex Browser Lite", HZ_UA_YANDEX},
+    {"Yandex Browser Corp", HZ_UA_YANDEX},
+    {"UC Browser", HZ_UA_UC},
+    {"UC Browser Mini", HZ_UA_UC},
+    {"UC Browser Turbo", HZ_UA_UC},
+    {"UC Browser HD", HZ_UA_UC},
+    {NULL, 0},
+};
+
+/* device-detector's os families -> DESIGN.md's. Its "iOS" family holds
+ * iPadOS, tvOS and watchOS; its "Android" family the systems built on
+ * Android (Fire OS, HarmonyOS's Android builds, Android TV, ...). */
+static const struct ua_map ua_dd_os_map[] = {
+    {"Windows", HZ_OS_WINDOWS}, {"Mac", HZ_OS_MACOS},           {"iOS", HZ_OS_IOS},
+    {"Android", HZ_OS_ANDROID}, {"GNU/Linux", HZ_OS_LINUX},     {"Chrome OS", HZ_OS_CHROMEOS},
+    {NULL, 0},
+};
+
+/* device-detector's device types -> DESIGN.md's classes: handhelds are
+ * mobile (phablets, feature phones, wearables, media players, cameras),
+ * tablets and smart displays tablet, the rest (TVs, consoles, cars,
+ * speakers, peripherals) desktop: a fixed screen. */
+static const enum hz_device ua_dd_device_map[] = {
+    [HZ_DD_DESKTOP] = HZ_DEV_DESKTOP,      [HZ_DD_SMARTPHONE] = HZ_DEV_MOBILE,
+    [HZ_DD_TABLET] = HZ_DEV_TABLET,        [HZ_DD_FEATURE_PHONE] = HZ_DEV_MOBILE,
+    [HZ_DD_CONSOLE] = HZ_DEV_DESKTOP,      [HZ_DD_TV] = HZ_DEV_DESKTOP,
+    [HZ_DD_CAR_BROWSER] = HZ_DEV_DESKTOP,  [HZ_DD_SMART_DISPLAY] = HZ_DEV_TABLET,
+    [HZ_DD_CAMERA] = HZ_DEV_MOBILE,        [HZ_DD_PMP] = HZ_DEV_MOBILE,
+    [HZ_DD_PHABLET] = HZ_DEV_MOBILE,       [HZ_DD_SMART_SPEAKER] = HZ_DEV_DESKTOP,
+    [HZ_DD_WEARABLE] = HZ_DEV_MOBILE,      [HZ_DD_PERIPHERAL] = HZ_DEV_DESKTOP,
+};
+
 static int
 ua_map_find(const struct ua_map *m, const char *name)
 {
@@ -127,6 +192,26 @@ enum hz_os
 hz_ua_os_of(const char *uap_os_family)
 {
     return uap_os_family ? (enum hz_os)ua_map_find(ua_os_map, uap_os_family) : HZ_OS_OTHER;
+}
+
+enum hz_browser
+hz_ua_dd_browser_of(const char *dd_browser)
+{
+    return dd_browser ? (enum hz_browser)ua_map_find(ua_dd_browser_map, dd_browser) : HZ_UA_OTHER;
+}
+
+enum hz_os
+hz_ua_dd_os_of(const char *dd_os_family)
+{
+    return dd_os_family ? (enum hz_os)ua_map_find(ua_dd_os_map, dd_os_family) : HZ_OS_OTHER;
+}
+
+enum hz_device
+hz_ua_dd_device_of(int dd_type)
+{
+    if (dd_type <= 0 || (size_t)dd_type >= sizeof ua_dd_device_map / sizeof ua_dd_device_map[0])
+        return HZ_DEV_DESKTOP;
+    return ua_dd_device_map[dd_type];
 }
 
 /* ------------------------------------------------------------ matchers */
@@ -279,7 +364,7 @@ size_t
 hz_ua_init(void)
 {
     (void)pthread_once(&ua_db_once, ua_db_build);
-    return ua_db.skipped;
+    return ua_db.skipped + hz_dd_init();
 }
 
 const char *
@@ -557,6 +642,62 @@ ua_device(const unsigned char *u, size_t n, enum hz_os os, const struct hz_ua_hi
 
 /* ------------------------------------------------------------ classify */
 
+/*
+ * Browser: device-detector's client, when it is a browser, through
+ * ua_dd_browser_map (an app, a library, a bot: Other). Measured on the
+ * fixtures of both projects it is the better single source; uap-core's
+ * browser is still read for the bot rule (ua_bot).
+ */
+static enum hz_browser
+ua_pick_browser(const struct hz_dd *dd)
+{
+    return dd->client_kind == HZ_DD_BROWSER ? hz_ua_dd_browser_of(dd->client) : HZ_UA_OTHER;
+}
+
+/*
+ * Os: device-detector's family, through ua_dd_os_map, except where it
+ * names none of DESIGN.md's systems or says only "GNU/Linux" (a TV's, an
+ * e-reader's or a set-top box's Linux): then uap-core's, whose rules tell
+ * those apart (Windows RT is Windows there; a Roku or a Kindle is Other).
+ */
+static enum hz_os
+ua_pick_os(const struct hz_dd *dd, enum hz_os uap)
+{
+    enum hz_os o = hz_ua_dd_os_of(dd->os_fam);
+
+    return o == HZ_OS_OTHER || o == HZ_OS_LINUX ? uap : o;
+}
+
+/*
+ * Device: device-detector's type (its brand and model rules, then its
+ * type rules) through ua_dd_device_map; when it knows none, ua_device's
+ * tokens. Client Hints, when sent, decide mobile or not:
+ * Sec-CH-UA-Mobile is the browser's own word.
+ */
+static enum hz_device
+ua_pick_device(const struct hz_dd *dd, const unsigned char *u, size_t n, enum hz_os os,
+               const struct hz_ua_hints *h)
+{
+    enum hz_device d;
+
+    if (dd->type == HZ_DD_NONE)
+        return ua_device(u, n, os, h);
+    d = hz_ua_dd_device_of(dd->type);
+    if (os == HZ_OS_CHROMEOS && (h == NULL || h->mobile == 0))
+        return HZ_DEV_DESKTOP; /* an Android app on a Chromebook */
+    if (h != NULL && h->mobile > 0)
+        return HZ_DEV_MOBILE;
+    if (h != NULL && h->mobile < 0 && d == HZ_DEV_MOBILE)
+        return os == HZ_OS_ANDROID ? HZ_DEV_TABLET : HZ_DEV_DESKTOP;
+    return d;
+}
+
+/*
+ * The families of one UA: device-detector's rules (ua_dd.c) and
+ * uap-core's, combined by the ua_pick_* functions above; bots by ua_bot
+ * and device-detector's bot list. A bot's browser is Other: its name is
+ * not a browser's.
+ */
 static void
 ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_ua *out)
 {
@@ -564,6 +705,10 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     pcre2_match_data *md;
     char name[64];
     int ctl = 0, named_os = 0;
+    enum hz_browser uap_browser = HZ_UA_OTHER;
+    enum hz_os uap_os = HZ_OS_OTHER;
+    char uap_os_major[HZ_UA_MAJOR_MAX] = "";
+    struct hz_dd dd;
 
     (void)pthread_once(&ua_db_once, ua_db_build);
     if (len > HZ_UA_MAX)
@@ -582,13 +727,27 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     md = pcre2_match_data_create(UA_OVEC, NULL);
     if (md == NULL)
         return; /* out of memory: a bot, not counted */
-    if (ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name,
-                 out->browser_major))
-        out->browser = hz_ua_browser_of(name);
-    if (ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name, out->os_major)) {
-        out->os = hz_ua_os_of(name);
-        named_os = strcmp(name, "Other") != 0;
+    hz_dd_parse(u, len, &dd);
+    /* uap-core's rules run only where their answer is read: its os where
+     * ua_pick_os falls back to it, its browser where no database names a
+     * system (either naming one is a browser signal for ua_bot). */
+    named_os = dd.os[0] != '\0';
+    if (ua_pick_os(&dd, HZ_OS_COUNT) == HZ_OS_COUNT &&
+        ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name, uap_os_major)) {
+        uap_os = hz_ua_os_of(name);
+        named_os = named_os || strcmp(name, "Other") != 0;
     }
+    if (!named_os &&
+        ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name, NULL))
+        uap_browser = hz_ua_browser_of(name);
+    out->browser = ua_pick_browser(&dd);
+    out->os = ua_pick_os(&dd, uap_os);
+    /* Major versions from the database that named the family. */
+    hz_ua_major_cut(dd.client_version, strlen(dd.client_version), out->browser_major);
+    if (ua_pick_os(&dd, HZ_OS_COUNT) != HZ_OS_COUNT)
+        hz_ua_major_cut(dd.os_version, strlen(dd.os_version), out->os_major);
+    else
+        memcpy(out->os_major, uap_os_major, sizeof out->os_major);
     /* Android apps on a Chromebook say Android: the machine is ChromeOS. */
     if (out->os == HZ_OS_ANDROID && ua_has(u, len, "Chromebook")) {
         out->os = HZ_OS_CHROMEOS;
@@ -602,10 +761,14 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
      * another WebKit browser (the old Android browser, GNOME Web). */
     if (out->browser == HZ_UA_SAFARI && out->os != HZ_OS_IOS && out->os != HZ_OS_MACOS)
         out->browser = HZ_UA_OTHER;
-    out->device = ua_device(u, len, out->os, h);
+    out->device = ua_pick_device(&dd, u, len, out->os, h);
     hz_ua_hints_apply(h, out); /* versions: Client Hints, and none for Other */
 
-    out->bot = ctl || len == 0 || ua_bot(u, len, out->browser, named_os, md);
+    out->bot = ctl || len == 0 || dd.bot || ua_bot(u, len, uap_browser, named_os, md);
+    if (out->bot) {
+        out->browser = HZ_UA_OTHER;
+        out->browser_major[0] = '\0';
+    }
     pcre2_match_data_free(md);
 }
 

@@ -109,16 +109,20 @@ void hz_ua_major_cut(const char *v, size_t len, char out[HZ_UA_MAJOR_MAX]);
 /* Classifies (ua, len): any bytes, NUL included; ua may be NULL when len is 0.
  * Never fails: unknown input yields Other/Other/desktop.
  *
- * Browser and os come from uap-core's rules (the first matching rule's
- * family), mapped onto DESIGN.md's families by the table in ua.c; a family
- * the table does not name is Other, never a guess. Major versions come
- * from the same rules (their v1 replacement or second group; see
- * hz_ua_hints_apply for Client Hints). Bots: an empty or
- * short UA, a control byte (no browser sends one), uap-core's bot rules
- * ("Spider"), isbot's patterns or crawler-user-agents' patterns. Their
- * families are still filled in, for haze-ua; the collector drops them.
- * Device: see ua_device in ua.c (tablet and phone tokens, the os, and
- * Client Hints when sent). */
+ * Browser: Matomo device-detector's client when it is a browser; os:
+ * device-detector's os family, or uap-core's where device-detector names
+ * none of DESIGN.md's or only GNU/Linux; device: device-detector's device
+ * type (brand and model rules, then its type rules), or ua_device's tokens
+ * when it names none. Fine names are mapped onto DESIGN.md's families by
+ * the tables in ua.c; a name the tables do not list is Other, never a
+ * guess. Bots: an empty UA, a control byte (no browser sends one),
+ * device-detector's bot list, uap-core's bot rules ("Spider"), isbot's
+ * patterns or crawler-user-agents' patterns, or no browser signal at all
+ * (see ua_bot in ua.c). A bot's browser is Other; its os and device are
+ * still filled in, for haze-ua; the collector drops bots. Major versions
+ * come from the database that named the family (device-detector's client
+ * and os versions, uap-core's v1 replacement or second group), cut to the
+ * major; see hz_ua_hints_apply for Client Hints. */
 void hz_ua_classify(const char *ua, size_t len, struct hz_ua *out);
 
 /* hz_ua_classify with the Client Hints sent beside the UA (h may be NULL):
@@ -132,12 +136,21 @@ void hz_ua_classify_hints(const char *ua, size_t len, const struct hz_ua_hints *
 enum hz_browser hz_ua_browser_of(const char *uap_family);
 enum hz_os hz_ua_os_of(const char *uap_os_family);
 
+/* The same for Matomo device-detector's names (ua.c's tables
+ * ua_dd_browser_map, ua_dd_os_map, ua_dd_device_map): its browser names
+ * ("Chrome Mobile"), its os families ("GNU/Linux") and its device types
+ * (enum hz_dd_type in collector/ua_db.h; out of range or none: desktop). */
+enum hz_browser hz_ua_dd_browser_of(const char *dd_browser);
+enum hz_os hz_ua_dd_os_of(const char *dd_os_family);
+enum hz_device hz_ua_dd_device_of(int dd_type);
+
 /* Builds the matchers (PCRE2, JIT) once; every classify call does it on
  * first use anyway. Returns the number of database patterns PCRE2 could not
  * compile (they are left out; 0 with the pinned databases). */
 size_t hz_ua_init(void);
 
-/* "uap-core X, isbot Y, crawler-user-agents Z": the databases built in. */
+/* "uap-core X, isbot Y, crawler-user-agents Z, node-device-detector W
+ * (...)": the databases built in. */
 const char *hz_ua_versions(void);
 
 /* Display names exactly as DESIGN.md spells them ("Samsung Internet", "macOS",

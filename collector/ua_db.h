@@ -42,7 +42,99 @@ extern const char hz_uadb_crawlers[];
  * more), NULL-terminated: they are not in hz_uadb_crawlers. */
 extern const char *const hz_uadb_crawler_strings[];
 
-/* "uap-core X, isbot Y, crawler-user-agents Z". */
+/*
+ * Matomo device-detector's regexes (npm node-device-detector), read by
+ * collector/ua_dd.c. Every list is matched in order, the first match wins,
+ * each pattern caseless and only after a non-word byte (ua_dd.c wraps them
+ * as device-detector does). A list's chunks are alternations of up to 32
+ * of its patterns, [from, to): when a chunk does not match, none of them
+ * does.
+ */
+struct hz_dd_rule {
+    const char *re;
+    const char *name;    /* "$1" stands for the first group */
+    const char *version; /* the same; NULL when the rule has none */
+    int kind;            /* clients: enum hz_dd_client_kind; else 0 */
+};
+struct hz_dd_chunk {
+    const char *re;
+    size_t from, to;
+};
+/* A device brand: its set (hz_dd_set), its type (enum hz_dd_type) and its
+ * models, hz_dd_models[first .. first + n): runs of consecutive models of
+ * one type, merged; the first run that matches gives the type. */
+struct hz_dd_brand {
+    const char *re;
+    int set, type;
+    size_t first, n;
+};
+struct hz_dd_model {
+    const char *re;
+    int type;
+};
+struct hz_dd_name {
+    const char *name, *family;
+};
+
+/* device-detector's client parsers, in its order. */
+enum hz_dd_client_kind {
+    HZ_DD_FEED_READER = 1,
+    HZ_DD_MOBILE_APP,
+    HZ_DD_MEDIA_PLAYER,
+    HZ_DD_PIM,
+    HZ_DD_BROWSER,
+    HZ_DD_LIBRARY
+};
+/* device-detector's device sets, in its order. */
+enum hz_dd_set {
+    HZ_DD_SET_HBBTV = 0,
+    HZ_DD_SET_SHELLTV,
+    HZ_DD_SET_NOTEBOOK,
+    HZ_DD_SET_CONSOLE,
+    HZ_DD_SET_CAR,
+    HZ_DD_SET_CAMERA,
+    HZ_DD_SET_PMP,
+    HZ_DD_SET_MOBILE
+};
+/* device-detector's device types (gen.mjs: ddTypes). */
+enum hz_dd_type {
+    HZ_DD_NONE = 0,
+    HZ_DD_DESKTOP,
+    HZ_DD_SMARTPHONE,
+    HZ_DD_TABLET,
+    HZ_DD_FEATURE_PHONE,
+    HZ_DD_CONSOLE,
+    HZ_DD_TV,
+    HZ_DD_CAR_BROWSER,
+    HZ_DD_SMART_DISPLAY,
+    HZ_DD_CAMERA,
+    HZ_DD_PMP,
+    HZ_DD_PHABLET,
+    HZ_DD_SMART_SPEAKER,
+    HZ_DD_WEARABLE,
+    HZ_DD_PERIPHERAL
+};
+
+extern const struct hz_dd_rule hz_dd_bots[], hz_dd_oses[], hz_dd_clients[];
+extern const size_t hz_dd_bots_n, hz_dd_oses_n, hz_dd_clients_n;
+extern const struct hz_dd_chunk hz_dd_bots_chunks[], hz_dd_oses_chunks[], hz_dd_clients_chunks[],
+    hz_dd_brands_chunks[];
+extern const size_t hz_dd_bots_nchunks, hz_dd_oses_nchunks, hz_dd_clients_nchunks,
+    hz_dd_brands_nchunks;
+extern const struct hz_dd_brand hz_dd_brands[];
+extern const size_t hz_dd_brands_n;
+extern const struct hz_dd_model hz_dd_models[];
+extern const size_t hz_dd_models_n;
+/* os name -> device-detector's os family ("Android", "GNU/Linux", ...);
+ * NULL-terminated. */
+extern const struct hz_dd_name hz_dd_os_families[];
+
+/* Names, NULL-terminated: browsers device-detector knows only on phones
+ * and tablets, its desktop oses (names or families), its TV clients. */
+extern const char *const hz_dd_mobile_browsers[], *const hz_dd_desktop_oses[],
+    *const hz_dd_tv_clients[];
+
+/* "uap-core X, isbot Y, crawler-user-agents Z, node-device-detector W (...)". */
 extern const char hz_uadb_versions[];
 
 #endif

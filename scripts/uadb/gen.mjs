@@ -22,6 +22,10 @@
 //     A UA with a tab or a line break is left out (the format has no
 //     quoting); so are duplicates within a file.
 //
+// node gen.mjs db also writes Matomo device-detector's regexes (from npm
+// node-device-detector: bots, oss, clients, device brands and models; see
+// ddTables) for collector/ua_dd.c.
+//
 // Strings are written as C literals with every byte outside printable
 // ASCII, every '?' (trigraphs) and every '"' and '\' escaped.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -101,6 +105,108 @@ function literalOf(p) {
   return out.length >= 2 ? out : null;
 }
 
+// Matomo device-detector's regexes as node-device-detector ships them
+// (regexes/*.js, one module each). Lists are matched in order, the first
+// match wins; gen.mjs also writes each list as alternations of DD_CHUNK
+// patterns, so that ua_dd.c can skip a whole chunk with one match.
+const DD_CHUNK = 32;
+const ddTypes = [
+  "",
+  "desktop",
+  "smartphone",
+  "tablet",
+  "feature phone",
+  "console",
+  "tv",
+  "car browser",
+  "smart display",
+  "camera",
+  "portable media player",
+  "phablet",
+  "smart speaker",
+  "wearable",
+  "peripheral",
+];
+function ddType(t) {
+  const i = ddTypes.indexOf(t || "");
+  if (i < 0) throw new Error(`device-detector: unknown device type ${t}`);
+  return i;
+}
+function ddRequire(rel) {
+  return require(join(modules, "node-device-detector", rel));
+}
+function ddTables(o) {
+  const chunks = (name, res) => {
+    o.push(`const struct hz_dd_chunk ${name}_chunks[] = {`);
+    for (let i = 0; i < res.length; i += DD_CHUNK) {
+      const part = res.slice(i, i + DD_CHUNK);
+      o.push(`    {${cstr(part.map((r) => `(?:${r})`).join("|"))}, ${i}, ${i + part.length}},`);
+    }
+    o.push("};");
+    o.push(`const size_t ${name}_nchunks = ${Math.ceil(res.length / DD_CHUNK)};`, "");
+  };
+  const list = (name, rows) => {
+    o.push(`const struct hz_dd_rule ${name}[] = {`);
+    for (const r of rows) o.push(`    {${cstr(r.regex)}, ${cstr(r.name)}, ${cstr(r.version)}, ${r.kind || 0}},`);
+    o.push("};");
+    o.push(`const size_t ${name}_n = ${rows.length};`);
+    chunks(name, rows.map((r) => r.regex));
+  };
+  list("hz_dd_bots", ddRequire("regexes/bots.js"));
+  list("hz_dd_oses", ddRequire("regexes/oss.js"));
+  // device-detector's client parsers, in its order (see ua_dd.h for kinds).
+  const kinds = ["client/feed_readers", "client/mobile_apps", "client/mediaplayers", "client/pim",
+    "client/browsers", "client/libraries"];
+  list("hz_dd_clients", kinds.flatMap((f, k) => ddRequire(`regexes/${f}.js`).map((r) => ({ ...r, kind: k + 1 }))));
+  // os name -> device-detector's os family (its own tables).
+  const systems = ddRequire("parser/os/os_systems.js");
+  const families = ddRequire("parser/os/os_families.js");
+  o.push("const struct hz_dd_name hz_dd_os_families[] = {");
+  for (const [fam, shorts] of Object.entries(families))
+    for (const s of shorts) if (systems[s] !== undefined) o.push(`    {${cstr(systems[s])}, ${cstr(fam)}},`);
+  o.push("    {NULL, NULL},", "};", "");
+  // Names device-detector's device-type rules read (ua_dd.c), from its
+  // own constants: mobile-only browsers, desktop oses, TV clients.
+  const names = (name, list) => {
+    o.push(`const char *const ${name}[] = {`);
+    for (const x of list) o.push(`    ${cstr(x)},`);
+    o.push("    NULL,", "};", "");
+  };
+  const browserShort = ddRequire("parser/client/browser-short.js");
+  names("hz_dd_mobile_browsers", ddRequire("parser/client/browser-short-mobile.js").map((k) => browserShort[k]).filter(Boolean));
+  names("hz_dd_desktop_oses", ddRequire("parser/const/desktop-os.js"));
+  names("hz_dd_tv_clients", ddRequire("parser/const/clients-tv.js"));
+  // Device rules: the sets device-detector tries in its order; a brand's
+  // models are merged into runs of consecutive models of one type (only
+  // the type is read: the first run that matches is the first model's).
+  const sets = ["televisions", "shell_tv", "notebooks", "consoles", "car_browsers", "cameras",
+    "portable_media_player", "mobiles"];
+  const brands = [];
+  const models = [];
+  sets.forEach((f, set) => {
+    const m = ddRequire(`regexes/device/${f}.js`);
+    for (const k of Object.keys(m)) {
+      const b = m[k];
+      const first = models.length;
+      for (const x of b.models || []) {
+        const t = ddType(x.device || b.device);
+        const last = models.length > first ? models[models.length - 1] : null;
+        if (last && last.type === t) last.res.push(x.regex);
+        else models.push({ type: t, res: [x.regex] });
+      }
+      brands.push({ regex: b.regex, set, type: ddType(b.device), first, n: models.length - first });
+    }
+  });
+  o.push("const struct hz_dd_brand hz_dd_brands[] = {");
+  for (const b of brands) o.push(`    {${cstr(b.regex)}, ${b.set}, ${b.type}, ${b.first}, ${b.n}},`);
+  o.push("};", `const size_t hz_dd_brands_n = ${brands.length};`);
+  chunks("hz_dd_brands", brands.map((b) => b.regex));
+  o.push("const struct hz_dd_model hz_dd_models[] = {");
+  for (const m of models)
+    o.push(`    {${cstr(m.res.length === 1 ? m.res[0] : m.res.map((r) => `(?:${r})`).join("|"))}, ${m.type}},`);
+  o.push("};", `const size_t hz_dd_models_n = ${models.length};`, "");
+}
+
 function readYaml(path) {
   return YAML.parse(readFileSync(path, "utf8"));
 }
@@ -144,9 +250,12 @@ if (mode === "db") {
   for (const p of cua) if (literalOf(p) !== null) o.push(`    ${cstr(literalOf(p))},`);
   o.push("    NULL,", "};");
   o.push(`const char hz_uadb_crawlers[] = ${cstr(alt(cua.filter((p) => literalOf(p) === null)))};`);
+  ddTables(o);
   o.push(
     `const char hz_uadb_versions[] = ${cstr(
-      `uap-core ${uapVersion}, isbot ${version("isbot")}, crawler-user-agents ${version("crawler-user-agents")}`,
+      `uap-core ${uapVersion}, isbot ${version("isbot")}, crawler-user-agents ${version(
+        "crawler-user-agents",
+      )}, node-device-detector ${version("node-device-detector")} (Matomo device-detector's regexes)`,
     )};`,
   );
   process.stdout.write(o.join("\n") + "\n");

@@ -14,9 +14,11 @@
  * - uap_device.tsv: test_device.yaml; "Spider" rows are bots, rows that
  *   name a real device (anything but Spider and Other) are people;
  * - crawlers.tsv: crawler-user-agents' instances, all bots.
- * ../shared/ua/sample.tsv (device-detector's labels), when present, is a
- * cross-check by another project's classifier: see ua_sample in
- * ua_test.c. Every miss is logged at info level (--verbose).
+ * tests/data/ua-labelled.tsv: a small set from device-detector's fixtures,
+ * labelled by hand (its header says how); ../shared/ua/sample.tsv
+ * (device-detector's labels), when present: see ua_sample in ua_test.c.
+ * Each set's figures are printed as warnings; every miss is logged at info
+ * level (--verbose).
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -63,7 +65,8 @@ acc_report(const char *what, const struct acc *a, double min)
 {
     double r = a->n ? (double)a->ok / (double)a->n : 0.0;
 
-    cr_log_info("accuracy: %s %zu of %zu (%.3f)", what, a->ok, a->n, r);
+    /* A warning, so that the figures show without --verbose. */
+    cr_log_warn("accuracy: %s %zu of %zu (%.3f)", what, a->ok, a->n, r);
     cr_expect_geq(a->n, 50, "%s: too few rows", what);
     cr_expect_geq(r, min, "%s: %.3f is under %.2f", what, r, min);
 }
@@ -168,4 +171,55 @@ Test(ua_accuracy, people_are_not_bots_on_uap_core_devices)
 
     acc_each("uap_device.tsv", &a, row_person);
     acc_report("people not called bots (uap-core devices)", &a, 0.99);
+}
+
+/* tests/data/ua-labelled.tsv: ua, browser, os, device, bot; '#' lines are
+ * comments. */
+Test(ua_accuracy, hand_labelled_device_detector_fixtures)
+{
+    struct acc b = {0, 0}, o = {0, 0}, d = {0, 0}, p = {0, 0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    FILE *fp = fopen("tests/data/ua-labelled.tsv", "r");
+
+    cr_assert_not_null(fp, "tests/data/ua-labelled.tsv is missing");
+    while ((got = getline(&line, &cap, fp)) > 0) {
+        char *f[5], *s = line;
+        struct hz_ua ua;
+        int k = 0;
+
+        if (line[0] == '#')
+            continue;
+        line[strcspn(line, "\r\n")] = '\0';
+        while (k < 5 && s != NULL) {
+            f[k++] = s;
+            s = strchr(s, '\t');
+            if (s != NULL)
+                *s++ = '\0';
+        }
+        cr_assert_eq(k, 5, "a row without five fields");
+        hz_ua_classify(f[0], strlen(f[0]), &ua);
+        b.n++, o.n++, d.n++, p.n++;
+        b.ok += strcmp(hz_ua_browser_name(ua.browser), f[1]) == 0;
+        o.ok += strcmp(hz_ua_os_name(ua.os), f[2]) == 0;
+        d.ok += strcmp(hz_ua_device_name(ua.device), f[3]) == 0;
+        p.ok += ua.bot == (f[4][0] == '1');
+        if (strcmp(hz_ua_browser_name(ua.browser), f[1]) != 0 ||
+            strcmp(hz_ua_os_name(ua.os), f[2]) != 0 ||
+            strcmp(hz_ua_device_name(ua.device), f[3]) != 0 || ua.bot != (f[4][0] == '1'))
+            cr_log_info("labelled: want %s/%s/%s/%s, got %s/%s/%s/%d: %s", f[1], f[2], f[3], f[4],
+                        hz_ua_browser_name(ua.browser), hz_ua_os_name(ua.os),
+                        hz_ua_device_name(ua.device), ua.bot, f[0]);
+    }
+    free(line);
+    (void)fclose(fp);
+    /* A small set: the floors are the targets, the row count is its own. */
+    cr_log_warn("accuracy: tests/data browser %zu of %zu, os %zu, device %zu, bot %zu", b.ok, b.n,
+                o.ok, d.ok, p.ok);
+    cr_expect_geq(b.n, 30, "tests/data/ua-labelled.tsv: too few rows");
+    cr_expect_geq(b.ok * 100, b.n * 95, "browser under 0.95");
+    cr_expect_geq(o.ok * 100, o.n * 97, "os under 0.97");
+    cr_expect_geq(d.ok * 100, d.n * 93, "device under 0.93");
+    cr_expect_geq(p.ok * 100, p.n * 99, "bot verdicts under 0.99");
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "collector/ua.h"
+#include "collector/ua_db.h"
+#include "collector/ua_dd.h"
 
 static struct hz_ua
 classify(const char *ua)
@@ -95,7 +97,114 @@ Test(ua_map, every_os_family)
         cr_expect(seen[f], "no name maps to %s", hz_ua_os_name((enum hz_os)f));
 }
 
+/* device-detector's names: each of DESIGN.md's families from its browser
+ * names, Chromium-based browsers with their own name are Other. */
+Test(ua_map, device_detector_browsers)
+{
+    static const struct {
+        const char *name;
+        enum hz_browser want;
+    } m[] = {
+        {"Chrome", HZ_UA_CHROME},          {"Chrome Mobile", HZ_UA_CHROME},
+        {"Chrome Webview", HZ_UA_CHROME},  {"Chrome Mobile iOS", HZ_UA_CHROME},
+        {"Firefox", HZ_UA_FIREFOX},        {"Firefox Mobile iOS", HZ_UA_FIREFOX},
+        {"Safari", HZ_UA_SAFARI},          {"Mobile Safari", HZ_UA_SAFARI},
+        {"Microsoft Edge", HZ_UA_EDGE},    {"Opera", HZ_UA_OPERA},
+        {"Opera Mini", HZ_UA_OPERA},       {"Samsung Browser", HZ_UA_SAMSUNG},
+        {"Internet Explorer", HZ_UA_IE},   {"IE Mobile", HZ_UA_IE},
+        {"Yandex Browser", HZ_UA_YANDEX},  {"Yandex Browser Lite", HZ_UA_YANDEX},
+        {"UC Browser", HZ_UA_UC},          {"Vivaldi", HZ_UA_OTHER},
+        {"Brave", HZ_UA_OTHER},            {"Huawei Browser", HZ_UA_OTHER},
+        {"Quark", HZ_UA_OTHER},            {"Puffin Web Browser", HZ_UA_OTHER},
+        {"Headless Chrome", HZ_UA_OTHER},  {"Facebook", HZ_UA_OTHER},
+        {"chrome", HZ_UA_OTHER},           {"", HZ_UA_OTHER},
+    };
+
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        cr_expect_eq(hz_ua_dd_browser_of(m[i].name), m[i].want, "%s", m[i].name);
+    cr_expect_eq(hz_ua_dd_browser_of(NULL), HZ_UA_OTHER);
+}
+
+Test(ua_map, device_detector_os_families_and_device_types)
+{
+    cr_expect_eq(hz_ua_dd_os_of("Windows"), HZ_OS_WINDOWS);
+    cr_expect_eq(hz_ua_dd_os_of("Mac"), HZ_OS_MACOS);
+    cr_expect_eq(hz_ua_dd_os_of("iOS"), HZ_OS_IOS);
+    cr_expect_eq(hz_ua_dd_os_of("Android"), HZ_OS_ANDROID);
+    cr_expect_eq(hz_ua_dd_os_of("GNU/Linux"), HZ_OS_LINUX);
+    cr_expect_eq(hz_ua_dd_os_of("Chrome OS"), HZ_OS_CHROMEOS);
+    cr_expect_eq(hz_ua_dd_os_of("Windows Mobile"), HZ_OS_OTHER);
+    cr_expect_eq(hz_ua_dd_os_of("Unix"), HZ_OS_OTHER);
+    cr_expect_eq(hz_ua_dd_os_of(NULL), HZ_OS_OTHER);
+
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_DESKTOP), HZ_DEV_DESKTOP);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_SMARTPHONE), HZ_DEV_MOBILE);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_PHABLET), HZ_DEV_MOBILE);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_FEATURE_PHONE), HZ_DEV_MOBILE);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_WEARABLE), HZ_DEV_MOBILE);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_TABLET), HZ_DEV_TABLET);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_SMART_DISPLAY), HZ_DEV_TABLET);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_TV), HZ_DEV_DESKTOP);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_CONSOLE), HZ_DEV_DESKTOP);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_CAR_BROWSER), HZ_DEV_DESKTOP);
+    cr_expect_eq(hz_ua_dd_device_of(HZ_DD_NONE), HZ_DEV_DESKTOP);
+    cr_expect_eq(hz_ua_dd_device_of(99), HZ_DEV_DESKTOP);
+}
+
+/* Device types from device-detector's model rules: tablets that say
+ * "Mobile", TVs, and devices that are neither. */
+Test(ua_device, from_device_detector_models)
+{
+    static const struct {
+        const char *ua;
+        enum hz_device want;
+    } c[] = {
+        /* a Galaxy Tab whose browser says Mobile */
+        {"Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+         HZ_DEV_TABLET},
+        {"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Mobile Safari/537.36",
+         HZ_DEV_MOBILE},
+        {"Mozilla/5.0 (iPad; CPU OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+         "Version/17.2 Mobile/15E148 Safari/604.1",
+         HZ_DEV_TABLET},
+        /* a TV: a fixed screen */
+        {"Mozilla/5.0 (Linux; Android 12; Chromecast) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36 Google TV",
+         HZ_DEV_DESKTOP},
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36",
+         HZ_DEV_DESKTOP},
+    };
+
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        cr_expect_eq(classify(c[i].ua).device, c[i].want, "%s", c[i].ua);
+}
+
 /* ------------------------------------------------------------ bot kinds */
+
+/* device-detector's bot list, one of each of its categories the issue
+ * named: a crawler that says only "Crawler", a port scanner, a site
+ * monitor, an AI scraper, a feed fetcher, a security checker. */
+Test(ua_bots, device_detector_bot_categories)
+{
+    static const char *const bots[] = {
+        "SomethingCrawler/1.0",
+        "l9tcpid/v1.1.0",
+        "Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)",
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; "
+        "+https://openai.com/gptbot)",
+        "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 5 subscribers)",
+        "Mozilla/5.0 (compatible; Qualys-Scanner)",
+    };
+
+    for (size_t i = 0; i < sizeof bots / sizeof bots[0]; i++) {
+        struct hz_ua got = classify(bots[i]);
+        cr_expect_eq(got.bot, 1, "%s", bots[i]);
+        cr_expect_eq(got.browser, HZ_UA_OTHER, "%s", bots[i]);
+    }
+}
 
 /* One real UA per way of being a bot; each would pass as a person if the
  * rule that catches it broke. */
@@ -267,4 +376,8 @@ Test(ua_db, every_pattern_compiles_and_versions_are_named)
     cr_expect_not_null(strstr(v, "uap-core "), "%s", v);
     cr_expect_not_null(strstr(v, "isbot "), "%s", v);
     cr_expect_not_null(strstr(v, "crawler-user-agents "), "%s", v);
+    cr_expect_not_null(strstr(v, "node-device-detector "), "%s", v);
+    /* device-detector's rules are compiled on demand: all of them here. */
+    cr_expect_eq(hz_dd_refused(), 0, "%zu device-detector patterns did not compile",
+                 hz_dd_refused());
 }
