@@ -737,13 +737,12 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
         uap_os = hz_ua_os_of(name);
         named_os = named_os || strcmp(name, "Other") != 0;
     }
-    if (!named_os &&
-        ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name, NULL))
+    if (!named_os && ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name, NULL))
         uap_browser = hz_ua_browser_of(name);
     out->browser = ua_pick_browser(&dd);
     out->os = ua_pick_os(&dd, uap_os);
     /* Major versions from the database that named the family. */
-    hz_ua_major_cut(dd.client_version, strlen(dd.client_version), out->browser_major);
+    hz_ua_major_cut(dd.client_ver, strlen(dd.client_ver), out->browser_major);
     if (ua_pick_os(&dd, HZ_OS_COUNT) != HZ_OS_COUNT)
         hz_ua_major_cut(dd.os_version, strlen(dd.os_version), out->os_major);
     else

@@ -441,7 +441,7 @@ hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
     if (i >= 0) {
         r->client_kind = hz_dd_clients[i].kind;
         dd_subst(hz_dd_clients[i].name, u, md, r->client, sizeof r->client);
-        dd_subst(hz_dd_clients[i].version, u, md, r->client_version, sizeof r->client_version);
+        dd_subst(hz_dd_clients[i].version, u, md, r->client_ver, sizeof r->client_ver);
     }
     t = dd_device(u, n, md);
     r->type = dd_type(u, n, r, t, md);

@@ -26,7 +26,7 @@ struct hz_dd {
     char os_version[16];  /* "" when the rule names none */
     int client_kind;      /* enum hz_dd_client_kind; 0 none */
     char client[48];      /* its client name ("Chrome Mobile", ...) */
-    char client_version[16]; /* its client's version ("131.0.0.0"); "" none */
+    char client_ver[16];  /* its client's version ("131.0.0.0"); "" none */
     enum hz_dd_type type; /* after its device-type rules; HZ_DD_NONE unknown */
 };
 
