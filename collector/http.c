@@ -259,11 +259,18 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
     in.raw_ua = raw_ua ? raw_ua : "";
     {
         /* Client Hints, when the browser sends them (Chromium over HTTPS). */
-        size_t ml, pl_;
+        size_t ml, pl_, fl, bl, vl;
         const char *mob = hz_req_header(req, "Sec-CH-UA-Mobile", &ml);
         const char *plat = hz_req_header(req, "Sec-CH-UA-Platform", &pl_);
         hz_ua_hints_parse(&in.ua_hints, mob, ml, plat, pl_);
+        const char *full = hz_req_header(req, "Sec-CH-UA-Full-Version-List", &fl);
+        const char *brands = hz_req_header(req, "Sec-CH-UA", &bl);
+        const char *pver = hz_req_header(req, "Sec-CH-UA-Platform-Version", &vl);
+        hz_ua_hints_versions(&in.ua_hints, full, fl, brands, bl, pver, vl);
     }
+    /* Fetch metadata only a browser sends (pipeline.h: browser_fetch). */
+    in.browser_fetch = hz_req_header(req, "Sec-Fetch-Mode", NULL) != NULL ||
+                       hz_req_header(req, "Origin", NULL) != NULL;
     in.referer = ref;
     in.peer = req->peer;
     in.dnt = http_header_is_one(req, "DNT");

@@ -61,6 +61,8 @@ hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64
     OPT("ut", utm_term);
     OPT("rf", referrer);
     OPT("hn", hostname);
+    OPT("bv", browser_version);
+    OPT("ov", os_version);
 #undef OPT
     if (r->props_dropped > 0 && (r->kind == HZ_KIND_EVENT || r->kind == HZ_KIND_PAGEVIEW)) {
         /* numbuf: t at 0 (14 bytes), ms at 32 (11 at most), pd at 48, sd at 56. */
@@ -211,6 +213,24 @@ rec_region(char *dst, const char *v, size_t len)
     return 0;
 }
 
+/* A major version: 1 .. HZ_MAJOR_MAX - 1 letters and digits, with single
+ * spaces between them ("131", "XP", "RT 8"). */
+static int
+rec_major(char *dst, const char *v, size_t len)
+{
+    if (len == 0 || len >= HZ_MAJOR_MAX || v[0] == ' ' || v[len - 1] == ' ')
+        return HZ_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        int an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!an && (c != ' ' || v[i + 1] == ' '))
+            return HZ_EINVAL;
+    }
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+    return 0;
+}
+
 static int
 rec_eq(const char *a, size_t alen, const char *b)
 {
@@ -322,6 +342,12 @@ hz_record_decode(const char *const *names, const size_t *nlens, const char *cons
         } else if (rec_eq(nm, nl, "hn")) {
             bit = 1u << 25;
             rc = vl == 0 ? HZ_EINVAL : rec_text(r.hostname, sizeof(r.hostname), v, vl);
+        } else if (rec_eq(nm, nl, "bv")) {
+            bit = 1u << 26;
+            rc = rec_major(r.browser_version, v, vl);
+        } else if (rec_eq(nm, nl, "ov")) {
+            bit = 1u << 27;
+            rc = rec_major(r.os_version, v, vl);
         } else if (rec_eq(nm, nl, "sd")) {
             bit = 1u << 21;
             rc = hz_parse_u64(v, vl, 100, &num);

@@ -36,8 +36,12 @@
  *   rf  referrer host (another site's; never the path), optional
  *   hn  the page's host name (the site or an alias; k=pv, k=ev), optional
  *   sd  scroll depth 0..100 (k=en), optional
+ *   bv  the browser's major version ("131"), optional
+ *   ov  the os's major version ("18", "10", "11", "XP"), optional: bv and ov
+ *       are 1 to HZ_MAJOR_MAX - 1 letters, digits and inner single spaces,
+ *       never a full version string
  *
- * Entries written before pr, pd, ni, sd, uo, ut, rf and hn existed decode unchanged (each
+ * Entries written before pr, pd, ni, sd, uo, ut, rf, hn, bv and ov existed decode unchanged (each
  * is optional); an aggregator older than them refuses entries that carry
  * them (unknown field), so aggregators are upgraded first.
  *
@@ -57,7 +61,8 @@
 #define HZ_REGION_MAX           8  /* "CC-SSS" + NUL */
 #define HZ_FAMILY_MAX           24 /* "Samsung Internet" */
 #define HZ_VHASH_LEN            16 /* hex digits */
-#define HZ_RECORD_FIELDS        26
+#define HZ_MAJOR_MAX            12 /* a major version, with NUL (collector/ua.h) */
+#define HZ_RECORD_FIELDS        28
 #define HZ_RECORD_PROPS_MAX     8  /* props kept per hit (the allow-list's size) */
 #define HZ_PROP_NAME_MAX        64 /* a prop name, with NUL */
 #define HZ_RECORD_PROPS_ENC_MAX (HZ_RECORD_PROPS_MAX * (HZ_PROP_NAME_MAX + HZ_VALUE_MAX))
@@ -91,6 +96,8 @@ struct hz_record {
     char referrer[HZ_HOST_MAX];          /* "rf" */
     char hostname[HZ_HOST_MAX];          /* "hn" */
     int scroll_depth;                    /* "sd": 0..100 */
+    char browser_version[HZ_MAJOR_MAX];  /* "bv": major only; "" unknown */
+    char os_version[HZ_MAJOR_MAX];       /* "ov": major only; "" unknown */
 };
 
 /* Appends prop (name, value) to r->props. 0, or HZ_EINVAL (bad text, empty
