@@ -5,6 +5,7 @@
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      benchmarks (not part of check)      make deps   install packages
 #   make soak       traffic under faults (SOAK_SECONDS, default 600; not part of check)
+#   make unit / fuzz-replay / integration / e2e   one suite of check at a time
 #
 # Every goal that builds first makes build/config.mk (scripts/config.sh:
 # install missing packages, then ask pkg-config), so a new machine needs
@@ -200,6 +201,16 @@ check: all $(UNIT_BINS) $(INTEG_BIN) $(REPLAY_BINS) $(if $(wildcard tests/data/m
 	@if [ -n "$(INTEG_BIN)" ]; then sh tests/integration/run.sh $(INTEG_BIN) $(CRITERION_FLAGS); fi
 	@if [ -f tests/e2e/run.sh ]; then sh tests/e2e/run.sh; fi
 test: check
+
+# The suites of check one by one (what check runs, in the same way).
+unit: all $(UNIT_BINS) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA)) $(UADB_FIX)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; sh tests/criterion-run.sh $$t $(CRITERION_FLAGS); done
+fuzz-replay: $(REPLAY_BINS)
+	@if [ -n "$(REPLAY_BINS)" ]; then sh tests/fuzz/replay.sh $(BUILD) $(FUZZ_NAMES); fi
+integration: all $(INTEG_BIN) $(if $(wildcard tests/data/make-mmdb.pl),$(TESTDATA))
+	@if [ -n "$(INTEG_BIN)" ]; then sh tests/integration/run.sh $(INTEG_BIN) $(CRITERION_FLAGS); fi
+e2e: all
+	@if [ -f tests/e2e/run.sh ]; then sh tests/e2e/run.sh; fi
 
 # ASan+UBSan: Criterion passes a test that leaks, and the daemons that the
 # integration tests start write their reports to their own logs, so every
