@@ -417,14 +417,16 @@ rec_finish(const struct rec_slot *s, uint64_t seen, int compact, struct hz_recor
         if ((rec_fields[tag].need & kbit) && !(seen & (1ULL << tag)))
             return hz_err_set(err, HZ_EINVAL, "%s", kind_needs[kind]);
 
-    memset(out, 0, sizeof(*out));
+    /* Every member is written, absent ones as empty or 0, without
+     * clearing the whole record (3 KB, most of it the tails of strings):
+     * every member of struct hz_record belongs to a row of the table. */
     out->kind = (enum hz_kind)kind;
+    out->has_scroll = 0;
     for (int tag = 1; tag < REC_NTAGS; tag++) {
         const struct rec_desc *d = &rec_fields[tag];
         char *m = (char *)out + d->off;
-        int one = 1, pct;
-        if (!(seen & (1ULL << tag)))
-            continue;
+        int have = (seen & (1ULL << tag)) != 0, one = have, pct;
+        uint64_t num = have ? s[tag].num : 0;
         switch (d->type) {
         case RT_VER:
         case RT_KIND:
@@ -434,20 +436,21 @@ rec_finish(const struct rec_slot *s, uint64_t seen, int compact, struct hz_recor
         case RT_REGION:
         case RT_HEX16:
         case RT_PROPS:
-            memcpy(m, s[tag].v, s[tag].len);
-            m[s[tag].len] = '\0';
+            if (have)
+                memcpy(m, s[tag].v, s[tag].len);
+            m[have ? s[tag].len : 0] = '\0';
             break;
         case RT_TIME:
         case RT_U64:
-            memcpy(m, &s[tag].num, sizeof(uint64_t));
+            memcpy(m, &num, sizeof(uint64_t));
             break;
         case RT_FLAG:
             memcpy(m, &one, sizeof(one));
             break;
         case RT_PCT:
-            pct = (int)s[tag].num;
+            pct = (int)num;
             memcpy(m, &pct, sizeof(pct));
-            out->has_scroll = 1;
+            out->has_scroll = have;
             break;
         }
     }

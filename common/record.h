@@ -54,7 +54,9 @@
  *
  * A new field is one row in record.c's table (rec_fields: its tag, name,
  * type, the kinds it may or must appear with, where it lives in struct
- * hz_record) plus its member here. Entries written before a field existed
+ * hz_record) plus its member here. Every member of struct hz_record
+ * belongs to a row (has_scroll goes with sd): the decoder writes each
+ * member, not the whole struct. Entries written before a field existed
  * decode unchanged (each new one is optional); an aggregator older than a
  * field refuses entries that carry it (unknown field), so aggregators are
  * upgraded first -- the same holds for the compact form itself.
