@@ -489,15 +489,15 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
     {
         /* XADD stream MAXLEN ~ N * r <record> */
         char maxlen[24];
-        size_t sl = strlen(cfg->redis_stream), cap;
+        size_t sl = strlen(cfg->redis_stream);
         int ml = snprintf(maxlen, sizeof(maxlen), "%ld", cfg->redis_maxlen);
-        cap = sl + 128;
-        p->xprefix = hz_xmalloc(cap);
-        p->xprefix_len = (size_t)snprintf(p->xprefix, cap,
-                                          "*8\r\n$4\r\nXADD\r\n$%zu\r\n%s\r\n$6\r\nMAXLEN\r\n$"
-                                          "1\r\n~\r\n$%d\r\n%s\r\n$1\r\n*\r\n$%zu\r\n%s\r\n",
-                                          sl, cfg->redis_stream, ml, maxlen, strlen(HZ_RECORD_KEY),
-                                          HZ_RECORD_KEY);
+        static const char fmt[] = "*8\r\n$4\r\nXADD\r\n$%zu\r\n%s\r\n$6\r\nMAXLEN\r\n$1\r\n~"
+                                  "\r\n$%d\r\n%s\r\n$1\r\n*\r\n$%zu\r\n%s\r\n";
+        int need = snprintf(NULL, 0, fmt, sl, cfg->redis_stream, ml, maxlen, strlen(HZ_RECORD_KEY),
+                            HZ_RECORD_KEY);
+        p->xprefix = hz_xmalloc((size_t)need + 1);
+        p->xprefix_len = (size_t)snprintf(p->xprefix, (size_t)need + 1, fmt, sl, cfg->redis_stream,
+                                          ml, maxlen, strlen(HZ_RECORD_KEY), HZ_RECORD_KEY);
         p->xbuf = hz_xmalloc(p->xprefix_len + 32 + HZ_RECORD_PACK_MAX);
     }
     (void)snprintf(name, sizeof(name), "spool-%d", thread);
