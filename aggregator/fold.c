@@ -15,6 +15,7 @@
 
 #include "aggregator/crosstab.h"
 #include "common/funnel.h"
+#include "common/groups.h"
 
 /* A visit-level dimension of the current visit. */
 struct fold_dim {
@@ -26,11 +27,37 @@ struct fold_dim {
 /* The visit-level dimensions with a value (ENTRY first). */
 #define FOLD_VISIT_DIMS 16
 
+/* The values of the version dims: "family\x1fmajor" (store.h). */
+struct fold_vbuf {
+    char b[HZ_FAMILY_MAX + 1 + HZ_MAJOR_MAX], o[HZ_FAMILY_MAX + 1 + HZ_MAJOR_MAX];
+};
+
+/* "family\x1fmajor" of a visit into out, or "family\x1f(not set)" when the
+ * major is unknown; its length, 0 when there is no family. */
+static size_t
+fold_version(char out[HZ_FAMILY_MAX + 1 + HZ_MAJOR_MAX], const char *family, const char *major)
+{
+    size_t fl = strlen(family), ml;
+
+    if (fl == 0)
+        return 0;
+    if (major[0] == '\0')
+        major = HZ_FOLD_NOT_SET;
+    ml = strlen(major);
+    if (fl + 1 + ml >= HZ_FAMILY_MAX + 1 + HZ_MAJOR_MAX)
+        return 0; /* cannot happen: the record's limits */
+    memcpy(out, family, fl);
+    out[fl] = HZ_CELL_SEP;
+    memcpy(out + fl + 1, major, ml + 1);
+    return fl + 1 + ml;
+}
+
 static int
-fold_visit_dims(const struct hz_session *s, struct fold_dim out[FOLD_VISIT_DIMS])
+fold_visit_dims(const struct hz_session *s, struct fold_dim out[FOLD_VISIT_DIMS],
+                struct fold_vbuf *vb)
 {
     int n = 0;
-    size_t rl = strlen(s->region);
+    size_t rl = strlen(s->region), bl, ol;
 
 #define FD(d, val, l)                                                                              \
     out[n++] = (struct fold_dim)                                                                   \
@@ -67,6 +94,10 @@ fold_visit_dims(const struct hz_session *s, struct fold_dim out[FOLD_VISIT_DIMS]
         FD(HZ_DIM_UTM_TERM, s->utm_term, strlen(s->utm_term));
     if (s->referrer[0] != '\0')
         FD(HZ_DIM_REFERRER, s->referrer, strlen(s->referrer));
+    if ((bl = fold_version(vb->b, s->browser, s->browser_version)) > 0)
+        FD(HZ_DIM_BROWSER_VERSION, vb->b, bl);
+    if ((ol = fold_version(vb->o, s->os, s->os_version)) > 0)
+        FD(HZ_DIM_OS_VERSION, vb->o, ol);
 #undef FD
     return n;
 }
@@ -185,7 +216,8 @@ fold_visit_rows(hz_wtxn *w, const struct hz_site *cs, struct hz_session *s,
 {
     const char *site = cs->name;
     struct fold_dim d[FOLD_VISIT_DIMS];
-    int n = fold_visit_dims(s, d), rc;
+    struct fold_vbuf vb;
+    int n = fold_visit_dims(s, d, &vb), rc;
 
     for (int i = 0; i < n; i++) {
         struct hz_counts c = *vc;
@@ -282,6 +314,8 @@ fold_new_visit(struct hz_fold_site *fs, struct hz_session *s, const struct hz_re
     memcpy(s->utm_content, r->utm_content, sizeof(s->utm_content));
     memcpy(s->utm_term, r->utm_term, sizeof(s->utm_term));
     memcpy(s->referrer, r->referrer, sizeof(s->referrer));
+    memcpy(s->browser_version, r->browser_version, sizeof(s->browser_version));
+    memcpy(s->os_version, r->os_version, sizeof(s->os_version));
 }
 
 /* One hit-level row of (dim, value): the hit (a pageview or a custom
@@ -368,6 +402,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
 
     if (new_visit) {
         struct fold_dim d[FOLD_VISIT_DIMS];
+        struct fold_vbuf vb;
         int uniq[FOLD_VISIT_DIMS] = {0}, n;
 
         /* The previous visit's pending deltas belong to its own rows. */
@@ -376,7 +411,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
         fold_new_visit(fs, s, r, day);
         hr.visits = 1;
         start_total.visits = 1;
-        n = fold_visit_dims(s, d);
+        n = fold_visit_dims(s, d, &vb);
         for (int i = 0; i < n; i++)
             uniq[i] = fold_unique(s, today, d[i].dim, d[i].v, d[i].len);
         vc.visits = 1;

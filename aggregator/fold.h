@@ -11,10 +11,9 @@
  *    otherwise it starts a new visit. Only pageviews start visits.
  *  - Visit-level counts (visits, nonbounce, duration, and the pageviews of
  *    the visit-level dimensions ENTRY, SOURCE, UTM_*, COUNTRY, REGION,
- *    BROWSER, OS, DEVICE) go to the visit's start day, in the site's time
- *    zone: a visit across local midnight is one visit of its first day.
- *    Pageviews of TOTAL and PAGE, events, engaged time and transitions go
- *    to the day of the hit itself.
+ *    BROWSER, OS, DEVICE, BROWSER_VERSION, OS_VERSION) go to the visit's start day, in the site's
+ * time zone: a visit across local midnight is one visit of its first day. Pageviews of TOTAL and
+ * PAGE, events, engaged time and transitions go to the day of the hit itself.
  *  - nonbounce +1 when a visit gets its 2nd pageview or, before that, an
  *    interactive custom event (one not sent with interactive: false), once
  *    per visit (bounces = visits - nonbounce). Duration: each hit adds its gap to the previous hit
@@ -55,6 +54,7 @@
 #define HZ_FOLD_PIXEL_CAP_MS (30ULL * 60 * 1000)
 #define HZ_FOLD_DIRECT       "Direct / None"    /* SOURCE of a visit without one */
 #define HZ_FOLD_PROP_DROPPED "prop_not_allowed" /* drop reason of props off the allow-list */
+#define HZ_FOLD_NOT_SET      "(not set)"        /* a version row's major when the UA named none */
 
 /* A configured site, its time zone cache, and the site's TOTAL-by-day and
  * hour rows summed over the current run of hits (most hits of a batch share

@@ -12,7 +12,7 @@
 #include "common/siphash.h"
 #include "common/str.h"
 
-#define SES_VERSION 2 /* 1: without utm_content, utm_term, referrer */
+#define SES_VERSION 3 /* 1: without utm_content, utm_term, referrer; 2: without the versions */
 
 /* ------------------------------------------------------------ encoding */
 
@@ -92,6 +92,9 @@ hz_session_encode(const struct hz_session *s, unsigned char *out)
     ses_str(&w, s->utm_content);
     ses_str(&w, s->utm_term);
     ses_str(&w, s->referrer);
+    /* Version 3 appends the major versions. */
+    ses_str(&w, s->browser_version);
+    ses_str(&w, s->os_version);
     return w.n;
 }
 
@@ -171,7 +174,7 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
 
     memset(s, 0, sizeof(*s));
     unsigned version = ses_ru8(&r);
-    if (version != SES_VERSION && version != 1)
+    if (version < 1 || version > SES_VERSION)
         return HZ_EINVAL;
     s->start_ms = ses_ru64(&r);
     s->last_ms = ses_ru64(&r);
@@ -220,6 +223,10 @@ hz_session_decode(const unsigned char *buf, size_t len, struct hz_session *s)
         ses_rstr(&r, s->utm_content, sizeof(s->utm_content), 0);
         ses_rstr(&r, s->utm_term, sizeof(s->utm_term), 0);
         ses_rstr(&r, s->referrer, sizeof(s->referrer), 0);
+    }
+    if (version >= 3) {
+        ses_rstr(&r, s->browser_version, sizeof(s->browser_version), 0);
+        ses_rstr(&r, s->os_version, sizeof(s->os_version), 0);
     }
     if (r.bad || r.off != len)
         return HZ_EINVAL;

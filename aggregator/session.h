@@ -12,15 +12,16 @@
  * session): long enough to continue the visit and to keep today's uniques,
  * and not a day more (DESIGN.md privacy rule 3).
  *
- * Serialized form (all integers little-endian), version 2 (version 1, its
- * prefix without the last 3 strings, still decodes):
+ * Serialized form (all integers little-endian), version 3 (versions 1 and
+ * 2, its prefixes without the last 5 and the last 2 strings, still decode):
  *   u8 version | u64 start_ms last_ms last_pv_ms | i32 start_day last_pv_day
  *   seen_day last_hour | u32 pageviews | u8 flags (1 = last pageview was the
  *   pixel, 2 = an interactive custom event ended the visit's bounce) | u8 nfunnels, then (u8 step,
  * u64 ms) each | u8 nseen, u8 ring, u32 hash each | u8 nvpages, u8 ring, u32 hash each | 9 strings
  * as u16 length + bytes: entry, last_page, source, utm_medium, utm_campaign, region, browser, os,
- * device; then 3 more strings (utm_content, utm_term, referrer), absent from
- * states written before them (they decode as ""). hz_session_decode
+ * device; then 3 more strings (utm_content, utm_term, referrer) and 2 more
+ * (browser_version, os_version: majors only), absent from states written
+ * before them (they decode as ""). hz_session_decode
  * validates all of it: Redis is input too.
  */
 #ifndef HZ_AGGREGATOR_SESSION_H
@@ -68,6 +69,8 @@ struct hz_session {
     char utm_content[HZ_VALUE_MAX];
     char utm_term[HZ_VALUE_MAX];
     char referrer[HZ_HOST_MAX];
+    char browser_version[HZ_MAJOR_MAX]; /* major only; "" unknown */
+    char os_version[HZ_MAJOR_MAX];
     /* Scratch, never serialized: visit-level deltas (pageviews after the
      * first, nonbounce, duration_ms) not yet added to the visit's rows.
      * hz_fold_flush adds them; consume.c flushes every touched state before

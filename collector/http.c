@@ -341,7 +341,15 @@ http_hit(hz_worker *w, struct evhttp_request *req, int pixel)
         const char *mob = evhttp_find_header(hs, "Sec-CH-UA-Mobile");
         const char *plat = evhttp_find_header(hs, "Sec-CH-UA-Platform");
         hz_ua_hints_parse(&in.ua_hints, mob, mob ? strlen(mob) : 0, plat, plat ? strlen(plat) : 0);
+        const char *full = evhttp_find_header(hs, "Sec-CH-UA-Full-Version-List");
+        const char *brands = evhttp_find_header(hs, "Sec-CH-UA");
+        const char *pver = evhttp_find_header(hs, "Sec-CH-UA-Platform-Version");
+        hz_ua_hints_versions(&in.ua_hints, full, full ? strlen(full) : 0, brands,
+                             brands ? strlen(brands) : 0, pver, pver ? strlen(pver) : 0);
     }
+    /* Fetch metadata only a browser sends (pipeline.h: browser_fetch). */
+    in.browser_fetch = evhttp_find_header(hs, "Sec-Fetch-Mode") != NULL ||
+                       evhttp_find_header(hs, "Origin") != NULL;
     in.referer = ref;
     peer = evhttp_connection_get_addr(conn);
     if (peer == NULL) {

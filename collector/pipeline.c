@@ -13,6 +13,9 @@
 #include "collector/url.h"
 #include "common/str.h"
 
+_Static_assert(HZ_UA_MAJOR_MAX == HZ_MAJOR_MAX,
+               "ua.h and record.h agree on a major version's size");
+
 /* clang-format off */
 static const char *const drop_names[HZ_DROP_COUNT] = {
     [HZ_DROP_NONE] = "none",
@@ -23,6 +26,7 @@ static const char *const drop_names[HZ_DROP_COUNT] = {
     [HZ_DROP_DNT] = "dnt",
     [HZ_DROP_BOT] = "bot",
     [HZ_DROP_SPOOL_FULL] = "spool_full",
+    [HZ_DROP_UNTRUSTED_XFF] = "untrusted_xff",
 };
 /* clang-format on */
 
@@ -93,6 +97,22 @@ pipeline_hit_id(const struct hz_pipeline *p, char out[HZ_VHASH_LEN + 1])
     hz_hex(out, b, sizeof(b));
 }
 
+/* Whether the request carries a forwarding header that names anything. */
+static int
+pipeline_forwarded(const struct hz_hit_in *in)
+{
+    struct hz_proxy_line one[2];
+    int n = 0;
+
+    if (in->nlines > 0)
+        return hz_proxy_lines_set(in->lines, in->nlines);
+    if (in->xff != NULL)
+        one[n++] = (struct hz_proxy_line){in->xff, in->xff_len, 0};
+    if (in->fwd != NULL)
+        one[n++] = (struct hz_proxy_line){in->fwd, in->fwd_len, 1};
+    return hz_proxy_lines_set(one, n);
+}
+
 int
 hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct hz_record *out,
                 enum hz_drop *drop, struct hz_err *err)
@@ -137,7 +157,15 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
         goto done;
     }
 
-    /* client address */
+    /* client address: a server-side sender must be a trusted proxy */
+    if (!in->pixel && !in->browser_fetch && !hz_proxy_trusted(in->peer, &p->cfg->trusted_proxies) &&
+        pipeline_forwarded(in)) {
+        *drop = HZ_DROP_UNTRUSTED_XFF;
+        rc = hz_err_set(err, HZ_EINVAL,
+                        "X-Forwarded-For from an untrusted sender: add its address to "
+                        "trusted_proxies");
+        goto done;
+    }
     if (in->nlines > 0)
         rc = hz_proxy_client_lines(in->peer, &p->cfg->trusted_proxies, in->lines, in->nlines,
                                    &client, err);
@@ -218,6 +246,9 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
     (void)hz_strlcpy(r->browser, hz_ua_browser_name(ua.browser), sizeof(r->browser));
     (void)hz_strlcpy(r->os, hz_ua_os_name(ua.os), sizeof(r->os));
     (void)hz_strlcpy(r->device, hz_ua_device_name(ua.device), sizeof(r->device));
+    /* major versions only (ua.h): "131", never "131.0.6778.86" */
+    (void)hz_strlcpy(r->browser_version, ua.browser_major, sizeof(r->browser_version));
+    (void)hz_strlcpy(r->os_version, ua.os_major, sizeof(r->os_version));
 
     /* visitor hash: today's salt, and yesterday's just after UTC midnight */
     hz_visitor_hash(p->salts->today, site->name, (struct sockaddr *)&client, in->raw_ua, in->ua_len,

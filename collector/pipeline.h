@@ -31,13 +31,15 @@
  * dashboard's filtered-traffic panel use them. */
 enum hz_drop {
     HZ_DROP_NONE = 0,
-    HZ_DROP_INVALID,      /* malformed request, body, URL or header: 4xx */
-    HZ_DROP_TOO_BIG,      /* over a size limit: 413/414/431 */
-    HZ_DROP_UNKNOWN_SITE, /* d is not a configured site: 403 */
-    HZ_DROP_HOST,         /* the page's host is not the site: 400 */
-    HZ_DROP_DNT,          /* DNT: 1 or Sec-GPC: 1 honoured: 202, not counted */
-    HZ_DROP_BOT,          /* crawler, monitor, headless, library: 202, not counted */
-    HZ_DROP_SPOOL_FULL,   /* Redis down and the spool full: 503 */
+    HZ_DROP_INVALID,       /* malformed request, body, URL or header: 4xx */
+    HZ_DROP_TOO_BIG,       /* over a size limit: 413/414/431 */
+    HZ_DROP_UNKNOWN_SITE,  /* d is not a configured site: 403 */
+    HZ_DROP_HOST,          /* the page's host is not the site: 400 */
+    HZ_DROP_DNT,           /* DNT: 1 or Sec-GPC: 1 honoured: 202, not counted */
+    HZ_DROP_BOT,           /* crawler, monitor, headless, library: 202, not counted */
+    HZ_DROP_SPOOL_FULL,    /* Redis down and the spool full: 503 */
+    HZ_DROP_UNTRUSTED_XFF, /* a sender that is no browser set X-Forwarded-For or Forwarded
+                            * and is not in trusted_proxies: 400 (see hz_pipeline_run) */
     HZ_DROP_COUNT
 };
 
@@ -60,6 +62,9 @@ struct hz_hit_in {
     struct hz_ua_hints ua_hints; /* Sec-CH-UA-Mobile / -Platform; zero: not sent */
     const char *referer;         /* the Referer header: the pixel's page fallback */
     size_t referer_len;
+    /* Fetch metadata only a browser sends: Sec-Fetch-Mode or Origin (a
+     * script cannot set or remove them). */
+    int browser_fetch;
     int dnt; /* DNT: 1 */
     int gpc; /* Sec-GPC: 1 */
     int pixel;
@@ -80,7 +85,20 @@ struct hz_pipeline {
     uint64_t *id_seq;
 };
 
-/* Runs the steps. Returns 0 and fills *out; or HZ_EFILTERED with *drop set
+/*
+ * The client-address step and server-side senders: a backend that sends
+ * events for its visitors (Plausible's Events API) names each visitor in
+ * X-Forwarded-For, and haze reads that only from trusted_proxies. When an
+ * event (not the pixel) arrives from an untrusted address with an
+ * X-Forwarded-For or Forwarded header and without a browser's fetch
+ * metadata, it is a backend that is not listed: counting it would merge
+ * all its visitors into one (its own address) in its own place, so it is
+ * refused with a 400 saying what to do, and counted as filtered traffic
+ * ("untrusted_xff"). A browser behind a forward proxy that adds the header
+ * carries fetch metadata: it is counted as before, from the address it
+ * connected from.
+ *
+ * Runs the steps. Returns 0 and fills *out; or HZ_EFILTERED with *drop set
  * (answer 202, count, store nothing); or HZ_EINVAL / HZ_ENOSITE with *drop
  * set and a one-line reason in err (answer 400 / 403). *out is only
  * written on success. */

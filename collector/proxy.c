@@ -359,6 +359,22 @@ hz_proxy_client_lines(const struct sockaddr *peer, const struct hz_cidrset *trus
 }
 
 int
+hz_proxy_trusted(const struct sockaddr *peer, const struct hz_cidrset *trusted)
+{
+    return peer != NULL && trusted != NULL && hz_cidrset_match(trusted, peer);
+}
+
+int
+hz_proxy_lines_set(const struct hz_proxy_line *lines, int nlines)
+{
+    for (int i = 0; i < nlines; i++)
+        for (size_t j = 0; j < lines[i].len; j++)
+            if (lines[i].v[j] != ' ' && lines[i].v[j] != '\t')
+                return 1;
+    return 0;
+}
+
+int
 hz_proxy_client(const struct sockaddr *peer, const struct hz_cidrset *trusted, const char *xff,
                 size_t xfflen, const char *fwd, size_t fwdlen, struct sockaddr_storage *out,
                 struct hz_err *err)

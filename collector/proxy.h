@@ -60,6 +60,13 @@ int hz_proxy_client_lines(const struct sockaddr *peer, const struct hz_cidrset *
                           const struct hz_proxy_line *lines, int nlines,
                           struct sockaddr_storage *out, struct hz_err *err);
 
+/* 1 when peer is a trusted proxy (trusted may be NULL: none), whose
+ * forwarding headers hz_proxy_client_lines reads. */
+int hz_proxy_trusted(const struct sockaddr *peer, const struct hz_cidrset *trusted);
+
+/* 1 when one of the lines names anything (a line of blanks names nothing). */
+int hz_proxy_lines_set(const struct hz_proxy_line *lines, int nlines);
+
 /* The same for at most one line of each, read as X-Forwarded-For then
  * Forwarded. xff / fwd may be NULL (header absent); trusted may be NULL (none). 0, or
  * HZ_EINVAL when the peer is not AF_INET/AF_INET6, or when the peer is

@@ -134,6 +134,7 @@ hz_ua_os_of(const char *uap_os_family)
 struct ua_re {
     pcre2_code *code; /* NULL: PCRE2 refused the pattern (counted in skipped) */
     const char *repl;
+    const char *v1; /* the major version's replacement, NULL: group 2 */
 };
 
 static struct {
@@ -248,6 +249,7 @@ ua_compile_rules(const struct hz_uadb_rule *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         v[i].code = ua_compile(r[i].re, r[i].caseless);
         v[i].repl = r[i].repl;
+        v[i].v1 = r[i].v1;
     }
     return v;
 }
@@ -286,8 +288,9 @@ hz_ua_versions(void)
     return hz_uadb_versions;
 }
 
-/* Groups read from a match: uap-core's replacements use $1 only. */
-#define UA_OVEC 4
+/* Groups read from a match: the family's replacement uses $1, a
+ * version's $1 .. $9. */
+#define UA_OVEC 10
 
 /* Returns the number of groups set + 1 (PCRE2's count; 0 when UA_OVEC
  * pairs are too few, all of them being set) on a match, -1 otherwise. */
@@ -309,14 +312,46 @@ ua_match(const pcre2_code *code, const unsigned char *u, size_t n, pcre2_match_d
 }
 
 /*
+ * The major version a matched rule names, into out (HZ_UA_MAJOR_MAX):
+ * its v1 replacement with "$N" replaced by group N, or group 2 itself
+ * (uap-core's rule), cut to what a major version is (ua_major_cut). rc is
+ * PCRE2's count for the match (0: every pair set).
+ */
+static void
+ua_major(const struct ua_re *r, const unsigned char *u, int rc, pcre2_match_data *md, char *out)
+{
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    char v[HZ_UA_MAJOR_MAX * 2];
+    size_t k = 0;
+    int ngroups = rc == 0 ? UA_OVEC : rc; /* pairs PCRE2 wrote */
+    const char *t = r->v1 != NULL ? r->v1 : "$2";
+
+    for (; *t != '\0' && k < sizeof(v) - 1; t++) {
+        if (t[0] == '$' && t[1] >= '1' && t[1] <= '9') {
+            int g = t[1] - '0';
+            t++;
+            if (g >= ngroups || ov[2 * g] == PCRE2_UNSET)
+                continue;
+            for (PCRE2_SIZE j = ov[2 * g]; j < ov[2 * g + 1] && k < sizeof(v) - 1; j++)
+                v[k++] = (char)u[j];
+        } else {
+            v[k++] = *t;
+        }
+    }
+    v[k] = '\0';
+    hz_ua_major_cut(v, k, out);
+}
+
+/*
  * Runs rules in order; on the first match writes the family it names into
  * name (at most cap - 1 bytes, NUL-terminated): the replacement with "$1"
- * replaced by the first group, or the first group itself. Returns 1 on a
+ * replaced by the first group, or the first group itself; and, when ver is
+ * not NULL, the major version it names into ver (ua_major). Returns 1 on a
  * match, 0 when none matched.
  */
 static int
 ua_first(const struct ua_re *rules, size_t nrules, const unsigned char *u, size_t n,
-         pcre2_match_data *md, char *name, size_t cap)
+         pcre2_match_data *md, char *name, size_t cap, char *ver)
 {
     for (const struct ua_re *r = rules; r < rules + nrules; r++) {
         PCRE2_SIZE *ov;
@@ -348,6 +383,8 @@ ua_first(const struct ua_re *rules, size_t nrules, const unsigned char *u, size_
             }
         }
         name[k] = '\0';
+        if (ver != NULL)
+            ua_major(r, u, rc, md, ver);
         return 1;
     }
     return 0;
@@ -414,7 +451,7 @@ ua_device_named(const unsigned char *u, size_t n, pcre2_match_data *md)
 {
     char name[64];
 
-    if (!ua_first(ua_db.devices, ua_db.ndevices, u, n, md, name, sizeof name))
+    if (!ua_first(ua_db.devices, ua_db.ndevices, u, n, md, name, sizeof name, NULL))
         return 0;
     return name[0] != '\0' && strcmp(name, "Other") != 0 && strcmp(name, "Spider") != 0;
 }
@@ -535,6 +572,8 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     out->os = HZ_OS_OTHER;
     out->device = HZ_DEV_DESKTOP;
     out->bot = 1;
+    memset(out->browser_major, 0, sizeof out->browser_major); /* the whole answer is stable */
+    memset(out->os_major, 0, sizeof out->os_major);
 
     for (size_t i = 0; i < len; i++)
         if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
@@ -543,22 +582,28 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     md = pcre2_match_data_create(UA_OVEC, NULL);
     if (md == NULL)
         return; /* out of memory: a bot, not counted */
-    if (ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name))
+    if (ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name,
+                 out->browser_major))
         out->browser = hz_ua_browser_of(name);
-    if (ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name)) {
+    if (ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name, out->os_major)) {
         out->os = hz_ua_os_of(name);
         named_os = strcmp(name, "Other") != 0;
     }
     /* Android apps on a Chromebook say Android: the machine is ChromeOS. */
-    if (out->os == HZ_OS_ANDROID && ua_has(u, len, "Chromebook"))
+    if (out->os == HZ_OS_ANDROID && ua_has(u, len, "Chromebook")) {
         out->os = HZ_OS_CHROMEOS;
-    if (out->os == HZ_OS_OTHER && h != NULL && h->os > 0)
+        out->os_major[0] = '\0'; /* Android's, not the machine's */
+    }
+    if (out->os == HZ_OS_OTHER && h != NULL && h->os > 0) {
         out->os = (enum hz_os)(h->os - 1);
+        out->os_major[0] = '\0';
+    }
     /* Apple ships Safari for its own systems only: "Safari" elsewhere is
      * another WebKit browser (the old Android browser, GNOME Web). */
     if (out->browser == HZ_UA_SAFARI && out->os != HZ_OS_IOS && out->os != HZ_OS_MACOS)
         out->browser = HZ_UA_OTHER;
     out->device = ua_device(u, len, out->os, h);
+    hz_ua_hints_apply(h, out); /* versions: Client Hints, and none for Other */
 
     out->bot = ctl || len == 0 || ua_bot(u, len, out->browser, named_os, md);
     pcre2_match_data_free(md);
@@ -665,10 +710,11 @@ void
 hz_ua_classify_cached_hints(struct hz_ua_cache *c, const char *ua, size_t len,
                             const struct hz_ua_hints *h, struct hz_ua *out)
 {
-    struct hz_ua_hints none = {0, 0};
+    struct hz_ua_hints none;
     uint64_t k;
     size_t set, i;
 
+    memset(&none, 0, sizeof none);
     if (h == NULL)
         h = &none;
     /* Only the bytes the classifier reads go into the key. */
@@ -680,8 +726,7 @@ hz_ua_classify_cached_hints(struct hz_ua_cache *c, const char *ua, size_t len,
     set = (size_t)(k % HZ_UA_CACHE_SETS);
     for (size_t w = 0; w < HZ_UA_CACHE_WAYS; w++) {
         i = set * HZ_UA_CACHE_WAYS + w;
-        if (c->slot[i].h == k && c->slot[i].len == len && c->slot[i].hints.mobile == h->mobile &&
-            c->slot[i].hints.os == h->os) {
+        if (c->slot[i].h == k && c->slot[i].len == len && hz_ua_hints_eq(&c->slot[i].hints, h)) {
             *out = c->slot[i].v;
             return;
         }

@@ -45,11 +45,18 @@ enum hz_os {
 
 enum hz_device { HZ_DEV_DESKTOP = 0, HZ_DEV_MOBILE, HZ_DEV_TABLET, HZ_DEV_COUNT };
 
+/* A major version as its family reports it ("131", "18", "10", "11",
+ * "XP", "RT 8"), NUL-terminated; "" when unknown. Never the full version
+ * (privacy: coarse technical data only). */
+#define HZ_UA_MAJOR_MAX 12
+
 struct hz_ua {
     enum hz_browser browser;
     enum hz_os os;
     enum hz_device device;
-    int bot; /* 1: crawler, monitor, headless or library; not counted */
+    int bot;                             /* 1: crawler, monitor, headless or library; not counted */
+    char browser_major[HZ_UA_MAJOR_MAX]; /* "" for Other or unknown */
+    char os_major[HZ_UA_MAJOR_MAX];      /* "" for Other or unknown */
 };
 
 #define HZ_UA_MAX 512 /* bytes of a UA that are read */
@@ -58,9 +65,17 @@ struct hz_ua {
  * HTTPS): Sec-CH-UA-Mobile ("?1" / "?0") and Sec-CH-UA-Platform
  * ("\"Android\"", ...). Parsed from the header values by hz_ua_hints_parse;
  * zero means "not sent". */
+#define HZ_UA_BRANDS_MAX 3 /* brands kept from Sec-CH-UA (GREASE aside) */
 struct hz_ua_hints {
     signed char mobile; /* 1 "?1", -1 "?0", 0 absent or unreadable */
     unsigned char os;   /* an enum hz_os + 1, or 0 absent or unknown */
+    /* Versions (collector/ua_hints.c): the brands of Sec-CH-UA-Full-Version-
+     * List or Sec-CH-UA that name one of DESIGN.md's families, each with
+     * its major version; and Sec-CH-UA-Platform-Version's major + 1. */
+    unsigned char nbrands;
+    unsigned char brand[HZ_UA_BRANDS_MAX]; /* an enum hz_browser */
+    uint16_t brand_major[HZ_UA_BRANDS_MAX];
+    uint16_t platform_major; /* major + 1, 0 absent or unreadable */
 };
 
 /* Fills *h from the two header values (each may be NULL: not sent). Never
@@ -68,12 +83,37 @@ struct hz_ua_hints {
 void hz_ua_hints_parse(struct hz_ua_hints *h, const char *mobile, size_t mobile_len,
                        const char *platform, size_t platform_len);
 
+/* Fills the version fields of *h from Sec-CH-UA-Full-Version-List,
+ * Sec-CH-UA and Sec-CH-UA-Platform-Version (each may be NULL: not sent).
+ * Only brand majors and the platform's major are kept, never a full
+ * version. Never fails: what it cannot read counts as not sent. */
+void hz_ua_hints_versions(struct hz_ua_hints *h, const char *full_list, size_t full_len,
+                          const char *brands, size_t brands_len, const char *pver, size_t pver_len);
+
+/* 1 when two hints give the same answer (the cache's key). */
+int hz_ua_hints_eq(const struct hz_ua_hints *a, const struct hz_ua_hints *b);
+
+/* The versions' last step (called by the classifier): a family of Other
+ * has no version; a Client Hints brand of the UA's family gives the
+ * browser's major; Sec-CH-UA-Platform-Version gives the os's major for
+ * Windows (13 and up is "11", 1 to 12 "10"; 0 leaves the UA's 7 / 8),
+ * macOS and Android when the hints' platform is the UA's os. h may be NULL. */
+void hz_ua_hints_apply(const struct hz_ua_hints *h, struct hz_ua *out);
+
+/* Cuts a version text (v, len) to its major part into out
+ * (HZ_UA_MAJOR_MAX): the leading letters, digits and inner spaces up to
+ * the first other byte ("131.0.6778" -> "131", "10_15" -> "10", "RT 8"
+ * stays); "" when it does not start with a letter or digit. */
+void hz_ua_major_cut(const char *v, size_t len, char out[HZ_UA_MAJOR_MAX]);
+
 /* Classifies (ua, len): any bytes, NUL included; ua may be NULL when len is 0.
  * Never fails: unknown input yields Other/Other/desktop.
  *
  * Browser and os come from uap-core's rules (the first matching rule's
  * family), mapped onto DESIGN.md's families by the table in ua.c; a family
- * the table does not name is Other, never a guess. Bots: an empty or
+ * the table does not name is Other, never a guess. Major versions come
+ * from the same rules (their v1 replacement or second group; see
+ * hz_ua_hints_apply for Client Hints). Bots: an empty or
  * short UA, a control byte (no browser sends one), uap-core's bot rules
  * ("Spider"), isbot's patterns or crawler-user-agents' patterns. Their
  * families are still filled in, for haze-ua; the collector drops them.
@@ -111,7 +151,7 @@ const char *hz_ua_device_name(enum hz_device d);
  * set = SipHash(key, first HZ_UA_MAX bytes) mod HZ_UA_CACHE_SETS; a slot
  * holds the full 64-bit hash, the length and the Client Hints, never the
  * UA. A fifth UA in a full set replaces its ways in turn (FIFO). The random
- * key keeps an attacker from aiming UAs at one set. 128 KiB; not
+ * key keeps an attacker from aiming UAs at one set. About 290 KiB; not
  * thread-safe: one cache per thread. */
 #define HZ_UA_CACHE_WAYS  4
 #define HZ_UA_CACHE_SETS  1024

@@ -11,11 +11,15 @@
 #include <stddef.h>
 
 /* One uap-core rule: a regex, its replacement ("$1" stands for the first
- * group) or NULL for the first group itself, and regex_flag: 'i'. */
+ * group) or NULL for the first group itself, regex_flag: 'i', and the
+ * major version's replacement (v1_replacement / os_v1_replacement: "$N"
+ * stands for group N) or NULL for the second group itself (NULL for the
+ * device rules, which name no version). */
 struct hz_uadb_rule {
     const char *re;
     const char *repl;
     int caseless;
+    const char *v1;
 };
 
 /* uap-core's user_agent_parsers, os_parsers and device_parsers, in order

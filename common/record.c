@@ -35,7 +35,8 @@ enum rec_type {
     RT_U64,    /* uint64_t, min..max */
     RT_FLAG,   /* int, "1" when set */
     RT_PROPS,  /* "pr" (hz_record_prop_add's form) */
-    RT_PCT     /* sd: int 0..100, sets has_scroll */
+    RT_PCT,    /* sd: int 0..100, sets has_scroll */
+    RT_MAJOR   /* char[cap]: a major version ("131", "XP", "RT 8") */
 };
 
 #define KPV  (1u << HZ_KIND_PAGEVIEW)
@@ -97,6 +98,9 @@ static const struct rec_desc rec_fields[] = {
     TEXT("ut", utm_term, RF_NONEMPTY),
     TEXT("rf", referrer, RF_NONEMPTY),
     TEXT("hn", hostname, RF_NONEMPTY),
+    {"bv", RT_MAJOR, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(browser_version),
+     R_CAP(browser_version)},
+    {"ov", RT_MAJOR, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(os_version), R_CAP(os_version)},
 };
 
 #define REC_NTAGS ((int)(sizeof(rec_fields) / sizeof(rec_fields[0])))
@@ -155,6 +159,7 @@ rec_value(const struct hz_record *r, int tag, char *numbuf, const char **val, si
     case RT_REGION:
     case RT_HEX16:
     case RT_PROPS:
+    case RT_MAJOR:
         *val = rec_cstr(r, d, len);
         return *len > 0;
     case RT_TIME:
@@ -341,6 +346,22 @@ rec_region_ok(const char *v, size_t len)
     return 1;
 }
 
+/* A major version: 1 .. HZ_MAJOR_MAX - 1 letters and digits, with single
+ * spaces between them ("131", "XP", "RT 8"). */
+static int
+rec_major_ok(const char *v, size_t len)
+{
+    if (len == 0 || len >= HZ_MAJOR_MAX || v[0] == ' ' || v[len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        int an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!an && (c != ' ' || v[i + 1] == ' '))
+            return 0;
+    }
+    return 1;
+}
+
 static int
 rec_is(const char *a, size_t alen, const char *b)
 {
@@ -374,6 +395,8 @@ rec_check(const struct rec_desc *d, const char *v, size_t vl, int compact, uint6
         return rec_hex16_ok(v, vl);
     case RT_PROPS:
         return rec_props_ok(v, vl);
+    case RT_MAJOR:
+        return rec_major_ok(v, vl);
     case RT_FLAG:
         return rec_is(v, vl, "1");
     case RT_TIME:
@@ -436,6 +459,7 @@ rec_finish(const struct rec_slot *s, uint64_t seen, int compact, struct hz_recor
         case RT_REGION:
         case RT_HEX16:
         case RT_PROPS:
+        case RT_MAJOR:
             if (have)
                 memcpy(m, s[tag].v, s[tag].len);
             m[have ? s[tag].len : 0] = '\0';

@@ -51,6 +51,10 @@
  *   22  uo  utm_content, optional     23 ut  utm_term, optional
  *   24  rf  referrer host (another site's; never the path), optional
  *   25  hn  the page's host name (the site or an alias; k=pv, k=ev), optional
+ *   26  bv  the browser's major version ("131"), optional
+ *   27  ov  the os's major version ("18", "10", "11", "XP"), optional: bv and ov
+ *           are 1 to HZ_MAJOR_MAX - 1 letters, digits and inner single spaces,
+ *           never a full version string
  *
  * A new field is one row in record.c's table (rec_fields: its tag, name,
  * type, the kinds it may or must appear with, where it lives in struct
@@ -77,7 +81,8 @@
 #define HZ_REGION_MAX           8   /* "CC-SSS" + NUL */
 #define HZ_FAMILY_MAX           24  /* "Samsung Internet" */
 #define HZ_VHASH_LEN            16  /* hex digits */
-#define HZ_RECORD_FIELDS        26  /* multi-field form: pairs at most (v + 25) */
+#define HZ_MAJOR_MAX            12  /* a major version, with NUL (collector/ua.h) */
+#define HZ_RECORD_FIELDS        28  /* multi-field form: pairs at most (v + 27) */
 #define HZ_RECORD_NUMBUF        128 /* hz_record_fields' number buffer */
 #define HZ_RECORD_KEY           "r" /* the compact form's one field name */
 #define HZ_RECORD_PACKED        2   /* the compact form's version byte */
@@ -114,6 +119,8 @@ struct hz_record {
     char referrer[HZ_HOST_MAX];          /* "rf" */
     char hostname[HZ_HOST_MAX];          /* "hn" */
     int scroll_depth;                    /* "sd": 0..100 */
+    char browser_version[HZ_MAJOR_MAX];  /* "bv": major only; "" unknown */
+    char os_version[HZ_MAJOR_MAX];       /* "ov": major only; "" unknown */
 };
 
 /* Appends prop (name, value) to r->props. 0, or HZ_EINVAL (bad text, empty

@@ -89,6 +89,10 @@ enum hz_dim {
     HZ_DIM_UTM_TERM,    /* visit:utm_term */
     HZ_DIM_REFERRER,    /* visit:referrer: another site's host */
     HZ_DIM_HOSTNAME,    /* event:hostname: the page's host (the site or an alias) */
+    /* visit:browser_version, visit:os_version: "family\x1fmajor" ("Chrome\x1f131",
+     * "Chrome\x1f(not set)", "Windows\x1f11"): the family is the row's parent */
+    HZ_DIM_BROWSER_VERSION,
+    HZ_DIM_OS_VERSION,
     HZ_DIM_COUNT
 };
 
@@ -97,7 +101,7 @@ enum hz_dim {
 /* One row. Which fields a dimension fills (PROP rows: visitors, visits,
  * pageviews, events of the hits that carried the prop's value):
  *   TOTAL and visit-level dims (ENTRY, SOURCE, UTM_*, COUNTRY, REGION,
- *   BROWSER, OS, DEVICE): visitors, visits, pageviews, nonbounce,
+ *   BROWSER, OS, DEVICE, BROWSER_VERSION, OS_VERSION): visitors, visits, pageviews, nonbounce,
  *   duration_ms (sum of visit durations).
  *   PAGE: visitors, visits (visits that viewed the page), pageviews, outs
  *   (pageviews followed by another pageview in the same visit),

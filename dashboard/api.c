@@ -21,6 +21,7 @@
 #include "common/tz.h"
 #include "dashboard/crosstab.h"
 #include "dashboard/regex.h"
+#include "dashboard/version.h"
 
 /* ================================================================ shared checks */
 
@@ -138,9 +139,11 @@ api_finish(struct hz_query *q, const struct hz_config *cfg, struct hz_err *err)
     }
     /* Two properties: a declared pair answers, or a 400 names its line. */
     const struct hz_site *site = hz_cfg_site(cfg, q->site, strlen(q->site));
-    if (site != NULL && hz_xquery_plan(q, site, err) != 0)
+    /* A version property with its family: one dimension's rows (version.h). */
+    (void)hz_version_plan(q);
+    if (site != NULL && q->ver == HZ_P_NONE && hz_xquery_plan(q, site, err) != 0)
         return HZ_EINVAL;
-    for (int i = 0; i < q->nfilters && !q->xtab; i++) {
+    for (int i = 0; i < q->nfilters && !q->xtab && q->ver == HZ_P_NONE; i++) {
         if (q->filters[i].prop != q->filters[0].prop)
             return hz_err_set(err, HZ_EINVAL,
                               "filters: %s and %s together are a cross-tab; haze keeps "
@@ -1292,6 +1295,28 @@ api_row_values2(struct hz_jsonw *w, const struct hz_qres *r, size_t i)
     hz_jsonw_str(w, sep + 1, len - (size_t)(sep - v) - 1);
 }
 
+/* A version row in v1 (Plausible's shape): the version and its family
+ * under their own keys, {"browser":"Chrome","browser_version":"131"}; a
+ * breakdown by the family (a version filter) names the family only. */
+static void
+api_v1_version(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r, size_t i)
+{
+    size_t len, fl, ml;
+    const char *v = hz_qres_value(r, i, &len);
+    enum hz_prop fam = hz_version_family(q->ver);
+
+    if (q->vproj == HZ_VPROJ_FAMILY) {
+        hz_jsonw_key(w, api_pshort(q, fam));
+        hz_jsonw_str(w, v, len);
+        return;
+    }
+    const char *f = hz_version_part(fam, v, len, &fl), *m = hz_version_part(q->ver, v, len, &ml);
+    hz_jsonw_key(w, api_pshort(q, q->ver));
+    hz_jsonw_str(w, m, ml);
+    hz_jsonw_key(w, api_pshort(q, fam));
+    hz_jsonw_str(w, f, fl);
+}
+
 /* v1 aggregate body: {"metric":{"value":v[,"change":c]}} per metric. */
 static void
 api_v1_aggregate(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
@@ -1344,8 +1369,12 @@ hz_api_v1(struct hz_jsonw *w, const struct hz_query *q, const struct hz_qres *r)
         for (size_t k = r->first; k < r->first + r->count; k++) {
             size_t i = r->order[k];
             hz_jsonw_obj_begin(w);
-            hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, q->prop));
-            api_row_value(w, r, i);
+            if (q->kind == HZ_Q_BREAKDOWN && q->ver != HZ_P_NONE)
+                api_v1_version(w, q, r, i);
+            else {
+                hz_jsonw_key(w, q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, q->prop));
+                api_row_value(w, r, i);
+            }
             for (int m = 0; m < q->nmetrics; m++) {
                 struct hz_mval mv;
                 hz_query_row_value(r, vp, q->metrics[m], &r->rows[i], &mv);
@@ -1374,8 +1403,19 @@ hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
 {
     enum hz_prop vp = hz_query_value_prop(q);
     const char *key = q->kind == HZ_Q_TIMESERIES ? "date" : api_pshort(q, vp);
+    /* Version rows with both parts: two columns, in the order asked. */
+    int two = q->kind == HZ_Q_BREAKDOWN && q->ver != HZ_P_NONE &&
+              (q->vproj == HZ_VPROJ_BOTH || q->vproj == HZ_VPROJ_SWAPPED);
+    enum hz_prop fam = hz_version_family(q->ver);
 
+    if (q->kind == HZ_Q_BREAKDOWN && q->ver != HZ_P_NONE)
+        key =
+            api_pshort(q, q->vproj == HZ_VPROJ_FAMILY || q->vproj == HZ_VPROJ_BOTH ? fam : q->ver);
     hz_csv_text(c, key, strlen(key));
+    if (two) {
+        key = api_pshort(q, q->vproj == HZ_VPROJ_BOTH ? q->ver : fam);
+        hz_csv_text(c, key, strlen(key));
+    }
     for (int m = 0; m < q->nmetrics; m++)
         hz_csv_text(c, hz_query_metric_name(q->metrics[m]),
                     strlen(hz_query_metric_name(q->metrics[m])));
@@ -1383,7 +1423,16 @@ hz_api_csv(struct hz_csv *c, const struct hz_query *q, const struct hz_qres *r)
     for (size_t k = r->first; k < r->first + r->count; k++) {
         size_t i = r->order[k], len;
         const char *v = hz_qres_value(r, i, &len);
-        hz_csv_text(c, v, len);
+        const char *sep = two ? memchr(v, HZ_CELL_SEP, len) : NULL;
+        if (two && sep == NULL) {
+            hz_csv_text(c, v, len); /* "(other)" in both columns */
+            hz_csv_text(c, v, len);
+        } else if (two) {
+            hz_csv_text(c, v, (size_t)(sep - v));
+            hz_csv_text(c, sep + 1, len - (size_t)(sep - v) - 1);
+        } else {
+            hz_csv_text(c, v, len);
+        }
         for (int m = 0; m < q->nmetrics; m++) {
             struct hz_mval mv;
             hz_query_row_value(r, vp, q->metrics[m], &r->rows[i], &mv);
@@ -2062,6 +2111,10 @@ static const char *const privacy_dims[][2] = {
     { "visit:region",       "ISO 3166-2 first subdivision code" },
     { "visit:browser",      "browser family (Chrome, Firefox, ...), no version" },
     { "visit:os",           "operating system family, no version" },
+    { "visit:browser_version", "major version only, under its browser family (Chrome 131); "
+                            "never the full version string" },
+    { "visit:os_version",   "major version only, under its OS family (iOS 18, Windows 11, "
+                            "macOS 10 as Safari reports it); never the full version string" },
     { "visit:device",       "desktop, mobile or tablet" },
     { "event:name",         "custom event name" },
     { "event:group",        "name of the configured page group the page belongs to" },
@@ -2078,12 +2131,13 @@ static const char *const privacy_dims[][2] = {
                             "bytes, distinct values per day capped into (other); every other "
                             "prop is dropped before counting and counted as prop_not_allowed" },
     { "filtered",           "reason a hit (or a custom prop: prop_not_allowed) was not counted "
-                            "(bot, dnt, unknown site, invalid)" },
+                            "(bot, dnt, unknown site, invalid, untrusted_xff)" },
 };
 
 static const char *const privacy_never[][2] = {
     { "ip_address",   "reduced to country and region in the collector's memory, then dropped" },
-    { "user_agent",   "reduced to browser, OS and device families, then dropped" },
+    { "user_agent",   "reduced to browser, OS and device families and the browser's and OS's "
+                      "major versions, then dropped" },
     { "cookies",      "haze sets none on tracked sites and uses no client storage" },
     { "visitor_hash", "keyed by a daily salt that is destroyed; kept only in Redis with an "
                       "expiry, never in the aggregates" },
@@ -2206,7 +2260,10 @@ hz_api_privacy(struct hz_jsonw *w, const struct hz_config *cfg)
     hz_jsonw_int(w, cfg->min_visitors);
     hz_jsonw_key(w, "min_visitors_rule");
     hz_jsonw_cstr(w, "report rows with fewer visitors are folded into one (other) row; a "
-                     "region first falls back to its country; totals are not folded");
+                     "region first falls back to its country, a version to its family's "
+                     "(other); totals are not folded");
+    hz_jsonw_key(w, "versions");
+    hz_jsonw_cstr(w, "major"); /* visit:browser_version, visit:os_version: major only */
     hz_jsonw_key(w, "stored");
     hz_jsonw_arr_begin(w);
     privacy_table(w, "rows", k_rows, NELEM(k_rows), f_rows, NELEM(f_rows),

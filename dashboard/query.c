@@ -23,6 +23,7 @@
 #include "common/tz.h"
 #include "dashboard/crosstab.h"
 #include "dashboard/regex.h"
+#include "dashboard/version.h"
 
 /* ================================================================ names */
 
@@ -59,6 +60,8 @@ static const struct {
     [HZ_P_UTM_TERM]     = { "visit:utm_term",     "utm_term",     HZ_DIM_UTM_TERM },
     [HZ_P_REFERRER]     = { "visit:referrer",     "referrer",     HZ_DIM_REFERRER },
     [HZ_P_HOSTNAME]     = { "event:hostname",     "hostname",     HZ_DIM_HOSTNAME },
+    [HZ_P_BROWSER_VERSION] = { "visit:browser_version", "browser_version", HZ_DIM_BROWSER_VERSION },
+    [HZ_P_OS_VERSION]   = { "visit:os_version",   "os_version",   HZ_DIM_OS_VERSION },
     /* Custom props: named per site (query.h prop_names); "" is never found. */
     [HZ_P_PROP0 + 0] = { "", "", HZ_DIM_PROP0 + 0 }, [HZ_P_PROP0 + 1] = { "", "", HZ_DIM_PROP0 + 1 },
     [HZ_P_PROP0 + 2] = { "", "", HZ_DIM_PROP0 + 2 }, [HZ_P_PROP0 + 3] = { "", "", HZ_DIM_PROP0 + 3 },
@@ -103,6 +106,8 @@ static const unsigned prop_metrics[HZ_P_COUNT] = {
     [HZ_P_UTM_TERM] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
     [HZ_P_REFERRER] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
     [HZ_P_HOSTNAME] = PROP_METRICS,
+    [HZ_P_BROWSER_VERSION] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
+    [HZ_P_OS_VERSION] = VISIT_METRICS | M(HZ_M_PERCENTAGE),
     [HZ_P_PROP0 + 0] = PROP_METRICS, [HZ_P_PROP0 + 1] = PROP_METRICS,
     [HZ_P_PROP0 + 2] = PROP_METRICS, [HZ_P_PROP0 + 3] = PROP_METRICS,
     [HZ_P_PROP0 + 4] = PROP_METRICS, [HZ_P_PROP0 + 5] = PROP_METRICS,
@@ -462,6 +467,12 @@ q_row_add(struct hz_qrow *d, const struct hz_qrow *s)
     d->sd_n += s->sd_n;
 }
 
+void
+hz_qrow_add(struct hz_qrow *d, const struct hz_qrow *s)
+{
+    q_row_add(d, s);
+}
+
 /* ================================================================ values */
 
 /* Exits of a page: pageviews not followed by another pageview. */
@@ -662,6 +673,22 @@ q_region_country(const char *v, size_t len)
     return (size_t)(dash - v);
 }
 
+/* The parent row of a row (v, len) of p into out: a region's country, a
+ * version's family "(other)"; its length, or 0 when it has none. */
+static size_t
+q_parent(enum hz_prop p, const char *v, size_t len, char *out, size_t cap)
+{
+    size_t cc;
+
+    if (p != HZ_P_REGION)
+        return hz_version_parent(v, len, out, cap);
+    if ((cc = q_region_country(v, len)) == 0 || cc >= cap)
+        return 0;
+    memcpy(out, v, cc);
+    out[cc] = '\0';
+    return cc;
+}
+
 /* Moves row i into row d (d stays visible). */
 static void
 q_fold_into(struct hz_qres *r, size_t i, size_t d)
@@ -689,27 +716,26 @@ hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
         r->rows[i].other = 0;
         r->rows[i].absorbed = 0;
     }
-    if (p == HZ_P_REGION) {
+    if (p == HZ_P_REGION || hz_version_family(p) != HZ_P_NONE) {
         /*
-         * Region fallback: for each country, the small regions' visitors
-         * plus the country row's own decide whether they all move into the
-         * country row. Country rows created here start at zero; one that
+         * Parent fallback: for each parent (a region's country, a
+         * version's family "(other)"), the small children's visitors plus
+         * the parent row's own decide whether they all move into the
+         * parent row. Parent rows created here start at zero; one that
          * does not reach the threshold disappears without being counted.
          */
         uint64_t *pending = hz_xcalloc(2 * n0 + 1, sizeof(uint64_t));
         unsigned char *created = hz_xcalloc(2 * n0 + 1, 1);
         for (size_t i = 0; i < n0; i++) {
             size_t len, cc;
+            char code[HZ_FILTER_VALUE_MAX];
             const char *v = hz_qres_value(r, i, &len);
             if (hz_query_visitors(p, &r->rows[i]) >= min_visitors)
                 continue;
-            if ((cc = q_region_country(v, len)) == 0)
+            /* copied: hz_qres_row may move the pool */
+            if ((cc = q_parent(p, v, len, code, sizeof(code))) == 0)
                 continue;
             size_t before = r->n;
-            char code[HZ_FILTER_VALUE_MAX];
-            if (cc >= sizeof(code))
-                continue;
-            memcpy(code, v, cc); /* copied: hz_qres_row may move the pool */
             size_t d = hz_qres_row(r, code, cc);
             if (r->n > before)
                 created[d] = 1;
@@ -717,17 +743,21 @@ hz_query_fold(struct hz_qres *r, enum hz_prop p, uint64_t min_visitors)
         }
         for (size_t i = 0; i < n0; i++) {
             size_t len, cc;
+            char code[HZ_FILTER_VALUE_MAX];
             const char *v = hz_qres_value(r, i, &len);
             if (hz_query_visitors(p, &r->rows[i]) >= min_visitors)
                 continue;
-            if ((cc = q_region_country(v, len)) == 0)
+            if ((cc = q_parent(p, v, len, code, sizeof(code))) == 0)
                 continue;
-            long d = hz_qres_find(r, v, cc);
+            long d = hz_qres_find(r, code, cc);
             if (d < 0)
                 continue;
             if (r->rows[d].c.visitors + pending[d] >= min_visitors) {
                 q_fold_into(r, i, (size_t)d);
-                r->rows[d].absorbed = 1;
+                if (p == HZ_P_REGION)
+                    r->rows[d].absorbed = 1;
+                else
+                    r->rows[d].other = 1; /* the family's "(other)" */
                 folded++;
             }
         }
@@ -920,8 +950,13 @@ q_filters_match(const struct hz_query *q, hz_re *(*res)[HZ_FILTER_VALUES_MAX], c
 {
     int leaf[HZ_FILTERS_MAX];
 
-    for (int f = 0; f < q->nfilters; f++)
-        leaf[f] = q_filter_match(&q->filters[f], res ? res[f] : NULL, v, vlen);
+    for (int f = 0; f < q->nfilters; f++) {
+        size_t plen = vlen;
+        /* Version rows: a filter reads the part its property names. */
+        const char *pv =
+            q->ver != HZ_P_NONE ? hz_version_part(q->filters[f].prop, v, vlen, &plen) : v;
+        leaf[f] = q_filter_match(&q->filters[f], res ? res[f] : NULL, pv, plen);
+    }
     if (q->nfnodes > 0)
         return q_fnode_eval(q, q->froot, leaf, 0);
     for (int f = 0; f < q->nfilters; f++)
@@ -1164,6 +1199,8 @@ q_rows(hz_rtxn *t, const struct hz_query *q, enum hz_prop p, int32_t a, int32_t 
 static enum hz_prop
 q_filter_prop(const struct hz_query *q)
 {
+    if (q->ver != HZ_P_NONE)
+        return q->ver; /* a family filter reads the version rows (version.h) */
     return q->nfilters > 0 ? q->filters[0].prop : HZ_P_NONE;
 }
 
@@ -1171,6 +1208,8 @@ q_filter_prop(const struct hz_query *q)
 enum hz_prop
 hz_query_value_prop(const struct hz_query *q)
 {
+    if (q->ver != HZ_P_NONE)
+        return q->ver;
     if (q->kind == HZ_Q_BREAKDOWN)
         return q->prop;
     return q_filter_prop(q);
@@ -1492,8 +1531,14 @@ hz_query_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, str
         }
         return rc;
     case HZ_Q_BREAKDOWN:
-        if ((rc = q_marginal(t, &qq, o, qq.prop, qq.from, qq.to, r, err)) != 0)
+        if ((rc = q_marginal(t, &qq, o, qq.ver != HZ_P_NONE ? qq.ver : qq.prop, qq.from, qq.to, r,
+                             err)) != 0)
             return rc;
+        if (qq.ver != HZ_P_NONE) {
+            /* Shown per the parts asked for; numbers as the version rows'. */
+            hz_version_project(r, (enum hz_vproj)qq.vproj);
+            qq.prop = qq.ver;
+        }
         if ((rc = q_pct_base(t, &qq, r, err)) != 0)
             return rc;
         hz_query_order(r, &qq);

@@ -66,14 +66,16 @@ enum hz_prop {
     HZ_P_BROWSER,
     HZ_P_OS,
     HZ_P_DEVICE,
-    HZ_P_NAME,        /* event:name */
-    HZ_P_GROUP,       /* event:group (page groups) */
-    HZ_P_GOAL,        /* event:goal */
-    HZ_P_UTM_CONTENT, /* visit:utm_content */
-    HZ_P_UTM_TERM,    /* visit:utm_term */
-    HZ_P_REFERRER,    /* visit:referrer: the referring site's host, never its path */
-    HZ_P_HOSTNAME,    /* event:hostname */
-    HZ_P_PROP0,       /* event:props:NAME, NAME the site's i-th allowed prop: HZ_P_PROP0 + i */
+    HZ_P_NAME,            /* event:name */
+    HZ_P_GROUP,           /* event:group (page groups) */
+    HZ_P_GOAL,            /* event:goal */
+    HZ_P_UTM_CONTENT,     /* visit:utm_content */
+    HZ_P_UTM_TERM,        /* visit:utm_term */
+    HZ_P_REFERRER,        /* visit:referrer: the referring site's host, never its path */
+    HZ_P_HOSTNAME,        /* event:hostname */
+    HZ_P_BROWSER_VERSION, /* visit:browser_version: major only, family as parent (version.h) */
+    HZ_P_OS_VERSION,      /* visit:os_version */
+    HZ_P_PROP0,           /* event:props:NAME, NAME the site's i-th allowed prop: HZ_P_PROP0 + i */
     HZ_P_PROP_LAST = HZ_P_PROP0 + 7,
     HZ_P_COUNT
 };
@@ -208,6 +210,10 @@ struct hz_query {
     int xtab;
     enum hz_dim xa, xb;
     int heat; /* v2 time:weekday (1) and/or time:hour_of_day (2): the heatmap */
+    /* A version property with or without its family (dashboard/version.h):
+     * the version property whose rows answer, and how they are shown. */
+    enum hz_prop ver; /* HZ_P_NONE (0) otherwise */
+    int vproj;        /* enum hz_vproj */
 };
 
 /* Engine settings from the config. */
@@ -282,6 +288,9 @@ struct hz_qres {
 void hz_qres_init(struct hz_qres *r);
 void hz_qres_free(struct hz_qres *r); /* NULL-safe; r may be initialised again */
 
+/* Adds row s's numbers (counters, entry counters, histograms, scroll depth) to d. */
+void hz_qrow_add(struct hz_qrow *d, const struct hz_qrow *s);
+
 /* Appends a row with value (v, vlen) and zero counters, or returns the
  * existing one with that value. Returns its index. */
 size_t hz_qres_row(struct hz_qres *r, const char *v, size_t vlen);
@@ -317,7 +326,9 @@ double hz_query_change(enum hz_metric m, const struct hz_mval *cur, const struct
  * min_visitors visitors (hz_query_visitors) and any stored "(other)" row
  * are folded into one "(other)" row appended at the end; for HZ_P_REGION a
  * small region first moves to its country's row ("DE-BY" -> "DE", created
- * when absent) when that row's total then reaches min_visitors. Folded rows
+ * when absent) when that row's total then reaches min_visitors; for the
+ * version properties a small version moves the same way to its family's
+ * "(other)" row ("Chrome\x1f(other)", flagged other; version.h). Folded rows
  * stay in the array with hidden = 1 and dest = the row they went into.
  * Returns the number of rows folded (those that disappeared).
  */

@@ -341,6 +341,12 @@
     { title: 'Technology', tabs: [
       { label: 'Browsers', prop: 'visit:browser', col: 'Browser', metrics: ['visitors', 'visits', 'bounce_rate'] },
       { label: 'OS', prop: 'visit:os', col: 'Operating system', metrics: ['visitors', 'visits', 'bounce_rate'] },
+      /* Major versions under their family; a family chip (click a browser
+       * or an OS) drills into that family's versions. */
+      { label: 'Browser versions', prop: 'visit:browser_version', fam: 'visit:browser', col: 'Browser version',
+        metrics: ['visitors', 'visits', 'bounce_rate'] },
+      { label: 'OS versions', prop: 'visit:os_version', fam: 'visit:os', col: 'OS version',
+        metrics: ['visitors', 'visits', 'bounce_rate'] },
       { label: 'Devices', prop: 'visit:device', col: 'Device', metrics: ['visitors', 'visits', 'bounce_rate'] }
     ] },
     { title: 'Custom events', tabs: [
@@ -391,7 +397,7 @@
     var t = card.tabs[card.active];
     var seq = state.seq;
     var c = chip();
-    if (c && c.prop !== t.prop) {
+    if (c && c.prop !== t.prop && c.prop !== t.fam) {
       /* A table no declared pair covers says so instead of showing unfiltered numbers. */
       clear(card.node.body);
       card.node.note.textContent = '';
@@ -461,9 +467,11 @@
       var bar = el('span', { class: 'bar' });
       bar.style.width = Math.max(0.5, ((r.visitors || 0) / maxV) * 100).toFixed(1) + '%';
       var v = r[key];
-      var txt = el('span', { class: 'txt' + (v === '' ? ' none' : '') }, valueText(v, t.prop));
-      var tr = el('tr', { class: v === '(other)' ? 'other' : 'clickable', 'data-value': v }, [el('td', { class: 'name', title: v }, [bar, txt])]);
-      if (v !== '(other)' && t.prop !== 'visit:exit_page') {
+      /* A version row names its family: "Chrome 131", "Chrome (other)". */
+      var shown = t.fam && r[t.fam.split(':')[1]] !== v ? r[t.fam.split(':')[1]] + ' ' + v : valueText(v, t.prop);
+      var txt = el('span', { class: 'txt' + (v === '' ? ' none' : '') }, shown);
+      var tr = el('tr', { class: v === '(other)' ? 'other' : t.fam ? 'version' : 'clickable', 'data-value': v }, [el('td', { class: 'name', title: shown }, [bar, txt])]);
+      if (v !== '(other)' && t.prop !== 'visit:exit_page' && !t.fam) {
         tr.addEventListener('click', function () { setChip(t.prop, v); });
       }
       t.metrics.forEach(function (mk) { tr.appendChild(el('td', null, (FORMAT[mk] || fmtNum)(r[mk]))); });
@@ -606,7 +614,8 @@
 
   /* ------------------------------------------------------------ filtered, realtime */
 
-  var REASONS = { bot: 'Bots', dnt: 'Do Not Track / GPC', gpc: 'Global Privacy Control', invalid: 'Invalid hits', unknown_site: 'Unknown site' };
+  var REASONS = { bot: 'Bots', dnt: 'Do Not Track / GPC', gpc: 'Global Privacy Control', invalid: 'Invalid hits', unknown_site: 'Unknown site',
+    untrusted_xff: 'X-Forwarded-For from a sender not in trusted_proxies' };
 
   function loadFiltered() {
     var seq = state.seq;

@@ -95,6 +95,28 @@ try {
   const csvText = await csvResp.text();
   check(csvResp.status() === 200 && csvText.startsWith('page,visitors'), 'CSV export works with the session cookie');
 
+  // Versions: a tab of the Technology card, and a drill-down into one
+  // browser's versions after clicking the browser.
+  const tech = '#tables [data-card="Technology"]';
+  await page.click(`${tech} .tab:has-text("Browser versions")`);
+  await page.waitForSelector(`${tech} tbody tr td.name`);
+  const vers = await page.$$eval(`${tech} tbody td.name`, (tds) => tds.map((t) => t.textContent));
+  check(vers.includes('Chrome 131') && vers.includes('Safari 18') && !vers.some((v) => /\d+\.\d/.test(v)),
+    `browser versions listed as family and major (${vers.slice(0, 4).join(' | ')} ...)`);
+  await page.click(`${tech} .tab:has-text("Browsers")`);
+  await page.click(`${tech} tbody tr[data-value="Chrome"]`);
+  await page.waitForTimeout(500);
+  await page.click(`${tech} .tab:has-text("Browser versions")`);
+  await page.waitForTimeout(800);
+  const chromeVers = await page.$$eval(`${tech} tbody td.name`, (tds) => tds.map((t) => t.textContent));
+  check(chromeVers.length > 0 && chromeVers.every((v) => v.startsWith('Chrome ') || v === '(other)'),
+    `a browser's chip drills into its versions (${chromeVers.join(' | ')})`);
+  if (await page.$('#chips .chip button')) await page.click('#chips .chip button');
+  else await page.evaluate(() => { history.replaceState(null, '', location.pathname); document.dispatchEvent(new CustomEvent('haze:chip')); });
+  await page.waitForTimeout(500);
+  await page.click(`${tech} .tab:has-text("Browsers")`);
+  await page.evaluate(() => window.scrollTo(0, 0)); /* the chart checks below hover by position */
+
   const steps = await page.$$eval('#funnel .step', (s) => s.length);
   check(steps === 4, `funnel shows 4 steps (${steps})`);
   const worst = await page.$$eval('#funnel .step.worst', (s) => s.map((x) => x.dataset.step));

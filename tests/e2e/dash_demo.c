@@ -79,6 +79,16 @@ static const struct demo_row browsers[] = {
 static const struct demo_row oses[] = {
     { "Windows", 90 }, { "iOS", 45 }, { "Android", 40 }, { "macOS", 30 }, { "Linux", 6 },
 };
+/* Versions: "family\x1fmajor" (store.h). */
+static const struct demo_row browser_versions[] = {
+    { "Chrome\x1f" "131", 90 }, { "Chrome\x1f" "130", 24 }, { "Chrome\x1f" "109", 1 },
+    { "Safari\x1f" "18", 40 },  { "Safari\x1f" "17", 15 },  { "Edge\x1f" "131", 20 },
+    { "Firefox\x1f" "133", 14 }, { "Samsung Internet\x1f" "26", 6 }, { "Opera\x1f" "114", 2 },
+};
+static const struct demo_row os_versions[] = {
+    { "Windows\x1f" "10", 60 }, { "Windows\x1f" "11", 30 }, { "iOS\x1f" "18", 45 },
+    { "Android\x1f" "10", 40 }, { "macOS\x1f" "10", 30 }, { "Linux\x1f(not set)", 6 },
+};
 static const struct demo_row devices[] = { { "desktop", 120 }, { "mobile", 80 }, { "tablet", 12 } };
 static const struct demo_row events[] = { { "Upload artwork", 24 }, { "Signup", 9 }, { "Coupon", 2 } };
 /* clang-format on */
@@ -166,6 +176,9 @@ main(int argc, char **argv)
         demo_dim(t, site, d, HZ_DIM_COUNTRY, countries, NELEM(countries), scale);
         demo_dim(t, site, d, HZ_DIM_BROWSER, browsers, NELEM(browsers), scale);
         demo_dim(t, site, d, HZ_DIM_OS, oses, NELEM(oses), scale);
+        demo_dim(t, site, d, HZ_DIM_BROWSER_VERSION, browser_versions, NELEM(browser_versions),
+                 scale);
+        demo_dim(t, site, d, HZ_DIM_OS_VERSION, os_versions, NELEM(os_versions), scale);
         demo_dim(t, site, d, HZ_DIM_DEVICE, devices, NELEM(devices), scale);
         for (size_t i = 0; i < NELEM(events); i++) {
             struct hz_counts c = {events[i].weight * scale / 100 + 1,

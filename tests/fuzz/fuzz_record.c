@@ -33,7 +33,9 @@ rec_same(const struct hz_record *a, const struct hz_record *b)
            a->noninteractive == b->noninteractive && a->has_scroll == b->has_scroll &&
            a->scroll_depth == b->scroll_depth && strcmp(a->utm_content, b->utm_content) == 0 &&
            strcmp(a->utm_term, b->utm_term) == 0 && strcmp(a->referrer, b->referrer) == 0 &&
-           strcmp(a->hostname, b->hostname) == 0;
+           strcmp(a->hostname, b->hostname) == 0 &&
+           strcmp(a->browser_version, b->browser_version) == 0 &&
+           strcmp(a->os_version, b->os_version) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,7 @@
  * fuzz_session.c - the visitor state decoder: its bytes come from Redis,
  * which is input (anything with Redis access can SET the key). Properties:
  * never crash; a state that decodes re-encodes to the same bytes (the form
- * is canonical; a version 1 state to its version 2 form), and its strings
+ * is canonical; a version 1 or 2 state to its version 3 form), and its strings
  * are valid text within their bounds.
  */
 #include <assert.h>
@@ -25,12 +25,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hz_session_decode(data, size, &s) != 0)
         return 0;
     size_t n = hz_session_encode(&s, out);
-    if (data[0] == 1) {
-        /* Version 1 comes back as version 2: the same bytes, then three
-         * empty strings. */
-        static const unsigned char empty[6];
-        assert(n == size + 6 && out[0] == 2 && memcmp(out + 1, data + 1, size - 1) == 0);
-        assert(memcmp(out + size, empty, 6) == 0);
+    if (data[0] == 1 || data[0] == 2) {
+        /* Versions 1 and 2 come back as version 3: the same bytes, then
+         * the empty strings they lack (five, or the two versions). */
+        static const unsigned char empty[10];
+        size_t add = data[0] == 1 ? 10 : 4;
+        assert(n == size + add && out[0] == 3 && memcmp(out + 1, data + 1, size - 1) == 0);
+        assert(memcmp(out + size, empty, add) == 0);
     } else {
         assert(n == size && memcmp(out, data, size) == 0);
     }
@@ -38,5 +39,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     assert(s.entry[0] == '\0' || s.entry[0] == '/');
     assert(s.nseen <= HZ_SEEN_MAX && s.nvpages <= HZ_VPAGES_MAX);
     assert(s.nfunnels <= HZ_FUNNELS_MAX);
+    assert(strlen(s.browser_version) < HZ_MAJOR_MAX && strlen(s.os_version) < HZ_MAJOR_MAX);
     return 0;
 }

@@ -4,7 +4,8 @@
  *
  * Any bytes are a valid UA, so every input must classify, and these
  * properties must hold (h2o's driver style: assert, don't just run):
- * - every family is in range and has a name;
+ * - every family is in range and has a name; major versions have no '.'
+ *   and are empty for a family of Other;
  * - classifying twice gives the same answer, and so does the cache, on a
  *   miss and on the hit that follows;
  * - only the first HZ_UA_MAX bytes count;
@@ -15,6 +16,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "collector/ua.h"
 
@@ -29,12 +31,19 @@ check_range(const struct hz_ua *u)
     if (hz_ua_browser_name(u->browser) == NULL || hz_ua_os_name(u->os) == NULL ||
         hz_ua_device_name(u->device) == NULL)
         abort();
+    /* Majors only: NUL-terminated inside their buffer, no '.', none for Other. */
+    if (memchr(u->browser_major, '\0', HZ_UA_MAJOR_MAX) == NULL ||
+        memchr(u->os_major, '\0', HZ_UA_MAJOR_MAX) == NULL || strchr(u->browser_major, '.') ||
+        strchr(u->os_major, '.') || (u->browser == HZ_UA_OTHER && u->browser_major[0] != '\0') ||
+        (u->os == HZ_OS_OTHER && u->os_major[0] != '\0'))
+        abort();
 }
 
 static void
 check_same(const struct hz_ua *a, const struct hz_ua *b)
 {
-    if (a->browser != b->browser || a->os != b->os || a->device != b->device || a->bot != b->bot)
+    if (a->browser != b->browser || a->os != b->os || a->device != b->device || a->bot != b->bot ||
+        strcmp(a->browser_major, b->browser_major) != 0 || strcmp(a->os_major, b->os_major) != 0)
         abort();
 }
 
@@ -67,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Hints from the first bytes: "?1"/"?0"-like and a platform. */
     {
-        struct hz_ua_hints h, none = {0, 0};
+        struct hz_ua_hints h, none = {0};
         size_t m = size < 2 ? size : 2, p = size - m < 12 ? size - m : 12;
 
         hz_ua_hints_parse(&h, ua, m, ua + m, p);

@@ -40,11 +40,13 @@ ce_start_tail(struct ce *e, int aof, const char *extra, const char *tail)
     snprintf(text, sizeof(text),
              "[redis]\naddress = %s\nstream = " CE_STREAM "\n"
              "[collector]\nlisten = 127.0.0.1:%d\n%sspool_dir = %s/spool\n"
-             "trusted_proxies = 127.0.0.1/8 ::1\nuser = root\n%s"
+             "%suser = root\n%s"
              "[geo]\ndatabase = %s\n"
              "[site example.com]\ntimezone = Europe/Berlin\n%s",
              e->redis.addr, e->port, extra && strstr(extra, "threads") ? "" : "threads = 2\n",
-             e->dir, extra ? extra : "", geo, tail ? tail : "");
+             e->dir,
+             extra && strstr(extra, "trusted_proxies") ? "" : "trusted_proxies = 127.0.0.1/8 ::1\n",
+             extra ? extra : "", geo, tail ? tail : "");
     ht_write_file(e->ini, e->dir, "haze.ini", text);
     ht_bin(bin, "haze-collector");
     const char *argv[] = {bin, "-c", e->ini, NULL};

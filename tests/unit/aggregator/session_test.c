@@ -69,7 +69,7 @@ Test(session, refuses_hostile_bytes)
     x[n] = 0;
     cr_assert_neq(hz_session_decode(x, n + 1, &t), 0, "trailing byte");
     memcpy(x, b, n);
-    x[0] = 3;
+    x[0] = 4; /* no such version */
     cr_assert_neq(hz_session_decode(x, n, &t), 0, "version");
     /* nseen past its bound. */
     struct hz_session big = s;
@@ -123,14 +123,26 @@ Test(session, version_1_states_still_decode)
 
     (void)snprintf(s.utm_content, sizeof(s.utm_content), "banner");
     (void)snprintf(s.referrer, sizeof(s.referrer), "news.example");
+    (void)snprintf(s.browser_version, sizeof(s.browser_version), "133");
+    (void)snprintf(s.os_version, sizeof(s.os_version), "RT 8");
     n = hz_session_encode(&s, b);
-    cr_assert_eq(b[0], 2);
+    cr_assert_eq(b[0], 3);
     cr_assert_eq(hz_session_decode(b, n, &t), 0);
     cr_assert_str_eq(t.utm_content, "banner");
     cr_assert_str_eq(t.referrer, "news.example");
+    cr_assert_str_eq(t.browser_version, "133");
+    cr_assert_str_eq(t.os_version, "RT 8");
+    /* The same state as version 2 wrote it: without the two versions. */
+    s.browser_version[0] = s.os_version[0] = '\0';
+    n = hz_session_encode(&s, b) - 4;
+    b[0] = 2;
+    cr_assert_eq(hz_session_decode(b, n, &t), 0);
+    cr_assert_str_eq(t.referrer, "news.example");
+    cr_assert_str_eq(t.browser_version, "");
+    cr_assert_neq(hz_session_decode(b, n + 4, &t), 0, "version 2 has no versions");
     /* The same state as version 1 wrote it: the prefix, version byte 1. */
     s.utm_content[0] = s.referrer[0] = '\0';
-    n = hz_session_encode(&s, b) - 6;
+    n = hz_session_encode(&s, b) - 10;
     b[0] = 1;
     cr_assert_eq(hz_session_decode(b, n, &t), 0);
     cr_assert_str_eq(t.utm_content, "");

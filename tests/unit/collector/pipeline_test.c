@@ -109,6 +109,8 @@ Test(pipeline, pageview_becomes_a_record_without_address_or_agent)
     cr_assert_str_eq(r.browser, "Chrome");
     cr_assert_str_eq(r.os, "Windows");
     cr_assert_str_eq(r.device, "desktop");
+    cr_assert_str_eq(r.browser_version, "131"); /* the major only */
+    cr_assert_str_eq(r.os_version, "10");
     cr_assert_eq(strlen(r.vh), 16);
     cr_assert_eq(strlen(r.id), 16);
     /* Nothing in the record spells the address or the agent. */
@@ -187,12 +189,27 @@ Test(pipeline, forwarded_for_only_from_trusted_proxies)
     h.in.xff_len = strlen(h.in.xff);
     cr_assert_eq(run(&h, &r, &d), 0);
     cr_assert_str_eq(r.region, "CN-JS");
-    /* From anyone else: the header is ignored (spoofing does not move you). */
+    /* From a browser anywhere else: the header is ignored (spoofing does
+     * not move you; a forward proxy's header does not refuse the hit). */
     mkhit(&h, "198.51.100.4", "pageview", "https://example.com/", "example.com", CHROME_WIN);
     h.in.xff = "203.0.113.9";
     h.in.xff_len = strlen(h.in.xff);
+    h.in.browser_fetch = 1;
     cr_assert_eq(run(&h, &r, &d), 0);
     cr_assert_str_eq(r.region, "US-CA");
+    /* From a sender without a browser's fetch metadata (a backend that is
+     * not in trusted_proxies): a 400 that says what to do. */
+    h.in.browser_fetch = 0;
+    cr_assert_eq(run(&h, &r, &d), HZ_EINVAL);
+    cr_assert_eq(d, HZ_DROP_UNTRUSTED_XFF);
+    cr_assert_str_eq(hz_drop_name(d), "untrusted_xff");
+    /* ... but not the pixel, nor an empty header. */
+    h.in.pixel = 1;
+    cr_assert_eq(run(&h, &r, &d), 0);
+    h.in.pixel = 0;
+    h.in.xff = " ";
+    h.in.xff_len = 1;
+    cr_assert_eq(run(&h, &r, &d), 0);
     /* Garbage from a trusted proxy is an error. */
     mkhit(&h, "127.0.0.1", "pageview", "https://example.com/", "example.com", CHROME_WIN);
     h.in.xff = "not-an-address";

@@ -242,7 +242,7 @@ Test(ua_hints, cache_keys_on_hints)
     static struct hz_ua_cache cache;
     static const char ua[] = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like "
                              "Gecko) Chrome/131.0.0.0 Safari/537.36";
-    struct hz_ua_hints mob, none = {0, 0};
+    struct hz_ua_hints mob, none = {0};
     struct hz_ua got;
 
     hz_ua_cache_init(&cache);

@@ -803,3 +803,49 @@ Test(record_compact, raw_view_of_either_form)
     cr_assert_eq(hz_record_next(&name, &nlen, &val, &n, 1, &pos, &fn, &nl, &fv, &vl), -1);
     free(f);
 }
+
+/* bv / ov: major versions only; entries without them decode as before. */
+Test(record, versions_round_trip_and_are_majors_only)
+{
+    static const char *const bad[] = {"",      "131.0", "10_15",        " 8", "8 ",
+                                      "RT  8", "a\x1f", "123456789012", "1/2"};
+    struct hz_record r, back;
+    struct fset *f = calloc(1, sizeof(*f));
+    struct hz_err err;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    (void)snprintf(r.browser, sizeof(r.browser), "Chrome");
+    (void)snprintf(r.browser_version, sizeof(r.browser_version), "131");
+    (void)snprintf(r.os, sizeof(r.os), "Windows");
+    (void)snprintf(r.os_version, sizeof(r.os_version), "RT 8");
+    fset_from_record(f, &r);
+    cr_assert_str_eq(f->vstore[fset_find(f, "bv")], "131");
+    cr_assert_str_eq(f->vstore[fset_find(f, "ov")], "RT 8");
+    {
+        unsigned char b[HZ_RECORD_PACK_MAX];
+        size_t n = hz_record_pack(&r, b);
+        cr_assert_eq(hz_record_unpack(b, n, &back, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(back.browser_version, "131");
+        cr_assert_str_eq(back.os_version, "RT 8");
+    }
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(back.browser_version, "131");
+    cr_assert_str_eq(back.os_version, "RT 8");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fset_set(f, "bv", bad[i], strlen(bad[i]));
+        cr_expect_eq(fset_decode(f, &back, &err), HZ_EINVAL, "bv '%s'", bad[i]);
+    }
+    /* An entry written before bv and ov existed. */
+    fset_drop(f, "bv");
+    fset_drop(f, "ov");
+    cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(back.browser_version, "");
+    cr_assert_str_eq(back.os_version, "");
+    /* Unknown versions are not written. */
+    r.browser_version[0] = r.os_version[0] = '\0';
+    fset_from_record(f, &r);
+    cr_assert_lt(fset_find(f, "bv"), 0);
+    cr_assert_lt(fset_find(f, "ov"), 0);
+    free(f);
+}
