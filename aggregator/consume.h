@@ -37,6 +37,16 @@
  * batches ahead; the main thread does everything else (states, LMDB, acks).
  * Entries the reader holds are pending in the group, so stopping it at any
  * point loses nothing. A handle is used by one thread (besides its reader).
+ *
+ * Overlap: Redis's work runs while the main thread works. The MGET of the
+ * next batch (when the reader has it) is sent right after this batch's
+ * EXEC, so it reads what the EXEC wrote, and is answered while this batch
+ * commits; states this batch touched are in the cache already and are not
+ * asked for. The EXEC is sent before the visits' pending rows are written
+ * into the LMDB transaction (the states' encoding does not hold them), so
+ * Redis applies it meanwhile; the commit still waits for its reply (step 4
+ * before step 5). Step 6 rides along with the next batch's round trip.
+ * Commands are formatted by common/rstream.c (no sdscatfmt per argument).
  */
 #ifndef HZ_AGGREGATOR_CONSUME_H
 #define HZ_AGGREGATOR_CONSUME_H

@@ -32,14 +32,10 @@ pub_drop_flush(hz_pub *p)
         return;
     for (int s = 0; s <= p->cfg->nsites; s++) {
         for (int d = 1; d < HZ_DROP_COUNT; d++) {
-            const char *argv[6 + 2 * HZ_RECORD_FIELDS];
-            size_t lens[6 + 2 * HZ_RECORD_FIELDS];
             struct hz_record r;
             struct pub_cmd *c;
-            char num[64];
-            int argc;
 
-            if (p->drops[s][d] == 0 || (c = pub_cmd_new(p, PUB_DROPS)) == NULL)
+            if (p->drops[s][d] == 0)
                 continue;
             memset(&r, 0, sizeof(r));
             r.t_ms = now;
@@ -49,11 +45,12 @@ pub_drop_flush(hz_pub *p)
             (void)hz_strlcpy(r.page, "/", sizeof(r.page));
             (void)hz_strlcpy(r.name, hz_drop_name((enum hz_drop)d), sizeof(r.name));
             r.ms = p->drops[s][d];
-            argc = pub_xadd_argv(p, &r, argv, lens, num);
-            if (pub_cmd_send(p, c, argc, argv, lens) == 0)
+            if ((c = pub_cmd_new_rec(p, PUB_DROPS, &r)) == NULL)
+                continue;
+            if (pub_xadd_send(p, c) == 0)
                 p->drops[s][d] = 0;
             else
-                free(c);
+                pub_cmd_free(c);
         }
     }
 }

@@ -61,7 +61,8 @@ struct pub_cmd {
     uint64_t sent_ms;
     uint64_t off, next; /* PUB_REPLAY: the spool entry */
     int32_t day;        /* PUB_SALT */
-    struct hz_record rec;
+    size_t plen;        /* PUB_HIT, PUB_REPLAY: the record, compact form */
+    unsigned char packed[];
 };
 TAILQ_HEAD(pub_cmdq, pub_cmd);
 
@@ -119,21 +120,27 @@ struct hz_pub {
     struct event *tick;
     uint64_t last_sync;
     int closing;
-    char maxlen[24];
+    char *xprefix; /* the XADD up to the record's value, formatted once */
+    size_t xprefix_len;
+    char *xbuf; /* one XADD command: xprefix, "$len\r\n", the record, "\r\n" */
 };
 
 uint64_t pub_now_ms(void);
-/* The XADD argv of r (argv/lens have 6 + 2 * HZ_RECORD_FIELDS slots). */
-int pub_xadd_argv(hz_pub *p, const struct hz_record *r, const char **argv, size_t *lens,
-                  char num[64]);
 /* Sends a command on the current connection with c as its reply's
  * privdata. 0, or -1 (c is not sent; the caller still owns it). */
 int pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const size_t *lens);
+/* The same for the XADD of c's record (PUB_HIT, PUB_REPLAY). */
+int pub_xadd_send(hz_pub *p, struct pub_cmd *c);
 struct pub_cmd *pub_cmd_new(hz_pub *p, enum pub_kind kind);
+/* A command carrying r in the compact form (PUB_HIT, PUB_REPLAY). */
+struct pub_cmd *pub_cmd_new_rec(hz_pub *p, enum pub_kind kind, const struct hz_record *r);
+void pub_cmd_free(struct pub_cmd *c);
 /* Retires the current connection (see above). */
 void pub_retire(hz_pub *p, const char *why);
 /* Puts r in the spool; 0 or HZ_EFULL. */
 int pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous);
+/* Puts the record of c (PUB_HIT) in the spool; 0 or HZ_EFULL. */
+int pub_spool_cmd(hz_pub *p, const struct pub_cmd *c, int ambiguous);
 void pub_spool_gauge(hz_pub *p);
 
 /* pub_replay.c */

@@ -121,11 +121,22 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
             continue;
         redisReply *kv = e->element[1];
-        for (size_t j = 0; kv->type == REDIS_REPLY_ARRAY && j + 1 < kv->elements; j += 2)
-            if (kv->element[j]->len == 1 && kv->element[j]->str[0] == 'u' &&
-                kv->element[j + 1]->len == HZ_VHASH_LEN)
-                pub_idset_add(&p->dups,
-                              pub_id_parse(kv->element[j + 1]->str, kv->element[j + 1]->len));
+        /* Either record form (common/record.h): the hit id "u". */
+        const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS], *u;
+        size_t nlens[HZ_RECORD_FIELDS], vlens[HZ_RECORD_FIELDS], ul = 0;
+        int nf = 0;
+        for (size_t j = 0; kv->type == REDIS_REPLY_ARRAY && j + 1 < kv->elements &&
+                           nf < HZ_RECORD_FIELDS && kv->element[j]->type == REDIS_REPLY_STRING &&
+                           kv->element[j + 1]->type == REDIS_REPLY_STRING;
+             j += 2, nf++) {
+            names[nf] = kv->element[j]->str;
+            nlens[nf] = kv->element[j]->len;
+            vals[nf] = kv->element[j + 1]->str;
+            vlens[nf] = kv->element[j + 1]->len;
+        }
+        u = hz_record_find(names, nlens, vals, vlens, nf, "u", &ul);
+        if (u != NULL && ul == HZ_VHASH_LEN)
+            pub_idset_add(&p->dups, pub_id_parse(u, ul));
         if (i + 1 == n && e->element[0]->type == REDIS_REPLY_STRING)
             /* The next page starts just after the last ID ("(" is exclusive). */
             (void)snprintf(p->scan_from, sizeof(p->scan_from), "(%.*s", (int)e->element[0]->len,
@@ -156,10 +167,7 @@ pub_replay_lost(hz_pub *p)
 void
 pub_replay_pump(hz_pub *p)
 {
-    const char *argv[6 + 2 * HZ_RECORD_FIELDS];
-    size_t lens[6 + 2 * HZ_RECORD_FIELDS];
     struct hz_record rec;
-    char num[64];
     int amb, rc;
 
     while (p->connected && !p->closing && !p->scanning && p->nreplay < PUB_REPLAY_WINDOW) {
@@ -194,14 +202,13 @@ pub_replay_pump(hz_pub *p)
                 continue;
             }
         }
-        struct pub_cmd *c = pub_cmd_new(p, PUB_REPLAY);
+        struct pub_cmd *c = pub_cmd_new_rec(p, PUB_REPLAY, &rec);
         if (c == NULL)
             break;
         c->off = p->cursor < head ? head : p->cursor;
         c->next = at;
-        int argc = pub_xadd_argv(p, &rec, argv, lens, num);
-        if (pub_cmd_send(p, c, argc, argv, lens) != 0) {
-            free(c);
+        if (pub_xadd_send(p, c) != 0) {
+            pub_cmd_free(c);
             break;
         }
         p->nreplay++;

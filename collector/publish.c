@@ -29,27 +29,6 @@ pub_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int
-pub_xadd_argv(hz_pub *p, const struct hz_record *r, const char **argv, size_t *lens, char num[64])
-{
-    struct hz_field f[HZ_RECORD_FIELDS];
-    int n = hz_record_fields(r, f, num), argc = 0;
-
-#define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
-    ARG("XADD", 4);
-    ARG(p->cfg->redis_stream, strlen(p->cfg->redis_stream));
-    ARG("MAXLEN", 6);
-    ARG("~", 1);
-    ARG(p->maxlen, strlen(p->maxlen));
-    ARG("*", 1);
-    for (int i = 0; i < n; i++) {
-        ARG(f[i].name, strlen(f[i].name));
-        ARG(f[i].val, f[i].vlen);
-    }
-#undef ARG
-    return argc;
-}
-
 void
 pub_spool_gauge(hz_pub *p)
 {
@@ -82,12 +61,30 @@ pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous)
     return rc;
 }
 
+int
+pub_spool_cmd(hz_pub *p, const struct pub_cmd *c, int ambiguous)
+{
+    struct hz_record r;
+    struct hz_err e = {0};
+    int rc;
+
+    /* Packed from a record of ours: it unpacks unless the collector made
+     * a record the aggregator would refuse as malformed anyway. */
+    if (hz_record_unpack(c->packed, c->plen, &r, &e) != 0) {
+        hz_log_warnx("pub_spool: thread %d: dropping an invalid record (%s)", p->thread, e.msg);
+        return HZ_EFULL;
+    }
+    rc = pub_spool(p, &r, ambiguous);
+    explicit_bzero(&r, sizeof(r));
+    return rc;
+}
+
 /* ------------------------------------------------------------ commands */
 
-struct pub_cmd *
-pub_cmd_new(hz_pub *p, enum pub_kind kind)
+static struct pub_cmd *
+pub_cmd_alloc(hz_pub *p, enum pub_kind kind, size_t extra)
 {
-    struct pub_cmd *c = calloc(1, sizeof(*c));
+    struct pub_cmd *c = calloc(1, sizeof(*c) + extra);
 
     if (c != NULL) {
         c->p = p;
@@ -97,10 +94,31 @@ pub_cmd_new(hz_pub *p, enum pub_kind kind)
     return c;
 }
 
-static void
+struct pub_cmd *
+pub_cmd_new(hz_pub *p, enum pub_kind kind)
+{
+    return pub_cmd_alloc(p, kind, 0);
+}
+
+struct pub_cmd *
+pub_cmd_new_rec(hz_pub *p, enum pub_kind kind, const struct hz_record *r)
+{
+    unsigned char buf[HZ_RECORD_PACK_MAX];
+    size_t n = hz_record_pack(r, buf);
+    struct pub_cmd *c = pub_cmd_alloc(p, kind, n);
+
+    if (c != NULL) {
+        memcpy(c->packed, buf, n);
+        c->plen = n;
+    }
+    explicit_bzero(buf, n);
+    return c;
+}
+
+void
 pub_cmd_free(struct pub_cmd *c)
 {
-    explicit_bzero(&c->rec, sizeof(c->rec));
+    explicit_bzero(c->packed, c->plen);
     free(c);
 }
 
@@ -132,7 +150,7 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             int rc = 0;
             c->cb = NULL;
             if (r == NULL || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
-                rc = pub_spool(p, &c->rec, r == NULL);
+                rc = pub_spool_cmd(p, c, r == NULL);
             cb(c->arg, rc);
         }
         pub_cmd_free(c);
@@ -148,7 +166,7 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
             /* An error reply was not applied. */
             HZ_METRIC_ADD(stream_errors, 1);
-            rc = pub_spool(p, &c->rec, 0);
+            rc = pub_spool_cmd(p, c, 0);
         }
         c->cb(c->arg, rc);
         break;
@@ -170,6 +188,17 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     pub_cmd_free(c);
 }
 
+/* Bookkeeping of a command just queued on the current connection. */
+static void
+pub_cmd_sent(hz_pub *p, struct pub_cmd *c)
+{
+    p->cur->pending++;
+    if (c->kind == PUB_HIT || c->kind == PUB_REPLAY) {
+        TAILQ_INSERT_TAIL(&p->inflight, c, link);
+        p->ninflight++;
+    }
+}
+
 int
 pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const size_t *lens)
 {
@@ -178,33 +207,51 @@ pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const si
     c->conn = p->cur;
     if (redisAsyncCommandArgv(p->cur->ac, pub_on_reply, c, argc, argv, lens) != REDIS_OK)
         return -1;
-    p->cur->pending++;
-    if (c->kind == PUB_HIT || c->kind == PUB_REPLAY) {
-        TAILQ_INSERT_TAIL(&p->inflight, c, link);
-        p->ninflight++;
-    }
+    pub_cmd_sent(p, c);
+    return 0;
+}
+
+/* The XADD is formatted here (the prefix once per publisher, the record's
+ * bulk string per hit), not by hiredis's sdscatfmt. hiredis appends it to
+ * the connection's output buffer and arms the write event: every command
+ * queued during one loop turn goes out in one write() on the next turn. */
+int
+pub_xadd_send(hz_pub *p, struct pub_cmd *c)
+{
+    char *b = p->xbuf;
+    size_t n = p->xprefix_len;
+
+    if (!p->connected || p->cur == NULL)
+        return -1;
+    memcpy(b, p->xprefix, n);
+    b[n++] = '$';
+    n += hz_utoa(c->plen, b + n);
+    b[n++] = '\r';
+    b[n++] = '\n';
+    memcpy(b + n, c->packed, c->plen);
+    n += c->plen;
+    b[n++] = '\r';
+    b[n++] = '\n';
+    c->conn = p->cur;
+    if (redisAsyncFormattedCommand(p->cur->ac, pub_on_reply, c, b, n) != REDIS_OK)
+        return -1;
+    pub_cmd_sent(p, c);
     return 0;
 }
 
 void
 hz_pub_send(hz_pub *p, const struct hz_record *r, hz_pub_done cb, void *arg)
 {
-    const char *argv[6 + 2 * HZ_RECORD_FIELDS];
-    size_t lens[6 + 2 * HZ_RECORD_FIELDS];
-    char num[64];
     struct pub_cmd *c;
-    int argc;
 
     if (!p->connected || hz_spool_entries(p->spool) > 0 || p->ninflight >= PUB_INFLIGHT_MAX ||
-        (c = pub_cmd_new(p, PUB_HIT)) == NULL) {
+        (c = pub_cmd_new_rec(p, PUB_HIT, r)) == NULL) {
         cb(arg, pub_spool(p, r, 0));
         return;
     }
     c->cb = cb;
     c->arg = arg;
-    c->rec = *r;
-    argc = pub_xadd_argv(p, &c->rec, argv, lens, num);
-    if (pub_cmd_send(p, c, argc, argv, lens) != 0) {
+    if (pub_xadd_send(p, c) != 0) {
         pub_cmd_free(c);
         cb(arg, pub_spool(p, r, 0));
     }
@@ -244,7 +291,7 @@ pub_retire(hz_pub *p, const char *why)
     while ((c = TAILQ_FIRST(&p->inflight)) != NULL) {
         TAILQ_REMOVE(&p->inflight, c, link);
         c->orphan = 1;
-        if (c->kind == PUB_HIT && c->cb != NULL && pub_spool(p, &c->rec, 1) == 0) {
+        if (c->kind == PUB_HIT && c->cb != NULL && pub_spool_cmd(p, c, 1) == 0) {
             /* Answered now; a full spool leaves it to the late reply (its
              * XADD may still be executed: a 503 now could be a lie). */
             hz_pub_done cb = c->cb;
@@ -439,11 +486,26 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
     p->backoff_ms = 100;
     TAILQ_INIT(&p->inflight);
     LIST_INIT(&p->retired);
-    (void)snprintf(p->maxlen, sizeof(p->maxlen), "%ld", cfg->redis_maxlen);
+    {
+        /* XADD stream MAXLEN ~ N * r <record> */
+        char maxlen[24];
+        size_t sl = strlen(cfg->redis_stream);
+        int ml = snprintf(maxlen, sizeof(maxlen), "%ld", cfg->redis_maxlen);
+        static const char fmt[] = "*8\r\n$4\r\nXADD\r\n$%zu\r\n%s\r\n$6\r\nMAXLEN\r\n$1\r\n~"
+                                  "\r\n$%d\r\n%s\r\n$1\r\n*\r\n$%zu\r\n%s\r\n";
+        int need = snprintf(NULL, 0, fmt, sl, cfg->redis_stream, ml, maxlen, strlen(HZ_RECORD_KEY),
+                            HZ_RECORD_KEY);
+        p->xprefix = hz_xmalloc((size_t)need + 1);
+        p->xprefix_len = (size_t)snprintf(p->xprefix, (size_t)need + 1, fmt, sl, cfg->redis_stream,
+                                          ml, maxlen, strlen(HZ_RECORD_KEY), HZ_RECORD_KEY);
+        p->xbuf = hz_xmalloc(p->xprefix_len + 32 + HZ_RECORD_PACK_MAX);
+    }
     (void)snprintf(name, sizeof(name), "spool-%d", thread);
     rc = hz_spool_open(&p->spool, cfg->spool_dir, name, (uint64_t)cfg->spool_max_mb * 1024 * 1024,
                        err);
     if (rc != 0) {
+        free(p->xbuf);
+        free(p->xprefix);
         free(p);
         return rc;
     }
@@ -527,5 +589,9 @@ hz_pub_close(hz_pub *p)
     pub_idset_free(&p->dups);
     explicit_bzero(&p->salts, sizeof(p->salts));
     explicit_bzero(p->next_salt, sizeof(p->next_salt));
+    if (p->xbuf != NULL)
+        explicit_bzero(p->xbuf, p->xprefix_len + 32 + HZ_RECORD_PACK_MAX);
+    free(p->xbuf);
+    free(p->xprefix);
     free(p);
 }

@@ -202,7 +202,7 @@ hz_spool_push(hz_spool *s, const struct hz_record *r, int ambiguous)
 {
     unsigned char buf[SPOOL_ENTRY_MAX + 5];
     struct hz_field f[HZ_RECORD_FIELDS];
-    char num[64];
+    char num[HZ_RECORD_NUMBUF];
     size_t at = 5;
     int n = hz_record_fields(r, f, num), rc;
 

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* record.c - stream record layout and strict decoding. No I/O. */
+/*
+ * record.c - stream record layout and strict decoding, both wire forms
+ * (record.h). No I/O. One table (rec_fields) drives the multi-field
+ * layout, the compact form and the decoder's checks.
+ */
 #include "common/record.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,76 +22,219 @@ hz_kind_name(enum hz_kind k)
     return kind_names[k];
 }
 
-static void
-rec_add(struct hz_field *out, int *n, const char *name, const char *val, size_t len)
+/* ------------------------------------------------------------ the table */
+
+enum rec_type {
+    RT_VER,    /* "1" (multi-field form only) */
+    RT_TIME,   /* uint64_t ms, 2001-09-09 .. 2286 */
+    RT_KIND,   /* enum hz_kind as its name */
+    RT_TEXT,   /* char[cap], hz_text_valid */
+    RT_PAGE,   /* RT_TEXT starting with '/' */
+    RT_REGION, /* "CC" / "CC-SUB" */
+    RT_HEX16,  /* 16 lowercase hex digits */
+    RT_U64,    /* uint64_t, min..max */
+    RT_FLAG,   /* int, "1" when set */
+    RT_PROPS,  /* "pr" (hz_record_prop_add's form) */
+    RT_PCT,    /* sd: int 0..100, sets has_scroll */
+    RT_MAJOR   /* char[cap]: a major version ("131", "XP", "RT 8") */
+};
+
+#define KPV  (1u << HZ_KIND_PAGEVIEW)
+#define KEN  (1u << HZ_KIND_ENGAGEMENT)
+#define KEV  (1u << HZ_KIND_EVENT)
+#define KDR  (1u << HZ_KIND_DROPS)
+#define KALL (KPV | KEN | KEV | KDR)
+
+/* flags */
+#define RF_NONEMPTY 1u /* an empty value is refused (the compact form never has one) */
+#define RF_REQUIRED 2u /* in every record ("missing required field") */
+#define RF_CLAMP    4u /* RT_U64: written clamped to max, omitted when below min */
+
+struct rec_desc {
+    char name[4]; /* multi-field name; "" for an unused tag */
+    unsigned char type, flags;
+    unsigned char kinds; /* kinds it may appear with */
+    unsigned char need;  /* kinds that must carry it */
+    const char *group;   /* "<group> not allowed for this kind" */
+    uint64_t min, max;   /* RT_U64 */
+    size_t off, cap;     /* its member in struct hz_record; cap for text */
+};
+
+#define R_OFF(m) offsetof(struct hz_record, m)
+#define R_CAP(m) sizeof(((struct hz_record *)0)->m)
+#define TEXT(nm, m, fl)                                                                            \
+    {                                                                                              \
+        nm, RT_TEXT, fl, KALL, 0, NULL, 0, 0, R_OFF(m), R_CAP(m)                                   \
+    }
+
+/* Indexed by tag (the compact form's field number; tag 0 is "v", which the
+ * compact form carries as its version byte). Never renumber a tag. */
+static const struct rec_desc rec_fields[] = {
+    {"v", RT_VER, RF_REQUIRED | RF_NONEMPTY, KALL, 0, NULL, 0, 0, 0, 0},
+    {"t", RT_TIME, RF_REQUIRED | RF_NONEMPTY, KALL, 0, NULL, 1000000000000ULL, 9999999999999ULL,
+     R_OFF(t_ms), 0},
+    {"k", RT_KIND, RF_REQUIRED | RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(kind), 0},
+    TEXT("s", site, RF_REQUIRED | RF_NONEMPTY),
+    {"p", RT_PAGE, RF_REQUIRED | RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(page), R_CAP(page)},
+    {"n", RT_TEXT, RF_NONEMPTY, KALL, KEV | KDR, NULL, 0, 0, R_OFF(name), R_CAP(name)},
+    TEXT("src", source, 0),
+    TEXT("um", utm_medium, 0),
+    TEXT("uc", utm_campaign, 0),
+    {"rg", RT_REGION, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(region), R_CAP(region)},
+    TEXT("b", browser, 0),
+    TEXT("o", os, 0),
+    TEXT("dv", device, 0),
+    {"ms", RT_U64, RF_NONEMPTY, KEN | KDR, KEN | KDR, "ms", 0, 1000000000ULL, R_OFF(ms), 0},
+    {"px", RT_FLAG, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(pixel), 0},
+    {"vh", RT_HEX16, RF_NONEMPTY, KALL, KPV | KEN | KEV, NULL, 0, 0, R_OFF(vh), R_CAP(vh)},
+    {"vp", RT_HEX16, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(vp), R_CAP(vp)},
+    {"u", RT_HEX16, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(id), R_CAP(id)},
+    {"pr", RT_PROPS, RF_NONEMPTY, KEV | KPV, 0, "props", 0, 0, R_OFF(props), R_CAP(props)},
+    {"pd", RT_U64, RF_NONEMPTY | RF_CLAMP, KEV | KPV, 0, "props", 1, 999999, R_OFF(props_dropped),
+     0},
+    {"ni", RT_FLAG, RF_NONEMPTY, KEV, 0, "ni", 0, 0, R_OFF(noninteractive), 0},
+    {"sd", RT_PCT, RF_NONEMPTY, KEN, 0, "sd", 0, 100, R_OFF(scroll_depth), 0},
+    TEXT("uo", utm_content, RF_NONEMPTY),
+    TEXT("ut", utm_term, RF_NONEMPTY),
+    TEXT("rf", referrer, RF_NONEMPTY),
+    TEXT("hn", hostname, RF_NONEMPTY),
+    {"bv", RT_MAJOR, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(browser_version),
+     R_CAP(browser_version)},
+    {"ov", RT_MAJOR, RF_NONEMPTY, KALL, 0, NULL, 0, 0, R_OFF(os_version), R_CAP(os_version)},
+};
+
+#define REC_NTAGS ((int)(sizeof(rec_fields) / sizeof(rec_fields[0])))
+
+/* What the "<kind> without ..." check says, by kind. */
+static const char *const kind_needs[] = {
+    NULL, "pageview without visitor", "engagement without ms or visitor",
+    "event without name or visitor", "drops without reason or count"};
+
+static const char *
+rec_cstr(const struct hz_record *r, const struct rec_desc *d, size_t *len)
 {
-    out[*n].name = name;
-    out[*n].val = val;
-    out[*n].vlen = len;
-    (*n)++;
+    const char *s = (const char *)r + d->off;
+    *len = strnlen(s, d->cap);
+    return s;
+}
+
+static uint64_t
+rec_u64(const struct hz_record *r, const struct rec_desc *d)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)r + d->off, sizeof(v));
+    return v;
+}
+
+static int
+rec_int(const struct hz_record *r, const struct rec_desc *d)
+{
+    int v;
+    memcpy(&v, (const char *)r + d->off, sizeof(v));
+    return v;
+}
+
+/* One field of r as written (value in numbuf for numbers, at most 20
+ * bytes there); 0 when r does not carry it. */
+static int
+rec_value(const struct hz_record *r, int tag, char *numbuf, const char **val, size_t *len)
+{
+    const struct rec_desc *d = &rec_fields[tag];
+    unsigned kbit = r->kind >= HZ_KIND_PAGEVIEW && r->kind <= HZ_KIND_DROPS ? 1u << r->kind : 0;
+    uint64_t v;
+
+    if (!(d->kinds & kbit))
+        return 0;
+    switch (d->type) {
+    case RT_VER:
+        *val = "1";
+        *len = 1;
+        return 1;
+    case RT_KIND:
+        *val = hz_kind_name(r->kind);
+        *len = strlen(*val);
+        return 1;
+    case RT_TEXT:
+    case RT_PAGE:
+    case RT_REGION:
+    case RT_HEX16:
+    case RT_PROPS:
+    case RT_MAJOR:
+        *val = rec_cstr(r, d, len);
+        return *len > 0;
+    case RT_TIME:
+    case RT_U64:
+        v = rec_u64(r, d);
+        if (d->flags & RF_CLAMP) {
+            if (v < d->min)
+                return 0;
+            if (v > d->max)
+                v = d->max;
+        }
+        *len = hz_utoa(v, numbuf);
+        *val = numbuf;
+        return 1;
+    case RT_FLAG:
+        *val = "1";
+        *len = 1;
+        return rec_int(r, d) != 0;
+    case RT_PCT:
+        v = (uint64_t)rec_int(r, d);
+        if (!r->has_scroll || rec_int(r, d) < 0 || v > d->max)
+            return 0;
+        *len = hz_utoa(v, numbuf);
+        *val = numbuf;
+        return 1;
+    }
+    return 0;
 }
 
 int
-hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64])
+hz_record_fields(const struct hz_record *r, struct hz_field *out, char *numbuf)
 {
-    int n = 0, a, b;
+    size_t used = 0;
+    int n = 0;
 
-    a = snprintf(numbuf, 32, "%llu", (unsigned long long)r->t_ms);
-    b = snprintf(numbuf + 32, 32, "%llu", (unsigned long long)r->ms);
-    rec_add(out, &n, "v", "1", 1);
-    rec_add(out, &n, "t", numbuf, (size_t)a);
-    rec_add(out, &n, "k", hz_kind_name(r->kind), strlen(hz_kind_name(r->kind)));
-    rec_add(out, &n, "s", r->site, strlen(r->site));
-    rec_add(out, &n, "p", r->page, strlen(r->page));
-#define OPT(nm, f)                                                                                 \
-    if (r->f[0] != '\0')                                                                           \
-    rec_add(out, &n, nm, r->f, strlen(r->f))
-    OPT("n", name);
-    OPT("src", source);
-    OPT("um", utm_medium);
-    OPT("uc", utm_campaign);
-    OPT("rg", region);
-    OPT("b", browser);
-    OPT("o", os);
-    OPT("dv", device);
-    if (r->kind == HZ_KIND_ENGAGEMENT || r->kind == HZ_KIND_DROPS)
-        rec_add(out, &n, "ms", numbuf + 32, (size_t)b);
-    if (r->pixel)
-        rec_add(out, &n, "px", "1", 1);
-    OPT("vh", vh);
-    OPT("vp", vp);
-    OPT("u", id);
-    OPT("pr", props);
-    OPT("uo", utm_content);
-    OPT("ut", utm_term);
-    OPT("rf", referrer);
-    OPT("hn", hostname);
-    OPT("bv", browser_version);
-    OPT("ov", os_version);
-#undef OPT
-    if (r->props_dropped > 0 && (r->kind == HZ_KIND_EVENT || r->kind == HZ_KIND_PAGEVIEW)) {
-        /* numbuf: t at 0 (14 bytes), ms at 32 (11 at most), pd at 48, sd at 56. */
-        uint64_t pd = r->props_dropped > 999999 ? 999999 : r->props_dropped;
-        int c = snprintf(numbuf + 48, 8, "%llu", (unsigned long long)pd);
-        rec_add(out, &n, "pd", numbuf + 48, (size_t)c);
-    }
-    if (r->noninteractive && r->kind == HZ_KIND_EVENT)
-        rec_add(out, &n, "ni", "1", 1);
-    if (r->kind == HZ_KIND_ENGAGEMENT && r->has_scroll && r->scroll_depth >= 0 &&
-        r->scroll_depth <= 100) {
-        static const char *const dig = "0123456789";
-        /* numbuf + 56: at most "100" and a NUL. */
-        char *o = numbuf + 56;
-        int d = r->scroll_depth, c = 0;
-        if (d >= 100)
-            o[c++] = '1';
-        if (d >= 10)
-            o[c++] = dig[(d / 10) % 10];
-        o[c++] = dig[d % 10];
-        o[c] = '\0';
-        rec_add(out, &n, "sd", o, (size_t)c);
+    for (int tag = 0; tag < REC_NTAGS; tag++) {
+        const char *v;
+        size_t l;
+        if (!rec_value(r, tag, numbuf + used, &v, &l))
+            continue;
+        if (v == numbuf + used) {
+            numbuf[used + l] = '\0';
+            used += l + 1;
+        }
+        out[n].name = rec_fields[tag].name;
+        out[n].val = v;
+        out[n].vlen = l;
+        n++;
     }
     return n;
+}
+
+size_t
+hz_record_pack(const struct hz_record *r, unsigned char *out)
+{
+    char num[24];
+    size_t at = 0;
+
+    out[at++] = HZ_RECORD_PACKED;
+    for (int tag = 1; tag < REC_NTAGS; tag++) {
+        const char *v;
+        size_t l;
+        if (!rec_value(r, tag, num, &v, &l))
+            continue;
+        out[at++] = (unsigned char)tag;
+        if (l < 0x80) {
+            out[at++] = (unsigned char)l;
+        } else {
+            out[at++] = (unsigned char)(0x80 | (l & 0x7f));
+            out[at++] = (unsigned char)(l >> 7);
+        }
+        memcpy(out + at, v, l);
+        at += l;
+    }
+    return at;
 }
 
 /* 1 if (s, len) is prop text: valid UTF-8, no control characters (so the
@@ -142,261 +290,343 @@ hz_record_prop_next(const struct hz_record *r, size_t *pos, const char **name, s
     return 1;
 }
 
-/* Validates an encoded "pr" value (v, vl) and copies it to r. */
+/* ------------------------------------------------------------ checking */
+
+/* Validates "pr" (v, vl) without copying it. */
 static int
-rec_props(struct hz_record *r, const char *v, size_t vl)
+rec_props_ok(const char *v, size_t vl)
 {
     size_t i = 0;
     int n = 0;
 
-    if (vl == 0 || vl >= sizeof(r->props))
-        return HZ_EINVAL;
+    if (vl == 0 || vl >= R_CAP(props))
+        return 0;
     while (i < vl) {
         const char *p = v + i, *rs = memchr(p, '\x1e', vl - i);
         size_t plen = rs ? (size_t)(rs - p) : vl - i;
         const char *us = memchr(p, '\x1f', plen);
         size_t nl, val;
         if (us == NULL || ++n > HZ_RECORD_PROPS_MAX)
-            return HZ_EINVAL;
+            return 0;
         nl = (size_t)(us - p);
         val = plen - nl - 1;
         if (nl == 0 || nl >= HZ_PROP_NAME_MAX || val >= HZ_VALUE_MAX || !rec_prop_text(p, nl) ||
             !rec_prop_text(us + 1, val))
-            return HZ_EINVAL;
+            return 0;
         i += plen + 1;
         if (rs != NULL && i == vl)
-            return HZ_EINVAL; /* a trailing separator */
+            return 0; /* a trailing separator */
     }
-    memcpy(r->props, v, vl);
-    r->props[vl] = '\0';
-    return 0;
-}
-
-/* Copies a text value after checking length and content. */
-static int
-rec_text(char *dst, size_t cap, const char *v, size_t len)
-{
-    if (len >= cap || !hz_text_valid(v, len))
-        return HZ_EINVAL;
-    memcpy(dst, v, len);
-    dst[len] = '\0';
-    return 0;
+    return 1;
 }
 
 static int
-rec_vhash(char *dst, const char *v, size_t len)
+rec_hex16_ok(const char *v, size_t len)
 {
     if (len != HZ_VHASH_LEN)
-        return HZ_EINVAL;
+        return 0;
     for (size_t i = 0; i < len; i++)
         if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
-            return HZ_EINVAL;
-    memcpy(dst, v, len);
-    dst[len] = '\0';
-    return 0;
+            return 0;
+    return 1;
 }
 
 /* A region as geo makes it: "CC" or "CC-SUB", CC two letters A-Z and
  * SUB 1-3 of A-Z 0-9. */
 static int
-rec_region(char *dst, const char *v, size_t len)
+rec_region_ok(const char *v, size_t len)
 {
     if (len != 2 && (len < 4 || len > 6 || v[2] != '-'))
-        return HZ_EINVAL;
+        return 0;
     for (size_t i = 0; i < len; i++) {
         int upper = v[i] >= 'A' && v[i] <= 'Z', digit = v[i] >= '0' && v[i] <= '9';
         if (i < 2 ? !upper : (i > 2 && !upper && !digit))
-            return HZ_EINVAL;
+            return 0;
     }
-    memcpy(dst, v, len);
-    dst[len] = '\0';
-    return 0;
+    return 1;
 }
 
 /* A major version: 1 .. HZ_MAJOR_MAX - 1 letters and digits, with single
  * spaces between them ("131", "XP", "RT 8"). */
 static int
-rec_major(char *dst, const char *v, size_t len)
+rec_major_ok(const char *v, size_t len)
 {
     if (len == 0 || len >= HZ_MAJOR_MAX || v[0] == ' ' || v[len - 1] == ' ')
-        return HZ_EINVAL;
+        return 0;
     for (size_t i = 0; i < len; i++) {
         char c = v[i];
         int an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         if (!an && (c != ' ' || v[i + 1] == ' '))
-            return HZ_EINVAL;
+            return 0;
     }
-    memcpy(dst, v, len);
-    dst[len] = '\0';
+    return 1;
+}
+
+static int
+rec_is(const char *a, size_t alen, const char *b)
+{
+    return strlen(b) == alen && memcmp(a, b, alen) == 0;
+}
+
+/* Checks one value against its row; numbers and the kind into *num. The
+ * compact form is canonical: no empty values, no leading zeros. 1 if good. */
+static int
+rec_check(const struct rec_desc *d, const char *v, size_t vl, int compact, uint64_t *num)
+{
+    if (vl == 0 && (compact || (d->flags & RF_NONEMPTY)))
+        return 0;
+    switch (d->type) {
+    case RT_VER:
+        return rec_is(v, vl, "1");
+    case RT_KIND:
+        for (int k = HZ_KIND_PAGEVIEW; k <= HZ_KIND_DROPS; k++)
+            if (rec_is(v, vl, kind_names[k])) {
+                *num = (uint64_t)k;
+                return 1;
+            }
+        return 0;
+    case RT_TEXT:
+        return vl < d->cap && hz_text_valid(v, vl);
+    case RT_PAGE:
+        return v[0] == '/' && vl < d->cap && hz_text_valid(v, vl);
+    case RT_REGION:
+        return rec_region_ok(v, vl);
+    case RT_HEX16:
+        return rec_hex16_ok(v, vl);
+    case RT_PROPS:
+        return rec_props_ok(v, vl);
+    case RT_MAJOR:
+        return rec_major_ok(v, vl);
+    case RT_FLAG:
+        return rec_is(v, vl, "1");
+    case RT_TIME:
+    case RT_U64:
+    case RT_PCT:
+        /* sd was always written without leading zeros ("07" would not
+         * encode back); the compact form holds every number to that. */
+        if ((compact || d->type == RT_PCT) && vl > 1 && v[0] == '0')
+            return 0;
+        return hz_parse_u64(v, vl, d->max, num) == 0 && *num >= d->min;
+    }
+    return 0;
+}
+
+/* One field seen, by tag. */
+struct rec_slot {
+    const char *v;
+    size_t len;
+    uint64_t num;
+};
+
+/* The checks that span fields, then the record is written to out. */
+static int
+rec_finish(const struct rec_slot *s, uint64_t seen, int compact, struct hz_record *out,
+           struct hz_err *err)
+{
+    unsigned kind, kbit;
+
+    for (int tag = compact ? 1 : 0; tag < REC_NTAGS; tag++)
+        if ((rec_fields[tag].flags & RF_REQUIRED) && !(seen & (1ULL << tag)))
+            return hz_err_set(err, HZ_EINVAL, "missing required field");
+    kind = (unsigned)s[2].num;
+    kbit = 1u << kind;
+    /* Each field only where it is written: accepting it elsewhere would
+     * decode to a record that does not encode back. */
+    for (int tag = 1; tag < REC_NTAGS; tag++)
+        if ((seen & (1ULL << tag)) && !(rec_fields[tag].kinds & kbit))
+            return hz_err_set(err, HZ_EINVAL, "%s not allowed for this kind",
+                              rec_fields[tag].group);
+    for (int tag = 1; tag < REC_NTAGS; tag++)
+        if ((rec_fields[tag].need & kbit) && !(seen & (1ULL << tag)))
+            return hz_err_set(err, HZ_EINVAL, "%s", kind_needs[kind]);
+
+    /* Every member is written, absent ones as empty or 0, without
+     * clearing the whole record (3 KB, most of it the tails of strings):
+     * every member of struct hz_record belongs to a row of the table. */
+    out->kind = (enum hz_kind)kind;
+    out->has_scroll = 0;
+    for (int tag = 1; tag < REC_NTAGS; tag++) {
+        const struct rec_desc *d = &rec_fields[tag];
+        char *m = (char *)out + d->off;
+        int have = (seen & (1ULL << tag)) != 0, one = have, pct;
+        uint64_t num = have ? s[tag].num : 0;
+        switch (d->type) {
+        case RT_VER:
+        case RT_KIND:
+            break;
+        case RT_TEXT:
+        case RT_PAGE:
+        case RT_REGION:
+        case RT_HEX16:
+        case RT_PROPS:
+        case RT_MAJOR:
+            if (have)
+                memcpy(m, s[tag].v, s[tag].len);
+            m[have ? s[tag].len : 0] = '\0';
+            break;
+        case RT_TIME:
+        case RT_U64:
+            memcpy(m, &num, sizeof(uint64_t));
+            break;
+        case RT_FLAG:
+            memcpy(m, &one, sizeof(one));
+            break;
+        case RT_PCT:
+            pct = (int)num;
+            memcpy(m, &pct, sizeof(pct));
+            out->has_scroll = have;
+            break;
+        }
+    }
     return 0;
 }
 
 static int
-rec_eq(const char *a, size_t alen, const char *b)
+rec_bad(struct hz_err *err, int tag)
 {
-    return strlen(b) == alen && memcmp(a, b, alen) == 0;
+    return hz_err_set(err, HZ_EINVAL, "bad field '%s'", rec_fields[tag].name);
+}
+
+/* The multi-field form's name -> tag, or -1. */
+static int
+rec_tag_of(const char *nm, size_t nl)
+{
+    if (nl == 0 || nl > 3)
+        return -1;
+    for (int tag = 0; tag < REC_NTAGS; tag++)
+        if (rec_is(nm, nl, rec_fields[tag].name))
+            return tag;
+    return -1;
+}
+
+/* The compact form's framing: the next (tag, value) at *pos. 1, 0 at the
+ * end, -1 when damaged. */
+static int
+rec_tlv(const unsigned char *p, size_t len, size_t *pos, int *tag, const char **v, size_t *vl)
+{
+    size_t at = *pos, l;
+
+    if (at >= len)
+        return 0;
+    if (len - at < 2)
+        return -1;
+    *tag = p[at++];
+    l = p[at++];
+    if (l & 0x80) {
+        if (at >= len || p[at] == 0 || p[at] >= 0x80)
+            return -1; /* the two-byte form only where one byte cannot do */
+        l = (l & 0x7f) | (size_t)p[at++] << 7;
+    }
+    if (l > len - at)
+        return -1;
+    *v = (const char *)p + at;
+    *vl = l;
+    *pos = at + l;
+    return 1;
+}
+
+int
+hz_record_unpack(const void *buf, size_t len, struct hz_record *out, struct hz_err *err)
+{
+    const unsigned char *p = buf;
+    struct rec_slot s[REC_NTAGS];
+    uint64_t seen = 0;
+    size_t pos = 1;
+    int tag, prev = 0, rc;
+    const char *v;
+    size_t vl;
+
+    if (len < 1 || p[0] != HZ_RECORD_PACKED)
+        return hz_err_set(err, HZ_EINVAL, "record version");
+    s[2].num = 0;
+    while ((rc = rec_tlv(p, len, &pos, &tag, &v, &vl)) == 1) {
+        if (tag <= 0 || tag >= REC_NTAGS)
+            return hz_err_set(err, HZ_EINVAL, "unknown field");
+        if (tag == prev)
+            return hz_err_set(err, HZ_EINVAL, "duplicate field");
+        if (tag < prev)
+            return hz_err_set(err, HZ_EINVAL, "field order");
+        prev = tag;
+        s[tag].v = v;
+        s[tag].len = vl;
+        if (!rec_check(&rec_fields[tag], v, vl, 1, &s[tag].num))
+            return rec_bad(err, tag);
+        seen |= 1ULL << tag;
+    }
+    if (rc < 0)
+        return hz_err_set(err, HZ_EINVAL, "record framing");
+    return rec_finish(s, seen, 1, out, err);
 }
 
 int
 hz_record_decode(const char *const *names, const size_t *nlens, const char *const *vals,
                  const size_t *vlens, int nfields, struct hz_record *out, struct hz_err *err)
 {
-    struct hz_record r;
-    unsigned seen = 0;
-    int rc = 0;
+    struct rec_slot s[REC_NTAGS];
+    uint64_t seen = 0;
 
-    memset(&r, 0, sizeof(r));
+    if (nfields == 1 && rec_is(names[0], nlens[0], HZ_RECORD_KEY))
+        return hz_record_unpack(vals[0], vlens[0], out, err);
     if (nfields < 0 || nfields > HZ_RECORD_FIELDS)
         return hz_err_set(err, HZ_EINVAL, "field count");
+    s[2].num = 0;
     for (int i = 0; i < nfields; i++) {
-        const char *nm = names[i], *v = vals[i];
-        size_t nl = nlens[i], vl = vlens[i];
-        unsigned bit;
-        uint64_t num = 0;
-
-        if (rec_eq(nm, nl, "v")) {
-            bit = 1u << 0;
-            rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
-        } else if (rec_eq(nm, nl, "t")) {
-            bit = 1u << 1;
-            /* 2001-09-09 .. 2286: catches seconds-for-ms and garbage. */
-            rc = hz_parse_u64(v, vl, 9999999999999ULL, &num);
-            if (rc == 0 && num < 1000000000000ULL)
-                rc = HZ_EINVAL;
-            r.t_ms = num;
-        } else if (rec_eq(nm, nl, "k")) {
-            bit = 1u << 2;
-            rc = HZ_EINVAL;
-            for (int k = HZ_KIND_PAGEVIEW; k <= HZ_KIND_DROPS; k++)
-                if (rec_eq(v, vl, kind_names[k])) {
-                    r.kind = (enum hz_kind)k;
-                    rc = 0;
-                }
-        } else if (rec_eq(nm, nl, "s")) {
-            bit = 1u << 3;
-            rc = vl == 0 ? HZ_EINVAL : rec_text(r.site, sizeof(r.site), v, vl);
-        } else if (rec_eq(nm, nl, "p")) {
-            bit = 1u << 4;
-            rc = (vl == 0 || v[0] != '/') ? HZ_EINVAL : rec_text(r.page, sizeof(r.page), v, vl);
-        } else if (rec_eq(nm, nl, "n")) {
-            bit = 1u << 5;
-            rc = vl == 0 ? HZ_EINVAL : rec_text(r.name, sizeof(r.name), v, vl);
-        } else if (rec_eq(nm, nl, "src")) {
-            bit = 1u << 6;
-            rc = rec_text(r.source, sizeof(r.source), v, vl);
-        } else if (rec_eq(nm, nl, "um")) {
-            bit = 1u << 7;
-            rc = rec_text(r.utm_medium, sizeof(r.utm_medium), v, vl);
-        } else if (rec_eq(nm, nl, "uc")) {
-            bit = 1u << 8;
-            rc = rec_text(r.utm_campaign, sizeof(r.utm_campaign), v, vl);
-        } else if (rec_eq(nm, nl, "rg")) {
-            bit = 1u << 9;
-            rc = rec_region(r.region, v, vl);
-        } else if (rec_eq(nm, nl, "b")) {
-            bit = 1u << 10;
-            rc = rec_text(r.browser, sizeof(r.browser), v, vl);
-        } else if (rec_eq(nm, nl, "o")) {
-            bit = 1u << 11;
-            rc = rec_text(r.os, sizeof(r.os), v, vl);
-        } else if (rec_eq(nm, nl, "dv")) {
-            bit = 1u << 12;
-            rc = rec_text(r.device, sizeof(r.device), v, vl);
-        } else if (rec_eq(nm, nl, "ms")) {
-            bit = 1u << 13;
-            rc = hz_parse_u64(v, vl, 1000000000ULL, &r.ms);
-        } else if (rec_eq(nm, nl, "px")) {
-            bit = 1u << 14;
-            rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
-            r.pixel = 1;
-        } else if (rec_eq(nm, nl, "vh")) {
-            bit = 1u << 15;
-            rc = rec_vhash(r.vh, v, vl);
-        } else if (rec_eq(nm, nl, "vp")) {
-            bit = 1u << 16;
-            rc = rec_vhash(r.vp, v, vl);
-        } else if (rec_eq(nm, nl, "u")) {
-            bit = 1u << 17;
-            rc = rec_vhash(r.id, v, vl);
-        } else if (rec_eq(nm, nl, "pr")) {
-            bit = 1u << 18;
-            rc = rec_props(&r, v, vl);
-        } else if (rec_eq(nm, nl, "pd")) {
-            bit = 1u << 19;
-            rc = hz_parse_u64(v, vl, 999999, &r.props_dropped);
-            if (rc == 0 && r.props_dropped == 0)
-                rc = HZ_EINVAL; /* never written as 0 */
-        } else if (rec_eq(nm, nl, "ni")) {
-            bit = 1u << 20;
-            rc = rec_eq(v, vl, "1") ? 0 : HZ_EINVAL;
-            r.noninteractive = 1;
-        } else if (rec_eq(nm, nl, "uo")) {
-            bit = 1u << 22;
-            rc = vl == 0 ? HZ_EINVAL : rec_text(r.utm_content, sizeof(r.utm_content), v, vl);
-        } else if (rec_eq(nm, nl, "ut")) {
-            bit = 1u << 23;
-            rc = vl == 0 ? HZ_EINVAL : rec_text(r.utm_term, sizeof(r.utm_term), v, vl);
-        } else if (rec_eq(nm, nl, "rf")) {
-            bit = 1u << 24;
-            rc = vl == 0 ? HZ_EINVAL : rec_text(r.referrer, sizeof(r.referrer), v, vl);
-        } else if (rec_eq(nm, nl, "hn")) {
-            bit = 1u << 25;
-            rc = vl == 0 ? HZ_EINVAL : rec_text(r.hostname, sizeof(r.hostname), v, vl);
-        } else if (rec_eq(nm, nl, "bv")) {
-            bit = 1u << 26;
-            rc = rec_major(r.browser_version, v, vl);
-        } else if (rec_eq(nm, nl, "ov")) {
-            bit = 1u << 27;
-            rc = rec_major(r.os_version, v, vl);
-        } else if (rec_eq(nm, nl, "sd")) {
-            bit = 1u << 21;
-            rc = hz_parse_u64(v, vl, 100, &num);
-            /* Written without leading zeros: "07" would not encode back. */
-            if (rc == 0 && vl > 1 && v[0] == '0')
-                rc = HZ_EINVAL;
-            r.scroll_depth = (int)num;
-            r.has_scroll = 1;
-        } else {
+        int tag = rec_tag_of(names[i], nlens[i]);
+        if (tag < 0)
             return hz_err_set(err, HZ_EINVAL, "unknown field");
-        }
-        if (seen & bit)
+        if (seen & (1ULL << tag))
             return hz_err_set(err, HZ_EINVAL, "duplicate field");
-        seen |= bit;
-        if (rc != 0)
-            return hz_err_set(err, HZ_EINVAL, "bad field '%.*s'", (int)(nl > 8 ? 8 : nl), nm);
+        seen |= 1ULL << tag;
+        s[tag].v = vals[i];
+        s[tag].len = vlens[i];
+        if (!rec_check(&rec_fields[tag], vals[i], vlens[i], 0, &s[tag].num))
+            return rec_bad(err, tag);
     }
-    /* v, t, k, s, p always; vh except for drop summaries. */
-    if ((seen & 0x1f) != 0x1f)
-        return hz_err_set(err, HZ_EINVAL, "missing required field");
-    /* hz_record_fields writes ms only for these kinds: accepting it
-     * elsewhere would decode to a record that does not encode back. */
-    if ((seen & (1u << 13)) && r.kind != HZ_KIND_ENGAGEMENT && r.kind != HZ_KIND_DROPS)
-        return hz_err_set(err, HZ_EINVAL, "ms not allowed for this kind");
-    /* The same for the newer fields: each only where it is written. */
-    if ((seen & (3u << 18)) && r.kind != HZ_KIND_EVENT && r.kind != HZ_KIND_PAGEVIEW)
-        return hz_err_set(err, HZ_EINVAL, "props not allowed for this kind");
-    if ((seen & (1u << 20)) && r.kind != HZ_KIND_EVENT)
-        return hz_err_set(err, HZ_EINVAL, "ni not allowed for this kind");
-    if ((seen & (1u << 21)) && r.kind != HZ_KIND_ENGAGEMENT)
-        return hz_err_set(err, HZ_EINVAL, "sd not allowed for this kind");
-    switch (r.kind) {
-    case HZ_KIND_EVENT:
-        if (!(seen & (1u << 5)) || !(seen & (1u << 15)))
-            return hz_err_set(err, HZ_EINVAL, "event without name or visitor");
-        break;
-    case HZ_KIND_ENGAGEMENT:
-        if (!(seen & (1u << 13)) || !(seen & (1u << 15)))
-            return hz_err_set(err, HZ_EINVAL, "engagement without ms or visitor");
-        break;
-    case HZ_KIND_PAGEVIEW:
-        if (!(seen & (1u << 15)))
-            return hz_err_set(err, HZ_EINVAL, "pageview without visitor");
-        break;
-    case HZ_KIND_DROPS:
-        if (!(seen & (1u << 5)) || !(seen & (1u << 13)))
-            return hz_err_set(err, HZ_EINVAL, "drops without reason or count");
-        break;
+    return rec_finish(s, seen, 0, out, err);
+}
+
+/* ------------------------------------------------------------ raw view */
+
+int
+hz_record_next(const char *const *names, const size_t *nlens, const char *const *vals,
+               const size_t *vlens, int nfields, size_t *pos, const char **name, size_t *nlen,
+               const char **val, size_t *vlen)
+{
+    if (nfields == 1 && rec_is(names[0], nlens[0], HZ_RECORD_KEY)) {
+        const unsigned char *p = (const unsigned char *)vals[0];
+        int tag, rc;
+        if (vlens[0] < 1 || p[0] != HZ_RECORD_PACKED)
+            return -1;
+        if (*pos == 0)
+            *pos = 1;
+        rc = rec_tlv(p, vlens[0], pos, &tag, val, vlen);
+        if (rc <= 0)
+            return rc;
+        if (tag <= 0 || tag >= REC_NTAGS)
+            return -1;
+        *name = rec_fields[tag].name;
+        *nlen = strlen(*name);
+        return 1;
     }
-    *out = r;
-    return 0;
+    if (nfields < 0 || *pos >= (size_t)nfields)
+        return 0;
+    *name = names[*pos];
+    *nlen = nlens[*pos];
+    *val = vals[*pos];
+    *vlen = vlens[*pos];
+    (*pos)++;
+    return 1;
+}
+
+const char *
+hz_record_find(const char *const *names, const size_t *nlens, const char *const *vals,
+               const size_t *vlens, int nfields, const char *name, size_t *vlen)
+{
+    size_t pos = 0, nl;
+    const char *n, *v;
+
+    while (hz_record_next(names, nlens, vals, vlens, nfields, &pos, &n, &nl, &v, vlen) == 1)
+        if (rec_is(n, nl, name))
+            return v;
+    return NULL;
 }

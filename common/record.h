@@ -7,43 +7,63 @@
  * DESIGN.md allows (region, families, scrubbed page, source) and the daily
  * visitor hash, which lives in Redis alone and never reaches LMDB.
  *
- * Wire form: the fields of one XADD entry, in this order, as name/value
- * pairs (absent optional values are omitted):
+ * Wire forms. Either is read; the collector writes the compact one.
  *
- *   v   "1"                        format version
- *   t   ms since the epoch (UTC)   time of the hit at the collector
- *   k   kind: "pv" pageview | "en" engagement | "ev" custom event | "dr" drops
- *   s   site (config name)
- *   p   scrubbed page path ("/products/:id"), starts with '/'
- *   n   custom event name (k=ev), or drop reason (k=dr)
- *   src source (referrer host or utm_source/ref), optional
- *   um  utm_medium, optional      uc  utm_campaign, optional
- *   rg  region "CC-SUB" / "CC", optional
- *   b   browser family    o  os family    dv  device class
- *   ms  engaged milliseconds (k=en); drop count (k=dr)
- *   px  "1" when the hit came from the pixel (no engagement will follow)
- *   vh  visitor hash, 16 lowercase hex (today's salt)
- *   vp  visitor hash with yesterday's salt (only around UTC midnight)
- *   u   hit id, 16 lowercase hex, random per hit (not per visitor): lets a
- *       collector tell after a Redis outage whether an entry whose XADD
- *       got no reply reached the stream, so replay adds it exactly once
- *   pr  custom props kept by the site's allow-list (k=ev, k=pv), optional:
- *       "name\x1fvalue" pairs joined by "\x1e" (text never holds control
- *       characters), at most HZ_RECORD_PROPS_MAX, names and values scrubbed
- *   pd  props dropped (not allow-listed), a count (k=ev, k=pv), optional
- *   ni  "1" for a custom event sent with interactive: false (k=ev)
- *   uo  utm_content, optional     ut  utm_term, optional
- *   rf  referrer host (another site's; never the path), optional
- *   hn  the page's host name (the site or an alias; k=pv, k=ev), optional
- *   sd  scroll depth 0..100 (k=en), optional
- *   bv  the browser's major version ("131"), optional
- *   ov  the os's major version ("18", "10", "11", "XP"), optional: bv and ov
- *       are 1 to HZ_MAJOR_MAX - 1 letters, digits and inner single spaces,
- *       never a full version string
+ * Compact (format 2): one field per XADD entry, named "r" (HZ_RECORD_KEY),
+ * whose value is a version byte 0x02 followed by the fields present as
+ *   tag (1 byte) | length (1 byte < 0x80, or 2 bytes: low 7 bits | 0x80,
+ *   then the rest, 1..0x7f) | value (length bytes, length >= 1)
+ * in strictly increasing tag order, each value in the same text form as
+ * below (numbers in decimal without leading zeros). The encoding is
+ * canonical: a record has exactly one. Tags are the field numbers below
+ * (never reused). With one field name per entry Redis stores no field
+ * names per entry at all (its listpacks share the master entry's).
  *
- * Entries written before pr, pd, ni, sd, uo, ut, rf, hn, bv and ov existed decode unchanged (each
- * is optional); an aggregator older than them refuses entries that carry
- * them (unknown field), so aggregators are upgraded first.
+ * Multi-field (format 1, written before the compact form existed): the
+ * fields of one XADD entry, in this order, as name/value pairs (absent
+ * optional values are omitted); "v" is "1". hz_record_fields lays a record
+ * out this way (the spool and tests still use it).
+ *
+ *   tag name
+ *    -  v   "1"                        format version (format 1 only)
+ *    1  t   ms since the epoch (UTC)   time of the hit at the collector
+ *    2  k   kind: "pv" pageview | "en" engagement | "ev" custom event | "dr" drops
+ *    3  s   site (config name)
+ *    4  p   scrubbed page path ("/products/:id"), starts with '/'
+ *    5  n   custom event name (k=ev), or drop reason (k=dr)
+ *    6  src source (referrer host or utm_source/ref), optional
+ *    7  um  utm_medium, optional      8 uc  utm_campaign, optional
+ *    9  rg  region "CC-SUB" / "CC", optional
+ *   10  b   browser family   11 o  os family   12 dv  device class
+ *   13  ms  engaged milliseconds (k=en); drop count (k=dr)
+ *   14  px  "1" when the hit came from the pixel (no engagement will follow)
+ *   15  vh  visitor hash, 16 lowercase hex (today's salt)
+ *   16  vp  visitor hash with yesterday's salt (only around UTC midnight)
+ *   17  u   hit id, 16 lowercase hex, random per hit (not per visitor): lets a
+ *           collector tell after a Redis outage whether an entry whose XADD
+ *           got no reply reached the stream, so replay adds it exactly once
+ *   18  pr  custom props kept by the site's allow-list (k=ev, k=pv), optional:
+ *           "name\x1fvalue" pairs joined by "\x1e" (text never holds control
+ *           characters), at most HZ_RECORD_PROPS_MAX, names and values scrubbed
+ *   19  pd  props dropped (not allow-listed), a count (k=ev, k=pv), optional
+ *   20  ni  "1" for a custom event sent with interactive: false (k=ev)
+ *   21  sd  scroll depth 0..100 (k=en), optional
+ *   22  uo  utm_content, optional     23 ut  utm_term, optional
+ *   24  rf  referrer host (another site's; never the path), optional
+ *   25  hn  the page's host name (the site or an alias; k=pv, k=ev), optional
+ *   26  bv  the browser's major version ("131"), optional
+ *   27  ov  the os's major version ("18", "10", "11", "XP"), optional: bv and ov
+ *           are 1 to HZ_MAJOR_MAX - 1 letters, digits and inner single spaces,
+ *           never a full version string
+ *
+ * A new field is one row in record.c's table (rec_fields: its tag, name,
+ * type, the kinds it may or must appear with, where it lives in struct
+ * hz_record) plus its member here. Every member of struct hz_record
+ * belongs to a row (has_scroll goes with sd): the decoder writes each
+ * member, not the whole struct. Entries written before a field existed
+ * decode unchanged (each new one is optional); an aggregator older than a
+ * field refuses entries that carry it (unknown field), so aggregators are
+ * upgraded first -- the same holds for the compact form itself.
  *
  * Data read from Redis is input: hz_record_decode validates every field.
  */
@@ -58,13 +78,16 @@
 #define HZ_PAGE_MAX             256 /* scrubbed path, with NUL */
 #define HZ_VALUE_MAX            128 /* source, utm values, event names */
 #define HZ_HOST_MAX             128
-#define HZ_REGION_MAX           8  /* "CC-SSS" + NUL */
-#define HZ_FAMILY_MAX           24 /* "Samsung Internet" */
-#define HZ_VHASH_LEN            16 /* hex digits */
-#define HZ_MAJOR_MAX            12 /* a major version, with NUL (collector/ua.h) */
-#define HZ_RECORD_FIELDS        28
-#define HZ_RECORD_PROPS_MAX     8  /* props kept per hit (the allow-list's size) */
-#define HZ_PROP_NAME_MAX        64 /* a prop name, with NUL */
+#define HZ_REGION_MAX           8   /* "CC-SSS" + NUL */
+#define HZ_FAMILY_MAX           24  /* "Samsung Internet" */
+#define HZ_VHASH_LEN            16  /* hex digits */
+#define HZ_MAJOR_MAX            12  /* a major version, with NUL (collector/ua.h) */
+#define HZ_RECORD_FIELDS        28  /* multi-field form: pairs at most (v + 27) */
+#define HZ_RECORD_NUMBUF        128 /* hz_record_fields' number buffer */
+#define HZ_RECORD_KEY           "r" /* the compact form's one field name */
+#define HZ_RECORD_PACKED        2   /* the compact form's version byte */
+#define HZ_RECORD_PROPS_MAX     8   /* props kept per hit (the allow-list's size) */
+#define HZ_PROP_NAME_MAX        64  /* a prop name, with NUL */
 #define HZ_RECORD_PROPS_ENC_MAX (HZ_RECORD_PROPS_MAX * (HZ_PROP_NAME_MAX + HZ_VALUE_MAX))
 
 enum hz_kind { HZ_KIND_PAGEVIEW = 1, HZ_KIND_ENGAGEMENT, HZ_KIND_EVENT, HZ_KIND_DROPS };
@@ -116,16 +139,39 @@ struct hz_field {
     size_t vlen;
 };
 
-/* Lays out r as XADD field/value pairs into out (HZ_RECORD_FIELDS at most),
- * numbers formatted into numbuf (64 bytes). Returns the number of pairs.
- * Pointers borrow r and numbuf. */
-int hz_record_fields(const struct hz_record *r, struct hz_field *out, char numbuf[64]);
+/* Lays out r in the multi-field form into out (HZ_RECORD_FIELDS at most),
+ * numbers formatted into numbuf (HZ_RECORD_NUMBUF bytes). Returns the
+ * number of pairs. Pointers borrow r and numbuf. */
+int hz_record_fields(const struct hz_record *r, struct hz_field *out, char *numbuf);
 
-/* Validates and decodes nfields name/value pairs (names[i], vals[i] with
- * lengths). 0 or HZ_EINVAL with a short reason (the field name) in err;
- * on error *out is left untouched. */
+/* The compact form of r into out (HZ_RECORD_PACK_MAX bytes); returns its
+ * length. Only what hz_record_fields would write is written. */
+#define HZ_RECORD_PACK_MAX (1 + 3 * HZ_RECORD_FIELDS + sizeof(struct hz_record))
+size_t hz_record_pack(const struct hz_record *r, unsigned char *out);
+
+/* Validates and decodes one entry's nfields name/value pairs (names[i],
+ * vals[i] with lengths), in either form: one pair named HZ_RECORD_KEY is
+ * the compact form, anything else the multi-field one. 0 or HZ_EINVAL with
+ * a short reason (the field name) in err; on error *out is left untouched.
+ * The compact form is decoded without comparing field names. */
 int hz_record_decode(const char *const *names, const size_t *nlens, const char *const *vals,
                      const size_t *vlens, int nfields, struct hz_record *out, struct hz_err *err);
+/* The compact form alone (the value of the HZ_RECORD_KEY field). */
+int hz_record_unpack(const void *buf, size_t len, struct hz_record *out, struct hz_err *err);
+
+/* Walks an entry's fields without decoding it, in either form, for
+ * readers that want one field (a hit id) or to print them: *pos starts at
+ * 0; fills the field's multi-field name (NUL-terminated; for the
+ * multi-field form the entry's own name, not terminated: use nlen) and raw
+ * value, and returns 1; 0 at the end; -1 when the compact form is damaged
+ * (nothing is validated beyond the framing). */
+int hz_record_next(const char *const *names, const size_t *nlens, const char *const *vals,
+                   const size_t *vlens, int nfields, size_t *pos, const char **name, size_t *nlen,
+                   const char **val, size_t *vlen);
+/* The raw value of field name (e.g. "u") in an entry of either form, or
+ * NULL when absent or damaged. */
+const char *hz_record_find(const char *const *names, const size_t *nlens, const char *const *vals,
+                           const size_t *vlens, int nfields, const char *name, size_t *vlen);
 
 const char *hz_kind_name(enum hz_kind k);
 

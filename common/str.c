@@ -68,6 +68,21 @@ hz_parse_u64(const char *buf, size_t len, uint64_t max, uint64_t *out)
     return 0;
 }
 
+size_t
+hz_utoa(uint64_t v, char *out)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
 int
 hz_text_valid(const char *buf, size_t len)
 {

@@ -19,6 +19,9 @@ long long hz_strtonum(const char *s, long long minval, long long maxval, const c
 
 /* The same over (buf, len): no sign, digits only, no NUL needed. 0 or HZ_EINVAL. */
 int hz_parse_u64(const char *buf, size_t len, uint64_t max, uint64_t *out);
+/* The decimal digits of v at out (at most 20, not NUL-terminated); their
+ * count. For hot paths where snprintf's cost shows. */
+size_t hz_utoa(uint64_t v, char *out);
 
 /* 1 if buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)
  * and holds no NUL and no C0/DEL control characters; 0 otherwise. */

@@ -14,7 +14,8 @@
 #   sh tests/bench/agg.sh          env: HZ_BUILD, HZ_BIN, N, BATCH, PERF=1 (profile the
 #                                  aggregator; PERF_TARGET=redis: redis-server instead),
 #                                  STATS=1 (Redis time per command), PAIRS=1 (groups, goals
-#                                  and the demo's three declared pairs)
+#                                  and the demo's three declared pairs), FORMAT=fields (fill
+#                                  with the older multi-field records, not the compact form)
 set -eu
 build=${HZ_BUILD:-build/release}
 bindir=${HZ_BIN:-bin}

@@ -3,7 +3,8 @@
  * agg_bench.c - helper of tests/bench/agg.sh (built by the script against
  * the project's libraries, not by make check):
  *
- *   agg_bench fill ADDR STREAM N SITE   XADD N realistic entries to STREAM
+ *   agg_bench fill ADDR STREAM N SITE   XADD N realistic entries to STREAM (compact
+ *                                       form; env FORMAT=fields: the multi-field one)
  *   agg_bench lmdb DIR SECONDS          raw LMDB increment rate (the ceiling)
  *
  * fill: Zipf-distributed pages over 2000 paths, 400 concurrent visitors in
@@ -120,6 +121,8 @@ fill(const char *addr, const char *stream, long n, const char *site)
     hz_rs *rs;
     uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
     long queued = 0;
+    const char *fmt = getenv("FORMAT");
+    int multi = fmt != NULL && strcmp(fmt, "fields") == 0;
 
     zipf_init();
     for (int i = 0; i < NSLOTS; i++)
@@ -132,7 +135,8 @@ fill(const char *addr, const char *stream, long n, const char *site)
         struct hz_field f[HZ_RECORD_FIELDS];
         const char *argv[3 + 2 * HZ_RECORD_FIELDS];
         size_t lens[3 + 2 * HZ_RECORD_FIELDS];
-        char num[64];
+        char num[HZ_RECORD_NUMBUF];
+        unsigned char packed[HZ_RECORD_PACK_MAX];
         uint64_t k = xr() % 100;
 
         memset(&r, 0, sizeof(r));
@@ -179,18 +183,27 @@ fill(const char *addr, const char *stream, long n, const char *site)
             if (--s->left <= 0)
                 slot_new(s);
         }
-        int nf = hz_record_fields(&r, f, num), argc = 0;
+        int argc = 0;
         argv[argc] = "XADD";
         lens[argc++] = 4;
         argv[argc] = stream;
         lens[argc++] = strlen(stream);
         argv[argc] = "*";
         lens[argc++] = 1;
-        for (int j = 0; j < nf; j++) {
-            argv[argc] = f[j].name;
-            lens[argc++] = strlen(f[j].name);
-            argv[argc] = f[j].val;
-            lens[argc++] = f[j].vlen;
+        if (multi) {
+            /* the multi-field form, as collectors wrote it before */
+            int nf = hz_record_fields(&r, f, num);
+            for (int j = 0; j < nf; j++) {
+                argv[argc] = f[j].name;
+                lens[argc++] = strlen(f[j].name);
+                argv[argc] = f[j].val;
+                lens[argc++] = f[j].vlen;
+            }
+        } else {
+            argv[argc] = HZ_RECORD_KEY;
+            lens[argc++] = strlen(HZ_RECORD_KEY);
+            argv[argc] = (const char *)packed;
+            lens[argc++] = hz_record_pack(&r, packed);
         }
         if (hz_rs_append(rs, argc, argv, lens) != 0)
             return fprintf(stderr, "fill: append failed\n"), 1;

@@ -2,10 +2,14 @@
 /*
  * fuzz_record.c - stream records as read back from Redis.
  *
- * The input is split into lines, each "name=value" (the first '='), up to
- * HZ_RECORD_FIELDS + 1 pairs, and decoded. Properties: an error leaves the
- * output untouched; a decoded record, laid out again with hz_record_fields
- * and decoded a second time, gives the same record.
+ * An input starting with the compact form's version byte (0x02) is one
+ * compact entry (field "r"); any other is split into lines, each
+ * "name=value" (the first '='), up to HZ_RECORD_FIELDS + 1 pairs, and
+ * decoded as the multi-field form. Properties: an error leaves the output
+ * untouched; a decoded record, laid out again in either form and decoded
+ * a second time, gives the same record; a compact input that decodes is
+ * canonical (packing the record gives the input's bytes); the raw view
+ * (hz_record_next) walks any input without reading past it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *p = (const char *)data, *end = p + size;
     struct hz_record r, before, again;
     struct hz_field f[HZ_RECORD_FIELDS];
-    char numbuf[64];
+    char numbuf[HZ_RECORD_NUMBUF];
     int n = 0, nf;
 
     while (p < end && n < NPAIRS) {
@@ -61,6 +65,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = line_end + (nl != NULL);
     }
 
+    static unsigned char packed[HZ_RECORD_PACK_MAX];
+    size_t plen, pos = 0, vl, nml;
+    const char *nm, *vv;
+
+    if (size > 0 && data[0] == HZ_RECORD_PACKED) {
+        names[0] = HZ_RECORD_KEY;
+        nlens[0] = 1;
+        vals[0] = (const char *)data;
+        vlens[0] = size;
+        n = 1;
+    }
+    while (hz_record_next(names, nlens, vals, vlens, n, &pos, &nm, &nml, &vv, &vl) == 1)
+        if (vv + vl < vv || (n == 1 && vv + vl > vals[0] + vlens[0]))
+            abort();
+
     memset(&r, 0xa5, sizeof(r));
     before = r;
     if (hz_record_decode(names, nlens, vals, vlens, n, &r, NULL) != 0) {
@@ -68,6 +87,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
+    plen = hz_record_pack(&r, packed);
+    if (plen > HZ_RECORD_PACK_MAX)
+        abort();
+    if (n == 1 && vals[0] == (const char *)data && (plen != size || memcmp(packed, data, size)))
+        abort(); /* the compact form is canonical */
+    if (hz_record_unpack(packed, plen, &again, NULL) != 0 || !rec_same(&r, &again))
+        abort();
 
     nf = hz_record_fields(&r, f, numbuf);
     if (nf < 5 || nf > HZ_RECORD_FIELDS)

@@ -100,6 +100,20 @@ fx_expect(const struct fx_rows *r, const char *v, uint64_t visitors, uint64_t vi
 
 /* ------------------------------------------------------------ script */
 
+/* 0: every entry in the multi-field form (as written before the compact
+ * form existed); 1: alternately multi-field and compact, in one stream (a
+ * stream across an upgrade of the collectors). */
+static int fx_mixed;
+
+static void
+fx_add(hz_rs *rs, const struct hz_record *r, int n)
+{
+    if (fx_mixed && n % 2 == 1)
+        ht_xadd_packed(rs, STREAM, r);
+    else
+        ht_xadd(rs, STREAM, r);
+}
+
 static void
 fx_pv(hz_rs *rs, const char *vh, int sec, const char *page, int *n)
 {
@@ -123,7 +137,7 @@ fx_pv(hz_rs *rs, const char *vh, int sec, const char *page, int *n)
         (void)hz_strlcpy(r.os, "iOS", sizeof(r.os));
         (void)hz_strlcpy(r.device, "mobile", sizeof(r.device));
     }
-    ht_xadd(rs, STREAM, &r);
+    fx_add(rs, &r, *n);
     (*n)++;
 }
 
@@ -132,7 +146,7 @@ fx_ev(hz_rs *rs, const char *vh, int sec, const char *page, const char *name, in
 {
     struct hz_record r = ht_rec(HZ_KIND_EVENT, t0 + (uint64_t)sec * 1000, SITE, page, vh);
     (void)hz_strlcpy(r.name, name, sizeof(r.name));
-    ht_xadd(rs, STREAM, &r);
+    fx_add(rs, &r, *n);
     (*n)++;
 }
 
@@ -141,7 +155,7 @@ fx_en(hz_rs *rs, const char *vh, int sec, const char *page, uint64_t ms, int *n)
 {
     struct hz_record r = ht_rec(HZ_KIND_ENGAGEMENT, t0 + (uint64_t)sec * 1000, SITE, page, vh);
     r.ms = ms;
-    ht_xadd(rs, STREAM, &r);
+    fx_add(rs, &r, *n);
     (*n)++;
 }
 
@@ -156,7 +170,7 @@ fx_drop(hz_rs *rs, const char *site, const char *reason, uint64_t count, int *n)
     (void)hz_strlcpy(r.page, "/", sizeof(r.page));
     (void)hz_strlcpy(r.name, reason, sizeof(r.name));
     r.ms = count;
-    ht_xadd(rs, STREAM, &r);
+    fx_add(rs, &r, *n);
     (*n)++;
 }
 
@@ -187,7 +201,7 @@ fx_script(hz_rs *rs)
     fx_drop(rs, SITE, "bot", 7, &n);
     fx_drop(rs, "*", "unknown_site", 3, &n);
     struct hz_record u = ht_rec(HZ_KIND_PAGEVIEW, t0, "other.test", "/", VA);
-    ht_xadd(rs, STREAM, &u);
+    fx_add(rs, &u, n);
     n++;
     ht_flush(rs, n);
 }
@@ -378,9 +392,9 @@ fx_check(hz_rtxn *t)
     struct fx_rows dstar;
     memset(&dstar, 0, sizeof(dstar));
     /* (unknown sites count on the day they were read: today) */
-    cr_assert_eq(hz_store_dim(t, "*", HZ_DIM_DROP, day0, (int32_t)(time(NULL) / 86400),
-                              fx_rows_cb, &dstar),
-                 0);
+    cr_assert_eq(
+        hz_store_dim(t, "*", HZ_DIM_DROP, day0, (int32_t)(time(NULL) / 86400), fx_rows_cb, &dstar),
+        0);
     cr_expect_eq(fx_row(&dstar, "unknown_site").events, 4);
 }
 
@@ -400,8 +414,25 @@ fx_setup(struct ht_redis *r, char dir[64], char ini[256])
     ht_agg_config(ini, dir, r, STREAM, 4, fx_sites);
 }
 
+static void fx_in_process(void);
+
 /* In process, in small batches (4 entries) so visits span batches. */
 Test(agg_fold, scripted_visits_in_process, .timeout = 60)
+{
+    fx_mixed = 0;
+    fx_in_process();
+}
+
+/* The same script with old (multi-field) and compact entries mixed in one
+ * stream: the same answer. */
+Test(agg_fold, mixed_record_forms_in_one_stream, .timeout = 60)
+{
+    fx_mixed = 1;
+    fx_in_process();
+}
+
+static void
+fx_in_process(void)
 {
     struct ht_redis r;
     char dir[64], ini[256];

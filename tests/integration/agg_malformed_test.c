@@ -62,6 +62,13 @@ static struct bad_entry bad[] = {
     {"engagement without ms", 6, {BASE(), "vh"}, {"1", T, "en", SITE, "/", VH}, {0}},
     {"pageview without visitor", 5, {BASE()}, {"1", T, "pv", SITE, "/"}, {0}},
     {"drops without reason", 6, {BASE(), "ms"}, {"1", T, "dr", SITE, "/", "5"}, {0}},
+    /* the compact form (one field "r"): a value cut short */
+    {"compact, cut short",
+     1,
+     {"r"},
+     {"\x02\x01\x0d"
+      "1234"},
+     {0}},
     {"too many fields",
      19,
      {BASE(), "n", "src", "um", "uc", "rg", "b", "o", "dv", "ms", "px", "vh", "vp", "u", "v"},
@@ -104,12 +111,15 @@ Test(agg_malformed, skipped_counted_rest_folds, .timeout = 60)
     ht_agg_config(ini, dir, &r, STREAM, 1000, "[site shop.test]\ntimezone = UTC\n");
     hz_rs *rs = ht_rs_connect(&r);
 
-    /* Valid, malformed, valid, ...: one batch of 26. */
+    /* Valid, malformed, valid, ...: one batch of 27. */
     for (size_t i = 0; i < NBAD; i++) {
         if (i % 8 == 0) {
             static const char *pages[] = {"/", "/a", "/b"};
             struct hz_record v = ht_rec(HZ_KIND_PAGEVIEW, t0 + i * 1000, SITE, pages[i / 8], VH);
-            ht_xadd(rs, STREAM, &v);
+            if (i == 8)
+                ht_xadd_packed(rs, STREAM, &v); /* both forms in one batch */
+            else
+                ht_xadd(rs, STREAM, &v);
             n++;
         }
         size_t vl[20];

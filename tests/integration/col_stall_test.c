@@ -31,36 +31,45 @@ st_sleep_ms(long ms)
         ;
 }
 
+struct st_ids {
+    char (*ids)[17];
+    size_t n, cap;
+};
+
+static void
+st_id(const struct ce_entry *en, void *arg)
+{
+    struct st_ids *s = arg;
+    const char *u = ce_field(en, "u");
+
+    if (u == NULL)
+        return;
+    if (s->n == s->cap) {
+        s->ids = realloc(s->ids, (s->cap *= 2) * 17);
+        cr_assert(s->ids != NULL);
+    }
+    snprintf(s->ids[s->n++], 17, "%s", u);
+}
+
 /* Hit entries in the stream (those with a hit id "u"), and how many of
  * them repeat an id already seen. */
 static void
 st_count(struct ce *e, long *hits, long *dups)
 {
-    char *raw = ce_xrange(e), *save = NULL, *line;
-    size_t cap = 1 << 16, n = 0;
-    char(*ids)[17] = calloc(cap, 17);
-    int next_is_u = 0;
+    struct st_ids s = {calloc(1 << 16, 17), 0, 1 << 16};
+    size_t n;
+    char(*ids)[17];
 
-    cr_assert(raw != NULL && ids != NULL);
-    for (line = strtok_r(raw, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (next_is_u) {
-            if (n == cap) {
-                ids = realloc(ids, (cap *= 2) * 17);
-                cr_assert(ids != NULL);
-            }
-            snprintf(ids[n++], 17, "%s", line);
-            next_is_u = 0;
-        } else if (strcmp(line, "u") == 0) {
-            next_is_u = 1;
-        }
-    }
+    cr_assert(s.ids != NULL);
+    cr_assert_geq(ce_each(e, st_id, &s), 0);
+    ids = s.ids;
+    n = s.n;
     qsort(ids, n, 17, (int (*)(const void *, const void *))strcmp);
     *hits = (long)n;
     *dups = 0;
     for (size_t i = 1; i < n; i++)
         *dups += strcmp(ids[i - 1], ids[i]) == 0;
     free(ids);
-    free(raw);
 }
 
 static long

@@ -79,7 +79,9 @@ ce_event(struct ce *e, const char *body, const char *extra_headers)
     int st;
 
     snprintf(h, sizeof(h), "Content-Type: text/plain\r\n%s%s",
-             extra_headers && strstr(extra_headers, "User-Agent:") ? "" : "User-Agent: " CE_CHROME "\r\n",
+             extra_headers && strstr(extra_headers, "User-Agent:") ? ""
+                                                                   : "User-Agent: " CE_CHROME
+                                                                     "\r\n",
              extra_headers ? extra_headers : "");
     if (ht_http(e->port, "POST", "/api/event", h, body, strlen(body), &r) != 0)
         return -1;
@@ -95,14 +97,6 @@ ce_xrange(struct ce *e)
     return ht_redis_cli(&e->redis, args);
 }
 
-static int
-ce_is_id(const char *s)
-{
-    size_t d = strspn(s, "0123456789");
-    return d > 0 && s[d] == '-' && strspn(s + d + 1, "0123456789") == strlen(s + d + 1) &&
-           s[d + 1] != '\0';
-}
-
 const char *
 ce_field(const struct ce_entry *en, const char *name)
 {
@@ -113,39 +107,86 @@ ce_field(const struct ce_entry *en, const char *name)
 }
 
 int
+ce_each(struct ce *e, void (*fn)(const struct ce_entry *en, void *arg), void *arg)
+{
+    hz_rs *rs = ht_rs_connect(&e->redis);
+    char from[64] = "-";
+    int count = 0;
+    struct ce_entry *en = calloc(1, sizeof(*en));
+
+    cr_assert_not_null(en);
+    for (;;) {
+        const char *argv[] = {"XRANGE", CE_STREAM, from, "+", "COUNT", "500"};
+        size_t lens[6];
+        hz_rs_reply *rep = NULL;
+        struct hz_err err = {0};
+        size_t n;
+
+        for (int i = 0; i < 6; i++)
+            lens[i] = strlen(argv[i]);
+        if (hz_rs_command(rs, 6, argv, lens, &rep, &err) != 0 ||
+            hz_rs_reply_type(rep) != HZ_RS_ARRAY) {
+            hz_rs_reply_free(rep);
+            count = -1;
+            break;
+        }
+        n = hz_rs_reply_count(rep);
+        for (size_t i = 0; i < n; i++) {
+            const hz_rs_reply *x = hz_rs_reply_elem(rep, i), *kv = hz_rs_reply_elem(x, 1);
+            const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS], *nm, *v;
+            size_t nlens[HZ_RECORD_FIELDS], vlens[HZ_RECORD_FIELDS], idl, pos = 0, nl, vl;
+            const char *id = hz_rs_reply_str(hz_rs_reply_elem(x, 0), &idl);
+            int nf = 0;
+
+            memset(en, 0, sizeof(*en));
+            snprintf(en->id, sizeof(en->id), "%.*s", (int)idl, id);
+            snprintf(from, sizeof(from), "(%.*s", (int)idl, id);
+            for (size_t j = 0; j + 1 < hz_rs_reply_count(kv) && nf < HZ_RECORD_FIELDS; j += 2) {
+                names[nf] = hz_rs_reply_str(hz_rs_reply_elem(kv, j), &nlens[nf]);
+                vals[nf] = hz_rs_reply_str(hz_rs_reply_elem(kv, j + 1), &vlens[nf]);
+                nf += names[nf] != NULL && vals[nf] != NULL;
+            }
+            while (en->n < 20 &&
+                   hz_record_next(names, nlens, vals, vlens, nf, &pos, &nm, &nl, &v, &vl) == 1) {
+                snprintf(en->name[en->n], sizeof(en->name[0]), "%.*s", (int)nl, nm);
+                snprintf(en->val[en->n], sizeof(en->val[0]), "%.*s", (int)vl, v);
+                en->n++;
+            }
+            fn(en, arg);
+            count++;
+        }
+        hz_rs_reply_free(rep);
+        if (n < 500)
+            break;
+    }
+    free(en);
+    hz_rs_close(rs);
+    return count;
+}
+
+struct ce_collect {
+    struct ce_entry *out;
+    int max, count, hits_only;
+};
+
+static void
+ce_collect_one(const struct ce_entry *en, void *arg)
+{
+    struct ce_collect *c = arg;
+    const char *k = ce_field(en, "k");
+
+    if (c->hits_only && k != NULL && strcmp(k, "dr") == 0)
+        return;
+    if (c->count < c->max)
+        c->out[c->count++] = *en;
+}
+
+int
 ce_entries(struct ce *e, struct ce_entry *out, int max, int hits_only)
 {
-    char *raw = ce_xrange(e), *save = NULL, *line;
-    int count = 0, cur = -1, want_name = 1;
+    struct ce_collect c = {out, max, 0, hits_only};
 
-    if (raw == NULL)
+    if (ce_each(e, ce_collect_one, &c) < 0)
         return -1;
-    for (line = strtok_r(raw, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (want_name && ce_is_id(line)) {
-            if (cur >= 0 && hits_only && ce_field(&out[cur], "k") &&
-                strcmp(ce_field(&out[cur], "k"), "dr") == 0)
-                count--; /* reuse the slot */
-            if (count >= max)
-                break;
-            cur = count++;
-            memset(&out[cur], 0, sizeof(out[cur]));
-            snprintf(out[cur].id, sizeof(out[cur].id), "%s", line);
-            continue;
-        }
-        if (cur < 0 || out[cur].n >= 20)
-            continue;
-        if (want_name) {
-            snprintf(out[cur].name[out[cur].n], sizeof(out[cur].name[0]), "%s", line);
-            want_name = 0;
-        } else {
-            snprintf(out[cur].val[out[cur].n], sizeof(out[cur].val[0]), "%s", line);
-            out[cur].n++;
-            want_name = 1;
-        }
-    }
-    if (cur >= 0 && hits_only && ce_field(&out[cur], "k") &&
-        strcmp(ce_field(&out[cur], "k"), "dr") == 0)
-        count--;
-    free(raw);
-    return count;
+    return c.count;
 }

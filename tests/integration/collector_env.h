@@ -19,7 +19,7 @@ struct ce {
 
 #define CE_STREAM "haze:test"
 #define CE_CHROME                                                                                  \
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "           \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "            \
     "Chrome/131.0.0.0 Safari/537.36"
 
 /* Starts redis (aof: durable) and the collector; extra is appended to the
@@ -36,7 +36,6 @@ int ce_event(struct ce *e, const char *body, const char *extra_headers);
 /* The stream's entries as redis-cli --raw prints XRANGE - + (malloc'd). */
 char *ce_xrange(struct ce *e);
 
-
 /* One stream entry, parsed from redis-cli output. */
 struct ce_entry {
     char id[48];
@@ -44,6 +43,10 @@ struct ce_entry {
     char name[20][8];
     char val[20][300];
 };
+/* Calls fn for every entry of the stream (read with XRANGE over our own
+ * connection), its fields laid out in the multi-field form whichever form
+ * it was written in. Returns the number of entries, or -1. */
+int ce_each(struct ce *e, void (*fn)(const struct ce_entry *en, void *arg), void *arg);
 /* Fills up to max entries; returns the count (all kinds), or -1. With
  * hits_only, drop summaries (k=dr) are left out. */
 int ce_entries(struct ce *e, struct ce_entry *out, int max, int hits_only);

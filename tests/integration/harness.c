@@ -269,10 +269,24 @@ ht_redis_start(struct ht_redis *r, const char *dir, int aof)
     snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
     snprintf(r->addr, sizeof(r->addr), "unix:%s", r->sock);
     snprintf(log, sizeof(log), "%s/redis.log", r->dir);
-    const char *argv[] = {"redis-server", "--port", "0", "--unixsocket", r->sock,
-                          "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
-                          "--appendonly", aof ? "yes" : "no", "--appendfsync", "always",
-                          "--daemonize", "no", NULL};
+    const char *argv[] = {"redis-server",
+                          "--port",
+                          "0",
+                          "--unixsocket",
+                          r->sock,
+                          "--unixsocketperm",
+                          "700",
+                          "--dir",
+                          r->dir,
+                          "--save",
+                          "",
+                          "--appendonly",
+                          aof ? "yes" : "no",
+                          "--appendfsync",
+                          "always",
+                          "--daemonize",
+                          "no",
+                          NULL};
     r->pid = ht_run(argv, log);
     for (size_t i = 0; i < HT_NELEM(ht_reg_redis); i++)
         if (ht_reg_redis[i] == NULL) {
@@ -392,7 +406,7 @@ ht_xadd(hz_rs *rs, const char *stream, const struct hz_record *rec)
     struct hz_field f[HZ_RECORD_FIELDS];
     const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS];
     size_t vlens[HZ_RECORD_FIELDS];
-    char num[64];
+    char num[HZ_RECORD_NUMBUF];
     int n = hz_record_fields(rec, f, num);
 
     for (int i = 0; i < n; i++) {
@@ -401,6 +415,16 @@ ht_xadd(hz_rs *rs, const char *stream, const struct hz_record *rec)
         vlens[i] = f[i].vlen;
     }
     ht_xadd_raw(rs, stream, n, names, vals, vlens);
+}
+
+void
+ht_xadd_packed(hz_rs *rs, const char *stream, const struct hz_record *rec)
+{
+    unsigned char buf[HZ_RECORD_PACK_MAX];
+    const char *name = HZ_RECORD_KEY, *val = (const char *)buf;
+    size_t vlen = hz_record_pack(rec, buf);
+
+    ht_xadd_raw(rs, stream, 1, &name, &val, &vlen);
 }
 
 void

@@ -49,6 +49,9 @@ hz_rs *ht_rs_connect(const struct ht_redis *r);
 /* Queues XADD stream * <fields of rec> on rs (pipelined; read the replies
  * with ht_flush). */
 void ht_xadd(hz_rs *rs, const char *stream, const struct hz_record *rec);
+/* The same in the compact form (one field, common/record.h), as the
+ * collector writes it; ht_xadd writes the older multi-field form. */
+void ht_xadd_packed(hz_rs *rs, const char *stream, const struct hz_record *rec);
 /* Queues XADD stream * with raw name/value pairs (n pairs). */
 void ht_xadd_raw(hz_rs *rs, const char *stream, int n, const char *const *names,
                  const char *const *vals, const size_t *vlens);

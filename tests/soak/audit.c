@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "common/net.h"
+#include "common/record.h"
 #include "common/rstream.h"
 #include "common/store.h"
 
@@ -136,22 +137,24 @@ au_stream(const char *addr, const char *stream, const char *out)
         size_t n = hz_rs_reply_count(rep);
         for (size_t i = 0; i < n; i++) {
             const hz_rs_reply *e = hz_rs_reply_elem(rep, i), *kv;
-            size_t idl, l;
+            size_t idl;
             const char *id = hz_rs_reply_str(hz_rs_reply_elem(e, 0), &idl);
             const char *k = NULL, *u = NULL;
             size_t kl = 0, ul = 0;
             if (id == NULL || (kv = hz_rs_reply_elem(e, 1)) == NULL)
                 continue;
             (void)snprintf(from, sizeof(from), "(%.*s", (int)idl, id);
-            for (size_t j = 0; j + 1 < hz_rs_reply_count(kv); j += 2) {
-                const char *name = hz_rs_reply_str(hz_rs_reply_elem(kv, j), &l);
-                if (name == NULL || l != 1)
-                    continue;
-                if (name[0] == 'k')
-                    k = hz_rs_reply_str(hz_rs_reply_elem(kv, j + 1), &kl);
-                else if (name[0] == 'u')
-                    u = hz_rs_reply_str(hz_rs_reply_elem(kv, j + 1), &ul);
+            /* Either record form (common/record.h). */
+            const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS];
+            size_t nlens[HZ_RECORD_FIELDS], vlens[HZ_RECORD_FIELDS];
+            int nf = 0;
+            for (size_t j = 0; j + 1 < hz_rs_reply_count(kv) && nf < HZ_RECORD_FIELDS; j += 2) {
+                names[nf] = hz_rs_reply_str(hz_rs_reply_elem(kv, j), &nlens[nf]);
+                vals[nf] = hz_rs_reply_str(hz_rs_reply_elem(kv, j + 1), &vlens[nf]);
+                nf += names[nf] != NULL && vals[nf] != NULL;
             }
+            k = hz_record_find(names, nlens, vals, vlens, nf, "k", &kl);
+            u = hz_record_find(names, nlens, vals, vlens, nf, "u", &ul);
             if (k == NULL || kl != 2 || memcmp(k, "dr", 2) == 0)
                 continue;
             if (u == NULL) {

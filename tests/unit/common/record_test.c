@@ -86,7 +86,7 @@ static void
 fset_from_record(struct fset *f, const struct hz_record *r)
 {
     struct hz_field fl[HZ_RECORD_FIELDS];
-    char numbuf[64];
+    char numbuf[HZ_RECORD_NUMBUF];
     int n = hz_record_fields(r, fl, numbuf);
 
     cr_assert_leq(n, HZ_RECORD_FIELDS);
@@ -119,6 +119,31 @@ assert_record_eq(const struct hz_record *a, const struct hz_record *b)
 
 /* ------------------------------------------------------------ round trips */
 
+/* The compact form: pack, unpack (directly and as a one-field entry), the
+ * same record; packing what was unpacked gives the same bytes. */
+static void
+packed_round_trip(const struct hz_record *r)
+{
+    unsigned char buf[HZ_RECORD_PACK_MAX], again[HZ_RECORD_PACK_MAX];
+    struct hz_record back;
+    struct hz_err err;
+    size_t n = hz_record_pack(r, buf), m;
+    const char *name = HZ_RECORD_KEY, *val = (const char *)buf;
+    size_t nlen = 1;
+
+    cr_assert_leq(n, HZ_RECORD_PACK_MAX);
+    cr_assert_eq(buf[0], HZ_RECORD_PACKED);
+    memset(&back, 0x77, sizeof(back));
+    cr_assert_eq(hz_record_unpack(buf, n, &back, &err), 0, "%s", err.msg);
+    assert_record_eq(&back, r);
+    memset(&back, 0x77, sizeof(back));
+    cr_assert_eq(hz_record_decode(&name, &nlen, &val, &n, 1, &back, &err), 0, "%s", err.msg);
+    assert_record_eq(&back, r);
+    m = hz_record_pack(&back, again);
+    cr_assert_eq(m, n);
+    cr_assert_eq(memcmp(buf, again, n), 0);
+}
+
 static void
 round_trip(const struct hz_record *r)
 {
@@ -132,6 +157,7 @@ round_trip(const struct hz_record *r)
     cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
     assert_record_eq(&back, r);
     free(f);
+    packed_round_trip(r);
 }
 
 static void
@@ -600,6 +626,184 @@ Test(record, utm_content_term_referrer_hostname_round_trip)
     free(f);
 }
 
+/* ------------------------------------------------------------ compact form */
+
+/* A valid compact pageview, built by hand: version, then tag/len/value. */
+static size_t
+tlv(unsigned char *out, size_t at, int tag, const char *v)
+{
+    size_t l = strlen(v);
+    out[at++] = (unsigned char)tag;
+    out[at++] = (unsigned char)l;
+    memcpy(out + at, v, l);
+    return at + l;
+}
+
+static size_t
+compact_pv_page(unsigned char *b, int with_page)
+{
+    size_t at = 0;
+    b[at++] = HZ_RECORD_PACKED;
+    at = tlv(b, at, 1, "1767225600123");
+    at = tlv(b, at, 2, "pv");
+    at = tlv(b, at, 3, "example.com");
+    if (with_page)
+        at = tlv(b, at, 4, "/products/:id");
+    at = tlv(b, at, 15, "0123456789abcdef");
+    return at;
+}
+
+static size_t
+compact_pv(unsigned char *b)
+{
+    return compact_pv_page(b, 1);
+}
+
+Test(record_compact, hand_built_entry_decodes_and_is_canonical)
+{
+    unsigned char b[256], again[HZ_RECORD_PACK_MAX];
+    struct hz_record r, want;
+    struct hz_err err;
+    size_t n = compact_pv(b);
+
+    base_record(&want, HZ_KIND_PAGEVIEW);
+    cr_assert_eq(hz_record_unpack(b, n, &r, &err), 0, "%s", err.msg);
+    assert_record_eq(&r, &want);
+    cr_assert_eq(hz_record_pack(&r, again), n);
+    cr_assert_eq(memcmp(b, again, n), 0);
+}
+
+Test(record_compact, two_bytes_of_framing_per_field_and_no_names)
+{
+    struct hz_record r;
+    struct hz_field fl[HZ_RECORD_FIELDS];
+    char numbuf[HZ_RECORD_NUMBUF];
+    unsigned char b[HZ_RECORD_PACK_MAX];
+    size_t want = 1;
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    (void)snprintf(r.browser, sizeof(r.browser), "Firefox");
+    (void)snprintf(r.os, sizeof(r.os), "Linux");
+    (void)snprintf(r.device, sizeof(r.device), "desktop");
+    (void)snprintf(r.id, sizeof(r.id), "fedcba9876543210");
+    int nf = hz_record_fields(&r, fl, numbuf);
+    cr_assert_str_eq(fl[0].name, "v");
+    for (int i = 1; i < nf; i++) {
+        want += 2 + fl[i].vlen;
+    }
+    cr_assert_eq(hz_record_pack(&r, b), want);
+}
+
+/* One edit of the hand-built pageview each, and what decode says. */
+Test(record_compact, rejects)
+{
+    unsigned char b[600], good[256];
+    struct hz_record r, before;
+    struct hz_err err;
+    size_t gn = compact_pv(good), n;
+    const char *name = HZ_RECORD_KEY, *val = (const char *)b;
+    size_t nlen = 1;
+
+#define REJ(len, why)                                                                              \
+    do {                                                                                           \
+        memset(&r, 0x5c, sizeof(r));                                                               \
+        before = r;                                                                                \
+        memset(&err, 0, sizeof(err));                                                              \
+        n = (len);                                                                                 \
+        cr_assert_eq(hz_record_decode(&name, &nlen, &val, &n, 1, &r, &err), HZ_EINVAL, "%s", why); \
+        cr_expect_str_eq(err.msg, why);                                                            \
+        cr_assert_eq(memcmp(&r, &before, sizeof(r)), 0, "out changed: %s", why);                   \
+    } while (0)
+
+    memcpy(b, good, gn);
+    b[0] = 1;
+    REJ(gn, "record version");
+    REJ(0, "record version");
+    memcpy(b, good, gn);
+    REJ(gn - 1, "record framing");  /* the last value cut short */
+    REJ(gn - 17, "record framing"); /* vh's tag alone */
+    memcpy(b, good, gn);
+    b[gn] = 16; /* a tag without its length */
+    REJ(gn + 1, "record framing");
+    /* vp after vh, then vh again */
+    n = tlv(b, gn, 16, "0123456789abcdef");
+    n = tlv(b, n, 15, "0123456789abcdef");
+    REJ(n, "field order");
+    n = tlv(b, gn, 15, "0123456789abcdef");
+    REJ(n, "duplicate field");
+    n = tlv(b, gn, 99, "x");
+    REJ(n, "unknown field");
+    n = tlv(b, gn, 0, "1"); /* "v" is the version byte, not a field */
+    REJ(n, "unknown field");
+    n = tlv(b, gn, 17, "");
+    REJ(n, "bad field 'u'");
+    /* a length of 5 in two bytes (0x85 0x00) */
+    memcpy(b, good, gn);
+    b[gn] = 17;
+    b[gn + 1] = 0x85;
+    b[gn + 2] = 0;
+    memcpy(b + gn + 3, "abcde", 5);
+    REJ(gn + 8, "record framing");
+    /* a number with a leading zero (t = "01767225600123") */
+    {
+        size_t at = 0;
+        b[at++] = HZ_RECORD_PACKED;
+        at = tlv(b, at, 1, "01767225600123");
+        memcpy(b + at, good + 16, gn - 16);
+        REJ(at + gn - 16, "bad field 't'");
+    }
+    /* a kind check across fields, as in the multi-field form */
+    memcpy(b, good, gn);
+    n = tlv(b, gn, 21, "50");
+    REJ(n, "sd not allowed for this kind");
+    /* without the page */
+    REJ(compact_pv_page(b, 0), "missing required field");
+    /* a long value in the two-byte length form decodes */
+    {
+        struct hz_record want;
+        base_record(&want, HZ_KIND_PAGEVIEW);
+        want.page[0] = '/';
+        memset(want.page + 1, 'p', 200);
+        want.page[201] = '\0';
+        size_t m = hz_record_pack(&want, b);
+        cr_assert_eq(hz_record_unpack(b, m, &r, &err), 0, "%s", err.msg);
+        assert_record_eq(&r, &want);
+    }
+#undef REJ
+}
+
+Test(record_compact, raw_view_of_either_form)
+{
+    struct hz_record r;
+    unsigned char b[HZ_RECORD_PACK_MAX];
+    struct fset *f = calloc(1, sizeof(*f));
+    const char *name = HZ_RECORD_KEY, *val = (const char *)b, *u;
+    size_t nlen = 1, n, ul, pos = 0, nl, vl;
+    const char *fn, *fv;
+    int count = 0;
+
+    cr_assert_not_null(f);
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    (void)snprintf(r.id, sizeof(r.id), "fedcba9876543210");
+    n = hz_record_pack(&r, b);
+    u = hz_record_find(&name, &nlen, &val, &n, 1, "u", &ul);
+    cr_assert(u != NULL && ul == 16 && memcmp(u, "fedcba9876543210", 16) == 0);
+    cr_assert_null(hz_record_find(&name, &nlen, &val, &n, 1, "vp", &ul));
+    while (hz_record_next(&name, &nlen, &val, &n, 1, &pos, &fn, &nl, &fv, &vl) == 1)
+        count++;
+    cr_assert_eq(count, 6); /* t k s p vh u */
+    fset_from_record(f, &r);
+    u = hz_record_find(f->names, f->nlens, f->vals, f->vlens, f->n, "u", &ul);
+    cr_assert(u != NULL && ul == 16 && memcmp(u, "fedcba9876543210", 16) == 0);
+    /* damaged framing: -1 */
+    pos = 0;
+    n = 3;
+    b[1] = 1;
+    b[2] = 50;
+    cr_assert_eq(hz_record_next(&name, &nlen, &val, &n, 1, &pos, &fn, &nl, &fv, &vl), -1);
+    free(f);
+}
+
 /* bv / ov: major versions only; entries without them decode as before. */
 Test(record, versions_round_trip_and_are_majors_only)
 {
@@ -618,6 +822,13 @@ Test(record, versions_round_trip_and_are_majors_only)
     fset_from_record(f, &r);
     cr_assert_str_eq(f->vstore[fset_find(f, "bv")], "131");
     cr_assert_str_eq(f->vstore[fset_find(f, "ov")], "RT 8");
+    {
+        unsigned char b[HZ_RECORD_PACK_MAX];
+        size_t n = hz_record_pack(&r, b);
+        cr_assert_eq(hz_record_unpack(b, n, &back, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(back.browser_version, "131");
+        cr_assert_str_eq(back.os_version, "RT 8");
+    }
     cr_assert_eq(fset_decode(f, &back, &err), 0, "%s", err.msg);
     cr_assert_str_eq(back.browser_version, "131");
     cr_assert_str_eq(back.os_version, "RT 8");
