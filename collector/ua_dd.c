@@ -11,7 +11,7 @@
  * PCRE2 can still skip to the bytes a rule may start with.
  *
  * Cost: only the rules the prefilter (ua_pre.h) lets through are tried,
- * in order, each compiled (without JIT) on first use; a brand's models only
+ * in order, each compiled on first use (JIT within DD_JIT_BUDGET); a brand's models only
  * when the brand matches. This keeps start-up short and the memory of rules
  * no traffic needs unspent.
  */
@@ -29,6 +29,12 @@
 #define DD_OVEC   10
 /* Backtracking steps one rule may take on one UA (a hostile UA's bound). */
 #define DD_MATCH_LIMIT 100000
+/* Bytes of machine code the rules compiled on first use may take with
+ * JIT, all together; the rules compiled after that are interpreted (the
+ * same answers, slower). Common traffic needs a few hundred rules, about
+ * 1 MB; all of them would take about 30 MB. */
+#define DD_JIT_BUDGET (4u << 20)
+static atomic_size_t dd_jit_bytes;
 
 /* One ordered list of rules, compiled on first use. */
 struct dd_list {
@@ -97,6 +103,12 @@ dd_lazy(_Atomic(pcre2_code *) *slot, const char *re)
     c = dd_compile(re, 0);
     if (c == NULL)
         c = dd_never; /* counted at start-up by hz_dd_init's check */
+    else if (atomic_load_explicit(&dd_jit_bytes, memory_order_relaxed) < DD_JIT_BUDGET &&
+             pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
+        size_t size = 0;
+        (void)pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &size);
+        atomic_fetch_add_explicit(&dd_jit_bytes, size, memory_order_relaxed);
+    }
     if (!atomic_compare_exchange_strong_explicit(slot, &expect, c, memory_order_acq_rel,
                                                  memory_order_acquire)) {
         if (c != dd_never)
