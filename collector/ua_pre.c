@@ -124,6 +124,7 @@ hz_pre_scan(const unsigned char *u, size_t n, struct hz_pre *p)
             if (pre.len[k] <= lcp)
                 pre_post(p->w, (size_t)k);
     }
+    explicit_bzero(low, n); /* the UA's lowercased copy (ua.c: never kept) */
     return 0;
 }
 

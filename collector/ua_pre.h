@@ -11,7 +11,9 @@
  * and is not run. The first rule of a list that matches is the same with
  * the prefilter as without: only rules that cannot match are skipped.
  *
- * Thread-safe: the index is built once (pthread_once) and only read.
+ * Thread-safe: the index is built once (pthread_once) and only read. The
+ * scan lowercases the UA into a buffer on its stack, wiped before it
+ * returns; nothing of the UA is kept.
  */
 #ifndef HZ_COLLECTOR_UA_PRE_H
 #define HZ_COLLECTOR_UA_PRE_H
