@@ -140,7 +140,8 @@ $(UADB)/node_modules/.haze-stamp: scripts/uadb/package.json scripts/uadb/package
 	cp scripts/uadb/package.json scripts/uadb/package-lock.json $(UADB)/
 	cd $(UADB) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
-$(BUILD)/gen/ua_db.c: scripts/uadb/gen.mjs $(UADB)/node_modules/.haze-stamp
+$(BUILD)/gen/ua_db.c: scripts/uadb/gen.mjs scripts/uadb/prefilter.mjs tests/data/ua-bench.txt \
+                      $(UADB)/node_modules/.haze-stamp
 	@mkdir -p $(@D)
 	node scripts/uadb/gen.mjs db $(UADB)/node_modules $(UADB_UAP) > $@.tmp && mv $@.tmp $@
 $(BUILD)/libhzcollector.a: $(BUILD)/gen/ua_db.o $(LLHTTP_OBJ)

@@ -439,10 +439,12 @@ ua_major(const struct ua_re *r, const unsigned char *u, int rc, pcre2_match_data
  * match, 0 when none matched.
  */
 static int
-ua_first(const struct ua_re *rules, size_t nrules, const unsigned char *u, size_t n,
-         pcre2_match_data *md, char *name, size_t cap, char *ver)
+ua_first(const struct ua_re *rules, size_t nrules, size_t base, const struct hz_pre *pre,
+         const unsigned char *u, size_t n, pcre2_match_data *md, char *name, size_t cap, char *ver)
 {
-    for (const struct ua_re *r = rules; r < rules + nrules; r++) {
+    for (size_t s = hz_pre_next(pre, base, base + nrules); s < base + nrules;
+         s = hz_pre_next(pre, s + 1, base + nrules)) {
+        const struct ua_re *r = &rules[s - base];
         PCRE2_SIZE *ov;
         const char *g = "";
         size_t glen = 0, k = 0;
@@ -500,14 +502,17 @@ ua_has(const unsigned char *u, size_t n, const char *tok)
     return 0;
 }
 
-/* Index of the first rule in rules[from .. to) that matches, or to. */
+/* Index of the first device rule in [from, to) that matches, or to. */
 static size_t
-ua_first_at(const struct ua_re *rules, size_t from, size_t to, const unsigned char *u, size_t n,
+ua_first_at(size_t from, size_t to, const struct hz_pre *pre, const unsigned char *u, size_t n,
             pcre2_match_data *md)
 {
-    for (size_t i = from; i < to; i++)
-        if (ua_match(rules[i].code, u, n, md))
-            return i;
+    const size_t base = hz_pre_uadb_devices;
+
+    for (size_t s = hz_pre_next(pre, base + from, base + to); s < base + to;
+         s = hz_pre_next(pre, s + 1, base + to))
+        if (ua_match(ua_db.devices[s - base].code, u, n, md))
+            return s - base;
     return to;
 }
 
@@ -519,16 +524,17 @@ ua_first_at(const struct ua_re *rules, size_t from, size_t to, const unsigned ch
  * UA costs the leading rules and the few later Spider rules.
  */
 static int
-ua_spider(const unsigned char *u, size_t n, pcre2_match_data *md)
+ua_spider(const unsigned char *u, size_t n, pcre2_match_data *md, const struct hz_pre *pre)
 {
     const struct ua_re *d = ua_db.devices;
 
-    if (ua_first_at(d, 0, ua_db.nlead, u, n, md) < ua_db.nlead)
+    if (ua_first_at(0, ua_db.nlead, pre, u, n, md) < ua_db.nlead)
         return 1;
     for (size_t s = ua_db.nlead; s < ua_db.ndevices; s++) {
-        if (!ua_is_spider(&d[s]) || !ua_match(d[s].code, u, n, md))
+        if (!ua_is_spider(&d[s]) || !hz_pre_may(pre, hz_pre_uadb_devices + s) ||
+            !ua_match(d[s].code, u, n, md))
             continue;
-        return ua_first_at(d, ua_db.nlead, s, u, n, md) == s;
+        return ua_first_at(ua_db.nlead, s, pre, u, n, md) == s;
     }
     return 0;
 }
@@ -536,11 +542,12 @@ ua_spider(const unsigned char *u, size_t n, pcre2_match_data *md)
 /* Whether uap-core's device rules name a device (anything but a Spider and
  * its "Other", which means none): a phone, tablet, TV, console, a PC. */
 static int
-ua_device_named(const unsigned char *u, size_t n, pcre2_match_data *md)
+ua_device_named(const unsigned char *u, size_t n, pcre2_match_data *md, const struct hz_pre *pre)
 {
     char name[64];
 
-    if (!ua_first(ua_db.devices, ua_db.ndevices, u, n, md, name, sizeof name, NULL))
+    if (!ua_first(ua_db.devices, ua_db.ndevices, hz_pre_uadb_devices, pre, u, n, md, name,
+                  sizeof name, NULL))
         return 0;
     return name[0] != '\0' && strcmp(name, "Other") != 0 && strcmp(name, "Spider") != 0;
 }
@@ -562,15 +569,15 @@ ua_device_named(const unsigned char *u, size_t n, pcre2_match_data *md)
  */
 static int
 ua_bot(const unsigned char *u, size_t n, enum hz_browser browser, int named_os,
-       pcre2_match_data *md)
+       pcre2_match_data *md, const struct hz_pre *pre)
 {
-    if (ua_lit_any(u, n) || ua_spider(u, n, md) || ua_match(ua_db.crawlers, u, n, md))
+    if (ua_lit_any(u, n) || ua_spider(u, n, md, pre) || ua_match(ua_db.crawlers, u, n, md))
         return 1;
     if (ua_match(ua_db.words, u, n, md))
-        return !ua_device_named(u, n, md);
+        return !ua_device_named(u, n, md, pre);
     if (browser == HZ_UA_OTHER && !named_os &&
         (ua_match(ua_db.shapes, u, n, md) || (!ua_has(u, n, "Mozilla/") && !ua_has(u, n, "Opera"))))
-        return !ua_device_named(u, n, md);
+        return !ua_device_named(u, n, md, pre);
     return 0;
 }
 
@@ -713,6 +720,7 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     enum hz_os uap_os = HZ_OS_OTHER;
     char uap_os_major[HZ_UA_MAJOR_MAX] = "";
     struct hz_dd dd;
+    struct hz_pre pre;
 
     (void)pthread_once(&ua_db_once, ua_db_build);
     if (len > HZ_UA_MAX)
@@ -730,18 +738,21 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
 
     md = pcre2_match_data_create(UA_OVEC, NULL);
     if (md == NULL)
-        return; /* out of memory: a bot, not counted */
-    hz_dd_parse(u, len, &dd);
+        return;                      /* out of memory: a bot, not counted */
+    (void)hz_pre_scan(u, len, &pre); /* out of memory: every rule is tried */
+    hz_dd_parse_pre(u, len, &pre, &dd);
     /* uap-core's rules run only where their answer is read: its os where
      * ua_pick_os falls back to it, its browser where no database names a
      * system (either naming one is a browser signal for ua_bot). */
     named_os = dd.os[0] != '\0';
     if (ua_pick_os(&dd, HZ_OS_COUNT) == HZ_OS_COUNT &&
-        ua_first(ua_db.oses, ua_db.noses, u, len, md, name, sizeof name, uap_os_major)) {
+        ua_first(ua_db.oses, ua_db.noses, hz_pre_uadb_oses, &pre, u, len, md, name, sizeof name,
+                 uap_os_major)) {
         uap_os = hz_ua_os_of(name);
         named_os = named_os || strcmp(name, "Other") != 0;
     }
-    if (!named_os && ua_first(ua_db.browsers, ua_db.nbrowsers, u, len, md, name, sizeof name, NULL))
+    if (!named_os && ua_first(ua_db.browsers, ua_db.nbrowsers, hz_pre_uadb_browsers, &pre, u, len,
+                              md, name, sizeof name, NULL))
         uap_browser = hz_ua_browser_of(name);
     out->browser = ua_pick_browser(&dd);
     out->os = ua_pick_os(&dd, uap_os);
@@ -767,11 +778,12 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     out->device = ua_pick_device(&dd, u, len, out->os, h);
     hz_ua_hints_apply(h, out); /* versions: Client Hints, and none for Other */
 
-    out->bot = ctl || len == 0 || dd.bot || ua_bot(u, len, uap_browser, named_os, md);
+    out->bot = ctl || len == 0 || dd.bot || ua_bot(u, len, uap_browser, named_os, md, &pre);
     if (out->bot) {
         out->browser = HZ_UA_OTHER;
         out->browser_major[0] = '\0';
     }
+    hz_pre_free(&pre);
     pcre2_match_data_free(md);
 }
 

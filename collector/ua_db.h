@@ -46,19 +46,13 @@ extern const char *const hz_uadb_crawler_strings[];
  * Matomo device-detector's regexes (npm node-device-detector), read by
  * collector/ua_dd.c. Every list is matched in order, the first match wins,
  * each pattern caseless and only after a non-word byte (ua_dd.c wraps them
- * as device-detector does). A list's chunks are alternations of up to 32
- * of its patterns, [from, to): when a chunk does not match, none of them
- * does.
+ * as device-detector does).
  */
 struct hz_dd_rule {
     const char *re;
     const char *name;    /* "$1" stands for the first group */
     const char *version; /* the same; NULL when the rule has none */
     int kind;            /* clients: enum hz_dd_client_kind; else 0 */
-};
-struct hz_dd_chunk {
-    const char *re;
-    size_t from, to;
 };
 /* A device brand: its set (hz_dd_set), its type (enum hz_dd_type) and its
  * models, hz_dd_models[first .. first + n): runs of consecutive models of
@@ -117,10 +111,6 @@ enum hz_dd_type {
 
 extern const struct hz_dd_rule hz_dd_bots[], hz_dd_oses[], hz_dd_clients[];
 extern const size_t hz_dd_bots_n, hz_dd_oses_n, hz_dd_clients_n;
-extern const struct hz_dd_chunk hz_dd_bots_chunks[], hz_dd_oses_chunks[], hz_dd_clients_chunks[],
-    hz_dd_brands_chunks[];
-extern const size_t hz_dd_bots_nchunks, hz_dd_oses_nchunks, hz_dd_clients_nchunks,
-    hz_dd_brands_nchunks;
 extern const struct hz_dd_brand hz_dd_brands[];
 extern const size_t hz_dd_brands_n;
 extern const struct hz_dd_model hz_dd_models[];
@@ -133,6 +123,23 @@ extern const struct hz_dd_name hz_dd_os_families[];
  * and tablets, its desktop oses (names or families), its TV clients. */
 extern const char *const hz_dd_mobile_browsers[], *const hz_dd_desktop_oses[],
                                                       *const hz_dd_tv_clients[];
+
+/*
+ * The prefilter (collector/ua_pre.c). Every rule of the lists above has a
+ * slot: uap-core's browsers, oses and devices, device-detector's bots,
+ * oses, clients, brands and model runs, from the bases below. Literals are
+ * lowercase byte strings (two bytes or more), sorted as memcmp sorts them;
+ * literal k's postings hz_pre_post[hz_pre_post_first[k] ..
+ * hz_pre_post_first[k + 1]) are the slots of the rules every match of
+ * which contains it or another of the rule's literals. The slots in
+ * hz_pre_always have no literal: their rules are always run.
+ */
+extern const char *const hz_pre_lits[];
+extern const size_t hz_pre_nlits;
+extern const unsigned hz_pre_post_first[], hz_pre_post[], hz_pre_always[];
+extern const size_t hz_pre_nalways, hz_pre_nslots;
+extern const size_t hz_pre_uadb_browsers, hz_pre_uadb_oses, hz_pre_uadb_devices, hz_pre_dd_bots,
+    hz_pre_dd_oses, hz_pre_dd_clients, hz_pre_dd_brands, hz_pre_dd_models;
 
 /* "uap-core X, isbot Y, crawler-user-agents Z, node-device-detector W (...)". */
 extern const char hz_uadb_versions[];

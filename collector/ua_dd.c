@@ -10,11 +10,10 @@
  * written with lookbehinds, so the match starts at the rule itself and
  * PCRE2 can still skip to the bytes a rule may start with.
  *
- * Cost: a list is matched chunk by chunk (32 rules in one alternation,
- * JIT-compiled at start-up); only in a chunk that matches are its rules
- * tried one by one, compiled (without JIT) on first use. A brand's models
- * are compiled only when the brand matches. This keeps start-up short and
- * the memory of rules no traffic needs unspent.
+ * Cost: only the rules the prefilter (ua_pre.h) lets through are tried,
+ * in order, each compiled on first use (JIT within DD_JIT_BUDGET); a brand's models only
+ * when the brand matches. This keeps start-up short and the memory of rules
+ * no traffic needs unspent.
  */
 #include "collector/ua_dd.h"
 
@@ -30,13 +29,16 @@
 #define DD_OVEC   10
 /* Backtracking steps one rule may take on one UA (a hostile UA's bound). */
 #define DD_MATCH_LIMIT 100000
+/* Bytes of machine code the rules compiled on first use may take with
+ * JIT, all together; the rules compiled after that are interpreted (the
+ * same answers, slower). Common traffic needs a few hundred rules, about
+ * 1 MB; all of them would take about 30 MB. */
+#define DD_JIT_BUDGET (4u << 20)
+static atomic_size_t dd_jit_bytes;
 
-/* One ordered list of rules: its chunks, compiled at start-up, and its
- * rules, compiled on first use. */
+/* One ordered list of rules, compiled on first use. */
 struct dd_list {
-    const struct hz_dd_chunk *chunks;
-    size_t nchunks, n;
-    pcre2_code **chunk;         /* NULL: not compiled, every rule is tried */
+    size_t n, base;             /* rule i's prefilter slot: base + i */
     _Atomic(pcre2_code *) *one; /* per rule; NULL until first needed */
     const char *rules;          /* the table: rule i's pattern is the first */
     size_t stride;              /* member of rules + i * stride */
@@ -101,6 +103,12 @@ dd_lazy(_Atomic(pcre2_code *) *slot, const char *re)
     c = dd_compile(re, 0);
     if (c == NULL)
         c = dd_never; /* counted at start-up by hz_dd_init's check */
+    else if (atomic_load_explicit(&dd_jit_bytes, memory_order_relaxed) < DD_JIT_BUDGET &&
+             pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
+        size_t size = 0;
+        (void)pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &size);
+        atomic_fetch_add_explicit(&dd_jit_bytes, size, memory_order_relaxed);
+    }
     if (!atomic_compare_exchange_strong_explicit(slot, &expect, c, memory_order_acq_rel,
                                                  memory_order_acquire)) {
         if (c != dd_never)
@@ -111,40 +119,33 @@ dd_lazy(_Atomic(pcre2_code *) *slot, const char *re)
 }
 
 static void
-dd_list_build(struct dd_list *l, const struct hz_dd_chunk *chunks, size_t nchunks, size_t n,
-              const void *rules, size_t stride)
+dd_list_build(struct dd_list *l, size_t n, const void *rules, size_t stride, size_t base)
 {
-    l->chunks = chunks;
-    l->nchunks = nchunks;
     l->n = n;
+    l->base = base;
     l->rules = rules;
     l->stride = stride;
-    l->chunk = calloc(nchunks ? nchunks : 1, sizeof *l->chunk);
     l->one = calloc(n ? n : 1, sizeof *l->one);
-    if (l->chunk == NULL || l->one == NULL)
+    if (l->one == NULL)
         abort(); /* at start-up */
-    for (size_t i = 0; i < nchunks; i++)
-        l->chunk[i] = dd_compile(chunks[i].re, 1);
 }
 
 /*
  * Index of the first rule in [lo, hi) that matches and that ok(i) allows
- * (ok may be NULL), or -1; md then holds its groups.
+ * (ok may be NULL), or -1; md then holds its groups. Only the rules pre
+ * lets through are tried.
  */
 static long
 dd_first(struct dd_list *l, size_t lo, size_t hi, int (*ok)(size_t), const unsigned char *u,
-         size_t n, pcre2_match_data *md)
+         size_t n, pcre2_match_data *md, const struct hz_pre *pre)
 {
-    for (size_t c = 0; c < l->nchunks; c++) {
-        const struct hz_dd_chunk *k = &l->chunks[c];
+    size_t end = l->base + hi;
 
-        if (k->to <= lo || k->from >= hi)
-            continue;
-        if (l->chunk[c] != NULL && !dd_match(l->chunk[c], u, n, md))
-            continue;
-        for (size_t i = k->from > lo ? k->from : lo; i < k->to && i < hi; i++)
-            if ((ok == NULL || ok(i)) && dd_match(dd_lazy(&l->one[i], dd_re(l, i)), u, n, md))
-                return (long)i;
+    for (size_t s = hz_pre_next(pre, l->base + lo, end); s < end;
+         s = hz_pre_next(pre, s + 1, end)) {
+        size_t i = s - l->base;
+        if ((ok == NULL || ok(i)) && dd_match(dd_lazy(&l->one[i], dd_re(l, i)), u, n, md))
+            return (long)i;
     }
     return -1;
 }
@@ -196,14 +197,12 @@ dd_build(void)
         abort();
     (void)pcre2_set_match_limit(dd.mctx, DD_MATCH_LIMIT);
     /* Each table's pattern is its rows' first member (ua_db.h). */
-    dd_list_build(&dd.bots, hz_dd_bots_chunks, hz_dd_bots_nchunks, hz_dd_bots_n, hz_dd_bots,
-                  sizeof hz_dd_bots[0]);
-    dd_list_build(&dd.oses, hz_dd_oses_chunks, hz_dd_oses_nchunks, hz_dd_oses_n, hz_dd_oses,
-                  sizeof hz_dd_oses[0]);
-    dd_list_build(&dd.clients, hz_dd_clients_chunks, hz_dd_clients_nchunks, hz_dd_clients_n,
-                  hz_dd_clients, sizeof hz_dd_clients[0]);
-    dd_list_build(&dd.brands, hz_dd_brands_chunks, hz_dd_brands_nchunks, hz_dd_brands_n,
-                  hz_dd_brands, sizeof hz_dd_brands[0]);
+    dd_list_build(&dd.bots, hz_dd_bots_n, hz_dd_bots, sizeof hz_dd_bots[0], hz_pre_dd_bots);
+    dd_list_build(&dd.oses, hz_dd_oses_n, hz_dd_oses, sizeof hz_dd_oses[0], hz_pre_dd_oses);
+    dd_list_build(&dd.clients, hz_dd_clients_n, hz_dd_clients, sizeof hz_dd_clients[0],
+                  hz_pre_dd_clients);
+    dd_list_build(&dd.brands, hz_dd_brands_n, hz_dd_brands, sizeof hz_dd_brands[0],
+                  hz_pre_dd_brands);
     dd.models = calloc(hz_dd_models_n ? hz_dd_models_n : 1, sizeof *dd.models);
     if (dd.models == NULL)
         abort();
@@ -226,6 +225,7 @@ size_t
 hz_dd_init(void)
 {
     (void)pthread_once(&dd_once, dd_build);
+    hz_pre_init();
     return dd.skipped;
 }
 
@@ -241,9 +241,6 @@ hz_dd_refused(void)
             bad += dd_lazy(&lists[k]->one[i], dd_re(lists[k], i)) == dd_never;
     for (size_t i = 0; i < hz_dd_models_n; i++)
         bad += dd_lazy(&dd.models[i], hz_dd_models[i].re) == dd_never;
-    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
-        for (size_t c = 0; c < lists[k]->nchunks; c++)
-            bad += lists[k]->chunk[c] == NULL;
     return bad;
 }
 
@@ -334,7 +331,7 @@ dd_brand_ok(size_t i)
  * HbbTV and shell TVs are TVs whatever their brand; otherwise the first
  * brand that matches and its first model run that matches. */
 static enum hz_dd_type
-dd_device(const unsigned char *u, size_t n, pcre2_match_data *md)
+dd_device(const unsigned char *u, size_t n, pcre2_match_data *md, const struct hz_pre *pre)
 {
     long b;
     const struct hz_dd_brand *br;
@@ -347,20 +344,21 @@ dd_device(const unsigned char *u, size_t n, pcre2_match_data *md)
         size_t lo = 0, hi = 0;
         while (hi < hz_dd_brands_n && hz_dd_brands[hi].set == HZ_DD_SET_HBBTV)
             hi++;
-        b = dd_first(&dd.brands, lo, hi, NULL, u, n, md);
+        b = dd_first(&dd.brands, lo, hi, NULL, u, n, md, pre);
         if (b < 0 || hz_dd_brands[b].type == HZ_DD_NONE)
             return HZ_DD_TV;
     } else if (dd_match(dd.shelltv, u, n, md)) {
         return HZ_DD_TV;
     } else {
         dd_tl_fbmd = dd_match(dd.fbmd, u, n, md);
-        b = dd_first(&dd.brands, 0, hz_dd_brands_n, dd_brand_ok, u, n, md);
+        b = dd_first(&dd.brands, 0, hz_dd_brands_n, dd_brand_ok, u, n, md, pre);
         if (b < 0)
             return HZ_DD_NONE;
     }
     br = &hz_dd_brands[b];
     for (size_t m = br->first; m < br->first + br->n; m++)
-        if (dd_match(dd_lazy(&dd.models[m], hz_dd_models[m].re), u, n, md))
+        if (hz_pre_may(pre, hz_pre_dd_models + m) &&
+            dd_match(dd_lazy(&dd.models[m], hz_dd_models[m].re), u, n, md))
             return (enum hz_dd_type)hz_dd_models[m].type;
     return (enum hz_dd_type)br->type;
 }
@@ -430,6 +428,16 @@ dd_type(const unsigned char *u, size_t n, const struct hz_dd *r, enum hz_dd_type
 void
 hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
 {
+    struct hz_pre pre;
+
+    (void)hz_pre_scan(u, n, &pre); /* out of memory: every rule is tried */
+    hz_dd_parse_pre(u, n, &pre, r);
+    hz_pre_free(&pre);
+}
+
+void
+hz_dd_parse_pre(const unsigned char *u, size_t n, const struct hz_pre *pre, struct hz_dd *r)
+{
     pcre2_match_data *md;
     long i;
     enum hz_dd_type t;
@@ -439,8 +447,8 @@ hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
     md = pcre2_match_data_create(DD_OVEC, NULL);
     if (md == NULL)
         return;
-    r->bot = dd_first(&dd.bots, 0, hz_dd_bots_n, NULL, u, n, md) >= 0;
-    i = dd_first(&dd.oses, 0, hz_dd_oses_n, NULL, u, n, md);
+    r->bot = dd_first(&dd.bots, 0, hz_dd_bots_n, NULL, u, n, md, pre) >= 0;
+    i = dd_first(&dd.oses, 0, hz_dd_oses_n, NULL, u, n, md, pre);
     if (i >= 0) {
         dd_subst(hz_dd_oses[i].name, u, md, r->os, sizeof r->os);
         dd_version(hz_dd_oses[i].version, u, md, r->os_version, sizeof r->os_version);
@@ -448,13 +456,13 @@ hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *r)
             if (strcmp(f->name, r->os) == 0)
                 r->os_fam = f->family;
     }
-    i = dd_first(&dd.clients, 0, hz_dd_clients_n, NULL, u, n, md);
+    i = dd_first(&dd.clients, 0, hz_dd_clients_n, NULL, u, n, md, pre);
     if (i >= 0) {
         r->client_kind = hz_dd_clients[i].kind;
         dd_subst(hz_dd_clients[i].name, u, md, r->client, sizeof r->client);
         dd_version(hz_dd_clients[i].version, u, md, r->client_version, sizeof r->client_version);
     }
-    t = dd_device(u, n, md);
+    t = dd_device(u, n, md, pre);
     r->type = dd_type(u, n, r, t, md);
     pcre2_match_data_free(md);
 }

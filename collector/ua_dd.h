@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "collector/ua_db.h"
+#include "collector/ua_pre.h"
 
 struct hz_dd {
     int bot;                 /* device-detector's bot list matched */
@@ -30,16 +31,20 @@ struct hz_dd {
     enum hz_dd_type type;    /* after its device-type rules; HZ_DD_NONE unknown */
 };
 
-/* Builds the matchers once (the chunks, JIT); returns the number of
- * device-detector's fixed fragments PCRE2 refused (0). */
+/* Builds the matchers once (the fixed fragments, JIT; the prefilter's
+ * index); returns the number of device-detector's fixed fragments PCRE2
+ * refused (0). */
 size_t hz_dd_init(void);
 
 /* Compiles every rule (which the classifier does only on demand) and
- * returns how many PCRE2 refused, chunks included: a refused rule never
+ * returns how many PCRE2 refused: a refused rule never
  * matches. For tests; 0 with the pinned database. */
 size_t hz_dd_refused(void);
 
 /* Parses u[0 .. n) (any bytes). */
 void hz_dd_parse(const unsigned char *u, size_t n, struct hz_dd *out);
+/* The same with the prefilter's candidates for u already found
+ * (hz_pre_scan; NULL: every rule is tried). */
+void hz_dd_parse_pre(const unsigned char *u, size_t n, const struct hz_pre *pre, struct hz_dd *out);
 
 #endif

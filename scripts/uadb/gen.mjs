@@ -26,11 +26,17 @@
 // node-device-detector: bots, oss, clients, device brands and models; see
 // ddTables) for collector/ua_dd.c.
 //
+// And the prefilter's tables for collector/ua_pre.c: for every rule of
+// those lists, literals one of which every match contains (read off the
+// patterns by prefilter.mjs), indexed by literal (preTables).
+//
 // Strings are written as C literals with every byte outside printable
 // ASCII, every '?' (trigraphs) and every '"' and '\' escaped.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { costs, need } from "./prefilter.mjs";
 
 const [mode, modArg, ...rest] = process.argv.slice(2);
 const modules = modArg && resolve(modArg);
@@ -47,8 +53,12 @@ function version(name) {
 
 function cstr(s) {
   if (s === undefined || s === null) return "NULL";
+  return cbytes(Buffer.from(String(s), "utf8"));
+}
+
+function cbytes(buf) {
   let out = '"';
-  for (const b of Buffer.from(String(s), "utf8")) {
+  for (const b of buf) {
     if (b === 0x22 || b === 0x5c || b === 0x3f) out += "\\" + String.fromCharCode(b);
     else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
     else out += "\\" + b.toString(8).padStart(3, "0");
@@ -107,9 +117,7 @@ function literalOf(p) {
 
 // Matomo device-detector's regexes as node-device-detector ships them
 // (regexes/*.js, one module each). Lists are matched in order, the first
-// match wins; gen.mjs also writes each list as alternations of DD_CHUNK
-// patterns, so that ua_dd.c can skip a whole chunk with one match.
-const DD_CHUNK = 32;
+// match wins; every rule also gets a prefilter slot (preList).
 const ddTypes = [
   "",
   "desktop",
@@ -135,22 +143,58 @@ function ddType(t) {
 function ddRequire(rel) {
   return require(join(modules, "node-device-detector", rel));
 }
+// The prefilter's tables (collector/ua_pre.c): every rule of the lists
+// below gets a slot; a literal's postings are the slots of the rules that
+// need it (one of their literals occurs in every UA they match); a rule
+// that needs none is always run. The choice of literals reads
+// tests/data/ua-bench.txt as a sample of common UAs (speed only).
+const sample = (() => {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    return readFileSync(join(here, "..", "..", "tests", "data", "ua-bench.txt"), "utf8").split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+})();
+const cost = costs(sample);
+const pre = { slots: 0, bases: [], needs: [] };
+function preList(name, res) {
+  pre.bases.push([name, pre.slots]);
+  for (const re of res) {
+    const n = re.every((r) => r !== undefined) ? re.map((r) => need(r, cost)) : [null];
+    pre.needs.push(n.some((x) => x === null) ? null : [...new Set(n.flat())]);
+  }
+  pre.slots += res.length;
+}
+function preTables(o) {
+  const ids = new Map();
+  pre.needs.forEach((n) => (n || []).forEach((l) => ids.set(l, 0)));
+  const lits = [...ids.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, "latin1"), Buffer.from(b, "latin1")));
+  lits.forEach((l, k) => ids.set(l, k));
+  const post = lits.map(() => []);
+  const always = [];
+  pre.needs.forEach((n, slot) => (n === null ? always.push(slot) : n.forEach((l) => post[ids.get(l)].push(slot))));
+  o.push("const char *const hz_pre_lits[] = {");
+  for (const l of lits) o.push(`    ${cbytes(Buffer.from(l, "latin1"))},`);
+  o.push("};", `const size_t hz_pre_nlits = ${lits.length};`);
+  const first = [0];
+  for (const p of post) first.push(first[first.length - 1] + p.length);
+  o.push(`const unsigned hz_pre_post_first[] = {${first.join(",")}};`);
+  o.push(`const unsigned hz_pre_post[] = {${post.flat().join(",") || "0"}};`);
+  o.push(`const unsigned hz_pre_always[] = {${always.join(",") || "0"}};`);
+  o.push(`const size_t hz_pre_nalways = ${always.length};`);
+  o.push(`const size_t hz_pre_nslots = ${pre.slots};`);
+  for (const [name, base] of pre.bases) o.push(`const size_t hz_pre_${name} = ${base};`);
+  o.push("");
+}
+
 function ddTables(o) {
-  const chunks = (name, res) => {
-    o.push(`const struct hz_dd_chunk ${name}_chunks[] = {`);
-    for (let i = 0; i < res.length; i += DD_CHUNK) {
-      const part = res.slice(i, i + DD_CHUNK);
-      o.push(`    {${cstr(part.map((r) => `(?:${r})`).join("|"))}, ${i}, ${i + part.length}},`);
-    }
-    o.push("};");
-    o.push(`const size_t ${name}_nchunks = ${Math.ceil(res.length / DD_CHUNK)};`, "");
-  };
   const list = (name, rows) => {
     o.push(`const struct hz_dd_rule ${name}[] = {`);
     for (const r of rows) o.push(`    {${cstr(r.regex)}, ${cstr(r.name)}, ${cstr(r.version)}, ${r.kind || 0}},`);
     o.push("};");
     o.push(`const size_t ${name}_n = ${rows.length};`);
-    chunks(name, rows.map((r) => r.regex));
+    preList(name.replace("hz_", ""), rows.map((r) => [r.regex]));
   };
   list("hz_dd_bots", ddRequire("regexes/bots.js"));
   list("hz_dd_oses", ddRequire("regexes/oss.js"));
@@ -200,7 +244,8 @@ function ddTables(o) {
   o.push("const struct hz_dd_brand hz_dd_brands[] = {");
   for (const b of brands) o.push(`    {${cstr(b.regex)}, ${b.set}, ${b.type}, ${b.first}, ${b.n}},`);
   o.push("};", `const size_t hz_dd_brands_n = ${brands.length};`);
-  chunks("hz_dd_brands", brands.map((b) => b.regex));
+  preList("dd_brands", brands.map((b) => [b.regex]));
+  preList("dd_models", models.map((m) => m.res));
   o.push("const struct hz_dd_model hz_dd_models[] = {");
   for (const m of models)
     o.push(`    {${cstr(m.res.length === 1 ? m.res[0] : m.res.map((r) => `(?:${r})`).join("|"))}, ${m.type}},`);
@@ -231,6 +276,7 @@ if (mode === "db") {
       );
     o.push("};");
     o.push(`const size_t ${name}_n = ${list.length};`, "");
+    preList(name.replace("hz_", ""), list.map((r) => [r.regex]));
   };
   rules("hz_uadb_browsers", uap.user_agent_parsers, "family_replacement", "v1_replacement");
   rules("hz_uadb_oses", uap.os_parsers, "os_replacement", "os_v1_replacement");
@@ -251,6 +297,7 @@ if (mode === "db") {
   o.push("    NULL,", "};");
   o.push(`const char hz_uadb_crawlers[] = ${cstr(alt(cua.filter((p) => literalOf(p) === null)))};`);
   ddTables(o);
+  preTables(o);
   o.push(
     `const char hz_uadb_versions[] = ${cstr(
       `uap-core ${uapVersion}, isbot ${version("isbot")}, crawler-user-agents ${version(

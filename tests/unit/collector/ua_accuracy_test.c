@@ -14,8 +14,8 @@
  * - uap_device.tsv: test_device.yaml; "Spider" rows are bots, rows that
  *   name a real device (anything but Spider and Other) are people;
  * - crawlers.tsv: crawler-user-agents' instances, all bots.
- * tests/data/ua-labelled.tsv: a small set from device-detector's fixtures,
- * labelled by hand (its header says how); ../shared/ua/sample.tsv
+ * tests/data/ua-labelled.tsv: a small set written and labelled by hand for
+ * haze (its header says how); ../shared/ua/sample.tsv
  * (device-detector's labels), when present: see ua_sample in ua_test.c.
  * Each set's figures are printed on stderr; every miss is logged at info
  * level (--verbose).
@@ -176,7 +176,7 @@ Test(ua_accuracy, people_are_not_bots_on_uap_core_devices)
 
 /* tests/data/ua-labelled.tsv: ua, browser, os, device, bot; '#' lines are
  * comments. */
-Test(ua_accuracy, hand_labelled_device_detector_fixtures)
+Test(ua_accuracy, hand_labelled)
 {
     struct acc b = {0, 0}, o = {0, 0}, d = {0, 0}, p = {0, 0};
     char *line = NULL;
