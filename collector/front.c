@@ -597,6 +597,9 @@ front_dispatch(struct hz_front_conn *c)
     struct hz_front_slot *s;
     int keep = llhttp_should_keep_alive(&c->p) && !c->p.upgrade;
 
+    /* This message is complete: nothing of it may trigger a 100 later (a
+     * bare CRLF between requests starts no new message). */
+    c->expect_continue = c->headers_done = 0;
     for (int i = 0; i < c->nh; i++) {
         hs[i].name = c->in + c->h[i].name_off;
         hs[i].name_len = c->h[i].name_len;
@@ -658,8 +661,9 @@ front_parse(struct hz_front_conn *c)
         e = llhttp_execute(&c->p, c->in + c->parsed, c->in_len - c->parsed);
         if (e == HPE_OK) {
             c->parsed = c->in_len;
-            if (c->expect_continue && c->headers_done && c->n == 0) {
-                /* The client waits for this before sending its body. */
+            if (c->expect_continue && c->headers_done && c->n < HZ_FRONT_SLOTS) {
+                /* The client waits for this before sending its body; the
+                 * ring sends it after the answers before it, in order. */
                 struct hz_front_slot *s = front_slot(c, 0, 1);
                 front_answer(s, 100, NULL, NULL, NULL, 0, 0);
                 c->expect_continue = 0;
@@ -700,6 +704,8 @@ front_compact(struct hz_front_conn *c)
     if (shift == 0)
         return;
     memmove(c->in, c->in + shift, c->in_len - shift);
+    /* Requests hold user agents, URLs and addresses: no copy outlives them. */
+    explicit_bzero(c->in + c->in_len - shift, shift);
     c->in_len -= shift;
     c->parsed -= shift;
     c->msg_start = 0;
@@ -722,7 +728,11 @@ front_room(struct hz_front_conn *c)
         size_t cap = c->in_cap * 2;
         if (cap > c->f->in_max)
             cap = c->f->in_max;
-        c->in = hz_xreallocarray(c->in, cap, 1);
+        char *in = hz_xmalloc(cap);
+        memcpy(in, c->in, c->in_len);
+        explicit_bzero(c->in, c->in_cap); /* realloc would leave it behind */
+        free(c->in);
+        c->in = in;
         c->in_cap = cap;
     }
     return c->in_cap - c->in_len;
@@ -774,6 +784,8 @@ front_free_conn(struct hz_front_conn *c)
     TAILQ_REMOVE(&f->conns, c, all);
     if (c->is_dirty)
         TAILQ_REMOVE(&f->dirty, c, dirty);
+    if (c->in != NULL)
+        explicit_bzero(c->in, c->in_cap);
     free(c->in);
     free(c->out);
     free(c);
@@ -827,6 +839,7 @@ front_linger(struct hz_front_conn *c)
         return;
     }
     c->state = FRONT_LINGER;
+    explicit_bzero(c->in, c->in_len);
     c->in_len = c->parsed = c->msg_start = 0;
     front_timer_arm(c, c->f->linger_tv);
     front_interest(c);

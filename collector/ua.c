@@ -785,6 +785,9 @@ ua_classify(const char *ua, size_t len, const struct hz_ua_hints *h, struct hz_u
     }
     hz_pre_free(&pre);
     pcre2_match_data_free(md);
+    /* Full versions and text taken from the UA: gone with the answer. */
+    explicit_bzero(&dd, sizeof dd);
+    explicit_bzero(uap_os_major, sizeof uap_os_major);
 }
 
 void

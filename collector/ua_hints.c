@@ -57,6 +57,13 @@ hz_ua_major_cut(const char *v, size_t len, char out[HZ_UA_MAJOR_MAX])
             break;
     }
     out[k] = '\0';
+    /* A number is a version, not a marker: at most 5 digits (as Client
+     * Hints' majors, capped at 60000). */
+    for (size_t i = 0, run = 0; i < k; i++)
+        if ((run = out[i] >= '0' && out[i] <= '9' ? run + 1 : 0) > 5) {
+            out[0] = '\0';
+            break;
+        }
 }
 
 /* The major of a version text (s, len): 1 + the leading number (capped),

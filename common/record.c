@@ -353,11 +353,13 @@ rec_major_ok(const char *v, size_t len)
 {
     if (len == 0 || len >= HZ_MAJOR_MAX || v[0] == ' ' || v[len - 1] == ' ')
         return 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0, run = 0; i < len; i++) {
         char c = v[i];
         int an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         if (!an && (c != ' ' || v[i + 1] == ' '))
             return 0;
+        if ((run = c >= '0' && c <= '9' ? run + 1 : 0) > 5)
+            return 0; /* a number of more than 5 digits is no major version */
     }
     return 1;
 }

@@ -161,3 +161,58 @@ Test(collector_strict, chunked_pipelined_and_continue_are_taken, .timeout = 60)
     free(ans);
     ce_stop(&env);
 }
+
+/* Reads from fd until what came holds want or 2 s pass; 1 if it did. */
+static int
+strict_wait_for(int fd, char *buf, size_t cap, size_t *n, const char *want)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ssize_t r;
+        buf[*n] = '\0';
+        if (strstr(buf, want) != NULL)
+            return 1;
+        if (poll(&p, 1, 2000) != 1 || (r = recv(fd, buf + *n, cap - *n - 1, 0)) <= 0)
+            return 0;
+        *n += (size_t)r;
+    }
+}
+
+/* Expect: 100-continue behind a pipelined request still being answered
+ * gets its 100 after that answer (not never); and a bare CRLF after an
+ * answered Expect request brings no stray 100. */
+Test(collector_strict, continue_is_sent_in_order_and_only_once, .timeout = 60)
+{
+    static const char first[] = POST_HEAD "Content-Length: 71\r\n\r\n" PV POST_HEAD
+                                          "Expect: 100-continue\r\nContent-Length: 71\r\n\r\n";
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    struct ce env;
+    char buf[8192];
+    size_t n = 0;
+    int fd;
+
+    ce_start(&env, 0, NULL);
+    sin.sin_port = htons((uint16_t)env.port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+    cr_assert_eq(send(fd, first, sizeof(first) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(first) - 1));
+    cr_assert(strict_wait_for(fd, buf, sizeof(buf), &n, "100 Continue"),
+              "the 100 comes although a request before it was pending: %s", buf);
+    cr_expect_eq(strstr(buf, "HTTP/1.1 202") < strstr(buf, "HTTP/1.1 100"), 1,
+                 "the first request's answer comes first: %s", buf);
+    cr_assert_eq(send(fd, PV, 71, MSG_NOSIGNAL), 71); /* the body */
+    cr_assert(strict_wait_for(fd, buf, sizeof(buf), &n,
+                              "100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 3"),
+              "the second answer: %s", buf);
+    cr_assert_eq(send(fd, "\r\n", 2, MSG_NOSIGNAL), 2); /* then a bare CRLF, once answered */
+    /* Whatever else comes in 2 s: no second 100 for the bare CRLF. */
+    cr_expect(!strict_wait_for(fd, buf, sizeof(buf), &n, "ok\r\nHTTP/1.1 100"),
+              "no 100 for the bare CRLF: %s", buf);
+    {
+        const char *a = strstr(buf, "100 Continue");
+        cr_expect_null(strstr(a + 1, "100 Continue"), "one 100 only: %s", buf);
+    }
+    close(fd);
+    ce_stop(&env);
+}

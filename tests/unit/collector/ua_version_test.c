@@ -86,6 +86,8 @@ Test(ua_version, major_cut)
         {"8 ", "8"},
         {"", ""},
         {"abcdefghij kl", "abcdefghij"}, /* no space at the cap */
+        {"98765432101.0", ""},           /* a number that long is no version */
+        {"60000.1", "60000"},
     };
     char out[HZ_UA_MAJOR_MAX];
 

@@ -807,8 +807,9 @@ Test(record_compact, raw_view_of_either_form)
 /* bv / ov: major versions only; entries without them decode as before. */
 Test(record, versions_round_trip_and_are_majors_only)
 {
-    static const char *const bad[] = {"",      "131.0", "10_15",        " 8", "8 ",
-                                      "RT  8", "a\x1f", "123456789012", "1/2"};
+    static const char *const bad[] = {"",    "131.0",  "10_15",   " 8",
+                                      "8 ",  "RT  8",  "a\x1f",   "123456789012",
+                                      "1/2", "123456", "A 987654"};
     struct hz_record r, back;
     struct fset *f = calloc(1, sizeof(*f));
     struct hz_err err;
