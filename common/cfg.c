@@ -191,6 +191,16 @@ cfg_fail(struct cfg_state *st, const char *section, const char *key, const char 
 }
 
 /* A host name as a site: lowercase letters, digits, '-', '.', and ':' for a port. */
+/* The next item of a list value ("a, b c"): skips separators (spaces,
+ * commas) at *p and returns the item's length, 0 at the end. */
+static size_t
+cfg_list_next(const char **p)
+{
+    while (**p == ' ' || **p == ',')
+        (*p)++;
+    return strcspn(*p, " ,");
+}
+
 static int
 cfg_host_valid(const char *s)
 {
@@ -237,8 +247,7 @@ cfg_host_owner(const struct hz_config *c, const char *host)
  * duplicate name or pair is an error. 0, or -1 with e->msg.
  */
 static int
-cfg_site_issue11(struct hz_site *s, const char *name, const char *value, int line,
-                 struct hz_err *e)
+cfg_site_issue11(struct hz_site *s, const char *name, const char *value, int line, struct hz_err *e)
 {
     size_t len = strlen(value);
 
@@ -319,10 +328,7 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
         const char *p = value;
         while (*p) {
             size_t n;
-            while (*p == ' ' || *p == ',')
-                p++;
-            n = strcspn(p, " ,");
-            if (n == 0)
+            if ((n = cfg_list_next(&p)) == 0)
                 break;
             if (s->naliases >= HZ_ALIASES_MAX)
                 return cfg_fail(st, section, name, "too many aliases (8 at most)");
@@ -350,10 +356,7 @@ cfg_site_key(struct cfg_state *st, const char *section, const char *name, const 
         const char *p = value;
         while (*p) {
             size_t n;
-            while (*p == ' ' || *p == ',')
-                p++;
-            n = strcspn(p, " ,");
-            if (n == 0)
+            if ((n = cfg_list_next(&p)) == 0)
                 break;
             if (s->nprops >= HZ_SITE_PROPS_MAX)
                 return cfg_fail(st, section, name, "too many props (8 at most)");
@@ -488,10 +491,7 @@ cfg_tokens_check(struct cfg_state *st)
             char host[HZ_SITE_MAX];
             const struct hz_site *s;
             size_t n;
-            while (*p == ' ' || *p == ',')
-                p++;
-            n = strcspn(p, " ,");
-            if (n == 0)
+            if ((n = cfg_list_next(&p)) == 0)
                 break;
             if (n == 1 && p[0] == '*') {
                 t->all_sites = 1;
