@@ -340,7 +340,15 @@ st_env_open(hz_store *s, struct hz_err *err)
     MDB_envinfo info;
     if (mdb_env_info(s->env, &info) == 0)
         s->map_size = info.me_mapsize;
-    (void)st_stat_data(s->path, &s->dev, &s->ino);
+    /* The inode of the file LMDB holds open, not of the path: a compaction
+     * that renames a new data.mdb in between would otherwise be taken for
+     * the file this reader holds, which would then never be reopened. */
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
     return 0;
 }
 
