@@ -235,8 +235,16 @@ for f in "${plan[@]}"; do
     spool-full)
         nburst=$((nburst + 1))
         kill -STOP "${PID[redis]}"
+        # Redis comes back 6 s after the pause whatever the burst is doing:
+        # hits whose XADD was written before the spool filled wait for its
+        # late reply (it may still run, so they are not answered 503), and
+        # resuming only after haze-loadgen exits would let them pass its
+        # 10 s timeout: counted, with the client gone before its 2xx.
+        (sleep 6; kill -CONT "${PID[redis]}") &
+        resume=$!
         "$BIN/haze-loadgen" -u "http://127.0.0.1:$CPORT" -S localhost -d 5 -c 64 \
             -s $((SEED + 1000 + nburst)) --totals -q >"$T/burst-$nburst.json" 2>>"$T/log/burst.log"
+        wait "$resume"
         kill -CONT "${PID[redis]}"
         n503=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['responses']['counted']['non_2xx'].get('503', 0))" "$T/burst-$nburst.json" 2>/dev/null)
         EFFECT[$f]="${EFFECT[$f]}${EFFECT[$f]:+, }${n503:-?} x 503"
