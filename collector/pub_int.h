@@ -112,8 +112,8 @@ struct hz_pub {
     int nreplay;     /* replayed XADDs in flight */
     int dup_ready;   /* the duplicate set covers the spool's ambiguous entries */
     int scanning;
-    int spooled_recent;         /* hits spooled since the last replay slice */
-    struct event *replay_ev;    /* the next slice (pub_replay_kick) */
+    int spooled_recent;      /* hits spooled since the last replay slice */
+    struct event *replay_ev; /* the next slice (pub_replay_kick) */
     struct pub_idset dups;
     char scan_from[48];
     char scan_end[48]; /* the stream's last ID when the search began */

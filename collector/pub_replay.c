@@ -116,8 +116,12 @@ pub_scan_page(hz_pub *p)
 {
     char count[16];
     int last = p->scan_end[0] == '\0';
-    const char *argv[] = {last ? "XREVRANGE" : "XRANGE", p->cfg->redis_stream,
-                          last ? "+" : p->scan_from, last ? "-" : p->scan_end, "COUNT", count};
+    const char *argv[] = {last ? "XREVRANGE" : "XRANGE",
+                          p->cfg->redis_stream,
+                          last ? "+" : p->scan_from,
+                          last ? "-" : p->scan_end,
+                          "COUNT",
+                          count};
     size_t lens[6];
     struct pub_cmd *c = pub_cmd_new(p, PUB_SCAN);
 
@@ -163,8 +167,7 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
     if (p->scan_end[0] == '\0') {
         redisReply *e = n > 0 ? r->element[0] : NULL;
         if (e != NULL && e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
-            e->element[0]->type == REDIS_REPLY_STRING &&
-            e->element[0]->len < sizeof(p->scan_end)) {
+            e->element[0]->type == REDIS_REPLY_STRING && e->element[0]->len < sizeof(p->scan_end)) {
             memcpy(p->scan_end, e->element[0]->str, e->element[0]->len);
             p->scan_end[e->element[0]->len] = '\0';
             pub_scan_page(p);
@@ -255,9 +258,8 @@ pub_replay_pump(hz_pub *p)
     /* The work of one turn is bounded, so that hits are answered between
      * two slices; it grows with the hits spooled since the last slice, so
      * that the replay always gains on them. */
-    int budget = PUB_REPLAY_SLICE + 2 * (p->spooled_recent < PUB_REPLAY_WINDOW
-                                             ? p->spooled_recent
-                                             : PUB_REPLAY_WINDOW);
+    int budget = PUB_REPLAY_SLICE + 2 * (p->spooled_recent < PUB_REPLAY_WINDOW ? p->spooled_recent
+                                                                               : PUB_REPLAY_WINDOW);
 
     p->spooled_recent = 0;
     /* With nothing in flight the next entry is the head's. (A cursor kept

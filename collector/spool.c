@@ -30,14 +30,14 @@ struct hz_spool {
     char path[512];
     char offpath[512];
     /* The owner's (the event loop's); the syncer never reads them. */
-    uint64_t size;     /* bytes in the file */
-    uint64_t off;      /* replay offset */
-    uint64_t entries;  /* unreplayed */
+    uint64_t size;    /* bytes in the file */
+    uint64_t off;     /* replay offset */
+    uint64_t entries; /* unreplayed */
     uint64_t max;
     uint64_t boundary; /* entries before this offset predate this process */
     int dirty;
-    int trunc_asked;         /* a truncation was handed over, its end not seen */
-    uint64_t rd_off;         /* rd holds the file's bytes [rd_off, rd_off + rd_len) */
+    int trunc_asked; /* a truncation was handed over, its end not seen */
+    uint64_t rd_off; /* rd holds the file's bytes [rd_off, rd_off + rd_len) */
     size_t rd_len;
     /* Everything that touches the disk's slow paths runs on a thread of
      * its own: fdatasync, the offset file's rename, the truncation. The
