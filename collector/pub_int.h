@@ -40,6 +40,8 @@
 #define PUB_INFLIGHT_MAX   8192 /* beyond this, spool rather than queue */
 #define PUB_TICK_MS        100
 #define PUB_REPLAY_WINDOW  512 /* replayed XADDs in flight */
+#define PUB_REPLAY_SLICE   64  /* spool entries sent per loop turn, at least */
+#define PUB_SCAN_PAGE      256 /* stream entries per XRANGE of the duplicate search */
 #define PUB_DROP_FLUSH_MS  5000
 #define PUB_DUP_WINDOW_MS  120000 /* the search starts this long before the first ambiguous hit */
 #define PUB_RETIRED_MAX_MS 300000 /* a retired connection silent this long is closed anyway */
@@ -77,10 +79,16 @@ struct pub_conn {
 };
 LIST_HEAD(pub_connlist, pub_conn);
 
-/* A small open-addressing set of 64-bit hit ids (the duplicate search). */
-struct pub_idset {
+/* A set of 64-bit hit ids (the duplicate search): open addressing, in
+ * PUB_IDSET_PARTS tables that grow one at a time. */
+#define PUB_IDSET_BITS  6
+#define PUB_IDSET_PARTS (1 << PUB_IDSET_BITS)
+struct pub_idpart {
     uint64_t *slot;
     size_t cap, n;
+};
+struct pub_idset {
+    struct pub_idpart part[PUB_IDSET_PARTS];
 };
 
 struct hz_pub {
@@ -104,8 +112,11 @@ struct hz_pub {
     int nreplay;     /* replayed XADDs in flight */
     int dup_ready;   /* the duplicate set covers the spool's ambiguous entries */
     int scanning;
+    int spooled_recent;      /* hits spooled since the last replay slice */
+    struct event *replay_ev; /* the next slice (pub_replay_kick) */
     struct pub_idset dups;
     char scan_from[48];
+    char scan_end[48]; /* the stream's last ID when the search began */
     /* salt */
     struct hz_salts salts;
     int salt_provisional; /* made locally while Redis was down */
@@ -144,7 +155,10 @@ int pub_spool_cmd(hz_pub *p, const struct pub_cmd *c, int ambiguous);
 void pub_spool_gauge(hz_pub *p);
 
 /* pub_replay.c */
+/* Sends spooled entries, a bounded number per call (pub_replay_kick
+ * continues on the next turn of the loop). */
 void pub_replay_pump(hz_pub *p);
+void pub_replay_kick(hz_pub *p);
 void pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 void pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 void pub_replay_lost(hz_pub *p); /* the connection with replayed XADDs went away */

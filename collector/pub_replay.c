@@ -21,6 +21,29 @@
 
 /* ------------------------------------------------------------ id set */
 
+/* The set is split in PUB_IDSET_PARTS tables by the mixed id's top bits:
+ * each grows on its own, so a doubling moves a small part of the ids (one
+ * table of 100,000 ids took tens of ms to grow, all in one loop turn).
+ * The home slot is taken from lower bits of the same product (the id's own
+ * low bits would do badly: the lowest is always 1). */
+static uint64_t
+pub_id_mix(uint64_t id)
+{
+    return id * 0x9E3779B97F4A7C15ULL;
+}
+
+static struct pub_idpart *
+pub_idset_part(struct pub_idset *s, uint64_t mix)
+{
+    return &s->part[mix >> (64 - PUB_IDSET_BITS)];
+}
+
+static size_t
+pub_idpart_home(const struct pub_idpart *t, uint64_t mix)
+{
+    return (size_t)(mix >> 24) & (t->cap - 1);
+}
+
 static uint64_t
 pub_id_parse(const char *hex, size_t len)
 {
@@ -33,56 +56,76 @@ pub_id_parse(const char *hex, size_t len)
 }
 
 static void
-pub_idset_add(struct pub_idset *s, uint64_t id)
+pub_idpart_put(struct pub_idpart *t, uint64_t id)
 {
-    if (s->n * 2 >= s->cap) {
-        struct pub_idset bigger = {hz_xcalloc(s->cap ? s->cap * 2 : 1024, sizeof(uint64_t)),
-                                   s->cap ? s->cap * 2 : 1024, 0};
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slot[i])
-                pub_idset_add(&bigger, s->slot[i]);
-        free(s->slot);
-        *s = bigger;
-    }
-    size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & (s->cap - 1);
-    while (s->slot[i] && s->slot[i] != id)
-        i = (i + 1) & (s->cap - 1);
-    if (!s->slot[i]) {
-        s->slot[i] = id;
-        s->n++;
+    size_t i = pub_idpart_home(t, pub_id_mix(id));
+
+    while (t->slot[i] && t->slot[i] != id)
+        i = (i + 1) & (t->cap - 1);
+    if (!t->slot[i]) {
+        t->slot[i] = id;
+        t->n++;
     }
 }
 
-static int
-pub_idset_has(const struct pub_idset *s, uint64_t id)
+static void
+pub_idset_add(struct pub_idset *s, uint64_t id)
 {
-    if (s->cap == 0)
-        return 0;
-    size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & (s->cap - 1);
-    while (s->slot[i]) {
-        if (s->slot[i] == id)
-            return 1;
-        i = (i + 1) & (s->cap - 1);
+    struct pub_idpart *t = pub_idset_part(s, pub_id_mix(id));
+
+    if (t->n * 2 >= t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        struct pub_idpart bigger = {hz_xcalloc(cap, sizeof(uint64_t)), cap, 0};
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slot[i])
+                pub_idpart_put(&bigger, t->slot[i]);
+        free(t->slot);
+        *t = bigger;
     }
+    pub_idpart_put(t, id);
+}
+
+static int
+pub_idset_has(struct pub_idset *s, uint64_t id)
+{
+    uint64_t mix = pub_id_mix(id);
+    const struct pub_idpart *t = pub_idset_part(s, mix);
+
+    if (t->cap == 0)
+        return 0;
+    for (size_t i = pub_idpart_home(t, mix); t->slot[i]; i = (i + 1) & (t->cap - 1))
+        if (t->slot[i] == id)
+            return 1;
     return 0;
 }
 
 void
 pub_idset_free(struct pub_idset *s)
 {
-    free(s->slot);
+    for (int i = 0; i < PUB_IDSET_PARTS; i++)
+        free(s->part[i].slot);
     memset(s, 0, sizeof(*s));
 }
 
 /* ------------------------------------------------------------ search */
 
+/* Asks for the stream's last entry (scan_end empty), then for the pages
+ * from scan_from to it. */
 static void
 pub_scan_page(hz_pub *p)
 {
-    const char *argv[] = {"XRANGE", p->cfg->redis_stream, p->scan_from, "+", "COUNT", "1000"};
+    char count[16];
+    int last = p->scan_end[0] == '\0';
+    const char *argv[] = {last ? "XREVRANGE" : "XRANGE",
+                          p->cfg->redis_stream,
+                          last ? "+" : p->scan_from,
+                          last ? "-" : p->scan_end,
+                          "COUNT",
+                          count};
     size_t lens[6];
     struct pub_cmd *c = pub_cmd_new(p, PUB_SCAN);
 
+    (void)snprintf(count, sizeof(count), "%d", last ? 1 : PUB_SCAN_PAGE);
     for (int i = 0; i < 6; i++)
         lens[i] = strlen(argv[i]);
     if (c == NULL || pub_cmd_send(p, c, 6, argv, lens) != 0) {
@@ -91,7 +134,11 @@ pub_scan_page(hz_pub *p)
     }
 }
 
-/* Starts the search from PUB_DUP_WINDOW_MS before the hit at the head. */
+/* Starts the search from PUB_DUP_WINDOW_MS before the hit at the head, up
+ * to the stream's last entry now: with no retired connection left, no XADD
+ * of an ambiguous entry can run any more (pub_int.h), so what is added
+ * later is no copy of one (the other threads' hits, our own replay); a
+ * search to "+" would chase them. */
 static void
 pub_scan_start(hz_pub *p, uint64_t t_ms)
 {
@@ -99,6 +146,7 @@ pub_scan_start(hz_pub *p, uint64_t t_ms)
 
     pub_idset_free(&p->dups);
     (void)snprintf(p->scan_from, sizeof(p->scan_from), "%llu-0", (unsigned long long)from);
+    p->scan_end[0] = '\0';
     p->scanning = 1;
     pub_scan_page(p);
 }
@@ -116,6 +164,21 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         return;
     }
     n = r->elements;
+    if (p->scan_end[0] == '\0') {
+        redisReply *e = n > 0 ? r->element[0] : NULL;
+        if (e != NULL && e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+            e->element[0]->type == REDIS_REPLY_STRING && e->element[0]->len < sizeof(p->scan_end)) {
+            memcpy(p->scan_end, e->element[0]->str, e->element[0]->len);
+            p->scan_end[e->element[0]->len] = '\0';
+            pub_scan_page(p);
+            return;
+        }
+        if (n > 0) {
+            p->scanning = 0; /* not a stream entry: tried again on a later tick */
+            return;
+        }
+        n = 0; /* an empty stream: nothing to find */
+    }
     for (size_t i = 0; i < n; i++) {
         redisReply *e = r->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
@@ -142,7 +205,7 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
             (void)snprintf(p->scan_from, sizeof(p->scan_from), "(%.*s", (int)e->element[0]->len,
                            e->element[0]->str);
     }
-    if (n >= 1000) {
+    if (n >= (size_t)PUB_SCAN_PAGE) {
         pub_scan_page(p);
         return;
     }
@@ -164,14 +227,53 @@ pub_replay_lost(hz_pub *p)
     p->nreplay = 0;
 }
 
+static void
+pub_replay_slice(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pub_replay_pump(arg);
+}
+
+/* Has the pump run again on the loop's next turn, after the events that
+ * are ready by then (the hits waiting for an answer among them). */
+void
+pub_replay_kick(hz_pub *p)
+{
+    struct timeval now = {0, 0};
+
+    if (p->closing)
+        return;
+    if (p->replay_ev == NULL && (p->replay_ev = evtimer_new(p->base, pub_replay_slice, p)) == NULL)
+        return; /* the tick pumps instead */
+    if (!evtimer_pending(p->replay_ev, NULL))
+        (void)evtimer_add(p->replay_ev, &now);
+}
+
 void
 pub_replay_pump(hz_pub *p)
 {
     struct hz_record rec;
-    int amb, rc;
+    int amb, rc, n;
+    /* The work of one turn is bounded, so that hits are answered between
+     * two slices; it grows with the hits spooled since the last slice, so
+     * that the replay always gains on them. */
+    int budget = PUB_REPLAY_SLICE + 2 * (p->spooled_recent < PUB_REPLAY_WINDOW ? p->spooled_recent
+                                                                               : PUB_REPLAY_WINDOW);
 
-    while (p->connected && !p->closing && !p->scanning && p->nreplay < PUB_REPLAY_WINDOW) {
+    p->spooled_recent = 0;
+    /* With nothing in flight the next entry is the head's. (A cursor kept
+     * from before a truncation would point past the end: the spool starts
+     * its offsets again at 0 when its thread has truncated the file.) */
+    if (p->nreplay == 0)
+        p->cursor = hz_spool_head(p->spool);
+    for (n = 0; p->connected && !p->closing && !p->scanning && p->nreplay < PUB_REPLAY_WINDOW;
+         n++) {
         uint64_t at = p->cursor, head = hz_spool_head(p->spool);
+        if (n == budget) {
+            pub_replay_kick(p);
+            break;
+        }
         int at_head = p->nreplay == 0 && at <= head;
 
         rc = hz_spool_peek_at(p->spool, &at, &rec, &amb);
@@ -236,11 +338,13 @@ pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         return;
     }
     HZ_METRIC_ADD(replayed, 1);
-    (void)hz_spool_pop(p->spool);
+    (void)hz_spool_pop_to(p->spool, c->next);
     if (hz_spool_entries(p->spool) == 0) {
         p->cursor = 0;
         pub_idset_free(&p->dups);
         p->dup_ready = 0;
     }
-    pub_replay_pump(p);
+    /* Not pumped here: hiredis hands over every reply it has read in one
+     * go, hundreds of them; each slice sends a bounded number. */
+    pub_replay_kick(p);
 }

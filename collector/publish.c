@@ -50,6 +50,8 @@ pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous)
 
     if (rc == 0) {
         HZ_METRIC_ADD(spooled, 1);
+        if (p->spooled_recent < PUB_REPLAY_WINDOW)
+            p->spooled_recent++;
         if (ambiguous)
             p->dup_ready = 0;
     } else {
@@ -585,6 +587,8 @@ hz_pub_close(hz_pub *p)
             free(conn);
         }
     }
+    if (p->replay_ev != NULL)
+        event_free(p->replay_ev);
     hz_spool_close(p->spool);
     pub_idset_free(&p->dups);
     explicit_bzero(&p->salts, sizeof(p->salts));

@@ -19,24 +19,39 @@
 #include "common/str.h"
 
 #define SPOOL_ENTRY_MAX 8192
+#define SPOOL_READAHEAD 32768 /* replay reads the file in blocks of this */
+
+/* The truncation of a drained spool, handed to the syncer thread (on ext4
+ * freeing the blocks can wait on the disk: a discard, a journal commit). */
+enum spool_trunc { TRUNC_NONE, TRUNC_WANT, TRUNC_BUSY, TRUNC_DONE, TRUNC_FAILED };
 
 struct hz_spool {
     int fd;
     char path[512];
     char offpath[512];
+    /* The owner's (the event loop's); the syncer never reads them. */
     uint64_t size;    /* bytes in the file */
     uint64_t off;     /* replay offset */
     uint64_t entries; /* unreplayed */
     uint64_t max;
     uint64_t boundary; /* entries before this offset predate this process */
     int dirty;
-    /* fdatasync runs on a thread of its own (hz_spool_sync_async): on a
-     * busy disk it takes long enough to stall the event loop. */
+    int trunc_asked; /* a truncation was handed over, its end not seen */
+    uint64_t rd_off; /* rd holds the file's bytes [rd_off, rd_off + rd_len) */
+    size_t rd_len;
+    /* Everything that touches the disk's slow paths runs on a thread of
+     * its own: fdatasync, the offset file's rename, the truncation. The
+     * fields below are shared with it, under mu. */
     pthread_t syncer;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int sync_want, sync_stop, syncer_up;
+    uint64_t save_off; /* the offset to save once the data is flushed */
+    enum spool_trunc trunc;
+    unsigned char rd[SPOOL_READAHEAD];
 };
+
+static int spool_save_off(const hz_spool *s, uint64_t off);
 
 static void *
 spool_syncer(void *arg)
@@ -45,17 +60,68 @@ spool_syncer(void *arg)
 
     (void)pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->sync_want && !s->sync_stop)
+        while (!s->sync_want && s->trunc != TRUNC_WANT && !s->sync_stop)
             (void)pthread_cond_wait(&s->cv, &s->mu);
         if (s->sync_stop)
             break;
+        int want = s->sync_want, trunc = s->trunc == TRUNC_WANT;
+        uint64_t off = s->save_off;
         s->sync_want = 0;
+        if (trunc)
+            s->trunc = TRUNC_BUSY;
         (void)pthread_mutex_unlock(&s->mu);
-        (void)fdatasync(s->fd);
-        (void)pthread_mutex_lock(&s->mu);
+        /* The offset was taken when the flush was asked for: everything
+         * before it had been answered by Redis then. One saved late only
+         * replays a few entries again after a crash, as ambiguous ones
+         * (the stream is searched for them first). */
+        if (want && fdatasync(s->fd) == 0)
+            (void)spool_save_off(s, off);
+        if (trunc) {
+            /* Drained: nothing is pushed until the owner has seen the
+             * end of this (hz_spool_push waits), so the file is empty. */
+            int ok = ftruncate(s->fd, 0) == 0;
+            if (ok)
+                (void)spool_save_off(s, 0); /* one left stale is past the end: ignored */
+            (void)pthread_mutex_lock(&s->mu);
+            s->trunc = ok ? TRUNC_DONE : TRUNC_FAILED;
+            (void)pthread_cond_broadcast(&s->cv);
+        } else {
+            (void)pthread_mutex_lock(&s->mu);
+        }
     }
     (void)pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* The owner takes in the end of a truncation (under mu, or with the
+ * syncer stopped). A spool that is truncated starts its offsets again
+ * at 0; one that could not be stays where it was (empty, off == size). */
+static void
+spool_trunc_seen(hz_spool *s)
+{
+    if (s->trunc == TRUNC_DONE) {
+        s->size = s->off = s->boundary = s->entries = 0;
+        s->rd_len = 0;
+    }
+    if (s->trunc == TRUNC_DONE || s->trunc == TRUNC_FAILED) {
+        s->trunc = TRUNC_NONE;
+        s->trunc_asked = 0;
+    }
+}
+
+/* Before the owner writes the file or publishes an offset: waits for a
+ * truncation under way (only when Redis failed again just as the spool
+ * drained), calls one off that has not started. Under mu. */
+static void
+spool_trunc_settle(hz_spool *s)
+{
+    while (s->trunc == TRUNC_BUSY)
+        (void)pthread_cond_wait(&s->cv, &s->mu);
+    if (s->trunc == TRUNC_WANT) {
+        s->trunc = TRUNC_NONE;
+        s->trunc_asked = 0;
+    }
+    spool_trunc_seen(s);
 }
 
 static int
@@ -77,7 +143,7 @@ spool_write_all(int fd, const void *buf, size_t n, off_t at)
 }
 
 static int
-spool_save_off(hz_spool *s)
+spool_save_off(const hz_spool *s, uint64_t off)
 {
     char tmp[520], buf[32];
     int fd, n, rc;
@@ -86,13 +152,44 @@ spool_save_off(hz_spool *s)
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno;
-    n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)s->off);
+    n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)off);
     rc = spool_write_all(fd, buf, (size_t)n, 0);
     if (close(fd) != 0 && rc == 0)
         rc = errno;
     if (rc == 0 && rename(tmp, s->offpath) != 0)
         rc = errno;
     return rc;
+}
+
+/* n bytes of the file at offset at, from the read-ahead block (refilled
+ * from at when they are not all in it); NULL past the end or on a read
+ * error. The bytes below size never change until the file is truncated,
+ * which empties the block. Valid until the next call. */
+static const unsigned char *
+spool_fetch(hz_spool *s, uint64_t at, size_t n)
+{
+    if (at > s->size || n > s->size - at)
+        return NULL;
+    if (at < s->rd_off || at + n > s->rd_off + s->rd_len) {
+        size_t want = s->size - at < sizeof(s->rd) ? (size_t)(s->size - at) : sizeof(s->rd);
+        ssize_t got;
+        do
+            got = pread(s->fd, s->rd, want, (off_t)at);
+        while (got < 0 && errno == EINTR);
+        if (got < 0 || (size_t)got < n) {
+            s->rd_len = 0;
+            return NULL;
+        }
+        s->rd_off = at;
+        s->rd_len = (size_t)got;
+    }
+    return s->rd + (at - s->rd_off);
+}
+
+static uint32_t
+spool_len(const unsigned char *h)
+{
+    return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
 }
 
 /* Counts entries from off to the end; stops at a torn tail and cuts it. */
@@ -179,11 +276,13 @@ hz_spool_close(hz_spool *s)
         (void)pthread_cond_signal(&s->cv);
         (void)pthread_mutex_unlock(&s->mu);
         (void)pthread_join(s->syncer, NULL);
+        s->syncer_up = 0;
     }
+    (void)hz_spool_sync(s); /* and a truncation the syncer did not start */
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_cond_destroy(&s->cv);
-    (void)hz_spool_sync(s);
     (void)close(s->fd);
+    explicit_bzero(s->rd, sizeof(s->rd));
     free(s);
 }
 
@@ -214,6 +313,11 @@ hz_spool_push(hz_spool *s, const struct hz_record *r, int ambiguous)
             spool_put(buf, sizeof(buf), &at, f[i].val, f[i].vlen) != 0)
             return HZ_ETOOBIG;
     }
+    if (s->trunc_asked) {
+        (void)pthread_mutex_lock(&s->mu);
+        spool_trunc_settle(s);
+        (void)pthread_mutex_unlock(&s->mu);
+    }
     if (s->size - s->off + at > s->max)
         return HZ_EFULL;
     uint32_t len = (uint32_t)(at - 5);
@@ -233,9 +337,9 @@ hz_spool_push(hz_spool *s, const struct hz_record *r, int ambiguous)
 static int
 spool_read(hz_spool *s, uint64_t *at_io, struct hz_record *r, int *ambiguous)
 {
-    unsigned char buf[SPOOL_ENTRY_MAX + 5];
     const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS];
     size_t nl[HZ_RECORD_FIELDS], vl[HZ_RECORD_FIELDS];
+    const unsigned char *buf;
     uint64_t off = *at_io;
     uint32_t len;
     size_t at = 0;
@@ -243,14 +347,13 @@ spool_read(hz_spool *s, uint64_t *at_io, struct hz_record *r, int *ambiguous)
 
     if (off >= s->size)
         return HZ_ENOTFOUND;
-    if (pread(s->fd, buf, 5, (off_t)off) != 5)
+    if ((buf = spool_fetch(s, off, 5)) == NULL)
         return HZ_EINVAL;
-    len =
-        (uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+    len = spool_len(buf);
     if (len > SPOOL_ENTRY_MAX || off + 5 + len > s->size)
         return HZ_EINVAL;
     *at_io = off + 5 + len;
-    if (pread(s->fd, buf + 5, len, (off_t)(off + 5)) != (ssize_t)len)
+    if ((buf = spool_fetch(s, off, 5 + (size_t)len)) == NULL)
         return HZ_EINVAL;
     *ambiguous = (buf[4] & 1) || off < s->boundary;
     at = 5;
@@ -307,33 +410,57 @@ hz_spool_mark_ambiguous(hz_spool *s, uint64_t upto)
         s->boundary = upto;
 }
 
+/* Moves the replay offset to next; a drained spool is truncated (by the
+ * syncer thread when there is one). */
+static int
+spool_advance(hz_spool *s, uint64_t next)
+{
+    s->off = next;
+    if (s->entries > 0)
+        s->entries--;
+    s->dirty = 1;
+    if (s->off < s->size)
+        return 0;
+    /* Drained: start the file afresh so it never grows without bound. */
+    s->entries = 0;
+    if (s->syncer_up) {
+        (void)pthread_mutex_lock(&s->mu);
+        s->trunc = TRUNC_WANT;
+        (void)pthread_cond_signal(&s->cv);
+        (void)pthread_mutex_unlock(&s->mu);
+        s->trunc_asked = 1;
+        return 0;
+    }
+    if (ftruncate(s->fd, 0) != 0)
+        return errno;
+    s->size = s->off = s->boundary = 0;
+    s->rd_len = 0;
+    s->dirty = 0;
+    return spool_save_off(s, 0);
+}
+
 int
 hz_spool_pop(hz_spool *s)
 {
-    unsigned char hdr[5];
+    const unsigned char *hdr;
     uint32_t len;
 
-    if (s->off + 5 > s->size || pread(s->fd, hdr, 5, (off_t)s->off) != 5)
+    if (s->off >= s->size || (hdr = spool_fetch(s, s->off, 5)) == NULL)
         return HZ_EINVAL;
-    len =
-        (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+    len = spool_len(hdr);
     if (len > SPOOL_ENTRY_MAX || s->off + 5 + len > s->size) {
         /* A corrupt length: nothing after it can be trusted. */
         len = (uint32_t)(s->size - s->off - 5);
     }
-    s->off += 5 + len;
-    if (s->entries > 0)
-        s->entries--;
-    if (s->off >= s->size) {
-        /* Drained: start the file afresh so it never grows without bound. */
-        if (ftruncate(s->fd, 0) != 0)
-            return errno;
-        s->size = s->off = s->boundary = 0;
-        s->entries = 0;
-        return spool_save_off(s);
-    }
-    s->dirty = 1;
-    return 0;
+    return spool_advance(s, s->off + 5 + len);
+}
+
+int
+hz_spool_pop_to(hz_spool *s, uint64_t next)
+{
+    if (next <= s->off || next > s->size)
+        return hz_spool_pop(s);
+    return spool_advance(s, next);
 }
 
 int
@@ -341,12 +468,19 @@ hz_spool_sync(hz_spool *s)
 {
     int rc = 0;
 
+    /* Only with no syncer thread (or once it has stopped). */
+    if (s->trunc == TRUNC_WANT) {
+        s->trunc = ftruncate(s->fd, 0) == 0 ? TRUNC_DONE : TRUNC_FAILED;
+        if (s->trunc == TRUNC_DONE)
+            s->dirty = 1; /* offset 0 is saved below */
+    }
+    spool_trunc_seen(s);
     if (!s->dirty)
         return 0;
     if (fdatasync(s->fd) != 0)
         rc = errno;
     if (rc == 0)
-        rc = spool_save_off(s);
+        rc = spool_save_off(s, s->off);
     if (rc == 0)
         s->dirty = 0;
     return rc;
@@ -355,20 +489,22 @@ hz_spool_sync(hz_spool *s)
 int
 hz_spool_sync_async(hz_spool *s)
 {
-    int rc;
-
     if (!s->dirty)
         return 0;
     if (!s->syncer_up)
         return hz_spool_sync(s);
     (void)pthread_mutex_lock(&s->mu);
-    s->sync_want = 1;
-    (void)pthread_cond_signal(&s->cv);
-    (void)pthread_mutex_unlock(&s->mu);
-    rc = spool_save_off(s);
-    if (rc == 0)
+    spool_trunc_seen(s);
+    if (s->trunc == TRUNC_NONE) {
+        /* While a truncation is under way the offset of the file before
+         * it must not be saved after it: the truncation saves 0. */
+        s->save_off = s->off;
+        s->sync_want = 1;
+        (void)pthread_cond_signal(&s->cv);
         s->dirty = 0;
-    return rc;
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+    return 0;
 }
 
 uint64_t

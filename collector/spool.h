@@ -11,8 +11,9 @@
  * when its XADD may or may not have reached Redis (the connection dropped
  * with the command in flight); entries found on open are treated as
  * ambiguous too, since a crash may have come between send and pop.
- * Not thread-safe: one owner (each spool has a thread of its own that
- * only calls fdatasync on the file).
+ * Not thread-safe: one owner. Each spool has a thread of its own for
+ * what can wait on the disk (fdatasync, the offset file, the truncation
+ * of a drained file), so that the owner's event loop never does.
  */
 #ifndef HZ_COLLECTOR_SPOOL_H
 #define HZ_COLLECTOR_SPOOL_H
@@ -50,14 +51,18 @@ uint64_t hz_spool_head(const hz_spool *s);
 void hz_spool_mark_ambiguous(hz_spool *s, uint64_t upto);
 
 /* Consumes the entry at the replay offset. When the spool becomes empty
- * the file is truncated (offsets start again at 0). 0 or an errno. */
+ * the file is truncated (offsets start again at 0; by the spool's thread,
+ * before the next push writes). 0 or an errno. */
 int hz_spool_pop(hz_spool *s);
+/* The same for an entry read with hz_spool_peek_at: next is where that
+ * call left *at (no read of the file). */
+int hz_spool_pop_to(hz_spool *s, uint64_t next);
 
-/* Flushes data and offset to disk (fdatasync). */
+/* Flushes data and offset to disk (fdatasync), on the calling thread. */
 int hz_spool_sync(hz_spool *s);
-/* The same without waiting: the offset file is written now, the data is
- * flushed by the spool's own thread (a flush on a busy disk can take long
- * enough to stall an event loop). 0 or an errno. */
+/* The same without waiting: the spool's thread flushes the data, then
+ * saves the offset as it is now (a flush or a rename on a busy disk can
+ * take long enough to stall an event loop). 0 or an errno. */
 int hz_spool_sync_async(hz_spool *s);
 
 uint64_t hz_spool_bytes(const hz_spool *s);   /* unreplayed bytes */

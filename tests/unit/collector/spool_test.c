@@ -172,3 +172,117 @@ Test(spool, rejects_a_corrupt_entry_without_crashing)
     cr_assert_str_eq(got.page, "/page/1");
     hz_spool_close(s);
 }
+
+static long
+file_size(const char *name)
+{
+    char path[128];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static long
+saved_off(void)
+{
+    char path[128], buf[32] = "";
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/t.off", dir);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    if (fgets(buf, sizeof(buf), f) == NULL)
+        buf[0] = '\0';
+    fclose(f);
+    return strtol(buf, NULL, 10);
+}
+
+static void
+wait_for(long (*get)(void), long want)
+{
+    for (int i = 0; i < 400 && get() != want; i++)
+        usleep(5000);
+    cr_assert_eq(get(), want);
+}
+
+static long
+q_size(void)
+{
+    return file_size("t.q");
+}
+
+Test(spool, its_thread_saves_the_offset_and_truncates_a_drained_file)
+{
+    hz_spool *s;
+    struct hz_record r, got;
+    uint64_t at = 0, next;
+    int amb;
+
+    cr_assert_eq(hz_spool_open(&s, dir, "t", 1 << 20, NULL), 0);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(hz_spool_push(s, (mkrec(&r, i), &r), 0), 0);
+    /* Pipelined replay: read ahead, pop up to where each read left off. */
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(hz_spool_peek_at(s, &at, &got, &amb), 0);
+        cr_assert_str_eq(got.page, (mkrec(&r, i), r.page));
+    }
+    next = at;
+    at = 0;
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(hz_spool_peek_at(s, &at, &got, &amb), 0);
+        cr_assert_eq(hz_spool_pop_to(s, at), 0);
+    }
+    cr_assert_eq(hz_spool_head(s), next);
+    cr_assert_eq(hz_spool_sync_async(s), 0);
+    wait_for(saved_off, (long)next);
+
+    for (int i = 4; i < 10; i++)
+        cr_assert_eq(hz_spool_pop(s), 0);
+    cr_assert_eq(hz_spool_entries(s), 0);
+    wait_for(q_size, 0); /* the drained file, truncated by the spool's thread */
+    cr_assert_eq(hz_spool_push(s, (mkrec(&r, 20), &r), 0), 0);
+    cr_assert_gt(q_size(), 0);
+    cr_assert_lt(q_size(), 300, "the next entry is written at offset 0");
+    cr_assert_eq(hz_spool_head(s), 0);
+    cr_assert_eq(hz_spool_peek(s, &got, &amb), 0);
+    cr_assert_str_eq(got.page, "/page/20");
+    cr_assert_eq(amb, 0);
+    hz_spool_close(s);
+    cr_assert_eq(saved_off(), 0);
+}
+
+Test(spool, takes_entries_right_after_draining)
+{
+    hz_spool *s;
+    struct hz_record r, got;
+    int amb;
+
+    /* Pushes that race the truncation of the drained file: whether they
+     * come before it, during it or after it, none is lost or reordered. */
+    cr_assert_eq(hz_spool_open(&s, dir, "t", 1 << 20, NULL), 0);
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(hz_spool_push(s, (mkrec(&r, round * 10 + i), &r), 0), 0);
+        if (round % 7 == 3)
+            usleep(2000);
+        for (int i = 0; i < 3; i++) {
+            cr_assert_eq(hz_spool_peek(s, &got, &amb), 0);
+            cr_assert_str_eq(got.page, (mkrec(&r, round * 10 + i), r.page));
+            cr_assert_eq(amb, 0);
+            cr_assert_eq(hz_spool_pop(s), 0);
+        }
+        cr_assert_eq(hz_spool_entries(s), 0);
+        cr_assert_eq(hz_spool_peek(s, &got, &amb), HZ_ENOTFOUND);
+        if (round % 5 == 1)
+            cr_assert_eq(hz_spool_sync_async(s), 0);
+    }
+    cr_assert_eq(hz_spool_push(s, (mkrec(&r, 999), &r), 0), 0);
+    hz_spool_close(s);
+
+    cr_assert_eq(hz_spool_open(&s, dir, "t", 1 << 20, NULL), 0);
+    cr_assert_eq(hz_spool_entries(s), 1);
+    cr_assert_eq(hz_spool_peek(s, &got, &amb), 0);
+    cr_assert_str_eq(got.page, "/page/999");
+    hz_spool_close(s);
+}
