@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * consume.h - the aggregator's loop: read the stream through a consumer
- * group in batches, fold each batch into LMDB exactly once, keep visitor
- * state in Redis.
+ * consume.h - the aggregator's loop: read the stream in batches, fold each
+ * batch into LMDB exactly once, keep visitor state in Redis.
  *
- * Exactly once, step by step, for each batch (XREADGROUP COUNT batch):
+ * The stream position committed in LMDB is the truth: the stream is read
+ * with plain XREAD from there, so Redis keeps no per-entry state for the
+ * reader (no pending-entries list, no XACK).
+ *
+ * Exactly once, step by step, for each batch (XREAD after the position):
  *  1. Entries whose ID is <= the position stored in LMDB were applied
- *     before a crash: they are only acknowledged.
+ *     before a crash: they are skipped (XREAD after the position never
+ *     returns them; the check stays as a guard).
  *  2. Every other entry is decoded (hz_record_decode); a malformed one is
- *     counted under its reason (site "*", dim DROP, "invalid: REASON") and
- *     acknowledged, never half-applied.
+ *     counted under its reason (site "*", dim DROP, "invalid: REASON"),
+ *     never half-applied.
  *  3. The visitor states the batch needs are read with one MGET (an
  *     in-process cache holds those already known), the batch is folded in
  *     memory (fold.h), giving new states and store deltas.
@@ -18,25 +22,30 @@
  *     when absent; "_pos" = position before the batch; "_to" = its last ID).
  *  5. One LMDB write transaction adds the deltas and stores the batch's last
  *     ID as the position.
- *  6. XACK, XTRIM MINID (past the batch, keeping stream_keep_seconds), DEL
- *     of the undo record; sent with the next batch's first round trip, or
- *     at once when the stream is idle or on close.
+ *  6. XGROUP SETID of the consumer group `group` to the position (a mirror
+ *     for monitoring: XINFO GROUPS shows what is committed), XTRIM MINID
+ *     (past the position, keeping stream_keep_seconds), DEL of the undo
+ *     record; sent with the next batch's first round trip, or at once when
+ *     the stream is idle or on close.
  * Recovery (at start, and after any Redis error): if an undo record exists
  * and its "_to" is past the LMDB position, step 5 never happened: the
  * previous states are put back (absent ones deleted) in one MULTI/EXEC.
- * Otherwise the undo record is just deleted. Then pending entries are taken
- * over with XAUTOCLAIM (min-idle 0) and replayed by the rules above. So a
- * kill -9 at any moment neither loses nor double-counts an entry.
+ * Otherwise the undo record is just deleted. The group is pointed at the
+ * position (created if missing; a pending-entries list left by an older
+ * version is dropped), and reading starts again right after the position.
+ * So a kill -9 at any moment neither loses nor double-counts an entry. A
+ * new store (no position) reads the stream from its first entry.
  *
- * One aggregator per stream: XTRIM MINID assumes no other consumer of the
- * group still needs older entries.
+ * One aggregator per stream: XTRIM MINID assumes nothing else still needs
+ * older entries.
  *
  * Threads: a reader thread with its own connection reads the stream in
  * chunks of 1000 entries (so Redis, single-threaded, is never busy long
  * ahead of the main thread's MGET and EXEC) and decodes them, up to two
- * batches ahead; the main thread does everything else (states, LMDB, acks).
- * Entries the reader holds are pending in the group, so stopping it at any
- * point loses nothing. A handle is used by one thread (besides its reader).
+ * batches ahead; the main thread does everything else (states, LMDB, step
+ * 6). What the reader holds is not committed, so stopping it at any point
+ * loses nothing: the next reader starts at the committed position. A
+ * handle is used by one thread (besides its reader).
  *
  * Overlap: Redis's work runs while the main thread works. The MGET of the
  * next batch (when the reader has it) is sent right after this batch's

@@ -625,7 +625,8 @@ sec_ingest() {
 
 E2E=$RAW/e2e.tsv
 
-# stream_done DIR: the aggregator has applied and acknowledged everything.
+# stream_done DIR: the aggregator has committed everything (its consumer
+# group mirrors the committed position, with nothing pending).
 stream_done() {
     local last info
     last=$(rcli "$1" XINFO STREAM "$STREAM" 2>/dev/null | awk 'p == "last-generated-id" { print; exit } { p = $0 }')
@@ -657,7 +658,7 @@ e2e_visits() {
 }
 
 # e2e_haze REP: haze-loadgen -> collector -> Redis -> aggregator, until the
-# consumer group has acknowledged the last entry. Appends to $E2E.
+# consumer group (the committed position) is at the last entry. Appends to $E2E.
 e2e_haze() {
     local rep=$1 d cport t0 t1 tl c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent cc cr ca
     d=$TMP/e2e-haze-$rep
