@@ -90,6 +90,17 @@ struct agg_queue {
     pthread_t thread;
 };
 
+/* The batch whose LMDB transaction a thread of its own writes and syncs
+ * (step 5) while the main thread folds the next one. */
+struct agg_commit {
+    hz_wtxn *w;            /* sealed; NULL when none is pending */
+    struct hz_rs_id last;  /* the position it commits */
+    pthread_t thread;
+    int threaded;          /* the thread runs (else the write is done) */
+    int rc;
+    struct hz_err err;
+};
+
 struct hz_agg {
     const struct hz_config *cfg;
     hz_store *store;
@@ -122,6 +133,7 @@ struct hz_agg {
     hz_rs *rrs;             /* the reader thread's connection */
     struct hz_rs_id rpos;   /* the reader's position: the last entry it read */
     struct agg_queue q;     /* batches read and decoded ahead */
+    struct agg_commit cm;   /* the batch being committed */
     int32_t retain_checked; /* UTC day of the last retention check */
     int need_recover;       /* a batch failed: reconnect and recover first */
     struct hz_agg_stats stats;
@@ -594,6 +606,70 @@ agg_step6_now(hz_agg *a, struct hz_err *err)
     return agg_drain_replies(a, n, "XGROUP SETID/XTRIM", err);
 }
 
+/* ------------------------------------------------------------ commits */
+
+static void *
+agg_commit_main(void *arg)
+{
+    struct agg_commit *c = arg;
+
+    c->rc = hz_store_write(c->w, &c->err);
+    return NULL;
+}
+
+/* Step 5 in the background: seals w and writes it in the commit thread
+ * (or here, if no thread can be started). agg_commit_wait collects it. */
+static void
+agg_commit_start(hz_agg *a, hz_wtxn *w, struct hz_rs_id last)
+{
+    struct agg_commit *c = &a->cm;
+
+    hz_store_seal(w);
+    c->w = w;
+    c->last = last;
+    c->rc = 0;
+    c->threaded = pthread_create(&c->thread, NULL, agg_commit_main, c) == 0;
+    if (!c->threaded)
+        (void)agg_commit_main(c);
+}
+
+/* Waits for the batch being committed, if any: then its position is the
+ * committed one and its step 6 is due. cur (may be NULL) is the
+ * transaction begun after it, detached from it here. A full map is grown
+ * now, with no snapshot open. 0, or HZ_ESTORE (fatal). */
+static int
+agg_commit_wait(hz_agg *a, hz_wtxn *cur, struct hz_err *err)
+{
+    struct agg_commit *c = &a->cm;
+    double t0 = agg_mono();
+    int rc;
+
+    if (c->w == NULL)
+        return 0;
+    if (c->threaded)
+        (void)pthread_join(c->thread, NULL);
+    c->threaded = 0;
+    if (cur != NULL)
+        hz_store_detach(cur);
+    rc = c->rc;
+    if (rc == HZ_ETOOBIG) {
+        rc = hz_store_commit(c->w, err);
+    } else {
+        if (rc != 0 && err != NULL)
+            *err = c->err;
+        hz_store_abort(c->w); /* written (or failed): frees it */
+    }
+    c->w = NULL;
+    a->stats.t_commit += agg_mono() - t0;
+    if (rc != 0)
+        return HZ_ESTORE;
+    a->pos = c->last;
+    a->have_pos = 1;
+    a->stats.batches++;
+    a->step6_due = 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------ one batch */
 
 static void
@@ -618,13 +694,17 @@ agg_log_reasons(hz_agg *a, int n)
 }
 
 /* Handles a batch that was read and decoded: steps 1 to 5, with step 6 of
- * the previous batch riding along, and Redis's work overlapped with ours
- * where the order allows:
- *   [MGET, unless prefetched] -> send [SETID prev, XTRIM, DEL] -> fold ->
- *   send [MULTI .. EXEC] and the next batch's [MGET] -> flush the visits'
+ * the previous batch riding along, and Redis's and LMDB's work overlapped
+ * with ours where the order allows:
+ *   [MGET, unless prefetched] -> fold (while the previous batch commits) ->
+ *   wait for the previous commit -> send [SETID prev, XTRIM, DEL],
+ *   [MULTI .. EXEC] and the next batch's [MGET] -> flush the visits'
  *   pending rows into the LMDB transaction while Redis executes -> read
- *   step 6's replies and the EXEC -> LMDB commit (the MGET's reply is read by the next
- *   batch: Redis answers it while we commit).
+ *   the replies -> start the commit in the commit thread and return (the
+ *   MGET's reply is read by the next batch: Redis answers it while we
+ *   fold). The previous commit must end before this batch's EXEC: the undo
+ *   record holds one batch, so its EXEC may only replace it once the batch
+ *   it describes is committed.
  * The states' encoding does not include the pending rows, so sending them
  * before the flush writes what the flush leaves. next (may be NULL) is the
  * batch the reader has ready after this one. On failure the cache is
@@ -667,18 +747,11 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
     }
     if (mget && (rc = agg_load_recv(a, err)) != 0)
         goto fail;
-    /* Sent now, answered with the EXEC: Redis applies the previous batch's
-     * step 6 while this one folds. */
-    if ((n6 = agg_step6_send(a, err)) < 0) {
-        rc = n6;
-        goto fail;
-    }
-    if (n6 > 0 && (rc = hz_rs_flush(a->rs, err)) != 0)
-        goto fail;
     t1 = agg_mono();
     a->stats.t_redis += t1 - t0;
 
-    if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
+    if ((rc = hz_store_wbegin_after(a->store, &w, (uint64_t)a->cfg->max_values, a->cm.w, err)) !=
+        0)
         goto fail;
     a->ntouched = 0;
     a->gen++;
@@ -729,10 +802,18 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         }
     }
 
-    /* Second round trip: states + undo, sent before the flush below so
-     * that Redis executes them while we write the pending rows. */
+    /* Second round trip: the previous batch's step 6 (it is committed
+     * now), this one's states + undo, sent before the flush below so that
+     * Redis executes them while we write the pending rows. */
     t2 = agg_mono();
     a->stats.t_fold += t2 - t1;
+    if ((rc = agg_commit_wait(a, w, err)) != 0)
+        goto fail;
+    t2 = agg_mono();
+    if ((n6 = agg_step6_send(a, err)) < 0) {
+        rc = n6;
+        goto fail;
+    }
     hz_rs_id_format(last, to_id);
     if ((nst = agg_states_send(a, to_id, err)) < 0) {
         rc = nst;
@@ -746,7 +827,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue MGET");
         goto fail;
     }
-    if ((nst > 0 || a->mget_pending) && (rc = hz_rs_flush(a->rs, err)) != 0)
+    if ((n6 > 0 || nst > 0 || a->mget_pending) && (rc = hz_rs_flush(a->rs, err)) != 0)
         goto fail;
     t3 = agg_mono();
     a->stats.t_redis += t3 - t2;
@@ -780,23 +861,18 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
 
     t3 = agg_mono();
     a->stats.t_redis += t3 - t2;
-    rc = hz_store_commit(w, err);
+    agg_commit_start(a, w, last);
     w = NULL;
-    a->stats.t_commit += agg_mono() - t3;
-    if (rc != 0) {
-        rc = HZ_ESTORE;
-        goto fail;
-    }
-    a->pos = last;
-    a->have_pos = 1;
-    a->stats.batches++;
     a->ntouched = 0;
-    a->step6_due = 1;
     if (!a->mget_pending && hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
     return 0;
 fail:
     hz_store_abort(w);
+    /* The batch before may still commit: its outcome decides the position
+     * recovery starts from (and a failed commit is fatal). */
+    if (agg_commit_wait(a, NULL, NULL) != 0)
+        rc = hz_err_set(err, HZ_ESTORE, "consume: commit failed");
     hz_kmap_clear(a->reasons);
     agg_reset_cache(a);
     a->need_recover = 1;
@@ -1029,6 +1105,9 @@ agg_connect(hz_agg *a, int tries, struct hz_err *err)
     int rc;
 
     agg_reader_stop(a);
+    /* Recovery reads the committed position. */
+    if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+        return rc;
     hz_rs_close(a->rs);
     hz_rs_close(a->rrs);
     a->rs = a->rrs = NULL;
@@ -1092,7 +1171,9 @@ hz_agg_close(hz_agg *a)
     /* What the reader queued is read again next time; step 6 for what was
      * committed. */
     agg_reader_stop(a);
-    if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
+    if (agg_commit_wait(a, NULL, NULL) != 0)
+        hz_log_warnx("consume: the last batch's LMDB commit failed; it is read again next time");
+    else if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
         (void)agg_step6_now(a, NULL);
     hz_rs_close(a->rs);
     hz_rs_close(a->rrs);
@@ -1153,7 +1234,9 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
     }
     if (q->count == 0) {
         pthread_mutex_unlock(&q->mu);
-        /* Idle: step 6 (group position, trim) for what was committed. */
+        /* Idle: the last commit, then step 6 (group position, trim). */
+        if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+            return rc;
         if ((rc = agg_step6_now(a, err)) != 0)
             a->need_recover = 1;
         return rc;
@@ -1204,6 +1287,9 @@ hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err)
 
     if (today == a->retain_checked)
         return 0;
+    /* The store has one writer at a time. */
+    if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+        return rc;
     cutoff = today - (int32_t)a->cfg->retention_days;
     if ((rc = hz_store_rbegin(a->store, &t, err)) != 0)
         return rc;
@@ -1230,6 +1316,8 @@ hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err)
         if (hz_agg_compact_requested) {
             hz_agg_compact_requested = 0;
             a->retain_checked = -1;
+            if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+                return rc;
             if ((rc = hz_store_retain(a->store,
                                       (int32_t)(agg_now_ms() / 86400000ULL) -
                                           (int32_t)a->cfg->retention_days,

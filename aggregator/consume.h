@@ -47,14 +47,21 @@
  * loses nothing: the next reader starts at the committed position. A
  * handle is used by one thread (besides its reader).
  *
- * Overlap: Redis's work runs while the main thread works. The MGET of the
- * next batch (when the reader has it) is sent right after this batch's
- * EXEC, so it reads what the EXEC wrote, and is answered while this batch
- * commits; states this batch touched are in the cache already and are not
- * asked for. The EXEC is sent before the visits' pending rows are written
- * into the LMDB transaction (the states' encoding does not hold them), so
- * Redis applies it meanwhile; the commit still waits for its reply (step 4
- * before step 5). Step 6 rides along with the next batch's round trip.
+ * Overlap: Redis's and LMDB's work run while the main thread works. Step 5
+ * (the LMDB write and its fdatasync) runs in a commit thread while the main
+ * thread folds the next batch; the next batch's cap decisions count the
+ * batch being committed as committed (hz_store_wbegin_after), so the
+ * outcome does not depend on it. The next batch's EXEC waits for that
+ * commit: the undo record describes one batch, and may only be replaced
+ * once the batch it describes is committed; so after a crash at most one
+ * batch is uncommitted, as without the thread. The MGET of the next batch
+ * (when the reader has it) is sent right after this batch's EXEC, so it
+ * reads what the EXEC wrote, and is answered while this batch commits;
+ * states this batch touched are in the cache already and are not asked
+ * for. The EXEC is sent before the visits' pending rows are written into
+ * the LMDB transaction (the states' encoding does not hold them), so Redis
+ * applies it meanwhile; the commit still waits for its reply (step 4
+ * before step 5). Step 6 rides along with the next batch's EXEC.
  * Commands are formatted by common/rstream.c (no sdscatfmt per argument).
  */
 #ifndef HZ_AGGREGATOR_CONSUME_H
@@ -79,9 +86,10 @@ struct hz_agg_stats {
     uint64_t bad_state;    /* visitor states in Redis that failed to decode */
     uint64_t restored;     /* undo records applied at recovery */
     uint64_t retained;     /* retention runs */
-    /* Seconds spent, for tuning: waiting for Redis (replies of the state
-     * reads and writes and of the prefetched batch, including their
-     * parsing), folding (decoding and counting), committing to LMDB. */
+    /* Seconds the main thread spent, for tuning: waiting for Redis
+     * (replies of the state reads and writes and of the prefetched batch,
+     * including their parsing), folding (decoding and counting), waiting
+     * for LMDB commits (the part not overlapped with folding). */
     double t_redis, t_fold, t_commit;
 };
 
