@@ -7,11 +7,13 @@
  */
 #include "common/rstream.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -20,8 +22,8 @@
 struct hz_rs {
     redisContext *c;
     int broken;
-    char *fmt; /* one command in RESP, formatted by rs_format */
-    size_t fmtcap;
+    char *out; /* queued commands in RESP, formatted by rs_format, not sent yet */
+    size_t outlen, outcap;
 };
 
 /* ------------------------------------------------------------ reply arena */
@@ -312,7 +314,7 @@ hz_rs_close(hz_rs *r)
         return;
     if (r->c != NULL)
         redisFree(r->c);
-    free(r->fmt);
+    free(r->out);
     free(r);
 }
 
@@ -324,26 +326,27 @@ hz_rs_broken(const hz_rs *r)
 
 /* ------------------------------------------------------------ pipelining */
 
-/* Formats a command in RESP into r->fmt; its length. hiredis would use
- * sdscatfmt for every argument, a visible cost for the aggregator's
- * batches of thousands of SETs. */
-static size_t
+/* Appends a command in RESP to r->out. hiredis would use sdscatfmt for
+ * every argument and then copy the command into its output buffer, which
+ * it frees once sent: for the aggregator's batches of thousands of SETs
+ * that was a copy and fresh pages (page faults) per batch. r->out is kept
+ * between batches and written to the socket directly. 0 or -1 (memory). */
+static int
 rs_format(hz_rs *r, int argc, const char **argv, const size_t *lens)
 {
-    size_t need = 16, n = 0;
+    size_t need = 16, n = r->outlen;
     char *b;
 
     for (int i = 0; i < argc; i++)
         need += lens[i] + 26;
-    if (need > r->fmtcap) {
-        free(r->fmt);
-        r->fmtcap = need * 2;
-        if ((r->fmt = malloc(r->fmtcap)) == NULL) {
-            r->fmtcap = 0;
-            return 0;
-        }
+    if (need > r->outcap - r->outlen) {
+        size_t cap = (r->outlen + need) * 2;
+        if ((b = realloc(r->out, cap)) == NULL)
+            return -1;
+        r->out = b;
+        r->outcap = cap;
     }
-    b = r->fmt;
+    b = r->out;
     b[n++] = '*';
     n += hz_utoa((uint64_t)argc, b + n);
     b[n++] = '\r';
@@ -358,21 +361,50 @@ rs_format(hz_rs *r, int argc, const char **argv, const size_t *lens)
         b[n++] = '\r';
         b[n++] = '\n';
     }
-    return n;
+    r->outlen = n;
+    return 0;
 }
 
 int
 hz_rs_append(hz_rs *r, int argc, const char **argv, const size_t *lens)
 {
-    size_t n;
-
     if (r->broken)
         return HZ_EUNAVAIL;
-    if ((n = rs_format(r, argc, argv, lens)) == 0 ||
-        redisAppendFormattedCommand(r->c, r->fmt, n) != REDIS_OK) {
+    if (rs_format(r, argc, argv, lens) != 0) {
         r->broken = 1;
         return HZ_EUNAVAIL;
     }
+    return 0;
+}
+
+/* Writes r->out to the socket (blocking, bounded by the connection's send
+ * timeout), then anything hiredis queued itself. */
+static int
+rs_send(hz_rs *r, struct hz_err *err)
+{
+    size_t off = 0;
+    int done = 0;
+
+    if (r->broken)
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
+    while (off < r->outlen) {
+        ssize_t w = write(r->c->fd, r->out + off, r->outlen - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            r->broken = 1;
+            r->outlen = 0;
+            return hz_err_set(err, HZ_EUNAVAIL, "redis write: %s",
+                              w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                                  ? "timed out"
+                                  : (w < 0 ? strerror(errno) : "connection closed"));
+        }
+        off += (size_t)w;
+    }
+    r->outlen = 0;
+    while (!done)
+        if (redisBufferWrite(r->c, &done) != REDIS_OK)
+            return rs_fail(r, err, "write");
     return 0;
 }
 
@@ -381,6 +413,8 @@ hz_rs_get(hz_rs *r, hz_rs_reply **out, struct hz_err *err)
 {
     void *rep = NULL;
 
+    if (r->outlen > 0 && rs_send(r, err) != 0)
+        return HZ_EUNAVAIL;
     if (r->broken)
         return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
     if (redisGetReply(r->c, &rep) != REDIS_OK || rep == NULL)
@@ -672,12 +706,5 @@ hz_rs_read(hz_rs *r, const char *stream, const char *after, int count, int block
 int
 hz_rs_flush(hz_rs *r, struct hz_err *err)
 {
-    int done = 0;
-
-    if (r->broken)
-        return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
-    while (!done)
-        if (redisBufferWrite(r->c, &done) != REDIS_OK)
-            return rs_fail(r, err, "write");
-    return 0;
+    return rs_send(r, err);
 }

@@ -55,7 +55,8 @@ struct hz_store {
     char path[PATH_MAX];
     dev_t dev;
     ino_t ino;
-    hz_kmap *spare; /* a delta map kept between write transactions */
+    hz_kmap *spare;  /* a delta map kept between write transactions */
+    hz_kmap *months; /* the month rows of the write in progress (one at a time) */
 };
 
 struct hz_rtxn {
@@ -386,6 +387,7 @@ hz_store_close(hz_store *s)
     if (s->env != NULL)
         mdb_env_close(s->env);
     hz_kmap_free(s->spare);
+    hz_kmap_free(s->months);
     free(s);
 }
 
@@ -1452,7 +1454,11 @@ st_write(hz_wtxn *t)
 
     memset(&f, 0, sizeof(f));
     f.t = t;
-    f.months = hz_kmap_new(sizeof(struct st_delta));
+    /* Kept between writes (there is one at a time): its table and memory
+     * are reused, not grown again from empty for every batch. */
+    if (t->s->months == NULL)
+        t->s->months = hz_kmap_new(sizeof(struct st_delta));
+    f.months = t->s->months;
     rc = mdb_txn_begin(t->s->env, NULL, 0, &f.txn);
     if (rc == 0) {
         rc = st_flush(&f);
@@ -1461,7 +1467,7 @@ st_write(hz_wtxn *t)
         else
             mdb_txn_abort(f.txn);
     }
-    hz_kmap_free(f.months);
+    hz_kmap_clear(f.months);
     return rc;
 }
 
