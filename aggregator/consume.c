@@ -32,7 +32,7 @@
 /* States kept in process (~2.6 KB each with their key): past it the cache
  * restarts empty, keeping its memory (~21 MB) for the next fill; a visitor
  * it forgot costs one more key in an MGET. */
-#define AGG_CACHE_MAX 8192
+#define AGG_CACHE_MAX      8192
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY       "*"
 
@@ -94,10 +94,10 @@ struct agg_queue {
 /* The batch whose LMDB transaction a thread of its own writes and syncs
  * (step 5) while the main thread folds the next one. */
 struct agg_commit {
-    hz_wtxn *w;            /* sealed; NULL when none is pending */
-    struct hz_rs_id last;  /* the position it commits */
+    hz_wtxn *w;           /* sealed; NULL when none is pending */
+    struct hz_rs_id last; /* the position it commits */
     pthread_t thread;
-    int threaded;          /* the thread runs (else the write is done) */
+    int threaded; /* the thread runs (else the write is done) */
     int rc;
     struct hz_err err;
 };
@@ -129,8 +129,8 @@ struct hz_agg {
     int nitems_cap;
     struct agg_cached **want; /* states of the MGET in flight */
     size_t nwant, want_cap;
-    int mget_pending; /* an MGET was sent (for the next batch) and its reply not read */
-    int step6_due;    /* a batch was committed since the last step 6 */
+    int mget_pending;       /* an MGET was sent (for the next batch) and its reply not read */
+    int step6_due;          /* a batch was committed since the last step 6 */
     hz_rs *rrs;             /* the reader thread's connection */
     struct hz_rs_id rpos;   /* the reader's position: the last entry it read */
     struct agg_queue q;     /* batches read and decoded ahead */
@@ -751,8 +751,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
     t1 = agg_mono();
     a->stats.t_redis += t1 - t0;
 
-    if ((rc = hz_store_wbegin_after(a->store, &w, (uint64_t)a->cfg->max_values, a->cm.w, err)) !=
-        0)
+    if ((rc = hz_store_wbegin_after(a->store, &w, (uint64_t)a->cfg->max_values, a->cm.w, err)) != 0)
         goto fail;
     a->ntouched = 0;
     a->gen++;
@@ -1017,8 +1016,8 @@ agg_reader(void *arg)
                 want = AGG_CHUNK;
             char after[HZ_RS_ID_MAX];
             hz_rs_id_format(a->rpos, after);
-            rc = hz_rs_read(a->rrs, a->cfg->redis_stream, after, want, sl->nsub == 0 ? 100 : -1,
-                            c, &e);
+            rc = hz_rs_read(a->rrs, a->cfg->redis_stream, after, want, sl->nsub == 0 ? 100 : -1, c,
+                            &e);
             if (rc != 0)
                 break;
             sl->nsub++;

@@ -1068,7 +1068,8 @@ st_admit(hz_wtxn *t, const char *site, size_t slen, uint32_t day, int cls)
     c = hz_kmap_put(t->cards, ck.b, ck.n, &created);
     if (created) {
         MDB_val k = {ck.n, ck.b}, v;
-        const struct st_card *pc = t->prev != NULL ? hz_kmap_find(t->prev->cards, ck.b, ck.n) : NULL;
+        const struct st_card *pc =
+            t->prev != NULL ? hz_kmap_find(t->prev->cards, ck.b, ck.n) : NULL;
         MDB_txn *snap = pc == NULL ? st_snap(t) : NULL;
         /* The batch being committed holds the newer count. */
         if (pc != NULL)

@@ -355,8 +355,8 @@ crash_same_stores(const char *dira, const char *dirb, uint64_t t0)
             }
             i++;
         }
-        cr_assert_fail("stores differ at line %zu:\n  disturbed: %.200s\n  clean:     %.200s",
-                       line, da.buf + ls, dbb.buf + ls);
+        cr_assert_fail("stores differ at line %zu:\n  disturbed: %.200s\n  clean:     %.200s", line,
+                       da.buf + ls, dbb.buf + ls);
     }
     free(da.buf);
     free(dbb.buf);
@@ -542,8 +542,8 @@ Test(agg_crash, old_pending_list_and_redis_restart_equal_uninterrupted, .timeout
     /* The older version's leftovers: 3000 entries read, none acknowledged. */
     ht_flush(rs, gen_push(rs, "old:a", &ga, n / 2));
     const char *create[] = {"XGROUP", "CREATE", "old:a", "haze-aggregator", "0"};
-    const char *readg[] = {"XREADGROUP", "GROUP", "haze-aggregator", "old", "COUNT",
-                           "3000",       "STREAMS", "old:a",         ">"};
+    const char *readg[] = {"XREADGROUP", "GROUP",   "haze-aggregator", "old", "COUNT",
+                           "3000",       "STREAMS", "old:a",           ">"};
     cr_assert_eq(ht_cmd(rs, 5, create), 0);
     cr_assert_eq(ht_cmd(rs, 9, readg), 1);
     const char *argva[] = {bin, "-c", inia, NULL};
