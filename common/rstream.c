@@ -526,15 +526,16 @@ hz_rs_group_sync(hz_rs *r, const char *stream, const char *group, const char *id
     const char *destroy[] = {"XGROUP", "DESTROY", stream, group};
     const char *setid[] = {"XGROUP", "SETID", stream, group, id};
     size_t lens[3] = {8, strlen(stream), strlen(group)};
-    redisReply *x;
+    redisReply *x = NULL;
     long long npending = 0;
     int rc;
 
     if ((rc = rs_simple(r, 6, create, "BUSYGROUP", err)) != 0)
         return rc;
     /* [count, smallest, greatest, consumers] */
-    if ((rc = hz_rs_command(r, 3, pending, lens, (hz_rs_reply **)(void *)&x, err)) != 0)
-        return rc;
+    if ((rc = hz_rs_command(r, 3, pending, lens, (hz_rs_reply **)(void *)&x, err)) != 0 ||
+        x == NULL)
+        return rc != 0 ? rc : HZ_EUNAVAIL;
     if (x->type == REDIS_REPLY_ARRAY && x->elements >= 1 &&
         x->element[0]->type == REDIS_REPLY_INTEGER)
         npending = x->element[0]->integer;
