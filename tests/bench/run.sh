@@ -873,7 +873,7 @@ e2e_summary() {
     detail "" "### 3. End to end" "" \
         "The same $(bench_fmt "$hits") hits ($E2E_VISITS visits, \`haze-loadgen -s $SEED -c $LG_CONNS\`), median of $E2E_REPS runs." \
         "haze: haze-loadgen → haze-collector (2 threads) → Redis stream → haze-aggregator → LMDB, timed" \
-        "until the consumer group has acknowledged the stream's last entry; CPU and peak RSS (VmHWM)" \
+        "until the consumer group (the committed position) is at the stream's last entry; CPU and peak RSS (VmHWM)" \
         "of collector + redis-server + aggregator, each started fresh. nginx + GoAccess: haze-loadgen" \
         "sends the same hits to nginx (combined access log, 2 workers), then \`goaccess LOG" \
         "--log-format=COMBINED -o report.json\` analyses the same hits as the site's own combined log" \
