@@ -29,9 +29,10 @@
 #include "common/str.h"
 
 #define AGG_KEY_MAX 256
-#define AGG_CACHE_MAX                                                                              \
-    50000 /* states kept in process (~1.7 KB each); past it the cache restarts                     \
-           */
+/* States kept in process (~2.6 KB each with their key): past it the cache
+ * restarts empty, keeping its memory (~21 MB) for the next fill; a visitor
+ * it forgot costs one more key in an MGET. */
+#define AGG_CACHE_MAX      8192
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY       "*"
 
@@ -61,7 +62,7 @@ struct agg_item {
     struct hz_record rec;
 };
 
-#define AGG_CHUNK 1000 /* entries per XREADGROUP: keeps Redis's busy spells short */
+#define AGG_CHUNK 1000 /* entries per XREAD: keeps Redis's busy spells short */
 #define AGG_SUBS  128
 
 /* A batch read (in chunks) and decoded by the reader thread: the chunks'
@@ -90,11 +91,21 @@ struct agg_queue {
     pthread_t thread;
 };
 
+/* The batch whose LMDB transaction a thread of its own writes and syncs
+ * (step 5) while the main thread folds the next one. */
+struct agg_commit {
+    hz_wtxn *w;           /* sealed; NULL when none is pending */
+    struct hz_rs_id last; /* the position it commits */
+    pthread_t thread;
+    int threaded; /* the thread runs (else the write is done) */
+    int rc;
+    struct hz_err err;
+};
+
 struct hz_agg {
     const struct hz_config *cfg;
     hz_store *store;
     hz_rs *rs;
-    char consumer[96];
     char undo_key[AGG_KEY_MAX];
     uint64_t session_ms;
     struct hz_fold_site sites[HZ_SITES_MAX];
@@ -118,12 +129,12 @@ struct hz_agg {
     int nitems_cap;
     struct agg_cached **want; /* states of the MGET in flight */
     size_t nwant, want_cap;
-    int mget_pending; /* an MGET was sent (for the next batch) and its reply not read */
-    char *ackbuf;     /* IDs applied but not yet acknowledged, NUL-separated */
-    size_t acklen, ackcap;
-    int nack;
+    int mget_pending;       /* an MGET was sent (for the next batch) and its reply not read */
+    int step6_due;          /* a batch was committed since the last step 6 */
     hz_rs *rrs;             /* the reader thread's connection */
+    struct hz_rs_id rpos;   /* the reader's position: the last entry it read */
     struct agg_queue q;     /* batches read and decoded ahead */
+    struct agg_commit cm;   /* the batch being committed */
     int32_t retain_checked; /* UTC day of the last retention check */
     int need_recover;       /* a batch failed: reconnect and recover first */
     struct hz_agg_stats stats;
@@ -189,8 +200,8 @@ agg_load_pos(hz_agg *a, struct hz_err *err)
 }
 
 /* Forgets everything that is only valid while Redis and LMDB agree with
- * this process: the state cache and unsent acks (their entries stay
- * pending; recovery skips and acknowledges them). */
+ * this process: the state cache and an unsent step 6 (recovery points the
+ * group at the position and the next commit trims). */
 static void
 agg_reset_cache(hz_agg *a)
 {
@@ -198,8 +209,7 @@ agg_reset_cache(hz_agg *a)
     a->ntouched = 0;
     for (int i = 0; i < a->cfg->nsites; i++)
         hz_fold_site_reset(&a->sites[i]);
-    a->nack = 0;
-    a->acklen = 0;
+    a->step6_due = 0;
     a->mget_pending = 0; /* its connection is dropped with the cache */
 }
 
@@ -538,53 +548,23 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
     return (int)nt + 4;
 }
 
-/* Remembers the IDs of an applied (or skipped) batch for step 6. */
-static void
-agg_ack_add(hz_agg *a, const struct hz_rs_entry *e, int n)
-{
-    for (int i = 0; i < n; i++) {
-        size_t l = strlen(e[i].id_str) + 1;
-        if (a->ackcap - a->acklen < l) {
-            a->ackcap = (a->ackcap + l) * 2;
-            a->ackbuf = hz_xreallocarray(a->ackbuf, a->ackcap, 1);
-        }
-        memcpy(a->ackbuf + a->acklen, e[i].id_str, l);
-        a->acklen += l;
-        a->nack++;
-    }
-}
-
-/* Step 6, queued: XACK what was applied, XTRIM everything up to the
+/* Step 6, queued: XGROUP SETID to the position (the group mirrors what is
+ * committed, for XINFO GROUPS; nothing is read through it, so there is no
+ * pending-entries list to acknowledge), XTRIM everything up to the
  * position (exclusive MINID), DEL the undo record. It rides along with the
  * next batch's first round trip. Returns the number of replies to read. */
 static int
-agg_ack_send(hz_agg *a, struct hz_err *err)
+agg_step6_send(hz_agg *a, struct hz_err *err)
 {
-    const char **argv;
-    size_t *lens, argc = 0;
-    char minid[HZ_RS_ID_MAX];
-    const char *p = a->ackbuf;
+    char pos[HZ_RS_ID_MAX], minid[HZ_RS_ID_MAX];
     int rc;
 
-    if (a->nack == 0)
+    if (!a->step6_due || !a->have_pos)
         return 0;
-    argv = hz_xreallocarray(NULL, (size_t)a->nack + 3, sizeof(*argv));
-    lens = hz_xreallocarray(NULL, (size_t)a->nack + 3, sizeof(*lens));
-    argv[argc++] = "XACK";
-    argv[argc++] = a->cfg->redis_stream;
-    argv[argc++] = a->cfg->group;
-    for (int i = 0; i < a->nack; i++) {
-        argv[argc++] = p;
-        p += strlen(p) + 1;
-    }
-    for (size_t i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    rc = agg_append(a, (int)argc, argv, lens, err);
-    free(argv);
-    free(lens);
-    a->nack = 0;
-    a->acklen = 0;
-    if (rc != 0)
+    a->step6_due = 0;
+    hz_rs_id_format(a->pos, pos);
+    const char *setid[] = {"XGROUP", "SETID", a->cfg->redis_stream, a->cfg->group, pos};
+    if ((rc = agg_append_str(a, 5, setid, err)) != 0)
         return rc;
     struct hz_rs_id next = a->pos;
     if (next.seq == UINT64_MAX) {
@@ -613,18 +593,82 @@ agg_ack_send(hz_agg *a, struct hz_err *err)
 
 /* Step 6 now (when there is no next batch to ride along with). */
 static int
-agg_ack_now(hz_agg *a, struct hz_err *err)
+agg_step6_now(hz_agg *a, struct hz_err *err)
 {
     int n;
 
     /* A prefetched MGET's reply comes first: read it into the cache. */
     if (a->mget_pending && (n = agg_load_recv(a, err)) != 0)
         return n;
-    n = agg_ack_send(a, err);
+    n = agg_step6_send(a, err);
 
     if (n <= 0)
         return n;
-    return agg_drain_replies(a, n, "XACK", err);
+    return agg_drain_replies(a, n, "XGROUP SETID/XTRIM", err);
+}
+
+/* ------------------------------------------------------------ commits */
+
+static void *
+agg_commit_main(void *arg)
+{
+    struct agg_commit *c = arg;
+
+    c->rc = hz_store_write(c->w, &c->err);
+    return NULL;
+}
+
+/* Step 5 in the background: seals w and writes it in the commit thread
+ * (or here, if no thread can be started). agg_commit_wait collects it. */
+static void
+agg_commit_start(hz_agg *a, hz_wtxn *w, struct hz_rs_id last)
+{
+    struct agg_commit *c = &a->cm;
+
+    hz_store_seal(w);
+    c->w = w;
+    c->last = last;
+    c->rc = 0;
+    c->threaded = pthread_create(&c->thread, NULL, agg_commit_main, c) == 0;
+    if (!c->threaded)
+        (void)agg_commit_main(c);
+}
+
+/* Waits for the batch being committed, if any: then its position is the
+ * committed one and its step 6 is due. cur (may be NULL) is the
+ * transaction begun after it, detached from it here. A full map is grown
+ * now, with no snapshot open. 0, or HZ_ESTORE (fatal). */
+static int
+agg_commit_wait(hz_agg *a, hz_wtxn *cur, struct hz_err *err)
+{
+    struct agg_commit *c = &a->cm;
+    double t0 = agg_mono();
+    int rc;
+
+    if (c->w == NULL)
+        return 0;
+    if (c->threaded)
+        (void)pthread_join(c->thread, NULL);
+    c->threaded = 0;
+    if (cur != NULL)
+        hz_store_detach(cur);
+    rc = c->rc;
+    if (rc == HZ_ETOOBIG) {
+        rc = hz_store_commit(c->w, err);
+    } else {
+        if (rc != 0 && err != NULL)
+            *err = c->err;
+        hz_store_abort(c->w); /* written (or failed): frees it */
+    }
+    c->w = NULL;
+    a->stats.t_commit += agg_mono() - t0;
+    if (rc != 0)
+        return HZ_ESTORE;
+    a->pos = c->last;
+    a->have_pos = 1;
+    a->stats.batches++;
+    a->step6_due = 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------ one batch */
@@ -650,14 +694,18 @@ agg_log_reasons(hz_agg *a, int n)
     hz_kmap_clear(a->reasons);
 }
 
-/* Handles a batch that was read (or claimed) and decoded: steps 1 to 5,
- * with step 6 of the previous batch riding along, and Redis's work
- * overlapped with ours where the order allows:
- *   [MGET, unless prefetched] -> send [XACK prev, XTRIM, DEL] -> fold ->
- *   send [MULTI .. EXEC] and the next batch's [MGET] -> flush the visits'
+/* Handles a batch that was read and decoded: steps 1 to 5, with step 6 of
+ * the previous batch riding along, and Redis's and LMDB's work overlapped
+ * with ours where the order allows:
+ *   [MGET, unless prefetched] -> fold (while the previous batch commits) ->
+ *   wait for the previous commit -> send [SETID prev, XTRIM, DEL],
+ *   [MULTI .. EXEC] and the next batch's [MGET] -> flush the visits'
  *   pending rows into the LMDB transaction while Redis executes -> read
- *   the acks and EXEC -> LMDB commit (the MGET's reply is read by the next
- *   batch: Redis answers it while we commit).
+ *   the replies -> start the commit in the commit thread and return (the
+ *   MGET's reply is read by the next batch: Redis answers it while we
+ *   fold). The previous commit must end before this batch's EXEC: the undo
+ *   record holds one batch, so its EXEC may only replace it once the batch
+ *   it describes is committed.
  * The states' encoding does not include the pending rows, so sending them
  * before the flush writes what the flush leaves. next (may be NULL) is the
  * batch the reader has ready after this one. On failure the cache is
@@ -669,7 +717,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
     char to_id[HZ_RS_ID_MAX];
-    int rc = 0, nnew = 0, mget, nack, nst;
+    int rc = 0, nnew = 0, mget, n6, nst;
     uint64_t now = agg_now_ms();
 
     if (n == 0)
@@ -686,10 +734,8 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         if (hz_rs_id_cmp(e[i].id, last) > 0 || !a->have_pos)
             last = e[i].id;
     }
-    if (nnew == 0) {
-        agg_ack_add(a, e, n);
+    if (nnew == 0)
         return 0;
-    }
 
     /* First round trip: the states this batch needs (those prefetched
      * with the previous batch are in the reply already waiting). */
@@ -702,18 +748,10 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
     }
     if (mget && (rc = agg_load_recv(a, err)) != 0)
         goto fail;
-    /* Sent now, answered with the EXEC: Redis applies the previous batch's
-     * acks while this one folds. */
-    if ((nack = agg_ack_send(a, err)) < 0) {
-        rc = nack;
-        goto fail;
-    }
-    if (nack > 0 && (rc = hz_rs_flush(a->rs, err)) != 0)
-        goto fail;
     t1 = agg_mono();
     a->stats.t_redis += t1 - t0;
 
-    if ((rc = hz_store_wbegin(a->store, &w, (uint64_t)a->cfg->max_values, err)) != 0)
+    if ((rc = hz_store_wbegin_after(a->store, &w, (uint64_t)a->cfg->max_values, a->cm.w, err)) != 0)
         goto fail;
     a->ntouched = 0;
     a->gen++;
@@ -764,10 +802,18 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         }
     }
 
-    /* Second round trip: states + undo, sent before the flush below so
-     * that Redis executes them while we write the pending rows. */
+    /* Second round trip: the previous batch's step 6 (it is committed
+     * now), this one's states + undo, sent before the flush below so that
+     * Redis executes them while we write the pending rows. */
     t2 = agg_mono();
     a->stats.t_fold += t2 - t1;
+    if ((rc = agg_commit_wait(a, w, err)) != 0)
+        goto fail;
+    t2 = agg_mono();
+    if ((n6 = agg_step6_send(a, err)) < 0) {
+        rc = n6;
+        goto fail;
+    }
     hz_rs_id_format(last, to_id);
     if ((nst = agg_states_send(a, to_id, err)) < 0) {
         rc = nst;
@@ -781,7 +827,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         rc = hz_err_set(err, HZ_EUNAVAIL, "redis: cannot queue MGET");
         goto fail;
     }
-    if ((nst > 0 || a->mget_pending) && (rc = hz_rs_flush(a->rs, err)) != 0)
+    if ((n6 > 0 || nst > 0 || a->mget_pending) && (rc = hz_rs_flush(a->rs, err)) != 0)
         goto fail;
     t3 = agg_mono();
     a->stats.t_redis += t3 - t2;
@@ -808,30 +854,25 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
 
     t2 = agg_mono();
     a->stats.t_fold += t2 - t3;
-    if (nack > 0 && (rc = agg_drain_replies(a, nack, "XACK", err)) != 0)
+    if (n6 > 0 && (rc = agg_drain_replies(a, n6, "XGROUP SETID/XTRIM", err)) != 0)
         goto fail;
     if (nst > 0 && (rc = agg_drain_replies(a, nst, "EXEC", err)) != 0)
         goto fail;
 
     t3 = agg_mono();
     a->stats.t_redis += t3 - t2;
-    rc = hz_store_commit(w, err);
+    agg_commit_start(a, w, last);
     w = NULL;
-    a->stats.t_commit += agg_mono() - t3;
-    if (rc != 0) {
-        rc = HZ_ESTORE;
-        goto fail;
-    }
-    a->pos = last;
-    a->have_pos = 1;
-    a->stats.batches++;
     a->ntouched = 0;
-    agg_ack_add(a, e, n);
     if (!a->mget_pending && hz_kmap_count(a->cache) > AGG_CACHE_MAX)
         hz_kmap_clear(a->cache);
     return 0;
 fail:
     hz_store_abort(w);
+    /* The batch before may still commit: its outcome decides the position
+     * recovery starts from (and a failed commit is fatal). */
+    if (agg_commit_wait(a, NULL, NULL) != 0)
+        rc = hz_err_set(err, HZ_ESTORE, "consume: commit failed");
     hz_kmap_clear(a->reasons);
     agg_reset_cache(a);
     a->need_recover = 1;
@@ -910,11 +951,13 @@ done:
     return rc;
 }
 
-/* Recovery: position, undo, then every pending entry of the group. */
+/* Recovery: the position, the undo record, then the consumer group is
+ * pointed at the position. The reader starts again right after the
+ * position: whatever was read but not committed is read once more. */
 static int
 agg_recover(hz_agg *a, struct hz_err *err)
 {
-    char cursor[HZ_RS_ID_MAX] = "0-0";
+    char pos[HZ_RS_ID_MAX] = "0-0";
     int rc;
 
     agg_reset_cache(a);
@@ -922,33 +965,19 @@ agg_recover(hz_agg *a, struct hz_err *err)
         return rc;
     if ((rc = agg_undo(a, err)) != 0)
         return rc;
-    do {
-        struct hz_rs_batch b;
-        rc = hz_rs_autoclaim(a->rs, a->cfg->redis_stream, a->cfg->group, a->consumer, 0, cursor,
-                             (int)a->cfg->batch, &b, err);
-        if (rc != 0)
-            return rc;
-        (void)hz_strlcpy(cursor, b.cursor, sizeof(cursor));
-        if (b.n > a->nitems_cap) {
-            a->nitems_cap = b.n;
-            a->items = hz_xreallocarray(a->items, (size_t)b.n, sizeof(*a->items));
-        }
-        for (int i = 0; i < b.n; i++)
-            agg_decode(a->cfg, &b.e[i], &a->items[i], agg_now_ms());
-        rc = agg_batch(a, b.e, b.n, a->items, NULL, err);
-        hz_rs_batch_free(&b);
-        if (rc != 0)
-            return rc;
-    } while (strcmp(cursor, "0-0") != 0);
-    return agg_ack_now(a, err);
+    if (a->have_pos)
+        hz_rs_id_format(a->pos, pos);
+    return hz_rs_group_sync(a->rs, a->cfg->redis_stream, a->cfg->group, pos, err);
 }
 
 /* ------------------------------------------------------------ reader */
 
-/* The reader thread: XREADGROUP on its own connection, decode, queue. It
- * touches neither LMDB nor the state cache; entries it has read but the
- * main thread has not applied stay pending in the group, so stopping it at
- * any point loses nothing (recovery claims them). */
+/* The reader thread: XREAD on its own connection from its own position
+ * (a->rpos, set from the committed position when it starts), decode,
+ * queue. It touches neither LMDB nor the state cache; entries it has read
+ * but the main thread has not committed are read again after a restart or
+ * a recovery (from the committed position), so stopping it at any point
+ * loses nothing. */
 static void *
 agg_reader(void *arg)
 {
@@ -985,11 +1014,15 @@ agg_reader(void *arg)
             int want = (int)a->cfg->batch - sl->n;
             if (want > AGG_CHUNK)
                 want = AGG_CHUNK;
-            rc = hz_rs_read(a->rrs, a->cfg->redis_stream, a->cfg->group, a->consumer, want,
-                            sl->nsub == 0 ? 100 : -1, c, &e);
+            char after[HZ_RS_ID_MAX];
+            hz_rs_id_format(a->rpos, after);
+            rc = hz_rs_read(a->rrs, a->cfg->redis_stream, after, want, sl->nsub == 0 ? 100 : -1, c,
+                            &e);
             if (rc != 0)
                 break;
             sl->nsub++;
+            if (c->n > 0)
+                a->rpos = c->e[c->n - 1].id;
             if (sl->n + c->n > sl->cap) {
                 sl->cap = sl->n + c->n > 2 * sl->cap ? sl->n + c->n : 2 * sl->cap;
                 sl->e = hz_xreallocarray(sl->e, (size_t)sl->cap, sizeof(*sl->e));
@@ -1027,7 +1060,7 @@ agg_reader(void *arg)
 }
 
 /* Stops the reader (within one BLOCK period) and drops what it queued:
- * those entries are pending, recovery takes them over. */
+ * those entries are not committed, the next reader reads them again. */
 static void
 agg_reader_stop(hz_agg *a)
 {
@@ -1057,6 +1090,7 @@ agg_reader_start(hz_agg *a, struct hz_err *err)
     struct agg_queue *q = &a->q;
 
     q->head = q->count = q->stop = q->err = 0;
+    a->rpos = a->have_pos ? a->pos : (struct hz_rs_id){0, 0};
     if (pthread_create(&q->thread, NULL, agg_reader, a) != 0)
         return hz_err_set(err, HZ_EUNAVAIL, "consume: cannot start the reader thread");
     q->running = 1;
@@ -1071,6 +1105,9 @@ agg_connect(hz_agg *a, int tries, struct hz_err *err)
     int rc;
 
     agg_reader_stop(a);
+    /* Recovery reads the committed position. */
+    if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+        return rc;
     hz_rs_close(a->rs);
     hz_rs_close(a->rrs);
     a->rs = a->rrs = NULL;
@@ -1080,8 +1117,6 @@ agg_connect(hz_agg *a, int tries, struct hz_err *err)
         return rc;
     if ((rc = hz_rs_connect(&a->rrs, &a->cfg->redis_address, 2000, tries, err)) != 0 ||
         (rc = hz_rs_auth(a->rrs, a->cfg->redis_user, a->cfg->redis_password, err)) != 0)
-        return rc;
-    if ((rc = hz_rs_group_create(a->rs, a->cfg->redis_stream, a->cfg->group, err)) != 0)
         return rc;
     if ((rc = agg_recover(a, err)) != 0)
         return rc;
@@ -1095,17 +1130,12 @@ int
 hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
 {
     hz_agg *a = hz_xcalloc(1, sizeof(*a));
-    char host[64];
     int rc;
 
     a->cfg = cfg;
     a->session_ms = (uint64_t)cfg->session_minutes * 60000ULL;
     for (int i = 0; i < cfg->nsites; i++)
         hz_fold_site_init(&a->sites[i], &cfg->sites[i]);
-    if (gethostname(host, sizeof(host)) != 0)
-        (void)hz_strlcpy(host, "localhost", sizeof(host));
-    host[sizeof(host) - 1] = '\0';
-    (void)snprintf(a->consumer, sizeof(a->consumer), "aggregator@%s", host);
     (void)snprintf(a->undo_key, sizeof(a->undo_key), "haze:agg:undo:%s", cfg->redis_stream);
     a->cache = hz_kmap_new(sizeof(struct agg_cached));
     a->gen = 1;
@@ -1138,10 +1168,13 @@ hz_agg_close(hz_agg *a)
 {
     if (a == NULL)
         return;
-    /* What the reader queued stays pending; acknowledge what was applied. */
+    /* What the reader queued is read again next time; step 6 for what was
+     * committed. */
     agg_reader_stop(a);
-    if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
-        (void)agg_ack_now(a, NULL);
+    if (agg_commit_wait(a, NULL, NULL) != 0)
+        hz_log_warnx("consume: the last batch's LMDB commit failed; it is read again next time");
+    else if (a->rs != NULL && !a->need_recover && !hz_rs_broken(a->rs))
+        (void)agg_step6_now(a, NULL);
     hz_rs_close(a->rs);
     hz_rs_close(a->rrs);
     hz_store_close(a->store);
@@ -1149,7 +1182,6 @@ hz_agg_close(hz_agg *a)
     free(a->touched);
     hz_kmap_free(a->reasons);
     free(a->want);
-    free(a->ackbuf);
     free(a->prevbuf);
     free(a->serbuf);
     free(a->argv);
@@ -1202,8 +1234,10 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
     }
     if (q->count == 0) {
         pthread_mutex_unlock(&q->mu);
-        /* Idle: acknowledge (and trim) what was applied. */
-        if ((rc = agg_ack_now(a, err)) != 0)
+        /* Idle: the last commit, then step 6 (group position, trim). */
+        if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+            return rc;
+        if ((rc = agg_step6_now(a, err)) != 0)
             a->need_recover = 1;
         return rc;
     }
@@ -1253,6 +1287,9 @@ hz_agg_retain(hz_agg *a, int64_t now_s, struct hz_err *err)
 
     if (today == a->retain_checked)
         return 0;
+    /* The store has one writer at a time. */
+    if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+        return rc;
     cutoff = today - (int32_t)a->cfg->retention_days;
     if ((rc = hz_store_rbegin(a->store, &t, err)) != 0)
         return rc;
@@ -1279,6 +1316,8 @@ hz_agg_run(hz_agg *a, volatile sig_atomic_t *stop, struct hz_err *err)
         if (hz_agg_compact_requested) {
             hz_agg_compact_requested = 0;
             a->retain_checked = -1;
+            if ((rc = agg_commit_wait(a, NULL, err)) != 0)
+                return rc;
             if ((rc = hz_store_retain(a->store,
                                       (int32_t)(agg_now_ms() / 86400000ULL) -
                                           (int32_t)a->cfg->retention_days,

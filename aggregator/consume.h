@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * consume.h - the aggregator's loop: read the stream through a consumer
- * group in batches, fold each batch into LMDB exactly once, keep visitor
- * state in Redis.
+ * consume.h - the aggregator's loop: read the stream in batches, fold each
+ * batch into LMDB exactly once, keep visitor state in Redis.
  *
- * Exactly once, step by step, for each batch (XREADGROUP COUNT batch):
+ * The stream position committed in LMDB is the truth: the stream is read
+ * with plain XREAD from there, so Redis keeps no per-entry state for the
+ * reader (no pending-entries list, no XACK).
+ *
+ * Exactly once, step by step, for each batch (XREAD after the position):
  *  1. Entries whose ID is <= the position stored in LMDB were applied
- *     before a crash: they are only acknowledged.
+ *     before a crash: they are skipped (XREAD after the position never
+ *     returns them; the check stays as a guard).
  *  2. Every other entry is decoded (hz_record_decode); a malformed one is
- *     counted under its reason (site "*", dim DROP, "invalid: REASON") and
- *     acknowledged, never half-applied.
+ *     counted under its reason (site "*", dim DROP, "invalid: REASON"),
+ *     never half-applied.
  *  3. The visitor states the batch needs are read with one MGET (an
  *     in-process cache holds those already known), the batch is folded in
  *     memory (fold.h), giving new states and store deltas.
@@ -18,34 +22,46 @@
  *     when absent; "_pos" = position before the batch; "_to" = its last ID).
  *  5. One LMDB write transaction adds the deltas and stores the batch's last
  *     ID as the position.
- *  6. XACK, XTRIM MINID (past the batch, keeping stream_keep_seconds), DEL
- *     of the undo record; sent with the next batch's first round trip, or
- *     at once when the stream is idle or on close.
+ *  6. XGROUP SETID of the consumer group `group` to the position (a mirror
+ *     for monitoring: XINFO GROUPS shows what is committed), XTRIM MINID
+ *     (past the position, keeping stream_keep_seconds), DEL of the undo
+ *     record; sent with the next batch's first round trip, or at once when
+ *     the stream is idle or on close.
  * Recovery (at start, and after any Redis error): if an undo record exists
  * and its "_to" is past the LMDB position, step 5 never happened: the
  * previous states are put back (absent ones deleted) in one MULTI/EXEC.
- * Otherwise the undo record is just deleted. Then pending entries are taken
- * over with XAUTOCLAIM (min-idle 0) and replayed by the rules above. So a
- * kill -9 at any moment neither loses nor double-counts an entry.
+ * Otherwise the undo record is just deleted. The group is pointed at the
+ * position (created if missing; a pending-entries list left by an older
+ * version is dropped), and reading starts again right after the position.
+ * So a kill -9 at any moment neither loses nor double-counts an entry. A
+ * new store (no position) reads the stream from its first entry.
  *
- * One aggregator per stream: XTRIM MINID assumes no other consumer of the
- * group still needs older entries.
+ * One aggregator per stream: XTRIM MINID assumes nothing else still needs
+ * older entries.
  *
  * Threads: a reader thread with its own connection reads the stream in
  * chunks of 1000 entries (so Redis, single-threaded, is never busy long
  * ahead of the main thread's MGET and EXEC) and decodes them, up to two
- * batches ahead; the main thread does everything else (states, LMDB, acks).
- * Entries the reader holds are pending in the group, so stopping it at any
- * point loses nothing. A handle is used by one thread (besides its reader).
+ * batches ahead; the main thread does everything else (states, LMDB, step
+ * 6). What the reader holds is not committed, so stopping it at any point
+ * loses nothing: the next reader starts at the committed position. A
+ * handle is used by one thread (besides its reader).
  *
- * Overlap: Redis's work runs while the main thread works. The MGET of the
- * next batch (when the reader has it) is sent right after this batch's
- * EXEC, so it reads what the EXEC wrote, and is answered while this batch
- * commits; states this batch touched are in the cache already and are not
- * asked for. The EXEC is sent before the visits' pending rows are written
- * into the LMDB transaction (the states' encoding does not hold them), so
- * Redis applies it meanwhile; the commit still waits for its reply (step 4
- * before step 5). Step 6 rides along with the next batch's round trip.
+ * Overlap: Redis's and LMDB's work run while the main thread works. Step 5
+ * (the LMDB write and its fdatasync) runs in a commit thread while the main
+ * thread folds the next batch; the next batch's cap decisions count the
+ * batch being committed as committed (hz_store_wbegin_after), so the
+ * outcome does not depend on it. The next batch's EXEC waits for that
+ * commit: the undo record describes one batch, and may only be replaced
+ * once the batch it describes is committed; so after a crash at most one
+ * batch is uncommitted, as without the thread. The MGET of the next batch
+ * (when the reader has it) is sent right after this batch's EXEC, so it
+ * reads what the EXEC wrote, and is answered while this batch commits;
+ * states this batch touched are in the cache already and are not asked
+ * for. The EXEC is sent before the visits' pending rows are written into
+ * the LMDB transaction (the states' encoding does not hold them), so Redis
+ * applies it meanwhile; the commit still waits for its reply (step 4
+ * before step 5). Step 6 rides along with the next batch's EXEC.
  * Commands are formatted by common/rstream.c (no sdscatfmt per argument).
  */
 #ifndef HZ_AGGREGATOR_CONSUME_H
@@ -70,9 +86,10 @@ struct hz_agg_stats {
     uint64_t bad_state;    /* visitor states in Redis that failed to decode */
     uint64_t restored;     /* undo records applied at recovery */
     uint64_t retained;     /* retention runs */
-    /* Seconds spent, for tuning: waiting for Redis (replies of the state
-     * reads and writes and of the prefetched batch, including their
-     * parsing), folding (decoding and counting), committing to LMDB. */
+    /* Seconds the main thread spent, for tuning: waiting for Redis
+     * (replies of the state reads and writes and of the prefetched batch,
+     * including their parsing), folding (decoding and counting), waiting
+     * for LMDB commits (the part not overlapped with folding). */
     double t_redis, t_fold, t_commit;
 };
 

@@ -41,6 +41,7 @@ struct hz_kmap {
     struct kmap_ent **ents; /* entry vector */
     size_t n, cap;
     struct kmap_block *blocks;
+    struct kmap_block *spare; /* emptied by hz_kmap_clear, reused first */
 };
 
 #define KMAP_BLOCK (64 * 1024)
@@ -74,9 +75,14 @@ kmap_alloc(hz_kmap *m, size_t n)
     n = (n + 15) & ~(size_t)15;
     if (b == NULL || b->cap - b->used < n) {
         size_t cap = n > KMAP_BLOCK - KMAP_HDR ? n : KMAP_BLOCK - KMAP_HDR;
-        b = hz_xmalloc(KMAP_HDR + cap);
+        if (m->spare != NULL && cap == KMAP_BLOCK - KMAP_HDR) {
+            b = m->spare;
+            m->spare = b->next;
+        } else {
+            b = hz_xmalloc(KMAP_HDR + cap);
+            b->cap = cap;
+        }
         b->used = 0;
-        b->cap = cap;
         b->next = m->blocks;
         m->blocks = b;
     }
@@ -98,15 +104,14 @@ hz_kmap_new(size_t vsize)
 }
 
 static void
-kmap_free_blocks(hz_kmap *m)
+kmap_free_list(struct kmap_block *b)
 {
-    struct kmap_block *b = m->blocks, *next;
+    struct kmap_block *next;
 
     for (; b != NULL; b = next) {
         next = b->next;
         free(b);
     }
-    m->blocks = NULL;
 }
 
 void
@@ -114,7 +119,8 @@ hz_kmap_free(hz_kmap *m)
 {
     if (m == NULL)
         return;
-    kmap_free_blocks(m);
+    kmap_free_list(m->blocks);
+    kmap_free_list(m->spare);
     free(m->slots);
     free(m->ents);
     free(m);
@@ -123,17 +129,21 @@ hz_kmap_free(hz_kmap *m)
 void
 hz_kmap_clear(hz_kmap *m)
 {
-    /* Keep one block to avoid a malloc per batch. */
-    struct kmap_block *keep = NULL;
+    /* Keep the blocks for the next fill: a map refilled every batch would
+     * otherwise get fresh pages (page faults) and a malloc per block each
+     * time. Oversized blocks go. */
+    struct kmap_block *b = m->blocks, *next;
 
-    if (m->blocks != NULL && m->blocks->cap == KMAP_BLOCK - KMAP_HDR) {
-        keep = m->blocks;
-        m->blocks = keep->next;
-        keep->next = NULL;
-        keep->used = 0;
+    for (; b != NULL; b = next) {
+        next = b->next;
+        if (b->cap == KMAP_BLOCK - KMAP_HDR) {
+            b->next = m->spare;
+            m->spare = b;
+        } else {
+            free(b);
+        }
     }
-    kmap_free_blocks(m);
-    m->blocks = keep;
+    m->blocks = NULL;
     memset(m->slots, 0, m->nslots * sizeof(*m->slots));
     m->n = 0;
 }

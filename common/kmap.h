@@ -10,7 +10,8 @@
  * creation, 8-byte aligned, and never move while the entry lives (entries
  * sit in a bump arena; the table holds pointers), so callers may keep a
  * value pointer until the next hz_kmap_clear or hz_kmap_free. Not
- * thread-safe: one map belongs to one thread at a time.
+ * thread-safe for writes: one map belongs to one thread at a time; reads
+ * (find, at, count) from several threads are safe while nobody writes.
  */
 #ifndef HZ_COMMON_KMAP_H
 #define HZ_COMMON_KMAP_H
@@ -25,7 +26,8 @@ typedef struct hz_kmap hz_kmap;
 hz_kmap *hz_kmap_new(size_t vsize);
 /* NULL is a no-op. */
 void hz_kmap_free(hz_kmap *m);
-/* Drops every entry; keeps the table's capacity for reuse. */
+/* Drops every entry; keeps the table's capacity and the entries' memory
+ * for reuse (a map holds on to the most memory it ever used until freed). */
 void hz_kmap_clear(hz_kmap *m);
 size_t hz_kmap_count(const hz_kmap *m);
 

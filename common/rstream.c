@@ -7,11 +7,13 @@
  */
 #include "common/rstream.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -20,13 +22,13 @@
 struct hz_rs {
     redisContext *c;
     int broken;
-    char *fmt; /* one command in RESP, formatted by rs_format */
-    size_t fmtcap;
+    char *out; /* queued commands in RESP, formatted by rs_format, not sent yet */
+    size_t outlen, outcap;
 };
 
 /* ------------------------------------------------------------ reply arena */
 
-/* Stream replies are big trees (an XREADGROUP of 5000 entries is ~175,000
+/* Stream replies are big trees (an XREAD of 5000 entries is ~175,000
  * objects); building them with hiredis's default functions costs a malloc
  * and a free per object, a sixth of the aggregator's time. For stream reads
  * the reader builds them in a bump arena owned by the batch instead. */
@@ -164,27 +166,6 @@ rs_arena_done(hz_rs *r, int rc, redisReplyObjectFunctions *fn, void *priv)
     }
     rd->fn = fn;
     rd->privdata = priv;
-}
-
-/* Runs one command whose reply is built in a new arena (stored in b). */
-static int
-rs_arena_command(hz_rs *r, int argc, const char **argv, const size_t *lens, struct hz_rs_batch *b,
-                 redisReply **out, struct hz_err *err)
-{
-    redisReader *rd = r->c->reader;
-    redisReplyObjectFunctions *fn = rd->fn;
-    void *priv = rd->privdata;
-    struct rs_arena *a = calloc(1, sizeof(*a));
-    int rc;
-
-    if (a == NULL)
-        return hz_err_set(err, HZ_EUNAVAIL, "out of memory");
-    b->arena_ = a;
-    rd->fn = &rs_arena_fns;
-    rd->privdata = a;
-    rc = hz_rs_command(r, argc, argv, lens, (hz_rs_reply **)(void *)out, err);
-    rs_arena_done(r, rc, fn, priv);
-    return rc;
 }
 
 /* ------------------------------------------------------------ stream IDs */
@@ -333,7 +314,7 @@ hz_rs_close(hz_rs *r)
         return;
     if (r->c != NULL)
         redisFree(r->c);
-    free(r->fmt);
+    free(r->out);
     free(r);
 }
 
@@ -345,26 +326,27 @@ hz_rs_broken(const hz_rs *r)
 
 /* ------------------------------------------------------------ pipelining */
 
-/* Formats a command in RESP into r->fmt; its length. hiredis would use
- * sdscatfmt for every argument, a visible cost for the aggregator's
- * batches of thousands of SETs. */
-static size_t
+/* Appends a command in RESP to r->out. hiredis would use sdscatfmt for
+ * every argument and then copy the command into its output buffer, which
+ * it frees once sent: for the aggregator's batches of thousands of SETs
+ * that was a copy and fresh pages (page faults) per batch. r->out is kept
+ * between batches and written to the socket directly. 0 or -1 (memory). */
+static int
 rs_format(hz_rs *r, int argc, const char **argv, const size_t *lens)
 {
-    size_t need = 16, n = 0;
+    size_t need = 16, n = r->outlen;
     char *b;
 
     for (int i = 0; i < argc; i++)
         need += lens[i] + 26;
-    if (need > r->fmtcap) {
-        free(r->fmt);
-        r->fmtcap = need * 2;
-        if ((r->fmt = malloc(r->fmtcap)) == NULL) {
-            r->fmtcap = 0;
-            return 0;
-        }
+    if (need > r->outcap - r->outlen) {
+        size_t cap = (r->outlen + need) * 2;
+        if ((b = realloc(r->out, cap)) == NULL)
+            return -1;
+        r->out = b;
+        r->outcap = cap;
     }
-    b = r->fmt;
+    b = r->out;
     b[n++] = '*';
     n += hz_utoa((uint64_t)argc, b + n);
     b[n++] = '\r';
@@ -379,21 +361,50 @@ rs_format(hz_rs *r, int argc, const char **argv, const size_t *lens)
         b[n++] = '\r';
         b[n++] = '\n';
     }
-    return n;
+    r->outlen = n;
+    return 0;
 }
 
 int
 hz_rs_append(hz_rs *r, int argc, const char **argv, const size_t *lens)
 {
-    size_t n;
-
     if (r->broken)
         return HZ_EUNAVAIL;
-    if ((n = rs_format(r, argc, argv, lens)) == 0 ||
-        redisAppendFormattedCommand(r->c, r->fmt, n) != REDIS_OK) {
+    if (rs_format(r, argc, argv, lens) != 0) {
         r->broken = 1;
         return HZ_EUNAVAIL;
     }
+    return 0;
+}
+
+/* Writes r->out to the socket (blocking, bounded by the connection's send
+ * timeout), then anything hiredis queued itself. */
+static int
+rs_send(hz_rs *r, struct hz_err *err)
+{
+    size_t off = 0;
+    int done = 0;
+
+    if (r->broken)
+        return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
+    while (off < r->outlen) {
+        ssize_t w = write(r->c->fd, r->out + off, r->outlen - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            r->broken = 1;
+            r->outlen = 0;
+            return hz_err_set(err, HZ_EUNAVAIL, "redis write: %s",
+                              w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                                  ? "timed out"
+                                  : (w < 0 ? strerror(errno) : "connection closed"));
+        }
+        off += (size_t)w;
+    }
+    r->outlen = 0;
+    while (!done)
+        if (redisBufferWrite(r->c, &done) != REDIS_OK)
+            return rs_fail(r, err, "write");
     return 0;
 }
 
@@ -402,6 +413,8 @@ hz_rs_get(hz_rs *r, hz_rs_reply **out, struct hz_err *err)
 {
     void *rep = NULL;
 
+    if (r->outlen > 0 && rs_send(r, err) != 0)
+        return HZ_EUNAVAIL;
     if (r->broken)
         return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
     if (redisGetReply(r->c, &rep) != REDIS_OK || rep == NULL)
@@ -505,10 +518,40 @@ rs_simple(hz_rs *r, int argc, const char **argv, const char *ok_err, struct hz_e
 }
 
 int
-hz_rs_group_create(hz_rs *r, const char *stream, const char *group, struct hz_err *err)
+hz_rs_group_sync(hz_rs *r, const char *stream, const char *group, const char *id,
+                 struct hz_err *err)
 {
-    const char *argv[] = {"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"};
-    return rs_simple(r, 6, argv, "BUSYGROUP", err);
+    const char *create[] = {"XGROUP", "CREATE", stream, group, id, "MKSTREAM"};
+    const char *pending[] = {"XPENDING", stream, group};
+    const char *destroy[] = {"XGROUP", "DESTROY", stream, group};
+    const char *setid[] = {"XGROUP", "SETID", stream, group, id};
+    size_t lens[3] = {8, strlen(stream), strlen(group)};
+    redisReply *x = NULL;
+    long long npending = 0;
+    int rc;
+
+    if ((rc = rs_simple(r, 6, create, "BUSYGROUP", err)) != 0)
+        return rc;
+    /* [count, smallest, greatest, consumers] */
+    if ((rc = hz_rs_command(r, 3, pending, lens, (hz_rs_reply **)(void *)&x, err)) != 0 ||
+        x == NULL)
+        return rc != 0 ? rc : HZ_EUNAVAIL;
+    if (x->type == REDIS_REPLY_ARRAY && x->elements >= 1 &&
+        x->element[0]->type == REDIS_REPLY_INTEGER)
+        npending = x->element[0]->integer;
+    else if (x->type == REDIS_REPLY_ERROR)
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XPENDING: %.100s", x->str);
+    freeReplyObject(x);
+    if (rc != 0)
+        return rc;
+    /* Entries an older reader read without acknowledging them: the caller
+     * reads from its own position anyway, and the list only holds memory. */
+    if (npending > 0) {
+        if ((rc = rs_simple(r, 4, destroy, NULL, err)) != 0)
+            return rc;
+        return rs_simple(r, 6, create, NULL, err);
+    }
+    return rs_simple(r, 5, setid, NULL, err);
 }
 
 void
@@ -583,37 +626,9 @@ rs_entries(const redisReply *list, struct hz_rs_batch *b, struct hz_err *err)
     return 0;
 }
 
-int
-hz_rs_read_send(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
-                int block_ms)
-{
-    char cnt[24], blk[24];
-    const char *argv[12];
-    size_t lens[12];
-    int argc = 0;
-
-    (void)snprintf(cnt, sizeof(cnt), "%d", count);
-    (void)snprintf(blk, sizeof(blk), "%d", block_ms);
-    argv[argc++] = "XREADGROUP";
-    argv[argc++] = "GROUP";
-    argv[argc++] = group;
-    argv[argc++] = consumer;
-    argv[argc++] = "COUNT";
-    argv[argc++] = cnt;
-    if (block_ms >= 0) {
-        argv[argc++] = "BLOCK";
-        argv[argc++] = blk;
-    }
-    argv[argc++] = "STREAMS";
-    argv[argc++] = stream;
-    argv[argc++] = ">";
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    return hz_rs_append(r, argc, argv, lens);
-}
-
-int
-hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
+/* Reads the reply of an XREAD into b (its objects in b's arena). */
+static int
+rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
 {
     redisReader *rd = r->c->reader;
     redisReplyObjectFunctions *fn = rd->fn;
@@ -631,7 +646,7 @@ hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
     rc = hz_rs_get(r, (hz_rs_reply **)(void *)&x, err);
     rs_arena_done(r, rc, fn, priv);
     if (rc == 0 && x == NULL) {
-        (void)hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: no reply");
+        (void)hz_err_set(err, HZ_EUNAVAIL, "redis XREAD: no reply");
         rc = HZ_EUNAVAIL;
     }
     if (rc != 0)
@@ -639,14 +654,14 @@ hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err)
     if (x->type == REDIS_REPLY_NIL)
         return 0;
     if (x->type == REDIS_REPLY_ERROR) {
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: %.100s", x->str);
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREAD: %.100s", x->str);
         goto fail;
     }
     /* [[stream, [entries]]] */
     if (x->type != REDIS_REPLY_ARRAY || x->elements != 1 ||
         x->element[0]->type != REDIS_REPLY_ARRAY || x->element[0]->elements != 2 ||
         x->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREADGROUP: unexpected reply");
+        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XREAD: unexpected reply");
         goto fail;
     }
     if ((rc = rs_entries(x->element[0]->element[1], b, err)) == 0)
@@ -657,70 +672,40 @@ fail:
 }
 
 int
-hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
-           int block_ms, struct hz_rs_batch *b, struct hz_err *err)
+hz_rs_read(hz_rs *r, const char *stream, const char *after, int count, int block_ms,
+           struct hz_rs_batch *b, struct hz_err *err)
 {
+    char cnt[24], blk[24];
+    const char *argv[8];
+    size_t lens[8];
+    int argc = 0;
+
     memset(b, 0, sizeof(*b));
-    if (hz_rs_read_send(r, stream, group, consumer, count, block_ms) != 0)
-        return rs_fail(r, err, "XREADGROUP");
-    return hz_rs_read_recv(r, b, err);
+    argv[argc] = "XREAD";
+    lens[argc++] = 5;
+    argv[argc] = "COUNT";
+    lens[argc++] = 5;
+    argv[argc] = cnt;
+    lens[argc++] = hz_utoa((uint64_t)(count > 0 ? count : 1), cnt);
+    if (block_ms >= 0) {
+        argv[argc] = "BLOCK";
+        lens[argc++] = 5;
+        argv[argc] = blk;
+        lens[argc++] = hz_utoa((uint64_t)block_ms, blk);
+    }
+    argv[argc] = "STREAMS";
+    lens[argc++] = 7;
+    argv[argc] = stream;
+    lens[argc++] = strlen(stream);
+    argv[argc] = after;
+    lens[argc++] = strlen(after);
+    if (hz_rs_append(r, argc, argv, lens) != 0)
+        return rs_fail(r, err, "XREAD");
+    return rs_read_recv(r, b, err);
 }
 
 int
 hz_rs_flush(hz_rs *r, struct hz_err *err)
 {
-    int done = 0;
-
-    if (r->broken)
-        return hz_err_set(err, HZ_EUNAVAIL, "redis: connection lost");
-    while (!done)
-        if (redisBufferWrite(r->c, &done) != REDIS_OK)
-            return rs_fail(r, err, "write");
-    return 0;
-}
-
-int
-hz_rs_autoclaim(hz_rs *r, const char *stream, const char *group, const char *consumer,
-                long long min_idle_ms, const char *start, int count, struct hz_rs_batch *b,
-                struct hz_err *err)
-{
-    char idle[24], cnt[24];
-    const char *argv[8];
-    size_t lens[8];
-    redisReply *x;
-    int rc;
-
-    memset(b, 0, sizeof(*b));
-    (void)snprintf(idle, sizeof(idle), "%lld", min_idle_ms);
-    (void)snprintf(cnt, sizeof(cnt), "%d", count);
-    argv[0] = "XAUTOCLAIM";
-    argv[1] = stream;
-    argv[2] = group;
-    argv[3] = consumer;
-    argv[4] = idle;
-    argv[5] = start;
-    argv[6] = "COUNT";
-    argv[7] = cnt;
-    for (int i = 0; i < 8; i++)
-        lens[i] = strlen(argv[i]);
-    if ((rc = rs_arena_command(r, 8, argv, lens, b, &x, err)) != 0)
-        goto fail;
-    if (x->type == REDIS_REPLY_ERROR) {
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: %.100s", x->str);
-        goto fail;
-    }
-    /* [cursor, [entries], [deleted ids]] (Redis 7) */
-    if (x->type != REDIS_REPLY_ARRAY || x->elements < 2 ||
-        x->element[0]->type != REDIS_REPLY_STRING || x->element[0]->len >= HZ_RS_ID_MAX ||
-        x->element[1]->type != REDIS_REPLY_ARRAY) {
-        rc = hz_err_set(err, HZ_EUNAVAIL, "redis XAUTOCLAIM: unexpected reply");
-        goto fail;
-    }
-    memcpy(b->cursor, x->element[0]->str, x->element[0]->len);
-    b->cursor[x->element[0]->len] = '\0';
-    if ((rc = rs_entries(x->element[1], b, err)) == 0)
-        return 0;
-fail:
-    hz_rs_batch_free(b);
-    return rc;
+    return rs_send(r, err);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rstream.h - a thin synchronous hiredis wrapper for reading a Redis stream
- * through a consumer group, and for pipelined generic commands. Besides the
+ * (XREAD from a position the caller keeps), and for pipelined generic
+ * commands. Besides the
  * collector's publisher, this is the only code that includes hiredis
  * (STYLE.md): callers see hz_rs_* and haze error codes, never REDIS_*.
  *
@@ -52,7 +53,6 @@ struct hz_rs_entry {
 struct hz_rs_batch {
     int n;
     struct hz_rs_entry *e;
-    char cursor[HZ_RS_ID_MAX]; /* XAUTOCLAIM: where to continue ("0-0" = done) */
     void *arena_;
 };
 
@@ -72,27 +72,21 @@ void hz_rs_close(hz_rs *r); /* NULL is a no-op */
 /* 1 once the connection has failed (the caller reconnects). */
 int hz_rs_broken(const hz_rs *r);
 
-/* XGROUP CREATE stream group 0 MKSTREAM; an existing group is fine. */
-int hz_rs_group_create(hz_rs *r, const char *stream, const char *group, struct hz_err *err);
+/* Points the consumer group at id: XGROUP CREATE stream group id MKSTREAM
+ * (an existing group is fine), then XGROUP SETID. The group is a mirror of
+ * the reader's committed position (XINFO GROUPS: last-delivered-id, lag),
+ * for monitoring; nothing is read through it. A pending-entries list left
+ * by an older reader (XREADGROUP without NOACK) is dropped by recreating
+ * the group, so Redis does not keep it in memory. 0 or HZ_EUNAVAIL. */
+int hz_rs_group_sync(hz_rs *r, const char *stream, const char *group, const char *id,
+                     struct hz_err *err);
 
-/* XREADGROUP GROUP group consumer COUNT count BLOCK block_ms STREAMS stream >
- * (block_ms < 0: no BLOCK). An empty batch when nothing arrived. */
-int hz_rs_read(hz_rs *r, const char *stream, const char *group, const char *consumer, int count,
-               int block_ms, struct hz_rs_batch *b, struct hz_err *err);
-
-/* The same in two halves, for pipelining: queue the command (read its
- * reply, in order, with hz_rs_read_recv). Without BLOCK (block_ms < 0) a
- * queued read never holds up the commands queued after it. */
-int hz_rs_read_send(hz_rs *r, const char *stream, const char *group, const char *consumer,
-                    int count, int block_ms);
-int hz_rs_read_recv(hz_rs *r, struct hz_rs_batch *b, struct hz_err *err);
-
-/* XAUTOCLAIM stream group consumer min_idle_ms start COUNT count: takes over
- * pending entries (deleted ones are dropped by Redis and not returned).
- * b->cursor tells where to continue; "0-0" when the scan is complete. */
-int hz_rs_autoclaim(hz_rs *r, const char *stream, const char *group, const char *consumer,
-                    long long min_idle_ms, const char *start, int count, struct hz_rs_batch *b,
-                    struct hz_err *err);
+/* XREAD COUNT count BLOCK block_ms STREAMS stream after (block_ms < 0: no
+ * BLOCK): the entries after the ID after ("0-0": from the start). No
+ * consumer group, so Redis keeps no per-entry state for the reader. An
+ * empty batch when nothing arrived. */
+int hz_rs_read(hz_rs *r, const char *stream, const char *after, int count, int block_ms,
+               struct hz_rs_batch *b, struct hz_err *err);
 
 void hz_rs_batch_free(struct hz_rs_batch *b); /* zeroes b; safe twice */
 

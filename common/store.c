@@ -55,7 +55,8 @@ struct hz_store {
     char path[PATH_MAX];
     dev_t dev;
     ino_t ino;
-    hz_kmap *spare; /* a delta map kept between write transactions */
+    hz_kmap *spare;  /* a delta map kept between write transactions */
+    hz_kmap *months; /* the month rows of the write in progress (one at a time) */
 };
 
 struct hz_rtxn {
@@ -76,6 +77,8 @@ struct hz_wtxn {
     uint64_t max_values;
     char pos[64];
     int has_pos;
+    const hz_wtxn *prev; /* sealed, being written by another thread, or NULL */
+    int sealed;          /* no more adds: the deltas are sorted, read-only */
 };
 
 /* ------------------------------------------------------------ histograms */
@@ -384,6 +387,7 @@ hz_store_close(hz_store *s)
     if (s->env != NULL)
         mdb_env_close(s->env);
     hz_kmap_free(s->spare);
+    hz_kmap_free(s->months);
     free(s);
 }
 
@@ -971,6 +975,13 @@ struct st_card {
 int
 hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *err)
 {
+    return hz_store_wbegin_after(s, out, max_values, NULL, err);
+}
+
+int
+hz_store_wbegin_after(hz_store *s, hz_wtxn **out, uint64_t max_values, const hz_wtxn *prev,
+                      struct hz_err *err)
+{
     hz_wtxn *t;
 
     if (s->readonly)
@@ -987,8 +998,19 @@ hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *
         t->delta = hz_kmap_new(sizeof(struct st_delta));
     }
     t->cards = hz_kmap_new(sizeof(struct st_card));
+    t->prev = prev;
     *out = t;
     return 0;
+}
+
+void
+hz_store_detach(hz_wtxn *t)
+{
+    t->prev = NULL;
+    /* A snapshot from before prev's commit would miss prev's rows. */
+    if (t->snap != NULL)
+        mdb_txn_abort(t->snap);
+    t->snap = NULL;
 }
 
 static void
@@ -1046,8 +1068,13 @@ st_admit(hz_wtxn *t, const char *site, size_t slen, uint32_t day, int cls)
     c = hz_kmap_put(t->cards, ck.b, ck.n, &created);
     if (created) {
         MDB_val k = {ck.n, ck.b}, v;
-        MDB_txn *snap = st_snap(t);
-        if (snap != NULL && mdb_get(snap, t->s->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
+        const struct st_card *pc =
+            t->prev != NULL ? hz_kmap_find(t->prev->cards, ck.b, ck.n) : NULL;
+        MDB_txn *snap = pc == NULL ? st_snap(t) : NULL;
+        /* The batch being committed holds the newer count. */
+        if (pc != NULL)
+            c->n = pc->n;
+        else if (snap != NULL && mdb_get(snap, t->s->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
             c->n = st_le64(v.mv_data);
     }
     if (c->n >= t->max_values)
@@ -1081,6 +1108,9 @@ st_delta_cap(hz_wtxn *t, struct st_key *k, size_t vstart, const char *site, size
         return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     kv.mv_size = k->n - 1;
     kv.mv_data = k->b + 1;
+    /* In the batch being committed, the row exists as far as the cap goes. */
+    if (t->prev != NULL && hz_kmap_find(t->prev->delta, k->b, k->n) != NULL)
+        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     snap = st_snap(t);
     if ((snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0) ||
         st_admit(t, site, slen, day, cls))
@@ -1399,49 +1429,85 @@ st_grow(hz_store *s, struct hz_err *err)
     return 0;
 }
 
-int
-hz_store_commit(hz_wtxn *t, struct hz_err *err)
+void
+hz_store_seal(hz_wtxn *t)
 {
-    hz_store *s = t->s;
-    struct st_flush f;
-    int rc;
-
+    if (t->sealed)
+        return;
     if (t->snap != NULL) {
         /* One transaction per thread: the snapshot ends before the write. */
         mdb_txn_abort(t->snap);
         t->snap = NULL;
     }
+    hz_kmap_sort(t->delta);
+    t->prev = NULL;
+    t->sealed = 1;
+}
+
+/* One LMDB write transaction with t's deltas, committed; MDB_MAP_FULL is
+ * returned as such (the deltas are untouched, so the batch can be redone
+ * in a bigger map). Reads t only. */
+static int
+st_write(hz_wtxn *t)
+{
+    struct st_flush f;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.t = t;
+    /* Kept between writes (there is one at a time): its table and memory
+     * are reused, not grown again from empty for every batch. */
+    if (t->s->months == NULL)
+        t->s->months = hz_kmap_new(sizeof(struct st_delta));
+    f.months = t->s->months;
+    rc = mdb_txn_begin(t->s->env, NULL, 0, &f.txn);
+    if (rc == 0) {
+        rc = st_flush(&f);
+        if (rc == 0)
+            rc = mdb_txn_commit(f.txn);
+        else
+            mdb_txn_abort(f.txn);
+    }
+    hz_kmap_clear(f.months);
+    return rc;
+}
+
+int
+hz_store_write(hz_wtxn *t, struct hz_err *err)
+{
+    int rc;
+
+    if (!t->sealed)
+        return hz_err_set(err, HZ_ESTORE, "%s: write of an unsealed batch", t->s->path);
+    if (t->snap_rc != 0)
+        return st_err(err, t->snap_rc, "read snapshot", t->s);
+    rc = st_write(t);
+    if (rc == MDB_MAP_FULL)
+        return hz_err_set(err, HZ_ETOOBIG, "%s: map full", t->s->path);
+    if (rc != 0)
+        return st_err(err, rc, "commit", t->s);
+    return 0;
+}
+
+int
+hz_store_commit(hz_wtxn *t, struct hz_err *err)
+{
+    hz_store *s = t->s;
+    int rc;
+
+    hz_store_seal(t);
     if (t->snap_rc != 0) {
         rc = t->snap_rc;
         st_wfree(t);
         return st_err(err, rc, "read snapshot", s);
     }
-    hz_kmap_sort(t->delta);
-    memset(&f, 0, sizeof(f));
-    f.t = t;
-    f.months = hz_kmap_new(sizeof(struct st_delta));
-    for (;;) {
-        rc = mdb_txn_begin(s->env, NULL, 0, &f.txn);
-        if (rc != 0)
-            break;
-        rc = st_flush(&f);
-        if (rc == 0) {
-            rc = mdb_txn_commit(f.txn);
-        } else {
-            mdb_txn_abort(f.txn);
-        }
-        f.txn = NULL;
-        if (rc != MDB_MAP_FULL)
-            break;
-        /* Redo the whole batch in a bigger map: the deltas are untouched. */
-        hz_kmap_clear(f.months);
+    /* MDB_MAP_FULL: redo the whole batch in a bigger map. */
+    while ((rc = st_write(t)) == MDB_MAP_FULL) {
         if ((rc = st_grow(s, err)) != 0) {
-            hz_kmap_free(f.months);
             st_wfree(t);
             return rc;
         }
     }
-    hz_kmap_free(f.months);
     st_wfree(t);
     if (rc != 0)
         return st_err(err, rc, "commit", s);

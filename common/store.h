@@ -230,6 +230,16 @@ size_t hz_store_map_size(const hz_store *s);
  * Values longer than the record limits (HZ_PAGE_MAX, HZ_HOST_MAX) are
  * HZ_EINVAL. */
 int hz_store_wbegin(hz_store *s, hz_wtxn **out, uint64_t max_values, struct hz_err *err);
+/* The same while prev, the batch before, is still being written by
+ * hz_store_write in another thread: the cap decisions count prev's rows
+ * and distinct values as committed, so the outcome is the one of begin
+ * after prev's commit. prev (sealed) must stay valid until
+ * hz_store_detach(t), which the owner calls once prev's write returned
+ * (it also ends t's snapshot: one from before prev's commit would miss
+ * prev's rows). */
+int hz_store_wbegin_after(hz_store *s, hz_wtxn **out, uint64_t max_values, const hz_wtxn *prev,
+                          struct hz_err *err);
+void hz_store_detach(hz_wtxn *t);
 
 /* Adds c to (site, day, dim, value) and to its month row. */
 int hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const char *value,
@@ -265,9 +275,23 @@ int hz_store_add_transition(hz_wtxn *t, const char *site, int32_t day, const cha
 int hz_store_set_position(hz_wtxn *t, const char *id);
 
 /* Commits (0) or aborts. MDB_MAP_FULL grows the map and is reported as
- * HZ_ESTORE only when growing fails: never a silent drop. */
+ * HZ_ESTORE only when growing fails: never a silent drop. Frees t. */
 int hz_store_commit(hz_wtxn *t, struct hz_err *err);
+/* Frees t without writing anything. NULL is a no-op. */
 void hz_store_abort(hz_wtxn *t);
+
+/* Committing in two halves, so that the next batch is folded while this
+ * one is written and synced. hz_store_seal (the owner's thread) ends the
+ * adds: afterwards t is read-only. hz_store_write writes and commits a
+ * sealed t; it may run in another thread while the owner folds a
+ * transaction begun with hz_store_wbegin_after(..., t, ...), and it reads
+ * only t. It does not grow the map: a full map is HZ_ETOOBIG with t
+ * untouched, and the owner then detaches its newer transaction and calls
+ * hz_store_commit(t), which grows the map (no snapshot may be open then).
+ * Other failures are HZ_ESTORE. Either way t is still the owner's to free
+ * (hz_store_abort) or to commit. */
+void hz_store_seal(hz_wtxn *t);
+int hz_store_write(hz_wtxn *t, struct hz_err *err);
 
 /* Deletes every row of days before cutoff (and months wholly before it),
  * then compacts the environment (compacting copy swapped in atomically)

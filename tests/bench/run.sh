@@ -625,7 +625,8 @@ sec_ingest() {
 
 E2E=$RAW/e2e.tsv
 
-# stream_done DIR: the aggregator has applied and acknowledged everything.
+# stream_done DIR: the aggregator has committed everything (its consumer
+# group mirrors the committed position, with nothing pending).
 stream_done() {
     local last info
     last=$(rcli "$1" XINFO STREAM "$STREAM" 2>/dev/null | awk 'p == "last-generated-id" { print; exit } { p = $0 }')
@@ -657,7 +658,7 @@ e2e_visits() {
 }
 
 # e2e_haze REP: haze-loadgen -> collector -> Redis -> aggregator, until the
-# consumer group has acknowledged the last entry. Appends to $E2E.
+# consumer group (the committed position) is at the last entry. Appends to $E2E.
 e2e_haze() {
     local rep=$1 d cport t0 t1 tl c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent cc cr ca
     d=$TMP/e2e-haze-$rep
@@ -872,7 +873,7 @@ e2e_summary() {
     detail "" "### 3. End to end" "" \
         "The same $(bench_fmt "$hits") hits ($E2E_VISITS visits, \`haze-loadgen -s $SEED -c $LG_CONNS\`), median of $E2E_REPS runs." \
         "haze: haze-loadgen → haze-collector (2 threads) → Redis stream → haze-aggregator → LMDB, timed" \
-        "until the consumer group has acknowledged the stream's last entry; CPU and peak RSS (VmHWM)" \
+        "until the consumer group (the committed position) is at the stream's last entry; CPU and peak RSS (VmHWM)" \
         "of collector + redis-server + aggregator, each started fresh. nginx + GoAccess: haze-loadgen" \
         "sends the same hits to nginx (combined access log, 2 workers), then \`goaccess LOG" \
         "--log-format=COMBINED -o report.json\` analyses the same hits as the site's own combined log" \

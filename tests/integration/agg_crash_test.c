@@ -321,10 +321,51 @@ crash_wait_drained(hz_rs *rs, const char *stream, int ms)
     return -1;
 }
 
+/* Run B: one undisturbed aggregator over the whole stream, until drained. */
+static void
+crash_clean_run(hz_rs *rs, const char *bin, const char *ini, const char *log, const char *stream)
+{
+    const char *argv[] = {bin, "-c", ini, NULL};
+    pid_t pid = ht_run(argv, log);
+    cr_assert_eq(crash_wait_drained(rs, stream, 60000), 0, "%s drained", stream);
+    kill(pid, SIGTERM);
+    cr_assert_eq(ht_waitpid(pid, 10000), 0);
+}
+
+/* Every row of the stores under dira and dirb over the days from t0 on is
+ * the same; otherwise fails naming the first line that differs. */
+static void
+crash_same_stores(const char *dira, const char *dirb, uint64_t t0)
+{
+    int32_t from = (int32_t)(t0 / 86400000) - 1, to = from + 3;
+    struct dump da = {0}, dbb = {0};
+    char db[128];
+
+    (void)snprintf(db, sizeof(db), "%s/db", dira);
+    dump_store(db, from, to, &da);
+    (void)snprintf(db, sizeof(db), "%s/db", dirb);
+    dump_store(db, from, to, &dbb);
+    cr_assert_gt(dbb.len, 10000, "the dump has content");
+    if (da.len != dbb.len || memcmp(da.buf, dbb.buf, da.len) != 0) {
+        size_t i = 0, line = 0, ls = 0;
+        while (i < da.len && i < dbb.len && da.buf[i] == dbb.buf[i]) {
+            if (da.buf[i] == '\n') {
+                line++;
+                ls = i + 1;
+            }
+            i++;
+        }
+        cr_assert_fail("stores differ at line %zu:\n  disturbed: %.200s\n  clean:     %.200s", line,
+                       da.buf + ls, dbb.buf + ls);
+    }
+    free(da.buf);
+    free(dbb.buf);
+}
+
 Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
 {
     struct ht_redis r;
-    char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320], db[128];
+    char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320];
     struct gen ga, gb;
     uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
     struct timespec start, end;
@@ -345,11 +386,7 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
     /* B: everything first, then one undisturbed run. */
     for (int c = 0; c < N_CHUNKS; c++)
         ht_flush(rs, gen_push(rs, "crash:b", &gb, N_ENTRIES / N_CHUNKS));
-    const char *argvb[] = {bin, "-c", inib, NULL};
-    pid_t pb = ht_run(argvb, logb);
-    cr_assert_eq(crash_wait_drained(rs, "crash:b", 60000), 0, "run B drained");
-    kill(pb, SIGTERM);
-    cr_assert_eq(ht_waitpid(pb, 10000), 0);
+    crash_clean_run(rs, bin, inib, logb, "crash:b");
 
     /* A: chunks arrive while the aggregator is killed and restarted. */
     const char *argva[] = {bin, "-c", inia, NULL};
@@ -388,27 +425,7 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
     cr_assert_geq(busy_kills, 5, "killed while working at least 5 times (%d)", busy_kills);
 
     /* Compare everything over the days the entries cover. */
-    int32_t from = (int32_t)(t0 / 86400000) - 1, to = from + 3;
-    struct dump da = {0}, dbb = {0};
-    (void)snprintf(db, sizeof(db), "%s/db", dira);
-    dump_store(db, from, to, &da);
-    (void)snprintf(db, sizeof(db), "%s/db", dirb);
-    dump_store(db, from, to, &dbb);
-    cr_assert_gt(dbb.len, 10000, "the dump has content");
-    if (da.len != dbb.len || memcmp(da.buf, dbb.buf, da.len) != 0) {
-        size_t i = 0, line = 0, ls = 0;
-        while (i < da.len && i < dbb.len && da.buf[i] == dbb.buf[i]) {
-            if (da.buf[i] == '\n') {
-                line++;
-                ls = i + 1;
-            }
-            i++;
-        }
-        cr_assert_fail("stores differ at line %zu:\n  killed: %.200s\n  clean:  %.200s", line,
-                       da.buf + ls, dbb.buf + ls);
-    }
-    free(da.buf);
-    free(dbb.buf);
+    crash_same_stores(dira, dirb, t0);
     clock_gettime(CLOCK_MONOTONIC, &end);
     cr_log_info("crash test took %.1f s",
                 (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9);
@@ -426,7 +443,7 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
 Test(agg_crash, redis_stall_equals_uninterrupted, .timeout = 120)
 {
     struct ht_redis r;
-    char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320], db[128];
+    char dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320];
     uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
     const int n = 60000;
 
@@ -441,11 +458,7 @@ Test(agg_crash, redis_stall_equals_uninterrupted, .timeout = 120)
     hz_rs *rs = ht_rs_connect(&r);
     struct gen ga = {777, 0, t0}, gb = ga;
     ht_flush(rs, gen_push(rs, "stall:b", &gb, n));
-    const char *argvb[] = {bin, "-c", inib, NULL};
-    pid_t pb = ht_run(argvb, logb);
-    cr_assert_eq(crash_wait_drained(rs, "stall:b", 60000), 0);
-    kill(pb, SIGTERM);
-    cr_assert_eq(ht_waitpid(pb, 10000), 0);
+    crash_clean_run(rs, bin, inib, logb, "stall:b");
 
     ht_flush(rs, gen_push(rs, "stall:a", &ga, n));
     const char *argva[] = {bin, "-c", inia, NULL};
@@ -468,18 +481,112 @@ Test(agg_crash, redis_stall_equals_uninterrupted, .timeout = 120)
     fclose(lf);
     cr_log_info("stall test: %d reconnects", retried);
 
-    int32_t from = (int32_t)(t0 / 86400000) - 1, to = from + 3;
-    struct dump da = {0}, dbb = {0};
-    (void)snprintf(db, sizeof(db), "%s/db", dira);
-    dump_store(db, from, to, &da);
-    (void)snprintf(db, sizeof(db), "%s/db", dirb);
-    dump_store(db, from, to, &dbb);
-    cr_assert(da.len == dbb.len && memcmp(da.buf, dbb.buf, da.len) == 0,
-              "the stalled run's store equals the undisturbed one");
-    free(da.buf);
-    free(dbb.buf);
+    crash_same_stores(dira, dirb, t0);
     hz_rs_close(rs);
     ht_redis_stop(&r, 0);
+    ht_rmdir(dira);
+    ht_rmdir(dirb);
+}
+
+/* The value after `field` in redis-cli --raw output (one item a line), or
+ * "" when absent; the first match. */
+static void
+crash_field(const char *out, const char *field, char *val, size_t cap)
+{
+    char pat[64];
+    const char *p;
+    size_t n = 0;
+
+    (void)snprintf(pat, sizeof(pat), "%s\n", field);
+    val[0] = '\0';
+    for (p = out; p != NULL && (p = strstr(p, pat)) != NULL; p++)
+        if (p == out || p[-1] == '\n')
+            break;
+    if (p == NULL)
+        return;
+    p += strlen(pat);
+    while (p[n] != '\0' && p[n] != '\n' && n + 1 < cap)
+        n++;
+    memcpy(val, p, n);
+    val[n] = '\0';
+}
+
+/* An older aggregator read entries through the group without NOACK and
+ * died before its XACK (a pending-entries list in Redis's memory); then
+ * Redis is killed and restarted from its AOF while the aggregator works.
+ * The store equals an undisturbed run's, the list is dropped, and the
+ * group ends at the stream's last entry (it mirrors the committed
+ * position: XINFO GROUPS shows nothing pending and no lag). */
+Test(agg_crash, old_pending_list_and_redis_restart_equal_uninterrupted, .timeout = 120)
+{
+    struct ht_redis r;
+    char rdir[64], dira[64], dirb[64], inia[256], inib[256], bin[256], loga[320], logb[320];
+    char ldi[64], top[64], pend[32];
+    uint64_t t0 = ((uint64_t)time(NULL) - 7200) * 1000;
+    const int n = 40000;
+
+    ht_tmpdir(rdir);
+    cr_assert_eq(ht_redis_start(&r, rdir, 1), 0);
+    ht_tmpdir(dira);
+    ht_tmpdir(dirb);
+    ht_agg_config(inia, dira, &r, "old:a", 1000, crash_sites);
+    ht_agg_config(inib, dirb, &r, "old:b", 1000, crash_sites);
+    ht_bin(bin, "haze-aggregator");
+    (void)snprintf(loga, sizeof(loga), "%s/agg.log", dira);
+    (void)snprintf(logb, sizeof(logb), "%s/agg.log", dirb);
+    hz_rs *rs = ht_rs_connect(&r);
+    struct gen ga = {4242, 0, t0}, gb = ga;
+    ht_flush(rs, gen_push(rs, "old:b", &gb, n));
+    crash_clean_run(rs, bin, inib, logb, "old:b");
+
+    /* The older version's leftovers: 3000 entries read, none acknowledged. */
+    ht_flush(rs, gen_push(rs, "old:a", &ga, n / 2));
+    const char *create[] = {"XGROUP", "CREATE", "old:a", "haze-aggregator", "0"};
+    const char *readg[] = {"XREADGROUP", "GROUP",   "haze-aggregator", "old", "COUNT",
+                           "3000",       "STREAMS", "old:a",           ">"};
+    cr_assert_eq(ht_cmd(rs, 5, create), 0);
+    cr_assert_eq(ht_cmd(rs, 9, readg), 1);
+    const char *argva[] = {bin, "-c", inia, NULL};
+    pid_t pa = ht_run(argva, loga);
+    ht_flush(rs, gen_push(rs, "old:a", &ga, n / 2));
+    hz_rs_close(rs);
+    crash_sleep_ms(300);
+    ht_redis_stop(&r, 1);
+    cr_assert_eq(ht_redis_start(&r, rdir, 1), 0, "redis restarts from its AOF");
+    rs = ht_rs_connect(&r);
+    cr_assert_eq(crash_wait_drained(rs, "old:a", 60000), 0, "run A drained");
+    /* Step 6 follows the last commit when the stream goes idle. */
+    const char *groups[] = {"XINFO", "GROUPS", "old:a", NULL};
+    const char *stream[] = {"XINFO", "STREAM", "old:a", NULL};
+    char *g = NULL, *s = NULL;
+    for (int i = 0; i < 100; i++) {
+        free(g);
+        free(s);
+        g = ht_redis_cli(&r, groups);
+        s = ht_redis_cli(&r, stream);
+        cr_assert(g != NULL && s != NULL);
+        crash_field(g, "last-delivered-id", ldi, sizeof(ldi));
+        crash_field(s, "last-generated-id", top, sizeof(top));
+        if (ldi[0] != '\0' && strcmp(ldi, top) == 0)
+            break;
+        crash_sleep_ms(50);
+    }
+    crash_field(g, "pending", pend, sizeof(pend));
+    cr_assert_str_eq(ldi, top, "the group mirrors the committed position: %s", g);
+    cr_assert_str_eq(pend, "0", "no pending-entries list is left: %s", g);
+    free(g);
+    free(s);
+    kill(pa, SIGTERM);
+    cr_assert_eq(ht_waitpid(pa, 10000), 0);
+    char *log = ht_slurp(loga, NULL);
+    cr_assert_not_null(log);
+    cr_assert_not_null(strstr(log, "redis is back"), "Redis went away while it worked: %s", log);
+    free(log);
+
+    crash_same_stores(dira, dirb, t0);
+    hz_rs_close(rs);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(rdir);
     ht_rmdir(dira);
     ht_rmdir(dirb);
 }
