@@ -95,13 +95,13 @@ static void
 http_text(struct hz_front_slot *s, int status, const char *line, const char *extra)
 {
     char body[512];
-    int n = snprintf(body, sizeof(body), "%s\n", line);
+    size_t n = strlen(line);
 
-    if (n < 0 || (size_t)n >= sizeof(body)) {
-        n = (int)sizeof(body) - 1;
-        body[n - 1] = '\n';
-    }
-    hz_front_reply(s, status, HTTP_TEXT_HDRS, extra, body, (size_t)n);
+    if (n > sizeof(body) - 2)
+        n = sizeof(body) - 2;
+    memcpy(body, line, n);
+    body[n++] = '\n';
+    hz_front_reply(s, status, HTTP_TEXT_HDRS, extra, body, n);
 }
 
 static void
