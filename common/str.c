@@ -154,6 +154,8 @@ hz_memieq(const char *a, size_t alen, const char *b)
 
     if (alen != blen)
         return 0;
+    if (memcmp(a, b, alen) == 0)
+        return 1; /* the usual case: the same bytes */
     for (size_t i = 0; i < alen; i++) {
         unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
         if (x >= 'A' && x <= 'Z')
@@ -229,6 +231,18 @@ hz_pct_decode(char *out, size_t cap, const char *in, size_t len, int plus_space)
 
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
+        size_t j = i;
+        /* A run of bytes that stand for themselves, copied at once. */
+        while (j < len && in[j] != '%' && (in[j] != '+' || !plus_space))
+            j++;
+        if (j > i) {
+            if (j - i > cap - o)
+                return -1;
+            memcpy(out + o, in + i, j - i);
+            o += j - i;
+            i = j - 1;
+            continue;
+        }
         if (c == '%') {
             int hi, lo;
             if (len - i < 3)
