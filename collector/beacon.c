@@ -439,8 +439,8 @@ json_get_rest(const json_t *obj, struct hz_beacon *b, struct hz_err *err)
  * compare the two).
  */
 
-#define FAST_MEMBERS 16   /* more members: the jansson path */
-#define FAST_DIGITS  15   /* longer integers: the jansson path (no overflow here) */
+#define FAST_MEMBERS 16 /* more members: the jansson path */
+#define FAST_DIGITS  15 /* longer integers: the jansson path (no overflow here) */
 
 enum fast_type { FAST_STR, FAST_INT, FAST_TRUE, FAST_FALSE, FAST_NULL };
 
@@ -534,6 +534,18 @@ fast_value(const char *p, size_t len, size_t *i, struct fast_member *m)
     return 0; /* an object, an array, a negative number, or not JSON */
 }
 
+/* Keys are short: compared in line rather than through memcmp. */
+static int
+fast_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return 0;
+    for (size_t i = 0; i < alen; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 /* The whole body as one flat object of distinct keys, with nothing but
  * whitespace after it. A literal or number must be followed by
  * whitespace, ',' or '}', as the grammar wants ("truex" is not true). */
@@ -554,7 +566,7 @@ fast_parse(const char *p, size_t len, struct fast_obj *o)
         if (!fast_string(p, len, &i, &m->key, &m->klen))
             return 0;
         for (int k = 0; k < o->n; k++)
-            if (o->m[k].klen == m->klen && memcmp(o->m[k].key, m->key, m->klen) == 0)
+            if (fast_eq(o->m[k].key, o->m[k].klen, m->key, m->klen))
                 return 0; /* duplicate: jansson words the refusal */
         i = fast_skip_ws(p, len, i);
         if (i >= len || p[i] != ':')
@@ -575,28 +587,35 @@ fast_parse(const char *p, size_t len, struct fast_obj *o)
     return fast_skip_ws(p, len, i + 1) == len;
 }
 
-static const struct fast_member *
-fast_get(const struct fast_obj *o, const char *key)
+/* The members the rules read, short and long spellings side by side in
+ * enum beacon_field's order first. */
+/* clang-format off */
+enum fast_key {
+    FK_N, FK_NAME, FK_U, FK_URL, FK_D, FK_DOMAIN, FK_R, FK_REFERRER,
+    FK_W, FK_E, FK_H, FK_I, FK_INTERACTIVE, FK_SD, FK_P, FK_PROPS, FK_COUNT
+};
+
+_Static_assert(FK_REFERRER == 2 * BEACON_R + 1 && FK_N == 2 * BEACON_N,
+               "fast_keys pairs follow enum beacon_field");
+
+static const char *const fast_keys[FK_COUNT] = {
+    "n", "name", "u", "url", "d", "domain", "r", "referrer",
+    "w", "e", "h", "i", "interactive", "sd", "p", "props",
+};
+/* clang-format on */
+
+/* Which member each known key names (NULL: absent). */
+static void
+fast_slots(const struct fast_obj *o, const struct fast_member *k[FK_COUNT])
 {
-    size_t klen = strlen(key);
-
-    for (int k = 0; k < o->n; k++)
-        if (o->m[k].klen == klen && memcmp(o->m[k].key, key, klen) == 0)
-            return &o->m[k];
-    return NULL;
-}
-
-/* The member spelled short or long: 0 when both are given (refused). */
-static int
-fast_either(const struct fast_obj *o, const char *shortk, const char *longk,
-            const struct fast_member **m)
-{
-    const struct fast_member *s = fast_get(o, shortk), *l = longk ? fast_get(o, longk) : NULL;
-
-    if (s != NULL && l != NULL)
-        return 0;
-    *m = s != NULL ? s : l;
-    return 1;
+    for (int j = 0; j < FK_COUNT; j++)
+        k[j] = NULL;
+    for (int i = 0; i < o->n; i++)
+        for (int j = 0; j < FK_COUNT; j++)
+            if (fast_eq(o->m[i].key, o->m[i].klen, fast_keys[j], strlen(fast_keys[j]))) {
+                k[j] = &o->m[i];
+                break;
+            }
 }
 
 /* The rules of json_get_texts, json_get_rest, json_get_props and
@@ -607,33 +626,36 @@ beacon_json_fast(const char *body, size_t len, struct hz_arena *a, struct hz_bea
 {
     struct fast_obj o;
     struct hz_beacon b;
-    const struct fast_member *m;
+    const struct fast_member *k[FK_COUNT], *m;
     size_t mark = a->used;
 
     if (!fast_parse(body, len, &o))
         return 0;
+    fast_slots(&o, k);
     beacon_init(&b);
     for (int f = 0; f < BEACON_NFIELDS; f++) {
-        if (!fast_either(&o, beacon_key[f], beacon_long_key[f], &m))
-            goto slow;
+        const struct fast_member *sm = k[2 * f], *lm = k[2 * f + 1];
+        if (sm != NULL && lm != NULL)
+            goto slow; /* both spellings */
+        m = sm != NULL ? sm : lm;
         if (f == BEACON_R && (m == NULL || m->type == FAST_NULL))
             continue;
         if (m == NULL || m->type != FAST_STR ||
             beacon_set_text(&b, (enum beacon_field)f, m->s, m->slen, a, NULL) != 0)
             goto slow;
     }
-    if ((m = fast_get(&o, "w")) != NULL) {
+    if ((m = k[FK_W]) != NULL) {
         if (m->type != FAST_INT || m->num > HZ_BEACON_WIDTH_MAX)
             goto slow;
         b.width = (int)m->num;
     }
-    if ((m = fast_get(&o, "e")) != NULL) {
+    if ((m = k[FK_E]) != NULL) {
         if (m->type != FAST_INT || m->num > HZ_BEACON_ENGAGED_MAX)
             goto slow;
         b.has_engaged = 1;
         b.engaged_ms = (uint64_t)m->num;
     }
-    if ((m = fast_get(&o, "h")) != NULL) {
+    if ((m = k[FK_H]) != NULL) {
         if (m->type == FAST_TRUE || m->type == FAST_FALSE)
             b.hash_mode = m->type == FAST_TRUE;
         else if (m->type == FAST_INT && m->num <= 1)
@@ -641,20 +663,22 @@ beacon_json_fast(const char *body, size_t len, struct hz_arena *a, struct hz_bea
         else
             goto slow;
     }
-    if (!fast_either(&o, "i", "interactive", &m))
+    if (k[FK_I] != NULL && k[FK_INTERACTIVE] != NULL)
         goto slow;
-    if (m != NULL) {
+    if ((m = k[FK_I] != NULL ? k[FK_I] : k[FK_INTERACTIVE]) != NULL) {
         if (m->type != FAST_TRUE && m->type != FAST_FALSE)
             goto slow;
         b.interactive = m->type == FAST_TRUE;
     }
-    if ((m = fast_get(&o, "sd")) != NULL && m->type != FAST_NULL) {
+    if ((m = k[FK_SD]) != NULL && m->type != FAST_NULL) {
         if (m->type != FAST_INT)
             goto slow;
         b.scroll_depth = m->num > 100 ? 100 : (int)m->num;
     }
     /* Props: jansson's (an object or a JSON string to parse). */
-    if (!fast_either(&o, "p", "props", &m) || (m != NULL && m->type != FAST_NULL))
+    if ((k[FK_P] != NULL && k[FK_P]->type != FAST_NULL) ||
+        (k[FK_PROPS] != NULL && k[FK_PROPS]->type != FAST_NULL) ||
+        (k[FK_P] != NULL && k[FK_PROPS] != NULL))
         goto slow;
     if (beacon_finish(&b, NULL) != 0)
         goto slow;
