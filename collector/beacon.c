@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * beacon.c - the two beacon parsers: POST /api/event JSON (with jansson)
- * and the GET /p.gif query string. Pure: no I/O, no globals, no logging.
+ * beacon.c - the two beacon parsers: POST /api/event JSON (a fast path for
+ * the flat bodies trackers send, jansson for the rest) and the GET /p.gif
+ * query string. Pure: no I/O, no globals, no logging.
  *
  * Both front ends feed the same field setters, so a field obeys the same
  * caps and text rules whichever way it arrived. Everything is built in a
@@ -422,9 +423,286 @@ json_get_rest(const json_t *obj, struct hz_beacon *b, struct hz_err *err)
     return 0;
 }
 
+/* ------------------------------------------------------ JSON fast path */
+
+/*
+ * Nearly every body is what haze.js or Plausible's script sends: one flat
+ * object of plain ASCII strings without escapes, small integers, true,
+ * false and null, and no props. Such a body is read here in one pass,
+ * without jansson (which mallocs every member, key and string, and hashes
+ * each key). The fast path never decides against a body: anything it does
+ * not fully understand -- an escape, a byte outside printable ASCII, a
+ * nested value, a negative or non-integer number, more members than it
+ * keeps, a duplicate key, props -- and any body a rule refuses goes whole
+ * to the jansson path, which gives the answer and its reason. It only
+ * ever returns what the jansson path would (fuzz_event and beacon_test
+ * compare the two).
+ */
+
+#define FAST_MEMBERS 16 /* more members: the jansson path */
+#define FAST_DIGITS  15 /* longer integers: the jansson path (no overflow here) */
+
+enum fast_type { FAST_STR, FAST_INT, FAST_TRUE, FAST_FALSE, FAST_NULL };
+
+struct fast_member {
+    const char *key, *s; /* key and string value, not NUL-terminated */
+    size_t klen, slen;
+    enum fast_type type;
+    long long num;
+};
+
+struct fast_obj {
+    struct fast_member m[FAST_MEMBERS];
+    int n;
+};
+
+/* The index of the first byte at or after i that is not JSON whitespace. */
+static size_t
+fast_skip_ws(const char *p, size_t len, size_t i)
+{
+    for (; i < len; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+            break;
+    return i;
+}
+
+/* A string at p[*i] (its opening quote) of bytes 0x20..0x7f other than a
+ * backslash; *i moves past the closing quote. 0 for anything else. */
+static int
+fast_string(const char *p, size_t len, size_t *i, const char **s, size_t *slen)
+{
+    size_t start = *i + 1;
+
+    for (size_t j = start; j < len; j++) {
+        unsigned char c = (unsigned char)p[j];
+        if (c == '"') {
+            *s = p + start;
+            *slen = j - start;
+            *i = j + 1;
+            return 1;
+        }
+        if (c < 0x20 || c >= 0x80 || c == '\\')
+            return 0;
+    }
+    return 0;
+}
+
+/* One value at p[*i]: a plain string, an integer >= 0 of at most
+ * FAST_DIGITS digits (JSON's grammar: no leading zero), or a literal. */
+static int
+fast_value(const char *p, size_t len, size_t *i, struct fast_member *m)
+{
+    size_t j = *i;
+    char c = p[j];
+
+    if (c == '"') {
+        m->type = FAST_STR;
+        return fast_string(p, len, i, &m->s, &m->slen);
+    }
+    if (c >= '0' && c <= '9') {
+        size_t start = j;
+        long long v = 0;
+        if (c == '0' && j + 1 < len && p[j + 1] >= '0' && p[j + 1] <= '9')
+            return 0;
+        for (; j < len && p[j] >= '0' && p[j] <= '9'; j++) {
+            if (j - start >= FAST_DIGITS)
+                return 0;
+            v = v * 10 + (p[j] - '0');
+        }
+        if (j < len && (p[j] == '.' || p[j] == 'e' || p[j] == 'E'))
+            return 0; /* a real: jansson's */
+        m->type = FAST_INT;
+        m->num = v;
+        *i = j;
+        return 1;
+    }
+    if (len - j >= 4 && memcmp(p + j, "true", 4) == 0) {
+        m->type = FAST_TRUE;
+        *i = j + 4;
+        return 1;
+    }
+    if (len - j >= 5 && memcmp(p + j, "false", 5) == 0) {
+        m->type = FAST_FALSE;
+        *i = j + 5;
+        return 1;
+    }
+    if (len - j >= 4 && memcmp(p + j, "null", 4) == 0) {
+        m->type = FAST_NULL;
+        *i = j + 4;
+        return 1;
+    }
+    return 0; /* an object, an array, a negative number, or not JSON */
+}
+
+/* Keys are short: compared in line rather than through memcmp. */
+static int
+fast_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return 0;
+    for (size_t i = 0; i < alen; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* The whole body as one flat object of distinct keys, with nothing but
+ * whitespace after it. A literal or number must be followed by
+ * whitespace, ',' or '}', as the grammar wants ("truex" is not true). */
+static int
+fast_parse(const char *p, size_t len, struct fast_obj *o)
+{
+    size_t i = fast_skip_ws(p, len, 0);
+
+    o->n = 0;
+    if (i >= len || p[i] != '{')
+        return 0;
+    i = fast_skip_ws(p, len, i + 1);
+    for (;;) {
+        struct fast_member *m;
+        if (i >= len || p[i] != '"' || o->n == FAST_MEMBERS)
+            return 0;
+        m = &o->m[o->n];
+        if (!fast_string(p, len, &i, &m->key, &m->klen))
+            return 0;
+        for (int k = 0; k < o->n; k++)
+            if (fast_eq(o->m[k].key, o->m[k].klen, m->key, m->klen))
+                return 0; /* duplicate: jansson words the refusal */
+        i = fast_skip_ws(p, len, i);
+        if (i >= len || p[i] != ':')
+            return 0;
+        i = fast_skip_ws(p, len, i + 1);
+        if (i >= len || !fast_value(p, len, &i, m))
+            return 0;
+        o->n++;
+        i = fast_skip_ws(p, len, i);
+        if (i < len && p[i] == ',') {
+            i = fast_skip_ws(p, len, i + 1);
+            continue;
+        }
+        if (i < len && p[i] == '}')
+            break;
+        return 0;
+    }
+    return fast_skip_ws(p, len, i + 1) == len;
+}
+
+/* The members the rules read, short and long spellings side by side in
+ * enum beacon_field's order first. */
+/* clang-format off */
+enum fast_key {
+    FK_N, FK_NAME, FK_U, FK_URL, FK_D, FK_DOMAIN, FK_R, FK_REFERRER,
+    FK_W, FK_E, FK_H, FK_I, FK_INTERACTIVE, FK_SD, FK_P, FK_PROPS, FK_COUNT
+};
+
+_Static_assert(FK_REFERRER == 2 * BEACON_R + 1 && FK_N == 2 * BEACON_N,
+               "fast_keys pairs follow enum beacon_field");
+
+static const char *const fast_keys[FK_COUNT] = {
+    "n", "name", "u", "url", "d", "domain", "r", "referrer",
+    "w", "e", "h", "i", "interactive", "sd", "p", "props",
+};
+/* clang-format on */
+
+/* Which member each known key names (NULL: absent). */
+static void
+fast_slots(const struct fast_obj *o, const struct fast_member *k[FK_COUNT])
+{
+    for (int j = 0; j < FK_COUNT; j++)
+        k[j] = NULL;
+    for (int i = 0; i < o->n; i++)
+        for (int j = 0; j < FK_COUNT; j++)
+            if (fast_eq(o->m[i].key, o->m[i].klen, fast_keys[j], strlen(fast_keys[j]))) {
+                k[j] = &o->m[i];
+                break;
+            }
+}
+
+/* The rules of json_get_texts, json_get_rest, json_get_props and
+ * beacon_finish, in their order, over the members fast_parse found.
+ * 1 with *out set; 0 (the arena rolled back) for the jansson path. */
+static int
+beacon_json_fast(const char *body, size_t len, struct hz_arena *a, struct hz_beacon *out)
+{
+    struct fast_obj o;
+    struct hz_beacon b;
+    const struct fast_member *k[FK_COUNT], *m;
+    size_t mark = a->used;
+
+    if (!fast_parse(body, len, &o))
+        return 0;
+    fast_slots(&o, k);
+    beacon_init(&b);
+    for (int f = 0; f < BEACON_NFIELDS; f++) {
+        const struct fast_member *sm = k[2 * f], *lm = k[2 * f + 1];
+        if (sm != NULL && lm != NULL)
+            goto slow; /* both spellings */
+        m = sm != NULL ? sm : lm;
+        if (f == BEACON_R && (m == NULL || m->type == FAST_NULL))
+            continue;
+        if (m == NULL || m->type != FAST_STR ||
+            beacon_set_text(&b, (enum beacon_field)f, m->s, m->slen, a, NULL) != 0)
+            goto slow;
+    }
+    if ((m = k[FK_W]) != NULL) {
+        if (m->type != FAST_INT || m->num > HZ_BEACON_WIDTH_MAX)
+            goto slow;
+        b.width = (int)m->num;
+    }
+    if ((m = k[FK_E]) != NULL) {
+        if (m->type != FAST_INT || m->num > HZ_BEACON_ENGAGED_MAX)
+            goto slow;
+        b.has_engaged = 1;
+        b.engaged_ms = (uint64_t)m->num;
+    }
+    if ((m = k[FK_H]) != NULL) {
+        if (m->type == FAST_TRUE || m->type == FAST_FALSE)
+            b.hash_mode = m->type == FAST_TRUE;
+        else if (m->type == FAST_INT && m->num <= 1)
+            b.hash_mode = (int)m->num;
+        else
+            goto slow;
+    }
+    if (k[FK_I] != NULL && k[FK_INTERACTIVE] != NULL)
+        goto slow;
+    if ((m = k[FK_I] != NULL ? k[FK_I] : k[FK_INTERACTIVE]) != NULL) {
+        if (m->type != FAST_TRUE && m->type != FAST_FALSE)
+            goto slow;
+        b.interactive = m->type == FAST_TRUE;
+    }
+    if ((m = k[FK_SD]) != NULL && m->type != FAST_NULL) {
+        if (m->type != FAST_INT)
+            goto slow;
+        b.scroll_depth = m->num > 100 ? 100 : (int)m->num;
+    }
+    /* Props: jansson's (an object or a JSON string to parse). */
+    if ((k[FK_P] != NULL && k[FK_P]->type != FAST_NULL) ||
+        (k[FK_PROPS] != NULL && k[FK_PROPS]->type != FAST_NULL) ||
+        (k[FK_P] != NULL && k[FK_PROPS] != NULL))
+        goto slow;
+    if (beacon_finish(&b, NULL) != 0)
+        goto slow;
+    *out = b;
+    return 1;
+
+slow:
+    a->used = mark;
+    return 0;
+}
+
 int
 hz_beacon_parse_json(const char *body, size_t len, struct hz_arena *a, struct hz_beacon *out,
                      struct hz_err *err)
+{
+    assert(a != NULL && out != NULL && (body != NULL || len == 0));
+    if (len > 0 && len <= HZ_BEACON_BODY_MAX && beacon_json_fast(body, len, a, out))
+        return 0;
+    return hz_beacon_parse_json_jansson(body, len, a, out, err);
+}
+
+int
+hz_beacon_parse_json_jansson(const char *body, size_t len, struct hz_arena *a,
+                             struct hz_beacon *out, struct hz_err *err)
 {
     struct hz_beacon b;
     size_t mark;

@@ -100,12 +100,18 @@ struct hz_beacon {
  * sd an integer >= 0 or null (JSON.stringify turns a NaN depth into null),
  * p an object, a JSON string holding an object, or null; unknown keys
  * (Plausible's v, m, $) are ignored.
- * Reentrant. jansson mallocs while parsing and frees before returning; it
- * seeds its hash function from /dev/urandom on first use, so a sandboxed
- * caller calls json_object_seed(0) before it restricts itself.
+ * Reentrant. A flat body of plain ASCII strings and small integers (what
+ * haze.js and Plausible's script send) is read without allocating; any
+ * other body goes to jansson, which mallocs while parsing and frees before
+ * returning; it seeds its hash function from /dev/urandom on first use, so
+ * a sandboxed caller calls json_object_seed(0) before it restricts itself.
  */
 int hz_beacon_parse_json(const char *body, size_t len, struct hz_arena *a, struct hz_beacon *out,
                          struct hz_err *err);
+/* The same through jansson alone, for every body: what the fast path must
+ * agree with (the fuzzer and the unit tests compare the two). */
+int hz_beacon_parse_json_jansson(const char *body, size_t len, struct hz_arena *a,
+                                 struct hz_beacon *out, struct hz_err *err);
 
 /*
  * The query of GET /p.gif (without the '?'): pairs split on '&', key and

@@ -36,6 +36,7 @@
 
 #include "common/backoff.h"
 #include "common/mem.h"
+#include "common/str.h"
 
 #define FRONT_IN_MIN       4096 /* a connection's first input buffer */
 #define FRONT_OUT_MIN      2048
@@ -211,13 +212,44 @@ front_dirty(struct hz_front_conn *c)
     event_active(f->flush_ev, EV_TIMEOUT, 0);
 }
 
+/* "HTTP/1.1 NNN Reason\r\n", then "Content-Length: N\r\n" when with_len,
+ * into line (FRONT_LINE_MAX bytes); returns the length. No printf: this
+ * runs once per answer. */
+#define FRONT_LINE_MAX 128
+static size_t
+front_status_line(char *line, int status, size_t len, int with_len)
+{
+    const char *reason = front_reason(status);
+    size_t rl = strlen(reason), n = 9;
+
+    if (status < 100 || status > 999)
+        status = 500;
+    memcpy(line, "HTTP/1.1 ", 9);
+    line[n++] = (char)('0' + status / 100);
+    line[n++] = (char)('0' + status / 10 % 10);
+    line[n++] = (char)('0' + status % 10);
+    line[n++] = ' ';
+    memcpy(line + n, reason, rl);
+    n += rl;
+    memcpy(line + n, "\r\n", 2);
+    n += 2;
+    if (with_len) {
+        memcpy(line + n, "Content-Length: ", 16);
+        n += 16;
+        n += hz_utoa(len, line + n);
+        memcpy(line + n, "\r\n", 2);
+        n += 2;
+    }
+    return n;
+}
+
 static void
 front_answer(struct hz_front_slot *s, int status, const char *hdrs, const char *hdrs2,
              const void *body, size_t len, int in_place)
 {
     struct hz_front_conn *c = s->c;
-    char line[96];
-    int n;
+    char line[FRONT_LINE_MAX];
+    size_t n;
     size_t hl = hdrs ? strlen(hdrs) : 0, hl2 = hdrs2 ? strlen(hdrs2) : 0;
     int with_body = !s->head && status != 204 && status != 304 && status >= 200;
     const char *conn_hdr = !s->keep  ? "Connection: close\r\n"
@@ -228,15 +260,7 @@ front_answer(struct hz_front_slot *s, int status, const char *hdrs, const char *
         return; /* answered twice: a bug, never a double write */
     if (!s->keep)
         s->close = 1;
-    if (status < 200)
-        n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, front_reason(status));
-    else if (status == 204 || status == 304)
-        n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, front_reason(status));
-    else
-        n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status,
-                     front_reason(status), len);
-    if (n < 0 || (size_t)n >= sizeof(line))
-        n = 0;
+    n = front_status_line(line, status, len, status >= 200 && status != 204 && status != 304);
     if (in_place && len <= FRONT_COPY_MAX)
         in_place = 0;
     if (c->state == FRONT_DEAD) {
@@ -244,10 +268,10 @@ front_answer(struct hz_front_slot *s, int status, const char *hdrs, const char *
     } else {
         const char *date = status >= 200 ? front_date(c->f) : "";
         size_t dl = strlen(date), cl = status >= 200 ? strlen(conn_hdr) : 0;
-        size_t total = (size_t)n + hl + hl2 + dl + cl + 2 + (with_body && !in_place ? len : 0);
+        size_t total = n + hl + hl2 + dl + cl + 2 + (with_body && !in_place ? len : 0);
         front_out_reserve(c, total);
         s->off = (uint32_t)c->out_len;
-        front_out_add(c, line, (size_t)n);
+        front_out_add(c, line, n);
         if (hl)
             front_out_add(c, hdrs, hl);
         if (hl2)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -42,7 +43,9 @@ struct hz_worker {
     int listening;
     hz_pub *pub;
     struct hz_ua_cache *ua_cache;
-    struct event *stop_ev;
+    struct event *stop_ev; /* the rounds of stopping (a timer) */
+    struct event *stop_rd; /* stop_fd readable: hz_worker_stop was called */
+    int stop_fd;           /* an eventfd: the one thing another thread touches */
     int stop_flushed;
     int stopped; /* past the loop's end: hits are no longer taken */
     unsigned char id_key[HZ_SIPHASH_KEY];
@@ -95,13 +98,13 @@ static void
 http_text(struct hz_front_slot *s, int status, const char *line, const char *extra)
 {
     char body[512];
-    int n = snprintf(body, sizeof(body), "%s\n", line);
+    size_t n = strlen(line);
 
-    if (n < 0 || (size_t)n >= sizeof(body)) {
-        n = (int)sizeof(body) - 1;
-        body[n - 1] = '\n';
-    }
-    hz_front_reply(s, status, HTTP_TEXT_HDRS, extra, body, (size_t)n);
+    if (n > sizeof(body) - 2)
+        n = sizeof(body) - 2;
+    memcpy(body, line, n);
+    body[n++] = '\n';
+    hz_front_reply(s, status, HTTP_TEXT_HDRS, extra, body, n);
 }
 
 static void
@@ -495,6 +498,18 @@ http_stop_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(w->base, NULL);
 }
 
+/* hz_worker_stop's wake-up, on the worker's own thread. */
+static void
+http_stop_rd_cb(evutil_socket_t fd, short what, void *arg)
+{
+    uint64_t v;
+
+    (void)what;
+    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        hz_log_warn("http_stop_rd_cb: read");
+    http_stop_cb(-1, EV_TIMEOUT, arg);
+}
+
 int
 hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, evutil_socket_t fd,
               int id, int nthreads, long retry_ms, struct hz_err *err)
@@ -508,10 +523,13 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
     w->geo = geo;
     {
         /* Coalesce epoll_ctl calls within one loop iteration: a request
-         * toggles read and write interest several times. */
+         * toggles read and write interest several times. No lock: only
+         * this worker's thread touches its base (hz_worker_stop wakes it
+         * through an eventfd), and every event_add would take one. */
         struct event_config *ec = event_config_new();
         if (ec != NULL) {
             (void)event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+            (void)event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
             w->base = event_base_new_with_config(ec);
             event_config_free(ec);
         }
@@ -551,6 +569,11 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
         return rc;
     }
     w->stop_ev = event_new(w->base, -1, 0, http_stop_cb, w);
+    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->stop_fd >= 0)
+        w->stop_rd = event_new(w->base, w->stop_fd, EV_READ, http_stop_rd_cb, w);
+    if (w->stop_ev == NULL || w->stop_rd == NULL || event_add(w->stop_rd, NULL) != 0)
+        hz_fatalx("hz_worker_new: cannot make the stop events");
     *out = w;
     return 0;
 }
@@ -570,10 +593,15 @@ hz_worker_run(void *arg)
     return NULL;
 }
 
+/* From another thread: the worker's base has no lock, so it is only
+ * woken, through its eventfd. */
 void
 hz_worker_stop(hz_worker *w)
 {
-    event_active(w->stop_ev, EV_TIMEOUT, 0);
+    uint64_t one = 1;
+
+    if (write(w->stop_fd, &one, sizeof(one)) < 0)
+        hz_log_warn("hz_worker_stop: write");
 }
 
 void
@@ -584,6 +612,10 @@ hz_worker_free(hz_worker *w)
     hz_pub_close(w->pub);
     if (w->stop_ev != NULL)
         event_free(w->stop_ev);
+    if (w->stop_rd != NULL)
+        event_free(w->stop_rd);
+    if (w->stop_fd >= 0)
+        (void)close(w->stop_fd);
     hz_front_free(w->front); /* after the publisher's last answers */
     event_base_free(w->base);
     free(w->ua_cache);

@@ -123,13 +123,13 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
     struct hz_region region;
     struct hz_ua ua;
     struct hz_url url;
-    struct hz_record rec, *r = &rec;
+    struct hz_record *r = out;
     const char *page_url;
     size_t page_len;
     int rc;
 
     memset(&client, 0, sizeof(client));
-    memset(&rec, 0, sizeof(rec));
+    memset(r, 0, sizeof(*r));
 
     /* known site */
     site = hz_cfg_site(p->cfg, b->domain, pipeline_first_domain(b->domain));
@@ -258,11 +258,11 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
                         in->ua_len, r->vp);
     pipeline_hit_id(p, r->id);
 
-    *out = *r;
     *drop = HZ_DROP_NONE;
     rc = 0;
 done:
-    explicit_bzero(&rec, sizeof(rec));
+    if (rc != 0)
+        explicit_bzero(r, sizeof(*r));
     explicit_bzero(&client, sizeof(client));
     return rc;
 }

@@ -100,8 +100,8 @@ struct hz_pipeline {
  *
  * Runs the steps. Returns 0 and fills *out; or HZ_EFILTERED with *drop set
  * (answer 202, count, store nothing); or HZ_EINVAL / HZ_ENOSITE with *drop
- * set and a one-line reason in err (answer 400 / 403). *out is only
- * written on success. */
+ * set and a one-line reason in err (answer 400 / 403). *out is built in
+ * place (no copy of the large record): on any error it is left zeroed. */
 int hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct hz_record *out,
                     enum hz_drop *drop, struct hz_err *err);
 

@@ -134,6 +134,9 @@ struct hz_pub {
     char *xprefix; /* the XADD up to the record's value, formatted once */
     size_t xprefix_len;
     char *xbuf; /* one XADD command: xprefix, "$len\r\n", the record, "\r\n" */
+    /* The XADDs of one loop turn are written at its end (publish.c). */
+    struct event *flush_ev;
+    int flush_armed;
 };
 
 uint64_t pub_now_ms(void);

@@ -15,32 +15,38 @@ sip_load64(const unsigned char *p)
     return le64toh(v);
 }
 
-static void
-sip_round(struct hz_siphash_ctx *c)
-{
-    c->v0 += c->v1;
-    c->v1 = ROTL(c->v1, 13);
-    c->v1 ^= c->v0;
-    c->v0 = ROTL(c->v0, 32);
-    c->v2 += c->v3;
-    c->v3 = ROTL(c->v3, 16);
-    c->v3 ^= c->v2;
-    c->v0 += c->v3;
-    c->v3 = ROTL(c->v3, 21);
-    c->v3 ^= c->v0;
-    c->v2 += c->v1;
-    c->v1 = ROTL(c->v1, 17);
-    c->v1 ^= c->v2;
-    c->v2 = ROTL(c->v2, 32);
-}
+/* One SipRound on four local variables (kept in registers: the hash runs
+ * on every hit, over the site, the address and the user agent). */
+#define SIP_ROUND(v0, v1, v2, v3)                                                                  \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
 
+/* Two compression rounds (SipHash-2-4) over one block, on c's state. */
 static void
 sip_block(struct hz_siphash_ctx *c, uint64_t m)
 {
-    c->v3 ^= m;
-    sip_round(c);
-    sip_round(c);
-    c->v0 ^= m;
+    uint64_t v0 = c->v0, v1 = c->v1, v2 = c->v2, v3 = c->v3 ^ m;
+
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    c->v0 = v0 ^ m;
+    c->v1 = v1;
+    c->v2 = v2;
+    c->v3 = v3;
 }
 
 void
@@ -70,9 +76,20 @@ hz_siphash_update(struct hz_siphash_ctx *c, const void *msg, size_t len)
             c->tail = 0;
         }
     }
-    for (; i + 8 <= len; i += 8) {
-        sip_block(c, sip_load64(p + i));
-        c->total += 8;
+    if (i + 8 <= len) {
+        uint64_t v0 = c->v0, v1 = c->v1, v2 = c->v2, v3 = c->v3;
+        for (; i + 8 <= len; i += 8) {
+            uint64_t m = sip_load64(p + i);
+            v3 ^= m;
+            SIP_ROUND(v0, v1, v2, v3);
+            SIP_ROUND(v0, v1, v2, v3);
+            v0 ^= m;
+            c->total += 8;
+        }
+        c->v0 = v0;
+        c->v1 = v1;
+        c->v2 = v2;
+        c->v3 = v3;
     }
     for (; i < len; i++) {
         c->tail |= (uint64_t)p[i] << (8 * (c->total % 8));
@@ -87,13 +104,18 @@ hz_siphash_update(struct hz_siphash_ctx *c, const void *msg, size_t len)
 uint64_t
 hz_siphash_final(struct hz_siphash_ctx *c)
 {
-    uint64_t b = c->tail | ((uint64_t)(c->total & 0xff) << 56);
+    uint64_t b = c->tail | ((uint64_t)(c->total & 0xff) << 56), v0, v1, v2, v3;
 
     sip_block(c, b);
-    c->v2 ^= 0xff;
-    for (int i = 0; i < 4; i++)
-        sip_round(c);
-    return c->v0 ^ c->v1 ^ c->v2 ^ c->v3;
+    v0 = c->v0;
+    v1 = c->v1;
+    v2 = c->v2 ^ 0xff;
+    v3 = c->v3;
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 uint64_t
@@ -109,24 +131,7 @@ hz_siphash(const unsigned char key[HZ_SIPHASH_KEY], const void *msg, size_t len)
 /* SipHash-1-3: one compression round and three finalization rounds, the
  * variant Rust's HashMap uses. For hash tables fed attacker-chosen keys
  * (page paths), where 2-4's extra rounds buy nothing and cost a sixth of
- * the aggregator's profile. The rounds are inlined through a macro. */
-#define SIP_ROUND(v0, v1, v2, v3)                                                                  \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = ROTL(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL(v2, 32);                                                                         \
-    } while (0)
+ * the aggregator's profile. */
 
 uint64_t
 hz_siphash13(const unsigned char key[HZ_SIPHASH_KEY], const void *msg, size_t len)

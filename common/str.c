@@ -83,12 +83,31 @@ hz_utoa(uint64_t v, char *out)
     return n;
 }
 
+/* 1 when the 8 bytes at p are all printable ASCII (0x20..0x7e). With no
+ * byte at or over 0x80, adding 0x60 to a byte sets its top bit exactly when
+ * it is >= 0x20, adding 0x01 exactly when it is 0x7f, and neither carries
+ * into the next byte. */
+static int
+str_printable8(const unsigned char *p)
+{
+    const uint64_t hi = 0x8080808080808080ULL;
+    uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+    return (w & hi) == 0 && ((w + 0x6060606060606060ULL) & hi) == hi &&
+           ((w + 0x0101010101010101ULL) & hi) == 0;
+}
+
 int
 hz_text_valid(const char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)buf, *e = p + len;
 
     while (p < e) {
+        if (e - p >= 8 && str_printable8(p)) {
+            p += 8; /* the common case: eight printable ASCII bytes at once */
+            continue;
+        }
         unsigned c = *p;
         if (c < 0x80) {
             if (c < 0x20 || c == 0x7f)
@@ -135,6 +154,8 @@ hz_memieq(const char *a, size_t alen, const char *b)
 
     if (alen != blen)
         return 0;
+    if (memcmp(a, b, alen) == 0)
+        return 1; /* the usual case: the same bytes */
     for (size_t i = 0; i < alen; i++) {
         unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
         if (x >= 'A' && x <= 'Z')
@@ -178,8 +199,10 @@ hz_text_has_bidi(const char *buf, size_t len)
 
     /* U+202A..U+202E: E2 80 AA..AE; U+2066..U+2069: E2 81 A6..A9. */
     for (size_t i = 0; i + 2 < len; i++) {
-        if (p[i] != 0xe2)
-            continue;
+        const unsigned char *q = memchr(p + i, 0xe2, len - 2 - i);
+        if (q == NULL)
+            return 0;
+        i = (size_t)(q - p);
         if ((p[i + 1] == 0x80 && p[i + 2] >= 0xaa && p[i + 2] <= 0xae) ||
             (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9))
             return 1;
@@ -208,6 +231,18 @@ hz_pct_decode(char *out, size_t cap, const char *in, size_t len, int plus_space)
 
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
+        size_t j = i;
+        /* A run of bytes that stand for themselves, copied at once. */
+        while (j < len && in[j] != '%' && (in[j] != '+' || !plus_space))
+            j++;
+        if (j > i) {
+            if (j - i > cap - o)
+                return -1;
+            memcpy(out + o, in + i, j - i);
+            o += j - i;
+            i = j - 1;
+            continue;
+        }
         if (c == '%') {
             int hi, lo;
             if (len - i < 3)

@@ -863,3 +863,114 @@ Test(beacon_bidi, controls_are_refused_in_every_text_field)
                           "\"d\":\"a.example\"}"),
                  0, "%s", c.e.msg);
 }
+
+/* ================================================================ JSON: fast path */
+
+/* Compares one body's answer from hz_beacon_parse_json (fast path first)
+ * and from jansson alone: code, reason, arena use and every field. */
+static void
+assert_same_as_jansson(const char *body)
+{
+    struct ctx f, j;
+    int rf, rj;
+
+    ctx_init(&f, sizeof(f.mem));
+    ctx_init(&j, sizeof(j.mem));
+    rf = hz_beacon_parse_json(body, strlen(body), &f.a, &f.b, &f.e);
+    rj = hz_beacon_parse_json_jansson(body, strlen(body), &j.a, &j.b, &j.e);
+    cr_assert_eq(rf, rj, "%s: %d vs jansson %d", body, rf, rj);
+    cr_assert_str_eq(f.e.msg, j.e.msg, "%s", body);
+    cr_assert_eq(f.a.used, j.a.used, "%s", body);
+    if (rf != 0)
+        return;
+    assert_opt_str(f.b.name, j.b.name);
+    assert_opt_str(f.b.url, j.b.url);
+    assert_opt_str(f.b.domain, j.b.domain);
+    assert_opt_str(f.b.referrer, j.b.referrer);
+    cr_assert_eq(f.b.width, j.b.width, "%s", body);
+    cr_assert_eq(f.b.has_engaged, j.b.has_engaged, "%s", body);
+    cr_assert_eq(f.b.engaged_ms, j.b.engaged_ms, "%s", body);
+    cr_assert_eq(f.b.hash_mode, j.b.hash_mode, "%s", body);
+    cr_assert_eq(f.b.interactive, j.b.interactive, "%s", body);
+    cr_assert_eq(f.b.scroll_depth, j.b.scroll_depth, "%s", body);
+    cr_assert_eq(f.b.nprops, j.b.nprops, "%s", body);
+}
+
+/* Bodies at the edges of what the fast path reads: each must get exactly
+ * jansson's answer, whether the fast path takes it or hands it over. */
+Test(beacon_json, fast_path_agrees_with_jansson)
+{
+    static const char *const bodies[] = {
+        "{\"n\":\"pageview\",\"u\":\"https://shop.example/products/business-cards?utm_source="
+        "newsletter\",\"d\":\"shop.example\",\"r\":\"https://www.google.com/\",\"w\":1920}",
+        " \t\r\n{ \"n\" : \"pageview\" ,\n\"u\":\"https://a.example/\",\"d\":\"a.example\" } \n",
+        "{\"n\":\"engagement\",\"u\":\"https://a.example/\",\"d\":\"a.example\",\"e\":0,\"sd\":0}",
+        "{\"n\":\"engagement\",\"u\":\"https://a.example/\",\"d\":\"a.example\",\"e\":86400000,"
+        "\"sd\":100000,\"h\":1,\"i\":false}",
+        "{\"n\":\"engagement\",\"u\":\"https://a.example/\",\"d\":\"a.example\",\"e\":86400001}",
+        "{\"n\":\"engagement\",\"u\":\"https://a.example/\",\"d\":\"a.example\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"h\":true,\"interactive\":true,\"sd\":null}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"h\":2}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"h\":null}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"i\":1}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"i\":true,\"interactive\":false}",
+        "{\"name\":\"x\",\"url\":\"u\",\"domain\":\" a.com , b.com\",\"referrer\":\"\"}",
+        "{\"n\":\"x\",\"name\":\"x\",\"u\":\"u\",\"d\":\"d\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":100000}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":100001}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":-1}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":-0}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":0}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":01}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":1.0}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":1e3}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":123456789012345}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":99999999999999999999}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"w\":\"1\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"x\":truex}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"x\":nul}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"x\":1,\"x\":2}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"v\":22,\"m\":\"meta\",\"$\":null,\"p\":null}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"p\":{\"plan\":\"pro\"}}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"props\":\"{\\\"plan\\\":1}\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"p\":null,\"props\":null}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\"} x",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\"}}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\"",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\" \"r\":null}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"r\":5}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\",b.com\"}",
+        "{\"n\":\"x\",\"u\":\"u\"}",
+        "{\"n\":\"\\u0078\",\"u\":\"u\",\"d\":\"d\"}",
+        "{\"n\":\"x\x7f\",\"u\":\"u\",\"d\":\"d\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"k\":\"\x7f\"}",
+        "{\"n\":\"\xc3\xa9\",\"u\":\"u\",\"d\":\"d\"}",
+        "{\"n\":\"\xc3\",\"u\":\"u\",\"d\":\"d\"}",
+        "{\"n\":\"x\ty\",\"u\":\"u\",\"d\":\"d\"}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"a\":[1]}",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"a\":{}}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"e1\":4,\"f\":5,\"g\":6,\"j\":7,\"k\":8,\"l\":9,\"m\":0,"
+        "\"o\":1,\"q\":2,\"s\":3,\"t\":4,\"n\":\"x\",\"u\":\"u\",\"d\":\"d\"}",
+        "[]",
+        "{}",
+        "{ }",
+        "\"x\"",
+        "{\"n\":\"x\",\"u\":\"u\",\"d\":\"d\",\"\":1}",
+    };
+
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+        assert_same_as_jansson(bodies[i]);
+    /* A full arena is the same ENOMEM either way. */
+    {
+        const char *body = "{\"n\":\"pageview\",\"u\":\"https://a.example/p\",\"d\":\"a.example\"}";
+        struct ctx f, j;
+        ctx_init(&f, 40);
+        ctx_init(&j, 40);
+        cr_assert_eq(hz_beacon_parse_json(body, strlen(body), &f.a, &f.b, &f.e), ENOMEM);
+        cr_assert_eq(hz_beacon_parse_json_jansson(body, strlen(body), &j.a, &j.b, &j.e), ENOMEM);
+        cr_assert_str_eq(f.e.msg, j.e.msg);
+        assert_untouched(&f);
+    }
+}

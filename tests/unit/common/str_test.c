@@ -223,6 +223,34 @@ Test(str_text_valid, all_code_points)
         }
         if (hz_text_valid(b, n) != want)
             cr_assert_fail("U+%04X: got %d, want %d", cp, !want, want);
+        /* Inside longer text, where eight ASCII bytes are checked at once. */
+        {
+            char t[32];
+            memcpy(t, "abcdefghi", 9);
+            memcpy(t + 9, b, n);
+            memcpy(t + 9 + n, "jklmnopqr", 9);
+            if (hz_text_valid(t, 18 + n) != want)
+                cr_assert_fail("U+%04X in text: got %d, want %d", cp, !want, want);
+        }
+    }
+}
+
+/* Every byte value at every offset of a 24-byte printable text (the
+ * eight-at-once check and the byte loop around it), and cut lengths. */
+Test(str_text_valid, every_byte_at_every_offset)
+{
+    char t[24];
+
+    for (int b = 0; b < 256; b++) {
+        int want = b >= 0x20 && b <= 0x7e;
+        for (size_t at = 0; at < sizeof(t); at++) {
+            memset(t, 'a', sizeof(t));
+            t[at] = (char)b;
+            for (size_t len = at + 1; len <= sizeof(t); len += 7)
+                if (hz_text_valid(t, len) != want)
+                    cr_assert_fail("byte 0x%02x at %zu of %zu: got %d", b, at, len, !want);
+            cr_assert_eq(hz_text_valid(t, at), 1, "the printable prefix of %zu", at);
+        }
     }
 }
 
@@ -342,6 +370,13 @@ Test(str_text_has_bidi, the_nine_controls_and_their_neighbours)
         b[3] = (char)(0x80 | (cp & 0x3f));
         cr_assert_eq(hz_text_has_bidi(b, 4), want, "U+%04X", cp);
         cr_assert_eq(hz_text_has_bidi(b, 3), 0, "cut U+%04X", cp);
+        for (size_t at = 0; at < 12; at++) {
+            char t[20];
+            memset(t, 0xe2, sizeof(t)); /* lead bytes all around: only one is a control */
+            memcpy(t + at, b + 1, 3);
+            cr_assert_eq(hz_text_has_bidi(t, at + 3), want, "U+%04X at %zu", cp, at);
+            cr_assert_eq(hz_text_has_bidi(t, at + 2), 0, "cut U+%04X at %zu", cp, at);
+        }
     }
     cr_assert_eq(hz_text_has_bidi("", 0), 0);
 }
