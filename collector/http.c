@@ -538,6 +538,14 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
         free(w);
         return hz_err_set(err, ENOMEM, "cannot create the event loop");
     }
+    /* Before anything that may wait (hz_pub_open waits for Redis up to
+     * retry_ms): every descriptor of the worker exists once it listens. */
+    w->stop_ev = event_new(w->base, -1, 0, http_stop_cb, w);
+    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->stop_fd >= 0)
+        w->stop_rd = event_new(w->base, w->stop_fd, EV_READ, http_stop_rd_cb, w);
+    if (w->stop_ev == NULL || w->stop_rd == NULL || event_add(w->stop_rd, NULL) != 0)
+        hz_fatalx("hz_worker_new: cannot make the stop events");
     {
         /* max_connections is the process's: each thread takes its share. */
         struct hz_front_cfg fc = {
@@ -552,6 +560,9 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
         w->front = hz_front_new(w->base, fd, &fc, http_route, http_refused, w);
     }
     if (w->front == NULL) {
+        event_free(w->stop_ev);
+        event_free(w->stop_rd);
+        (void)close(w->stop_fd);
         event_base_free(w->base);
         free(w);
         return hz_err_set(err, EINVAL, "cannot accept on the listener");
@@ -563,17 +574,14 @@ hz_worker_new(hz_worker **out, const struct hz_config *cfg, const hz_geo *geo, e
     rc = hz_pub_open(&w->pub, w->base, cfg, id, retry_ms, err);
     if (rc != 0) {
         hz_front_free(w->front);
+        event_free(w->stop_ev);
+        event_free(w->stop_rd);
+        (void)close(w->stop_fd);
         event_base_free(w->base);
         free(w->ua_cache);
         free(w);
         return rc;
     }
-    w->stop_ev = event_new(w->base, -1, 0, http_stop_cb, w);
-    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->stop_fd >= 0)
-        w->stop_rd = event_new(w->base, w->stop_fd, EV_READ, http_stop_rd_cb, w);
-    if (w->stop_ev == NULL || w->stop_rd == NULL || event_add(w->stop_rd, NULL) != 0)
-        hz_fatalx("hz_worker_new: cannot make the stop events");
     *out = w;
     return 0;
 }
