@@ -631,6 +631,83 @@ hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, i
     return rc;
 }
 
+/* Puts cur on the first row at or after prefix + period + vp (k, v: that
+ * row). MDB_NOTFOUND also when the key would be too long. */
+static int
+st_seek_value(MDB_cursor *cur, const struct st_key *prefix, uint32_t period, const char *vp,
+              size_t vplen, MDB_val *k, MDB_val *v)
+{
+    struct st_key seek = *prefix;
+
+    st_kperiod(&seek, period);
+    st_kput(&seek, vp, vplen);
+    if (seek.over)
+        return MDB_NOTFOUND;
+    k->mv_size = seek.n;
+    k->mv_data = seek.b;
+    return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+}
+
+/* The rows of periods [lo, hi] under prefix whose value starts with vp:
+ * seek to (period, vp), read while the value matches, then seek to the
+ * next period (or to vp in the period the cursor landed in). */
+static int
+st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi, const char *vp,
+               size_t vplen, struct st_raw *raw)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = 0;
+    uint32_t period = lo;
+
+    if (!t->s->have_dbs)
+        return 0;
+    if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
+        return HZ_ESTORE;
+    while (period <= hi) {
+        rc = st_seek_value(cur, prefix, period, vp, vplen, &k, &v);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            const unsigned char *kb = k.mv_data, *val = kb + prefix->n + 4;
+            if (k.mv_size < prefix->n + 4 || memcmp(kb, prefix->b, prefix->n) != 0)
+                goto out; /* past the dimension */
+            uint32_t p = st_rd32(kb + prefix->n);
+            size_t vl = k.mv_size - prefix->n - 4;
+            if (p > hi)
+                goto out;
+            if (vl >= vplen && memcmp(val, vp, vplen) == 0) {
+                st_raw_cb(p, val, vl, v.mv_data, v.mv_size, raw);
+                continue;
+            }
+            int c = memcmp(val, vp, vl < vplen ? vl : vplen);
+            period = c < 0 || (c == 0 && vl < vplen) ? p : p + 1;
+            break;
+        }
+        if (rc != 0)
+            break;
+    }
+out:
+    mdb_cursor_close(cur);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : HZ_ESTORE;
+}
+
+int
+hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                         size_t vplen, int32_t from, int32_t to, hz_row_cb cb, void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    struct st_raw raw = {cb, arg};
+    int n = st_spans(from, to, sp), rc = 0;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT || vplen >= HZ_PAGE_MAX)
+        return HZ_EINVAL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        st_rows_prefix(&pre, site, sp[i].gran, dim);
+        rc = st_scan_prefix(t, &pre, sp[i].lo, sp[i].hi, vp, vplen, &raw);
+    }
+    return rc;
+}
+
 static void
 st_sum_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
           size_t vlen, void *arg)
@@ -1833,13 +1910,7 @@ hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp
         MDB_val key, v;
         st_rows_prefix(&k, site, 'd', dim);
         size_t pre = k.n;
-        st_kperiod(&k, (uint32_t)d);
-        st_kput(&k, vp, vplen);
-        if (k.over)
-            break;
-        key.mv_size = k.n;
-        key.mv_data = k.b;
-        rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+        rc = st_seek_value(cur, &k, (uint32_t)d, vp, vplen, &key, &v);
         if (rc == MDB_NOTFOUND)
             break;
         if (rc != 0) {
@@ -1847,7 +1918,7 @@ hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp
             return HZ_ESTORE;
         }
         const unsigned char *kb = key.mv_data;
-        if (key.mv_size < k.n || memcmp(kb, k.b, pre) != 0)
+        if (key.mv_size < pre + 4 + vplen || memcmp(kb, k.b, pre) != 0)
             break; /* past the dimension: no later day either */
         uint32_t p = st_rd32(kb + pre);
         if (p == (uint32_t)d && memcmp(kb + pre + 4, vp, vplen) == 0) {
