@@ -163,18 +163,50 @@ xc_cmp(const char *a, size_t la, const char *b, size_t lb)
     return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/* cmp of the kept value at place k of the order with (v, len). */
+static int
+xc_acc_cmp(const struct hz_xcells *t, size_t k, const char *v, size_t len)
+{
+    return xc_cmp(t->pool + t->acc[k].voff, t->acc[k].vlen, v, len);
+}
+
+/*
+ * Invariant between calls: the last value is below the one at acc[at] (it
+ * was acc[at - 1], or went in just before acc[at]). So a value equal to
+ * acc[at] continues the run without a look at the last one. Otherwise the
+ * place of the value is found by galloping: runs of days are sparse in a
+ * year's cells.
+ */
 size_t
 hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
 {
-    int c = 1;
+    int c = t->at < t->nacc ? xc_acc_cmp(t, t->at, v, len) : 1;
     size_t i;
 
-    if (t->last >= 0 && xc_cmp(t->pool + t->c[t->last].voff, t->c[t->last].vlen, v, len) >= 0)
+    if (c != 0 && t->last >= 0 &&
+        xc_cmp(t->pool + t->c[t->last].voff, t->c[t->last].vlen, v, len) >= 0) {
         hz_xcells_seq_end(t); /* not increasing: a new run */
-    while (t->at < t->nacc &&
-           (c = xc_cmp(t->pool + t->acc[t->at].voff, t->acc[t->at].vlen, v, len)) < 0)
-        t->at++;
-    if (t->at < t->nacc && c == 0) {
+        c = t->nacc > 0 ? xc_acc_cmp(t, 0, v, len) : 1;
+    }
+    if (c < 0) {
+        /* acc[lo] < v; find the first place hi with acc[hi] >= v. */
+        size_t lo = t->at, step = 1, hi;
+        while (lo + step < t->nacc && xc_acc_cmp(t, lo + step, v, len) < 0) {
+            lo += step;
+            step *= 2;
+        }
+        hi = lo + step < t->nacc ? lo + step : t->nacc;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (xc_acc_cmp(t, mid, v, len) < 0)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        t->at = hi;
+        c = hi < t->nacc ? xc_acc_cmp(t, hi, v, len) : 1;
+    }
+    if (c == 0) {
         i = t->acc[t->at++].cell;
     } else {
         i = xc_append(t, v, len);
@@ -278,22 +310,39 @@ xc_regions(struct hz_xcells *t, int side, uint64_t min)
     hz_xcells_free(&sums);
 }
 
-/* Row (v1) and column (v2) ids of every cell; the number of each in n[]. */
+/* Row (v1) and column (v2) ids of every cell; the number of each in n[].
+ * Cells kept in value order (hz_xcells_seq) have the cells of one row
+ * together (the values that start with "v1\x1f"): their row ids are
+ * counted off in that order; columns, and other tables, are hashed. */
 static void
 xc_lines(struct hz_xcells *t, size_t n[2])
 {
     struct hz_xcells ids[2];
+    int ordered = t->nacc == t->n;
+    const size_t keymax = 2 * 256 + 8; /* as long as a key may be */
 
+    for (size_t i = 0; i < t->n && ordered; i++)
+        ordered = t->c[i].l1 + 1 < keymax && t->c[i].l2 + 1 < keymax;
+    n[0] = 0;
+    for (size_t k = 0; ordered && k < t->nacc; k++) {
+        struct hz_xcell *c = &t->c[t->acc[k].cell];
+        const struct hz_xcell *p = k > 0 ? &t->c[t->acc[k - 1].cell] : NULL;
+        if (p == NULL || p->l1 != c->l1 || memcmp(t->pool + p->voff, t->pool + c->voff, c->l1) != 0)
+            n[0]++;
+        c->line[0] = (uint32_t)(n[0] - 1);
+    }
     hz_xcells_init(&ids[0]);
     hz_xcells_init(&ids[1]);
     for (size_t i = 0; i < t->n; i++) {
         size_t l1 = t->c[i].l1, l2 = t->c[i].l2;
-        if (l1 + 1 >= 2 * 256 + 8 || l2 + 1 >= 2 * 256 + 8)
-            l1 = l2 = 0; /* as long as a key may be: one line for all */
-        t->c[i].line[0] = (uint32_t)hz_xcells_get(&ids[0], hz_xcells_v1(t, i), l1);
+        if (l1 + 1 >= keymax || l2 + 1 >= keymax)
+            l1 = l2 = 0; /* one line for all */
+        if (!ordered)
+            t->c[i].line[0] = (uint32_t)hz_xcells_get(&ids[0], hz_xcells_v1(t, i), l1);
         t->c[i].line[1] = (uint32_t)hz_xcells_get(&ids[1], hz_xcells_v2(t, i), l2);
     }
-    n[0] = ids[0].n;
+    if (!ordered)
+        n[0] = ids[0].n;
     n[1] = ids[1].n;
     hz_xcells_free(&ids[0]);
     hz_xcells_free(&ids[1]);
