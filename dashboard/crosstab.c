@@ -351,6 +351,7 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         return hz_err_set(err, HZ_ESTORE, "store: cells: %s", hz_strerror(rc));
     }
     hz_xcells_seq_end(&cells);
+    hz_xcells_drop_empty(&cells); /* all its rows were outside the range */
     if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) != 0)
         r->xsince = -1;
     r->folded = hz_xcells_suppress(&cells,

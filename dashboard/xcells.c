@@ -245,6 +245,30 @@ hz_xcells_seq_end(struct hz_xcells *t)
     t->last = -1;
 }
 
+void
+hz_xcells_drop_empty(struct hz_xcells *t)
+{
+    uint32_t *to = hz_xcalloc(t->n + 1, sizeof(*to)); /* new index + 1, 0: dropped */
+    size_t n = 0, k = 0;
+
+    for (size_t i = 0; i < t->n; i++) {
+        const struct hz_xcell *c = &t->c[i];
+        if ((c->visitors | c->visits | c->pageviews | c->events) == 0)
+            continue;
+        t->c[n] = *c;
+        t->c[n].dest = (int32_t)n;
+        to[i] = (uint32_t)++n;
+    }
+    for (size_t j = 0; j < t->nacc; j++)
+        if (to[t->acc[j].cell] != 0) {
+            t->acc[k] = t->acc[j];
+            t->acc[k++].cell = to[t->acc[j].cell] - 1;
+        }
+    t->nacc = k;
+    t->n = n;
+    free(to);
+}
+
 /* ------------------------------------------------------------ suppression */
 
 /* A region code "CC-SUB": the length of its country part, or 0. */

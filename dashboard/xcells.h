@@ -63,6 +63,10 @@ long hz_xcells_find(struct hz_xcells *t, const char *v, size_t len);
  */
 size_t hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len);
 void hz_xcells_seq_end(struct hz_xcells *t);
+/* Drops the cells whose four counters are all zero (rows subtracted from a
+ * month row: hz_store_dim_rows_prefix), after hz_xcells_seq_end and before
+ * the index is built. */
+void hz_xcells_drop_empty(struct hz_xcells *t);
 
 static inline const char *
 hz_xcells_v1(const struct hz_xcells *t, size_t i)
