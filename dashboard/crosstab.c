@@ -191,7 +191,9 @@ hz_xquery_suppress(struct hz_qres *r, int region_side, uint64_t min_visitors)
 /* ------------------------------------------------------------ answering */
 
 /* Store row callback: adds a cell of the pair (the scan gives only rows
- * starting with its two letters) to the table, keyed "v1\x1fv2". */
+ * starting with its two letters) to the table, keyed "v1\x1fv2". A value
+ * without the separator is not a cell: it stays at zero, and is dropped
+ * with the cells whose rows all were outside the range. */
 static void
 xq_load_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
 {
@@ -199,10 +201,10 @@ xq_load_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
 
     if (vlen < 3)
         return;
-    if (memchr(value + 2, HZ_CELL_SEP, vlen - 2) == NULL)
-        return;                                       /* not a cell */
     size_t i = hz_xcells_seq(t, value + 2, vlen - 2); /* may move t->c */
     struct hz_xcell *d = &t->c[i];
+    if (d->l1 == d->vlen)
+        return; /* no separator */
     d->visitors += c->visitors;
     d->visits += c->visits;
     d->pageviews += c->pageviews;
@@ -351,7 +353,7 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         return hz_err_set(err, HZ_ESTORE, "store: cells: %s", hz_strerror(rc));
     }
     hz_xcells_seq_end(&cells);
-    hz_xcells_drop_empty(&cells); /* all its rows were outside the range */
+    hz_xcells_drop_empty(&cells); /* all its rows outside the range, or not a cell */
     if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) != 0)
         r->xsince = -1;
     r->folded = hz_xcells_suppress(&cells,
