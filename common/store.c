@@ -457,6 +457,12 @@ hz_store_rend(hz_rtxn *t)
     free(t);
 }
 
+/* hz_store_dim_rows_prefix reads an edge month as its month row minus the
+ * days outside the range when the days inside have rows on more than this
+ * many days over those outside (a month row has about as many rows as a
+ * week of days when values change slowly). */
+#define ST_EDGE_MARGIN 7
+
 /* A range of periods at one granularity. */
 struct st_span {
     char gran;
@@ -598,6 +604,7 @@ hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_
 struct st_raw {
     hz_row_cb cb;
     void *arg;
+    int neg; /* hand the counters over negated (rows to subtract) */
 };
 
 static void
@@ -610,6 +617,11 @@ st_raw_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigne
     (void)period;
     memset(&c, 0, sizeof(c));
     st_counts_add(&c, val, vlen);
+    if (r->neg) {
+        uint64_t *f = &c.visitors;
+        for (int i = 0; i < 8; i++)
+            f[i] = 0 - f[i]; /* two's complement: the caller's sums wrap back */
+    }
     r->cb((const char *)rest, rlen, &c, r->arg);
 }
 
@@ -619,7 +631,7 @@ hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, i
 {
     struct st_span sp[3];
     struct st_key pre;
-    struct st_raw raw = {cb, arg};
+    struct st_raw raw = {cb, arg, 0};
     int n = st_spans(from, to, sp), rc = 0;
 
     if ((unsigned)dim >= HZ_DIM_COUNT)
@@ -627,6 +639,166 @@ hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, i
     for (int i = 0; i < n && rc == 0; i++) {
         st_rows_prefix(&pre, site, sp[i].gran, dim);
         rc = st_scan(t, DB_ROWS, &pre, sp[i].lo, sp[i].hi, st_raw_cb, &raw);
+    }
+    return rc;
+}
+
+/* Puts cur on the first row at or after prefix + period + vp (k, v: that
+ * row). MDB_NOTFOUND also when the key would be too long. */
+static int
+st_seek_value(MDB_cursor *cur, const struct st_key *prefix, uint32_t period, const char *vp,
+              size_t vplen, MDB_val *k, MDB_val *v)
+{
+    struct st_key seek = *prefix;
+
+    st_kperiod(&seek, period);
+    st_kput(&seek, vp, vplen);
+    if (seek.over)
+        return MDB_NOTFOUND;
+    k->mv_size = seek.n;
+    k->mv_data = seek.b;
+    return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+}
+
+/* The rows of periods [lo, hi] under prefix whose value starts with vp:
+ * seek to (period, vp), read while the value matches, then seek to the
+ * next period (or to vp in the period the cursor landed in). */
+static int
+st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi, const char *vp,
+               size_t vplen, struct st_raw *raw)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = 0;
+    uint32_t period = lo;
+
+    if (!t->s->have_dbs)
+        return 0;
+    if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
+        return HZ_ESTORE;
+    while (period <= hi) {
+        rc = st_seek_value(cur, prefix, period, vp, vplen, &k, &v);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            const unsigned char *kb = k.mv_data, *val = kb + prefix->n + 4;
+            if (k.mv_size < prefix->n + 4 || memcmp(kb, prefix->b, prefix->n) != 0)
+                goto out; /* past the dimension */
+            uint32_t p = st_rd32(kb + prefix->n);
+            size_t vl = k.mv_size - prefix->n - 4;
+            if (p > hi)
+                goto out;
+            if (vl >= vplen && memcmp(val, vp, vplen) == 0) {
+                st_raw_cb(p, val, vl, v.mv_data, v.mv_size, raw);
+                continue;
+            }
+            int c = memcmp(val, vp, vl < vplen ? vl : vplen);
+            period = c < 0 || (c == 0 && vl < vplen) ? p : p + 1;
+            break;
+        }
+        if (rc != 0)
+            break;
+    }
+out:
+    mdb_cursor_close(cur);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : HZ_ESTORE;
+}
+
+/* The number of days in [lo, hi] with a row under dpre whose value starts
+ * with vp (one seek per day with rows), or -1 on a store error. */
+static int
+st_days_with(hz_rtxn *t, const struct st_key *dpre, const char *vp, size_t vplen, uint32_t lo,
+             uint32_t hi)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int n = 0, rc = 0;
+
+    if (!t->s->have_dbs || lo > hi)
+        return 0;
+    if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
+        return -1;
+    for (uint32_t d = lo; d <= hi;) {
+        if ((rc = st_seek_value(cur, dpre, d, vp, vplen, &k, &v)) != 0)
+            break;
+        const unsigned char *kb = k.mv_data, *val = kb + dpre->n + 4;
+        if (k.mv_size < dpre->n + 4 || memcmp(kb, dpre->b, dpre->n) != 0)
+            break;
+        uint32_t p = st_rd32(kb + dpre->n);
+        size_t vl = k.mv_size - dpre->n - 4;
+        if (p > hi)
+            break;
+        int c = memcmp(val, vp, vl < vplen ? vl : vplen);
+        if (c == 0 && vl >= vplen)
+            n++;
+        d = c < 0 || (c == 0 && vl < vplen) ? p : p + 1;
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? n : -1;
+}
+
+/*
+ * Days [lo, hi] of month m (its other days: [olo, ohi]) under prefix vp.
+ * The month row holds the sum of the month's days (retention subtracts the
+ * days it deletes: st_unmonth), so when no other day of the month has rows
+ * it is exactly those days, in fewer rows; and when the days inside have
+ * rows on more days than those outside, by a margin for the month's own
+ * rows, it is read minus the days outside.
+ */
+static int
+st_edge_month(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp, size_t vplen,
+              uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi, struct st_raw *raw)
+{
+    struct st_key dpre, mpre;
+    uint32_t m = st_month_of((int32_t)lo);
+    int rc;
+
+    st_rows_prefix(&dpre, site, 'd', dim);
+    st_rows_prefix(&mpre, site, 'm', dim);
+    int nin = st_days_with(t, &dpre, vp, vplen, lo, hi);
+    int nout = nin > 0 ? st_days_with(t, &dpre, vp, vplen, olo, ohi) : 0;
+    if (nin < 0 || nout < 0)
+        return HZ_ESTORE;
+    if (nin == 0)
+        return 0;
+    if (nout > 0 && nin <= nout + ST_EDGE_MARGIN)
+        return st_scan_prefix(t, &dpre, lo, hi, vp, vplen, raw);
+    rc = st_scan_prefix(t, &mpre, m, m, vp, vplen, raw);
+    if (rc == 0 && nout > 0) {
+        raw->neg = 1;
+        rc = st_scan_prefix(t, &dpre, olo, ohi, vp, vplen, raw);
+        raw->neg = 0;
+    }
+    return rc;
+}
+
+int
+hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                         size_t vplen, int32_t from, int32_t to, hz_row_cb cb, void *arg)
+{
+    struct st_span sp[3];
+    struct st_key pre;
+    struct st_raw raw = {cb, arg, 0};
+    int n = st_spans(from, to, sp), rc = 0, months = 0;
+
+    if ((unsigned)dim >= HZ_DIM_COUNT || vplen >= HZ_PAGE_MAX)
+        return HZ_EINVAL;
+    for (int i = 0; i < n; i++)
+        months |= sp[i].gran == 'm';
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (months && sp[i].gran == 'd') {
+            /* An edge: the days after from's month begins, or before to's ends. */
+            uint32_t m = st_month_of((int32_t)sp[i].lo);
+            uint32_t first = (uint32_t)st_month_first(m),
+                     last = (uint32_t)st_month_first(m + 1) - 1;
+            if (i == 0)
+                rc = st_edge_month(t, site, dim, vp, vplen, sp[i].lo, sp[i].hi, first, sp[i].lo - 1,
+                                   &raw);
+            else
+                rc = st_edge_month(t, site, dim, vp, vplen, sp[i].lo, sp[i].hi, sp[i].hi + 1, last,
+                                   &raw);
+            continue;
+        }
+        st_rows_prefix(&pre, site, sp[i].gran, dim);
+        rc = st_scan_prefix(t, &pre, sp[i].lo, sp[i].hi, vp, vplen, &raw);
     }
     return rc;
 }
@@ -1833,13 +2005,7 @@ hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp
         MDB_val key, v;
         st_rows_prefix(&k, site, 'd', dim);
         size_t pre = k.n;
-        st_kperiod(&k, (uint32_t)d);
-        st_kput(&k, vp, vplen);
-        if (k.over)
-            break;
-        key.mv_size = k.n;
-        key.mv_data = k.b;
-        rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+        rc = st_seek_value(cur, &k, (uint32_t)d, vp, vplen, &key, &v);
         if (rc == MDB_NOTFOUND)
             break;
         if (rc != 0) {
@@ -1847,7 +2013,7 @@ hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp
             return HZ_ESTORE;
         }
         const unsigned char *kb = key.mv_data;
-        if (key.mv_size < k.n || memcmp(kb, k.b, pre) != 0)
+        if (key.mv_size < pre + 4 + vplen || memcmp(kb, k.b, pre) != 0)
             break; /* past the dimension: no later day either */
         uint32_t p = st_rd32(kb + pre);
         if (p == (uint32_t)d && memcmp(kb + pre + 4, vp, vplen) == 0) {

@@ -167,6 +167,15 @@ int hz_store_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, in
  * when the caller keeps its own table anyway (the dashboard). */
 int hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
                       hz_row_cb cb, void *arg);
+/* The same, only the rows whose value starts with (vp, vplen): one seek per
+ * period to the prefix, then its rows (one pair's cells among all pairs').
+ * A range with whole months may read an edge month (one it covers in part)
+ * as the month's row, and then the month's days outside the range with
+ * their counters negated (two's complement): the caller's sums come out
+ * exact once every row is in, and a value with no rows in the range sums
+ * to all zeros (callers drop those). */
+int hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                             size_t vplen, int32_t from, int32_t to, hz_row_cb cb, void *arg);
 
 /* Site totals summed over [from, to]. */
 int hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to, struct hz_counts *out);

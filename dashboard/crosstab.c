@@ -13,6 +13,7 @@
 #include "common/groups.h"
 #include "common/mem.h"
 #include "common/record.h"
+#include "dashboard/xcells.h"
 
 /* The pair dimension of property p, or -1 (exit pages: not a pair's). */
 static int
@@ -137,7 +138,7 @@ hz_xquery_plan(struct hz_query *q, const struct hz_site *site, struct hz_err *er
 
 /* ------------------------------------------------------------ suppression */
 
-/* The two values of cell i ("v1\x1fv2"). */
+/* The two values of row i of r ("v1\x1fv2"). */
 static void
 xq_values(const struct hz_qres *r, size_t i, const char **v1, size_t *l1, const char **v2,
           size_t *l2)
@@ -154,187 +155,56 @@ xq_values(const struct hz_qres *r, size_t i, const char **v1, size_t *l1, const 
     *l2 = (size_t)(v + len - *v2);
 }
 
-/* A region code "CC-SUB": the length of its country part, or 0. */
-static size_t
-xq_country(const char *v, size_t len)
-{
-    return len > 3 && v[2] == '-' ? 2 : 0;
-}
-
-/* The "other value \x1f country" key of a small region cell into key
- * (cap bytes): its length, or 0 when the cell is not a region code. */
-static size_t
-xq_region_key(const struct hz_qres *r, size_t i, int side, char *key, size_t cap)
-{
-    const char *a1, *a2, *reg, *oth;
-    size_t l1, l2, rl, ol;
-
-    xq_values(r, i, &a1, &l1, &a2, &l2);
-    reg = side == 1 ? a1 : a2;
-    rl = side == 1 ? l1 : l2;
-    oth = side == 1 ? a2 : a1;
-    ol = side == 1 ? l2 : l1;
-    if (xq_country(reg, rl) == 0 || ol + 3 >= cap)
-        return 0;
-    if (side == 1) {
-        memcpy(key, reg, 2);
-        key[2] = HZ_CELL_SEP;
-        memcpy(key + 3, oth, ol);
-    } else {
-        memcpy(key, oth, ol);
-        key[ol] = HZ_CELL_SEP;
-        memcpy(key + ol + 1, reg, 2);
-    }
-    return ol + 3;
-}
-
-/* Region fallback within each row: the small region cells of one country
- * move into a country cell ("DE-BY" -> "DE") when together they reach
- * min. The country cell's key has the same shape as a cell's. */
-static void
-xq_regions(struct hz_qres *r, int side, uint64_t min)
-{
-    size_t n0 = r->n;
-    struct hz_qres sums;
-    char key[2 * 256 + 8];
-    size_t kl;
-
-    hz_qres_init(&sums);
-    for (size_t i = 0; i < n0; i++)
-        if (r->rows[i].c.visitors < min &&
-            (kl = xq_region_key(r, i, side, key, sizeof(key))) != 0) {
-            size_t k = hz_qres_row(&sums, key, kl); /* may move sums.rows */
-            sums.rows[k].c.visitors += r->rows[i].c.visitors;
-        }
-    for (size_t i = 0; i < n0; i++) {
-        long k;
-        if (r->rows[i].c.visitors >= min ||
-            (kl = xq_region_key(r, i, side, key, sizeof(key))) == 0 ||
-            (k = hz_qres_find(&sums, key, kl)) < 0 || sums.rows[k].c.visitors < min)
-            continue;
-        size_t d = hz_qres_row(r, key, kl);
-        r->rows[d].dest = (int32_t)d;
-        r->rows[d].c.visitors += r->rows[i].c.visitors;
-        r->rows[d].c.visits += r->rows[i].c.visits;
-        r->rows[d].c.pageviews += r->rows[i].c.pageviews;
-        r->rows[d].c.events += r->rows[i].c.events;
-        r->rows[i].hidden = 1;
-        r->rows[i].dest = (int32_t)d;
-    }
-    hz_qres_free(&sums);
-}
-
-/* Line ids of every cell: lines[2*i] its row (first value), lines[2*i+1]
- * its column (second value); returns the number of lines. */
-static size_t
-xq_lines(const struct hz_qres *r, size_t *lines)
-{
-    struct hz_qres ids;
-    size_t n;
-
-    hz_qres_init(&ids);
-    for (size_t i = 0; i < r->n; i++) {
-        const char *v1, *v2;
-        size_t l1, l2;
-        char key[2 * 256 + 8];
-        xq_values(r, i, &v1, &l1, &v2, &l2);
-        if (l1 + 1 >= sizeof(key) || l2 + 1 >= sizeof(key))
-            l1 = l2 = 0;
-        key[0] = '1'; /* rows and columns never share an id */
-        memcpy(key + 1, v1, l1);
-        lines[2 * i] = hz_qres_row(&ids, key, l1 + 1);
-        key[0] = '2';
-        memcpy(key + 1, v2, l2);
-        lines[2 * i + 1] = hz_qres_row(&ids, key, l2 + 1);
-    }
-    n = ids.n;
-    hz_qres_free(&ids);
-    return n;
-}
-
-/* One round of complementary suppression: in every line with exactly one
- * suppressed cell, the smallest visible cell (first by value on a tie) is
- * suppressed too. Returns the number of cells it suppressed. */
-static uint64_t
-xq_complement(struct hz_qres *r, const size_t *lines, size_t nlines)
-{
-    size_t *nsup = hz_xcalloc(nlines + 1, sizeof(size_t));
-    long *best = hz_xcalloc(nlines + 1, sizeof(long));
-    uint64_t added = 0;
-
-    for (size_t l = 0; l < nlines; l++)
-        best[l] = -1;
-    for (size_t i = 0; i < r->n; i++) {
-        if (r->rows[i].hidden && r->rows[i].dest != -1)
-            continue; /* moved into a country cell */
-        for (int k = 0; k < 2; k++) {
-            size_t l = lines[2 * i + (size_t)k];
-            if (r->rows[i].hidden)
-                nsup[l]++;
-            else if (best[l] < 0 || r->rows[i].c.visitors < r->rows[best[l]].c.visitors)
-                best[l] = (long)i;
-        }
-    }
-    for (size_t l = 0; l < nlines; l++) {
-        long b = best[l];
-        if (nsup[l] != 1 || b < 0 || r->rows[b].hidden)
-            continue;
-        r->rows[b].hidden = 1;
-        r->rows[b].dest = -1;
-        added++;
-    }
-    free(nsup);
-    free(best);
-    return added;
-}
-
+/* The rule itself lives in xcells.c, on the pair path's slim table; this
+ * runs it over an answer's rows (country cells are appended to r). */
 uint64_t
 hz_xquery_suppress(struct hz_qres *r, int region_side, uint64_t min_visitors)
 {
-    uint64_t n = 0, more;
+    struct hz_xcells t;
+    uint64_t n;
 
+    hz_xcells_init(&t);
     for (size_t i = 0; i < r->n; i++) {
-        r->rows[i].hidden = 0;
-        r->rows[i].dest = (int32_t)i;
+        size_t len;
+        const char *v = hz_qres_value(r, i, &len);
+        size_t k = hz_xcells_get(&t, v, len); /* may move t.c */
+        struct hz_xcell *c = &t.c[k];
+        c->visitors = r->rows[i].c.visitors;
+        c->visits = r->rows[i].c.visits;
+        c->pageviews = r->rows[i].c.pageviews;
+        c->events = r->rows[i].c.events;
     }
-    if (region_side != 0)
-        xq_regions(r, region_side, min_visitors);
-    for (size_t i = 0; i < r->n; i++)
-        if (!r->rows[i].hidden && r->rows[i].c.visitors < min_visitors) {
-            r->rows[i].hidden = 1;
-            r->rows[i].dest = -1;
-            n++;
-        }
-    size_t *lines = hz_xcalloc(2 * r->n + 2, sizeof(size_t));
-    size_t nlines = xq_lines(r, lines);
-    do {
-        more = xq_complement(r, lines, nlines);
-        n += more;
-    } while (more > 0);
-    free(lines);
+    n = hz_xcells_suppress(&t, region_side, min_visitors);
+    for (size_t i = 0; i < t.n; i++) {
+        size_t k = hz_qres_row(r, hz_xcells_v1(&t, i), t.c[i].vlen); /* i: same order */
+        r->rows[k].c.visitors = t.c[i].visitors;
+        r->rows[k].c.visits = t.c[i].visits;
+        r->rows[k].c.pageviews = t.c[i].pageviews;
+        r->rows[k].c.events = t.c[i].events;
+        r->rows[k].hidden = t.c[i].hidden;
+        r->rows[k].dest = t.c[i].dest;
+    }
+    hz_xcells_free(&t);
     return n;
 }
 
 /* ------------------------------------------------------------ answering */
 
-struct xq_load {
-    struct hz_qres *r;
-    enum hz_dim a, b;
-};
-
-/* Store row callback: keeps the cells of one pair, keyed "v1\x1fv2". */
+/* Store row callback: adds a cell of the pair (the scan gives only rows
+ * starting with its two letters) to the table, keyed "v1\x1fv2". A value
+ * without the separator is not a cell: it stays at zero, and is dropped
+ * with the cells whose rows all were outside the range. */
 static void
 xq_load_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
 {
-    struct xq_load *l = arg;
-    enum hz_dim a, b;
-    const char *v1, *v2;
-    size_t l1, l2;
+    struct hz_xcells *t = arg;
 
-    if (hz_crosstab_split(value, vlen, &a, &b, &v1, &l1, &v2, &l2) != 0 || a != l->a || b != l->b)
+    if (vlen < 3)
         return;
-    size_t i = hz_qres_row(l->r, value + 2, vlen - 2);
-    struct hz_counts *d = &l->r->rows[i].c;
+    size_t i = hz_xcells_seq(t, value + 2, vlen - 2); /* may move t->c */
+    struct hz_xcell *d = &t->c[i];
+    if (d->l1 == d->vlen)
+        return; /* no separator */
     d->visitors += c->visitors;
     d->visits += c->visits;
     d->pageviews += c->pageviews;
@@ -464,8 +334,9 @@ int
 hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
               struct hz_err *err)
 {
-    struct hz_qres cells, marg;
-    struct xq_load l = {&cells, q->xa, q->xb};
+    struct hz_xcells cells;
+    struct hz_qres marg;
+    const char pre[3] = {(char)('A' + (int)q->xa), (char)('A' + (int)q->xb), 0};
     enum hz_prop pa = xq_prop(q->xa), pb = xq_prop(q->xb);
     int goal_pair = q->xa == HZ_DIM_GOAL || q->xb == HZ_DIM_GOAL;
     int need_cr = 0, rc, other_cells = 0;
@@ -473,19 +344,19 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
 
     for (int i = 0; i < q->nmetrics; i++)
         need_cr |= q->metrics[i] == HZ_M_CONVERSION_RATE;
-    hz_qres_init(&cells);
+    hz_xcells_init(&cells);
     hz_qres_init(&marg);
-    rc = hz_store_dim_rows(t, q->site, HZ_DIM_CROSS, q->from, q->to, xq_load_cb, &l);
+    rc = hz_store_dim_rows_prefix(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, xq_load_cb,
+                                  &cells);
     if (rc != 0) {
-        hz_qres_free(&cells);
+        hz_xcells_free(&cells);
         return hz_err_set(err, HZ_ESTORE, "store: cells: %s", hz_strerror(rc));
     }
-    {
-        char pre[3] = {(char)('A' + (int)q->xa), (char)('A' + (int)q->xb), 0};
-        if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) != 0)
-            r->xsince = -1;
-    }
-    r->folded = hz_xquery_suppress(&cells,
+    hz_xcells_seq_end(&cells);
+    hz_xcells_drop_empty(&cells); /* all its rows outside the range, or not a cell */
+    if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) != 0)
+        r->xsince = -1;
+    r->folded = hz_xcells_suppress(&cells,
                                    q->xa == HZ_DIM_REGION   ? 1
                                    : q->xb == HZ_DIM_REGION ? 2
                                                             : 0,
@@ -494,19 +365,18 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         enum hz_dim md = q->xa == HZ_DIM_GOAL ? q->xb : q->xa;
         rc = hz_store_dim_rows(t, q->site, md, q->from, q->to, xq_marg_cb, &marg);
         if (rc != 0) {
-            hz_qres_free(&cells);
+            hz_xcells_free(&cells);
             hz_qres_free(&marg);
             return hz_err_set(err, HZ_ESTORE, "store: marginal: %s", hz_strerror(rc));
         }
     }
     memset(&r->total, 0, sizeof(r->total));
     for (size_t i = 0; i < cells.n; i++) {
-        const char *v1, *v2;
-        size_t l1, l2;
-        struct hz_qrow *cell = &cells.rows[i];
+        const struct hz_xcell *cell = &cells.c[i];
+        const char *v1 = hz_xcells_v1(&cells, i), *v2 = hz_xcells_v2(&cells, i);
+        size_t l1 = cell->l1, l2 = cell->l2;
         if (cell->hidden && cell->dest != -1)
             continue; /* counted in its country cell */
-        xq_values(&cells, i, &v1, &l1, &v2, &l2);
         if (!xq_match(q, pa, pb, v1, l1, v2, l2))
             continue;
         /* The non-goal value of the cell: its conversion-rate base. */
@@ -516,10 +386,10 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         uint64_t base = mi >= 0 ? marg.rows[mi].c.visitors : 0;
         if (q->kind == HZ_Q_AGGREGATE) {
             if (!cell->hidden) {
-                r->total.c.visitors += cell->c.visitors;
-                r->total.c.visits += cell->c.visits;
-                r->total.c.pageviews += cell->c.pageviews;
-                r->total.c.events += cell->c.events;
+                r->total.c.visitors += cell->visitors;
+                r->total.c.visits += cell->visits;
+                r->total.c.pageviews += cell->pageviews;
+                r->total.c.events += cell->events;
                 r->total.cr_base += base;
             }
             continue;
@@ -557,10 +427,10 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         struct hz_qrow *row = &r->rows[k];
         row->matched = 1;
         row->dest = (int32_t)k;
-        row->c.visitors += cell->c.visitors;
-        row->c.visits += cell->c.visits;
-        row->c.pageviews += cell->c.pageviews;
-        row->c.events += cell->c.events;
+        row->c.visitors += cell->visitors;
+        row->c.visits += cell->visits;
+        row->c.pageviews += cell->pageviews;
+        row->c.events += cell->events;
         /* A row's base: the marginal of its own non-goal value once (a
          * breakdown by it), else the sum over the cells it gathers. */
         if (q->prop2 == HZ_P_NONE && q->prop != HZ_P_GOAL && !row->other)
@@ -570,7 +440,7 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
     }
     if (other >= 0 && other_cells == 1)
         r->rows[other].withheld = 1; /* one cell: its numbers would be the cell's */
-    hz_qres_free(&cells);
+    hz_xcells_free(&cells);
     hz_qres_free(&marg);
     for (int i = 0; i < q->nmetrics; i++)
         if (q->metrics[i] == HZ_M_LIFT && (rc = xq_lift(t, q, r)) != 0)

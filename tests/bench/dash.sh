@@ -18,15 +18,17 @@
 # answers until the data changes, so each question is measured twice:
 # "cold" makes every request unique (limit=1..N, a cache miss each time, the
 # full read of the store), "warm" repeats one request (served from the
-# answer cache). Stops what it started.
+# answer cache). Stops what it started. ONLY=pair measures the three pair
+# questions alone (and skips the second fill, for the bytes without pairs).
 #
-#   sh tests/bench/dash.sh            env: HZ_BUILD, HZ_BIN, N, PAGES, ROWS
+#   sh tests/bench/dash.sh            env: HZ_BUILD, HZ_BIN, N, PAGES, ROWS, ONLY
 set -eu
 build=${HZ_BUILD:-build/release}
 bindir=${HZ_BIN:-bin}
 n=${N:-200}
 pages=${PAGES:-10000}
 rows=${ROWS:-1000}
+only=${ONLY:-}
 cc=${CC:-cc}
 
 [ -x "$bindir/haze-dashboard" ] || { echo "dash.sh: build $bindir/haze-dashboard first (make)"; exit 1; }
@@ -56,14 +58,16 @@ mkdir "$tmp/db" "$tmp/db0"
 t0=$(date +%s.%N)
 "$tmp/dash_fill" "$tmp/db" bench.test "$today" "$pages" "$rows" 1
 t1=$(date +%s.%N)
-"$tmp/dash_fill" "$tmp/db0" bench.test "$today" "$pages" "$rows" 0
-b1=$(used_bytes "$tmp/db")
-b0=$(used_bytes "$tmp/db0")
-rm -rf "$tmp/db0"
 echo "dash: filled 365 days x $rows page rows ($pages distinct pages) and the demo's three pairs" \
      "in $(echo "$t1 - $t0" | bc) s, data.mdb $(du -m "$tmp/db/data.mdb" | cut -f1) MB"
-echo "dash: bytes per day on disk, $pages-page site: $((b1 / 365)) with the three pairs," \
-     "$((b0 / 365)) without (the pairs: $(((b1 - b0) / 365)) a day)"
+if [ "$only" != pair ]; then
+    "$tmp/dash_fill" "$tmp/db0" bench.test "$today" "$pages" "$rows" 0
+    b1=$(used_bytes "$tmp/db")
+    b0=$(used_bytes "$tmp/db0")
+    rm -rf "$tmp/db0"
+    echo "dash: bytes per day on disk, $pages-page site: $((b1 / 365)) with the three pairs," \
+         "$((b0 / 365)) without (the pairs: $(((b1 - b0) / 365)) a day)"
+fi
 
 port=$(( 20000 + $$ % 30000 ))
 cat > "$tmp/haze.ini" <<INI
@@ -123,15 +127,18 @@ bd="$base/breakdown?site_id=bench.test&period=custom&date=$from,$to&property=eve
 top="metrics=visitors,pageviews,bounce_rate,time_on_page_median,exit_rate"
 agg="$base/aggregate?site_id=bench.test&metrics=visitors,visits,pageviews,bounce_rate,visit_duration"
 echo "dash: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-measure "365-day event:page breakdown, cold" "$bd&limit=@J@"
-measure "365-day event:page breakdown, warm" "$bd&limit=100"
-measure "365-day top pages (5 metrics), cold" "$bd&$top&limit=@J@"
-measure "365-day top pages (5 metrics), warm" "$bd&$top&limit=100"
+if [ "$only" != pair ]; then
+    measure "365-day event:page breakdown, cold" "$bd&limit=@J@"
+    measure "365-day event:page breakdown, warm" "$bd&limit=100"
+    measure "365-day top pages (5 metrics), cold" "$bd&$top&limit=@J@"
+    measure "365-day top pages (5 metrics), warm" "$bd&$top&limit=100"
+fi
 measure "365-day pages from google.com (pair), cold" "$bd&filters=visit:source%3D%3Dgoogle.com&limit=@J@"
 measure "365-day regions for a group (pair), cold" \
     "$base/breakdown?site_id=bench.test&period=custom&date=$from,$to&property=visit:region&filters=event:group%3D%3DGroup%201&limit=@J@"
 measure "365-day conversion by source (pair), cold" \
     "$base/breakdown?site_id=bench.test&period=custom&date=$from,$to&property=visit:source&filters=event:goal%3D%3DSignup&metrics=visitors,conversion_rate&limit=@J@"
+[ "$only" = pair ] && exit 0
 measure "30-day aggregate, cold" "$agg&period=30d&date=@D@"
 measure "30-day aggregate, warm" "$agg&period=30d"
 curl -s -H "Authorization: Bearer bench-token-123" \

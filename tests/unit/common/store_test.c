@@ -786,3 +786,78 @@ Test(store, map_full_grows)
     hz_store_rend(r);
     hz_store_close(s);
 }
+
+/* ---------------------------------------------------------------- prefix */
+
+/* Sums per value of the rows a scan hands over (values "P<n>" or "Q<n>"). */
+struct pfx_acc {
+    const char *vp; /* NULL: every row; else only rows starting with it */
+    uint64_t visitors[2][16], rows;
+};
+
+static void
+pfx_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    struct pfx_acc *a = arg;
+    size_t pl = a->vp != NULL ? strlen(a->vp) : 0;
+
+    if (a->vp != NULL && (vlen < pl || memcmp(value, a->vp, pl) != 0))
+        return;
+    cr_assert(vlen >= 3 && (value[0] == 'P' || value[0] == 'Q'));
+    a->visitors[value[0] == 'Q'][(value[1] - '0') * 10 + (value[2] - '0')] += c->visitors;
+    a->rows++;
+}
+
+Test(store, prefix_rows_sum_to_filtered_rows)
+{
+    hz_store *s = wopen(8 << 20);
+    hz_wtxn *w;
+    hz_rtxn *r;
+    int32_t d0 = hz_days_from_civil(2025, 11, 20);
+    uint64_t st = 7, seen = 0;
+
+    /* 90 days across three month boundaries; two prefixes interleaved. */
+    cr_assert_eq(hz_store_wbegin(s, &w, 1000, NULL), 0);
+    for (int i = 0; i < 800; i++) {
+        char v[8];
+        int32_t day = d0 + (int32_t)(lcg(&st) % 90);
+        int n = snprintf(v, sizeof(v), "%c%02d", lcg(&st) % 2 ? 'P' : 'Q', (int)(lcg(&st) % 16));
+        struct hz_counts c = cnt(1 + lcg(&st) % 5, 1, 1);
+        cr_assert_eq(hz_store_add(w, "s.io", day, HZ_DIM_CROSS, v, (size_t)n, &c), 0);
+    }
+    commit(w);
+    /* Then retention cuts into December (it takes the deleted days out of
+     * December's month row too). */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            struct hz_err e = {0};
+            cr_assert_eq(hz_store_retain(s, hz_days_from_civil(2025, 12, 4), &e), 0, "%s", e.msg);
+        }
+        cr_assert_eq(hz_store_rbegin(s, &r, NULL), 0);
+        for (int k = 0; k < 43; k++) {
+            int32_t from = d0 - 5 + (int32_t)(lcg(&st) % 100), to = from + (int32_t)(lcg(&st) % 70);
+            if (k >= 40) { /* edges read as month minus days, month alone, days */
+                from = hz_days_from_civil(2025, 12, 10);
+                to = hz_days_from_civil(2026, 2, k == 40 ? 5 : 17);
+                if (k == 42)
+                    from = hz_days_from_civil(2025, 12, 3);
+            }
+            const char *vps[] = {"P", "Q", "P0", "Q1", "P07", "R", ""};
+            for (size_t j = 0; j < sizeof(vps) / sizeof(vps[0]); j++) {
+                struct pfx_acc all = {vps[j], {{0}}, 0}, pfx = {NULL, {{0}}, 0};
+                cr_assert_eq(hz_store_dim_rows(r, "s.io", HZ_DIM_CROSS, from, to, pfx_cb, &all), 0);
+                cr_assert_eq(hz_store_dim_rows_prefix(r, "s.io", HZ_DIM_CROSS, vps[j],
+                                                      strlen(vps[j]), from, to, pfx_cb, &pfx),
+                             0);
+                /* Sums, not rows: an edge month may come as its month row
+                 * minus the days outside (negated counters, sums wrap back). */
+                cr_assert_eq(memcmp(pfx.visitors, all.visitors, sizeof(all.visitors)), 0,
+                             "sums of \"%s\" over %d..%d", vps[j], from, to);
+                seen += pfx.rows;
+            }
+        }
+        hz_store_rend(r);
+    }
+    cr_assert_gt(seen, 1000);
+    hz_store_close(s);
+}

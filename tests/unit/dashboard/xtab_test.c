@@ -2,10 +2,15 @@
 /*
  * xtab_test.c - the crowd-size rule of a declared pair's table
  * (hz_xquery_suppress): region fallback, primary and complementary
- * suppression, and that no row or column is left with one folded cell.
+ * suppression, that no row or column is left with one folded cell, and
+ * that the pair table's merge of sorted runs (hz_xcells_seq) finds the cells
+ * hashing finds.
  */
 #include "dashboard/crosstab.h"
+#include "dashboard/xcells.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -105,4 +110,44 @@ Test(xtab_suppress, small_regions_fall_back_to_their_country)
     cr_assert_eq(get(&r, "Cards", "IT-21")->dest, -1);
     cr_assert_not(get(&r, "Cards", "FR-IDF")->hidden);
     hz_qres_free(&r);
+}
+
+/* hz_xcells_seq gives the same cells as hashing, in runs sorted or not. */
+Test(xtab_cells, seq_equals_get_in_any_order)
+{
+    struct hz_xcells a, b;
+    uint64_t st = 3;
+
+    hz_xcells_init(&a);
+    hz_xcells_init(&b);
+    for (int run = 0; run < 30; run++) {
+        char v[40][16];
+        int n = 1 + (int)((st = st * 6364136223846793005ULL + 1) >> 59) % 40;
+        for (int i = 0; i < n; i++) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            (void)snprintf(v[i], sizeof(v[i]), "s%d\x1f/p%d", (int)(st >> 60),
+                           (int)(st >> 33) % 50);
+        }
+        if (run % 3 != 0) /* most runs sorted, like a period of the store */
+            qsort(v, (size_t)n, sizeof(v[0]), (int (*)(const void *, const void *))strcmp);
+        for (int i = 0; i < n; i++) {
+            size_t len = strlen(v[i]), k = hz_xcells_seq(&a, v[i], len);
+            a.c[k].visitors++;
+            k = hz_xcells_get(&b, v[i], len);
+            b.c[k].visitors++;
+        }
+        if (run % 5 == 0)
+            hz_xcells_seq_end(&a);
+    }
+    hz_xcells_seq_end(&a);
+    cr_assert_eq(a.n, b.n);
+    for (size_t i = 0; i < b.n; i++) {
+        long k = hz_xcells_find(&a, hz_xcells_v1(&b, i), b.c[i].vlen);
+        cr_assert_geq(k, 0);
+        cr_assert_eq(a.c[k].visitors, b.c[i].visitors);
+        cr_assert_eq(a.c[k].l1, b.c[i].l1);
+        cr_assert_eq(a.c[k].l2, b.c[i].l2);
+    }
+    hz_xcells_free(&a);
+    hz_xcells_free(&b);
 }

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xcells.h - one declared pair's table of cells over a range, and its
+ * crowd-size rule (crosstab.h, DESIGN.md privacy rule 5).
+ *
+ * A slim cousin of struct hz_qres for the pair path: a cell keeps only what
+ * a pair stores (visitors, visits, pageviews, events), so a 365-day table of
+ * ten thousand cells stays small enough for the caches while a question sums
+ * its ~150,000 day and month rows. Values "v1\x1fv2" sit in one pool; the
+ * index is open addressing with linear probing, keyed by SipHash-1-3 under a
+ * per-process key (values are chosen by strangers), and each slot keeps the
+ * hash's low 32 bits so a probe compares bytes only on a likely match.
+ */
+#ifndef HZ_DASHBOARD_XCELLS_H
+#define HZ_DASHBOARD_XCELLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hz_xcell {
+    uint64_t visitors, visits, pageviews, events;
+    uint32_t voff, vlen; /* value: pool + voff, NUL-terminated */
+    uint32_t l1, l2;     /* "v1\x1fv2": v1 its first l1 bytes, v2 its last l2 */
+    int32_t dest;        /* the cell it was moved into (a country cell), itself, or -1 */
+    uint32_t line[2];    /* row (v1) and column (v2) ids, while suppressing */
+    int hidden;          /* suppressed (dest -1) or moved into a country cell */
+};
+
+struct hz_xcells {
+    struct hz_xcell *c; /* malloc'd */
+    size_t n, cap;
+    char *pool; /* values, malloc'd */
+    size_t plen, pcap;
+    uint64_t *slot; /* (hash low 32 bits << 32) | (index + 1); 0 = empty */
+    size_t scap;    /* power of two, at most half full */
+    size_t nidx;    /* cells [0, nidx) are in the index (hz_xcells_seq defers it) */
+    /* hz_xcells_seq: the cells in value order, and the current run. */
+    struct hz_xcells_ref *acc, *pend; /* malloc'd */
+    size_t nacc, accap, npend, pendcap, at;
+    long last; /* the cell of the run's last value, or -1 */
+};
+
+struct hz_xcells_ref {
+    uint32_t cell, voff, vlen;
+};
+
+void hz_xcells_init(struct hz_xcells *t);
+void hz_xcells_free(struct hz_xcells *t); /* t may be initialised again */
+
+/* Index of the cell with value (v, len) ("v1\x1fv2"; no separator: all of
+ * it is v1), added with zero counters when absent. May move t->c. */
+size_t hz_xcells_get(struct hz_xcells *t, const char *v, size_t len);
+/* Index of the cell with that value, or -1. */
+long hz_xcells_find(struct hz_xcells *t, const char *v, size_t len);
+
+/*
+ * The same as hz_xcells_get without hashing, for a store scan: the rows of
+ * one period come in increasing byte order (LMDB's), so each run of
+ * increasing values is merge-joined with the cells kept in value order; a
+ * value not greater than the one before starts a new run. Any order gives
+ * the right cells; the scan's order makes it cheap. hz_xcells_seq_end
+ * after the last value (the index is built when first needed).
+ */
+size_t hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len);
+void hz_xcells_seq_end(struct hz_xcells *t);
+/* Drops the cells whose four counters are all zero (rows subtracted from a
+ * month row: hz_store_dim_rows_prefix), after hz_xcells_seq_end and before
+ * the index is built. */
+void hz_xcells_drop_empty(struct hz_xcells *t);
+
+static inline const char *
+hz_xcells_v1(const struct hz_xcells *t, size_t i)
+{
+    return t->pool + t->c[i].voff;
+}
+
+static inline const char *
+hz_xcells_v2(const struct hz_xcells *t, size_t i)
+{
+    return t->pool + t->c[i].voff + t->c[i].vlen - t->c[i].l2;
+}
+
+/* The pair's crowd-size rule over the table (crosstab.h: region fallback,
+ * suppression under min_visitors, complementary suppression). Country
+ * cells are appended. Returns the number of cells suppressed. */
+uint64_t hz_xcells_suppress(struct hz_xcells *t, int region_side, uint64_t min_visitors);
+
+#endif
