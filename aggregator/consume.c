@@ -12,11 +12,14 @@
 #include "aggregator/consume.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aggregator/fold.h"
@@ -104,6 +107,7 @@ struct agg_commit {
 
 struct hz_agg {
     const struct hz_config *cfg;
+    int lock_fd; /* <lmdb>/aggregator.lock, flocked: one aggregator per store */
     hz_store *store;
     hz_rs *rs;
     char undo_key[AGG_KEY_MAX];
@@ -1126,12 +1130,44 @@ agg_connect(hz_agg *a, int tries, struct hz_err *err)
     return 0;
 }
 
+/*
+ * One aggregator per store. Each reads the whole stream from the position
+ * committed in its store (plain XREAD, no consumer group to share entries
+ * out), so a second one on the same store would count every hit twice: it
+ * is refused. The lock goes with the process (kill -9 included).
+ */
+static int
+agg_lock(hz_agg *a, struct hz_err *err)
+{
+    char path[HZ_CFG_PATH_MAX + 32];
+
+    if (mkdir(a->cfg->lmdb, 0700) != 0 && errno != EEXIST)
+        return hz_err_set(err, HZ_ESTORE, "%s: mkdir: %s", a->cfg->lmdb, strerror(errno));
+    (void)snprintf(path, sizeof(path), "%s/aggregator.lock", a->cfg->lmdb);
+    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (a->lock_fd < 0)
+        return hz_err_set(err, HZ_ESTORE, "%s: %s", path, strerror(errno));
+    if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        (void)close(a->lock_fd);
+        a->lock_fd = -1;
+        if (e == EWOULDBLOCK)
+            return hz_err_set(err, HZ_ESTORE,
+                              "%s: another haze-aggregator runs on this store (two would "
+                              "count every hit twice)",
+                              a->cfg->lmdb);
+        return hz_err_set(err, HZ_ESTORE, "%s: flock: %s", path, strerror(e));
+    }
+    return 0;
+}
+
 int
 hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
 {
     hz_agg *a = hz_xcalloc(1, sizeof(*a));
     int rc;
 
+    a->lock_fd = -1;
     a->cfg = cfg;
     a->session_ms = (uint64_t)cfg->session_minutes * 60000ULL;
     for (int i = 0; i < cfg->nsites; i++)
@@ -1149,7 +1185,9 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     pthread_mutex_init(&a->q.mu, NULL);
     pthread_cond_init(&a->q.cv_data, NULL);
     pthread_cond_init(&a->q.cv_space, NULL);
-    rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
+    rc = agg_lock(a, err);
+    if (rc == 0)
+        rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
     if (rc == 0 && (rc = agg_connect(a, 1, err)) == HZ_EUNAVAIL) {
         /* Any start order: hz_agg_run waits for Redis with a backoff. */
         hz_log_warnx("consume: %s; waiting for redis", err != NULL ? err->msg : "unavailable");
@@ -1178,6 +1216,8 @@ hz_agg_close(hz_agg *a)
     hz_rs_close(a->rs);
     hz_rs_close(a->rrs);
     hz_store_close(a->store);
+    if (a->lock_fd >= 0)
+        (void)close(a->lock_fd);
     hz_kmap_free(a->cache);
     free(a->touched);
     hz_kmap_free(a->reasons);

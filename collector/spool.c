@@ -62,7 +62,8 @@ spool_syncer(void *arg)
     for (;;) {
         while (!s->sync_want && s->trunc != TRUNC_WANT && !s->sync_stop)
             (void)pthread_cond_wait(&s->cv, &s->mu);
-        if (s->sync_stop)
+        /* A flush or truncation asked for before the stop is still done. */
+        if (s->sync_stop && !s->sync_want && s->trunc != TRUNC_WANT)
             break;
         int want = s->sync_want, trunc = s->trunc == TRUNC_WANT;
         uint64_t off = s->save_off;
@@ -277,6 +278,10 @@ hz_spool_close(hz_spool *s)
         (void)pthread_mutex_unlock(&s->mu);
         (void)pthread_join(s->syncer, NULL);
         s->syncer_up = 0;
+        spool_trunc_seen(s);
+        /* The thread's last flush may have failed: flush once more here. */
+        if (s->size > s->off)
+            s->dirty = 1;
     }
     (void)hz_spool_sync(s); /* and a truncation the syncer did not start */
     (void)pthread_mutex_destroy(&s->mu);

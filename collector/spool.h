@@ -13,7 +13,9 @@
  * ambiguous too, since a crash may have come between send and pop.
  * Not thread-safe: one owner. Each spool has a thread of its own for
  * what can wait on the disk (fdatasync, the offset file, the truncation
- * of a drained file), so that the owner's event loop never does.
+ * of a drained file), so that the owner's event loop does not; the one
+ * wait left is a push that meets a truncation under way (Redis failing
+ * again just as the spool drained), which waits for its end.
  */
 #ifndef HZ_COLLECTOR_SPOOL_H
 #define HZ_COLLECTOR_SPOOL_H

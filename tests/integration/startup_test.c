@@ -258,6 +258,43 @@ Test(startup, check_fails_fast_on_a_bad_file)
     ht_rmdir(dir);
 }
 
+/* A second aggregator on the same store is refused (each reads the whole
+ * stream from its store's position: two would count every hit twice); the
+ * first keeps running, and once it has stopped another may start. */
+Test(startup, second_aggregator_on_a_store_is_refused, .timeout = 60)
+{
+    char dir[64], ini[256], lock[160], *log;
+    struct ht_proc first, second, third;
+    struct stat st;
+
+    ht_tmpdir(dir);
+    write_ini(ini, dir, ht_free_port(), ht_free_port(), NULL, "root");
+    start(&first, dir, "haze-aggregator", ini); /* no Redis: it waits for it */
+    (void)snprintf(lock, sizeof(lock), "%s/state/db/aggregator.lock", dir);
+    for (int i = 0; i < 100 && stat(lock, &st) != 0; i++)
+        sleep_ms(50);
+    cr_assert_eq(stat(lock, &st), 0, "the first aggregator took its lock");
+    sleep_ms(200);
+    {
+        char bin[256];
+        ht_bin(bin, "haze-aggregator");
+        const char *argv[] = {bin, "-c", ini, NULL};
+        cr_assert_eq(ht_spawn(&second, dir, "second-aggregator", argv), 0);
+    }
+    cr_assert_eq(ht_wait(&second, 10000), 1, "the second aggregator exits 1");
+    log = ht_slurp(second.log, NULL);
+    cr_assert_not_null(log);
+    cr_assert(strstr(log, "another haze-aggregator runs on this store") != NULL, "%s", log);
+    free(log);
+    cr_assert_eq(kill(first.pid, 0), 0, "the first one still runs");
+    cr_assert_eq(ht_stop(&first, SIGTERM, 10000), 0);
+    start(&third, dir, "haze-aggregator", ini);
+    sleep_ms(500);
+    cr_assert_eq(kill(third.pid, 0), 0, "a later one starts");
+    cr_assert_eq(ht_stop(&third, SIGTERM, 10000), 0);
+    ht_rmdir(dir);
+}
+
 /* ------------------------------------------------------------ least privilege */
 
 /* Started as root with no user key, every daemon runs as another user
