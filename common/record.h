@@ -145,8 +145,12 @@ struct hz_field {
 int hz_record_fields(const struct hz_record *r, struct hz_field *out, char *numbuf);
 
 /* The compact form of r into out (HZ_RECORD_PACK_MAX bytes); returns its
- * length. Only what hz_record_fields would write is written. */
-#define HZ_RECORD_PACK_MAX (1 + 3 * HZ_RECORD_FIELDS + sizeof(struct hz_record))
+ * length. Only what hz_record_fields would write is written. The bound:
+ * the version byte, a tag and at most 2 length bytes per field, every text
+ * member's bytes (each fits its array), and for each of the three uint64
+ * members written in decimal (t, ms, pd) its 20 digits; the int members
+ * (px, ni, sd) write at most 3 digits, fewer than their own size. */
+#define HZ_RECORD_PACK_MAX (1 + 3 * HZ_RECORD_FIELDS + sizeof(struct hz_record) + 3 * 20)
 size_t hz_record_pack(const struct hz_record *r, unsigned char *out);
 
 /* Validates and decodes one entry's nfields name/value pairs (names[i],
