@@ -976,6 +976,30 @@ agg_recover(hz_agg *a, struct hz_err *err)
 
 /* ------------------------------------------------------------ reader */
 
+/* The reader's pause for a batch that is not full: until batch_wait_ms
+ * after first, or until it is stopped (then 1). */
+static int
+agg_reader_wait(hz_agg *a, struct timespec first)
+{
+    struct agg_queue *q = &a->q;
+    struct timespec dl = first;
+    long ms = a->cfg->batch_wait_ms;
+    int stop;
+
+    dl.tv_sec += ms / 1000;
+    dl.tv_nsec += (ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&q->mu);
+    while (!q->stop && pthread_cond_timedwait(&q->cv_space, &q->mu, &dl) == 0)
+        ;
+    stop = q->stop;
+    pthread_mutex_unlock(&q->mu);
+    return stop;
+}
+
 /* The reader thread: XREAD on its own connection from its own position
  * (a->rpos, set from the committed position when it starts), decode,
  * queue. It touches neither LMDB nor the state cache; entries it has read
@@ -1010,9 +1034,17 @@ agg_reader(void *arg)
         pthread_mutex_unlock(&q->mu);
 
         /* Chunks until the batch is full or the stream has no more: the
-         * first waits up to 100 ms, the others do not wait. */
+         * first waits up to 100 ms, the others do not wait. A batch that
+         * is not full when the stream runs dry waits once, until
+         * batch_wait_ms after its first entry, and takes what came
+         * meanwhile: a stream tailed live is folded and committed in a
+         * few large batches rather than many small ones (each costs a
+         * commit and Redis round trips, and a visit's hits in one batch
+         * write its state once). */
         rc = 0;
         sl->n = sl->nsub = 0;
+        int waited = a->cfg->batch_wait_ms == 0;
+        struct timespec first = {0, 0};
         while (sl->n < (int)a->cfg->batch && sl->nsub < AGG_SUBS) {
             struct hz_rs_batch *c = &sl->sub[sl->nsub];
             int want = (int)a->cfg->batch - sl->n;
@@ -1036,9 +1068,14 @@ agg_reader(void *arg)
                 sl->e[sl->n + i] = c->e[i];
                 agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i], agg_now_ms());
             }
+            if (sl->n == 0 && c->n > 0)
+                (void)clock_gettime(CLOCK_REALTIME, &first);
             sl->n += c->n;
-            if (c->n < want)
-                break;
+            if (c->n < want) {
+                if (sl->n == 0 || waited || agg_reader_wait(a, first) != 0)
+                    break;
+                waited = 1;
+            }
         }
         if (rc != 0 || sl->n == 0) {
             for (int i = 0; i < sl->nsub; i++)

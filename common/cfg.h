@@ -114,6 +114,7 @@ struct hz_config {
     long map_size_mb;
     long max_values;
     long batch;                /* stream entries per transaction */
+    long batch_wait_ms;        /* a batch that is not full waits this long for more */
     char group[64];            /* consumer group */
     long stream_keep_seconds;  /* applied entries younger than this stay in the stream */
     char aggregator_user[32];
