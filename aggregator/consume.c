@@ -1286,7 +1286,8 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
     pthread_mutex_lock(&q->mu);
     if (q->count == 0 && !q->err) {
         /* Wait for a batch: up to block_ms, or (block_ms < 0) until the
-         * reader has looked once more and found nothing new. */
+         * reader has looked once more and found nothing new (within 10 s:
+         * more than a batch can wait, batch_wait_ms <= 5 s). */
         struct timespec dl;
         uint64_t e0 = q->empty_reads;
         long ms = block_ms >= 0 ? block_ms : 10000;

@@ -70,7 +70,7 @@ static const struct cfg_key cfg_schema[] = {
     { "aggregator", "map_size_mb", CFG_INT, 1, 1048576, "1024", F(map_size_mb) },
     { "aggregator", "max_values", CFG_INT, 10, 10000000, "10000", F(max_values) },
     { "aggregator", "batch", CFG_INT, 1, 100000, "5000", F(batch) },
-    { "aggregator", "batch_wait_ms", CFG_INT, 0, 10000, "200", F(batch_wait_ms) },
+    { "aggregator", "batch_wait_ms", CFG_INT, 0, 5000, "200", F(batch_wait_ms) },
     { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
     { "aggregator", "stream_keep_seconds", CFG_INT, 0, 3600, "120", F(stream_keep_seconds) },
     { "aggregator", "user", CFG_STR, 1, 31, "haze", F(aggregator_user) },
