@@ -29,6 +29,14 @@ pub_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t
+pub_mono_us(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 void
 pub_spool_gauge(hz_pub *p)
 {
@@ -50,8 +58,7 @@ pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous)
 
     if (rc == 0) {
         HZ_METRIC_ADD(spooled, 1);
-        if (p->spooled_recent < PUB_REPLAY_WINDOW)
-            p->spooled_recent++;
+        pub_replay_spooled(p);
         if (ambiguous)
             p->dup_ready = 0;
     } else {
