@@ -13,7 +13,8 @@
 #            day change, when the salts roll over and the next day's is
 #            fetched
 # Prints "name value" lines: quiet_p99_ms, replay_p99_ms, replay_s,
-# replay_hits, quiet_cpu_us and replay_cpu_us (the CPU time of the
+# replay_hits, replay_left (still spooled when wrk stopped: a thread that
+# takes hits replays at its own pace, README "When Redis is down"), quiet_cpu_us and replay_cpu_us (the CPU time of the
 # collector and Redis during wrk's run, per request answered: less noisy
 # than a p99 on a shared machine), salt_p99_ms, salt_days (salts in Redis after the change: 3 =
 # yesterday's, today's, tomorrow's).
@@ -118,13 +119,17 @@ measure "$tmp/replay.txt" &
 wpid=$!
 t1=
 while kill -0 "$wpid" 2>/dev/null; do
-    [ -z "$t1" ] && [ "$(metric haze_spool_entries)" = 0 ] && t1=$(date +%s.%N)
+    e=$(metric haze_spool_entries)
+    echo "$(date +%s.%N) $e" >>"$tmp/drain.txt"
+    [ -z "$t1" ] && [ "$e" = 0 ] && t1=$(date +%s.%N)
     sleep 0.1
 done
 wait "$wpid"; wpid=
 c1=$(cpu)
+left=$(metric haze_spool_entries)
 while [ -z "$t1" ]; do [ "$(metric haze_spool_entries)" = 0 ] && t1=$(date +%s.%N); sleep 0.1; done
 echo "replay_hits $spooled"
+echo "replay_left $left"
 echo "replay_s $(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')"
 echo "replay_p99_ms $(p99 "$tmp/replay.txt")"
 echo "replay_cpu_us $(cpu_per_hit "$c0" "$c1" "$tmp/replay.txt")"
