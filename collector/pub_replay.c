@@ -283,6 +283,12 @@ pub_replay_pump(hz_pub *p)
         if (p->tokens > PUB_REPLAY_WINDOW)
             p->tokens = PUB_REPLAY_WINDOW;
         budget = (int)p->tokens;
+        /* The backlog's last few entries go at once: then everything is
+         * in flight and new hits follow it to Redis (hz_pub_send). */
+        uint64_t all = hz_spool_entries(p->spool),
+                 unsent = all > (uint64_t)p->nreplay ? all - (uint64_t)p->nreplay : 0;
+        if (unsent <= PUB_REPLAY_SLICE && (int)unsent > budget)
+            budget = (int)unsent;
     } else {
         p->tokens = 0;
         budget = PUB_REPLAY_SLICE;
