@@ -39,9 +39,12 @@
 
 #define PUB_INFLIGHT_MAX   8192 /* beyond this, spool rather than queue */
 #define PUB_TICK_MS        100
-#define PUB_REPLAY_WINDOW  512 /* replayed XADDs in flight */
-#define PUB_REPLAY_SLICE   64  /* spool entries sent per loop turn, at least */
-#define PUB_SCAN_PAGE      256 /* stream entries per XRANGE of the duplicate search */
+#define PUB_REPLAY_WINDOW  512  /* replayed XADDs in flight */
+#define PUB_REPLAY_SLICE   64   /* spool entries sent per loop turn by an idle thread */
+#define PUB_REPLAY_RATE    5000 /* entries/s replayed beyond the new hits by a busy thread */
+#define PUB_REPLAY_PACE_MS 5    /* a busy thread's replay runs this often */
+#define PUB_REPLAY_IDLE_MS 50   /* a thread that spooled no hit for this long is idle */
+#define PUB_SCAN_PAGE      256  /* stream entries per XRANGE of the duplicate search */
 #define PUB_DROP_FLUSH_MS  5000
 #define PUB_DUP_WINDOW_MS  120000 /* the search starts this long before the first ambiguous hit */
 #define PUB_RETIRED_MAX_MS 300000 /* a retired connection silent this long is closed anyway */
@@ -112,8 +115,12 @@ struct hz_pub {
     int nreplay;     /* replayed XADDs in flight */
     int dup_ready;   /* the duplicate set covers the spool's ambiguous entries */
     int scanning;
-    int spooled_recent;      /* hits spooled since the last replay slice */
-    struct event *replay_ev; /* the next slice (pub_replay_kick) */
+    /* Replay pacing (pub_replay.c): a busy thread may send one entry per
+     * hit spooled while connected plus PUB_REPLAY_RATE a second. */
+    double tokens;            /* entries the replay may send now */
+    uint64_t tokens_us;       /* when tokens was last refilled */
+    uint64_t last_spooled_us; /* the last hit spooled (pub_mono_us) */
+    struct event *replay_ev;  /* the next slice (pub_replay_kick) */
     struct pub_idset dups;
     char scan_from[48];
     char scan_end[48]; /* the stream's last ID when the search began */
@@ -140,6 +147,7 @@ struct hz_pub {
 };
 
 uint64_t pub_now_ms(void);
+uint64_t pub_mono_us(void);
 /* Sends a command on the current connection with c as its reply's
  * privdata. 0, or -1 (c is not sent; the caller still owns it). */
 int pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const size_t *lens);
@@ -162,6 +170,8 @@ void pub_spool_gauge(hz_pub *p);
  * continues on the next turn of the loop). */
 void pub_replay_pump(hz_pub *p);
 void pub_replay_kick(hz_pub *p);
+/* A hit was spooled: the replay's pace (pub_replay.c). */
+void pub_replay_spooled(hz_pub *p);
 void pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 void pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 void pub_replay_lost(hz_pub *p); /* the connection with replayed XADDs went away */

@@ -235,33 +235,65 @@ pub_replay_slice(evutil_socket_t fd, short what, void *arg)
     pub_replay_pump(arg);
 }
 
-/* Has the pump run again on the loop's next turn, after the events that
- * are ready by then (the hits waiting for an answer among them). */
+/* Pacing. The replay is background work: while its thread takes hits
+ * (it spooled one in the last PUB_REPLAY_IDLE_MS), it may send one entry
+ * for each hit spooled since Redis is back, so that the spool does not
+ * grow, plus PUB_REPLAY_RATE entries a second, so that it drains; its
+ * share of the CPU, which the hits need, stays bounded. An idle thread
+ * replays as fast as Redis answers, PUB_REPLAY_SLICE entries a turn. */
+static int
+pub_replay_busy(const hz_pub *p, uint64_t now_us)
+{
+    return p->last_spooled_us != 0 && now_us - p->last_spooled_us < PUB_REPLAY_IDLE_MS * 1000ULL;
+}
+
+void
+pub_replay_spooled(hz_pub *p)
+{
+    p->last_spooled_us = pub_mono_us();
+    if (p->connected && p->tokens < PUB_REPLAY_WINDOW)
+        p->tokens += 1;
+}
+
+/* Has the pump run again: on the loop's next turn, after the events that
+ * are ready by then (the hits waiting for an answer among them), or, on a
+ * busy thread, in PUB_REPLAY_PACE_MS. */
 void
 pub_replay_kick(hz_pub *p)
 {
-    struct timeval now = {0, 0};
+    struct timeval now = {0, 0}, pace = {0, PUB_REPLAY_PACE_MS * 1000};
 
     if (p->closing)
         return;
     if (p->replay_ev == NULL && (p->replay_ev = evtimer_new(p->base, pub_replay_slice, p)) == NULL)
         return; /* the tick pumps instead */
     if (!evtimer_pending(p->replay_ev, NULL))
-        (void)evtimer_add(p->replay_ev, &now);
+        (void)evtimer_add(p->replay_ev, pub_replay_busy(p, pub_mono_us()) ? &pace : &now);
 }
 
 void
 pub_replay_pump(hz_pub *p)
 {
     struct hz_record rec;
-    int amb, rc, n;
-    /* The work of one turn is bounded, so that hits are answered between
-     * two slices; it grows with the hits spooled since the last slice, so
-     * that the replay always gains on them. */
-    int budget = PUB_REPLAY_SLICE + 2 * (p->spooled_recent < PUB_REPLAY_WINDOW ? p->spooled_recent
-                                                                               : PUB_REPLAY_WINDOW);
+    int amb, rc, n, budget;
+    uint64_t now = pub_mono_us();
 
-    p->spooled_recent = 0;
+    if (pub_replay_busy(p, now)) {
+        p->tokens += (double)(now - p->tokens_us) * PUB_REPLAY_RATE / 1e6;
+        if (p->tokens > PUB_REPLAY_WINDOW)
+            p->tokens = PUB_REPLAY_WINDOW;
+        budget = (int)p->tokens;
+        /* The backlog's last few entries go at once: then everything is
+         * in flight and new hits follow it to Redis (hz_pub_send). */
+        uint64_t all = hz_spool_entries(p->spool),
+                 unsent = all > (uint64_t)p->nreplay ? all - (uint64_t)p->nreplay : 0;
+        if (unsent <= PUB_REPLAY_SLICE && (int)unsent > budget)
+            budget = (int)unsent;
+    } else {
+        p->tokens = 0;
+        budget = PUB_REPLAY_SLICE;
+    }
+    p->tokens_us = now;
     /* With nothing in flight the next entry is the head's. (A cursor kept
      * from before a truncation would point past the end: the spool starts
      * its offsets again at 0 when its thread has truncated the file.) */
@@ -270,7 +302,7 @@ pub_replay_pump(hz_pub *p)
     for (n = 0; p->connected && !p->closing && !p->scanning && p->nreplay < PUB_REPLAY_WINDOW;
          n++) {
         uint64_t at = p->cursor, head = hz_spool_head(p->spool);
-        if (n == budget) {
+        if (n >= budget) {
             pub_replay_kick(p);
             break;
         }
@@ -317,7 +349,10 @@ pub_replay_pump(hz_pub *p)
         p->cursor = at;
     }
     explicit_bzero(&rec, sizeof(rec));
+    if (p->tokens > 0)
+        p->tokens -= n < p->tokens ? n : p->tokens;
     if (hz_spool_entries(p->spool) == 0) {
+        p->tokens = 0;
         pub_idset_free(&p->dups);
         p->dup_ready = 0;
         p->cursor = 0;

@@ -29,6 +29,14 @@ pub_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t
+pub_mono_us(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 void
 pub_spool_gauge(hz_pub *p)
 {
@@ -50,8 +58,7 @@ pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous)
 
     if (rc == 0) {
         HZ_METRIC_ADD(spooled, 1);
-        if (p->spooled_recent < PUB_REPLAY_WINDOW)
-            p->spooled_recent++;
+        pub_replay_spooled(p);
         if (ambiguous)
             p->dup_ready = 0;
     } else {
@@ -267,8 +274,13 @@ hz_pub_send(hz_pub *p, const struct hz_record *r, hz_pub_done cb, void *arg)
 {
     struct pub_cmd *c;
 
-    if (!p->connected || hz_spool_entries(p->spool) > 0 || p->ninflight >= PUB_INFLIGHT_MAX ||
-        (c = pub_cmd_new_rec(p, PUB_HIT, r)) == NULL) {
+    /* Behind spooled entries not sent yet, a hit waits its turn in the
+     * spool; once all of them are in flight on the connection, it can
+     * follow them there (Redis runs one connection's commands in order;
+     * if the connection breaks, the replayed ones stay at the spool's
+     * head and this one is spooled behind them, pub_retire). */
+    if (!p->connected || hz_spool_entries(p->spool) > (uint64_t)p->nreplay ||
+        p->ninflight >= PUB_INFLIGHT_MAX || (c = pub_cmd_new_rec(p, PUB_HIT, r)) == NULL) {
         cb(arg, pub_spool(p, r, 0));
         return;
     }

@@ -13,11 +13,16 @@
 #            day change, when the salts roll over and the next day's is
 #            fetched
 # Prints "name value" lines: quiet_p99_ms, replay_p99_ms, replay_s,
-# replay_hits, salt_p99_ms, salt_days (salts in Redis after the change: 3 =
+# replay_hits, replay_left (still spooled when wrk stopped: a thread that
+# takes hits replays at its own pace, README "When Redis is down"), quiet_cpu_us and replay_cpu_us (the CPU time of the
+# collector and Redis during wrk's run, per request answered: less noisy
+# than a p99 on a shared machine), salt_p99_ms, salt_days (salts in Redis after the change: 3 =
 # yesterday's, today's, tomorrow's).
 #
 #   sh tests/bench/replay.sh     env: HZ_BIN, D (seconds, 8), CONNS (16),
-#                                REPLAY_HITS (100000)
+#                                REPLAY_HITS (100000), SALT (1; 0 skips the
+#                                salt run), KEEP (a folder that keeps wrk's
+#                                reports and the collector's log)
 set -u
 bindir=${HZ_BIN:-bin}
 d=${D:-8}
@@ -33,6 +38,7 @@ cleanup() {
     stop_pid "$wpid"
     stop_pid "$cpid"
     stop_pid "$rpid"
+    [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$tmp"/*.txt "$tmp"/collector.log "$KEEP"/ 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -79,14 +85,24 @@ p99() { # p99 FILE: wrk --latency's 99% line, in ms
     awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
          if (u == "us") v /= 1000; else if (u == "s") v *= 1000; printf "%.2f\n", v }' "$1"
 }
+cpu() { # cpu: CPU ticks of the collector and Redis so far
+    cat "/proc/$cpid/stat" "/proc/$rpid/stat" | awk '{ t += $14 + $15 } END { print t }'
+}
+cpu_per_hit() { # cpu_per_hit TICKS0 TICKS1 WRK-OUT: microseconds per request
+    awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" '$2 == "requests" && $3 == "in" {
+         printf "%.1f\n", (b - a) * 1e6 / hz / $1 }' "$3"
+}
 measure() { # measure OUT: wrk for d seconds
     wrk -t1 -c"$conns" -d"${d}s" --latency -s tests/bench/replay.lua "http://127.0.0.1:$port/api/event" >"$1" 2>&1
 }
 
 # quiet
 collector
+c0=$(cpu)
 measure "$tmp/quiet.txt"
+c1=$(cpu)
 echo "quiet_p99_ms $(p99 "$tmp/quiet.txt")"
+echo "quiet_cpu_us $(cpu_per_hit "$c0" "$c1" "$tmp/quiet.txt")"
 
 # replay: fill the spools with Redis paused
 kill -STOP "$rpid"
@@ -98,19 +114,27 @@ sleep 1 # the connections settle
 spooled=$(metric haze_spool_entries)
 kill -CONT "$rpid"
 t0=$(date +%s.%N)
+c0=$(cpu)
 measure "$tmp/replay.txt" &
 wpid=$!
 t1=
 while kill -0 "$wpid" 2>/dev/null; do
-    [ -z "$t1" ] && [ "$(metric haze_spool_entries)" = 0 ] && t1=$(date +%s.%N)
+    e=$(metric haze_spool_entries)
+    echo "$(date +%s.%N) $e" >>"$tmp/drain.txt"
+    [ -z "$t1" ] && [ "$e" = 0 ] && t1=$(date +%s.%N)
     sleep 0.1
 done
 wait "$wpid"; wpid=
+c1=$(cpu)
+left=$(metric haze_spool_entries)
 while [ -z "$t1" ]; do [ "$(metric haze_spool_entries)" = 0 ] && t1=$(date +%s.%N); sleep 0.1; done
 echo "replay_hits $spooled"
+echo "replay_left $left"
 echo "replay_s $(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')"
 echo "replay_p99_ms $(p99 "$tmp/replay.txt")"
+echo "replay_cpu_us $(cpu_per_hit "$c0" "$c1" "$tmp/replay.txt")"
 stop_pid "$cpid"; cpid=
+[ "${SALT:-1}" = 0 ] && exit 0
 
 # salt: 5 s before the next UTC midnight on the collector's clock
 start_ms=$(( ($(date +%s) / 86400 + 1) * 86400 * 1000 - 5000 ))

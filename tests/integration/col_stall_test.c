@@ -72,23 +72,6 @@ st_count(struct ce *e, long *hits, long *dups)
     free(ids);
 }
 
-static long
-st_metric(int port, const char *name)
-{
-    struct ht_response r;
-    char key[96];
-    long v = -1;
-
-    if (ht_http(port, "GET", "/metrics", NULL, NULL, 0, &r) != 0)
-        return -1;
-    snprintf(key, sizeof(key), "\n%s ", name);
-    const char *at = strstr(r.body, key);
-    if (at != NULL)
-        v = strtol(at + strlen(key), NULL, 10);
-    ht_response_free(&r);
-    return v;
-}
-
 Test(collector_stall, redis_paused_and_killed_counts_every_hit_once, .timeout = 180)
 {
     struct ce env;
@@ -134,16 +117,16 @@ Test(collector_stall, redis_paused_and_killed_counts_every_hit_once, .timeout = 
 
     /* Wait for the spools to drain, then a little longer for late
      * duplicates. */
-    for (int i = 0; i < 300 && st_metric(env.port, "haze_spool_entries") != 0; i++)
+    for (int i = 0; i < 300 && ce_metric(&env, "haze_spool_entries") != 0; i++)
         st_sleep_ms(100);
     st_sleep_ms(1500);
     st_count(&env, &hits, &dups);
-    long dupes_found = st_metric(env.port, "haze_replay_duplicates_total");
+    long dupes_found = ce_metric(&env, "haze_replay_duplicates_total");
     cr_log_info("2xx %ld, in the stream %ld, duplicated %ld, ambiguous found in the stream %ld", ok,
                 hits, dups, dupes_found);
     cr_expect_eq(dups, 0, "%ld hits are in the stream twice", dups);
     cr_expect_eq(hits, ok, "%ld hits in the stream for %ld answered 2xx", hits, ok);
     /* The scenario really happened: hits were in flight when Redis stalled. */
-    cr_expect_gt(st_metric(env.port, "haze_spooled_total"), 0);
+    cr_expect_gt(ce_metric(&env, "haze_spooled_total"), 0);
     ce_stop(&env);
 }

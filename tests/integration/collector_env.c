@@ -106,6 +106,23 @@ ce_field(const struct ce_entry *en, const char *name)
     return NULL;
 }
 
+long
+ce_metric(struct ce *e, const char *name)
+{
+    struct ht_response r;
+    char key[96];
+    long v = -1;
+
+    if (ht_http(e->port, "GET", "/metrics", NULL, NULL, 0, &r) != 0)
+        return -1;
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *at = strstr(r.body, key);
+    if (at != NULL)
+        v = strtol(at + strlen(key), NULL, 10);
+    ht_response_free(&r);
+    return v;
+}
+
 int
 ce_each(struct ce *e, void (*fn)(const struct ce_entry *en, void *arg), void *arg)
 {

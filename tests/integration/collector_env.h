@@ -33,6 +33,8 @@ void ce_stop(struct ce *e);
 /* POSTs body to /api/event as text/plain from "ua" (NULL: CE_CHROME) with
  * extra headers; returns the status. */
 int ce_event(struct ce *e, const char *body, const char *extra_headers);
+/* The value of a counter or gauge on the collector's /metrics, or -1. */
+long ce_metric(struct ce *e, const char *name);
 /* The stream's entries as redis-cli --raw prints XRANGE - + (malloc'd). */
 char *ce_xrange(struct ce *e);
 
