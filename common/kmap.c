@@ -7,7 +7,6 @@
  */
 #include "common/kmap.h"
 
-#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,28 +310,15 @@ hz_kmap_at(const hz_kmap *m, size_t i, const void **key, size_t *klen)
     return kmap_val(m, e);
 }
 
-/* memcmp order, a shorter prefix first; 8 bytes at a time, inline (the
- * sort's comparisons are most of its cost). */
 static int
 kmap_cmp(const void *a, const void *b)
 {
     struct kmap_ent *x = *(struct kmap_ent *const *)a, *y = *(struct kmap_ent *const *)b;
-    size_t n = x->klen < y->klen ? x->klen : y->klen, i = 0;
-    const unsigned char *p = kmap_key(x), *q = kmap_key(y);
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(kmap_key(x), kmap_key(y), n);
 
-    for (; i + 8 <= n; i += 8) {
-        uint64_t u, v;
-        memcpy(&u, p + i, 8);
-        memcpy(&v, q + i, 8);
-        if (u != v) {
-            u = be64toh(u);
-            v = be64toh(v);
-            return u < v ? -1 : 1;
-        }
-    }
-    for (; i < n; i++)
-        if (p[i] != q[i])
-            return p[i] < q[i] ? -1 : 1;
+    if (c != 0)
+        return c;
     return x->klen < y->klen ? -1 : x->klen > y->klen;
 }
 

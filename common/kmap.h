@@ -55,8 +55,7 @@ int hz_kmap_del(hz_kmap *m, const void *key, size_t klen);
 void *hz_kmap_at(const hz_kmap *m, size_t i, const void **key, size_t *klen);
 /* Orders the entries by key bytes (memcmp, a shorter prefix first), which
  * is LMDB's default key order: writes in that order touch each B-tree page
- * once. Lookups keep working, and may run in another thread meanwhile:
- * the sort moves only the entry vector, which find never reads. */
+ * once. Lookups keep working. */
 void hz_kmap_sort(hz_kmap *m);
 
 #endif

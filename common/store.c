@@ -92,7 +92,7 @@ struct hz_wtxn {
     char pos[64];
     int has_pos;
     const hz_wtxn *prev; /* sealed, being written by another thread, or NULL */
-    int sealed;          /* no more adds: the deltas are read-only */
+    int sealed;          /* no more adds: the deltas are sorted, read-only */
     int written;         /* committed to LMDB (set by st_write) */
 };
 
@@ -1660,6 +1660,7 @@ hz_store_seal(hz_wtxn *t)
         mdb_txn_abort(t->snap);
         t->snap = NULL;
     }
+    hz_kmap_sort(t->delta);
     t->prev = NULL;
     t->sealed = 1;
 }
@@ -1675,9 +1676,6 @@ st_write(hz_wtxn *t)
 
     memset(&f, 0, sizeof(f));
     f.t = t;
-    /* Key order, here in the writer's thread: the owner's lookups in t
-     * (hz_kmap_find_h, as prev) do not use the order hz_kmap_sort sets. */
-    hz_kmap_sort(t->delta);
     /* Kept between writes (there is one at a time): its table and memory
      * are reused, not grown again from empty for every batch. */
     if (t->s->months == NULL)
