@@ -55,7 +55,8 @@ int hz_kmap_del(hz_kmap *m, const void *key, size_t klen);
 void *hz_kmap_at(const hz_kmap *m, size_t i, const void **key, size_t *klen);
 /* Orders the entries by key bytes (memcmp, a shorter prefix first), which
  * is LMDB's default key order: writes in that order touch each B-tree page
- * once. Lookups keep working. */
+ * once. Lookups keep working, and only the order (hz_kmap_at) changes: finds
+ * in another thread may run while one thread sorts. */
 void hz_kmap_sort(hz_kmap *m);
 
 #endif

@@ -92,7 +92,7 @@ struct hz_wtxn {
     char pos[64];
     int has_pos;
     const hz_wtxn *prev; /* sealed, being written by another thread, or NULL */
-    int sealed;          /* no more adds: the deltas are sorted, read-only */
+    int sealed;          /* no more adds: the deltas are read-only (st_write sorts them) */
     int written;         /* committed to LMDB (set by st_write) */
 };
 
@@ -1660,7 +1660,6 @@ hz_store_seal(hz_wtxn *t)
         mdb_txn_abort(t->snap);
         t->snap = NULL;
     }
-    hz_kmap_sort(t->delta);
     t->prev = NULL;
     t->sealed = 1;
 }
@@ -1681,6 +1680,10 @@ st_write(hz_wtxn *t)
     if (t->s->months == NULL)
         t->s->months = hz_kmap_new(sizeof(struct st_delta));
     f.months = t->s->months;
+    /* In key order, the writes touch each B-tree page once. Sorted here,
+     * in the writer's thread: the owner may meanwhile look keys up in
+     * t->delta (hz_store_wbegin_after), which the order does not touch. */
+    hz_kmap_sort(t->delta);
     rc = mdb_txn_begin(t->s->env, NULL, 0, &f.txn);
     if (rc == 0) {
         rc = st_flush(&f);
