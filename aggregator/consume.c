@@ -126,8 +126,8 @@ struct hz_agg {
     hz_kmap *cache;              /* state key -> struct agg_cached */
     struct agg_cached **touched; /* states this batch changed, in order */
     size_t ntouched, touched_cap;
-    uint32_t gen;                           /* batch generation */
-    uint32_t sgen;                          /* span generation */
+    uint32_t gen;              /* batch generation */
+    uint32_t sgen;             /* span generation */
     hz_wtxn *span;             /* the open span: its batches are in Redis, not yet in LMDB */
     struct hz_rs_id span_last; /* its last entry */
     int span_batches;
