@@ -45,6 +45,8 @@ struct agg_cached {
     int present;
     int loaded; /* present is known (from Redis or from this run) */
     uint32_t gen;
+    uint32_t sgen; /* the span that last touched it (== a->sgen: in the undo record) */
+    int undo;      /* first touched in this span by this batch: prev_* go into the undo record */
     int site;
     int prev_present;
     size_t prev_off, prev_len; /* into agg->prevbuf */
@@ -94,6 +96,12 @@ struct agg_queue {
     pthread_t thread;
 };
 
+/* Batches that share one LMDB transaction (a span), at most, while the
+ * aggregator is behind: a transaction copies and writes every B-tree page
+ * it touches, and consecutive batches touch mostly the same pages (the
+ * day's rows), so a span writes about as much as one batch alone. */
+#define AGG_SPAN_BATCHES 8
+
 /* The batch whose LMDB transaction a thread of its own writes and syncs
  * (step 5) while the main thread folds the next one. */
 struct agg_commit {
@@ -118,7 +126,11 @@ struct hz_agg {
     hz_kmap *cache;              /* state key -> struct agg_cached */
     struct agg_cached **touched; /* states this batch changed, in order */
     size_t ntouched, touched_cap;
-    uint32_t gen;                           /* batch generation */
+    uint32_t gen;              /* batch generation */
+    uint32_t sgen;             /* span generation */
+    hz_wtxn *span;             /* the open span: its batches are in Redis, not yet in LMDB */
+    struct hz_rs_id span_last; /* its last entry */
+    int span_batches;
     char prefix[HZ_SITES_MAX][AGG_KEY_MAX]; /* "<stream>:v:<site>:" per site */
     size_t prefix_len[HZ_SITES_MAX];
     hz_kmap *reasons; /* malformed reason -> u64 (this batch, for the log line) */
@@ -376,18 +388,23 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
     return 0;
 }
 
-/* Remembers a state's value from before this batch, the first time the
- * batch touches it. */
+/* Lists a state among those the batch changes, the first time the batch
+ * touches it, and remembers its value from before the span when no earlier
+ * batch of the span touched it. */
 static void
 agg_touch(hz_agg *a, struct agg_cached *c)
 {
     if (c->gen == a->gen)
         return;
     c->gen = a->gen;
+    /* Its value from before the span went into the undo record with the
+     * span's batch that first touched it. */
+    c->undo = c->sgen != a->sgen;
+    c->sgen = a->sgen;
     c->prev_present = c->present;
     c->prev_off = a->prevlen;
     c->prev_len = 0;
-    if (c->present) {
+    if (c->present && c->undo) {
         if (a->prevcap - a->prevlen < HZ_SESSION_SER_MAX) {
             a->prevcap = a->prevcap * 2 + HZ_SESSION_SER_MAX * 64;
             a->prevbuf = hz_xreallocarray(a->prevbuf, a->prevcap, 1);
@@ -488,9 +505,12 @@ agg_args(hz_agg *a, size_t n)
  * SET ... PX per state, EXEC). Redis 7.0 has no multi-key SET with a TTL;
  * a Lua script doing the SETs measured ~1.5x Redis's CPU of queued SETs.
  * The states are encoded once, into buffers kept between batches.
+ * A later batch of a span (cont) adds to the span's undo record: its new
+ * "_to" and the values of the states no earlier batch of the span touched
+ * ("_pos" stays the position before the span).
  * Returns the number of replies to read (0: nothing to write) or an error. */
 static int
-agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
+agg_states_send(hz_agg *a, const char *to_id, int cont, struct hz_err *err)
 {
     size_t nt = a->ntouched, argc = 0, used = 0;
     char pos[HZ_RS_ID_MAX];
@@ -516,17 +536,22 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
     agg_args(a, 2 * nt + 6);
 
     const char *multi[] = {"MULTI"}, *del[] = {"DEL", a->undo_key}, *exec[] = {"EXEC"};
-    if ((rc = agg_append_str(a, 1, multi, err)) != 0 || (rc = agg_append_str(a, 2, del, err)) != 0)
+    if ((rc = agg_append_str(a, 1, multi, err)) != 0 ||
+        (!cont && (rc = agg_append_str(a, 2, del, err)) != 0))
         return rc;
 #define ARG(s, l) (a->argv[argc] = (s), a->lens[argc++] = (l))
     ARG("HSET", 4);
     ARG(a->undo_key, strlen(a->undo_key));
-    ARG("_pos", 4);
-    ARG(pos, strlen(pos));
+    if (!cont) {
+        ARG("_pos", 4);
+        ARG(pos, strlen(pos));
+    }
     ARG("_to", 3);
     ARG(to_id, strlen(to_id));
     for (size_t i = 0; i < nt; i++) {
         const struct agg_cached *t = a->touched[i];
+        if (!t->undo)
+            continue;
         ARG(t->key, t->klen);
         if (t->prev_present)
             ARG((const char *)a->prevbuf + t->prev_off, t->prev_len);
@@ -549,7 +574,7 @@ agg_states_send(hz_agg *a, const char *to_id, struct hz_err *err)
         return rc;
     /* On any failure the connection is dropped and recovery runs, so
      * nothing half-sent is ever read back on this connection. */
-    return (int)nt + 4;
+    return (int)nt + (cont ? 3 : 4);
 }
 
 /* Step 6, queued: XGROUP SETID to the position (the group mirrors what is
@@ -640,7 +665,8 @@ agg_commit_start(hz_agg *a, hz_wtxn *w, struct hz_rs_id last)
 
 /* Waits for the batch being committed, if any: then its position is the
  * committed one and its step 6 is due. cur (may be NULL) is the
- * transaction begun after it, detached from it here. A full map is grown
+ * transaction begun after it, detached from it here. An open span (its
+ * batches are in Redis already) is committed first. A full map is grown
  * now, with no snapshot open. 0, or HZ_ESTORE (fatal). */
 static int
 agg_commit_wait(hz_agg *a, hz_wtxn *cur, struct hz_err *err)
@@ -649,6 +675,10 @@ agg_commit_wait(hz_agg *a, hz_wtxn *cur, struct hz_err *err)
     double t0 = agg_mono();
     int rc;
 
+    if (a->span != NULL) {
+        agg_commit_start(a, a->span, a->span_last);
+        a->span = NULL;
+    }
     if (c->w == NULL)
         return 0;
     if (c->threaded)
@@ -698,6 +728,19 @@ agg_log_reasons(hz_agg *a, int n)
     hz_kmap_clear(a->reasons);
 }
 
+/* 1 when the reader has handed over the batch after the one being
+ * handled (it may have been still reading when that one began). */
+static int
+agg_behind(hz_agg *a)
+{
+    int n;
+
+    pthread_mutex_lock(&a->q.mu);
+    n = a->q.count;
+    pthread_mutex_unlock(&a->q.mu);
+    return n >= 2;
+}
+
 /* Handles a batch that was read and decoded: steps 1 to 5, with step 6 of
  * the previous batch riding along, and Redis's and LMDB's work overlapped
  * with ours where the order allows:
@@ -708,8 +751,9 @@ agg_log_reasons(hz_agg *a, int n)
  *   the replies -> start the commit in the commit thread and return (the
  *   MGET's reply is read by the next batch: Redis answers it while we
  *   fold). The previous commit must end before this batch's EXEC: the undo
- *   record holds one batch, so its EXEC may only replace it once the batch
- *   it describes is committed.
+ *   record holds one batch (or span), so its EXEC may only replace it once
+ *   what it describes is committed. A batch that goes on a span (see
+ *   AGG_SPAN_BATCHES) is not committed here: the next batch adds to it.
  * The states' encoding does not include the pending rows, so sending them
  * before the flush writes what the flush leaves. next (may be NULL) is the
  * batch the reader has ready after this one. On failure the cache is
@@ -755,8 +799,17 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
     t1 = agg_mono();
     a->stats.t_redis += t1 - t0;
 
-    if ((rc = hz_store_wbegin_after(a->store, &w, (uint64_t)a->cfg->max_values, a->cm.w, err)) != 0)
+    /* The open span's transaction, or a new span's. */
+    int cont = a->span != NULL;
+    if (cont) {
+        w = a->span;
+        a->span = NULL;
+    } else if ((rc = hz_store_wbegin_after(a->store, &w, (uint64_t)a->cfg->max_values, a->cm.w,
+                                           err)) != 0) {
         goto fail;
+    } else {
+        a->sgen++;
+    }
     a->ntouched = 0;
     a->gen++;
     a->prevlen = 0;
@@ -819,7 +872,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         goto fail;
     }
     hz_rs_id_format(last, to_id);
-    if ((nst = agg_states_send(a, to_id, err)) < 0) {
+    if ((nst = agg_states_send(a, to_id, cont, err)) < 0) {
         rc = nst;
         goto fail;
     }
@@ -865,7 +918,18 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
 
     t3 = agg_mono();
     a->stats.t_redis += t3 - t2;
-    agg_commit_start(a, w, last);
+    /* Behind (a full batch, or the next one is ready): the span goes on,
+     * and the next batch is folded into the same transaction (if none
+     * comes, the idle turn commits it). The cache is not cleared within a
+     * span (a state it forgot would be taken for untouched). */
+    a->span_batches = cont ? a->span_batches + 1 : 1;
+    if (a->span_batches < AGG_SPAN_BATCHES && hz_kmap_count(a->cache) <= AGG_CACHE_MAX &&
+        (n >= (int)a->cfg->batch || agg_behind(a))) {
+        a->span = w;
+        a->span_last = last;
+    } else {
+        agg_commit_start(a, w, last);
+    }
     w = NULL;
     a->ntouched = 0;
     if (!a->mget_pending && hz_kmap_count(a->cache) > AGG_CACHE_MAX)
@@ -971,6 +1035,10 @@ agg_recover(hz_agg *a, struct hz_err *err)
         return rc;
     if (a->have_pos)
         hz_rs_id_format(a->pos, pos);
+    /* The trim of what is committed is due too: the commit that recovery
+     * waited for (a span's, perhaps the stream's last) may be the last one
+     * for a while. */
+    a->step6_due = a->have_pos;
     return hz_rs_group_sync(a->rs, a->cfg->redis_stream, a->cfg->group, pos, err);
 }
 

@@ -21,7 +21,12 @@
  *     record "haze:agg:undo:STREAM" (hash: state key -> previous value, ""
  *     when absent; "_pos" = position before the batch; "_to" = its last ID).
  *  5. One LMDB write transaction adds the deltas and stores the batch's last
- *     ID as the position.
+ *     ID as the position. When the aggregator is behind (the batch is full
+ *     or the next one is read already), up to 8 batches form a span that
+ *     shares one transaction: steps 3 and 4 run per batch, and a later
+ *     batch's step 4 adds to the span's undo record ("_to", and the states
+ *     no earlier batch of the span changed), so it holds the values from
+ *     before the span; step 5 runs once, for the span.
  *  6. XGROUP SETID of the consumer group `group` to the position (a mirror
  *     for monitoring: XINFO GROUPS shows what is committed), XTRIM MINID
  *     (past the position, keeping stream_keep_seconds), DEL of the undo
@@ -52,13 +57,13 @@
  * thread folds the next batch; the next batch's cap decisions count the
  * batch being committed as committed (hz_store_wbegin_after), so the
  * outcome does not depend on it. The next batch's EXEC waits for that
- * commit: the undo record describes one batch, and may only be replaced
- * once the batch it describes is committed; so after a crash at most one
- * batch is uncommitted, as without the thread. The MGET of the next batch
- * (when the reader has it) is sent right after this batch's EXEC, so it
- * reads what the EXEC wrote, and is answered while this batch commits;
- * states this batch touched are in the cache already and are not asked
- * for. The EXEC is sent before the visits' pending rows are written into
+ * commit: the undo record describes one batch (or span), and may only be
+ * replaced once what it describes is committed; so after a crash at most
+ * one batch (or span) is uncommitted, as without the thread. The MGET of
+ * the next batch (when the reader has it) is sent right after this batch's
+ * EXEC, so it reads what the EXEC wrote, and is answered while this batch
+ * commits; states this batch touched are in the cache already and are not
+ * asked for. The EXEC is sent before the visits' pending rows are written into
  * the LMDB transaction (the states' encoding does not hold them), so Redis
  * applies it meanwhile; the commit still waits for its reply (step 4
  * before step 5). Step 6 rides along with the next batch's EXEC.

@@ -9,22 +9,6 @@
 #include "aggregator/fold.h"
 #include "common/groups.h"
 
-/* Visitor +1 the first time today for (dim, v); never for a late hit. */
-static uint64_t
-xf_unique(struct hz_session *s, int today, enum hz_dim dim, const char *v, size_t len)
-{
-    if (!today)
-        return 0;
-    return (uint64_t)!hz_session_seen(s, hz_session_hash((int)dim, v, len));
-}
-
-/* Visit +1 the first time in the visit for (dim, v). */
-static uint64_t
-xf_visit(struct hz_session *s, enum hz_dim dim, const char *v, size_t len)
-{
-    return (uint64_t)!hz_session_vseen(s, hz_session_hash((int)dim, v, len));
-}
-
 /* The hit's facts a cell value is taken from. */
 struct xf_hit {
     const struct hz_site *site;
@@ -117,9 +101,7 @@ xf_cell(hz_wtxn *w, const char *site, struct hz_session *s, int32_t day, int tod
         c.events = 1;
     else
         c.pageviews = 1;
-    c.visitors = xf_unique(s, today, HZ_DIM_CROSS, cell, n);
-    if (in_visit)
-        c.visits = xf_visit(s, HZ_DIM_CROSS, cell, n);
+    hz_session_mark(s, today, in_visit, HZ_DIM_CROSS, cell, n, &c.visitors, &c.visits);
     return hz_store_add(w, site, day, HZ_DIM_CROSS, cell, n, &c);
 }
 
@@ -187,9 +169,7 @@ xf_goals(hz_wtxn *w, const struct hz_site *site, struct hz_session *s, int is_pv
         goals[(*ngoals)++] = g;
         memset(&c, 0, sizeof(c));
         c.events = 1;
-        c.visitors = xf_unique(s, today, HZ_DIM_GOAL, name, nl);
-        if (in_visit)
-            c.visits = xf_visit(s, HZ_DIM_GOAL, name, nl);
+        hz_session_mark(s, today, in_visit, HZ_DIM_GOAL, name, nl, &c.visitors, &c.visits);
         if ((rc = hz_store_add(w, site->name, day, HZ_DIM_GOAL, name, nl, &c)) != 0)
             return rc;
     }
@@ -212,8 +192,7 @@ hz_xfold_pageview(hz_wtxn *w, const struct hz_site *site, struct hz_session *s,
         struct hz_counts c;
         memset(&c, 0, sizeof(c));
         c.pageviews = 1;
-        c.visitors = xf_unique(s, today, HZ_DIM_GROUP, g, gl);
-        c.visits = xf_visit(s, HZ_DIM_GROUP, g, gl);
+        hz_session_mark(s, today, 1, HZ_DIM_GROUP, g, gl, &c.visitors, &c.visits);
         if ((rc = hz_store_add(w, site->name, day, HZ_DIM_GROUP, g, gl, &c)) != 0)
             return rc;
     }
@@ -267,7 +246,8 @@ hz_xfold_visit(hz_wtxn *w, const struct hz_site *site, struct hz_session *s,
         return 0;
     name = site->groups[g].name;
     c = *vc;
-    c.visitors = count_visitor ? xf_unique(s, 1, HZ_DIM_ENTRY_GROUP, name, strlen(name)) : 0;
+    c.visitors = 0;
+    hz_session_mark(s, count_visitor, 0, HZ_DIM_ENTRY_GROUP, name, strlen(name), &c.visitors, NULL);
     if (memcmp(&c, &(struct hz_counts){0}, sizeof(c)) == 0)
         return 0;
     return hz_store_add(w, site->name, s->start_day, HZ_DIM_ENTRY_GROUP, name, strlen(name), &c);

@@ -331,9 +331,7 @@ fold_hit_row(hz_wtxn *w, struct hz_fold_site *fs, const struct hz_record *r, str
         c.pageviews = 1;
     else
         c.events = 1;
-    c.visitors = (uint64_t)fold_unique(s, today, dim, value, vlen);
-    if (active)
-        c.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash((int)dim, value, vlen));
+    hz_session_mark(s, today, active, (int)dim, value, vlen, &c.visitors, &c.visits);
     return hz_store_add(w, fs->site->name, day, dim, value, vlen, &c);
 }
 
@@ -447,8 +445,7 @@ fold_pageview(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const st
     s->pageviews++;
 
     page.pageviews = 1;
-    page.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_PAGE, r->page, plen);
-    page.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash(HZ_DIM_PAGE, r->page, plen));
+    hz_session_mark(s, today, 1, HZ_DIM_PAGE, r->page, plen, &page.visitors, &page.visits);
     if ((rc = hz_store_add(w, site, day, HZ_DIM_PAGE, r->page, plen, &page)) != 0)
         return rc;
     if ((rc = hz_xfold_pageview(w, fs->site, s, r, day, today)) != 0)
@@ -492,9 +489,7 @@ fold_event(hz_wtxn *w, struct hz_fold_site *fs, uint64_t session_ms, const struc
     memset(&day_total, 0, sizeof(day_total));
     memset(&hr, 0, sizeof(hr));
     ev.events = 1;
-    ev.visitors = (uint64_t)fold_unique(s, today, HZ_DIM_EVENT, r->name, nlen);
-    if (active)
-        ev.visits = (uint64_t)!hz_session_vseen(s, hz_session_hash(HZ_DIM_EVENT, r->name, nlen));
+    hz_session_mark(s, today, active, HZ_DIM_EVENT, r->name, nlen, &ev.visitors, &ev.visits);
     if ((rc = hz_store_add(w, site, day, HZ_DIM_EVENT, r->name, nlen, &ev)) != 0)
         return rc;
     if ((rc = hz_xfold_event(w, fs->site, s, r, day, today, active)) != 0)

@@ -285,3 +285,20 @@ hz_session_vseen(struct hz_session *s, uint32_t h)
 {
     return ses_ring(s->vpages, &s->nvpages, &s->vpages_ring, HZ_VPAGES_MAX, h);
 }
+
+void
+hz_session_mark(struct hz_session *s, int today, int in_visit, int dim, const char *value,
+                size_t len, uint64_t *visitor, uint64_t *visit)
+{
+    uint32_t h;
+
+    today = today && visitor != NULL;
+    in_visit = in_visit && visit != NULL;
+    if (!today && !in_visit)
+        return;
+    h = hz_session_hash(dim, value, len);
+    if (today)
+        *visitor = (uint64_t)!hz_session_seen(s, h);
+    if (in_visit)
+        *visit = (uint64_t)!hz_session_vseen(s, h);
+}

@@ -95,5 +95,11 @@ uint32_t hz_session_hash(int dim, const char *value, size_t len);
  * when full) and returns 0. */
 int hz_session_seen(struct hz_session *s, uint32_t h);
 int hz_session_vseen(struct hz_session *s, uint32_t h);
+/* A hit's marks for (dim, value), the hash computed once: *visitor = 1 the
+ * first time today (today: the seen set's own day; a late hit counts none),
+ * *visit = 1 the first time in the visit (in_visit: the hit belongs to the
+ * current visit). Left untouched when not asked for; either may be NULL. */
+void hz_session_mark(struct hz_session *s, int today, int in_visit, int dim, const char *value,
+                     size_t len, uint64_t *visitor, uint64_t *visit);
 
 #endif

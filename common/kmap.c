@@ -92,15 +92,24 @@ kmap_alloc(hz_kmap *m, size_t n)
 }
 
 hz_kmap *
-hz_kmap_new(size_t vsize)
+hz_kmap_new_keyed(size_t vsize, const unsigned char key[16])
 {
     hz_kmap *m = hz_xcalloc(1, sizeof(*m));
 
     m->vsize = kmap_align8(vsize);
-    arc4random_buf(m->key, sizeof(m->key));
+    memcpy(m->key, key, sizeof(m->key));
     m->nslots = 64;
     m->slots = hz_xcalloc(m->nslots, sizeof(*m->slots));
     return m;
+}
+
+hz_kmap *
+hz_kmap_new(size_t vsize)
+{
+    unsigned char key[16];
+
+    arc4random_buf(key, sizeof(key));
+    return hz_kmap_new_keyed(vsize, key);
 }
 
 static void
@@ -316,8 +325,14 @@ kmap_cmp(const void *a, const void *b)
 void
 hz_kmap_sort(hz_kmap *m)
 {
-    if (m->n > 1)
+    size_t i = 1;
+
+    /* Often in order already (the store's month rows follow its sorted
+     * day rows): then one pass instead of a sort. */
+    while (i < m->n && kmap_cmp(&m->ents[i - 1], &m->ents[i]) <= 0)
+        i++;
+    if (i < m->n)
         qsort(m->ents, m->n, sizeof(*m->ents), kmap_cmp);
-    for (size_t i = 0; i < m->n; i++)
+    for (i = 0; i < m->n; i++)
         m->ents[i]->idx = (uint32_t)i;
 }

@@ -24,6 +24,10 @@ typedef struct hz_kmap hz_kmap;
 /* A new empty map whose values are vsize bytes. Aborts on out-of-memory
  * (hz_xmalloc): maps are bounded by the batch size of their caller. */
 hz_kmap *hz_kmap_new(size_t vsize);
+/* The same, hashed with key (16 bytes, random per owner) instead of fresh
+ * random bytes: maps made with one key give equal hz_kmap_hash values, so
+ * a key hashed once can be looked up in each of them (*_h below). */
+hz_kmap *hz_kmap_new_keyed(size_t vsize, const unsigned char key[16]);
 /* NULL is a no-op. */
 void hz_kmap_free(hz_kmap *m);
 /* Drops every entry; keeps the table's capacity and the entries' memory
@@ -51,7 +55,8 @@ int hz_kmap_del(hz_kmap *m, const void *key, size_t klen);
 void *hz_kmap_at(const hz_kmap *m, size_t i, const void **key, size_t *klen);
 /* Orders the entries by key bytes (memcmp, a shorter prefix first), which
  * is LMDB's default key order: writes in that order touch each B-tree page
- * once. Lookups keep working. */
+ * once. Lookups keep working, and only the order (hz_kmap_at) changes: finds
+ * in another thread may run while one thread sorts. */
 void hz_kmap_sort(hz_kmap *m);
 
 #endif

@@ -35,6 +35,8 @@
 #define ST_VERSION      2
 #define ST_KEY_MAX      511 /* LMDB's default maximum key size */
 #define ST_VMAX         (1 + HZ_HIST_BUCKETS)
+/* A row's delta key: db, site (< HZ_HOST_MAX), \0, gran, dim, day, value. */
+_Static_assert(1 + HZ_HOST_MAX + 2 + 1 + 4 + HZ_PAGE_MAX <= ST_KEY_MAX + 8, "row keys fit");
 #define ST_OTHER        "(other)"
 #define ST_CLASS_HIST   0x80
 #define ST_CLASS_TRANS  0x81
@@ -57,7 +59,19 @@ struct hz_store {
     ino_t ino;
     hz_kmap *spare;  /* a delta map kept between write transactions */
     hz_kmap *months; /* the month rows of the write in progress (one at a time) */
+    /* The hash key of every delta and cards map of this store: a key hashed
+     * for one batch's map is looked up in the previous batch's with the
+     * same hash. Random per open, so collisions cannot be precomputed. */
+    unsigned char mkey[16];
+    /* Delta keys known to be rows (committed, or in a batch that commits
+     * before any later one begins): a key found here needs neither the
+     * previous batch's map nor an mdb_get to count as existing for the cap.
+     * Writer's thread only. Emptied when a batch is dropped unwritten, when
+     * retention deletes rows, and when it reaches ST_KNOWN_MAX keys. */
+    hz_kmap *known;
 };
+
+#define ST_KNOWN_MAX (1 << 17)
 
 struct hz_rtxn {
     hz_store *s;
@@ -78,7 +92,8 @@ struct hz_wtxn {
     char pos[64];
     int has_pos;
     const hz_wtxn *prev; /* sealed, being written by another thread, or NULL */
-    int sealed;          /* no more adds: the deltas are sorted, read-only */
+    int sealed;          /* no more adds: the deltas are read-only (st_write sorts them) */
+    int written;         /* committed to LMDB (set by st_write) */
 };
 
 /* ------------------------------------------------------------ histograms */
@@ -371,6 +386,7 @@ hz_store_open(hz_store **out, const char *path, int readonly, size_t map_size, s
     (void)hz_strlcpy(s->path, path, sizeof(s->path));
     s->readonly = readonly;
     s->map_size = map_size;
+    arc4random_buf(s->mkey, sizeof(s->mkey));
     if ((rc = st_env_open(s, err)) != 0) {
         free(s);
         return rc;
@@ -388,6 +404,7 @@ hz_store_close(hz_store *s)
         mdb_env_close(s->env);
     hz_kmap_free(s->spare);
     hz_kmap_free(s->months);
+    hz_kmap_free(s->known);
     free(s);
 }
 
@@ -1158,6 +1175,8 @@ hz_store_wbegin_after(hz_store *s, hz_wtxn **out, uint64_t max_values, const hz_
 
     if (s->readonly)
         return hz_err_set(err, HZ_ESTORE, "%s: opened read-only", s->path);
+    if (prev != NULL && prev->s != s) /* its maps are hashed with s's key */
+        return hz_err_set(err, HZ_EINVAL, "%s: prev belongs to another store", s->path);
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return hz_err_set(err, HZ_ESTORE, "out of memory");
@@ -1167,9 +1186,11 @@ hz_store_wbegin_after(hz_store *s, hz_wtxn **out, uint64_t max_values, const hz_
         t->delta = s->spare;
         s->spare = NULL;
     } else {
-        t->delta = hz_kmap_new(sizeof(struct st_delta));
+        t->delta = hz_kmap_new_keyed(sizeof(struct st_delta), s->mkey);
     }
-    t->cards = hz_kmap_new(sizeof(struct st_card));
+    t->cards = hz_kmap_new_keyed(sizeof(struct st_card), s->mkey);
+    if (s->known == NULL)
+        s->known = hz_kmap_new_keyed(0, s->mkey);
     t->prev = prev;
     *out = t;
     return 0;
@@ -1190,6 +1211,9 @@ st_wfree(hz_wtxn *t)
 {
     if (t->snap != NULL)
         mdb_txn_abort(t->snap);
+    /* Dropped unwritten: its new keys in known are no rows. */
+    if (!t->written && t->s->known != NULL)
+        hz_kmap_clear(t->s->known);
     hz_kmap_clear(t->delta);
     if (t->s->spare == NULL)
         t->s->spare = t->delta;
@@ -1229,6 +1253,7 @@ st_admit(hz_wtxn *t, const char *site, size_t slen, uint32_t day, int cls)
 {
     struct st_key ck;
     struct st_card *c;
+    uint64_t h;
     int created;
 
     st_kinit(&ck);
@@ -1237,11 +1262,12 @@ st_admit(hz_wtxn *t, const char *site, size_t slen, uint32_t day, int cls)
     st_kbyte(&ck, 0);
     st_kperiod(&ck, day);
     st_kbyte(&ck, (unsigned char)cls);
-    c = hz_kmap_put(t->cards, ck.b, ck.n, &created);
+    h = hz_kmap_hash(t->cards, ck.b, ck.n);
+    c = hz_kmap_put_h(t->cards, h, ck.b, ck.n, &created);
     if (created) {
         MDB_val k = {ck.n, ck.b}, v;
         const struct st_card *pc =
-            t->prev != NULL ? hz_kmap_find(t->prev->cards, ck.b, ck.n) : NULL;
+            t->prev != NULL ? hz_kmap_find_h(t->prev->cards, h, ck.b, ck.n) : NULL;
         MDB_txn *snap = pc == NULL ? st_snap(t) : NULL;
         /* The batch being committed holds the newer count. */
         if (pc != NULL)
@@ -1263,6 +1289,19 @@ st_admit(hz_wtxn *t, const char *site, size_t slen, uint32_t day, int cls)
  * "(other)" -> "(other)"). Deciding here, not at commit, makes the outcome
  * independent of batch boundaries, so a replay after a crash folds exactly
  * as an uninterrupted run. */
+/* The new delta of key k (hash h), a row that exists or was admitted: it
+ * is known from now on. */
+static uint64_t *
+st_delta_known(hz_wtxn *t, uint64_t h, const struct st_key *k)
+{
+    hz_kmap *known = t->s->known;
+
+    if (hz_kmap_count(known) >= ST_KNOWN_MAX)
+        hz_kmap_clear(known);
+    (void)hz_kmap_put_h(known, h, k->b, k->n, NULL);
+    return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
+}
+
 static uint64_t *
 st_delta_cap(hz_wtxn *t, struct st_key *k, size_t vstart, const char *site, size_t slen,
              uint32_t day, int cls, int pair)
@@ -1278,15 +1317,18 @@ st_delta_cap(hz_wtxn *t, struct st_key *k, size_t vstart, const char *site, size
         return d->v;
     if (k->n - vstart == ol && memcmp(k->b + vstart, other, ol) == 0)
         return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
+    /* A row of an earlier batch (the maps share one hash key). */
+    if (hz_kmap_find_h(t->s->known, h, k->b, k->n) != NULL)
+        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
     kv.mv_size = k->n - 1;
     kv.mv_data = k->b + 1;
     /* In the batch being committed, the row exists as far as the cap goes. */
-    if (t->prev != NULL && hz_kmap_find(t->prev->delta, k->b, k->n) != NULL)
-        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
+    if (t->prev != NULL && hz_kmap_find_h(t->prev->delta, h, k->b, k->n) != NULL)
+        return st_delta_known(t, h, k);
     snap = st_snap(t);
     if ((snap != NULL && mdb_get(snap, t->s->dbi[k->b[0]], &kv, &v) == 0) ||
         st_admit(t, site, slen, day, cls))
-        return ((struct st_delta *)hz_kmap_put_h(t->delta, h, k->b, k->n, NULL))->v;
+        return st_delta_known(t, h, k);
     k->n = vstart;
     st_kput(k, other, ol);
     return st_delta(t, k);
@@ -1300,9 +1342,13 @@ st_dkey(struct st_key *k, enum st_db db, const char *site, char gran)
 
     if (slen == 0 || slen >= HZ_HOST_MAX)
         return HZ_EINVAL;
-    st_kinit(k);
-    st_kbyte(k, (unsigned char)db);
-    st_ksite(k, site, slen, gran);
+    /* Written directly (every add starts here): it fits, see ST_KEY_MAX. */
+    k->b[0] = (unsigned char)db;
+    memcpy(k->b + 1, site, slen);
+    k->b[1 + slen] = 0;
+    k->b[2 + slen] = (unsigned char)gran;
+    k->n = 3 + slen;
+    k->over = 0;
     return 0;
 }
 
@@ -1317,14 +1363,17 @@ hz_store_add(hz_wtxn *t, const char *site, int32_t day, enum hz_dim dim, const c
     if ((unsigned)dim >= HZ_DIM_COUNT || vlen >= HZ_PAGE_MAX || day < 0 ||
         memchr(value, 0, vlen) != NULL || st_dkey(&k, DB_ROWS, site, 'd') != 0)
         return HZ_EINVAL;
-    st_kbyte(&k, (unsigned char)dim);
-    st_kperiod(&k, (uint32_t)day);
-    size_t vstart = k.n;
-    st_kput(&k, value, vlen);
+    /* dim, day, value: within the key's room (site < HZ_HOST_MAX, value <
+     * HZ_PAGE_MAX), so written without st_kput's checks. */
+    size_t slen = k.n - 3, vstart = k.n + 5;
+    k.b[k.n] = (unsigned char)dim;
+    st_be32(k.b + k.n + 1, (uint32_t)day);
+    memcpy(k.b + vstart, value, vlen);
+    k.n = vstart + vlen;
     if (dim == HZ_DIM_TOTAL)
         d = st_delta(t, &k);
     else
-        d = st_delta_cap(t, &k, vstart, site, strlen(site), (uint32_t)day, dim, 0);
+        d = st_delta_cap(t, &k, vstart, site, slen, (uint32_t)day, dim, 0);
     for (int i = 0; i < 8; i++)
         d[i] += f[i];
     return 0;
@@ -1611,7 +1660,6 @@ hz_store_seal(hz_wtxn *t)
         mdb_txn_abort(t->snap);
         t->snap = NULL;
     }
-    hz_kmap_sort(t->delta);
     t->prev = NULL;
     t->sealed = 1;
 }
@@ -1632,6 +1680,10 @@ st_write(hz_wtxn *t)
     if (t->s->months == NULL)
         t->s->months = hz_kmap_new(sizeof(struct st_delta));
     f.months = t->s->months;
+    /* In key order, the writes touch each B-tree page once. Sorted here,
+     * in the writer's thread: the owner may meanwhile look keys up in
+     * t->delta (hz_store_wbegin_after), which the order does not touch. */
+    hz_kmap_sort(t->delta);
     rc = mdb_txn_begin(t->s->env, NULL, 0, &f.txn);
     if (rc == 0) {
         rc = st_flush(&f);
@@ -1639,6 +1691,7 @@ st_write(hz_wtxn *t)
             rc = mdb_txn_commit(f.txn);
         else
             mdb_txn_abort(f.txn);
+        t->written = rc == 0;
     }
     hz_kmap_clear(f.months);
     return rc;
@@ -1976,6 +2029,9 @@ hz_store_retain(hz_store *s, int32_t cutoff_day, struct hz_err *err)
 
     if (s->readonly)
         return hz_err_set(err, HZ_ESTORE, "%s: opened read-only", s->path);
+    /* Rows go: what known holds may no longer be so. */
+    if (s->known != NULL)
+        hz_kmap_clear(s->known);
     if ((rc = st_delete_old(s, cutoff_day, err)) != 0)
         return rc;
     return st_compact(s, err);

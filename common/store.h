@@ -294,7 +294,8 @@ void hz_store_abort(hz_wtxn *t);
  * adds: afterwards t is read-only. hz_store_write writes and commits a
  * sealed t; it may run in another thread while the owner folds a
  * transaction begun with hz_store_wbegin_after(..., t, ...), and it reads
- * only t. It does not grow the map: a full map is HZ_ETOOBIG with t
+ * only t (it puts t's deltas in key order, which the owner's lookups in
+ * t do not see). It does not grow the map: a full map is HZ_ETOOBIG with t
  * untouched, and the owner then detaches its newer transaction and calls
  * hz_store_commit(t), which grows the map (no snapshot may be open then).
  * Other failures are HZ_ESTORE. Either way t is still the owner's to free

@@ -105,6 +105,28 @@ Test(session, seen_ring_evicts_oldest)
     cr_assert_eq(hz_session_hash(1, "/a", 2), hz_session_hash(1, "/a", 2), "stable");
 }
 
+/* hz_session_mark: one hash for both sets, each asked for only when due. */
+Test(session, mark_counts_once_per_day_and_visit)
+{
+    struct hz_session s;
+    uint64_t visitor = 7, visit = 7;
+    uint32_t h = hz_session_hash(3, "/a", 2);
+
+    memset(&s, 0, sizeof(s));
+    hz_session_mark(&s, 0, 0, 3, "/a", 2, &visitor, &visit);
+    cr_assert(visitor == 7 && visit == 7 && s.nseen == 0 && s.nvpages == 0, "nothing asked");
+    hz_session_mark(&s, 0, 1, 3, "/a", 2, &visitor, &visit);
+    cr_assert(visitor == 7 && visit == 1 && s.nseen == 0, "a late hit: the visit only");
+    hz_session_mark(&s, 1, 1, 3, "/a", 2, &visitor, &visit);
+    cr_assert(visitor == 1 && visit == 0, "first today, not first in the visit");
+    cr_assert(s.seen[0] == h && s.vpages[0] == h, "the same hash in both sets");
+    hz_session_mark(&s, 1, 1, 3, "/a", 2, &visitor, NULL);
+    cr_assert(visitor == 0 && s.nvpages == 1, "seen today; the visit set untouched");
+    visitor = 7;
+    hz_session_mark(&s, 1, 1, 4, "/a", 2, NULL, &visit);
+    cr_assert(visitor == 7 && visit == 1 && s.nseen == 1, "another dim: a new visit value");
+}
+
 Test(session, key_layout)
 {
     char k[64];

@@ -556,6 +556,40 @@ Test(store, cardinality_cap_folds_into_other)
     hz_store_close(s);
 }
 
+/* A batch dropped unwritten leaves no trace in later cap decisions: the
+ * values it admitted are not rows, so they count as new again. */
+Test(store, cap_forgets_a_dropped_batch)
+{
+    hz_store *s = wopen(4 << 20);
+    hz_wtxn *w;
+    hz_rtxn *r;
+    struct hz_counts c = cnt(1, 1, 1);
+
+    cr_assert_eq(hz_store_wbegin(s, &w, 2, NULL), 0);
+    cr_assert_eq(hz_store_add(w, "x.io", 300, HZ_DIM_PAGE, "/a", 2, &c), 0);
+    cr_assert_eq(hz_store_add(w, "x.io", 300, HZ_DIM_PAGE, "/b", 2, &c), 0);
+    commit(w);
+    cr_assert_eq(hz_store_wbegin(s, &w, 3, NULL), 0);
+    cr_assert_eq(hz_store_add(w, "x.io", 300, HZ_DIM_PAGE, "/c", 2, &c), 0);
+    hz_store_abort(w);
+    cr_assert_eq(hz_store_wbegin(s, &w, 3, NULL), 0);
+    cr_assert_eq(hz_store_add(w, "x.io", 300, HZ_DIM_PAGE, "/d", 2, &c), 0);
+    cr_assert_eq(hz_store_add(w, "x.io", 300, HZ_DIM_PAGE, "/c", 2, &c), 0);
+    cr_assert_eq(hz_store_add(w, "x.io", 300, HZ_DIM_PAGE, "/a", 2, &c), 0);
+    commit(w);
+
+    cr_assert_eq(hz_store_rbegin(s, &r, NULL), 0);
+    struct rows_acc a = {0};
+    cr_assert_eq(hz_store_dim(r, "x.io", HZ_DIM_PAGE, 300, 300, rows_cb, &a), 0);
+    cr_assert_eq(a.n, 4, "/a /b /d and (other)");
+    cr_assert_eq(rows_find(&a, "/a")->pageviews, 2, "a committed value is a row");
+    cr_assert_not_null(rows_find(&a, "/d"), "admitted: the dropped /c took no room");
+    cr_assert_null(rows_find(&a, "/c"), "the dropped batch's value is new again");
+    cr_assert_eq(rows_find(&a, "(other)")->pageviews, 1);
+    hz_store_rend(r);
+    hz_store_close(s);
+}
+
 /* ---------------------------------------------------------- retention */
 
 /* 1 if the bytes of needle occur anywhere in file. */
