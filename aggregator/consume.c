@@ -1045,7 +1045,7 @@ agg_recover(hz_agg *a, struct hz_err *err)
 /* ------------------------------------------------------------ reader */
 
 /* The reader's pause for a batch that is not full: until batch_wait_ms
- * after first, or until it is stopped (then 1). */
+ * after first (CLOCK_MONOTONIC), or until it is stopped (then 1). */
 static int
 agg_reader_wait(hz_agg *a, struct timespec first)
 {
@@ -1137,7 +1137,7 @@ agg_reader(void *arg)
                 agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i], agg_now_ms());
             }
             if (sl->n == 0 && c->n > 0)
-                (void)clock_gettime(CLOCK_REALTIME, &first);
+                (void)clock_gettime(CLOCK_MONOTONIC, &first);
             sl->n += c->n;
             if (c->n < want) {
                 if (sl->n == 0 || waited || agg_reader_wait(a, first) != 0)
@@ -1288,8 +1288,14 @@ hz_agg_open(hz_agg **out, const struct hz_config *cfg, struct hz_err *err)
     a->reasons = hz_kmap_new(sizeof(uint64_t));
     a->retain_checked = -1;
     pthread_mutex_init(&a->q.mu, NULL);
-    pthread_cond_init(&a->q.cv_data, NULL);
-    pthread_cond_init(&a->q.cv_space, NULL);
+    /* Timed waits run on the monotonic clock: a step of the wall clock
+     * (NTP) neither stretches a batch's wait nor ends it early. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->q.cv_data, &ca);
+    pthread_cond_init(&a->q.cv_space, &ca);
+    pthread_condattr_destroy(&ca);
     rc = agg_lock(a, err);
     if (rc == 0)
         rc = hz_store_open(&a->store, cfg->lmdb, 0, (size_t)cfg->map_size_mb << 20, err);
@@ -1359,7 +1365,7 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
         struct timespec dl;
         uint64_t e0 = q->empty_reads;
         long ms = block_ms >= 0 ? block_ms : 10000;
-        (void)clock_gettime(CLOCK_REALTIME, &dl);
+        (void)clock_gettime(CLOCK_MONOTONIC, &dl);
         dl.tv_sec += ms / 1000;
         dl.tv_nsec += (ms % 1000) * 1000000L;
         if (dl.tv_nsec >= 1000000000L) {
