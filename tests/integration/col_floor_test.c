@@ -6,9 +6,10 @@
  * connection (the floor), not the two minutes before the first ambiguous
  * hit, and still finds the hit whose XADD Redis ran after its pause; the
  * replay's own XADDs in flight when Redis pauses get the floor of their
- * connection. Entries left in the spool by an earlier run have no floor:
- * the search falls back to the time window, and finds a hit whose XADD ran
- * after that run had exited.
+ * connection. Entries left in the spool by an earlier run, or sent on a
+ * connection on which no XADD was acknowledged yet, have no floor: the
+ * search falls back to the time window, and finds a hit whose XADD ran
+ * late (after that run had exited, or after the pause).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -173,5 +174,22 @@ Test(collector_floor, a_spool_from_an_earlier_run_is_searched_in_the_time_window
     cr_expect_eq(ce_metric(&env, "haze_dup_searches_total{start=\"window\"}"), 1);
     cr_expect_eq(ce_metric(&env, "haze_dup_searches_total{start=\"floor\"}"), 0);
     cr_expect_geq(scanned, FL_BEFORE + 1, "the window covers the earlier hits");
+    ce_stop(&env);
+}
+
+Test(collector_floor, a_connection_with_no_acknowledged_xadd_has_no_floor, .timeout = 60)
+{
+    struct ce env;
+
+    ce_start(&env, 1, "redis_timeout_ms = 300\nthreads = 1\n");
+    /* The first hit of the collector is the one in flight. */
+    fl_pause_with_one_in_flight(&env, 0, 20);
+    cr_assert_eq(kill(env.redis.pid, SIGCONT), 0);
+    fl_wait_drained(&env);
+
+    fl_assert_once(&env, 20);
+    cr_expect_geq(ce_metric(&env, "haze_replay_duplicates_total"), 1);
+    cr_expect_eq(ce_metric(&env, "haze_dup_searches_total{start=\"window\"}"), 1);
+    cr_expect_eq(ce_metric(&env, "haze_dup_searches_total{start=\"floor\"}"), 0);
     ce_stop(&env);
 }
