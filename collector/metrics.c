@@ -76,5 +76,17 @@ hz_metrics_render(char *buf, size_t cap, int nthreads)
                 LOAD(stream_errors), LOAD(spooled), LOAD(replayed), LOAD(replay_dupes),
                 LOAD(spool_corrupt), LOAD(spool_bytes), LOAD(spool_entries), LOAD(redis_up),
                 nthreads, LOAD(requests));
+    metrics_put(buf, cap, &at,
+                "# HELP haze_dup_searches_total Duplicate searches of the stream before a replay, "
+                "by where they start (after the last ID acknowledged before the ambiguous hits, or "
+                "a time window before them).\n"
+                "# TYPE haze_dup_searches_total counter\n"
+                "haze_dup_searches_total{start=\"floor\"} %llu\n"
+                "haze_dup_searches_total{start=\"window\"} %llu\n"
+                "# HELP haze_dup_scanned_total Stream entries read by the duplicate searches.\n"
+                "# TYPE haze_dup_scanned_total counter\n"
+                "haze_dup_scanned_total %llu\n",
+                LOAD(dup_searches[HZ_DUP_FROM_FLOOR]), LOAD(dup_searches[HZ_DUP_FROM_WINDOW]),
+                LOAD(dup_scanned));
     return at;
 }

@@ -21,11 +21,16 @@ struct hz_metrics {
     atomic_uint_fast64_t replayed;               /* spooled hits replayed to Redis */
     atomic_uint_fast64_t replay_dupes;           /* ambiguous hits found already in Redis */
     atomic_uint_fast64_t spool_corrupt;          /* unreadable spool entries skipped */
+    atomic_uint_fast64_t dup_searches[2];        /* duplicate searches, by enum hz_dup_from */
+    atomic_uint_fast64_t dup_scanned;            /* stream entries they read */
     atomic_int_fast64_t spool_bytes;             /* current, all threads */
     atomic_int_fast64_t spool_entries;
     atomic_int_fast64_t redis_up;                /* threads connected */
     atomic_uint_fast64_t requests;
 };
+
+/* Where the replay's duplicate search starts (collector/pub_replay.c). */
+enum hz_dup_from { HZ_DUP_FROM_FLOOR, HZ_DUP_FROM_WINDOW };
 
 extern struct hz_metrics hz_metrics;
 

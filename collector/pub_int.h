@@ -24,6 +24,13 @@
  * breaks (then Redis cannot execute any of them any more). Ambiguous
  * spool entries are replayed only once no retired connection is left,
  * after a duplicate search of the stream: its result then is final.
+ *
+ * Where the search starts. Each connection keeps the stream ID of the last
+ * XADD Redis acknowledged on it. Redis runs one connection's commands in
+ * order and a stream's IDs only grow, so a command sent on it after that
+ * one, if it ever runs, gets a greater ID: when entries become ambiguous,
+ * that ID is their floor, and the search reads only what follows it
+ * (pub_replay.c says when the floor is not known).
  */
 #ifndef HZ_COLLECTOR_PUB_INT_H
 #define HZ_COLLECTOR_PUB_INT_H
@@ -46,10 +53,17 @@
 #define PUB_REPLAY_IDLE_MS 50   /* a thread that spooled no hit for this long is idle */
 #define PUB_SCAN_PAGE      256  /* stream entries per XRANGE of the duplicate search */
 #define PUB_DROP_FLUSH_MS  5000
-#define PUB_DUP_WINDOW_MS  120000 /* the search starts this long before the first ambiguous hit */
+#define PUB_DUP_WINDOW_MS  120000 /* no floor: the search starts this long before the hits */
 #define PUB_RETIRED_MAX_MS 300000 /* a retired connection silent this long is closed anyway */
 
 enum pub_kind { PUB_HIT, PUB_REPLAY, PUB_SCAN, PUB_SALT, PUB_DROPS };
+
+/* The floor of the spool's ambiguous entries (pub_int.h, top). */
+enum pub_floor {
+    PUB_FLOOR_NONE,   /* no ambiguous entry in the spool */
+    PUB_FLOOR_ID,     /* each one's XADD, if it ran, has an ID above floor_ms-floor_seq */
+    PUB_FLOOR_UNKNOWN /* some have none: the search uses PUB_DUP_WINDOW_MS */
+};
 
 struct pub_conn;
 
@@ -79,6 +93,10 @@ struct pub_conn {
     int retired; /* no longer used for new commands */
     int closing; /* redisAsyncDisconnect called */
     uint64_t retired_ms;
+    /* The ID of the last XADD acknowledged on it (not terminated; 0 long
+     * before the first). */
+    unsigned char acked_len;
+    char acked[47];
 };
 LIST_HEAD(pub_connlist, pub_conn);
 
@@ -122,6 +140,9 @@ struct hz_pub {
     uint64_t last_spooled_us; /* the last hit spooled (pub_mono_us) */
     struct event *replay_ev;  /* the next slice (pub_replay_kick) */
     struct pub_idset dups;
+    enum pub_floor floor;
+    uint64_t floor_ms, floor_seq;
+    uint64_t amb_end; /* the spool offset just past its last ambiguous entry */
     char scan_from[48];
     char scan_end[48]; /* the stream's last ID when the search began */
     /* salt */
@@ -174,7 +195,14 @@ void pub_replay_kick(hz_pub *p);
 void pub_replay_spooled(hz_pub *p);
 void pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 void pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
-void pub_replay_lost(hz_pub *p); /* the connection with replayed XADDs went away */
+/* conn, with replayed XADDs on it, went away (or was retired). */
+void pub_replay_lost(hz_pub *p, const struct pub_conn *conn);
+/* Entries sent on conn are about to become ambiguous: the floor takes in
+ * conn's last acknowledged ID (the lower floor is kept; none known: the
+ * search falls back to the time window). */
+void pub_floor_note(hz_pub *p, const struct pub_conn *conn);
+/* Once the spool's head is past its last ambiguous entry, forgets the floor. */
+void pub_floor_settle(hz_pub *p);
 void pub_idset_free(struct pub_idset *s);
 
 /* pub_salt.c */

@@ -9,6 +9,27 @@
  * The search is started only once no retired connection is left: by then
  * every XADD that could still reach Redis has been answered or can never
  * run (pub_int.h), so what the search sees is final.
+ *
+ * It reads from the floor of the ambiguous entries (pub_int.h) when there
+ * is one: the last ID acknowledged on the connection that sent them, the
+ * lowest of those when several connections left entries unresolved. With
+ * none known it reads from PUB_DUP_WINDOW_MS before the first ambiguous
+ * hit (by the collector's clock): entries spooled by an earlier run of
+ * the process (ambiguous on open), or sent on a connection on which no
+ * XADD had been acknowledged yet.
+ *
+ * Why the floor holds. A stream's IDs only grow: Redis gives an XADD
+ * max(the stream's last ID, its clock in ms) plus a sequence, so a step
+ * of either clock does not matter, and trimming keeps the last ID. A Redis
+ * restarted from its AOF restores the stream's last ID with it; with
+ * appendfsync everysec it may lose the last second, but an XADD that ran
+ * after the floor's was written after it too, so when the floor's entry is
+ * lost, so is every later one: nothing to find, and replaying is right.
+ * A Redis restarted without persistence has lost the stream: an ambiguous
+ * XADD sent to the old one is gone with it, and one on a connection to the
+ * new one has a floor from that connection. What the floor does not cover
+ * is someone deleting the stream while XADDs of ours are in flight (haze
+ * never deletes it); the time window did not cover that either.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +128,62 @@ pub_idset_free(struct pub_idset *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* ------------------------------------------------------------ floor */
+
+/* "ms-seq" (the digits of a stream ID); 0 if it is not one. */
+static int
+pub_sid_parse(const char *s, size_t len, uint64_t *ms, uint64_t *seq)
+{
+    uint64_t v[2] = {0, 0};
+    int part = 0, digits = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '-' && part == 0 && digits > 0) {
+            part = 1;
+            digits = 0;
+        } else if (s[i] >= '0' && s[i] <= '9' && digits < 19) {
+            v[part] = v[part] * 10 + (uint64_t)(s[i] - '0');
+            digits++;
+        } else {
+            return 0;
+        }
+    }
+    if (part != 1 || digits == 0)
+        return 0;
+    *ms = v[0];
+    *seq = v[1];
+    return 1;
+}
+
+void
+pub_floor_note(hz_pub *p, const struct pub_conn *conn)
+{
+    uint64_t ms, seq;
+
+    if (p->floor == PUB_FLOOR_UNKNOWN)
+        return;
+    if (conn == NULL || !pub_sid_parse(conn->acked, conn->acked_len, &ms, &seq)) {
+        p->floor = PUB_FLOOR_UNKNOWN;
+        return;
+    }
+    if (p->floor == PUB_FLOOR_NONE || ms < p->floor_ms ||
+        (ms == p->floor_ms && seq < p->floor_seq)) {
+        p->floor_ms = ms;
+        p->floor_seq = seq;
+    }
+    p->floor = PUB_FLOOR_ID;
+}
+
+void
+pub_floor_settle(hz_pub *p)
+{
+    if (p->floor != PUB_FLOOR_NONE &&
+        (hz_spool_entries(p->spool) == 0 || hz_spool_head(p->spool) >= p->amb_end)) {
+        p->floor = PUB_FLOOR_NONE;
+        p->amb_end = 0;
+    }
+}
+
 /* ------------------------------------------------------------ search */
 
 /* Asks for the stream's last entry (scan_end empty), then for the pages
@@ -134,18 +211,25 @@ pub_scan_page(hz_pub *p)
     }
 }
 
-/* Starts the search from PUB_DUP_WINDOW_MS before the hit at the head, up
- * to the stream's last entry now: with no retired connection left, no XADD
- * of an ambiguous entry can run any more (pub_int.h), so what is added
- * later is no copy of one (the other threads' hits, our own replay); a
- * search to "+" would chase them. */
+/* Starts the search just after the floor, or with none PUB_DUP_WINDOW_MS
+ * before the hit at the head (t_ms), up to the stream's last entry now:
+ * with no retired connection left, no XADD of an ambiguous entry can run
+ * any more (pub_int.h), so what is added later is no copy of one (the
+ * other threads' hits, our own replay); a search to "+" would chase them. */
 static void
 pub_scan_start(hz_pub *p, uint64_t t_ms)
 {
     uint64_t from = t_ms > PUB_DUP_WINDOW_MS ? t_ms - PUB_DUP_WINDOW_MS : 0;
 
     pub_idset_free(&p->dups);
-    (void)snprintf(p->scan_from, sizeof(p->scan_from), "%llu-0", (unsigned long long)from);
+    if (p->floor == PUB_FLOOR_ID) {
+        HZ_METRIC_ADD(dup_searches[HZ_DUP_FROM_FLOOR], 1);
+        (void)snprintf(p->scan_from, sizeof(p->scan_from), "(%llu-%llu",
+                       (unsigned long long)p->floor_ms, (unsigned long long)p->floor_seq);
+    } else {
+        HZ_METRIC_ADD(dup_searches[HZ_DUP_FROM_WINDOW], 1);
+        (void)snprintf(p->scan_from, sizeof(p->scan_from), "%llu-0", (unsigned long long)from);
+    }
     p->scan_end[0] = '\0';
     p->scanning = 1;
     pub_scan_page(p);
@@ -179,6 +263,7 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         }
         n = 0; /* an empty stream: nothing to find */
     }
+    HZ_METRIC_ADD(dup_scanned, n);
     for (size_t i = 0; i < n; i++) {
         redisReply *e = r->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
@@ -217,12 +302,19 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
 /* ------------------------------------------------------------ replay */
 
 void
-pub_replay_lost(hz_pub *p)
+pub_replay_lost(hz_pub *p, const struct pub_conn *conn)
 {
-    /* Entries sent and not answered: ambiguous; replay restarts at the
-     * head, after a new search. */
-    if (p->nreplay > 0 || p->cursor > hz_spool_head(p->spool))
-        hz_spool_mark_ambiguous(p->spool, p->cursor);
+    /* Entries sent and not answered: ambiguous (all of them sent on conn:
+     * a retirement starts the replay again at the head); replay restarts
+     * at the head, after a new search. */
+    if (p->nreplay > 0 || p->cursor > hz_spool_head(p->spool)) {
+        uint64_t end = hz_spool_head(p->spool) + hz_spool_bytes(p->spool);
+        uint64_t upto = p->cursor < end ? p->cursor : end;
+        pub_floor_note(p, conn);
+        hz_spool_mark_ambiguous(p->spool, upto);
+        if (upto > p->amb_end)
+            p->amb_end = upto;
+    }
     p->cursor = hz_spool_head(p->spool);
     p->nreplay = 0;
 }
@@ -357,6 +449,7 @@ pub_replay_pump(hz_pub *p)
         p->dup_ready = 0;
         p->cursor = 0;
     }
+    pub_floor_settle(p);
     pub_spool_gauge(p);
 }
 
@@ -379,6 +472,7 @@ pub_replay_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         pub_idset_free(&p->dups);
         p->dup_ready = 0;
     }
+    pub_floor_settle(p);
     /* Not pumped here: hiredis hands over every reply it has read in one
      * go, hundreds of them; each slice sends a bounded number. */
     pub_replay_kick(p);

@@ -59,8 +59,12 @@ pub_spool(hz_pub *p, const struct hz_record *r, int ambiguous)
     if (rc == 0) {
         HZ_METRIC_ADD(spooled, 1);
         pub_replay_spooled(p);
-        if (ambiguous)
+        if (ambiguous) {
             p->dup_ready = 0;
+            p->amb_end = hz_spool_head(p->spool) + hz_spool_bytes(p->spool);
+            if (p->floor == PUB_FLOOR_NONE)
+                p->floor = PUB_FLOOR_UNKNOWN; /* no pub_floor_note: no floor */
+        }
     } else {
         hz_log_warnx("pub_spool: thread %d: spool full or failing (%s)", p->thread,
                      hz_strerror(rc));
@@ -83,6 +87,8 @@ pub_spool_cmd(hz_pub *p, const struct pub_cmd *c, int ambiguous)
         hz_log_warnx("pub_spool: thread %d: dropping an invalid record (%s)", p->thread, e.msg);
         return HZ_EFULL;
     }
+    if (ambiguous)
+        pub_floor_note(p, c->conn);
     rc = pub_spool(p, &r, ambiguous);
     explicit_bzero(&r, sizeof(r));
     return rc;
@@ -144,6 +150,13 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     (void)ac;
     conn->pending--;
+    if (r != NULL && r->type == REDIS_REPLY_STRING &&
+        (c->kind == PUB_HIT || c->kind == PUB_REPLAY || c->kind == PUB_DROPS) &&
+        r->len < sizeof(conn->acked)) {
+        /* An XADD's ID: the floor of what is sent on conn after it. */
+        memcpy(conn->acked, r->str, r->len);
+        conn->acked_len = (unsigned char)r->len;
+    }
     if (r == NULL && !c->orphan && !conn->retired && (c->kind == PUB_HIT || c->kind == PUB_REPLAY))
         /* The connection broke: everything in flight is ambiguous (this
          * command too, handled just below). */
@@ -322,7 +335,7 @@ pub_retire(hz_pub *p, const char *why)
     }
     p->connecting = 0;
     /* Replayed entries sent on it are ambiguous from now on. */
-    pub_replay_lost(p);
+    pub_replay_lost(p, conn);
     while ((c = TAILQ_FIRST(&p->inflight)) != NULL) {
         TAILQ_REMOVE(&p->inflight, c, link);
         c->orphan = 1;
@@ -558,6 +571,11 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
         p->next_connect_ms = pub_now_ms() + (uint64_t)p->backoff_ms;
     }
     p->last_sync = p->last_drop_flush = pub_now_ms();
+    if (hz_spool_entries(p->spool) > 0) {
+        /* Left by an earlier run: ambiguous, with no floor known. */
+        p->floor = PUB_FLOOR_UNKNOWN;
+        p->amb_end = hz_spool_head(p->spool) + hz_spool_bytes(p->spool);
+    }
     pub_spool_gauge(p);
     if (!p->salt_provisional)
         pub_connect(p);

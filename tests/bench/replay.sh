@@ -14,7 +14,10 @@
 #            fetched
 # Prints "name value" lines: quiet_p99_ms, replay_p99_ms, replay_s,
 # replay_hits, replay_left (still spooled when wrk stopped: a thread that
-# takes hits replays at its own pace, README "When Redis is down"), quiet_cpu_us and replay_cpu_us (the CPU time of the
+# takes hits replays at its own pace, README "When Redis is down"),
+# replay_peak (the most entries spooled while it drained: hits spooled
+# while the replay waits for the duplicate search), replay_dup_scanned
+# (stream entries the duplicate search read), quiet_cpu_us and replay_cpu_us (the CPU time of the
 # collector and Redis during wrk's run, per request answered: less noisy
 # than a p99 on a shared machine), salt_p99_ms, salt_days (salts in Redis after the change: 3 =
 # yesterday's, today's, tomorrow's).
@@ -133,6 +136,8 @@ echo "replay_left $left"
 echo "replay_s $(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')"
 echo "replay_p99_ms $(p99 "$tmp/replay.txt")"
 echo "replay_cpu_us $(cpu_per_hit "$c0" "$c1" "$tmp/replay.txt")"
+echo "replay_peak $(awk '$2 > m { m = $2 } END { print m + 0 }' "$tmp/drain.txt")"
+echo "replay_dup_scanned $(metric haze_dup_scanned_total)"
 stop_pid "$cpid"; cpid=
 [ "${SALT:-1}" = 0 ] && exit 0
 

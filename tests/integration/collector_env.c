@@ -207,3 +207,52 @@ ce_entries(struct ce *e, struct ce_entry *out, int max, int hits_only)
         return -1;
     return c.count;
 }
+
+int
+ce_page_hit(struct ce *e, int i)
+{
+    char body[160];
+
+    snprintf(body, sizeof(body),
+             "{\"n\":\"pageview\",\"u\":\"https://example.com/p/%d/%d\",\"d\":\"example.com\"}",
+             i / 1000, i % 1000);
+    return ce_event(e, body, NULL);
+}
+
+struct ce_pages {
+    unsigned char *count;
+    int max, last, out_of_order, other;
+};
+
+static void
+ce_page_one(const struct ce_entry *en, void *arg)
+{
+    struct ce_pages *s = arg;
+    const char *p = ce_field(en, "p"), *k = ce_field(en, "k");
+    const char *q = p && strncmp(p, "/p/", 3) == 0 ? strchr(p + 3, '/') : NULL;
+    int i = q ? atoi(p + 3) * 1000 + atoi(q + 1) : -1;
+
+    if (k != NULL && strcmp(k, "dr") == 0)
+        return; /* a drop summary */
+    if (i < 0 || i >= s->max) {
+        s->other++;
+        return;
+    }
+    if (s->count[i] < 255)
+        s->count[i]++;
+    s->out_of_order += i < s->last;
+    s->last = i;
+}
+
+int
+ce_page_counts(struct ce *e, unsigned char *count, int max, int *out_of_order)
+{
+    struct ce_pages s = {count, max, -1, 0, 0};
+
+    memset(count, 0, (size_t)max);
+    if (ce_each(e, ce_page_one, &s) < 0)
+        return -1;
+    if (out_of_order != NULL)
+        *out_of_order = s.out_of_order;
+    return s.other;
+}

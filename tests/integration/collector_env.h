@@ -55,4 +55,12 @@ int ce_entries(struct ce *e, struct ce_entry *out, int max, int hits_only);
 /* The value of field name in entry, or NULL. */
 const char *ce_field(const struct ce_entry *en, const char *name);
 
+/* Numbered pageviews: POSTs hit i (page /p/<i/1000>/<i%1000>: a run of 5+
+ * digits would become ":id"); returns the status. */
+int ce_page_hit(struct ce *e, int i);
+/* Counts the stream's numbered pageviews below max in count[i] (up to
+ * 255), and in *out_of_order those that follow a greater number. Returns
+ * the number of other hit entries, or -1. */
+int ce_page_counts(struct ce *e, unsigned char *count, int max, int *out_of_order);
+
 #endif
