@@ -54,7 +54,10 @@
 #define PUB_SCAN_PAGE      256  /* stream entries per XRANGE of the duplicate search */
 #define PUB_DROP_FLUSH_MS  5000
 #define PUB_DUP_WINDOW_MS  120000 /* no floor: the search starts this long before the hits */
-#define PUB_RETIRED_MAX_MS 300000 /* a retired connection silent this long is closed anyway */
+/* A retired connection silent this long is closed anyway. Below the
+ * aggregator's default stream_keep_seconds (120): an XADD that ran before
+ * the silence is still in the stream when the duplicate search runs. */
+#define PUB_RETIRED_MAX_MS 60000
 
 enum pub_kind { PUB_HIT, PUB_REPLAY, PUB_SCAN, PUB_SALT, PUB_DROPS };
 
