@@ -231,8 +231,8 @@ hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created)
     return hz_kmap_put_h(m, kmap_hash(m, key, klen), key, klen, created);
 }
 
-void *
-hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created)
+static struct kmap_ent *
+kmap_put(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created, int zero)
 {
     size_t j = kmap_slot(m, h, key, klen);
     struct kmap_ent *e = m->slots[j].e;
@@ -240,7 +240,7 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     if (e != NULL) {
         if (created != NULL)
             *created = 0;
-        return kmap_val(m, e);
+        return e;
     }
     /* Keep the load factor under 1/2. */
     if ((m->n + 1) * 2 > m->nslots) {
@@ -251,7 +251,8 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     e->hash = h;
     e->klen = (uint32_t)klen;
     memcpy(kmap_key(e), key, klen);
-    memset(kmap_val(m, e), 0, m->vsize);
+    if (zero)
+        memset(kmap_val(m, e), 0, m->vsize);
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 64;
         m->ents = hz_xreallocarray(m->ents, m->cap, sizeof(*m->ents));
@@ -262,6 +263,22 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     m->slots[j].e = e;
     if (created != NULL)
         *created = 1;
+    return e;
+}
+
+void *
+hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created)
+{
+    return kmap_val(m, kmap_put(m, h, key, klen, created, 1));
+}
+
+void *
+hz_kmap_put_raw(hz_kmap *m, const void *key, size_t klen, int *created, const void **stored)
+{
+    struct kmap_ent *e = kmap_put(m, kmap_hash(m, key, klen), key, klen, created, 0);
+
+    if (stored != NULL)
+        *stored = kmap_key(e);
     return kmap_val(m, e);
 }
 

@@ -40,6 +40,10 @@ void *hz_kmap_find(const hz_kmap *m, const void *key, size_t klen);
 /* The value for (key, klen), created zeroed when absent; *created (may be
  * NULL) says which. */
 void *hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created);
+/* hz_kmap_put without zeroing a created value (the caller initialises what
+ * it reads: for big values); *stored (may be NULL) is the map's copy of
+ * the key, valid as the value is. */
+void *hz_kmap_put_raw(hz_kmap *m, const void *key, size_t klen, int *created, const void **stored);
 /* The same with the key's hash computed once (hz_kmap_hash of this map),
  * for a lookup that may be followed by an insert of the same key. */
 uint64_t hz_kmap_hash(const hz_kmap *m, const void *key, size_t klen);
