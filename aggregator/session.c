@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/kmap.h"
 #include "common/siphash.h"
 #include "common/str.h"
 
@@ -262,25 +263,6 @@ struct ses_memo {
 static _Thread_local struct ses_memo ses_memo[SES_MEMO];
 static _Thread_local int ses_memo_ready;
 
-static uint64_t
-ses_memo_slot(int dim, const char *v, size_t len)
-{
-    uint64_t h = (uint64_t)dim * 0x9e3779b97f4a7c15ULL ^ len, w;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, v + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-    }
-    w = 0;
-    for (; i < len; i++)
-        w = w << 8 | (unsigned char)v[i];
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-    return h & (SES_MEMO - 1);
-}
-
 static uint32_t
 ses_siphash(int dim, const char *value, size_t len)
 {
@@ -307,7 +289,7 @@ hz_session_hash(int dim, const char *value, size_t len)
             ses_memo[i].len = 0xff;
         ses_memo_ready = 1;
     }
-    m = &ses_memo[ses_memo_slot(dim, value, len)];
+    m = &ses_memo[hz_quick_hash((uint64_t)dim, value, len) & (SES_MEMO - 1)];
     if (m->len != len || m->dim != (uint8_t)dim || memcmp(m->v, value, len) != 0) {
         m->h = ses_siphash(dim, value, len);
         m->dim = (uint8_t)dim;

@@ -272,6 +272,32 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     return kmap_val(m, kmap_put(m, h, key, klen, created, 1));
 }
 
+const void *
+hz_kmap_key_of(const hz_kmap *m, const void *val, size_t klen)
+{
+    (void)m;
+    return (const unsigned char *)val - kmap_align8(klen);
+}
+
+uint64_t
+hz_quick_hash(uint64_t seed, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    uint64_t h = seed * 0x9e3779b97f4a7c15ULL ^ len, w;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    for (; i < len; i++)
+        w = w << 8 | b[i];
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 29;
+}
+
 void *
 hz_kmap_put_raw(hz_kmap *m, const void *key, size_t klen, int *created, const void **stored)
 {

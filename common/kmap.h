@@ -44,6 +44,13 @@ void *hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created);
  * it reads: for big values); *stored (may be NULL) is the map's copy of
  * the key, valid as the value is. */
 void *hz_kmap_put_raw(hz_kmap *m, const void *key, size_t klen, int *created, const void **stored);
+/* The map's copy of the key of val, a value it returned for a key of klen
+ * bytes (valid as the value is). */
+const void *hz_kmap_key_of(const hz_kmap *m, const void *val, size_t klen);
+/* A fast unkeyed hash, for memos in front of a map or a slow function: a
+ * direct-mapped slot checked against the key it holds, so that crafted keys
+ * only cause misses. Never for a table's own probing (see above). */
+uint64_t hz_quick_hash(uint64_t seed, const void *p, size_t len);
 /* The same with the key's hash computed once (hz_kmap_hash of this map),
  * for a lookup that may be followed by an insert of the same key. */
 uint64_t hz_kmap_hash(const hz_kmap *m, const void *key, size_t klen);
