@@ -286,14 +286,23 @@ hz_quick_hash(uint64_t seed, const void *p, size_t len)
     uint64_t h = seed * 0x9e3779b97f4a7c15ULL ^ len, w;
     size_t i = 0;
 
-    for (; i + 8 <= len; i += 8) {
+    for (; i + 8 < len; i += 8) {
         memcpy(&w, b + i, 8);
         h = (h ^ w) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
     }
-    w = 0;
-    for (; i < len; i++)
-        w = w << 8 | b[i];
+    /* The last 1..8 bytes in at most two loads (overlapping what came
+     * before: the length is in h already). */
+    if (len >= 8) {
+        memcpy(&w, b + len - 8, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, b, 4);
+        memcpy(&y, b + len - 4, 4);
+        w = (uint64_t)x << 32 | y;
+    } else {
+        w = len > 0 ? (uint64_t)b[0] << 16 | (uint64_t)b[len / 2] << 8 | b[len - 1] : 0;
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
     return h ^ h >> 29;
 }

@@ -7,7 +7,7 @@
  * Keys are often attacker-controlled (page paths, event names), so the hash
  * is SipHash-1-3 keyed per map with random bytes: a crafted set of paths
  * cannot turn a batch into a quadratic probe sequence. Values are zeroed on
- * creation, 8-byte aligned, and never move while the entry lives (entries
+ * creation (but by hz_kmap_put_raw), 8-byte aligned, and never move while the entry lives (entries
  * sit in a bump arena; the table holds pointers), so callers may keep a
  * value pointer until the next hz_kmap_clear or hz_kmap_free. Not
  * thread-safe for writes: one map belongs to one thread at a time; reads
