@@ -308,9 +308,10 @@ hz_quick_hash(uint64_t seed, const void *p, size_t len)
 }
 
 void *
-hz_kmap_put_raw(hz_kmap *m, const void *key, size_t klen, int *created, const void **stored)
+hz_kmap_put_raw(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created,
+                const void **stored)
 {
-    struct kmap_ent *e = kmap_put(m, kmap_hash(m, key, klen), key, klen, created, 0);
+    struct kmap_ent *e = kmap_put(m, h, key, klen, created, 0);
 
     if (stored != NULL)
         *stored = kmap_key(e);

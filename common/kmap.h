@@ -40,10 +40,11 @@ void *hz_kmap_find(const hz_kmap *m, const void *key, size_t klen);
 /* The value for (key, klen), created zeroed when absent; *created (may be
  * NULL) says which. */
 void *hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created);
-/* hz_kmap_put without zeroing a created value (the caller initialises what
- * it reads: for big values); *stored (may be NULL) is the map's copy of
- * the key, valid as the value is. */
-void *hz_kmap_put_raw(hz_kmap *m, const void *key, size_t klen, int *created, const void **stored);
+/* hz_kmap_put_h without zeroing a created value (the caller initialises
+ * what it reads: for big values); *stored (may be NULL) is the map's copy
+ * of the key, valid as the value is. */
+void *hz_kmap_put_raw(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created,
+                      const void **stored);
 /* The map's copy of the key of val, a value it returned for a key of klen
  * bytes (valid as the value is). */
 const void *hz_kmap_key_of(const hz_kmap *m, const void *val, size_t klen);

@@ -24,7 +24,8 @@ Test(kmap, put_raw_keeps_key_copy_and_finds)
 
     for (int i = 0; i < 1000; i++) {
         int n = snprintf(key, sizeof(key), "visitor-%d", i);
-        struct big *b = hz_kmap_put_raw(m, key, (size_t)n, &created, &stored);
+        struct big *b =
+            hz_kmap_put_raw(m, hz_kmap_hash(m, key, (size_t)n), key, (size_t)n, &created, &stored);
         cr_assert_eq(created, 1);
         cr_assert_neq((const void *)stored, (const void *)key);
         cr_assert_eq(memcmp(stored, key, (size_t)n), 0);
@@ -33,7 +34,8 @@ Test(kmap, put_raw_keeps_key_copy_and_finds)
     }
     for (int i = 0; i < 1000; i++) {
         int n = snprintf(key, sizeof(key), "visitor-%d", i);
-        struct big *b = hz_kmap_put_raw(m, key, (size_t)n, &created, &stored);
+        struct big *b =
+            hz_kmap_put_raw(m, hz_kmap_hash(m, key, (size_t)n), key, (size_t)n, &created, &stored);
         cr_assert_eq(created, 0);
         cr_assert_eq(b->head, i, "raw put of an existing key keeps its value");
         cr_assert_eq(hz_kmap_find(m, key, (size_t)n), b);
