@@ -303,8 +303,15 @@ hz_quick_hash(uint64_t seed, const void *p, size_t len)
     } else {
         w = len > 0 ? (uint64_t)b[0] << 16 | (uint64_t)b[len / 2] << 8 | b[len - 1] : 0;
     }
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    return h ^ h >> 29;
+    /* A full avalanche at the end (the steps above are bijections, and a
+     * product's low bits depend only on its factors' low bits: callers
+     * take the low bits). */
+    h ^= w;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 33;
 }
 
 void *

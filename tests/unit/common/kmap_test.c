@@ -61,3 +61,25 @@ Test(kmap, quick_hash_depends_on_every_byte_seed_and_length)
     }
     cr_assert_neq(hz_quick_hash(0, "", 0), hz_quick_hash(0, "\0", 1));
 }
+
+/* Callers index direct-mapped memos with the low bits: keys that differ in
+ * their last byte only (pages /p/10 .. /p/99) must spread over them. */
+Test(kmap, quick_hash_low_bits_spread_over_last_bytes)
+{
+    static unsigned char seen[1024];
+    char key[64];
+    int distinct = 0;
+
+    for (int len = 9; len <= 24; len += 5) {
+        memset(seen, 0, sizeof(seen));
+        distinct = 0;
+        for (int i = 0; i < 256; i++) {
+            int n = snprintf(key, sizeof(key), "%0*d", len, i);
+            size_t slot = hz_quick_hash(0, key, (size_t)n) & 1023;
+            distinct += !seen[slot];
+            seen[slot] = 1;
+        }
+        /* 256 keys in 1024 slots: ~227 distinct for a uniform hash. */
+        cr_assert_gt(distinct, 210, "length %d: %d distinct slots", len, distinct);
+    }
+}
