@@ -12,6 +12,7 @@
 #include "aggregator/consume.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,8 +33,8 @@
 #include "common/str.h"
 
 #define AGG_KEY_MAX 256
-/* States kept in process (~2.6 KB each with their key): past it the cache
- * restarts empty, keeping its memory (~21 MB) for the next fill; a visitor
+/* States kept in process (~2.4 KB each with their key): past it the cache
+ * restarts empty, keeping its memory (~20 MB) for the next fill; a visitor
  * it forgot costs one more key in an MGET. */
 #define AGG_CACHE_MAX      8192
 #define AGG_RESTORE_TTL_MS (86400000ULL)
@@ -52,8 +53,8 @@ struct agg_cached {
     size_t prev_off, prev_len; /* into agg->prevbuf */
     size_t new_off, new_len;   /* its encoding for this batch's write, into agg->serbuf */
     size_t klen;
-    char key[AGG_KEY_MAX];
-    struct hz_session st;
+    const char *key;      /* the cache's own copy */
+    struct hz_session st; /* set when loaded or first folded (not zeroed here) */
 };
 
 /* What to do with one entry of a batch. */
@@ -64,6 +65,7 @@ struct agg_item {
     int site;                 /* index into cfg->sites, or -1 for "*" */
     char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
     struct agg_cached *c, *p; /* AGG_FOLD: the states under vh and vp */
+    uint64_t ch, ph;          /* AGG_FOLD: their keys' hashes in the cache (the reader's work) */
     struct hz_record rec;
 };
 
@@ -283,20 +285,45 @@ agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_
 
 /* ------------------------------------------------------------ states */
 
-/* The cache entry of (site, vh), created (not yet loaded) when new. */
+/* The hash of (site, vh)'s key in the cache (0 when the key does not fit;
+ * any thread: the cache's hash key never changes). */
+static uint64_t
+agg_cache_hash(const hz_agg *a, int site, const char *vh)
+{
+    char key[AGG_KEY_MAX];
+    size_t kl = agg_state_key(a, key, site, vh);
+
+    return kl == 0 ? 0 : hz_kmap_hash(a->cache, key, kl);
+}
+
+/* The reader's share of resolving an item's states: their keys' hashes. */
+static void
+agg_item_hash(const hz_agg *a, struct agg_item *it)
+{
+    if (it->what != AGG_FOLD)
+        return;
+    it->ch = agg_cache_hash(a, it->site, it->rec.vh);
+    it->ph = it->rec.vp[0] != '\0' ? agg_cache_hash(a, it->site, it->rec.vp) : 0;
+}
+
+/* The cache entry of (site, vh), created (not yet loaded) when new; h is
+ * its key's hash (agg_cache_hash). */
 static struct agg_cached *
-agg_cache_get(hz_agg *a, int site, const char *vh)
+agg_cache_get(hz_agg *a, int site, const char *vh, uint64_t h)
 {
     char key[AGG_KEY_MAX];
     size_t kl = agg_state_key(a, key, site, vh);
     int created;
+    const void *stored;
     struct agg_cached *c;
 
     if (kl == 0)
         return NULL;
-    c = hz_kmap_put(a->cache, key, kl, &created);
+    /* Not zeroed whole (~2.4 KB): st is only read once loaded or folded. */
+    c = hz_kmap_put_raw(a->cache, h, key, kl, &created, &stored);
     if (created) {
-        memcpy(c->key, key, kl);
+        memset(c, 0, offsetof(struct agg_cached, st));
+        c->key = stored;
         c->klen = kl;
         c->site = site;
     }
@@ -318,8 +345,8 @@ agg_load_send(hz_agg *a, struct agg_item *items, int n)
         struct agg_item *it = &items[i];
         if (it->what != AGG_FOLD)
             continue;
-        it->c = agg_cache_get(a, it->site, it->rec.vh);
-        it->p = it->rec.vp[0] != '\0' ? agg_cache_get(a, it->site, it->rec.vp) : NULL;
+        it->c = agg_cache_get(a, it->site, it->rec.vh, it->ch);
+        it->p = it->rec.vp[0] != '\0' ? agg_cache_get(a, it->site, it->rec.vp, it->ph) : NULL;
         for (int k = 0; k < 2; k++) {
             struct agg_cached *c = k == 0 ? it->c : it->p;
             if (c == NULL || c->loaded)
@@ -1135,6 +1162,7 @@ agg_reader(void *arg)
             for (int i = 0; i < c->n; i++) {
                 sl->e[sl->n + i] = c->e[i];
                 agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i], agg_now_ms());
+                agg_item_hash(a, &sl->items[sl->n + i]);
             }
             if (sl->n == 0 && c->n > 0)
                 (void)clock_gettime(CLOCK_MONOTONIC, &first);

@@ -231,8 +231,8 @@ hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created)
     return hz_kmap_put_h(m, kmap_hash(m, key, klen), key, klen, created);
 }
 
-void *
-hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created)
+static struct kmap_ent *
+kmap_put(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created, int zero)
 {
     size_t j = kmap_slot(m, h, key, klen);
     struct kmap_ent *e = m->slots[j].e;
@@ -240,7 +240,7 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     if (e != NULL) {
         if (created != NULL)
             *created = 0;
-        return kmap_val(m, e);
+        return e;
     }
     /* Keep the load factor under 1/2. */
     if ((m->n + 1) * 2 > m->nslots) {
@@ -251,7 +251,8 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     e->hash = h;
     e->klen = (uint32_t)klen;
     memcpy(kmap_key(e), key, klen);
-    memset(kmap_val(m, e), 0, m->vsize);
+    if (zero)
+        memset(kmap_val(m, e), 0, m->vsize);
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 64;
         m->ents = hz_xreallocarray(m->ents, m->cap, sizeof(*m->ents));
@@ -262,6 +263,65 @@ hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created
     m->slots[j].e = e;
     if (created != NULL)
         *created = 1;
+    return e;
+}
+
+void *
+hz_kmap_put_h(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created)
+{
+    return kmap_val(m, kmap_put(m, h, key, klen, created, 1));
+}
+
+const void *
+hz_kmap_key_of(const hz_kmap *m, const void *val, size_t klen)
+{
+    (void)m;
+    return (const unsigned char *)val - kmap_align8(klen);
+}
+
+uint64_t
+hz_quick_hash(uint64_t seed, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    uint64_t h = seed * 0x9e3779b97f4a7c15ULL ^ len, w;
+    size_t i = 0;
+
+    for (; i + 8 < len; i += 8) {
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    /* The last 1..8 bytes in at most two loads (overlapping what came
+     * before: the length is in h already). */
+    if (len >= 8) {
+        memcpy(&w, b + len - 8, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, b, 4);
+        memcpy(&y, b + len - 4, 4);
+        w = (uint64_t)x << 32 | y;
+    } else {
+        w = len > 0 ? (uint64_t)b[0] << 16 | (uint64_t)b[len / 2] << 8 | b[len - 1] : 0;
+    }
+    /* A full avalanche at the end (the steps above are bijections, and a
+     * product's low bits depend only on its factors' low bits: callers
+     * take the low bits). */
+    h ^= w;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 33;
+}
+
+void *
+hz_kmap_put_raw(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created,
+                const void **stored)
+{
+    struct kmap_ent *e = kmap_put(m, h, key, klen, created, 0);
+
+    if (stored != NULL)
+        *stored = kmap_key(e);
     return kmap_val(m, e);
 }
 

@@ -7,7 +7,7 @@
  * Keys are often attacker-controlled (page paths, event names), so the hash
  * is SipHash-1-3 keyed per map with random bytes: a crafted set of paths
  * cannot turn a batch into a quadratic probe sequence. Values are zeroed on
- * creation, 8-byte aligned, and never move while the entry lives (entries
+ * creation (but by hz_kmap_put_raw), 8-byte aligned, and never move while the entry lives (entries
  * sit in a bump arena; the table holds pointers), so callers may keep a
  * value pointer until the next hz_kmap_clear or hz_kmap_free. Not
  * thread-safe for writes: one map belongs to one thread at a time; reads
@@ -40,6 +40,18 @@ void *hz_kmap_find(const hz_kmap *m, const void *key, size_t klen);
 /* The value for (key, klen), created zeroed when absent; *created (may be
  * NULL) says which. */
 void *hz_kmap_put(hz_kmap *m, const void *key, size_t klen, int *created);
+/* hz_kmap_put_h without zeroing a created value (the caller initialises
+ * what it reads: for big values); *stored (may be NULL) is the map's copy
+ * of the key, valid as the value is. */
+void *hz_kmap_put_raw(hz_kmap *m, uint64_t h, const void *key, size_t klen, int *created,
+                      const void **stored);
+/* The map's copy of the key of val, a value it returned for a key of klen
+ * bytes (valid as the value is). */
+const void *hz_kmap_key_of(const hz_kmap *m, const void *val, size_t klen);
+/* A fast unkeyed hash, for memos in front of a map or a slow function: a
+ * direct-mapped slot checked against the key it holds, so that crafted keys
+ * only cause misses. Never for a table's own probing (see above). */
+uint64_t hz_quick_hash(uint64_t seed, const void *p, size_t len);
 /* The same with the key's hash computed once (hz_kmap_hash of this map),
  * for a lookup that may be followed by an insert of the same key. */
 uint64_t hz_kmap_hash(const hz_kmap *m, const void *key, size_t klen);
