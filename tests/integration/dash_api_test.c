@@ -42,6 +42,7 @@
 #include "common/store.h"
 #include "common/tz.h"
 #include "dashboard/api.h"
+#include "tests/integration/harness.h"
 #include "tests/integration/http_client.h"
 
 #define SITE  "example.com"
@@ -213,13 +214,15 @@ start_dashboard(void)
 {
     const char *bindir = getenv("HZ_BIN") ? getenv("HZ_BIN") : "bin";
     char exe[256];
-    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 
     (void)snprintf(exe, sizeof(exe), "%s/haze-dashboard", bindir);
     cr_assert_eq(access(exe, X_OK), 0, "%s is missing: build it first (make)", exe);
     for (int attempt = 0; attempt < 10; attempt++) {
         int status;
-        E.port = 20000 + (int)(rand_r(&seed) % 40000);
+        /* A port nothing listens on (the kernel's pick): with a random
+         * one, the wait below could reach another test's dashboard, which
+         * answers the same requests, while this one failed to bind. */
+        E.port = ht_free_port();
         write_config();
         E.pid = fork();
         cr_assert_geq(E.pid, 0);
