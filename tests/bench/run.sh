@@ -662,26 +662,45 @@ e2e_visits() {
     awk -v h="$1" -v n=$n -v l="$lines" 'BEGIN { v = int(h * n / l + 0.5); print (v < 1 ? 1 : v) }'
 }
 
+# haze_start DIR: Redis, aggregator and collector with DIR/haze.ini (the
+# collector's port in CPORT), once the aggregator's consumer group exists.
+haze_start() {
+    local i=0
+    mkdir -p "$1"
+    bench_port
+    CPORT=$BENCH_PORT
+    bench_port
+    start_redis "$1"
+    write_ini "$1" "$CPORT" "$BENCH_PORT"
+    start_daemon aggregator "$1"
+    AGG_PID=$DAEMON_PID
+    start_daemon collector "$1" "$CPORT"
+    COL_PID=$DAEMON_PID
+    while ! rcli "$1" XINFO GROUPS "$STREAM" 2>/dev/null | grep -qx "$GROUP" && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+# haze_wait_caught_up DIR SECONDS: until the aggregator has committed the
+# stream's last entry; dies after SECONDS or if the aggregator exits.
+haze_wait_caught_up() {
+    local i=0
+    while ! stream_done "$1"; do
+        sleep 0.05
+        i=$((i + 1))
+        [ $i -lt $(($2 * 20)) ] || bench_die "the aggregator did not catch up within $2 s"
+        bench_alive "$AGG_PID" || { cat "$1/aggregator.log"; bench_die "haze-aggregator exited"; }
+    done
+}
+
 # e2e_haze REP: haze-loadgen -> collector -> Redis -> aggregator, until the
 # consumer group (the committed position) is at the last entry. Appends to $E2E.
 e2e_haze() {
     local rep=$1 d cport t0 t1 tl c0 c1 i hwm lmdb rdb mem xlen pv lgcpu sent cc cr ca
     d=$TMP/e2e-haze-$rep
-    mkdir -p "$d"
-    bench_port
-    cport=$BENCH_PORT
-    bench_port
-    start_redis "$d"
-    write_ini "$d" "$cport" "$BENCH_PORT"
-    start_daemon aggregator "$d"
-    AGG_PID=$DAEMON_PID
-    start_daemon collector "$d" "$cport"
-    COL_PID=$DAEMON_PID
-    i=0
-    while ! rcli "$d" XINFO GROUPS "$STREAM" 2>/dev/null | grep -qx "$GROUP" && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    haze_start "$d"
+    cport=$CPORT
     cc=$(bench_ticks "$COL_PID")
     cr=$(bench_ticks "$REDIS_PID")
     ca=$(bench_ticks "$AGG_PID")
@@ -693,13 +712,7 @@ e2e_haze() {
         --totals >"$RAW/e2e-totals-$rep.json" 2>"$d/loadgen.err" ||
         { cat "$d/loadgen.err"; bench_die "haze-loadgen against the collector failed"; }
     tl=$(bench_now)
-    i=0
-    while ! stream_done "$d"; do
-        sleep 0.05
-        i=$((i + 1))
-        [ $i -lt 36000 ] || bench_die "the aggregator did not catch up within 30 minutes"
-        bench_alive "$AGG_PID" || { cat "$d/aggregator.log"; bench_die "haze-aggregator exited"; }
-    done
+    haze_wait_caught_up "$d" 1800
     t1=$(bench_now)
     c1=$(bench_ticks "$COL_PID" "$REDIS_PID" "$AGG_PID")
     cc=$(bench_ticks_s $(($(bench_ticks "$COL_PID") - cc)))
@@ -828,34 +841,15 @@ e2ew_wrk() {
 e2ew_haze() {
     local rep=$1 d cport t0 tl t1 cc cr ca hits added hwm i
     d=$TMP/e2ew-haze-$rep
-    mkdir -p "$d"
-    bench_port
-    cport=$BENCH_PORT
-    bench_port
-    start_redis "$d"
-    write_ini "$d" "$cport" "$BENCH_PORT"
-    start_daemon aggregator "$d"
-    AGG_PID=$DAEMON_PID
-    start_daemon collector "$d" "$cport"
-    COL_PID=$DAEMON_PID
-    i=0
-    while ! rcli "$d" XINFO GROUPS "$STREAM" 2>/dev/null | grep -qx "$GROUP" && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    haze_start "$d"
+    cport=$CPORT
     cc=$(bench_ticks "$COL_PID")
     cr=$(bench_ticks "$REDIS_PID")
     ca=$(bench_ticks "$AGG_PID")
     t0=$(bench_now)
     e2ew_wrk "$RAW/e2ew-wrk-haze-$rep.txt" "http://127.0.0.1:$cport"
     tl=$(bench_now)
-    i=0
-    while ! stream_done "$d"; do
-        sleep 0.05
-        i=$((i + 1))
-        [ $i -lt 12000 ] || bench_die "the aggregator did not catch up within 10 minutes"
-        bench_alive "$AGG_PID" || { cat "$d/aggregator.log"; bench_die "haze-aggregator exited"; }
-    done
+    haze_wait_caught_up "$d" 600
     t1=$(bench_now)
     cc=$(($(bench_ticks "$COL_PID") - cc))
     cr=$(($(bench_ticks "$REDIS_PID") - cr))
