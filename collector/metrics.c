@@ -85,8 +85,12 @@ hz_metrics_render(char *buf, size_t cap, int nthreads)
                 "haze_dup_searches_total{start=\"window\"} %llu\n"
                 "# HELP haze_dup_scanned_total Stream entries read by the duplicate searches.\n"
                 "# TYPE haze_dup_scanned_total counter\n"
-                "haze_dup_scanned_total %llu\n",
+                "haze_dup_scanned_total %llu\n"
+                "# HELP haze_dup_logged_total Hit ids read from the log of applied ones by the "
+                "duplicate searches.\n"
+                "# TYPE haze_dup_logged_total counter\n"
+                "haze_dup_logged_total %llu\n",
                 LOAD(dup_searches[HZ_DUP_FROM_FLOOR]), LOAD(dup_searches[HZ_DUP_FROM_WINDOW]),
-                LOAD(dup_scanned));
+                LOAD(dup_scanned), LOAD(dup_logged));
     return at;
 }

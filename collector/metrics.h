@@ -23,6 +23,7 @@ struct hz_metrics {
     atomic_uint_fast64_t spool_corrupt;          /* unreadable spool entries skipped */
     atomic_uint_fast64_t dup_searches[2];        /* duplicate searches, by enum hz_dup_from */
     atomic_uint_fast64_t dup_scanned;            /* stream entries they read */
+    atomic_uint_fast64_t dup_logged;             /* applied hit ids they read (common/idlog.h) */
     atomic_int_fast64_t spool_bytes;             /* current, all threads */
     atomic_int_fast64_t spool_entries;
     atomic_int_fast64_t redis_up;                /* threads connected */

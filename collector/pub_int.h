@@ -7,6 +7,7 @@
  *                  (async XADD), the tick, open/close
  *   pub_replay.c   the spool's replay (async, pipelined) and the duplicate
  *                  search (async XRANGE paging)
+ *   pub_idlog.c    the search's second half: the applied hit id log
  *   pub_salt.c     the daily salt: fetched at start (blocking, common/rstream,
  *                  before the loop runs), then refreshed asynchronously
  *   pub_drops.c    per-site summaries of dropped hits
@@ -54,12 +55,14 @@
 #define PUB_SCAN_PAGE      256  /* stream entries per XRANGE of the duplicate search */
 #define PUB_DROP_FLUSH_MS  5000
 #define PUB_DUP_WINDOW_MS  120000 /* no floor: the search starts this long before the hits */
+#define PUB_IDLOG_PAGE     65536  /* bytes (8,192 hit ids) per GETRANGE of the id log */
 /* A retired connection silent this long is closed anyway. Below the
  * aggregator's default stream_keep_seconds (120): an XADD that ran before
- * the silence is still in the stream when the duplicate search runs. */
+ * the silence is still in the stream, or its hit id in the applied id log,
+ * when the duplicate search runs. */
 #define PUB_RETIRED_MAX_MS 60000
 
-enum pub_kind { PUB_HIT, PUB_REPLAY, PUB_SCAN, PUB_SALT, PUB_DROPS };
+enum pub_kind { PUB_HIT, PUB_REPLAY, PUB_SCAN, PUB_SALT, PUB_DROPS, PUB_IDLOG };
 
 /* The floor of the spool's ambiguous entries (pub_int.h, top). */
 enum pub_floor {
@@ -148,6 +151,10 @@ struct hz_pub {
     uint64_t amb_end; /* the spool offset just past its last ambiguous entry */
     char scan_from[48];
     char scan_end[48]; /* the stream's last ID when the search began */
+    /* the search of the applied id log (pub_idlog.c) */
+    uint64_t idlog_from_ms;            /* the search's start, as a stream ID's ms */
+    uint64_t idlog_bucket, idlog_last; /* the bucket being read; the last one surely read */
+    uint64_t idlog_off;                /* bytes of it read */
     /* salt */
     struct hz_salts salts;
     int salt_provisional; /* made locally while Redis was down */
@@ -207,6 +214,15 @@ void pub_floor_note(hz_pub *p, const struct pub_conn *conn);
 /* Once the spool's head is past its last ambiguous entry, forgets the floor. */
 void pub_floor_settle(hz_pub *p);
 void pub_idset_free(struct pub_idset *s);
+/* Adds a hit id (never 0) to s. */
+void pub_idset_add(struct pub_idset *s, uint64_t id);
+
+/* pub_idlog.c */
+/* The stream's part of the duplicate search is done: reads the id log's
+ * buckets from idlog_from_ms on into p->dups, then ends the search
+ * (dup_ready) and pumps the replay. */
+void pub_idlog_start(hz_pub *p);
+void pub_idlog_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 
 /* pub_salt.c */
 int pub_salt_open(hz_pub *p, long retry_ms, struct hz_err *err);

@@ -37,6 +37,7 @@
 
 #include "collector/metrics.h"
 #include "collector/pub_int.h"
+#include "common/idlog.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -89,7 +90,7 @@ pub_idpart_put(struct pub_idpart *t, uint64_t id)
     }
 }
 
-static void
+void
 pub_idset_add(struct pub_idset *s, uint64_t id)
 {
     struct pub_idpart *t = pub_idset_part(s, pub_id_mix(id));
@@ -226,9 +227,11 @@ pub_scan_start(hz_pub *p, uint64_t t_ms)
         HZ_METRIC_ADD(dup_searches[HZ_DUP_FROM_FLOOR], 1);
         (void)snprintf(p->scan_from, sizeof(p->scan_from), "(%llu-%llu",
                        (unsigned long long)p->floor_ms, (unsigned long long)p->floor_seq);
+        p->idlog_from_ms = p->floor_ms;
     } else {
         HZ_METRIC_ADD(dup_searches[HZ_DUP_FROM_WINDOW], 1);
         (void)snprintf(p->scan_from, sizeof(p->scan_from), "%llu-0", (unsigned long long)from);
+        p->idlog_from_ms = from > HZ_IDLOG_BUCKET_MS ? from - HZ_IDLOG_BUCKET_MS : 0;
     }
     p->scan_end[0] = '\0';
     p->scanning = 1;
@@ -294,9 +297,7 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         pub_scan_page(p);
         return;
     }
-    p->scanning = 0;
-    p->dup_ready = 1;
-    pub_replay_pump(p);
+    pub_idlog_start(p); /* then the applied id log; it ends the search */
 }
 
 /* ------------------------------------------------------------ replay */

@@ -201,6 +201,9 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     case PUB_SCAN:
         pub_scan_reply(p, c, r);
         break;
+    case PUB_IDLOG:
+        pub_idlog_reply(p, c, r);
+        break;
     case PUB_SALT:
         pub_salt_reply(p, c, r);
         break;
