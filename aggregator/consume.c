@@ -26,6 +26,7 @@
 #include "aggregator/fold.h"
 #include "aggregator/session.h"
 #include "common/kmap.h"
+#include "common/idlog.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/record.h"
@@ -104,6 +105,14 @@ struct agg_queue {
  * day's rows), so a span writes about as much as one batch alone. */
 #define AGG_SPAN_BATCHES 8
 
+/* A batch's applied hit ids of one bucket of the id log (common/idlog.h):
+ * bytes [off, off + len) of agg->idbuf. */
+struct agg_idrun {
+    char key[HZ_IDLOG_KEY_MAX];
+    size_t klen, off, len;
+    uint64_t bucket;
+};
+
 /* The batch whose LMDB transaction a thread of its own writes and syncs
  * (step 5) while the main thread folds the next one. */
 struct agg_commit {
@@ -140,6 +149,10 @@ struct hz_agg {
     size_t prevlen, prevcap;
     unsigned char *serbuf; /* this batch's new states, encoded back to back */
     size_t sercap;
+    unsigned char *idbuf; /* this batch's hit ids, 8 bytes each, by bucket (agg_idlog_build) */
+    size_t idcap;
+    struct agg_idrun *idruns;
+    size_t nidruns, idruncap;
     const char **argv; /* the big commands' arguments, kept between batches */
     size_t *lens;
     size_t argcap;
@@ -254,6 +267,7 @@ agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_
     const struct hz_site *site;
 
     it->site = -1;
+    it->rec.id[0] = '\0'; /* no hit id unless the record decodes (then it is overwritten) */
     if (e->malformed) {
         agg_malformed(it, "field list");
         return;
@@ -527,6 +541,74 @@ agg_args(hz_agg *a, size_t n)
     }
 }
 
+/* The batch's hit ids for the id log (common/idlog.h), grouped by the
+ * bucket of their entries' IDs (a batch's entries are in ID order): every
+ * record that decoded with a hit id, whatever became of it (folded,
+ * counted as invalid or under an unknown site: it reached the stream all
+ * the same). Entries applied before a restart (AGG_SKIP) were logged
+ * then. None when stream_keep_seconds is 0. */
+static void
+agg_idlog_build(hz_agg *a, const struct hz_rs_entry *e, const struct agg_item *items, int n)
+{
+    size_t used = 0;
+
+    a->nidruns = 0;
+    if (a->cfg->stream_keep_seconds == 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        const struct agg_item *it = &items[i];
+        unsigned char id[HZ_IDLOG_ID_LEN];
+        if (it->what == AGG_SKIP || it->rec.id[0] == '\0' ||
+            hz_idlog_pack(it->rec.id, strlen(it->rec.id), id) != 0)
+            continue;
+        uint64_t b = hz_idlog_bucket(e[i].id.ms);
+        struct agg_idrun *r = a->nidruns > 0 ? &a->idruns[a->nidruns - 1] : NULL;
+        if (r == NULL || r->bucket != b) {
+            if (a->nidruns == a->idruncap) {
+                a->idruncap = a->idruncap ? a->idruncap * 2 : 4;
+                a->idruns = hz_xreallocarray(a->idruns, a->idruncap, sizeof(*a->idruns));
+            }
+            r = &a->idruns[a->nidruns++];
+            r->bucket = b;
+            r->off = used;
+            r->len = 0;
+            r->klen = hz_idlog_key(r->key, sizeof(r->key), a->cfg->redis_stream, b);
+        }
+        if (a->idcap - used < HZ_IDLOG_ID_LEN) {
+            a->idcap = a->idcap * 2 + HZ_IDLOG_ID_LEN * 1024;
+            a->idbuf = hz_xreallocarray(a->idbuf, a->idcap, 1);
+        }
+        memcpy(a->idbuf + used, id, HZ_IDLOG_ID_LEN);
+        used += HZ_IDLOG_ID_LEN;
+        r->len += HZ_IDLOG_ID_LEN;
+    }
+}
+
+/* Queues the batch's APPENDs to the id log, each with its PEXPIRE
+ * (stream_keep_seconds + one bucket). Returns the number of replies. */
+static int
+agg_idlog_send(hz_agg *a, struct hz_err *err)
+{
+    char ttl[24];
+    size_t ttl_len =
+        hz_utoa((uint64_t)a->cfg->stream_keep_seconds * 1000 + HZ_IDLOG_BUCKET_MS, ttl);
+    int rc, n = 0;
+
+    for (size_t i = 0; i < a->nidruns; i++) {
+        const struct agg_idrun *r = &a->idruns[i];
+        const char *av[3] = {"APPEND", r->key, (const char *)a->idbuf + r->off};
+        size_t al[3] = {6, r->klen, r->len};
+        const char *ev[3] = {"PEXPIRE", r->key, ttl};
+        size_t el[3] = {7, r->klen, ttl_len};
+        if (r->klen == 0)
+            continue;
+        if ((rc = agg_append(a, 3, av, al, err)) != 0 || (rc = agg_append(a, 3, ev, el, err)) != 0)
+            return rc;
+        n += 2;
+    }
+    return n;
+}
+
 /* Step 4: queues the new states and the undo record, in one MULTI/EXEC
  * (pipelined: MULTI, DEL undo, HSET undo with the previous values, one
  * SET ... PX per state, EXEC). Redis 7.0 has no multi-key SET with a TTL;
@@ -535,15 +617,19 @@ agg_args(hz_agg *a, size_t n)
  * A later batch of a span (cont) adds to the span's undo record: its new
  * "_to" and the values of the states no earlier batch of the span touched
  * ("_pos" stays the position before the span).
+ * The same MULTI/EXEC appends the batch's hit ids to the id log
+ * (agg_idlog_build; APPEND and PEXPIRE per bucket): it is executed before
+ * the batch's LMDB commit, so every entry that step 6 trims has its id in
+ * the log. A batch that changed no state still writes its ids.
  * Returns the number of replies to read (0: nothing to write) or an error. */
 static int
 agg_states_send(hz_agg *a, const char *to_id, int cont, struct hz_err *err)
 {
     size_t nt = a->ntouched, argc = 0, used = 0;
     char pos[HZ_RS_ID_MAX];
-    int rc;
+    int rc, nrep = 2;
 
-    if (nt == 0)
+    if (nt == 0 && a->nidruns == 0)
         return 0;
     if (a->have_pos)
         hz_rs_id_format(a->pos, pos);
@@ -563,9 +649,16 @@ agg_states_send(hz_agg *a, const char *to_id, int cont, struct hz_err *err)
     agg_args(a, 2 * nt + 6);
 
     const char *multi[] = {"MULTI"}, *del[] = {"DEL", a->undo_key}, *exec[] = {"EXEC"};
-    if ((rc = agg_append_str(a, 1, multi, err)) != 0 ||
-        (!cont && (rc = agg_append_str(a, 2, del, err)) != 0))
+    if ((rc = agg_append_str(a, 1, multi, err)) != 0)
         return rc;
+    if ((rc = agg_idlog_send(a, err)) < 0)
+        return rc;
+    nrep += rc;
+    if (nt == 0)
+        goto exec;
+    if (!cont && (rc = agg_append_str(a, 2, del, err)) != 0)
+        return rc;
+    nrep += (int)nt + (cont ? 1 : 2);
 #define ARG(s, l) (a->argv[argc] = (s), a->lens[argc++] = (l))
     ARG("HSET", 4);
     ARG(a->undo_key, strlen(a->undo_key));
@@ -597,11 +690,12 @@ agg_states_send(hz_agg *a, const char *to_id, int cont, struct hz_err *err)
             return rc;
     }
 #undef ARG
+exec:
     if ((rc = agg_append_str(a, 1, exec, err)) != 0)
         return rc;
     /* On any failure the connection is dropped and recovery runs, so
      * nothing half-sent is ever read back on this connection. */
-    return (int)nt + (cont ? 3 : 4);
+    return nrep;
 }
 
 /* Step 6, queued: XGROUP SETID to the position (the group mirrors what is
@@ -629,13 +723,13 @@ agg_step6_send(hz_agg *a, struct hz_err *err)
     } else {
         next.seq++;
     }
-    /* Keep the last stream_keep_seconds of applied entries: a collector
-     * that lost its connection with XADDs in flight searches the stream's
-     * recent past for their hit ids before replaying its spool, so that
-     * each is added exactly once. */
-    uint64_t keep = (uint64_t)a->cfg->stream_keep_seconds * 1000;
+    /* Every applied entry goes: a collector that lost its connection with
+     * XADDs in flight finds their hit ids in the id log, written before
+     * the commit (agg_states_send). Only keep_applied_seconds (0 unless
+     * set, for a reader that follows the stream) keeps recent ones. */
+    uint64_t keep = (uint64_t)a->cfg->keep_applied_seconds * 1000;
     uint64_t keep_from = agg_now_ms() > keep ? agg_now_ms() - keep : 0;
-    if (next.ms > keep_from) {
+    if (keep > 0 && next.ms > keep_from) {
         next.ms = keep_from;
         next.seq = 0;
     }
@@ -899,6 +993,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         goto fail;
     }
     hz_rs_id_format(last, to_id);
+    agg_idlog_build(a, e, items, n);
     if ((nst = agg_states_send(a, to_id, cont, err)) < 0) {
         rc = nst;
         goto fail;
@@ -1363,6 +1458,8 @@ hz_agg_close(hz_agg *a)
     free(a->want);
     free(a->prevbuf);
     free(a->serbuf);
+    free(a->idbuf);
+    free(a->idruns);
     free(a->argv);
     free(a->lens);
     free(a->items);

@@ -19,7 +19,9 @@
  *     memory (fold.h), giving new states and store deltas.
  *  4. One MULTI/EXEC writes the new states (SET ... PX ttl) and an undo
  *     record "haze:agg:undo:STREAM" (hash: state key -> previous value, ""
- *     when absent; "_pos" = position before the batch; "_to" = its last ID).
+ *     when absent; "_pos" = position before the batch; "_to" = its last ID),
+ *     and appends the batch's hit ids to the applied id log (common/idlog.h;
+ *     a batch applied again after a crash logs them again, harmlessly).
  *  5. One LMDB write transaction adds the deltas and stores the batch's last
  *     ID as the position. When the aggregator is behind (the batch is full
  *     or the next one is read already), up to 8 batches form a span that
@@ -29,9 +31,11 @@
  *     before the span; step 5 runs once, for the span.
  *  6. XGROUP SETID of the consumer group `group` to the position (a mirror
  *     for monitoring: XINFO GROUPS shows what is committed), XTRIM MINID
- *     (past the position, keeping stream_keep_seconds), DEL of the undo
- *     record; sent with the next batch's first round trip, or at once when
- *     the stream is idle or on close.
+ *     just past the position (every applied entry: their ids are in the
+ *     log since step 4; keep_applied_seconds may keep recent ones), DEL of
+ *     the undo record; sent with the next batch's first round trip, or at
+ *     once when the stream is idle or on close. What recovery reads again
+ *     (after the position) is never trimmed.
  * Recovery (at start, and after any Redis error): if an undo record exists
  * and its "_to" is past the LMDB position, step 5 never happened: the
  * previous states are put back (absent ones deleted) in one MULTI/EXEC.

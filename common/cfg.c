@@ -73,6 +73,7 @@ static const struct cfg_key cfg_schema[] = {
     { "aggregator", "batch_wait_ms", CFG_INT, 0, 5000, "200", F(batch_wait_ms) },
     { "aggregator", "group", CFG_STR, 1, 63, "haze-aggregator", F(group) },
     { "aggregator", "stream_keep_seconds", CFG_INT, 0, 3600, "120", F(stream_keep_seconds) },
+    { "aggregator", "keep_applied_seconds", CFG_INT, 0, 3600, "0", F(keep_applied_seconds) },
     { "aggregator", "user", CFG_STR, 1, 31, "haze", F(aggregator_user) },
     { "aggregator", "clock_skew_seconds", CFG_INT, 0, 86400, "300", F(clock_skew_seconds) },
 

@@ -116,7 +116,8 @@ struct hz_config {
     long batch;                /* stream entries per transaction */
     long batch_wait_ms;        /* a batch that is not full waits this long for more */
     char group[64];            /* consumer group */
-    long stream_keep_seconds;  /* applied entries younger than this stay in the stream */
+    long stream_keep_seconds;  /* applied hit ids are kept this long (common/idlog.h) */
+    long keep_applied_seconds; /* applied entries younger than this stay in the stream */
     char aggregator_user[32];
     long clock_skew_seconds;   /* entries dated further ahead of now are invalid */
 

@@ -95,6 +95,7 @@ database = $T/geo.mmdb
 [aggregator]
 user = root
 lmdb = $T/db
+keep_applied_seconds = 120
 retention_days = 400
 session_minutes = 30
 

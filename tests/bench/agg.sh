@@ -54,7 +54,6 @@ stream = bench:events
 
 [aggregator]
 user = root
-stream_keep_seconds = 0
 lmdb = $tmp/db
 batch = $batch
 map_size_mb = 1024

@@ -721,9 +721,10 @@ e2e_haze() {
     [ "$PROFILE_E2E" = 1 ] && profile_end e2e "End to end, haze side ($E2E_VISITS visits): perf record -g over collector + redis-server + aggregator, from the first hit until the aggregator caught up" \
         haze-collector redis-server haze-aggregator
     hwm="$(bench_status_kb VmHWM "$COL_PID") $(bench_status_kb VmHWM "$REDIS_PID") $(bench_status_kb VmHWM "$AGG_PID")"
-    # At rest: the aggregator keeps the last stream_keep_seconds of applied
-    # entries (for the collectors' duplicate search after an outage) and
-    # trims them after that; the bench trims them now, as it will.
+    # At rest: the aggregator trims what it has applied (the applied id log
+    # keeps their hit ids for stream_keep_seconds, for the collectors'
+    # duplicate search after an outage); whatever entries are left, the
+    # bench trims now.
     xlen=$(rcli "$d" XLEN "$STREAM")
     rcli "$d" XTRIM "$STREAM" MAXLEN 0 >/dev/null
     mem=$(rcli "$d" INFO memory | awk -F: '$1 == "used_memory" { print $2 + 0 }')
@@ -1034,7 +1035,7 @@ e2e_summary() {
         "the two steps, peak RSS nginx's (master + workers) plus GoAccess's. The load generator's own" \
         "CPU is not counted on either side." "" \
         "| | wall s | CPU s | peak RSS MB | at rest |" "|---|---|---|---|---|" \
-        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB), after trimming the $(bench_fmt "$(e2e_med haze 9)") stream entries the aggregator keeps for \`stream_keep_seconds\` |" \
+        "| haze | $hw | $hc | $(bench_mb "$(e2e_med haze 5)") | LMDB $(bench_mbb "$(e2e_med haze 6)") MB, Redis RDB $(bench_mbb "$(e2e_med haze 7)") MB (used_memory $(bench_mbb "$(e2e_med haze 8)") MB), after trimming the $(bench_fmt "$(e2e_med haze 9)") stream entries left (the aggregator trims what it applied; the applied id log, in used_memory, keeps their hit ids for \`stream_keep_seconds\`) |" \
         "| haze: sending (until the last hit was answered) + catching up | $(e2e_med haze 15) + $(e2e_med haze 16) | | | |" \
         "| haze by process: collector / redis-server / aggregator (run 1) | | $(e2e_col haze 14 | head -1) | $(e2e_col haze 13 | head -1) kB | |" \
         "| nginx (receiving + logging) | $(e2e_med nginx 11) | $(e2e_med nginx 12) | $(bench_mb "$(e2e_med nginx 13)") | its access log $(bench_mbb "$(e2e_med nginx 6)") MB |" \

@@ -7,7 +7,8 @@
  * entries arrive in chunks while the real haze-aggregator is killed with
  * SIGKILL at random moments and restarted, again and again. At the end
  * every row of every dimension, every histogram, funnel, transition, hour
- * and day of A's store equals B's.
+ * and day of A's store equals B's, and A's applied id log holds the hit id
+ * of every entry that had one (common/idlog.h) while its stream is empty.
  */
 #include <criterion/criterion.h>
 
@@ -73,6 +74,20 @@ gen_page(struct gen *g, char *out, size_t cap)
         (void)snprintf(out, cap, "/blog/post-%u", k);
 }
 
+/* The hit id of the i-th entry (counted from 1). */
+static unsigned long long
+gen_id(uint64_t i)
+{
+    return (unsigned long long)(i * 0x9E3779B97F4A7C15ULL);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* The i-th entry: a record (0) or a malformed raw entry (1). */
 static int
 gen_entry(struct gen *g, struct hz_record *r)
@@ -121,6 +136,8 @@ gen_entry(struct gen *g, struct hz_record *r)
         r->kind = HZ_KIND_PAGEVIEW;
         r->pixel = v % 11 == 0;
     }
+    if (r->kind != HZ_KIND_DROPS) /* a hit id of its own, from its number */
+        (void)snprintf(r->id, sizeof(r->id), "%016llx", gen_id(g->i));
     return 0;
 }
 
@@ -139,6 +156,33 @@ gen_push(hz_rs *rs, const char *stream, struct gen *g, int n)
         }
     }
     return n;
+}
+
+/* Every hit id g made is in stream's applied id log (as often as the
+ * aggregator applied its batch: once, or again after a kill), and nothing
+ * else is. */
+static void
+crash_check_idlog(hz_rs *rs, const char *stream, struct gen g, int n)
+{
+    uint64_t *ids = NULL;
+    long got = ht_idlog(rs, stream, &ids), want = 0, distinct = 0;
+    struct hz_record r;
+
+    cr_assert_geq(got, 1, "the id log of %s", stream);
+    qsort(ids, (size_t)got, sizeof(*ids), cmp_u64);
+    for (long i = 0; i < got; i++)
+        distinct += i == 0 || ids[i] != ids[i - 1];
+    for (int i = 0; i < n; i++) {
+        if (gen_entry(&g, &r) != 0 || r.kind == HZ_KIND_DROPS)
+            continue;
+        uint64_t id = gen_id(g.i);
+        want++;
+        cr_assert_not_null(bsearch(&id, ids, (size_t)got, sizeof(*ids), cmp_u64),
+                           "hit id of entry %llu is in the log", (unsigned long long)g.i);
+    }
+    cr_log_info("%s: %ld ids logged, %ld distinct, %ld hits", stream, got, distinct, want);
+    cr_assert_eq(distinct, want, "the log holds the hits' ids and nothing else");
+    free(ids);
 }
 
 /* ------------------------------------------------------------ dumping */
@@ -374,7 +418,10 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
     cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
     ht_tmpdir(dira);
     ht_tmpdir(dirb);
-    ht_agg_config(inia, dira, &r, "crash:a", 1000, crash_sites);
+    /* A's id log outlives the test however slow it runs. */
+    char extra[sizeof(crash_sites) + 64];
+    (void)snprintf(extra, sizeof(extra), "stream_keep_seconds = 3600\n%s", crash_sites);
+    ht_agg_config(inia, dira, &r, "crash:a", 1000, extra);
     ht_agg_config(inib, dirb, &r, "crash:b", 1000, crash_sites);
     ht_bin(bin, "haze-aggregator");
     (void)snprintf(loga, sizeof(loga), "%s/agg.log", dira);
@@ -410,6 +457,7 @@ Test(agg_crash, kill9_equals_uninterrupted, .timeout = 120)
     cr_assert_eq(crash_wait_drained(rs, "crash:a", 60000), 0, "run A drained");
     kill(pa, SIGTERM);
     cr_assert_eq(ht_waitpid(pa, 10000), 0);
+    crash_check_idlog(rs, "crash:a", (struct gen){12345, 0, t0}, N_ENTRIES);
     size_t loglen = 0;
     int restored = 0;
     FILE *lf = fopen(loga, "r");

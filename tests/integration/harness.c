@@ -439,6 +439,51 @@ ht_flush(hz_rs *rs, int n)
     }
 }
 
+long
+ht_idlog(hz_rs *rs, const char *stream, uint64_t **out)
+{
+    char pat[HZ_IDLOG_KEY_MAX + 2];
+    const char *kv[] = {"KEYS", pat};
+    size_t kl[2], n = 0, cap = 0;
+    hz_rs_reply *keys = NULL;
+    uint64_t *ids = NULL;
+
+    (void)snprintf(pat, sizeof(pat), "%s:applied:*", stream);
+    kl[0] = 4;
+    kl[1] = strlen(pat);
+    if (hz_rs_command(rs, 2, kv, kl, &keys, NULL) != 0 || hz_rs_reply_type(keys) != HZ_RS_ARRAY) {
+        hz_rs_reply_free(keys);
+        return -1;
+    }
+    for (size_t i = 0; i < hz_rs_reply_count(keys); i++) {
+        size_t len, vl;
+        const char *k = hz_rs_reply_str(hz_rs_reply_elem(keys, i), &len);
+        const char *gv[] = {"GET", k};
+        size_t gl[] = {3, len};
+        hz_rs_reply *val = NULL;
+        if (k == NULL || hz_rs_command(rs, 2, gv, gl, &val, NULL) != 0 ||
+            hz_rs_reply_type(val) != HZ_RS_STRING) {
+            hz_rs_reply_free(val);
+            hz_rs_reply_free(keys);
+            free(ids);
+            return -1;
+        }
+        const char *v = hz_rs_reply_str(val, &vl);
+        for (size_t off = 0; off + HZ_IDLOG_ID_LEN <= vl; off += HZ_IDLOG_ID_LEN) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                ids = realloc(ids, cap * sizeof(*ids));
+                cr_assert_not_null(ids);
+            }
+            ids[n++] = hz_idlog_get((const unsigned char *)v + off);
+        }
+        hz_rs_reply_free(val);
+    }
+    hz_rs_reply_free(keys);
+    *out = ids;
+    return (long)n;
+}
+
 long long
 ht_cmd(hz_rs *rs, int argc, const char *const *argv)
 {
@@ -484,7 +529,7 @@ ht_agg_config(char out[256], const char *dir, const struct ht_redis *r, const ch
     fprintf(f,
             "[redis]\naddress = %s\nstream = %s\n\n"
             "[aggregator]\nlmdb = %s/db\nsession_minutes = 30\nbatch = %d\nmap_size_mb = 64\n"
-            "stream_keep_seconds = 0\nuser = root\n%s\n"
+            "user = root\n%s\n"
             "%s",
             r->addr, stream, dir, batch, own_ret ? "" : "retention_days = 3650",
             extra != NULL ? extra : "");

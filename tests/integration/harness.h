@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/idlog.h"
 #include "common/record.h"
 #include "common/rstream.h"
 
@@ -57,6 +58,10 @@ void ht_xadd_raw(hz_rs *rs, const char *stream, int n, const char *const *names,
                  const char *const *vals, const size_t *vlens);
 /* Reads n queued replies; asserts none is an error. */
 void ht_flush(hz_rs *rs, int n);
+/* Every hit id in stream's applied id log (common/idlog.h), bucket by
+ * bucket in no particular order, into *out (malloc'd; NULL when none).
+ * Returns the count, or -1. */
+long ht_idlog(hz_rs *rs, const char *stream, uint64_t **out);
 /* Runs one command with string arguments; returns its integer reply (the
  * array length, -1 for nil, -2 for an error, 0 for anything else). */
 long long ht_cmd(hz_rs *rs, int argc, const char *const *argv);

@@ -6,8 +6,9 @@
  *       last ID seen, every 100 ms; retried while Redis is down or paused)
  *       and, on SIGTERM, after a last catch-up, writes to OUT the hit
  *       entries by kind and how many repeated a hit id already seen. The
- *       aggregator trims applied entries only once they are
- *       stream_keep_seconds old, so a follower that keeps up sees them all.
+ *       soak's aggregator keeps applied entries in the stream for
+ *       keep_applied_seconds (120; by default it trims them once applied),
+ *       so a follower that keeps up sees them all.
  *   soak_audit lmdb DIR SITE            prints what the aggregator counted
  *       for SITE over all days: pageviews and custom events.
  *
