@@ -34,8 +34,8 @@ pub_idlog_page(hz_pub *p)
     char key[HZ_IDLOG_KEY_MAX], from[24], to[24];
     size_t kl = hz_idlog_key(key, sizeof(key), p->cfg->redis_stream, p->idlog_bucket);
     int fl = snprintf(from, sizeof(from), "%llu", (unsigned long long)p->idlog_off);
-    int tl = snprintf(to, sizeof(to), "%llu",
-                      (unsigned long long)(p->idlog_off + PUB_IDLOG_PAGE - 1));
+    int tl =
+        snprintf(to, sizeof(to), "%llu", (unsigned long long)(p->idlog_off + PUB_IDLOG_PAGE - 1));
     const char *argv[] = {"GETRANGE", key, from, to};
     size_t lens[] = {8, kl, (size_t)fl, (size_t)tl};
     struct pub_cmd *c = kl > 0 ? pub_cmd_new(p, PUB_IDLOG) : NULL;

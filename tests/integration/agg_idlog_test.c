@@ -70,9 +70,9 @@ il_buckets(hz_rs *rs, uint64_t *bucket, int n)
     for (int k = 0; k < b.n; k++) {
         struct hz_record r;
         const struct hz_rs_entry *en = &b.e[k];
-        cr_assert_eq(hz_record_decode(en->names, en->nlens, en->vals, en->vlens, en->nfields, &r,
-                                      &e),
-                     0, "%s", e.msg);
+        cr_assert_eq(
+            hz_record_decode(en->names, en->nlens, en->vals, en->vlens, en->nfields, &r, &e), 0,
+            "%s", e.msg);
         if (r.id[0] == '\0')
             continue;
         uint64_t id = strtoull(r.id, NULL, 16);

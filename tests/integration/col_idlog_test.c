@@ -122,8 +122,8 @@ Test(collector_idlog, an_applied_and_trimmed_hit_is_found_in_the_id_log, .timeou
     memset(count, 0, sizeof(count));
     cr_assert_eq(ce_page_counts(&env, count, IL_MAX, &out_of_order), 0);
     for (int i = 0; i < IL_MAX; i++)
-        cr_assert_eq(count[i], i > IL_BEFORE && i < IL_BEFORE + IL_LATE, "hit %d is in the stream %d times", i,
-                     count[i]);
+        cr_assert_eq(count[i], i > IL_BEFORE && i < IL_BEFORE + IL_LATE,
+                     "hit %d is in the stream %d times", i, count[i]);
 
     /* Everything counted once. */
     il_aggregate(&env, "agg2");
