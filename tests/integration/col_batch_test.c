@@ -5,12 +5,15 @@
  * connection lands in fewer entries than hits, at most
  * HZ_RECORD_BATCH_MAX records each, every hit once and in order; the real
  * aggregator reads the batches and LMDB counts every hit exactly once
- * (through the real dashboard).
+ * (through the real dashboard). A burst whose batches Redis runs only after
+ * the connection was retired (paused past redis_timeout_ms) is found by the
+ * duplicate search inside those entries: each hit once, in order.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,42 @@ Test(collector_batch, a_burst_shares_entries_and_each_hit_counts_once, .timeout 
     free(b);
     cr_expect_eq(ht_stop(&dash, 0, 10000), 0, "dashboard exits 0");
     cr_expect_eq(ht_stop(&agg, 0, 10000), 0, "aggregator exits 0");
+    ce_stop(&env);
+    free(count);
+}
+
+Test(collector_batch, a_burst_in_flight_on_a_paused_redis_is_added_once, .timeout = 120)
+{
+    unsigned char *count = calloc(BT_HITS + 100, 1);
+    struct ce env;
+    int ooo = -1, ok;
+    long dupes, errs;
+
+    cr_assert_not_null(count);
+    ce_start(&env, 1, "redis_timeout_ms = 300\nthreads = 1\n");
+    ok = bt_burst(env.port, 0, 50); /* a floor: XADDs acknowledged */
+    cr_assert_eq(ok, 50);
+    errs = ce_metric(&env, "haze_stream_errors_total");
+    /* Paused: the burst's batches are written and get no answer; after
+     * redis_timeout_ms its hits are spooled as ambiguous and answered. */
+    cr_assert_eq(kill(env.redis.pid, SIGSTOP), 0);
+    ok = bt_burst(env.port, 50, BT_HITS);
+    cr_assert_eq(ok, BT_HITS - 50, "every hit answered 202 (%d)", ok);
+    cr_assert_gt(ce_metric(&env, "haze_stream_errors_total"), errs, "the connection was retired");
+    /* Resumed: Redis runs the batches, then the search finds their ids. */
+    cr_assert_eq(kill(env.redis.pid, SIGCONT), 0);
+    for (int t = 0; t < 300 && ce_metric(&env, "haze_spool_entries") != 0; t++)
+        bt_sleep_ms(100);
+    cr_assert_eq(ce_metric(&env, "haze_spool_entries"), 0, "the spool drained");
+    bt_sleep_ms(300);
+    dupes = ce_metric(&env, "haze_replay_duplicates_total");
+    cr_log_info("%ld ambiguous hits found in the stream; %ld entries", dupes,
+                ht_redis_xlen(&env.redis, CE_STREAM));
+    cr_expect_geq(dupes, 2, "hits of a batch that ran late were found");
+    cr_assert_eq(ce_page_counts(&env, count, BT_HITS + 100, &ooo), 0);
+    for (int i = 0; i < BT_HITS + 100; i++)
+        cr_assert_eq(count[i], i < BT_HITS, "hit %d is in the stream %d times", i, count[i]);
+    cr_assert_eq(ooo, 0, "the stream holds the hits in their order");
     ce_stop(&env);
     free(count);
 }
