@@ -214,10 +214,14 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         int failed = r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS;
         if (failed)
             HZ_METRIC_ADD(stream_errors, 1);
-        for (struct pub_cmd *x = c, *nx; x != NULL; x = nx) {
-            nx = x->more;
+        for (struct pub_cmd *x = c; x != NULL; x = x->more) {
             TAILQ_REMOVE(&p->inflight, x, link);
             p->ninflight--;
+        }
+        /* Answered once all are off the list (whatever a callback does,
+         * nothing else can answer them again). */
+        for (struct pub_cmd *x = c, *nx; x != NULL; x = nx) {
+            nx = x->more;
             x->cb(x->arg, failed ? pub_spool_cmd(p, x, 0) : 0);
             if (x != c)
                 pub_cmd_free(x);
