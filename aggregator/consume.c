@@ -58,11 +58,13 @@ struct agg_cached {
     struct hz_session st; /* set when loaded or first folded (not zeroed here) */
 };
 
-/* What to do with one entry of a batch. */
+/* What to do with one record of a batch (an entry holds one, or several
+ * in a batch of records: common/record.h). */
 enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
 
 struct agg_item {
     enum agg_what what;
+    struct hz_rs_id id;       /* its stream entry's */
     int site;                 /* index into cfg->sites, or -1 for "*" */
     char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
     struct agg_cached *c, *p; /* AGG_FOLD: the states under vh and vp */
@@ -74,13 +76,13 @@ struct agg_item {
 #define AGG_SUBS  128
 
 /* A batch read (in chunks) and decoded by the reader thread: the chunks'
- * replies, their entries in one array, the decoded items. */
+ * replies (each freed once decoded), the decoded records (n, at most
+ * batch + HZ_RECORD_BATCH_MAX - 1) of ne entries. */
 struct agg_slot {
     struct hz_rs_batch sub[AGG_SUBS];
     int nsub;
-    struct hz_rs_entry *e;
     struct agg_item *items;
-    int n, cap;
+    int n, cap, ne;
 };
 
 #define AGG_QDEPTH 2
@@ -163,7 +165,8 @@ struct hz_agg {
     int mget_pending;       /* an MGET was sent (for the next batch) and its reply not read */
     int step6_due;          /* a batch was committed since the last step 6 */
     hz_rs *rrs;             /* the reader thread's connection */
-    struct hz_rs_id rpos;   /* the reader's position: the last entry it read */
+    struct hz_rs_id rpos;   /* the reader's position: the last entry it took */
+    int rper;               /* records per entry in its last chunk (>= 1) */
     struct agg_queue q;     /* batches read and decoded ahead */
     struct agg_commit cm;   /* the batch being committed */
     int32_t retain_checked; /* UTC day of the last retention check */
@@ -253,14 +256,14 @@ agg_malformed(struct agg_item *it, const char *why)
     (void)snprintf(it->reason, sizeof(it->reason), "invalid: %.100s", why);
 }
 
-/* Decodes one entry (no I/O, no shared state: the reader thread runs it).
- * An entry is counted only when its time is plausible: at most
+/* Decodes one record (no I/O, no shared state: the reader thread runs it).
+ * A record is counted only when its time is plausible: at most
  * clock_skew_seconds ahead of now (anything with access to Redis can XADD,
  * and a row dated in 2286 could never be shown nor expire) and not older
  * than retention_days (its day would be deleted anyway). Otherwise it is
  * counted as invalid, under its site when known, with the reason. */
 static void
-agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_item *it,
+agg_decode(const struct hz_config *cfg, const struct hz_record_part *part, struct agg_item *it,
            uint64_t now_ms)
 {
     struct hz_err de = {0};
@@ -268,15 +271,8 @@ agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_
 
     it->site = -1;
     it->rec.id[0] = '\0'; /* no hit id unless the record decodes (then it is overwritten) */
-    if (e->malformed) {
-        agg_malformed(it, "field list");
-        return;
-    }
-    if (e->nfields == 0) {
-        agg_malformed(it, "empty entry");
-        return;
-    }
-    if (hz_record_decode(e->names, e->nlens, e->vals, e->vlens, e->nfields, &it->rec, &de) != 0) {
+    if (hz_record_decode(part->names, part->nlens, part->vals, part->vlens, part->nfields, &it->rec,
+                         &de) != 0) {
         agg_malformed(it, de.msg);
         return;
     }
@@ -295,6 +291,36 @@ agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_
         agg_malformed(it, "time ahead of now");
     else if (it->rec.t_ms + (uint64_t)cfg->retention_days * 86400000ULL < now_ms)
         agg_malformed(it, "time older than retention");
+}
+
+/* Decodes one entry into items (room for HZ_RECORD_BATCH_MAX): its records,
+ * each counted (or refused) on its own, or one invalid item when the entry
+ * itself is damaged (a batch whose framing is, too). Returns the number. */
+static int
+agg_decode_entry(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_item *items,
+                 uint64_t now_ms)
+{
+    struct hz_record_part part;
+    struct hz_err de = {0};
+    size_t pos = 0;
+    int n = 0, rc;
+
+    items[0].site = -1;
+    items[0].id = e->id;
+    if (e->malformed || e->nfields == 0) {
+        agg_malformed(&items[0], e->malformed ? "field list" : "empty entry");
+        return 1;
+    }
+    while (n < HZ_RECORD_BATCH_MAX && (rc = hz_record_each(e->names, e->nlens, e->vals, e->vlens,
+                                                           e->nfields, &pos, &part, &de)) == 1) {
+        items[n].id = e->id;
+        agg_decode(cfg, &part, &items[n++], now_ms);
+    }
+    if (n == 0) { /* a damaged batch (hz_record_each checks it whole first) */
+        agg_malformed(&items[0], de.msg);
+        n = 1;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------ states */
@@ -548,7 +574,7 @@ agg_args(hz_agg *a, size_t n)
  * the same). Entries applied before a restart (AGG_SKIP) were logged
  * then. None when stream_keep_seconds is 0. */
 static void
-agg_idlog_build(hz_agg *a, const struct hz_rs_entry *e, const struct agg_item *items, int n)
+agg_idlog_build(hz_agg *a, const struct agg_item *items, int n)
 {
     size_t used = 0;
 
@@ -561,7 +587,7 @@ agg_idlog_build(hz_agg *a, const struct hz_rs_entry *e, const struct agg_item *i
         if (it->what == AGG_SKIP || it->rec.id[0] == '\0' ||
             hz_idlog_pack(it->rec.id, strlen(it->rec.id), id) != 0)
             continue;
-        uint64_t b = hz_idlog_bucket(e[i].id.ms);
+        uint64_t b = hz_idlog_bucket(it->id.ms);
         struct agg_idrun *r = a->nidruns > 0 ? &a->idruns[a->nidruns - 1] : NULL;
         if (r == NULL || r->bucket != b) {
             if (a->nidruns == a->idruncap) {
@@ -880,8 +906,8 @@ agg_behind(hz_agg *a)
  * batch the reader has ready after this one. On failure the cache is
  * dropped; the caller recovers. */
 static int
-agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
-          const struct agg_slot *next, struct hz_err *err)
+agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slot *next,
+          struct hz_err *err)
 {
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
@@ -891,17 +917,17 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
 
     if (n == 0)
         return 0;
-    a->stats.entries += (uint64_t)n;
+    a->stats.entries += (uint64_t)ne;
     for (int i = 0; i < n; i++) {
         /* Step 1: applied before a restart. */
-        if (a->have_pos && hz_rs_id_cmp(e[i].id, a->pos) <= 0) {
+        if (a->have_pos && hz_rs_id_cmp(items[i].id, a->pos) <= 0) {
             items[i].what = AGG_SKIP;
             a->stats.skipped++;
             continue;
         }
         nnew++;
-        if (hz_rs_id_cmp(e[i].id, last) > 0 || !a->have_pos)
-            last = e[i].id;
+        if (hz_rs_id_cmp(items[i].id, last) > 0 || !a->have_pos)
+            last = items[i].id;
     }
     if (nnew == 0)
         return 0;
@@ -993,7 +1019,7 @@ agg_batch(hz_agg *a, const struct hz_rs_entry *e, int n, struct agg_item *items,
         goto fail;
     }
     hz_rs_id_format(last, to_id);
-    agg_idlog_build(a, e, items, n);
+    agg_idlog_build(a, items, n);
     if ((nst = agg_states_send(a, to_id, cont, err)) < 0) {
         rc = nst;
         goto fail;
@@ -1231,13 +1257,20 @@ agg_reader(void *arg)
          * few large batches rather than many small ones (each costs a
          * commit and Redis round trips, and a visit's hits in one batch
          * write its state once). */
+        /* A batch is counted in records (batch of them), an XREAD in
+         * entries: an entry holds 1 to HZ_RECORD_BATCH_MAX records. Each
+         * XREAD asks for the entries the records still missing would
+         * take at the last chunk's records per entry; an entry that would
+         * start past the batch's end is left for the next batch (read
+         * again), so a slot holds fewer than batch + HZ_RECORD_BATCH_MAX
+         * records whatever the entries hold. */
         rc = 0;
-        sl->n = sl->nsub = 0;
-        int waited = a->cfg->batch_wait_ms == 0;
+        sl->n = sl->nsub = sl->ne = 0;
+        int waited = a->cfg->batch_wait_ms == 0, full = 0;
         struct timespec first = {0, 0};
         while (sl->n < (int)a->cfg->batch && sl->nsub < AGG_SUBS) {
             struct hz_rs_batch *c = &sl->sub[sl->nsub];
-            int want = (int)a->cfg->batch - sl->n;
+            int want = ((int)a->cfg->batch - sl->n + a->rper - 1) / a->rper;
             if (want > AGG_CHUNK)
                 want = AGG_CHUNK;
             char after[HZ_RS_ID_MAX];
@@ -1247,22 +1280,28 @@ agg_reader(void *arg)
             if (rc != 0)
                 break;
             sl->nsub++;
-            if (c->n > 0)
-                a->rpos = c->e[c->n - 1].id;
-            if (sl->n + c->n > sl->cap) {
-                sl->cap = sl->n + c->n > 2 * sl->cap ? sl->n + c->n : 2 * sl->cap;
-                sl->e = hz_xreallocarray(sl->e, (size_t)sl->cap, sizeof(*sl->e));
+            if (sl->cap < (int)a->cfg->batch + HZ_RECORD_BATCH_MAX) {
+                sl->cap = (int)a->cfg->batch + HZ_RECORD_BATCH_MAX;
                 sl->items = hz_xreallocarray(sl->items, (size_t)sl->cap, sizeof(*sl->items));
             }
-            for (int i = 0; i < c->n; i++) {
-                sl->e[sl->n + i] = c->e[i];
-                agg_decode(a->cfg, &c->e[i], &sl->items[sl->n + i], agg_now_ms());
-                agg_item_hash(a, &sl->items[sl->n + i]);
+            int n0 = sl->n, taken = 0;
+            for (int i = 0; i < c->n && sl->n < (int)a->cfg->batch; i++, taken++) {
+                int k = agg_decode_entry(a->cfg, &c->e[i], &sl->items[sl->n], agg_now_ms());
+                for (int j = 0; j < k; j++)
+                    agg_item_hash(a, &sl->items[sl->n + j]);
+                sl->n += k;
+                a->rpos = c->e[i].id;
             }
-            if (sl->n == 0 && c->n > 0)
+            sl->ne += taken;
+            full = sl->n >= (int)a->cfg->batch;
+            if (taken > 0) {
+                int per = (sl->n - n0) / taken;
+                a->rper = per < 1 ? 1 : per;
+            }
+            hz_rs_batch_free(c); /* the items hold copies */
+            if (n0 == 0 && sl->n > 0)
                 (void)clock_gettime(CLOCK_MONOTONIC, &first);
-            sl->n += c->n;
-            if (c->n < want) {
+            if (!full && taken < want) {
                 if (sl->n == 0 || waited || agg_reader_wait(a, first) != 0)
                     break;
                 waited = 1;
@@ -1323,6 +1362,7 @@ agg_reader_start(hz_agg *a, struct hz_err *err)
 
     q->head = q->count = q->stop = q->err = 0;
     a->rpos = a->have_pos ? a->pos : (struct hz_rs_id){0, 0};
+    a->rper = 1;
     if (pthread_create(&q->thread, NULL, agg_reader, a) != 0)
         return hz_err_set(err, HZ_EUNAVAIL, "consume: cannot start the reader thread");
     q->running = 1;
@@ -1465,7 +1505,6 @@ hz_agg_close(hz_agg *a)
     free(a->items);
     for (int i = 0; i < AGG_QDEPTH; i++) {
         free(a->q.slots[i].items);
-        free(a->q.slots[i].e);
     }
     pthread_mutex_destroy(&a->q.mu);
     pthread_cond_destroy(&a->q.cv_data);
@@ -1524,8 +1563,8 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
     next = q->count >= 2 ? &q->slots[(q->head + 1) % AGG_QDEPTH] : NULL;
     pthread_mutex_unlock(&q->mu);
 
-    n = sl->n;
-    rc = agg_batch(a, sl->e, sl->n, sl->items, next, err);
+    n = sl->ne;
+    rc = agg_batch(a, sl->ne, sl->n, sl->items, next, err);
     for (int i = 0; i < sl->nsub; i++)
         hz_rs_batch_free(&sl->sub[i]);
     sl->nsub = sl->n = 0;

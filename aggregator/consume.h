@@ -11,9 +11,11 @@
  *  1. Entries whose ID is <= the position stored in LMDB were applied
  *     before a crash: they are skipped (XREAD after the position never
  *     returns them; the check stays as a guard).
- *  2. Every other entry is decoded (hz_record_decode); a malformed one is
- *     counted under its reason (site "*", dim DROP, "invalid: REASON"),
- *     never half-applied.
+ *  2. Every other entry is decoded (hz_record_each, hz_record_decode),
+ *     record by record (a batch entry holds several): a malformed record,
+ *     or an entry whose batch framing is damaged, is counted under its
+ *     reason (site "*", dim DROP, "invalid: REASON"), never half-applied.
+ *     A batch is cfg->batch records of whole entries.
  *  3. The visitor states the batch needs are read with one MGET (an
  *     in-process cache holds those already known), the batch is folded in
  *     memory (fold.h), giving new states and store deltas.
@@ -49,7 +51,7 @@
  * older entries.
  *
  * Threads: a reader thread with its own connection reads the stream in
- * chunks of 1000 entries (so Redis, single-threaded, is never busy long
+ * chunks of at most 1000 entries (so Redis, single-threaded, is never busy long
  * ahead of the main thread's MGET and EXEC) and decodes them, up to two
  * batches ahead; the main thread does everything else (states, LMDB, step
  * 6). What the reader holds is not committed, so stopping it at any point
@@ -89,9 +91,9 @@ struct hz_agg_stats {
     uint64_t batches;      /* LMDB transactions committed */
     uint64_t entries;      /* stream entries read (including replays) */
     uint64_t applied;      /* records folded (pageview, event, engagement, drops) */
-    uint64_t skipped;      /* entries already applied before a restart */
-    uint64_t malformed;    /* invalid entries (counted under their reason) */
-    uint64_t unknown_site; /* valid entries for a site not in the config */
+    uint64_t skipped;      /* records of entries applied before a restart */
+    uint64_t malformed;    /* invalid records or entries (counted under their reason) */
+    uint64_t unknown_site; /* valid records for a site not in the config */
     uint64_t bad_state;    /* visitor states in Redis that failed to decode */
     uint64_t restored;     /* undo records applied at recovery */
     uint64_t retained;     /* retention runs */

@@ -86,7 +86,10 @@ struct pub_cmd {
     uint64_t sent_ms;
     uint64_t off, next; /* PUB_REPLAY: the spool entry */
     int32_t day;        /* PUB_SALT */
-    size_t plen;        /* PUB_HIT, PUB_REPLAY: the record, compact form */
+    /* PUB_HIT: the hits of one XADD (a batch, common/record.h) are a
+     * chain from the first, whose reply answers them all. */
+    struct pub_cmd *more; /* the next hit of its XADD, or NULL */
+    size_t plen;          /* PUB_HIT, PUB_REPLAY: the record, compact form */
     unsigned char packed[];
 };
 TAILQ_HEAD(pub_cmdq, pub_cmd);
@@ -171,10 +174,14 @@ struct hz_pub {
     int closing;
     char *xprefix; /* the XADD up to the record's value, formatted once */
     size_t xprefix_len;
-    char *xbuf; /* one XADD command: xprefix, "$len\r\n", the record, "\r\n" */
+    char *xbuf; /* one XADD command: xprefix, "$len\r\n", the record or batch, "\r\n" */
     /* The XADDs of one loop turn are written at its end (publish.c). */
     struct event *flush_ev;
     int flush_armed;
+    /* Hits of this loop turn not handed to hiredis yet: at the turn's end
+     * they go out as batches, one XADD each (pub_batch_flush). */
+    struct pub_cmdq pendq;
+    int npend;
 };
 
 uint64_t pub_now_ms(void);
@@ -182,7 +189,9 @@ uint64_t pub_mono_us(void);
 /* Sends a command on the current connection with c as its reply's
  * privdata. 0, or -1 (c is not sent; the caller still owns it). */
 int pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const size_t *lens);
-/* The same for the XADD of c's record (PUB_HIT, PUB_REPLAY). */
+/* The same for the XADD of c's record alone (PUB_REPLAY, PUB_DROPS). Both
+ * first send the hits waiting for the end of the loop turn, so commands
+ * keep their order. */
 int pub_xadd_send(hz_pub *p, struct pub_cmd *c);
 struct pub_cmd *pub_cmd_new(hz_pub *p, enum pub_kind kind);
 /* A command carrying r in the compact form (PUB_HIT, PUB_REPLAY). */

@@ -272,7 +272,7 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
             continue;
         redisReply *kv = e->element[1];
-        /* Either record form (common/record.h): the hit id "u". */
+        /* Any record form (common/record.h): the hit id "u". */
         const char *names[HZ_RECORD_FIELDS], *vals[HZ_RECORD_FIELDS], *u;
         size_t nlens[HZ_RECORD_FIELDS], vlens[HZ_RECORD_FIELDS], ul = 0;
         int nf = 0;
@@ -285,9 +285,14 @@ pub_scan_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
             vals[nf] = kv->element[j + 1]->str;
             vlens[nf] = kv->element[j + 1]->len;
         }
-        u = hz_record_find(names, nlens, vals, vlens, nf, "u", &ul);
-        if (u != NULL && ul == HZ_VHASH_LEN)
-            pub_idset_add(&p->dups, pub_id_parse(u, ul));
+        /* A batch holds several records: the id of each. */
+        struct hz_record_part rp;
+        size_t rpos = 0;
+        while (hz_record_each(names, nlens, vals, vlens, nf, &rpos, &rp, NULL) == 1) {
+            u = hz_record_find(rp.names, rp.nlens, rp.vals, rp.vlens, rp.nfields, "u", &ul);
+            if (u != NULL && ul == HZ_VHASH_LEN)
+                pub_idset_add(&p->dups, pub_id_parse(u, ul));
+        }
         if (i + 1 == n && e->element[0]->type == REDIS_REPLY_STRING)
             /* The next page starts just after the last ID ("(" is exclusive). */
             (void)snprintf(p->scan_from, sizeof(p->scan_from), "(%.*s", (int)e->element[0]->len,

@@ -21,6 +21,15 @@
 #include "common/rstream.h"
 #include "common/str.h"
 
+/* xbuf: an XADD's prefix, its value's length line, the value (one record,
+ * or a batch of records of at most HZ_RECORD_BATCH_BYTES, each with a
+ * length prefix of at most 2 bytes, behind a version byte), "\r\n". */
+#define PUB_XVALUE_MAX                                                                             \
+    (HZ_RECORD_BATCH_BYTES + 1 + 2 * HZ_RECORD_BATCH_MAX > HZ_RECORD_PACK_MAX                      \
+         ? HZ_RECORD_BATCH_BYTES + 1 + 2 * HZ_RECORD_BATCH_MAX                                     \
+         : HZ_RECORD_PACK_MAX)
+#define PUB_XBUF_EXTRA (32 + PUB_XVALUE_MAX)
+
 uint64_t
 pub_now_ms(void)
 {
@@ -137,6 +146,21 @@ pub_cmd_free(struct pub_cmd *c)
     free(c);
 }
 
+/* The hits queued for the turn's XADDs, never sent: to the spool in
+ * order (not ambiguous), each answered. */
+static void
+pub_batch_spool(hz_pub *p)
+{
+    struct pub_cmd *c;
+
+    while ((c = TAILQ_FIRST(&p->pendq)) != NULL) {
+        TAILQ_REMOVE(&p->pendq, c, link);
+        p->npend--;
+        c->cb(c->arg, pub_spool_cmd(p, c, 0));
+        pub_cmd_free(c);
+    }
+}
+
 static void pub_conn_done(struct pub_conn *conn);
 
 /* Every reply (or NULL, when the connection goes away) comes here. */
@@ -167,30 +191,41 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
          * the spool could not take then is answered now: 202 when Redis
          * added it, else spooled (or 503: then it is surely not in Redis,
          * unless the connection broke after Redis had made it durable). */
-        if (c->kind == PUB_HIT && c->cb != NULL) {
-            hz_pub_done cb = c->cb;
-            int rc = 0;
-            c->cb = NULL;
-            if (r == NULL || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
-                rc = pub_spool_cmd(p, c, r == NULL);
-            cb(c->arg, rc);
+        for (struct pub_cmd *x = c, *nx; x != NULL; x = nx) {
+            nx = x->more; /* the other hits of a batch */
+            if (x->kind == PUB_HIT && x->cb != NULL) {
+                hz_pub_done cb = x->cb;
+                int rc = 0;
+                x->cb = NULL;
+                if (r == NULL || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
+                    rc = pub_spool_cmd(p, x, r == NULL);
+                cb(x->arg, rc);
+            }
+            pub_cmd_free(x);
         }
-        pub_cmd_free(c);
         if (conn->retired && conn->pending == 0)
             pub_conn_done(conn);
         return;
     }
     switch (c->kind) {
     case PUB_HIT: {
-        int rc = 0;
-        TAILQ_REMOVE(&p->inflight, c, link);
-        p->ninflight--;
-        if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
-            /* An error reply was not applied. */
+        /* One reply for the batch: every hit of it is in the stream, or
+         * none (an error reply was not applied); spooled in order. */
+        int failed = r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS;
+        if (failed)
             HZ_METRIC_ADD(stream_errors, 1);
-            rc = pub_spool_cmd(p, c, 0);
+        for (struct pub_cmd *x = c; x != NULL; x = x->more) {
+            TAILQ_REMOVE(&p->inflight, x, link);
+            p->ninflight--;
         }
-        c->cb(c->arg, rc);
+        /* Answered once all are off the list (whatever a callback does,
+         * nothing else can answer them again). */
+        for (struct pub_cmd *x = c, *nx; x != NULL; x = nx) {
+            nx = x->more;
+            x->cb(x->arg, failed ? pub_spool_cmd(p, x, 0) : 0);
+            if (x != c)
+                pub_cmd_free(x);
+        }
         break;
     }
     case PUB_REPLAY:
@@ -224,11 +259,14 @@ pub_cmd_sent(hz_pub *p, struct pub_cmd *c)
     }
 }
 
+static void pub_batch_flush(hz_pub *p);
+
 int
 pub_cmd_send(hz_pub *p, struct pub_cmd *c, int argc, const char **argv, const size_t *lens)
 {
     if (!p->connected || p->cur == NULL)
         return -1;
+    pub_batch_flush(p);
     c->conn = p->cur;
     if (redisAsyncCommandArgv(p->cur->ac, pub_on_reply, c, argc, argv, lens) != REDIS_OK)
         return -1;
@@ -249,8 +287,86 @@ pub_flush_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     p->flush_armed = 0;
+    pub_batch_flush(p);
     if (p->connected && p->cur != NULL && p->cur->ac != NULL && !p->cur->closing)
         redisAsyncHandleWrite(p->cur->ac); /* an error retires the connection, as ever */
+}
+
+/* The value of an XADD, its length line first, into b: c alone in the
+ * compact form, or c and the next k - 1 hits of the queue as a batch. */
+static size_t
+pub_xadd_value(char *b, struct pub_cmd *c, int k)
+{
+    size_t n = 0, vlen = c->plen;
+    struct pub_cmd *x = c;
+
+    if (k > 1) {
+        vlen = 1;
+        for (int i = 0; i < k; i++, x = TAILQ_NEXT(x, link))
+            vlen += x->plen + (x->plen < 0x80 ? 1 : 2);
+    }
+    b[n++] = '$';
+    n += hz_utoa(vlen, b + n);
+    b[n++] = '\r';
+    b[n++] = '\n';
+    if (k == 1) {
+        memcpy(b + n, c->packed, c->plen);
+        n += c->plen;
+    } else {
+        unsigned char *v = (unsigned char *)b + n;
+        size_t at = 1;
+        v[0] = HZ_RECORD_BATCH;
+        x = c;
+        for (int i = 0; i < k; i++, x = TAILQ_NEXT(x, link))
+            at = hz_record_batch_add(v, at, x->packed, x->plen);
+        n += at;
+    }
+    b[n++] = '\r';
+    b[n++] = '\n';
+    return n;
+}
+
+/* The hits queued in this loop turn go to hiredis, in order, as few
+ * XADDs as the batch caps allow (HZ_RECORD_BATCH_MAX records,
+ * HZ_RECORD_BATCH_BYTES): one stream entry and one reply each, which
+ * answers every hit of it. In flight, each hit is on p->inflight as before
+ * (the timeout, pub_retire); the first one's reply stands for all. */
+static void
+pub_batch_flush(hz_pub *p)
+{
+    struct pub_cmd *c, *x;
+
+    while ((c = TAILQ_FIRST(&p->pendq)) != NULL) {
+        size_t bytes = c->plen, n = p->xprefix_len;
+        int k = 1;
+
+        if (!p->connected || p->cur == NULL) {
+            pub_batch_spool(p);
+            return;
+        }
+        for (x = TAILQ_NEXT(c, link);
+             x != NULL && k < HZ_RECORD_BATCH_MAX && bytes + x->plen <= HZ_RECORD_BATCH_BYTES;
+             x = TAILQ_NEXT(x, link)) {
+            bytes += x->plen;
+            k++;
+        }
+        memcpy(p->xbuf, p->xprefix, n);
+        n += pub_xadd_value(p->xbuf + n, c, k);
+        if (redisAsyncFormattedCommand(p->cur->ac, pub_on_reply, c, p->xbuf, n) != REDIS_OK) {
+            pub_batch_spool(p);
+            return;
+        }
+        p->cur->pending++;
+        for (int i = 0; i < k; i++) {
+            x = TAILQ_FIRST(&p->pendq);
+            TAILQ_REMOVE(&p->pendq, x, link);
+            p->npend--;
+            x->conn = p->cur;
+            x->more = i + 1 < k ? TAILQ_FIRST(&p->pendq) : NULL;
+            TAILQ_INSERT_TAIL(&p->inflight, x, link);
+            p->ninflight++;
+        }
+    }
 }
 
 /* The XADD is formatted here (the prefix once per publisher, the record's
@@ -265,15 +381,11 @@ pub_xadd_send(hz_pub *p, struct pub_cmd *c)
 
     if (!p->connected || p->cur == NULL)
         return -1;
+    pub_batch_flush(p);
+    if (!p->connected || p->cur == NULL)
+        return -1;
     memcpy(b, p->xprefix, n);
-    b[n++] = '$';
-    n += hz_utoa(c->plen, b + n);
-    b[n++] = '\r';
-    b[n++] = '\n';
-    memcpy(b + n, c->packed, c->plen);
-    n += c->plen;
-    b[n++] = '\r';
-    b[n++] = '\n';
+    n += pub_xadd_value(b + n, c, 1);
     c->conn = p->cur;
     if (redisAsyncFormattedCommand(p->cur->ac, pub_on_reply, c, b, n) != REDIS_OK)
         return -1;
@@ -296,15 +408,22 @@ hz_pub_send(hz_pub *p, const struct hz_record *r, hz_pub_done cb, void *arg)
      * if the connection breaks, the replayed ones stay at the spool's
      * head and this one is spooled behind them, pub_retire). */
     if (!p->connected || hz_spool_entries(p->spool) > (uint64_t)p->nreplay ||
-        p->ninflight >= PUB_INFLIGHT_MAX || (c = pub_cmd_new_rec(p, PUB_HIT, r)) == NULL) {
+        p->ninflight + p->npend >= PUB_INFLIGHT_MAX ||
+        (c = pub_cmd_new_rec(p, PUB_HIT, r)) == NULL) {
         cb(arg, pub_spool(p, r, 0));
         return;
     }
     c->cb = cb;
     c->arg = arg;
-    if (pub_xadd_send(p, c) != 0) {
-        pub_cmd_free(c);
-        cb(arg, pub_spool(p, r, 0));
+    /* Queued for the end of the loop turn (pub_flush_cb), where the hits
+     * of the turn go out as batches. */
+    TAILQ_INSERT_TAIL(&p->pendq, c, link);
+    p->npend++;
+    if (p->flush_ev == NULL) {
+        pub_batch_flush(p); /* closing: no turn's end to wait for */
+    } else if (!p->flush_armed) {
+        p->flush_armed = 1;
+        event_active(p->flush_ev, EV_TIMEOUT, 0);
     }
 }
 
@@ -351,6 +470,9 @@ pub_retire(hz_pub *p, const char *why)
         }
     }
     p->ninflight = 0;
+    /* Hits queued for this turn's XADD were never sent: spooled behind
+     * the ambiguous ones, not ambiguous themselves. */
+    pub_batch_spool(p);
     p->scanning = 0;
     p->dup_ready = 0;
     p->salt_pending = 0;
@@ -536,6 +658,7 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
     p->thread = thread;
     p->backoff_ms = 100;
     TAILQ_INIT(&p->inflight);
+    TAILQ_INIT(&p->pendq);
     LIST_INIT(&p->retired);
     {
         /* XADD stream MAXLEN ~ N * r <record> */
@@ -549,7 +672,7 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
         p->xprefix = hz_xmalloc((size_t)need + 1);
         p->xprefix_len = (size_t)snprintf(p->xprefix, (size_t)need + 1, fmt, sl, cfg->redis_stream,
                                           ml, maxlen, strlen(HZ_RECORD_KEY), HZ_RECORD_KEY);
-        p->xbuf = hz_xmalloc(p->xprefix_len + 32 + HZ_RECORD_PACK_MAX);
+        p->xbuf = hz_xmalloc(p->xprefix_len + PUB_XBUF_EXTRA);
     }
     (void)snprintf(name, sizeof(name), "spool-%d", thread);
     rc = hz_spool_open(&p->spool, cfg->spool_dir, name, (uint64_t)cfg->spool_max_mb * 1024 * 1024,
@@ -625,6 +748,7 @@ hz_pub_close(hz_pub *p)
     if (p->flush_ev != NULL)
         event_free(p->flush_ev); /* the drain below writes through hiredis's own event */
     p->flush_ev = NULL;
+    pub_batch_flush(p); /* hits queued in this turn */
     if (p->connected)
         pub_drop_flush(p);
     /* Wait (bounded) for the answers to what was sent, so that as little
@@ -654,7 +778,7 @@ hz_pub_close(hz_pub *p)
     explicit_bzero(&p->salts, sizeof(p->salts));
     explicit_bzero(p->next_salt, sizeof(p->next_salt));
     if (p->xbuf != NULL)
-        explicit_bzero(p->xbuf, p->xprefix_len + 32 + HZ_RECORD_PACK_MAX);
+        explicit_bzero(p->xbuf, p->xprefix_len + PUB_XBUF_EXTRA);
     free(p->xbuf);
     free(p->xprefix);
     free(p);

@@ -538,6 +538,8 @@ hz_record_unpack(const void *buf, size_t len, struct hz_record *out, struct hz_e
     const char *v;
     size_t vl;
 
+    if (len >= 1 && p[0] == HZ_RECORD_BATCH)
+        return hz_err_set(err, HZ_EINVAL, "a batch, not one record");
     if (len < 1 || p[0] != HZ_RECORD_PACKED)
         return hz_err_set(err, HZ_EINVAL, "record version");
     s[2].num = 0;
@@ -631,4 +633,105 @@ hz_record_find(const char *const *names, const size_t *nlens, const char *const 
         if (rec_is(n, nl, name))
             return v;
     return NULL;
+}
+
+/* ------------------------------------------------------------ batches */
+
+size_t
+hz_record_batch_add(unsigned char *out, size_t len, const void *rec, size_t rlen)
+{
+    if (rlen < 0x80) {
+        out[len++] = (unsigned char)rlen;
+    } else {
+        out[len++] = (unsigned char)(0x80 | (rlen & 0x7f));
+        out[len++] = (unsigned char)(rlen >> 7);
+    }
+    memcpy(out + len, rec, rlen);
+    return len + rlen;
+}
+
+/* The next record of a batch at *pos (after the version byte): 1, 0 at
+ * the end, -1 when the framing is damaged. Its length prefix has the
+ * compact form's shape (rec_tlv), without a tag. */
+static int
+rec_batch_next(const unsigned char *p, size_t len, size_t *pos, const char **rec, size_t *rlen)
+{
+    size_t at = *pos, l;
+
+    if (at >= len)
+        return 0;
+    l = p[at++];
+    if (l & 0x80) {
+        if (at >= len || p[at] == 0 || p[at] >= 0x80)
+            return -1;
+        l = (l & 0x7f) | (size_t)p[at++] << 7;
+    }
+    if (l > len - at)
+        return -1;
+    *rec = (const char *)p + at;
+    *rlen = l;
+    *pos = at + l;
+    return 1;
+}
+
+/* The whole framing of a batch (p[0] == HZ_RECORD_BATCH): 0 or HZ_EINVAL. */
+static int
+rec_batch_check(const unsigned char *p, size_t len, struct hz_err *err)
+{
+    size_t pos = 1, rl;
+    const char *r;
+    int n = 0, rc;
+
+    while ((rc = rec_batch_next(p, len, &pos, &r, &rl)) == 1) {
+        if (rl == 0 || (unsigned char)r[0] != HZ_RECORD_PACKED)
+            return hz_err_set(err, HZ_EINVAL, "batch record version");
+        if (++n > HZ_RECORD_BATCH_MAX)
+            return hz_err_set(err, HZ_EINVAL, "batch too long");
+    }
+    if (rc < 0)
+        return hz_err_set(err, HZ_EINVAL, "batch framing");
+    if (n < 2)
+        return hz_err_set(err, HZ_EINVAL, "batch of %s", n == 0 ? "none" : "one");
+    return 0;
+}
+
+static const char *const rec_key_names[1] = {HZ_RECORD_KEY};
+static const size_t rec_key_nlens[1] = {sizeof(HZ_RECORD_KEY) - 1};
+
+int
+hz_record_each(const char *const *names, const size_t *nlens, const char *const *vals,
+               const size_t *vlens, int nfields, size_t *pos, struct hz_record_part *part,
+               struct hz_err *err)
+{
+    const unsigned char *p;
+    size_t at;
+
+    if (!(nfields == 1 && rec_is(names[0], nlens[0], HZ_RECORD_KEY) && vlens[0] > 0 &&
+          (unsigned char)vals[0][0] == HZ_RECORD_BATCH)) {
+        if (*pos != 0)
+            return 0;
+        *pos = 1;
+        part->names = names;
+        part->nlens = nlens;
+        part->vals = vals;
+        part->vlens = vlens;
+        part->nfields = nfields;
+        return 1;
+    }
+    p = (const unsigned char *)vals[0];
+    if (*pos == 0) {
+        if (rec_batch_check(p, vlens[0], err) != 0)
+            return -1;
+        *pos = 1;
+    }
+    at = *pos;
+    if (rec_batch_next(p, vlens[0], &at, &part->val_, &part->vlen_) != 1)
+        return 0; /* checked above: only the end */
+    *pos = at;
+    part->names = rec_key_names;
+    part->nlens = rec_key_nlens;
+    part->vals = &part->val_;
+    part->vlens = &part->vlen_;
+    part->nfields = 1;
+    return 1;
 }

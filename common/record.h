@@ -7,7 +7,8 @@
  * DESIGN.md allows (region, families, scrubbed page, source) and the daily
  * visitor hash, which lives in Redis alone and never reaches LMDB.
  *
- * Wire forms. Either is read; the collector writes the compact one.
+ * Wire forms. Each is read; the collector writes the compact one, and a
+ * batch of them when a loop turn has several hits.
  *
  * Compact (format 2): one field per XADD entry, named "r" (HZ_RECORD_KEY),
  * whose value is a version byte 0x02 followed by the fields present as
@@ -18,6 +19,18 @@
  * canonical: a record has exactly one. Tags are the field numbers below
  * (never reused). With one field name per entry Redis stores no field
  * names per entry at all (its listpacks share the master entry's).
+ *
+ * Batch (format 3): several records in one entry, in the same one field
+ * "r", whose value is a version byte 0x03 followed by, for each record,
+ *   length (1 byte < 0x80, or 2 bytes as above) | a compact record (format
+ *   2, from its version byte 0x02 on)
+ * with 2 to HZ_RECORD_BATCH_MAX records and nothing after the last. It is
+ * canonical too: one record alone is written in format 2, never as a batch
+ * of one. The collector puts the hits of one loop turn in one batch (one
+ * XADD; at most HZ_RECORD_BATCH_MAX records and about
+ * HZ_RECORD_BATCH_BYTES). A batch whose framing is damaged is rejected
+ * whole, with a reason; inside a sound one each record is decoded (and
+ * refused) on its own. hz_record_each walks an entry's records in any form.
  *
  * Multi-field (format 1, written before the compact form existed): the
  * fields of one XADD entry, in this order, as name/value pairs (absent
@@ -78,16 +91,19 @@
 #define HZ_PAGE_MAX             256 /* scrubbed path, with NUL */
 #define HZ_VALUE_MAX            128 /* source, utm values, event names */
 #define HZ_HOST_MAX             128
-#define HZ_REGION_MAX           8   /* "CC-SSS" + NUL */
-#define HZ_FAMILY_MAX           24  /* "Samsung Internet" */
-#define HZ_VHASH_LEN            16  /* hex digits */
-#define HZ_MAJOR_MAX            12  /* a major version, with NUL (collector/ua.h) */
-#define HZ_RECORD_FIELDS        28  /* multi-field form: pairs at most (v + 27) */
-#define HZ_RECORD_NUMBUF        128 /* hz_record_fields' number buffer */
-#define HZ_RECORD_KEY           "r" /* the compact form's one field name */
-#define HZ_RECORD_PACKED        2   /* the compact form's version byte */
-#define HZ_RECORD_PROPS_MAX     8   /* props kept per hit (the allow-list's size) */
-#define HZ_PROP_NAME_MAX        64  /* a prop name, with NUL */
+#define HZ_REGION_MAX           8     /* "CC-SSS" + NUL */
+#define HZ_FAMILY_MAX           24    /* "Samsung Internet" */
+#define HZ_VHASH_LEN            16    /* hex digits */
+#define HZ_MAJOR_MAX            12    /* a major version, with NUL (collector/ua.h) */
+#define HZ_RECORD_FIELDS        28    /* multi-field form: pairs at most (v + 27) */
+#define HZ_RECORD_NUMBUF        128   /* hz_record_fields' number buffer */
+#define HZ_RECORD_KEY           "r"   /* the compact form's one field name */
+#define HZ_RECORD_PACKED        2     /* the compact form's version byte */
+#define HZ_RECORD_BATCH         3     /* a batch's version byte */
+#define HZ_RECORD_BATCH_MAX     64    /* records in one batch, at most */
+#define HZ_RECORD_BATCH_BYTES   16384 /* the collector's cap on a batch's records, bytes */
+#define HZ_RECORD_PROPS_MAX     8     /* props kept per hit (the allow-list's size) */
+#define HZ_PROP_NAME_MAX        64    /* a prop name, with NUL */
 #define HZ_RECORD_PROPS_ENC_MAX (HZ_RECORD_PROPS_MAX * (HZ_PROP_NAME_MAX + HZ_VALUE_MAX))
 
 enum hz_kind { HZ_KIND_PAGEVIEW = 1, HZ_KIND_ENGAGEMENT, HZ_KIND_EVENT, HZ_KIND_DROPS };
@@ -163,19 +179,50 @@ int hz_record_decode(const char *const *names, const size_t *nlens, const char *
 /* The compact form alone (the value of the HZ_RECORD_KEY field). */
 int hz_record_unpack(const void *buf, size_t len, struct hz_record *out, struct hz_err *err);
 
-/* Walks an entry's fields without decoding it, in either form, for
+/* Walks a record's fields without decoding it, in either form, for
  * readers that want one field (a hit id) or to print them: *pos starts at
  * 0; fills the field's multi-field name (NUL-terminated; for the
  * multi-field form the entry's own name, not terminated: use nlen) and raw
  * value, and returns 1; 0 at the end; -1 when the compact form is damaged
- * (nothing is validated beyond the framing). */
+ * (nothing is validated beyond the framing). A batch is no one record
+ * (-1): walk its records with hz_record_each. */
 int hz_record_next(const char *const *names, const size_t *nlens, const char *const *vals,
                    const size_t *vlens, int nfields, size_t *pos, const char **name, size_t *nlen,
                    const char **val, size_t *vlen);
-/* The raw value of field name (e.g. "u") in an entry of either form, or
- * NULL when absent or damaged. */
+/* The raw value of field name (e.g. "u") in a record of either form, or
+ * NULL when absent or damaged (or a batch: see hz_record_each). */
 const char *hz_record_find(const char *const *names, const size_t *nlens, const char *const *vals,
                            const size_t *vlens, int nfields, const char *name, size_t *vlen);
+
+/* Appends the compact record rec (rlen bytes, from hz_record_pack) to the
+ * batch being built in out (out[0] == HZ_RECORD_BATCH, len bytes so far:
+ * 1 for an empty one); returns the new length, at most len + 2 + rlen.
+ * The caller keeps to 2..HZ_RECORD_BATCH_MAX records (a single one is
+ * written in format 2, without this). */
+size_t hz_record_batch_add(unsigned char *out, size_t len, const void *rec, size_t rlen);
+
+/* One record of an entry, as the arguments hz_record_decode, _next and
+ * _find take. Filled by hz_record_each; used in place (for a record of a
+ * batch, vals and vlens point into the struct itself). */
+struct hz_record_part {
+    const char *const *names;
+    const size_t *nlens;
+    const char *const *vals;
+    const size_t *vlens;
+    int nfields;
+    const char *val_; /* a batch's record */
+    size_t vlen_;
+};
+
+/* Walks the records of an entry: a batch gives each of its records as a
+ * one-field entry in format 2, any other entry gives itself. *pos starts
+ * at 0; returns 1 with *part filled, 0 at the end, or -1 (HZ_EINVAL in err
+ * with the reason, which may be NULL) when a batch's framing is damaged: the
+ * whole framing is checked on the first call, so a damaged batch yields no
+ * record at all. The records themselves are not validated here. */
+int hz_record_each(const char *const *names, const size_t *nlens, const char *const *vals,
+                   const size_t *vlens, int nfields, size_t *pos, struct hz_record_part *part,
+                   struct hz_err *err);
 
 const char *hz_kind_name(enum hz_kind k);
 

@@ -10,6 +10,12 @@
  * a second time, gives the same record; a compact input that decodes is
  * canonical (packing the record gives the input's bytes); the raw view
  * (hz_record_next) walks any input without reading past it.
+ *
+ * An input starting with a batch's version byte (0x03) is one batch entry:
+ * hz_record_each either refuses it before giving any record, or gives
+ * 2..HZ_RECORD_BATCH_MAX records inside the input which, put together
+ * again with hz_record_batch_add, give the input's bytes (the framing is
+ * canonical); each record that decodes packs back to its own bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +46,44 @@ rec_same(const struct hz_record *a, const struct hz_record *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void
+fuzz_batch(const uint8_t *data, size_t size)
+{
+    /* A length prefix holds 14 bits at most. */
+    static unsigned char again[HZ_RECORD_BATCH_MAX * (0x3fff + 2) + 1];
+    static unsigned char packed[HZ_RECORD_PACK_MAX];
+    const char *name = HZ_RECORD_KEY, *val = (const char *)data;
+    size_t nlen = 1, pos = 0, len = 1;
+    struct hz_record_part part;
+    struct hz_err err = {0};
+    struct hz_record r, back;
+    int n = 0, rc;
+
+    again[0] = HZ_RECORD_BATCH;
+    while ((rc = hz_record_each(&name, &nlen, &val, &size, 1, &pos, &part, &err)) == 1) {
+        const char *v = part.vals[0];
+        size_t vl = part.vlens[0];
+        if (part.nfields != 1 || v < val || vl > size || v + vl > val + size ||
+            ++n > HZ_RECORD_BATCH_MAX || vl > 0x3fff)
+            abort();
+        len = hz_record_batch_add(again, len, v, vl);
+        if (hz_record_decode(part.names, part.nlens, part.vals, part.vlens, 1, &r, NULL) == 0) {
+            size_t pl = hz_record_pack(&r, packed);
+            if (pl != vl || memcmp(packed, v, vl) != 0)
+                abort(); /* each record is canonical */
+            if (hz_record_unpack(packed, pl, &back, NULL) != 0 || !rec_same(&r, &back))
+                abort();
+        }
+    }
+    if (rc < 0) {
+        if (n != 0 || err.code != HZ_EINVAL || err.msg[0] == '\0')
+            abort(); /* refused whole, with a reason */
+        return;
+    }
+    if (n < 2 || len != size || memcmp(again, data, size) != 0)
+        abort(); /* the framing is canonical */
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,6 +112,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static unsigned char packed[HZ_RECORD_PACK_MAX];
     size_t plen, pos = 0, vl, nml;
     const char *nm, *vv;
+
+    if (size > 0 && data[0] == HZ_RECORD_BATCH) {
+        fuzz_batch(data, size);
+        return 0;
+    }
 
     if (size > 0 && data[0] == HZ_RECORD_PACKED) {
         names[0] = HZ_RECORD_KEY;

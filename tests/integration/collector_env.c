@@ -163,14 +163,21 @@ ce_each(struct ce *e, void (*fn)(const struct ce_entry *en, void *arg), void *ar
                 vals[nf] = hz_rs_reply_str(hz_rs_reply_elem(kv, j + 1), &vlens[nf]);
                 nf += names[nf] != NULL && vals[nf] != NULL;
             }
-            while (en->n < 20 &&
-                   hz_record_next(names, nlens, vals, vlens, nf, &pos, &nm, &nl, &v, &vl) == 1) {
-                snprintf(en->name[en->n], sizeof(en->name[0]), "%.*s", (int)nl, nm);
-                snprintf(en->val[en->n], sizeof(en->val[0]), "%.*s", (int)vl, v);
-                en->n++;
+            /* A batch (common/record.h): each of its records. */
+            struct hz_record_part rp;
+            size_t rpos = 0;
+            while (hz_record_each(names, nlens, vals, vlens, nf, &rpos, &rp, NULL) == 1) {
+                en->n = 0;
+                pos = 0;
+                while (en->n < 20 && hz_record_next(rp.names, rp.nlens, rp.vals, rp.vlens,
+                                                    rp.nfields, &pos, &nm, &nl, &v, &vl) == 1) {
+                    snprintf(en->name[en->n], sizeof(en->name[0]), "%.*s", (int)nl, nm);
+                    snprintf(en->val[en->n], sizeof(en->val[0]), "%.*s", (int)vl, v);
+                    en->n++;
+                }
+                fn(en, arg);
+                count++;
             }
-            fn(en, arg);
-            count++;
         }
         hz_rs_reply_free(rep);
         if (n < 500)

@@ -45,9 +45,10 @@ struct ce_entry {
     char name[20][8];
     char val[20][300];
 };
-/* Calls fn for every entry of the stream (read with XRANGE over our own
- * connection), its fields laid out in the multi-field form whichever form
- * it was written in. Returns the number of entries, or -1. */
+/* Calls fn for every record of the stream (read with XRANGE over our own
+ * connection; each record of a batch on its own, with its entry's id), its
+ * fields laid out in the multi-field form whichever form it was written
+ * in. Returns the number of records, or -1. */
 int ce_each(struct ce *e, void (*fn)(const struct ce_entry *en, void *arg), void *arg);
 /* Fills up to max entries; returns the count (all kinds), or -1. With
  * hits_only, drop summaries (k=dr) are left out. */

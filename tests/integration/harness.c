@@ -515,6 +515,27 @@ ht_cmd(hz_rs *rs, int argc, const char *const *argv)
     return v;
 }
 
+long long
+ht_agg_drain(const char *ini, hz_rs *rs, const char *stream, const char *log)
+{
+    char bin[256];
+    const char *xlen[] = {"XLEN", stream};
+    long long left;
+
+    ht_bin(bin, "haze-aggregator");
+    const char *argv[] = {bin, "-c", ini, NULL};
+    pid_t pid = ht_run(argv, log);
+    for (int i = 0; i < 400 && ht_cmd(rs, 2, xlen) != 0; i++) {
+        struct timespec sl = {0, 25000000};
+        (void)nanosleep(&sl, NULL);
+    }
+    left = ht_cmd(rs, 2, xlen);
+    cr_assert_eq(kill(pid, 0), 0, "the aggregator is alive");
+    kill(pid, SIGTERM);
+    cr_assert_eq(ht_waitpid(pid, 10000), 0, "SIGTERM: exit 0");
+    return left;
+}
+
 void
 ht_agg_config(char out[256], const char *dir, const struct ht_redis *r, const char *stream,
               int batch, const char *extra)

@@ -72,6 +72,10 @@ long long ht_cmd(hz_rs *rs, int argc, const char *const *argv);
  * keys). Path into out (256 bytes). */
 void ht_agg_config(char out[256], const char *dir, const struct ht_redis *r, const char *stream,
                    int batch, const char *extra);
+/* Runs bin/haze-aggregator -c ini (output to log, NULL: none) until stream
+ * is empty (applied and trimmed; 10 s at most), asserts it is still alive,
+ * stops it with SIGTERM and asserts exit 0. Returns XLEN left (0). */
+long long ht_agg_drain(const char *ini, hz_rs *rs, const char *stream, const char *log);
 /* A fresh pageview/event/engagement record (t, site, page, visitor). */
 struct hz_record ht_rec(enum hz_kind kind, uint64_t t_ms, const char *site, const char *page,
                         const char *vh);

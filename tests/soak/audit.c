@@ -154,21 +154,26 @@ au_stream(const char *addr, const char *stream, const char *out)
                 vals[nf] = hz_rs_reply_str(hz_rs_reply_elem(kv, j + 1), &vlens[nf]);
                 nf += names[nf] != NULL && vals[nf] != NULL;
             }
-            k = hz_record_find(names, nlens, vals, vlens, nf, "k", &kl);
-            u = hz_record_find(names, nlens, vals, vlens, nf, "u", &ul);
-            if (k == NULL || kl != 2 || memcmp(k, "dr", 2) == 0)
-                continue;
-            if (u == NULL) {
-                noid++;
-                continue;
+            /* A batch holds several records (common/record.h). */
+            struct hz_record_part rp;
+            size_t rpos = 0;
+            while (hz_record_each(names, nlens, vals, vlens, nf, &rpos, &rp, NULL) == 1) {
+                k = hz_record_find(rp.names, rp.nlens, rp.vals, rp.vlens, rp.nfields, "k", &kl);
+                u = hz_record_find(rp.names, rp.nlens, rp.vals, rp.vlens, rp.nfields, "u", &ul);
+                if (k == NULL || kl != 2 || memcmp(k, "dr", 2) == 0)
+                    continue;
+                if (u == NULL) {
+                    noid++;
+                    continue;
+                }
+                if (au_add(&set, au_hex(u, ul))) {
+                    dup++;
+                    continue;
+                }
+                pv += memcmp(k, "pv", 2) == 0;
+                en += memcmp(k, "en", 2) == 0;
+                ev += memcmp(k, "ev", 2) == 0;
             }
-            if (au_add(&set, au_hex(u, ul))) {
-                dup++;
-                continue;
-            }
-            pv += memcmp(k, "pv", 2) == 0;
-            en += memcmp(k, "en", 2) == 0;
-            ev += memcmp(k, "ev", 2) == 0;
         }
         hz_rs_reply_free(rep);
         if (n < 2000) {
