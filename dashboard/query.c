@@ -466,6 +466,19 @@ hz_qres_append(struct hz_qres *r, const char *v, size_t vlen)
     return r->n++;
 }
 
+void
+hz_qres_reserve(struct hz_qres *r, size_t nrows, size_t nbytes)
+{
+    if (nrows > r->cap) {
+        r->rows = hz_xreallocarray(r->rows, nrows, sizeof(*r->rows));
+        r->cap = nrows;
+    }
+    if (nbytes > r->pcap) {
+        r->pool = hz_xreallocarray(r->pool, nbytes, 1);
+        r->pcap = nbytes;
+    }
+}
+
 size_t
 hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
 {

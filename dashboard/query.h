@@ -298,6 +298,9 @@ size_t hz_qres_row(struct hz_qres *r, const char *v, size_t vlen);
  * knows no row has that value yet: no hash now, the row is indexed by the
  * next hz_qres_row or hz_qres_find. Returns its index. */
 size_t hz_qres_append(struct hz_qres *r, const char *v, size_t vlen);
+/* Room for nrows rows in all and nbytes of values (each value takes its
+ * length + 1), so that adding them moves nothing. */
+void hz_qres_reserve(struct hz_qres *r, size_t nrows, size_t nbytes);
 /* The value of row i (pointer into the pool, valid until r changes). */
 const char *hz_qres_value(const struct hz_qres *r, size_t i, size_t *len);
 /* Index of the row with value (v, vlen), or -1. */
