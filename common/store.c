@@ -646,15 +646,22 @@ st_raw_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigne
 {
     struct st_raw *r = arg;
     struct hz_counts c;
+    uint64_t *f = &c.visitors;
+    /* Negated: (x ^ ~0) - ~0 is 0 - x, two's complement (the caller's sums
+     * wrap back); m = 0 leaves x as it is. */
+    uint64_t m = r->neg ? ~(uint64_t)0 : 0;
 
     (void)period;
-    memset(&c, 0, sizeof(c));
-    st_counts_add(&c, val, vlen);
-    if (r->neg) {
-        uint64_t *f = &c.visitors;
+    _Static_assert(sizeof(c) == 8 * sizeof(uint64_t), "struct hz_counts: eight counters");
+    if (vlen != sizeof(c))
+        memset(&c, 0, sizeof(c));
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+    else if (m == 0)
+        memcpy(&c, val, sizeof(c)); /* the stored layout: one copy */
+#endif
+    else
         for (int i = 0; i < 8; i++)
-            f[i] = 0 - f[i]; /* two's complement: the caller's sums wrap back */
-    }
+            f[i] = (st_le64(val + 8 * i) ^ m) - m;
     r->cb((const char *)rest, rlen, &c, r->arg);
 }
 
@@ -676,50 +683,74 @@ hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, i
     return rc;
 }
 
+/* The key prefix + period + vp into k; 0, or MDB_NOTFOUND when too long. */
+static int
+st_kvalue(struct st_key *k, const struct st_key *prefix, uint32_t period, const char *vp,
+          size_t vplen)
+{
+    *k = *prefix;
+    st_kperiod(k, period);
+    st_kput(k, vp, vplen);
+    return k->over ? MDB_NOTFOUND : 0;
+}
+
 /* Puts cur on the first row at or after prefix + period + vp (k, v: that
  * row). MDB_NOTFOUND also when the key would be too long. */
 static int
 st_seek_value(MDB_cursor *cur, const struct st_key *prefix, uint32_t period, const char *vp,
               size_t vplen, MDB_val *k, MDB_val *v)
 {
-    struct st_key seek = *prefix;
+    struct st_key seek;
 
-    st_kperiod(&seek, period);
-    st_kput(&seek, vp, vplen);
-    if (seek.over)
+    if (st_kvalue(&seek, prefix, period, vp, vplen) != 0)
         return MDB_NOTFOUND;
     k->mv_size = seek.n;
     k->mv_data = seek.b;
     return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
 }
 
-/* The rows of periods [lo, hi] under prefix whose value starts with vp:
+/*
+ * The rows of periods [lo, hi] under prefix whose value starts with vp:
  * seek to (period, vp), read while the value matches, then seek to the
- * next period (or to vp in the period the cursor landed in). */
+ * next period (or to vp in the period the cursor landed in). A period's
+ * rows all start with head (prefix + period + vp): one comparison a row.
+ */
 static int
 st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi, const char *vp,
                size_t vplen, struct st_raw *raw)
 {
+    struct st_key head;
     MDB_cursor *cur;
     MDB_val k, v;
     int rc = 0;
     uint32_t period = lo;
+    size_t vo = prefix->n + 4; /* where a row's value starts */
 
     if (!t->s->have_dbs)
         return 0;
     if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
         return HZ_ESTORE;
     while (period <= hi) {
-        rc = st_seek_value(cur, prefix, period, vp, vplen, &k, &v);
+        if ((rc = st_kvalue(&head, prefix, period, vp, vplen)) != 0)
+            break;
+        k.mv_size = head.n;
+        k.mv_data = head.b;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            const unsigned char *kb = k.mv_data, *val = kb + prefix->n + 4;
-            if (k.mv_size < prefix->n + 4 || memcmp(kb, prefix->b, prefix->n) != 0)
+            const unsigned char *kb = k.mv_data, *val = kb + vo;
+            if (k.mv_size >= head.n && memcmp(kb, head.b, head.n) == 0) {
+                st_raw_cb(period, val, k.mv_size - vo, v.mv_data, v.mv_size, raw);
+                continue;
+            }
+            if (k.mv_size < vo || memcmp(kb, prefix->b, prefix->n) != 0)
                 goto out; /* past the dimension */
             uint32_t p = st_rd32(kb + prefix->n);
-            size_t vl = k.mv_size - prefix->n - 4;
+            size_t vl = k.mv_size - vo;
             if (p > hi)
                 goto out;
             if (vl >= vplen && memcmp(val, vp, vplen) == 0) {
+                period = p; /* a later period's rows: head follows */
+                st_be32(head.b + prefix->n, p);
                 st_raw_cb(p, val, vl, v.mv_data, v.mv_size, raw);
                 continue;
             }

@@ -224,19 +224,53 @@ xq_marg_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
     m->rows[i].c.visitors += c->visitors;
 }
 
-/* 1 if a cell with values (for props pa = v1, pb = v2) passes q's filters. */
+/* One side of the cells (property p: their v1 or v2) against q's filters
+ * on p, with the last value's verdict kept: cells come grouped by v1. */
+struct xq_side {
+    enum hz_prop p;
+    int any;       /* q has a filter on p */
+    const char *v; /* the last value asked about (in the cells' pool), or NULL */
+    size_t l;
+    int ok;
+};
+
+static void
+xq_side_init(struct xq_side *sd, const struct hz_query *q, enum hz_prop p)
+{
+    memset(sd, 0, sizeof(*sd));
+    sd->p = p;
+    for (int f = 0; f < q->nfilters; f++)
+        sd->any |= q->filters[f].prop == p;
+}
+
+/* 1 if value (v, l) passes every filter of q on the side's property. */
 static int
-xq_match(const struct hz_query *q, enum hz_prop pa, enum hz_prop pb, const char *v1, size_t l1,
-         const char *v2, size_t l2)
+xq_side_match(struct xq_side *sd, const struct hz_query *q, const char *v, size_t l)
+{
+    if (!sd->any)
+        return 1;
+    if (sd->v != NULL && sd->l == l && memcmp(sd->v, v, l) == 0)
+        return sd->ok;
+    sd->ok = 1;
+    for (int f = 0; f < q->nfilters && sd->ok; f++)
+        if (q->filters[f].prop == sd->p)
+            sd->ok = hz_query_filter_match(&q->filters[f], v, l);
+    sd->v = v;
+    sd->l = l;
+    return sd->ok;
+}
+
+/* 1 if q keeps only cells whose value of property p is one given value
+ * (an "is" filter on p, one value, compared byte for byte). */
+static int
+xq_pinned(const struct hz_query *q, enum hz_prop p)
 {
     for (int f = 0; f < q->nfilters; f++) {
         const struct hz_filter *fl = &q->filters[f];
-        if (fl->prop == pa && !hz_query_filter_match(fl, v1, l1))
-            return 0;
-        if (fl->prop == pb && !hz_query_filter_match(fl, v2, l2))
-            return 0;
+        if (fl->prop == p && fl->op == HZ_FOP_IS && fl->nvalues == 1 && !fl->icase)
+            return 1;
     }
-    return 1;
+    return 0;
 }
 
 /* Store row callback: visitors of every value of one dimension. */
@@ -336,10 +370,11 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
 {
     struct hz_xcells cells;
     struct hz_qres marg;
+    struct xq_side sa, sb; /* filters on v1, on v2 */
     const char pre[3] = {(char)('A' + (int)q->xa), (char)('A' + (int)q->xb), 0};
     enum hz_prop pa = xq_prop(q->xa), pb = xq_prop(q->xb);
     int goal_pair = q->xa == HZ_DIM_GOAL || q->xb == HZ_DIM_GOAL;
-    int need_cr = 0, rc, other_cells = 0;
+    int need_cr = 0, rc, other_cells = 0, fresh;
     long other = -1;
 
     for (int i = 0; i < q->nmetrics; i++)
@@ -371,13 +406,31 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         }
     }
     memset(&r->total, 0, sizeof(r->total));
+    /* Cells are distinct pairs of values, so each gives a row of its own
+     * (no lookup) with two dimensions, or with the other property pinned. */
+    fresh = q->prop2 != HZ_P_NONE || xq_pinned(q, q->prop == pa ? pb : pa);
+    xq_side_init(&sa, q, pa);
+    xq_side_init(&sb, q, pb);
+    if (fresh && q->kind == HZ_Q_BREAKDOWN) {
+        /* Room for every row at once: the table of a year's cells is large. */
+        size_t nr = 1, nb = sizeof(HZ_OTHER_VALUE); /* "(other)" */
+        for (size_t i = 0; i < cells.n; i++) {
+            const struct hz_xcell *cell = &cells.c[i];
+            if (!cell->hidden && xq_side_match(&sa, q, hz_xcells_v1(&cells, i), cell->l1) &&
+                xq_side_match(&sb, q, hz_xcells_v2(&cells, i), cell->l2)) {
+                nr++;
+                nb += cell->vlen + 1;
+            }
+        }
+        hz_qres_reserve(r, nr, nb);
+    }
     for (size_t i = 0; i < cells.n; i++) {
         const struct hz_xcell *cell = &cells.c[i];
         const char *v1 = hz_xcells_v1(&cells, i), *v2 = hz_xcells_v2(&cells, i);
         size_t l1 = cell->l1, l2 = cell->l2;
         if (cell->hidden && cell->dest != -1)
             continue; /* counted in its country cell */
-        if (!xq_match(q, pa, pb, v1, l1, v2, l2))
+        if (!xq_side_match(&sa, q, v1, l1) || !xq_side_match(&sb, q, v2, l2))
             continue;
         /* The non-goal value of the cell: its conversion-rate base. */
         const char *gv = q->xa == HZ_DIM_GOAL ? v2 : v1;
@@ -414,7 +467,7 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
             memcpy(key, f1, g1);
             key[g1] = HZ_CELL_SEP;
             memcpy(key + g1 + 1, f2, g2);
-            k = hz_qres_row(r, key, g1 + 1 + g2);
+            k = fresh ? hz_qres_append(r, key, g1 + 1 + g2) : hz_qres_row(r, key, g1 + 1 + g2);
         } else {
             const char *bv = q->prop == pa ? v1 : v2;
             size_t bl = q->prop == pa ? l1 : l2;
@@ -422,7 +475,11 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
             if (bl >= sizeof(key))
                 continue;
             memcpy(key, bv, bl); /* cells' pool is not r's: no aliasing */
-            k = hz_qres_row(r, key, bl);
+            /* A stored "(other)" value joins the folded cells' row. */
+            if (fresh && !(bl == strlen(HZ_OTHER_VALUE) && memcmp(bv, HZ_OTHER_VALUE, bl) == 0))
+                k = hz_qres_append(r, key, bl);
+            else
+                k = hz_qres_row(r, key, bl);
         }
         struct hz_qrow *row = &r->rows[k];
         row->matched = 1;

@@ -295,8 +295,9 @@ hz_query_check_range(int32_t from, int32_t to, int32_t today, long retention_day
 /* ================================================================ rows */
 
 struct q_index {
-    size_t cap;     /* power of two */
-    uint32_t *slot; /* row index + 1, 0 = empty */
+    size_t cap;     /* power of two, 0 before the first row */
+    size_t nidx;    /* rows [0, nidx) are in it (hz_qres_append defers the rest) */
+    uint64_t *slot; /* (hash low 32 bits << 32) | (row index + 1); 0 = empty */
 };
 
 static unsigned char q_key[HZ_SIPHASH_KEY];
@@ -352,69 +353,95 @@ hz_qres_value(const struct hz_qres *r, size_t i, size_t *len)
     return r->pool ? r->pool + r->rows[i].voff : "";
 }
 
-/* Rebuilds the index at twice the size. */
+/* Puts slot value sv (hash h) into the index ix. */
 static void
-q_index_grow(struct hz_qres *r)
+q_place(struct q_index *ix, uint32_t h, uint64_t sv)
+{
+    size_t i = h & (ix->cap - 1);
+
+    while (ix->slot[i] != 0)
+        i = (i + 1) & (ix->cap - 1);
+    ix->slot[i] = sv;
+}
+
+/* Adds the next row (nidx, value hash h) to the index, which doubles at
+ * half load; slots keep their hashes, so no value is hashed again. */
+static void
+q_index_add(struct q_index *ix, uint64_t hash)
+{
+    uint32_t h = (uint32_t)hash;
+
+    if ((ix->nidx + 1) * 2 > ix->cap) {
+        struct q_index old = *ix;
+        ix->cap = old.cap ? old.cap * 2 : 64;
+        ix->slot = hz_xcalloc(ix->cap, sizeof(*ix->slot));
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slot[i] != 0)
+                q_place(ix, (uint32_t)(old.slot[i] >> 32), old.slot[i]);
+        free(old.slot);
+    }
+    q_place(ix, h, (uint64_t)h << 32 | (uint64_t)(ix->nidx + 1));
+    ix->nidx++;
+}
+
+/* The index with every row in it (rows hz_qres_append added are hashed
+ * now), or NULL when r never had a row. The index is the engine's own
+ * memory: looking up in a const answer may still bring it up to date. */
+static struct q_index *
+q_index(const struct hz_qres *r)
 {
     struct q_index *ix = r->index;
-    size_t cap = ix->cap ? ix->cap * 2 : 64;
 
-    free(ix->slot);
-    ix->slot = hz_xcalloc(cap, sizeof(*ix->slot));
-    ix->cap = cap;
-    for (size_t i = 0; i < r->n; i++) {
+    while (ix != NULL && ix->nidx < r->n) {
         size_t len;
-        const char *v = hz_qres_value(r, i, &len);
-        size_t h = (size_t)q_hash(v, len) & (cap - 1);
-        while (ix->slot[h] != 0)
-            h = (h + 1) & (cap - 1);
-        ix->slot[h] = (uint32_t)(i + 1);
+        const char *v = hz_qres_value(r, ix->nidx, &len);
+        q_index_add(ix, q_hash(v, len));
     }
+    return ix;
 }
 
 /*
  * Linear probing; the table is at most half full, so an empty slot ends
- * every search.
+ * every search. Bytes are compared only where the hash's low bits agree.
  */
 static long
-q_find(const struct hz_qres *r, const char *v, size_t vlen, uint64_t hash)
+q_find(const struct hz_qres *r, const struct q_index *ix, const char *v, size_t vlen, uint64_t hash)
 {
-    const struct q_index *ix = r->index;
+    uint32_t h = (uint32_t)hash;
 
     if (ix == NULL || ix->cap == 0)
         return -1;
-    for (size_t h = (size_t)hash & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1)) {
-        uint32_t s = ix->slot[h];
-        if (s == 0)
+    for (size_t i = h & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+        uint64_t sv = ix->slot[i];
+        if (sv == 0)
             return -1;
-        if (r->rows[s - 1].vlen == vlen && memcmp(r->pool + r->rows[s - 1].voff, v, vlen) == 0)
-            return (long)(s - 1);
+        if ((uint32_t)(sv >> 32) != h)
+            continue;
+        const struct hz_qrow *row = &r->rows[(uint32_t)sv - 1];
+        if (row->vlen == vlen && memcmp(r->pool + row->voff, v, vlen) == 0)
+            return (long)((uint32_t)sv - 1);
     }
 }
 
 long
 hz_qres_find(const struct hz_qres *r, const char *v, size_t vlen)
 {
-    return r->index == NULL ? -1 : q_find(r, v, vlen, q_hash(v, vlen));
+    const struct q_index *ix = q_index(r);
+
+    return ix == NULL ? -1 : q_find(r, ix, v, vlen, q_hash(v, vlen));
 }
 
 /*
- * Rows and the pool grow by doubling; the index is rebuilt at half load.
- * voff is an offset, not a pointer, so growing the pool moves nothing.
+ * Rows and the pool grow by doubling. voff is an offset, not a pointer, so
+ * growing the pool moves nothing.
  */
 size_t
-hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
+hz_qres_append(struct hz_qres *r, const char *v, size_t vlen)
 {
-    uint64_t hash = q_hash(v, vlen); /* once: for the search and the insert */
-    long found = q_find(r, v, vlen, hash);
-    struct q_index *ix;
     struct hz_qrow *row;
 
-    if (found >= 0)
-        return (size_t)found;
     if (r->index == NULL)
         r->index = hz_xcalloc(1, sizeof(struct q_index));
-    ix = r->index;
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
         r->rows = hz_xreallocarray(r->rows, r->cap, sizeof(*r->rows));
@@ -436,16 +463,34 @@ hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
         memcpy(r->pool + r->plen, v, vlen);
     r->pool[r->plen + vlen] = '\0';
     r->plen += vlen + 1;
-    r->n++;
-    if ((r->n + 1) * 2 > ix->cap) {
-        q_index_grow(r);
-    } else {
-        size_t h = (size_t)hash & (ix->cap - 1);
-        while (ix->slot[h] != 0)
-            h = (h + 1) & (ix->cap - 1);
-        ix->slot[h] = (uint32_t)r->n;
+    return r->n++;
+}
+
+void
+hz_qres_reserve(struct hz_qres *r, size_t nrows, size_t nbytes)
+{
+    if (nrows > r->cap) {
+        r->rows = hz_xreallocarray(r->rows, nrows, sizeof(*r->rows));
+        r->cap = nrows;
     }
-    return r->n - 1;
+    if (nbytes > r->pcap) {
+        r->pool = hz_xreallocarray(r->pool, nbytes, 1);
+        r->pcap = nbytes;
+    }
+}
+
+size_t
+hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
+{
+    uint64_t hash = q_hash(v, vlen); /* once: for the search and the insert */
+    struct q_index *ix = q_index(r);
+    long found = q_find(r, ix, v, vlen, hash);
+
+    if (found >= 0)
+        return (size_t)found;
+    size_t i = hz_qres_append(r, v, vlen);
+    q_index_add(r->index, hash); /* row i: every row before it is indexed */
+    return i;
 }
 
 /* d += s, field by field. */
@@ -1033,6 +1078,51 @@ q_sortkey_cmp(const void *a, const void *b)
     return q_value_cmp(x, y);
 }
 
+/* Moves keys[i] down the max-heap keys[0..n) (the root: last in order). */
+static void
+q_heap_down(struct q_sortkey *keys, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && q_sortkey_cmp(&keys[l], &keys[m]) > 0)
+            m = l;
+        if (l + 1 < n && q_sortkey_cmp(&keys[l + 1], &keys[m]) > 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        struct q_sortkey x = keys[i];
+        keys[i] = keys[m];
+        keys[m] = x;
+        i = m;
+    }
+}
+
+/*
+ * Puts the first k of keys[0..n) in order into keys[0..k); the others
+ * follow in no order. The order is total (values are distinct and come
+ * last), so these k are the same as a full sort's first k. A page of a
+ * long breakdown (limit 100 of 10,000 rows) keeps the k first in a heap,
+ * one comparison for most rows, instead of sorting them all.
+ */
+static void
+q_sort_first(struct q_sortkey *keys, size_t n, size_t k)
+{
+    if (k > n / 4) {
+        qsort(keys, n, sizeof(*keys), q_sortkey_cmp);
+        return;
+    }
+    for (size_t i = k / 2; i-- > 0;)
+        q_heap_down(keys, k, i);
+    for (size_t i = k; i < n && k > 0; i++)
+        if (q_sortkey_cmp(&keys[i], &keys[0]) < 0) {
+            struct q_sortkey x = keys[0];
+            keys[0] = keys[i];
+            keys[i] = x;
+            q_heap_down(keys, k, 0);
+        }
+    qsort(keys, k, sizeof(*keys), q_sortkey_cmp);
+}
+
 /*
  * Only visible, matching rows are ordered, "(other)" among them: it follows
  * the order like any row (Plausible's clients sort what they get).
@@ -1040,7 +1130,8 @@ q_sortkey_cmp(const void *a, const void *b)
 void
 hz_query_order(struct hz_qres *r, const struct hz_query *q)
 {
-    struct q_sortkey *keys = hz_xcalloc(r->n + 1, sizeof(*keys));
+    /* Both filled below, up to nk and norder: no need to zero them. */
+    struct q_sortkey *keys = hz_xreallocarray(NULL, r->n + 1, sizeof(*keys));
     struct hz_okey one[1];
     const struct hz_okey *ok = q->order;
     int nok = q->norder;
@@ -1054,13 +1145,14 @@ hz_query_order(struct hz_qres *r, const struct hz_query *q)
         nok = 1;
     }
     free(r->order);
-    r->order = hz_xcalloc(r->n + 1, sizeof(size_t));
+    r->order = hz_xreallocarray(NULL, r->n + 1, sizeof(size_t));
     r->norder = 0;
     for (size_t i = 0; i < r->n; i++) {
         struct hz_qrow *row = &r->rows[i];
         struct hz_mval mv;
         if (row->hidden || !row->matched)
             continue;
+        memset(keys[nk].key, 0, sizeof(keys[nk].key)); /* the value keys' */
         keys[nk].idx = i;
         keys[nk].v = hz_qres_value(r, i, &keys[nk].vlen);
         keys[nk].visitors = (double)hz_query_visitors(q->prop, row);
@@ -1076,15 +1168,15 @@ hz_query_order(struct hz_qres *r, const struct hz_query *q)
     }
     q_sort_keys = ok;
     q_sort_nkeys = nok;
-    qsort(keys, nk, sizeof(*keys), q_sortkey_cmp);
+    r->first = q->offset < nk ? (size_t)q->offset : nk;
+    r->count = nk - r->first;
+    if (q->limit > 0 && r->count > q->limit)
+        r->count = (size_t)q->limit;
+    q_sort_first(keys, nk, r->first + r->count);
     for (size_t i = 0; i < nk; i++)
         r->order[r->norder++] = keys[i].idx;
     free(keys);
     r->total_rows = r->norder;
-    r->first = q->offset < r->norder ? (size_t)q->offset : r->norder;
-    r->count = r->norder - r->first;
-    if (q->limit > 0 && r->count > q->limit)
-        r->count = (size_t)q->limit;
 }
 
 /* ================================================================ store reads */

@@ -280,7 +280,7 @@ struct hz_qres {
     uint64_t folded;     /* rows folded by the crowd-size rule */
     uint64_t total_rows; /* rows matching, before pagination */
     uint64_t pct_base;   /* visitors that metric percentage divides by */
-    size_t first, count; /* order[first .. first+count) is the requested page */
+    size_t first, count; /* order[first .. first+count) is the requested page (sorted up to it) */
     int32_t from, to;    /* the range answered */
     int32_t xsince;      /* pair answers: first day of the range with cells, -1: none */
 };
@@ -294,6 +294,13 @@ void hz_qrow_add(struct hz_qrow *d, const struct hz_qrow *s);
 /* Appends a row with value (v, vlen) and zero counters, or returns the
  * existing one with that value. Returns its index. */
 size_t hz_qres_row(struct hz_qres *r, const char *v, size_t vlen);
+/* Appends a row with value (v, vlen) and zero counters, for a caller that
+ * knows no row has that value yet: no hash now, the row is indexed by the
+ * next hz_qres_row or hz_qres_find. Returns its index. */
+size_t hz_qres_append(struct hz_qres *r, const char *v, size_t vlen);
+/* Room for nrows rows in all and nbytes of values (each value takes its
+ * length + 1), so that adding them moves nothing. */
+void hz_qres_reserve(struct hz_qres *r, size_t nrows, size_t nbytes);
 /* The value of row i (pointer into the pool, valid until r changes). */
 const char *hz_qres_value(const struct hz_qres *r, size_t i, size_t *len);
 /* Index of the row with value (v, vlen), or -1. */
@@ -344,7 +351,8 @@ int hz_query_filters_match(const struct hz_query *q, const char *v, size_t vlen)
  * no limit) and q->offset. Keys: q->order (v2 order_by, in order), else
  * q->order_metric; ties by visitors (descending), then by value. "(other)"
  * is ordered like any row (by its own numbers; by value it sorts as
- * "(other)"). */
+ * "(other)"). Only order[0 .. first+count) is in order: the rows past the
+ * requested page follow unsorted (total_rows counts them). */
 void hz_query_order(struct hz_qres *r, const struct hz_query *q);
 
 /*

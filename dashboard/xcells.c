@@ -178,7 +178,7 @@ xc_acc_cmp(const struct hz_xcells *t, size_t k, const char *v, size_t len)
  * year's cells.
  */
 size_t
-hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
+hz_xcells_seq_slow(struct hz_xcells *t, const char *v, size_t len)
 {
     int c = t->at < t->nacc ? xc_acc_cmp(t, t->at, v, len) : 1;
     size_t i;
@@ -334,6 +334,49 @@ xc_regions(struct hz_xcells *t, int side, uint64_t min)
     hz_xcells_free(&sums);
 }
 
+/* Numbers the distinct values of part k (0: v1, 1: v2) of the cells into
+ * c->line[k] (first seen, first numbered): hashed, compared in the pool,
+ * nothing copied. Returns how many there are. A part as long as a key may
+ * be counts as "" (one line for all such cells). */
+static size_t
+xc_part_ids(struct hz_xcells *t, int k, size_t keymax)
+{
+    size_t cap = 64, n = 0;
+    uint64_t *slot;
+
+    while (cap < 2 * (t->n + 1))
+        cap *= 2;
+    slot = hz_xcalloc(cap, sizeof(*slot));
+    for (size_t i = 0; i < t->n; i++) {
+        struct hz_xcell *c = &t->c[i];
+        const char *v = k == 0 ? hz_xcells_v1(t, i) : hz_xcells_v2(t, i);
+        size_t len = k == 0 ? c->l1 : c->l2, j;
+        if (c->l1 + 1 >= keymax || c->l2 + 1 >= keymax)
+            len = 0;
+        uint32_t h = xc_hash(v, len);
+        for (j = h & (cap - 1); slot[j] != 0; j = (j + 1) & (cap - 1)) {
+            if ((uint32_t)(slot[j] >> 32) != h)
+                continue;
+            const struct hz_xcell *o = &t->c[(uint32_t)slot[j] - 1];
+            const char *ov = k == 0 ? hz_xcells_v1(t, (uint32_t)slot[j] - 1)
+                                    : hz_xcells_v2(t, (uint32_t)slot[j] - 1);
+            size_t olen = k == 0 ? o->l1 : o->l2;
+            if (o->l1 + 1 >= keymax || o->l2 + 1 >= keymax)
+                olen = 0;
+            if (olen == len && memcmp(ov, v, len) == 0)
+                break;
+        }
+        if (slot[j] != 0) {
+            c->line[k] = t->c[(uint32_t)slot[j] - 1].line[k];
+        } else {
+            slot[j] = (uint64_t)h << 32 | (uint64_t)(i + 1);
+            c->line[k] = (uint32_t)n++;
+        }
+    }
+    free(slot);
+    return n;
+}
+
 /* Row (v1) and column (v2) ids of every cell; the number of each in n[].
  * Cells kept in value order (hz_xcells_seq) have the cells of one row
  * together (the values that start with "v1\x1f"): their row ids are
@@ -341,7 +384,6 @@ xc_regions(struct hz_xcells *t, int side, uint64_t min)
 static void
 xc_lines(struct hz_xcells *t, size_t n[2])
 {
-    struct hz_xcells ids[2];
     int ordered = t->nacc == t->n;
     const size_t keymax = 2 * 256 + 8; /* as long as a key may be */
 
@@ -355,21 +397,9 @@ xc_lines(struct hz_xcells *t, size_t n[2])
             n[0]++;
         c->line[0] = (uint32_t)(n[0] - 1);
     }
-    hz_xcells_init(&ids[0]);
-    hz_xcells_init(&ids[1]);
-    for (size_t i = 0; i < t->n; i++) {
-        size_t l1 = t->c[i].l1, l2 = t->c[i].l2;
-        if (l1 + 1 >= keymax || l2 + 1 >= keymax)
-            l1 = l2 = 0; /* one line for all */
-        if (!ordered)
-            t->c[i].line[0] = (uint32_t)hz_xcells_get(&ids[0], hz_xcells_v1(t, i), l1);
-        t->c[i].line[1] = (uint32_t)hz_xcells_get(&ids[1], hz_xcells_v2(t, i), l2);
-    }
     if (!ordered)
-        n[0] = ids[0].n;
-    n[1] = ids[1].n;
-    hz_xcells_free(&ids[0]);
-    hz_xcells_free(&ids[1]);
+        n[0] = xc_part_ids(t, 0, keymax);
+    n[1] = xc_part_ids(t, 1, keymax);
 }
 
 /* One round of complementary suppression: in every line with exactly one
@@ -431,6 +461,8 @@ hz_xcells_suppress(struct hz_xcells *t, int region_side, uint64_t min_visitors)
             t->c[i].dest = -1;
             n++;
         }
+    if (n == 0)
+        return 0; /* no line with a suppressed cell: nothing to complement */
     xc_lines(t, nl);
     do {
         more = xc_complement(t, nl);

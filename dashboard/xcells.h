@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct hz_xcell {
     uint64_t visitors, visits, pageviews, events;
@@ -61,8 +62,23 @@ long hz_xcells_find(struct hz_xcells *t, const char *v, size_t len);
  * the right cells; the scan's order makes it cheap. hz_xcells_seq_end
  * after the last value (the index is built when first needed).
  */
-size_t hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len);
+size_t hz_xcells_seq_slow(struct hz_xcells *t, const char *v, size_t len);
 void hz_xcells_seq_end(struct hz_xcells *t);
+
+/* Most values of a year's scan are the next kept cell: that case inline. */
+static inline size_t
+hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
+{
+    if (t->at < t->nacc) {
+        const struct hz_xcells_ref *a = &t->acc[t->at];
+        if (a->vlen == len && memcmp(t->pool + a->voff, v, len) == 0) {
+            t->at++;
+            t->last = (long)a->cell;
+            return a->cell;
+        }
+    }
+    return hz_xcells_seq_slow(t, v, len);
+}
 /* Drops the cells whose four counters are all zero (rows subtracted from a
  * month row: hz_store_dim_rows_prefix), after hz_xcells_seq_end and before
  * the index is built. */

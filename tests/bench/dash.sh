@@ -14,6 +14,7 @@
 #   - a 30-day aggregate.
 # It also prints the bytes a day on disk for the site with and without the
 # three pairs (two fills of the same year).
+# The site (groups, goals, the three pairs) is tests/bench/dash_site.ini.
 # Median and p99 over N requests each (default 200). The dashboard keeps
 # answers until the data changes, so each question is measured twice:
 # "cold" makes every request unique (limit=1..N, a cache miss each time, the
@@ -80,16 +81,8 @@ user = root
 listen = 127.0.0.1:$port
 token = bench-token-123
 min_visitors = 5
-[site bench.test]
-timezone = UTC
-group = Group 1: /articles/1*
-group = Group 2: /articles/2*
-goal = Signup
-goal = /thanks*
-crosstab = event:group x visit:region
-crosstab = visit:source x event:page
-crosstab = event:goal x visit:source
 INI
+cat tests/bench/dash_site.ini >> "$tmp/haze.ini"
 "$bindir/haze-dashboard" -c "$tmp/haze.ini" 2>"$tmp/dash.log" &
 pid=$!
 i=0

@@ -6,6 +6,7 @@
  * filters and ordering with pagination.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -266,6 +267,74 @@ Test(fold, many_rows_keep_the_index_right)
     }
     cr_assert_eq(hz_query_fold(&r, HZ_P_PAGE, 5), 2500);
     cr_assert_eq(r.rows[find(&r, HZ_OTHER_VALUE)].c.visitors, 500 * (0 + 1 + 2 + 3 + 4));
+    hz_qres_free(&r);
+}
+
+Test(fold, appended_rows_are_indexed_on_the_next_lookup)
+{
+    struct hz_qres r;
+    char v[32];
+
+    hz_qres_init(&r);
+    for (int i = 0; i < 3000; i++) {
+        (void)snprintf(v, sizeof(v), "/q/%d", i);
+        cr_assert_eq(hz_qres_append(&r, v, strlen(v)), (size_t)i);
+    }
+    for (int i = 0; i < 3000; i += 11) {
+        (void)snprintf(v, sizeof(v), "/q/%d", i);
+        cr_assert_eq(find(&r, v), i);
+    }
+    cr_assert_eq(hz_qres_row(&r, "/q/7", 4), 7); /* no second row */
+    cr_assert_eq(hz_qres_append(&r, "/new", 4), 3000);
+    cr_assert_eq(hz_qres_row(&r, "/new", 4), 3000);
+    cr_assert_eq(hz_qres_row(&r, "/newer", 6), 3001);
+    cr_assert_eq(r.n, 3002);
+    cr_assert_eq(find(&r, "/absent"), -1);
+    hz_qres_free(&r);
+}
+
+/* The first offset+limit rows of a long breakdown (kept in a heap) are the
+ * full sort's, ties and all, for every order and page. */
+Test(fold, a_page_of_a_long_breakdown_is_the_full_sorts)
+{
+    struct hz_qres r;
+    struct hz_query q;
+    size_t *all;
+    char v[32];
+    const size_t n = 4000;
+    const struct {
+        int metric, desc;
+        uint64_t offset, limit;
+    } cases[] = {
+        {HZ_M_VISITORS, 1, 0, 1},  {HZ_M_VISITORS, 1, 0, 100},   {HZ_M_VISITORS, 1, 300, 50},
+        {HZ_M_VISITORS, 0, 0, 10}, {HZ_M_PAGEVIEWS, 1, 7, 93},   {-1, 0, 0, 25},
+        {-1, 1, 990, 10},          {HZ_M_VISITORS, 1, 3990, 100}};
+
+    hz_qres_init(&r);
+    for (size_t i = 0; i < n; i++) {
+        (void)snprintf(v, sizeof(v), "/p/%zu", (i * 7919) % n);
+        row(&r, v, (i * 31) % 97); /* many ties on visitors */
+    }
+    all = calloc(n, sizeof(*all));
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        memset(&q, 0, sizeof(q));
+        q.prop = HZ_P_PAGE;
+        q.order_metric = cases[c].metric;
+        q.order_desc = cases[c].desc;
+        hz_query_order(&r, &q); /* no limit: all sorted */
+        cr_assert_eq(r.norder, n);
+        memcpy(all, r.order, n * sizeof(*all));
+        q.offset = cases[c].offset;
+        q.limit = cases[c].limit;
+        hz_query_order(&r, &q);
+        cr_assert_eq(r.total_rows, n);
+        cr_assert_eq(r.first, cases[c].offset);
+        cr_assert_eq(r.count,
+                     cases[c].offset + cases[c].limit <= n ? cases[c].limit : n - cases[c].offset);
+        for (size_t k = 0; k < r.first + r.count; k++)
+            cr_assert_eq(r.order[k], all[k], "case %zu, place %zu", c, k);
+    }
+    free(all);
     hz_qres_free(&r);
 }
 
