@@ -5,8 +5,10 @@
 # prefixing, pid lists), so the pieces exec in place and keep their pid.
 #
 #   stack.sh redis DIR [aof]     exec a private redis-server on DIR/redis.sock:
-#                                no TCP port, socket mode 700, no RDB; with
-#                                "aof", appendonly + appendfsync always
+#                                no TCP port, socket mode 700, no RDB,
+#                                64 KiB stream nodes (README, "What Redis
+#                                must be set to"); with "aof", appendonly +
+#                                appendfsync always
 #   stack.sh ready PID SECS CMD  retry CMD every 0.1 s until it succeeds, while
 #                                PID lives; 1 with a reason otherwise
 #   stack.sh check INI BIN       `-t` of each daemon against INI (fails fast on
@@ -25,7 +27,8 @@ redis)
     aof=no
     [ "${2:-}" = aof ] && aof=yes
     exec redis-server --port 0 --unixsocket "$dir/redis.sock" --unixsocketperm 700 --dir "$dir" \
-        --save '' --appendonly "$aof" --appendfsync always --daemonize no --loglevel warning
+        --save '' --appendonly "$aof" --appendfsync always --stream-node-max-bytes 65536 \
+        --daemonize no --loglevel warning
     ;;
 ready)
     pid=$1 secs=$2
