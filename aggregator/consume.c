@@ -441,8 +441,10 @@ agg_decode(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_
     size_t n;
     if (e->nfields == 1 && e->vlens[0] <= HZ_RECORD_PACK_MAX &&
         e->nlens[0] == sizeof(HZ_RECORD_KEY) - 1 &&
-        memcmp(e->names[0], HZ_RECORD_KEY, e->nlens[0]) == 0) {
-        /* The compact form that decoded is canonical: it is the pack. */
+        memcmp(e->names[0], HZ_RECORD_KEY, e->nlens[0]) == 0 &&
+        (unsigned char)e->vals[0][0] == HZ_RECORD_PACKED) {
+        /* A compact entry of one record that decoded is canonical: it
+         * is the record's pack. */
         n = e->vlens[0];
         memcpy(p, e->vals[0], n);
     } else {
