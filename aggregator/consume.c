@@ -34,15 +34,18 @@
 #include "common/str.h"
 
 #define AGG_KEY_MAX 256
-/* States kept in process (~2.4 KB each with their key): past it the cache
- * restarts empty, keeping its memory (~20 MB) for the next fill; a visitor
- * it forgot costs one more key in an MGET. */
+/* States kept in process (~0.4 KB each with their key and encoding): past
+ * it the cache restarts empty, keeping its memory for the next fill; a
+ * visitor it forgot costs one more key in an MGET. */
 #define AGG_CACHE_MAX      8192
 #define AGG_RESTORE_TTL_MS (86400000ULL)
 #define AGG_SITE_ANY       "*"
 
 /* A cached visitor state, with its Redis key, and what it was before the
- * current batch changed it (gen == the batch's generation). */
+ * current batch changed it (gen == the batch's generation). Between
+ * batches a state is kept encoded (hz_session_encode, a few hundred
+ * bytes); the batches that use it decode it into st (2.2 KB, from
+ * agg->pool), and give st back when they end. */
 struct agg_cached {
     int present;
     int loaded; /* present is known (from Redis or from this run) */
@@ -54,34 +57,54 @@ struct agg_cached {
     size_t prev_off, prev_len; /* into agg->prevbuf */
     size_t new_off, new_len;   /* its encoding for this batch's write, into agg->serbuf */
     size_t klen;
-    const char *key;      /* the cache's own copy */
-    struct hz_session st; /* set when loaded or first folded (not zeroed here) */
+    const char *key;    /* the cache's own copy */
+    unsigned char *enc; /* present, st NULL: the state, encoded (malloc'd) */
+    size_t enclen, enccap;
+    struct hz_session *st; /* decoded: loaded or used by this batch; else NULL */
 };
 
 /* What to do with one record of a batch (an entry holds one, or several
  * in a batch of records: common/record.h). */
 enum agg_what { AGG_SKIP, AGG_MALFORMED, AGG_UNKNOWN, AGG_DROP, AGG_FOLD };
 
+/* One entry of a batch, decoded. Small (~120 bytes): the record
+ * itself waits in its slot's arena in the compact form, a few hundred
+ * bytes rather than a decoded struct hz_record's 3 KB, and is expanded
+ * when it is folded. */
 struct agg_item {
     enum agg_what what;
-    struct hz_rs_id id;       /* its stream entry's */
     int site;                 /* index into cfg->sites, or -1 for "*" */
-    char reason[HZ_ERR_MSG];  /* AGG_MALFORMED */
     struct agg_cached *c, *p; /* AGG_FOLD: the states under vh and vp */
     uint64_t ch, ph;          /* AGG_FOLD: their keys' hashes in the cache (the reader's work) */
-    struct hz_record rec;
+    /* AGG_FOLD, AGG_DROP: the record (hz_record_pack) in the slot's
+     * arena; AGG_MALFORMED: the reason, NUL-terminated. */
+    const unsigned char *rec;
+    uint32_t rlen;
+    int has_id;                        /* the record decoded with a hit id: */
+    unsigned char id[HZ_IDLOG_ID_LEN]; /* it, for the id log */
+    char vh[HZ_VHASH_LEN + 1];         /* AGG_FOLD */
+    char vp[HZ_VHASH_LEN + 1];         /* AGG_FOLD: "" when absent */
+};
+
+/* Blocks of a slot's arena: records and reasons of one batch, back to
+ * back; kept for the next batch (sized by what batches hold). */
+#define AGG_ARENA_BLOCK (256 * 1024)
+
+struct agg_arena {
+    unsigned char **blk;
+    size_t nblk, cur, used; /* blk[cur] is being filled, used bytes of it */
 };
 
 #define AGG_CHUNK 1000 /* entries per XREAD: keeps Redis's busy spells short */
 #define AGG_SUBS  128
 
-/* A batch read (in chunks) and decoded by the reader thread: the chunks'
- * replies (each freed once decoded), the decoded records (n, at most
- * batch + HZ_RECORD_BATCH_MAX - 1) of ne entries. */
+/* A batch read (in chunks) and decoded by the reader thread: its decoded
+ * records (n, at most batch + HZ_RECORD_BATCH_MAX - 1, of ne entries) and
+ * each one's entry ID (each chunk's reply is freed once decoded). */
 struct agg_slot {
-    struct hz_rs_batch sub[AGG_SUBS];
-    int nsub;
+    struct hz_rs_id *ids;
     struct agg_item *items;
+    struct agg_arena arena;
     int n, cap, ne;
 };
 
@@ -158,8 +181,11 @@ struct hz_agg {
     const char **argv; /* the big commands' arguments, kept between batches */
     size_t *lens;
     size_t argcap;
-    struct agg_item *items;
-    int nitems_cap;
+    struct hz_record rec;     /* the record being folded (expanded from its item) */
+    struct hz_session pst;    /* a state carried over from yesterday's hash, decoded */
+    struct hz_session **pool; /* decoded states: pool[i] is lent to lent[i] */
+    struct agg_cached **lent;
+    size_t pool_used, pool_n, pool_cap;
     struct agg_cached **want; /* states of the MGET in flight */
     size_t nwant, want_cap;
     int mget_pending;       /* an MGET was sent (for the next batch) and its reply not read */
@@ -233,13 +259,87 @@ agg_load_pos(hz_agg *a, struct hz_err *err)
     return 0;
 }
 
+/* A decoded state for c (lent until agg_pool_return). */
+static struct hz_session *
+agg_pool_lend(hz_agg *a, struct agg_cached *c)
+{
+    if (a->pool_used == a->pool_n) {
+        if (a->pool_n == a->pool_cap) {
+            a->pool_cap = a->pool_cap ? a->pool_cap * 2 : 256;
+            a->pool = hz_xreallocarray(a->pool, a->pool_cap, sizeof(*a->pool));
+            a->lent = hz_xreallocarray(a->lent, a->pool_cap, sizeof(*a->lent));
+        }
+        a->pool[a->pool_n++] = hz_xmalloc(sizeof(struct hz_session));
+    }
+    a->lent[a->pool_used] = c;
+    c->st = a->pool[a->pool_used++];
+    return c->st;
+}
+
+/* c's encoding becomes (buf, len). */
+static void
+agg_cache_keep(struct agg_cached *c, const unsigned char *buf, size_t len)
+{
+    if (len > c->enccap) {
+        c->enccap = len + 64;
+        c->enc = hz_xreallocarray(c->enc, c->enccap, 1);
+    }
+    memcpy(c->enc, buf, len);
+    c->enclen = len;
+}
+
+/* The end of a batch: the states it changed keep their new encoding (its
+ * SET, in a->serbuf); any other state decoded meanwhile (yesterday's,
+ * loaded but not folded) is forgotten (loaded again when needed: Redis
+ * holds it unchanged). Every decoded state goes back to the pool. */
+static void
+agg_pool_return(hz_agg *a)
+{
+    for (size_t i = 0; i < a->pool_used; i++) {
+        struct agg_cached *c = a->lent[i];
+        if (c->gen == a->gen && c->present) {
+            agg_cache_keep(c, a->serbuf + c->new_off, c->new_len);
+        } else {
+            c->present = 0;
+            c->loaded = 0;
+        }
+        c->st = NULL;
+    }
+    a->pool_used = 0;
+}
+
+/* Empties the cache (every decoded state goes back to the pool unread:
+ * the entries go). */
+static void
+agg_cache_clear(hz_agg *a)
+{
+    for (size_t i = 0; i < hz_kmap_count(a->cache); i++) {
+        const void *k;
+        size_t kl;
+        struct agg_cached *c = hz_kmap_at(a->cache, i, &k, &kl);
+        free(c->enc);
+    }
+    a->pool_used = 0;
+    hz_kmap_clear(a->cache);
+}
+
+/* c's state, decoded (c present). 0, or HZ_EINVAL when its own encoding
+ * does not decode (never: it is hz_session_encode's). */
+static int
+agg_cache_decode(hz_agg *a, struct agg_cached *c)
+{
+    if (c->st != NULL)
+        return 0;
+    return hz_session_decode(c->enc, c->enclen, agg_pool_lend(a, c));
+}
+
 /* Forgets everything that is only valid while Redis and LMDB agree with
  * this process: the state cache and an unsent step 6 (recovery points the
  * group at the position and the next commit trims). */
 static void
 agg_reset_cache(hz_agg *a)
 {
-    hz_kmap_clear(a->cache);
+    agg_cache_clear(a);
     a->ntouched = 0;
     for (int i = 0; i < a->cfg->nsites; i++)
         hz_fold_site_reset(&a->sites[i]);
@@ -249,11 +349,48 @@ agg_reset_cache(hz_agg *a)
 
 /* ------------------------------------------------------------ decoding */
 
-static void
-agg_malformed(struct agg_item *it, const char *why)
+/* Room for up to max bytes in ar (max <= AGG_ARENA_BLOCK); agg_arena_used
+ * then takes what was written. */
+static unsigned char *
+agg_arena_room(struct agg_arena *ar, size_t max)
 {
+    if (ar->cur < ar->nblk && AGG_ARENA_BLOCK - ar->used < max) {
+        ar->cur++;
+        ar->used = 0;
+    }
+    if (ar->cur == ar->nblk) {
+        ar->blk = hz_xreallocarray(ar->blk, ar->nblk + 1, sizeof(*ar->blk));
+        ar->blk[ar->nblk++] = hz_xmalloc(AGG_ARENA_BLOCK);
+        ar->used = 0;
+    }
+    return ar->blk[ar->cur] + ar->used;
+}
+
+static void
+agg_arena_used(struct agg_arena *ar, size_t n)
+{
+    ar->used += n;
+}
+
+static void
+agg_arena_free(struct agg_arena *ar)
+{
+    for (size_t i = 0; i < ar->nblk; i++)
+        free(ar->blk[i]);
+    free(ar->blk);
+    memset(ar, 0, sizeof(*ar));
+}
+
+static void
+agg_malformed(struct agg_item *it, struct agg_arena *ar, const char *why)
+{
+    char *r = (char *)agg_arena_room(ar, HZ_ERR_MSG);
+    int n = snprintf(r, HZ_ERR_MSG, "invalid: %.100s", why);
+
     it->what = AGG_MALFORMED;
-    (void)snprintf(it->reason, sizeof(it->reason), "invalid: %.100s", why);
+    it->rec = (const unsigned char *)r;
+    it->rlen = 0;
+    agg_arena_used(ar, (size_t)n + 1);
 }
 
 /* Decodes one record (no I/O, no shared state: the reader thread runs it).
@@ -263,42 +400,63 @@ agg_malformed(struct agg_item *it, const char *why)
  * than retention_days (its day would be deleted anyway). Otherwise it is
  * counted as invalid, under its site when known, with the reason. */
 static void
-agg_decode(const struct hz_config *cfg, const struct hz_record_part *part, struct agg_item *it,
-           uint64_t now_ms)
+agg_decode(const struct hz_config *cfg, const struct hz_record_part *e, struct agg_item *it,
+           struct hz_record *r, struct agg_arena *ar, uint64_t now_ms)
 {
     struct hz_err de = {0};
     const struct hz_site *site;
 
     it->site = -1;
-    it->rec.id[0] = '\0'; /* no hit id unless the record decodes (then it is overwritten) */
-    if (hz_record_decode(part->names, part->nlens, part->vals, part->vlens, part->nfields, &it->rec,
-                         &de) != 0) {
-        agg_malformed(it, de.msg);
+    it->has_id = 0; /* no hit id unless the record decodes */
+    if (hz_record_decode(e->names, e->nlens, e->vals, e->vlens, e->nfields, r, &de) != 0) {
+        agg_malformed(it, ar, de.msg);
         return;
     }
-    if (it->rec.kind == HZ_KIND_DROPS && strcmp(it->rec.site, AGG_SITE_ANY) == 0) {
+    it->has_id = r->id[0] != '\0' && hz_idlog_pack(r->id, strlen(r->id), it->id) == 0;
+    if (r->kind == HZ_KIND_DROPS && strcmp(r->site, AGG_SITE_ANY) == 0) {
         it->what = AGG_DROP;
-        return;
-    }
-    site = hz_cfg_site(cfg, it->rec.site, strlen(it->rec.site));
-    if (site == NULL) {
+    } else if ((site = hz_cfg_site(cfg, r->site, strlen(r->site))) == NULL) {
         it->what = AGG_UNKNOWN;
         return;
+    } else {
+        it->site = (int)(site - cfg->sites);
+        it->what = r->kind == HZ_KIND_DROPS ? AGG_DROP : AGG_FOLD;
+        if (r->t_ms > now_ms + (uint64_t)cfg->clock_skew_seconds * 1000) {
+            agg_malformed(it, ar, "time ahead of now");
+            return;
+        }
+        if (r->t_ms + (uint64_t)cfg->retention_days * 86400000ULL < now_ms) {
+            agg_malformed(it, ar, "time older than retention");
+            return;
+        }
     }
-    it->site = (int)(site - cfg->sites);
-    it->what = it->rec.kind == HZ_KIND_DROPS ? AGG_DROP : AGG_FOLD;
-    if (it->rec.t_ms > now_ms + (uint64_t)cfg->clock_skew_seconds * 1000)
-        agg_malformed(it, "time ahead of now");
-    else if (it->rec.t_ms + (uint64_t)cfg->retention_days * 86400000ULL < now_ms)
-        agg_malformed(it, "time older than retention");
+    memcpy(it->vh, r->vh, sizeof(it->vh));
+    memcpy(it->vp, r->vp, sizeof(it->vp));
+    unsigned char *p = agg_arena_room(ar, HZ_RECORD_PACK_MAX);
+    size_t n;
+    if (e->nfields == 1 && e->vlens[0] <= HZ_RECORD_PACK_MAX &&
+        e->nlens[0] == sizeof(HZ_RECORD_KEY) - 1 &&
+        memcmp(e->names[0], HZ_RECORD_KEY, e->nlens[0]) == 0 &&
+        (unsigned char)e->vals[0][0] == HZ_RECORD_PACKED) {
+        /* A compact record (an entry of its own or one of a batch's)
+         * that decoded is canonical: it is the record's pack. */
+        n = e->vlens[0];
+        memcpy(p, e->vals[0], n);
+    } else {
+        n = hz_record_pack(r, p);
+    }
+    it->rec = p;
+    it->rlen = (uint32_t)n;
+    agg_arena_used(ar, n);
 }
 
-/* Decodes one entry into items (room for HZ_RECORD_BATCH_MAX): its records,
- * each counted (or refused) on its own, or one invalid item when the entry
- * itself is damaged (a batch whose framing is, too). Returns the number. */
+/* Decodes one entry into items and ids (room for HZ_RECORD_BATCH_MAX):
+ * its records, each counted (or refused) on its own, or one invalid item
+ * when the entry itself is damaged (a batch whose framing is, too).
+ * Returns the number. */
 static int
 agg_decode_entry(const struct hz_config *cfg, const struct hz_rs_entry *e, struct agg_item *items,
-                 uint64_t now_ms)
+                 struct hz_rs_id *ids, struct hz_record *r, struct agg_arena *ar, uint64_t now_ms)
 {
     struct hz_record_part part;
     struct hz_err de = {0};
@@ -306,18 +464,19 @@ agg_decode_entry(const struct hz_config *cfg, const struct hz_rs_entry *e, struc
     int n = 0, rc;
 
     items[0].site = -1;
-    items[0].id = e->id;
+    items[0].has_id = 0;
+    ids[0] = e->id;
     if (e->malformed || e->nfields == 0) {
-        agg_malformed(&items[0], e->malformed ? "field list" : "empty entry");
+        agg_malformed(&items[0], ar, e->malformed ? "field list" : "empty entry");
         return 1;
     }
     while (n < HZ_RECORD_BATCH_MAX && (rc = hz_record_each(e->names, e->nlens, e->vals, e->vlens,
                                                            e->nfields, &pos, &part, &de)) == 1) {
-        items[n].id = e->id;
-        agg_decode(cfg, &part, &items[n++], now_ms);
+        ids[n] = e->id;
+        agg_decode(cfg, &part, &items[n++], r, ar, now_ms);
     }
     if (n == 0) { /* a damaged batch (hz_record_each checks it whole first) */
-        agg_malformed(&items[0], de.msg);
+        agg_malformed(&items[0], ar, de.msg);
         n = 1;
     }
     return n;
@@ -342,8 +501,8 @@ agg_item_hash(const hz_agg *a, struct agg_item *it)
 {
     if (it->what != AGG_FOLD)
         return;
-    it->ch = agg_cache_hash(a, it->site, it->rec.vh);
-    it->ph = it->rec.vp[0] != '\0' ? agg_cache_hash(a, it->site, it->rec.vp) : 0;
+    it->ch = agg_cache_hash(a, it->site, it->vh);
+    it->ph = it->vp[0] != '\0' ? agg_cache_hash(a, it->site, it->vp) : 0;
 }
 
 /* The cache entry of (site, vh), created (not yet loaded) when new; h is
@@ -359,10 +518,9 @@ agg_cache_get(hz_agg *a, int site, const char *vh, uint64_t h)
 
     if (kl == 0)
         return NULL;
-    /* Not zeroed whole (~2.4 KB): st is only read once loaded or folded. */
     c = hz_kmap_put_raw(a->cache, h, key, kl, &created, &stored);
     if (created) {
-        memset(c, 0, offsetof(struct agg_cached, st));
+        memset(c, 0, sizeof(*c));
         c->key = stored;
         c->klen = kl;
         c->site = site;
@@ -385,8 +543,8 @@ agg_load_send(hz_agg *a, struct agg_item *items, int n)
         struct agg_item *it = &items[i];
         if (it->what != AGG_FOLD)
             continue;
-        it->c = agg_cache_get(a, it->site, it->rec.vh, it->ch);
-        it->p = it->rec.vp[0] != '\0' ? agg_cache_get(a, it->site, it->rec.vp, it->ph) : NULL;
+        it->c = agg_cache_get(a, it->site, it->vh, it->ch);
+        it->p = it->vp[0] != '\0' ? agg_cache_get(a, it->site, it->vp, it->ph) : NULL;
         for (int k = 0; k < 2; k++) {
             struct agg_cached *c = k == 0 ? it->c : it->p;
             if (c == NULL || c->loaded)
@@ -443,11 +601,13 @@ agg_load_recv(hz_agg *a, struct hz_err *err)
         c->present = 0;
         if (v == NULL)
             continue;
-        if (hz_session_decode((const unsigned char *)v, vl, &c->st) == 0) {
+        /* Decoded now (it is checked: Redis is input), for the batch
+         * that folds it. */
+        if (hz_session_decode((const unsigned char *)v, vl, agg_pool_lend(a, c)) == 0) {
             c->present = 1;
         } else {
             /* Not ours or damaged: start afresh (and overwrite it). */
-            memset(&c->st, 0, sizeof(c->st));
+            memset(c->st, 0, sizeof(*c->st));
             a->stats.bad_state++;
         }
     }
@@ -476,7 +636,12 @@ agg_touch(hz_agg *a, struct agg_cached *c)
             a->prevcap = a->prevcap * 2 + HZ_SESSION_SER_MAX * 64;
             a->prevbuf = hz_xreallocarray(a->prevbuf, a->prevcap, 1);
         }
-        c->prev_len = hz_session_encode(&c->st, a->prevbuf + a->prevlen);
+        if (c->st != NULL) {
+            c->prev_len = hz_session_encode(c->st, a->prevbuf + a->prevlen);
+        } else {
+            memcpy(a->prevbuf + a->prevlen, c->enc, c->enclen);
+            c->prev_len = c->enclen;
+        }
         a->prevlen += c->prev_len;
     }
     if (a->ntouched == a->touched_cap) {
@@ -493,19 +658,32 @@ agg_fold_one(hz_agg *a, hz_wtxn *w, struct agg_item *it)
 {
     struct agg_cached *c = it->c, *p = it->p;
 
-    if (c == NULL)
+    if (c == NULL || hz_record_expand(it->rec, it->rlen, &a->rec) != 0)
         return HZ_EINVAL;
     agg_touch(a, c);
-    if (!c->present && p != NULL && p->present) {
+    if (c->present) {
+        if (agg_cache_decode(a, c) != 0)
+            return HZ_EINVAL;
+    } else if (p != NULL && p->present) {
         /* The same visitor under yesterday's salt: carry the state over
          * (the old state flushes its own pending deltas). */
-        c->st = p->st;
-        memset(&c->st.pend, 0, sizeof(c->st.pend));
-    } else if (!c->present) {
-        memset(&c->st, 0, sizeof(c->st));
+        const struct hz_session *ps = p->st;
+        if (ps == NULL) {
+            if (hz_session_decode(p->enc, p->enclen, &a->pst) != 0)
+                return HZ_EINVAL;
+            ps = &a->pst;
+        }
+        if (c->st == NULL)
+            (void)agg_pool_lend(a, c);
+        *c->st = *ps;
+        memset(&c->st->pend, 0, sizeof(c->st->pend));
+    } else {
+        if (c->st == NULL)
+            (void)agg_pool_lend(a, c);
+        memset(c->st, 0, sizeof(*c->st));
     }
     c->present = 1;
-    return hz_fold_record(w, &a->sites[it->site], a->session_ms, &it->rec, &c->st);
+    return hz_fold_record(w, &a->sites[it->site], a->session_ms, &a->rec, c->st);
 }
 
 /* ------------------------------------------------------------ Redis writes */
@@ -574,7 +752,7 @@ agg_args(hz_agg *a, size_t n)
  * the same). Entries applied before a restart (AGG_SKIP) were logged
  * then. None when stream_keep_seconds is 0. */
 static void
-agg_idlog_build(hz_agg *a, const struct agg_item *items, int n)
+agg_idlog_build(hz_agg *a, const struct hz_rs_id *ids, const struct agg_item *items, int n)
 {
     size_t used = 0;
 
@@ -583,11 +761,9 @@ agg_idlog_build(hz_agg *a, const struct agg_item *items, int n)
         return;
     for (int i = 0; i < n; i++) {
         const struct agg_item *it = &items[i];
-        unsigned char id[HZ_IDLOG_ID_LEN];
-        if (it->what == AGG_SKIP || it->rec.id[0] == '\0' ||
-            hz_idlog_pack(it->rec.id, strlen(it->rec.id), id) != 0)
+        if (it->what == AGG_SKIP || !it->has_id)
             continue;
-        uint64_t b = hz_idlog_bucket(it->id.ms);
+        uint64_t b = hz_idlog_bucket(ids[i].ms);
         struct agg_idrun *r = a->nidruns > 0 ? &a->idruns[a->nidruns - 1] : NULL;
         if (r == NULL || r->bucket != b) {
             if (a->nidruns == a->idruncap) {
@@ -604,7 +780,7 @@ agg_idlog_build(hz_agg *a, const struct agg_item *items, int n)
             a->idcap = a->idcap * 2 + HZ_IDLOG_ID_LEN * 1024;
             a->idbuf = hz_xreallocarray(a->idbuf, a->idcap, 1);
         }
-        memcpy(a->idbuf + used, id, HZ_IDLOG_ID_LEN);
+        memcpy(a->idbuf + used, it->id, HZ_IDLOG_ID_LEN);
         used += HZ_IDLOG_ID_LEN;
         r->len += HZ_IDLOG_ID_LEN;
     }
@@ -669,7 +845,7 @@ agg_states_send(hz_agg *a, const char *to_id, int cont, struct hz_err *err)
             a->serbuf = hz_xreallocarray(a->serbuf, a->sercap, 1);
         }
         t->new_off = used;
-        t->new_len = hz_session_encode(&t->st, a->serbuf + used);
+        t->new_len = hz_session_encode(t->st, a->serbuf + used);
         used += t->new_len;
     }
     agg_args(a, 2 * nt + 6);
@@ -709,7 +885,7 @@ agg_states_send(hz_agg *a, const char *to_id, int cont, struct hz_err *err)
     for (size_t i = 0; i < nt; i++) {
         const struct agg_cached *t = a->touched[i];
         char ttl[24];
-        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, &t->st);
+        uint64_t ms = hz_fold_ttl_ms(&a->sites[t->site], a->session_ms, t->st);
         const char *sv[5] = {"SET", t->key, (const char *)a->serbuf + t->new_off, "PX", ttl};
         size_t sl[5] = {3, t->klen, t->new_len, 2, hz_utoa(ms, ttl)};
         if ((rc = agg_append(a, 5, sv, sl, err)) != 0)
@@ -906,8 +1082,8 @@ agg_behind(hz_agg *a)
  * batch the reader has ready after this one. On failure the cache is
  * dropped; the caller recovers. */
 static int
-agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slot *next,
-          struct hz_err *err)
+agg_batch(hz_agg *a, const struct hz_rs_id *ids, int ne, int n, struct agg_item *items,
+          const struct agg_slot *next, struct hz_err *err)
 {
     hz_wtxn *w = NULL;
     struct hz_rs_id last = a->pos;
@@ -920,14 +1096,14 @@ agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slo
     a->stats.entries += (uint64_t)ne;
     for (int i = 0; i < n; i++) {
         /* Step 1: applied before a restart. */
-        if (a->have_pos && hz_rs_id_cmp(items[i].id, a->pos) <= 0) {
+        if (a->have_pos && hz_rs_id_cmp(ids[i], a->pos) <= 0) {
             items[i].what = AGG_SKIP;
             a->stats.skipped++;
             continue;
         }
         nnew++;
-        if (hz_rs_id_cmp(items[i].id, last) > 0 || !a->have_pos)
-            last = items[i].id;
+        if (hz_rs_id_cmp(ids[i], last) > 0 || !a->have_pos)
+            last = ids[i];
     }
     if (nnew == 0)
         return 0;
@@ -969,7 +1145,7 @@ agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slo
             continue;
         case AGG_MALFORMED:
         case AGG_UNKNOWN: {
-            const char *why = it->what == AGG_UNKNOWN ? "unknown_site" : it->reason;
+            const char *why = it->what == AGG_UNKNOWN ? "unknown_site" : (const char *)it->rec;
             if (it->what == AGG_UNKNOWN)
                 a->stats.unknown_site++;
             else
@@ -984,14 +1160,18 @@ agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slo
             break;
         }
         case AGG_DROP:
+            if (hz_record_expand(it->rec, it->rlen, &a->rec) != 0) {
+                rc = HZ_EINVAL;
+                break;
+            }
             if (it->site < 0) {
                 site = AGG_SITE_ANY;
-                day = agg_utc_day(it->rec.t_ms);
+                day = agg_utc_day(a->rec.t_ms);
             } else {
                 site = a->cfg->sites[it->site].name;
-                day = hz_tz_day(&a->sites[it->site].tz, (int64_t)(it->rec.t_ms / 1000));
+                day = hz_tz_day(&a->sites[it->site].tz, (int64_t)(a->rec.t_ms / 1000));
             }
-            rc = hz_fold_drop(w, site, day, it->rec.name, it->rec.ms);
+            rc = hz_fold_drop(w, site, day, a->rec.name, a->rec.ms);
             a->stats.applied++;
             break;
         case AGG_FOLD:
@@ -1019,7 +1199,7 @@ agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slo
         goto fail;
     }
     hz_rs_id_format(last, to_id);
-    agg_idlog_build(a, items, n);
+    agg_idlog_build(a, ids, items, n);
     if ((nst = agg_states_send(a, to_id, cont, err)) < 0) {
         rc = nst;
         goto fail;
@@ -1040,7 +1220,7 @@ agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slo
     /* Pending visit-level deltas of every state this batch touched. */
     for (size_t i = 0; i < a->ntouched; i++) {
         struct agg_cached *tc = a->touched[i];
-        if ((rc = hz_fold_flush(w, &a->sites[tc->site], &tc->st)) != 0) {
+        if ((rc = hz_fold_flush(w, &a->sites[tc->site], tc->st)) != 0) {
             rc = hz_err_set(err, HZ_ESTORE, "consume: flush failed: %s", hz_strerror(rc));
             goto fail;
         }
@@ -1079,9 +1259,10 @@ agg_batch(hz_agg *a, int ne, int n, struct agg_item *items, const struct agg_slo
         agg_commit_start(a, w, last);
     }
     w = NULL;
+    agg_pool_return(a);
     a->ntouched = 0;
     if (!a->mget_pending && hz_kmap_count(a->cache) > AGG_CACHE_MAX)
-        hz_kmap_clear(a->cache);
+        agg_cache_clear(a);
     return 0;
 fail:
     hz_store_abort(w);
@@ -1227,6 +1408,7 @@ agg_reader(void *arg)
 {
     hz_agg *a = arg;
     struct agg_queue *q = &a->q;
+    struct hz_record rec; /* each entry is decoded here, then packed into its slot */
     sigset_t set;
 
     /* Signals are the main thread's business (it finishes its batch). */
@@ -1265,32 +1447,35 @@ agg_reader(void *arg)
          * again), so a slot holds fewer than batch + HZ_RECORD_BATCH_MAX
          * records whatever the entries hold. */
         rc = 0;
-        sl->n = sl->nsub = sl->ne = 0;
-        int waited = a->cfg->batch_wait_ms == 0, full = 0;
+        sl->n = sl->ne = 0;
+        sl->arena.cur = sl->arena.used = 0;
+        int waited = a->cfg->batch_wait_ms == 0, nsub = 0, full = 0;
         struct timespec first = {0, 0};
-        while (sl->n < (int)a->cfg->batch && sl->nsub < AGG_SUBS) {
-            struct hz_rs_batch *c = &sl->sub[sl->nsub];
+        if (sl->cap < (int)a->cfg->batch + HZ_RECORD_BATCH_MAX) {
+            sl->cap = (int)a->cfg->batch + HZ_RECORD_BATCH_MAX;
+            sl->ids = hz_xreallocarray(sl->ids, (size_t)sl->cap, sizeof(*sl->ids));
+            sl->items = hz_xreallocarray(sl->items, (size_t)sl->cap, sizeof(*sl->items));
+        }
+        while (sl->n < (int)a->cfg->batch && nsub < AGG_SUBS) {
+            struct hz_rs_batch c;
             int want = ((int)a->cfg->batch - sl->n + a->rper - 1) / a->rper;
             if (want > AGG_CHUNK)
                 want = AGG_CHUNK;
             char after[HZ_RS_ID_MAX];
             hz_rs_id_format(a->rpos, after);
-            rc = hz_rs_read(a->rrs, a->cfg->redis_stream, after, want, sl->nsub == 0 ? 100 : -1, c,
-                            &e);
+            rc =
+                hz_rs_read(a->rrs, a->cfg->redis_stream, after, want, nsub == 0 ? 100 : -1, &c, &e);
             if (rc != 0)
                 break;
-            sl->nsub++;
-            if (sl->cap < (int)a->cfg->batch + HZ_RECORD_BATCH_MAX) {
-                sl->cap = (int)a->cfg->batch + HZ_RECORD_BATCH_MAX;
-                sl->items = hz_xreallocarray(sl->items, (size_t)sl->cap, sizeof(*sl->items));
-            }
+            nsub++;
             int n0 = sl->n, taken = 0;
-            for (int i = 0; i < c->n && sl->n < (int)a->cfg->batch; i++, taken++) {
-                int k = agg_decode_entry(a->cfg, &c->e[i], &sl->items[sl->n], agg_now_ms());
+            for (int i = 0; i < c.n && sl->n < (int)a->cfg->batch; i++, taken++) {
+                int k = agg_decode_entry(a->cfg, &c.e[i], &sl->items[sl->n], &sl->ids[sl->n], &rec,
+                                         &sl->arena, agg_now_ms());
                 for (int j = 0; j < k; j++)
                     agg_item_hash(a, &sl->items[sl->n + j]);
                 sl->n += k;
-                a->rpos = c->e[i].id;
+                a->rpos = c.e[i].id;
             }
             sl->ne += taken;
             full = sl->n >= (int)a->cfg->batch;
@@ -1298,7 +1483,7 @@ agg_reader(void *arg)
                 int per = (sl->n - n0) / taken;
                 a->rper = per < 1 ? 1 : per;
             }
-            hz_rs_batch_free(c); /* the items hold copies */
+            hz_rs_batch_free(&c); /* the items hold what is needed of it */
             if (n0 == 0 && sl->n > 0)
                 (void)clock_gettime(CLOCK_MONOTONIC, &first);
             if (!full && taken < want) {
@@ -1307,11 +1492,8 @@ agg_reader(void *arg)
                 waited = 1;
             }
         }
-        if (rc != 0 || sl->n == 0) {
-            for (int i = 0; i < sl->nsub; i++)
-                hz_rs_batch_free(&sl->sub[i]);
-            sl->nsub = sl->n = 0;
-        }
+        if (rc != 0)
+            sl->n = sl->ne = 0;
 
         pthread_mutex_lock(&q->mu);
         if (rc != 0) {
@@ -1345,11 +1527,8 @@ agg_reader_stop(hz_agg *a)
     pthread_mutex_unlock(&q->mu);
     (void)pthread_join(q->thread, NULL);
     q->running = 0;
-    for (int i = 0; i < AGG_QDEPTH; i++) {
-        for (int k = 0; k < q->slots[i].nsub; k++)
-            hz_rs_batch_free(&q->slots[i].sub[k]);
-        q->slots[i].nsub = q->slots[i].n = 0;
-    }
+    for (int i = 0; i < AGG_QDEPTH; i++)
+        q->slots[i].n = 0;
     q->head = q->count = 0;
     q->stop = 0;
     q->err = 0;
@@ -1492,7 +1671,12 @@ hz_agg_close(hz_agg *a)
     hz_store_close(a->store);
     if (a->lock_fd >= 0)
         (void)close(a->lock_fd);
+    agg_cache_clear(a);
     hz_kmap_free(a->cache);
+    for (size_t i = 0; i < a->pool_n; i++)
+        free(a->pool[i]);
+    free(a->pool);
+    free(a->lent);
     free(a->touched);
     hz_kmap_free(a->reasons);
     free(a->want);
@@ -1502,9 +1686,10 @@ hz_agg_close(hz_agg *a)
     free(a->idruns);
     free(a->argv);
     free(a->lens);
-    free(a->items);
     for (int i = 0; i < AGG_QDEPTH; i++) {
         free(a->q.slots[i].items);
+        free(a->q.slots[i].ids);
+        agg_arena_free(&a->q.slots[i].arena);
     }
     pthread_mutex_destroy(&a->q.mu);
     pthread_cond_destroy(&a->q.cv_data);
@@ -1564,10 +1749,8 @@ hz_agg_step(hz_agg *a, int block_ms, struct hz_err *err)
     pthread_mutex_unlock(&q->mu);
 
     n = sl->ne;
-    rc = agg_batch(a, sl->ne, sl->n, sl->items, next, err);
-    for (int i = 0; i < sl->nsub; i++)
-        hz_rs_batch_free(&sl->sub[i]);
-    sl->nsub = sl->n = 0;
+    rc = agg_batch(a, sl->ids, sl->ne, sl->n, sl->items, next, err);
+    sl->n = sl->ne = 0;
     pthread_mutex_lock(&q->mu);
     q->head = (q->head + 1) % AGG_QDEPTH;
     q->count--;

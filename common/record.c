@@ -563,6 +563,89 @@ hz_record_unpack(const void *buf, size_t len, struct hz_record *out, struct hz_e
 }
 
 int
+hz_record_expand(const void *buf, size_t len, struct hz_record *out)
+{
+    const unsigned char *p = buf;
+    uint64_t seen = 0, num, absent;
+    size_t pos = 1, vl;
+    int tag, rc, one = 1, zero = 0;
+    const char *v;
+
+    if (len < 1 || p[0] != HZ_RECORD_PACKED)
+        return HZ_EINVAL;
+    out->has_scroll = 0;
+    /* Each field present straight into its member (only what keeps the
+     * writes within out is checked: the framing, a known tag, a text that
+     * fits its member, digits), then the absent ones as empty or 0. */
+    while ((rc = rec_tlv(p, len, &pos, &tag, &v, &vl)) == 1) {
+        if (tag <= 0 || tag >= REC_NTAGS)
+            return HZ_EINVAL;
+        const struct rec_desc *d = &rec_fields[tag];
+        char *m = (char *)out + d->off;
+        switch (d->type) {
+        case RT_KIND:
+            out->kind = 0;
+            for (int k = HZ_KIND_PAGEVIEW; k <= HZ_KIND_DROPS && vl == 2; k++)
+                if (v[0] == kind_names[k][0] && v[1] == kind_names[k][1])
+                    out->kind = (enum hz_kind)k;
+            if (out->kind == 0)
+                return HZ_EINVAL;
+            break;
+        case RT_TIME:
+        case RT_U64:
+        case RT_PCT:
+            /* At most 19 digits: no overflow to check for. */
+            if (vl == 0 || vl > 19)
+                return HZ_EINVAL;
+            num = 0;
+            for (size_t i = 0; i < vl; i++) {
+                unsigned dg = (unsigned char)v[i] - '0';
+                if (dg > 9)
+                    return HZ_EINVAL;
+                num = num * 10 + dg;
+            }
+            if (num > d->max)
+                return HZ_EINVAL;
+            if (d->type == RT_PCT) {
+                int pct = (int)num;
+                memcpy(m, &pct, sizeof(pct));
+                out->has_scroll = 1;
+            } else {
+                memcpy(m, &num, sizeof(num));
+            }
+            break;
+        case RT_FLAG:
+            memcpy(m, &one, sizeof(one));
+            break;
+        case RT_VER:
+            return HZ_EINVAL;
+        default: /* the text types */
+            if (vl >= d->cap)
+                return HZ_EINVAL;
+            memcpy(m, v, vl);
+            m[vl] = '\0';
+            break;
+        }
+        seen |= 1ULL << tag;
+    }
+    if (rc < 0 || !(seen & (1ULL << 2)))
+        return HZ_EINVAL;
+    absent = ~seen & ((1ULL << REC_NTAGS) - 1) & ~1ULL; /* tag 0 is the version */
+    for (; absent != 0; absent &= absent - 1) {
+        const struct rec_desc *d = &rec_fields[__builtin_ctzll(absent)];
+        char *m = (char *)out + d->off;
+        num = 0;
+        if (d->cap != 0)
+            m[0] = '\0'; /* the text types */
+        else if (d->type == RT_TIME || d->type == RT_U64)
+            memcpy(m, &num, sizeof(num));
+        else if (d->type == RT_FLAG || d->type == RT_PCT)
+            memcpy(m, &zero, sizeof(zero));
+    }
+    return 0;
+}
+
+int
 hz_record_decode(const char *const *names, const size_t *nlens, const char *const *vals,
                  const size_t *vlens, int nfields, struct hz_record *out, struct hz_err *err)
 {

@@ -8,7 +8,9 @@
  * decoded as the multi-field form. Properties: an error leaves the output
  * untouched; a decoded record, laid out again in either form and decoded
  * a second time, gives the same record; a compact input that decodes is
- * canonical (packing the record gives the input's bytes); the raw view
+ * canonical (packing the record gives the input's bytes) and expands
+ * (hz_record_expand, which stays within the record on any input) to the
+ * same record; the raw view
  * (hz_record_next) walks any input without reading past it.
  *
  * An input starting with a batch's version byte (0x03) is one batch entry:
@@ -129,6 +131,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vv + vl < vv || (n == 1 && vv + vl > vals[0] + vlens[0]))
             abort();
 
+    /* The trusted expansion stays within the record on any bytes. */
+    if (n == 1 && vals[0] == (const char *)data)
+        (void)hz_record_expand(data, size, &again);
+
     memset(&r, 0xa5, sizeof(r));
     before = r;
     if (hz_record_decode(names, nlens, vals, vlens, n, &r, NULL) != 0) {
@@ -142,6 +148,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n == 1 && vals[0] == (const char *)data && (plen != size || memcmp(packed, data, size)))
         abort(); /* the compact form is canonical */
     if (hz_record_unpack(packed, plen, &again, NULL) != 0 || !rec_same(&r, &again))
+        abort();
+    memset(&again, 0x5a, sizeof(again));
+    if (hz_record_expand(packed, plen, &again) != 0 || !rec_same(&r, &again))
         abort();
 
     nf = hz_record_fields(&r, f, numbuf);

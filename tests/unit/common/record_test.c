@@ -142,6 +142,14 @@ packed_round_trip(const struct hz_record *r)
     m = hz_record_pack(&back, again);
     cr_assert_eq(m, n);
     cr_assert_eq(memcmp(buf, again, n), 0);
+    /* The aggregator's trusted expansion gives the same record: every
+     * member pack writes packs back to the same bytes. */
+    memset(&back, 0x77, sizeof(back));
+    cr_assert_eq(hz_record_expand(buf, n, &back), 0);
+    assert_record_eq(&back, r);
+    m = hz_record_pack(&back, again);
+    cr_assert_eq(m, n);
+    cr_assert_eq(memcmp(buf, again, n), 0);
 }
 
 static void
@@ -849,4 +857,42 @@ Test(record, versions_round_trip_and_are_majors_only)
     cr_assert_lt(fset_find(f, "bv"), 0);
     cr_assert_lt(fset_find(f, "ov"), 0);
     free(f);
+}
+
+/* hz_record_expand checks only what keeps it within the record: the
+ * framing, the kind, the numbers and each text's size. */
+Test(record_compact, expand_refuses_what_would_not_fit)
+{
+    struct hz_record r, back;
+    unsigned char b[HZ_RECORD_PACK_MAX + 512];
+    size_t n;
+
+    base_record(&r, HZ_KIND_PAGEVIEW);
+    n = hz_record_pack(&r, b);
+    cr_assert_eq(hz_record_expand(b, n, &back), 0);
+    cr_assert_str_eq(back.page, "/products/:id");
+    cr_assert_neq(hz_record_expand(b, 0, &back), 0);     /* no version byte */
+    cr_assert_neq(hz_record_expand(b, n - 1, &back), 0); /* cut inside a field */
+    b[0] = 0x03;
+    cr_assert_neq(hz_record_expand(b, n, &back), 0); /* another version */
+
+    /* a region (cap 8) of 8 bytes, a page of 256, an unknown kind, a
+     * number with a letter, no kind at all, an unknown tag */
+    static const unsigned char region[] = {2,   1,   13,  '1', '7', '6', '7', '2', '2', '5',
+                                           '6', '0', '0', '1', '2', '3', 2,   2,   'p', 'v',
+                                           9,   8,   'D', 'E', '-', 'B', 'Y', 'Y', 'Y', 'Y'};
+    cr_assert_neq(hz_record_expand(region, sizeof(region), &back), 0);
+    memcpy(b, (const unsigned char[]){2, 2, 2, 'p', 'v', 4, 0x80, 2}, 8);
+    memset(b + 8, 'a', 256);
+    b[8] = '/';
+    cr_assert_neq(hz_record_expand(b, 8 + 256, &back), 0);
+    cr_assert_eq(hz_record_expand(b, 8 + 255 - 127, &back), HZ_EINVAL); /* framing */
+    static const unsigned char kind[] = {2, 2, 2, 'x', 'x'};
+    cr_assert_neq(hz_record_expand(kind, sizeof(kind), &back), 0);
+    static const unsigned char num[] = {2, 1, 2, '1', 'x', 2, 2, 'e', 'n'};
+    cr_assert_neq(hz_record_expand(num, sizeof(num), &back), 0);
+    static const unsigned char nokind[] = {2, 3, 1, 'a'};
+    cr_assert_neq(hz_record_expand(nokind, sizeof(nokind), &back), 0);
+    static const unsigned char tag[] = {2, 2, 2, 'p', 'v', 60, 1, 'a'};
+    cr_assert_neq(hz_record_expand(tag, sizeof(tag), &back), 0);
 }
