@@ -15,6 +15,20 @@
 #include "common/record.h"
 #include "common/rstream.h"
 
+/* A sanitizer build (make asan) runs the daemons and the test itself
+ * several times slower: a bound on how long some work takes is multiplied
+ * by this (a test's .timeout too). */
+#if defined(__SANITIZE_ADDRESS__)
+#define HT_SAN_SLOWER 3
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HT_SAN_SLOWER 3
+#endif
+#endif
+#ifndef HT_SAN_SLOWER
+#define HT_SAN_SLOWER 1
+#endif
+
 /* mkdtemp under /tmp; aborts the test on failure. out has 64 bytes. */
 void ht_tmpdir(char out[64]);
 /* rm -rf dir (only paths under /tmp/haze-). */
