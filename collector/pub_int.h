@@ -102,6 +102,11 @@ struct pub_conn {
     int retired; /* no longer used for new commands */
     int closing; /* redisAsyncDisconnect called */
     uint64_t retired_ms;
+    /* The silence timer (pub_silent): an answer came since the last
+     * tick; when a tick first saw it owing answers (pending) with none
+     * come since, 0 while it owes none. */
+    int answered;
+    uint64_t owed_ms;
     /* The ID of the last XADD acknowledged on it (not terminated; 0 long
      * before the first). */
     unsigned char acked_len;

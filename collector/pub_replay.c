@@ -8,7 +8,13 @@
  *
  * The search is started only once no retired connection is left: by then
  * every XADD that could still reach Redis has been answered or can never
- * run (pub_int.h), so what the search sees is final.
+ * run (pub_int.h), so what the search sees is final. Its commands are
+ * timed like XADDs (pub_silent, publish.c): a Redis that stalls in the
+ * middle of it has the connection retired, which ends the search
+ * (p->scanning); it starts again from the beginning once that connection
+ * is done too. A page that comes late never counts: a reply on a retired
+ * connection does not reach pub_scan_reply (pub_on_reply), and the next
+ * search's first command is sent after the last retired connection went.
  *
  * It reads from the floor of the ambiguous entries (pub_int.h) when there
  * is one: the last ID acknowledged on the connection that sent them, the

@@ -174,6 +174,7 @@ pub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     (void)ac;
     conn->pending--;
+    conn->answered = 1;
     if (r != NULL && r->type == REDIS_REPLY_STRING &&
         (c->kind == PUB_HIT || c->kind == PUB_REPLAY || c->kind == PUB_DROPS) &&
         r->len < sizeof(conn->acked)) {
@@ -599,6 +600,32 @@ pub_connect(hz_pub *p)
 
 /* ------------------------------------------------------------ tick */
 
+/* Whether the current connection has owed answers for longer than
+ * redis_timeout_ms without giving any. The hits' XADDs are timed one by
+ * one (pub_tick); this times every other command the same way: the
+ * duplicate search's pages (one at a time: while it runs, new hits are
+ * spooled, so no XADD is in flight to notice a stall), the salt's GETs,
+ * drop summaries. Sampled by the tick, from the first tick that saw the
+ * connection owing since its last answer: never early, at most two ticks
+ * late. */
+static int
+pub_silent(hz_pub *p, uint64_t now)
+{
+    struct pub_conn *conn = p->cur;
+    int silent = 0;
+
+    if (!p->connected || conn == NULL)
+        return 0;
+    if (conn->pending == 0)
+        conn->owed_ms = 0;
+    else if (conn->answered || conn->owed_ms == 0 || now < conn->owed_ms)
+        conn->owed_ms = now;
+    else
+        silent = now - conn->owed_ms > (uint64_t)p->cfg->xadd_timeout_ms;
+    conn->answered = 0;
+    return silent;
+}
+
 static void
 pub_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -610,8 +637,9 @@ pub_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!p->connected && !p->connecting && now >= p->next_connect_ms)
         pub_connect(p);
-    if (p->connected && !TAILQ_EMPTY(&p->inflight) && now > TAILQ_FIRST(&p->inflight)->sent_ms &&
-        now - TAILQ_FIRST(&p->inflight)->sent_ms > (uint64_t)p->cfg->xadd_timeout_ms) {
+    if ((p->connected && !TAILQ_EMPTY(&p->inflight) && now > TAILQ_FIRST(&p->inflight)->sent_ms &&
+         now - TAILQ_FIRST(&p->inflight)->sent_ms > (uint64_t)p->cfg->xadd_timeout_ms) ||
+        pub_silent(p, now)) {
         char why[64];
         (void)snprintf(why, sizeof(why), "redis did not answer in %ld ms", p->cfg->xadd_timeout_ms);
         pub_retire(p, why);

@@ -31,47 +31,11 @@
 #define FL_BACKLOG 20000 /* hits spooled during the second test's pause */
 #define FL_MAX     (FL_BEFORE + FL_BACKLOG + 100)
 
-static void
-fl_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-/* Sends hits [from, to); asserts each is answered 202. */
-static void
-fl_hits(struct ce *e, int from, int to)
-{
-    for (int i = from; i < to; i++) {
-        int st = ce_page_hit(e, i);
-        cr_assert_eq(st, 202, "hit %d: status %d", i, st);
-    }
-}
-
 /* The counters a test compares with their values before the pause. */
 struct fl_base {
     long errs, floor, window, scanned, dupes, replayed;
     long xlen; /* the stream's entries */
 };
-
-/* Polls name (every ms or so) until it is above than, for up to ms;
- * returns the last value read. */
-static long
-fl_wait_above(struct ce *e, const char *name, long than, long ms)
-{
-    struct timespec t0, t;
-    long v;
-
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while ((v = ce_metric(e, name)) <= than) {
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > ms)
-            break;
-        fl_sleep_ms(1);
-    }
-    return v;
-}
 
 /* Polls the stream's length on rs until it is at least want, for up to
  * ms; returns the last length read. */
@@ -100,7 +64,7 @@ fl_settle(struct ce *e)
 
     for (int t = 0; t < 600 && !settled; t++) {
         if (ce_metric(e, "haze_spool_entries") != 0) {
-            fl_sleep_ms(50);
+            ce_sleep_ms(50);
             continue;
         }
         b.errs = ce_metric(e, "haze_stream_errors_total");
@@ -130,14 +94,14 @@ fl_before_pause(struct ce *e, int n)
     struct fl_base b;
     long errs;
 
-    fl_hits(e, 0, n > 0 ? n - 1 : 0);
+    ce_page_hits(e, 0, n > 0 ? n - 1 : 0);
     b = fl_settle(e);
     if (b.errs > 0)
         cr_log_info("%ld retirement(s) before the pause (a slow machine)", b.errs);
     if (n == 0)
         return b;
     errs = b.errs;
-    fl_hits(e, n - 1, n);
+    ce_page_hits(e, n - 1, n);
     b = fl_settle(e);
     cr_assert_eq(b.errs, errs, "hit %d was acknowledged by Redis (not retired)", n - 1);
     return b;
@@ -151,7 +115,7 @@ static void
 fl_pause_with_one_in_flight(struct ce *e, const struct fl_base *b, int from, int to)
 {
     cr_assert_eq(kill(e->redis.pid, SIGSTOP), 0);
-    fl_hits(e, from, to);
+    ce_page_hits(e, from, to);
     cr_assert_gt(ce_metric(e, "haze_stream_errors_total"), b->errs, "the connection was retired");
 }
 
@@ -159,9 +123,9 @@ static void
 fl_wait_drained(struct ce *e)
 {
     for (int t = 0; t < 300 && ce_metric(e, "haze_spool_entries") != 0; t++)
-        fl_sleep_ms(100);
+        ce_sleep_ms(100);
     cr_assert_eq(ce_metric(e, "haze_spool_entries"), 0, "the spool drained");
-    fl_sleep_ms(300); /* late duplicates would show now */
+    ce_sleep_ms(300); /* late duplicates would show now */
 }
 
 /* Every hit in [0, n) is in the stream exactly once, in order. */
@@ -238,7 +202,7 @@ Test(collector_floor, replayed_xadds_in_flight_get_the_floor_of_their_connection
     cr_assert_gt(ce_metric(&env, "haze_spool_entries"), 0, "paused during the replay");
     /* Until the replay's connection is retired (redis_timeout_ms, and a
      * tick, after its oldest XADD; later on a slow machine). */
-    cr_assert_gt(fl_wait_above(&env, "haze_stream_errors_total", errs, 30000), errs,
+    cr_assert_gt(ce_wait_above(&env, "haze_stream_errors_total", errs, 30000), errs,
                  "the replay's connection was retired");
     replayed = ce_metric(&env, "haze_replayed_total") - b.replayed;
     cr_assert_eq(kill(env.redis.pid, SIGCONT), 0);
@@ -275,7 +239,7 @@ Test(collector_floor, a_spool_from_an_earlier_run_is_searched_in_the_time_window
     cr_assert_eq(ht_stop(&env.collector, SIGTERM, 10000), 0, "the collector exits 0");
     cr_assert_eq(kill(env.redis.pid, SIGCONT), 0);
     for (int t = 0; t < 50 && ht_redis_xlen(&env.redis, CE_STREAM) < FL_BEFORE + 1; t++)
-        fl_sleep_ms(100);
+        ce_sleep_ms(100);
     cr_assert_geq(ht_redis_xlen(&env.redis, CE_STREAM), FL_BEFORE + 1, "redis ran the late XADD");
 
     ht_bin(bin, "haze-collector");

@@ -25,23 +25,6 @@ TestSuite(collector_idlog, .fini = ht_cleanup);
 #define IL_LATE   20  /* hits sent while Redis is paused: the first one's XADD runs late */
 #define IL_MAX    (IL_BEFORE + IL_LATE + 10)
 
-static void
-il_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-static void
-il_hits(struct ce *e, int from, int to)
-{
-    for (int i = from; i < to; i++) {
-        int st = ce_page_hit(e, i);
-        cr_assert_eq(st, 202, "hit %d: status %d", i, st);
-    }
-}
-
 /* Runs the real aggregator until the stream is empty (all applied and
  * trimmed), then stops it. */
 static void
@@ -54,7 +37,7 @@ il_aggregate(struct ce *e, const char *name)
     const char *argv[] = {bin, "-c", e->ini, NULL};
     cr_assert_eq(ht_spawn(&agg, e->dir, name, argv), 0);
     for (int t = 0; t < 300 && ht_redis_xlen(&e->redis, CE_STREAM) != 0; t++)
-        il_sleep_ms(100);
+        ce_sleep_ms(100);
     cr_assert_eq(ht_redis_xlen(&e->redis, CE_STREAM), 0, "the aggregator emptied the stream");
     cr_assert_eq(ht_stop(&agg, SIGTERM, 10000), 0, "the aggregator exits 0");
 }
@@ -87,17 +70,17 @@ Test(collector_idlog, an_applied_and_trimmed_hit_is_found_in_the_id_log, .timeou
 
     ce_start_tail(&env, 1, "redis_timeout_ms = 300\nthreads = 1\n",
                   "[aggregator]\nlmdb = @DIR@/db\nuser = root\nmap_size_mb = 64\n");
-    il_hits(&env, 0, IL_BEFORE);
+    ce_page_hits(&env, 0, IL_BEFORE);
     /* Paused: the first hit's XADD is written and gets no answer; the
      * connection is retired, the hits spooled (the first as ambiguous). */
     errs = ce_metric(&env, "haze_stream_errors_total");
     cr_assert_eq(kill(env.redis.pid, SIGSTOP), 0);
-    il_hits(&env, IL_BEFORE, IL_BEFORE + IL_LATE);
+    ce_page_hits(&env, IL_BEFORE, IL_BEFORE + IL_LATE);
     cr_assert_gt(ce_metric(&env, "haze_stream_errors_total"), errs, "the connection was retired");
     cr_assert_eq(ht_stop(&env.collector, SIGTERM, 10000), 0, "the collector exits 0");
     cr_assert_eq(kill(env.redis.pid, SIGCONT), 0);
     for (int t = 0; t < 50 && ht_redis_xlen(&env.redis, CE_STREAM) < IL_BEFORE + 1; t++)
-        il_sleep_ms(100);
+        ce_sleep_ms(100);
     cr_assert_eq(ht_redis_xlen(&env.redis, CE_STREAM), IL_BEFORE + 1, "redis ran the late XADD");
 
     /* Applied and trimmed: the late hit is no longer in the stream. */
@@ -109,9 +92,9 @@ Test(collector_idlog, an_applied_and_trimmed_hit_is_found_in_the_id_log, .timeou
     cr_assert_eq(ht_spawn(&env.collector, env.dir, "collector2", argv), 0);
     cr_assert_eq(ht_wait_port(env.port, 10000), 0);
     for (int t = 0; t < 300 && ce_metric(&env, "haze_spool_entries") != 0; t++)
-        il_sleep_ms(100);
+        ce_sleep_ms(100);
     cr_assert_eq(ce_metric(&env, "haze_spool_entries"), 0, "the spool drained");
-    il_sleep_ms(300);
+    ce_sleep_ms(300);
 
     /* The search found it in the log alone: only the others were replayed. */
     cr_log_info("the search read %ld stream entries and %ld logged ids",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void
 ce_start(struct ce *e, int aof, const char *extra)
@@ -224,6 +225,39 @@ ce_page_hit(struct ce *e, int i)
              "{\"n\":\"pageview\",\"u\":\"https://example.com/p/%d/%d\",\"d\":\"example.com\"}",
              i / 1000, i % 1000);
     return ce_event(e, body, NULL);
+}
+
+void
+ce_page_hits(struct ce *e, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        int st = ce_page_hit(e, i);
+        cr_assert_eq(st, 202, "hit %d: status %d", i, st);
+    }
+}
+
+void
+ce_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+long
+ce_wait_above(struct ce *e, const char *name, long than, long ms)
+{
+    struct timespec t0, t;
+    long v;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while ((v = ce_metric(e, name)) <= than) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > ms)
+            break;
+        ce_sleep_ms(1);
+    }
+    return v;
 }
 
 struct ce_pages {

@@ -59,6 +59,12 @@ const char *ce_field(const struct ce_entry *en, const char *name);
 /* Numbered pageviews: POSTs hit i (page /p/<i/1000>/<i%1000>: a run of 5+
  * digits would become ":id"); returns the status. */
 int ce_page_hit(struct ce *e, int i);
+/* Sends numbered pageviews [from, to); asserts each is answered 202. */
+void ce_page_hits(struct ce *e, int from, int to);
+/* Polls the counter or gauge name (every ms or so) until it is above
+ * than, for up to ms; returns the last value read. */
+long ce_wait_above(struct ce *e, const char *name, long than, long ms);
+void ce_sleep_ms(long ms);
 /* Counts the stream's numbered pageviews below max in count[i] (up to
  * 255), and in *out_of_order those that follow a greater number. Returns
  * the number of other hit entries, or -1. */
