@@ -13,8 +13,9 @@
 #include "common/siphash.h"
 #include "common/str.h"
 
-#define SES_VERSION 4 /* 1: without utm_content, utm_term, referrer; 2: without the versions;
-                       * 3: fixed-width numbers and u16 string lengths */
+/* 1: without utm_content, utm_term, referrer; 2: without the versions;
+ * 3: fixed-width numbers and u16 string lengths. */
+#define SES_VERSION 4
 
 /* Version 4's flags byte: bit 2 says last_page is entry's bytes (and is
  * not written again). */
@@ -27,12 +28,16 @@
  * bytes. The collector's names (collector/ua.c). Append only: an index,
  * once written to Redis, keeps its name. */
 #define SES_FAM_CODE 0x80u
-static const char *const ses_families[] = {
-    "Other",  "Chrome",  "Firefox", "Safari", "Edge",     "Opera",   "Samsung Internet",
-    "Internet Explorer", "Yandex Browser", "UC Browser", "Windows", "macOS", "iOS",
-    "Android", "Linux",  "ChromeOS", "desktop", "mobile",  "tablet",
-};
-#define SES_NFAMILIES (sizeof ses_families / sizeof ses_families[0])
+#define SES_FAMILIES(X)                                                                            \
+    X("Other"), X("Chrome"), X("Firefox"), X("Safari"), X("Edge"), X("Opera"),                     \
+        X("Samsung Internet"), X("Internet Explorer"), X("Yandex Browser"), X("UC Browser"),       \
+        X("Windows"), X("macOS"), X("iOS"), X("Android"), X("Linux"), X("ChromeOS"), X("desktop"), \
+        X("mobile"), X("tablet")
+#define SES_FAM_NAME(s) s
+#define SES_FAM_LEN(s)  sizeof(s) - 1
+static const char *const ses_families[] = {SES_FAMILIES(SES_FAM_NAME)};
+static const unsigned char ses_famlen[] = {SES_FAMILIES(SES_FAM_LEN)};
+#define SES_NFAMILIES (sizeof ses_famlen)
 
 /* Version 4's visit-page entries: the index (< HZ_SEEN_MAX) of the same
  * hash's first place in the seen set, or SES_VP_LIT and the hash. */
@@ -92,15 +97,29 @@ ses_str(struct ses_w *w, const char *s)
     w->n += n;
 }
 
+/* The table index of the n bytes at s, or -1. */
+static int
+ses_fam_index(const char *s, size_t n)
+{
+    for (size_t i = 0; i < SES_NFAMILIES; i++)
+        if (ses_famlen[i] == n && memcmp(s, ses_families[i], n) == 0)
+            return (int)i;
+    return -1;
+}
+
 static void
 ses_fam(struct ses_w *w, const char *s)
 {
-    for (size_t i = 0; i < SES_NFAMILIES; i++)
-        if (strcmp(s, ses_families[i]) == 0) {
-            ses_u8(w, SES_FAM_CODE + (unsigned)i);
-            return;
-        }
-    ses_str(w, s);
+    size_t n = strlen(s);
+    int i = ses_fam_index(s, n);
+
+    if (i >= 0) {
+        ses_u8(w, SES_FAM_CODE + (unsigned)i);
+        return;
+    }
+    ses_u8(w, (unsigned)n);
+    memcpy(w->p + w->n, s, n);
+    w->n += n;
 }
 
 /* The first place of h in the seen set, or -1. */
@@ -259,8 +278,7 @@ ses_rday(struct ses_r *r, int64_t base)
 {
     int64_t d = ses_rzvar(r);
 
-    if (d < -((int64_t)1 << 40) || d > ((int64_t)1 << 40) || base + d < 0 ||
-        base + d > INT32_MAX) {
+    if (d < -((int64_t)1 << 40) || d > ((int64_t)1 << 40) || base + d < 0 || base + d > INT32_MAX) {
         r->bad = 1;
         return 0;
     }
@@ -314,17 +332,16 @@ ses_rfam(struct ses_r *r, char *dst, size_t cap)
     c = ses_ru8(r);
     dst[0] = '\0';
     if (c >= SES_FAM_CODE) {
-        if (c - SES_FAM_CODE >= SES_NFAMILIES || strlen(ses_families[c - SES_FAM_CODE]) >= cap) {
+        if (c - SES_FAM_CODE >= SES_NFAMILIES || ses_famlen[c - SES_FAM_CODE] >= cap) {
             r->bad = 1;
             return;
         }
-        strcpy(dst, ses_families[c - SES_FAM_CODE]);
+        memcpy(dst, ses_families[c - SES_FAM_CODE], ses_famlen[c - SES_FAM_CODE] + 1u);
         return;
     }
     ses_rtext(r, c, dst, cap, 0);
-    for (size_t i = 0; !r->bad && i < SES_NFAMILIES; i++)
-        if (strcmp(dst, ses_families[i]) == 0)
-            r->bad = 1; /* written as its index, always */
+    if (!r->bad && ses_fam_index(dst, c) >= 0)
+        r->bad = 1; /* written as its index, always */
 }
 
 /* Version 4's numbers before the flags byte. */
