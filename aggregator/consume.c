@@ -178,7 +178,8 @@ struct hz_agg {
     size_t idcap;
     struct agg_idrun *idruns;
     size_t nidruns, idruncap;
-    const char **argv; /* the big commands' arguments, kept between batches */
+    struct agg_idrun idopen; /* the last bucket appended to (klen 0: none yet) */
+    const char **argv;       /* the big commands' arguments, kept between batches */
     size_t *lens;
     size_t argcap;
     struct hz_record rec;     /* the record being folded (expanded from its item) */
@@ -786,6 +787,26 @@ agg_idlog_build(hz_agg *a, const struct hz_rs_id *ids, const struct agg_item *it
     }
 }
 
+/* Queues the rewrite of a complete bucket of the id log as an exact copy
+ * of itself, TTL and all: APPEND grows a string by doubling it (by 1 MB
+ * past 1 MB), so a bucket of 1.1 MB of ids holds 2 MB until it expires.
+ * COPY makes a string of the exact length; a bucket already expired is
+ * left alone (the script, not RENAME, says so: an error would fail the
+ * batch's EXEC). The collector reads the same bytes before and after. */
+static int
+agg_idlog_compact(hz_agg *a, const struct agg_idrun *r, struct hz_err *err)
+{
+    static const char script[] = "if redis.call('COPY', KEYS[1], KEYS[2], 'REPLACE') == 1 then "
+                                 "redis.call('RENAME', KEYS[2], KEYS[1]) end return 0";
+    char tmp[HZ_IDLOG_KEY_MAX + 2];
+
+    memcpy(tmp, r->key, r->klen);
+    memcpy(tmp + r->klen, ":c", 2);
+    const char *av[5] = {"EVAL", script, "2", r->key, tmp};
+    size_t al[5] = {4, sizeof(script) - 1, 1, r->klen, r->klen + 2};
+    return agg_append(a, 5, av, al, err);
+}
+
 /* Queues the batch's APPENDs to the id log, each with its PEXPIRE
  * (stream_keep_seconds + one bucket). Returns the number of replies. */
 static int
@@ -808,6 +829,24 @@ agg_idlog_send(hz_agg *a, struct hz_err *err)
             return rc;
         n += 2;
     }
+    if (a->nidruns == 0)
+        return n;
+    /* Buckets before the batch's last one are complete (entries come in ID
+     * order): each is rewritten once at its exact length. */
+    const struct agg_idrun *last = &a->idruns[a->nidruns - 1];
+    if (a->idopen.klen > 0 && a->idopen.bucket < a->idruns[0].bucket) {
+        if ((rc = agg_idlog_compact(a, &a->idopen, err)) != 0)
+            return rc;
+        n++;
+    }
+    for (size_t i = 0; i + 1 < a->nidruns; i++) {
+        if (a->idruns[i].klen == 0)
+            continue;
+        if ((rc = agg_idlog_compact(a, &a->idruns[i], err)) != 0)
+            return rc;
+        n++;
+    }
+    a->idopen = *last;
     return n;
 }
 

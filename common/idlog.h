@@ -13,7 +13,10 @@
  * before the batch's LMDB commit and so before the stream is trimmed past
  * them. An id may be there twice (a batch applied again after a crash).
  * Each string expires stream_keep_seconds + one bucket after its last
- * append. Nothing else of a hit is kept: an id is random per hit and
+ * append. When a batch's ids reach a later bucket, the earlier ones are
+ * complete: the same MULTI/EXEC rewrites each as an exact copy of itself
+ * (COPY, RENAME: same bytes, same TTL), dropping the room APPEND's
+ * doubling left in it. Nothing else of a hit is kept: an id is random per hit and
  * says nothing about the visitor (DESIGN.md's privacy model).
  */
 #ifndef HZ_COMMON_IDLOG_H

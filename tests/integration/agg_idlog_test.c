@@ -182,3 +182,66 @@ Test(agg_idlog, keep_zero_logs_nothing, .timeout = 60)
     ht_redis_stop(&r, 0);
     ht_rmdir(dir);
 }
+
+/* A complete bucket of the log (the aggregator has moved on to a later
+ * one) is rewritten at its exact length, TTL and bytes kept: APPEND grows
+ * a string by doubling it, so 4,000 bytes of ids would hold 8 KB. The
+ * entries carry explicit IDs, 500 in each of three buckets. */
+Test(agg_idlog, complete_buckets_are_kept_at_their_length, .timeout = 60)
+{
+    enum { PER = 500, NB = 3 };
+    struct ht_redis r;
+    char dir[64], ini[256];
+    static struct hz_config cfg;
+    struct hz_err e = {0};
+    hz_agg *a;
+    uint64_t now = (uint64_t)time(NULL) * 1000, b0 = hz_idlog_bucket(now - 600000);
+
+    cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
+    ht_tmpdir(dir);
+    ht_agg_config(ini, dir, &r, STREAM, 100, "[site " SITE "]\ntimezone = UTC\n");
+    hz_rs *rs = ht_rs_connect(&r);
+    for (int i = 0; i < PER * NB; i++) {
+        char vh[17], id[48];
+        unsigned char buf[HZ_RECORD_PACK_MAX];
+        struct hz_record rec = ht_rec(HZ_KIND_PAGEVIEW, now - 600000 + (uint64_t)i, SITE, "/a",
+                                      (snprintf(vh, sizeof(vh), "%016x", i % 50 + 1), vh));
+        (void)snprintf(rec.id, sizeof(rec.id), "%016llx", (unsigned long long)il_id(i));
+        (void)snprintf(id, sizeof(id), "%llu-1",
+                       (unsigned long long)((b0 + (uint64_t)(i / PER)) * HZ_IDLOG_BUCKET_MS +
+                                            (uint64_t)(i % PER)));
+        const char *av[5] = {"XADD", STREAM, id, HZ_RECORD_KEY, (const char *)buf};
+        size_t al[5] = {4, strlen(STREAM), strlen(id), strlen(HZ_RECORD_KEY),
+                        hz_record_pack(&rec, buf)};
+        cr_assert_eq(hz_rs_append(rs, 5, av, al), 0);
+    }
+    ht_flush(rs, PER * NB);
+    cr_assert_eq(hz_cfg_load(&cfg, ini, &e), 0, "%s", e.msg);
+    cr_assert_eq(hz_agg_open(&a, &cfg, &e), 0, "%s", e.msg);
+    cr_assert_eq(hz_agg_drain(a, &e), 0, "%s", e.msg);
+    hz_agg_close(a);
+    for (int k = 0; k < NB; k++) {
+        char key[HZ_IDLOG_KEY_MAX], tmp[HZ_IDLOG_KEY_MAX + 2];
+        cr_assert_gt(hz_idlog_key(key, sizeof(key), STREAM, b0 + (uint64_t)k), 0);
+        (void)snprintf(tmp, sizeof(tmp), "%s:c", key);
+        const char *sv[] = {"STRLEN", key}, *mv[] = {"MEMORY", "USAGE", key}, *tv[] = {"PTTL", key},
+                   *xv[] = {"EXISTS", tmp}, *gv[] = {"GET", key};
+        size_t gl[] = {3, strlen(key)}, vl;
+        hz_rs_reply *val = NULL;
+        cr_assert_eq(ht_cmd(rs, 2, sv), PER * HZ_IDLOG_ID_LEN, "bucket %d: every id once", k);
+        long long ttl = ht_cmd(rs, 2, tv), mem = ht_cmd(rs, 3, mv);
+        cr_expect(ttl > 0 && ttl <= (120 + 10) * 1000, "bucket %d expires in %lld ms", k, ttl);
+        cr_expect_eq(ht_cmd(rs, 2, xv), 0, "no copy left behind");
+        if (k < NB - 1)
+            cr_expect_lt(mem, PER * HZ_IDLOG_ID_LEN + 600, "bucket %d holds %lld bytes", k, mem);
+        cr_assert_eq(hz_rs_command(rs, 2, gv, gl, &val, &e), 0, "%s", e.msg);
+        const unsigned char *v = (const unsigned char *)hz_rs_reply_str(val, &vl);
+        for (int i = 0; i < PER; i++)
+            cr_assert_eq(hz_idlog_get(v + (size_t)i * HZ_IDLOG_ID_LEN), il_id(k * PER + i),
+                         "bucket %d, id %d in order", k, i);
+        hz_rs_reply_free(val);
+    }
+    hz_rs_close(rs);
+    ht_redis_stop(&r, 0);
+    ht_rmdir(dir);
+}
