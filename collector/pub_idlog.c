@@ -47,21 +47,37 @@ pub_idlog_page(hz_pub *p)
 }
 
 void
+pub_idlog_span(uint64_t from_ms, uint64_t top_ms, uint64_t *first, uint64_t *last)
+{
+    if (from_ms > top_ms)
+        top_ms = from_ms;
+    *last = hz_idlog_bucket(top_ms) + 1;
+    *first = hz_idlog_bucket(from_ms);
+    if (*last - *first >= HZ_IDLOG_SEARCH_BUCKETS)
+        *first = *last - HZ_IDLOG_SEARCH_BUCKETS + 1;
+}
+
+int
+pub_idlog_more(uint64_t first, uint64_t bucket, uint64_t last, int nonempty)
+{
+    /* Counted from the first bucket read, not from the search's start: a
+     * floor hours old (a thread without hits all night) moves the first
+     * up to HZ_IDLOG_SEARCH_BUCKETS before now, and the search must
+     * still get to now and past it. */
+    return (bucket < last || nonempty) && bucket + 1 - first < 4 * HZ_IDLOG_SEARCH_BUCKETS;
+}
+
+void
 pub_idlog_start(hz_pub *p)
 {
-    uint64_t top = pub_now_ms(), first;
+    uint64_t top = pub_now_ms();
     struct hz_rs_id end;
 
     if (p->scan_end[0] != '\0' && hz_rs_id_parse(p->scan_end, strlen(p->scan_end), &end) == 0 &&
         end.ms > top)
         top = end.ms;
-    if (p->idlog_from_ms > top)
-        top = p->idlog_from_ms;
-    p->idlog_last = hz_idlog_bucket(top) + 1;
-    first = hz_idlog_bucket(p->idlog_from_ms);
-    if (p->idlog_last - first >= HZ_IDLOG_SEARCH_BUCKETS)
-        first = p->idlog_last - HZ_IDLOG_SEARCH_BUCKETS + 1;
-    p->idlog_bucket = first;
+    pub_idlog_span(p->idlog_from_ms, top, &p->idlog_first, &p->idlog_last);
+    p->idlog_bucket = p->idlog_first;
     p->idlog_off = 0;
     pub_idlog_page(p);
 }
@@ -88,14 +104,12 @@ pub_idlog_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         pub_idlog_page(p);
         return;
     }
-    if (p->idlog_bucket < p->idlog_last || p->idlog_off + r->len > 0) {
-        uint64_t back = p->idlog_bucket + 1 - hz_idlog_bucket(p->idlog_from_ms);
-        if (back < 4 * HZ_IDLOG_SEARCH_BUCKETS) {
-            p->idlog_bucket++;
-            p->idlog_off = 0;
-            pub_idlog_page(p);
-            return;
-        }
+    if (pub_idlog_more(p->idlog_first, p->idlog_bucket, p->idlog_last,
+                       p->idlog_off + r->len > 0)) {
+        p->idlog_bucket++;
+        p->idlog_off = 0;
+        pub_idlog_page(p);
+        return;
     }
     p->scanning = 0;
     p->dup_ready = 1;

@@ -161,6 +161,7 @@ struct hz_pub {
     char scan_end[48]; /* the stream's last ID when the search began */
     /* the search of the applied id log (pub_idlog.c) */
     uint64_t idlog_from_ms;            /* the search's start, as a stream ID's ms */
+    uint64_t idlog_first;              /* the first bucket read (after the cap) */
     uint64_t idlog_bucket, idlog_last; /* the bucket being read; the last one surely read */
     uint64_t idlog_off;                /* bytes of it read */
     /* salt */
@@ -236,6 +237,14 @@ void pub_idset_add(struct pub_idset *s, uint64_t id);
  * buckets from idlog_from_ms on into p->dups, then ends the search
  * (dup_ready) and pumps the replay. */
 void pub_idlog_start(hz_pub *p);
+/* The buckets a search starting at from_ms reads: from *first (capped to
+ * HZ_IDLOG_SEARCH_BUCKETS before *last) to *last, the one after top_ms
+ * (now, or the stream's last ID if later), surely. */
+void pub_idlog_span(uint64_t from_ms, uint64_t top_ms, uint64_t *first, uint64_t *last);
+/* Whether the search goes on to the bucket after bucket: up to last
+ * surely, past it while buckets are not empty, at most 4 x
+ * HZ_IDLOG_SEARCH_BUCKETS from first. */
+int pub_idlog_more(uint64_t first, uint64_t bucket, uint64_t last, int nonempty);
 void pub_idlog_reply(hz_pub *p, struct pub_cmd *c, redisReply *r);
 
 /* pub_salt.c */

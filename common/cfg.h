@@ -113,7 +113,7 @@ struct hz_config {
     long session_minutes;
     long map_size_mb;
     long max_values;
-    long batch;                /* stream entries per transaction */
+    long batch;                /* records per batch (whole entries; an entry holds 1-64) */
     long batch_wait_ms;        /* a batch that is not full waits this long for more */
     char group[64];            /* consumer group */
     long stream_keep_seconds;  /* applied hit ids are kept this long (common/idlog.h) */

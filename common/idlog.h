@@ -29,7 +29,13 @@
 #define HZ_IDLOG_ID_LEN    8
 #define HZ_IDLOG_KEY_MAX   96 /* a stream name (< 64, common/cfg.h) + ":applied:" + 20 digits */
 /* The oldest bucket a search reads, counted back from now: ids live at most
- * stream_keep_seconds (<= 3600) + one bucket after their last append. */
+ * stream_keep_seconds (<= 3600) + one bucket after their last append. A
+ * bucket is named by its entries' stream IDs, though, and an entry is
+ * appended when the aggregator applies it: an aggregator more than about
+ * an hour behind logs ids into buckets older than this, which a search
+ * then misses (the stream no longer holding them either needs the
+ * aggregator to have applied them, so both at once is a search run more
+ * than an hour after an XADD that an hour-late aggregator applied). */
 #define HZ_IDLOG_SEARCH_BUCKETS 400
 
 /* The bucket of a stream ID's ms. */
