@@ -16,11 +16,11 @@
 SHELL    := /bin/bash
 # Libraries (pkg-config names), and the ones each program links: the
 # internet-facing collector has no LMDB, the dashboard no Redis (lint checks).
-PKGS      := libevent libevent_pthreads libevent_openssl libssl libcrypto hiredis lmdb \
+PKGS      := libevent libevent_pthreads libevent_openssl libssl libcrypto hiredis lmdb liburing \
              libmaxminddb inih jansson libpcre2-8 criterion
 TLS_LIBS  := libevent_openssl libssl libcrypto
 NEEDS_collector  := libevent libevent_pthreads $(TLS_LIBS) hiredis libmaxminddb inih jansson \
-                    libpcre2-8
+                    libpcre2-8 liburing
 NEEDS_ua         := libpcre2-8
 NEEDS_geo        := libmaxminddb inih
 NEEDS_aggregator := hiredis lmdb inih

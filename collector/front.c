@@ -34,7 +34,9 @@
 
 #include <llhttp.h>
 
+#include "collector/uring.h"
 #include "common/backoff.h"
+#include "common/log.h"
 #include "common/mem.h"
 #include "common/str.h"
 
@@ -45,6 +47,7 @@
 #define FRONT_ACCEPTS      32    /* accepts per listener wake-up */
 #define FRONT_LINGER_MS    2000  /* reading after a refusal, so it arrives */
 #define FRONT_LINGER_BYTES 65536
+#define FRONT_BATCH        (HZ_URING_OPS / 2) /* connections per io_uring batch */
 
 struct hz_front_slot {
     struct hz_front_conn *c;
@@ -92,10 +95,25 @@ struct hz_front_conn {
     int err_status;
     char err_msg[160];
     struct sockaddr_storage peer;
-    TAILQ_ENTRY(hz_front_conn) all, dirty;
-    int is_dirty;
+    TAILQ_ENTRY(hz_front_conn) all, dirty, rdq;
+    int is_dirty, in_rdq;
+    /* io_uring (front_batch): a queued read and write (FRONT_OP_*), the
+     * read's room, the write's place in f->wr, and their results */
+    unsigned char rd_op, wr_op;
+    int wr_at;
+    size_t rd_room;
+    long rd_res, wr_res;
 };
 TAILQ_HEAD(front_connq, hz_front_conn);
+
+/* One connection's write in an io_uring batch: what it sends, kept until
+ * its completion is handled. */
+struct front_wr {
+    struct iovec iov[HZ_FRONT_SLOTS * 2];
+    struct msghdr msg;
+    size_t total;
+    int niov, closing;
+};
 
 struct hz_front {
     struct event_base *base;
@@ -116,12 +134,17 @@ struct hz_front {
     struct timeval idle_tv0, linger_tv0;
     size_t in_max; /* a connection's largest input buffer */
     struct front_connq conns, dirty;
+    struct front_connq rdq; /* readable, read at the end of the turn (io_uring) */
+    hz_uring *ring;         /* NULL: plain read and writev */
+    struct front_wr *wr;    /* a batch's writes (FRONT_BATCH), with the ring */
+    int flushing;           /* in front_flush_cb, which loops while there is work */
     llhttp_settings_t settings;
     time_t date_at;
     char date[40]; /* "Date: ...\r\n" */
 };
 
 static void front_flush(struct hz_front_conn *c);
+static void front_send(struct hz_front_conn *c);
 static void front_parse(struct hz_front_conn *c);
 static void front_close(struct hz_front_conn *c);
 
@@ -198,6 +221,15 @@ front_out_add(struct hz_front_conn *c, const void *p, size_t n)
     c->out_len += n;
 }
 
+/* The end of this loop turn has work (front_flush_cb): unless it is
+ * running, when it goes on until there is none. */
+static void
+front_wake(hz_front *f)
+{
+    if (!f->flushing)
+        event_active(f->flush_ev, EV_TIMEOUT, 0);
+}
+
 /* Marks c for a write at the end of this loop turn (answers that come
  * from the publisher's callbacks, several per turn). */
 static void
@@ -209,7 +241,7 @@ front_dirty(struct hz_front_conn *c)
         return;
     c->is_dirty = 1;
     TAILQ_INSERT_TAIL(&f->dirty, c, dirty);
-    event_active(f->flush_ev, EV_TIMEOUT, 0);
+    front_wake(f);
 }
 
 /* "HTTP/1.1 NNN Reason\r\n", then "Content-Length: N\r\n" when with_len,
@@ -808,6 +840,8 @@ front_free_conn(struct hz_front_conn *c)
     TAILQ_REMOVE(&f->conns, c, all);
     if (c->is_dirty)
         TAILQ_REMOVE(&f->dirty, c, dirty);
+    if (c->in_rdq)
+        TAILQ_REMOVE(&f->rdq, c, rdq);
     if (c->in != NULL)
         explicit_bzero(c->in, c->in_cap);
     free(c->in);
@@ -938,34 +972,31 @@ front_after_write(struct hz_front_conn *c, int closing_done)
     front_timer_arm(c, c->f->idle_tv);
 }
 
-/* Writes what is answered, in order: one writev. */
-static void
-front_flush(struct hz_front_conn *c)
+/* The answers c may write now, in order, as iovecs (the ring's head
+ * slots answered), and whether the last one closes; their bytes, 0 when
+ * there is nothing to write. */
+static size_t
+front_out_iov(struct hz_front_conn *c, struct iovec *iov, int *niov, int *closing)
 {
-    struct iovec iov[HZ_FRONT_SLOTS * 2];
-    int niov, closing;
     size_t total = 0;
-    ssize_t w;
 
     if (c->state == FRONT_DEAD || c->state == FRONT_LINGER || c->test)
-        return;
-    if (front_iov(c, iov, &niov, &closing) == 0)
-        return;
-    for (int i = 0; i < niov; i++)
+        return 0;
+    if (front_iov(c, iov, niov, closing) == 0)
+        return 0;
+    for (int i = 0; i < *niov; i++)
         total += iov[i].iov_len;
-    if (c->bev != NULL) {
-        struct evbuffer *ob = bufferevent_get_output(c->bev);
-        for (int i = 0; i < niov; i++)
-            (void)evbuffer_add(ob, iov[i].iov_base, iov[i].iov_len);
-        front_consume(c, total);
-        if (closing)
-            c->state = FRONT_CLOSING; /* closed once the output is out */
-        front_timer_arm(c, c->f->idle_tv);
-        return;
-    }
-    w = writev(c->fd, iov, niov);
+    return total;
+}
+
+/* A write of total bytes of answers sent w of them (or failed: -errno):
+ * the ring moves on; the rest waits for the socket; after the last
+ * answer of a closing connection, it lingers or closes. */
+static void
+front_wrote(struct hz_front_conn *c, long w, size_t total, int closing)
+{
     if (w < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if (w != -EAGAIN && w != -EWOULDBLOCK && w != -EINTR) {
             front_close(c);
             return;
         }
@@ -990,10 +1021,45 @@ front_flush(struct hz_front_conn *c)
     if (c->state == FRONT_OPEN) {
         front_parse(c); /* a full ring may have stopped it */
         if (c->n > 0 && c->slots[c->head].ready && c->state != FRONT_DEAD)
-            front_flush(c);
+            front_send(c);
     }
     if (c->state != FRONT_DEAD)
         front_interest(c);
+}
+
+/* Writes what is answered, in order: one writev. */
+static void
+front_flush(struct hz_front_conn *c)
+{
+    struct iovec iov[HZ_FRONT_SLOTS * 2];
+    int niov, closing;
+    size_t total = front_out_iov(c, iov, &niov, &closing);
+    ssize_t w;
+
+    if (total == 0)
+        return;
+    if (c->bev != NULL) {
+        struct evbuffer *ob = bufferevent_get_output(c->bev);
+        for (int i = 0; i < niov; i++)
+            (void)evbuffer_add(ob, iov[i].iov_base, iov[i].iov_len);
+        front_consume(c, total);
+        if (closing)
+            c->state = FRONT_CLOSING; /* closed once the output is out */
+        front_timer_arm(c, c->f->idle_tv);
+        return;
+    }
+    w = writev(c->fd, iov, niov);
+    front_wrote(c, w < 0 ? -(long)errno : (long)w, total, closing);
+}
+
+/* Writes c's answers: now, or with the loop turn's batch (io_uring). */
+static void
+front_send(struct hz_front_conn *c)
+{
+    if (c->f->ring != NULL && c->bev == NULL)
+        front_dirty(c);
+    else
+        front_flush(c);
 }
 
 /* After reading: parse, answer, write once. */
@@ -1004,7 +1070,7 @@ front_took(struct hz_front_conn *c)
     if (c->state == FRONT_DEAD)
         return;
     if (c->n > 0 && c->slots[c->head].ready)
-        front_flush(c);
+        front_send(c);
     else if (c->n == 0 && c->state == FRONT_CLOSING)
         front_linger(c);
     if (c->state != FRONT_DEAD) {
@@ -1012,7 +1078,7 @@ front_took(struct hz_front_conn *c)
             c->parsed == c->in_len && c->n == 0) {
             /* Cannot happen with consistent limits; never spin. */
             front_refuse(c, 431, "request too large");
-            front_flush(c);
+            front_send(c);
             if (c->state == FRONT_DEAD)
                 return;
         }
@@ -1020,42 +1086,44 @@ front_took(struct hz_front_conn *c)
     }
 }
 
+/* A lingering connection: what comes is read and dropped, until the
+ * client closes, the limit or the timer. */
 static void
-front_read_cb(evutil_socket_t fd, short what, void *arg)
+front_linger_read(struct hz_front_conn *c)
 {
-    struct hz_front_conn *c = arg;
-    ssize_t r;
+    char sink[4096];
+    ssize_t r = read(c->fd, sink, sizeof(sink));
 
-    (void)what;
-    if (c->state == FRONT_LINGER) {
-        char sink[4096];
-        r = read(fd, sink, sizeof(sink));
-        if (r > 0)
-            c->lingered += (size_t)r;
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
-            c->lingered > FRONT_LINGER_BYTES)
-            front_close(c);
-        return;
+    if (r > 0)
+        c->lingered += (size_t)r;
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) || c->lingered > FRONT_LINGER_BYTES)
+        front_close(c);
+}
+
+/* A read of room bytes into c->in got r (or failed: -errno): 1 when it
+ * filled the room (more may wait), 0 when the socket is drained or at its
+ * end, -1 when c is closed. */
+static int
+front_got(struct hz_front_conn *c, long r, size_t room)
+{
+    if (r == 0) {
+        c->eof = 1;
+        return 0;
     }
-    for (int round = 0; round < 4; round++) {
-        size_t room = front_room(c);
-        if (room == 0)
-            break;
-        r = read(fd, c->in + c->in_len, room);
-        if (r == 0) {
-            c->eof = 1;
-            break;
-        }
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                break;
-            front_close(c);
-            return;
-        }
-        c->in_len += (size_t)r;
-        if ((size_t)r < room)
-            break; /* the socket is drained: no read just to see EAGAIN */
+    if (r < 0) {
+        if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR)
+            return 0;
+        front_close(c);
+        return -1;
     }
+    c->in_len += (size_t)r;
+    return (size_t)r == room;
+}
+
+/* After the reads: answer, then close once the client is done. */
+static void
+front_read_end(struct hz_front_conn *c)
+{
     front_took(c);
     if (c->eof && (c->state == FRONT_OPEN || c->state == FRONT_CLOSING)) {
         /* Answer what came, then close. */
@@ -1068,11 +1136,46 @@ front_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+front_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hz_front_conn *c = arg;
+
+    (void)what;
+    if (c->state == FRONT_LINGER) {
+        front_linger_read(c);
+        return;
+    }
+    if (c->f->ring != NULL) {
+        /* Read with the others at the end of the turn (front_batch). */
+        if (!c->in_rdq) {
+            c->in_rdq = 1;
+            TAILQ_INSERT_TAIL(&c->f->rdq, c, rdq);
+            front_wake(c->f);
+        }
+        return;
+    }
+    for (int round = 0; round < 4; round++) {
+        size_t room = front_room(c);
+        ssize_t r;
+        int more;
+        if (room == 0)
+            break;
+        r = read(fd, c->in + c->in_len, room);
+        more = front_got(c, r < 0 ? -(long)errno : (long)r, room);
+        if (more < 0)
+            return;
+        if (!more)
+            break; /* the socket is drained: no read just to see EAGAIN */
+    }
+    front_read_end(c);
+}
+
+static void
 front_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    front_flush(arg);
+    front_send(arg);
 }
 
 static void
@@ -1143,17 +1246,98 @@ front_bev_event(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-/* ------------------------------------------------------------ accept */
+/* ------------------------------------------------------------ the turn's end */
+
+/* io_uring: what became of a connection's queued read or write. */
+enum { FRONT_OP_NONE, FRONT_OP_QUEUED, FRONT_OP_DONE };
+#define FRONT_TAG_WRITE ((uintptr_t)1) /* in the tag's low bit */
 
 static void
-front_flush_cb(evutil_socket_t fd, short what, void *arg)
+front_op_done(void *tag, long res)
 {
-    hz_front *f = arg;
-    struct hz_front_conn *c;
+    uintptr_t t = (uintptr_t)tag;
+    struct hz_front_conn *c = (struct hz_front_conn *)(t & ~FRONT_TAG_WRITE);
 
-    (void)fd;
-    (void)what;
-    while ((c = TAILQ_FIRST(&f->dirty)) != NULL) {
+    if (t & FRONT_TAG_WRITE) {
+        c->wr_res = res;
+        c->wr_op = FRONT_OP_DONE;
+    } else {
+        c->rd_res = res;
+        c->rd_op = FRONT_OP_DONE;
+    }
+}
+
+/* A queued read or write that the ring did not make: made now. */
+static void
+front_plain_read(struct hz_front_conn *c)
+{
+    ssize_t r = read(c->fd, c->in + c->in_len, c->rd_room);
+
+    front_op_done(c, r < 0 ? -(long)errno : (long)r);
+}
+
+static void
+front_plain_write(struct hz_front_conn *c)
+{
+    const struct front_wr *wr = &c->f->wr[c->wr_at];
+    ssize_t w = writev(c->fd, wr->iov, wr->niov);
+
+    front_op_done((void *)((uintptr_t)c | FRONT_TAG_WRITE), w < 0 ? -(long)errno : (long)w);
+}
+
+/* Queues the write of c's answers into f->wr[at]; 1 when queued. */
+static int
+front_queue_write(hz_front *f, struct hz_front_conn *c, int at)
+{
+    void *tag = (void *)((uintptr_t)c | FRONT_TAG_WRITE);
+    struct front_wr *wr = &f->wr[at];
+    int r;
+
+    wr->total = front_out_iov(c, wr->iov, &wr->niov, &wr->closing);
+    if (wr->total == 0)
+        return 0;
+    c->wr_at = at;
+    c->wr_op = FRONT_OP_QUEUED;
+    if (wr->niov == 1) {
+        r = hz_uring_send(f->ring, c->fd, wr->iov[0].iov_base, wr->iov[0].iov_len, tag);
+    } else {
+        memset(&wr->msg, 0, sizeof(wr->msg));
+        wr->msg.msg_iov = wr->iov;
+        wr->msg.msg_iovlen = (size_t)wr->niov;
+        r = hz_uring_sendmsg(f->ring, c->fd, &wr->msg, tag);
+    }
+    if (r != 0)
+        front_plain_write(c); /* the ring is full: cannot happen (FRONT_BATCH) */
+    return 1;
+}
+
+/* Queues a read into c->in. */
+static void
+front_queue_read(hz_front *f, struct hz_front_conn *c)
+{
+    c->rd_room = front_room(c);
+    if (c->rd_room == 0) {
+        front_op_done(c, -EAGAIN); /* nothing read: front_took decides */
+        return;
+    }
+    c->rd_op = FRONT_OP_QUEUED;
+    if (f->ring == NULL || hz_uring_recv(f->ring, c->fd, c->in + c->in_len, c->rd_room, c) != 0)
+        front_plain_read(c); /* the ring failed in this turn, or is full (cannot happen) */
+}
+
+/* One batch: the writes of the connections with answers and the reads
+ * of the readable ones, made in one io_uring_enter, then handled as
+ * front_flush and front_read_cb handle writev and read: reads first
+ * (what they take is parsed and answered, and its hits reach the
+ * publisher in this turn), then writes. Without a ring, the writes one
+ * by one. A connection is freed here only, before any is queued. */
+static void
+front_batch(hz_front *f)
+{
+    struct hz_front_conn *batch[FRONT_BATCH], *c;
+    int nb = 0;
+
+    while (nb < FRONT_BATCH && (c = TAILQ_FIRST(&f->dirty)) != NULL) {
         TAILQ_REMOVE(&f->dirty, c, dirty);
         c->is_dirty = 0;
         if (c->state == FRONT_DEAD) {
@@ -1162,13 +1346,79 @@ front_flush_cb(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         if (c->state == FRONT_OPEN || c->state == FRONT_CLOSING) {
-            if (c->n > 0 && c->slots[c->head].ready)
-                front_flush(c);
-            else if (c->n == 0 && c->state == FRONT_CLOSING && c->bev == NULL)
+            if (c->n > 0 && c->slots[c->head].ready) {
+                if (f->ring == NULL || c->bev != NULL)
+                    front_flush(c);
+                else if (front_queue_write(f, c, nb))
+                    batch[nb++] = c;
+            } else if (c->n == 0 && c->state == FRONT_CLOSING && c->bev == NULL) {
                 front_linger(c);
+            }
         }
     }
+    while (nb < FRONT_BATCH && (c = TAILQ_FIRST(&f->rdq)) != NULL) {
+        TAILQ_REMOVE(&f->rdq, c, rdq);
+        c->in_rdq = 0;
+        if (c->state == FRONT_LINGER) {
+            front_linger_read(c);
+            continue;
+        }
+        if (c->state != FRONT_OPEN && c->state != FRONT_CLOSING)
+            continue;
+        front_queue_read(f, c);
+        if (c->wr_op == FRONT_OP_NONE)
+            batch[nb++] = c;
+    }
+    if (nb == 0)
+        return;
+    if (f->ring != NULL && hz_uring_run(f->ring, front_op_done) != 0) {
+        hz_log_warnx(
+            "%s: io_uring failed: socket reads and writes with read and writev from now on",
+            f->who);
+        hz_uring_close(f->ring);
+        f->ring = NULL;
+    }
+    for (int i = 0; i < nb; i++) {
+        if (batch[i]->rd_op == FRONT_OP_QUEUED)
+            front_plain_read(batch[i]);
+        if (batch[i]->wr_op == FRONT_OP_QUEUED)
+            front_plain_write(batch[i]);
+    }
+    for (int i = 0; i < nb; i++) {
+        c = batch[i];
+        if (c->rd_op == FRONT_OP_NONE)
+            continue;
+        c->rd_op = FRONT_OP_NONE;
+        if (c->state != FRONT_DEAD && front_got(c, c->rd_res, c->rd_room) >= 0)
+            front_read_end(c);
+    }
+    for (int i = 0; i < nb; i++) {
+        c = batch[i];
+        if (c->wr_op == FRONT_OP_NONE)
+            continue;
+        c->wr_op = FRONT_OP_NONE;
+        if (c->state != FRONT_DEAD && c->state != FRONT_LINGER)
+            front_wrote(c, c->wr_res, f->wr[c->wr_at].total, f->wr[c->wr_at].closing);
+    }
 }
+
+/* The end of a loop turn (activated by the first connection with work in
+ * it, after every socket's callback of the turn): batches until none is
+ * left; what a batch's reads answer at once goes out in the next. */
+static void
+front_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    hz_front *f = arg;
+
+    (void)fd;
+    (void)what;
+    f->flushing = 1;
+    while (!TAILQ_EMPTY(&f->dirty) || !TAILQ_EMPTY(&f->rdq))
+        front_batch(f);
+    f->flushing = 0;
+}
+
+/* ------------------------------------------------------------ accept */
 
 static struct hz_front_conn *
 front_conn_new(hz_front *f, evutil_socket_t fd)
@@ -1292,6 +1542,27 @@ front_settings(llhttp_settings_t *s)
     s->on_message_complete = on_message_complete;
 }
 
+/* The socket I/O path: a loop turn's reads and writes in one io_uring
+ * batch, or read and writev per connection when the kernel refuses
+ * io_uring or HAZE_IO_URING=0 says so. Said once per process (the fronts
+ * are made one after the other, before the threads start). */
+static void
+front_ring_open(hz_front *f)
+{
+    static int said;
+    const char *why = NULL;
+
+    f->ring = hz_uring_open(&why);
+    if (f->ring != NULL)
+        f->wr = hz_xcalloc(FRONT_BATCH, sizeof(*f->wr));
+    if (said++)
+        return;
+    if (f->ring != NULL)
+        hz_log_info("%s: socket reads and writes of a loop turn in one io_uring batch", f->who);
+    else
+        hz_log_info("%s: socket reads and writes with read and writev (io_uring: %s)", f->who, why);
+}
+
 hz_front *
 hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz_front_cfg *cfg,
              hz_front_handler h, hz_front_refused refused, void *arg)
@@ -1317,6 +1588,7 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
     f->in_max = (size_t)(cfg->max_url + cfg->max_headers + cfg->max_body) + 2048;
     TAILQ_INIT(&f->conns);
     TAILQ_INIT(&f->dirty);
+    TAILQ_INIT(&f->rdq);
     front_settings(&f->settings);
     /* One timer serves both deadlines: a request must arrive whole within
      * request_ms, an idle or blocked connection lasts timeout_ms. */
@@ -1339,6 +1611,8 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
             hz_front_free(f);
             return NULL;
         }
+        if (listen_fd >= 0)
+            front_ring_open(f);
     } else {
         f->idle_tv = &f->idle_tv0;
         f->linger_tv = &f->linger_tv0;
@@ -1384,6 +1658,8 @@ hz_front_free(hz_front *f)
         event_free(f->flush_ev);
     if (f->retry_ev != NULL)
         event_free(f->retry_ev);
+    hz_uring_close(f->ring);
+    free(f->wr);
     free(f);
 }
 

@@ -10,9 +10,13 @@
  * - a read takes what the socket holds into the connection's buffer and
  *   every complete request in it is parsed (llhttp, Node.js's parser,
  *   compiled from Debian's node-llhttp sources) and handed to the handler
- *   in order (pipelining); answers go out in order with one writev per
+ *   in order (pipelining); answers go out in order with one write per
  *   loop turn and connection; read interest stays armed (epoll_ctl only
  *   when a client stops reading its answers or fills its buffer);
+ * - the reads of the connections epoll found readable and the writes of
+ *   a loop turn are made at the turn's end, together in one io_uring
+ *   batch (collector/uring.h), or with read and writev one by one where
+ *   the kernel has no io_uring or HAZE_IO_URING=0 (logged at start);
  * - nothing is allocated per request: each connection owns its input
  *   buffer (grown to the limits only by a large request), its output
  *   buffer and a ring of HZ_FRONT_SLOTS answer slots;

@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config libevent-dev libhiredis-dev liblmdb-dev libmaxminddb-dev
 libinih-dev libjansson-dev libcriterion-dev redis-server libmaxmind-db-writer-perl
 clang libclang-rt-14-dev lmdb-utils chromium curl python3 libssl-dev openssl libpcre2-dev uap-core
-node-llhttp"
+node-llhttp liburing-dev"
 # Node.js may come from elsewhere than Debian (it does on CI machines): only
 # ask for Debian's when there is none.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

@@ -491,7 +491,7 @@ ingest_wrk() {
 
 # The system calls counted per request when a target is missed.
 SYSCALLS="read readv recvfrom write writev sendto sendmsg epoll_wait epoll_pwait epoll_ctl accept4
-close shutdown setsockopt getsockname getpeername fcntl ioctl futex clock_gettime"
+close shutdown setsockopt getsockname getpeername fcntl ioctl futex clock_gettime io_uring_enter"
 
 # perfstat_start NAME PIDS: perf stat (every system call, the ones above,
 # context switches) over the comma-separated pids for WRK_D seconds.
