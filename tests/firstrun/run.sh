@@ -22,8 +22,8 @@ mkdir "$tmp/src"
 git ls-files -z -c -o --exclude-standard | (cd "$top" && xargs -0 cp --parents -t "$tmp/src") || { echo "firstrun: copy failed"; exit 1; }
 
 mkdir "$tmp/shim"
-libs="libevent libevent_pthreads libevent_openssl hiredis lmdb libmaxminddb inih jansson criterion libpcre2-8 libssl libcrypto"
-debs="libevent-dev libhiredis-dev liblmdb-dev libmaxminddb-dev libinih-dev libjansson-dev libcriterion-dev libpcre2-dev libssl-dev"
+libs="libevent libevent_pthreads libevent_openssl hiredis lmdb libmaxminddb inih jansson criterion libpcre2-8 libssl libcrypto liburing"
+debs="libevent-dev libhiredis-dev liblmdb-dev libmaxminddb-dev libinih-dev libjansson-dev libcriterion-dev libpcre2-dev libssl-dev liburing-dev"
 real_pc=$(command -v pkg-config)
 real_dq=$(command -v dpkg-query)
 real_dpkg=$(command -v dpkg)
