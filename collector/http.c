@@ -308,7 +308,7 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
     *hz_front_slot_tag(req->slot) = pixel;
     w->pending++;
     hz_pub_send(w->pub, &rec, http_hit_done, req->slot);
-    explicit_bzero(&rec, sizeof(rec));
+    hz_record_wipe(&rec);
 }
 
 /* ------------------------------------------------------------ other routes */

@@ -245,6 +245,26 @@ rec_prop_text(const char *s, size_t len)
     return hz_text_valid(s, len);
 }
 
+void
+hz_record_clear(struct hz_record *r)
+{
+    size_t at = offsetof(struct hz_record, props), after = at + sizeof(r->props);
+
+    memset(r, 0, at);
+    r->props[0] = '\0';
+    memset((char *)r + after, 0, sizeof(*r) - after);
+}
+
+void
+hz_record_wipe(struct hz_record *r)
+{
+    size_t at = offsetof(struct hz_record, props), after = at + sizeof(r->props);
+
+    explicit_bzero(r->props, strnlen(r->props, sizeof(r->props) - 1) + 1);
+    explicit_bzero(r, at);
+    explicit_bzero((char *)r + after, sizeof(*r) - after);
+}
+
 int
 hz_record_prop_add(struct hz_record *r, const char *name, size_t nlen, const char *value,
                    size_t vlen)
