@@ -217,13 +217,24 @@ hz_record_pack(const struct hz_record *r, unsigned char *out)
 {
     char num[24];
     size_t at = 0;
+    unsigned kbit = r->kind >= HZ_KIND_PAGEVIEW && r->kind <= HZ_KIND_DROPS ? 1u << r->kind : 0;
 
     out[at++] = HZ_RECORD_PACKED;
     for (int tag = 1; tag < REC_NTAGS; tag++) {
+        const struct rec_desc *d = &rec_fields[tag];
         const char *v;
         size_t l;
-        if (!rec_value(r, tag, num, &v, &l))
+        if (d->cap != 0) {
+            /* Text (every member with a cap): what rec_value gives, but an
+             * empty one, the usual case for the optional fields, is
+             * passed over without a call. */
+            v = (const char *)r + d->off;
+            if (v[0] == '\0' || !(d->kinds & kbit))
+                continue;
+            l = strnlen(v, d->cap);
+        } else if (!rec_value(r, tag, num, &v, &l)) {
             continue;
+        }
         out[at++] = (unsigned char)tag;
         if (l < 0x80) {
             out[at++] = (unsigned char)l;
