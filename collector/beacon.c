@@ -600,10 +600,12 @@ enum fast_key {
 _Static_assert(FK_REFERRER == 2 * BEACON_R + 1 && FK_N == 2 * BEACON_N,
                "fast_keys pairs follow enum beacon_field");
 
-static const char *const fast_keys[FK_COUNT] = {
-    "n", "name", "u", "url", "d", "domain", "r", "referrer",
-    "w", "e", "h", "i", "interactive", "sd", "p", "props",
+#define FK(s) {s, sizeof(s) - 1}
+static const struct { const char *s; size_t len; } fast_keys[FK_COUNT] = {
+    FK("n"), FK("name"), FK("u"), FK("url"), FK("d"), FK("domain"), FK("r"), FK("referrer"),
+    FK("w"), FK("e"), FK("h"), FK("i"), FK("interactive"), FK("sd"), FK("p"), FK("props"),
 };
+#undef FK
 /* clang-format on */
 
 /* Which member each known key names (NULL: absent). */
@@ -614,7 +616,7 @@ fast_slots(const struct fast_obj *o, const struct fast_member *k[FK_COUNT])
         k[j] = NULL;
     for (int i = 0; i < o->n; i++)
         for (int j = 0; j < FK_COUNT; j++)
-            if (fast_eq(o->m[i].key, o->m[i].klen, fast_keys[j], strlen(fast_keys[j]))) {
+            if (fast_eq(o->m[i].key, o->m[i].klen, fast_keys[j].s, fast_keys[j].len)) {
                 k[j] = &o->m[i];
                 break;
             }
