@@ -41,6 +41,8 @@ static const char *const beacon_key[BEACON_NFIELDS] = {"n", "u", "d", "r"};
 static const char *const beacon_long_key[BEACON_NFIELDS] = {"name", "url", "domain", "referrer"};
 
 _Static_assert(HZ_BEACON_WIDTH_MAX == 100000, "query_value caps w at six digits");
+_Static_assert(HZ_BEACON_NAME_MAX <= HZ_BEACON_URL_MAX && HZ_BEACON_REFERRER_MAX <= HZ_BEACON_URL_MAX,
+               "query_value's scratch holds any value within its cap");
 
 /* Byte caps of the decoded values, indexed by enum beacon_field. */
 static const size_t beacon_cap[BEACON_NFIELDS] = {
@@ -598,10 +600,12 @@ enum fast_key {
 _Static_assert(FK_REFERRER == 2 * BEACON_R + 1 && FK_N == 2 * BEACON_N,
                "fast_keys pairs follow enum beacon_field");
 
-static const char *const fast_keys[FK_COUNT] = {
-    "n", "name", "u", "url", "d", "domain", "r", "referrer",
-    "w", "e", "h", "i", "interactive", "sd", "p", "props",
+#define FK(s) {s, sizeof(s) - 1}
+static const struct { const char *s; size_t len; } fast_keys[FK_COUNT] = {
+    FK("n"), FK("name"), FK("u"), FK("url"), FK("d"), FK("domain"), FK("r"), FK("referrer"),
+    FK("w"), FK("e"), FK("h"), FK("i"), FK("interactive"), FK("sd"), FK("p"), FK("props"),
 };
+#undef FK
 /* clang-format on */
 
 /* Which member each known key names (NULL: absent). */
@@ -612,7 +616,7 @@ fast_slots(const struct fast_obj *o, const struct fast_member *k[FK_COUNT])
         k[j] = NULL;
     for (int i = 0; i < o->n; i++)
         for (int j = 0; j < FK_COUNT; j++)
-            if (fast_eq(o->m[i].key, o->m[i].klen, fast_keys[j], strlen(fast_keys[j]))) {
+            if (fast_eq(o->m[i].key, o->m[i].klen, fast_keys[j].s, fast_keys[j].len)) {
                 k[j] = &o->m[i];
                 break;
             }
@@ -801,6 +805,13 @@ query_key(const char *k, size_t klen)
     size_t dlen;
     long n;
 
+    /* The common case, a one-letter key that is itself, without decoding. */
+    if (klen == 1 && k[0] != '%' && k[0] != '+') {
+        for (int f = 0; f < BEACON_NFIELDS; f++)
+            if (k[0] == beacon_key[f][0])
+                return f;
+        return k[0] == 'w' ? QUERY_W : QUERY_UNKNOWN;
+    }
     if (query_scan(k, klen, &dlen) != 0)
         return QUERY_BADKEY;
     if (dlen == 0 || dlen >= sizeof(key))
@@ -828,16 +839,26 @@ query_value(struct hz_beacon *b, int f, const char *v, size_t vlen, struct hz_ar
     size_t dlen;
     long n;
 
-    if (query_scan(v, vlen, &dlen) != 0)
-        return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
-    if (f == QUERY_W && dlen > cap)
-        return hz_err_set(err, HZ_EINVAL, "w: not an integer in 0..%d", HZ_BEACON_WIDTH_MAX);
-    if (dlen > cap)
-        return hz_err_set(err, HZ_ETOOBIG, "%s: over %zu bytes", key, cap);
-    /* query_scan already vouched for the escapes and the length. */
-    n = hz_pct_decode(scratch, sizeof(scratch), v, vlen, 1);
-    if (n < 0 || (size_t)n != dlen)
-        return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
+    if (vlen <= cap) {
+        /* Decoded, a value is never longer than it is raw: it fits every
+         * cap, and a decode can only fail on a bad escape (as query_scan
+         * would have found), so one pass does. */
+        n = hz_pct_decode(scratch, sizeof(scratch), v, vlen, 1);
+        if (n < 0)
+            return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
+        dlen = (size_t)n;
+    } else {
+        if (query_scan(v, vlen, &dlen) != 0)
+            return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
+        if (f == QUERY_W && dlen > cap)
+            return hz_err_set(err, HZ_EINVAL, "w: not an integer in 0..%d", HZ_BEACON_WIDTH_MAX);
+        if (dlen > cap)
+            return hz_err_set(err, HZ_ETOOBIG, "%s: over %zu bytes", key, cap);
+        /* query_scan already vouched for the escapes and the length. */
+        n = hz_pct_decode(scratch, sizeof(scratch), v, vlen, 1);
+        if (n < 0 || (size_t)n != dlen)
+            return hz_err_set(err, HZ_EINVAL, "%s: bad percent escape", key);
+    }
     if (f == QUERY_W) {
         uint64_t w;
         if (hz_parse_u64(scratch, dlen, HZ_BEACON_WIDTH_MAX, &w) != 0)

@@ -135,18 +135,80 @@ http_hit_done(void *arg, int rc)
     }
 }
 
-static int
-http_header_is_one(const struct hz_req *r, const char *name)
+/* The headers a hit reads besides the forwarding ones, found in one pass
+ * over the request's headers: each the first of its name, ignoring case,
+ * as hz_req_header gives it (a browser sends a dozen headers, and a look
+ * up per name would walk them a dozen times). */
+enum http_hh {
+    HH_UA,
+    HH_REFERER,
+    HH_CH_MOBILE,
+    HH_CH_PLATFORM,
+    HH_CH_FULL,
+    HH_CH_UA,
+    HH_CH_PVER,
+    HH_FETCH_MODE,
+    HH_ORIGIN,
+    HH_DNT,
+    HH_GPC,
+    HH_N
+};
+#define HH(s)                                                                                      \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *name;
+    uint32_t len;
+} http_hh[HH_N] = {
+    [HH_UA] = HH("User-Agent"),
+    [HH_REFERER] = HH("Referer"),
+    [HH_CH_MOBILE] = HH("Sec-CH-UA-Mobile"),
+    [HH_CH_PLATFORM] = HH("Sec-CH-UA-Platform"),
+    [HH_CH_FULL] = HH("Sec-CH-UA-Full-Version-List"),
+    [HH_CH_UA] = HH("Sec-CH-UA"),
+    [HH_CH_PVER] = HH("Sec-CH-UA-Platform-Version"),
+    [HH_FETCH_MODE] = HH("Sec-Fetch-Mode"),
+    [HH_ORIGIN] = HH("Origin"),
+    [HH_DNT] = HH("DNT"),
+    [HH_GPC] = HH("Sec-GPC"),
+};
+#undef HH
+
+struct http_hh_vals {
+    const char *v[HH_N]; /* NULL: not sent */
+    size_t len[HH_N];    /* 0 when not sent */
+};
+
+static void
+http_hit_headers(const struct hz_req *r, struct http_hh_vals *o)
 {
-    const char *v = hz_req_header(r, name, NULL);
+    memset(o, 0, sizeof(*o));
+    for (int i = 0; i < r->nh; i++) {
+        const struct hz_hdr *h = &r->h[i];
+        for (int k = 0; k < HH_N; k++)
+            if (h->name_len == http_hh[k].len && o->v[k] == NULL &&
+                strncasecmp(h->name, http_hh[k].name, h->name_len) == 0) {
+                o->v[k] = h->value;
+                o->len[k] = h->value_len;
+                break;
+            }
+    }
+}
+
+static int
+http_header_is_one(const struct http_hh_vals *hh, enum http_hh k)
+{
+    const char *v = hh->v[k];
     return v != NULL && v[0] == '1' && (v[1] == '\0' || v[1] == ' ');
 }
 
 /* Validates a header that goes into the pipeline: text only. */
 static int
-http_header_text(const struct hz_req *r, const char *name, const char **v, size_t *len)
+http_header_text(const struct http_hh_vals *hh, enum http_hh k, const char **v, size_t *len)
 {
-    *v = hz_req_header(r, name, len);
+    *v = hh->v[k];
+    *len = hh->len[k];
     return *v == NULL || hz_text_valid(*v, *len) ? 0 : HZ_EINVAL;
 }
 
@@ -229,6 +291,7 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
     struct hz_record rec;
     enum hz_drop drop = HZ_DROP_INVALID;
     struct hz_proxy_line lines[HZ_PROXY_LINES_MAX + 1];
+    struct http_hh_vals hh;
     const char *raw_ua, *ref;
     int rc;
 
@@ -251,8 +314,9 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
         return;
     }
 
-    if (http_header_text(req, "User-Agent", &raw_ua, &in.ua_len) != 0 ||
-        http_header_text(req, "Referer", &ref, &in.referer_len) != 0 ||
+    http_hit_headers(req, &hh);
+    if (http_header_text(&hh, HH_UA, &raw_ua, &in.ua_len) != 0 ||
+        http_header_text(&hh, HH_REFERER, &ref, &in.referer_len) != 0 ||
         http_forward_lines(req, lines, &in.nlines) != 0) {
         (void)hz_err_set(&err, HZ_EINVAL, "header with invalid UTF-8 or control bytes");
         http_drop(w, req->slot, NULL, HZ_DROP_INVALID, HZ_EINVAL, &err, 0);
@@ -260,24 +324,17 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
     }
     in.lines = lines;
     in.raw_ua = raw_ua ? raw_ua : "";
-    {
-        /* Client Hints, when the browser sends them (Chromium over HTTPS). */
-        size_t ml, pl_, fl, bl, vl;
-        const char *mob = hz_req_header(req, "Sec-CH-UA-Mobile", &ml);
-        const char *plat = hz_req_header(req, "Sec-CH-UA-Platform", &pl_);
-        hz_ua_hints_parse(&in.ua_hints, mob, ml, plat, pl_);
-        const char *full = hz_req_header(req, "Sec-CH-UA-Full-Version-List", &fl);
-        const char *brands = hz_req_header(req, "Sec-CH-UA", &bl);
-        const char *pver = hz_req_header(req, "Sec-CH-UA-Platform-Version", &vl);
-        hz_ua_hints_versions(&in.ua_hints, full, fl, brands, bl, pver, vl);
-    }
+    /* Client Hints, when the browser sends them (Chromium over HTTPS). */
+    hz_ua_hints_parse(&in.ua_hints, hh.v[HH_CH_MOBILE], hh.len[HH_CH_MOBILE], hh.v[HH_CH_PLATFORM],
+                      hh.len[HH_CH_PLATFORM]);
+    hz_ua_hints_versions(&in.ua_hints, hh.v[HH_CH_FULL], hh.len[HH_CH_FULL], hh.v[HH_CH_UA],
+                         hh.len[HH_CH_UA], hh.v[HH_CH_PVER], hh.len[HH_CH_PVER]);
     /* Fetch metadata only a browser sends (pipeline.h: browser_fetch). */
-    in.browser_fetch = hz_req_header(req, "Sec-Fetch-Mode", NULL) != NULL ||
-                       hz_req_header(req, "Origin", NULL) != NULL;
+    in.browser_fetch = hh.v[HH_FETCH_MODE] != NULL || hh.v[HH_ORIGIN] != NULL;
     in.referer = ref;
     in.peer = req->peer;
-    in.dnt = http_header_is_one(req, "DNT");
-    in.gpc = http_header_is_one(req, "Sec-GPC");
+    in.dnt = http_header_is_one(&hh, HH_DNT);
+    in.gpc = http_header_is_one(&hh, HH_GPC);
     in.pixel = pixel;
     in.now_ms = http_now_ms();
     in.b = &b;
@@ -308,7 +365,7 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
     *hz_front_slot_tag(req->slot) = pixel;
     w->pending++;
     hz_pub_send(w->pub, &rec, http_hit_done, req->slot);
-    explicit_bzero(&rec, sizeof(rec));
+    hz_record_wipe(&rec);
 }
 
 /* ------------------------------------------------------------ other routes */

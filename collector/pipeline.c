@@ -129,7 +129,7 @@ hz_pipeline_run(const struct hz_pipeline *p, const struct hz_hit_in *in, struct 
     int rc;
 
     memset(&client, 0, sizeof(client));
-    memset(r, 0, sizeof(*r));
+    hz_record_clear(r);
 
     /* known site */
     site = hz_cfg_site(p->cfg, b->domain, pipeline_first_domain(b->domain));

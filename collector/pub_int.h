@@ -54,6 +54,14 @@
 #define PUB_REPLAY_IDLE_MS 50   /* a thread that spooled no hit for this long is idle */
 #define PUB_SCAN_PAGE      256  /* stream entries per XRANGE of the duplicate search */
 #define PUB_DROP_FLUSH_MS  5000
+/* A connection's XADDs carry MAXLEN ~ ([redis] maxlen) on its first and
+ * then on every PUB_TRIM_EVERY-th: the cap is approximate anyway, and
+ * Redis spends about a fifth of an XADD on the clause (its arguments and
+ * a seek to the stream's first node), which the aggregator's own trimming
+ * of applied entries makes idle while it keeps up. Between two trims a
+ * connection adds at most PUB_TRIM_EVERY - 1 XADDs of HZ_RECORD_BATCH_MAX
+ * hits (PUB_TRIM_EVERY - 1 of HZ_RECORD_BATCH_BYTES) past the cap. */
+#define PUB_TRIM_EVERY     16
 #define PUB_DUP_WINDOW_MS  120000 /* no floor: the search starts this long before the hits */
 #define PUB_IDLOG_PAGE     65536  /* bytes (8,192 hit ids) per GETRANGE of the id log */
 /* A retired connection silent this long is closed anyway. Below the
@@ -111,6 +119,7 @@ struct pub_conn {
      * before the first). */
     unsigned char acked_len;
     char acked[47];
+    unsigned xadds; /* XADDs sent on it (PUB_TRIM_EVERY) */
 };
 LIST_HEAD(pub_connlist, pub_conn);
 
@@ -178,9 +187,11 @@ struct hz_pub {
     struct event *tick;
     uint64_t last_sync;
     int closing;
-    char *xprefix; /* the XADD up to the record's value, formatted once */
+    char *xprefix; /* the XADD up to the record's value, formatted once: with MAXLEN ~ */
     size_t xprefix_len;
-    char *xbuf; /* one XADD command: xprefix, "$len\r\n", the record or batch, "\r\n" */
+    char *xlean; /* the same without MAXLEN (PUB_TRIM_EVERY): never longer */
+    size_t xlean_len;
+    char *xbuf; /* one XADD command: a prefix, "$len\r\n", the record or batch, "\r\n" */
     /* The XADDs of one loop turn are written at its end (publish.c). */
     struct event *flush_ev;
     int flush_armed;

@@ -327,6 +327,17 @@ pub_xadd_value(char *b, struct pub_cmd *c, int k)
     return n;
 }
 
+/* The start of the next XADD on the current connection into b, with
+ * MAXLEN ~ on its first and every PUB_TRIM_EVERY-th; returns its length. */
+static size_t
+pub_xadd_prefix(hz_pub *p, char *b)
+{
+    int trim = p->cur->xadds++ % PUB_TRIM_EVERY == 0;
+
+    memcpy(b, trim ? p->xprefix : p->xlean, trim ? p->xprefix_len : p->xlean_len);
+    return trim ? p->xprefix_len : p->xlean_len;
+}
+
 /* The hits queued in this loop turn go to hiredis, in order, as few
  * XADDs as the batch caps allow (HZ_RECORD_BATCH_MAX records,
  * HZ_RECORD_BATCH_BYTES): one stream entry and one reply each, which
@@ -338,7 +349,7 @@ pub_batch_flush(hz_pub *p)
     struct pub_cmd *c, *x;
 
     while ((c = TAILQ_FIRST(&p->pendq)) != NULL) {
-        size_t bytes = c->plen, n = p->xprefix_len;
+        size_t bytes = c->plen, n;
         int k = 1;
 
         if (!p->connected || p->cur == NULL) {
@@ -351,7 +362,7 @@ pub_batch_flush(hz_pub *p)
             bytes += x->plen;
             k++;
         }
-        memcpy(p->xbuf, p->xprefix, n);
+        n = pub_xadd_prefix(p, p->xbuf);
         n += pub_xadd_value(p->xbuf + n, c, k);
         if (redisAsyncFormattedCommand(p->cur->ac, pub_on_reply, c, p->xbuf, n) != REDIS_OK) {
             pub_batch_spool(p);
@@ -378,14 +389,14 @@ int
 pub_xadd_send(hz_pub *p, struct pub_cmd *c)
 {
     char *b = p->xbuf;
-    size_t n = p->xprefix_len;
+    size_t n;
 
     if (!p->connected || p->cur == NULL)
         return -1;
     pub_batch_flush(p);
     if (!p->connected || p->cur == NULL)
         return -1;
-    memcpy(b, p->xprefix, n);
+    n = pub_xadd_prefix(p, b);
     n += pub_xadd_value(b + n, c, 1);
     c->conn = p->cur;
     if (redisAsyncFormattedCommand(p->cur->ac, pub_on_reply, c, b, n) != REDIS_OK)
@@ -697,9 +708,14 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
                                   "\r\n$%d\r\n%s\r\n$1\r\n*\r\n$%zu\r\n%s\r\n";
         int need = snprintf(NULL, 0, fmt, sl, cfg->redis_stream, ml, maxlen, strlen(HZ_RECORD_KEY),
                             HZ_RECORD_KEY);
+        static const char lean[] = "*5\r\n$4\r\nXADD\r\n$%zu\r\n%s\r\n$1\r\n*\r\n$%zu\r\n%s\r\n";
         p->xprefix = hz_xmalloc((size_t)need + 1);
         p->xprefix_len = (size_t)snprintf(p->xprefix, (size_t)need + 1, fmt, sl, cfg->redis_stream,
                                           ml, maxlen, strlen(HZ_RECORD_KEY), HZ_RECORD_KEY);
+        /* XADD stream * r <record>: shorter by the MAXLEN clause */
+        p->xlean = hz_xmalloc((size_t)need + 1);
+        p->xlean_len = (size_t)snprintf(p->xlean, (size_t)need + 1, lean, sl, cfg->redis_stream,
+                                        strlen(HZ_RECORD_KEY), HZ_RECORD_KEY);
         p->xbuf = hz_xmalloc(p->xprefix_len + PUB_XBUF_EXTRA);
     }
     (void)snprintf(name, sizeof(name), "spool-%d", thread);
@@ -708,6 +724,7 @@ hz_pub_open(hz_pub **out, struct event_base *base, const struct hz_config *cfg, 
     if (rc != 0) {
         free(p->xbuf);
         free(p->xprefix);
+        free(p->xlean);
         free(p);
         return rc;
     }
@@ -809,5 +826,6 @@ hz_pub_close(hz_pub *p)
         explicit_bzero(p->xbuf, p->xprefix_len + PUB_XBUF_EXTRA);
     free(p->xbuf);
     free(p->xprefix);
+    free(p->xlean);
     free(p);
 }

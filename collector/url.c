@@ -342,13 +342,22 @@ url_has_digits(const char *s, size_t n, size_t min)
 static const char *
 url_placeholder(const char *s, size_t n)
 {
-    if (url_has_email(s, n))
+    int at = 0, digit = 0;
+
+    /* One look at the bytes first: an e-mail needs an '@', a token (either
+     * signal) and an id a digit, a UUID 36 bytes; most segments are words
+     * and need no rule run over them. */
+    for (size_t i = 0; i < n; i++) {
+        at |= s[i] == '@';
+        digit |= url_isdigit((unsigned char)s[i]);
+    }
+    if (at && url_has_email(s, n))
         return ":email";
-    if (url_has_uuid(s, n))
+    if (n >= 36 && url_has_uuid(s, n))
         return ":uuid";
-    if (url_has_token(s, n))
+    if (digit && url_has_token(s, n))
         return ":token";
-    if (url_has_digits(s, n, 5))
+    if (digit && url_has_digits(s, n, 5))
         return ":id";
     return NULL;
 }

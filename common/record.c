@@ -217,13 +217,24 @@ hz_record_pack(const struct hz_record *r, unsigned char *out)
 {
     char num[24];
     size_t at = 0;
+    unsigned kbit = r->kind >= HZ_KIND_PAGEVIEW && r->kind <= HZ_KIND_DROPS ? 1u << r->kind : 0;
 
     out[at++] = HZ_RECORD_PACKED;
     for (int tag = 1; tag < REC_NTAGS; tag++) {
+        const struct rec_desc *d = &rec_fields[tag];
         const char *v;
         size_t l;
-        if (!rec_value(r, tag, num, &v, &l))
+        if (d->cap != 0) {
+            /* Text (every member with a cap): what rec_value gives, but an
+             * empty one, the usual case for the optional fields, is
+             * passed over without a call. */
+            v = (const char *)r + d->off;
+            if (v[0] == '\0' || !(d->kinds & kbit))
+                continue;
+            l = strnlen(v, d->cap);
+        } else if (!rec_value(r, tag, num, &v, &l)) {
             continue;
+        }
         out[at++] = (unsigned char)tag;
         if (l < 0x80) {
             out[at++] = (unsigned char)l;
@@ -243,6 +254,26 @@ static int
 rec_prop_text(const char *s, size_t len)
 {
     return hz_text_valid(s, len);
+}
+
+void
+hz_record_clear(struct hz_record *r)
+{
+    size_t at = offsetof(struct hz_record, props), after = at + sizeof(r->props);
+
+    memset(r, 0, at);
+    r->props[0] = '\0';
+    memset((char *)r + after, 0, sizeof(*r) - after);
+}
+
+void
+hz_record_wipe(struct hz_record *r)
+{
+    size_t at = offsetof(struct hz_record, props), after = at + sizeof(r->props);
+
+    explicit_bzero(r->props, strnlen(r->props, sizeof(r->props) - 1) + 1);
+    explicit_bzero(r, at);
+    explicit_bzero((char *)r + after, sizeof(*r) - after);
 }
 
 int

@@ -10,11 +10,21 @@
  * the address is neither stored, logged nor put in an error message
  * (DESIGN.md, privacy rule 1). Values from the file are input too: codes
  * that are not ISO-3166 shaped are dropped rather than repaired.
+ *
+ * Reading the two codes out of a record (two path walks through its maps)
+ * costs more than finding the record, so each thread keeps the codes of
+ * the records it read last, keyed by the record's place in the data
+ * section (geo_memo). A record there describes a place that many
+ * networks share (a city or a region), never one address: the memo holds
+ * no address, no part of one and nothing tied to a visitor, only "data
+ * record N reads as region R", which the database itself says.
  */
 #include "geo/geo.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +34,22 @@
 
 struct hz_geo {
     MMDB_s mmdb;
+    uint64_t id; /* unique per open (never reused): the memo's owner */
 };
+
+static atomic_uint_fast64_t geo_ids;
+
+/* The per-thread memo of data record -> region code: direct-mapped,
+ * GEO_MEMO_SLOTS slots (a power of two), for one hz_geo at a time. */
+#define GEO_MEMO_SLOTS 256
+struct geo_memo_slot {
+    uint32_t off1; /* the record's data-section offset + 1; 0: empty */
+    char code[HZ_REGION_MAX];
+};
+static _Thread_local struct {
+    uint64_t owner; /* hz_geo.id the slots belong to */
+    struct geo_memo_slot slot[GEO_MEMO_SLOTS];
+} geo_memo;
 
 /* ------------------------------------------------------------ open/close */
 
@@ -122,6 +147,7 @@ hz_geo_open_flags(hz_geo **out, const char *path, unsigned flags, struct hz_err 
         hz_geo_close(g);
         return geo_fail(err, HZ_EINVAL, path, reason);
     }
+    g->id = atomic_fetch_add(&geo_ids, 1) + 1;
     *out = g;
     return 0;
 }
@@ -219,13 +245,55 @@ geo_subdivision_ok(const char *s, int n)
     return 1;
 }
 
+/* The region code of the record at entry (the two ISO codes, checked). */
+static void
+geo_region(MMDB_entry_s *entry, struct hz_region *out)
+{
+    char cc[8], sub[8];
+    int ncc, nsub;
+
+    ncc = geo_string(entry, cc, sizeof(cc), "country", "iso_code", NULL);
+    if (!geo_country_ok(cc, ncc))
+        return;
+    memcpy(out->code, cc, 2);
+    nsub = geo_string(entry, sub, sizeof(sub), "subdivisions", "0", "iso_code");
+    if (geo_subdivision_ok(sub, nsub)) {
+        out->code[2] = '-';
+        memcpy(out->code + 3, sub, (size_t)nsub); /* 2 + 1 + 3 + NUL fits */
+    }
+}
+
+/* geo_region through this thread's memo of g's records. */
+static void
+geo_region_memo(const hz_geo *g, MMDB_entry_s *entry, struct hz_region *out)
+{
+    struct geo_memo_slot *s;
+    uint32_t off1 = entry->offset + 1;
+
+    if (g->id == 0 || off1 == 0) {
+        geo_region(entry, out);
+        return;
+    }
+    if (geo_memo.owner != g->id) {
+        memset(geo_memo.slot, 0, sizeof(geo_memo.slot));
+        geo_memo.owner = g->id;
+    }
+    s = &geo_memo.slot[(off1 * 2654435761u) >> 24 & (GEO_MEMO_SLOTS - 1)];
+    if (s->off1 == off1) {
+        memcpy(out->code, s->code, sizeof(out->code));
+        return;
+    }
+    geo_region(entry, out);
+    s->off1 = off1;
+    memcpy(s->code, out->code, sizeof(s->code));
+}
+
 int
 hz_geo_lookup(const hz_geo *g, const struct sockaddr *sa, struct hz_region *out)
 {
     union geo_addr a;
     MMDB_lookup_result_s res;
-    char cc[8], sub[8];
-    int mmdb_error = MMDB_SUCCESS, ncc, nsub;
+    int mmdb_error = MMDB_SUCCESS;
 
     memset(out, 0, sizeof(*out));
     if (g == NULL || sa == NULL || geo_addr_copy(&a, sa) != 0)
@@ -233,20 +301,9 @@ hz_geo_lookup(const hz_geo *g, const struct sockaddr *sa, struct hz_region *out)
     res = MMDB_lookup_sockaddr(&g->mmdb, &a.sa, &mmdb_error);
     explicit_bzero(&a, sizeof(a));
     /* Unknown, reserved, or a corrupt tree: all simply "no region". */
-    if (mmdb_error != MMDB_SUCCESS || !res.found_entry)
-        goto done;
+    if (mmdb_error == MMDB_SUCCESS && res.found_entry)
+        geo_region_memo(g, &res.entry, out);
 
-    ncc = geo_string(&res.entry, cc, sizeof(cc), "country", "iso_code", NULL);
-    if (!geo_country_ok(cc, ncc))
-        goto done;
-    memcpy(out->code, cc, 2);
-    nsub = geo_string(&res.entry, sub, sizeof(sub), "subdivisions", "0", "iso_code");
-    if (geo_subdivision_ok(sub, nsub)) {
-        out->code[2] = '-';
-        memcpy(out->code + 3, sub, (size_t)nsub); /* 2 + 1 + 3 + NUL fits */
-    }
-
-done:
     /* netmask and offsets in res say where in the tree the address fell. */
     explicit_bzero(&res, sizeof(res));
     return 0;

@@ -6,6 +6,7 @@
  */
 #include "common/record.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -895,4 +896,41 @@ Test(record_compact, expand_refuses_what_would_not_fit)
     cr_assert_neq(hz_record_expand(nokind, sizeof(nokind), &back), 0);
     static const unsigned char tag[] = {2, 2, 2, 'p', 'v', 60, 1, 'a'};
     cr_assert_neq(hz_record_expand(tag, sizeof(tag), &back), 0);
+}
+
+/* hz_record_clear leaves what memset would, but for props' bytes after
+ * its first; hz_record_wipe zeroes what a cleared and filled record
+ * holds: the pack of a cleared record over garbage is the pack of a
+ * zeroed one, and after the wipe only the props tail the clear skipped
+ * may be non-zero. */
+Test(record, clear_and_wipe)
+{
+    struct hz_record *r = malloc(sizeof(*r)), *z = calloc(1, sizeof(*z));
+    unsigned char a[HZ_RECORD_PACK_MAX], b[HZ_RECORD_PACK_MAX];
+    size_t at = offsetof(struct hz_record, props), after = at + sizeof(r->props), na, nb;
+    const unsigned char *p = (const unsigned char *)r;
+
+    cr_assert_not_null(r);
+    cr_assert_not_null(z);
+    memset(r, 0x5a, sizeof(*r));
+    hz_record_clear(r);
+    for (size_t i = 0; i < sizeof(*r); i++)
+        if (i <= at || i >= after)
+            cr_assert_eq(p[i], 0, "byte %zu not cleared", i);
+    r->kind = z->kind = HZ_KIND_EVENT;
+    strcpy(r->site, "shop.example");
+    strcpy(z->site, "shop.example");
+    cr_assert_eq(hz_record_prop_add(r, "plan", 4, "pro", 3), 0);
+    cr_assert_eq(hz_record_prop_add(z, "plan", 4, "pro", 3), 0);
+    na = hz_record_pack(r, a);
+    nb = hz_record_pack(z, b);
+    cr_assert_eq(na, nb);
+    cr_assert_eq(memcmp(a, b, na), 0);
+    hz_record_wipe(r);
+    for (size_t i = 0; i < sizeof(*r); i++)
+        if (i < at + strlen("plan\x1fpro") + 1 || i >= after)
+            cr_assert_eq(p[i], 0, "byte %zu not wiped", i);
+    cr_assert_eq(p[at + 20], 0x5a, "the props tail is not touched");
+    free(r);
+    free(z);
 }

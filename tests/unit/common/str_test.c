@@ -6,7 +6,9 @@
  */
 #include "common/str.h"
 
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -391,4 +393,26 @@ Test(str_unhex, decodes_and_refuses)
     cr_assert_eq(o[2], 0xa5);
     cr_assert_eq(hz_unhex(o, "abc", 3), -1);
     cr_assert_eq(hz_unhex(o, "zz", 2), -1);
+}
+
+/* hz_utoa gives snprintf's digits: every value up to 100,000, each power
+ * of ten and its neighbours, and UINT64_MAX. */
+Test(str_utoa, matches_snprintf)
+{
+    char got[24], want[24];
+    uint64_t p = 1;
+
+    for (uint64_t v = 0; v <= 100000; v++) {
+        size_t n = hz_utoa(v, got);
+        cr_assert_eq(n, (size_t)snprintf(want, sizeof(want), "%" PRIu64, v));
+        cr_assert_eq(memcmp(got, want, n), 0, "%s", want);
+    }
+    for (int i = 0; i < 20; i++, p *= 10)
+        for (uint64_t v = p - 1; v <= p + 1; v++) {
+            size_t n = hz_utoa(v, got);
+            cr_assert_eq(n, (size_t)snprintf(want, sizeof(want), "%" PRIu64, v));
+            cr_assert_eq(memcmp(got, want, n), 0, "%s", want);
+        }
+    cr_assert_eq(hz_utoa(UINT64_MAX, got), 20);
+    cr_assert_eq(memcmp(got, "18446744073709551615", 20), 0);
 }

@@ -900,3 +900,42 @@ Test(geo_shared, bad_and_foreign_databases_are_clean)
                 opened);
     cr_assert_gt(refused, 0);
 }
+
+/* Each thread remembers the region of the records it read (geo.c,
+ * geo_memo): two databases whose records sit at the same places but say
+ * different things, read in turn on one thread, each keep their own
+ * answers, and so does one reopened over another's freed handle. */
+Test(geo_lookup, memo_is_per_database)
+{
+    char *dir = make_tmpdir();
+    char pa[512], pb[512], got[HZ_REGION_MAX];
+    struct hz_err err;
+    hz_geo *a = NULL, *b = NULL;
+
+    build_db(dir, "a", "192.0.2.0/24\tDE\tBY\n", NULL, 1, pa, sizeof(pa));
+    build_db(dir, "b", "192.0.2.0/24\tFR\tIDF\n", NULL, 1, pb, sizeof(pb));
+    cr_assert_eq(hz_geo_open(&a, pa, &err), 0, "%s", err.msg);
+    cr_assert_eq(hz_geo_open(&b, pb, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        region_of(a, "192.0.2.10", got);
+        cr_assert_str_eq(got, "DE-BY");
+        region_of(b, "192.0.2.10", got);
+        cr_assert_str_eq(got, "FR-IDF");
+        region_of(a, "192.0.2.200", got);
+        cr_assert_str_eq(got, "DE-BY");
+    }
+    hz_geo_close(a);
+    a = NULL;
+    cr_assert_eq(hz_geo_open(&a, pb, &err), 0, "%s", err.msg);
+    region_of(b, "192.0.2.10", got);
+    cr_assert_str_eq(got, "FR-IDF");
+    hz_geo_close(a);
+    cr_assert_eq(hz_geo_open(&a, pa, &err), 0, "%s", err.msg);
+    region_of(a, "192.0.2.10", got);
+    cr_assert_str_eq(got, "DE-BY");
+    region_of(b, "192.0.2.10", got);
+    cr_assert_str_eq(got, "FR-IDF");
+    hz_geo_close(a);
+    hz_geo_close(b);
+    rm_tmpdir(dir);
+}
