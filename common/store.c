@@ -799,52 +799,61 @@ st_days_with(hz_rtxn *t, const struct st_key *dpre, const char *vp, size_t vplen
     return rc == 0 || rc == MDB_NOTFOUND ? n : -1;
 }
 
+/* Appends a step to p (at most HZ_STORE_PLAN_MAX: hz_store_plan_prefix
+ * makes five at most, a split one more per half). */
+static void
+st_plan_add(struct hz_store_plan *p, char gran, uint32_t lo, uint32_t hi, int neg, uint32_t w)
+{
+    if (p->n < HZ_STORE_PLAN_MAX)
+        p->step[p->n++] = (struct hz_store_step){gran, (unsigned char)neg, lo, hi, w};
+}
+
 /*
- * Days [lo, hi] of month m (its other days: [olo, ohi]) under prefix vp.
- * The month row holds the sum of the month's days (retention subtracts the
- * days it deletes: st_unmonth), so when no other day of the month has rows
- * it is exactly those days, in fewer rows; and when the days inside have
- * rows on more days than those outside, by a margin for the month's own
- * rows, it is read minus the days outside.
+ * Plans days [lo, hi] of month m (its other days: [olo, ohi]) under prefix
+ * vp. The month row holds the sum of the month's days (retention subtracts
+ * the days it deletes: st_unmonth), so when no other day of the month has
+ * rows it is exactly those days, in fewer rows; and when the days inside
+ * have rows on more days than those outside, by a margin for the month's
+ * own rows, it is read minus the days outside.
  */
 static int
-st_edge_month(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp, size_t vplen,
-              uint32_t lo, uint32_t hi, uint32_t olo, uint32_t ohi, struct st_raw *raw)
+st_edge_month(hz_rtxn *t, struct hz_store_plan *p, uint32_t lo, uint32_t hi, uint32_t olo,
+              uint32_t ohi)
 {
-    struct st_key dpre, mpre;
+    struct st_key dpre;
     uint32_t m = st_month_of((int32_t)lo);
-    int rc;
 
-    st_rows_prefix(&dpre, site, 'd', dim);
-    st_rows_prefix(&mpre, site, 'm', dim);
-    int nin = st_days_with(t, &dpre, vp, vplen, lo, hi);
-    int nout = nin > 0 ? st_days_with(t, &dpre, vp, vplen, olo, ohi) : 0;
+    st_rows_prefix(&dpre, p->site, 'd', p->dim);
+    int nin = st_days_with(t, &dpre, p->vp, p->vplen, lo, hi);
+    int nout = nin > 0 ? st_days_with(t, &dpre, p->vp, p->vplen, olo, ohi) : 0;
     if (nin < 0 || nout < 0)
         return HZ_ESTORE;
     if (nin == 0)
         return 0;
-    if (nout > 0 && nin <= nout + ST_EDGE_MARGIN)
-        return st_scan_prefix(t, &dpre, lo, hi, vp, vplen, raw);
-    rc = st_scan_prefix(t, &mpre, m, m, vp, vplen, raw);
-    if (rc == 0 && nout > 0) {
-        raw->neg = 1;
-        rc = st_scan_prefix(t, &dpre, olo, ohi, vp, vplen, raw);
-        raw->neg = 0;
+    if (nout > 0 && nin <= nout + ST_EDGE_MARGIN) {
+        st_plan_add(p, 'd', lo, hi, 0, 1);
+        return 0;
     }
-    return rc;
+    st_plan_add(p, 'm', m, m, 0, hi - lo + 1 < ST_EDGE_MARGIN ? hi - lo + 1 : ST_EDGE_MARGIN);
+    if (nout > 0)
+        st_plan_add(p, 'd', olo, ohi, 1, 1);
+    return 0;
 }
 
 int
-hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
-                         size_t vplen, int32_t from, int32_t to, hz_row_cb cb, void *arg)
+hz_store_plan_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp, size_t vplen,
+                     int32_t from, int32_t to, struct hz_store_plan *p)
 {
     struct st_span sp[3];
-    struct st_key pre;
-    struct st_raw raw = {cb, arg, 0};
     int n = st_spans(from, to, sp), rc = 0, months = 0;
 
+    memset(p, 0, sizeof(*p));
     if ((unsigned)dim >= HZ_DIM_COUNT || vplen >= HZ_PAGE_MAX)
         return HZ_EINVAL;
+    p->site = site;
+    p->dim = dim;
+    p->vp = vp;
+    p->vplen = vplen;
     for (int i = 0; i < n; i++)
         months |= sp[i].gran == 'm';
     for (int i = 0; i < n && rc == 0; i++) {
@@ -854,17 +863,88 @@ hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const ch
             uint32_t first = (uint32_t)st_month_first(m),
                      last = (uint32_t)st_month_first(m + 1) - 1;
             if (i == 0)
-                rc = st_edge_month(t, site, dim, vp, vplen, sp[i].lo, sp[i].hi, first, sp[i].lo - 1,
-                                   &raw);
+                rc = st_edge_month(t, p, sp[i].lo, sp[i].hi, first, sp[i].lo - 1);
             else
-                rc = st_edge_month(t, site, dim, vp, vplen, sp[i].lo, sp[i].hi, sp[i].hi + 1, last,
-                                   &raw);
+                rc = st_edge_month(t, p, sp[i].lo, sp[i].hi, sp[i].hi + 1, last);
             continue;
         }
-        st_rows_prefix(&pre, site, sp[i].gran, dim);
-        rc = st_scan_prefix(t, &pre, sp[i].lo, sp[i].hi, vp, vplen, &raw);
+        st_plan_add(p, sp[i].gran, sp[i].lo, sp[i].hi, 0, sp[i].gran == 'm' ? ST_EDGE_MARGIN : 1);
     }
     return rc;
+}
+
+uint64_t
+hz_store_plan_weight(const struct hz_store_plan *p)
+{
+    uint64_t w = 0;
+
+    for (int i = 0; i < p->n; i++)
+        w += (uint64_t)(p->step[i].hi - p->step[i].lo + 1) * p->step[i].w;
+    return w;
+}
+
+size_t
+hz_store_plan_periods(const struct hz_store_plan *p)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < p->n; i++)
+        n += (size_t)(p->step[i].hi - p->step[i].lo) + 1;
+    return n;
+}
+
+void
+hz_store_plan_period(const struct hz_store_plan *p, size_t k, struct hz_store_plan *one)
+{
+    *one = *p;
+    one->n = 0;
+    for (int i = 0; i < p->n; i++) {
+        size_t n = (size_t)(p->step[i].hi - p->step[i].lo) + 1;
+        if (k < n) {
+            one->step[0] = p->step[i];
+            one->step[0].lo = one->step[0].hi = p->step[i].lo + (uint32_t)k;
+            one->n = 1;
+            return;
+        }
+        k -= n;
+    }
+}
+
+int
+hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, void *arg)
+{
+    struct st_key pre;
+    struct st_raw raw = {cb, arg, 0};
+    int rc = 0;
+
+    for (int i = 0; i < p->n && rc == 0; i++) {
+        st_rows_prefix(&pre, p->site, p->step[i].gran, p->dim);
+        raw.neg = p->step[i].neg;
+        rc = st_scan_prefix(t, &pre, p->step[i].lo, p->step[i].hi, p->vp, p->vplen, &raw);
+    }
+    return rc;
+}
+
+int
+hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                         size_t vplen, int32_t from, int32_t to, hz_row_cb cb, void *arg)
+{
+    struct hz_store_plan p;
+    int rc = hz_store_plan_prefix(t, site, dim, vp, vplen, from, to, &p);
+
+    return rc != 0 ? rc : hz_store_plan_rows(t, &p, cb, arg);
+}
+
+uint64_t
+hz_store_rtxn_id(const hz_rtxn *t)
+{
+    return (uint64_t)mdb_txn_id(t->txn);
+}
+
+hz_store *
+hz_store_of(const hz_rtxn *t)
+{
+    return t->s;
 }
 
 static void
