@@ -640,29 +640,50 @@ struct st_raw {
     int neg; /* hand the counters over negated (rows to subtract) */
 };
 
+/* The counters of a stored row (vlen bytes at val) into c, negated when
+ * neg; a row of another size counts zeros. */
+static void
+st_counts_of(struct hz_counts *c, const unsigned char *val, size_t vlen, int neg)
+{
+    uint64_t *f = &c->visitors;
+    /* Negated: (x ^ ~0) - ~0 is 0 - x, two's complement (the caller's sums
+     * wrap back); m = 0 leaves x as it is. */
+    uint64_t m = neg ? ~(uint64_t)0 : 0;
+
+    _Static_assert(sizeof(*c) == 8 * sizeof(uint64_t), "struct hz_counts: eight counters");
+    if (vlen != sizeof(*c))
+        memset(c, 0, sizeof(*c));
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+    else if (m == 0)
+        memcpy(c, val, sizeof(*c)); /* the stored layout: one copy */
+#endif
+    else
+        for (int i = 0; i < 8; i++)
+            f[i] = (st_le64(val + 8 * i) ^ m) - m;
+}
+
 static void
 st_raw_cb(uint32_t period, const unsigned char *rest, size_t rlen, const unsigned char *val,
           size_t vlen, void *arg)
 {
     struct st_raw *r = arg;
     struct hz_counts c;
-    uint64_t *f = &c.visitors;
-    /* Negated: (x ^ ~0) - ~0 is 0 - x, two's complement (the caller's sums
-     * wrap back); m = 0 leaves x as it is. */
-    uint64_t m = r->neg ? ~(uint64_t)0 : 0;
 
     (void)period;
-    _Static_assert(sizeof(c) == 8 * sizeof(uint64_t), "struct hz_counts: eight counters");
-    if (vlen != sizeof(c))
-        memset(&c, 0, sizeof(c));
-#if __BYTE_ORDER == __LITTLE_ENDIAN
-    else if (m == 0)
-        memcpy(&c, val, sizeof(c)); /* the stored layout: one copy */
-#endif
-    else
-        for (int i = 0; i < 8; i++)
-            f[i] = (st_le64(val + 8 * i) ^ m) - m;
+    st_counts_of(&c, val, vlen, r->neg);
     r->cb((const char *)rest, rlen, &c, r->arg);
+}
+
+/* hz_raw_cb handing decoded rows to an hz_row_cb (struct st_raw). */
+static void
+st_raw_row_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+              void *arg)
+{
+    struct st_raw *r = arg;
+    struct hz_counts c;
+
+    st_counts_of(&c, counts, clen, neg);
+    r->cb(value, vlen, &c, r->arg);
 }
 
 int
@@ -710,60 +731,55 @@ st_seek_value(MDB_cursor *cur, const struct st_key *prefix, uint32_t period, con
 }
 
 /*
- * The rows of periods [lo, hi] under prefix whose value starts with vp:
- * seek to (period, vp), read while the value matches, then seek to the
- * next period (or to vp in the period the cursor landed in). A period's
- * rows all start with head (prefix + period + vp): one comparison a row.
+ * The rows of periods [lo, hi] under prefix whose value starts with vp, as
+ * stored, to cb (counters to subtract when neg). The rows of one period
+ * that start with head (prefix + period + vp) are the keys from head up to
+ * the first key at or after head's successor (head with its last byte
+ * below 0xff raised by one, cut after it), not included. That key is
+ * sought first, then the rows are read until the cursor reaches it, which
+ * LMDB gives at the same address within a transaction: a pointer
+ * comparison a row instead of comparing the head's bytes.
  */
 static int
 st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi, const char *vp,
-               size_t vplen, struct st_raw *raw)
+               size_t vplen, hz_raw_cb cb, void *arg, int neg)
 {
-    struct st_key head;
+    struct st_key head, succ;
     MDB_cursor *cur;
     MDB_val k, v;
     int rc = 0;
-    uint32_t period = lo;
     size_t vo = prefix->n + 4; /* where a row's value starts */
 
     if (!t->s->have_dbs)
         return 0;
     if (mdb_cursor_open(t->txn, t->s->dbi[DB_ROWS], &cur) != 0)
         return HZ_ESTORE;
-    while (period <= hi) {
-        if ((rc = st_kvalue(&head, prefix, period, vp, vplen)) != 0)
-            break;
+    for (uint64_t period = lo; period <= hi && rc == 0; period++) {
+        const void *stop = NULL; /* none: every key after head starts with it */
+        if (st_kvalue(&head, prefix, (uint32_t)period, vp, vplen) != 0)
+            break; /* too long for a key: no rows */
+        succ = head;
+        while (succ.n > 0 && succ.b[succ.n - 1] == 0xff)
+            succ.n--;
+        if (succ.n > 0) {
+            succ.b[succ.n - 1]++;
+            k.mv_size = succ.n;
+            k.mv_data = succ.b;
+            if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) == 0)
+                stop = k.mv_data;
+            else if (rc != MDB_NOTFOUND)
+                break;
+        }
         k.mv_size = head.n;
         k.mv_data = head.b;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            const unsigned char *kb = k.mv_data, *val = kb + vo;
-            if (k.mv_size >= head.n && memcmp(kb, head.b, head.n) == 0) {
-                st_raw_cb(period, val, k.mv_size - vo, v.mv_data, v.mv_size, raw);
-                continue;
-            }
-            if (k.mv_size < vo || memcmp(kb, prefix->b, prefix->n) != 0)
-                goto out; /* past the dimension */
-            uint32_t p = st_rd32(kb + prefix->n);
-            size_t vl = k.mv_size - vo;
-            if (p > hi)
-                goto out;
-            if (vl >= vplen && memcmp(val, vp, vplen) == 0) {
-                period = p; /* a later period's rows: head follows */
-                st_be32(head.b + prefix->n, p);
-                st_raw_cb(p, val, vl, v.mv_data, v.mv_size, raw);
-                continue;
-            }
-            int c = memcmp(val, vp, vl < vplen ? vl : vplen);
-            period = c < 0 || (c == 0 && vl < vplen) ? p : p + 1;
-            break;
-        }
-        if (rc != 0)
-            break;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && k.mv_data != stop;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            cb((const char *)k.mv_data + vo, k.mv_size - vo, v.mv_data, v.mv_size, neg, arg);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
     }
-out:
     mdb_cursor_close(cur);
-    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : HZ_ESTORE;
+    return rc == 0 ? 0 : HZ_ESTORE;
 }
 
 /* The number of days in [lo, hi] with a row under dpre whose value starts
@@ -911,18 +927,25 @@ hz_store_plan_period(const struct hz_store_plan *p, size_t k, struct hz_store_pl
 }
 
 int
-hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, void *arg)
+hz_store_plan_raw(hz_rtxn *t, const struct hz_store_plan *p, hz_raw_cb cb, void *arg)
 {
     struct st_key pre;
-    struct st_raw raw = {cb, arg, 0};
     int rc = 0;
 
     for (int i = 0; i < p->n && rc == 0; i++) {
         st_rows_prefix(&pre, p->site, p->step[i].gran, p->dim);
-        raw.neg = p->step[i].neg;
-        rc = st_scan_prefix(t, &pre, p->step[i].lo, p->step[i].hi, p->vp, p->vplen, &raw);
+        rc = st_scan_prefix(t, &pre, p->step[i].lo, p->step[i].hi, p->vp, p->vplen, cb, arg,
+                            p->step[i].neg);
     }
     return rc;
+}
+
+int
+hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, void *arg)
+{
+    struct st_raw raw = {cb, arg, 0};
+
+    return hz_store_plan_raw(t, p, st_raw_row_cb, &raw);
 }
 
 int

@@ -55,8 +55,10 @@
 #ifndef HZ_COMMON_STORE_H
 #define HZ_COMMON_STORE_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/err.h"
 
@@ -205,6 +207,24 @@ struct hz_store_plan {
 int hz_store_plan_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
                          size_t vplen, int32_t from, int32_t to, struct hz_store_plan *p);
 int hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, void *arg);
+/* The same rows as stored, for hot loops that need a few counters only:
+ * counters are clen bytes at counts (64 for a row of struct hz_counts:
+ * eight u64, little-endian, in the struct's order; hz_counts_at reads
+ * one), to be subtracted when neg. Valid during the call only. */
+typedef void (*hz_raw_cb)(const char *value, size_t vlen, const unsigned char *counts,
+                          size_t clen, int neg, void *arg);
+int hz_store_plan_raw(hz_rtxn *t, const struct hz_store_plan *p, hz_raw_cb cb, void *arg);
+#define HZ_COUNTS_BYTES 64
+/* Field i (0 visitors, 1 visits, 2 pageviews, ... 6 events) of stored
+ * counters. */
+static inline uint64_t
+hz_counts_at(const unsigned char *counts, size_t i)
+{
+    uint64_t v;
+
+    memcpy(&v, counts + 8 * i, sizeof(v));
+    return le64toh(v);
+}
 /* About the rows a plan reads, in days of rows (a month's row ~ a week's). */
 uint64_t hz_store_plan_weight(const struct hz_store_plan *p);
 /* The number of periods of p, and the plan of its k-th alone (k < that). */

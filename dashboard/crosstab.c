@@ -389,19 +389,8 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
     fresh = q->prop2 != HZ_P_NONE || xq_pinned(q, q->prop == pa ? pb : pa);
     xq_side_init(&sa, q, pa);
     xq_side_init(&sb, q, pb);
-    if (fresh && q->kind == HZ_Q_BREAKDOWN) {
-        /* Room for every row at once: the table of a year's cells is large. */
-        size_t nr = 1, nb = sizeof(HZ_OTHER_VALUE); /* "(other)" */
-        for (size_t i = 0; i < cells.n; i++) {
-            const struct hz_xcell *cell = &cells.c[i];
-            if (!cell->hidden && xq_side_match(&sa, q, hz_xcells_v1(&cells, i), cell->l1) &&
-                xq_side_match(&sb, q, hz_xcells_v2(&cells, i), cell->l2)) {
-                nr++;
-                nb += cell->vlen + 1;
-            }
-        }
-        hz_qres_reserve(r, nr, nb);
-    }
+    if (fresh && q->kind == HZ_Q_BREAKDOWN) /* room for every row at once, "(other)" too */
+        hz_qres_reserve(r, cells.n + 1, cells.plen + sizeof(HZ_OTHER_VALUE));
     for (size_t i = 0; i < cells.n; i++) {
         const struct hz_xcell *cell = &cells.c[i];
         const char *v1 = hz_xcells_v1(&cells, i), *v2 = hz_xcells_v2(&cells, i);

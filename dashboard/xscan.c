@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,31 +20,39 @@
  * thread reads it all: handing over costs more than it saves. */
 #define XS_MIN_WEIGHT 8
 
-/* Adds row counters c to cell i of t, unless it is not a cell (no
- * separator: it stays at zero, and is dropped with the cells whose rows
- * all were outside the range). */
+/* Adds a row's stored counters (clen bytes at counts, negated when neg)
+ * to cell i of t, unless it is not a cell (no separator: it stays at
+ * zero, and is dropped with the cells whose rows all were outside the
+ * range) or the row is not counters. */
 static inline void
-xs_add(struct hz_xcells *t, size_t i, const struct hz_counts *c)
+xs_add(struct hz_xcells *t, size_t i, const unsigned char *counts, size_t clen, int neg)
 {
     struct hz_xcell *d = &t->c[i];
+    /* (x ^ ~0) - ~0 is 0 - x: negated, the sums wrap back; m = 0 keeps x. */
+    uint64_t m = neg ? ~(uint64_t)0 : 0;
 
-    if (d->l1 == d->vlen)
+    _Static_assert(offsetof(struct hz_counts, visits) == 8 &&
+                       offsetof(struct hz_counts, pageviews) == 16 &&
+                       offsetof(struct hz_counts, events) == 48,
+                   "hz_counts_at fields");
+    if (d->l1 == d->vlen || clen != HZ_COUNTS_BYTES)
         return;
-    d->visitors += c->visitors;
-    d->visits += c->visits;
-    d->pageviews += c->pageviews;
-    d->events += c->events;
+    d->visitors += (hz_counts_at(counts, 0) ^ m) - m;
+    d->visits += (hz_counts_at(counts, 1) ^ m) - m;
+    d->pageviews += (hz_counts_at(counts, 2) ^ m) - m;
+    d->events += (hz_counts_at(counts, 6) ^ m) - m;
 }
 
 /* Store row callback: adds a cell of the pair (the scan gives only rows
  * starting with its two letters) to the table, keyed "v1\x1fv2". */
 static void
-xs_row_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+xs_row_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+          void *arg)
 {
     struct hz_xcells *t = arg;
 
     if (vlen >= 3)
-        xs_add(t, hz_xcells_seq(t, value + 2, vlen - 2), c);
+        xs_add(t, hz_xcells_seq(t, value + 2, vlen - 2), counts, clen, neg);
 }
 
 /*
@@ -69,7 +78,8 @@ struct xs_job {
 
 /* The helper's row callback: xs_row_cb, and the cell's first period. */
 static void
-xs_row_back_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+xs_row_back_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+               void *arg)
 {
     struct xs_job *j = arg;
 
@@ -81,7 +91,7 @@ xs_row_back_cb(const char *value, size_t vlen, const struct hz_counts *c, void *
         j->first = hz_xreallocarray(j->first, j->fcap, sizeof(*j->first));
     }
     j->first[i] = j->period; /* periods come backwards: the last one is the first */
-    xs_add(&j->b, i, c);
+    xs_add(&j->b, i, counts, clen, neg);
 }
 
 /* The helper thread: one job at a time, handed over under xs_mu. */
@@ -123,7 +133,7 @@ xs_back(struct xs_job *j)
     while (j->rc == 0 && (k = xs_take(j, 1)) >= 0) {
         hz_store_plan_period(j->p, (size_t)k, &one);
         j->period = (uint32_t)k;
-        j->rc = hz_store_plan_rows(j->tb, &one, xs_row_back_cb, j);
+        j->rc = hz_store_plan_raw(j->tb, &one, xs_row_back_cb, j);
     }
     hz_xcells_seq_end(&j->b);
 }
@@ -265,7 +275,7 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
         j.tb = NULL;
     }
     if (j.tb == NULL) {
-        rc = hz_store_plan_rows(t, p, xs_row_cb, cells);
+        rc = hz_store_plan_raw(t, p, xs_row_cb, cells);
         hz_xcells_seq_end(cells);
         return rc;
     }
@@ -276,7 +286,7 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
     int posted = xs_post(&j);
     while (rc == 0 && (k = xs_take(&j, 0)) >= 0) {
         hz_store_plan_period(p, (size_t)k, &one);
-        rc = hz_store_plan_rows(t, &one, xs_row_cb, cells);
+        rc = hz_store_plan_raw(t, &one, xs_row_cb, cells);
     }
     hz_xcells_seq_end(cells);
     if (!posted || xs_wait(&j))
