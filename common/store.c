@@ -52,6 +52,7 @@ struct hz_store {
     MDB_env *env;
     MDB_dbi dbi[DB_N];
     int have_dbs; /* read-only: the writer has created the databases */
+    unsigned psize; /* LMDB's page size (0: unknown) */
     int readonly;
     size_t map_size;
     char path[PATH_MAX];
@@ -373,6 +374,8 @@ st_env_open(hz_store *s, struct hz_err *err)
     MDB_envinfo info;
     if (mdb_env_info(s->env, &info) == 0)
         s->map_size = info.me_mapsize;
+    MDB_stat est;
+    s->psize = mdb_env_stat(s->env, &est) == 0 && est.ms_psize >= 64 ? est.ms_psize : 0;
     /* The inode of the file LMDB holds open, not of the path: a compaction
      * that renames a new data.mdb in between would otherwise be taken for
      * the file this reader holds, which would then never be reopened. */
@@ -749,6 +752,8 @@ st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi
     MDB_val k, v;
     int rc = 0;
     size_t vo = prefix->n + 4; /* where a row's value starts */
+    unsigned psize = t->s->psize; /* a power of two */
+    uintptr_t page = 0;
 
     if (!t->s->have_dbs)
         return 0;
@@ -773,8 +778,17 @@ st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi
         k.mv_size = head.n;
         k.mv_data = head.b;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && k.mv_data != stop;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            uintptr_t pg = (uintptr_t)k.mv_data & ~(uintptr_t)(psize - 1);
+            if (psize != 0 && pg != page) {
+                /* A new leaf page: all of it at once, not a row's lines
+                 * one miss after the other. */
+                for (unsigned o = 0; o < psize; o += 64)
+                    __builtin_prefetch((const char *)pg + o);
+                page = pg;
+            }
             cb((const char *)k.mv_data + vo, k.mv_size - vo, v.mv_data, v.mv_size, neg, arg);
+        }
         if (rc == MDB_NOTFOUND)
             rc = 0;
     }

@@ -70,12 +70,20 @@ size_t hz_xcells_seq_slow(struct hz_xcells *t, const char *v, size_t len);
 void hz_xcells_seq_end(struct hz_xcells *t);
 
 /* Most values of a year's scan are the next kept cell: that case inline. */
+#define XC_AHEAD 4
 static inline size_t
 hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
 {
     if (t->at < t->nacc) {
         const struct hz_xcells_ref *a = &t->acc[t->at];
         if (a->vlen == len && memcmp(t->pool + a->voff, v, len) == 0) {
+            if (t->at + XC_AHEAD < t->nacc) {
+                /* The value and counters of a cell a few rows on: the
+                 * table is larger than the caches once the rows went by. */
+                const struct hz_xcells_ref *n = &t->acc[t->at + XC_AHEAD];
+                __builtin_prefetch(t->pool + n->voff);
+                __builtin_prefetch(&t->c[n->cell], 1);
+            }
             t->at++;
             t->last = (long)a->cell;
             return a->cell;
