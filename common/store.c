@@ -52,7 +52,7 @@ struct hz_store {
     MDB_env *env;
     MDB_dbi dbi[DB_N];
     int have_dbs; /* read-only: the writer has created the databases */
-    unsigned psize; /* LMDB's page size (0: unknown) */
+    unsigned psize; /* LMDB's page size, a power of two (0: unknown) */
     int readonly;
     size_t map_size;
     char path[PATH_MAX];
@@ -375,7 +375,10 @@ st_env_open(hz_store *s, struct hz_err *err)
     if (mdb_env_info(s->env, &info) == 0)
         s->map_size = info.me_mapsize;
     MDB_stat est;
-    s->psize = mdb_env_stat(s->env, &est) == 0 && est.ms_psize >= 64 ? est.ms_psize : 0;
+    s->psize = mdb_env_stat(s->env, &est) == 0 && est.ms_psize >= 64 &&
+                       (est.ms_psize & (est.ms_psize - 1)) == 0
+                   ? est.ms_psize
+                   : 0;
     /* The inode of the file LMDB holds open, not of the path: a compaction
      * that renames a new data.mdb in between would otherwise be taken for
      * the file this reader holds, which would then never be reopened. */
