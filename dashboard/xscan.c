@@ -16,9 +16,13 @@
 #include "common/log.h"
 #include "common/mem.h"
 
-/* Below this plan weight (hz_store_plan_weight: about days of rows) one
- * thread reads it all: handing over costs more than it saves. */
+/* Below this plan weight (hz_store_plan_weight: about days of rows), or
+ * when the pair's last table times the periods read is under XS_MIN_ROWS
+ * (the first read of a pair too), one thread reads it all: handing over
+ * costs more than it saves, and a helper kept off a core would make the
+ * request wait for its period. */
 #define XS_MIN_WEIGHT 8
+#define XS_MIN_ROWS   20000
 
 /* Adds a row's stored counters (clen bytes at counts, negated when neg)
  * to cell i of t, unless it is not a cell (no separator: it stays at
@@ -101,7 +105,7 @@ static pthread_cond_t xs_idle = PTHREAD_COND_INITIALIZER;
 static struct xs_job *xs_posted; /* waiting for the helper */
 static int xs_busy;              /* the helper runs a job */
 static pid_t xs_pid;             /* the process the helper runs in (0: none, -pid: failed) */
-static atomic_int xs_off;        /* hz_xscan_threads(0) */
+static atomic_int xs_mode = 1;   /* hz_xscan_threads */
 /* The size of the last table read of each pair (by its two letters): the
  * next one is reserved as large (growing a year's table by doubling copies
  * it a dozen times). Only a hint: sites share it. */
@@ -230,9 +234,9 @@ xs_wait(struct xs_job *j)
 }
 
 void
-hz_xscan_threads(int on)
+hz_xscan_threads(int mode)
 {
-    atomic_store(&xs_off, !on);
+    atomic_store(&xs_mode, mode);
 }
 
 /* The order of the helper's cells going forwards: by first period, then
@@ -267,7 +271,9 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
     long k;
 
     hz_xcells_reserve(cells, hn + hn / 8, hb + hb / 8);
-    if (hz_store_plan_weight(p) >= XS_MIN_WEIGHT && j.back >= 2 && !atomic_load(&xs_off) &&
+    int mode = atomic_load(&xs_mode);
+    if (j.back >= 2 && mode != 0 &&
+        (mode == 2 || (hz_store_plan_weight(p) >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
         hz_store_rbegin(hz_store_of(t), &j.tb, NULL) == 0 &&
         hz_store_rtxn_id(j.tb) != hz_store_rtxn_id(t)) {
         /* The aggregator committed since t began: j.tb sees newer data. */

@@ -35,8 +35,10 @@
 int hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
                    struct hz_xcells *cells);
 
-/* Whether the helper thread is used (1, the default) or every read stays
- * in the caller's thread (0): for tests and comparisons. */
-void hz_xscan_threads(int on);
+/* When the helper thread is used: 1 (the default) for reads large enough
+ * (the pair's last table times the periods read: the first read of a
+ * pair, and small pairs, stay in the caller's thread), 2 for every read
+ * of two periods or more, 0 never. For tests and comparisons. */
+void hz_xscan_threads(int mode);
 
 #endif

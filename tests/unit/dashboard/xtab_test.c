@@ -405,7 +405,7 @@ Test(xtab_run, two_threads_read_the_one_thread_table)
             hz_xcells_init(&two);
             hz_xscan_threads(0);
             cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &one), 0);
-            hz_xscan_threads(1);
+            hz_xscan_threads(2);
             cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &two), 0);
             xt_same_table(&one, &two, what);
             hz_xcells_free(&one);
