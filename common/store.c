@@ -51,7 +51,7 @@ static const int st_width[DB_N] = {1, 8, HZ_HIST_BUCKETS, ST_VMAX, 1};
 struct hz_store {
     MDB_env *env;
     MDB_dbi dbi[DB_N];
-    int have_dbs; /* read-only: the writer has created the databases */
+    int have_dbs;   /* read-only: the writer has created the databases */
     unsigned psize; /* LMDB's page size, a power of two (0: unknown) */
     int readonly;
     size_t map_size;
@@ -754,7 +754,7 @@ st_scan_prefix(hz_rtxn *t, const struct st_key *prefix, uint32_t lo, uint32_t hi
     MDB_cursor *cur;
     MDB_val k, v;
     int rc = 0;
-    size_t vo = prefix->n + 4; /* where a row's value starts */
+    size_t vo = prefix->n + 4;    /* where a row's value starts */
     unsigned psize = t->s->psize; /* a power of two */
     uintptr_t page = 0;
 

@@ -211,8 +211,8 @@ int hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, 
  * counters are clen bytes at counts (64 for a row of struct hz_counts:
  * eight u64, little-endian, in the struct's order; hz_counts_at reads
  * one), to be subtracted when neg. Valid during the call only. */
-typedef void (*hz_raw_cb)(const char *value, size_t vlen, const unsigned char *counts,
-                          size_t clen, int neg, void *arg);
+typedef void (*hz_raw_cb)(const char *value, size_t vlen, const unsigned char *counts, size_t clen,
+                          int neg, void *arg);
 int hz_store_plan_raw(hz_rtxn *t, const struct hz_store_plan *p, hz_raw_cb cb, void *arg);
 #define HZ_COUNTS_BYTES 64
 /* Field i (0 visitors, 1 visits, 2 pageviews, ... 6 events) of stored

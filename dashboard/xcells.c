@@ -275,9 +275,9 @@ hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *
     /* Which of b's cells a has: both orders are by value. */
     while (j < b->nacc) {
         const struct hz_xcells_ref *y = &b->acc[j];
-        int c = i < nold ? xc_cmp(a->pool + a->acc[i].voff, a->acc[i].vlen, b->pool + y->voff,
-                                  y->vlen)
-                         : 1;
+        int c = i < nold
+                    ? xc_cmp(a->pool + a->acc[i].voff, a->acc[i].vlen, b->pool + y->voff, y->vlen)
+                    : 1;
         if (c < 0) {
             i++;
             continue;
