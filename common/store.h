@@ -55,8 +55,10 @@
 #ifndef HZ_COMMON_STORE_H
 #define HZ_COMMON_STORE_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/err.h"
 
@@ -176,6 +178,64 @@ int hz_store_dim_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t fro
  * to all zeros (callers drop those). */
 int hz_store_dim_rows_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
                              size_t vplen, int32_t from, int32_t to, hz_row_cb cb, void *arg);
+
+/*
+ * The same read in two steps, so that it can be shared between threads:
+ * hz_store_plan_prefix decides which rows hz_store_dim_rows_prefix would
+ * read (day and month periods, the edge months' seeks), as a list of steps
+ * in reading order, and hz_store_plan_rows reads a plan's rows in that
+ * order. A plan's periods, one at a time (hz_store_plan_period), read in
+ * turn give the same rows in the same order; each one's rows come in
+ * increasing order of value. A plan points at site and vp, which must
+ * outlive it.
+ */
+#define HZ_STORE_PLAN_MAX 8
+struct hz_store_step {
+    char gran;         /* 'd' day, 'm' month */
+    unsigned char neg; /* counters negated (days outside, taken from a month row) */
+    uint32_t lo, hi;   /* periods */
+    uint32_t w;        /* weight of one period: its rows, about, in days of rows */
+};
+struct hz_store_plan {
+    const char *site;
+    enum hz_dim dim;
+    const char *vp;
+    size_t vplen;
+    int n;
+    struct hz_store_step step[HZ_STORE_PLAN_MAX];
+};
+int hz_store_plan_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
+                         size_t vplen, int32_t from, int32_t to, struct hz_store_plan *p);
+int hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, void *arg);
+/* The same rows as stored, for hot loops that need a few counters only:
+ * counters are clen bytes at counts (64 for a row of struct hz_counts:
+ * eight u64, little-endian, in the struct's order; hz_counts_at reads
+ * one), to be subtracted when neg. Valid during the call only. */
+typedef void (*hz_raw_cb)(const char *value, size_t vlen, const unsigned char *counts, size_t clen,
+                          int neg, void *arg);
+int hz_store_plan_raw(hz_rtxn *t, const struct hz_store_plan *p, hz_raw_cb cb, void *arg);
+#define HZ_COUNTS_BYTES 64
+/* Field i (0 visitors, 1 visits, 2 pageviews, ... 6 events) of stored
+ * counters. */
+static inline uint64_t
+hz_counts_at(const unsigned char *counts, size_t i)
+{
+    uint64_t v;
+
+    memcpy(&v, counts + 8 * i, sizeof(v));
+    return le64toh(v);
+}
+/* About the rows a plan reads, in days of rows (a month's row ~ a week's). */
+uint64_t hz_store_plan_weight(const struct hz_store_plan *p);
+/* The number of periods of p, and the plan of its k-th alone (k < that). */
+size_t hz_store_plan_periods(const struct hz_store_plan *p);
+void hz_store_plan_period(const struct hz_store_plan *p, size_t k, struct hz_store_plan *one);
+
+/* The snapshot a read transaction sees (LMDB's transaction id): two read
+ * transactions with the same id see the same data. */
+uint64_t hz_store_rtxn_id(const hz_rtxn *t);
+/* The store a read transaction belongs to. */
+hz_store *hz_store_of(const hz_rtxn *t);
 
 /* Site totals summed over [from, to]. */
 int hz_store_totals(hz_rtxn *t, const char *site, int32_t from, int32_t to, struct hz_counts *out);

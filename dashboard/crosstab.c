@@ -14,6 +14,7 @@
 #include "common/mem.h"
 #include "common/record.h"
 #include "dashboard/xcells.h"
+#include "dashboard/xscan.h"
 
 /* The pair dimension of property p, or -1 (exit pages: not a pair's). */
 static int
@@ -190,27 +191,6 @@ hz_xquery_suppress(struct hz_qres *r, int region_side, uint64_t min_visitors)
 
 /* ------------------------------------------------------------ answering */
 
-/* Store row callback: adds a cell of the pair (the scan gives only rows
- * starting with its two letters) to the table, keyed "v1\x1fv2". A value
- * without the separator is not a cell: it stays at zero, and is dropped
- * with the cells whose rows all were outside the range. */
-static void
-xq_load_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
-{
-    struct hz_xcells *t = arg;
-
-    if (vlen < 3)
-        return;
-    size_t i = hz_xcells_seq(t, value + 2, vlen - 2); /* may move t->c */
-    struct hz_xcell *d = &t->c[i];
-    if (d->l1 == d->vlen)
-        return; /* no separator */
-    d->visitors += c->visitors;
-    d->visits += c->visits;
-    d->pageviews += c->pageviews;
-    d->events += c->events;
-}
-
 struct xq_base {
     struct hz_qres *m; /* marginal rows of the non-goal property */
 };
@@ -381,13 +361,11 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
         need_cr |= q->metrics[i] == HZ_M_CONVERSION_RATE;
     hz_xcells_init(&cells);
     hz_qres_init(&marg);
-    rc = hz_store_dim_rows_prefix(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, xq_load_cb,
-                                  &cells);
+    rc = hz_xscan_cells(t, q->site, pre, q->from, q->to, &cells);
     if (rc != 0) {
         hz_xcells_free(&cells);
         return hz_err_set(err, HZ_ESTORE, "store: cells: %s", hz_strerror(rc));
     }
-    hz_xcells_seq_end(&cells);
     hz_xcells_drop_empty(&cells); /* all its rows outside the range, or not a cell */
     if (hz_store_first_day(t, q->site, HZ_DIM_CROSS, pre, 2, q->from, q->to, &r->xsince) != 0)
         r->xsince = -1;
@@ -411,19 +389,8 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
     fresh = q->prop2 != HZ_P_NONE || xq_pinned(q, q->prop == pa ? pb : pa);
     xq_side_init(&sa, q, pa);
     xq_side_init(&sb, q, pb);
-    if (fresh && q->kind == HZ_Q_BREAKDOWN) {
-        /* Room for every row at once: the table of a year's cells is large. */
-        size_t nr = 1, nb = sizeof(HZ_OTHER_VALUE); /* "(other)" */
-        for (size_t i = 0; i < cells.n; i++) {
-            const struct hz_xcell *cell = &cells.c[i];
-            if (!cell->hidden && xq_side_match(&sa, q, hz_xcells_v1(&cells, i), cell->l1) &&
-                xq_side_match(&sb, q, hz_xcells_v2(&cells, i), cell->l2)) {
-                nr++;
-                nb += cell->vlen + 1;
-            }
-        }
-        hz_qres_reserve(r, nr, nb);
-    }
+    if (fresh && q->kind == HZ_Q_BREAKDOWN) /* room for every row at once, "(other)" too */
+        hz_qres_reserve(r, cells.n + 1, cells.plen + sizeof(HZ_OTHER_VALUE));
     for (size_t i = 0; i < cells.n; i++) {
         const struct hz_xcell *cell = &cells.c[i];
         const char *v1 = hz_xcells_v1(&cells, i), *v2 = hz_xcells_v2(&cells, i);

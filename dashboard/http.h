@@ -32,7 +32,8 @@
  * the environment by renaming a new data.mdb over the old one, so before a
  * request the inode of <lmdb>/data.mdb is checked (at most once a second)
  * and the store is reopened when it changed. Single-threaded: one event
- * loop serves every connection.
+ * loop serves every connection (a large pair question shares its store
+ * read with one helper thread within the request: xscan.h).
  */
 #ifndef HZ_DASHBOARD_HTTP_H
 #define HZ_DASHBOARD_HTTP_H

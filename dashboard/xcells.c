@@ -42,6 +42,23 @@ hz_xcells_free(struct hz_xcells *t)
     hz_xcells_init(t);
 }
 
+void
+hz_xcells_reserve(struct hz_xcells *t, size_t ncells, size_t nbytes)
+{
+    if (ncells > t->cap) {
+        t->c = hz_xreallocarray(t->c, ncells, sizeof(*t->c));
+        t->cap = ncells;
+    }
+    if (ncells > t->pendcap) {
+        t->pend = hz_xreallocarray(t->pend, ncells, sizeof(*t->pend));
+        t->pendcap = ncells;
+    }
+    if (nbytes > t->pcap) {
+        t->pool = hz_xreallocarray(t->pool, nbytes, 1);
+        t->pcap = nbytes;
+    }
+}
+
 static long
 xc_find(const struct hz_xcells *t, const char *v, size_t len, uint32_t h)
 {
@@ -243,6 +260,66 @@ hz_xcells_seq_end(struct hz_xcells *t)
     }
     t->at = 0;
     t->last = -1;
+}
+
+/* A cell of b's that a does not have: map's high bit. */
+#define XC_NEW 0x80000000u
+
+void
+hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *order)
+{
+    uint32_t *map = hz_xcalloc(b->n + 1, sizeof(*map)); /* b's cell -> a's */
+    size_t i = 0, j = 0, k = 0, nold = a->nacc, nnew = 0;
+    struct hz_xcells_ref *m;
+
+    /* Which of b's cells a has: both orders are by value. */
+    while (j < b->nacc) {
+        const struct hz_xcells_ref *y = &b->acc[j];
+        int c = i < nold
+                    ? xc_cmp(a->pool + a->acc[i].voff, a->acc[i].vlen, b->pool + y->voff, y->vlen)
+                    : 1;
+        if (c < 0) {
+            i++;
+            continue;
+        }
+        map[y->cell] = c == 0 ? a->acc[i++].cell : XC_NEW;
+        nnew += c != 0;
+        j++;
+    }
+    /* b's counters into a, its new cells appended in b's order: as if a's
+     * scan had gone on with b's rows. */
+    for (size_t o = 0; o < b->n; o++) {
+        size_t n = order != NULL ? order[o] : o;
+        const struct hz_xcell *s = &b->c[n];
+        if (map[n] == XC_NEW)
+            map[n] = (uint32_t)xc_append(a, b->pool + s->voff, s->vlen) | XC_NEW;
+        struct hz_xcell *d = &a->c[map[n] & ~XC_NEW];
+        d->visitors += s->visitors;
+        d->visits += s->visits;
+        d->pageviews += s->pageviews;
+        d->events += s->events;
+    }
+    /* The value order of the new cells, merged into a's. */
+    m = hz_xreallocarray(NULL, nold + nnew + 1, sizeof(*m));
+    i = 0;
+    for (j = 0; j < b->nacc; j++) {
+        uint32_t to = map[b->acc[j].cell];
+        if (!(to & XC_NEW))
+            continue;
+        const struct hz_xcell *c = &a->c[to & ~XC_NEW];
+        while (i < nold &&
+               xc_cmp(a->pool + a->acc[i].voff, a->acc[i].vlen, a->pool + c->voff, c->vlen) < 0)
+            m[k++] = a->acc[i++];
+        m[k++] = (struct hz_xcells_ref){to & ~XC_NEW, c->voff, c->vlen};
+    }
+    while (i < nold)
+        m[k++] = a->acc[i++];
+    free(a->acc);
+    a->acc = m;
+    a->nacc = a->accap = k;
+    a->at = 0;
+    a->last = -1;
+    free(map);
 }
 
 void

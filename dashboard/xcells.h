@@ -48,6 +48,10 @@ struct hz_xcells_ref {
 void hz_xcells_init(struct hz_xcells *t);
 void hz_xcells_free(struct hz_xcells *t); /* t may be initialised again */
 
+/* Room for ncells cells with nbytes of values (and their NULs) without
+ * growing: a table about as large as the last one. */
+void hz_xcells_reserve(struct hz_xcells *t, size_t ncells, size_t nbytes);
+
 /* Index of the cell with value (v, len) ("v1\x1fv2"; no separator: all of
  * it is v1), added with zero counters when absent. May move t->c. */
 size_t hz_xcells_get(struct hz_xcells *t, const char *v, size_t len);
@@ -66,12 +70,20 @@ size_t hz_xcells_seq_slow(struct hz_xcells *t, const char *v, size_t len);
 void hz_xcells_seq_end(struct hz_xcells *t);
 
 /* Most values of a year's scan are the next kept cell: that case inline. */
+#define XC_AHEAD 4
 static inline size_t
 hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
 {
     if (t->at < t->nacc) {
         const struct hz_xcells_ref *a = &t->acc[t->at];
         if (a->vlen == len && memcmp(t->pool + a->voff, v, len) == 0) {
+            if (t->at + XC_AHEAD < t->nacc) {
+                /* The value and counters of a cell a few rows on: the
+                 * table is larger than the caches once the rows went by. */
+                const struct hz_xcells_ref *n = &t->acc[t->at + XC_AHEAD];
+                __builtin_prefetch(t->pool + n->voff);
+                __builtin_prefetch(&t->c[n->cell], 1);
+            }
             t->at++;
             t->last = (long)a->cell;
             return a->cell;
@@ -79,6 +91,12 @@ hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
     }
     return hz_xcells_seq_slow(t, v, len);
 }
+/* Adds b's cells to a, both after hz_xcells_seq_end: a comes out as if
+ * the values given to b had been given to a after its own, in the same
+ * order (the same cells, counters, cell order and value order). order
+ * (b->n cells) is the order in which b's cells first came in that
+ * sequence when b was given them in another one; NULL: b's own. */
+void hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *order);
 /* Drops the cells whose four counters are all zero (rows subtracted from a
  * month row: hz_store_dim_rows_prefix), after hz_xcells_seq_end and before
  * the index is built. */

@@ -842,6 +842,53 @@ pfx_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
     a->rows++;
 }
 
+/* The rows a scan hands over, in order: value bytes and visitors. */
+struct pfx_seq {
+    char v[4096][8];
+    uint64_t visitors[4096];
+    size_t n;
+};
+
+static void
+pfx_seq_cb(const char *value, size_t vlen, const struct hz_counts *c, void *arg)
+{
+    struct pfx_seq *q = arg;
+
+    cr_assert_lt(q->n, 4096);
+    cr_assert_lt(vlen, 8);
+    memcpy(q->v[q->n], value, vlen);
+    q->v[q->n][vlen] = '\0';
+    q->visitors[q->n++] = c->visitors;
+}
+
+/* hz_store_dim_rows_prefix's rows are its plan's, and its plan's periods
+ * read one by one give them again in the same order, each period's in
+ * increasing order of value. */
+static void
+pfx_plan_check(hz_rtxn *r, const char *vp, int32_t from, int32_t to)
+{
+    static struct pfx_seq all, per;
+    struct hz_store_plan p, one;
+
+    all.n = per.n = 0;
+    cr_assert_eq(hz_store_dim_rows_prefix(r, "s.io", HZ_DIM_CROSS, vp, strlen(vp), from, to,
+                                          pfx_seq_cb, &all),
+                 0);
+    cr_assert_eq(hz_store_plan_prefix(r, "s.io", HZ_DIM_CROSS, vp, strlen(vp), from, to, &p), 0);
+    for (size_t k = 0; k < hz_store_plan_periods(&p); k++) {
+        size_t n0 = per.n;
+        hz_store_plan_period(&p, k, &one);
+        cr_assert_eq(one.n, 1);
+        cr_assert_eq(hz_store_plan_rows(r, &one, pfx_seq_cb, &per), 0);
+        for (size_t i = n0 + 1; i < per.n; i++)
+            cr_assert_lt(strcmp(per.v[i - 1], per.v[i]), 0, "period %zu", k);
+    }
+    cr_assert_eq(per.n, all.n, "\"%s\" over %d..%d", vp, from, to);
+    for (size_t i = 0; i < all.n; i++)
+        cr_assert(strcmp(per.v[i], all.v[i]) == 0 && per.visitors[i] == all.visitors[i],
+                  "\"%s\" over %d..%d: row %zu", vp, from, to, i);
+}
+
 Test(store, prefix_rows_sum_to_filtered_rows)
 {
     hz_store *s = wopen(8 << 20);
@@ -888,10 +935,38 @@ Test(store, prefix_rows_sum_to_filtered_rows)
                 cr_assert_eq(memcmp(pfx.visitors, all.visitors, sizeof(all.visitors)), 0,
                              "sums of \"%s\" over %d..%d", vps[j], from, to);
                 seen += pfx.rows;
+                pfx_plan_check(r, vps[j], from, to);
             }
         }
         hz_store_rend(r);
     }
     cr_assert_gt(seen, 1000);
+    hz_store_close(s);
+}
+
+/* Two read transactions see the same data exactly when their ids agree:
+ * a commit in between gives the later one another id. */
+Test(store, rtxn_ids_tell_snapshots_apart)
+{
+    hz_store *s = wopen(8 << 20);
+    hz_wtxn *w;
+    hz_rtxn *a, *b, *c;
+    struct hz_counts k = cnt(1, 1, 1);
+
+    cr_assert_eq(hz_store_wbegin(s, &w, 1000, NULL), 0);
+    cr_assert_eq(hz_store_add(w, "s.io", 20000, HZ_DIM_PAGE, "/a", 2, &k), 0);
+    commit(w);
+    cr_assert_eq(hz_store_rbegin(s, &a, NULL), 0);
+    cr_assert_eq(hz_store_rbegin(s, &b, NULL), 0);
+    cr_assert_eq(hz_store_rtxn_id(a), hz_store_rtxn_id(b));
+    cr_assert_eq(hz_store_of(a), s);
+    cr_assert_eq(hz_store_wbegin(s, &w, 1000, NULL), 0);
+    cr_assert_eq(hz_store_add(w, "s.io", 20000, HZ_DIM_PAGE, "/b", 2, &k), 0);
+    commit(w);
+    cr_assert_eq(hz_store_rbegin(s, &c, NULL), 0);
+    cr_assert_neq(hz_store_rtxn_id(a), hz_store_rtxn_id(c));
+    hz_store_rend(a);
+    hz_store_rend(b);
+    hz_store_rend(c);
     hz_store_close(s);
 }

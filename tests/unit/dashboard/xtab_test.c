@@ -5,10 +5,12 @@
  * suppression, that no row or column is left with one folded cell, and
  * that the pair table's merge of sorted runs (hz_xcells_seq) finds the cells
  * hashing finds, and that answers from a store are the same whichever way
- * their rows are built.
+ * their rows are built; that a table read on two threads is the table one
+ * thread reads.
  */
 #include "dashboard/crosstab.h"
 #include "dashboard/xcells.h"
+#include "dashboard/xscan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,4 +282,136 @@ Test(xtab_run, appended_rows_answer_as_looked_up_rows)
     }
     hz_store_close(s);
     hz_cfg_free(&cfg);
+}
+
+/* ---------------------------------------------------------------- two threads */
+
+/* The same table, cell for cell: order, values, counters, value order. */
+static void
+xt_same_table(const struct hz_xcells *a, const struct hz_xcells *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: %zu cells, %zu", what, a->n, b->n);
+    cr_assert_eq(a->nacc, b->nacc, "%s", what);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct hz_xcell *x = &a->c[i], *y = &b->c[i];
+        cr_assert_eq(x->vlen, y->vlen, "%s: cell %zu", what, i);
+        cr_assert_eq(memcmp(hz_xcells_v1(a, i), hz_xcells_v1(b, i), x->vlen), 0, "%s: cell %zu",
+                     what, i);
+        cr_assert(x->visitors == y->visitors && x->visits == y->visits &&
+                      x->pageviews == y->pageviews && x->events == y->events,
+                  "%s: cell %zu", what, i);
+        cr_assert_eq(x->l1, y->l1, "%s", what);
+        cr_assert_eq(a->acc[i].cell, b->acc[i].cell, "%s: value order at %zu", what, i);
+    }
+}
+
+/* Sorted runs of values "s<n>\x1f/p<n>" (some without a separator), like
+ * the periods of a store scan: run r into t. */
+static void
+xt_run(struct hz_xcells *t, uint64_t seed, int r)
+{
+    char v[60][16];
+    uint64_t st = seed * 1000 + (uint64_t)r;
+    int n = 1 + (int)((st = st * 6364136223846793005ULL + 1) >> 59) % 60;
+
+    for (int i = 0; i < n; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        if ((st >> 40) % 17 == 0)
+            (void)snprintf(v[i], sizeof(v[i]), "bare%d", (int)(st >> 33) % 5);
+        else
+            (void)snprintf(v[i], sizeof(v[i]), "s%d\x1f/p%d", (int)(st >> 60),
+                           (int)(st >> 33) % 80);
+    }
+    qsort(v, (size_t)n, sizeof(v[0]), (int (*)(const void *, const void *))strcmp);
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && strcmp(v[i], v[i - 1]) == 0)
+            continue; /* one row a value in a period */
+        size_t k = hz_xcells_seq(t, v[i], strlen(v[i]));
+        t->c[k].visitors += 1 + (uint64_t)i;
+        t->c[k].events += (uint64_t)r;
+    }
+}
+
+/* A table read as two, the second merged into the first, is the table
+ * read at once, wherever the cut is. */
+Test(xtab_cells, merge_equals_one_read)
+{
+    for (uint64_t seed = 1; seed < 6; seed++)
+        for (int cut = 0; cut <= 12; cut++) {
+            struct hz_xcells one, a, b;
+            hz_xcells_init(&one);
+            hz_xcells_init(&a);
+            hz_xcells_init(&b);
+            for (int r = 0; r < 12; r++) {
+                xt_run(&one, seed, r);
+                xt_run(r < cut ? &a : &b, seed, r);
+            }
+            hz_xcells_seq_end(&one);
+            hz_xcells_seq_end(&a);
+            hz_xcells_seq_end(&b);
+            hz_xcells_merge(&a, &b, NULL);
+            xt_same_table(&one, &a, "merged");
+            hz_xcells_free(&one);
+            hz_xcells_free(&a);
+            hz_xcells_free(&b);
+        }
+}
+
+/* Reading a pair's cells on two threads gives the table one thread reads,
+ * over ranges of a day to a year and a half across month edges, before
+ * and after retention cut into a month (its month row then holds fewer
+ * days than the month). */
+Test(xtab_run, two_threads_read_the_one_thread_table)
+{
+    struct hz_err err = {0};
+    hz_store *s;
+    hz_wtxn *w;
+    hz_rtxn *t;
+    int32_t d0 = hz_days_from_civil(2025, 1, 10);
+    uint64_t st = 11;
+    char pre[8];
+
+    cr_assert_eq(hz_crosstab_cell(pre, sizeof(pre), HZ_DIM_SOURCE, HZ_DIM_PAGE, "", 0, "", 0), 3);
+    cr_assert_eq(hz_store_open(&s, xt_dir, 0, 64 << 20, &err), 0, "%s", err.msg);
+    for (int d = 0; d < 520; d += 1 + (int)(d % 3)) {
+        cr_assert_eq(hz_store_wbegin(s, &w, 100000, &err), 0);
+        for (int k = 0; k < 25; k++) {
+            char page[16];
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            (void)snprintf(page, sizeof(page), "/p%d", (int)((st >> 33) % 120 + (uint64_t)d / 4));
+            xt_add(w, d0 + d, (st >> 60) % 3 ? "google.com" : "bing.com", page, 1 + (st >> 59));
+        }
+        /* Another pair's cells around this one's. */
+        char c[64];
+        struct hz_counts k = {3, 3, 0, 0, 0, 0, 0, 0};
+        size_t n = hz_crosstab_cell(c, sizeof(c), HZ_DIM_GROUP, HZ_DIM_REGION, "G", 1, "DE-BY", 5);
+        cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_CROSS, c, n, &k), 0);
+        n = hz_crosstab_cell(c, sizeof(c), HZ_DIM_SOURCE, HZ_DIM_REGION, "a", 1, "DE-BY", 5);
+        cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_CROSS, c, n, &k), 0);
+        cr_assert_eq(hz_store_commit(w, &err), 0, "%s", err.msg);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            cr_assert_eq(hz_store_retain(s, d0 + 100, &err), 0, "%s", err.msg);
+        cr_assert_eq(hz_store_rbegin(s, &t, &err), 0);
+        for (int q = 0; q < 60; q++) {
+            struct hz_xcells one, two;
+            char what[64];
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            int32_t from = d0 - 5 + (int32_t)((st >> 33) % 500);
+            int32_t to = from + (int32_t)((st >> 20) % (q < 20 ? 40 : 540));
+            (void)snprintf(what, sizeof(what), "days %d..%d, pass %d", from - d0, to - d0, pass);
+            hz_xcells_init(&one);
+            hz_xcells_init(&two);
+            hz_xscan_threads(0);
+            cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &one), 0);
+            hz_xscan_threads(2);
+            cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &two), 0);
+            xt_same_table(&one, &two, what);
+            hz_xcells_free(&one);
+            hz_xcells_free(&two);
+        }
+        hz_store_rend(t);
+    }
+    hz_store_close(s);
 }

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xscan.c - a pair's cells read on two threads (xscan.h).
+ */
+#include "dashboard/xscan.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+/* Below this plan weight (hz_store_plan_weight: about days of rows), or
+ * when the pair's last table times the periods read is under XS_MIN_ROWS
+ * (the first read of a pair too), one thread reads it all: handing over
+ * costs more than it saves, and a helper kept off a core would make the
+ * request wait for its period. */
+#define XS_MIN_WEIGHT 8
+#define XS_MIN_ROWS   20000
+
+/* Adds a row's stored counters (clen bytes at counts, negated when neg)
+ * to cell i of t, unless it is not a cell (no separator: it stays at
+ * zero, and is dropped with the cells whose rows all were outside the
+ * range) or the row is not counters. */
+static inline void
+xs_add(struct hz_xcells *t, size_t i, const unsigned char *counts, size_t clen, int neg)
+{
+    struct hz_xcell *d = &t->c[i];
+    /* (x ^ ~0) - ~0 is 0 - x: negated, the sums wrap back; m = 0 keeps x. */
+    uint64_t m = neg ? ~(uint64_t)0 : 0;
+
+    _Static_assert(offsetof(struct hz_counts, visits) == 8 &&
+                       offsetof(struct hz_counts, pageviews) == 16 &&
+                       offsetof(struct hz_counts, events) == 48,
+                   "hz_counts_at fields");
+    if (d->l1 == d->vlen || clen != HZ_COUNTS_BYTES)
+        return;
+    d->visitors += (hz_counts_at(counts, 0) ^ m) - m;
+    d->visits += (hz_counts_at(counts, 1) ^ m) - m;
+    d->pageviews += (hz_counts_at(counts, 2) ^ m) - m;
+    d->events += (hz_counts_at(counts, 6) ^ m) - m;
+}
+
+/* Store row callback: adds a cell of the pair (the scan gives only rows
+ * starting with its two letters) to the table, keyed "v1\x1fv2". */
+static void
+xs_row_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+          void *arg)
+{
+    struct hz_xcells *t = arg;
+
+    if (vlen >= 3)
+        xs_add(t, hz_xcells_seq(t, value + 2, vlen - 2), counts, clen, neg);
+}
+
+/*
+ * One read on two threads. Its periods (hz_store_plan_period) are taken
+ * one at a time: the caller's from the front into the caller's table, the
+ * helper's from the back into its own, until they meet, so that a helper
+ * kept off a core leaves its share to the caller. The helper's table gets
+ * its periods backwards: first[] keeps, for each of its cells, the first
+ * period (in reading order) with a row of it, which gives the order its
+ * cells would have come in going forwards (by that period, then by value:
+ * the rows of one period come in increasing order of value).
+ */
+struct xs_job {
+    const struct hz_store_plan *p;
+    hz_rtxn *tb;        /* the helper's snapshot (the caller's data) */
+    struct hz_xcells b; /* the helper's table */
+    size_t front, back; /* the periods [front, back) not taken yet (under xs_mu) */
+    uint32_t *first;    /* b's cells: their first period (malloc'd, fcap) */
+    size_t fcap;
+    uint32_t period; /* the period the helper reads */
+    int rc;          /* the helper's */
+};
+
+/* The helper's row callback: xs_row_cb, and the cell's first period. */
+static void
+xs_row_back_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+               void *arg)
+{
+    struct xs_job *j = arg;
+
+    if (vlen < 3)
+        return;
+    size_t i = hz_xcells_seq(&j->b, value + 2, vlen - 2);
+    if (i >= j->fcap) {
+        j->fcap = 2 * i + 64;
+        j->first = hz_xreallocarray(j->first, j->fcap, sizeof(*j->first));
+    }
+    j->first[i] = j->period; /* periods come backwards: the last one is the first */
+    xs_add(&j->b, i, counts, clen, neg);
+}
+
+/* The helper thread: one job at a time, handed over under xs_mu. */
+static pthread_mutex_t xs_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t xs_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t xs_idle = PTHREAD_COND_INITIALIZER;
+static struct xs_job *xs_posted; /* waiting for the helper */
+static int xs_busy;              /* the helper runs a job */
+static pid_t xs_pid;             /* the process the helper runs in (0: none, -pid: failed) */
+static atomic_int xs_mode = 1;   /* hz_xscan_threads */
+/* The size of the last table read of each pair (by its two letters): the
+ * next one is reserved as large (growing a year's table by doubling copies
+ * it a dozen times). Only a hint: sites share it. */
+#define XS_HINTS 1024
+static atomic_size_t xs_hint_cells[XS_HINTS], xs_hint_bytes[XS_HINTS];
+
+/* The next period for the caller (from the front) or the helper (from
+ * the back), or -1 when none is left. */
+static long
+xs_take(struct xs_job *j, int back)
+{
+    long k = -1;
+
+    pthread_mutex_lock(&xs_mu);
+    if (j->front < j->back)
+        k = back ? (long)--j->back : (long)j->front++;
+    pthread_mutex_unlock(&xs_mu);
+    return k;
+}
+
+/* The helper's share (also run by the caller when the helper did not
+ * pick the job up). */
+static void
+xs_back(struct xs_job *j)
+{
+    struct hz_store_plan one;
+    long k;
+
+    while (j->rc == 0 && (k = xs_take(j, 1)) >= 0) {
+        hz_store_plan_period(j->p, (size_t)k, &one);
+        j->period = (uint32_t)k;
+        j->rc = hz_store_plan_raw(j->tb, &one, xs_row_back_cb, j);
+    }
+    hz_xcells_seq_end(&j->b);
+}
+
+static void *
+xs_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct xs_job *j;
+        pthread_mutex_lock(&xs_mu);
+        while (xs_posted == NULL)
+            pthread_cond_wait(&xs_wake, &xs_mu);
+        j = xs_posted;
+        xs_posted = NULL;
+        xs_busy = 1;
+        pthread_mutex_unlock(&xs_mu);
+        xs_back(j);
+        pthread_mutex_lock(&xs_mu);
+        xs_busy = 0;
+        pthread_cond_signal(&xs_idle);
+        pthread_mutex_unlock(&xs_mu);
+    }
+    return NULL;
+}
+
+/* Starts the helper in this process if it is not running (a fork has
+ * none); with xs_mu held. 1 when it runs. */
+static int
+xs_start(void)
+{
+    pthread_t th;
+    pthread_attr_t at;
+    sigset_t all, old;
+    pid_t pid = getpid();
+    int rc;
+
+    if (xs_pid == pid)
+        return 1;
+    if (xs_pid == -pid)
+        return 0; /* could not start: not tried again */
+    xs_posted = NULL;
+    xs_busy = 0;
+    /* Signals stay with the event loop's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&th, &at, xs_main, NULL);
+    pthread_attr_destroy(&at);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        hz_log_warnx("pair reads: no helper thread (%s): one thread reads", strerror(rc));
+        xs_pid = -pid;
+        return 0;
+    }
+    xs_pid = pid;
+    return 1;
+}
+
+/* Posts j to the helper: 1, or 0 when it is busy or cannot run. */
+static int
+xs_post(struct xs_job *j)
+{
+    int ok;
+
+    pthread_mutex_lock(&xs_mu);
+    ok = xs_posted == NULL && !xs_busy && xs_start();
+    if (ok) {
+        xs_posted = j;
+        pthread_cond_signal(&xs_wake);
+    }
+    pthread_mutex_unlock(&xs_mu);
+    return ok;
+}
+
+/* After the caller took the last period: waits for the helper to be done
+ * with j, or takes j back when it has not picked it up. 1 if taken back. */
+static int
+xs_wait(struct xs_job *j)
+{
+    int mine = 0;
+
+    pthread_mutex_lock(&xs_mu);
+    if (xs_posted == j) {
+        xs_posted = NULL;
+        mine = 1;
+    } else {
+        while (xs_busy)
+            pthread_cond_wait(&xs_idle, &xs_mu);
+    }
+    pthread_mutex_unlock(&xs_mu);
+    return mine;
+}
+
+void
+hz_xscan_threads(int mode)
+{
+    atomic_store(&xs_mode, mode);
+}
+
+/* The order of the helper's cells going forwards: by first period, then
+ * by value (a counting sort of the value order). */
+static uint32_t *
+xs_order(const struct xs_job *j, size_t nperiods)
+{
+    const struct hz_xcells *b = &j->b;
+    size_t *at = hz_xcalloc(nperiods + 1, sizeof(*at));
+    uint32_t *order = hz_xreallocarray(NULL, b->n + 1, sizeof(*order));
+
+    for (size_t i = 0; i < b->n; i++)
+        at[j->first[i] + 1]++;
+    for (size_t k = 1; k <= nperiods; k++)
+        at[k] += at[k - 1];
+    for (size_t i = 0; i < b->nacc; i++) {
+        uint32_t c = b->acc[i].cell;
+        order[at[j->first[c]]++] = c;
+    }
+    free(at);
+    return order;
+}
+
+/* Reads plan p into cells (reserved for hn cells of hb bytes), on two
+ * threads when it is worth it. */
+static int
+xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct hz_xcells *cells)
+{
+    struct hz_store_plan one;
+    struct xs_job j = {.p = p, .back = hz_store_plan_periods(p)};
+    int rc = 0;
+    long k;
+
+    hz_xcells_reserve(cells, hn + hn / 8, hb + hb / 8);
+    int mode = atomic_load(&xs_mode);
+    if (j.back >= 2 && mode != 0 &&
+        (mode == 2 || (hz_store_plan_weight(p) >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
+        hz_store_rbegin(hz_store_of(t), &j.tb, NULL) == 0 &&
+        hz_store_rtxn_id(j.tb) != hz_store_rtxn_id(t)) {
+        /* The aggregator committed since t began: j.tb sees newer data. */
+        hz_store_rend(j.tb);
+        j.tb = NULL;
+    }
+    if (j.tb == NULL) {
+        rc = hz_store_plan_raw(t, p, xs_row_cb, cells);
+        hz_xcells_seq_end(cells);
+        return rc;
+    }
+    hz_xcells_init(&j.b);
+    hz_xcells_reserve(&j.b, hn + hn / 8, hb + hb / 8);
+    j.fcap = j.b.cap + 1;
+    j.first = hz_xreallocarray(NULL, j.fcap, sizeof(*j.first));
+    int posted = xs_post(&j);
+    while (rc == 0 && (k = xs_take(&j, 0)) >= 0) {
+        hz_store_plan_period(p, (size_t)k, &one);
+        rc = hz_store_plan_raw(t, &one, xs_row_cb, cells);
+    }
+    hz_xcells_seq_end(cells);
+    if (!posted || xs_wait(&j))
+        xs_back(&j); /* the helper did not pick it up: what is left */
+    hz_store_rend(j.tb);
+    if (rc == 0)
+        rc = j.rc;
+    if (rc == 0 && j.b.n > 0) {
+        uint32_t *order = xs_order(&j, hz_store_plan_periods(p));
+        hz_xcells_merge(cells, &j.b, order);
+        free(order);
+    }
+    free(j.first);
+    hz_xcells_free(&j.b);
+    return rc;
+}
+
+int
+hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
+               struct hz_xcells *cells)
+{
+    struct hz_store_plan p;
+    size_t h = ((unsigned char)pre[0] * 31u + (unsigned char)pre[1]) % XS_HINTS;
+    int rc;
+
+    if ((rc = hz_store_plan_prefix(t, site, HZ_DIM_CROSS, pre, 2, from, to, &p)) != 0)
+        return rc;
+    rc = xs_read(t, &p, atomic_load(&xs_hint_cells[h]), atomic_load(&xs_hint_bytes[h]), cells);
+    if (rc == 0) {
+        atomic_store(&xs_hint_cells[h], cells->n);
+        atomic_store(&xs_hint_bytes[h], cells->plen);
+    }
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xscan.h - a declared pair's cells over a range, read on two threads.
+ *
+ * A year's answer across a pair sums ~130,000 rows (the pair's whole
+ * table: its crowd-size rule is decided over every cell, crosstab.h), so
+ * the read is cut in two halves of about the same rows
+ * (hz_store_plan_split): the caller's thread reads the first, one
+ * persistent helper thread the second, each into a table of its own, in
+ * its own read transaction on the same snapshot (LMDB's transaction id;
+ * when the aggregator committed in between, the caller reads both halves
+ * itself). The tables are then merged so that the result is the table a
+ * single read gives, cell for cell and in the same order, so answers do
+ * not depend on it.
+ *
+ * The helper thread is started at the first such read and lives as long
+ * as the process; it holds no transaction between reads. It runs one read
+ * at a time: a caller that finds it busy, or that finishes its half before
+ * the helper has picked up the other, reads that half itself.
+ */
+#ifndef HZ_DASHBOARD_XSCAN_H
+#define HZ_DASHBOARD_XSCAN_H
+
+#include <stdint.h>
+
+#include "common/store.h"
+#include "dashboard/xcells.h"
+
+/* The cells of the pair whose cell values start with pre (two letters,
+ * common/groups.h hz_crosstab_cell) over local days [from, to] into
+ * cells (initialised, empty), keyed "v1\x1fv2", after hz_xcells_seq_end.
+ * Rows that are not cells (no separator) stay as cells of all zeros, like
+ * the cells whose rows were all outside the range (hz_xcells_drop_empty).
+ * 0 or a store error (HZ_ESTORE, HZ_EINVAL). */
+int hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
+                   struct hz_xcells *cells);
+
+/* When the helper thread is used: 1 (the default) for reads large enough
+ * (the pair's last table times the periods read: the first read of a
+ * pair, and small pairs, stay in the caller's thread), 2 for every read
+ * of two periods or more, 0 never. For tests and comparisons. */
+void hz_xscan_threads(int mode);
+
+#endif
