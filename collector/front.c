@@ -48,6 +48,7 @@
 #define FRONT_LINGER_MS    2000  /* reading after a refusal, so it arrives */
 #define FRONT_LINGER_BYTES 65536
 #define FRONT_BATCH        (HZ_URING_OPS / 2) /* connections per io_uring batch */
+#define FRONT_READS        4 /* reads of a connection per loop turn */
 
 struct hz_front_slot {
     struct hz_front_conn *c;
@@ -68,6 +69,8 @@ struct front_hdr {
 };
 
 enum front_state { FRONT_OPEN, FRONT_CLOSING, FRONT_LINGER, FRONT_DEAD };
+/* io_uring: what became of a connection's queued read or write. */
+enum { FRONT_OP_NONE, FRONT_OP_QUEUED, FRONT_OP_DONE };
 
 struct hz_front_conn {
     hz_front *f;
@@ -100,6 +103,7 @@ struct hz_front_conn {
     /* io_uring (front_batch): a queued read and write (FRONT_OP_*), the
      * read's room, the write's place in f->wr, and their results */
     unsigned char rd_op, wr_op;
+    unsigned char rd_rounds; /* reads in this loop turn */
     int wr_at;
     size_t rd_room;
     long rd_res, wr_res;
@@ -1052,11 +1056,12 @@ front_flush(struct hz_front_conn *c)
     front_wrote(c, w < 0 ? -(long)errno : (long)w, total, closing);
 }
 
-/* Writes c's answers: now, or with the loop turn's batch (io_uring). */
+/* Writes c's answers: now, or with the loop turn's batch (io_uring); in
+ * the next batch when a write of this one has no result handled yet. */
 static void
 front_send(struct hz_front_conn *c)
 {
-    if (c->f->ring != NULL && c->bev == NULL)
+    if ((c->f->ring != NULL && c->bev == NULL) || c->wr_op != FRONT_OP_NONE)
         front_dirty(c);
     else
         front_flush(c);
@@ -1135,6 +1140,17 @@ front_read_end(struct hz_front_conn *c)
     }
 }
 
+/* c is read at the end of the turn (front_batch). */
+static void
+front_rdq_add(struct hz_front_conn *c)
+{
+    if (c->in_rdq)
+        return;
+    c->in_rdq = 1;
+    TAILQ_INSERT_TAIL(&c->f->rdq, c, rdq);
+    front_wake(c->f);
+}
+
 static void
 front_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1147,14 +1163,11 @@ front_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (c->f->ring != NULL) {
         /* Read with the others at the end of the turn (front_batch). */
-        if (!c->in_rdq) {
-            c->in_rdq = 1;
-            TAILQ_INSERT_TAIL(&c->f->rdq, c, rdq);
-            front_wake(c->f);
-        }
+        c->rd_rounds = 0;
+        front_rdq_add(c);
         return;
     }
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < FRONT_READS; round++) {
         size_t room = front_room(c);
         ssize_t r;
         int more;
@@ -1248,8 +1261,6 @@ front_bev_event(struct bufferevent *bev, short what, void *arg)
 
 /* ------------------------------------------------------------ the turn's end */
 
-/* io_uring: what became of a connection's queued read or write. */
-enum { FRONT_OP_NONE, FRONT_OP_QUEUED, FRONT_OP_DONE };
 #define FRONT_TAG_WRITE ((uintptr_t)1) /* in the tag's low bit */
 
 static void
@@ -1335,7 +1346,7 @@ static void
 front_batch(hz_front *f)
 {
     struct hz_front_conn *batch[FRONT_BATCH], *c;
-    int nb = 0;
+    int nb = 0, more, ring_failed = 0;
 
     while (nb < FRONT_BATCH && (c = TAILQ_FIRST(&f->dirty)) != NULL) {
         TAILQ_REMOVE(&f->dirty, c, dirty);
@@ -1363,7 +1374,9 @@ front_batch(hz_front *f)
             front_linger_read(c);
             continue;
         }
-        if (c->state != FRONT_OPEN && c->state != FRONT_CLOSING)
+        /* Reading may have been turned off since (front_interest): a
+         * client that stops reading its answers is not read either. */
+        if ((c->state != FRONT_OPEN && c->state != FRONT_CLOSING) || !c->reading)
             continue;
         front_queue_read(f, c);
         if (c->wr_op == FRONT_OP_NONE)
@@ -1371,13 +1384,18 @@ front_batch(hz_front *f)
     }
     if (nb == 0)
         return;
+    /* A failed ring is closed at the end of the batch only: until its
+     * results are handled, answers wait for the next batch (front_send),
+     * never written past a write whose result is not counted yet. */
     if (f->ring != NULL && hz_uring_run(f->ring, front_op_done) != 0) {
         hz_log_warnx(
             "%s: io_uring failed: socket reads and writes with read and writev from now on",
             f->who);
-        hz_uring_close(f->ring);
-        f->ring = NULL;
+        ring_failed = 1;
     }
+    /* What never reached the kernel, made now; what did but has no result
+     * came back as failed (-ECANCELED: it may have been made) and closes
+     * its connection. */
     for (int i = 0; i < nb; i++) {
         if (batch[i]->rd_op == FRONT_OP_QUEUED)
             front_plain_read(batch[i]);
@@ -1389,8 +1407,13 @@ front_batch(hz_front *f)
         if (c->rd_op == FRONT_OP_NONE)
             continue;
         c->rd_op = FRONT_OP_NONE;
-        if (c->state != FRONT_DEAD && front_got(c, c->rd_res, c->rd_room) >= 0)
-            front_read_end(c);
+        if (c->state == FRONT_DEAD || (more = front_got(c, c->rd_res, c->rd_room)) < 0)
+            continue;
+        front_read_end(c);
+        /* The room filled: more may wait, read in the next batch (as
+         * front_read_cb reads, up to FRONT_READS a turn). */
+        if (more && ++c->rd_rounds < FRONT_READS && c->state == FRONT_OPEN && c->reading)
+            front_rdq_add(c);
     }
     for (int i = 0; i < nb; i++) {
         c = batch[i];
@@ -1399,6 +1422,10 @@ front_batch(hz_front *f)
         c->wr_op = FRONT_OP_NONE;
         if (c->state != FRONT_DEAD && c->state != FRONT_LINGER)
             front_wrote(c, c->wr_res, f->wr[c->wr_at].total, f->wr[c->wr_at].closing);
+    }
+    if (ring_failed) {
+        hz_uring_close(f->ring);
+        f->ring = NULL;
     }
 }
 
