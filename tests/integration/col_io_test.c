@@ -322,8 +322,9 @@ io_pump(int fd, const char *req, size_t len, char *buf, size_t cap, int want, in
  * answered, and a batch holds the connection's read and write. */
 #define IO_PAD                                                                                     \
     "X-Pad: 0123456789012345678901234567890123456789012345678901234567890123456789"                \
-    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890" \
-    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890\r\n"
+    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"  \
+    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"  \
+    "\r\n"
 #define IO_JS_PAD     "GET /haze.js HTTP/1.1\r\nHost: x\r\n" IO_PAD "\r\n"
 #define IO_HEALTH_PAD "GET /healthz HTTP/1.1\r\nHost: x\r\n" IO_PAD "\r\n"
 
@@ -359,7 +360,49 @@ io_js_len(struct ce *env)
 /* Batches before the failure: a dozen points, since which batch holds a
  * read and a write of the connection varies from run to run (about half
  * of them do: each point failed at times before the fix). */
-static int io_fail_after[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* batches before the failure */
+static int io_fail_after[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+
+enum { IO_FAIL_N = 1600 };
+static char io_req[IO_FAIL_N * sizeof(IO_JS_PAD)], io_buf[8 << 20];
+static int io_kind[IO_FAIL_N];
+
+/* One thread, its ring failing after `after` batches (how: "" or
+ * ":wait"); a client pipelines IO_FAIL_N requests on a new connection
+ * while reading the answers (io_pump). Returns the bytes read into io_buf. */
+static size_t
+io_fail_run(struct ce *env, int after, const char *how, int *fd, int *closed)
+{
+    char val[32];
+    size_t len;
+
+    (void)snprintf(val, sizeof(val), "%d%s", after, how);
+    cr_assert_eq(setenv("HAZE_IO_URING_FAIL_AFTER", val, 1), 0);
+    ce_start(env, 0, "threads = 1\n");
+    len = io_requests(io_req, io_kind, IO_FAIL_N);
+    *fd = io_connect(env->port, 0);
+    return io_pump(*fd, io_req, len, io_buf, sizeof(io_buf), IO_FAIL_N, closed);
+}
+
+/* The collector said it failed (skips where it had no ring), and answers
+ * 400 requests on a new connection, with read and writev. */
+static void
+io_after_failure(struct ce *env, size_t js_len)
+{
+    char *log = ht_slurp(env->collector.log, NULL);
+    size_t len, n;
+    int fd, closed;
+
+    cr_assert_not_null(log);
+    if (strstr(log, "io_uring batch") == NULL)
+        cr_skip_test("no io_uring here");
+    cr_assert_not_null(strstr(log, "io_uring failed"), "the ring failed: %s", log);
+    free(log);
+    len = io_requests(io_req, io_kind, 400);
+    fd = io_connect(env->port, 0);
+    n = io_pump(fd, io_req, len, io_buf, sizeof(io_buf), 400, &closed);
+    cr_assert_eq(io_check_answers(io_buf, n, io_kind, 400, js_len), 400, "a new connection");
+    close(fd);
+}
 
 ParameterizedTestParameters(collector_io, a_ring_failing_mid_run_loses_no_answer)
 {
@@ -372,41 +415,55 @@ ParameterizedTestParameters(collector_io, a_ring_failing_mid_run_loses_no_answer
  * answer arrives once, in order; every pixel hit is counted once; the
  * front says so and goes on with read and writev, on that connection
  * and on a new one. */
-ParameterizedTest(int *after, collector_io, a_ring_failing_mid_run_loses_no_answer,
-                  .timeout = 90)
+ParameterizedTest(int *after, collector_io, a_ring_failing_mid_run_loses_no_answer, .timeout = 90)
 {
-    enum { N = 1600 };
-    static char req[N * sizeof(IO_JS_PAD)], buf[8 << 20];
-    static int kind[N];
     struct ce env;
     size_t len, n, js_len;
     int fd, closed;
-    char *log, val[16];
 
-    (void)snprintf(val, sizeof(val), "%d", *after);
-    cr_assert_eq(setenv("HAZE_IO_URING_FAIL_AFTER", val, 1), 0);
-    ce_start(&env, 0, "threads = 1\n");
-    len = io_requests(req, kind, N);
-    fd = io_connect(env.port, 0);
-    n = io_pump(fd, req, len, buf, sizeof(buf), N, &closed);
+    n = io_fail_run(&env, *after, "", &fd, &closed);
     cr_assert_not(closed, "the connection stays open");
     js_len = io_js_len(&env);
-    cr_assert_eq(io_check_answers(buf, n, kind, N, js_len), N, "every answer once, in order");
-    log = ht_slurp(env.collector.log, NULL);
-    cr_assert_not_null(log);
-    if (strstr(log, "io_uring batch") == NULL)
-        cr_skip_test("no io_uring here");
-    cr_assert_not_null(strstr(log, "io_uring failed"), "the ring failed: %s", log);
-    free(log);
-    /* Read and writev from now on: the same connection, and a new one. */
-    len = io_requests(req, kind, 400);
-    n = io_pump(fd, req, len, buf, sizeof(buf), 400, &closed);
-    cr_assert_eq(io_check_answers(buf, n, kind, 400, js_len), 400, "after the failure");
+    cr_assert_eq(io_check_answers(io_buf, n, io_kind, IO_FAIL_N, js_len), IO_FAIL_N,
+                 "every answer once, in order");
+    io_after_failure(&env, js_len);
+    /* The same connection goes on too. */
+    len = io_requests(io_req, io_kind, 400);
+    n = io_pump(fd, io_req, len, io_buf, sizeof(io_buf), 400, &closed);
+    cr_assert_eq(io_check_answers(io_buf, n, io_kind, 400, js_len), 400, "after the failure");
     close(fd);
-    fd = io_connect(env.port, 0);
-    n = io_pump(fd, req, len, buf, sizeof(buf), 400, &closed);
-    cr_assert_eq(io_check_answers(buf, n, kind, 400, js_len), 400, "a new connection");
+    cr_assert_eq(io_hits(&env, IO_FAIL_N / 4 + 200), IO_FAIL_N / 4 + 200,
+                 "every pixel hit counted once");
+    ce_stop(&env);
+}
+
+static int io_lost_after[] = {1, 2, 3, 4, 5, 6};
+
+ParameterizedTestParameters(collector_io, a_lost_batch_closes_its_connections_and_the_front_goes_on)
+{
+    return cr_make_param_array(int, io_lost_after, 6);
+}
+
+/* The ring fails waiting for its results ("N:wait"): a read or write
+ * submitted may have been made, so it is not made again; its connection
+ * closes. What the client got before is every answer whole, in order,
+ * none twice; then a new connection is answered with read and writev. */
+ParameterizedTest(int *after, collector_io,
+                  a_lost_batch_closes_its_connections_and_the_front_goes_on, .timeout = 90)
+{
+    struct ce env;
+    size_t n, js_len;
+    const char *a = io_buf;
+    int fd, closed, whole;
+
+    n = io_fail_run(&env, *after, ":wait", &fd, &closed);
     close(fd);
-    cr_assert_eq(io_hits(&env, N / 4 + 200), N / 4 + 200, "every pixel hit counted once");
+    whole = io_whole(io_buf, n, &a);
+    cr_assert(whole == IO_FAIL_N || closed, "all answered (%d), or closed", whole);
+    js_len = io_js_len(&env);
+    if (whole > 0)
+        cr_assert_eq(io_check_answers(io_buf, (size_t)(a - io_buf), io_kind, whole, js_len), whole,
+                     "the answers before are whole, in order, once");
+    io_after_failure(&env, js_len);
     ce_stop(&env);
 }
