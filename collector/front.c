@@ -19,6 +19,7 @@
 #include "collector/front.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,7 @@ struct hz_front {
     hz_front_bev_fn bev_fn;
     void *bev_arg;
     evutil_socket_t lfd;
-    struct event *accept_ev, *retry_ev, *flush_ev;
+    struct event *accept_ev, *retry_ev, *flush_ev, *ring_ev;
     int accepting, capped, backing_off;
     long open;
     struct hz_backoff backoff;
@@ -1569,25 +1570,32 @@ front_settings(llhttp_settings_t *s)
     s->on_message_complete = on_message_complete;
 }
 
-/* The socket I/O path: a loop turn's reads and writes in one io_uring
- * batch, or read and writev per connection when the kernel refuses
- * io_uring or HAZE_IO_URING=0 says so. Said once per process (the fronts
- * are made one after the other, before the threads start). */
+/* The socket I/O path, chosen as the front's loop starts (after
+ * hz_front_set_bev, and in the loop's thread, after the drop of
+ * privileges): a loop turn's reads and writes in one io_uring batch, or
+ * read and writev per connection when the kernel refuses io_uring or
+ * HAZE_IO_URING=0 says so. HTTPS fronts (OpenSSL's bufferevents) have no
+ * ring. The ring is said once per process, a refusal by each front. */
 static void
-front_ring_open(hz_front *f)
+front_ring_cb(evutil_socket_t fd, short what, void *arg)
 {
-    static int said;
+    static atomic_int said;
+    hz_front *f = arg;
     const char *why = NULL;
 
-    f->ring = hz_uring_open(&why);
-    if (f->ring != NULL)
-        f->wr = hz_xcalloc(FRONT_BATCH, sizeof(*f->wr));
-    if (said++)
+    (void)fd;
+    (void)what;
+    if (f->ring != NULL || f->bev_fn != NULL)
         return;
-    if (f->ring != NULL)
-        hz_log_info("%s: socket reads and writes of a loop turn in one io_uring batch", f->who);
-    else
+    f->ring = hz_uring_open(&why);
+    if (f->ring == NULL) {
         hz_log_info("%s: socket reads and writes with read and writev (io_uring: %s)", f->who, why);
+        return;
+    }
+    if (f->wr == NULL)
+        f->wr = hz_xcalloc(FRONT_BATCH, sizeof(*f->wr));
+    if (atomic_fetch_add(&said, 1) == 0)
+        hz_log_info("%s: socket reads and writes of a loop turn in one io_uring batch", f->who);
 }
 
 hz_front *
@@ -1638,8 +1646,8 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
             hz_front_free(f);
             return NULL;
         }
-        if (listen_fd >= 0)
-            front_ring_open(f);
+        if (listen_fd >= 0 && (f->ring_ev = event_new(base, -1, 0, front_ring_cb, f)) != NULL)
+            event_active(f->ring_ev, EV_TIMEOUT, 0); /* runs as the loop starts */
     } else {
         f->idle_tv = &f->idle_tv0;
         f->linger_tv = &f->linger_tv0;
@@ -1683,6 +1691,8 @@ hz_front_free(hz_front *f)
     }
     if (f->flush_ev != NULL)
         event_free(f->flush_ev);
+    if (f->ring_ev != NULL)
+        event_free(f->ring_ev);
     if (f->retry_ev != NULL)
         event_free(f->retry_ev);
     hz_uring_close(f->ring);
