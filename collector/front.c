@@ -141,6 +141,7 @@ struct hz_front {
     struct front_connq conns, dirty;
     struct front_connq rdq; /* readable, read at the end of the turn (io_uring) */
     hz_uring *ring;         /* NULL: plain read and writev */
+    const char *ring_why;   /* why there is none (static text) */
     struct front_wr *wr;    /* a batch's writes (FRONT_BATCH), with the ring */
     int flushing;           /* in front_flush_cb, which loops while there is work */
     llhttp_settings_t settings;
@@ -1570,31 +1571,35 @@ front_settings(llhttp_settings_t *s)
     s->on_message_complete = on_message_complete;
 }
 
-/* The socket I/O path, chosen as the front's loop starts (after
- * hz_front_set_bev, and in the loop's thread, after the drop of
- * privileges): a loop turn's reads and writes in one io_uring batch, or
- * read and writev per connection when the kernel refuses io_uring or
- * HAZE_IO_URING=0 says so. HTTPS fronts (OpenSSL's bufferevents) have no
- * ring. The ring is said once per process, a refusal by each front. */
+/* The socket I/O path: a loop turn's reads and writes in one io_uring
+ * batch, or read and writev per connection when the kernel refuses
+ * io_uring or HAZE_IO_URING=0 says so. Opened with the front (in the
+ * collector after the drop of privileges), closed by hz_front_set_bev
+ * for an HTTPS front (OpenSSL's bufferevents). */
 static void
-front_ring_cb(evutil_socket_t fd, short what, void *arg)
+front_ring_open(hz_front *f)
+{
+    f->ring = hz_uring_open(&f->ring_why);
+    if (f->ring != NULL)
+        f->wr = hz_xcalloc(FRONT_BATCH, sizeof(*f->wr));
+}
+
+/* Which path, said as the front's loop starts, when it is known: the
+ * ring once per process, a refusal by each front; nothing for HTTPS. */
+static void
+front_ring_say(evutil_socket_t fd, short what, void *arg)
 {
     static atomic_int said;
     hz_front *f = arg;
-    const char *why = NULL;
 
     (void)fd;
     (void)what;
-    if (f->ring != NULL || f->bev_fn != NULL)
+    if (f->bev_fn != NULL)
         return;
-    f->ring = hz_uring_open(&why);
-    if (f->ring == NULL) {
-        hz_log_info("%s: socket reads and writes with read and writev (io_uring: %s)", f->who, why);
-        return;
-    }
-    if (f->wr == NULL)
-        f->wr = hz_xcalloc(FRONT_BATCH, sizeof(*f->wr));
-    if (atomic_fetch_add(&said, 1) == 0)
+    if (f->ring == NULL)
+        hz_log_info("%s: socket reads and writes with read and writev (io_uring: %s)", f->who,
+                    f->ring_why != NULL ? f->ring_why : "not opened");
+    else if (atomic_fetch_add(&said, 1) == 0)
         hz_log_info("%s: socket reads and writes of a loop turn in one io_uring batch", f->who);
 }
 
@@ -1646,8 +1651,12 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
             hz_front_free(f);
             return NULL;
         }
-        if (listen_fd >= 0 && (f->ring_ev = event_new(base, -1, 0, front_ring_cb, f)) != NULL)
-            event_active(f->ring_ev, EV_TIMEOUT, 0); /* runs as the loop starts */
+        if (listen_fd >= 0) {
+            front_ring_open(f);
+            f->ring_ev = event_new(base, -1, 0, front_ring_say, f);
+            if (f->ring_ev != NULL)
+                event_active(f->ring_ev, EV_TIMEOUT, 0); /* runs as the loop starts */
+        }
     } else {
         f->idle_tv = &f->idle_tv0;
         f->linger_tv = &f->linger_tv0;
@@ -1660,6 +1669,10 @@ hz_front_set_bev(hz_front *f, hz_front_bev_fn fn, void *arg)
 {
     f->bev_fn = fn;
     f->bev_arg = arg;
+    if (fn != NULL) {
+        hz_uring_close(f->ring); /* bufferevents do their own I/O */
+        f->ring = NULL;
+    }
 }
 
 void
