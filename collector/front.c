@@ -49,7 +49,7 @@
 #define FRONT_LINGER_MS    2000  /* reading after a refusal, so it arrives */
 #define FRONT_LINGER_BYTES 65536
 #define FRONT_BATCH        (HZ_URING_OPS / 2) /* connections per io_uring batch */
-#define FRONT_READS        4 /* reads of a connection per loop turn */
+#define FRONT_READS        4                  /* reads of a connection per loop turn */
 
 struct hz_front_slot {
     struct hz_front_conn *c;
