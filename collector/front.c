@@ -19,6 +19,7 @@
 #include "collector/front.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@
 #define FRONT_LINGER_MS    2000  /* reading after a refusal, so it arrives */
 #define FRONT_LINGER_BYTES 65536
 #define FRONT_BATCH        (HZ_URING_OPS / 2) /* connections per io_uring batch */
+#define FRONT_READS        4                  /* reads of a connection per loop turn */
 
 struct hz_front_slot {
     struct hz_front_conn *c;
@@ -68,6 +70,8 @@ struct front_hdr {
 };
 
 enum front_state { FRONT_OPEN, FRONT_CLOSING, FRONT_LINGER, FRONT_DEAD };
+/* io_uring: what became of a connection's queued read or write. */
+enum { FRONT_OP_NONE, FRONT_OP_QUEUED, FRONT_OP_DONE };
 
 struct hz_front_conn {
     hz_front *f;
@@ -100,6 +104,7 @@ struct hz_front_conn {
     /* io_uring (front_batch): a queued read and write (FRONT_OP_*), the
      * read's room, the write's place in f->wr, and their results */
     unsigned char rd_op, wr_op;
+    unsigned char rd_rounds; /* reads in this loop turn */
     int wr_at;
     size_t rd_room;
     long rd_res, wr_res;
@@ -125,7 +130,7 @@ struct hz_front {
     hz_front_bev_fn bev_fn;
     void *bev_arg;
     evutil_socket_t lfd;
-    struct event *accept_ev, *retry_ev, *flush_ev;
+    struct event *accept_ev, *retry_ev, *flush_ev, *ring_ev;
     int accepting, capped, backing_off;
     long open;
     struct hz_backoff backoff;
@@ -136,6 +141,7 @@ struct hz_front {
     struct front_connq conns, dirty;
     struct front_connq rdq; /* readable, read at the end of the turn (io_uring) */
     hz_uring *ring;         /* NULL: plain read and writev */
+    const char *ring_why;   /* why there is none (static text) */
     struct front_wr *wr;    /* a batch's writes (FRONT_BATCH), with the ring */
     int flushing;           /* in front_flush_cb, which loops while there is work */
     llhttp_settings_t settings;
@@ -1052,11 +1058,12 @@ front_flush(struct hz_front_conn *c)
     front_wrote(c, w < 0 ? -(long)errno : (long)w, total, closing);
 }
 
-/* Writes c's answers: now, or with the loop turn's batch (io_uring). */
+/* Writes c's answers: now, or with the loop turn's batch (io_uring); in
+ * the next batch when a write of this one has no result handled yet. */
 static void
 front_send(struct hz_front_conn *c)
 {
-    if (c->f->ring != NULL && c->bev == NULL)
+    if ((c->f->ring != NULL && c->bev == NULL) || c->wr_op != FRONT_OP_NONE)
         front_dirty(c);
     else
         front_flush(c);
@@ -1135,6 +1142,17 @@ front_read_end(struct hz_front_conn *c)
     }
 }
 
+/* c is read at the end of the turn (front_batch). */
+static void
+front_rdq_add(struct hz_front_conn *c)
+{
+    if (c->in_rdq)
+        return;
+    c->in_rdq = 1;
+    TAILQ_INSERT_TAIL(&c->f->rdq, c, rdq);
+    front_wake(c->f);
+}
+
 static void
 front_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1147,14 +1165,11 @@ front_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (c->f->ring != NULL) {
         /* Read with the others at the end of the turn (front_batch). */
-        if (!c->in_rdq) {
-            c->in_rdq = 1;
-            TAILQ_INSERT_TAIL(&c->f->rdq, c, rdq);
-            front_wake(c->f);
-        }
+        c->rd_rounds = 0;
+        front_rdq_add(c);
         return;
     }
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < FRONT_READS; round++) {
         size_t room = front_room(c);
         ssize_t r;
         int more;
@@ -1248,8 +1263,6 @@ front_bev_event(struct bufferevent *bev, short what, void *arg)
 
 /* ------------------------------------------------------------ the turn's end */
 
-/* io_uring: what became of a connection's queued read or write. */
-enum { FRONT_OP_NONE, FRONT_OP_QUEUED, FRONT_OP_DONE };
 #define FRONT_TAG_WRITE ((uintptr_t)1) /* in the tag's low bit */
 
 static void
@@ -1335,7 +1348,7 @@ static void
 front_batch(hz_front *f)
 {
     struct hz_front_conn *batch[FRONT_BATCH], *c;
-    int nb = 0;
+    int nb = 0, more, ring_failed = 0;
 
     while (nb < FRONT_BATCH && (c = TAILQ_FIRST(&f->dirty)) != NULL) {
         TAILQ_REMOVE(&f->dirty, c, dirty);
@@ -1363,7 +1376,9 @@ front_batch(hz_front *f)
             front_linger_read(c);
             continue;
         }
-        if (c->state != FRONT_OPEN && c->state != FRONT_CLOSING)
+        /* Reading may have been turned off since (front_interest): a
+         * client that stops reading its answers is not read either. */
+        if ((c->state != FRONT_OPEN && c->state != FRONT_CLOSING) || !c->reading)
             continue;
         front_queue_read(f, c);
         if (c->wr_op == FRONT_OP_NONE)
@@ -1371,13 +1386,18 @@ front_batch(hz_front *f)
     }
     if (nb == 0)
         return;
+    /* A failed ring is closed at the end of the batch only: until its
+     * results are handled, answers wait for the next batch (front_send),
+     * never written past a write whose result is not counted yet. */
     if (f->ring != NULL && hz_uring_run(f->ring, front_op_done) != 0) {
         hz_log_warnx(
             "%s: io_uring failed: socket reads and writes with read and writev from now on",
             f->who);
-        hz_uring_close(f->ring);
-        f->ring = NULL;
+        ring_failed = 1;
     }
+    /* What never reached the kernel, made now; what did but has no result
+     * came back as failed (-ECANCELED: it may have been made) and closes
+     * its connection. */
     for (int i = 0; i < nb; i++) {
         if (batch[i]->rd_op == FRONT_OP_QUEUED)
             front_plain_read(batch[i]);
@@ -1389,8 +1409,13 @@ front_batch(hz_front *f)
         if (c->rd_op == FRONT_OP_NONE)
             continue;
         c->rd_op = FRONT_OP_NONE;
-        if (c->state != FRONT_DEAD && front_got(c, c->rd_res, c->rd_room) >= 0)
-            front_read_end(c);
+        if (c->state == FRONT_DEAD || (more = front_got(c, c->rd_res, c->rd_room)) < 0)
+            continue;
+        front_read_end(c);
+        /* The room filled: more may wait, read in the next batch (as
+         * front_read_cb reads, up to FRONT_READS a turn). */
+        if (more && ++c->rd_rounds < FRONT_READS && c->state == FRONT_OPEN && c->reading)
+            front_rdq_add(c);
     }
     for (int i = 0; i < nb; i++) {
         c = batch[i];
@@ -1399,6 +1424,10 @@ front_batch(hz_front *f)
         c->wr_op = FRONT_OP_NONE;
         if (c->state != FRONT_DEAD && c->state != FRONT_LINGER)
             front_wrote(c, c->wr_res, f->wr[c->wr_at].total, f->wr[c->wr_at].closing);
+    }
+    if (ring_failed) {
+        hz_uring_close(f->ring);
+        f->ring = NULL;
     }
 }
 
@@ -1544,23 +1573,34 @@ front_settings(llhttp_settings_t *s)
 
 /* The socket I/O path: a loop turn's reads and writes in one io_uring
  * batch, or read and writev per connection when the kernel refuses
- * io_uring or HAZE_IO_URING=0 says so. Said once per process (the fronts
- * are made one after the other, before the threads start). */
+ * io_uring or HAZE_IO_URING=0 says so. Opened with the front (in the
+ * collector after the drop of privileges), closed by hz_front_set_bev
+ * for an HTTPS front (OpenSSL's bufferevents). */
 static void
 front_ring_open(hz_front *f)
 {
-    static int said;
-    const char *why = NULL;
-
-    f->ring = hz_uring_open(&why);
+    f->ring = hz_uring_open(&f->ring_why);
     if (f->ring != NULL)
         f->wr = hz_xcalloc(FRONT_BATCH, sizeof(*f->wr));
-    if (said++)
+}
+
+/* Which path, said as the front's loop starts, when it is known: the
+ * ring once per process, a refusal by each front; nothing for HTTPS. */
+static void
+front_ring_say(evutil_socket_t fd, short what, void *arg)
+{
+    static atomic_int said;
+    hz_front *f = arg;
+
+    (void)fd;
+    (void)what;
+    if (f->bev_fn != NULL)
         return;
-    if (f->ring != NULL)
+    if (f->ring == NULL)
+        hz_log_info("%s: socket reads and writes with read and writev (io_uring: %s)", f->who,
+                    f->ring_why != NULL ? f->ring_why : "not opened");
+    else if (atomic_fetch_add(&said, 1) == 0)
         hz_log_info("%s: socket reads and writes of a loop turn in one io_uring batch", f->who);
-    else
-        hz_log_info("%s: socket reads and writes with read and writev (io_uring: %s)", f->who, why);
 }
 
 hz_front *
@@ -1611,8 +1651,12 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
             hz_front_free(f);
             return NULL;
         }
-        if (listen_fd >= 0)
+        if (listen_fd >= 0) {
             front_ring_open(f);
+            f->ring_ev = event_new(base, -1, 0, front_ring_say, f);
+            if (f->ring_ev != NULL)
+                event_active(f->ring_ev, EV_TIMEOUT, 0); /* runs as the loop starts */
+        }
     } else {
         f->idle_tv = &f->idle_tv0;
         f->linger_tv = &f->linger_tv0;
@@ -1625,6 +1669,10 @@ hz_front_set_bev(hz_front *f, hz_front_bev_fn fn, void *arg)
 {
     f->bev_fn = fn;
     f->bev_arg = arg;
+    if (fn != NULL) {
+        hz_uring_close(f->ring); /* bufferevents do their own I/O */
+        f->ring = NULL;
+    }
 }
 
 void
@@ -1656,6 +1704,8 @@ hz_front_free(hz_front *f)
     }
     if (f->flush_ev != NULL)
         event_free(f->flush_ev);
+    if (f->ring_ev != NULL)
+        event_free(f->ring_ev);
     if (f->retry_ev != NULL)
         event_free(f->retry_ev);
     hz_uring_close(f->ring);

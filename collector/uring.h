@@ -27,8 +27,8 @@ typedef struct hz_uring hz_uring;
 /* Opens a ring for HZ_URING_OPS operations. NULL, with the reason in
  * *why (static text), when the kernel refuses (io_uring disabled by
  * kernel.io_uring_disabled or a seccomp filter, a user outside
- * kernel.io_uring_group), is older than 5.12, or when the environment
- * says HAZE_IO_URING=0 (or "no", "off"). */
+ * kernel.io_uring_group), is older than 5.12 (or its operations cannot be
+ * probed), or when the environment says HAZE_IO_URING=0 (or "no", "off"). */
 hz_uring *hz_uring_open(const char **why);
 /* NULL is a no-op. */
 void hz_uring_close(hz_uring *u);
@@ -44,9 +44,16 @@ typedef void (*hz_uring_done)(void *tag, long res); /* res: bytes, or -errno */
 
 /* Submits what is queued (one system call when every operation completes
  * at once, as they do), then calls done for each operation in the order
- * the kernel finished them. Returns 0, or -1 when the ring failed: the
- * operations without a done call were not made (redo them with read and
- * writev) and the ring must be closed. */
+ * the kernel finished them. Returns 0, or -1 when the ring failed, and
+ * must be closed; then an operation that was submitted but has no result
+ * may have been made, in part or whole: done gets -ECANCELED for it (its
+ * outcome is unknown: the caller gives up on that socket). An operation
+ * without any done call never reached the kernel: redo it with read or
+ * writev.
+ *
+ * Test switch: HAZE_IO_URING_FAIL_AFTER=N (in the environment at
+ * hz_uring_open) makes the run after N runs fail, before any operation
+ * reaches the kernel; "N:wait" after every one did, without a result. */
 int hz_uring_run(hz_uring *u, hz_uring_done done);
 
 #endif

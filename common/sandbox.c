@@ -122,7 +122,9 @@ sandbox_drop_root(const struct hz_user *u)
 {
     if (u == NULL || !u->drop || geteuid() != 0)
         return;
-    if (setgroups(1, &u->gid) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0)
+    /* The user's supplementary groups too (initgroups), as a login gets
+     * them: kernel.io_uring_group may be one of them. */
+    if (initgroups(u->name, u->gid) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0)
         hz_fatal("sandbox: cannot drop privileges to user %s", u->name);
     if (setuid(0) == 0)
         hz_fatalx("sandbox: privileges could be regained");

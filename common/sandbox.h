@@ -4,7 +4,8 @@
  * (OpenBSD's acquire, restrict, serve). On Linux: when started as root,
  * drop to the configured user ("user" under the daemon's section, default
  * "haze"; when that user does not exist, "nobody", with a warning; "root"
- * stays root, with a warning), checked with setgroups/setgid/setuid and a
+ * stays root, with a warning), with its groups (initgroups: its primary
+ * and supplementary groups, as at login), setgid and setuid, checked with a
  * failed setuid(0) afterwards; then PR_SET_NO_NEW_PRIVS. The collector,
  * which holds client addresses in memory, and the dashboard, which holds
  * the token, also disable core dumps (privacy rule 1: no IP in core files).

@@ -389,6 +389,12 @@ Test(tls, collector_over_tls_and_sighup)
                     "\"d\":\"example.com\"}' '%s' | grep -qx 202",
                     ca, url),
                  0);
+    {
+        char *log = ht_slurp(env.collector.log, NULL);
+        cr_assert(log != NULL && strstr(log, "io_uring") == NULL,
+                  "an HTTPS collector opens no ring: %s", log);
+        free(log);
+    }
     cr_assert_eq(tconn_open(&c, env.port, ca, TLS1_VERSION, TLS1_1_VERSION, 1), -1);
     tconn_close(&c);
     {

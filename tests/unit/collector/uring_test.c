@@ -160,3 +160,50 @@ Test(uring, a_batch_holds_hz_uring_ops)
     close(sv[1]);
     hz_uring_close(u);
 }
+
+/* HAZE_IO_URING_FAIL_AFTER (the test switch): the batch after N fails.
+ * Failed before the kernel: no operation has a result (the caller makes
+ * them with read and writev). Failed waiting: each submitted operation
+ * gets -ECANCELED (it may have been made: the caller gives up on it). */
+static void
+fail_after(const char *how, int wait)
+{
+    hz_uring *u;
+    int sv[2];
+    char in[8] = "";
+
+    cr_assert_eq(setenv("HAZE_IO_URING_FAIL_AFTER", how, 1), 0);
+    u = ring();
+    unsetenv("HAZE_IO_URING_FAIL_AFTER");
+    pair(sv);
+    cr_assert_eq(write(sv[1], "abc", 3), 3);
+    cr_assert_eq(hz_uring_recv(u, sv[0], in, sizeof(in), (void *)0), 0);
+    cr_assert_eq(hz_uring_run(u, done), 0, "the first batch runs");
+    cr_assert_eq(seen[0], 1);
+    cr_assert_eq(results[0], 3);
+    cr_assert_eq(write(sv[1], "def", 3), 3);
+    cr_assert_eq(hz_uring_recv(u, sv[0], in, sizeof(in), (void *)1), 0);
+    cr_assert_eq(hz_uring_send(u, sv[0], "xyz", 3, (void *)2), 0);
+    cr_assert_eq(hz_uring_run(u, done), -1, "the second fails");
+    if (wait) {
+        cr_assert(seen[1] == 1 && results[1] == -ECANCELED, "%d %ld", seen[1], results[1]);
+        cr_assert(seen[2] == 1 && results[2] == -ECANCELED, "%d %ld", seen[2], results[2]);
+    } else {
+        cr_assert(seen[1] == 0 && seen[2] == 0, "no result: never made");
+        cr_assert_eq(read(sv[0], in, sizeof(in)), 3, "the bytes wait for read");
+        cr_assert_eq(read(sv[1], in, sizeof(in)), -1, "nothing was written");
+    }
+    hz_uring_close(u);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(uring, a_failed_submission_makes_no_operation)
+{
+    fail_after("1", 0);
+}
+
+Test(uring, a_failed_wait_gives_each_submitted_operation_ecanceled)
+{
+    fail_after("1:wait", 1);
+}
