@@ -360,6 +360,7 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
         /* The loop only runs on for the publisher's last answers: an answer
          * given now might never be written, so the hit is not taken. */
         http_text(req->slot, 503, "shutting down", NULL);
+        hz_record_wipe(&rec);
         return;
     }
     *hz_front_slot_tag(req->slot) = pixel;

@@ -487,6 +487,27 @@ hz_store_rbegin(hz_store *s, hz_rtxn **out, struct hz_err *err)
     return 0;
 }
 
+int
+hz_store_rbegin_more(hz_store *s, hz_rtxn **out)
+{
+    MDB_txn *txn;
+    struct hz_rtxn *t;
+
+    /* Another transaction of this process is open: LMDB forbids remapping
+     * now, so a grown map (MDB_MAP_RESIZED) is an error here, and the
+     * databases must be open already. */
+    if (!s->have_dbs || mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+        return -1;
+    if ((t = calloc(1, sizeof(*t))) == NULL) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    t->s = s;
+    t->txn = txn;
+    *out = t;
+    return 0;
+}
+
 void
 hz_store_rend(hz_rtxn *t)
 {

@@ -154,6 +154,10 @@ void hz_store_close(hz_store *s); /* NULL is a no-op */
 /* ------------------------------------------------------------ reading */
 
 int hz_store_rbegin(hz_store *s, hz_rtxn **out, struct hz_err *err);
+/* A second read transaction while another of this process is open (for a
+ * helper thread): never adopts a grown map nor opens the databases, which
+ * LMDB allows only with no transaction open; -1 when it would have to. */
+int hz_store_rbegin_more(hz_store *s, hz_rtxn **out);
 void hz_store_rend(hz_rtxn *t); /* NULL is a no-op */
 
 /* Callback for rows: value is borrowed, valid during the call only. */

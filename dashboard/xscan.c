@@ -274,7 +274,7 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
     int mode = atomic_load(&xs_mode);
     if (j.back >= 2 && mode != 0 &&
         (mode == 2 || (hz_store_plan_weight(p) >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
-        hz_store_rbegin(hz_store_of(t), &j.tb, NULL) == 0 &&
+        hz_store_rbegin_more(hz_store_of(t), &j.tb) == 0 &&
         hz_store_rtxn_id(j.tb) != hz_store_rtxn_id(t)) {
         /* The aggregator committed since t began: j.tb sees newer data. */
         hz_store_rend(j.tb);

@@ -4,19 +4,19 @@
  *
  * A year's answer across a pair sums ~130,000 rows (the pair's whole
  * table: its crowd-size rule is decided over every cell, crosstab.h), so
- * the read is cut in two halves of about the same rows
- * (hz_store_plan_split): the caller's thread reads the first, one
- * persistent helper thread the second, each into a table of its own, in
- * its own read transaction on the same snapshot (LMDB's transaction id;
- * when the aggregator committed in between, the caller reads both halves
- * itself). The tables are then merged so that the result is the table a
- * single read gives, cell for cell and in the same order, so answers do
- * not depend on it.
+ * the read is shared: the caller's thread takes the range's periods from
+ * the front, one persistent helper thread takes them from the back, each
+ * into a table of its own, in its own read transaction on the same
+ * snapshot (LMDB's transaction id; when the aggregator committed in
+ * between, or the map grew, the caller reads every period itself). The
+ * tables are then merged so that the result is the table a single read
+ * gives, cell for cell and in the same order, so answers do not depend on
+ * it.
  *
  * The helper thread is started at the first such read and lives as long
  * as the process; it holds no transaction between reads. It runs one read
- * at a time: a caller that finds it busy, or that finishes its half before
- * the helper has picked up the other, reads that half itself.
+ * at a time: a caller that finds it busy, or that runs out of periods
+ * before the helper has picked up the job, reads what is left itself.
  */
 #ifndef HZ_DASHBOARD_XSCAN_H
 #define HZ_DASHBOARD_XSCAN_H
