@@ -1158,8 +1158,12 @@ hz_query_order_by(struct hz_qres *r, const struct hz_query *q, size_t n, hz_qrow
         for (int k = 0; k < nok; k++) {
             if (ok[k].kind != HZ_OK_METRIC)
                 continue;
-            hz_query_row_value(r, q->prop, (enum hz_metric)ok[k].metric, row, &mv);
-            keys[nk].key[k] = mv.null ? -1e300 : mv.v;
+            if (ok[k].metric == HZ_M_VISITORS && !row->withheld) {
+                keys[nk].key[k] = keys[nk].visitors; /* hz_query_value's, without the call */
+            } else {
+                hz_query_row_value(r, q->prop, (enum hz_metric)ok[k].metric, row, &mv);
+                keys[nk].key[k] = mv.null ? -1e300 : mv.v;
+            }
             if (ok[k].desc)
                 keys[nk].key[k] = -keys[nk].key[k];
         }
