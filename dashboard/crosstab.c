@@ -344,6 +344,142 @@ xq_lift(hz_rtxn *t, const struct hz_query *q, struct hz_qres *r)
     return rc;
 }
 
+/*
+ * A breakdown by one property of the pair, each cell a row of its own:
+ * cells stay cells (an index and a conversion-rate base each, 16 bytes)
+ * through the ordering, and only the rows up to the requested page become
+ * qrows. The same answer as the general loop of hz_xquery_run.
+ */
+struct xq_slim {
+    uint32_t cell; /* UINT32_MAX: the "(other)" row */
+    uint64_t cr_base;
+};
+
+struct xq_slim_ctx {
+    const struct hz_xcells *cells;
+    const struct xq_slim *s;
+    int on_v1;            /* the breakdown's values are the cells' v1 */
+    struct hz_qrow other; /* the folded cells' row */
+};
+
+static const char *
+xq_slim_value(const struct xq_slim_ctx *x, const struct xq_slim *e, size_t *len)
+{
+    const struct hz_xcell *cell;
+
+    if (e->cell == UINT32_MAX) {
+        *len = strlen(HZ_OTHER_VALUE);
+        return HZ_OTHER_VALUE;
+    }
+    cell = &x->cells->c[e->cell];
+    *len = x->on_v1 ? cell->l1 : cell->l2;
+    return x->on_v1 ? hz_xcells_v1(x->cells, e->cell) : hz_xcells_v2(x->cells, e->cell);
+}
+
+/* The qrow of slim row e into *row (zeroed first). */
+static void
+xq_slim_row(const struct xq_slim_ctx *x, const struct xq_slim *e, struct hz_qrow *row)
+{
+    if (e->cell == UINT32_MAX) {
+        *row = x->other;
+        return;
+    }
+    const struct hz_xcell *cell = &x->cells->c[e->cell];
+    memset(row, 0, sizeof(*row));
+    row->matched = 1;
+    row->c.visitors = cell->visitors;
+    row->c.visits = cell->visits;
+    row->c.pageviews = cell->pageviews;
+    row->c.events = cell->events;
+    row->cr_base = e->cr_base;
+}
+
+static const struct hz_qrow *
+xq_slim_at(void *arg, size_t i, struct hz_qrow *tmp, const char **v, size_t *vlen)
+{
+    const struct xq_slim_ctx *x = arg;
+
+    xq_slim_row(x, &x->s[i], tmp);
+    *v = xq_slim_value(x, &x->s[i], vlen);
+    return tmp;
+}
+
+/* 0 when done; 1 when a cell holds a stored "(other)" value (it joins
+ * the folded cells' row: the general loop answers, r untouched). */
+static int
+xq_slim_run(const struct hz_query *q, const struct hz_xcells *cells, const struct hz_qres *marg,
+            struct xq_side *sa, struct xq_side *sb, int use_marg, struct hz_qres *r)
+{
+    struct xq_slim *s = hz_xreallocarray(NULL, cells->n + 1, sizeof(*s));
+    struct xq_slim_ctx x = {.cells = cells, .s = s};
+    size_t n = 0, other_cells = 0, *idx, nk, upto;
+    long other = -1;
+
+    x.on_v1 = q->prop == xq_prop(q->xa);
+    for (size_t i = 0; i < cells->n; i++) {
+        const struct hz_xcell *cell = &cells->c[i];
+        const char *v1 = hz_xcells_v1(cells, i), *v2 = hz_xcells_v2(cells, i);
+        size_t l1 = cell->l1, l2 = cell->l2;
+        if (cell->hidden && cell->dest != -1)
+            continue; /* counted in its country cell */
+        if (!xq_side_match(sa, q, v1, l1) || !xq_side_match(sb, q, v2, l2))
+            continue;
+        const char *gv = q->xa == HZ_DIM_GOAL ? v2 : v1;
+        size_t gl = q->xa == HZ_DIM_GOAL ? l2 : l1;
+        long mi = use_marg ? hz_qres_find(marg, gv, gl) : -1;
+        uint64_t base = mi >= 0 ? marg->rows[mi].c.visitors : 0;
+        if (cell->hidden) {
+            if (other < 0) {
+                other = (long)n++;
+                s[other].cell = UINT32_MAX;
+                x.other.matched = 1;
+                x.other.other = 1;
+            }
+            x.other.c.visitors += cell->visitors;
+            x.other.c.visits += cell->visits;
+            x.other.c.pageviews += cell->pageviews;
+            x.other.c.events += cell->events;
+            x.other.cr_base += base;
+            other_cells++;
+            continue;
+        }
+        size_t bl = x.on_v1 ? l1 : l2;
+        const char *bv = x.on_v1 ? v1 : v2;
+        if (bl >= HZ_PAGE_MAX)
+            continue;
+        if (bl == strlen(HZ_OTHER_VALUE) && memcmp(bv, HZ_OTHER_VALUE, bl) == 0) {
+            free(s);
+            return 1;
+        }
+        s[n].cell = (uint32_t)i;
+        s[n].cr_base = base;
+        n++;
+    }
+    x.other.withheld = other_cells == 1; /* one cell: its numbers would be the cell's */
+    idx = hz_xreallocarray(NULL, n + 1, sizeof(*idx));
+    nk = hz_query_order_by(r, q, n, xq_slim_at, &x, idx);
+    /* Rows up to the end of the page, in order: what the answer reads. */
+    upto = r->first + r->count;
+    hz_qres_reserve(r, upto + 1, 0);
+    free(r->order);
+    r->order = hz_xreallocarray(NULL, upto + 1, sizeof(size_t));
+    for (size_t k = 0; k < upto && k < nk; k++) {
+        size_t len;
+        const char *v = xq_slim_value(&x, &s[idx[k]], &len);
+        size_t j = hz_qres_append(r, v, len);
+        uint32_t voff = r->rows[j].voff;
+        xq_slim_row(&x, &s[idx[k]], &r->rows[j]);
+        r->rows[j].voff = voff;
+        r->rows[j].vlen = (uint32_t)len;
+        r->rows[j].dest = (int32_t)j;
+        r->order[k] = j;
+    }
+    r->norder = upto;
+    free(idx);
+    free(s);
+    return 0;
+}
+
 int
 hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, struct hz_qres *r,
               struct hz_err *err)
@@ -354,11 +490,13 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
     const char pre[3] = {(char)('A' + (int)q->xa), (char)('A' + (int)q->xb), 0};
     enum hz_prop pa = xq_prop(q->xa), pb = xq_prop(q->xb);
     int goal_pair = q->xa == HZ_DIM_GOAL || q->xb == HZ_DIM_GOAL;
-    int need_cr = 0, rc, other_cells = 0, fresh;
+    int need_cr = 0, need_lift = 0, rc, other_cells = 0, fresh;
     long other = -1;
 
-    for (int i = 0; i < q->nmetrics; i++)
+    for (int i = 0; i < q->nmetrics; i++) {
         need_cr |= q->metrics[i] == HZ_M_CONVERSION_RATE;
+        need_lift |= q->metrics[i] == HZ_M_LIFT;
+    }
     hz_xcells_init(&cells);
     hz_qres_init(&marg);
     rc = hz_xscan_cells(t, q->site, pre, q->from, q->to, &cells);
@@ -389,6 +527,12 @@ hz_xquery_run(hz_rtxn *t, const struct hz_query *q, const struct hz_qopts *o, st
     fresh = q->prop2 != HZ_P_NONE || xq_pinned(q, q->prop == pa ? pb : pa);
     xq_side_init(&sa, q, pa);
     xq_side_init(&sb, q, pb);
+    if (fresh && q->kind == HZ_Q_BREAKDOWN && q->prop2 == HZ_P_NONE && !need_lift &&
+        xq_slim_run(q, &cells, &marg, &sa, &sb, need_cr && goal_pair, r) == 0) {
+        hz_xcells_free(&cells);
+        hz_qres_free(&marg);
+        return 0;
+    }
     if (fresh && q->kind == HZ_Q_BREAKDOWN) /* room for every row at once, "(other)" too */
         hz_qres_reserve(r, cells.n + 1, cells.plen + sizeof(HZ_OTHER_VALUE));
     for (size_t i = 0; i < cells.n; i++) {

@@ -1124,14 +1124,16 @@ q_sort_first(struct q_sortkey *keys, size_t n, size_t k)
 }
 
 /*
- * Only visible, matching rows are ordered, "(other)" among them: it follows
- * the order like any row (Plausible's clients sort what they get).
+ * Orders n candidate rows, which row_at gives (NULL: not shown), into
+ * idx[0 .. returned): the first r->first + r->count of them sorted.
+ * Sets r->first, r->count and r->total_rows.
  */
-void
-hz_query_order(struct hz_qres *r, const struct hz_query *q)
+size_t
+hz_query_order_by(struct hz_qres *r, const struct hz_query *q, size_t n, hz_qrow_at row_at,
+                  void *arg, size_t *idx)
 {
-    /* Both filled below, up to nk and norder: no need to zero them. */
-    struct q_sortkey *keys = hz_xreallocarray(NULL, r->n + 1, sizeof(*keys));
+    /* Filled below, up to nk: no need to zero it. */
+    struct q_sortkey *keys = hz_xreallocarray(NULL, n + 1, sizeof(*keys));
     struct hz_okey one[1];
     const struct hz_okey *ok = q->order;
     int nok = q->norder;
@@ -1144,23 +1146,24 @@ hz_query_order(struct hz_qres *r, const struct hz_query *q)
         ok = one;
         nok = 1;
     }
-    free(r->order);
-    r->order = hz_xreallocarray(NULL, r->n + 1, sizeof(size_t));
-    r->norder = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        struct hz_qrow *row = &r->rows[i];
+    for (size_t i = 0; i < n; i++) {
+        struct hz_qrow tmp;
+        const struct hz_qrow *row = row_at(arg, i, &tmp, &keys[nk].v, &keys[nk].vlen);
         struct hz_mval mv;
-        if (row->hidden || !row->matched)
+        if (row == NULL)
             continue;
         memset(keys[nk].key, 0, sizeof(keys[nk].key)); /* the value keys' */
         keys[nk].idx = i;
-        keys[nk].v = hz_qres_value(r, i, &keys[nk].vlen);
         keys[nk].visitors = (double)hz_query_visitors(q->prop, row);
         for (int k = 0; k < nok; k++) {
             if (ok[k].kind != HZ_OK_METRIC)
                 continue;
-            hz_query_row_value(r, q->prop, (enum hz_metric)ok[k].metric, row, &mv);
-            keys[nk].key[k] = mv.null ? -1e300 : mv.v;
+            if (ok[k].metric == HZ_M_VISITORS && !row->withheld) {
+                keys[nk].key[k] = keys[nk].visitors; /* hz_query_value's, without the call */
+            } else {
+                hz_query_row_value(r, q->prop, (enum hz_metric)ok[k].metric, row, &mv);
+                keys[nk].key[k] = mv.null ? -1e300 : mv.v;
+            }
             if (ok[k].desc)
                 keys[nk].key[k] = -keys[nk].key[k];
         }
@@ -1174,9 +1177,36 @@ hz_query_order(struct hz_qres *r, const struct hz_query *q)
         r->count = (size_t)q->limit;
     q_sort_first(keys, nk, r->first + r->count);
     for (size_t i = 0; i < nk; i++)
-        r->order[r->norder++] = keys[i].idx;
+        idx[i] = keys[i].idx;
     free(keys);
-    r->total_rows = r->norder;
+    r->total_rows = nk;
+    return nk;
+}
+
+/* hz_qrow_at over r's own rows: the visible, matching ones. */
+static const struct hz_qrow *
+q_row_at(void *arg, size_t i, struct hz_qrow *tmp, const char **v, size_t *vlen)
+{
+    const struct hz_qres *r = arg;
+    const struct hz_qrow *row = &r->rows[i];
+
+    (void)tmp;
+    if (row->hidden || !row->matched)
+        return NULL;
+    *v = hz_qres_value(r, i, vlen);
+    return row;
+}
+
+/*
+ * Only visible, matching rows are ordered, "(other)" among them: it follows
+ * the order like any row (Plausible's clients sort what they get).
+ */
+void
+hz_query_order(struct hz_qres *r, const struct hz_query *q)
+{
+    free(r->order);
+    r->order = hz_xreallocarray(NULL, r->n + 1, sizeof(size_t));
+    r->norder = hz_query_order_by(r, q, r->n, q_row_at, r, r->order);
 }
 
 /* ================================================================ store reads */

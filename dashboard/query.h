@@ -355,6 +355,17 @@ int hz_query_filters_match(const struct hz_query *q, const char *v, size_t vlen)
  * requested page follow unsorted (total_rows counts them). */
 void hz_query_order(struct hz_qres *r, const struct hz_query *q);
 
+/* Candidate row i of an ordering: the row (or NULL when it is not shown)
+ * and its value; a caller without qrows may fill *tmp and return it. */
+typedef const struct hz_qrow *(*hz_qrow_at)(void *arg, size_t i, struct hz_qrow *tmp,
+                                            const char **v, size_t *vlen);
+/* hz_query_order over n candidates that row_at gives: their indices in
+ * order into idx (room for n), the number shown returned; r->first,
+ * r->count and r->total_rows set as hz_query_order does (r's pct_base is
+ * read). */
+size_t hz_query_order_by(struct hz_qres *r, const struct hz_query *q, size_t n, hz_qrow_at row_at,
+                         void *arg, size_t *idx);
+
 /*
  * Answers q from the snapshot t: aggregate (r->total, r->prev), timeseries
  * (r->rows, one per bucket, period set) or breakdown (r->rows, ordered and
