@@ -43,6 +43,7 @@
 
 #define FRONT_IN_MIN       4096 /* a connection's first input buffer */
 #define FRONT_OUT_MIN      2048
+#define FRONT_POOL         128 /* closed connections kept for reuse, a front */
 #define FRONT_OUT_MAX      65536 /* answers queued past this: stop reading */
 #define FRONT_COPY_MAX     1024  /* larger static bodies are sent in place */
 #define FRONT_ACCEPTS      32    /* accepts per listener wake-up */
@@ -79,7 +80,9 @@ struct hz_front_conn {
     struct bufferevent *bev; /* TLS, or NULL */
     struct event *rd, *wr, *timer;
     enum front_state state;
-    int reading, writing; /* rd / wr armed */
+    int reading, writing; /* reading wanted (rd armed, or the first read queued); wr armed */
+    int armed;            /* rd in the loop's epoll set */
+    int early;            /* just accepted: its first read queued, rd not armed */
     int test;             /* no socket */
     llhttp_t p;
     char *in;
@@ -140,6 +143,8 @@ struct hz_front {
     size_t in_max; /* a connection's largest input buffer */
     struct front_connq conns, dirty;
     struct front_connq rdq; /* readable, read at the end of the turn (io_uring) */
+    struct front_connq pool; /* closed, kept with their buffers and events */
+    int pooled;
     hz_uring *ring;         /* NULL: plain read and writev */
     const char *ring_why;   /* why there is none (static text) */
     struct front_wr *wr;    /* a batch's writes (FRONT_BATCH), with the ring */
@@ -805,7 +810,7 @@ front_room(struct hz_front_conn *c)
 static void
 front_timer_arm(struct hz_front_conn *c, const struct timeval *tv)
 {
-    if (c->timer != NULL)
+    if (c->timer != NULL && c->state != FRONT_DEAD)
         (void)evtimer_add(c->timer, tv);
 }
 
@@ -823,7 +828,7 @@ front_interest(struct hz_front_conn *c)
            c->n < HZ_FRONT_SLOTS && c->out_len < FRONT_OUT_MAX &&
            (c->state == FRONT_LINGER || c->in_len < c->in_cap || c->in_cap < c->f->in_max);
 
-    if (c->test || want == c->reading)
+    if (c->test || c->state == FRONT_DEAD || (want == c->reading && (!want || c->armed || c->bev != NULL)))
         return;
     c->reading = want;
     if (c->bev != NULL) {
@@ -832,12 +837,30 @@ front_interest(struct hz_front_conn *c)
         else
             (void)bufferevent_disable(c->bev, EV_READ);
     } else if (want) {
-        (void)event_add(c->rd, NULL);
-    } else {
+        if (!c->armed)
+            (void)event_add(c->rd, NULL);
+        c->armed = 1;
+    } else if (c->armed) {
         (void)event_del(c->rd);
+        c->armed = 0;
     }
 }
 
+static void
+front_destroy(struct hz_front_conn *c)
+{
+    if (c->rd != NULL)
+        event_free(c->rd);
+    if (c->wr != NULL)
+        event_free(c->wr);
+    if (c->timer != NULL)
+        event_free(c->timer);
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+/* After front_close, at the end of the turn: kept for reuse or freed. */
 static void
 front_free_conn(struct hz_front_conn *c)
 {
@@ -850,9 +873,25 @@ front_free_conn(struct hz_front_conn *c)
         TAILQ_REMOVE(&f->rdq, c, rdq);
     if (c->in != NULL)
         explicit_bzero(c->in, c->in_cap);
-    free(c->in);
-    free(c->out);
-    free(c);
+    if (c->rd != NULL && c->wr != NULL && c->timer != NULL && f->pooled < FRONT_POOL &&
+        c->in_cap == FRONT_IN_MIN && c->out_cap <= FRONT_OUT_MIN) {
+        /* Kept for the next accept: no allocation a connection. Nothing
+         * of this one stays (the peer's address, the request). */
+        struct event *rd = c->rd, *wr = c->wr, *timer = c->timer;
+        char *in = c->in, *out = c->out;
+        size_t out_cap = c->out_cap;
+        memset(c, 0, sizeof(*c));
+        c->rd = rd;
+        c->wr = wr;
+        c->timer = timer;
+        c->in = in;
+        c->out = out;
+        c->out_cap = out_cap;
+        TAILQ_INSERT_TAIL(&f->pool, c, all);
+        f->pooled++;
+        return;
+    }
+    front_destroy(c);
 }
 
 /* Closes the socket. The connection itself is freed at the end of the
@@ -865,13 +904,13 @@ front_close(struct hz_front_conn *c)
 
     if (c->state != FRONT_DEAD) {
         c->state = FRONT_DEAD;
+        /* Out of the loop; kept for reuse (front_free_conn). */
         if (c->rd != NULL)
-            event_free(c->rd);
+            (void)event_del(c->rd);
         if (c->wr != NULL)
-            event_free(c->wr);
+            (void)event_del(c->wr);
         if (c->timer != NULL)
-            event_free(c->timer);
-        c->rd = c->wr = c->timer = NULL;
+            (void)event_del(c->timer);
         if (c->bev != NULL)
             bufferevent_free(c->bev); /* closes fd */
         else if (c->fd >= 0)
@@ -1338,6 +1377,30 @@ front_queue_read(hz_front *f, struct hz_front_conn *c)
         front_plain_read(c); /* the ring failed in this turn, or is full (cannot happen) */
 }
 
+/* Whether the read queue holds more than just accepted connections. A
+ * turn with nothing else to do enters none: they wait in the epoll set,
+ * as a first read that finds nothing yet would cost a system call. */
+static int
+front_rdq_work(hz_front *f)
+{
+    struct hz_front_conn *c, *next;
+    int work = 0;
+
+    TAILQ_FOREACH(c, &f->rdq, rdq) {
+        if (!c->early)
+            work = 1;
+    }
+    if (work)
+        return 1;
+    for (c = TAILQ_FIRST(&f->rdq); c != NULL; c = next) {
+        next = TAILQ_NEXT(c, rdq);
+        TAILQ_REMOVE(&f->rdq, c, rdq);
+        c->in_rdq = c->early = 0;
+        front_interest(c);
+    }
+    return 0;
+}
+
 /* One batch: the writes of the connections with answers and the reads
  * of the readable ones, made in one io_uring_enter, then handled as
  * front_flush and front_read_cb handle writev and read: reads first
@@ -1369,9 +1432,12 @@ front_batch(hz_front *f)
             }
         }
     }
+    if (nb == 0 && !front_rdq_work(f))
+        return;
     while (nb < FRONT_BATCH && (c = TAILQ_FIRST(&f->rdq)) != NULL) {
         TAILQ_REMOVE(&f->rdq, c, rdq);
         c->in_rdq = 0;
+        c->early = 0;
         if (c->state == FRONT_LINGER) {
             front_linger_read(c);
             continue;
@@ -1452,12 +1518,18 @@ front_flush_cb(evutil_socket_t fd, short what, void *arg)
 static struct hz_front_conn *
 front_conn_new(hz_front *f, evutil_socket_t fd)
 {
-    struct hz_front_conn *c = hz_xcalloc(1, sizeof(*c));
+    struct hz_front_conn *c = TAILQ_FIRST(&f->pool);
 
+    if (c != NULL && fd >= 0) {
+        TAILQ_REMOVE(&f->pool, c, all);
+        f->pooled--;
+    } else {
+        c = hz_xcalloc(1, sizeof(*c));
+        c->in = hz_xmalloc(FRONT_IN_MIN);
+    }
     c->f = f;
     c->fd = fd;
     c->in_cap = FRONT_IN_MIN;
-    c->in = hz_xmalloc(c->in_cap);
     llhttp_init(&c->p, HTTP_REQUEST, &f->settings);
     c->p.data = c;
     TAILQ_INSERT_TAIL(&f->conns, c, all);
@@ -1491,11 +1563,19 @@ front_start(hz_front *f, evutil_socket_t fd, const struct sockaddr_storage *ss, 
         bufferevent_setcb(bev, front_bev_read, front_bev_write, front_bev_event, c);
     } else {
         c = front_conn_new(f, fd);
-        c->rd = event_new(f->base, fd, EV_READ | EV_PERSIST, front_read_cb, c);
-        c->wr = event_new(f->base, fd, EV_WRITE | EV_PERSIST, front_write_cb, c);
+        if (c->rd != NULL) { /* reused */
+            (void)event_assign(c->rd, f->base, fd, EV_READ | EV_PERSIST, front_read_cb, c);
+            (void)event_assign(c->wr, f->base, fd, EV_WRITE | EV_PERSIST, front_write_cb, c);
+        } else {
+            c->rd = event_new(f->base, fd, EV_READ | EV_PERSIST, front_read_cb, c);
+            c->wr = event_new(f->base, fd, EV_WRITE | EV_PERSIST, front_write_cb, c);
+        }
     }
     memcpy(&c->peer, ss, sl < sizeof(c->peer) ? sl : sizeof(c->peer));
-    c->timer = evtimer_new(f->base, front_timer_cb, c);
+    if (c->timer != NULL)
+        (void)evtimer_assign(c->timer, f->base, front_timer_cb, c);
+    else
+        c->timer = evtimer_new(f->base, front_timer_cb, c);
     if ((c->bev == NULL && (c->rd == NULL || c->wr == NULL)) || c->timer == NULL) {
         f->open++; /* front_close counts it down */
         front_close(c);
@@ -1503,6 +1583,15 @@ front_start(hz_front *f, evutil_socket_t fd, const struct sockaddr_storage *ss, 
     }
     front_timer_arm(c, f->idle_tv);
     front_capped(f);
+    if (f->ring != NULL && c->bev == NULL) {
+        /* The request has usually arrived by now: read it in this turn's
+         * batch, and enter the epoll set only when it has not (or the
+         * connection stays open). A Connection: close request then costs
+         * no epoll_ctl at all. */
+        c->reading = c->early = 1;
+        front_rdq_add(c);
+        return;
+    }
     front_interest(c);
 }
 
@@ -1629,6 +1718,7 @@ hz_front_new(struct event_base *base, evutil_socket_t listen_fd, const struct hz
     TAILQ_INIT(&f->conns);
     TAILQ_INIT(&f->dirty);
     TAILQ_INIT(&f->rdq);
+    TAILQ_INIT(&f->pool);
     front_settings(&f->settings);
     /* One timer serves both deadlines: a request must arrive whole within
      * request_ms, an idle or blocked connection lasts timeout_ms. */
@@ -1701,6 +1791,10 @@ hz_front_free(hz_front *f)
     while ((c = TAILQ_FIRST(&f->conns)) != NULL) {
         front_close(c);
         front_free_conn(c);
+    }
+    while ((c = TAILQ_FIRST(&f->pool)) != NULL) {
+        TAILQ_REMOVE(&f->pool, c, all);
+        front_destroy(c);
     }
     if (f->flush_ev != NULL)
         event_free(f->flush_ev);

@@ -245,6 +245,63 @@ ParameterizedTest(int *plain, collector_io, a_half_closed_client_gets_every_answ
     ce_stop(&env);
 }
 
+ParameterizedTestParameters(collector_io, a_request_there_at_accept_or_later_is_answered)
+{
+    return cr_make_param_array(int, io_modes, 2);
+}
+
+/* The front reads a new connection at once, in the batch of the turn
+ * that accepts it, and enters the epoll set only when nothing was there
+ * or the connection stays open. Each way must answer: a Connection:
+ * close request sent before the accept (answered, then the end); one
+ * sent 300 ms after it, in two parts; a keep-alive connection's first
+ * request there at the accept, its second one later. */
+ParameterizedTest(int *plain, collector_io, a_request_there_at_accept_or_later_is_answered,
+                  .timeout = 60)
+{
+    static const char close_req[] = "GET /p.gif?d=example.com&u=https%3A%2F%2Fexample.com%2Fio "
+                                    "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                    "User-Agent: " CE_CHROME "\r\n\r\n";
+    static char buf[4096];
+    int kind[1] = {0}, fd, closed;
+    size_t n, half = sizeof(IO_PIXEL) / 2;
+    struct ce env;
+
+    io_start(&env, *plain);
+    for (int i = 0; i < 5; i++) { /* there at the accept */
+        fd = io_connect(env.port, 0);
+        io_send(fd, close_req, sizeof(close_req) - 1);
+        n = io_read_answers(fd, buf, sizeof(buf), 2, &closed);
+        cr_assert(closed, "closed after the answer (%d)", i);
+        cr_assert_eq(io_check_answers(buf, n, kind, 1, 0), 1, "answered (%d)", i);
+        close(fd);
+    }
+    fd = io_connect(env.port, 0); /* later, in two parts */
+    ce_sleep_ms(300);
+    io_send(fd, IO_PIXEL, half);
+    ce_sleep_ms(100);
+    io_send(fd, IO_PIXEL + half, sizeof(IO_PIXEL) - 1 - half);
+    n = io_read_answers(fd, buf, sizeof(buf), 1, &closed);
+    cr_assert_not(closed);
+    cr_assert_eq(io_check_answers(buf, n, kind, 1, 0), 1, "a late request is answered");
+    io_send(fd, IO_PIXEL, sizeof(IO_PIXEL) - 1);
+    n = io_read_answers(fd, buf, sizeof(buf), 1, &closed);
+    cr_assert_eq(io_check_answers(buf, n, kind, 1, 0), 1, "and the next one");
+    close(fd);
+    fd = io_connect(env.port, 0); /* keep-alive: at the accept, then later */
+    io_send(fd, IO_PIXEL, sizeof(IO_PIXEL) - 1);
+    n = io_read_answers(fd, buf, sizeof(buf), 1, &closed);
+    cr_assert_eq(io_check_answers(buf, n, kind, 1, 0), 1, "the first request is answered");
+    ce_sleep_ms(300);
+    io_send(fd, IO_PIXEL, sizeof(IO_PIXEL) - 1);
+    n = io_read_answers(fd, buf, sizeof(buf), 1, &closed);
+    cr_assert_not(closed);
+    cr_assert_eq(io_check_answers(buf, n, kind, 1, 0), 1, "the second request is answered");
+    close(fd);
+    cr_assert_eq(io_hits(&env, 9), 9, "every hit counted once");
+    ce_stop(&env);
+}
+
 ParameterizedTestParameters(collector_io, many_connections_in_the_same_turns)
 {
     return cr_make_param_array(int, io_modes, 2);
