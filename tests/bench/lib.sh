@@ -160,28 +160,6 @@ bench_ticks_s() {
     awk -v t="$1" -v hz="$BENCH_TICK" 'BEGIN { printf "%.2f", t / hz }'
 }
 
-# bench_sampler OUT PID...: in the background, samples the summed VmRSS of
-# the pids every 0.2 s and keeps the largest value (kB) in OUT. Its pid is
-# in BENCH_LAST_PID; stop it with bench_stop.
-bench_sampler() {
-    local out=$1
-    shift
-    echo 0 >"$out"
-    (
-        max=0
-        while :; do
-            s=$(bench_status_kb VmRSS "$@")
-            if [ "$s" -gt "$max" ]; then
-                max=$s
-                echo "$max" >"$out"
-            fi
-            sleep 0.2
-        done
-    ) &
-    BENCH_LAST_PID=$!
-    BENCH_PIDS="$BENCH_PIDS $BENCH_LAST_PID"
-}
-
 # bench_wrk_field FILE WHAT: one figure from wrk --latency output.
 #   rps | p50 | p99 (ms) | requests | non2xx | errors (socket errors, summed)
 bench_wrk_field() {
