@@ -22,7 +22,7 @@
 # Each figure is the median of BENCH_REPS runs; ratios are taken within one
 # run (haze and its baseline back to back) and their median quoted. Every
 # process is started here, recorded by pid and stopped by pid on exit. A
-# full run takes 12-15 minutes on 2 cores. Needs nginx, wrk, goaccess,
+# full run takes about 25 minutes on 2 cores. Needs nginx, wrk, goaccess,
 # redis-server, curl, ss, ps, /usr/bin/time; perf for the profiles.
 #
 # Environment (sizes; defaults in brackets, BENCH_QUICK=1 values second):
@@ -35,6 +35,8 @@
 #   BENCH_AGG_ENTRIES_SMALL   the smaller one for scaling [250000 | 25000]
 #   BENCH_E2E_HITS            end-to-end hits [1000000 | 50000]
 #   BENCH_E2E_REPS            end-to-end runs [BENCH_REPS]
+#   BENCH_ING_REPS            ingest runs at BENCH_WRK_SECONDS [5; BENCH_REPS
+#                             when that is set]: their ratios vary most
 #   BENCH_SEED                haze-loadgen seed [42]
 #   BENCH_PROFILE=0           do not profile missed targets
 #   BENCH_ONLY="ua ingest agg e2e dash replay"   run only these sections
@@ -60,6 +62,7 @@ AGG_N=${BENCH_AGG_ENTRIES:-$d_agg}
 AGG_N_SMALL=${BENCH_AGG_ENTRIES_SMALL:-$d_agg_small}
 E2E_HITS=${BENCH_E2E_HITS:-$d_e2e}
 E2E_REPS=${BENCH_E2E_REPS:-$REPS}
+ING_REPS=${BENCH_ING_REPS:-${BENCH_REPS:-5}}
 SEED=${BENCH_SEED:-42}
 PROFILE=${BENCH_PROFILE:-1}
 ONLY=${BENCH_ONLY:-ua ingest agg e2e dash replay}
@@ -437,8 +440,8 @@ ingest_summary() {
         "$hr" "nginx $nr" "$(bench_div "$hr" "$nr")" "≤ nginx" "$res"
 
     detail "" "### 1. Collector ingest" "" \
-        "wrk $WRK_D s, 2 threads, $CONNS connections, median of $REPS runs; haze and nginx back to back" \
-        "in each run. The collector runs 2 threads; nginx 2 workers; wrk, the server and (for haze)" \
+        "wrk $WRK_D s, 2 threads, $CONNS connections, median of $ING_REPS runs ($REPS at $WRK_D_SMALL s); haze and nginx back to back" \
+        "in each run, who goes first alternating. The collector runs 2 threads; nginx 2 workers; wrk, the server and (for haze)" \
         "redis-server share the machine's $(nproc) cores. Request: \`GET $PIXEL_PATH\`" \
         "or \`POST /api/event\` (tests/bench/event.lua), \`User-Agent:\` Chrome 142 on Windows," \
         "\`X-Forwarded-For: $XFF\` (a fixture region). \"stream\" is the entries XADDed per 2xx answer." "" \
@@ -598,19 +601,25 @@ sec_ingest() {
 
     : >"$ING"
     rep=1
-    while [ $rep -le "$REPS" ]; do
+    while [ $rep -le "$ING_REPS" ]; do
+        # Who goes first alternates: neither side always follows the
+        # other's TIME_WAIT sockets or warm caches.
+        order="haze nginx"
+        [ $((rep % 2)) = 0 ] && order="nginx haze"
         for v in pixel-ka event-ka pixel-close event-close; do
-            bench_log "ingest run $rep/$REPS: $v, $WRK_D s"
-            for t in haze nginx; do
+            bench_log "ingest run $rep/$ING_REPS: $v, $WRK_D s"
+            for t in $order; do
                 ingest_run "$t" "$v" "$WRK_D" "$rep"
             done
         done
-        for v in pixel-ka event-ka; do
-            bench_log "ingest run $rep/$REPS: $v, $WRK_D_SMALL s (scaling)"
-            for t in haze nginx; do
-                ingest_run "$t" "$v" "$WRK_D_SMALL" "$rep"
+        if [ "$rep" -le "$REPS" ]; then
+            for v in pixel-ka event-ka; do
+                bench_log "ingest run $rep/$REPS: $v, $WRK_D_SMALL s (scaling)"
+                for t in $order; do
+                    ingest_run "$t" "$v" "$WRK_D_SMALL" "$rep"
+                done
             done
-        done
+        fi
         rep=$((rep + 1))
     done
     COL_HWM=$(bench_status_kb VmHWM "$COL_PID")
@@ -1297,7 +1306,7 @@ write_results() {
             "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')."
         echo
         echo "Command: \`make bench\`$([ "$QUICK" = 1 ] && echo ' with BENCH_QUICK=1') ($(bench_sub "$(bench_now)" "$BENCH_T0" | cut -d. -f1) s)." \
-            "Each figure is the median of $REPS runs; ratios are haze / baseline measured in the same run."
+            "Each figure is the median of $REPS runs ($ING_REPS for the ingest at $WRK_D s); ratios are haze / baseline measured in the same run."
         echo
         echo "| # | measure | haze | baseline | ratio | target | result |"
         echo "|---|---|---|---|---|---|---|"
