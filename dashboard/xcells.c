@@ -39,7 +39,23 @@ hz_xcells_free(struct hz_xcells *t)
     free(t->slot);
     free(t->acc);
     free(t->pend);
+    free(t->wide);
     hz_xcells_init(t);
+}
+
+void
+hz_xcells_wide(struct hz_xcells *t)
+{
+    if (t->wide == NULL)
+        t->wide = hz_xcalloc(t->cap + 1, sizeof(*t->wide));
+}
+
+/* The cells' room is now cap: the wide counters' too. */
+static void
+xc_wide_grow(struct hz_xcells *t)
+{
+    if (t->wide != NULL)
+        t->wide = hz_xreallocarray(t->wide, t->cap + 1, sizeof(*t->wide));
 }
 
 void
@@ -48,6 +64,7 @@ hz_xcells_reserve(struct hz_xcells *t, size_t ncells, size_t nbytes)
     if (ncells > t->cap) {
         t->c = hz_xreallocarray(t->c, ncells, sizeof(*t->c));
         t->cap = ncells;
+        xc_wide_grow(t);
     }
     if (ncells > t->pendcap) {
         t->pend = hz_xreallocarray(t->pend, ncells, sizeof(*t->pend));
@@ -133,6 +150,7 @@ xc_append(struct hz_xcells *t, const char *v, size_t len)
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 256;
         t->c = hz_xreallocarray(t->c, t->cap, sizeof(*t->c));
+        xc_wide_grow(t);
     }
     if (t->plen + len + 1 > t->pcap) {
         size_t cap = t->pcap ? t->pcap : 4096;
@@ -149,6 +167,8 @@ xc_append(struct hz_xcells *t, const char *v, size_t len)
     c->l1 = (uint32_t)(sep != NULL ? (size_t)(sep - v) : len);
     c->l2 = (uint32_t)(sep != NULL ? len - c->l1 - 1 : 0);
     c->dest = (int32_t)t->n;
+    if (t->wide != NULL)
+        memset(&t->wide[t->n], 0, sizeof(*t->wide));
     if (len > 0)
         memcpy(t->pool + t->plen, v, len);
     t->pool[t->plen + len] = '\0';
@@ -298,6 +318,8 @@ hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *
         d->visits += s->visits;
         d->pageviews += s->pageviews;
         d->events += s->events;
+        if (a->wide != NULL && b->wide != NULL)
+            hz_counts_add(&a->wide[map[n] & ~XC_NEW], &b->wide[n]);
     }
     /* The value order of the new cells, merged into a's. */
     m = hz_xreallocarray(NULL, nold + nnew + 1, sizeof(*m));
@@ -334,6 +356,8 @@ hz_xcells_drop_empty(struct hz_xcells *t)
             continue;
         t->c[n] = *c;
         t->c[n].dest = (int32_t)n;
+        if (t->wide != NULL)
+            t->wide[n] = t->wide[i];
         to[i] = (uint32_t)++n;
     }
     for (size_t j = 0; j < t->nacc; j++)

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/store.h"
+
 struct hz_xcell {
     uint64_t visitors, visits, pageviews, events;
     uint32_t voff, vlen; /* value: pool + voff, NUL-terminated */
@@ -39,6 +41,9 @@ struct hz_xcells {
     struct hz_xcells_ref *acc, *pend; /* malloc'd */
     size_t nacc, accap, npend, pendcap, at;
     long last; /* the cell of the run's last value, or -1 */
+    /* A plain breakdown's table (hz_xcells_wide): each cell's every
+     * counter, kept beside the cells (the pair path keeps four). */
+    struct hz_counts *wide; /* malloc'd, cap of them, or NULL */
 };
 
 struct hz_xcells_ref {
@@ -47,6 +52,12 @@ struct hz_xcells_ref {
 
 void hz_xcells_init(struct hz_xcells *t);
 void hz_xcells_free(struct hz_xcells *t); /* t may be initialised again */
+
+/* Keeps all eight counters of each cell in t->wide (a plain breakdown's
+ * rows: dashboard/xscan.h hz_xscan_rows); for an empty table. The four of
+ * struct hz_xcell stay as they are (zero unless the caller adds to them);
+ * hz_xcells_merge adds the wide ones too. */
+void hz_xcells_wide(struct hz_xcells *t);
 
 /* Room for ncells cells with nbytes of values (and their NULs) without
  * growing: a table about as large as the last one. */
@@ -83,6 +94,8 @@ hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
                 const struct hz_xcells_ref *n = &t->acc[t->at + XC_AHEAD];
                 __builtin_prefetch(t->pool + n->voff);
                 __builtin_prefetch(&t->c[n->cell], 1);
+                if (t->wide != NULL)
+                    __builtin_prefetch(&t->wide[n->cell], 1);
             }
             t->at++;
             t->last = (long)a->cell;

@@ -59,6 +59,40 @@ xs_row_cb(const char *value, size_t vlen, const unsigned char *counts, size_t cl
         xs_add(t, hz_xcells_seq(t, value + 2, vlen - 2), counts, clen, neg);
 }
 
+/* Adds a plain row's stored counters (all eight) to cell i's wide ones
+ * (hz_xcells_wide); a row of another size counts zeros. */
+static inline void
+xs_add_wide(struct hz_xcells *t, size_t i, const unsigned char *counts, size_t clen, int neg)
+{
+    struct hz_counts c;
+    uint64_t *f = &c.visitors;
+
+    _Static_assert(sizeof(c) == HZ_COUNTS_BYTES, "hz_counts: as stored");
+    if (clen != HZ_COUNTS_BYTES)
+        return;
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+    memcpy(&c, counts, sizeof(c)); /* the stored layout: one copy */
+#else
+    for (size_t k = 0; k < 8; k++)
+        f[k] = hz_counts_at(counts, k);
+#endif
+    if (neg) /* 0 - x: the sums wrap back */
+        for (size_t k = 0; k < 8; k++)
+            f[k] = 0 - f[k];
+    hz_counts_add(&t->wide[i], &c);
+}
+
+/* Store row callback of a plain breakdown: a row of the dimension, keyed
+ * by its whole value. */
+static void
+xs_plain_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+            void *arg)
+{
+    struct hz_xcells *t = arg;
+
+    xs_add_wide(t, hz_xcells_seq(t, value, vlen), counts, clen, neg);
+}
+
 /*
  * One read on two threads. Its periods (hz_store_plan_period) are taken
  * one at a time: the caller's from the front into the caller's table, the
@@ -77,6 +111,7 @@ struct xs_job {
     uint32_t *first;    /* b's cells: their first period (malloc'd, fcap) */
     size_t fcap;
     uint32_t period; /* the period the helper reads */
+    int plain;       /* a plain breakdown's rows (xs_plain_cb), not a pair's */
     int rc;          /* the helper's */
 };
 
@@ -87,15 +122,20 @@ xs_row_back_cb(const char *value, size_t vlen, const unsigned char *counts, size
 {
     struct xs_job *j = arg;
 
-    if (vlen < 3)
+    size_t skip = j->plain ? 0 : 2; /* a pair's two letters */
+
+    if (!j->plain && vlen < 3)
         return;
-    size_t i = hz_xcells_seq(&j->b, value + 2, vlen - 2);
+    size_t i = hz_xcells_seq(&j->b, value + skip, vlen - skip);
     if (i >= j->fcap) {
         j->fcap = 2 * i + 64;
         j->first = hz_xreallocarray(j->first, j->fcap, sizeof(*j->first));
     }
     j->first[i] = j->period; /* periods come backwards: the last one is the first */
-    xs_add(&j->b, i, counts, clen, neg);
+    if (j->plain)
+        xs_add_wide(&j->b, i, counts, clen, neg);
+    else
+        xs_add(&j->b, i, counts, clen, neg);
 }
 
 /* The helper thread: one job at a time, handed over under xs_mu. */
@@ -111,6 +151,8 @@ static atomic_int xs_mode = 1;   /* hz_xscan_threads */
  * it a dozen times). Only a hint: sites share it. */
 #define XS_HINTS 1024
 static atomic_size_t xs_hint_cells[XS_HINTS], xs_hint_bytes[XS_HINTS];
+/* The same for plain breakdowns, by dimension. */
+static atomic_size_t xs_hint_dim_cells[HZ_DIM_COUNT], xs_hint_dim_bytes[HZ_DIM_COUNT];
 
 /* The next period for the caller (from the front) or the helper (from
  * the back), or -1 when none is left. */
@@ -263,10 +305,12 @@ xs_order(const struct xs_job *j, size_t nperiods)
 /* Reads plan p into cells (reserved for hn cells of hb bytes), on two
  * threads when it is worth it. */
 static int
-xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct hz_xcells *cells)
+xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, int plain,
+        struct hz_xcells *cells)
 {
     struct hz_store_plan one;
-    struct xs_job j = {.p = p, .back = hz_store_plan_periods(p)};
+    struct xs_job j = {.p = p, .back = hz_store_plan_periods(p), .plain = plain};
+    hz_raw_cb cb = plain ? xs_plain_cb : xs_row_cb;
     int rc = 0;
     long k;
 
@@ -281,18 +325,20 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
         j.tb = NULL;
     }
     if (j.tb == NULL) {
-        rc = hz_store_plan_raw(t, p, xs_row_cb, cells);
+        rc = hz_store_plan_raw(t, p, cb, cells);
         hz_xcells_seq_end(cells);
         return rc;
     }
     hz_xcells_init(&j.b);
+    if (plain)
+        hz_xcells_wide(&j.b);
     hz_xcells_reserve(&j.b, hn + hn / 8, hb + hb / 8);
     j.fcap = j.b.cap + 1;
     j.first = hz_xreallocarray(NULL, j.fcap, sizeof(*j.first));
     int posted = xs_post(&j);
     while (rc == 0 && (k = xs_take(&j, 0)) >= 0) {
         hz_store_plan_period(p, (size_t)k, &one);
-        rc = hz_store_plan_raw(t, &one, xs_row_cb, cells);
+        rc = hz_store_plan_raw(t, &one, cb, cells);
     }
     hz_xcells_seq_end(cells);
     if (!posted || xs_wait(&j))
@@ -320,10 +366,29 @@ hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, in
 
     if ((rc = hz_store_plan_prefix(t, site, HZ_DIM_CROSS, pre, 2, from, to, &p)) != 0)
         return rc;
-    rc = xs_read(t, &p, atomic_load(&xs_hint_cells[h]), atomic_load(&xs_hint_bytes[h]), cells);
+    rc = xs_read(t, &p, atomic_load(&xs_hint_cells[h]), atomic_load(&xs_hint_bytes[h]), 0, cells);
     if (rc == 0) {
         atomic_store(&xs_hint_cells[h], cells->n);
         atomic_store(&xs_hint_bytes[h], cells->plen);
+    }
+    return rc;
+}
+
+int
+hz_xscan_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+              struct hz_xcells *cells)
+{
+    struct hz_store_plan p;
+    int rc;
+
+    if ((rc = hz_store_plan_dim(site, dim, from, to, &p)) != 0)
+        return rc;
+    hz_xcells_wide(cells);
+    rc = xs_read(t, &p, atomic_load(&xs_hint_dim_cells[dim]), atomic_load(&xs_hint_dim_bytes[dim]),
+                 1, cells);
+    if (rc == 0) {
+        atomic_store(&xs_hint_dim_cells[dim], cells->n);
+        atomic_store(&xs_hint_dim_bytes[dim], cells->plen);
     }
     return rc;
 }

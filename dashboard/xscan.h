@@ -35,6 +35,16 @@
 int hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
                    struct hz_xcells *cells);
 
+/* The rows of a plain (one-dimension) breakdown: dim's rows over local
+ * days [from, to] as hz_store_dim_rows reads them, one cell per distinct
+ * value (no separator looked for, the whole value is the key) with its
+ * eight counters summed in cells->wide (hz_xcells_wide), in the order the
+ * values first came, after hz_xcells_seq_end. The same two-thread read as
+ * a pair's: the table is the one a single thread builds. 0 or a store
+ * error (HZ_ESTORE, HZ_EINVAL). */
+int hz_xscan_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                  struct hz_xcells *cells);
+
 /* When the helper thread is used: 1 (the default) for reads large enough
  * (the pair's last table times the periods read: the first read of a
  * pair, and small pairs, stay in the caller's thread), 2 for every read

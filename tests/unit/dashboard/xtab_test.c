@@ -357,6 +357,52 @@ Test(xtab_cells, merge_equals_one_read)
         }
 }
 
+/* Calls check on 60 ranges of a day to a year and a half from about d0,
+ * before and after retention cuts into a month (its month row then holds
+ * fewer days than the month), then closes s. */
+static void
+xt_each_range(hz_store *s, int32_t d0, uint64_t st,
+              void (*check)(hz_rtxn *t, int32_t from, int32_t to, const char *what, void *arg),
+              void *arg)
+{
+    struct hz_err err = {0};
+    hz_rtxn *t;
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            cr_assert_eq(hz_store_retain(s, d0 + 100, &err), 0, "%s", err.msg);
+        cr_assert_eq(hz_store_rbegin(s, &t, &err), 0);
+        for (int q = 0; q < 60; q++) {
+            char what[64];
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            int32_t from = d0 - 5 + (int32_t)((st >> 33) % 500);
+            int32_t to = from + (int32_t)((st >> 20) % (q < 20 ? 40 : 540));
+            (void)snprintf(what, sizeof(what), "days %d..%d, pass %d", from - d0, to - d0, pass);
+            check(t, from, to, what, arg);
+        }
+        hz_store_rend(t);
+    }
+    hz_xscan_threads(1);
+    hz_store_close(s);
+}
+
+/* One thread's and two threads' tables of the pair with prefix pre. */
+static void
+xt_pair_check(hz_rtxn *t, int32_t from, int32_t to, const char *what, void *pre)
+{
+    struct hz_xcells one, two;
+
+    hz_xcells_init(&one);
+    hz_xcells_init(&two);
+    hz_xscan_threads(0);
+    cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &one), 0);
+    hz_xscan_threads(2);
+    cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &two), 0);
+    xt_same_table(&one, &two, what);
+    hz_xcells_free(&one);
+    hz_xcells_free(&two);
+}
+
 /* Reading a pair's cells on two threads gives the table one thread reads,
  * over ranges of a day to a year and a half across month edges, before
  * and after retention cut into a month (its month row then holds fewer
@@ -366,7 +412,6 @@ Test(xtab_run, two_threads_read_the_one_thread_table)
     struct hz_err err = {0};
     hz_store *s;
     hz_wtxn *w;
-    hz_rtxn *t;
     int32_t d0 = hz_days_from_civil(2025, 1, 10);
     uint64_t st = 11;
     char pre[8];
@@ -390,28 +435,79 @@ Test(xtab_run, two_threads_read_the_one_thread_table)
         cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_CROSS, c, n, &k), 0);
         cr_assert_eq(hz_store_commit(w, &err), 0, "%s", err.msg);
     }
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
-            cr_assert_eq(hz_store_retain(s, d0 + 100, &err), 0, "%s", err.msg);
-        cr_assert_eq(hz_store_rbegin(s, &t, &err), 0);
-        for (int q = 0; q < 60; q++) {
-            struct hz_xcells one, two;
-            char what[64];
-            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
-            int32_t from = d0 - 5 + (int32_t)((st >> 33) % 500);
-            int32_t to = from + (int32_t)((st >> 20) % (q < 20 ? 40 : 540));
-            (void)snprintf(what, sizeof(what), "days %d..%d, pass %d", from - d0, to - d0, pass);
-            hz_xcells_init(&one);
-            hz_xcells_init(&two);
-            hz_xscan_threads(0);
-            cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &one), 0);
-            hz_xscan_threads(2);
-            cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &two), 0);
-            xt_same_table(&one, &two, what);
-            hz_xcells_free(&one);
-            hz_xcells_free(&two);
-        }
-        hz_store_rend(t);
+    xt_each_range(s, d0, st, xt_pair_check, pre);
+}
+
+/* The rows of a plain breakdown, as the one-thread hash path collects
+ * them (hz_query_collect: one row per value in the order values first
+ * came, eight counters summed), equal table t. */
+static void
+xt_same_rows(const struct hz_qres *r, const struct hz_xcells *t, const char *what)
+{
+    cr_assert_eq(r->n, t->n, "%s: %zu rows, %zu cells", what, r->n, t->n);
+    for (size_t i = 0; i < r->n; i++) {
+        size_t len;
+        const char *v = hz_qres_value(r, i, &len);
+        cr_assert_eq(len, t->c[i].vlen, "%s: row %zu", what, i);
+        cr_assert_eq(memcmp(v, hz_xcells_v1(t, i), len), 0, "%s: row %zu", what, i);
+        cr_assert_eq(memcmp(&r->rows[i].c, &t->wide[i], sizeof(t->wide[i])), 0,
+                     "%s: row %zu counters", what, i);
     }
-    hz_store_close(s);
+}
+
+/* The collected rows of event:page, and one thread's and two threads'
+ * plain tables of them. */
+static void
+xt_plain_check(hz_rtxn *t, int32_t from, int32_t to, const char *what, void *arg)
+{
+    struct hz_xcells one, two;
+    struct hz_qres r;
+
+    (void)arg;
+    hz_qres_init(&r);
+    cr_assert_eq(hz_query_collect(t, "x.test", HZ_DIM_PAGE, from, to, &r), 0);
+    hz_xcells_init(&one);
+    hz_xcells_init(&two);
+    hz_xscan_threads(0);
+    cr_assert_eq(hz_xscan_rows(t, "x.test", HZ_DIM_PAGE, from, to, &one), 0);
+    hz_xscan_threads(2);
+    cr_assert_eq(hz_xscan_rows(t, "x.test", HZ_DIM_PAGE, from, to, &two), 0);
+    xt_same_rows(&r, &one, what);
+    xt_same_rows(&r, &two, what);
+    hz_qres_free(&r);
+    hz_xcells_free(&one);
+    hz_xcells_free(&two);
+}
+
+/* A plain breakdown's rows read on two threads (and on one through the
+ * same table) are the rows the hash path collects: same values, order
+ * and all eight counters, over ranges of a day to a year and a half
+ * across month edges, before and after retention cut into a month. */
+Test(xtab_run, plain_rows_on_two_threads_are_the_collected_rows)
+{
+    struct hz_err err = {0};
+    hz_store *s;
+    hz_wtxn *w;
+    int32_t d0 = hz_days_from_civil(2025, 1, 10);
+    uint64_t st = 7;
+
+    cr_assert_eq(hz_store_open(&s, xt_dir, 0, 64 << 20, &err), 0, "%s", err.msg);
+    for (int d = 0; d < 520; d += 1 + (int)(d % 3)) {
+        cr_assert_eq(hz_store_wbegin(s, &w, 100000, &err), 0);
+        for (int k = 0; k < 25; k++) {
+            char page[16];
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            (void)snprintf(page, sizeof(page), "/p%d", (int)((st >> 33) % 120 + (uint64_t)d / 4));
+            uint64_t v = 1 + (st >> 59);
+            struct hz_counts c = {v, v + 1, 2 * v, v / 2, 1000 * v, v % 3, (uint64_t)k, 7 * v};
+            cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_PAGE, page, strlen(page), &c), 0);
+        }
+        /* Rows of the next dimension, and an empty value. */
+        struct hz_counts e = {2, 2, 2, 1, 5, 1, 0, 0};
+        cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_PAGE, "", 0, &e), 0);
+        cr_assert_eq(hz_store_add(w, "x.test", d0 + d, (enum hz_dim)(HZ_DIM_PAGE + 1), "/x", 2, &e),
+                     0);
+        cr_assert_eq(hz_store_commit(w, &err), 0, "%s", err.msg);
+    }
+    xt_each_range(s, d0, st, xt_plain_check, NULL);
 }
