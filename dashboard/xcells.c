@@ -39,6 +39,7 @@ hz_xcells_free(struct hz_xcells *t)
     free(t->slot);
     free(t->acc);
     free(t->pend);
+    free(t->pendat);
     free(t->wide);
     hz_xcells_init(t);
 }
@@ -68,6 +69,7 @@ hz_xcells_reserve(struct hz_xcells *t, size_t ncells, size_t nbytes)
     }
     if (ncells > t->pendcap) {
         t->pend = hz_xreallocarray(t->pend, ncells, sizeof(*t->pend));
+        t->pendat = hz_xreallocarray(t->pendat, ncells, sizeof(*t->pendat));
         t->pendcap = ncells;
     }
     if (nbytes > t->pcap) {
@@ -250,29 +252,35 @@ hz_xcells_seq_slow(struct hz_xcells *t, const char *v, size_t len)
         if (t->npend == t->pendcap) {
             t->pendcap = t->pendcap ? t->pendcap * 2 : 1024;
             t->pend = hz_xreallocarray(t->pend, t->pendcap, sizeof(*t->pend));
+            t->pendat = hz_xreallocarray(t->pendat, t->pendcap, sizeof(*t->pendat));
         }
+        /* acc[at] is the first kept value above v (or at is nacc). */
+        t->pendat[t->npend] = (uint32_t)t->at;
         t->pend[t->npend++] = (struct hz_xcells_ref){(uint32_t)i, t->c[i].voff, t->c[i].vlen};
     }
     t->last = (long)i;
     return i;
 }
 
+/* The run's new values go into the value order where they were found to
+ * belong (pendat: increasing with them, as the run's values are), so the
+ * merge compares no values. */
 void
 hz_xcells_seq_end(struct hz_xcells *t)
 {
     if (t->npend > 0) {
-        size_t n = t->nacc + t->npend, a = 0, b = 0, k = 0;
+        size_t n = t->nacc + t->npend, a = 0, k = 0;
         struct hz_xcells_ref *m = hz_xreallocarray(NULL, n, sizeof(*m));
-        while (a < t->nacc && b < t->npend) {
-            const struct hz_xcells_ref *x = &t->acc[a], *y = &t->pend[b];
-            m[k++] = xc_cmp(t->pool + x->voff, x->vlen, t->pool + y->voff, y->vlen) < 0
-                         ? t->acc[a++]
-                         : t->pend[b++];
+        for (size_t b = 0; b < t->npend; b++) {
+            size_t to = t->pendat[b];
+            if (to > a)
+                memcpy(m + k, t->acc + a, (to - a) * sizeof(*m));
+            k += to - a;
+            a = to;
+            m[k++] = t->pend[b];
         }
-        while (a < t->nacc)
-            m[k++] = t->acc[a++];
-        while (b < t->npend)
-            m[k++] = t->pend[b++];
+        if (t->nacc > a)
+            memcpy(m + k, t->acc + a, (t->nacc - a) * sizeof(*m));
         free(t->acc);
         t->acc = m;
         t->nacc = t->accap = n;

@@ -39,6 +39,7 @@ struct hz_xcells {
     size_t nidx;    /* cells [0, nidx) are in the index (hz_xcells_seq defers it) */
     /* hz_xcells_seq: the cells in value order, and the current run. */
     struct hz_xcells_ref *acc, *pend; /* malloc'd */
+    uint32_t *pendat; /* pend[i] goes just before acc[pendat[i]] (malloc'd, pendcap) */
     size_t nacc, accap, npend, pendcap, at;
     long last; /* the cell of the run's last value, or -1 */
     /* A plain breakdown's table (hz_xcells_wide): each cell's every
