@@ -64,22 +64,22 @@ xs_row_cb(const char *value, size_t vlen, const unsigned char *counts, size_t cl
 static inline void
 xs_add_wide(struct hz_xcells *t, size_t i, const unsigned char *counts, size_t clen, int neg)
 {
-    struct hz_counts c;
-    uint64_t *f = &c.visitors;
+    struct hz_counts *d = &t->wide[i];
+    /* (x ^ ~0) - ~0 is 0 - x: negated, the sums wrap back; m = 0 keeps x.
+     * No local copy: the adds straight from the row. */
+    uint64_t m = neg ? ~(uint64_t)0 : 0;
 
-    _Static_assert(sizeof(c) == HZ_COUNTS_BYTES, "hz_counts: as stored");
+    _Static_assert(sizeof(*d) == HZ_COUNTS_BYTES, "hz_counts: as stored");
     if (clen != HZ_COUNTS_BYTES)
         return;
-#if __BYTE_ORDER == __LITTLE_ENDIAN
-    memcpy(&c, counts, sizeof(c)); /* the stored layout: one copy */
-#else
-    for (size_t k = 0; k < 8; k++)
-        f[k] = hz_counts_at(counts, k);
-#endif
-    if (neg) /* 0 - x: the sums wrap back */
-        for (size_t k = 0; k < 8; k++)
-            f[k] = 0 - f[k];
-    hz_counts_add(&t->wide[i], &c);
+    d->visitors += (hz_counts_at(counts, 0) ^ m) - m;
+    d->visits += (hz_counts_at(counts, 1) ^ m) - m;
+    d->pageviews += (hz_counts_at(counts, 2) ^ m) - m;
+    d->nonbounce += (hz_counts_at(counts, 3) ^ m) - m;
+    d->duration_ms += (hz_counts_at(counts, 4) ^ m) - m;
+    d->outs += (hz_counts_at(counts, 5) ^ m) - m;
+    d->events += (hz_counts_at(counts, 6) ^ m) - m;
+    d->engaged_ms += (hz_counts_at(counts, 7) ^ m) - m;
 }
 
 /* Store row callback of a plain breakdown: a row of the dimension, keyed
