@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xscan.c - a pair's cells read on two threads (xscan.h).
+ * xscan.c - a pair's cells, or a plain breakdown's rows, read on two
+ * threads (xscan.h).
  */
 #include "dashboard/xscan.h"
 
@@ -17,8 +18,9 @@
 #include "common/mem.h"
 
 /* Below this plan weight (hz_store_plan_weight: about days of rows), or
- * when the pair's last table times the periods read is under XS_MIN_ROWS
- * (the first read of a pair too), one thread reads it all: handing over
+ * when the last table of the pair or dimension (scaled to this read's
+ * weight: xs_hint_get) times the periods read is under XS_MIN_ROWS (the
+ * first read of one too), one thread reads it all: handing over
  * costs more than it saves, and a helper kept off a core would make the
  * request wait for its period. */
 #define XS_MIN_WEIGHT 8
@@ -121,7 +123,6 @@ xs_row_back_cb(const char *value, size_t vlen, const unsigned char *counts, size
                void *arg)
 {
     struct xs_job *j = arg;
-
     size_t skip = j->plain ? 0 : 2; /* a pair's two letters */
 
     if (!j->plain && vlen < 3)
@@ -146,13 +147,20 @@ static struct xs_job *xs_posted; /* waiting for the helper */
 static int xs_busy;              /* the helper runs a job */
 static pid_t xs_pid;             /* the process the helper runs in (0: none, -pid: failed) */
 static atomic_int xs_mode = 1;   /* hz_xscan_threads */
-/* The size of the last table read of each pair (by its two letters): the
- * next one is reserved as large (growing a year's table by doubling copies
- * it a dozen times). Only a hint: sites share it. */
+/* The size of the last table read of each pair (by its two letters) and
+ * each plain breakdown (by its dimension) of a site: the next read of the
+ * same is reserved about as large (growing a year's table by doubling
+ * copies it a dozen times). Kept with the weight of the read that stored
+ * it (hz_store_plan_weight) and scaled down for a lighter one (a month
+ * after a year, a timeseries's bucket), so a small read stays small and on
+ * one thread. Slots are shared: one of another site or key gives no hint.
+ * Only a hint: its words may come from two reads. */
 #define XS_HINTS 1024
-static atomic_size_t xs_hint_cells[XS_HINTS], xs_hint_bytes[XS_HINTS];
-/* The same for plain breakdowns, by dimension. */
-static atomic_size_t xs_hint_dim_cells[HZ_DIM_COUNT], xs_hint_dim_bytes[HZ_DIM_COUNT];
+struct xs_hint {
+    atomic_uint_fast64_t key, weight; /* key 0: empty */
+    atomic_size_t cells, bytes;
+};
+static struct xs_hint xs_hints[XS_HINTS];
 
 /* The next period for the caller (from the front) or the helper (from
  * the back), or -1 when none is left. */
@@ -232,7 +240,8 @@ xs_start(void)
     pthread_attr_destroy(&at);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        hz_log_warnx("pair reads: no helper thread (%s): one thread reads", strerror(rc));
+        hz_log_warnx("pair and breakdown reads: no helper thread (%s): one thread reads",
+                     strerror(rc));
         xs_pid = -pid;
         return 0;
     }
@@ -302,22 +311,67 @@ xs_order(const struct xs_job *j, size_t nperiods)
     return order;
 }
 
-/* Reads plan p into cells (reserved for hn cells of hb bytes), on two
- * threads when it is worth it. */
+/* The key of what (a pair's two letters, or 0x10000 + a dimension) of
+ * site: FNV-1a (only picks a hint's slot; never 0). */
+static uint64_t
+xs_hint_key(const char *site, unsigned what)
+{
+    uint64_t h = 14695981039346656037u;
+
+    for (const unsigned char *s = (const unsigned char *)site; *s != '\0'; s++)
+        h = (h ^ *s) * 1099511628211u;
+    for (int i = 0; i < 3; i++)
+        h = (h ^ ((what >> (8 * i)) & 0xff)) * 1099511628211u;
+    return h | 1;
+}
+
+/* The cells and bytes to reserve for plan p (of weight w) of key. */
+static void
+xs_hint_get(uint64_t key, uint64_t w, size_t *hn, size_t *hb)
+{
+    const struct xs_hint *s = &xs_hints[key % XS_HINTS];
+    uint64_t w0 = atomic_load(&s->weight);
+
+    *hn = *hb = 0;
+    if (atomic_load(&s->key) != key || w0 == 0)
+        return;
+    *hn = atomic_load(&s->cells);
+    *hb = atomic_load(&s->bytes);
+    if (w < w0) { /* a lighter read: fewer cells, about in proportion */
+        *hn = (size_t)((uint64_t)*hn * w / w0);
+        *hb = (size_t)((uint64_t)*hb * w / w0);
+    }
+}
+
+static void
+xs_hint_put(uint64_t key, uint64_t w, const struct hz_xcells *cells)
+{
+    struct xs_hint *s = &xs_hints[key % XS_HINTS];
+
+    atomic_store(&s->key, key);
+    atomic_store(&s->weight, w);
+    atomic_store(&s->cells, cells->n);
+    atomic_store(&s->bytes, cells->plen);
+}
+
+/* Reads plan p into cells, on two threads when it is worth it. */
 static int
-xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, int plain,
-        struct hz_xcells *cells)
+xs_read_hinted(hz_rtxn *t, const struct hz_store_plan *p, uint64_t key, int plain,
+               struct hz_xcells *cells)
 {
     struct hz_store_plan one;
     struct xs_job j = {.p = p, .back = hz_store_plan_periods(p), .plain = plain};
     hz_raw_cb cb = plain ? xs_plain_cb : xs_row_cb;
     int rc = 0;
     long k;
+    size_t hn, hb;
+    uint64_t w = hz_store_plan_weight(p);
 
+    xs_hint_get(key, w, &hn, &hb);
     hz_xcells_reserve(cells, hn + hn / 8, hb + hb / 8);
     int mode = atomic_load(&xs_mode);
     if (j.back >= 2 && mode != 0 &&
-        (mode == 2 || (hz_store_plan_weight(p) >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
+        (mode == 2 || (w >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
         hz_store_rbegin_more(hz_store_of(t), &j.tb) == 0 &&
         hz_store_rtxn_id(j.tb) != hz_store_rtxn_id(t)) {
         /* The aggregator committed since t began: j.tb sees newer data. */
@@ -356,22 +410,29 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, int pla
     return rc;
 }
 
+/* Reads plan p into cells, reserved as the hint of key says (kept for the
+ * next read), on two threads when it is worth it. */
+static int
+xs_read(hz_rtxn *t, const struct hz_store_plan *p, uint64_t key, int plain, struct hz_xcells *cells)
+{
+    int rc = xs_read_hinted(t, p, key, plain, cells);
+
+    if (rc == 0)
+        xs_hint_put(key, hz_store_plan_weight(p), cells);
+    return rc;
+}
+
 int
 hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
                struct hz_xcells *cells)
 {
     struct hz_store_plan p;
-    size_t h = ((unsigned char)pre[0] * 31u + (unsigned char)pre[1]) % XS_HINTS;
+    unsigned what = (unsigned)(unsigned char)pre[0] << 8 | (unsigned char)pre[1];
     int rc;
 
     if ((rc = hz_store_plan_prefix(t, site, HZ_DIM_CROSS, pre, 2, from, to, &p)) != 0)
         return rc;
-    rc = xs_read(t, &p, atomic_load(&xs_hint_cells[h]), atomic_load(&xs_hint_bytes[h]), 0, cells);
-    if (rc == 0) {
-        atomic_store(&xs_hint_cells[h], cells->n);
-        atomic_store(&xs_hint_bytes[h], cells->plen);
-    }
-    return rc;
+    return xs_read(t, &p, xs_hint_key(site, what), 0, cells);
 }
 
 int
@@ -384,11 +445,5 @@ hz_xscan_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32
     if ((rc = hz_store_plan_dim(site, dim, from, to, &p)) != 0)
         return rc;
     hz_xcells_wide(cells);
-    rc = xs_read(t, &p, atomic_load(&xs_hint_dim_cells[dim]), atomic_load(&xs_hint_dim_bytes[dim]),
-                 1, cells);
-    if (rc == 0) {
-        atomic_store(&xs_hint_dim_cells[dim], cells->n);
-        atomic_store(&xs_hint_dim_bytes[dim], cells->plen);
-    }
-    return rc;
+    return xs_read(t, &p, xs_hint_key(site, 0x10000u + (unsigned)dim), 1, cells);
 }
