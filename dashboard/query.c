@@ -1296,7 +1296,7 @@ q_needs(const struct hz_query *q, enum hz_prop p, int *entry, int *hist, int *ev
 
 /*
  * The rows of dim over [a, b] into r as q_collect_cb would put them there
- * (into: Q_INTO_C, or Q_INTO_ENTRY), read with hz_xscan_rows: its table
+ * (into: Q_INTO_C, r empty, or Q_INTO_ENTRY), read with hz_xscan_rows: its table
  * (on two threads when large, and without hashing a value a row) has the
  * values in the order they first came, so the rows appended here are the
  * ones q_collect_cb appends, in the same order; joined rows are sums, in
@@ -1309,15 +1309,16 @@ q_read_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t a, int32_t b, 
     struct hz_xcells x;
     int rc;
 
-    if (into == Q_INTO_C && r->n > 0) {
-        struct q_collect qc = {r, into}; /* rows to add to: found by hash */
-        return hz_store_dim_rows(t, site, dim, a, b, q_collect_cb, &qc);
-    }
+    if (into == Q_INTO_ENTRY && r->n == 0)
+        return 0; /* no page to join an entry row to */
     hz_xcells_init(&x);
     if ((rc = hz_xscan_rows(t, site, dim, a, b, &x)) == 0 && into == Q_INTO_C) {
-        hz_qres_reserve(r, x.n + 1, x.plen + 1);
-        for (size_t i = 0; i < x.n; i++)
-            r->rows[hz_qres_append(r, hz_xcells_v1(&x, i), x.c[i].vlen)].c = x.wide[i];
+        hz_xcells_trim(&x); /* the table's index and order: not needed to copy it */
+        hz_qres_reserve(r, r->n + x.n + 1, r->plen + x.plen + 1);
+        for (size_t i = 0; i < x.n; i++) {
+            size_t k = hz_qres_append(r, hz_xcells_v1(&x, i), x.c[i].vlen);
+            r->rows[k].c = x.wide[i];
+        }
     } else if (rc == 0) {
         for (size_t i = 0; i < x.n; i++) {
             long k = hz_qres_find(r, hz_xcells_v1(&x, i), x.c[i].vlen);

@@ -45,6 +45,19 @@ hz_xcells_free(struct hz_xcells *t)
 }
 
 void
+hz_xcells_trim(struct hz_xcells *t)
+{
+    free(t->slot);
+    free(t->acc);
+    free(t->pend);
+    free(t->pendat);
+    t->slot = NULL;
+    t->acc = t->pend = NULL;
+    t->pendat = NULL;
+    t->scap = t->nidx = t->nacc = t->accap = t->npend = t->pendcap = t->at = 0;
+}
+
+void
 hz_xcells_wide(struct hz_xcells *t)
 {
     if (t->wide == NULL)

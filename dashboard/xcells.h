@@ -44,7 +44,7 @@ struct hz_xcells {
     long last; /* the cell of the run's last value, or -1 */
     /* A plain breakdown's table (hz_xcells_wide): each cell's every
      * counter, kept beside the cells (the pair path keeps four). */
-    struct hz_counts *wide; /* malloc'd, cap of them, or NULL */
+    struct hz_counts *wide; /* malloc'd, cap + 1 of them (never NULL, even at cap 0), or NULL */
 };
 
 struct hz_xcells_ref {
@@ -53,6 +53,9 @@ struct hz_xcells_ref {
 
 void hz_xcells_init(struct hz_xcells *t);
 void hz_xcells_free(struct hz_xcells *t); /* t may be initialised again */
+/* Frees t's index and value order (a table only read from now on, by
+ * cell: hz_xcells_v1, t->c, t->wide; not to be looked up or added to). */
+void hz_xcells_trim(struct hz_xcells *t);
 
 /* Keeps all eight counters of each cell in t->wide (a plain breakdown's
  * rows: dashboard/xscan.h hz_xscan_rows); for an empty table. The four of
@@ -113,7 +116,8 @@ hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
 void hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *order);
 /* Drops the cells whose four counters are all zero (rows subtracted from a
  * month row: hz_store_dim_rows_prefix), after hz_xcells_seq_end and before
- * the index is built. */
+ * the index is built. A pair's table only: a wide one's four stay zero (its
+ * counters are in t->wide), so every cell would go. */
 void hz_xcells_drop_empty(struct hz_xcells *t);
 
 static inline const char *
