@@ -13,9 +13,10 @@
 # complementary suppression at work). Prints the number of answers and
 # "same", or the first differences (exit 1).
 #
-#   sh tests/bench/xq_same.sh [REV]       env: HZ_BUILD, PAGES, ROWS, KEEP
+#   sh tests/bench/xq_same.sh [REV]       env: HZ_BUILD, PAGES, ROWS, KEEP, XQ_THREADS
 #
 # KEEP=DIR keeps the questions (q) and both sides' answers (a.out, b.out).
+# XQ_THREADS=0 or 2 reaches both sides' xq_run (when the helper thread reads).
 set -eu
 rev=${1:-main}
 build=${HZ_BUILD:-build/release}
