@@ -929,6 +929,24 @@ hz_store_plan_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *
     return rc;
 }
 
+int
+hz_store_plan_dim(const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                  struct hz_store_plan *p)
+{
+    struct st_span sp[3];
+    int n = st_spans(from, to, sp);
+
+    memset(p, 0, sizeof(*p));
+    if ((unsigned)dim >= HZ_DIM_COUNT)
+        return HZ_EINVAL;
+    p->site = site;
+    p->dim = dim;
+    p->vp = "";
+    for (int i = 0; i < n; i++)
+        st_plan_add(p, sp[i].gran, sp[i].lo, sp[i].hi, 0, sp[i].gran == 'm' ? ST_EDGE_MARGIN : 1);
+    return 0;
+}
+
 uint64_t
 hz_store_plan_weight(const struct hz_store_plan *p)
 {

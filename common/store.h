@@ -125,6 +125,20 @@ struct hz_counts {
     uint64_t engaged_ms;
 };
 
+/* d += s, counter by counter. */
+static inline void
+hz_counts_add(struct hz_counts *d, const struct hz_counts *s)
+{
+    d->visitors += s->visitors;
+    d->visits += s->visits;
+    d->pageviews += s->pageviews;
+    d->nonbounce += s->nonbounce;
+    d->duration_ms += s->duration_ms;
+    d->outs += s->outs;
+    d->events += s->events;
+    d->engaged_ms += s->engaged_ms;
+}
+
 /* Engaged time histogram: bucket 0 is [0, 1 s), bucket i (1..12) is
  * [2^(i-1), 2^i) seconds, bucket 13 is >= 4096 s (over an hour). */
 #define HZ_HIST_BUCKETS 14
@@ -210,6 +224,10 @@ struct hz_store_plan {
 };
 int hz_store_plan_prefix(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
                          size_t vplen, int32_t from, int32_t to, struct hz_store_plan *p);
+/* The plan of hz_store_dim_rows' read (its rows, in its order: no edge
+ * month is read as a month minus days). */
+int hz_store_plan_dim(const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                      struct hz_store_plan *p);
 int hz_store_plan_rows(hz_rtxn *t, const struct hz_store_plan *p, hz_row_cb cb, void *arg);
 /* The same rows as stored, for hot loops that need a few counters only:
  * counters are clen bytes at counts (64 for a row of struct hz_counts:

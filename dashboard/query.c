@@ -24,6 +24,7 @@
 #include "dashboard/crosstab.h"
 #include "dashboard/regex.h"
 #include "dashboard/version.h"
+#include "dashboard/xscan.h"
 
 /* ================================================================ names */
 
@@ -497,14 +498,7 @@ hz_qres_row(struct hz_qres *r, const char *v, size_t vlen)
 static void
 q_counts_add(struct hz_counts *d, const struct hz_counts *s)
 {
-    d->visitors += s->visitors;
-    d->visits += s->visits;
-    d->pageviews += s->pageviews;
-    d->nonbounce += s->nonbounce;
-    d->duration_ms += s->duration_ms;
-    d->outs += s->outs;
-    d->events += s->events;
-    d->engaged_ms += s->engaged_ms;
+    hz_counts_add(d, s);
 }
 
 /* Adds every counter of s (its row, entry row and histogram) into d. */
@@ -1300,21 +1294,55 @@ q_needs(const struct hz_query *q, enum hz_prop p, int *entry, int *hist, int *ev
     }
 }
 
+/*
+ * The rows of dim over [a, b] into r as q_collect_cb would put them there
+ * (into: Q_INTO_C, r empty, or Q_INTO_ENTRY), read with hz_xscan_rows: its table
+ * (on two threads when large, and without hashing a value a row) has the
+ * values in the order they first came, so the rows appended here are the
+ * ones q_collect_cb appends, in the same order; joined rows are sums, in
+ * any order the same.
+ */
+static int
+q_read_dim(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t a, int32_t b, struct hz_qres *r,
+           int into)
+{
+    struct hz_xcells x;
+    int rc;
+
+    if (into == Q_INTO_ENTRY && r->n == 0)
+        return 0; /* no page to join an entry row to */
+    hz_xcells_init(&x);
+    if ((rc = hz_xscan_rows(t, site, dim, a, b, &x)) == 0 && into == Q_INTO_C) {
+        hz_xcells_trim(&x); /* the table's index and order: not needed to copy it */
+        hz_qres_reserve(r, r->n + x.n + 1, r->plen + x.plen + 1);
+        for (size_t i = 0; i < x.n; i++) {
+            size_t k = hz_qres_append(r, hz_xcells_v1(&x, i), x.c[i].vlen);
+            r->rows[k].c = x.wide[i];
+        }
+    } else if (rc == 0) {
+        for (size_t i = 0; i < x.n; i++) {
+            long k = hz_qres_find(r, hz_xcells_v1(&x, i), x.c[i].vlen);
+            if (k >= 0) /* an entry page never seen as a page: nothing to join */
+                q_counts_add(&r->rows[k].entry, &x.wide[i]);
+        }
+    }
+    hz_xcells_free(&x);
+    return rc;
+}
+
 /* The rows of property p over [a, b] with the joins q's metrics need. */
 static int
 q_rows(hz_rtxn *t, const struct hz_query *q, enum hz_prop p, int32_t a, int32_t b,
        struct hz_qres *r, struct hz_err *err)
 {
-    struct q_collect qc = {r, Q_INTO_C};
     int need_entry, need_hist, need_events, rc;
 
     q_needs(q, p, &need_entry, &need_hist, &need_events);
-    if ((rc = hz_store_dim_rows(t, q->site, hz_query_prop_dim(p), a, b, q_collect_cb, &qc)) != 0)
+    if ((rc = q_read_dim(t, q->site, hz_query_prop_dim(p), a, b, r, Q_INTO_C)) != 0)
         return q_store_err(rc, "dimension", err);
     if (need_entry) {
-        qc.into = Q_INTO_ENTRY;
         enum hz_dim ed = p == HZ_P_GROUP ? HZ_DIM_ENTRY_GROUP : HZ_DIM_ENTRY;
-        if ((rc = hz_store_dim_rows(t, q->site, ed, a, b, q_collect_cb, &qc)) != 0)
+        if ((rc = q_read_dim(t, q->site, ed, a, b, r, Q_INTO_ENTRY)) != 0)
             return q_store_err(rc, "entry pages", err);
     }
     if (need_hist && p == HZ_P_PAGE) {

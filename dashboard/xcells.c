@@ -39,7 +39,37 @@ hz_xcells_free(struct hz_xcells *t)
     free(t->slot);
     free(t->acc);
     free(t->pend);
+    free(t->pendat);
+    free(t->wide);
     hz_xcells_init(t);
+}
+
+void
+hz_xcells_trim(struct hz_xcells *t)
+{
+    free(t->slot);
+    free(t->acc);
+    free(t->pend);
+    free(t->pendat);
+    t->slot = NULL;
+    t->acc = t->pend = NULL;
+    t->pendat = NULL;
+    t->scap = t->nidx = t->nacc = t->accap = t->npend = t->pendcap = t->at = 0;
+}
+
+void
+hz_xcells_wide(struct hz_xcells *t)
+{
+    if (t->wide == NULL)
+        t->wide = hz_xcalloc(t->cap + 1, sizeof(*t->wide));
+}
+
+/* The cells' room is now cap: the wide counters' too. */
+static void
+xc_wide_grow(struct hz_xcells *t)
+{
+    if (t->wide != NULL)
+        t->wide = hz_xreallocarray(t->wide, t->cap + 1, sizeof(*t->wide));
 }
 
 void
@@ -48,9 +78,11 @@ hz_xcells_reserve(struct hz_xcells *t, size_t ncells, size_t nbytes)
     if (ncells > t->cap) {
         t->c = hz_xreallocarray(t->c, ncells, sizeof(*t->c));
         t->cap = ncells;
+        xc_wide_grow(t);
     }
     if (ncells > t->pendcap) {
         t->pend = hz_xreallocarray(t->pend, ncells, sizeof(*t->pend));
+        t->pendat = hz_xreallocarray(t->pendat, ncells, sizeof(*t->pendat));
         t->pendcap = ncells;
     }
     if (nbytes > t->pcap) {
@@ -133,6 +165,7 @@ xc_append(struct hz_xcells *t, const char *v, size_t len)
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 256;
         t->c = hz_xreallocarray(t->c, t->cap, sizeof(*t->c));
+        xc_wide_grow(t);
     }
     if (t->plen + len + 1 > t->pcap) {
         size_t cap = t->pcap ? t->pcap : 4096;
@@ -149,6 +182,8 @@ xc_append(struct hz_xcells *t, const char *v, size_t len)
     c->l1 = (uint32_t)(sep != NULL ? (size_t)(sep - v) : len);
     c->l2 = (uint32_t)(sep != NULL ? len - c->l1 - 1 : 0);
     c->dest = (int32_t)t->n;
+    if (t->wide != NULL)
+        memset(&t->wide[t->n], 0, sizeof(*t->wide));
     if (len > 0)
         memcpy(t->pool + t->plen, v, len);
     t->pool[t->plen + len] = '\0';
@@ -230,29 +265,35 @@ hz_xcells_seq_slow(struct hz_xcells *t, const char *v, size_t len)
         if (t->npend == t->pendcap) {
             t->pendcap = t->pendcap ? t->pendcap * 2 : 1024;
             t->pend = hz_xreallocarray(t->pend, t->pendcap, sizeof(*t->pend));
+            t->pendat = hz_xreallocarray(t->pendat, t->pendcap, sizeof(*t->pendat));
         }
+        /* acc[at] is the first kept value above v (or at is nacc). */
+        t->pendat[t->npend] = (uint32_t)t->at;
         t->pend[t->npend++] = (struct hz_xcells_ref){(uint32_t)i, t->c[i].voff, t->c[i].vlen};
     }
     t->last = (long)i;
     return i;
 }
 
+/* The run's new values go into the value order where they were found to
+ * belong (pendat: increasing with them, as the run's values are), so the
+ * merge compares no values. */
 void
 hz_xcells_seq_end(struct hz_xcells *t)
 {
     if (t->npend > 0) {
-        size_t n = t->nacc + t->npend, a = 0, b = 0, k = 0;
+        size_t n = t->nacc + t->npend, a = 0, k = 0;
         struct hz_xcells_ref *m = hz_xreallocarray(NULL, n, sizeof(*m));
-        while (a < t->nacc && b < t->npend) {
-            const struct hz_xcells_ref *x = &t->acc[a], *y = &t->pend[b];
-            m[k++] = xc_cmp(t->pool + x->voff, x->vlen, t->pool + y->voff, y->vlen) < 0
-                         ? t->acc[a++]
-                         : t->pend[b++];
+        for (size_t b = 0; b < t->npend; b++) {
+            size_t to = t->pendat[b];
+            if (to > a)
+                memcpy(m + k, t->acc + a, (to - a) * sizeof(*m));
+            k += to - a;
+            a = to;
+            m[k++] = t->pend[b];
         }
-        while (a < t->nacc)
-            m[k++] = t->acc[a++];
-        while (b < t->npend)
-            m[k++] = t->pend[b++];
+        if (t->nacc > a)
+            memcpy(m + k, t->acc + a, (t->nacc - a) * sizeof(*m));
         free(t->acc);
         t->acc = m;
         t->nacc = t->accap = n;
@@ -298,6 +339,8 @@ hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *
         d->visits += s->visits;
         d->pageviews += s->pageviews;
         d->events += s->events;
+        if (a->wide != NULL && b->wide != NULL)
+            hz_counts_add(&a->wide[map[n] & ~XC_NEW], &b->wide[n]);
     }
     /* The value order of the new cells, merged into a's. */
     m = hz_xreallocarray(NULL, nold + nnew + 1, sizeof(*m));
@@ -334,6 +377,8 @@ hz_xcells_drop_empty(struct hz_xcells *t)
             continue;
         t->c[n] = *c;
         t->c[n].dest = (int32_t)n;
+        if (t->wide != NULL)
+            t->wide[n] = t->wide[i];
         to[i] = (uint32_t)++n;
     }
     for (size_t j = 0; j < t->nacc; j++)

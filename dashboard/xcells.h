@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/store.h"
+
 struct hz_xcell {
     uint64_t visitors, visits, pageviews, events;
     uint32_t voff, vlen; /* value: pool + voff, NUL-terminated */
@@ -37,8 +39,12 @@ struct hz_xcells {
     size_t nidx;    /* cells [0, nidx) are in the index (hz_xcells_seq defers it) */
     /* hz_xcells_seq: the cells in value order, and the current run. */
     struct hz_xcells_ref *acc, *pend; /* malloc'd */
+    uint32_t *pendat; /* pend[i] goes just before acc[pendat[i]] (malloc'd, pendcap) */
     size_t nacc, accap, npend, pendcap, at;
     long last; /* the cell of the run's last value, or -1 */
+    /* A plain breakdown's table (hz_xcells_wide): each cell's every
+     * counter, kept beside the cells (the pair path keeps four). */
+    struct hz_counts *wide; /* malloc'd, cap + 1 of them (never NULL, even at cap 0), or NULL */
 };
 
 struct hz_xcells_ref {
@@ -47,6 +53,15 @@ struct hz_xcells_ref {
 
 void hz_xcells_init(struct hz_xcells *t);
 void hz_xcells_free(struct hz_xcells *t); /* t may be initialised again */
+/* Frees t's index and value order (a table only read from now on, by
+ * cell: hz_xcells_v1, t->c, t->wide; not to be looked up or added to). */
+void hz_xcells_trim(struct hz_xcells *t);
+
+/* Keeps all eight counters of each cell in t->wide (a plain breakdown's
+ * rows: dashboard/xscan.h hz_xscan_rows); for an empty table. The four of
+ * struct hz_xcell stay as they are (zero unless the caller adds to them);
+ * hz_xcells_merge adds the wide ones too. */
+void hz_xcells_wide(struct hz_xcells *t);
 
 /* Room for ncells cells with nbytes of values (and their NULs) without
  * growing: a table about as large as the last one. */
@@ -83,6 +98,8 @@ hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
                 const struct hz_xcells_ref *n = &t->acc[t->at + XC_AHEAD];
                 __builtin_prefetch(t->pool + n->voff);
                 __builtin_prefetch(&t->c[n->cell], 1);
+                if (t->wide != NULL)
+                    __builtin_prefetch(&t->wide[n->cell], 1);
             }
             t->at++;
             t->last = (long)a->cell;
@@ -99,7 +116,8 @@ hz_xcells_seq(struct hz_xcells *t, const char *v, size_t len)
 void hz_xcells_merge(struct hz_xcells *a, const struct hz_xcells *b, const uint32_t *order);
 /* Drops the cells whose four counters are all zero (rows subtracted from a
  * month row: hz_store_dim_rows_prefix), after hz_xcells_seq_end and before
- * the index is built. */
+ * the index is built. A pair's table only: a wide one's four stay zero (its
+ * counters are in t->wide), so every cell would go. */
 void hz_xcells_drop_empty(struct hz_xcells *t);
 
 static inline const char *

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xscan.c - a pair's cells read on two threads (xscan.h).
+ * xscan.c - a pair's cells, or a plain breakdown's rows, read on two
+ * threads (xscan.h).
  */
 #include "dashboard/xscan.h"
 
@@ -17,8 +18,9 @@
 #include "common/mem.h"
 
 /* Below this plan weight (hz_store_plan_weight: about days of rows), or
- * when the pair's last table times the periods read is under XS_MIN_ROWS
- * (the first read of a pair too), one thread reads it all: handing over
+ * when the last table of the pair or dimension (scaled to this read's
+ * weight: xs_hint_get) times the periods read is under XS_MIN_ROWS (the
+ * first read of one too), one thread reads it all: handing over
  * costs more than it saves, and a helper kept off a core would make the
  * request wait for its period. */
 #define XS_MIN_WEIGHT 8
@@ -59,6 +61,40 @@ xs_row_cb(const char *value, size_t vlen, const unsigned char *counts, size_t cl
         xs_add(t, hz_xcells_seq(t, value + 2, vlen - 2), counts, clen, neg);
 }
 
+/* Adds a plain row's stored counters (all eight) to cell i's wide ones
+ * (hz_xcells_wide); a row of another size counts zeros. */
+static inline void
+xs_add_wide(struct hz_xcells *t, size_t i, const unsigned char *counts, size_t clen, int neg)
+{
+    struct hz_counts *d = &t->wide[i];
+    /* (x ^ ~0) - ~0 is 0 - x: negated, the sums wrap back; m = 0 keeps x.
+     * No local copy: the adds straight from the row. */
+    uint64_t m = neg ? ~(uint64_t)0 : 0;
+
+    _Static_assert(sizeof(*d) == HZ_COUNTS_BYTES, "hz_counts: as stored");
+    if (clen != HZ_COUNTS_BYTES)
+        return;
+    d->visitors += (hz_counts_at(counts, 0) ^ m) - m;
+    d->visits += (hz_counts_at(counts, 1) ^ m) - m;
+    d->pageviews += (hz_counts_at(counts, 2) ^ m) - m;
+    d->nonbounce += (hz_counts_at(counts, 3) ^ m) - m;
+    d->duration_ms += (hz_counts_at(counts, 4) ^ m) - m;
+    d->outs += (hz_counts_at(counts, 5) ^ m) - m;
+    d->events += (hz_counts_at(counts, 6) ^ m) - m;
+    d->engaged_ms += (hz_counts_at(counts, 7) ^ m) - m;
+}
+
+/* Store row callback of a plain breakdown: a row of the dimension, keyed
+ * by its whole value. */
+static void
+xs_plain_cb(const char *value, size_t vlen, const unsigned char *counts, size_t clen, int neg,
+            void *arg)
+{
+    struct hz_xcells *t = arg;
+
+    xs_add_wide(t, hz_xcells_seq(t, value, vlen), counts, clen, neg);
+}
+
 /*
  * One read on two threads. Its periods (hz_store_plan_period) are taken
  * one at a time: the caller's from the front into the caller's table, the
@@ -77,6 +113,7 @@ struct xs_job {
     uint32_t *first;    /* b's cells: their first period (malloc'd, fcap) */
     size_t fcap;
     uint32_t period; /* the period the helper reads */
+    int plain;       /* a plain breakdown's rows (xs_plain_cb), not a pair's */
     int rc;          /* the helper's */
 };
 
@@ -86,16 +123,20 @@ xs_row_back_cb(const char *value, size_t vlen, const unsigned char *counts, size
                void *arg)
 {
     struct xs_job *j = arg;
+    size_t skip = j->plain ? 0 : 2; /* a pair's two letters */
 
-    if (vlen < 3)
+    if (!j->plain && vlen < 3)
         return;
-    size_t i = hz_xcells_seq(&j->b, value + 2, vlen - 2);
+    size_t i = hz_xcells_seq(&j->b, value + skip, vlen - skip);
     if (i >= j->fcap) {
         j->fcap = 2 * i + 64;
         j->first = hz_xreallocarray(j->first, j->fcap, sizeof(*j->first));
     }
     j->first[i] = j->period; /* periods come backwards: the last one is the first */
-    xs_add(&j->b, i, counts, clen, neg);
+    if (j->plain)
+        xs_add_wide(&j->b, i, counts, clen, neg);
+    else
+        xs_add(&j->b, i, counts, clen, neg);
 }
 
 /* The helper thread: one job at a time, handed over under xs_mu. */
@@ -106,11 +147,20 @@ static struct xs_job *xs_posted; /* waiting for the helper */
 static int xs_busy;              /* the helper runs a job */
 static pid_t xs_pid;             /* the process the helper runs in (0: none, -pid: failed) */
 static atomic_int xs_mode = 1;   /* hz_xscan_threads */
-/* The size of the last table read of each pair (by its two letters): the
- * next one is reserved as large (growing a year's table by doubling copies
- * it a dozen times). Only a hint: sites share it. */
+/* The size of the last table read of each pair (by its two letters) and
+ * each plain breakdown (by its dimension) of a site: the next read of the
+ * same is reserved about as large (growing a year's table by doubling
+ * copies it a dozen times). Kept with the weight of the read that stored
+ * it (hz_store_plan_weight) and scaled down for a lighter one (a month
+ * after a year, a timeseries's bucket), so a small read stays small and on
+ * one thread. Slots are shared: one of another site or key gives no hint.
+ * Only a hint: its words may come from two reads. */
 #define XS_HINTS 1024
-static atomic_size_t xs_hint_cells[XS_HINTS], xs_hint_bytes[XS_HINTS];
+struct xs_hint {
+    atomic_uint_fast64_t key, weight; /* key 0: empty */
+    atomic_size_t cells, bytes;
+};
+static struct xs_hint xs_hints[XS_HINTS];
 
 /* The next period for the caller (from the front) or the helper (from
  * the back), or -1 when none is left. */
@@ -190,7 +240,8 @@ xs_start(void)
     pthread_attr_destroy(&at);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        hz_log_warnx("pair reads: no helper thread (%s): one thread reads", strerror(rc));
+        hz_log_warnx("pair and breakdown reads: no helper thread (%s): one thread reads",
+                     strerror(rc));
         xs_pid = -pid;
         return 0;
     }
@@ -260,20 +311,67 @@ xs_order(const struct xs_job *j, size_t nperiods)
     return order;
 }
 
-/* Reads plan p into cells (reserved for hn cells of hb bytes), on two
- * threads when it is worth it. */
+/* The key of what (a pair's two letters, or 0x10000 + a dimension) of
+ * site: FNV-1a (only picks a hint's slot; never 0). */
+static uint64_t
+xs_hint_key(const char *site, unsigned what)
+{
+    uint64_t h = 14695981039346656037u;
+
+    for (const unsigned char *s = (const unsigned char *)site; *s != '\0'; s++)
+        h = (h ^ *s) * 1099511628211u;
+    for (int i = 0; i < 3; i++)
+        h = (h ^ ((what >> (8 * i)) & 0xff)) * 1099511628211u;
+    return h | 1;
+}
+
+/* The cells and bytes to reserve for plan p (of weight w) of key. */
+static void
+xs_hint_get(uint64_t key, uint64_t w, size_t *hn, size_t *hb)
+{
+    const struct xs_hint *s = &xs_hints[key % XS_HINTS];
+    uint64_t w0 = atomic_load(&s->weight);
+
+    *hn = *hb = 0;
+    if (atomic_load(&s->key) != key || w0 == 0)
+        return;
+    *hn = atomic_load(&s->cells);
+    *hb = atomic_load(&s->bytes);
+    if (w < w0) { /* a lighter read: fewer cells, about in proportion */
+        *hn = (size_t)((uint64_t)*hn * w / w0);
+        *hb = (size_t)((uint64_t)*hb * w / w0);
+    }
+}
+
+static void
+xs_hint_put(uint64_t key, uint64_t w, const struct hz_xcells *cells)
+{
+    struct xs_hint *s = &xs_hints[key % XS_HINTS];
+
+    atomic_store(&s->key, key);
+    atomic_store(&s->weight, w);
+    atomic_store(&s->cells, cells->n);
+    atomic_store(&s->bytes, cells->plen);
+}
+
+/* Reads plan p into cells, on two threads when it is worth it. */
 static int
-xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct hz_xcells *cells)
+xs_read_hinted(hz_rtxn *t, const struct hz_store_plan *p, uint64_t key, int plain,
+               struct hz_xcells *cells)
 {
     struct hz_store_plan one;
-    struct xs_job j = {.p = p, .back = hz_store_plan_periods(p)};
+    struct xs_job j = {.p = p, .back = hz_store_plan_periods(p), .plain = plain};
+    hz_raw_cb cb = plain ? xs_plain_cb : xs_row_cb;
     int rc = 0;
     long k;
+    size_t hn, hb;
+    uint64_t w = hz_store_plan_weight(p);
 
+    xs_hint_get(key, w, &hn, &hb);
     hz_xcells_reserve(cells, hn + hn / 8, hb + hb / 8);
     int mode = atomic_load(&xs_mode);
     if (j.back >= 2 && mode != 0 &&
-        (mode == 2 || (hz_store_plan_weight(p) >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
+        (mode == 2 || (w >= XS_MIN_WEIGHT && hn * j.back >= XS_MIN_ROWS)) &&
         hz_store_rbegin_more(hz_store_of(t), &j.tb) == 0 &&
         hz_store_rtxn_id(j.tb) != hz_store_rtxn_id(t)) {
         /* The aggregator committed since t began: j.tb sees newer data. */
@@ -281,18 +379,20 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
         j.tb = NULL;
     }
     if (j.tb == NULL) {
-        rc = hz_store_plan_raw(t, p, xs_row_cb, cells);
+        rc = hz_store_plan_raw(t, p, cb, cells);
         hz_xcells_seq_end(cells);
         return rc;
     }
     hz_xcells_init(&j.b);
+    if (plain)
+        hz_xcells_wide(&j.b);
     hz_xcells_reserve(&j.b, hn + hn / 8, hb + hb / 8);
     j.fcap = j.b.cap + 1;
     j.first = hz_xreallocarray(NULL, j.fcap, sizeof(*j.first));
     int posted = xs_post(&j);
     while (rc == 0 && (k = xs_take(&j, 0)) >= 0) {
         hz_store_plan_period(p, (size_t)k, &one);
-        rc = hz_store_plan_raw(t, &one, xs_row_cb, cells);
+        rc = hz_store_plan_raw(t, &one, cb, cells);
     }
     hz_xcells_seq_end(cells);
     if (!posted || xs_wait(&j))
@@ -310,20 +410,40 @@ xs_read(hz_rtxn *t, const struct hz_store_plan *p, size_t hn, size_t hb, struct 
     return rc;
 }
 
+/* Reads plan p into cells, reserved as the hint of key says (kept for the
+ * next read), on two threads when it is worth it. */
+static int
+xs_read(hz_rtxn *t, const struct hz_store_plan *p, uint64_t key, int plain, struct hz_xcells *cells)
+{
+    int rc = xs_read_hinted(t, p, key, plain, cells);
+
+    if (rc == 0)
+        xs_hint_put(key, hz_store_plan_weight(p), cells);
+    return rc;
+}
+
 int
 hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
                struct hz_xcells *cells)
 {
     struct hz_store_plan p;
-    size_t h = ((unsigned char)pre[0] * 31u + (unsigned char)pre[1]) % XS_HINTS;
+    unsigned what = (unsigned)(unsigned char)pre[0] << 8 | (unsigned char)pre[1];
     int rc;
 
     if ((rc = hz_store_plan_prefix(t, site, HZ_DIM_CROSS, pre, 2, from, to, &p)) != 0)
         return rc;
-    rc = xs_read(t, &p, atomic_load(&xs_hint_cells[h]), atomic_load(&xs_hint_bytes[h]), cells);
-    if (rc == 0) {
-        atomic_store(&xs_hint_cells[h], cells->n);
-        atomic_store(&xs_hint_bytes[h], cells->plen);
-    }
-    return rc;
+    return xs_read(t, &p, xs_hint_key(site, what), 0, cells);
+}
+
+int
+hz_xscan_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+              struct hz_xcells *cells)
+{
+    struct hz_store_plan p;
+    int rc;
+
+    if ((rc = hz_store_plan_dim(site, dim, from, to, &p)) != 0)
+        return rc;
+    hz_xcells_wide(cells);
+    return xs_read(t, &p, xs_hint_key(site, 0x10000u + (unsigned)dim), 1, cells);
 }

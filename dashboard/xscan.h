@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xscan.h - a declared pair's cells over a range, read on two threads.
+ * xscan.h - a declared pair's cells, or a plain breakdown's rows, over a
+ * range, read on two threads.
  *
  * A year's answer across a pair sums ~130,000 rows (the pair's whole
  * table: its crowd-size rule is decided over every cell, crosstab.h), so
@@ -35,9 +36,20 @@
 int hz_xscan_cells(hz_rtxn *t, const char *site, const char pre[2], int32_t from, int32_t to,
                    struct hz_xcells *cells);
 
+/* The rows of a plain (one-dimension) breakdown: dim's rows over local
+ * days [from, to] as hz_store_dim_rows reads them, one cell per distinct
+ * value (no separator looked for, the whole value is the key) with its
+ * eight counters summed in cells->wide (hz_xcells_wide), in the order the
+ * values first came, after hz_xcells_seq_end. The same two-thread read as
+ * a pair's: the table is the one a single thread builds. 0 or a store
+ * error (HZ_ESTORE, HZ_EINVAL). */
+int hz_xscan_rows(hz_rtxn *t, const char *site, enum hz_dim dim, int32_t from, int32_t to,
+                  struct hz_xcells *cells);
+
 /* When the helper thread is used: 1 (the default) for reads large enough
- * (the pair's last table times the periods read: the first read of a
- * pair, and small pairs, stay in the caller's thread), 2 for every read
+ * (the last table of the pair or dimension, scaled to this read's
+ * weight, times the periods read: the first read of one, and small or
+ * short reads, stay in the caller's thread), 2 for every read
  * of two periods or more, 0 never. For tests and comparisons. */
 void hz_xscan_threads(int mode);
 

@@ -13,7 +13,9 @@
  * QUERY a v1 query string without '?', or v2 with QUERY a v2 JSON body.
  * Prints each answer (or the error) on one line. REPEAT runs the question
  * that many times (a cold answer each time: there is no cache here) and
- * prints the last.
+ * prints the last. XQ_THREADS=0 (or 2) in the environment sets when the
+ * helper thread reads (hz_xscan_threads): 0 for instruction counts that
+ * do not move with the threads' timing.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "common/store.h"
 #include "dashboard/api.h"
 #include "dashboard/query.h"
+#include "dashboard/xscan.h"
 
 static struct hz_config cfg;
 
@@ -111,6 +114,8 @@ main(int argc, char **argv)
         return 1;
     }
     now = strtoll(argv[2], NULL, 10);
+    if (getenv("XQ_THREADS") != NULL) /* 0: one thread reads (steady callgrind counts) */
+        hz_xscan_threads((int)strtol(getenv("XQ_THREADS"), NULL, 10));
     if (strcmp(argv[3], "-") != 0) {
         answer(s, now, argv[3], argv[4], argc > 5 ? strtol(argv[5], NULL, 10) : 1);
     } else {

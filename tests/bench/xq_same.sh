@@ -7,14 +7,16 @@
 # asks both the same questions: the pair questions of dash.sh and many
 # more (pairs both ways, filters is/is_not/contains, lift, conversion rate,
 # two dimensions, aggregates, ranges from a day to a year across month
-# edges, limits and pages, ascending orders, one-property breakdowns),
+# edges, limits and pages, ascending orders, one-property breakdowns of
+# pages, entry and exit pages, filtered page rows),
 # under min_visitors 5, 40 and 400 (folding, region fallback and
 # complementary suppression at work). Prints the number of answers and
 # "same", or the first differences (exit 1).
 #
-#   sh tests/bench/xq_same.sh [REV]       env: HZ_BUILD, PAGES, ROWS, KEEP
+#   sh tests/bench/xq_same.sh [REV]       env: HZ_BUILD, PAGES, ROWS, KEEP, XQ_THREADS
 #
 # KEEP=DIR keeps the questions (q) and both sides' answers (a.out, b.out).
+# XQ_THREADS=0 or 2 reaches both sides' xq_run (when the helper thread reads).
 set -eu
 rev=${1:-main}
 build=${HZ_BUILD:-build/release}
@@ -82,6 +84,14 @@ echo "$ranges" | while read -r r; do
     echo "breakdown $b&property=event:page&limit=100"
     echo "breakdown $b&property=event:page&metrics=visitors,pageviews,bounce_rate,time_on_page_median,exit_rate&limit=10"
     echo "aggregate $b&metrics=visitors,visits,pageviews,bounce_rate,visit_duration"
+    # One property, no pair: the rows of a dimension (dashboard/xscan.c
+    # hz_xscan_rows), entry rows joined, filtered, pages of results.
+    echo "breakdown $b&property=event:page&limit=1000&page=2"
+    echo "breakdown $b&property=event:page&filters=event:page~articles%2F1&metrics=visitors,visits,pageviews,bounce_rate&limit=50"
+    echo "breakdown $b&property=visit:entry_page&metrics=visitors,visits,bounce_rate,visit_duration&limit=100"
+    echo "breakdown $b&property=visit:exit_page&metrics=visitors,exit_rate&limit=30"
+    echo "aggregate $b&filters=event:page%3D%3D$p0&metrics=visitors,visits,pageviews,bounce_rate"
+    echo "timeseries $b&filters=event:page~articles%2F2&metrics=visitors,pageviews"
 done > "$tmp/q"
 # v2: two dimensions, ascending orders, pages of results.
 for r in "[\"$(day "today - 364")\",\"$(day today)\"]" "\"30d\"" "\"day\""; do

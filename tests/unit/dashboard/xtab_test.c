@@ -149,6 +149,15 @@ Test(xtab_cells, seq_equals_get_in_any_order)
     }
     hz_xcells_seq_end(&a);
     cr_assert_eq(a.n, b.n);
+    /* Every cell in the value order, once, in increasing byte order. */
+    cr_assert_eq(a.nacc, a.n);
+    for (size_t k = 1; k < a.nacc; k++) {
+        const struct hz_xcells_ref *p = &a.acc[k - 1], *q = &a.acc[k];
+        size_t m = p->vlen < q->vlen ? p->vlen : q->vlen;
+        int c = memcmp(a.pool + p->voff, a.pool + q->voff, m);
+        cr_assert(c < 0 || (c == 0 && p->vlen < q->vlen), "acc[%zu] not below acc[%zu]", k - 1, k);
+        cr_assert_eq(a.c[q->cell].voff, q->voff);
+    }
     for (size_t i = 0; i < b.n; i++) {
         long k = hz_xcells_find(&a, hz_xcells_v1(&b, i), b.c[i].vlen);
         cr_assert_geq(k, 0);
@@ -223,6 +232,24 @@ xt_answer(hz_store *s, const struct hz_config *cfg, int64_t now, const char *qs,
     return hz_jsonw_take(&w, &len);
 }
 
+/* The config of site x.test (UTC, min_visitors mv, the lines of site),
+ * its store in xt_dir and a write transaction on it. */
+static void
+xt_open(struct hz_config *cfg, hz_store **s, hz_wtxn **w, int mv, const char *site)
+{
+    char ini[512];
+    struct hz_err err = {0};
+
+    (void)snprintf(ini, sizeof(ini),
+                   "[aggregator]\nlmdb = %s\nretention_days = 400\n"
+                   "[dashboard]\ntoken = unit-test-token\nmin_visitors = %d\n"
+                   "[site x.test]\ntimezone = UTC\n%s",
+                   xt_dir, mv, site);
+    cr_assert_eq(hz_cfg_parse_string(cfg, ini, "unit.ini", &err), 0, "%s", err.msg);
+    cr_assert_eq(hz_store_open(s, xt_dir, 0, 8 << 20, &err), 0, "%s", err.msg);
+    cr_assert_eq(hz_store_wbegin(*s, w, 1000, &err), 0);
+}
+
 TestSuite(xtab_run, .init = xt_setup, .fini = xt_teardown);
 
 /* A breakdown filtered on one value of the other property gives each cell a
@@ -231,7 +258,6 @@ TestSuite(xtab_run, .init = xt_setup, .fini = xt_teardown);
  * stored "(other)" value and a page named "(other)" included. */
 Test(xtab_run, appended_rows_answer_as_looked_up_rows)
 {
-    char ini[512];
     struct hz_config cfg;
     struct hz_err err = {0};
     hz_store *s;
@@ -239,14 +265,7 @@ Test(xtab_run, appended_rows_answer_as_looked_up_rows)
     int32_t d0 = hz_days_from_civil(2026, 3, 1);
     int64_t now = (int64_t)(d0 + 40) * 86400;
 
-    (void)snprintf(ini, sizeof(ini),
-                   "[aggregator]\nlmdb = %s\nretention_days = 400\n"
-                   "[dashboard]\ntoken = unit-test-token\nmin_visitors = 5\n"
-                   "[site x.test]\ntimezone = UTC\ncrosstab = visit:source x event:page\n",
-                   xt_dir);
-    cr_assert_eq(hz_cfg_parse_string(&cfg, ini, "unit.ini", &err), 0, "%s", err.msg);
-    cr_assert_eq(hz_store_open(&s, xt_dir, 0, 8 << 20, &err), 0, "%s", err.msg);
-    cr_assert_eq(hz_store_wbegin(s, &w, 1000, &err), 0);
+    xt_open(&cfg, &s, &w, 5, "crosstab = visit:source x event:page\n");
     for (int d = 0; d < 35; d += 3) {
         xt_add(w, d0 + d, "google.com", "/a", 4);
         xt_add(w, d0 + d, "google.com", "/b", 1);
@@ -357,6 +376,52 @@ Test(xtab_cells, merge_equals_one_read)
         }
 }
 
+/* Calls check on 60 ranges of a day to a year and a half from about d0,
+ * before and after retention cuts into a month (its month row then holds
+ * fewer days than the month), then closes s. */
+static void
+xt_each_range(hz_store *s, int32_t d0, uint64_t st,
+              void (*check)(hz_rtxn *t, int32_t from, int32_t to, const char *what, void *arg),
+              void *arg)
+{
+    struct hz_err err = {0};
+    hz_rtxn *t;
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            cr_assert_eq(hz_store_retain(s, d0 + 100, &err), 0, "%s", err.msg);
+        cr_assert_eq(hz_store_rbegin(s, &t, &err), 0);
+        for (int q = 0; q < 60; q++) {
+            char what[64];
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            int32_t from = d0 - 5 + (int32_t)((st >> 33) % 500);
+            int32_t to = from + (int32_t)((st >> 20) % (q < 20 ? 40 : 540));
+            (void)snprintf(what, sizeof(what), "days %d..%d, pass %d", from - d0, to - d0, pass);
+            check(t, from, to, what, arg);
+        }
+        hz_store_rend(t);
+    }
+    hz_xscan_threads(1);
+    hz_store_close(s);
+}
+
+/* One thread's and two threads' tables of the pair with prefix pre. */
+static void
+xt_pair_check(hz_rtxn *t, int32_t from, int32_t to, const char *what, void *pre)
+{
+    struct hz_xcells one, two;
+
+    hz_xcells_init(&one);
+    hz_xcells_init(&two);
+    hz_xscan_threads(0);
+    cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &one), 0);
+    hz_xscan_threads(2);
+    cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &two), 0);
+    xt_same_table(&one, &two, what);
+    hz_xcells_free(&one);
+    hz_xcells_free(&two);
+}
+
 /* Reading a pair's cells on two threads gives the table one thread reads,
  * over ranges of a day to a year and a half across month edges, before
  * and after retention cut into a month (its month row then holds fewer
@@ -366,7 +431,6 @@ Test(xtab_run, two_threads_read_the_one_thread_table)
     struct hz_err err = {0};
     hz_store *s;
     hz_wtxn *w;
-    hz_rtxn *t;
     int32_t d0 = hz_days_from_civil(2025, 1, 10);
     uint64_t st = 11;
     char pre[8];
@@ -390,28 +454,173 @@ Test(xtab_run, two_threads_read_the_one_thread_table)
         cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_CROSS, c, n, &k), 0);
         cr_assert_eq(hz_store_commit(w, &err), 0, "%s", err.msg);
     }
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
-            cr_assert_eq(hz_store_retain(s, d0 + 100, &err), 0, "%s", err.msg);
-        cr_assert_eq(hz_store_rbegin(s, &t, &err), 0);
-        for (int q = 0; q < 60; q++) {
-            struct hz_xcells one, two;
-            char what[64];
-            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
-            int32_t from = d0 - 5 + (int32_t)((st >> 33) % 500);
-            int32_t to = from + (int32_t)((st >> 20) % (q < 20 ? 40 : 540));
-            (void)snprintf(what, sizeof(what), "days %d..%d, pass %d", from - d0, to - d0, pass);
-            hz_xcells_init(&one);
-            hz_xcells_init(&two);
-            hz_xscan_threads(0);
-            cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &one), 0);
-            hz_xscan_threads(2);
-            cr_assert_eq(hz_xscan_cells(t, "x.test", pre, from, to, &two), 0);
-            xt_same_table(&one, &two, what);
-            hz_xcells_free(&one);
-            hz_xcells_free(&two);
-        }
-        hz_store_rend(t);
+    xt_each_range(s, d0, st, xt_pair_check, pre);
+}
+
+/* The rows of a plain breakdown, as the one-thread hash path collects
+ * them (hz_query_collect: one row per value in the order values first
+ * came, eight counters summed), equal table t. */
+static void
+xt_same_rows(const struct hz_qres *r, const struct hz_xcells *t, const char *what)
+{
+    cr_assert_eq(r->n, t->n, "%s: %zu rows, %zu cells", what, r->n, t->n);
+    for (size_t i = 0; i < r->n; i++) {
+        size_t len;
+        const char *v = hz_qres_value(r, i, &len);
+        cr_assert_eq(len, t->c[i].vlen, "%s: row %zu", what, i);
+        cr_assert_eq(memcmp(v, hz_xcells_v1(t, i), len), 0, "%s: row %zu", what, i);
+        cr_assert_eq(memcmp(&r->rows[i].c, &t->wide[i], sizeof(t->wide[i])), 0,
+                     "%s: row %zu counters", what, i);
     }
+}
+
+/* The collected rows of event:page, and one thread's and two threads'
+ * plain tables of them. */
+static void
+xt_plain_check(hz_rtxn *t, int32_t from, int32_t to, const char *what, void *arg)
+{
+    struct hz_xcells one, two;
+    struct hz_qres r;
+
+    (void)arg;
+    hz_qres_init(&r);
+    cr_assert_eq(hz_query_collect(t, "x.test", HZ_DIM_PAGE, from, to, &r), 0);
+    hz_xcells_init(&one);
+    hz_xcells_init(&two);
+    hz_xscan_threads(0);
+    cr_assert_eq(hz_xscan_rows(t, "x.test", HZ_DIM_PAGE, from, to, &one), 0);
+    hz_xscan_threads(2);
+    cr_assert_eq(hz_xscan_rows(t, "x.test", HZ_DIM_PAGE, from, to, &two), 0);
+    xt_same_rows(&r, &one, what);
+    xt_same_rows(&r, &two, what);
+    hz_qres_free(&r);
+    hz_xcells_free(&one);
+    hz_xcells_free(&two);
+}
+
+/* A plain breakdown's rows read on two threads (and on one through the
+ * same table) are the rows the hash path collects: same values, order
+ * and all eight counters, over ranges of a day to a year and a half
+ * across month edges, before and after retention cut into a month. */
+Test(xtab_run, plain_rows_on_two_threads_are_the_collected_rows)
+{
+    struct hz_err err = {0};
+    hz_store *s;
+    hz_wtxn *w;
+    int32_t d0 = hz_days_from_civil(2025, 1, 10);
+    uint64_t st = 7;
+
+    cr_assert_eq(hz_store_open(&s, xt_dir, 0, 64 << 20, &err), 0, "%s", err.msg);
+    for (int d = 0; d < 520; d += 1 + (int)(d % 3)) {
+        cr_assert_eq(hz_store_wbegin(s, &w, 100000, &err), 0);
+        for (int k = 0; k < 25; k++) {
+            char page[16];
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            (void)snprintf(page, sizeof(page), "/p%d", (int)((st >> 33) % 120 + (uint64_t)d / 4));
+            uint64_t v = 1 + (st >> 59);
+            struct hz_counts c = {v, v + 1, 2 * v, v / 2, 1000 * v, v % 3, (uint64_t)k, 7 * v};
+            cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_PAGE, page, strlen(page), &c), 0);
+        }
+        /* Rows of the next dimension, and an empty value. */
+        struct hz_counts e = {2, 2, 2, 1, 5, 1, 0, 0};
+        cr_assert_eq(hz_store_add(w, "x.test", d0 + d, HZ_DIM_PAGE, "", 0, &e), 0);
+        cr_assert_eq(hz_store_add(w, "x.test", d0 + d, (enum hz_dim)(HZ_DIM_PAGE + 1), "/x", 2, &e),
+                     0);
+        cr_assert_eq(hz_store_commit(w, &err), 0, "%s", err.msg);
+    }
+    xt_each_range(s, d0, st, xt_plain_check, NULL);
+}
+
+/* One period's counters of a row of xt_joins' store. */
+static struct hz_counts
+xt_jc(int d, int k)
+{
+    uint64_t v = 1 + (uint64_t)((d * 7 + k * 3) % 5);
+    struct hz_counts c = {v, v + 1, 3 * v, v / 2, 100 * v, 1, 0, 0};
+
+    return c;
+}
+
+/* The row of value v in r (-1: none). */
+static long
+xt_row(const struct hz_qres *r, const char *v)
+{
+    return hz_qres_find(r, v, strlen(v));
+}
+
+/* A breakdown by page (or group) with bounce_rate, through the query
+ * engine: each row's entry counters are the sums of its value's entry
+ * rows, and entry rows of values that are not rows (an entry page no
+ * event:page row has) join nothing; on one thread and on two. */
+Test(xtab_run, breakdown_joins_entry_rows_per_value)
+{
+    static const char *pages[] = {"/a", "/b", "/c"}, *entries[] = {"/a", "/c", "/zz"};
+    static const char *groups[] = {"A", "B"}, *egroups[] = {"A", "Q"};
+    static const enum hz_dim dims[] = {HZ_DIM_PAGE, HZ_DIM_ENTRY, HZ_DIM_GROUP, HZ_DIM_ENTRY_GROUP};
+    const char *const *vals[] = {pages, entries, groups, egroups};
+    const int nvals[] = {3, 3, 2, 2};
+    struct hz_config cfg;
+    struct hz_err err = {0};
+    hz_store *s;
+    hz_wtxn *w;
+    int32_t d0 = hz_days_from_civil(2026, 1, 1);
+    int64_t now = (int64_t)(d0 + 100) * 86400;
+
+    xt_open(&cfg, &s, &w, 1, "group = A: /a\ngroup = B: /b\n");
+    for (int d = 0; d < 90; d += 2)
+        for (int di = 0; di < 4; di++)
+            for (int k = 0; k < nvals[di]; k++) {
+                struct hz_counts c = xt_jc(d, k);
+                cr_assert_eq(hz_store_add(w, "x.test", d0 + d, dims[di], vals[di][k],
+                                          strlen(vals[di][k]), &c),
+                             0);
+            }
+    cr_assert_eq(hz_store_commit(w, &err), 0, "%s", err.msg);
+
+    for (int mode = 0; mode <= 2; mode += 2) {
+        hz_xscan_threads(mode);
+        for (int g = 0; g < 2; g++) {
+            char qs[256];
+            struct hz_qopts o = {(uint64_t)cfg.min_visitors, cfg.retention_days};
+            struct hz_query q;
+            struct hz_qres r;
+            hz_rtxn *t;
+            const char *const *rows = g ? groups : pages, *const *ent = g ? egroups : entries;
+            int nrows = g ? 2 : 3, nent = g ? 2 : 3;
+
+            (void)snprintf(qs, sizeof(qs),
+                           "site_id=x.test&period=custom&date=2026-01-01,2026-03-31"
+                           "&property=event:%s&metrics=visitors,bounce_rate",
+                           g ? "group" : "page");
+            cr_assert_eq(hz_api_parse_v1(HZ_API_BREAKDOWN, qs, strlen(qs), &cfg, now, &q, &err), 0,
+                         "%s", err.msg);
+            cr_assert_eq(hz_store_rbegin(s, &t, &err), 0);
+            hz_qres_init(&r);
+            cr_assert_eq(hz_query_run(t, &q, &o, &r, &err), 0, "%s", err.msg);
+            for (int k = 0; k < nrows; k++) {
+                struct hz_counts want = {0}, went = {0};
+                long i = xt_row(&r, rows[k]);
+                cr_assert_geq(i, 0, "%s", rows[k]);
+                for (int d = 0; d < 90; d += 2) {
+                    struct hz_counts c = xt_jc(d, k);
+                    hz_counts_add(&want, &c);
+                    for (int e = 0; e < nent; e++)
+                        if (strcmp(ent[e], rows[k]) == 0) {
+                            c = xt_jc(d, e);
+                            hz_counts_add(&went, &c);
+                        }
+                }
+                cr_assert_eq(memcmp(&r.rows[i].c, &want, sizeof(want)), 0, "%s (mode %d)", rows[k],
+                             mode);
+                cr_assert_eq(memcmp(&r.rows[i].entry, &went, sizeof(went)), 0, "%s (mode %d)",
+                             rows[k], mode);
+            }
+            cr_assert_lt(xt_row(&r, g ? "Q" : "/zz"), 0); /* joined nothing, not a row */
+            hz_qres_free(&r);
+            hz_store_rend(t);
+        }
+    }
+    hz_xscan_threads(1);
     hz_store_close(s);
+    hz_cfg_free(&cfg);
 }
