@@ -83,6 +83,7 @@ struct hz_front_conn {
     int reading, writing; /* reading wanted (rd armed, or the first read queued); wr armed */
     int armed;            /* rd in the loop's epoll set */
     int early;            /* just accepted: its first read queued, rd not armed */
+    int lost;             /* an operation of a failed ring without result: never reused */
     int test;             /* no socket */
     llhttp_t p;
     char *in;
@@ -873,14 +874,18 @@ front_free_conn(struct hz_front_conn *c)
         TAILQ_REMOVE(&f->rdq, c, rdq);
     if (c->in != NULL)
         explicit_bzero(c->in, c->in_cap);
-    if (c->rd != NULL && c->wr != NULL && c->timer != NULL && f->pooled < FRONT_POOL &&
+    if (c->rd != NULL && c->wr != NULL && c->timer != NULL && !c->lost && f->pooled < FRONT_POOL &&
         c->in_cap == FRONT_IN_MIN && c->out_cap <= FRONT_OUT_MIN) {
         /* Kept for the next accept: no allocation a connection. Nothing
-         * of this one stays (the peer's address, the request). */
+         * of this one stays (the peer's address, the request, answers). */
         struct event *rd = c->rd, *wr = c->wr, *timer = c->timer;
         char *in = c->in, *out = c->out;
         size_t out_cap = c->out_cap;
+        if (out != NULL)
+            explicit_bzero(out, out_cap);
         memset(c, 0, sizeof(*c));
+        c->state = FRONT_DEAD;
+        c->fd = -1;
         c->rd = rd;
         c->wr = wr;
         c->timer = timer;
@@ -1310,6 +1315,8 @@ front_op_done(void *tag, long res)
     uintptr_t t = (uintptr_t)tag;
     struct hz_front_conn *c = (struct hz_front_conn *)(t & ~FRONT_TAG_WRITE);
 
+    if (res == -ECANCELED)
+        c->lost = 1; /* the kernel may still hold its buffers */
     if (t & FRONT_TAG_WRITE) {
         c->wr_res = res;
         c->wr_op = FRONT_OP_DONE;
@@ -1384,14 +1391,11 @@ static int
 front_rdq_work(hz_front *f)
 {
     struct hz_front_conn *c, *next;
-    int work = 0;
 
     TAILQ_FOREACH(c, &f->rdq, rdq) {
         if (!c->early)
-            work = 1;
+            return 1;
     }
-    if (work)
-        return 1;
     for (c = TAILQ_FIRST(&f->rdq); c != NULL; c = next) {
         next = TAILQ_NEXT(c, rdq);
         TAILQ_REMOVE(&f->rdq, c, rdq);
@@ -1520,9 +1524,10 @@ front_conn_new(hz_front *f, evutil_socket_t fd)
 {
     struct hz_front_conn *c = TAILQ_FIRST(&f->pool);
 
-    if (c != NULL && fd >= 0) {
+    if (c != NULL && fd >= 0 && f->bev_fn == NULL) {
         TAILQ_REMOVE(&f->pool, c, all);
         f->pooled--;
+        c->state = FRONT_OPEN;
     } else {
         c = hz_xcalloc(1, sizeof(*c));
         c->in = hz_xmalloc(FRONT_IN_MIN);
