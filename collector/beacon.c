@@ -41,7 +41,8 @@ static const char *const beacon_key[BEACON_NFIELDS] = {"n", "u", "d", "r"};
 static const char *const beacon_long_key[BEACON_NFIELDS] = {"name", "url", "domain", "referrer"};
 
 _Static_assert(HZ_BEACON_WIDTH_MAX == 100000, "query_value caps w at six digits");
-_Static_assert(HZ_BEACON_NAME_MAX <= HZ_BEACON_URL_MAX && HZ_BEACON_REFERRER_MAX <= HZ_BEACON_URL_MAX,
+_Static_assert(HZ_BEACON_NAME_MAX <= HZ_BEACON_URL_MAX &&
+                   HZ_BEACON_REFERRER_MAX <= HZ_BEACON_URL_MAX,
                "query_value's scratch holds any value within its cap");
 
 /* Byte caps of the decoded values, indexed by enum beacon_field. */

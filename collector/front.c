@@ -43,7 +43,7 @@
 
 #define FRONT_IN_MIN       4096 /* a connection's first input buffer */
 #define FRONT_OUT_MIN      2048
-#define FRONT_POOL         128 /* closed connections kept for reuse, a front */
+#define FRONT_POOL         128   /* closed connections kept for reuse, a front */
 #define FRONT_OUT_MAX      65536 /* answers queued past this: stop reading */
 #define FRONT_COPY_MAX     1024  /* larger static bodies are sent in place */
 #define FRONT_ACCEPTS      32    /* accepts per listener wake-up */
@@ -143,13 +143,13 @@ struct hz_front {
     struct timeval idle_tv0, linger_tv0;
     size_t in_max; /* a connection's largest input buffer */
     struct front_connq conns, dirty;
-    struct front_connq rdq; /* readable, read at the end of the turn (io_uring) */
+    struct front_connq rdq;  /* readable, read at the end of the turn (io_uring) */
     struct front_connq pool; /* closed, kept with their buffers and events */
     int pooled;
-    hz_uring *ring;         /* NULL: plain read and writev */
-    const char *ring_why;   /* why there is none (static text) */
-    struct front_wr *wr;    /* a batch's writes (FRONT_BATCH), with the ring */
-    int flushing;           /* in front_flush_cb, which loops while there is work */
+    hz_uring *ring;       /* NULL: plain read and writev */
+    const char *ring_why; /* why there is none (static text) */
+    struct front_wr *wr;  /* a batch's writes (FRONT_BATCH), with the ring */
+    int flushing;         /* in front_flush_cb, which loops while there is work */
     llhttp_settings_t settings;
     time_t date_at;
     char date[40]; /* "Date: ...\r\n" */
@@ -829,7 +829,8 @@ front_interest(struct hz_front_conn *c)
            c->n < HZ_FRONT_SLOTS && c->out_len < FRONT_OUT_MAX &&
            (c->state == FRONT_LINGER || c->in_len < c->in_cap || c->in_cap < c->f->in_max);
 
-    if (c->test || c->state == FRONT_DEAD || (want == c->reading && (!want || c->armed || c->bev != NULL)))
+    if (c->test || c->state == FRONT_DEAD ||
+        (want == c->reading && (!want || c->armed || c->bev != NULL)))
         return;
     c->reading = want;
     if (c->bev != NULL) {
@@ -1392,7 +1393,7 @@ front_rdq_work(hz_front *f)
 {
     struct hz_front_conn *c, *next;
 
-    TAILQ_FOREACH(c, &f->rdq, rdq) {
+    TAILQ_FOREACH (c, &f->rdq, rdq) {
         if (!c->early)
             return 1;
     }

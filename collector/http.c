@@ -86,10 +86,10 @@ hz_http_status(int rc)
     }
 }
 
-#define HTTP_TEXT_HDRS                                                                           \
-    "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"                      \
+#define HTTP_TEXT_HDRS                                                                             \
+    "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"                       \
     "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n"
-#define HTTP_GIF_HDRS                                                                            \
+#define HTTP_GIF_HDRS                                                                              \
     "Content-Type: image/gif\r\nCache-Control: no-store, max-age=0\r\n"                            \
     "Access-Control-Allow-Origin: *\r\n"
 
@@ -263,8 +263,8 @@ http_now_ms(void)
 /* Counts a drop and answers: 202 (or the GIF) for filtered hits, which
  * must look accepted to the client, the status of rc otherwise. */
 static void
-http_drop(hz_worker *w, struct hz_front_slot *s, const struct hz_site *site, enum hz_drop d,
-          int rc, const struct hz_err *err, int pixel)
+http_drop(hz_worker *w, struct hz_front_slot *s, const struct hz_site *site, enum hz_drop d, int rc,
+          const struct hz_err *err, int pixel)
 {
     hz_pub_count_drop(w->pub, site, w->cfg, d);
     if (rc == HZ_EFILTERED) {
@@ -302,8 +302,7 @@ http_hit(hz_worker *w, struct hz_req *req, int pixel)
     } else {
         if (!http_hit_ctype(req)) {
             hz_pub_count_drop(w->pub, NULL, w->cfg, HZ_DROP_INVALID);
-            http_text(req->slot, 415, "content type must be text/plain or application/json",
-                      NULL);
+            http_text(req->slot, 415, "content type must be text/plain or application/json", NULL);
             return;
         }
         rc = hz_beacon_parse_json(req->body, req->body_len, &arena, &b, &err);
@@ -416,11 +415,12 @@ http_405(struct hz_req *req, const char *allow, const char *line)
 static void
 http_preflight(struct hz_req *req)
 {
-    hz_front_reply(req->slot, 204,
-                   "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: POST, OPTIONS\r\n"
-                   "Access-Control-Allow-Headers: Content-Type\r\nAccess-Control-Max-Age: 86400\r\n"
-                   "Allow: POST, OPTIONS\r\nCache-Control: no-store\r\n",
-                   NULL, NULL, 0);
+    hz_front_reply(
+        req->slot, 204,
+        "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: POST, OPTIONS\r\n"
+        "Access-Control-Allow-Headers: Content-Type\r\nAccess-Control-Max-Age: 86400\r\n"
+        "Allow: POST, OPTIONS\r\nCache-Control: no-store\r\n",
+        NULL, NULL, 0);
 }
 
 /* [collector] metrics_allow: /metrics only for the listed networks (the

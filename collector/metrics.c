@@ -38,10 +38,10 @@ hz_metrics_render(char *buf, size_t cap, int nthreads)
                 "# HELP haze_hits_dropped_total Hits not counted, by reason.\n"
                 "# TYPE haze_hits_dropped_total counter\n");
     for (int i = 1; i < HZ_DROP_COUNT; i++)
-        metrics_put(buf, cap, &at, "haze_hits_dropped_total{reason=\"%s\"} %llu\n",
-                    hz_drop_name((enum hz_drop)i),
-                    (unsigned long long)atomic_load_explicit(&hz_metrics.dropped[i],
-                                                             memory_order_relaxed));
+        metrics_put(
+            buf, cap, &at, "haze_hits_dropped_total{reason=\"%s\"} %llu\n",
+            hz_drop_name((enum hz_drop)i),
+            (unsigned long long)atomic_load_explicit(&hz_metrics.dropped[i], memory_order_relaxed));
     metrics_put(buf, cap, &at,
                 "# HELP haze_stream_errors_total Failed or unanswered XADDs.\n"
                 "# TYPE haze_stream_errors_total counter\n"

@@ -26,7 +26,7 @@ struct hz_metrics {
     atomic_uint_fast64_t dup_logged;             /* applied hit ids they read (common/idlog.h) */
     atomic_int_fast64_t spool_bytes;             /* current, all threads */
     atomic_int_fast64_t spool_entries;
-    atomic_int_fast64_t redis_up;                /* threads connected */
+    atomic_int_fast64_t redis_up; /* threads connected */
     atomic_uint_fast64_t requests;
 };
 
@@ -35,7 +35,8 @@ enum hz_dup_from { HZ_DUP_FROM_FLOOR, HZ_DUP_FROM_WINDOW };
 
 extern struct hz_metrics hz_metrics;
 
-#define HZ_METRIC_ADD(field, n) atomic_fetch_add_explicit(&hz_metrics.field, (n), memory_order_relaxed)
+#define HZ_METRIC_ADD(field, n)                                                                    \
+    atomic_fetch_add_explicit(&hz_metrics.field, (n), memory_order_relaxed)
 
 /* Renders all counters into buf (Prometheus text exposition format 0.0.4).
  * Returns the length written (truncated at cap). */

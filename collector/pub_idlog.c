@@ -104,8 +104,7 @@ pub_idlog_reply(hz_pub *p, struct pub_cmd *c, redisReply *r)
         pub_idlog_page(p);
         return;
     }
-    if (pub_idlog_more(p->idlog_first, p->idlog_bucket, p->idlog_last,
-                       p->idlog_off + r->len > 0)) {
+    if (pub_idlog_more(p->idlog_first, p->idlog_bucket, p->idlog_last, p->idlog_off + r->len > 0)) {
         p->idlog_bucket++;
         p->idlog_off = 0;
         pub_idlog_page(p);

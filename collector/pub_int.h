@@ -61,9 +61,9 @@
  * of applied entries makes idle while it keeps up. Between two trims a
  * connection adds at most PUB_TRIM_EVERY - 1 XADDs of HZ_RECORD_BATCH_MAX
  * hits (PUB_TRIM_EVERY - 1 of HZ_RECORD_BATCH_BYTES) past the cap. */
-#define PUB_TRIM_EVERY     16
-#define PUB_DUP_WINDOW_MS  120000 /* no floor: the search starts this long before the hits */
-#define PUB_IDLOG_PAGE     65536  /* bytes (8,192 hit ids) per GETRANGE of the id log */
+#define PUB_TRIM_EVERY    16
+#define PUB_DUP_WINDOW_MS 120000 /* no floor: the search starts this long before the hits */
+#define PUB_IDLOG_PAGE    65536  /* bytes (8,192 hit ids) per GETRANGE of the id log */
 /* A retired connection silent this long is closed anyway. Below the
  * aggregator's default stream_keep_seconds (120): an XADD that ran before
  * the silence is still in the stream, or its hit id in the applied id log,

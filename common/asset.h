@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct hz_asset {
-    const char *path;  /* "/haze.js" */
+    const char *path; /* "/haze.js" */
     const unsigned char *data;
     size_t len;
     const char *ctype; /* Content-Type */

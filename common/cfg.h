@@ -81,7 +81,7 @@ struct hz_config {
     /* [redis] */
     struct hz_addr redis_address;
     char redis_stream[64];
-    long redis_maxlen; /* approximate MAXLEN cap on XADD */
+    long redis_maxlen;        /* approximate MAXLEN cap on XADD */
     char redis_user[64];      /* ACL user ("" = AUTH with the password only) */
     char redis_password[128]; /* "" = no AUTH; wiped by hz_cfg_free */
 
@@ -96,11 +96,11 @@ struct hz_config {
     long timeout_ms;       /* read/write timeout per connection */
     char spool_dir[HZ_CFG_PATH_MAX];
     long spool_max_mb;
-    long xadd_timeout_ms;      /* wait for Redis before spooling */
-    char collector_user[32];   /* drop root to this user ("root": stay) */
-    long collector_max_conns;  /* open client connections per process */
-    long collector_request_ms; /* deadline for a whole request (headers and body) */
-    struct hz_cidrset metrics_allow; /* who may read /metrics */
+    long xadd_timeout_ms;                     /* wait for Redis before spooling */
+    char collector_user[32];                  /* drop root to this user ("root": stay) */
+    long collector_max_conns;                 /* open client connections per process */
+    long collector_request_ms;                /* deadline for a whole request (headers and body) */
+    struct hz_cidrset metrics_allow;          /* who may read /metrics */
     char collector_tls_cert[HZ_CFG_PATH_MAX]; /* both set = HTTPS */
     char collector_tls_key[HZ_CFG_PATH_MAX];
 
@@ -119,7 +119,7 @@ struct hz_config {
     long stream_keep_seconds;  /* applied hit ids are kept this long (common/idlog.h) */
     long keep_applied_seconds; /* applied entries younger than this stay in the stream */
     char aggregator_user[32];
-    long clock_skew_seconds;   /* entries dated further ahead of now are invalid */
+    long clock_skew_seconds; /* entries dated further ahead of now are invalid */
 
     /* [dashboard] */
     struct hz_addr dashboard_listen;

@@ -21,7 +21,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 
-
 struct conn {
     hz_conns *c;
     struct bufferevent *bev;

@@ -12,8 +12,8 @@
 
 #include "common/err.h"
 
-#define HZ_FUNNEL_NAME_MAX 48
-#define HZ_FUNNEL_STEP_MAX 120
+#define HZ_FUNNEL_NAME_MAX  48
+#define HZ_FUNNEL_STEP_MAX  120
 #define HZ_FUNNEL_STEPS_MIN 2
 #define HZ_FUNNEL_STEPS_MAX 8
 

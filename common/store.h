@@ -79,13 +79,13 @@ enum hz_dim {
     HZ_DIM_BROWSER,
     HZ_DIM_OS,
     HZ_DIM_DEVICE,
-    HZ_DIM_EVENT, /* event:name (custom events) */
-    HZ_DIM_DROP,  /* filtered traffic by reason; events = count */
-    HZ_DIM_GROUP, /* event:group (page groups, common/groups.h): like PAGE */
+    HZ_DIM_EVENT,       /* event:name (custom events) */
+    HZ_DIM_DROP,        /* filtered traffic by reason; events = count */
+    HZ_DIM_GROUP,       /* event:group (page groups, common/groups.h): like PAGE */
     HZ_DIM_ENTRY_GROUP, /* the group of a visit's entry page: visit-level, like ENTRY */
-    HZ_DIM_GOAL,  /* event:goal: visitors, visits, events (goal completions) */
-    HZ_DIM_CROSS, /* declared cross-tab cells (common/groups.h hz_crosstab_cell) */
-    HZ_DIM_PROP0, /* custom prop i of the site's allow-list is HZ_DIM_PROP0 + i */
+    HZ_DIM_GOAL,        /* event:goal: visitors, visits, events (goal completions) */
+    HZ_DIM_CROSS,       /* declared cross-tab cells (common/groups.h hz_crosstab_cell) */
+    HZ_DIM_PROP0,       /* custom prop i of the site's allow-list is HZ_DIM_PROP0 + i */
     HZ_DIM_PROP_LAST = HZ_DIM_PROP0 + 7,
     HZ_DIM_UTM_CONTENT, /* visit:utm_content */
     HZ_DIM_UTM_TERM,    /* visit:utm_term */
@@ -291,8 +291,8 @@ int hz_store_transitions(hz_rtxn *t, const char *site, int32_t from, int32_t to,
 
 /* The first day in [from, to] with a row of dim whose value starts with
  * (vp, vplen) (one seek per day with data). 0, HZ_ENOTFOUND or HZ_ESTORE. */
-int hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp,
-                       size_t vplen, int32_t from, int32_t to, int32_t *first);
+int hz_store_first_day(hz_rtxn *t, const char *site, enum hz_dim dim, const char *vp, size_t vplen,
+                       int32_t from, int32_t to, int32_t *first);
 
 /* The stream ID last applied ("" if none), into out (64 bytes). */
 int hz_store_position(hz_rtxn *t, char out[64]);

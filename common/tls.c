@@ -159,4 +159,3 @@ hz_tls_bev(struct event_base *base, void *arg)
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;
 }
-

@@ -17,7 +17,7 @@
 
 #define TZ_DIR      "/usr/share/zoneinfo"
 #define TZ_FILE_MAX (1 << 20)
-#define TZ_T_MAX (INT64_C(1) << 40)
+#define TZ_T_MAX    (INT64_C(1) << 40)
 
 /* One end of daylight saving time in a POSIX TZ rule. */
 struct tz_when {

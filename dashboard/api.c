@@ -824,8 +824,7 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         p0 = hz_query_prop_find(json_string_value(d0), strlen(json_string_value(d0)));
         p1 = hz_query_prop_find(json_string_value(d1), strlen(json_string_value(d1)));
         if (p0 < 0 || p1 < 0)
-            return hz_err_set(err, HZ_EINVAL,
-                              "dimensions: two dimensions must both be properties");
+            return hz_err_set(err, HZ_EINVAL, "dimensions: two dimensions must both be properties");
         if (p0 == p1)
             return hz_err_set(err, HZ_EINVAL, "dimensions: the same dimension twice");
         q->kind = HZ_Q_BREAKDOWN;
@@ -834,8 +833,7 @@ v2_dimensions(json_t *dims, struct hz_query *q, int *auto_iv, struct hz_err *err
         return 0;
     }
     if (json_array_size(dims) > 2)
-        return hz_err_set(err, HZ_EINVAL,
-                          "dimensions: at most two dimensions (a declared pair)");
+        return hz_err_set(err, HZ_EINVAL, "dimensions: at most two dimensions (a declared pair)");
     if (!json_is_string(json_array_get(dims, 0)))
         return hz_err_set(err, HZ_EINVAL, "dimensions: expected an array of names");
     d = json_string_value(json_array_get(dims, 0));

@@ -83,7 +83,7 @@ open_store(const char *path)
 static void
 sandbox(const struct hz_user *u)
 {
-    struct rlimit core = { 0, 0 };
+    struct rlimit core = {0, 0};
 
     hz_sandbox_dashboard(u);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -118,7 +118,8 @@ new_token(const struct hz_config *cfg, const char *name)
     hz_out("token: %s", secret);
     hz_out("%s", "");
     hz_out("; Paste into %s and restart haze-dashboard. The token above is shown once:", cfg->path);
-    hz_out("; haze keeps only its hash. Use it as \"Authorization: Bearer <token>\" or on the login page.");
+    hz_out("; haze keeps only its hash. Use it as \"Authorization: Bearer <token>\" or on the "
+           "login page.");
     hz_out("[token %s]", name);
     hz_out("sha256 = %s", sha);
     hz_out("sites  = *      ; or the sites it may see: shop.example, blog.example");

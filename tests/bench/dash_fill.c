@@ -29,10 +29,13 @@
 enum { SOURCES = 20, GROUPS = 8, REGIONS = 60 };
 
 static const char *const source_names[SOURCES] = {
-    "google.com", "bing.com", "duckduckgo.com", "facebook.com", "instagram.com",
-    "t.co", "linkedin.com", "reddit.com", "news.ycombinator.com", "pinterest.com",
-    "youtube.com", "ecosia.org", "yahoo.com", "baidu.com", "yandex.ru",
-    "newsletter", "github.com", "mastodon.social", "qwant.com", "startpage.com"};
+    "google.com",    "bing.com",      "duckduckgo.com",
+    "facebook.com",  "instagram.com", "t.co",
+    "linkedin.com",  "reddit.com",    "news.ycombinator.com",
+    "pinterest.com", "youtube.com",   "ecosia.org",
+    "yahoo.com",     "baidu.com",     "yandex.ru",
+    "newsletter",    "github.com",    "mastodon.social",
+    "qwant.com",     "startpage.com"};
 
 /* One cell of pair (a, b), with visitors v. */
 static void
@@ -120,12 +123,15 @@ main(int argc, char **argv)
             snprintf(gn, sizeof(gn), "Group %d", g + 1);
             for (int r = 0; r < REGIONS; r++) {
                 snprintf(rg, sizeof(rg), "DE-%02d", r);
-                cell(t, site, d, HZ_DIM_GROUP, HZ_DIM_REGION, gn, rg, (uint64_t)(5 + (g * 7 + r * 3) % 40), 0);
+                cell(t, site, d, HZ_DIM_GROUP, HZ_DIM_REGION, gn, rg,
+                     (uint64_t)(5 + (g * 7 + r * 3) % 40), 0);
             }
         }
         for (int k = 0; pairs && k < SOURCES; k++) {
-            cell(t, site, d, HZ_DIM_GOAL, HZ_DIM_SOURCE, "Signup", source_names[k], (uint64_t)(40 / (k + 1) + 1), 1);
-            cell(t, site, d, HZ_DIM_GOAL, HZ_DIM_SOURCE, "Visit /thanks*", source_names[k], (uint64_t)(20 / (k + 1) + 1), 0);
+            cell(t, site, d, HZ_DIM_GOAL, HZ_DIM_SOURCE, "Signup", source_names[k],
+                 (uint64_t)(40 / (k + 1) + 1), 1);
+            cell(t, site, d, HZ_DIM_GOAL, HZ_DIM_SOURCE, "Visit /thanks*", source_names[k],
+                 (uint64_t)(20 / (k + 1) + 1), 0);
         }
         for (int h = 0; h < 24; h++) {
             struct hz_counts hc = {tot.visitors / 24, tot.visits / 24, tot.pageviews / 24};

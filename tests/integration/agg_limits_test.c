@@ -152,7 +152,7 @@ Test(agg_limits, retention_deletes_and_compacts, .timeout = 60)
     cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
     ht_tmpdir(dir);
     ht_agg_config(ini, dir, &r, "ret:events", 100,
-              "[aggregator]\nretention_days = 30\n\n[site ret.test]\ntimezone = UTC\n");
+                  "[aggregator]\nretention_days = 30\n\n[site ret.test]\ntimezone = UTC\n");
     hz_rs *rs = ht_rs_connect(&r);
     /* 29 days old: counted now, and past retention at the run below,
      * which pretends to be two days later. */

@@ -69,7 +69,7 @@ Test(agg_time, future_and_expired_entries_are_invalid, .timeout = 60)
     cr_assert_eq(ht_redis_start(&r, NULL, 0), 0);
     ht_tmpdir(dir);
     ht_agg_config(ini, dir, &r, STREAM, 100,
-              "[aggregator]\nretention_days = 30\n\n[site " SITE "]\ntimezone = UTC\n");
+                  "[aggregator]\nretention_days = 30\n\n[site " SITE "]\ntimezone = UTC\n");
     hz_rs *rs = ht_rs_connect(&r);
     struct hz_record fut = ht_rec(HZ_KIND_PAGEVIEW, y2286, SITE, "/future", VA);
     struct hz_record old = ht_rec(HZ_KIND_PAGEVIEW, now - 40 * 86400000ULL, SITE, "/ancient", VB);

@@ -15,11 +15,11 @@ struct bad {
     char name[48];
     char method[8];
     char target[200];
-    int target_pad;  /* append this many 'a' to target */
+    int target_pad; /* append this many 'a' to target */
     char headers[200];
-    int header_pad;  /* add an X-Pad header this long */
+    int header_pad; /* add an X-Pad header this long */
     char body[300];
-    int body_pad;    /* append this many spaces to body */
+    int body_pad; /* append this many spaces to body */
     int status;
 };
 
@@ -82,7 +82,8 @@ ParameterizedTest(struct bad *c, collector_bad, each, .timeout = 60)
     memset(target + strlen(c->target), 'a', (size_t)c->target_pad);
     target[tlen - 1] = '\0';
     headers = malloc(strlen(c->headers) + (size_t)c->header_pad + 256);
-    sprintf(headers, "%s%s%s", strstr(c->headers, "Content-Type") ? "" : "Content-Type: text/plain\r\n",
+    sprintf(headers, "%s%s%s",
+            strstr(c->headers, "Content-Type") ? "" : "Content-Type: text/plain\r\n",
             strstr(c->headers, "User-Agent") ? "" : "User-Agent: " CE_CHROME "\r\n", c->headers);
     if (c->header_pad) {
         strcat(headers, "X-Pad: ");

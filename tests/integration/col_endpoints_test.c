@@ -97,15 +97,16 @@ Test(collector, engagement_and_custom_event)
 {
     struct ce_entry en[4];
 
-    cr_assert_eq(ce_event(&env,
-                          "{\"n\":\"engagement\",\"u\":\"https://example.com/a\",\"d\":\"example.com\""
-                          ",\"e\":5300}",
-                          NULL),
-                 202);
-    cr_assert_eq(ce_event(&env,
-                          "{\"n\":\"Signup\",\"u\":\"https://example.com/a\",\"d\":\"example.com\"}",
-                          NULL),
-                 202);
+    cr_assert_eq(
+        ce_event(&env,
+                 "{\"n\":\"engagement\",\"u\":\"https://example.com/a\",\"d\":\"example.com\""
+                 ",\"e\":5300}",
+                 NULL),
+        202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"Signup\",\"u\":\"https://example.com/a\",\"d\":\"example.com\"}",
+                 NULL),
+        202);
     cr_assert_eq(ce_entries(&env, en, 4, 1), 2);
     cr_assert_str_eq(ce_field(&en[0], "k"), "en");
     cr_assert_str_eq(ce_field(&en[0], "ms"), "5300");
@@ -135,12 +136,14 @@ Test(collector, tracker_healthz_and_metrics)
     cr_assert_eq(r.status, 200);
     ht_response_free(&r);
 
-    cr_assert_eq(ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
-                          NULL),
-                 202);
-    cr_assert_eq(ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
-                          "DNT: 1\r\n"),
-                 202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
+                 NULL),
+        202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
+                 "DNT: 1\r\n"),
+        202);
     cr_assert_eq(ht_http(env.port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
     cr_assert_eq(r.status, 200);
     cr_assert_not_null(strstr(r.body, "haze_hits_accepted_total 1\n"), "%s", r.body);
@@ -153,16 +156,19 @@ Test(collector, filtered_hits_look_accepted_but_add_nothing)
 {
     struct ce_entry en[4];
 
-    cr_assert_eq(ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
-                          "DNT: 1\r\n"),
-                 202);
-    cr_assert_eq(ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
-                          "Sec-GPC: 1\r\n"),
-                 202);
-    cr_assert_eq(ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
-                          "User-Agent: Mozilla/5.0 (compatible; bingbot/2.0; "
-                          "+http://www.bing.com/bingbot.htm)\r\n"),
-                 202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
+                 "DNT: 1\r\n"),
+        202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
+                 "Sec-GPC: 1\r\n"),
+        202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
+                 "User-Agent: Mozilla/5.0 (compatible; bingbot/2.0; "
+                 "+http://www.bing.com/bingbot.htm)\r\n"),
+        202);
     cr_assert_eq(ce_entries(&env, en, 4, 1), 0);
 }
 
@@ -171,9 +177,10 @@ Test(collector, drop_summaries_reach_the_stream)
     struct ce_entry en[8];
     int n, found = 0;
 
-    cr_assert_eq(ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
-                          "DNT: 1\r\n"),
-                 202);
+    cr_assert_eq(
+        ce_event(&env, "{\"n\":\"pageview\",\"u\":\"https://example.com/\",\"d\":\"example.com\"}",
+                 "DNT: 1\r\n"),
+        202);
     /* Summaries are flushed every few seconds. */
     for (int i = 0; i < 80 && !found; i++) {
         n = ce_entries(&env, en, 8, 0);

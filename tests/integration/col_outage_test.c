@@ -35,7 +35,8 @@ Test(collector_outage, every_accepted_hit_reaches_the_stream_exactly_once, .time
         if (i == 200)
             cr_assert_eq(ht_redis_start(&env.redis, env.dir, 1), 0, "redis restarts");
         snprintf(body, sizeof(body),
-                 "{\"n\":\"pageview\",\"u\":\"https://example.com/p/%d\",\"d\":\"example.com\"}", i);
+                 "{\"n\":\"pageview\",\"u\":\"https://example.com/p/%d\",\"d\":\"example.com\"}",
+                 i);
         int st = ce_event(&env, body, NULL);
         cr_assert(st == 202 || st == 503, "hit %d: status %d", i, st);
         accepted += st == 202;
@@ -67,7 +68,8 @@ Test(collector_outage, every_accepted_hit_reaches_the_stream_exactly_once, .time
     /* The spool and the replay really ran (not a lucky fast restart). */
     struct ht_response r;
     cr_assert_eq(ht_http(env.port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
-    const char *sp = strstr(r.body, "\nhaze_spooled_total "), *rp = strstr(r.body, "\nhaze_replayed_total ");
+    const char *sp = strstr(r.body, "\nhaze_spooled_total "),
+               *rp = strstr(r.body, "\nhaze_replayed_total ");
     cr_assert(sp && rp);
     long spooled = strtol(sp + 20, NULL, 10), replayed = strtol(rp + 21, NULL, 10);
     cr_log_info("spooled %ld, replayed %ld", spooled, replayed);

@@ -15,7 +15,7 @@
 
 #include "tests/integration/collector_env.h"
 
-#define TOKEN "privacy-test-token-0123"
+#define TOKEN    "privacy-test-token-0123"
 #define PV(path) "{\"n\":\"pageview\",\"u\":\"https://example.com" path "\",\"d\":\"example.com\"}"
 
 struct stack {
@@ -39,7 +39,8 @@ start_stack(struct stack *s, int retention_days)
     s->dport = ht_free_port();
     snprintf(tail, sizeof(tail),
              "[aggregator]\nlmdb = @DIR@/db\nretention_days = %d\nbatch = 500\nuser = root\n"
-             "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\nmin_visitors = 5\nuser = root\n",
+             "[dashboard]\nlisten = 127.0.0.1:%d\ntoken = " TOKEN
+             "\nmin_visitors = 5\nuser = root\n",
              retention_days, s->dport);
     ce_start_tail(&s->ce, 0, NULL, tail);
 }
@@ -69,9 +70,8 @@ api(struct stack *s, const char *target)
     struct ht_response r;
     char *body;
 
-    cr_assert_eq(ht_http(s->dport, "GET", target, "Authorization: Bearer " TOKEN "\r\n", NULL, 0,
-                         &r),
-                 0);
+    cr_assert_eq(
+        ht_http(s->dport, "GET", target, "Authorization: Bearer " TOKEN "\r\n", NULL, 0, &r), 0);
     cr_assert_eq(r.status, 200, "%s: %d %s", target, r.status, r.body);
     body = r.body;
     r.body = NULL;
@@ -85,7 +85,8 @@ wait_pageviews(struct stack *s, int n)
     char want[64];
     snprintf(want, sizeof(want), "\"pageviews\":{\"value\":%d}", n);
     for (int i = 0; i < 300; i++) {
-        char *b = api(s, "/api/v1/stats/aggregate?site_id=example.com&period=day&metrics=pageviews");
+        char *b =
+            api(s, "/api/v1/stats/aggregate?site_id=example.com&period=day&metrics=pageviews");
         int ok = strstr(b, want) != NULL;
         free(b);
         if (ok)
@@ -228,9 +229,11 @@ Test(privacy_store, p8_retention_deletes_and_compaction_leaves_no_trace, .timeou
     start_stack(&s, 400);
     /* A hit from five days ago (XADDed as a collector would have), and one now. */
     snprintf(cmd_t, sizeof(cmd_t), "%llu", (unsigned long long)old_ms);
-    const char *xadd[] = {"XADD", CE_STREAM, "*", "v", "1", "t", cmd_t, "k", "pv", "s",
-                          "example.com", "p", marker, "b", "Firefox", "o", "Linux", "dv",
-                          "desktop", "vh", "00112233445566aa", NULL};
+    const char *xadd[] = {
+        "XADD",    CE_STREAM, "*",     "v",           "1",       "t",    cmd_t,
+        "k",       "pv",      "s",     "example.com", "p",       marker, "b",
+        "Firefox", "o",       "Linux", "dv",          "desktop", "vh",   "00112233445566aa",
+        NULL};
     free(ht_redis_cli(&s.ce.redis, xadd));
     cr_assert_eq(ce_event(&s.ce, PV("/fresh"), NULL), 202);
     start_agg(&s, NULL);
@@ -270,7 +273,11 @@ Test(stack, realtime_counts_recent_visitors_once, .timeout = 120)
     for (int v = 0; v < 7; v++)
         for (int p = 0; p < 3; p++) {
             snprintf(hdr, sizeof(hdr), "X-Forwarded-For: 192.0.2.%d\r\n", 100 + v);
-            cr_assert_eq(ce_event(&s.ce, p == 0 ? PV("/") : p == 1 ? PV("/a") : PV("/b"), hdr),
+            cr_assert_eq(ce_event(&s.ce,
+                                  p == 0   ? PV("/")
+                                  : p == 1 ? PV("/a")
+                                           : PV("/b"),
+                                  hdr),
                          202);
         }
     start_agg(&s, NULL);

@@ -203,8 +203,9 @@ Test(privacy, p7_dnt_gpc_and_bots_are_not_counted, .timeout = 30)
     cr_assert_eq(ce_event(&env, PV("/"), "DNT: 1\r\n"), 202);
     cr_assert_eq(ce_event(&env, PV("/"), "Sec-GPC: 1\r\n"), 202);
     cr_assert_eq(ce_event(&env, PV("/"), "User-Agent: curl/8.5.0\r\n"), 202);
-    cr_assert_eq(ce_event(&env, PV("/"), "User-Agent: Mozilla/5.0 (compatible; Googlebot/2.1; "
-                                         "+http://www.google.com/bot.html)\r\n"),
+    cr_assert_eq(ce_event(&env, PV("/"),
+                          "User-Agent: Mozilla/5.0 (compatible; Googlebot/2.1; "
+                          "+http://www.google.com/bot.html)\r\n"),
                  202);
     cr_assert_eq(ce_entries(&env, en, 2, 1), 0);
     ce_stop(&env);

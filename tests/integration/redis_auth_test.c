@@ -128,14 +128,15 @@ config(const char *creds)
 
     ht_geo_fixture(geo);
     R.port = ht_free_port();
-    (void)snprintf(text, sizeof(text),
-                   "[redis]\naddress = unix:%s\nstream = " STREAM "\n%s"
-                   "[collector]\nuser = root\nlisten = 127.0.0.1:%d\nthreads = 1\nspool_dir = %s/spool\n"
-                   "redis_timeout_ms = 200\n"
-                   "[geo]\ndatabase = %s\n"
-                   "[aggregator]\nuser = root\nlmdb = %s/db\n"
-                   "[site example.com]\n",
-                   R.sock, creds, R.port, R.dir, geo, R.dir);
+    (void)snprintf(
+        text, sizeof(text),
+        "[redis]\naddress = unix:%s\nstream = " STREAM "\n%s"
+        "[collector]\nuser = root\nlisten = 127.0.0.1:%d\nthreads = 1\nspool_dir = %s/spool\n"
+        "redis_timeout_ms = 200\n"
+        "[geo]\ndatabase = %s\n"
+        "[aggregator]\nuser = root\nlmdb = %s/db\n"
+        "[site example.com]\n",
+        R.sock, creds, R.port, R.dir, geo, R.dir);
     ht_write_file(R.ini, R.dir, "haze.ini", text);
 }
 

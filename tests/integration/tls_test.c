@@ -201,10 +201,11 @@ dash_start(void)
     /* The served files are copies, so the test can swap them. */
     cr_assert_eq(sh("cd %s && cp one.pem cert.pem && cp one.key key.pem", D.dir), 0);
     D.port = ht_free_port();
-    (void)snprintf(text, sizeof(text),
-                   "[aggregator]\nlmdb = %s\n[dashboard]\nuser = root\nlisten = 127.0.0.1:%d\ntoken = " TOKEN
-                   "\ntls_cert = %s/cert.pem\ntls_key = %s/key.pem\n[site a.example]\n",
-                   lmdb, D.port, D.dir, D.dir);
+    (void)snprintf(
+        text, sizeof(text),
+        "[aggregator]\nlmdb = %s\n[dashboard]\nuser = root\nlisten = 127.0.0.1:%d\ntoken = " TOKEN
+        "\ntls_cert = %s/cert.pem\ntls_key = %s/key.pem\n[site a.example]\n",
+        lmdb, D.port, D.dir, D.dir);
     ht_write_file(D.ini, D.dir, "haze.ini", text);
     ht_bin(bin, "haze-dashboard");
     cr_assert_eq(ht_spawn(&D.dash, D.dir, "dashboard", argv), 0);

@@ -123,7 +123,8 @@ xt_setup(struct ht_redis *r, char dir[64])
     dport = ht_free_port();
     (void)snprintf(xt_extra, sizeof(xt_extra),
                    "clock_skew_seconds = 86400\n" /* the scripted day is at 10:00 UTC */
-                   "[dashboard]\nuser = root\nlisten = 127.0.0.1:%d\ntoken = " TOKEN "\nmin_visitors = 2\n"
+                   "[dashboard]\nuser = root\nlisten = 127.0.0.1:%d\ntoken = " TOKEN
+                   "\nmin_visitors = 2\n"
                    "[site " SITE "]\ntimezone = UTC\n"
                    "group = Cards: /cards*\ngroup = Flyers: /flyers*\n"
                    "goal = Signup\ngoal = /thanks*\n"

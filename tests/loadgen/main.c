@@ -404,7 +404,7 @@ struct totals {
 
 struct status_count {
     uint64_t ok, errors;
-    uint64_t ok_kind[4]; /* 2xx by enum hit_kind */
+    uint64_t ok_kind[4];   /* 2xx by enum hit_kind */
     uint64_t by_code[600]; /* non-2xx responses by status */
 };
 
@@ -670,9 +670,12 @@ static const struct {
     const char *prefix; /* region code, or its country */
     const char *page;
 } region_tastes[] = {
-    {"DE-BY", "/products/business-cards"}, {"DE-BE", "/products/posters"},
-    {"US", "/products/flyers"},            {"GB", "/products/stickers"},
-    {"FR", "/products/postcards"},         {"CN", "/products/banners"},
+    {"DE-BY", "/products/business-cards"},
+    {"DE-BE", "/products/posters"},
+    {"US", "/products/flyers"},
+    {"GB", "/products/stickers"},
+    {"FR", "/products/postcards"},
+    {"CN", "/products/banners"},
 };
 
 /* The page index of region's favourite product, or -1. */
@@ -1125,8 +1128,7 @@ lg_record(struct lg *lg, const struct visit *v, enum hit_kind kind, int code)
     else if (code >= 200 && code < 300) {
         sc->ok++;
         sc->ok_kind[kind]++;
-    }
-    else if (code < 600)
+    } else if (code < 600)
         sc->by_code[code]++;
     else
         sc->errors++;

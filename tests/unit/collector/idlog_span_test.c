@@ -52,5 +52,6 @@ Test(idlog_span, past_now_while_buckets_hold_ids_but_bounded)
     /* A Redis clock 30 s ahead: three more buckets hold ids. */
     cr_assert_eq(walk(now - 1000, now, b + 3, &first), b + 4);
     /* Buckets that never end: the walk stops all the same. */
-    cr_assert_eq(walk(now - 1000, now, UINT64_MAX, &first), first + 4 * HZ_IDLOG_SEARCH_BUCKETS - 1);
+    cr_assert_eq(walk(now - 1000, now, UINT64_MAX, &first),
+                 first + 4 * HZ_IDLOG_SEARCH_BUCKETS - 1);
 }
